@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# CI entry point: installs the test dependencies, builds the fixtures, then
+# runs rustfmt, clippy and every test. Needs root on Debian 12 with a Rust
+# toolchain (cargo, rustfmt, clippy).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+section() { printf '\n===== %s =====\n' "$*"; }
+
+if [ "$(id -u)" -ne 0 ]; then
+    echo "test.sh: must run as root (the integration tests create containers)" >&2
+    exit 1
+fi
+
+section "Installing test dependencies (busybox-static, runc)"
+missing=()
+for pkg in busybox-static runc; do
+    if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed'; then
+        missing+=("$pkg")
+    fi
+done
+if [ ${#missing[@]} -gt 0 ]; then
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq "${missing[@]}" >/dev/null
+    echo "installed: ${missing[*]}"
+else
+    echo "already installed"
+fi
+command -v python3 >/dev/null || { echo "test.sh: python3 is required" >&2; exit 1; }
+
+section "Building test fixtures (build/rootfs-busybox)"
+bash scripts/mkrootfs-busybox.sh build/rootfs-busybox
+
+section "cargo fmt --check"
+cargo fmt --check
+
+section "cargo clippy --all-targets -- -D warnings"
+cargo clippy --all-targets -- -D warnings
+
+section "cargo test --all-targets -- --test-threads=2"
+RUNRS_TEST_ROOTFS="$PWD/build/rootfs-busybox" cargo test --all-targets -- --test-threads=2
+
+section "All checks passed"

@@ -1,0 +1,360 @@
+//! Sentry side of a gofer channel: one blocking method per request.
+//!
+//! Paths are absolute sandbox paths as the workload gave them (any bytes
+//! except NUL). `symlinks` is the symlink budget already used (so ELOOP counts
+//! across redirects); a [`Redirect`](super::Redirect) carries the new total.
+//! Transport failures map to errnos: hang-up → ECONNRESET, malformed or
+//! unexpected reply → EIO.
+
+use std::os::fd::{AsFd, OwnedFd};
+use std::sync::Mutex;
+
+use nix::errno::Errno;
+
+use super::proto::{
+    AccessReq, ChmodReq, ChownReq, Creds, Follow, LinkReq, MkdirReq, MknodReq, OpenReq, RenameReq,
+    Request, Response, SymlinkReq, Timespec, TruncateReq, UnlinkReq, UtimensReq, WalkReq, Walked,
+    MAX_MESSAGE_SIZE, PATH_MAX,
+};
+use super::sys;
+
+/// One channel to the gofer. Calls are serialized internally, but each sentry
+/// thread should have its own `Client`.
+pub struct Client {
+    sock: Mutex<OwnedFd>,
+}
+
+fn path(p: &[u8]) -> Result<Vec<u8>, Errno> {
+    if p.len() >= PATH_MAX {
+        return Err(Errno::ENAMETOOLONG);
+    }
+    if p.contains(&0) {
+        return Err(Errno::EINVAL);
+    }
+    Ok(p.to_vec())
+}
+
+impl Client {
+    pub fn new(sock: OwnedFd) -> Client {
+        Client {
+            sock: Mutex::new(sock),
+        }
+    }
+
+    fn call(&self, req: Request) -> Result<(Response, Option<OwnedFd>), Errno> {
+        let bytes = req.encode();
+        let sock = self.sock.lock().unwrap_or_else(|p| p.into_inner());
+        sys::send_packet(sock.as_fd(), &bytes, None)?;
+        let mut buf = vec![0u8; MAX_MESSAGE_SIZE + 1];
+        let pkt = sys::recv_packet(sock.as_fd(), &mut buf)?;
+        drop(sock);
+        if pkt.len == 0 && !pkt.truncated {
+            return Err(Errno::ECONNRESET);
+        }
+        if pkt.truncated || pkt.fds.len() > 1 {
+            return Err(Errno::EIO);
+        }
+        let resp = Response::decode(&buf[..pkt.len]).map_err(|e| {
+            tracing::warn!(error = %e, "malformed gofer reply");
+            Errno::EIO
+        })?;
+        Ok((resp, pkt.fds.into_iter().next()))
+    }
+
+    fn call_fd(&self, req: Request) -> Result<Walked<OwnedFd>, Errno> {
+        match self.call(req)? {
+            (Response::Fd(_), Some(fd)) => Ok(Walked::Done(fd)),
+            (Response::Redirect(r), None) => Ok(Walked::Redirect(r)),
+            (Response::Error(e), None) => Err(Errno::from_raw(e.errno)),
+            _ => Err(Errno::EIO),
+        }
+    }
+
+    fn call_done(&self, req: Request) -> Result<Walked<()>, Errno> {
+        match self.call(req)? {
+            (Response::Done(_), None) => Ok(Walked::Done(())),
+            (Response::Redirect(r), None) => Ok(Walked::Redirect(r)),
+            (Response::Error(e), None) => Err(Errno::from_raw(e.errno)),
+            _ => Err(Errno::EIO),
+        }
+    }
+
+    /// openat(2) with the workload's flags (O_CLOEXEC|O_NOCTTY added).
+    pub fn open(
+        &self,
+        p: impl AsRef<[u8]>,
+        flags: i32,
+        mode: u32,
+        creds: &Creds,
+        symlinks: u32,
+    ) -> Result<Walked<OwnedFd>, Errno> {
+        self.call_fd(Request::Open(OpenReq {
+            path: path(p.as_ref())?,
+            flags,
+            mode,
+            creds: creds.clone(),
+            symlinks,
+        }))
+    }
+
+    /// O_PATH (| O_NOFOLLOW) fd of the target, for stat/readlink/statfs.
+    pub fn walk(
+        &self,
+        p: impl AsRef<[u8]>,
+        follow: Follow,
+        creds: &Creds,
+        symlinks: u32,
+    ) -> Result<Walked<OwnedFd>, Errno> {
+        self.call_fd(Request::Walk(WalkReq {
+            path: path(p.as_ref())?,
+            follow,
+            creds: creds.clone(),
+            symlinks,
+        }))
+    }
+
+    /// mkdirat(2).
+    pub fn mkdir(
+        &self,
+        p: impl AsRef<[u8]>,
+        mode: u32,
+        creds: &Creds,
+        symlinks: u32,
+    ) -> Result<Walked<()>, Errno> {
+        self.call_done(Request::Mkdir(MkdirReq {
+            path: path(p.as_ref())?,
+            mode,
+            creds: creds.clone(),
+            symlinks,
+        }))
+    }
+
+    /// mknodat(2).
+    pub fn mknod(
+        &self,
+        p: impl AsRef<[u8]>,
+        mode: u32,
+        dev: u64,
+        creds: &Creds,
+        symlinks: u32,
+    ) -> Result<Walked<()>, Errno> {
+        self.call_done(Request::Mknod(MknodReq {
+            path: path(p.as_ref())?,
+            mode,
+            dev,
+            creds: creds.clone(),
+            symlinks,
+        }))
+    }
+
+    /// symlinkat(2): `linkpath` -> `target`. Redirects if `linkpath` is in a
+    /// synthetic mount.
+    pub fn symlink(
+        &self,
+        target: impl AsRef<[u8]>,
+        linkpath: impl AsRef<[u8]>,
+        creds: &Creds,
+        symlinks: u32,
+    ) -> Result<Walked<()>, Errno> {
+        self.call_done(Request::Symlink(SymlinkReq {
+            target: path(target.as_ref())?,
+            linkpath: path(linkpath.as_ref())?,
+            creds: creds.clone(),
+            symlinks,
+        }))
+    }
+
+    /// linkat(2); EXDEV if either path is in a synthetic mount.
+    pub fn link(
+        &self,
+        old: impl AsRef<[u8]>,
+        new: impl AsRef<[u8]>,
+        follow_old: Follow,
+        creds: &Creds,
+        symlinks: u32,
+    ) -> Result<Walked<()>, Errno> {
+        self.call_done(Request::Link(LinkReq {
+            old: path(old.as_ref())?,
+            new: path(new.as_ref())?,
+            follow_old,
+            creds: creds.clone(),
+            symlinks,
+        }))
+    }
+
+    /// unlinkat(2) (`remove_dir` = rmdir).
+    pub fn unlink(
+        &self,
+        p: impl AsRef<[u8]>,
+        remove_dir: bool,
+        creds: &Creds,
+        symlinks: u32,
+    ) -> Result<Walked<()>, Errno> {
+        self.call_done(Request::Unlink(UnlinkReq {
+            path: path(p.as_ref())?,
+            remove_dir,
+            creds: creds.clone(),
+            symlinks,
+        }))
+    }
+
+    /// renameat2(2); EXDEV if either path is in a synthetic mount.
+    pub fn rename(
+        &self,
+        old: impl AsRef<[u8]>,
+        new: impl AsRef<[u8]>,
+        flags: u32,
+        creds: &Creds,
+        symlinks: u32,
+    ) -> Result<Walked<()>, Errno> {
+        self.call_done(Request::Rename(RenameReq {
+            old: path(old.as_ref())?,
+            new: path(new.as_ref())?,
+            flags,
+            creds: creds.clone(),
+            symlinks,
+        }))
+    }
+
+    /// fchmodat2(2); EOPNOTSUPP on a symlink with NoFollow.
+    pub fn chmod(
+        &self,
+        p: impl AsRef<[u8]>,
+        mode: u32,
+        follow: Follow,
+        creds: &Creds,
+        symlinks: u32,
+    ) -> Result<Walked<()>, Errno> {
+        self.call_done(Request::Chmod(ChmodReq {
+            path: path(p.as_ref())?,
+            mode,
+            follow,
+            creds: creds.clone(),
+            symlinks,
+        }))
+    }
+
+    /// fchownat(2); -1 leaves an id unchanged.
+    pub fn chown(
+        &self,
+        p: impl AsRef<[u8]>,
+        uid: i32,
+        gid: i32,
+        follow: Follow,
+        creds: &Creds,
+        symlinks: u32,
+    ) -> Result<Walked<()>, Errno> {
+        self.call_done(Request::Chown(ChownReq {
+            path: path(p.as_ref())?,
+            uid,
+            gid,
+            follow,
+            creds: creds.clone(),
+            symlinks,
+        }))
+    }
+
+    /// truncate(2).
+    pub fn truncate(
+        &self,
+        p: impl AsRef<[u8]>,
+        len: i64,
+        creds: &Creds,
+        symlinks: u32,
+    ) -> Result<Walked<()>, Errno> {
+        self.call_done(Request::Truncate(TruncateReq {
+            path: path(p.as_ref())?,
+            len,
+            creds: creds.clone(),
+            symlinks,
+        }))
+    }
+
+    /// utimensat(2); `None` sets both times to now.
+    pub fn utimens(
+        &self,
+        p: impl AsRef<[u8]>,
+        times: Option<[Timespec; 2]>,
+        follow: Follow,
+        creds: &Creds,
+        symlinks: u32,
+    ) -> Result<Walked<()>, Errno> {
+        self.call_done(Request::Utimens(UtimensReq {
+            path: path(p.as_ref())?,
+            times,
+            follow,
+            creds: creds.clone(),
+            symlinks,
+        }))
+    }
+
+    /// faccessat2(2) checked against `creds` (pass real-id creds unless the
+    /// workload used AT_EACCESS). `flags`: AT_EACCESS | AT_SYMLINK_NOFOLLOW.
+    pub fn access(
+        &self,
+        p: impl AsRef<[u8]>,
+        mode: i32,
+        flags: i32,
+        creds: &Creds,
+        symlinks: u32,
+    ) -> Result<Walked<()>, Errno> {
+        self.call_done(Request::Access(AccessReq {
+            path: path(p.as_ref())?,
+            mode,
+            flags,
+            creds: creds.clone(),
+            symlinks,
+        }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use nix::sys::socket::{socketpair, AddressFamily, SockFlag, SockType};
+
+    fn creds() -> Creds {
+        Creds {
+            fsuid: 0,
+            fsgid: 0,
+            groups: vec![],
+            cap_effective: u64::MAX,
+        }
+    }
+
+    #[test]
+    fn client_side_validation_and_hangup() {
+        let (a, b) = socketpair(
+            AddressFamily::Unix,
+            SockType::SeqPacket,
+            None,
+            SockFlag::SOCK_CLOEXEC,
+        )
+        .unwrap();
+        let c = Client::new(a);
+        let long = vec![b'a'; PATH_MAX];
+        assert_eq!(
+            c.walk(&long, Follow::Follow, &creds(), 0).unwrap_err(),
+            Errno::ENAMETOOLONG
+        );
+        assert_eq!(
+            c.walk(b"/a\0b", Follow::Follow, &creds(), 0).unwrap_err(),
+            Errno::EINVAL
+        );
+        // A fake server that replies garbage, then hangs up.
+        let h = std::thread::spawn(move || {
+            let mut buf = vec![0u8; MAX_MESSAGE_SIZE + 1];
+            let p = sys::recv_packet(b.as_fd(), &mut buf).unwrap();
+            assert!(Request::decode(&buf[..p.len]).is_ok());
+            sys::send_packet(b.as_fd(), b"\x01\x04\x80\x00", None).unwrap();
+            let _ = sys::recv_packet(b.as_fd(), &mut buf).unwrap();
+            drop(b);
+        });
+        assert_eq!(c.mkdir("/x", 0o755, &creds(), 0).unwrap_err(), Errno::EIO);
+        assert_eq!(
+            c.mkdir("/x", 0o755, &creds(), 0).unwrap_err(),
+            Errno::ECONNRESET
+        );
+        h.join().unwrap();
+    }
+}

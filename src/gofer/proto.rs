@@ -1,0 +1,914 @@
+//! Wire protocol between the sentry (client) and the gofer (server).
+//!
+//! Every message is one `SOCK_SEQPACKET` packet, little endian:
+//! `u8 version (= 1) | u16 message id | fields...`. Fields are fixed-size
+//! integers, `bool`/tags as `u8` (0/1), byte strings (paths) as `u32 len |
+//! bytes` (at most 4096 bytes, no NUL), credentials as `u32 fsuid | u32 fsgid
+//! | u32 ngroups | u32 groups[ngroups] | u64 cap_effective`.
+//! Message ids are fixed forever: append new ones, never renumber.
+//! A reply carrying an fd ([`FdResp`]) has exactly one fd in `SCM_RIGHTS`.
+
+use super::GoferError;
+
+/// Protocol version, the first byte of every message.
+pub const VERSION: u8 = 1;
+/// Longest path (or symlink target) accepted on the wire, in bytes.
+pub const PATH_MAX: usize = 4096;
+/// Most supplementary groups accepted on the wire (keeps messages < 16 KiB).
+pub const MAX_GROUPS: usize = 1024;
+/// Upper bound of an encoded message; receive buffers are this size + 1.
+pub const MAX_MESSAGE_SIZE: usize = 16 * 1024;
+
+/// Fixed numeric message ids. Append, never renumber.
+pub mod msg_id {
+    pub const OPEN: u16 = 1;
+    pub const WALK: u16 = 2;
+    pub const MKDIR: u16 = 3;
+    pub const MKNOD: u16 = 4;
+    pub const SYMLINK: u16 = 5;
+    pub const LINK: u16 = 6;
+    pub const UNLINK: u16 = 7;
+    pub const RENAME: u16 = 8;
+    pub const CHMOD: u16 = 9;
+    pub const CHOWN: u16 = 10;
+    pub const TRUNCATE: u16 = 11;
+    pub const UTIMENS: u16 = 12;
+    pub const ACCESS: u16 = 13;
+    pub const R_ERROR: u16 = 0x8001;
+    pub const R_REDIRECT: u16 = 0x8002;
+    pub const R_FD: u16 = 0x8003;
+    pub const R_DONE: u16 = 0x8004;
+}
+
+/// Credentials the gofer thread assumes for one request.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Creds {
+    pub fsuid: u32,
+    pub fsgid: u32,
+    pub groups: Vec<u32>,
+    pub cap_effective: u64,
+}
+
+/// Whether a trailing symlink is followed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Follow {
+    Follow,
+    NoFollow,
+}
+
+/// The path entered a synthetic mount: the sentry continues the walk itself.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Redirect {
+    /// Canonical absolute sandbox path (symlink-free up to and including the
+    /// synthetic mount point) followed by the not yet walked rest.
+    pub path: String,
+    /// Cumulative symlink count (the request's budget plus those followed here).
+    pub symlinks_followed: u32,
+}
+
+/// Result of a walking request: either done, or continue in the sentry.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Walked<T> {
+    Done(T),
+    Redirect(Redirect),
+}
+
+/// A `struct timespec` for utimensat (nsec may be `UTIME_NOW`/`UTIME_OMIT`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Timespec {
+    pub sec: i64,
+    pub nsec: i64,
+}
+
+impl Timespec {
+    pub const NOW: Timespec = Timespec {
+        sec: 0,
+        nsec: libc::UTIME_NOW,
+    };
+    pub const OMIT: Timespec = Timespec {
+        sec: 0,
+        nsec: libc::UTIME_OMIT,
+    };
+}
+
+/// Analogous to openat(2): open `path` with the workload's `flags` (O_CLOEXEC
+/// and O_NOCTTY added) and `mode`; reply [`FdResp`] or redirect.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OpenReq {
+    pub path: Vec<u8>,
+    pub flags: i32,
+    pub mode: u32,
+    pub creds: Creds,
+    pub symlinks: u32,
+}
+
+/// Analogous to openat(2) with O_PATH (| O_NOFOLLOW): reply [`FdResp`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct WalkReq {
+    pub path: Vec<u8>,
+    pub follow: Follow,
+    pub creds: Creds,
+    pub symlinks: u32,
+}
+
+/// Analogous to mkdirat(2).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MkdirReq {
+    pub path: Vec<u8>,
+    pub mode: u32,
+    pub creds: Creds,
+    pub symlinks: u32,
+}
+
+/// Analogous to mknodat(2).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MknodReq {
+    pub path: Vec<u8>,
+    pub mode: u32,
+    pub dev: u64,
+    pub creds: Creds,
+    pub symlinks: u32,
+}
+
+/// Analogous to symlinkat(2): create `linkpath` pointing to `target`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SymlinkReq {
+    pub target: Vec<u8>,
+    pub linkpath: Vec<u8>,
+    pub creds: Creds,
+    pub symlinks: u32,
+}
+
+/// Analogous to linkat(2) (`follow_old` = AT_SYMLINK_FOLLOW).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LinkReq {
+    pub old: Vec<u8>,
+    pub new: Vec<u8>,
+    pub follow_old: Follow,
+    pub creds: Creds,
+    pub symlinks: u32,
+}
+
+/// Analogous to unlinkat(2) (`remove_dir` = AT_REMOVEDIR).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UnlinkReq {
+    pub path: Vec<u8>,
+    pub remove_dir: bool,
+    pub creds: Creds,
+    pub symlinks: u32,
+}
+
+/// Analogous to renameat2(2).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RenameReq {
+    pub old: Vec<u8>,
+    pub new: Vec<u8>,
+    pub flags: u32,
+    pub creds: Creds,
+    pub symlinks: u32,
+}
+
+/// Analogous to fchmodat2(2).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ChmodReq {
+    pub path: Vec<u8>,
+    pub mode: u32,
+    pub follow: Follow,
+    pub creds: Creds,
+    pub symlinks: u32,
+}
+
+/// Analogous to fchownat(2) (-1 leaves an id unchanged).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ChownReq {
+    pub path: Vec<u8>,
+    pub uid: i32,
+    pub gid: i32,
+    pub follow: Follow,
+    pub creds: Creds,
+    pub symlinks: u32,
+}
+
+/// Analogous to truncate(2).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TruncateReq {
+    pub path: Vec<u8>,
+    pub len: i64,
+    pub creds: Creds,
+    pub symlinks: u32,
+}
+
+/// Analogous to utimensat(2) (`None` = both times now).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UtimensReq {
+    pub path: Vec<u8>,
+    pub times: Option<[Timespec; 2]>,
+    pub follow: Follow,
+    pub creds: Creds,
+    pub symlinks: u32,
+}
+
+/// Analogous to faccessat2(2); checked against `creds` (the sentry passes
+/// real-id creds unless the workload gave AT_EACCESS).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AccessReq {
+    pub path: Vec<u8>,
+    pub mode: i32,
+    pub flags: i32,
+    pub creds: Creds,
+    pub symlinks: u32,
+}
+
+/// Reply: the operation failed with `errno` (analogous to a -1 return).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ErrorResp {
+    pub errno: i32,
+}
+
+/// Reply: success, exactly one fd attached with SCM_RIGHTS.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FdResp;
+
+/// Reply: success without a value.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DoneResp;
+
+/// Reply to [`OpenReq`].
+pub type OpenResp = FdResp;
+/// Reply to [`WalkReq`].
+pub type WalkResp = FdResp;
+
+/// Requests, sentry → gofer.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Request {
+    Open(OpenReq),
+    Walk(WalkReq),
+    Mkdir(MkdirReq),
+    Mknod(MknodReq),
+    Symlink(SymlinkReq),
+    Link(LinkReq),
+    Unlink(UnlinkReq),
+    Rename(RenameReq),
+    Chmod(ChmodReq),
+    Chown(ChownReq),
+    Truncate(TruncateReq),
+    Utimens(UtimensReq),
+    Access(AccessReq),
+}
+
+/// Replies, gofer → sentry.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Response {
+    Error(ErrorResp),
+    Redirect(Redirect),
+    Fd(FdResp),
+    Done(DoneResp),
+}
+
+impl Request {
+    /// The credentials the request runs with.
+    pub fn creds(&self) -> &Creds {
+        match self {
+            Request::Open(m) => &m.creds,
+            Request::Walk(m) => &m.creds,
+            Request::Mkdir(m) => &m.creds,
+            Request::Mknod(m) => &m.creds,
+            Request::Symlink(m) => &m.creds,
+            Request::Link(m) => &m.creds,
+            Request::Unlink(m) => &m.creds,
+            Request::Rename(m) => &m.creds,
+            Request::Chmod(m) => &m.creds,
+            Request::Chown(m) => &m.creds,
+            Request::Truncate(m) => &m.creds,
+            Request::Utimens(m) => &m.creds,
+            Request::Access(m) => &m.creds,
+        }
+    }
+}
+
+/// Byte cursor used by the decoder; every read is bounds-checked.
+pub struct Dec<'a> {
+    buf: &'a [u8],
+    pos: usize,
+}
+
+impl<'a> Dec<'a> {
+    pub fn new(buf: &'a [u8]) -> Dec<'a> {
+        Dec { buf, pos: 0 }
+    }
+
+    fn remaining(&self) -> usize {
+        self.buf.len() - self.pos
+    }
+
+    fn take(&mut self, n: usize, what: &'static str) -> Result<&'a [u8], GoferError> {
+        if self.remaining() < n {
+            return Err(GoferError::Truncated {
+                what,
+                need: n,
+                have: self.remaining(),
+            });
+        }
+        let s = &self.buf[self.pos..self.pos + n];
+        self.pos += n;
+        Ok(s)
+    }
+
+    fn array<const N: usize>(&mut self, what: &'static str) -> Result<[u8; N], GoferError> {
+        let s = self.take(N, what)?;
+        let mut a = [0u8; N];
+        a.copy_from_slice(s);
+        Ok(a)
+    }
+
+    fn finish(&self, id: u16) -> Result<(), GoferError> {
+        match self.remaining() {
+            0 => Ok(()),
+            extra => Err(GoferError::TrailingBytes { id, extra }),
+        }
+    }
+}
+
+/// A value with a wire encoding.
+trait Wire: Sized {
+    fn put(&self, out: &mut Vec<u8>);
+    fn get(d: &mut Dec<'_>) -> Result<Self, GoferError>;
+}
+
+macro_rules! wire_int {
+    ($($t:ty),*) => {$(
+        impl Wire for $t {
+            fn put(&self, out: &mut Vec<u8>) {
+                out.extend_from_slice(&self.to_le_bytes());
+            }
+            fn get(d: &mut Dec<'_>) -> Result<Self, GoferError> {
+                Ok(<$t>::from_le_bytes(d.array(stringify!($t))?))
+            }
+        }
+    )*};
+}
+wire_int!(u8, u16, u32, i32, u64, i64);
+
+impl Wire for bool {
+    fn put(&self, out: &mut Vec<u8>) {
+        out.push(u8::from(*self));
+    }
+    fn get(d: &mut Dec<'_>) -> Result<Self, GoferError> {
+        match u8::get(d)? {
+            0 => Ok(false),
+            1 => Ok(true),
+            v => Err(GoferError::BadValue {
+                what: "bool",
+                value: v.into(),
+            }),
+        }
+    }
+}
+
+impl Wire for Follow {
+    fn put(&self, out: &mut Vec<u8>) {
+        (*self == Follow::NoFollow).put(out);
+    }
+    fn get(d: &mut Dec<'_>) -> Result<Self, GoferError> {
+        Ok(if bool::get(d)? {
+            Follow::NoFollow
+        } else {
+            Follow::Follow
+        })
+    }
+}
+
+/// Byte strings on the wire are always paths (or symlink targets).
+impl Wire for Vec<u8> {
+    fn put(&self, out: &mut Vec<u8>) {
+        (self.len() as u32).put(out);
+        out.extend_from_slice(self);
+    }
+    fn get(d: &mut Dec<'_>) -> Result<Self, GoferError> {
+        let len = u32::get(d)? as usize;
+        if len > PATH_MAX {
+            return Err(GoferError::PathTooLong { what: "path", len });
+        }
+        let s = d.take(len, "path bytes")?;
+        if s.contains(&0) {
+            return Err(GoferError::PathHasNul { what: "path" });
+        }
+        Ok(s.to_vec())
+    }
+}
+
+impl Wire for String {
+    fn put(&self, out: &mut Vec<u8>) {
+        (self.len() as u32).put(out);
+        out.extend_from_slice(self.as_bytes());
+    }
+    fn get(d: &mut Dec<'_>) -> Result<Self, GoferError> {
+        let bytes = Vec::<u8>::get(d)?;
+        String::from_utf8(bytes).map_err(|_| GoferError::PathNotUtf8)
+    }
+}
+
+impl Wire for Creds {
+    fn put(&self, out: &mut Vec<u8>) {
+        self.fsuid.put(out);
+        self.fsgid.put(out);
+        (self.groups.len() as u32).put(out);
+        for g in &self.groups {
+            g.put(out);
+        }
+        self.cap_effective.put(out);
+    }
+    fn get(d: &mut Dec<'_>) -> Result<Self, GoferError> {
+        let fsuid = u32::get(d)?;
+        let fsgid = u32::get(d)?;
+        let count = u32::get(d)? as usize;
+        if count > MAX_GROUPS {
+            return Err(GoferError::TooManyGroups { count });
+        }
+        if d.remaining() < count * 4 {
+            return Err(GoferError::Truncated {
+                what: "groups",
+                need: count * 4,
+                have: d.remaining(),
+            });
+        }
+        let mut groups = Vec::with_capacity(count);
+        for _ in 0..count {
+            groups.push(u32::get(d)?);
+        }
+        let cap_effective = u64::get(d)?;
+        Ok(Creds {
+            fsuid,
+            fsgid,
+            groups,
+            cap_effective,
+        })
+    }
+}
+
+impl Wire for Option<[Timespec; 2]> {
+    fn put(&self, out: &mut Vec<u8>) {
+        match self {
+            None => out.push(0),
+            Some(ts) => {
+                out.push(1);
+                for t in ts {
+                    t.sec.put(out);
+                    t.nsec.put(out);
+                }
+            }
+        }
+    }
+    fn get(d: &mut Dec<'_>) -> Result<Self, GoferError> {
+        if !bool::get(d)? {
+            return Ok(None);
+        }
+        let mut ts = [Timespec { sec: 0, nsec: 0 }; 2];
+        for t in &mut ts {
+            t.sec = i64::get(d)?;
+            t.nsec = i64::get(d)?;
+        }
+        Ok(Some(ts))
+    }
+}
+
+macro_rules! wire_struct {
+    ($name:ident { $($field:ident),* $(,)? }) => {
+        impl Wire for $name {
+            fn put(&self, _out: &mut Vec<u8>) {
+                $( self.$field.put(_out); )*
+            }
+            fn get(_d: &mut Dec<'_>) -> Result<Self, GoferError> {
+                Ok($name { $( $field: Wire::get(_d)?, )* })
+            }
+        }
+    };
+}
+
+wire_struct!(OpenReq {
+    path,
+    flags,
+    mode,
+    creds,
+    symlinks
+});
+wire_struct!(WalkReq {
+    path,
+    follow,
+    creds,
+    symlinks
+});
+wire_struct!(MkdirReq {
+    path,
+    mode,
+    creds,
+    symlinks
+});
+wire_struct!(MknodReq {
+    path,
+    mode,
+    dev,
+    creds,
+    symlinks
+});
+wire_struct!(SymlinkReq {
+    target,
+    linkpath,
+    creds,
+    symlinks
+});
+wire_struct!(LinkReq {
+    old,
+    new,
+    follow_old,
+    creds,
+    symlinks
+});
+wire_struct!(UnlinkReq {
+    path,
+    remove_dir,
+    creds,
+    symlinks
+});
+wire_struct!(RenameReq {
+    old,
+    new,
+    flags,
+    creds,
+    symlinks
+});
+wire_struct!(ChmodReq {
+    path,
+    mode,
+    follow,
+    creds,
+    symlinks
+});
+wire_struct!(ChownReq {
+    path,
+    uid,
+    gid,
+    follow,
+    creds,
+    symlinks
+});
+wire_struct!(TruncateReq {
+    path,
+    len,
+    creds,
+    symlinks
+});
+wire_struct!(UtimensReq {
+    path,
+    times,
+    follow,
+    creds,
+    symlinks
+});
+wire_struct!(AccessReq {
+    path,
+    mode,
+    flags,
+    creds,
+    symlinks
+});
+wire_struct!(ErrorResp { errno });
+wire_struct!(Redirect {
+    path,
+    symlinks_followed
+});
+
+impl Wire for FdResp {
+    fn put(&self, _out: &mut Vec<u8>) {}
+    fn get(_d: &mut Dec<'_>) -> Result<Self, GoferError> {
+        Ok(FdResp)
+    }
+}
+
+impl Wire for DoneResp {
+    fn put(&self, _out: &mut Vec<u8>) {}
+    fn get(_d: &mut Dec<'_>) -> Result<Self, GoferError> {
+        Ok(DoneResp)
+    }
+}
+
+macro_rules! messages {
+    ($enum:ident { $($variant:ident($ty:ty) = $id:path),* $(,)? }) => {
+        impl $enum {
+            /// The fixed wire id of this message.
+            pub fn id(&self) -> u16 {
+                match self { $( $enum::$variant(_) => $id, )* }
+            }
+
+            /// Encode as one packet.
+            pub fn encode(&self) -> Vec<u8> {
+                let mut out = vec![VERSION];
+                self.id().put(&mut out);
+                match self { $( $enum::$variant(m) => m.put(&mut out), )* }
+                out
+            }
+
+            /// Decode one packet; rejects anything malformed.
+            pub fn decode(buf: &[u8]) -> Result<Self, GoferError> {
+                let mut d = Dec::new(buf);
+                let version = u8::get(&mut d)?;
+                if version != VERSION {
+                    return Err(GoferError::BadVersion { got: version });
+                }
+                let id = u16::get(&mut d)?;
+                let msg = match id {
+                    $( $id => $enum::$variant(<$ty as Wire>::get(&mut d)?), )*
+                    _ => return Err(GoferError::UnknownMessage { id }),
+                };
+                d.finish(id)?;
+                Ok(msg)
+            }
+        }
+    };
+}
+
+messages!(Request {
+    Open(OpenReq) = msg_id::OPEN,
+    Walk(WalkReq) = msg_id::WALK,
+    Mkdir(MkdirReq) = msg_id::MKDIR,
+    Mknod(MknodReq) = msg_id::MKNOD,
+    Symlink(SymlinkReq) = msg_id::SYMLINK,
+    Link(LinkReq) = msg_id::LINK,
+    Unlink(UnlinkReq) = msg_id::UNLINK,
+    Rename(RenameReq) = msg_id::RENAME,
+    Chmod(ChmodReq) = msg_id::CHMOD,
+    Chown(ChownReq) = msg_id::CHOWN,
+    Truncate(TruncateReq) = msg_id::TRUNCATE,
+    Utimens(UtimensReq) = msg_id::UTIMENS,
+    Access(AccessReq) = msg_id::ACCESS,
+});
+
+messages!(Response {
+    Error(ErrorResp) = msg_id::R_ERROR,
+    Redirect(Redirect) = msg_id::R_REDIRECT,
+    Fd(FdResp) = msg_id::R_FD,
+    Done(DoneResp) = msg_id::R_DONE,
+});
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn creds() -> Creds {
+        Creds {
+            fsuid: 1000,
+            fsgid: 100,
+            groups: vec![1, 2, 3],
+            cap_effective: 0x1ff,
+        }
+    }
+
+    fn all_requests() -> Vec<Request> {
+        let p = b"/a/b/../c".to_vec();
+        vec![
+            Request::Open(OpenReq {
+                path: p.clone(),
+                flags: libc::O_CREAT | libc::O_RDWR,
+                mode: 0o644,
+                creds: creds(),
+                symlinks: 3,
+            }),
+            Request::Walk(WalkReq {
+                path: p.clone(),
+                follow: Follow::NoFollow,
+                creds: creds(),
+                symlinks: 0,
+            }),
+            Request::Mkdir(MkdirReq {
+                path: p.clone(),
+                mode: 0o755,
+                creds: creds(),
+                symlinks: 1,
+            }),
+            Request::Mknod(MknodReq {
+                path: p.clone(),
+                mode: libc::S_IFIFO | 0o600,
+                dev: 0x1234_5678_9abc,
+                creds: creds(),
+                symlinks: 2,
+            }),
+            Request::Symlink(SymlinkReq {
+                target: b"../x".to_vec(),
+                linkpath: p.clone(),
+                creds: creds(),
+                symlinks: 0,
+            }),
+            Request::Link(LinkReq {
+                old: p.clone(),
+                new: b"/n".to_vec(),
+                follow_old: Follow::Follow,
+                creds: creds(),
+                symlinks: 0,
+            }),
+            Request::Unlink(UnlinkReq {
+                path: p.clone(),
+                remove_dir: true,
+                creds: creds(),
+                symlinks: 0,
+            }),
+            Request::Rename(RenameReq {
+                old: p.clone(),
+                new: Vec::new(),
+                flags: libc::RENAME_NOREPLACE,
+                creds: creds(),
+                symlinks: 7,
+            }),
+            Request::Chmod(ChmodReq {
+                path: p.clone(),
+                mode: 0o4755,
+                follow: Follow::NoFollow,
+                creds: creds(),
+                symlinks: 0,
+            }),
+            Request::Chown(ChownReq {
+                path: p.clone(),
+                uid: -1,
+                gid: 5,
+                follow: Follow::Follow,
+                creds: creds(),
+                symlinks: 0,
+            }),
+            Request::Truncate(TruncateReq {
+                path: p.clone(),
+                len: -5,
+                creds: creds(),
+                symlinks: 0,
+            }),
+            Request::Utimens(UtimensReq {
+                path: p.clone(),
+                times: Some([Timespec::NOW, Timespec { sec: -1, nsec: 5 }]),
+                follow: Follow::NoFollow,
+                creds: creds(),
+                symlinks: 0,
+            }),
+            Request::Utimens(UtimensReq {
+                path: p.clone(),
+                times: None,
+                follow: Follow::Follow,
+                creds: creds(),
+                symlinks: 0,
+            }),
+            Request::Access(AccessReq {
+                path: p,
+                mode: libc::R_OK,
+                flags: libc::AT_EACCESS,
+                creds: Creds {
+                    groups: vec![],
+                    ..creds()
+                },
+                symlinks: 0,
+            }),
+        ]
+    }
+
+    fn all_responses() -> Vec<Response> {
+        vec![
+            Response::Error(ErrorResp {
+                errno: libc::ENOENT,
+            }),
+            Response::Redirect(Redirect {
+                path: "/proc/self/mounts".into(),
+                symlinks_followed: 2,
+            }),
+            Response::Fd(FdResp),
+            Response::Done(DoneResp),
+        ]
+    }
+
+    #[test]
+    fn round_trip_every_message() {
+        let reqs = all_requests();
+        let mut ids: Vec<u16> = reqs.iter().map(Request::id).collect();
+        ids.dedup();
+        assert_eq!(ids.len(), 13, "every request kind is covered");
+        for r in reqs {
+            let bytes = r.encode();
+            assert!(bytes.len() <= MAX_MESSAGE_SIZE);
+            assert_eq!(bytes[0], VERSION);
+            assert_eq!(Request::decode(&bytes).expect("decode"), r);
+        }
+        for r in all_responses() {
+            assert_eq!(Response::decode(&r.encode()).expect("decode"), r);
+        }
+    }
+
+    #[test]
+    fn rejects_malformed() {
+        let good = all_requests()[0].encode();
+        // trailing byte
+        let mut t = good.clone();
+        t.push(0);
+        assert!(matches!(
+            Request::decode(&t),
+            Err(GoferError::TrailingBytes { .. })
+        ));
+        // bad version
+        let mut v = good.clone();
+        v[0] = 2;
+        assert!(matches!(
+            Request::decode(&v),
+            Err(GoferError::BadVersion { got: 2 })
+        ));
+        // unknown id
+        let mut u = good.clone();
+        u[1] = 0xee;
+        assert!(matches!(
+            Request::decode(&u),
+            Err(GoferError::UnknownMessage { .. })
+        ));
+        // response id is not a request
+        assert!(Request::decode(&Response::Done(DoneResp).encode()).is_err());
+        // NUL in path
+        let mut n = all_requests()[0].clone();
+        if let Request::Open(o) = &mut n {
+            o.path = b"/a\0b".to_vec();
+        }
+        assert!(matches!(
+            Request::decode(&n.encode()),
+            Err(GoferError::PathHasNul { .. })
+        ));
+        // path too long
+        if let Request::Open(o) = &mut n {
+            o.path = vec![b'a'; PATH_MAX + 1];
+        }
+        assert!(matches!(
+            Request::decode(&n.encode()),
+            Err(GoferError::PathTooLong { .. })
+        ));
+        if let Request::Open(o) = &mut n {
+            o.path = vec![b'a'; PATH_MAX];
+        }
+        assert!(Request::decode(&n.encode()).is_ok());
+        // bad bool
+        let w = all_requests()[1].encode();
+        let mut b = w.clone();
+        let follow_off = 3 + 4 + 9; // version+id, len, "/a/b/../c"
+        b[follow_off] = 7;
+        assert!(matches!(
+            Request::decode(&b),
+            Err(GoferError::BadValue { .. })
+        ));
+        // huge group count must not allocate or panic
+        let mut g = w.clone();
+        let ngroups_off = follow_off + 1 + 8;
+        g[ngroups_off..ngroups_off + 4].copy_from_slice(&u32::MAX.to_le_bytes());
+        assert!(matches!(
+            Request::decode(&g),
+            Err(GoferError::TooManyGroups { .. })
+        ));
+        // every truncation fails
+        for r in all_requests() {
+            let bytes = r.encode();
+            for len in 0..bytes.len() {
+                assert!(Request::decode(&bytes[..len]).is_err(), "len {len}");
+            }
+        }
+        assert!(Response::decode(&[]).is_err());
+    }
+
+    #[test]
+    fn random_bytes_never_panic() {
+        let mut state: u64 = 0x9e37_79b9_7f4a_7c15;
+        let mut next = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        let seeds: Vec<Vec<u8>> = all_requests()
+            .iter()
+            .map(Request::encode)
+            .chain(all_responses().iter().map(Response::encode))
+            .collect();
+        for i in 0..20_000 {
+            let mut buf = if i % 2 == 0 {
+                let len = (next() % 64) as usize;
+                let mut b: Vec<u8> = (0..len).map(|_| next() as u8).collect();
+                if !b.is_empty() && i % 4 == 0 {
+                    b[0] = VERSION;
+                }
+                b
+            } else {
+                seeds[(next() as usize) % seeds.len()].clone()
+            };
+            // mutate a few bytes and maybe truncate
+            for _ in 0..(next() % 4) {
+                if !buf.is_empty() {
+                    let at = (next() as usize) % buf.len();
+                    buf[at] = next() as u8;
+                }
+            }
+            if next() % 3 == 0 && !buf.is_empty() {
+                let cut = (next() as usize) % buf.len();
+                buf.truncate(cut);
+            }
+            let _ = Request::decode(&buf);
+            let _ = Response::decode(&buf);
+        }
+    }
+}

@@ -1,0 +1,837 @@
+//! The gofer server: one thread per channel, blocking recv → handle → reply.
+//!
+//! Two-path operations (link, rename) answer EXDEV when either path lands in
+//! a synthetic mount (Linux says EXDEV across mounts). Single-path operations,
+//! including creations (mkdir, mknod, symlink's linkpath, open O_CREAT), answer
+//! with a [`Redirect`] so the sentry decides in its synthetic fs.
+
+use std::cell::RefCell;
+use std::os::fd::{AsFd, OwnedFd};
+use std::sync::Arc;
+
+use nix::errno::Errno;
+use tracing::{debug, warn};
+
+use super::proto::{
+    AccessReq, ChmodReq, ChownReq, Creds, DoneResp, ErrorResp, FdResp, Follow, LinkReq, MkdirReq,
+    MknodReq, OpenReq, RenameReq, Request, Response, SymlinkReq, TruncateReq, UnlinkReq,
+    UtimensReq, WalkReq, Walked, MAX_MESSAGE_SIZE,
+};
+use super::sys;
+use super::walk::{Mounts, Parent, Target, Walker};
+use super::GoferError;
+
+/// Static configuration of the gofer.
+#[derive(Clone, Debug, Default)]
+pub struct GoferConfig {
+    /// Absolute sandbox paths served by the sentry, e.g. "/proc", "/sys".
+    pub synthetic_mounts: Vec<String>,
+}
+
+struct Ctx {
+    root: OwnedFd,
+    mounts: Mounts,
+    permitted: u64,
+}
+
+/// Serve `channels` until every one of them hangs up.
+pub fn serve(root: OwnedFd, channels: Vec<OwnedFd>, config: GoferConfig) -> Result<(), GoferError> {
+    // Modes arrive already masked by the workload's umask.
+    sys::set_umask(0);
+    let (_, permitted, _) = sys::capget().map_err(GoferError::CapGet)?;
+    let ctx = Arc::new(Ctx {
+        root,
+        mounts: Mounts::new(&config.synthetic_mounts),
+        permitted,
+    });
+    let mut handles = Vec::new();
+    for (channel, sock) in channels.into_iter().enumerate() {
+        let ctx = Arc::clone(&ctx);
+        let h = std::thread::Builder::new()
+            .name(format!("gofer-{channel}"))
+            .spawn(move || channel_loop(&ctx, channel, sock))
+            .map_err(|source| GoferError::SpawnThread { channel, source })?;
+        handles.push((channel, h));
+    }
+    let mut first_err = None;
+    for (channel, h) in handles {
+        let res = match h.join() {
+            Ok(r) => r,
+            Err(_) => Err(GoferError::ThreadPanicked { channel }),
+        };
+        if let Err(e) = res {
+            warn!(channel, error = %e, "gofer channel failed");
+            first_err.get_or_insert(e);
+        }
+    }
+    first_err.map_or(Ok(()), Err)
+}
+
+fn channel_loop(ctx: &Ctx, channel: usize, sock: OwnedFd) -> Result<(), GoferError> {
+    let mut buf = vec![0u8; MAX_MESSAGE_SIZE + 1];
+    loop {
+        let pkt = match sys::recv_packet(sock.as_fd(), &mut buf) {
+            Ok(p) => p,
+            Err(Errno::ECONNRESET) => return Ok(()),
+            Err(source) => return Err(GoferError::Recv { channel, source }),
+        };
+        // Requests never carry fds: drop (close) any that were sent.
+        drop(pkt.fds);
+        if pkt.len == 0 && !pkt.truncated {
+            debug!(channel, "gofer channel hung up");
+            return Ok(());
+        }
+        let decoded = if pkt.truncated {
+            Err(GoferError::MessageTooLarge)
+        } else {
+            Request::decode(&buf[..pkt.len])
+        };
+        let (resp, fd) = match decoded {
+            Ok(req) => handle(ctx, &req),
+            Err(e) => {
+                debug!(channel, error = %e, "malformed gofer request");
+                (err_resp(Errno::EINVAL), None)
+            }
+        };
+        match sys::send_packet(sock.as_fd(), &resp.encode(), fd.as_ref().map(|f| f.as_fd())) {
+            Ok(()) => {}
+            Err(Errno::EPIPE | Errno::ECONNRESET) => return Ok(()),
+            Err(source) => return Err(GoferError::Send { channel, source }),
+        }
+    }
+}
+
+fn err_resp(e: Errno) -> Response {
+    Response::Error(ErrorResp { errno: e as i32 })
+}
+
+thread_local! {
+    static CURRENT_CREDS: RefCell<Option<Creds>> = const { RefCell::new(None) };
+}
+
+/// Make the calling thread run with `creds` (no-op when it already does).
+fn apply_creds(creds: &Creds, permitted: u64) -> Result<(), GoferError> {
+    let same = CURRENT_CREDS.with(|c| c.borrow().as_ref() == Some(creds));
+    if same {
+        return Ok(());
+    }
+    CURRENT_CREDS.with(|c| *c.borrow_mut() = None);
+    sys::set_thread_creds(creds, permitted)
+        .map_err(|(step, source)| GoferError::SetCreds { step, source })?;
+    CURRENT_CREDS.with(|c| *c.borrow_mut() = Some(creds.clone()));
+    Ok(())
+}
+
+/// Handle one decoded request on the calling thread.
+fn handle(ctx: &Ctx, req: &Request) -> (Response, Option<OwnedFd>) {
+    if let Err(e) = apply_creds(req.creds(), ctx.permitted) {
+        warn!(error = %e, "cannot assume request credentials");
+        let errno = match e {
+            GoferError::SetCreds { source, .. } => source,
+            _ => Errno::EPERM,
+        };
+        return (err_resp(errno), None);
+    }
+    let ops = Ops {
+        w: Walker::new(ctx.root.as_fd(), &ctx.mounts),
+    };
+    let fd_reply = |r: Result<Walked<OwnedFd>, Errno>| match r {
+        Ok(Walked::Done(fd)) => (Response::Fd(FdResp), Some(fd)),
+        Ok(Walked::Redirect(r)) => (Response::Redirect(r), None),
+        Err(e) => (err_resp(e), None),
+    };
+    let done_reply = |r: Result<Walked<()>, Errno>| match r {
+        Ok(Walked::Done(())) => (Response::Done(DoneResp), None),
+        Ok(Walked::Redirect(r)) => (Response::Redirect(r), None),
+        Err(e) => (err_resp(e), None),
+    };
+    match req {
+        Request::Open(m) => fd_reply(ops.open(m)),
+        Request::Walk(m) => fd_reply(ops.walk(m)),
+        Request::Mkdir(m) => done_reply(ops.mkdir(m)),
+        Request::Mknod(m) => done_reply(ops.mknod(m)),
+        Request::Symlink(m) => done_reply(ops.symlink(m)),
+        Request::Link(m) => done_reply(ops.link(m)),
+        Request::Unlink(m) => done_reply(ops.unlink(m)),
+        Request::Rename(m) => done_reply(ops.rename(m)),
+        Request::Chmod(m) => done_reply(ops.chmod(m)),
+        Request::Chown(m) => done_reply(ops.chown(m)),
+        Request::Truncate(m) => done_reply(ops.truncate(m)),
+        Request::Utimens(m) => done_reply(ops.utimens(m)),
+        Request::Access(m) => done_reply(ops.access(m)),
+    }
+}
+
+/// Unwrap a `Walked`, returning early with the redirect.
+macro_rules! walked {
+    ($e:expr) => {
+        match $e? {
+            Walked::Done(v) => v,
+            Walked::Redirect(r) => return Ok(Walked::Redirect(r)),
+        }
+    };
+}
+
+struct Ops<'a> {
+    w: Walker<'a>,
+}
+
+const PATH_FD_FLAGS: i32 = libc::O_PATH | libc::O_CLOEXEC;
+
+impl Ops<'_> {
+    fn open_flags(flags: i32) -> i32 {
+        if flags & libc::O_PATH != 0 {
+            // O_NOCTTY is meaningless with O_PATH and openat2 rejects it.
+            flags | libc::O_CLOEXEC
+        } else {
+            flags | libc::O_CLOEXEC | libc::O_NOCTTY
+        }
+    }
+
+    fn open_at(
+        &self,
+        path: &[u8],
+        flags: i32,
+        mode: u32,
+        symlinks: u32,
+    ) -> Result<Walked<OwnedFd>, Errno> {
+        let flags = Self::open_flags(flags);
+        if let Some(r) = self.w.fast_open(path, flags, mode) {
+            return r.map(Walked::Done);
+        }
+        let excl = libc::O_CREAT | libc::O_EXCL;
+        let follow = if flags & libc::O_NOFOLLOW != 0 || flags & excl == excl {
+            Follow::NoFollow
+        } else {
+            Follow::Follow
+        };
+        let t: Target = walked!(self.w.resolve(path, follow, symlinks));
+        let fd = match (t.fd, t.parent) {
+            // Re-open the resolved entry by name; O_NOFOLLOW keeps it from
+            // being swapped for a symlink in between.
+            (Some(_), Some((dir, name))) => {
+                sys::openat(dir.as_fd(), &name, flags | libc::O_NOFOLLOW, mode)?
+            }
+            (Some(dir), None) => sys::openat(dir.as_fd(), c".", flags, mode)?,
+            (None, Some((dir, name))) => {
+                if flags & libc::O_CREAT == 0 {
+                    return Err(Errno::ENOENT);
+                }
+                if t.trailing_slash {
+                    return Err(Errno::EISDIR);
+                }
+                sys::openat(dir.as_fd(), &name, flags | libc::O_NOFOLLOW, mode)?
+            }
+            (None, None) => return Err(Errno::ENOENT),
+        };
+        Ok(Walked::Done(fd))
+    }
+
+    /// O_PATH fd of an existing target.
+    fn path_fd(
+        &self,
+        path: &[u8],
+        follow: Follow,
+        symlinks: u32,
+    ) -> Result<Walked<OwnedFd>, Errno> {
+        let mut flags = PATH_FD_FLAGS;
+        if follow == Follow::NoFollow {
+            flags |= libc::O_NOFOLLOW;
+        }
+        if let Some(r) = self.w.fast_open(path, flags, 0) {
+            return r.map(Walked::Done);
+        }
+        let t: Target = walked!(self.w.resolve(path, follow, symlinks));
+        t.fd.map(Walked::Done).ok_or(Errno::ENOENT)
+    }
+
+    fn parent(&self, path: &[u8], symlinks: u32) -> Result<Walked<Parent>, Errno> {
+        self.w.resolve_parent(path, symlinks)
+    }
+
+    fn open(&self, m: &OpenReq) -> Result<Walked<OwnedFd>, Errno> {
+        self.open_at(&m.path, m.flags, m.mode, m.symlinks)
+    }
+
+    fn walk(&self, m: &WalkReq) -> Result<Walked<OwnedFd>, Errno> {
+        self.path_fd(&m.path, m.follow, m.symlinks)
+    }
+
+    fn mkdir(&self, m: &MkdirReq) -> Result<Walked<()>, Errno> {
+        let p = walked!(self.parent(&m.path, m.symlinks));
+        let name = p.last.ok_or(Errno::EEXIST)?;
+        sys::mkdirat(p.dir.as_fd(), &name, m.mode).map(Walked::Done)
+    }
+
+    fn mknod(&self, m: &MknodReq) -> Result<Walked<()>, Errno> {
+        let p = walked!(self.parent(&m.path, m.symlinks));
+        let name = p.last.ok_or(Errno::EEXIST)?;
+        sys::mknodat(p.dir.as_fd(), &name, m.mode, m.dev).map(Walked::Done)
+    }
+
+    fn symlink(&self, m: &SymlinkReq) -> Result<Walked<()>, Errno> {
+        let target = std::ffi::CString::new(m.target.clone()).map_err(|_| Errno::EINVAL)?;
+        if m.target.is_empty() {
+            return Err(Errno::ENOENT);
+        }
+        let p = walked!(self.parent(&m.linkpath, m.symlinks));
+        let name = p.last.ok_or(Errno::EEXIST)?;
+        sys::symlinkat(&target, p.dir.as_fd(), &name).map(Walked::Done)
+    }
+
+    fn link(&self, m: &LinkReq) -> Result<Walked<()>, Errno> {
+        let old = match self.w.resolve(&m.old, m.follow_old, m.symlinks)? {
+            Walked::Done(t) => t,
+            Walked::Redirect(_) => return Err(Errno::EXDEV),
+        };
+        if old.fd.is_none() {
+            return Err(Errno::ENOENT);
+        }
+        let (odir, oname) = old.parent.ok_or(Errno::EPERM)?;
+        let new = match self.parent(&m.new, m.symlinks)? {
+            Walked::Done(p) => p,
+            Walked::Redirect(_) => return Err(Errno::EXDEV),
+        };
+        let nname = new.last.ok_or(Errno::EEXIST)?;
+        sys::linkat(odir.as_fd(), &oname, new.dir.as_fd(), &nname, 0).map(Walked::Done)
+    }
+
+    fn unlink(&self, m: &UnlinkReq) -> Result<Walked<()>, Errno> {
+        let p = walked!(self.parent(&m.path, m.symlinks));
+        let Some(name) = p.last else {
+            return Err(if m.remove_dir {
+                Errno::EBUSY
+            } else {
+                Errno::EISDIR
+            });
+        };
+        let flags = if m.remove_dir { libc::AT_REMOVEDIR } else { 0 };
+        sys::unlinkat(p.dir.as_fd(), &name, flags).map(Walked::Done)
+    }
+
+    fn rename(&self, m: &RenameReq) -> Result<Walked<()>, Errno> {
+        let get = |path: &[u8]| match self.parent(path, m.symlinks)? {
+            Walked::Done(p) => Ok(p),
+            Walked::Redirect(_) => Err(Errno::EXDEV),
+        };
+        let old = get(&m.old)?;
+        let new = get(&m.new)?;
+        let (Some(oname), Some(nname)) = (old.last, new.last) else {
+            return Err(Errno::EBUSY);
+        };
+        sys::renameat2(old.dir.as_fd(), &oname, new.dir.as_fd(), &nname, m.flags).map(Walked::Done)
+    }
+
+    fn chmod(&self, m: &ChmodReq) -> Result<Walked<()>, Errno> {
+        let fd = walked!(self.path_fd(&m.path, m.follow, m.symlinks));
+        let st = sys::fstat(fd.as_fd())?;
+        if st.st_mode & libc::S_IFMT == libc::S_IFLNK {
+            // Linux cannot change a symlink's mode (lchmod).
+            return Err(Errno::EOPNOTSUPP);
+        }
+        sys::fchmod_fd(fd.as_fd(), m.mode).map(Walked::Done)
+    }
+
+    fn chown(&self, m: &ChownReq) -> Result<Walked<()>, Errno> {
+        let fd = walked!(self.path_fd(&m.path, m.follow, m.symlinks));
+        sys::fchown_fd(fd.as_fd(), m.uid as u32, m.gid as u32).map(Walked::Done)
+    }
+
+    fn truncate(&self, m: &TruncateReq) -> Result<Walked<()>, Errno> {
+        let fd = walked!(self.path_fd(&m.path, Follow::Follow, m.symlinks));
+        let st = sys::fstat(fd.as_fd())?;
+        match st.st_mode & libc::S_IFMT {
+            libc::S_IFDIR => return Err(Errno::EISDIR),
+            libc::S_IFREG => {}
+            _ => return Err(Errno::EINVAL),
+        }
+        if m.len < 0 {
+            return Err(Errno::EINVAL);
+        }
+        // Needs a writable fd (and so write permission, like truncate(2)).
+        let flags = libc::O_WRONLY | libc::O_NONBLOCK;
+        let wfd = walked!(self.open_at(&m.path, flags, 0, m.symlinks));
+        sys::ftruncate(wfd.as_fd(), m.len).map(Walked::Done)
+    }
+
+    fn utimens(&self, m: &UtimensReq) -> Result<Walked<()>, Errno> {
+        let fd = walked!(self.path_fd(&m.path, m.follow, m.symlinks));
+        let times = m.times.map(|t| {
+            t.map(|x| libc::timespec {
+                tv_sec: x.sec,
+                tv_nsec: x.nsec,
+            })
+        });
+        sys::utimens_fd(fd.as_fd(), times.as_ref()).map(Walked::Done)
+    }
+
+    fn access(&self, m: &AccessReq) -> Result<Walked<()>, Errno> {
+        if m.flags & !(libc::AT_EACCESS | libc::AT_SYMLINK_NOFOLLOW) != 0 {
+            return Err(Errno::EINVAL);
+        }
+        if m.mode & !(libc::R_OK | libc::W_OK | libc::X_OK) != 0 {
+            return Err(Errno::EINVAL);
+        }
+        let follow = if m.flags & libc::AT_SYMLINK_NOFOLLOW != 0 {
+            Follow::NoFollow
+        } else {
+            Follow::Follow
+        };
+        let fd = walked!(self.path_fd(&m.path, follow, m.symlinks));
+        sys::access_fd(fd.as_fd(), m.mode).map(Walked::Done)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::gofer::client::Client;
+    use crate::gofer::proto::Redirect;
+    use crate::gofer::proto::Timespec;
+    use crate::gofer::testutil::TempTree;
+    use nix::sys::socket::{socketpair, AddressFamily, SockFlag, SockType};
+    use std::io::Read;
+    use std::os::unix::fs::{symlink, MetadataExt, PermissionsExt};
+
+    const ROOT: Creds = Creds {
+        fsuid: 0,
+        fsgid: 0,
+        groups: Vec::new(),
+        cap_effective: u64::MAX,
+    };
+
+    fn user() -> Creds {
+        Creds {
+            fsuid: 1000,
+            fsgid: 1000,
+            groups: vec![],
+            cap_effective: 0,
+        }
+    }
+
+    struct Fixture {
+        t: TempTree,
+        client: Option<Client>,
+        server: Option<std::thread::JoinHandle<Result<(), GoferError>>>,
+    }
+
+    impl Drop for Fixture {
+        fn drop(&mut self) {
+            // Hang up so the server returns, then join it.
+            drop(self.client.take());
+            if let Some(h) = self.server.take() {
+                let r = h.join().expect("server thread");
+                r.expect("serve result");
+            }
+        }
+    }
+
+    fn fixture() -> Fixture {
+        let t = TempTree::new("srv");
+        std::fs::create_dir_all(t.p("etc")).unwrap();
+        std::fs::create_dir_all(t.p("proc")).unwrap();
+        std::fs::write(t.p("etc/passwd"), b"root:x:0:0").unwrap();
+        symlink("../proc/self/mounts", t.p("etc/mtab")).unwrap();
+        symlink("passwd", t.p("etc/pw")).unwrap();
+        let (a, b) = socketpair(
+            AddressFamily::Unix,
+            SockType::SeqPacket,
+            None,
+            SockFlag::SOCK_CLOEXEC,
+        )
+        .unwrap();
+        let root = t.root_fd();
+        let cfg = GoferConfig {
+            synthetic_mounts: vec!["/proc".into(), "/sys".into()],
+        };
+        let server = std::thread::spawn(move || serve(root, vec![b], cfg));
+        Fixture {
+            t,
+            client: Some(Client::new(a)),
+            server: Some(server),
+        }
+    }
+
+    fn read_fd(fd: OwnedFd) -> String {
+        let mut f = std::fs::File::from(fd);
+        let mut s = String::new();
+        f.read_to_string(&mut s).unwrap();
+        s
+    }
+
+    fn done<T: std::fmt::Debug>(r: Result<Walked<T>, Errno>) -> T {
+        match r {
+            Ok(Walked::Done(v)) => v,
+            other => panic!("expected Done, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn open_and_walk() {
+        let f = fixture();
+        let c = f.client.as_ref().unwrap();
+        let fd = done(c.open("/etc/passwd", libc::O_RDONLY, 0, &ROOT, 0));
+        let fl = nix::fcntl::fcntl(&fd, nix::fcntl::F_GETFD).unwrap();
+        assert_eq!(fl & libc::FD_CLOEXEC, libc::FD_CLOEXEC);
+        assert_eq!(read_fd(fd), "root:x:0:0");
+        // through a symlink (slow path)
+        assert_eq!(
+            read_fd(done(c.open("/etc/pw", libc::O_RDONLY, 0, &ROOT, 0))),
+            "root:x:0:0"
+        );
+        assert_eq!(
+            c.open("/etc/pw", libc::O_RDONLY | libc::O_NOFOLLOW, 0, &ROOT, 0)
+                .unwrap_err(),
+            Errno::ELOOP
+        );
+        assert_eq!(
+            c.open(
+                "/etc/passwd",
+                libc::O_RDONLY | libc::O_DIRECTORY,
+                0,
+                &ROOT,
+                0
+            )
+            .unwrap_err(),
+            Errno::ENOTDIR
+        );
+        assert_eq!(
+            c.open("/etc/passwd/", libc::O_RDONLY, 0, &ROOT, 0)
+                .unwrap_err(),
+            Errno::ENOTDIR
+        );
+        assert_eq!(
+            c.open("/etc/nope", libc::O_RDONLY, 0, &ROOT, 0)
+                .unwrap_err(),
+            Errno::ENOENT
+        );
+        // O_CREAT|O_EXCL
+        let cf = libc::O_CREAT | libc::O_EXCL | libc::O_WRONLY;
+        let fd = done(c.open("/etc/new", cf, 0o640, &ROOT, 0));
+        nix::unistd::write(&fd, b"hi").unwrap();
+        assert_eq!(std::fs::read(f.t.p("etc/new")).unwrap(), b"hi");
+        assert_eq!(
+            std::fs::metadata(f.t.p("etc/new")).unwrap().mode() & 0o7777,
+            0o640
+        );
+        assert_eq!(
+            c.open("/etc/new", cf, 0o640, &ROOT, 0).unwrap_err(),
+            Errno::EEXIST
+        );
+        // O_CREAT|O_EXCL on a symlink: EEXIST, not created at the target
+        assert_eq!(
+            c.open("/etc/pw", cf, 0o640, &ROOT, 0).unwrap_err(),
+            Errno::EEXIST
+        );
+        // O_CREAT through a dangling symlink creates its target
+        symlink("created_by_link", f.t.p("etc/dangle")).unwrap();
+        done(c.open(
+            "/etc/dangle",
+            libc::O_CREAT | libc::O_WRONLY,
+            0o600,
+            &ROOT,
+            0,
+        ));
+        assert!(f.t.p("etc/created_by_link").is_file());
+        // O_TRUNC / O_APPEND kept
+        let fd = done(c.open(
+            "/etc/new",
+            libc::O_WRONLY | libc::O_APPEND | libc::O_TRUNC,
+            0,
+            &ROOT,
+            0,
+        ));
+        let fl = nix::fcntl::fcntl(&fd, nix::fcntl::F_GETFL).unwrap();
+        assert_ne!(fl & libc::O_APPEND, 0);
+        assert_eq!(std::fs::read(f.t.p("etc/new")).unwrap(), b"");
+        // redirects, lexical and via symlink
+        let r = c
+            .open("/proc/self/status", libc::O_RDONLY, 0, &ROOT, 0)
+            .unwrap();
+        match r {
+            Walked::Redirect(r) => assert_eq!(
+                r,
+                Redirect {
+                    path: "/proc/self/status".into(),
+                    symlinks_followed: 0
+                }
+            ),
+            Walked::Done(_) => panic!("expected redirect"),
+        }
+        match c.walk("/etc/mtab", Follow::Follow, &ROOT, 1).unwrap() {
+            Walked::Redirect(r) => {
+                assert_eq!(r.path, "/proc/self/mounts");
+                assert_eq!(r.symlinks_followed, 2);
+            }
+            Walked::Done(_) => panic!("expected redirect"),
+        }
+        // walk NoFollow gives the symlink itself
+        let fd = done(c.walk("/etc/mtab", Follow::NoFollow, &ROOT, 0));
+        let st = sys::fstat(fd.as_fd()).unwrap();
+        assert_eq!(st.st_mode & libc::S_IFMT, libc::S_IFLNK);
+        // escapes
+        assert_eq!(
+            read_fd(done(c.open(
+                "/../../../etc/passwd",
+                libc::O_RDONLY,
+                0,
+                &ROOT,
+                0
+            ))),
+            "root:x:0:0"
+        );
+        // O_PATH, and flags openat2 would reject but open(2) tolerates
+        let fd = done(c.open("/etc/pw", libc::O_PATH | libc::O_NOFOLLOW, 0, &ROOT, 0));
+        let st = sys::fstat(fd.as_fd()).unwrap();
+        assert_eq!(st.st_mode & libc::S_IFMT, libc::S_IFLNK);
+        let fd = done(c.open("/etc/passwd", libc::O_PATH | libc::O_RDWR, 0, &ROOT, 0));
+        assert_eq!(sys::fstat(fd.as_fd()).unwrap().st_size, 10);
+        assert_eq!(
+            read_fd(done(c.open("/etc/passwd", 0x4000_0000, 0o777, &ROOT, 0))),
+            "root:x:0:0"
+        );
+        // O_TMPFILE in a directory
+        let fd = done(c.open("/etc", libc::O_TMPFILE | libc::O_RDWR, 0o600, &ROOT, 0));
+        nix::unistd::write(&fd, b"tmp").unwrap();
+    }
+
+    #[test]
+    fn namespace_ops() {
+        let f = fixture();
+        let c = f.client.as_ref().unwrap();
+        done(c.mkdir("/d", 0o750, &ROOT, 0));
+        assert!(f.t.p("d").is_dir());
+        assert_eq!(
+            std::fs::metadata(f.t.p("d")).unwrap().mode() & 0o7777,
+            0o750
+        );
+        assert_eq!(c.mkdir("/d", 0o750, &ROOT, 0).unwrap_err(), Errno::EEXIST);
+        assert_eq!(c.mkdir("/", 0o750, &ROOT, 0).unwrap_err(), Errno::EEXIST);
+        done(c.mkdir("/d/sub/", 0o755, &ROOT, 0));
+        assert_eq!(
+            c.mkdir("/nope/x", 0o750, &ROOT, 0).unwrap_err(),
+            Errno::ENOENT
+        );
+        assert!(matches!(
+            c.mkdir("/proc/x", 0o755, &ROOT, 0),
+            Ok(Walked::Redirect(_))
+        ));
+        // mknod fifo
+        done(c.mknod("/d/fifo", libc::S_IFIFO | 0o600, 0, &ROOT, 0));
+        assert_eq!(
+            std::fs::symlink_metadata(f.t.p("d/fifo")).unwrap().mode() & libc::S_IFMT,
+            libc::S_IFIFO
+        );
+        // symlink + link
+        done(c.symlink("../etc/passwd", "/d/sl", &ROOT, 0));
+        assert_eq!(
+            std::fs::read_link(f.t.p("d/sl")).unwrap().to_str(),
+            Some("../etc/passwd")
+        );
+        assert_eq!(
+            c.symlink("x", "/d/sl", &ROOT, 0).unwrap_err(),
+            Errno::EEXIST
+        );
+        done(c.link("/d/sl", "/d/hard_sl", Follow::NoFollow, &ROOT, 0));
+        assert!(std::fs::symlink_metadata(f.t.p("d/hard_sl"))
+            .unwrap()
+            .file_type()
+            .is_symlink());
+        done(c.link("/d/sl", "/d/hard_pw", Follow::Follow, &ROOT, 0));
+        assert_eq!(std::fs::metadata(f.t.p("etc/passwd")).unwrap().nlink(), 2);
+        assert_eq!(
+            c.link("/proc/x", "/d/y", Follow::Follow, &ROOT, 0)
+                .unwrap_err(),
+            Errno::EXDEV
+        );
+        // rename (+ RENAME_NOREPLACE)
+        std::fs::write(f.t.p("d/a"), b"A").unwrap();
+        std::fs::write(f.t.p("d/b"), b"B").unwrap();
+        assert_eq!(
+            c.rename("/d/a", "/d/b", libc::RENAME_NOREPLACE, &ROOT, 0)
+                .unwrap_err(),
+            Errno::EEXIST
+        );
+        done(c.rename("/d/a", "/d/c", libc::RENAME_NOREPLACE, &ROOT, 0));
+        done(c.rename("/d/c", "/d/b", 0, &ROOT, 0));
+        assert_eq!(std::fs::read(f.t.p("d/b")).unwrap(), b"A");
+        assert!(!f.t.p("d/a").exists());
+        assert_eq!(
+            c.rename("/d/b", "/proc/b", 0, &ROOT, 0).unwrap_err(),
+            Errno::EXDEV
+        );
+        // unlink / rmdir
+        assert_eq!(
+            c.unlink("/d/b/", false, &ROOT, 0).unwrap_err(),
+            Errno::ENOTDIR
+        );
+        done(c.unlink("/d/b", false, &ROOT, 0));
+        assert!(!f.t.p("d/b").exists());
+        assert_eq!(
+            c.unlink("/d/sub", false, &ROOT, 0).unwrap_err(),
+            Errno::EISDIR
+        );
+        assert_eq!(
+            c.unlink("/d", true, &ROOT, 0).unwrap_err(),
+            Errno::ENOTEMPTY
+        );
+        done(c.unlink("/d/sub/", true, &ROOT, 0));
+        assert!(!f.t.p("d/sub").exists());
+        assert_eq!(c.unlink("/", true, &ROOT, 0).unwrap_err(), Errno::EBUSY);
+    }
+
+    #[test]
+    fn attribute_ops() {
+        let f = fixture();
+        let c = f.client.as_ref().unwrap();
+        std::fs::write(f.t.p("etc/file"), b"0123456789").unwrap();
+        done(c.chmod("/etc/file", 0o604, Follow::Follow, &ROOT, 0));
+        assert_eq!(
+            std::fs::metadata(f.t.p("etc/file")).unwrap().mode() & 0o7777,
+            0o604
+        );
+        assert_eq!(
+            c.chmod("/etc/pw", 0o600, Follow::NoFollow, &ROOT, 0)
+                .unwrap_err(),
+            Errno::EOPNOTSUPP
+        );
+        done(c.chown("/etc/file", 1234, -1, Follow::Follow, &ROOT, 0));
+        let md = std::fs::metadata(f.t.p("etc/file")).unwrap();
+        assert_eq!((md.uid(), md.gid()), (1234, 0));
+        done(c.chown("/etc/pw", -1, 77, Follow::NoFollow, &ROOT, 0));
+        assert_eq!(
+            std::fs::symlink_metadata(f.t.p("etc/pw")).unwrap().gid(),
+            77
+        );
+        assert_eq!(std::fs::metadata(f.t.p("etc/passwd")).unwrap().gid(), 0);
+        done(c.truncate("/etc/file", 4, &ROOT, 0));
+        assert_eq!(std::fs::read(f.t.p("etc/file")).unwrap(), b"0123");
+        assert_eq!(c.truncate("/etc", 0, &ROOT, 0).unwrap_err(), Errno::EISDIR);
+        let ts = [
+            Timespec { sec: 1000, nsec: 5 },
+            Timespec { sec: 2000, nsec: 0 },
+        ];
+        done(c.utimens("/etc/file", Some(ts), Follow::Follow, &ROOT, 0));
+        let md = std::fs::metadata(f.t.p("etc/file")).unwrap();
+        assert_eq!((md.atime(), md.atime_nsec(), md.mtime()), (1000, 5, 2000));
+        done(c.utimens(
+            "/etc/file",
+            Some([Timespec::OMIT, Timespec::NOW]),
+            Follow::Follow,
+            &ROOT,
+            0,
+        ));
+        let md = std::fs::metadata(f.t.p("etc/file")).unwrap();
+        assert_eq!(md.atime(), 1000);
+        assert!(md.mtime() > 2000);
+        done(c.access("/etc/file", libc::R_OK | libc::W_OK, 0, &ROOT, 0));
+        assert_eq!(
+            c.access("/etc/nope", libc::F_OK, 0, &ROOT, 0).unwrap_err(),
+            Errno::ENOENT
+        );
+        assert_eq!(
+            c.access("/etc/file", libc::X_OK, 0, &ROOT, 0).unwrap_err(),
+            Errno::EACCES
+        );
+        assert_eq!(
+            c.access("/etc/file", libc::W_OK, libc::AT_EACCESS, &user(), 0)
+                .unwrap_err(),
+            Errno::EACCES
+        );
+    }
+
+    #[test]
+    fn credentials() {
+        let f = fixture();
+        let c = f.client.as_ref().unwrap();
+        std::fs::write(f.t.p("etc/secret"), b"s").unwrap();
+        std::fs::set_permissions(f.t.p("etc/secret"), std::fs::Permissions::from_mode(0o600))
+            .unwrap();
+        std::fs::create_dir_all(f.t.p("pub")).unwrap();
+        std::fs::set_permissions(f.t.p("pub"), std::fs::Permissions::from_mode(0o777)).unwrap();
+        std::fs::create_dir_all(f.t.p("closed/inner")).unwrap();
+        std::fs::set_permissions(f.t.p("closed"), std::fs::Permissions::from_mode(0o700)).unwrap();
+        // serve() sets umask 0 process-wide: make the modes explicit.
+        std::fs::set_permissions(f.t.p("etc"), std::fs::Permissions::from_mode(0o755)).unwrap();
+        let u = user();
+        assert_eq!(
+            c.open("/etc/secret", libc::O_RDONLY, 0, &u, 0).unwrap_err(),
+            Errno::EACCES
+        );
+        assert_eq!(
+            c.walk("/closed/inner", Follow::Follow, &u, 0).unwrap_err(),
+            Errno::EACCES
+        );
+        assert_eq!(c.mkdir("/etc/x", 0o755, &u, 0).unwrap_err(), Errno::EACCES);
+        let fd = done(c.open("/pub/mine", libc::O_CREAT | libc::O_WRONLY, 0o644, &u, 0));
+        drop(fd);
+        let md = std::fs::metadata(f.t.p("pub/mine")).unwrap();
+        assert_eq!((md.uid(), md.gid()), (1000, 1000));
+        done(c.mkdir("/pub/dir", 0o700, &u, 0));
+        assert_eq!(std::fs::metadata(f.t.p("pub/dir")).unwrap().uid(), 1000);
+        // supplementary group grants access
+        std::fs::write(f.t.p("etc/grp"), b"g").unwrap();
+        std::os::unix::fs::chown(f.t.p("etc/grp"), Some(0), Some(555)).unwrap();
+        std::fs::set_permissions(f.t.p("etc/grp"), std::fs::Permissions::from_mode(0o640)).unwrap();
+        assert_eq!(
+            c.open("/etc/grp", libc::O_RDONLY, 0, &u, 0).unwrap_err(),
+            Errno::EACCES
+        );
+        let ug = Creds {
+            groups: vec![555],
+            ..user()
+        };
+        assert_eq!(
+            read_fd(done(c.open("/etc/grp", libc::O_RDONLY, 0, &ug, 0))),
+            "g"
+        );
+        // and back to root on the same channel thread
+        assert_eq!(
+            read_fd(done(c.open("/etc/secret", libc::O_RDONLY, 0, &ROOT, 0))),
+            "s"
+        );
+        // fsuid 1000 with CAP_DAC_OVERRIDE may read it
+        let capped = Creds {
+            cap_effective: 1 << 1, /* CAP_DAC_OVERRIDE */
+            ..user()
+        };
+        assert_eq!(
+            read_fd(done(c.open("/etc/secret", libc::O_RDONLY, 0, &capped, 0))),
+            "s"
+        );
+        // the test thread itself was not affected
+        assert!(std::fs::read(f.t.p("etc/secret")).is_ok());
+    }
+
+    #[test]
+    fn malformed_request_gets_einval() {
+        let (a, b) = socketpair(
+            AddressFamily::Unix,
+            SockType::SeqPacket,
+            None,
+            SockFlag::SOCK_CLOEXEC,
+        )
+        .unwrap();
+        let t = TempTree::new("bad");
+        let root = t.root_fd();
+        let h = std::thread::spawn(move || serve(root, vec![b], GoferConfig::default()));
+        let mut buf = vec![0u8; 64];
+        for junk in [
+            &b"\x01\x01\x00"[..],
+            b"\x02",
+            b"\x01\xff\xff",
+            b"\x01\x01\x00\x00\x00\x00\x00",
+        ] {
+            sys::send_packet(a.as_fd(), junk, None).unwrap();
+            let p = sys::recv_packet(a.as_fd(), &mut buf).unwrap();
+            assert_eq!(
+                Response::decode(&buf[..p.len]).unwrap(),
+                Response::Error(ErrorResp {
+                    errno: libc::EINVAL
+                })
+            );
+        }
+        drop(a);
+        h.join().unwrap().unwrap();
+    }
+}

@@ -1,0 +1,418 @@
+//! Thin wrappers over the raw syscalls the gofer needs. All `unsafe` of the
+//! gofer (except socket plumbing done through nix) lives here.
+
+use std::ffi::CStr;
+use std::os::fd::{AsRawFd, BorrowedFd, FromRawFd, OwnedFd, RawFd};
+
+use nix::errno::Errno;
+
+use super::proto::Creds;
+
+/// The empty path, for `AT_EMPTY_PATH` operations on an fd.
+pub const EMPTY: &CStr = c"";
+
+fn cvt(r: libc::c_long) -> Result<libc::c_long, Errno> {
+    if r < 0 {
+        Err(Errno::last())
+    } else {
+        Ok(r)
+    }
+}
+
+fn cvt_int(r: libc::c_int) -> Result<(), Errno> {
+    if r < 0 {
+        Err(Errno::last())
+    } else {
+        Ok(())
+    }
+}
+
+fn owned(fd: libc::c_long) -> Result<OwnedFd, Errno> {
+    let fd = cvt(fd)?;
+    let fd = RawFd::try_from(fd).map_err(|_| Errno::EBADF)?;
+    // SAFETY: the kernel just returned this fd to us, it is open and nobody
+    // else owns it.
+    Ok(unsafe { OwnedFd::from_raw_fd(fd) })
+}
+
+/// openat(2); retried on EINTR.
+pub fn openat(dir: BorrowedFd<'_>, name: &CStr, flags: i32, mode: u32) -> Result<OwnedFd, Errno> {
+    loop {
+        // SAFETY: `dir` is a live fd for the duration of the call and `name`
+        // is NUL terminated; the kernel does not keep either pointer.
+        let r = unsafe { libc::openat(dir.as_raw_fd(), name.as_ptr(), flags, mode) };
+        match owned(r.into()) {
+            Err(Errno::EINTR) => continue,
+            other => return other,
+        }
+    }
+}
+
+/// `struct open_how` (libc's is non-exhaustive).
+#[repr(C)]
+struct OpenHow {
+    flags: u64,
+    mode: u64,
+    resolve: u64,
+}
+
+/// openat2(2) with the given RESOLVE_* flags; retried on EINTR.
+pub fn openat2(
+    dir: BorrowedFd<'_>,
+    path: &CStr,
+    flags: i32,
+    mode: u32,
+    resolve: u64,
+) -> Result<OwnedFd, Errno> {
+    // O_CREAT/O_TMPFILE are the only cases where openat2 accepts a mode.
+    let takes_mode = flags & libc::O_CREAT != 0 || flags & libc::O_TMPFILE == libc::O_TMPFILE;
+    let how = OpenHow {
+        flags: flags as u32 as u64,
+        mode: if takes_mode { u64::from(mode) } else { 0 },
+        resolve,
+    };
+    loop {
+        // SAFETY: `how` is a valid open_how whose size we pass, `path` is NUL
+        // terminated and `dir` is live; the kernel copies both in.
+        let r = unsafe {
+            libc::syscall(
+                libc::SYS_openat2,
+                dir.as_raw_fd(),
+                path.as_ptr(),
+                &how as *const OpenHow,
+                std::mem::size_of::<OpenHow>(),
+            )
+        };
+        match owned(r) {
+            Err(Errno::EINTR) => continue,
+            other => return other,
+        }
+    }
+}
+
+/// fstat(2).
+pub fn fstat(fd: BorrowedFd<'_>) -> Result<libc::stat, Errno> {
+    let mut st = std::mem::MaybeUninit::<libc::stat>::uninit();
+    // SAFETY: `st` points to writable memory of the right size and type.
+    let r = unsafe { libc::fstat(fd.as_raw_fd(), st.as_mut_ptr()) };
+    cvt_int(r)?;
+    // SAFETY: fstat succeeded, so the kernel filled the whole struct.
+    Ok(unsafe { st.assume_init() })
+}
+
+/// readlinkat(fd, "") of an O_PATH symlink fd.
+pub fn readlink_fd(fd: BorrowedFd<'_>) -> Result<Vec<u8>, Errno> {
+    let mut buf = vec![0u8; libc::PATH_MAX as usize + 1];
+    // SAFETY: `buf` is writable for `buf.len()` bytes, EMPTY is NUL terminated.
+    let r = unsafe {
+        libc::readlinkat(
+            fd.as_raw_fd(),
+            EMPTY.as_ptr(),
+            buf.as_mut_ptr().cast(),
+            buf.len(),
+        )
+    };
+    let n = cvt(r as libc::c_long)? as usize;
+    if n >= buf.len() {
+        return Err(Errno::ENAMETOOLONG);
+    }
+    buf.truncate(n);
+    Ok(buf)
+}
+
+/// mkdirat(2).
+pub fn mkdirat(dir: BorrowedFd<'_>, name: &CStr, mode: u32) -> Result<(), Errno> {
+    // SAFETY: live fd and NUL terminated name, not retained by the kernel.
+    cvt_int(unsafe { libc::mkdirat(dir.as_raw_fd(), name.as_ptr(), mode) })
+}
+
+/// mknodat(2).
+pub fn mknodat(dir: BorrowedFd<'_>, name: &CStr, mode: u32, dev: u64) -> Result<(), Errno> {
+    // SAFETY: live fd and NUL terminated name, not retained by the kernel.
+    cvt_int(unsafe { libc::mknodat(dir.as_raw_fd(), name.as_ptr(), mode, dev) })
+}
+
+/// symlinkat(2).
+pub fn symlinkat(target: &CStr, dir: BorrowedFd<'_>, name: &CStr) -> Result<(), Errno> {
+    // SAFETY: NUL terminated strings and a live fd, not retained.
+    cvt_int(unsafe { libc::symlinkat(target.as_ptr(), dir.as_raw_fd(), name.as_ptr()) })
+}
+
+/// linkat(2).
+pub fn linkat(
+    olddir: BorrowedFd<'_>,
+    old: &CStr,
+    newdir: BorrowedFd<'_>,
+    new: &CStr,
+    flags: i32,
+) -> Result<(), Errno> {
+    // SAFETY: NUL terminated strings and live fds, not retained.
+    cvt_int(unsafe {
+        libc::linkat(
+            olddir.as_raw_fd(),
+            old.as_ptr(),
+            newdir.as_raw_fd(),
+            new.as_ptr(),
+            flags,
+        )
+    })
+}
+
+/// unlinkat(2).
+pub fn unlinkat(dir: BorrowedFd<'_>, name: &CStr, flags: i32) -> Result<(), Errno> {
+    // SAFETY: live fd and NUL terminated name, not retained.
+    cvt_int(unsafe { libc::unlinkat(dir.as_raw_fd(), name.as_ptr(), flags) })
+}
+
+/// renameat2(2).
+pub fn renameat2(
+    olddir: BorrowedFd<'_>,
+    old: &CStr,
+    newdir: BorrowedFd<'_>,
+    new: &CStr,
+    flags: u32,
+) -> Result<(), Errno> {
+    // SAFETY: NUL terminated strings and live fds, not retained.
+    cvt(unsafe {
+        libc::syscall(
+            libc::SYS_renameat2,
+            olddir.as_raw_fd(),
+            old.as_ptr(),
+            newdir.as_raw_fd(),
+            new.as_ptr(),
+            flags,
+        )
+    })
+    .map(drop)
+}
+
+/// fchownat(2) with AT_EMPTY_PATH on an (O_PATH) fd.
+pub fn fchown_fd(fd: BorrowedFd<'_>, uid: u32, gid: u32) -> Result<(), Errno> {
+    // SAFETY: live fd and the static empty C string.
+    cvt_int(unsafe {
+        libc::fchownat(
+            fd.as_raw_fd(),
+            EMPTY.as_ptr(),
+            uid,
+            gid,
+            libc::AT_EMPTY_PATH,
+        )
+    })
+}
+
+/// fchmodat2(2) with AT_EMPTY_PATH on an (O_PATH) fd.
+pub fn fchmod_fd(fd: BorrowedFd<'_>, mode: u32) -> Result<(), Errno> {
+    // SAFETY: live fd and the static empty C string.
+    cvt(unsafe {
+        libc::syscall(
+            libc::SYS_fchmodat2,
+            fd.as_raw_fd(),
+            EMPTY.as_ptr(),
+            mode,
+            libc::AT_EMPTY_PATH,
+        )
+    })
+    .map(drop)
+}
+
+/// utimensat(2) with AT_EMPTY_PATH on an (O_PATH) fd.
+pub fn utimens_fd(fd: BorrowedFd<'_>, times: Option<&[libc::timespec; 2]>) -> Result<(), Errno> {
+    let ptr = times.map_or(std::ptr::null(), |t| t.as_ptr());
+    // SAFETY: `ptr` is null or points to two timespecs that outlive the call.
+    cvt_int(unsafe { libc::utimensat(fd.as_raw_fd(), EMPTY.as_ptr(), ptr, libc::AT_EMPTY_PATH) })
+}
+
+/// faccessat2(2) with AT_EMPTY_PATH|AT_EACCESS on an (O_PATH) fd: checks
+/// against the thread's fs ids and effective capabilities.
+pub fn access_fd(fd: BorrowedFd<'_>, mode: i32) -> Result<(), Errno> {
+    // SAFETY: live fd and the static empty C string.
+    cvt(unsafe {
+        libc::syscall(
+            libc::SYS_faccessat2,
+            fd.as_raw_fd(),
+            EMPTY.as_ptr(),
+            mode,
+            libc::AT_EMPTY_PATH | libc::AT_EACCESS,
+        )
+    })
+    .map(drop)
+}
+
+/// ftruncate(2).
+pub fn ftruncate(fd: BorrowedFd<'_>, len: i64) -> Result<(), Errno> {
+    // SAFETY: plain syscall on a live fd.
+    cvt_int(unsafe { libc::ftruncate(fd.as_raw_fd(), len) })
+}
+
+/// Set the process umask (shared by all threads).
+pub fn set_umask(mask: u32) {
+    // SAFETY: umask cannot fail and touches no memory.
+    unsafe { libc::umask(mask) };
+}
+
+const CAP_V3: u32 = 0x2008_0522;
+
+#[repr(C)]
+struct CapHeader {
+    version: u32,
+    pid: i32,
+}
+
+#[repr(C)]
+#[derive(Clone, Copy, Default)]
+struct CapData {
+    effective: u32,
+    permitted: u32,
+    inheritable: u32,
+}
+
+/// (effective, permitted, inheritable) of the calling thread.
+pub fn capget() -> Result<(u64, u64, u64), Errno> {
+    let mut hdr = CapHeader {
+        version: CAP_V3,
+        pid: 0,
+    };
+    let mut data = [CapData::default(); 2];
+    // SAFETY: header and a 2-element data array as required by version 3.
+    cvt(unsafe {
+        libc::syscall(
+            libc::SYS_capget,
+            &mut hdr as *mut CapHeader,
+            data.as_mut_ptr(),
+        )
+    })?;
+    let join = |f: fn(&CapData) -> u32| u64::from(f(&data[0])) | (u64::from(f(&data[1])) << 32);
+    Ok((
+        join(|d| d.effective),
+        join(|d| d.permitted),
+        join(|d| d.inheritable),
+    ))
+}
+
+/// capset of the calling thread only.
+pub fn capset(effective: u64, permitted: u64, inheritable: u64) -> Result<(), Errno> {
+    let mut hdr = CapHeader {
+        version: CAP_V3,
+        pid: 0,
+    };
+    let data = [
+        CapData {
+            effective: effective as u32,
+            permitted: permitted as u32,
+            inheritable: inheritable as u32,
+        },
+        CapData {
+            effective: (effective >> 32) as u32,
+            permitted: (permitted >> 32) as u32,
+            inheritable: (inheritable >> 32) as u32,
+        },
+    ];
+    // SAFETY: header and a 2-element data array as required by version 3.
+    cvt(unsafe { libc::syscall(libc::SYS_capset, &mut hdr as *mut CapHeader, data.as_ptr()) })
+        .map(drop)
+}
+
+/// Switch the *calling thread* (raw syscalls, not the glibc wrappers that
+/// broadcast to all threads) to `creds`; `permitted` is the gofer's permitted
+/// capability set, which is kept. Returns the failing step.
+pub fn set_thread_creds(creds: &Creds, permitted: u64) -> Result<(), (&'static str, Errno)> {
+    let (_, _, inheritable) = capget().map_err(|e| ("capget", e))?;
+    // Raise the effective set first: setgroups/setfs[ug]id need CAP_SETGID/UID
+    // and the previous request may have dropped them.
+    capset(permitted, permitted, inheritable).map_err(|e| ("capset(raise)", e))?;
+    let groups: Vec<libc::gid_t> = creds.groups.clone();
+    // SAFETY: `groups` is a valid array of `groups.len()` gids; the raw
+    // syscall only affects the calling thread.
+    cvt(unsafe { libc::syscall(libc::SYS_setgroups, groups.len(), groups.as_ptr()) })
+        .map_err(|e| ("setgroups", e))?;
+    // SAFETY: setfsgid takes an integer and only affects the calling thread.
+    unsafe { libc::syscall(libc::SYS_setfsgid, creds.fsgid) };
+    // SAFETY: as above; -1 only queries the current value.
+    let now = unsafe { libc::syscall(libc::SYS_setfsgid, u32::MAX) };
+    if now as u32 != creds.fsgid {
+        return Err(("setfsgid", Errno::EPERM));
+    }
+    // SAFETY: setfsuid takes an integer and only affects the calling thread.
+    unsafe { libc::syscall(libc::SYS_setfsuid, creds.fsuid) };
+    // SAFETY: as above; -1 only queries the current value.
+    let now = unsafe { libc::syscall(libc::SYS_setfsuid, u32::MAX) };
+    if now as u32 != creds.fsuid {
+        return Err(("setfsuid", Errno::EPERM));
+    }
+    // setfsuid adjusted the fs capabilities; set exactly what was asked.
+    capset(creds.cap_effective & permitted, permitted, inheritable)
+        .map_err(|e| ("capset(effective)", e))
+}
+
+/// One received packet.
+pub struct Packet {
+    /// Bytes received (0 = the peer hung up).
+    pub len: usize,
+    /// The packet or its control data did not fit the buffers.
+    pub truncated: bool,
+    /// Fds received with SCM_RIGHTS (close-on-exec).
+    pub fds: Vec<OwnedFd>,
+}
+
+/// Send one packet, optionally with one fd in SCM_RIGHTS; retried on EINTR.
+pub fn send_packet(
+    sock: BorrowedFd<'_>,
+    bytes: &[u8],
+    fd: Option<BorrowedFd<'_>>,
+) -> Result<(), Errno> {
+    use nix::sys::socket::{sendmsg, ControlMessage, MsgFlags};
+    let iov = [std::io::IoSlice::new(bytes)];
+    let fds: Vec<RawFd> = fd.iter().map(|f| f.as_raw_fd()).collect();
+    let cmsg = [ControlMessage::ScmRights(&fds)];
+    let cmsgs: &[ControlMessage<'_>] = if fds.is_empty() { &[] } else { &cmsg };
+    loop {
+        match sendmsg::<()>(sock.as_raw_fd(), &iov, cmsgs, MsgFlags::MSG_NOSIGNAL, None) {
+            Err(Errno::EINTR) => continue,
+            Err(e) => return Err(e),
+            Ok(n) if n != bytes.len() => return Err(Errno::EMSGSIZE),
+            Ok(_) => return Ok(()),
+        }
+    }
+}
+
+/// Receive one packet into `buf`; retried on EINTR.
+pub fn recv_packet(sock: BorrowedFd<'_>, buf: &mut [u8]) -> Result<Packet, Errno> {
+    use nix::sys::socket::{recvmsg, ControlMessageOwned, MsgFlags};
+    let mut cmsg_buf = nix::cmsg_space!([RawFd; 16]);
+    loop {
+        let mut iov = [std::io::IoSliceMut::new(buf)];
+        let msg = match recvmsg::<()>(
+            sock.as_raw_fd(),
+            &mut iov,
+            Some(&mut cmsg_buf),
+            MsgFlags::MSG_CMSG_CLOEXEC,
+        ) {
+            Err(Errno::EINTR) => continue,
+            Err(e) => return Err(e),
+            Ok(m) => m,
+        };
+        let mut truncated = msg
+            .flags
+            .intersects(MsgFlags::MSG_TRUNC | MsgFlags::MSG_CTRUNC);
+        let mut fds = Vec::new();
+        match msg.cmsgs() {
+            Ok(iter) => {
+                for c in iter {
+                    if let ControlMessageOwned::ScmRights(raw) = c {
+                        for fd in raw {
+                            // SAFETY: SCM_RIGHTS just installed this fd in our
+                            // table; we are its only owner.
+                            fds.push(unsafe { OwnedFd::from_raw_fd(fd) });
+                        }
+                    }
+                }
+            }
+            Err(_) => truncated = true,
+        }
+        return Ok(Packet {
+            len: msg.bytes,
+            truncated,
+            fds,
+        });
+    }
+}

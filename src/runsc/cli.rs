@@ -1,0 +1,176 @@
+//! The command line, as runc takes it: global flags before the subcommand.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::log::Format;
+
+/// Which interception mechanism brings the workload's syscalls to the sentry.
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum, serde::Serialize, serde::Deserialize,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum PlatformKind {
+    /// seccomp user notification (SECCOMP_RET_USER_NOTIF).
+    Seccomp,
+    /// PTRACE_SEIZE with SECCOMP_RET_TRACE.
+    Ptrace,
+}
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "runrs",
+    version = concat!(env!("CARGO_PKG_VERSION"), "\nspec: 1.0.2-dev"),
+    about = "An OCI runtime that runs containers inside a user-space syscall sandbox"
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalOpts,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct GlobalOpts {
+    /// Root directory for the containers' state.
+    #[arg(long, global = true, default_value = "/run/runrs")]
+    pub root: PathBuf,
+    /// Log file (appended to).
+    #[arg(long, global = true)]
+    pub log: Option<PathBuf>,
+    /// Format of the log file.
+    #[arg(long = "log-format", global = true, value_enum, default_value = "text")]
+    pub log_format: Format,
+    /// Log debug messages.
+    #[arg(long, global = true)]
+    pub debug: bool,
+    /// Accepted for runc compatibility (cgroups are managed through cgroupfs).
+    #[arg(long = "systemd-cgroup", global = true)]
+    pub systemd_cgroup: bool,
+    /// Accepted for runc compatibility.
+    #[arg(long, global = true, hide = true)]
+    pub criu: Option<PathBuf>,
+    /// Accepted for runc compatibility.
+    #[arg(long, global = true, hide = true)]
+    pub rootless: Option<String>,
+    /// How syscalls reach the sentry.
+    #[arg(long, global = true, value_enum, default_value = "seccomp")]
+    pub platform: PlatformKind,
+    /// Log every syscall the sentry handles (task, name, decoded arguments, result).
+    #[arg(long, global = true)]
+    pub strace: bool,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Create a new specification file (config.json) for a bundle.
+    Spec(SpecArgs),
+    /// Create a container: the workload is blocked before the user's program until `start`.
+    Create(CreateArgs),
+    /// Start a created container.
+    Start(IdArg),
+    /// Output the OCI state of a container.
+    State(IdArg),
+    /// Send a signal to the container's init (or to all its processes).
+    Kill(KillArgs),
+    /// Delete a container and everything it left.
+    Delete(DeleteArgs),
+    /// Create and start a container, and wait for it; exits with its status.
+    Run(RunArgs),
+    /// List containers.
+    List(ListArgs),
+    /// The sentry (internal).
+    #[command(hide = true)]
+    Boot(RoleArgs),
+    /// The gofer (internal).
+    #[command(hide = true)]
+    Gofer(RoleArgs),
+    /// The container's init before exec (internal).
+    #[command(hide = true)]
+    Init(RoleArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct SpecArgs {
+    /// Directory to write config.json into.
+    #[arg(long, short = 'b', default_value = ".")]
+    pub bundle: PathBuf,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct CreateArgs {
+    /// Path to the bundle directory.
+    #[arg(long, short = 'b', default_value = ".")]
+    pub bundle: PathBuf,
+    /// File to write the container init's pid to.
+    #[arg(long = "pid-file")]
+    pub pid_file: Option<PathBuf>,
+    /// Unix socket to send the pty master to (process.terminal).
+    #[arg(long = "console-socket")]
+    pub console_socket: Option<PathBuf>,
+    /// Accepted for runc compatibility.
+    #[arg(long = "no-pivot")]
+    pub no_pivot: bool,
+    /// Accepted for runc compatibility.
+    #[arg(long = "no-new-keyring")]
+    pub no_new_keyring: bool,
+    /// Accepted for runc compatibility.
+    #[arg(long = "preserve-fds", default_value_t = 0)]
+    pub preserve_fds: u32,
+    /// Container id.
+    pub id: String,
+}
+
+#[derive(Args, Debug)]
+pub struct RunArgs {
+    #[command(flatten)]
+    pub create: CreateArgs,
+    /// Do not wait for the container; leave it running.
+    #[arg(long, short = 'd')]
+    pub detach: bool,
+    /// Keep the container's state after it exits.
+    #[arg(long)]
+    pub keep: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct IdArg {
+    pub id: String,
+}
+
+#[derive(Args, Debug)]
+pub struct KillArgs {
+    /// Signal every process of the container.
+    #[arg(long, short = 'a')]
+    pub all: bool,
+    pub id: String,
+    /// Signal name or number (default SIGTERM).
+    #[arg(default_value = "SIGTERM")]
+    pub signal: String,
+}
+
+#[derive(Args, Debug)]
+pub struct DeleteArgs {
+    /// Kill a running container before deleting it; an unknown id is not an error.
+    #[arg(long, short = 'f')]
+    pub force: bool,
+    pub id: String,
+}
+
+#[derive(Args, Debug)]
+pub struct ListArgs {
+    /// table or json.
+    #[arg(long, short = 'f', default_value = "table")]
+    pub format: String,
+    /// Print only the ids.
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct RoleArgs {
+    /// The container's state directory.
+    #[arg(long = "state-dir")]
+    pub state_dir: PathBuf,
+}

@@ -1,0 +1,688 @@
+//! The container lifecycle: create, start, state, kill, delete, run, list.
+//!
+//! `create` clones the container's init into new namespaces, lets it build
+//! the mount table and install the workload filter, then spawns the gofer
+//! (which joins init's mount namespace) and the sentry (which receives the
+//! filter's listener). init stays blocked on `exec.fifo` until `start`.
+
+use std::ffi::CString;
+use std::fs;
+use std::io::Write;
+use std::os::fd::{AsRawFd, OwnedFd, RawFd};
+use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use nix::sys::signal::Signal;
+use nix::unistd::Pid;
+use serde::{Deserialize, Serialize};
+
+use super::cli::{CreateArgs, GlobalOpts, PlatformKind};
+use super::error::{Error, Result};
+use super::spec::{self, ContainerConfig};
+use super::state::{self, ProcId, State, StateDir, Status};
+use super::sync::{self, InitMsg};
+use super::{hooks, procs};
+
+/// Number of gofer channels, one per sentry worker thread.
+pub const GOFER_CHANNELS: usize = 4;
+/// Where the roles find their inherited fds.
+pub const FIRST_ROLE_FD: RawFd = 3;
+
+/// What the sentry and the gofer learn at start, besides the spec.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct SandboxInfo {
+    pub init_pid: i32,
+    pub gofer_channels: usize,
+    pub platform: PlatformKind,
+    pub strace: bool,
+    pub debug: bool,
+    pub log: Option<PathBuf>,
+    pub log_json: bool,
+    /// Unix time (seconds, nanos) the sandbox was created: /proc/uptime counts from it.
+    pub start_time: (u64, u32),
+}
+
+/// The children a successful create leaves; `run` waits for them.
+pub struct Created {
+    pub state: State,
+    pub dir: StateDir,
+}
+
+/// Removes a half-made container (processes, state dir) unless disarmed.
+struct CreateGuard {
+    dir: PathBuf,
+    pids: Vec<Pid>,
+    armed: bool,
+}
+
+impl Drop for CreateGuard {
+    fn drop(&mut self) {
+        if !self.armed {
+            return;
+        }
+        for p in &self.pids {
+            let _ = nix::sys::signal::kill(*p, Signal::SIGKILL);
+        }
+        for p in &self.pids {
+            let _ = nix::sys::wait::waitpid(*p, None);
+        }
+        let _ = fs::remove_dir_all(&self.dir);
+    }
+}
+
+fn self_exe() -> Result<PathBuf> {
+    std::env::current_exe().map_err(Error::io("current executable", "/proc/self/exe"))
+}
+
+/// The global flags a role needs to log like its parent.
+fn role_args(g: &GlobalOpts) -> Vec<String> {
+    let mut a = vec![
+        "--root".to_string(),
+        g.root.display().to_string(),
+        "--log-format".to_string(),
+        match g.log_format {
+            crate::log::Format::Json => "json".into(),
+            crate::log::Format::Text => "text".into(),
+        },
+    ];
+    if let Some(l) = &g.log {
+        a.push("--log".into());
+        a.push(l.display().to_string());
+    }
+    if g.debug {
+        a.push("--debug".into());
+    }
+    a
+}
+
+fn clone_flag(typ: &str) -> nix::sched::CloneFlags {
+    use nix::sched::CloneFlags as F;
+    match typ {
+        "mount" => F::CLONE_NEWNS,
+        "network" => F::CLONE_NEWNET,
+        "uts" => F::CLONE_NEWUTS,
+        "pid" => F::CLONE_NEWPID,
+        "ipc" => F::CLONE_NEWIPC,
+        "cgroup" => F::CLONE_NEWCGROUP,
+        _ => F::empty(),
+    }
+}
+
+/// Clones init into the spec's new namespaces, joining the ones given by
+/// path, and execs `runrs init` with the sync socket at fd 3.
+fn spawn_init(
+    g: &GlobalOpts,
+    cfg: &ContainerConfig,
+    dir: &StateDir,
+    sync_child: &OwnedFd,
+) -> Result<Pid> {
+    let exe = CString::new(self_exe()?.as_os_str().as_encoded_bytes())
+        .map_err(|e| Error::Other(e.to_string()))?;
+    let mut argv: Vec<CString> =
+        vec![CString::new("runrs").map_err(|e| Error::Other(e.to_string()))?];
+    for a in role_args(g).into_iter().chain([
+        "init".to_string(),
+        "--state-dir".into(),
+        dir.path.display().to_string(),
+    ]) {
+        argv.push(CString::new(a).map_err(|e| Error::Other(e.to_string()))?);
+    }
+    let env: Vec<CString> = std::env::vars_os()
+        .filter_map(|(k, v)| {
+            let mut kv = k.into_encoded_bytes();
+            kv.push(b'=');
+            kv.extend(v.into_encoded_bytes());
+            CString::new(kv).ok()
+        })
+        .collect();
+    let mut flags = nix::sched::CloneFlags::empty();
+    let mut joins: Vec<(OwnedFd, nix::sched::CloneFlags)> = Vec::new();
+    for ns in &cfg.namespaces {
+        match &ns.path {
+            None => flags |= clone_flag(&ns.typ),
+            Some(p) => {
+                let f = fs::File::open(p).map_err(|e| Error::Spec {
+                    field: "linux.namespaces",
+                    msg: format!("{}: {e}", p.display()),
+                })?;
+                joins.push((f.into(), clone_flag(&ns.typ)));
+            }
+        }
+    }
+    let sync_fd = sync_child.as_raw_fd();
+    let mut stack = vec![0u8; 256 * 1024];
+    let child = move || -> isize {
+        // Only async-signal-safe work here: we are a copy of a process that
+        // may hold locks. Any failure exits; create sees the channel close.
+        for (fd, flag) in &joins {
+            if nix::sched::setns(fd, *flag).is_err() {
+                return 120;
+            }
+        }
+        // SAFETY: dup2 on fds we own; fd 3 becomes the sync socket (clearing
+        // CLOEXEC, as dup2 does), replacing whatever the caller leaked there.
+        if unsafe { libc::dup2(sync_fd, FIRST_ROLE_FD) } < 0 {
+            return 121;
+        }
+        // SAFETY: closes every inherited fd above the sync socket; none is
+        // needed by init and a leaked one would reach the workload.
+        unsafe { libc::syscall(libc::SYS_close_range, FIRST_ROLE_FD + 1, u32::MAX, 0) };
+        let _ = nix::unistd::execve(&exe, &argv, &env);
+        122
+    };
+    // SAFETY: the child runs only the closure above, on its own stack, and
+    // then execs; create is single-threaded at this point.
+    let pid = unsafe { nix::sched::clone(Box::new(child), &mut stack, flags, Some(libc::SIGCHLD)) }
+        .map_err(Error::sys("clone init into new namespaces"))?;
+    Ok(pid)
+}
+
+/// Spawns a role (`boot` or `gofer`) with `fds` at 3, 4, ... and every
+/// other inherited fd closed. Its stdio is /dev/null unless `stderr_inherit`.
+fn spawn_role(
+    g: &GlobalOpts,
+    role: &str,
+    dir: &StateDir,
+    fds: Vec<OwnedFd>,
+    stderr_inherit: bool,
+) -> Result<std::process::Child> {
+    let mut cmd = Command::new(self_exe()?);
+    cmd.args(role_args(g))
+        .arg(role)
+        .arg("--state-dir")
+        .arg(&dir.path)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(if stderr_inherit {
+            Stdio::inherit()
+        } else {
+            Stdio::null()
+        });
+    let raw: Vec<RawFd> = fds.iter().map(|f| f.as_raw_fd()).collect();
+    // SAFETY: the closure runs between fork and exec and only calls dup/dup2/
+    // close_range/setsid, which are async-signal-safe.
+    unsafe {
+        cmd.pre_exec(move || {
+            // Move the fds above the target range first so that dup2 never
+            // overwrites one we still need.
+            let mut moved = Vec::with_capacity(raw.len());
+            for &f in &raw {
+                let m = libc::fcntl(f, libc::F_DUPFD_CLOEXEC, 1000);
+                if m < 0 {
+                    return Err(std::io::Error::last_os_error());
+                }
+                moved.push(m);
+            }
+            for (i, &m) in moved.iter().enumerate() {
+                if libc::dup2(m, FIRST_ROLE_FD + i as RawFd) < 0 {
+                    return Err(std::io::Error::last_os_error());
+                }
+            }
+            libc::syscall(
+                libc::SYS_close_range,
+                FIRST_ROLE_FD + raw.len() as RawFd,
+                u32::MAX,
+                0,
+            );
+            libc::setsid();
+            Ok(())
+        });
+    }
+    let child = cmd
+        .spawn()
+        .map_err(Error::io("spawn", format!("runrs {role}")))?;
+    drop(fds);
+    Ok(child)
+}
+
+/// Sends the pty master to the console socket, as runc does: one message,
+/// the pty's name as data, one SCM_RIGHTS fd.
+fn send_console(socket: &Path, master: &OwnedFd, name: &str) -> Result<()> {
+    use std::os::unix::net::UnixStream;
+    let stream = UnixStream::connect(socket).map_err(|source| Error::ConsoleSocket {
+        path: socket.to_path_buf(),
+        source,
+    })?;
+    let iov = [std::io::IoSlice::new(name.as_bytes())];
+    let fds = [master.as_raw_fd()];
+    nix::sys::socket::sendmsg::<()>(
+        stream.as_raw_fd(),
+        &iov,
+        &[nix::sys::socket::ControlMessage::ScmRights(&fds)],
+        nix::sys::socket::MsgFlags::empty(),
+        None,
+    )
+    .map_err(|e| Error::ConsoleSocket {
+        path: socket.to_path_buf(),
+        source: e.into(),
+    })?;
+    Ok(())
+}
+
+fn write_pid_file(path: &Path, pid: i32) -> Result<()> {
+    // No newline: the shim parses the raw contents with Atoi.
+    let tmp = path.with_extension("runrs-tmp");
+    fs::write(&tmp, pid.to_string()).map_err(Error::io("write pid file", &tmp))?;
+    fs::rename(&tmp, path).map_err(Error::io("write pid file", path))
+}
+
+/// Creates the container. With `interactive` (runc run in the foreground)
+/// the sentry's stderr stays the caller's so `--strace` output is visible.
+pub fn create(g: &GlobalOpts, args: &CreateArgs, interactive: bool) -> Result<Created> {
+    state::validate_id(&args.id)?;
+    let bundle = args.bundle.canonicalize().map_err(|source| Error::Bundle {
+        path: args.bundle.clone(),
+        source,
+    })?;
+    let mut cfg = spec::load(&bundle, &args.id)?;
+    if cfg.terminal && args.console_socket.is_none() && !interactive {
+        return Err(Error::Spec {
+            field: "process.terminal",
+            msg: "a terminal needs --console-socket".into(),
+        });
+    }
+    if interactive && args.console_socket.is_none() {
+        // runc run without a console socket runs the process on the caller's
+        // stdio; a pty proxy is not implemented.
+        cfg.terminal = false;
+    }
+    fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o711)
+        .create(&g.root)
+        .map_err(|source| Error::StateDir {
+            path: g.root.clone(),
+            source,
+        })?;
+    let dir = StateDir::new(&g.root, &args.id);
+    match fs::DirBuilder::new().mode(0o711).create(&dir.path) {
+        Ok(()) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+            return Err(Error::Exists(args.id.clone()))
+        }
+        Err(source) => {
+            return Err(Error::StateDir {
+                path: dir.path.clone(),
+                source,
+            })
+        }
+    }
+    let mut guard = CreateGuard {
+        dir: dir.path.clone(),
+        pids: vec![],
+        armed: true,
+    };
+    let _lock = dir.lock()?;
+    let spec_path = dir.file(state::SPEC_FILE);
+    fs::write(
+        &spec_path,
+        serde_json::to_vec(&cfg).map_err(|e| Error::Other(e.to_string()))?,
+    )
+    .map_err(Error::io("write", &spec_path))?;
+    nix::unistd::mkfifo(
+        &dir.file(state::EXEC_FIFO),
+        nix::sys::stat::Mode::from_bits_truncate(0o600),
+    )
+    .map_err(Error::sys("mkfifo exec.fifo"))?;
+
+    let (sync_parent, sync_child) = sync::seqpacket_pair().map_err(Error::sys("socketpair"))?;
+    let init = spawn_init(g, &cfg, &dir, &sync_child)?;
+    guard.pids.push(init);
+    drop(sync_child);
+
+    let mut listener: Option<OwnedFd> = None;
+    loop {
+        let (msg, fd) = match sync::recv(sync_parent.as_raw_fd()) {
+            Ok(m) => m,
+            Err(sync::SyncError::Closed) => {
+                let status = nix::sys::wait::waitpid(init, None);
+                return Err(Error::Init(format!(
+                    "container init exited before it was ready ({status:?})"
+                )));
+            }
+            Err(e) => return Err(Error::Init(e.to_string())),
+        };
+        match msg {
+            InitMsg::NeedHooks => {
+                let st = hooks::HookState {
+                    id: &args.id,
+                    status: "creating",
+                    pid: init.as_raw(),
+                    bundle: &bundle,
+                    annotations: &cfg.annotations,
+                };
+                hooks::run_all(&cfg.hooks.prestart, &st)?;
+                hooks::run_all(&cfg.hooks.create_runtime, &st)?;
+                sync::send(sync_parent.as_raw_fd(), &InitMsg::Continue, None)
+                    .map_err(|e| Error::Init(e.to_string()))?;
+            }
+            InitMsg::Pty { name } => {
+                let master = fd.ok_or_else(|| Error::Init("pty message without fd".into()))?;
+                if let Some(sock) = &args.console_socket {
+                    send_console(sock, &master, &name)?;
+                }
+            }
+            InitMsg::Listener => listener = fd,
+            InitMsg::Ready => break,
+            InitMsg::Error { msg } => {
+                let _ = nix::sys::wait::waitpid(init, None);
+                return Err(Error::Init(msg));
+            }
+            InitMsg::Continue => return Err(Error::Init("unexpected message from init".into())),
+        }
+    }
+    let listener = listener.ok_or_else(|| Error::Init("init sent no seccomp listener".into()))?;
+
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    let info = SandboxInfo {
+        init_pid: init.as_raw(),
+        gofer_channels: GOFER_CHANNELS,
+        platform: g.platform,
+        strace: g.strace,
+        debug: g.debug,
+        log: g.log.clone(),
+        log_json: g.log_format == crate::log::Format::Json,
+        start_time: (now.as_secs(), now.subsec_nanos()),
+    };
+    let info_path = dir.file(state::SANDBOX_FILE);
+    fs::write(
+        &info_path,
+        serde_json::to_vec(&info).map_err(|e| Error::Other(e.to_string()))?,
+    )
+    .map_err(Error::io("write", &info_path))?;
+
+    let mut gofer_ends = Vec::new();
+    let mut sentry_fds = vec![listener];
+    for _ in 0..GOFER_CHANNELS {
+        let (s, gf) = sync::seqpacket_pair().map_err(Error::sys("socketpair"))?;
+        sentry_fds.push(s);
+        gofer_ends.push(gf);
+    }
+    let gofer = spawn_role(g, "gofer", &dir, gofer_ends, interactive)?;
+    guard.pids.push(Pid::from_raw(gofer.id() as i32));
+    let sentry = spawn_role(g, "boot", &dir, sentry_fds, interactive)?;
+    guard.pids.push(Pid::from_raw(sentry.id() as i32));
+
+    let init_id =
+        ProcId::of(init.as_raw()).ok_or_else(|| Error::Init("container init vanished".into()))?;
+    let state = State {
+        id: args.id.clone(),
+        init: init_id,
+        bundle: bundle.clone(),
+        rootfs: cfg.rootfs.clone(),
+        created: crate::log::rfc3339_now(),
+        sentry: ProcId::of(sentry.id() as i32),
+        gofer: ProcId::of(gofer.id() as i32),
+        annotations: cfg.annotations.clone(),
+        init_pidns_inode: procs::pidns_inode(init.as_raw()).unwrap_or(0),
+    };
+    dir.save(&state)?;
+    if let Some(p) = &args.pid_file {
+        write_pid_file(p, init.as_raw())?;
+    }
+    guard.armed = false;
+    Ok(Created { state, dir })
+}
+
+pub fn start(g: &GlobalOpts, id: &str) -> Result<()> {
+    let dir = StateDir::new(&g.root, id);
+    let st = dir.load(id)?;
+    let _lock = dir.lock()?;
+    match dir.status(&st) {
+        Status::Stopped => return Err(Error::StartStopped),
+        Status::Running => return Err(Error::StartRunning),
+        Status::Created => {}
+    }
+    let fifo = dir.file(state::EXEC_FIFO);
+    let mut f = fs::OpenOptions::new()
+        .write(true)
+        .custom_flags(libc::O_NONBLOCK)
+        .open(&fifo)
+        .map_err(|e| {
+            if e.raw_os_error() == Some(libc::ENXIO) {
+                Error::NotRunning(id.to_string())
+            } else {
+                Error::io("open", &fifo)(e)
+            }
+        })?;
+    f.write_all(b"0").map_err(Error::io("write", &fifo))?;
+    drop(f);
+    fs::remove_file(&fifo).map_err(Error::io("remove", &fifo))?;
+    let cfg = load_config(&dir)?;
+    let hs = hooks::HookState {
+        id,
+        status: "running",
+        pid: st.init.pid,
+        bundle: &st.bundle,
+        annotations: &st.annotations,
+    };
+    if let Err(e) = hooks::run_all(&cfg.hooks.poststart, &hs) {
+        crate::log::warn(&format!("poststart hook: {e}"));
+    }
+    Ok(())
+}
+
+fn load_config(dir: &StateDir) -> Result<ContainerConfig> {
+    let p = dir.file(state::SPEC_FILE);
+    let data = fs::read(&p).map_err(Error::io("read", &p))?;
+    serde_json::from_slice(&data).map_err(|e| Error::Other(format!("{}: {e}", p.display())))
+}
+
+pub fn state_json(g: &GlobalOpts, id: &str) -> Result<String> {
+    let dir = StateDir::new(&g.root, id);
+    let st = dir.load(id)?;
+    let status = dir.status(&st);
+    serde_json::to_string_pretty(&state::oci_state(&st, status))
+        .map_err(|e| Error::Other(e.to_string()))
+}
+
+pub fn parse_signal(s: &str) -> Result<Signal> {
+    if let Ok(n) = s.parse::<i32>() {
+        return Signal::try_from(n).map_err(|_| Error::Signal(s.to_string()));
+    }
+    let up = s.to_ascii_uppercase();
+    let name = if up.starts_with("SIG") {
+        up
+    } else {
+        format!("SIG{up}")
+    };
+    name.parse::<Signal>()
+        .map_err(|_| Error::Signal(s.to_string()))
+}
+
+pub fn kill(g: &GlobalOpts, id: &str, signal: &str, all: bool) -> Result<()> {
+    let sig = parse_signal(signal)?;
+    let dir = StateDir::new(&g.root, id);
+    let st = dir.load(id)?;
+    if dir.status(&st) == Status::Stopped {
+        return Err(Error::NotRunning(id.to_string()));
+    }
+    if all {
+        for pid in procs::container_pids(&st) {
+            let _ = nix::sys::signal::kill(Pid::from_raw(pid), sig);
+        }
+        Ok(())
+    } else {
+        nix::sys::signal::kill(Pid::from_raw(st.init.pid), sig).map_err(|e| {
+            if e == nix::Error::ESRCH {
+                Error::NotRunning(id.to_string())
+            } else {
+                Error::Sys {
+                    step: "kill",
+                    source: e,
+                }
+            }
+        })
+    }
+}
+
+/// Kills every process of the sandbox and waits (bounded) until they are gone.
+fn destroy(st: &State) {
+    for pid in procs::container_pids(st) {
+        let _ = nix::sys::signal::kill(Pid::from_raw(pid), Signal::SIGKILL);
+    }
+    let support: Vec<ProcId> = [st.sentry, st.gofer].into_iter().flatten().collect();
+    for p in &support {
+        if p.alive() {
+            let _ = nix::sys::signal::kill(Pid::from_raw(p.pid), Signal::SIGKILL);
+        }
+    }
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while Instant::now() < deadline {
+        let busy = st.init.alive() || support.iter().any(|p| p.alive());
+        if !busy {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+pub fn delete(g: &GlobalOpts, id: &str, force: bool) -> Result<()> {
+    let dir = StateDir::new(&g.root, id);
+    let st = match dir.load(id) {
+        Ok(s) => s,
+        Err(Error::NotExist(_)) if force => {
+            // A dir without state is a create that died half-way: remove it.
+            if dir.path.is_dir() {
+                let _ = fs::remove_dir_all(&dir.path);
+            }
+            return Ok(());
+        }
+        Err(e) => return Err(e),
+    };
+    let _lock = dir.lock()?;
+    let status = dir.status(&st);
+    if status == Status::Running && !force {
+        return Err(Error::DeleteRunning(id.to_string(), status.as_str().into()));
+    }
+    destroy(&st);
+    if let Ok(cfg) = load_config(&dir) {
+        let hs = hooks::HookState {
+            id,
+            status: "stopped",
+            pid: 0,
+            bundle: &st.bundle,
+            annotations: &st.annotations,
+        };
+        if let Err(e) = hooks::run_all(&cfg.hooks.poststop, &hs) {
+            crate::log::warn(&format!("poststop hook: {e}"));
+        }
+    }
+    fs::remove_dir_all(&dir.path).map_err(|source| Error::StateDir {
+        path: dir.path.clone(),
+        source,
+    })
+}
+
+/// runc run: create, start, wait for init; returns the exit status
+/// (128+signal for a signal death).
+pub fn run(g: &GlobalOpts, args: &super::cli::RunArgs) -> Result<i32> {
+    let created = create(g, &args.create, !args.detach)?;
+    if let Err(e) = start(g, &args.create.id) {
+        let _ = delete(g, &args.create.id, true);
+        return Err(e);
+    }
+    if args.detach {
+        return Ok(0);
+    }
+    let init = Pid::from_raw(created.state.init.pid);
+    let code = procs::forward_signals_and_wait(init);
+    // The sentry and gofer exit once the last workload task is gone; reap them.
+    for p in [created.state.sentry, created.state.gofer]
+        .into_iter()
+        .flatten()
+    {
+        let pid = Pid::from_raw(p.pid);
+        let deadline = Instant::now() + Duration::from_secs(5);
+        loop {
+            match nix::sys::wait::waitpid(pid, Some(nix::sys::wait::WaitPidFlag::WNOHANG)) {
+                Ok(nix::sys::wait::WaitStatus::StillAlive) if Instant::now() < deadline => {
+                    std::thread::sleep(Duration::from_millis(5))
+                }
+                Ok(nix::sys::wait::WaitStatus::StillAlive) => {
+                    let _ = nix::sys::signal::kill(pid, Signal::SIGKILL);
+                    let _ = nix::sys::wait::waitpid(pid, None);
+                    break;
+                }
+                _ => break,
+            }
+        }
+    }
+    if !args.keep {
+        delete(g, &args.create.id, true)?;
+    }
+    Ok(code)
+}
+
+pub fn list(g: &GlobalOpts, format: &str, quiet: bool) -> Result<String> {
+    let mut rows = Vec::new();
+    if let Ok(entries) = fs::read_dir(&g.root) {
+        for e in entries.flatten() {
+            let id = e.file_name().to_string_lossy().to_string();
+            let dir = StateDir::new(&g.root, &id);
+            if let Ok(st) = dir.load(&id) {
+                let status = dir.status(&st);
+                rows.push((st, status));
+            }
+        }
+    }
+    rows.sort_by(|a, b| a.0.id.cmp(&b.0.id));
+    if quiet {
+        return Ok(rows.iter().map(|(s, _)| format!("{}\n", s.id)).collect());
+    }
+    match format {
+        "json" => {
+            let v: Vec<_> = rows
+                .iter()
+                .map(|(s, st)| {
+                    let mut o = state::oci_state(s, *st);
+                    o["owner"] = "root".into();
+                    o
+                })
+                .collect();
+            serde_json::to_string(&v).map_err(|e| Error::Other(e.to_string()))
+        }
+        "table" => {
+            let mut out =
+                String::from("ID          PID         STATUS      BUNDLE      CREATED     OWNER\n");
+            for (s, st) in &rows {
+                let pid = if *st == Status::Stopped {
+                    0
+                } else {
+                    s.init.pid
+                };
+                out.push_str(&format!(
+                    "{:<12}{:<12}{:<12}{:<12}{:<12}{}\n",
+                    s.id,
+                    pid,
+                    st.as_str(),
+                    s.bundle.display(),
+                    s.created,
+                    "root"
+                ));
+            }
+            Ok(out)
+        }
+        other => Err(Error::Other(format!(
+            "invalid format option {other:?}: use table or json"
+        ))),
+    }
+}
+
+pub fn spec_cmd(bundle: &Path) -> Result<()> {
+    let path = bundle.join("config.json");
+    if path.exists() {
+        return Err(Error::Other(format!(
+            "File {} exists. Remove it first",
+            path.display()
+        )));
+    }
+    let data = serde_json::to_string_pretty(&spec::default_spec())
+        .map_err(|e| Error::Other(e.to_string()))?;
+    fs::write(&path, data).map_err(Error::io("write", &path))
+}

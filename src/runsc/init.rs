@@ -1,0 +1,357 @@
+//! `runrs init`: the container's first process, already in its new
+//! namespaces. It builds the mount table, drops every host privilege,
+//! installs the workload filter, hands the listener to `create`, and blocks
+//! on `exec.fifo` until `start`; then it execs the user's program (pid 1).
+
+use std::convert::Infallible;
+use std::ffi::CString;
+use std::fs;
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+
+use caps::CapSet;
+
+use super::container::FIRST_ROLE_FD;
+use super::rootfs;
+use super::spec::ContainerConfig;
+use super::state;
+use super::sync::{self, InitMsg};
+use crate::sentry::filter;
+
+/// The default PATH when the spec's env has none (Go's and runc's).
+const DEFAULT_PATH: &str = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+
+pub fn main(state_dir: &Path) -> i32 {
+    let sock = FIRST_ROLE_FD;
+    match run(state_dir, sock) {
+        Ok(never) => match never {},
+        Err(msg) => {
+            let _ = sync::send(sock, &InitMsg::Error { msg: msg.clone() }, None);
+            eprintln!("runrs init: {msg}");
+            1
+        }
+    }
+}
+
+fn ok<T, E: std::fmt::Display>(r: Result<T, E>, step: &str) -> Result<T, String> {
+    r.map_err(|e| format!("{step}: {e}"))
+}
+
+/// Finds the program like exec.LookPath does in the container's view, so
+/// that a missing program fails `create` with runc's message.
+fn lookup(program: &str, env: &[String]) -> Result<PathBuf, String> {
+    let executable = |p: &Path| {
+        fs::metadata(p)
+            .map(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+            .unwrap_or(false)
+    };
+    if program.contains('/') {
+        let p = PathBuf::from(program);
+        return match fs::metadata(&p) {
+            Err(e) => Err(format!(
+                "exec: \"{program}\": stat {program}: {}",
+                io_text(&e)
+            )),
+            Ok(_) if !executable(&p) => Err(format!("exec: \"{program}\": permission denied")),
+            Ok(_) => Ok(p),
+        };
+    }
+    let path = env
+        .iter()
+        .find_map(|kv| kv.strip_prefix("PATH="))
+        .unwrap_or(DEFAULT_PATH);
+    for dir in path.split(':') {
+        let dir = if dir.is_empty() { "." } else { dir };
+        let candidate = Path::new(dir).join(program);
+        if executable(&candidate) {
+            return Ok(candidate);
+        }
+    }
+    Err(format!(
+        "exec: \"{program}\": executable file not found in $PATH"
+    ))
+}
+
+/// Go's wording for the common errors, which Docker users know.
+fn io_text(e: &std::io::Error) -> String {
+    match e.raw_os_error() {
+        Some(libc::ENOENT) => "no such file or directory".into(),
+        Some(libc::EACCES) => "permission denied".into(),
+        Some(libc::ENOTDIR) => "not a directory".into(),
+        _ => e.to_string(),
+    }
+}
+
+fn write_sysctls(cfg: &ContainerConfig) -> Result<(), String> {
+    for (key, value) in &cfg.sysctl {
+        let namespaced = key.starts_with("net.")
+            || key.starts_with("fs.mqueue.")
+            || matches!(
+                key.as_str(),
+                "kernel.msgmax"
+                    | "kernel.msgmnb"
+                    | "kernel.msgmni"
+                    | "kernel.sem"
+                    | "kernel.shmall"
+                    | "kernel.shmmax"
+                    | "kernel.shmmni"
+                    | "kernel.shm_rmid_forced"
+                    | "kernel.domainname"
+                    | "kernel.hostname"
+            );
+        if !namespaced {
+            return Err(format!(
+                "linux.sysctl: {key:?} is not namespaced and would change the host"
+            ));
+        }
+        if key.starts_with("net.") && !cfg.has_new_namespace("network") {
+            return Err(format!(
+                "linux.sysctl: {key:?} needs a new network namespace"
+            ));
+        }
+        let path = format!("/proc/sys/{}", key.replace('.', "/"));
+        ok(fs::write(&path, value), &format!("linux.sysctl {key}"))?;
+    }
+    Ok(())
+}
+
+/// Opens the pty inside the container's devpts; returns the slave.
+fn open_console(cfg: &ContainerConfig, sock: RawFd) -> Result<OwnedFd, String> {
+    let ptmx = rootfs::secure_join(&cfg.rootfs, "/dev/pts/ptmx").map_err(|e| e.to_string())?;
+    let master: OwnedFd = ok(
+        fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .custom_flags(libc::O_NOCTTY | libc::O_CLOEXEC)
+            .open(&ptmx),
+        "open /dev/pts/ptmx (process.terminal needs a devpts mount at /dev/pts)",
+    )?
+    .into();
+    let mut unlock: libc::c_int = 0;
+    // SAFETY: TIOCSPTLCK reads one int from a valid pointer.
+    if unsafe { libc::ioctl(master.as_raw_fd(), libc::TIOCSPTLCK, &mut unlock) } < 0 {
+        return Err(format!("unlock pty: {}", std::io::Error::last_os_error()));
+    }
+    let mut n: libc::c_uint = 0;
+    // SAFETY: TIOCGPTN writes one unsigned int to a valid pointer.
+    if unsafe { libc::ioctl(master.as_raw_fd(), libc::TIOCGPTN, &mut n) } < 0 {
+        return Err(format!("pty number: {}", std::io::Error::last_os_error()));
+    }
+    let name = format!("/dev/pts/{n}");
+    let slave_path = rootfs::secure_join(&cfg.rootfs, &name).map_err(|e| e.to_string())?;
+    let slave: OwnedFd = ok(
+        fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .custom_flags(libc::O_NOCTTY | libc::O_CLOEXEC)
+            .open(&slave_path),
+        "open pty slave",
+    )?
+    .into();
+    ok(
+        sync::send(sock, &InitMsg::Pty { name }, Some(master.as_raw_fd())),
+        "send pty",
+    )?;
+    Ok(slave)
+}
+
+fn become_console(slave: OwnedFd) -> Result<(), String> {
+    ok(nix::unistd::setsid(), "setsid")?;
+    // SAFETY: TIOCSCTTY takes an int argument by value; slave is open.
+    if unsafe { libc::ioctl(slave.as_raw_fd(), libc::TIOCSCTTY, 0) } < 0 {
+        return Err(format!(
+            "set controlling terminal: {}",
+            std::io::Error::last_os_error()
+        ));
+    }
+    for target in 0..3 {
+        // SAFETY: dup2 of an open fd onto stdio numbers.
+        if unsafe { libc::dup2(slave.as_raw_fd(), target) } < 0 {
+            return Err(format!("dup2 pty: {}", std::io::Error::last_os_error()));
+        }
+    }
+    Ok(())
+}
+
+/// Drops every host privilege: the workload holds no capability at all
+/// (the sentry answers capget with the spec's sets), runs as the spec's
+/// user and can gain nothing through exec.
+fn drop_privileges(cfg: &ContainerConfig) -> Result<(), String> {
+    // The bounding set must go first: clearing it needs CAP_SETPCAP.
+    ok(
+        caps::clear(None, CapSet::Bounding),
+        "clear capability bounding set",
+    )?;
+    let gids: Vec<nix::unistd::Gid> = cfg
+        .additional_gids
+        .iter()
+        .map(|g| nix::unistd::Gid::from_raw(*g))
+        .collect();
+    ok(
+        nix::unistd::setgroups(&gids),
+        "setgroups (process.user.additionalGids)",
+    )?;
+    let gid = nix::unistd::Gid::from_raw(cfg.gid);
+    ok(
+        nix::unistd::setresgid(gid, gid, gid),
+        "setresgid (process.user.gid)",
+    )?;
+    let uid = nix::unistd::Uid::from_raw(cfg.uid);
+    ok(
+        nix::unistd::setresuid(uid, uid, uid),
+        "setresuid (process.user.uid)",
+    )?;
+    for set in [
+        CapSet::Ambient,
+        CapSet::Inheritable,
+        CapSet::Effective,
+        CapSet::Permitted,
+    ] {
+        ok(caps::clear(None, set), "clear capabilities")?;
+    }
+    ok(
+        nix::sys::prctl::set_no_new_privs(),
+        "prctl(PR_SET_NO_NEW_PRIVS)",
+    )?;
+    Ok(())
+}
+
+fn cstrings(v: &[String], what: &str) -> Result<Vec<CString>, String> {
+    v.iter()
+        .map(|s| {
+            CString::new(s.as_bytes()).map_err(|_| format!("{what}: {s:?} contains a NUL byte"))
+        })
+        .collect()
+}
+
+fn run(state_dir: &Path, sock: RawFd) -> Result<Infallible, String> {
+    let spec_path = state_dir.join(state::SPEC_FILE);
+    let data = ok(fs::read(&spec_path), "read spec")?;
+    let cfg: ContainerConfig = ok(serde_json::from_slice(&data), "parse spec")?;
+    let argv = cstrings(&cfg.args, "process.args")?;
+    let envp = cstrings(&cfg.env, "process.env")?;
+
+    // Held open read-write so that `start` can open it for writing at any
+    // time and a read here blocks until it writes.
+    let fifo: OwnedFd = ok(
+        fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .custom_flags(libc::O_CLOEXEC)
+            .open(state_dir.join(state::EXEC_FIFO)),
+        "open exec.fifo",
+    )?
+    .into();
+
+    ok(rootfs::prepare(&cfg), "rootfs")?;
+    write_sysctls(&cfg)?;
+    if let Some(adj) = cfg.oom_score_adj {
+        ok(
+            fs::write("/proc/self/oom_score_adj", adj.to_string()),
+            "process.oomScoreAdj",
+        )?;
+    }
+    let console = if cfg.terminal {
+        Some(open_console(&cfg, sock)?)
+    } else {
+        None
+    };
+
+    ok(sync::send(sock, &InitMsg::NeedHooks, None), "sync")?;
+    match ok(sync::recv(sock), "sync")? {
+        (InitMsg::Continue, _) => {}
+        (other, _) => return Err(format!("unexpected message {other:?}")),
+    }
+
+    ok(rootfs::pivot(&cfg), "rootfs")?;
+    if cfg.has_new_namespace("uts") {
+        if let Some(h) = &cfg.hostname {
+            ok(nix::unistd::sethostname(h), "hostname")?;
+        }
+        if let Some(d) = &cfg.domainname {
+            // SAFETY: d is a valid buffer of d.len() bytes for the call.
+            if unsafe { libc::setdomainname(d.as_ptr().cast(), d.len()) } < 0 {
+                return Err(format!("domainname: {}", std::io::Error::last_os_error()));
+            }
+        }
+    }
+    for r in &cfg.rlimits {
+        let lim = libc::rlimit {
+            rlim_cur: r.soft,
+            rlim_max: r.hard,
+        };
+        // SAFETY: setrlimit reads a valid rlimit struct.
+        if unsafe { libc::setrlimit(r.resource as _, &lim) } < 0 {
+            return Err(format!(
+                "process.rlimits {}: {}",
+                r.name,
+                std::io::Error::last_os_error()
+            ));
+        }
+    }
+    if let Some(slave) = console {
+        become_console(slave)?;
+    }
+    ok(nix::unistd::chdir(cfg.cwd.as_str()), "chdir to process.cwd")?;
+    let program = lookup(&cfg.args[0], &cfg.env)?;
+    let program = cstrings(&[program.to_string_lossy().into_owned()], "process.args")?.remove(0);
+    if let Some(mask) = cfg.umask {
+        nix::sys::stat::umask(nix::sys::stat::Mode::from_bits_truncate(mask));
+    }
+    drop_privileges(&cfg)?;
+
+    let filters = ok(
+        filter::workload_filters(filter::NotifyMode::UserNotif),
+        "build seccomp filter",
+    )?;
+    let listener = ok(filter::install(&filters), "install seccomp filter")?
+        .ok_or("install seccomp filter: no listener")?;
+    // From here on every syscall goes through the filter: only passthrough
+    // ones (sendmsg, close, read) until execve, which the sentry answers.
+    ok(
+        sync::send(sock, &InitMsg::Listener, Some(listener.as_raw_fd())),
+        "send listener",
+    )?;
+    drop(listener);
+    ok(sync::send(sock, &InitMsg::Ready, None), "sync")?;
+    // SAFETY: fd 3 is the sync socket we were started with; nothing else owns it.
+    drop(unsafe { OwnedFd::from_raw_fd(sock) });
+
+    let mut byte = [0u8; 1];
+    loop {
+        match nix::unistd::read(&fifo, &mut byte) {
+            Err(nix::Error::EINTR) => continue,
+            Ok(1) => break,
+            // Unreachable in practice: we hold a writer ourselves.
+            _ => std::process::exit(1),
+        }
+    }
+    drop(fifo);
+    let e = nix::unistd::execve(&program, &argv, &envp).unwrap_err();
+    eprintln!(
+        "runrs: exec {}: {}",
+        cfg.args[0],
+        io_text(&std::io::Error::from_raw_os_error(e as i32))
+    );
+    std::process::exit(127);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lookup_follows_path_and_reports_like_runc() {
+        let env = vec!["PATH=/nonexistent:/bin:/usr/bin".to_string()];
+        assert!(lookup("sh", &env).expect("sh").ends_with("sh"));
+        assert_eq!(
+            lookup("nope-runrs", &env).unwrap_err(),
+            "exec: \"nope-runrs\": executable file not found in $PATH"
+        );
+        assert_eq!(
+            lookup("/nonexistent/x", &env).unwrap_err(),
+            "exec: \"/nonexistent/x\": stat /nonexistent/x: no such file or directory"
+        );
+    }
+}

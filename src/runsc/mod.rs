@@ -1,0 +1,120 @@
+//! The OCI front end: runc's commands and semantics, and the internal roles.
+
+pub mod cli;
+pub mod container;
+pub mod error;
+pub mod hooks;
+pub mod init;
+pub mod procs;
+pub mod rootfs;
+pub mod spec;
+pub mod state;
+pub mod sync;
+
+use std::io::Write;
+use std::os::fd::{FromRawFd, OwnedFd};
+use std::path::Path;
+
+use cli::{Cli, Command};
+use error::Error;
+
+/// Runs one command; returns the process exit status.
+pub fn main(cli: Cli) -> i32 {
+    let g = &cli.global;
+    let role = matches!(
+        cli.command,
+        Command::Boot(_) | Command::Gofer(_) | Command::Init(_)
+    );
+    crate::log::init(
+        g.log.as_deref(),
+        g.log_format,
+        g.debug || g.strace,
+        !role || matches!(cli.command, Command::Boot(_)),
+    );
+    let result: Result<i32, Error> = match &cli.command {
+        Command::Spec(a) => container::spec_cmd(&a.bundle).map(|_| 0),
+        Command::Create(a) => container::create(g, a, false).map(|_| 0),
+        Command::Start(a) => container::start(g, &a.id).map(|_| 0),
+        Command::State(a) => container::state_json(g, &a.id).map(|s| {
+            print!("{s}");
+            let _ = std::io::stdout().flush();
+            0
+        }),
+        Command::Kill(a) => container::kill(g, &a.id, &a.signal, a.all).map(|_| 0),
+        Command::Delete(a) => container::delete(g, &a.id, a.force).map(|_| 0),
+        Command::Run(a) => container::run(g, a),
+        Command::List(a) => container::list(g, &a.format, a.quiet).map(|s| {
+            print!("{s}");
+            0
+        }),
+        Command::Boot(a) => return crate::sentry::boot::main(&a.state_dir),
+        Command::Gofer(a) => return gofer_main(&a.state_dir),
+        Command::Init(a) => return init::main(&a.state_dir),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            crate::log::error(&e.to_string());
+            1
+        }
+    }
+}
+
+/// `runrs gofer`: joins the container's mount namespace (init's, after its
+/// pivot_root), so that "/" is the container's root and nothing of the
+/// host is in view, and serves the sentry's channels (fds 3..). When the
+/// sentry hangs up, the workload is killed: it must never run on without
+/// its sentry.
+fn gofer_main(state_dir: &Path) -> i32 {
+    match gofer_run(state_dir) {
+        Ok(()) => 0,
+        Err(e) => {
+            crate::log::error(&format!("gofer: {e}"));
+            1
+        }
+    }
+}
+
+fn gofer_run(state_dir: &Path) -> Result<(), String> {
+    let data = std::fs::read(state_dir.join(state::SANDBOX_FILE))
+        .map_err(|e| format!("read sandbox.json: {e}"))?;
+    let info: container::SandboxInfo =
+        serde_json::from_slice(&data).map_err(|e| format!("parse sandbox.json: {e}"))?;
+    // SAFETY: create passed the channels at fds 3.. and nothing else owns them.
+    let channels: Vec<OwnedFd> = (0..info.gofer_channels)
+        .map(|i| unsafe { OwnedFd::from_raw_fd(container::FIRST_ROLE_FD + i as i32) })
+        .collect();
+    // SAFETY: pidfd_open takes integers; the result is a new fd we own.
+    let r = unsafe { libc::syscall(libc::SYS_pidfd_open, info.init_pid, 0) };
+    if r < 0 {
+        return Err(format!(
+            "pidfd of init: {}",
+            std::io::Error::last_os_error()
+        ));
+    }
+    // SAFETY: a new fd that only we own.
+    let init_pidfd = unsafe { OwnedFd::from_raw_fd(r as i32) };
+    let mntns = std::fs::File::open(format!("/proc/{}/ns/mnt", info.init_pid))
+        .map_err(|e| format!("open init's mount namespace: {e}"))?;
+    nix::sched::setns(&mntns, nix::sched::CloneFlags::CLONE_NEWNS)
+        .map_err(|e| format!("join the container's mount namespace: {e}"))?;
+    drop(mntns);
+    nix::unistd::chdir("/").map_err(|e| format!("chdir /: {e}"))?;
+    let root: OwnedFd = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_PATH | libc::O_DIRECTORY | libc::O_CLOEXEC)
+        .open("/")
+        .map_err(|e| format!("open the container root: {e}"))?
+        .into();
+    let config = crate::gofer::GoferConfig {
+        synthetic_mounts: crate::sentry::vfs::SYNTHETIC_MOUNTS
+            .iter()
+            .map(|m| m.mount_point().to_string())
+            .collect(),
+    };
+    let result = crate::gofer::serve(root, channels, config).map_err(|e| e.to_string());
+    crate::sentry::sys::kill_pidfd(&init_pidfd);
+    result
+}
+
+use std::os::unix::fs::OpenOptionsExt;

@@ -1,0 +1,71 @@
+//! Host-side views of a container's processes.
+
+use std::fs;
+use std::os::unix::fs::MetadataExt;
+
+use nix::sys::signal::{SigSet, Signal};
+use nix::sys::wait::{waitpid, WaitStatus};
+use nix::unistd::Pid;
+
+use super::state::State;
+
+/// The inode of a process's pid namespace.
+pub fn pidns_inode(pid: i32) -> Option<u64> {
+    fs::metadata(format!("/proc/{pid}/ns/pid"))
+        .ok()
+        .map(|m| m.ino())
+}
+
+/// Host pids of every process in the container's pid namespace (just init
+/// when the container shares the host's).
+pub fn container_pids(st: &State) -> Vec<i32> {
+    let mut pids = Vec::new();
+    let own_ns = pidns_inode(std::process::id() as i32);
+    if st.init_pidns_inode != 0 && Some(st.init_pidns_inode) != own_ns {
+        if let Ok(entries) = fs::read_dir("/proc") {
+            for e in entries.flatten() {
+                if let Some(pid) = e.file_name().to_str().and_then(|s| s.parse::<i32>().ok()) {
+                    if pidns_inode(pid) == Some(st.init_pidns_inode) {
+                        pids.push(pid);
+                    }
+                }
+            }
+        }
+    }
+    if st.init.alive() && !pids.contains(&st.init.pid) {
+        pids.push(st.init.pid);
+    }
+    pids
+}
+
+/// Waits for `init` (our child) while forwarding the usual terminal and
+/// job-control signals to it; returns its exit status, 128+n for signal n.
+pub fn forward_signals_and_wait(init: Pid) -> i32 {
+    let mut set = SigSet::empty();
+    for s in [
+        Signal::SIGINT,
+        Signal::SIGTERM,
+        Signal::SIGHUP,
+        Signal::SIGQUIT,
+        Signal::SIGUSR1,
+        Signal::SIGUSR2,
+        Signal::SIGWINCH,
+    ] {
+        set.add(s);
+    }
+    let _ = set.thread_block();
+    std::thread::spawn(move || loop {
+        if let Ok(sig) = set.wait() {
+            let _ = nix::sys::signal::kill(init, sig);
+        }
+    });
+    loop {
+        match waitpid(init, None) {
+            Ok(WaitStatus::Exited(_, code)) => return code,
+            Ok(WaitStatus::Signaled(_, sig, _)) => return 128 + sig as i32,
+            Ok(_) => continue,
+            Err(nix::Error::EINTR) => continue,
+            Err(_) => return 255,
+        }
+    }
+}

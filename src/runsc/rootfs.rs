@@ -1,0 +1,560 @@
+//! Builds the container's mount table inside init's new mount namespace,
+//! as runc does: rootfs bind, the spec's mounts, /dev nodes, pivot_root.
+//!
+//! /proc and /sys are not the host's: they get an empty read-only tmpfs as
+//! mountpoint (the sentry serves their contents), so nothing of the host's
+//! procfs or sysfs is reachable from the workload's mount namespace.
+
+use std::collections::VecDeque;
+use std::fs;
+use std::os::unix::fs::{symlink, DirBuilderExt};
+use std::path::{Path, PathBuf};
+
+use nix::mount::{mount, umount2, MntFlags, MsFlags};
+use nix::sys::stat::{makedev, mknod, Mode, SFlag};
+
+use super::spec::{ContainerConfig, Device, MountSpec};
+
+#[derive(Debug, thiserror::Error)]
+pub enum RootfsError {
+    #[error("mount {typ} on {}: {source}", .dest.display())]
+    Mount {
+        typ: String,
+        dest: PathBuf,
+        source: nix::Error,
+    },
+    #[error("create mountpoint {}: {source}", .path.display())]
+    Mountpoint {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("mount source {}: {source}", .path.display())]
+    Source {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("path {path:?} in the rootfs: too many levels of symbolic links")]
+    SymlinkLoop { path: String },
+    #[error("device {}: {source}", .path.display())]
+    Device { path: PathBuf, source: nix::Error },
+    #[error("{step}: {source}")]
+    Step {
+        step: &'static str,
+        source: nix::Error,
+    },
+    #[error("{step} {}: {source}", .path.display())]
+    Io {
+        step: &'static str,
+        path: PathBuf,
+        source: std::io::Error,
+    },
+}
+
+type Result<T> = std::result::Result<T, RootfsError>;
+
+/// Resolves `unsafe_path` under `root` the way the container will see it:
+/// symlinks are followed inside `root` and `..` never leaves it.
+pub fn secure_join(root: &Path, unsafe_path: &str) -> Result<PathBuf> {
+    let mut parts: Vec<String> = Vec::new();
+    let mut pending: VecDeque<String> = unsafe_path
+        .split('/')
+        .filter(|c| !c.is_empty())
+        .map(str::to_string)
+        .collect();
+    let mut links = 0;
+    while let Some(c) = pending.pop_front() {
+        match c.as_str() {
+            "." => {}
+            ".." => {
+                parts.pop();
+            }
+            name => {
+                let candidate = root.join(parts.join("/")).join(name);
+                match fs::symlink_metadata(&candidate) {
+                    Ok(m) if m.file_type().is_symlink() => {
+                        links += 1;
+                        if links > 255 {
+                            return Err(RootfsError::SymlinkLoop {
+                                path: unsafe_path.to_string(),
+                            });
+                        }
+                        let target =
+                            fs::read_link(&candidate).map_err(|source| RootfsError::Io {
+                                step: "readlink",
+                                path: candidate.clone(),
+                                source,
+                            })?;
+                        let t = target.to_string_lossy().to_string();
+                        if t.starts_with('/') {
+                            parts.clear();
+                        }
+                        for comp in t.split('/').filter(|c| !c.is_empty()).rev() {
+                            pending.push_front(comp.to_string());
+                        }
+                    }
+                    _ => parts.push(name.to_string()),
+                }
+            }
+        }
+    }
+    Ok(root.join(parts.join("/")))
+}
+
+struct ParsedOptions {
+    flags: MsFlags,
+    propagation: MsFlags,
+    data: Vec<String>,
+    bind: bool,
+}
+
+fn parse_options(options: &[String]) -> ParsedOptions {
+    let mut flags = MsFlags::empty();
+    let mut propagation = MsFlags::empty();
+    let mut data = Vec::new();
+    let mut bind = false;
+    for o in options {
+        match o.as_str() {
+            "ro" => flags |= MsFlags::MS_RDONLY,
+            "rw" => flags &= !MsFlags::MS_RDONLY,
+            "nosuid" => flags |= MsFlags::MS_NOSUID,
+            "suid" => flags &= !MsFlags::MS_NOSUID,
+            "nodev" => flags |= MsFlags::MS_NODEV,
+            "dev" => flags &= !MsFlags::MS_NODEV,
+            "noexec" => flags |= MsFlags::MS_NOEXEC,
+            "exec" => flags &= !MsFlags::MS_NOEXEC,
+            "sync" => flags |= MsFlags::MS_SYNCHRONOUS,
+            "async" => flags &= !MsFlags::MS_SYNCHRONOUS,
+            "dirsync" => flags |= MsFlags::MS_DIRSYNC,
+            "noatime" => flags |= MsFlags::MS_NOATIME,
+            "atime" => flags &= !MsFlags::MS_NOATIME,
+            "nodiratime" => flags |= MsFlags::MS_NODIRATIME,
+            "diratime" => flags &= !MsFlags::MS_NODIRATIME,
+            "relatime" => flags |= MsFlags::MS_RELATIME,
+            "norelatime" => flags &= !MsFlags::MS_RELATIME,
+            "strictatime" => flags |= MsFlags::MS_STRICTATIME,
+            "nostrictatime" => flags &= !MsFlags::MS_STRICTATIME,
+            "mand" => flags |= MsFlags::MS_MANDLOCK,
+            "nomand" => flags &= !MsFlags::MS_MANDLOCK,
+            "bind" => bind = true,
+            "rbind" => {
+                bind = true;
+                flags |= MsFlags::MS_REC
+            }
+            "private" => propagation = MsFlags::MS_PRIVATE,
+            "rprivate" => propagation = MsFlags::MS_PRIVATE | MsFlags::MS_REC,
+            "shared" => propagation = MsFlags::MS_SHARED,
+            "rshared" => propagation = MsFlags::MS_SHARED | MsFlags::MS_REC,
+            "slave" => propagation = MsFlags::MS_SLAVE,
+            "rslave" => propagation = MsFlags::MS_SLAVE | MsFlags::MS_REC,
+            "unbindable" => propagation = MsFlags::MS_UNBINDABLE,
+            "runbindable" => propagation = MsFlags::MS_UNBINDABLE | MsFlags::MS_REC,
+            other => data.push(other.to_string()),
+        }
+    }
+    ParsedOptions {
+        flags,
+        propagation,
+        data,
+        bind,
+    }
+}
+
+fn mkdir_all(path: &Path) -> Result<()> {
+    fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o755)
+        .create(path)
+        .map_err(|source| RootfsError::Mountpoint {
+            path: path.to_path_buf(),
+            source,
+        })
+}
+
+fn do_mount(
+    source: Option<&str>,
+    dest: &Path,
+    typ: Option<&str>,
+    flags: MsFlags,
+    data: Option<&str>,
+    what: &str,
+) -> Result<()> {
+    mount(source, dest, typ, flags, data).map_err(|source| RootfsError::Mount {
+        typ: what.to_string(),
+        dest: dest.to_path_buf(),
+        source,
+    })
+}
+
+fn mount_one(rootfs: &Path, m: &MountSpec) -> Result<()> {
+    let dest = secure_join(rootfs, &m.destination)?;
+    let opts = parse_options(&m.options);
+    let data = opts.data.join(",");
+    let data = (!data.is_empty()).then_some(data.as_str());
+    if opts.bind || m.typ == "bind" {
+        let src = PathBuf::from(&m.source);
+        let meta = fs::metadata(&src).map_err(|source| RootfsError::Source {
+            path: src.clone(),
+            source,
+        })?;
+        if meta.is_dir() {
+            mkdir_all(&dest)?;
+        } else {
+            if let Some(parent) = dest.parent() {
+                mkdir_all(parent)?;
+            }
+            if !dest.exists() {
+                fs::File::create(&dest).map_err(|source| RootfsError::Mountpoint {
+                    path: dest.clone(),
+                    source,
+                })?;
+            }
+        }
+        let rec = opts.flags & MsFlags::MS_REC;
+        do_mount(
+            Some(&m.source),
+            &dest,
+            None,
+            MsFlags::MS_BIND | rec,
+            None,
+            "bind",
+        )?;
+        let remount_flags = opts.flags & !MsFlags::MS_REC;
+        if !remount_flags.is_empty() {
+            do_mount(
+                None,
+                &dest,
+                None,
+                MsFlags::MS_REMOUNT | MsFlags::MS_BIND | remount_flags,
+                None,
+                "bind remount",
+            )?;
+        }
+    } else {
+        match m.typ.as_str() {
+            // Served by the sentry: an empty read-only tmpfs hides whatever
+            // the image has there and gives synthetic directories a real
+            // directory to open.
+            "proc" | "sysfs" => {
+                mkdir_all(&dest)?;
+                do_mount(
+                    Some("runrs-synthetic"),
+                    &dest,
+                    Some("tmpfs"),
+                    MsFlags::MS_RDONLY
+                        | MsFlags::MS_NOSUID
+                        | MsFlags::MS_NODEV
+                        | MsFlags::MS_NOEXEC,
+                    Some("size=4k,mode=555"),
+                    &m.typ,
+                )?;
+            }
+            // The cgroup filesystem is not exposed yet; it sits under the
+            // read-only synthetic /sys, so there is nothing to mount.
+            "cgroup" | "cgroup2" => {}
+            "mqueue" => {
+                mkdir_all(&dest)?;
+                if let Err(e) = do_mount(
+                    Some("mqueue"),
+                    &dest,
+                    Some("mqueue"),
+                    opts.flags,
+                    data,
+                    "mqueue",
+                ) {
+                    crate::log::warn(&e.to_string());
+                }
+            }
+            typ => {
+                mkdir_all(&dest)?;
+                let source = if m.source.is_empty() {
+                    typ
+                } else {
+                    m.source.as_str()
+                };
+                do_mount(Some(source), &dest, Some(typ), opts.flags, data, typ)?;
+            }
+        }
+    }
+    if !opts.propagation.is_empty() {
+        do_mount(None, &dest, None, opts.propagation, None, "propagation")?;
+    }
+    Ok(())
+}
+
+fn default_devices() -> Vec<Device> {
+    [
+        ("null", 1, 3),
+        ("zero", 1, 5),
+        ("full", 1, 7),
+        ("random", 1, 8),
+        ("urandom", 1, 9),
+        ("tty", 5, 0),
+    ]
+    .into_iter()
+    .map(|(name, major, minor)| Device {
+        path: format!("/dev/{name}"),
+        typ: "c".into(),
+        major,
+        minor,
+        file_mode: Some(0o666),
+        uid: Some(0),
+        gid: Some(0),
+    })
+    .collect()
+}
+
+fn create_device(rootfs: &Path, d: &Device) -> Result<()> {
+    let dest = secure_join(rootfs, &d.path)?;
+    if let Some(parent) = dest.parent() {
+        mkdir_all(parent)?;
+    }
+    let kind = match d.typ.as_str() {
+        "c" | "u" => SFlag::S_IFCHR,
+        "b" => SFlag::S_IFBLK,
+        "p" => SFlag::S_IFIFO,
+        _ => {
+            return Err(RootfsError::Device {
+                path: dest,
+                source: nix::Error::EINVAL,
+            })
+        }
+    };
+    let mode = Mode::from_bits_truncate(d.file_mode.unwrap_or(0o666) & 0o7777);
+    let _ = fs::remove_file(&dest);
+    let dev = makedev(d.major as u64, d.minor as u64);
+    match mknod(&dest, kind, mode, dev) {
+        Ok(()) => {
+            // mknod applies the umask; set the spec's mode exactly.
+            let _ = fs::set_permissions(
+                &dest,
+                std::os::unix::fs::PermissionsExt::from_mode(mode.bits()),
+            );
+            let _ = nix::unistd::chown(
+                &dest,
+                d.uid.map(nix::unistd::Uid::from_raw),
+                d.gid.map(nix::unistd::Gid::from_raw),
+            );
+            Ok(())
+        }
+        Err(_) => {
+            // Without CAP_MKNOD: bind the host's node, as runc does in a user namespace.
+            fs::File::create(&dest).map_err(|source| RootfsError::Mountpoint {
+                path: dest.clone(),
+                source,
+            })?;
+            do_mount(
+                Some(d.path.as_str()),
+                &dest,
+                None,
+                MsFlags::MS_BIND,
+                None,
+                "device bind",
+            )
+        }
+    }
+}
+
+/// Everything before pivot_root: propagation, rootfs bind, mounts, /dev.
+pub fn prepare(cfg: &ContainerConfig) -> Result<()> {
+    let prop = match cfg.rootfs_propagation.as_deref() {
+        Some("shared") | Some("rshared") => MsFlags::MS_SHARED,
+        Some("private") | Some("rprivate") => MsFlags::MS_PRIVATE,
+        Some("unbindable") | Some("runbindable") => MsFlags::MS_UNBINDABLE,
+        _ => MsFlags::MS_SLAVE,
+    };
+    do_mount(
+        None,
+        Path::new("/"),
+        None,
+        MsFlags::MS_REC | prop,
+        None,
+        "root propagation",
+    )?;
+    let rootfs = &cfg.rootfs;
+    do_mount(
+        Some(&rootfs.to_string_lossy()),
+        rootfs,
+        None,
+        MsFlags::MS_BIND | MsFlags::MS_REC,
+        None,
+        "rootfs bind",
+    )?;
+    let mut dev_is_tmpfs = false;
+    for m in &cfg.mounts {
+        mount_one(rootfs, m)?;
+        if m.destination == "/dev" && m.typ == "tmpfs" {
+            dev_is_tmpfs = true;
+        }
+    }
+    let mut devices = if dev_is_tmpfs {
+        default_devices()
+    } else {
+        vec![]
+    };
+    devices.extend(cfg.devices.iter().cloned());
+    for d in &devices {
+        create_device(rootfs, d)?;
+    }
+    if dev_is_tmpfs {
+        let dev = secure_join(rootfs, "/dev")?;
+        for (name, target) in [
+            ("fd", "/proc/self/fd"),
+            ("stdin", "/proc/self/fd/0"),
+            ("stdout", "/proc/self/fd/1"),
+            ("stderr", "/proc/self/fd/2"),
+            ("core", "/proc/kcore"),
+        ] {
+            let _ = symlink(target, dev.join(name));
+        }
+        if dev.join("pts/ptmx").exists() {
+            let _ = fs::remove_file(dev.join("ptmx"));
+            let _ = symlink("pts/ptmx", dev.join("ptmx"));
+        }
+    }
+    // Docker's -w may name a directory the image lacks: runc creates it.
+    let cwd = secure_join(rootfs, &cfg.cwd)?;
+    if !cwd.exists() {
+        mkdir_all(&cwd)?;
+    }
+    Ok(())
+}
+
+/// pivot_root into the rootfs and detach the old root (runc's trick of
+/// pivoting "." onto "." avoids needing a directory for the old root).
+pub fn pivot(cfg: &ContainerConfig) -> Result<()> {
+    let step = |step: &'static str| move |source| RootfsError::Step { step, source };
+    nix::unistd::chdir(&cfg.rootfs).map_err(step("chdir rootfs"))?;
+    nix::unistd::pivot_root(".", ".").map_err(step("pivot_root"))?;
+    // Make the old root a slave so its unmount never propagates to the host.
+    mount(
+        None::<&str>,
+        ".",
+        None::<&str>,
+        MsFlags::MS_SLAVE | MsFlags::MS_REC,
+        None::<&str>,
+    )
+    .map_err(step("make old root rslave"))?;
+    umount2(".", MntFlags::MNT_DETACH).map_err(step("unmount old root"))?;
+    nix::unistd::chdir("/").map_err(step("chdir /"))?;
+    for p in &cfg.readonly_paths {
+        readonly_path(p)?;
+    }
+    for p in &cfg.masked_paths {
+        mask_path(p)?;
+    }
+    if cfg.readonly_root {
+        mount(
+            None::<&str>,
+            "/",
+            None::<&str>,
+            MsFlags::MS_REMOUNT | MsFlags::MS_BIND | MsFlags::MS_RDONLY,
+            None::<&str>,
+        )
+        .map_err(step("remount / read-only"))?;
+    }
+    Ok(())
+}
+
+/// Paths under the sentry's synthetic mounts are handled there.
+fn is_synthetic(path: &str) -> bool {
+    ["/proc", "/sys"]
+        .iter()
+        .any(|m| path == *m || path.starts_with(&format!("{m}/")))
+}
+
+fn readonly_path(p: &str) -> Result<()> {
+    if is_synthetic(p) || !Path::new(p).exists() {
+        return Ok(());
+    }
+    do_mount(
+        Some(p),
+        Path::new(p),
+        None,
+        MsFlags::MS_BIND | MsFlags::MS_REC,
+        None,
+        "readonly path",
+    )?;
+    do_mount(
+        None,
+        Path::new(p),
+        None,
+        MsFlags::MS_REMOUNT | MsFlags::MS_BIND | MsFlags::MS_RDONLY,
+        None,
+        "readonly path",
+    )
+}
+
+fn mask_path(p: &str) -> Result<()> {
+    if is_synthetic(p) {
+        return Ok(());
+    }
+    match fs::metadata(p) {
+        Err(_) => Ok(()),
+        Ok(m) if m.is_dir() => do_mount(
+            Some("tmpfs"),
+            Path::new(p),
+            Some("tmpfs"),
+            MsFlags::MS_RDONLY,
+            None,
+            "masked path",
+        ),
+        Ok(_) => do_mount(
+            Some("/dev/null"),
+            Path::new(p),
+            None,
+            MsFlags::MS_BIND,
+            None,
+            "masked path",
+        ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secure_join_stays_inside_root() {
+        let root = std::env::temp_dir().join(format!("runrs-sj-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&root);
+        fs::create_dir_all(root.join("a/b")).expect("mkdir");
+        symlink("/etc", root.join("abs")).expect("symlink");
+        symlink("../../../../..", root.join("a/up")).expect("symlink");
+        symlink("loop", root.join("loop")).expect("symlink");
+        assert_eq!(
+            secure_join(&root, "/../../x").expect("join"),
+            root.join("x")
+        );
+        assert_eq!(
+            secure_join(&root, "/abs/passwd").expect("join"),
+            root.join("etc/passwd")
+        );
+        assert_eq!(
+            secure_join(&root, "/a/up/etc").expect("join"),
+            root.join("etc")
+        );
+        assert_eq!(
+            secure_join(&root, "a/./b/../b").expect("join"),
+            root.join("a/b")
+        );
+        assert!(matches!(
+            secure_join(&root, "/loop/x"),
+            Err(RootfsError::SymlinkLoop { .. })
+        ));
+        let _ = fs::remove_dir_all(&root);
+    }
+
+    #[test]
+    fn options_split_into_flags_propagation_and_data() {
+        let o = parse_options(&[
+            "rbind".into(),
+            "ro".into(),
+            "rprivate".into(),
+            "size=1m".into(),
+        ]);
+        assert!(o.bind);
+        assert!(o.flags.contains(MsFlags::MS_RDONLY | MsFlags::MS_REC));
+        assert_eq!(o.propagation, MsFlags::MS_PRIVATE | MsFlags::MS_REC);
+        assert_eq!(o.data, ["size=1m"]);
+    }
+}

@@ -1,0 +1,460 @@
+//! The bundle's config.json: parsed with `oci-spec` (which rejects wrong
+//! types), validated, and reduced to the `ContainerConfig` the roles use.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use super::error::{Error, Result};
+
+/// Capability sets as bit masks (bit n = capability number n).
+#[derive(Clone, Copy, Debug, Default, Serialize, Deserialize, PartialEq, Eq)]
+pub struct CapSets {
+    pub bounding: u64,
+    pub effective: u64,
+    pub permitted: u64,
+    pub inheritable: u64,
+    pub ambient: u64,
+}
+
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq, Eq)]
+pub struct MountSpec {
+    pub destination: String,
+    #[serde(rename = "type", default)]
+    pub typ: String,
+    #[serde(default)]
+    pub source: String,
+    #[serde(default)]
+    pub options: Vec<String>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Namespace {
+    /// One of mount, network, uts, pid, ipc, user, cgroup, time.
+    #[serde(rename = "type")]
+    pub typ: String,
+    #[serde(default)]
+    pub path: Option<PathBuf>,
+}
+
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct Device {
+    pub path: String,
+    #[serde(rename = "type")]
+    pub typ: String,
+    #[serde(default)]
+    pub major: i64,
+    #[serde(default)]
+    pub minor: i64,
+    #[serde(rename = "fileMode", default)]
+    pub file_mode: Option<u32>,
+    #[serde(default)]
+    pub uid: Option<u32>,
+    #[serde(default)]
+    pub gid: Option<u32>,
+}
+
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct Hook {
+    pub path: PathBuf,
+    #[serde(default)]
+    pub args: Vec<String>,
+    #[serde(default)]
+    pub env: Vec<String>,
+    #[serde(default)]
+    pub timeout: Option<i64>,
+}
+
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Hooks {
+    #[serde(default)]
+    pub prestart: Vec<Hook>,
+    #[serde(default)]
+    pub create_runtime: Vec<Hook>,
+    #[serde(default)]
+    pub create_container: Vec<Hook>,
+    #[serde(default)]
+    pub start_container: Vec<Hook>,
+    #[serde(default)]
+    pub poststart: Vec<Hook>,
+    #[serde(default)]
+    pub poststop: Vec<Hook>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Rlimit {
+    pub resource: u32,
+    pub name: String,
+    pub soft: u64,
+    pub hard: u64,
+}
+
+/// Everything the roles need from the spec, already validated.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct ContainerConfig {
+    pub id: String,
+    pub bundle: PathBuf,
+    pub rootfs: PathBuf,
+    pub readonly_root: bool,
+    pub args: Vec<String>,
+    pub env: Vec<String>,
+    pub cwd: String,
+    pub terminal: bool,
+    pub uid: u32,
+    pub gid: u32,
+    pub additional_gids: Vec<u32>,
+    pub umask: Option<u32>,
+    pub caps: CapSets,
+    pub no_new_privs: bool,
+    pub rlimits: Vec<Rlimit>,
+    pub oom_score_adj: Option<i32>,
+    pub hostname: Option<String>,
+    pub domainname: Option<String>,
+    pub mounts: Vec<MountSpec>,
+    pub namespaces: Vec<Namespace>,
+    pub devices: Vec<Device>,
+    pub masked_paths: Vec<String>,
+    pub readonly_paths: Vec<String>,
+    pub sysctl: BTreeMap<String, String>,
+    pub rootfs_propagation: Option<String>,
+    pub hooks: Hooks,
+    pub memory_limit: Option<i64>,
+    pub pids_limit: Option<i64>,
+    pub cgroups_path: Option<String>,
+    pub annotations: BTreeMap<String, String>,
+}
+
+impl ContainerConfig {
+    pub fn has_new_namespace(&self, typ: &str) -> bool {
+        self.namespaces
+            .iter()
+            .any(|n| n.typ == typ && n.path.is_none())
+    }
+}
+
+fn spec_err(field: &'static str, msg: impl Into<String>) -> Error {
+    Error::Spec {
+        field,
+        msg: msg.into(),
+    }
+}
+
+/// Loads `<bundle>/config.json` and validates it.
+pub fn load(bundle: &Path, id: &str) -> Result<ContainerConfig> {
+    let path = bundle.join("config.json");
+    let spec = oci_spec::runtime::Spec::load(&path).map_err(|e| Error::LoadSpec {
+        path: path.clone(),
+        msg: e.to_string(),
+    })?;
+    let value = serde_json::to_value(&spec).map_err(|e| Error::LoadSpec {
+        path: path.clone(),
+        msg: e.to_string(),
+    })?;
+    from_value(&value, bundle, id)
+}
+
+fn get<'a>(v: &'a serde_json::Value, path: &[&str]) -> Option<&'a serde_json::Value> {
+    let mut cur = v;
+    for p in path {
+        cur = cur.get(p)?;
+    }
+    if cur.is_null() {
+        None
+    } else {
+        Some(cur)
+    }
+}
+
+fn parse<T: for<'de> Deserialize<'de> + Default>(
+    v: &serde_json::Value,
+    path: &[&str],
+    field: &'static str,
+) -> Result<T> {
+    match get(v, path) {
+        None => Ok(T::default()),
+        Some(x) => serde_json::from_value(x.clone()).map_err(|e| spec_err(field, e.to_string())),
+    }
+}
+
+/// Capability names ("CAP_CHOWN") to a mask; unknown names are an error
+/// naming the set.
+fn cap_mask(v: &serde_json::Value, set: &str, field: &'static str) -> Result<u64> {
+    let names: Vec<String> = parse(v, &["process", "capabilities", set], field)?;
+    let mut mask = 0u64;
+    for name in names {
+        let cap: caps::Capability = name
+            .parse()
+            .map_err(|_| spec_err(field, format!("unknown capability {name:?}")))?;
+        mask |= 1u64 << cap.index();
+    }
+    Ok(mask)
+}
+
+pub fn from_value(v: &serde_json::Value, bundle: &Path, id: &str) -> Result<ContainerConfig> {
+    let root_path: String = get(v, &["root", "path"])
+        .and_then(|p| p.as_str())
+        .map(str::to_string)
+        .ok_or_else(|| spec_err("root.path", "missing"))?;
+    let rootfs = bundle.join(&root_path);
+    let rootfs = rootfs
+        .canonicalize()
+        .map_err(|e| spec_err("root.path", format!("{}: {e}", rootfs.display())))?;
+    if !rootfs.is_dir() {
+        return Err(spec_err(
+            "root.path",
+            format!("{} is not a directory", rootfs.display()),
+        ));
+    }
+    if get(v, &["process"]).is_none() {
+        return Err(spec_err("process", "missing"));
+    }
+    let args: Vec<String> = parse(v, &["process", "args"], "process.args")?;
+    if args.is_empty() || args[0].is_empty() {
+        return Err(spec_err("process.args", "must name a program"));
+    }
+    let cwd: String = parse(v, &["process", "cwd"], "process.cwd")?;
+    if !cwd.starts_with('/') {
+        return Err(spec_err(
+            "process.cwd",
+            format!("{cwd:?} is not an absolute path"),
+        ));
+    }
+    let caps = CapSets {
+        bounding: cap_mask(v, "bounding", "process.capabilities.bounding")?,
+        effective: cap_mask(v, "effective", "process.capabilities.effective")?,
+        permitted: cap_mask(v, "permitted", "process.capabilities.permitted")?,
+        inheritable: cap_mask(v, "inheritable", "process.capabilities.inheritable")?,
+        ambient: cap_mask(v, "ambient", "process.capabilities.ambient")?,
+    };
+    #[derive(Deserialize, Default)]
+    struct RawRlimit {
+        #[serde(rename = "type")]
+        typ: String,
+        soft: u64,
+        hard: u64,
+    }
+    let raw_rlimits: Vec<RawRlimit> = parse(v, &["process", "rlimits"], "process.rlimits")?;
+    let mut rlimits = Vec::new();
+    for r in raw_rlimits {
+        let resource = rlimit_number(&r.typ)
+            .ok_or_else(|| spec_err("process.rlimits", format!("unknown type {:?}", r.typ)))?;
+        if r.soft > r.hard {
+            return Err(spec_err(
+                "process.rlimits",
+                format!("{}: soft limit above hard limit", r.typ),
+            ));
+        }
+        rlimits.push(Rlimit {
+            resource,
+            name: r.typ,
+            soft: r.soft,
+            hard: r.hard,
+        });
+    }
+    let namespaces: Vec<Namespace> = parse(v, &["linux", "namespaces"], "linux.namespaces")?;
+    for ns in &namespaces {
+        if !matches!(
+            ns.typ.as_str(),
+            "mount" | "network" | "uts" | "pid" | "ipc" | "user" | "cgroup" | "time"
+        ) {
+            return Err(spec_err(
+                "linux.namespaces",
+                format!("unknown type {:?}", ns.typ),
+            ));
+        }
+        if ns.typ == "user" {
+            return Err(spec_err(
+                "linux.namespaces",
+                "user namespaces are not supported yet",
+            ));
+        }
+        if ns.typ == "mount" && ns.path.is_some() {
+            return Err(spec_err(
+                "linux.namespaces",
+                "joining a mount namespace by path is not supported: the sandbox needs its own",
+            ));
+        }
+        if ns.typ == "pid" && ns.path.is_some() {
+            return Err(spec_err(
+                "linux.namespaces",
+                "joining a pid namespace by path is not supported yet",
+            ));
+        }
+    }
+    if !namespaces
+        .iter()
+        .any(|n| n.typ == "mount" && n.path.is_none())
+    {
+        return Err(spec_err(
+            "linux.namespaces",
+            "a new mount namespace is required (the sandbox builds its own mount table)",
+        ));
+    }
+    let terminal = get(v, &["process", "terminal"])
+        .and_then(|t| t.as_bool())
+        .unwrap_or(false);
+    let mounts: Vec<MountSpec> = parse(v, &["mounts"], "mounts")?;
+    for m in &mounts {
+        if !m.destination.starts_with('/') {
+            return Err(spec_err(
+                "mounts",
+                format!("destination {:?} is not absolute", m.destination),
+            ));
+        }
+    }
+    let memory_limit = get(v, &["linux", "resources", "memory", "limit"]).and_then(|x| x.as_i64());
+    let pids_limit = get(v, &["linux", "resources", "pids", "limit"]).and_then(|x| x.as_i64());
+    Ok(ContainerConfig {
+        id: id.to_string(),
+        bundle: bundle.to_path_buf(),
+        rootfs,
+        readonly_root: get(v, &["root", "readonly"])
+            .and_then(|x| x.as_bool())
+            .unwrap_or(false),
+        args,
+        env: parse(v, &["process", "env"], "process.env")?,
+        cwd,
+        terminal,
+        uid: parse(v, &["process", "user", "uid"], "process.user.uid")?,
+        gid: parse(v, &["process", "user", "gid"], "process.user.gid")?,
+        additional_gids: parse(
+            v,
+            &["process", "user", "additionalGids"],
+            "process.user.additionalGids",
+        )?,
+        umask: parse(v, &["process", "user", "umask"], "process.user.umask")?,
+        caps,
+        no_new_privs: parse(
+            v,
+            &["process", "noNewPrivileges"],
+            "process.noNewPrivileges",
+        )?,
+        rlimits,
+        oom_score_adj: parse(v, &["process", "oomScoreAdj"], "process.oomScoreAdj")?,
+        hostname: parse(v, &["hostname"], "hostname")?,
+        domainname: parse(v, &["domainname"], "domainname")?,
+        mounts,
+        namespaces,
+        devices: parse(v, &["linux", "devices"], "linux.devices")?,
+        masked_paths: parse(v, &["linux", "maskedPaths"], "linux.maskedPaths")?,
+        readonly_paths: parse(v, &["linux", "readonlyPaths"], "linux.readonlyPaths")?,
+        sysctl: parse(v, &["linux", "sysctl"], "linux.sysctl")?,
+        rootfs_propagation: parse(
+            v,
+            &["linux", "rootfsPropagation"],
+            "linux.rootfsPropagation",
+        )?,
+        hooks: parse(v, &["hooks"], "hooks")?,
+        memory_limit,
+        pids_limit,
+        cgroups_path: parse(v, &["linux", "cgroupsPath"], "linux.cgroupsPath")?,
+        annotations: parse(v, &["annotations"], "annotations")?,
+    })
+}
+
+fn rlimit_number(name: &str) -> Option<u32> {
+    Some(match name {
+        "RLIMIT_CPU" => libc::RLIMIT_CPU,
+        "RLIMIT_FSIZE" => libc::RLIMIT_FSIZE,
+        "RLIMIT_DATA" => libc::RLIMIT_DATA,
+        "RLIMIT_STACK" => libc::RLIMIT_STACK,
+        "RLIMIT_CORE" => libc::RLIMIT_CORE,
+        "RLIMIT_RSS" => libc::RLIMIT_RSS,
+        "RLIMIT_NPROC" => libc::RLIMIT_NPROC,
+        "RLIMIT_NOFILE" => libc::RLIMIT_NOFILE,
+        "RLIMIT_MEMLOCK" => libc::RLIMIT_MEMLOCK,
+        "RLIMIT_AS" => libc::RLIMIT_AS,
+        "RLIMIT_LOCKS" => libc::RLIMIT_LOCKS,
+        "RLIMIT_SIGPENDING" => libc::RLIMIT_SIGPENDING,
+        "RLIMIT_MSGQUEUE" => libc::RLIMIT_MSGQUEUE,
+        "RLIMIT_NICE" => libc::RLIMIT_NICE,
+        "RLIMIT_RTPRIO" => libc::RLIMIT_RTPRIO,
+        "RLIMIT_RTTIME" => libc::RLIMIT_RTTIME,
+        _ => return None,
+    })
+}
+
+/// The config.json `runrs spec` writes: runc's default, running `sh`.
+pub fn default_spec() -> serde_json::Value {
+    let caps = serde_json::json!(["CAP_AUDIT_WRITE", "CAP_KILL", "CAP_NET_BIND_SERVICE"]);
+    serde_json::json!({
+        "ociVersion": "1.0.2-dev",
+        "process": {
+            "terminal": true,
+            "user": {"uid": 0, "gid": 0},
+            "args": ["sh"],
+            "env": ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "TERM=xterm"],
+            "cwd": "/",
+            "capabilities": {"bounding": caps, "effective": caps, "permitted": caps, "ambient": caps},
+            "rlimits": [{"type": "RLIMIT_NOFILE", "hard": 1024, "soft": 1024}],
+            "noNewPrivileges": true
+        },
+        "root": {"path": "rootfs", "readonly": true},
+        "hostname": "runrs",
+        "mounts": [
+            {"destination": "/proc", "type": "proc", "source": "proc"},
+            {"destination": "/dev", "type": "tmpfs", "source": "tmpfs", "options": ["nosuid", "strictatime", "mode=755", "size=65536k"]},
+            {"destination": "/dev/pts", "type": "devpts", "source": "devpts", "options": ["nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620", "gid=5"]},
+            {"destination": "/dev/shm", "type": "tmpfs", "source": "shm", "options": ["nosuid", "noexec", "nodev", "mode=1777", "size=65536k"]},
+            {"destination": "/dev/mqueue", "type": "mqueue", "source": "mqueue", "options": ["nosuid", "noexec", "nodev"]},
+            {"destination": "/sys", "type": "sysfs", "source": "sysfs", "options": ["nosuid", "noexec", "nodev", "ro"]},
+            {"destination": "/sys/fs/cgroup", "type": "cgroup", "source": "cgroup", "options": ["nosuid", "noexec", "nodev", "relatime", "ro"]}
+        ],
+        "linux": {
+            "resources": {"devices": [{"allow": false, "access": "rwm"}]},
+            "namespaces": [{"type": "pid"}, {"type": "network"}, {"type": "ipc"}, {"type": "uts"}, {"type": "mount"}, {"type": "cgroup"}],
+            "maskedPaths": ["/proc/acpi", "/proc/asound", "/proc/kcore", "/proc/keys", "/proc/latency_stats", "/proc/timer_list", "/proc/timer_stats", "/proc/sched_debug", "/sys/firmware", "/proc/scsi"],
+            "readonlyPaths": ["/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"]
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn bundle() -> PathBuf {
+        let dir = std::env::temp_dir().join(format!("runrs-spec-test-{}", std::process::id()));
+        std::fs::create_dir_all(dir.join("rootfs")).expect("mkdir");
+        dir
+    }
+
+    #[test]
+    fn default_spec_validates() {
+        let b = bundle();
+        let c = from_value(&default_spec(), &b, "x").expect("valid");
+        assert_eq!(c.args, ["sh"]);
+        assert_eq!(c.caps.bounding.count_ones(), 3);
+        assert!(c.has_new_namespace("pid"));
+        assert_eq!(c.rlimits[0].resource, libc::RLIMIT_NOFILE);
+    }
+
+    #[test]
+    fn errors_name_the_field() {
+        let b = bundle();
+        let mut v = default_spec();
+        v["process"]["args"] = serde_json::json!([]);
+        let e = from_value(&v, &b, "x").unwrap_err().to_string();
+        assert!(e.contains("process.args"), "{e}");
+
+        let mut v = default_spec();
+        v["process"]["capabilities"]["bounding"] = serde_json::json!(["CAP_NOPE"]);
+        let e = from_value(&v, &b, "x").unwrap_err().to_string();
+        assert!(
+            e.contains("capabilities.bounding") && e.contains("CAP_NOPE"),
+            "{e}"
+        );
+
+        let mut v = default_spec();
+        v["root"]["path"] = serde_json::json!("missing-dir");
+        let e = from_value(&v, &b, "x").unwrap_err().to_string();
+        assert!(e.contains("root.path"), "{e}");
+
+        let mut v = default_spec();
+        v["process"]["cwd"] = serde_json::json!("relative");
+        let e = from_value(&v, &b, "x").unwrap_err().to_string();
+        assert!(e.contains("process.cwd"), "{e}");
+    }
+}

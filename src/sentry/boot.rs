@@ -1,0 +1,306 @@
+//! `runrs boot`: the sentry process. It receives the workload's seccomp
+//! listener (fd 3) and one gofer channel per worker thread (fds 4..), then
+//! answers notifications until the last workload task is gone. If the
+//! gofer dies, the workload is killed: nothing is ever let through because
+//! a part of the sandbox is missing.
+
+use std::collections::HashMap;
+use std::os::fd::{AsFd, FromRawFd, OwnedFd};
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+
+use nix::errno::Errno;
+
+use super::fs::procfs::{MountLine, ProcConfig, ProcFs};
+use super::platform::seccomp_notify::SeccompNotify;
+use super::platform::{Platform, Response, SyscallRequest};
+use super::syscalls::{Ctx, Outcome};
+use super::{dispatch, sys, Sentry};
+use crate::gofer::Client;
+use crate::runsc::container::{SandboxInfo, FIRST_ROLE_FD};
+use crate::runsc::spec::ContainerConfig;
+use crate::runsc::state;
+
+#[derive(Debug, thiserror::Error)]
+pub enum BootError {
+    #[error("read {file}: {msg}")]
+    Config { file: &'static str, msg: String },
+    #[error("open the container's /proc mountpoint: {0}")]
+    SyntheticDir(std::io::Error),
+    #[error("stat the synthetic directory: {0}")]
+    SyntheticStat(Errno),
+    #[error("pidfd of init: {0}")]
+    InitPidfd(Errno),
+    #[error("platform: {0}")]
+    Platform(#[from] super::platform::PlatformError),
+}
+
+fn read_json<T: for<'de> serde::Deserialize<'de>>(
+    dir: &Path,
+    file: &'static str,
+) -> Result<T, BootError> {
+    let data = std::fs::read(dir.join(file)).map_err(|e| BootError::Config {
+        file,
+        msg: e.to_string(),
+    })?;
+    serde_json::from_slice(&data).map_err(|e| BootError::Config {
+        file,
+        msg: e.to_string(),
+    })
+}
+
+/// The sandbox's mount table as /proc/self/mounts shows it.
+fn mount_lines(cfg: &ContainerConfig) -> Vec<MountLine> {
+    let mut lines = vec![MountLine {
+        source: "none".into(),
+        target: "/".into(),
+        fstype: "rootfs".into(),
+        options: if cfg.readonly_root { "ro" } else { "rw" }.into(),
+    }];
+    for m in &cfg.mounts {
+        let fstype = match m.typ.as_str() {
+            "bind" | "" => "bind".to_string(),
+            t => t.to_string(),
+        };
+        let ro = m.options.iter().any(|o| o == "ro");
+        let mut opts = vec![if ro { "ro" } else { "rw" }.to_string()];
+        opts.extend(
+            m.options
+                .iter()
+                .filter(|o| {
+                    matches!(
+                        o.as_str(),
+                        "nosuid" | "nodev" | "noexec" | "relatime" | "noatime"
+                    )
+                })
+                .cloned(),
+        );
+        lines.push(MountLine {
+            source: if m.source.is_empty() {
+                fstype.clone()
+            } else {
+                m.source.clone()
+            },
+            target: m.destination.clone(),
+            fstype,
+            options: opts.join(","),
+        });
+    }
+    lines
+}
+
+pub fn main(state_dir: &Path) -> i32 {
+    match run(state_dir) {
+        Ok(()) => 0,
+        Err(e) => {
+            crate::log::error(&format!("sentry: {e}"));
+            1
+        }
+    }
+}
+
+fn pidfd_open(pid: i32) -> Result<OwnedFd, Errno> {
+    // SAFETY: pidfd_open takes integers; the result is a new fd we own.
+    let r = unsafe { libc::syscall(libc::SYS_pidfd_open, pid, 0) };
+    if r < 0 {
+        return Err(Errno::last());
+    }
+    // SAFETY: a new fd that only we own.
+    Ok(unsafe { OwnedFd::from_raw_fd(r as i32) })
+}
+
+fn run(state_dir: &Path) -> Result<(), BootError> {
+    let cfg: ContainerConfig = read_json(state_dir, state::SPEC_FILE)?;
+    let info: SandboxInfo = read_json(state_dir, state::SANDBOX_FILE)?;
+    // SAFETY: create passed the listener at fd 3 and the gofer channels at
+    // 4..; nothing else in this process owns them.
+    let listener = unsafe { OwnedFd::from_raw_fd(FIRST_ROLE_FD) };
+    let channels: Vec<OwnedFd> = (0..info.gofer_channels)
+        // SAFETY: as above, one fd per channel.
+        .map(|i| unsafe { OwnedFd::from_raw_fd(FIRST_ROLE_FD + 1 + i as i32) })
+        .collect();
+    let init_pidfd = pidfd_open(info.init_pid).map_err(BootError::InitPidfd)?;
+
+    let synthetic_dir: OwnedFd = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags_path()
+        .open(format!("/proc/{}/root/proc", info.init_pid))
+        .map_err(BootError::SyntheticDir)?
+        .into();
+    let st = sys::fstat_fd(synthetic_dir.as_fd()).map_err(BootError::SyntheticStat)?;
+    let start =
+        std::time::UNIX_EPOCH + std::time::Duration::new(info.start_time.0, info.start_time.1);
+    let procfs = ProcFs::new(ProcConfig {
+        hostname: cfg.hostname.clone().unwrap_or_default(),
+        cap_effective: cfg.caps.effective,
+        cap_permitted: cfg.caps.permitted,
+        cap_bounding: cfg.caps.bounding,
+        cap_inheritable: cfg.caps.inheritable,
+        cap_ambient: cfg.caps.ambient,
+        no_new_privs: cfg.no_new_privs,
+        memory_limit: cfg.memory_limit.filter(|l| *l > 0).map(|l| l as u64),
+        start_time: start,
+        mounts: mount_lines(&cfg),
+        init_host_pid: info.init_pid,
+        host_proc: "/proc".into(),
+    });
+    let sentry = Arc::new(Sentry {
+        cfg,
+        procfs,
+        synthetic_dir,
+        synthetic_dir_id: (st.st_dev, st.st_ino),
+        synthetic_fds: Mutex::new(HashMap::new()),
+        strace: info.strace,
+        info,
+    });
+    let platform = Arc::new(SeccompNotify::new(listener)?);
+
+    for channel in channels {
+        let sentry = Arc::clone(&sentry);
+        let platform = Arc::clone(&platform);
+        std::thread::spawn(move || {
+            let gofer = Client::new(channel);
+            worker(&*platform, &sentry, &gofer);
+        });
+    }
+    // The main thread waits for the end: the listener hangs up when the
+    // last filtered task exits; the init pidfd is readable when init exits
+    // (all of a new pid namespace dies with it).
+    wait_for_end(platform.listener(), &init_pidfd);
+    Ok(())
+}
+
+fn wait_for_end(listener: &OwnedFd, init_pidfd: &OwnedFd) {
+    use nix::poll::{poll, PollFd, PollFlags};
+    loop {
+        let mut fds = [
+            PollFd::new(listener.as_fd(), PollFlags::empty()),
+            PollFd::new(init_pidfd.as_fd(), PollFlags::POLLIN),
+        ];
+        match poll(&mut fds, nix::poll::PollTimeout::NONE) {
+            Err(Errno::EINTR) => continue,
+            Err(_) => return,
+            Ok(_) => {}
+        }
+        let hup = fds[0]
+            .revents()
+            .is_some_and(|r| r.intersects(PollFlags::POLLHUP | PollFlags::POLLERR));
+        if hup {
+            return;
+        }
+        if fds[1]
+            .revents()
+            .is_some_and(|r| r.contains(PollFlags::POLLIN))
+        {
+            // init is gone; let the rest of its pid namespace finish dying,
+            // then stop when the listener hangs up.
+            let mut l = [PollFd::new(listener.as_fd(), PollFlags::empty())];
+            let _ = poll(&mut l, nix::poll::PollTimeout::from(2000u16));
+            return;
+        }
+    }
+}
+
+fn worker(platform: &dyn Platform, sentry: &Sentry, gofer: &Client) {
+    loop {
+        let req = match platform.wait() {
+            Ok(Some(r)) => r,
+            Ok(None) => continue,
+            Err(e) => {
+                crate::log::debug(&format!("sentry worker: {e}"));
+                return;
+            }
+        };
+        handle(platform, sentry, gofer, req);
+    }
+}
+
+fn handle(platform: &dyn Platform, sentry: &Sentry, gofer: &Client, req: SyscallRequest) {
+    let mut ctx = Ctx::new(req, platform, sentry, gofer);
+    let result = match dispatch::handler(req.nr) {
+        Some(h) => h(&mut ctx),
+        // The filter only notifies emulated numbers; deny anything else.
+        None => Err(Errno::ENOSYS),
+    };
+    // The gofer client reports a hung-up channel as ECONNRESET.
+    if result.as_ref().err() == Some(&Errno::ECONNRESET) {
+        fail_closed(sentry);
+    }
+    let strace_result;
+    let answer = match result {
+        Ok(Outcome::Value(v)) => {
+            strace_result = v.to_string();
+            platform.respond(&req, Response::Value(v))
+        }
+        Ok(Outcome::Continue) => {
+            strace_result = "(continued)".into();
+            platform.respond(&req, Response::Continue)
+        }
+        Ok(Outcome::Fd { fd, cloexec }) => {
+            let r = platform.respond(&req, Response::InstallFd { fd, cloexec });
+            strace_result = match &r {
+                Ok(n) => n.to_string(),
+                Err(e) => e.to_string(),
+            };
+            r
+        }
+        Ok(Outcome::DirFd { fd, cloexec, path }) => {
+            // Record the number before the caller can use it.
+            match platform.install_fd(&req, &fd, cloexec) {
+                Ok(n) => {
+                    if let Ok(t) = super::task::TaskInfo::read(req.tid) {
+                        if let Ok(mut m) = sentry.synthetic_fds.lock() {
+                            m.insert((t.tgid, n), path);
+                        }
+                    }
+                    strace_result = n.to_string();
+                    platform.respond(&req, Response::Value(n as i64))
+                }
+                Err(e) => {
+                    strace_result = format!("-1 {e}");
+                    platform.respond(&req, Response::Errno(e))
+                }
+            }
+        }
+        Err(e) => {
+            strace_result = format!("-1 {}", e.desc());
+            platform.respond(&req, Response::Errno(e))
+        }
+    };
+    if sentry.strace {
+        let name = crate::table::row(req.nr)
+            .map(|r| r.name)
+            .unwrap_or("unknown");
+        crate::log::info(&format!(
+            "[{:>6}] {}({}) = {}",
+            req.tid,
+            name,
+            ctx.decoded.join(", "),
+            strace_result
+        ));
+    }
+    if let Err(e) = answer {
+        crate::log::debug(&format!("answer {}: {e}", req.nr));
+    }
+}
+
+/// A sandbox without its gofer cannot serve files: end the workload.
+fn fail_closed(sentry: &Sentry) -> ! {
+    crate::log::error("sentry: the gofer is gone; killing the container");
+    if let Ok(pidfd) = pidfd_open(sentry.info.init_pid) {
+        sys::kill_pidfd(&pidfd);
+    }
+    std::process::exit(1);
+}
+
+/// `OpenOptions` for an O_PATH directory.
+trait PathOpen {
+    fn custom_flags_path(&mut self) -> &mut Self;
+}
+
+impl PathOpen for std::fs::OpenOptions {
+    fn custom_flags_path(&mut self) -> &mut Self {
+        use std::os::unix::fs::OpenOptionsExt;
+        self.custom_flags(libc::O_PATH | libc::O_DIRECTORY | libc::O_CLOEXEC)
+    }
+}

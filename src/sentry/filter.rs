@@ -1,0 +1,531 @@
+//! The workload seccomp filter stack, built from the syscall table
+//! ([`crate::table::SYSCALLS`]) with seccompiler.
+//!
+//! seccompiler has one match action per filter and no USER_NOTIF action, so
+//! the policy is a stack of filters (install order):
+//! 1. allowlist: passthrough rows (with their argument rule) and emulated
+//!    rows → ALLOW; anything else → ERRNO(ENOSYS);
+//! 2. one filter per errno: denied rows and failed argument rules →
+//!    ERRNO(e); anything else → ALLOW;
+//! 3. notify: emulated rows → TRACE(MAGIC), rewritten to USER_NOTIF in
+//!    [`NotifyMode::UserNotif`]; anything else → ALLOW.
+//!
+//! The kernel runs every filter and keeps the most precedent action
+//! (KILL > TRAP > ERRNO > USER_NOTIF > TRACE > LOG > ALLOW); among equal
+//! actions the most recently installed filter wins, so a failed argument
+//! rule's ERRNO(e) (filter 2) beats the allowlist's ERRNO(ENOSYS).
+//! Every filter checks the architecture first (foreign → KILL_PROCESS) and
+//! reads arguments only inside the branch of the syscall they belong to,
+//! so the kernel's per-number action cache can still allow unconditional
+//! passthrough syscalls without running any BPF.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::os::fd::{FromRawFd, OwnedFd};
+
+use seccompiler::{
+    BpfProgram, SeccompAction, SeccompCmpArgLen, SeccompCmpOp, SeccompCondition, SeccompFilter,
+    SeccompRule, TargetArch,
+};
+
+use crate::table::{ArgRule, ArgRuleKind, Disposition, SYSCALLS};
+
+/// `SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP` (for `SECCOMP_IOCTL_NOTIF_SET_FLAGS`),
+/// missing from libc.
+pub const SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP: u64 = 1;
+
+/// `SECCOMP_RET_DATA` of the placeholder TRACE action of the notify filter
+/// ("rs"); it is what a ptrace supervisor sees as the event message.
+pub const TRACE_MAGIC: u32 = 0x7273;
+
+const BPF_RET_K: u16 = 0x06;
+
+/// How emulated syscalls reach the sentry.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum NotifyMode {
+    /// `SECCOMP_RET_USER_NOTIF`, delivered on the listener fd.
+    UserNotif,
+    /// `SECCOMP_RET_TRACE | TRACE_MAGIC`, for a ptrace platform.
+    Trace,
+}
+
+#[derive(Debug)]
+pub enum FilterError {
+    /// seccompiler rejected a filter (`which` names it).
+    Build {
+        which: String,
+        source: seccompiler::BackendError,
+    },
+    /// An empty or oversized program.
+    BadProgram { index: usize, len: usize },
+    /// `seccomp(SECCOMP_SET_MODE_FILTER)` failed for the filter at `index`.
+    Install {
+        index: usize,
+        source: std::io::Error,
+    },
+}
+
+impl fmt::Display for FilterError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            FilterError::Build { which, source } => {
+                write!(f, "building the {which} seccomp filter: {source}")
+            }
+            FilterError::BadProgram { index, len } => {
+                write!(f, "seccomp filter {index} has an invalid length {len}")
+            }
+            FilterError::Install { index, source } => {
+                write!(f, "installing seccomp filter {index}: {source}")
+            }
+        }
+    }
+}
+
+impl std::error::Error for FilterError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            FilterError::Build { source, .. } => Some(source),
+            FilterError::Install { source, .. } => Some(source),
+            FilterError::BadProgram { .. } => None,
+        }
+    }
+}
+
+fn cond(arg: u8, len: SeccompCmpArgLen, op: SeccompCmpOp, value: u64) -> SeccompCondition {
+    SeccompCondition::new(arg, len, op, value).expect("argument index checked by build.rs")
+}
+
+fn rule(conditions: Vec<SeccompCondition>) -> SeccompRule {
+    SeccompRule::new(conditions).expect("rules are never empty")
+}
+
+/// `InSet` compares the low 32 bits (the ruled arguments are C ints, which
+/// the kernel truncates too); `MaskClear` the full 64-bit argument.
+fn allow_rules(r: &ArgRule) -> Vec<SeccompRule> {
+    match r.kind {
+        ArgRuleKind::InSet(values) => values
+            .iter()
+            .map(|&v| {
+                rule(vec![cond(
+                    r.arg,
+                    SeccompCmpArgLen::Dword,
+                    SeccompCmpOp::Eq,
+                    v,
+                )])
+            })
+            .collect(),
+        ArgRuleKind::MaskClear(mask) => vec![rule(vec![cond(
+            r.arg,
+            SeccompCmpArgLen::Qword,
+            SeccompCmpOp::MaskedEq(mask),
+            0,
+        )])],
+    }
+}
+
+/// The negation of [`allow_rules`]: matches exactly the failing arguments.
+fn deny_rules(r: &ArgRule) -> Vec<SeccompRule> {
+    match r.kind {
+        ArgRuleKind::InSet(values) => vec![rule(
+            values
+                .iter()
+                .map(|&v| cond(r.arg, SeccompCmpArgLen::Dword, SeccompCmpOp::Ne, v))
+                .collect(),
+        )],
+        ArgRuleKind::MaskClear(mask) => (0..64)
+            .map(|bit| 1u64 << bit)
+            .filter(|b| mask & b != 0)
+            .map(|b| {
+                rule(vec![cond(
+                    r.arg,
+                    SeccompCmpArgLen::Qword,
+                    SeccompCmpOp::MaskedEq(b),
+                    b,
+                )])
+            })
+            .collect(),
+    }
+}
+
+fn compile(
+    which: &str,
+    rules: BTreeMap<i64, Vec<SeccompRule>>,
+    mismatch: SeccompAction,
+    matched: SeccompAction,
+) -> Result<Vec<libc::sock_filter>, FilterError> {
+    let build = |source| FilterError::Build {
+        which: which.to_string(),
+        source,
+    };
+    let filter = SeccompFilter::new(rules, mismatch, matched, TargetArch::x86_64).map_err(build)?;
+    let prog: BpfProgram = filter.try_into().map_err(build)?;
+    Ok(prog
+        .into_iter()
+        .map(|i| libc::sock_filter {
+            code: i.code,
+            jt: i.jt,
+            jf: i.jf,
+            k: i.k,
+        })
+        .collect())
+}
+
+/// The workload filter stack, in install order (allowlist, errno filters by
+/// increasing errno, notify filter last).
+pub fn workload_filters(mode: NotifyMode) -> Result<Vec<Vec<libc::sock_filter>>, FilterError> {
+    let mut allow: BTreeMap<i64, Vec<SeccompRule>> = BTreeMap::new();
+    let mut by_errno: BTreeMap<i32, BTreeMap<i64, Vec<SeccompRule>>> = BTreeMap::new();
+    let mut notify: BTreeMap<i64, Vec<SeccompRule>> = BTreeMap::new();
+    for row in SYSCALLS {
+        let nr = i64::from(row.nr);
+        match &row.disposition {
+            Disposition::Passthrough(None) => {
+                allow.insert(nr, Vec::new());
+            }
+            Disposition::Passthrough(Some(r)) => {
+                allow.insert(nr, allow_rules(r));
+                by_errno
+                    .entry(r.else_errno)
+                    .or_default()
+                    .insert(nr, deny_rules(r));
+            }
+            Disposition::Emulated { .. } => {
+                allow.insert(nr, Vec::new());
+                notify.insert(nr, Vec::new());
+            }
+            Disposition::Denied { errno } => {
+                by_errno.entry(*errno).or_default().insert(nr, Vec::new());
+            }
+        }
+    }
+
+    let errno = |e: i32| SeccompAction::Errno(e as u32);
+    let mut stack = vec![compile(
+        "allowlist",
+        allow,
+        errno(libc::ENOSYS),
+        SeccompAction::Allow,
+    )?];
+    for (e, rules) in by_errno {
+        stack.push(compile(
+            &format!("errno {e}"),
+            rules,
+            SeccompAction::Allow,
+            errno(e),
+        )?);
+    }
+    let mut notify = compile(
+        "notify",
+        notify,
+        SeccompAction::Allow,
+        SeccompAction::Trace(TRACE_MAGIC),
+    )?;
+    if mode == NotifyMode::UserNotif {
+        let trace = libc::SECCOMP_RET_TRACE | TRACE_MAGIC;
+        for insn in notify
+            .iter_mut()
+            .filter(|i| i.code == BPF_RET_K && i.k == trace)
+        {
+            insn.k = libc::SECCOMP_RET_USER_NOTIF;
+        }
+    }
+    stack.push(notify);
+    Ok(stack)
+}
+
+/// Installs `filters` in order on the calling thread. Must run after
+/// `prctl(PR_SET_NO_NEW_PRIVS, 1)` (or with CAP_SYS_ADMIN). The last filter
+/// is installed with `SECCOMP_FILTER_FLAG_NEW_LISTENER` when it returns
+/// `SECCOMP_RET_USER_NOTIF` (i.e. it was built with
+/// [`NotifyMode::UserNotif`]); the listener fd is then returned.
+///
+/// Does not allocate, so it may run in a child between fork and exec.
+pub fn install(filters: &[Vec<libc::sock_filter>]) -> Result<Option<OwnedFd>, FilterError> {
+    for (index, prog) in filters.iter().enumerate() {
+        if prog.is_empty() || prog.len() > usize::from(u16::MAX) {
+            return Err(FilterError::BadProgram {
+                index,
+                len: prog.len(),
+            });
+        }
+    }
+    let mut listener = None;
+    for (index, prog) in filters.iter().enumerate() {
+        let last = index + 1 == filters.len();
+        let wants_listener = last
+            && prog
+                .iter()
+                .any(|i| i.code == BPF_RET_K && i.k == libc::SECCOMP_RET_USER_NOTIF);
+        let flags: libc::c_ulong = if wants_listener {
+            libc::SECCOMP_FILTER_FLAG_NEW_LISTENER
+        } else {
+            0
+        };
+        let fprog = libc::sock_fprog {
+            len: prog.len() as libc::c_ushort,
+            filter: prog.as_ptr().cast_mut(),
+        };
+        // SAFETY: `fprog` points at `prog`, a live, non-empty slice of
+        // `len` instructions; the kernel copies the program during the call
+        // and does not keep the pointer.
+        let ret = unsafe {
+            libc::syscall(
+                libc::SYS_seccomp,
+                libc::SECCOMP_SET_MODE_FILTER,
+                flags,
+                &fprog as *const libc::sock_fprog,
+            )
+        };
+        if ret < 0 {
+            return Err(FilterError::Install {
+                index,
+                source: std::io::Error::last_os_error(),
+            });
+        }
+        if wants_listener {
+            // SAFETY: with NEW_LISTENER, a successful seccomp() returns a
+            // new fd that nothing else owns.
+            listener = Some(unsafe { OwnedFd::from_raw_fd(ret as libc::c_int) });
+        }
+    }
+    Ok(listener)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sentry::bpf::{self, SeccompData};
+    use crate::table::row;
+
+    const AUDIT_ARCH_X86_64: u32 = 0xc000_003e;
+    const AUDIT_ARCH_I386: u32 = 0x4000_0003;
+    const X32_SYSCALL_BIT: u32 = 0x4000_0000;
+    const ALLOW: u32 = libc::SECCOMP_RET_ALLOW;
+
+    fn data(nr: u32, arch: u32, arg: Option<(u8, u64)>) -> SeccompData {
+        let mut args = [0u64; 6];
+        if let Some((i, v)) = arg {
+            args[usize::from(i)] = v;
+        }
+        SeccompData {
+            nr: nr as i32,
+            arch,
+            instruction_pointer: 0x7fff_1234_5678,
+            args,
+        }
+    }
+
+    fn errno(e: i32) -> u32 {
+        libc::SECCOMP_RET_ERRNO | e as u32
+    }
+
+    /// Arguments that pass / fail a rule.
+    fn samples(r: &ArgRule) -> (Vec<u64>, Vec<u64>) {
+        match r.kind {
+            ArgRuleKind::InSet(values) => {
+                let mut good: Vec<u64> = values.to_vec();
+                // the upper half is ignored, like the kernel's int truncation
+                good.extend(values.iter().map(|v| v | 0xffff_ffff_0000_0000));
+                let mut bad: Vec<u64> = (0..64u64)
+                    .chain([0x5412, 0xdead_beef, 0xffff_fffe])
+                    .filter(|v| !values.contains(v))
+                    .collect();
+                bad.extend(values.iter().map(|v| v ^ 0x8000_0000));
+                bad.retain(|v| !values.contains(&(v & 0xffff_ffff)));
+                (good, bad)
+            }
+            ArgRuleKind::MaskClear(mask) => {
+                let good = vec![0, !mask, 0x0011, 0x003d_0f00 & !mask];
+                let bad = (0..64)
+                    .map(|b| 1u64 << b)
+                    .filter(|b| mask & b != 0)
+                    .flat_map(|b| [b, b | 0x11, mask])
+                    .collect();
+                (good, bad)
+            }
+        }
+    }
+
+    fn check_stack(mode: NotifyMode) {
+        let stack = workload_filters(mode).unwrap();
+        assert!(stack.len() >= 3);
+        for prog in &stack {
+            assert!(prog.len() < 4096);
+        }
+        let notified = match mode {
+            NotifyMode::UserNotif => libc::SECCOMP_RET_USER_NOTIF,
+            NotifyMode::Trace => libc::SECCOMP_RET_TRACE | TRACE_MAGIC,
+        };
+        for nr in 0..=470u32 {
+            let d = data(nr, AUDIT_ARCH_X86_64, None);
+            let got = bpf::verdict(&stack, &d);
+            let Some(r) = row(nr) else {
+                assert_eq!(got, errno(libc::ENOSYS), "unlisted nr {nr}");
+                continue;
+            };
+            match r.disposition {
+                Disposition::Passthrough(None) => assert_eq!(got, ALLOW, "{}", r.name),
+                Disposition::Passthrough(Some(rule)) => {
+                    let (good, bad) = samples(&rule);
+                    for v in good {
+                        assert!(rule.allows(v));
+                        let d = data(nr, AUDIT_ARCH_X86_64, Some((rule.arg, v)));
+                        assert_eq!(bpf::verdict(&stack, &d), ALLOW, "{} {v:#x}", r.name);
+                    }
+                    for v in bad {
+                        assert!(!rule.allows(v), "{} {v:#x}", r.name);
+                        let d = data(nr, AUDIT_ARCH_X86_64, Some((rule.arg, v)));
+                        assert_eq!(
+                            bpf::verdict(&stack, &d),
+                            errno(rule.else_errno),
+                            "{} {v:#x}",
+                            r.name
+                        );
+                    }
+                }
+                Disposition::Emulated { .. } => assert_eq!(got, notified, "{}", r.name),
+                Disposition::Denied { errno: e } => assert_eq!(got, errno(e), "{}", r.name),
+            }
+            // Arguments are read only for conditional rows (per-nr cache).
+            let conditional = matches!(r.disposition, Disposition::Passthrough(Some(_)));
+            let readers = stack
+                .iter()
+                .filter(|prog| bpf::try_run(prog, &d).unwrap().read_args)
+                .count();
+            // allowlist + its errno filter for conditional rows, none otherwise
+            assert_eq!(readers, if conditional { 2 } else { 0 }, "{}", r.name);
+            // x32 numbers are not in the table: ENOSYS.
+            let x32 = data(nr | X32_SYSCALL_BIT, AUDIT_ARCH_X86_64, None);
+            assert_eq!(bpf::verdict(&stack, &x32), errno(libc::ENOSYS), "x32 {nr}");
+            // A foreign architecture is killed.
+            let i386 = data(nr, AUDIT_ARCH_I386, None);
+            assert_eq!(
+                bpf::verdict(&stack, &i386),
+                libc::SECCOMP_RET_KILL_PROCESS,
+                "i386 {nr}"
+            );
+        }
+        for nr in [471u32, 512, 1000, 0xffff, u32::MAX] {
+            let d = data(nr, AUDIT_ARCH_X86_64, None);
+            assert_eq!(bpf::verdict(&stack, &d), errno(libc::ENOSYS), "{nr}");
+        }
+    }
+
+    #[test]
+    fn stack_matches_table_user_notif() {
+        check_stack(NotifyMode::UserNotif);
+    }
+
+    #[test]
+    fn stack_matches_table_trace() {
+        check_stack(NotifyMode::Trace);
+    }
+
+    #[test]
+    fn notify_filter_is_last_and_rewritten() {
+        let n = workload_filters(NotifyMode::UserNotif).unwrap();
+        let t = workload_filters(NotifyMode::Trace).unwrap();
+        assert_eq!(n.len(), t.len());
+        let rets = |p: &Vec<libc::sock_filter>, k: u32| {
+            p.iter().filter(|i| i.code == BPF_RET_K && i.k == k).count()
+        };
+        let last_n = n.last().unwrap();
+        let last_t = t.last().unwrap();
+        assert_eq!(rets(last_n, libc::SECCOMP_RET_TRACE | TRACE_MAGIC), 0);
+        assert_eq!(
+            rets(last_n, libc::SECCOMP_RET_USER_NOTIF),
+            rets(last_t, libc::SECCOMP_RET_TRACE | TRACE_MAGIC)
+        );
+        // only the notify filter differs
+        for (a, b) in n.iter().zip(&t).take(n.len() - 1) {
+            assert_eq!(a.len(), b.len());
+            assert!(a
+                .iter()
+                .zip(b)
+                .all(|(x, y)| (x.code, x.jt, x.jf, x.k) == (y.code, y.jt, y.jf, y.k)));
+        }
+    }
+
+    fn last_errno() -> i32 {
+        std::io::Error::last_os_error().raw_os_error().unwrap_or(0)
+    }
+
+    /// Runs in the forked child; returns the exit code (0 = all good).
+    fn child(filters: &[Vec<libc::sock_filter>], bpf_errno: i32) -> i32 {
+        // SAFETY: plain prctl with integer arguments.
+        if unsafe { libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) } != 0 {
+            return 10;
+        }
+        match install(filters) {
+            Ok(Some(listener)) => drop(listener), // no supervisor here: close it
+            Ok(None) => return 11,
+            Err(_) => return 12,
+        }
+        // Denied: bpf() gets the table's errno.
+        // SAFETY: bpf(BPF_MAP_CREATE, NULL, 0) never reaches the kernel; even
+        // if it did, a NULL attr only yields EFAULT.
+        let r = unsafe { libc::syscall(libc::SYS_bpf, 0, std::ptr::null::<u8>(), 0) };
+        if r != -1 || last_errno() != bpf_errno {
+            return 13;
+        }
+        // Unlisted numbers: ENOSYS (a gap, beyond the table, an x32 number).
+        for nr in [400, 1000, 0x4000_0027] {
+            // SAFETY: syscall numbers the filter rejects; no arguments used.
+            let r = unsafe { libc::syscall(nr) };
+            if r != -1 || last_errno() != libc::ENOSYS {
+                return 14;
+            }
+        }
+        // Conditional passthrough: netlink sockets and TIOCSTI are refused.
+        // SAFETY: socket() with integer arguments.
+        let r = unsafe { libc::socket(libc::AF_NETLINK, libc::SOCK_RAW, 0) };
+        if r != -1 || last_errno() != libc::EAFNOSUPPORT {
+            return 15;
+        }
+        let c = 0u8;
+        // SAFETY: TIOCSTI would read one byte from `c`; it is refused anyway.
+        let r = unsafe { libc::ioctl(0, libc::TIOCSTI, &c as *const u8) };
+        if r != -1 || last_errno() != libc::ENOTTY {
+            return 16;
+        }
+        // Passthrough: getpid and an AF_UNIX socket work.
+        // SAFETY: getpid has no preconditions.
+        if unsafe { libc::getpid() } <= 0 {
+            return 17;
+        }
+        // SAFETY: socket() with integer arguments; the fd is closed below.
+        let fd = unsafe { libc::socket(libc::AF_UNIX, libc::SOCK_STREAM, 0) };
+        if fd < 0 {
+            return 18;
+        }
+        // SAFETY: `fd` was just returned by socket() and is owned here.
+        unsafe { libc::close(fd) };
+        0
+    }
+
+    #[test]
+    fn install_in_forked_child() {
+        use nix::sys::wait::{waitpid, WaitStatus};
+        use nix::unistd::{fork, ForkResult};
+
+        let filters = workload_filters(NotifyMode::UserNotif).unwrap();
+        let bpf_errno = match crate::table::by_name("bpf").unwrap().disposition {
+            Disposition::Denied { errno } => errno,
+            d => panic!("bpf is {d:?}"),
+        };
+        // SAFETY: the child only makes raw syscalls (no allocation, no
+        // locks: `install` does not allocate) and leaves with _exit.
+        match unsafe { fork() }.unwrap() {
+            ForkResult::Child => {
+                let code = child(&filters, bpf_errno);
+                // SAFETY: terminate the child without running the parent's
+                // atexit handlers or test harness.
+                unsafe { libc::_exit(code) }
+            }
+            ForkResult::Parent { child } => {
+                let status = waitpid(child, None).unwrap();
+                assert_eq!(status, WaitStatus::Exited(child, 0), "child exit code");
+            }
+        }
+    }
+}

@@ -1,0 +1,562 @@
+//! Reading the host's /proc on behalf of the sentry.
+//!
+//! Everything here reads per-process data of *container* processes from the
+//! host procfs and offers the pid translation between host pids and the pids
+//! of the container's pid namespace (the namespace of the container init).
+//!
+//! A host process belongs to the container iff its `ns/pid` link equals the
+//! one of the container init. Its container pid is the last field of the
+//! `NSpid:` line of its `status` file.
+
+use std::collections::BTreeSet;
+use std::fs;
+use std::io;
+use std::path::{Path, PathBuf};
+
+use nix::errno::Errno;
+
+/// Converts an I/O error from reading the host /proc into the errno the
+/// emulated syscall returns. A process that vanished (ESRCH) looks like a
+/// missing file (ENOENT) to the container.
+pub fn io_errno(e: &io::Error) -> Errno {
+    match e.raw_os_error() {
+        Some(libc::ESRCH) => Errno::ENOENT,
+        Some(code) => Errno::from_raw(code),
+        None => match e.kind() {
+            io::ErrorKind::NotFound => Errno::ENOENT,
+            io::ErrorKind::PermissionDenied => Errno::EACCES,
+            _ => Errno::EIO,
+        },
+    }
+}
+
+/// Strict decimal parse of a /proc name: no sign, no leading zeros, > 0.
+pub fn parse_pid_name(name: &str) -> Option<i32> {
+    if name.is_empty() || !name.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    if name.len() > 1 && name.starts_with('0') {
+        return None;
+    }
+    name.parse::<i32>().ok().filter(|&p| p > 0)
+}
+
+/// A parsed `/proc/<pid>/stat` line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProcStat {
+    /// Field 1.
+    pub pid: i32,
+    /// Field 2, without the parentheses (raw bytes; may contain spaces and ')').
+    pub comm: Vec<u8>,
+    /// Field 3.
+    pub state: char,
+    /// Field 4.
+    pub ppid: i32,
+    /// Field 5.
+    pub pgrp: i32,
+    /// Field 6.
+    pub session: i32,
+    /// Field 7.
+    pub tty_nr: i32,
+    /// Field 8.
+    pub tpgid: i32,
+    /// Field 20.
+    pub num_threads: i64,
+    /// Field 22 (clock ticks after host boot).
+    pub starttime: u64,
+    /// Fields 3.. (state onwards) as raw text, `rest[0]` is field 3.
+    pub rest: Vec<String>,
+}
+
+impl ProcStat {
+    /// Raw text of stat field `n` (1-based, as in proc(5)); fields >= 3 only.
+    pub fn field(&self, n: usize) -> Option<&str> {
+        n.checked_sub(3)
+            .and_then(|i| self.rest.get(i))
+            .map(String::as_str)
+    }
+
+    /// Renders the line back (with trailing newline).
+    pub fn render(&self) -> Vec<u8> {
+        let mut out = format!("{} (", self.pid).into_bytes();
+        out.extend_from_slice(&self.comm);
+        out.extend_from_slice(b") ");
+        out.extend_from_slice(self.rest.join(" ").as_bytes());
+        out.push(b'\n');
+        out
+    }
+
+    /// Sets stat field `n` (>= 3) to `v`, keeping the parsed copy in sync.
+    pub fn set_field(&mut self, n: usize, v: String) {
+        if let Some(slot) = n.checked_sub(3).and_then(|i| self.rest.get_mut(i)) {
+            *slot = v;
+        }
+        let as_i32 = || self.field(n).and_then(|s| s.parse::<i32>().ok());
+        match n {
+            4 => self.ppid = as_i32().unwrap_or(self.ppid),
+            5 => self.pgrp = as_i32().unwrap_or(self.pgrp),
+            6 => self.session = as_i32().unwrap_or(self.session),
+            8 => self.tpgid = as_i32().unwrap_or(self.tpgid),
+            22 => {
+                self.starttime = self
+                    .field(22)
+                    .and_then(|s| s.parse().ok())
+                    .unwrap_or(self.starttime)
+            }
+            _ => {}
+        }
+    }
+}
+
+/// Parses a stat line. The comm is delimited by the first '(' and the LAST ')'.
+pub fn parse_stat(line: &[u8]) -> Option<ProcStat> {
+    let open = line.iter().position(|&b| b == b'(')?;
+    let close = line.iter().rposition(|&b| b == b')')?;
+    if close < open {
+        return None;
+    }
+    let pid = std::str::from_utf8(&line[..open])
+        .ok()?
+        .trim()
+        .parse()
+        .ok()?;
+    let comm = line[open + 1..close].to_vec();
+    let rest_txt = std::str::from_utf8(&line[close + 1..]).ok()?;
+    let rest: Vec<String> = rest_txt.split_whitespace().map(str::to_owned).collect();
+    let num = |n: usize| rest.get(n - 3).map(String::as_str);
+    let state = num(3)?.chars().next()?;
+    Some(ProcStat {
+        pid,
+        comm,
+        state,
+        ppid: num(4)?.parse().ok()?,
+        pgrp: num(5)?.parse().ok()?,
+        session: num(6)?.parse().ok()?,
+        tty_nr: num(7)?.parse().ok()?,
+        tpgid: num(8)?.parse().ok()?,
+        num_threads: num(20).and_then(|s| s.parse().ok()).unwrap_or(1),
+        starttime: num(22).and_then(|s| s.parse().ok()).unwrap_or(0),
+        rest,
+    })
+}
+
+/// A parsed `/proc/<pid>/status` file: `Key:\tvalue` lines, in host order.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ProcStatus {
+    pub entries: Vec<(String, String)>,
+}
+
+impl ProcStatus {
+    pub fn parse(text: &str) -> Self {
+        let entries = text
+            .lines()
+            .filter_map(|l| {
+                let (k, v) = l.split_once(':')?;
+                Some((k.to_owned(), v.trim().to_owned()))
+            })
+            .collect();
+        ProcStatus { entries }
+    }
+
+    pub fn get(&self, key: &str) -> Option<&str> {
+        self.entries
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// Last whitespace-separated field of `key` as an i32 (e.g. NSpid).
+    pub fn last_i32(&self, key: &str) -> Option<i32> {
+        self.get(key)?.split_whitespace().last()?.parse().ok()
+    }
+
+    /// Field `idx` of `key` as u32 (e.g. `Uid` idx 1 = effective uid).
+    pub fn nth_u32(&self, key: &str, idx: usize) -> Option<u32> {
+        self.get(key)?.split_whitespace().nth(idx)?.parse().ok()
+    }
+
+    /// A `kB` value (VmRSS: "1234 kB") in kB.
+    pub fn kb(&self, key: &str) -> Option<u64> {
+        self.get(key)?.split_whitespace().next()?.parse().ok()
+    }
+}
+
+/// The innermost pid (the container pid) from the `NSpid:` line of a status text.
+pub fn parse_nspid(status_text: &str) -> Option<i32> {
+    ProcStatus::parse(status_text).last_i32("NSpid")
+}
+
+/// Parses a cpu list like "0-3,5,7-8".
+pub fn parse_cpu_list(s: &str) -> BTreeSet<u32> {
+    let mut set = BTreeSet::new();
+    for part in s.trim().split(',').filter(|p| !p.is_empty()) {
+        match part.split_once('-') {
+            Some((a, b)) => {
+                if let (Ok(a), Ok(b)) = (a.trim().parse::<u32>(), b.trim().parse::<u32>()) {
+                    // Bound the range to keep garbage from exploding.
+                    for c in a..=b.min(a.saturating_add(65536)) {
+                        set.insert(c);
+                    }
+                }
+            }
+            None => {
+                if let Ok(c) = part.trim().parse::<u32>() {
+                    set.insert(c);
+                }
+            }
+        }
+    }
+    set
+}
+
+/// Unescapes the octal escapes (`\040` etc.) used in mountinfo fields.
+pub fn unescape_octal(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'\\'
+            && i + 3 < b.len()
+            && b[i + 1..i + 4].iter().all(|c| (b'0'..=b'7').contains(c))
+        {
+            let v = (b[i + 1] - b'0') as u32 * 64
+                + (b[i + 2] - b'0') as u32 * 8
+                + (b[i + 3] - b'0') as u32;
+            out.push((v & 0xff) as u8);
+            i += 4;
+        } else {
+            out.push(b[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// Access to the host's procfs for container processes.
+#[derive(Debug, Clone)]
+pub struct HostProc {
+    root: PathBuf,
+    init_host_pid: i32,
+}
+
+impl HostProc {
+    pub fn new(root: impl Into<PathBuf>, init_host_pid: i32) -> Self {
+        HostProc {
+            root: root.into(),
+            init_host_pid,
+        }
+    }
+
+    /// The host procfs mount point (normally "/proc").
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    pub fn init_host_pid(&self) -> i32 {
+        self.init_host_pid
+    }
+
+    fn path(&self, host_pid: i32, name: &str) -> PathBuf {
+        let mut p = self.root.join(host_pid.to_string());
+        if !name.is_empty() {
+            p.push(name);
+        }
+        p
+    }
+
+    /// Reads a host-wide file such as "meminfo" or "sys/kernel/osrelease".
+    pub fn read_global(&self, name: &str) -> Result<Vec<u8>, Errno> {
+        fs::read(self.root.join(name)).map_err(|e| io_errno(&e))
+    }
+
+    /// Reads `/proc/<host_pid>/<name>`.
+    pub fn read_file(&self, host_pid: i32, name: &str) -> Result<Vec<u8>, Errno> {
+        fs::read(self.path(host_pid, name)).map_err(|e| io_errno(&e))
+    }
+
+    /// Reads the link `/proc/<host_pid>/<name>`.
+    pub fn read_link(&self, host_pid: i32, name: &str) -> Result<String, Errno> {
+        fs::read_link(self.path(host_pid, name))
+            .map(|p| p.to_string_lossy().into_owned())
+            .map_err(|e| io_errno(&e))
+    }
+
+    /// The pid namespace link text ("pid:[4026531836]") of a host process.
+    pub fn pid_ns(&self, host_pid: i32) -> Option<String> {
+        self.read_link(host_pid, "ns/pid").ok()
+    }
+
+    /// The container's pid namespace (the one of its init).
+    pub fn container_ns(&self) -> Option<String> {
+        self.pid_ns(self.init_host_pid)
+    }
+
+    fn in_ns(&self, host_pid: i32, ns: &str) -> bool {
+        self.pid_ns(host_pid).as_deref() == Some(ns)
+    }
+
+    /// Whether the host process (or thread) lives in the container's pid namespace.
+    pub fn in_container(&self, host_pid: i32) -> bool {
+        match self.container_ns() {
+            Some(ns) => self.in_ns(host_pid, &ns),
+            None => false,
+        }
+    }
+
+    /// Parsed status of a host pid/tid.
+    pub fn status(&self, host_pid: i32) -> Result<ProcStatus, Errno> {
+        let b = self.read_file(host_pid, "status")?;
+        Ok(ProcStatus::parse(&String::from_utf8_lossy(&b)))
+    }
+
+    /// Parsed stat of a host pid/tid.
+    pub fn stat(&self, host_pid: i32) -> Result<ProcStat, Errno> {
+        let b = self.read_file(host_pid, "stat")?;
+        parse_stat(&b).ok_or(Errno::EIO)
+    }
+
+    /// Container pid of a host pid/tid (None if it is not in the container).
+    pub fn container_pid(&self, host_pid: i32) -> Option<i32> {
+        if host_pid <= 0 || !self.in_container(host_pid) {
+            return None;
+        }
+        self.status(host_pid).ok()?.last_i32("NSpid")
+    }
+
+    /// (container tgid, container tid, host tgid) of a host tid in the container.
+    pub fn container_ids(&self, host_tid: i32) -> Option<(i32, i32, i32)> {
+        if host_tid <= 0 || !self.in_container(host_tid) {
+            return None;
+        }
+        let st = self.status(host_tid).ok()?;
+        let ctgid = st.last_i32("NStgid")?;
+        let ctid = st.last_i32("NSpid")?;
+        let htgid = st.get("Tgid")?.trim().parse().ok()?;
+        Some((ctgid, ctid, htgid))
+    }
+
+    fn numeric_dirs(dir: &Path) -> Vec<i32> {
+        let Ok(rd) = fs::read_dir(dir) else {
+            return Vec::new();
+        };
+        let mut v: Vec<i32> = rd
+            .filter_map(|e| e.ok())
+            .filter_map(|e| e.file_name().to_str().and_then(parse_pid_name))
+            .collect();
+        v.sort_unstable();
+        v
+    }
+
+    /// Host pid (tgid) of a container pid, by scanning the host /proc.
+    pub fn host_pid(&self, container_pid: i32) -> Option<i32> {
+        if container_pid <= 0 {
+            return None;
+        }
+        let ns = self.container_ns()?;
+        let matches = |h: i32| {
+            self.in_ns(h, &ns)
+                && self
+                    .status(h)
+                    .ok()
+                    .is_some_and(|s| s.last_i32("NSpid") == Some(container_pid))
+        };
+        // Fast path: identical numbering (e.g. the sentry shares the ns).
+        if matches(container_pid) && self.root.join(container_pid.to_string()).exists() {
+            // /proc/<tid> of a non-leader thread also resolves; require a tgid.
+            if self.is_tgid(container_pid) {
+                return Some(container_pid);
+            }
+        }
+        Self::numeric_dirs(&self.root)
+            .into_iter()
+            .find(|&h| matches(h) && self.is_tgid(h))
+    }
+
+    fn is_tgid(&self, host_pid: i32) -> bool {
+        self.status(host_pid)
+            .ok()
+            .and_then(|s| s.get("Tgid").and_then(|t| t.trim().parse::<i32>().ok()))
+            == Some(host_pid)
+    }
+
+    /// All container processes as (container pid, host pid), sorted by container pid.
+    pub fn list_container_pids(&self) -> Vec<(i32, i32)> {
+        let Some(ns) = self.container_ns() else {
+            return Vec::new();
+        };
+        let mut v: Vec<(i32, i32)> = Self::numeric_dirs(&self.root)
+            .into_iter()
+            .filter(|&h| self.in_ns(h, &ns))
+            .filter_map(|h| Some((self.status(h).ok()?.last_i32("NSpid")?, h)))
+            .collect();
+        v.sort_unstable();
+        v
+    }
+
+    /// Threads of a host process as (container tid, host tid), sorted.
+    pub fn threads(&self, host_pid: i32) -> Vec<(i32, i32)> {
+        let dir = self.path(host_pid, "task");
+        let mut v: Vec<(i32, i32)> = Self::numeric_dirs(&dir)
+            .into_iter()
+            .filter_map(|t| {
+                let b = fs::read(dir.join(t.to_string()).join("status")).ok()?;
+                Some((parse_nspid(&String::from_utf8_lossy(&b))?, t))
+            })
+            .collect();
+        v.sort_unstable();
+        v
+    }
+
+    pub fn cmdline(&self, host_pid: i32) -> Result<Vec<u8>, Errno> {
+        self.read_file(host_pid, "cmdline")
+    }
+
+    pub fn environ(&self, host_pid: i32) -> Result<Vec<u8>, Errno> {
+        self.read_file(host_pid, "environ")
+    }
+
+    pub fn comm(&self, host_pid: i32) -> Result<Vec<u8>, Errno> {
+        self.read_file(host_pid, "comm")
+    }
+
+    /// Host `/proc/<pid>/limits`: the process's own rlimits.
+    pub fn limits(&self, host_pid: i32) -> Result<Vec<u8>, Errno> {
+        self.read_file(host_pid, "limits")
+    }
+
+    pub fn cwd(&self, host_pid: i32) -> Result<String, Errno> {
+        self.read_link(host_pid, "cwd")
+    }
+
+    pub fn exe(&self, host_pid: i32) -> Result<String, Errno> {
+        self.read_link(host_pid, "exe")
+    }
+
+    /// Open fds of a host process with their link targets, sorted by fd.
+    pub fn fds(&self, host_pid: i32) -> Result<Vec<(i32, String)>, Errno> {
+        let dir = self.path(host_pid, "fd");
+        let rd = fs::read_dir(&dir).map_err(|e| io_errno(&e))?;
+        let mut v: Vec<(i32, String)> = rd
+            .filter_map(|e| e.ok())
+            .filter_map(|e| {
+                let fd = e.file_name().to_str().and_then(|n| {
+                    if n == "0" {
+                        Some(0)
+                    } else {
+                        parse_pid_name(n)
+                    }
+                })?;
+                let t = fs::read_link(e.path()).ok()?;
+                Some((fd, t.to_string_lossy().into_owned()))
+            })
+            .collect();
+        v.sort_unstable();
+        Ok(v)
+    }
+
+    /// Link target of one fd (ENOENT if not open).
+    pub fn fd_target(&self, host_pid: i32, fd: i32) -> Result<String, Errno> {
+        if fd < 0 {
+            return Err(Errno::ENOENT);
+        }
+        self.read_link(host_pid, &format!("fd/{fd}"))
+    }
+
+    /// Raw host fdinfo text of one fd.
+    pub fn fdinfo(&self, host_pid: i32, fd: i32) -> Result<String, Errno> {
+        if fd < 0 {
+            return Err(Errno::ENOENT);
+        }
+        let b = self.read_file(host_pid, &format!("fdinfo/{fd}"))?;
+        Ok(String::from_utf8_lossy(&b).into_owned())
+    }
+
+    /// Mount point (as seen in the process's mount ns) of host mount id `mnt_id`.
+    pub fn mount_point_of(&self, host_pid: i32, mnt_id: u64) -> Option<String> {
+        let b = self.read_file(host_pid, "mountinfo").ok()?;
+        let text = String::from_utf8_lossy(&b);
+        text.lines().find_map(|l| {
+            let mut f = l.split(' ');
+            let id: u64 = f.next()?.parse().ok()?;
+            if id != mnt_id {
+                return None;
+            }
+            let mp = f.nth(3)?;
+            Some(unescape_octal(mp))
+        })
+    }
+
+    /// Host uptime in seconds (first field of /proc/uptime).
+    pub fn uptime_secs(&self) -> Option<f64> {
+        let b = self.read_global("uptime").ok()?;
+        String::from_utf8_lossy(&b)
+            .split_whitespace()
+            .next()?
+            .parse()
+            .ok()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nspid_parser() {
+        let text = "Name:\tsh\nTgid:\t4242\nNgid:\t0\nPid:\t4242\nPPid:\t4000\nNStgid:\t4242\t1\nNSpid:\t4242\t1\nNSpgid:\t4242\t1\n";
+        assert_eq!(parse_nspid(text), Some(1));
+        assert_eq!(parse_nspid("NSpid:\t77\n"), Some(77));
+        assert_eq!(parse_nspid("Pid:\t1\n"), None);
+        assert_eq!(parse_nspid("NSpid:\tgarbage\n"), None);
+    }
+
+    #[test]
+    fn stat_parser_handles_parens_and_spaces() {
+        let line = b"1234 (a) (b c)) S 1 1234 1234 0 -1 4194560 1 2 3 4 5 6 7 8 20 0 3 0 98765 1000 10 18446744073709551615\n";
+        let st = parse_stat(line).expect("parses");
+        assert_eq!(st.pid, 1234);
+        assert_eq!(st.comm, b"a) (b c)".to_vec());
+        assert_eq!(st.state, 'S');
+        assert_eq!(st.ppid, 1);
+        assert_eq!(st.pgrp, 1234);
+        assert_eq!(st.session, 1234);
+        assert_eq!(st.tty_nr, 0);
+        assert_eq!(st.tpgid, -1);
+        assert_eq!(st.num_threads, 3);
+        assert_eq!(st.starttime, 98765);
+        assert_eq!(st.render(), line.to_vec());
+        assert!(parse_stat(b"12 no parens").is_none());
+        assert!(parse_stat(b"x (a) S 1 2 3 4 5").is_none());
+    }
+
+    #[test]
+    fn cpu_list_and_unescape() {
+        let s = parse_cpu_list("0-2,5\n");
+        assert_eq!(s.into_iter().collect::<Vec<_>>(), vec![0, 1, 2, 5]);
+        assert_eq!(unescape_octal("/a\\040b"), "/a b");
+        assert_eq!(parse_pid_name("012"), None);
+        assert_eq!(parse_pid_name("12"), Some(12));
+        assert_eq!(parse_pid_name("0"), None);
+    }
+
+    #[test]
+    fn real_host_self() {
+        let me = std::process::id() as i32;
+        let hp = HostProc::new("/proc", me);
+        assert!(hp.in_container(me));
+        assert_eq!(hp.container_pid(me), Some(me));
+        assert_eq!(hp.host_pid(me), Some(me));
+        assert!(hp
+            .list_container_pids()
+            .iter()
+            .any(|&(c, h)| c == me && h == me));
+        assert!(hp.threads(me).iter().any(|&(c, _)| c == me));
+        let fds = hp.fds(me).expect("fds");
+        assert!(fds.iter().any(|(fd, _)| *fd == 0));
+        assert_eq!(hp.stat(me).expect("stat").pid, me);
+        // A nonexistent container is empty.
+        let none = HostProc::new("/proc", i32::MAX);
+        assert!(none.list_container_pids().is_empty());
+        assert_eq!(none.host_pid(1), None);
+    }
+}

@@ -1,0 +1,1411 @@
+//! The synthetic /proc tree of the sandbox.
+//!
+//! Every node is generated on demand from the sentry's configuration and from
+//! the host's per-process data of *container* processes, translated into the
+//! container's view: container pids only, sandbox paths only, and no host-wide
+//! numbers that would reveal other containers.
+//!
+//! Paths are relative to /proc ("" is /proc itself). Intermediate `self`,
+//! `thread-self` and `mounts` links are followed here; other intermediate links
+//! (`exe`, `cwd`, `root`, `fd/<n>`) point outside /proc and yield ENOTDIR: the
+//! caller must resolve them itself (via `readlink`).
+
+use std::collections::BTreeSet;
+use std::path::PathBuf;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use nix::errno::Errno;
+
+use super::hostproc::{self, HostProc};
+
+/// Clock ticks per second of /proc (USER_HZ, fixed at 100 on x86_64).
+const USER_HZ: f64 = 100.0;
+
+/// Configuration of the synthetic /proc.
+#[derive(Debug, Clone)]
+pub struct ProcConfig {
+    pub hostname: String,
+    pub cap_effective: u64,
+    pub cap_permitted: u64,
+    pub cap_bounding: u64,
+    pub cap_inheritable: u64,
+    pub cap_ambient: u64,
+    pub no_new_privs: bool,
+    /// Bytes; caps MemTotal in meminfo.
+    pub memory_limit: Option<u64>,
+    /// Sandbox start: /proc/uptime counts from here.
+    pub start_time: SystemTime,
+    /// The sandbox mount table (for mounts and mountinfo).
+    pub mounts: Vec<MountLine>,
+    /// The container's init (defines the pid namespace).
+    pub init_host_pid: i32,
+    /// Normally "/proc".
+    pub host_proc: PathBuf,
+}
+
+/// One line of the sandbox mount table.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MountLine {
+    pub source: String,
+    pub target: String,
+    pub fstype: String,
+    pub options: String,
+}
+
+/// A resolved /proc node.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Node {
+    /// Contents generated now.
+    File(Vec<u8>),
+    /// Listing including "." and "..".
+    Dir(Vec<DirEntry>),
+    /// Link text, e.g. "self" -> "42", "42/exe" -> "/bin/busybox".
+    Symlink(String),
+    /// /proc/<pid>/fd/<n> magic link: the sentry reopens that fd.
+    FdLink { host_tid: i32, fd: i32 },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EntryKind {
+    Dir,
+    File,
+    Symlink,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DirEntry {
+    pub name: String,
+    pub kind: EntryKind,
+    pub ino: u64,
+}
+
+/// What stat(2) reports for a node.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NodeAttr {
+    pub kind: EntryKind,
+    /// Full st_mode including the file type bits (S_IFDIR | 0555, ...).
+    pub mode: u32,
+    pub uid: u32,
+    pub gid: u32,
+    pub nlink: u64,
+    pub ino: u64,
+    /// Always 0, as on Linux procfs.
+    pub size: u64,
+}
+
+const TOP_FILES: &[&str] = &[
+    "cpuinfo",
+    "filesystems",
+    "loadavg",
+    "meminfo",
+    "stat",
+    "uptime",
+    "version",
+];
+
+const SYS_FILES: &[(&str, u32)] = &[
+    ("sys/fs/file-max", 0o644),
+    ("sys/fs/nr_open", 0o644),
+    ("sys/kernel/cap_last_cap", 0o444),
+    ("sys/kernel/hostname", 0o644),
+    ("sys/kernel/ngroups_max", 0o444),
+    ("sys/kernel/osrelease", 0o444),
+    ("sys/kernel/pid_max", 0o644),
+    ("sys/net/core/somaxconn", 0o644),
+    ("sys/vm/overcommit_memory", 0o644),
+];
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum PidEntry {
+    File(u32),
+    Link,
+    Dir(u32),
+}
+
+const PID_ENTRIES: &[(&str, PidEntry)] = &[
+    ("cgroup", PidEntry::File(0o444)),
+    ("cmdline", PidEntry::File(0o444)),
+    ("comm", PidEntry::File(0o644)),
+    ("cwd", PidEntry::Link),
+    ("environ", PidEntry::File(0o400)),
+    ("exe", PidEntry::Link),
+    ("fd", PidEntry::Dir(0o500)),
+    ("fdinfo", PidEntry::Dir(0o500)),
+    ("limits", PidEntry::File(0o444)),
+    ("maps", PidEntry::File(0o444)),
+    ("mountinfo", PidEntry::File(0o444)),
+    ("mounts", PidEntry::File(0o444)),
+    ("oom_score_adj", PidEntry::File(0o644)),
+    ("root", PidEntry::Link),
+    ("stat", PidEntry::File(0o444)),
+    ("status", PidEntry::File(0o444)),
+    ("task", PidEntry::Dir(0o555)),
+];
+
+const FILESYSTEMS: &str = "nodev\tsysfs\nnodev\ttmpfs\nnodev\tbdev\nnodev\tproc\nnodev\tcgroup2\nnodev\tdevpts\nnodev\tmqueue\nnodev\toverlay\n";
+
+/// Mount options that are per-mount flags (shown before " - " in mountinfo).
+const MNT_FLAGS: &[&str] = &[
+    "nosuid",
+    "nodev",
+    "noexec",
+    "relatime",
+    "noatime",
+    "nodiratime",
+    "strictatime",
+    "nosymfollow",
+];
+/// Spec option words that are not mount options at all.
+const NON_OPTIONS: &[&str] = &[
+    "bind",
+    "rbind",
+    "private",
+    "rprivate",
+    "shared",
+    "rshared",
+    "slave",
+    "rslave",
+    "unbindable",
+    "runbindable",
+    "remount",
+    "defaults",
+];
+
+/// A container task: a process (thread == false) or one of its threads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Task {
+    ctgid: i32,
+    htgid: i32,
+    ctid: i32,
+    htid: i32,
+    thread: bool,
+}
+
+#[derive(Debug, Clone)]
+enum Res {
+    Root,
+    TopFile(&'static str),
+    SysDir(String),
+    SysFile(&'static str, u32),
+    /// A link whose target is relative to /proc (self, thread-self, mounts).
+    Link(String),
+    /// exe / cwd / root of a task.
+    PidLink(Task, &'static str),
+    Pid(Task),
+    PidFile(Task, &'static str, u32),
+    FdDir(Task),
+    FdinfoDir(Task),
+    TaskDir(Task),
+    Fd(Task, i32),
+    Fdinfo(Task, i32),
+}
+
+/// The synthetic /proc.
+#[derive(Debug, Clone)]
+pub struct ProcFs {
+    config: ProcConfig,
+    host: HostProc,
+}
+
+/// Stable inode number of a canonical /proc-relative path ("" = /proc = 1).
+fn ino_of(canon: &str) -> u64 {
+    if canon.is_empty() {
+        return 1;
+    }
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in canon.bytes() {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    if h <= 1 {
+        h + 2
+    } else {
+        h
+    }
+}
+
+fn join(canon: &str, name: &str) -> String {
+    if canon.is_empty() {
+        name.to_owned()
+    } else {
+        format!("{canon}/{name}")
+    }
+}
+
+fn parent_of(canon: &str) -> &str {
+    canon.rsplit_once('/').map_or("", |(p, _)| p)
+}
+
+fn parse_fd_name(name: &str) -> Option<i32> {
+    if name == "0" {
+        Some(0)
+    } else {
+        hostproc::parse_pid_name(name)
+    }
+}
+
+/// Escapes a mount-table field like the kernel does (space, tab, newline, backslash).
+fn escape_mount_field(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            ' ' => out.push_str("\\040"),
+            '\t' => out.push_str("\\011"),
+            '\n' => out.push_str("\\012"),
+            '\\' => out.push_str("\\134"),
+            c => out.push(c),
+        }
+    }
+    if out.is_empty() {
+        "none".to_owned()
+    } else {
+        out
+    }
+}
+
+/// Splits spec options into (ro?, per-mount flags, superblock options).
+fn split_options(options: &str) -> (bool, Vec<&str>, Vec<&str>) {
+    let mut ro = false;
+    let mut mnt = Vec::new();
+    let mut sb = Vec::new();
+    for o in options.split(',').map(str::trim).filter(|o| !o.is_empty()) {
+        match o {
+            "ro" => ro = true,
+            "rw" => {}
+            o if NON_OPTIONS.contains(&o) => {}
+            o if MNT_FLAGS.contains(&o) => {
+                if !mnt.contains(&o) {
+                    mnt.push(o)
+                }
+            }
+            o => sb.push(o),
+        }
+    }
+    (ro, mnt, sb)
+}
+
+fn opts_string(ro: bool, parts: &[&str]) -> String {
+    let mut s = String::from(if ro { "ro" } else { "rw" });
+    for p in parts {
+        s.push(',');
+        s.push_str(p);
+    }
+    s
+}
+
+/// Whether `path` is `prefix` or below it (component-wise).
+fn path_has_prefix(path: &str, prefix: &str) -> bool {
+    let prefix = prefix.trim_end_matches('/');
+    if prefix.is_empty() {
+        return path.starts_with('/');
+    }
+    path == prefix || (path.starts_with(prefix) && path.as_bytes().get(prefix.len()) == Some(&b'/'))
+}
+
+impl ProcFs {
+    pub fn new(config: ProcConfig) -> Self {
+        let host = HostProc::new(config.host_proc.clone(), config.init_host_pid);
+        ProcFs { config, host }
+    }
+
+    pub fn config(&self) -> &ProcConfig {
+        &self.config
+    }
+
+    pub fn host(&self) -> &HostProc {
+        &self.host
+    }
+
+    /// Resolves `rel` (relative to /proc) for the calling task.
+    pub fn lookup(&self, caller_host_tid: i32, rel: &str) -> Result<Node, Errno> {
+        let (res, canon) = self.resolve(caller_host_tid, rel)?;
+        self.node_of(caller_host_tid, &res, &canon)
+    }
+
+    /// Link text of a symlink or magic link node (EINVAL for other nodes).
+    pub fn readlink(&self, caller_host_tid: i32, rel: &str) -> Result<String, Errno> {
+        let (res, _) = self.resolve(caller_host_tid, rel)?;
+        match res {
+            Res::Link(t) => Ok(t),
+            Res::PidLink(t, name) => self.pid_link(&t, name),
+            Res::Fd(t, fd) => self.host.fd_target(t.htid, fd),
+            _ => Err(Errno::EINVAL),
+        }
+    }
+
+    /// stat(2) attributes of a node.
+    pub fn attr(&self, caller_host_tid: i32, rel: &str) -> Result<NodeAttr, Errno> {
+        let (res, canon) = self.resolve(caller_host_tid, rel)?;
+        let (kind, perm, owner) = match &res {
+            Res::Root | Res::SysDir(_) => (EntryKind::Dir, 0o555, None),
+            Res::Pid(t) | Res::TaskDir(t) => (EntryKind::Dir, 0o555, Some(*t)),
+            Res::FdDir(t) | Res::FdinfoDir(t) => (EntryKind::Dir, 0o500, Some(*t)),
+            Res::TopFile(_) => (EntryKind::File, 0o444, None),
+            Res::SysFile(_, m) => (EntryKind::File, *m, None),
+            Res::PidFile(t, _, m) => (EntryKind::File, *m, Some(*t)),
+            Res::Fdinfo(t, _) => (EntryKind::File, 0o444, Some(*t)),
+            Res::Link(_) => (EntryKind::Symlink, 0o777, None),
+            Res::PidLink(t, _) | Res::Fd(t, _) => (EntryKind::Symlink, 0o777, Some(*t)),
+        };
+        let (uid, gid) = match owner {
+            Some(t) => {
+                let st = self.host.status(t.htid)?;
+                (
+                    st.nth_u32("Uid", 1).unwrap_or(0),
+                    st.nth_u32("Gid", 1).unwrap_or(0),
+                )
+            }
+            None => (0, 0),
+        };
+        let (type_bits, nlink) = match kind {
+            EntryKind::Dir => {
+                let subdirs = match self.node_of(caller_host_tid, &res, &canon)? {
+                    Node::Dir(entries) => entries
+                        .iter()
+                        .filter(|e| e.kind == EntryKind::Dir && e.name != "." && e.name != "..")
+                        .count() as u64,
+                    _ => 0,
+                };
+                (libc::S_IFDIR, 2 + subdirs)
+            }
+            EntryKind::File => (libc::S_IFREG, 1),
+            EntryKind::Symlink => (libc::S_IFLNK, 1),
+        };
+        Ok(NodeAttr {
+            kind,
+            mode: type_bits | perm,
+            uid,
+            gid,
+            nlink,
+            ino: ino_of(&canon),
+            size: 0,
+        })
+    }
+
+    // ----- resolution -----
+
+    fn caller_task(&self, caller_host_tid: i32) -> Result<Task, Errno> {
+        let (ctgid, ctid, htgid) = self
+            .host
+            .container_ids(caller_host_tid)
+            .ok_or(Errno::ENOENT)?;
+        Ok(Task {
+            ctgid,
+            htgid,
+            ctid,
+            htid: caller_host_tid,
+            thread: false,
+        })
+    }
+
+    fn resolve(&self, caller: i32, rel: &str) -> Result<(Res, String), Errno> {
+        let comps: Vec<&str> = rel
+            .split('/')
+            .filter(|c| !c.is_empty() && *c != ".")
+            .collect();
+        self.resolve_comps(caller, &comps, 0)
+    }
+
+    fn resolve_comps(
+        &self,
+        caller: i32,
+        comps: &[&str],
+        depth: u32,
+    ) -> Result<(Res, String), Errno> {
+        let mut cur = Res::Root;
+        let mut canon = String::new();
+        for comp in comps {
+            if let Res::Link(target) = &cur {
+                if depth >= 8 {
+                    return Err(Errno::ELOOP);
+                }
+                let target = target.clone();
+                let tcomps: Vec<&str> = target.split('/').filter(|c| !c.is_empty()).collect();
+                let (r, c) = self.resolve_comps(caller, &tcomps, depth + 1)?;
+                cur = r;
+                canon = c;
+            }
+            cur = self.step(caller, &cur, comp)?;
+            canon = join(&canon, comp);
+        }
+        Ok((cur, canon))
+    }
+
+    fn step(&self, caller: i32, cur: &Res, comp: &str) -> Result<Res, Errno> {
+        match cur {
+            Res::Root => match comp {
+                "self" => {
+                    let t = self.caller_task(caller)?;
+                    Ok(Res::Link(t.ctgid.to_string()))
+                }
+                "thread-self" => {
+                    let t = self.caller_task(caller)?;
+                    Ok(Res::Link(format!("{}/task/{}", t.ctgid, t.ctid)))
+                }
+                "mounts" => Ok(Res::Link("self/mounts".to_owned())),
+                "sys" => Ok(Res::SysDir("sys".to_owned())),
+                _ => {
+                    if let Some(name) = TOP_FILES.iter().find(|n| **n == comp) {
+                        return Ok(Res::TopFile(name));
+                    }
+                    let cpid = hostproc::parse_pid_name(comp).ok_or(Errno::ENOENT)?;
+                    let hpid = self.host.host_pid(cpid).ok_or(Errno::ENOENT)?;
+                    Ok(Res::Pid(Task {
+                        ctgid: cpid,
+                        htgid: hpid,
+                        ctid: cpid,
+                        htid: hpid,
+                        thread: false,
+                    }))
+                }
+            },
+            Res::SysDir(dir) => {
+                let child = format!("{dir}/{comp}");
+                if let Some((name, mode)) = SYS_FILES.iter().find(|(n, _)| *n == child) {
+                    return Ok(Res::SysFile(name, *mode));
+                }
+                let prefix = format!("{child}/");
+                if SYS_FILES.iter().any(|(n, _)| n.starts_with(&prefix)) {
+                    Ok(Res::SysDir(child))
+                } else {
+                    Err(Errno::ENOENT)
+                }
+            }
+            Res::Pid(t) => {
+                let (name, e) = PID_ENTRIES
+                    .iter()
+                    .find(|(n, _)| *n == comp)
+                    .ok_or(Errno::ENOENT)?;
+                match (name, e) {
+                    (&"task", _) if t.thread => Err(Errno::ENOENT),
+                    (&"task", _) => Ok(Res::TaskDir(*t)),
+                    (&"fd", _) => Ok(Res::FdDir(*t)),
+                    (&"fdinfo", _) => Ok(Res::FdinfoDir(*t)),
+                    (_, PidEntry::Link) => Ok(Res::PidLink(*t, name)),
+                    (_, PidEntry::File(m)) => Ok(Res::PidFile(*t, name, *m)),
+                    (_, PidEntry::Dir(_)) => Err(Errno::ENOENT),
+                }
+            }
+            Res::TaskDir(t) => {
+                let ctid = hostproc::parse_pid_name(comp).ok_or(Errno::ENOENT)?;
+                let (_, htid) = self
+                    .host
+                    .threads(t.htgid)
+                    .into_iter()
+                    .find(|(c, _)| *c == ctid)
+                    .ok_or(Errno::ENOENT)?;
+                Ok(Res::Pid(Task {
+                    ctid,
+                    htid,
+                    thread: true,
+                    ..*t
+                }))
+            }
+            Res::FdDir(t) | Res::FdinfoDir(t) => {
+                let fd = parse_fd_name(comp).ok_or(Errno::ENOENT)?;
+                self.host.fd_target(t.htid, fd)?;
+                if matches!(cur, Res::FdDir(_)) {
+                    Ok(Res::Fd(*t, fd))
+                } else {
+                    Ok(Res::Fdinfo(*t, fd))
+                }
+            }
+            Res::Link(_) => Err(Errno::ELOOP),
+            Res::TopFile(_)
+            | Res::SysFile(..)
+            | Res::PidLink(..)
+            | Res::PidFile(..)
+            | Res::Fd(..)
+            | Res::Fdinfo(..) => Err(Errno::ENOTDIR),
+        }
+    }
+
+    // ----- node generation -----
+
+    fn node_of(&self, caller: i32, res: &Res, canon: &str) -> Result<Node, Errno> {
+        Ok(match res {
+            Res::Root => {
+                let mut children: Vec<(String, EntryKind)> = vec![
+                    ("self".into(), EntryKind::Symlink),
+                    ("thread-self".into(), EntryKind::Symlink),
+                    ("mounts".into(), EntryKind::Symlink),
+                    ("sys".into(), EntryKind::Dir),
+                ];
+                children.extend(TOP_FILES.iter().map(|n| (n.to_string(), EntryKind::File)));
+                children.extend(
+                    self.host
+                        .list_container_pids()
+                        .into_iter()
+                        .map(|(c, _)| (c.to_string(), EntryKind::Dir)),
+                );
+                Node::Dir(self.listing(canon, children))
+            }
+            Res::TopFile(name) => Node::File(self.top_file(caller, name)?),
+            Res::SysDir(dir) => {
+                let prefix = format!("{dir}/");
+                let mut children: Vec<(String, EntryKind)> = Vec::new();
+                for (path, _) in SYS_FILES {
+                    if let Some(rest) = path.strip_prefix(&prefix) {
+                        let (name, kind) = match rest.split_once('/') {
+                            Some((d, _)) => (d, EntryKind::Dir),
+                            None => (rest, EntryKind::File),
+                        };
+                        if !children.iter().any(|(n, _)| n == name) {
+                            children.push((name.to_owned(), kind));
+                        }
+                    }
+                }
+                Node::Dir(self.listing(canon, children))
+            }
+            Res::SysFile(name, _) => Node::File(self.sys_file(name)),
+            Res::Link(t) => Node::Symlink(t.clone()),
+            Res::PidLink(t, name) => Node::Symlink(self.pid_link(t, name)?),
+            Res::Pid(t) => {
+                // Fail for a task that vanished meanwhile.
+                self.host.status(t.htid)?;
+                let children = PID_ENTRIES
+                    .iter()
+                    .filter(|(n, _)| !(t.thread && *n == "task"))
+                    .map(|(n, e)| {
+                        let kind = match e {
+                            PidEntry::File(_) => EntryKind::File,
+                            PidEntry::Link => EntryKind::Symlink,
+                            PidEntry::Dir(_) => EntryKind::Dir,
+                        };
+                        (n.to_string(), kind)
+                    })
+                    .collect();
+                Node::Dir(self.listing(canon, children))
+            }
+            Res::PidFile(t, name, _) => Node::File(self.pid_file(t, name)?),
+            Res::FdDir(t) | Res::FdinfoDir(t) => {
+                let kind = if matches!(res, Res::FdDir(_)) {
+                    EntryKind::Symlink
+                } else {
+                    EntryKind::File
+                };
+                let children = self
+                    .host
+                    .fds(t.htid)?
+                    .into_iter()
+                    .map(|(fd, _)| (fd.to_string(), kind))
+                    .collect();
+                Node::Dir(self.listing(canon, children))
+            }
+            Res::TaskDir(t) => {
+                let children = self
+                    .host
+                    .threads(t.htgid)
+                    .into_iter()
+                    .map(|(c, _)| (c.to_string(), EntryKind::Dir))
+                    .collect();
+                Node::Dir(self.listing(canon, children))
+            }
+            Res::Fd(t, fd) => Node::FdLink {
+                host_tid: t.htid,
+                fd: *fd,
+            },
+            Res::Fdinfo(t, fd) => Node::File(self.fdinfo(t, *fd)?),
+        })
+    }
+
+    fn listing(&self, canon: &str, children: Vec<(String, EntryKind)>) -> Vec<DirEntry> {
+        let mut v = Vec::with_capacity(children.len() + 2);
+        v.push(DirEntry {
+            name: ".".into(),
+            kind: EntryKind::Dir,
+            ino: ino_of(canon),
+        });
+        v.push(DirEntry {
+            name: "..".into(),
+            kind: EntryKind::Dir,
+            ino: ino_of(parent_of(canon)),
+        });
+        for (name, kind) in children {
+            let ino = ino_of(&join(canon, &name));
+            v.push(DirEntry { name, kind, ino });
+        }
+        v
+    }
+
+    fn pid_link(&self, t: &Task, name: &str) -> Result<String, Errno> {
+        match name {
+            "exe" => self.host.exe(t.htid),
+            "cwd" => self.host.cwd(t.htid),
+            "root" => Ok("/".to_owned()),
+            _ => Err(Errno::ENOENT),
+        }
+    }
+
+    /// Container pid of a host pid, 0 when outside the container (or <= 0).
+    fn translate(&self, host_pid: i32) -> i32 {
+        if host_pid <= 0 {
+            return 0;
+        }
+        self.host.container_pid(host_pid).unwrap_or(0)
+    }
+
+    fn elapsed(&self) -> f64 {
+        SystemTime::now()
+            .duration_since(self.config.start_time)
+            .map(|d| d.as_secs_f64())
+            .unwrap_or(0.0)
+    }
+
+    /// Host boot -> sandbox start, in clock ticks (to rebase stat starttime).
+    fn start_offset_ticks(&self) -> u64 {
+        let host_up = self.host.uptime_secs().unwrap_or(0.0);
+        let off = (host_up - self.elapsed()).max(0.0);
+        (off * USER_HZ) as u64
+    }
+
+    fn pid_file(&self, t: &Task, name: &str) -> Result<Vec<u8>, Errno> {
+        match name {
+            "stat" => self.pid_stat(t),
+            "status" => self.pid_status(t),
+            "cmdline" => self.host.cmdline(t.htid),
+            "environ" => self.host.environ(t.htid),
+            "comm" => self.host.comm(t.htid),
+            "limits" => self.host.limits(t.htid),
+            "maps" => self.host.read_file(t.htid, "maps"),
+            "mounts" => Ok(self.mounts_text().into_bytes()),
+            "mountinfo" => Ok(self.mountinfo_text().into_bytes()),
+            "cgroup" => Ok(b"0::/\n".to_vec()),
+            "oom_score_adj" => Ok(b"0\n".to_vec()),
+            _ => Err(Errno::ENOENT),
+        }
+    }
+
+    fn pid_stat(&self, t: &Task) -> Result<Vec<u8>, Errno> {
+        let mut st = self.host.stat(t.htid)?;
+        st.pid = t.ctid;
+        let ppid = self.translate(st.ppid);
+        st.set_field(4, ppid.to_string());
+        let pgrp = self.translate(st.pgrp);
+        st.set_field(5, pgrp.to_string());
+        let session = self.translate(st.session);
+        st.set_field(6, session.to_string());
+        if st.tpgid > 0 {
+            let tpgid = self.translate(st.tpgid);
+            st.set_field(8, tpgid.to_string());
+        }
+        let start = st.starttime.saturating_sub(self.start_offset_ticks());
+        st.set_field(22, start.to_string());
+        Ok(st.render())
+    }
+
+    fn pid_status(&self, t: &Task) -> Result<Vec<u8>, Errno> {
+        let st = self.host.status(t.htid)?;
+        let c = &self.config;
+        let last = |v: &str| v.split_whitespace().last().unwrap_or("0").to_owned();
+        let mut out = String::new();
+        for (k, v) in &st.entries {
+            let v = match k.as_str() {
+                "Tgid" | "NStgid" => t.ctgid.to_string(),
+                "Pid" | "NSpid" => t.ctid.to_string(),
+                "Ngid" | "TracerPid" => "0".to_owned(),
+                "PPid" => self.translate(v.trim().parse().unwrap_or(0)).to_string(),
+                // The innermost value is the one in the task's (= container's) ns.
+                "NSpgid" | "NSsid" => last(v),
+                "CapInh" => format!("{:016x}", c.cap_inheritable),
+                "CapPrm" => format!("{:016x}", c.cap_permitted),
+                "CapEff" => format!("{:016x}", c.cap_effective),
+                "CapBnd" => format!("{:016x}", c.cap_bounding),
+                "CapAmb" => format!("{:016x}", c.cap_ambient),
+                "NoNewPrivs" => u8::from(c.no_new_privs).to_string(),
+                "Seccomp" | "Seccomp_filters" => "0".to_owned(),
+                _ => v.clone(),
+            };
+            out.push_str(k);
+            out.push_str(":\t");
+            out.push_str(&v);
+            out.push('\n');
+        }
+        Ok(out.into_bytes())
+    }
+
+    fn fdinfo(&self, t: &Task, fd: i32) -> Result<Vec<u8>, Errno> {
+        let text = self.host.fdinfo(t.htid, fd)?;
+        let mut out = String::with_capacity(text.len());
+        for line in text.lines() {
+            match line.strip_prefix("mnt_id:") {
+                Some(v) => {
+                    let id = v
+                        .trim()
+                        .parse::<u64>()
+                        .ok()
+                        .and_then(|host_id| self.host.mount_point_of(t.htid, host_id))
+                        .map_or(1, |mp| self.mount_id_for(&mp));
+                    out.push_str(&format!("mnt_id:\t{id}\n"));
+                }
+                None => {
+                    out.push_str(line);
+                    out.push('\n');
+                }
+            }
+        }
+        Ok(out.into_bytes())
+    }
+
+    /// Our mount id of the sandbox mount at (or, failing that, containing) `mp`.
+    fn mount_id_for(&self, mp: &str) -> usize {
+        let mounts = &self.config.mounts;
+        if let Some(i) = mounts.iter().rposition(|m| m.target == mp) {
+            return i + 1;
+        }
+        mounts
+            .iter()
+            .enumerate()
+            .filter(|(_, m)| path_has_prefix(mp, &m.target))
+            .max_by_key(|(i, m)| (m.target.trim_end_matches('/').len(), *i))
+            .map_or(1, |(i, _)| i + 1)
+    }
+
+    fn mounts_text(&self) -> String {
+        let mut out = String::new();
+        for m in &self.config.mounts {
+            let (ro, mnt, sb) = split_options(&m.options);
+            let all: Vec<&str> = mnt.iter().chain(sb.iter()).copied().collect();
+            out.push_str(&format!(
+                "{} {} {} {} 0 0\n",
+                escape_mount_field(&m.source),
+                escape_mount_field(&m.target),
+                escape_mount_field(&m.fstype),
+                opts_string(ro, &all)
+            ));
+        }
+        out
+    }
+
+    /// mountinfo: ids are 1-based positions in the table; a mount's parent is
+    /// the latest earlier mount whose target contains it (the root: itself).
+    fn mountinfo_text(&self) -> String {
+        let mounts = &self.config.mounts;
+        let mut out = String::new();
+        for (i, m) in mounts.iter().enumerate() {
+            let id = i + 1;
+            let parent = mounts[..i]
+                .iter()
+                .rposition(|p| path_has_prefix(&m.target, &p.target))
+                .map_or(id, |j| j + 1);
+            let (ro, mnt, sb) = split_options(&m.options);
+            out.push_str(&format!(
+                "{id} {parent} 0:{id} / {} {} - {} {} {}\n",
+                escape_mount_field(&m.target),
+                opts_string(ro, &mnt),
+                escape_mount_field(&m.fstype),
+                escape_mount_field(&m.source),
+                opts_string(ro, &sb)
+            ));
+        }
+        out
+    }
+
+    /// CPUs the caller may run on (empty = unknown).
+    fn caller_cpus(&self, caller: i32) -> BTreeSet<u32> {
+        self.host
+            .status(caller)
+            .ok()
+            .and_then(|s| s.get("Cpus_allowed_list").map(hostproc::parse_cpu_list))
+            .unwrap_or_default()
+    }
+
+    /// (container pid, stat) of each container process.
+    fn container_stats(&self) -> Vec<(i32, hostproc::ProcStat)> {
+        self.host
+            .list_container_pids()
+            .into_iter()
+            .filter_map(|(c, h)| Some((c, self.host.stat(h).ok()?)))
+            .collect()
+    }
+
+    fn top_file(&self, caller: i32, name: &str) -> Result<Vec<u8>, Errno> {
+        match name {
+            "cpuinfo" => self.cpuinfo(caller),
+            "meminfo" => self.meminfo(),
+            "stat" => self.stat(caller),
+            "uptime" => Ok(format!("{:.2} 0.00\n", self.elapsed()).into_bytes()),
+            "loadavg" => {
+                let stats = self.container_stats();
+                let running = stats.iter().filter(|(_, s)| s.state == 'R').count().max(1);
+                let threads: i64 = stats.iter().map(|(_, s)| s.num_threads.max(1)).sum();
+                let last = stats.iter().map(|(c, _)| *c).max().unwrap_or(0);
+                Ok(format!("0.00 0.00 0.00 {running}/{threads} {last}\n").into_bytes())
+            }
+            "version" => {
+                let rel = self.osrelease();
+                let ver = self
+                    .host
+                    .read_global("sys/kernel/version")
+                    .ok()
+                    .map(|b| String::from_utf8_lossy(&b).trim().to_owned())
+                    .unwrap_or_else(|| "#1 SMP".to_owned());
+                Ok(format!("Linux version {rel} (runrs@runrs) (runrs) {ver}\n").into_bytes())
+            }
+            "filesystems" => Ok(FILESYSTEMS.as_bytes().to_vec()),
+            _ => Err(Errno::ENOENT),
+        }
+    }
+
+    fn osrelease(&self) -> String {
+        self.host
+            .read_global("sys/kernel/osrelease")
+            .ok()
+            .map(|b| String::from_utf8_lossy(&b).trim().to_owned())
+            .filter(|s| !s.is_empty())
+            .unwrap_or_else(|| "4.4.0".to_owned())
+    }
+
+    fn cpuinfo(&self, caller: i32) -> Result<Vec<u8>, Errno> {
+        let host = self.host.read_global("cpuinfo")?;
+        let text = String::from_utf8_lossy(&host);
+        let allowed = self.caller_cpus(caller);
+        if allowed.is_empty() {
+            return Ok(host);
+        }
+        let mut out = String::new();
+        for block in text.split("\n\n").filter(|b| !b.trim().is_empty()) {
+            let cpu = block.lines().find_map(|l| {
+                let (k, v) = l.split_once(':')?;
+                if k.trim() == "processor" {
+                    v.trim().parse::<u32>().ok()
+                } else {
+                    None
+                }
+            });
+            if cpu.is_none_or(|c| allowed.contains(&c)) {
+                out.push_str(block.trim_matches('\n'));
+                out.push_str("\n\n");
+            }
+        }
+        if out.is_empty() {
+            return Ok(host);
+        }
+        Ok(out.into_bytes())
+    }
+
+    fn meminfo(&self) -> Result<Vec<u8>, Errno> {
+        let host = self.host.read_global("meminfo")?;
+        let text = String::from_utf8_lossy(&host);
+        let get = |key: &str| -> u64 {
+            text.lines()
+                .find_map(|l| {
+                    let (k, v) = l.split_once(':')?;
+                    if k == key {
+                        v.split_whitespace().next()?.parse().ok()
+                    } else {
+                        None
+                    }
+                })
+                .unwrap_or(0)
+        };
+        let host_total = get("MemTotal");
+        let total = match self.config.memory_limit {
+            Some(l) if host_total > 0 => host_total.min(l / 1024),
+            Some(l) => l / 1024,
+            None => host_total,
+        };
+        // Container usage: resident memory of its processes.
+        let used: u64 = self
+            .host
+            .list_container_pids()
+            .into_iter()
+            .filter_map(|(_, h)| self.host.status(h).ok()?.kb("VmRSS"))
+            .sum::<u64>()
+            .min(total);
+        let room = total - used;
+        let free = get("MemFree").min(room);
+        let avail = get("MemAvailable").min(room).max(free);
+        let lines: &[(&str, u64)] = &[
+            ("MemTotal", total),
+            ("MemFree", free),
+            ("MemAvailable", avail),
+            ("Buffers", 0),
+            ("Cached", 0),
+            ("SwapCached", 0),
+            ("Active", used),
+            ("Inactive", 0),
+            ("Active(anon)", used),
+            ("Inactive(anon)", 0),
+            ("Active(file)", 0),
+            ("Inactive(file)", 0),
+            ("Unevictable", 0),
+            ("Mlocked", 0),
+            ("SwapTotal", 0),
+            ("SwapFree", 0),
+            ("Dirty", 0),
+            ("Writeback", 0),
+            ("AnonPages", used),
+            ("Mapped", 0),
+            ("Shmem", 0),
+        ];
+        let mut out = String::new();
+        for (k, v) in lines {
+            out.push_str(&format!("{:<16}{:>8} kB\n", format!("{k}:"), v));
+        }
+        Ok(out.into_bytes())
+    }
+
+    fn stat(&self, caller: i32) -> Result<Vec<u8>, Errno> {
+        let host = self.host.read_global("stat")?;
+        let text = String::from_utf8_lossy(&host);
+        let allowed = self.caller_cpus(caller);
+        let mut agg_host: Option<String> = None;
+        let mut cpus: Vec<(u32, Vec<u64>, &str)> = Vec::new();
+        for line in text.lines() {
+            let mut f = line.split_whitespace();
+            let Some(name) = f.next() else { continue };
+            if name == "cpu" {
+                agg_host = Some(line.to_owned());
+            } else if let Some(n) = name
+                .strip_prefix("cpu")
+                .and_then(|n| n.parse::<u32>().ok())
+                .filter(|n| allowed.is_empty() || allowed.contains(n))
+            {
+                cpus.push((n, f.filter_map(|x| x.parse().ok()).collect(), line));
+            }
+        }
+        let mut out = String::new();
+        if cpus.is_empty() {
+            if let Some(a) = agg_host {
+                out.push_str(&a);
+                out.push('\n');
+            }
+        } else {
+            let width = cpus.iter().map(|(_, v, _)| v.len()).max().unwrap_or(0);
+            let mut sum = vec![0u64; width];
+            for (_, v, _) in &cpus {
+                for (s, x) in sum.iter_mut().zip(v) {
+                    *s = s.saturating_add(*x);
+                }
+            }
+            out.push_str("cpu ");
+            for x in &sum {
+                out.push_str(&format!(" {x}"));
+            }
+            out.push('\n');
+            for (_, _, line) in &cpus {
+                out.push_str(line);
+                out.push('\n');
+            }
+        }
+        let stats = self.container_stats();
+        let threads: i64 = stats.iter().map(|(_, s)| s.num_threads.max(1)).sum();
+        let running = stats.iter().filter(|(_, s)| s.state == 'R').count().max(1);
+        let blocked = stats.iter().filter(|(_, s)| s.state == 'D').count();
+        let btime = self
+            .config
+            .start_time
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.as_secs())
+            .unwrap_or(0);
+        out.push_str(&format!(
+            "intr 0\nctxt 0\nbtime {btime}\nprocesses {threads}\nprocs_running {running}\nprocs_blocked {blocked}\nsoftirq 0 0 0 0 0 0 0 0 0 0 0\n"
+        ));
+        Ok(out.into_bytes())
+    }
+
+    fn sys_file(&self, name: &str) -> Vec<u8> {
+        let host_or = |path: &str, dflt: &str| {
+            self.host
+                .read_global(path)
+                .ok()
+                .map(|b| String::from_utf8_lossy(&b).trim().to_owned())
+                .filter(|s| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()))
+                .unwrap_or_else(|| dflt.to_owned())
+        };
+        let v = match name {
+            "sys/kernel/hostname" => self.config.hostname.clone(),
+            "sys/kernel/osrelease" => self.osrelease(),
+            "sys/kernel/pid_max" => "4194304".to_owned(),
+            "sys/kernel/ngroups_max" => "65536".to_owned(),
+            "sys/kernel/cap_last_cap" => "40".to_owned(),
+            "sys/vm/overcommit_memory" => "0".to_owned(),
+            "sys/net/core/somaxconn" => "4096".to_owned(),
+            "sys/fs/file-max" => host_or("sys/fs/file-max", "9223372036854775807"),
+            "sys/fs/nr_open" => host_or("sys/fs/nr_open", "1048576"),
+            _ => String::new(),
+        };
+        format!("{v}\n").into_bytes()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicU32, Ordering};
+    use std::time::Duration;
+
+    fn me() -> i32 {
+        std::process::id() as i32
+    }
+
+    fn config(init: i32, host_proc: PathBuf) -> ProcConfig {
+        ProcConfig {
+            hostname: "box".into(),
+            cap_effective: 0xa80425fb,
+            cap_permitted: 0xa80425fa,
+            cap_bounding: 0xa80425f9,
+            cap_inheritable: 0x1,
+            cap_ambient: 0,
+            no_new_privs: true,
+            memory_limit: Some(64 << 20),
+            start_time: SystemTime::now() - Duration::from_secs(100),
+            mounts: vec![
+                MountLine {
+                    source: "overlay".into(),
+                    target: "/".into(),
+                    fstype: "overlay".into(),
+                    options: "rw".into(),
+                },
+                MountLine {
+                    source: "proc".into(),
+                    target: "/proc".into(),
+                    fstype: "proc".into(),
+                    options: "nosuid,noexec,nodev".into(),
+                },
+                MountLine {
+                    source: "tmpfs".into(),
+                    target: "/tmp".into(),
+                    fstype: "tmpfs".into(),
+                    options: "rbind,nosuid,size=65536k,mode=755".into(),
+                },
+            ],
+            init_host_pid: init,
+            host_proc,
+        }
+    }
+
+    fn host_fs() -> ProcFs {
+        ProcFs::new(config(me(), "/proc".into()))
+    }
+
+    fn file(n: Node) -> String {
+        match n {
+            Node::File(b) => String::from_utf8(b).expect("utf8"),
+            other => panic!("not a file: {other:?}"),
+        }
+    }
+
+    fn names(n: Node) -> Vec<String> {
+        match n {
+            Node::Dir(v) => v.into_iter().map(|e| e.name).collect(),
+            other => panic!("not a dir: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn self_and_thread_self() {
+        let p = host_fs();
+        let me = me();
+        assert_eq!(p.lookup(me, "self"), Ok(Node::Symlink(me.to_string())));
+        assert_eq!(p.readlink(me, "self"), Ok(me.to_string()));
+        assert_eq!(
+            p.lookup(me, "thread-self"),
+            Ok(Node::Symlink(format!("{me}/task/{me}")))
+        );
+        assert_eq!(
+            p.lookup(me, "mounts"),
+            Ok(Node::Symlink("self/mounts".into()))
+        );
+        let root = names(p.lookup(me, "").expect("root"));
+        for n in [
+            ".",
+            "..",
+            "self",
+            "cpuinfo",
+            "meminfo",
+            "sys",
+            &me.to_string(),
+        ] {
+            assert!(root.iter().any(|x| x == n), "{n} missing in root");
+        }
+        let pid = names(
+            p.lookup(me, "self")
+                .and_then(|_| p.lookup(me, &me.to_string()))
+                .expect("pid dir"),
+        );
+        assert!(pid.iter().any(|x| x == "status") && pid.iter().any(|x| x == "task"));
+        assert_eq!(p.readlink(me, "self/root"), Ok("/".into()));
+        assert!(p.readlink(me, "self/exe").expect("exe").starts_with('/'));
+        assert_eq!(p.readlink(me, "self/status"), Err(Errno::EINVAL));
+    }
+
+    #[test]
+    fn status_caps_and_nnp() {
+        let p = host_fs();
+        let s = file(p.lookup(me(), "self/status").expect("status"));
+        assert!(s.contains("CapInh:\t0000000000000001\n"), "{s}");
+        assert!(s.contains("CapPrm:\t00000000a80425fa\n"));
+        assert!(s.contains("CapEff:\t00000000a80425fb\n"));
+        assert!(s.contains("CapBnd:\t00000000a80425f9\n"));
+        assert!(s.contains("CapAmb:\t0000000000000000\n"));
+        assert!(s.contains("NoNewPrivs:\t1\n"));
+        assert!(s.contains("Seccomp:\t0\n"));
+        assert!(s.contains("TracerPid:\t0\n"));
+        assert!(s.contains(&format!("NSpid:\t{}\n", me())));
+        assert!(s.starts_with("Name:\t"));
+    }
+
+    #[test]
+    fn stat_comm_with_parens() {
+        let (tx, rx) = std::sync::mpsc::channel();
+        let (done_tx, done_rx) = std::sync::mpsc::channel::<()>();
+        let h = std::thread::spawn(move || {
+            nix::sys::prctl::set_name(c") (x y").expect("set_name");
+            tx.send(nix::unistd::gettid().as_raw()).expect("send");
+            let _ = done_rx.recv();
+        });
+        let tid = rx.recv().expect("tid");
+        let p = host_fs();
+        let me = me();
+        let tasks = names(p.lookup(me, "self/task").expect("task dir"));
+        assert!(tasks.contains(&tid.to_string()));
+        let s = file(
+            p.lookup(me, &format!("self/task/{tid}/stat"))
+                .expect("stat"),
+        );
+        let st = hostproc::parse_stat(s.as_bytes()).expect("parse");
+        assert_eq!(st.pid, tid);
+        assert_eq!(st.comm, b") (x y".to_vec());
+        assert_eq!(st.ppid, nix::unistd::getppid().as_raw());
+        assert!(
+            st.starttime <= 100 * 110,
+            "rebased starttime {}",
+            st.starttime
+        );
+        let comm = file(
+            p.lookup(me, &format!("{me}/task/{tid}/comm"))
+                .expect("comm"),
+        );
+        assert_eq!(comm, ") (x y\n");
+        assert_eq!(
+            p.lookup(me, &format!("self/task/{tid}/task")),
+            Err(Errno::ENOENT)
+        );
+        done_tx.send(()).expect("done");
+        h.join().expect("join");
+    }
+
+    #[test]
+    fn meminfo_limited() {
+        let p = host_fs();
+        let s = file(p.lookup(me(), "meminfo").expect("meminfo"));
+        assert!(s.starts_with("MemTotal:          65536 kB\n"), "{s}");
+        for key in ["MemFree:", "MemAvailable:"] {
+            let v: u64 = s
+                .lines()
+                .find(|l| l.starts_with(key))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|v| v.parse().ok())
+                .expect("value");
+            assert!(v <= 65536);
+        }
+        let mut cfg = config(me(), "/proc".into());
+        cfg.memory_limit = None;
+        let s = file(ProcFs::new(cfg).lookup(me(), "meminfo").expect("meminfo"));
+        assert!(!s.starts_with("MemTotal:          65536 kB\n"));
+    }
+
+    #[test]
+    fn uptime_and_globals() {
+        let p = host_fs();
+        let me = me();
+        let s = file(p.lookup(me, "uptime").expect("uptime"));
+        let up: f64 = s
+            .split_whitespace()
+            .next()
+            .and_then(|v| v.parse().ok())
+            .expect("num");
+        assert!((100.0..110.0).contains(&up), "{s}");
+        assert!(s.ends_with(" 0.00\n"));
+        assert_eq!(
+            file(p.lookup(me, "sys/kernel/hostname").expect("h")),
+            "box\n"
+        );
+        assert_eq!(
+            file(p.lookup(me, "sys/kernel/cap_last_cap").expect("c")),
+            "40\n"
+        );
+        assert!(file(p.lookup(me, "version").expect("v")).starts_with("Linux version "));
+        assert!(file(p.lookup(me, "cpuinfo").expect("cpu")).contains("processor"));
+        let st = file(p.lookup(me, "stat").expect("stat"));
+        assert!(st.starts_with("cpu  ") && st.contains("\nprocesses ") && st.contains("\nbtime "));
+        let la = file(p.lookup(me, "loadavg").expect("loadavg"));
+        assert!(la.starts_with("0.00 0.00 0.00 "), "{la}");
+        assert_eq!(
+            names(p.lookup(me, "sys").expect("sys")),
+            [".", "..", "fs", "kernel", "net", "vm"]
+        );
+        let a = p.attr(me, "").expect("attr");
+        assert_eq!(
+            (a.kind, a.mode, a.ino),
+            (EntryKind::Dir, libc::S_IFDIR | 0o555, 1)
+        );
+        assert!(a.nlink > 3);
+        let a = p.attr(me, "sys/kernel/hostname").expect("attr");
+        assert_eq!(a.mode, libc::S_IFREG | 0o644);
+        let a = p.attr(me, "self").expect("attr");
+        assert_eq!(a.mode, libc::S_IFLNK | 0o777);
+        let a = p.attr(me, "self/status").expect("attr");
+        assert_eq!(a.uid, nix::unistd::geteuid().as_raw());
+        assert_eq!(
+            a.ino,
+            p.attr(me, &format!("{me}/status")).expect("attr").ino
+        );
+    }
+
+    #[test]
+    fn mounts_and_mountinfo() {
+        let p = host_fs();
+        let m = file(p.lookup(me(), "self/mounts").expect("mounts"));
+        assert_eq!(
+            m,
+            "overlay / overlay rw 0 0\nproc /proc proc rw,nosuid,noexec,nodev 0 0\ntmpfs /tmp tmpfs rw,nosuid,size=65536k,mode=755 0 0\n"
+        );
+        let mi = file(p.lookup(me(), "self/mountinfo").expect("mountinfo"));
+        assert_eq!(
+            mi,
+            "1 1 0:1 / / rw - overlay overlay rw\n2 1 0:2 / /proc rw,nosuid,noexec,nodev - proc proc rw\n3 1 0:3 / /tmp rw,nosuid - tmpfs tmpfs rw,size=65536k,mode=755\n"
+        );
+        assert_eq!(p.lookup(me(), "mounts/x"), Err(Errno::ENOTDIR));
+    }
+
+    #[test]
+    fn fd_dir_and_links() {
+        let p = host_fs();
+        let me = me();
+        let fds = names(p.lookup(me, "self/fd").expect("fd dir"));
+        assert!(fds.contains(&"0".to_string()));
+        let f = std::fs::File::open("/proc/self/status").expect("open");
+        let _keep = f;
+        assert_eq!(
+            p.lookup(me, "self/fd/0"),
+            Ok(Node::FdLink {
+                host_tid: me,
+                fd: 0
+            })
+        );
+        assert!(!p.readlink(me, "self/fd/0").expect("readlink").is_empty());
+        assert_eq!(
+            p.attr(me, "self/fd/0").expect("attr").kind,
+            EntryKind::Symlink
+        );
+        assert_eq!(
+            p.attr(me, "self/fd").expect("attr").mode,
+            libc::S_IFDIR | 0o500
+        );
+        let info = file(p.lookup(me, "self/fdinfo/0").expect("fdinfo"));
+        assert!(
+            info.contains("pos:") && info.contains("mnt_id:\t"),
+            "{info}"
+        );
+        assert_eq!(p.lookup(me, "self/fd/999999"), Err(Errno::ENOENT));
+        assert_eq!(p.lookup(me, "self/fd/01"), Err(Errno::ENOENT));
+    }
+
+    #[test]
+    fn errors() {
+        let p = host_fs();
+        let me = me();
+        assert_eq!(p.lookup(me, "nonexistent"), Err(Errno::ENOENT));
+        assert_eq!(p.lookup(me, "self/nonexistent"), Err(Errno::ENOENT));
+        assert_eq!(p.lookup(me, "999999999"), Err(Errno::ENOENT));
+        assert_eq!(p.lookup(me, "sys/kernel/nope"), Err(Errno::ENOENT));
+        assert_eq!(p.lookup(me, "self/status/x"), Err(Errno::ENOTDIR));
+        assert_eq!(p.lookup(me, "cpuinfo/x"), Err(Errno::ENOTDIR));
+        assert_eq!(p.lookup(me, "sys/kernel/hostname/x"), Err(Errno::ENOTDIR));
+        assert_eq!(p.attr(me, "nonexistent"), Err(Errno::ENOENT));
+    }
+
+    /// A fake host /proc where the container's pid ns differs from the
+    /// test's: host pids 100 and 101 are container pids 1 and 2.
+    struct FakeProc(PathBuf);
+    impl Drop for FakeProc {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
+
+    fn fake_proc() -> FakeProc {
+        static N: AtomicU32 = AtomicU32::new(0);
+        let root = std::env::temp_dir().join(format!(
+            "runrs-fakeproc-{}-{}",
+            std::process::id(),
+            N.fetch_add(1, Ordering::Relaxed)
+        ));
+        let mk = |host: i32, ns: &str, ctr: i32, ppid: i32, comm: &str| {
+            let d = root.join(host.to_string());
+            std::fs::create_dir_all(d.join("ns")).expect("mkdir");
+            std::fs::create_dir_all(d.join(format!("task/{host}"))).expect("mkdir");
+            std::os::unix::fs::symlink(ns, d.join("ns/pid")).expect("symlink");
+            let status = format!(
+                "Name:\t{comm}\nUmask:\t0022\nState:\tS (sleeping)\nTgid:\t{host}\nNgid:\t0\nPid:\t{host}\nPPid:\t{ppid}\nTracerPid:\t7\nUid:\t0\t1000\t0\t0\nGid:\t0\t1001\t0\t0\nNStgid:\t{host}\t{ctr}\nNSpid:\t{host}\t{ctr}\nNSpgid:\t100\t1\nNSsid:\t100\t1\nCapEff:\t000001ffffffffff\nNoNewPrivs:\t0\nSeccomp:\t2\n"
+            );
+            std::fs::write(d.join("status"), &status).expect("write");
+            std::fs::write(d.join(format!("task/{host}/status")), &status).expect("write");
+            let stat = format!(
+                "{host} ({comm}) S {ppid} 100 100 0 -1 4194560 0 0 0 0 0 0 0 0 20 0 1 0 5000 1000 10\n"
+            );
+            std::fs::write(d.join("stat"), stat).expect("write");
+        };
+        mk(100, "pid:[111]", 1, 50, "my init");
+        mk(101, "pid:[111]", 2, 100, "sh");
+        mk(50, "pid:[999]", 50, 1, "containerd-shim");
+        mk(me(), "pid:[999]", me(), 1, "test");
+        std::fs::write(root.join("uptime"), "1000.00 2000.00\n").expect("write");
+        FakeProc(root)
+    }
+
+    #[test]
+    fn pid_translation_with_foreign_namespace() {
+        let fake = fake_proc();
+        let p = ProcFs::new(config(100, fake.0.clone()));
+        assert_eq!(p.lookup(101, "self"), Ok(Node::Symlink("2".into())));
+        let root = names(p.lookup(101, "").expect("root"));
+        assert!(root.contains(&"1".into()) && root.contains(&"2".into()));
+        assert!(!root.contains(&"100".into()) && !root.contains(&"50".into()));
+        assert!(!root.contains(&me().to_string()));
+        // Host pids (even existing ones) are not container pids.
+        for pid in ["100", "101", "50", &me().to_string()] {
+            assert_eq!(p.lookup(101, pid), Err(Errno::ENOENT), "{pid}");
+        }
+        // The test process is not in the container: no "self" for it.
+        assert_eq!(p.lookup(me(), "self"), Err(Errno::ENOENT));
+        let s = file(p.lookup(101, "1/stat").expect("stat"));
+        // ppid 50 is outside -> 0; starttime rebased: 5000 - (1000-100)*100 = 0.
+        let st = hostproc::parse_stat(s.as_bytes()).expect("parse");
+        assert_eq!((st.pid, st.ppid, st.pgrp, st.session), (1, 0, 1, 1));
+        assert_eq!(st.comm, b"my init".to_vec());
+        assert_eq!(st.starttime, 0);
+        let s = file(p.lookup(101, "self/stat").expect("stat"));
+        assert!(s.starts_with("2 (sh) S 1 1 1 0 -1 "), "{s}");
+        let s = file(p.lookup(101, "1/status").expect("status"));
+        for want in [
+            "Tgid:\t1\n",
+            "Pid:\t1\n",
+            "PPid:\t0\n",
+            "TracerPid:\t0\n",
+            "NStgid:\t1\n",
+            "NSpid:\t1\n",
+            "NSpgid:\t1\n",
+            "NSsid:\t1\n",
+            "CapEff:\t00000000a80425fb\n",
+            "NoNewPrivs:\t1\n",
+            "Seccomp:\t0\n",
+        ] {
+            assert!(s.contains(want), "{want:?} not in {s}");
+        }
+        assert!(
+            !s.split_whitespace().any(|w| w == "100" || w == "50"),
+            "{s}"
+        );
+        assert_eq!(
+            names(p.lookup(101, "1/task").expect("task")),
+            [".", "..", "1"]
+        );
+        assert_eq!(p.lookup(101, "1/task/100"), Err(Errno::ENOENT));
+        let a = p.attr(101, "1/status").expect("attr");
+        assert_eq!((a.uid, a.gid), (1000, 1001));
+    }
+}

@@ -1,0 +1,189 @@
+//! The sentry's own host syscalls that nix does not wrap, and byte views of
+//! the kernel's plain-data structs. All `unsafe` of the sentry outside the
+//! platform lives here.
+
+use std::ffi::CStr;
+use std::os::fd::{AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
+
+use nix::errno::Errno;
+
+/// The bytes of a plain-data kernel struct, to copy into workload memory.
+pub fn struct_bytes<T: Copy>(v: &T) -> &[u8] {
+    // SAFETY: T is a Copy repr(C) kernel struct (stat, statx, statfs,
+    // utsname, cap data) with no references; reading its bytes is sound
+    // (padding bytes are zeroed by callers that build it from zeroed()).
+    unsafe { std::slice::from_raw_parts((v as *const T).cast::<u8>(), std::mem::size_of::<T>()) }
+}
+
+/// Builds a plain-data struct from bytes read out of workload memory.
+pub fn struct_from_bytes<T: Copy>(b: &[u8]) -> Option<T> {
+    if b.len() < std::mem::size_of::<T>() {
+        return None;
+    }
+    // SAFETY: b holds at least size_of::<T>() bytes and T is a plain-data
+    // struct for which every bit pattern is valid (integers only).
+    Some(unsafe { std::ptr::read_unaligned(b.as_ptr().cast::<T>()) })
+}
+
+/// A zeroed plain-data struct.
+pub fn zeroed<T: Copy>() -> T {
+    // SAFETY: used only for libc integer structs, valid when all-zero.
+    unsafe { std::mem::zeroed() }
+}
+
+/// pidfd_open(tid, PIDFD_THREAD): a pidfd for one thread (Linux 6.9+).
+pub fn pidfd_open_thread(tid: i32) -> Result<OwnedFd, Errno> {
+    const PIDFD_THREAD: libc::c_uint = libc::O_EXCL as libc::c_uint;
+    // SAFETY: pidfd_open takes two integers; nix and libc lack a wrapper.
+    let r = unsafe { libc::syscall(libc::SYS_pidfd_open, tid, PIDFD_THREAD) };
+    if r < 0 {
+        return Err(Errno::last());
+    }
+    // SAFETY: the kernel returned a new fd that only we own.
+    Ok(unsafe { OwnedFd::from_raw_fd(r as i32) })
+}
+
+/// pidfd_getfd: a duplicate of the workload's fd `fd` (same open file
+/// description, so offsets are shared).
+pub fn getfd(tid: i32, fd: i32) -> Result<OwnedFd, Errno> {
+    let pidfd = pidfd_open_thread(tid).map_err(|_| Errno::ESRCH)?;
+    // SAFETY: pidfd_getfd takes integers; no wrapper exists.
+    let r = unsafe { libc::syscall(libc::SYS_pidfd_getfd, pidfd.as_raw_fd(), fd, 0) };
+    if r < 0 {
+        return Err(match Errno::last() {
+            Errno::EBADF => Errno::EBADF,
+            e => e,
+        });
+    }
+    // SAFETY: a new fd that only we own.
+    Ok(unsafe { OwnedFd::from_raw_fd(r as i32) })
+}
+
+/// fstatat(fd, "", AT_EMPTY_PATH | flags).
+pub fn fstat_fd(fd: BorrowedFd<'_>) -> Result<libc::stat, Errno> {
+    let mut st: libc::stat = zeroed();
+    // SAFETY: "" is a valid C string; st is a valid out pointer.
+    let r = unsafe {
+        libc::fstatat(
+            fd.as_raw_fd(),
+            c"".as_ptr(),
+            &mut st,
+            libc::AT_EMPTY_PATH | libc::AT_SYMLINK_NOFOLLOW,
+        )
+    };
+    if r < 0 {
+        Err(Errno::last())
+    } else {
+        Ok(st)
+    }
+}
+
+pub fn statx_fd(fd: BorrowedFd<'_>, flags: i32, mask: u32) -> Result<libc::statx, Errno> {
+    let mut st: libc::statx = zeroed();
+    // SAFETY: "" is a valid C string; st is a valid out pointer.
+    let r = unsafe {
+        libc::statx(
+            fd.as_raw_fd(),
+            c"".as_ptr(),
+            libc::AT_EMPTY_PATH | libc::AT_SYMLINK_NOFOLLOW | (flags & libc::AT_STATX_SYNC_TYPE),
+            mask,
+            &mut st,
+        )
+    };
+    if r < 0 {
+        Err(Errno::last())
+    } else {
+        Ok(st)
+    }
+}
+
+pub fn fstatfs(fd: BorrowedFd<'_>) -> Result<libc::statfs, Errno> {
+    let mut st: libc::statfs = zeroed();
+    // SAFETY: st is a valid out pointer; fd is open.
+    if unsafe { libc::fstatfs(fd.as_raw_fd(), &mut st) } < 0 {
+        Err(Errno::last())
+    } else {
+        Ok(st)
+    }
+}
+
+/// readlinkat(fd, "") of an O_PATH|O_NOFOLLOW symlink fd.
+pub fn readlink_fd(fd: BorrowedFd<'_>) -> Result<Vec<u8>, Errno> {
+    let mut buf = vec![0u8; libc::PATH_MAX as usize];
+    // SAFETY: buf is writable for its length; "" is a valid C string.
+    let n = unsafe {
+        libc::readlinkat(
+            fd.as_raw_fd(),
+            c"".as_ptr(),
+            buf.as_mut_ptr().cast(),
+            buf.len(),
+        )
+    };
+    if n < 0 {
+        return Err(Errno::last());
+    }
+    buf.truncate(n as usize);
+    Ok(buf)
+}
+
+/// openat(dir, name, flags) for the sentry's own synthetic directory fds.
+pub fn openat(dir: BorrowedFd<'_>, name: &CStr, flags: i32) -> Result<OwnedFd, Errno> {
+    // SAFETY: name is a valid C string; the returned fd is new and ours.
+    let r = unsafe { libc::openat(dir.as_raw_fd(), name.as_ptr(), flags | libc::O_CLOEXEC) };
+    if r < 0 {
+        Err(Errno::last())
+    } else {
+        // SAFETY: a new fd that only we own.
+        Ok(unsafe { OwnedFd::from_raw_fd(r) })
+    }
+}
+
+/// getdents64 on the sentry's duplicate of a workload directory fd.
+pub fn getdents64(fd: BorrowedFd<'_>, buf: &mut [u8]) -> Result<usize, Errno> {
+    // SAFETY: buf is writable for its length.
+    let r = unsafe {
+        libc::syscall(
+            libc::SYS_getdents64,
+            fd.as_raw_fd(),
+            buf.as_mut_ptr(),
+            buf.len(),
+        )
+    };
+    if r < 0 {
+        Err(Errno::last())
+    } else {
+        Ok(r as usize)
+    }
+}
+
+pub fn lseek(fd: BorrowedFd<'_>, off: i64, whence: i32) -> Result<i64, Errno> {
+    // SAFETY: lseek takes integers.
+    let r = unsafe { libc::lseek(fd.as_raw_fd(), off, whence) };
+    if r < 0 {
+        Err(Errno::last())
+    } else {
+        Ok(r)
+    }
+}
+
+/// pidfd_send_signal(SIGKILL): ends the workload when the sandbox fails.
+pub fn kill_pidfd(pidfd: &OwnedFd) {
+    // SAFETY: integers and a null siginfo, as the man page allows.
+    unsafe {
+        libc::syscall(
+            libc::SYS_pidfd_send_signal,
+            pidfd.as_raw_fd(),
+            libc::SIGKILL,
+            std::ptr::null::<libc::siginfo_t>(),
+            0,
+        )
+    };
+}
+
+/// uname(2) of the host, for the fields the container shares with it.
+pub fn host_uname() -> libc::utsname {
+    let mut u: libc::utsname = zeroed();
+    // SAFETY: u is a valid out pointer.
+    unsafe { libc::uname(&mut u) };
+    u
+}

@@ -1,0 +1,347 @@
+//! Directory entries: getdents64 (synthetic listings, and real directories
+//! read through a duplicate of the caller's fd), and the calls that create,
+//! remove, rename or link names, all done by the gofer.
+
+use std::os::fd::AsFd;
+
+use nix::errno::Errno;
+
+use super::{Ctx, Outcome, SysResult, AT_FDCWD};
+use crate::gofer::Follow;
+use crate::sentry::fs::procfs::{EntryKind, Node};
+use crate::sentry::sys;
+use crate::sentry::vfs::{self, Location};
+
+/// Serialises `linux_dirent64` records starting at index `start`, as many
+/// as fit in `count` bytes; returns the bytes and the next index.
+pub fn encode_dirents(
+    entries: &[crate::sentry::fs::procfs::DirEntry],
+    start: usize,
+    count: usize,
+) -> (Vec<u8>, usize) {
+    let mut out = Vec::new();
+    let mut i = start;
+    while i < entries.len() {
+        let e = &entries[i];
+        let name = e.name.as_bytes();
+        let reclen = (19 + name.len() + 1).div_ceil(8) * 8;
+        if out.len() + reclen > count {
+            break;
+        }
+        let d_type = match e.kind {
+            EntryKind::Dir => libc::DT_DIR,
+            EntryKind::File => libc::DT_REG,
+            EntryKind::Symlink => libc::DT_LNK,
+        };
+        out.extend_from_slice(&e.ino.to_ne_bytes());
+        out.extend_from_slice(&((i + 1) as i64).to_ne_bytes());
+        out.extend_from_slice(&(reclen as u16).to_ne_bytes());
+        out.push(d_type);
+        out.extend_from_slice(name);
+        out.resize(out.len() + (reclen - 19 - name.len()), 0);
+        i += 1;
+    }
+    (out, i)
+}
+
+/// getdents64(2). For a synthetic directory the listing comes from its
+/// file system and the position is the real fd's offset (so lseek and
+/// rewinddir work); for a real directory the sentry reads it through a
+/// duplicate of the caller's open file description.
+pub fn getdents64(ctx: &mut Ctx) -> SysResult {
+    let (fd, dirp, count) = (ctx.arg_i32(0), ctx.arg(1), ctx.arg(2) as u32 as usize);
+    ctx.note(fd.to_string());
+    let dup = sys::getfd(ctx.tid(), fd)?;
+    let st = sys::fstat_fd(dup.as_fd())?;
+    if st.st_mode & libc::S_IFMT != libc::S_IFDIR {
+        return Err(Errno::ENOTDIR);
+    }
+    let count = count.min(1 << 20);
+    if (st.st_dev, st.st_ino) == ctx.sentry.synthetic_dir_id {
+        let tgid = ctx.task()?.tgid;
+        let path = ctx
+            .sentry
+            .synthetic_fds
+            .lock()
+            .ok()
+            .and_then(|m| m.get(&(tgid, fd)).cloned());
+        let entries = match path.as_deref().map(|p| vfs::locate(p.as_bytes())) {
+            Some(Location::Synthetic(fs, rel)) => match ctx.synthetic_lookup(fs, &rel)? {
+                Node::Dir(e) => e,
+                _ => return Err(Errno::ENOTDIR),
+            },
+            // An fd we did not record (dup'ed to another number): empty.
+            _ => Vec::new(),
+        };
+        let pos = sys::lseek(dup.as_fd(), 0, libc::SEEK_CUR)?.max(0) as usize;
+        let (bytes, next) = encode_dirents(&entries, pos, count);
+        if bytes.is_empty() && pos < entries.len() {
+            return Err(Errno::EINVAL);
+        }
+        ctx.write(dirp, &bytes)?;
+        sys::lseek(dup.as_fd(), next as i64, libc::SEEK_SET)?;
+        return Ok(Outcome::Value(bytes.len() as i64));
+    }
+    let mut buf = vec![0u8; count];
+    let n = sys::getdents64(dup.as_fd(), &mut buf)?;
+    ctx.write(dirp, &buf[..n])?;
+    Ok(Outcome::Value(n as i64))
+}
+
+/// Creating or removing names in a synthetic mount is refused, as
+/// procfs/sysfs refuse it.
+fn refuse<T>(_: &mut Ctx, _: vfs::SynthFs, _: &str, _: u32) -> Result<T, Errno> {
+    Err(Errno::EACCES)
+}
+
+fn do_mkdir(ctx: &mut Ctx, dirfd: i32, path_idx: usize, mode: u32) -> SysResult {
+    let path = ctx.path_arg(path_idx)?;
+    let abs = ctx.abs_path(dirfd, &path)?;
+    let mode = mode & 0o7777 & !ctx.umask();
+    ctx.on_path(
+        &abs,
+        |g, p, c, l| g.mkdir(p, mode, c, l),
+        |ctx, fs, rel, l| {
+            if rel.is_empty() {
+                Err(Errno::EEXIST)
+            } else {
+                refuse(ctx, fs, rel, l)
+            }
+        },
+    )?;
+    Ok(Outcome::Value(0))
+}
+
+/// mkdir(2).
+pub fn mkdir(ctx: &mut Ctx) -> SysResult {
+    let mode = ctx.arg(1) as u32;
+    do_mkdir(ctx, AT_FDCWD, 0, mode)
+}
+
+/// mkdirat(2).
+pub fn mkdirat(ctx: &mut Ctx) -> SysResult {
+    let dirfd = ctx.dirfd_arg(0);
+    let mode = ctx.arg(2) as u32;
+    do_mkdir(ctx, dirfd, 1, mode)
+}
+
+fn do_unlink(ctx: &mut Ctx, dirfd: i32, path_idx: usize, remove_dir: bool) -> SysResult {
+    let path = ctx.path_arg(path_idx)?;
+    let abs = ctx.abs_path(dirfd, &path)?;
+    ctx.on_path(
+        &abs,
+        |g, p, c, l| g.unlink(p, remove_dir, c, l),
+        |ctx, fs, rel, l| {
+            if rel.is_empty() {
+                Err(Errno::EBUSY)
+            } else {
+                refuse(ctx, fs, rel, l)
+            }
+        },
+    )?;
+    Ok(Outcome::Value(0))
+}
+
+/// rmdir(2).
+pub fn rmdir(ctx: &mut Ctx) -> SysResult {
+    do_unlink(ctx, AT_FDCWD, 0, true)
+}
+
+/// unlink(2).
+pub fn unlink(ctx: &mut Ctx) -> SysResult {
+    do_unlink(ctx, AT_FDCWD, 0, false)
+}
+
+/// unlinkat(2).
+pub fn unlinkat(ctx: &mut Ctx) -> SysResult {
+    let dirfd = ctx.dirfd_arg(0);
+    let flags = ctx.arg_i32(2);
+    if flags & !libc::AT_REMOVEDIR != 0 {
+        return Err(Errno::EINVAL);
+    }
+    do_unlink(ctx, dirfd, 1, flags & libc::AT_REMOVEDIR != 0)
+}
+
+/// Two-path calls: a synthetic path on either side is another mount (EXDEV).
+fn two_paths(
+    ctx: &mut Ctx,
+    olddirfd: i32,
+    old_idx: usize,
+    newdirfd: i32,
+    new_idx: usize,
+) -> Result<(Vec<u8>, Vec<u8>), Errno> {
+    let old = ctx.path_arg(old_idx)?;
+    let new = ctx.path_arg(new_idx)?;
+    let old = ctx.abs_path(olddirfd, &old)?;
+    let new = ctx.abs_path(newdirfd, &new)?;
+    for p in [&old, &new] {
+        if let Location::Synthetic(_, rel) = vfs::locate(p) {
+            return Err(if rel.is_empty() {
+                Errno::EBUSY
+            } else {
+                Errno::EXDEV
+            });
+        }
+    }
+    Ok((old, new))
+}
+
+fn do_rename(ctx: &mut Ctx, od: i32, oi: usize, nd: i32, ni: usize, flags: u32) -> SysResult {
+    let known = libc::RENAME_NOREPLACE | libc::RENAME_EXCHANGE | libc::RENAME_WHITEOUT;
+    if flags & !known != 0
+        || (flags & libc::RENAME_EXCHANGE != 0
+            && flags & (libc::RENAME_NOREPLACE | libc::RENAME_WHITEOUT) != 0)
+    {
+        return Err(Errno::EINVAL);
+    }
+    if flags & libc::RENAME_WHITEOUT != 0 {
+        // Whiteouts are device nodes: as denied as mknod of a device.
+        return Err(Errno::EPERM);
+    }
+    let (old, new) = two_paths(ctx, od, oi, nd, ni)?;
+    let creds = ctx.creds()?;
+    match ctx.gofer.rename(&old, &new, flags, &creds, 0)? {
+        crate::gofer::Walked::Done(()) => Ok(Outcome::Value(0)),
+        crate::gofer::Walked::Redirect(_) => Err(Errno::EXDEV),
+    }
+}
+
+/// rename(2).
+pub fn rename(ctx: &mut Ctx) -> SysResult {
+    do_rename(ctx, AT_FDCWD, 0, AT_FDCWD, 1, 0)
+}
+
+/// renameat(2).
+pub fn renameat(ctx: &mut Ctx) -> SysResult {
+    let (od, nd) = (ctx.dirfd_arg(0), ctx.arg_i32(2));
+    do_rename(ctx, od, 1, nd, 3, 0)
+}
+
+/// renameat2(2): NOREPLACE and EXCHANGE; WHITEOUT is refused.
+pub fn renameat2(ctx: &mut Ctx) -> SysResult {
+    let (od, nd, flags) = (ctx.dirfd_arg(0), ctx.arg_i32(2), ctx.arg(4) as u32);
+    do_rename(ctx, od, 1, nd, 3, flags)
+}
+
+fn do_symlink(ctx: &mut Ctx, target_idx: usize, dirfd: i32, link_idx: usize) -> SysResult {
+    let target = ctx.path_arg(target_idx)?;
+    if target.is_empty() {
+        return Err(Errno::ENOENT);
+    }
+    let link = ctx.path_arg(link_idx)?;
+    let abs = ctx.abs_path(dirfd, &link)?;
+    ctx.on_path(
+        &abs,
+        |g, p, c, l| g.symlink(&target, p, c, l),
+        |ctx, fs, rel, l| {
+            if rel.is_empty() {
+                Err(Errno::EEXIST)
+            } else {
+                refuse(ctx, fs, rel, l)
+            }
+        },
+    )?;
+    Ok(Outcome::Value(0))
+}
+
+/// symlink(2).
+pub fn symlink(ctx: &mut Ctx) -> SysResult {
+    do_symlink(ctx, 0, AT_FDCWD, 1)
+}
+
+/// symlinkat(2).
+pub fn symlinkat(ctx: &mut Ctx) -> SysResult {
+    let dirfd = ctx.arg_i32(1);
+    do_symlink(ctx, 0, dirfd, 2)
+}
+
+fn do_link(ctx: &mut Ctx, od: i32, oi: usize, nd: i32, ni: usize, flags: i32) -> SysResult {
+    if flags & !(libc::AT_SYMLINK_FOLLOW | libc::AT_EMPTY_PATH) != 0 {
+        return Err(Errno::EINVAL);
+    }
+    let follow = if flags & libc::AT_SYMLINK_FOLLOW != 0 {
+        Follow::Follow
+    } else {
+        Follow::NoFollow
+    };
+    let (old, new) = if flags & libc::AT_EMPTY_PATH != 0 && ctx.path_arg(oi)?.is_empty() {
+        // linkat(fd, "", ..., AT_EMPTY_PATH): the file the fd refers to.
+        let old = ctx.fd_path(od)?;
+        let newp = ctx.path_arg(ni)?;
+        (old, ctx.abs_path(nd, &newp)?)
+    } else {
+        two_paths(ctx, od, oi, nd, ni)?
+    };
+    let creds = ctx.creds()?;
+    match ctx.gofer.link(&old, &new, follow, &creds, 0)? {
+        crate::gofer::Walked::Done(()) => Ok(Outcome::Value(0)),
+        crate::gofer::Walked::Redirect(_) => Err(Errno::EXDEV),
+    }
+}
+
+/// link(2).
+pub fn link(ctx: &mut Ctx) -> SysResult {
+    do_link(ctx, AT_FDCWD, 0, AT_FDCWD, 1, 0)
+}
+
+/// linkat(2).
+pub fn linkat(ctx: &mut Ctx) -> SysResult {
+    let (od, nd, flags) = (ctx.dirfd_arg(0), ctx.arg_i32(2), ctx.arg_i32(4));
+    do_link(ctx, od, 1, nd, 3, flags)
+}
+
+fn do_mknod(ctx: &mut Ctx, dirfd: i32, path_idx: usize, mode: u32, dev: u64) -> SysResult {
+    let kind = mode & libc::S_IFMT;
+    match kind {
+        0 | libc::S_IFREG | libc::S_IFIFO | libc::S_IFSOCK => {}
+        // Device nodes would reach host devices: only the spec's devices
+        // exist in the container.
+        libc::S_IFCHR | libc::S_IFBLK => return Err(Errno::EPERM),
+        _ => return Err(Errno::EINVAL),
+    }
+    let path = ctx.path_arg(path_idx)?;
+    let abs = ctx.abs_path(dirfd, &path)?;
+    let mode = (if kind == 0 { libc::S_IFREG } else { kind }) | (mode & 0o7777 & !ctx.umask());
+    ctx.on_path(&abs, |g, p, c, l| g.mknod(p, mode, dev, c, l), refuse)?;
+    Ok(Outcome::Value(0))
+}
+
+/// mknod(2): regular files, fifos and sockets; device nodes are EPERM.
+pub fn mknod(ctx: &mut Ctx) -> SysResult {
+    let (mode, dev) = (ctx.arg(1) as u32, ctx.arg(2));
+    do_mknod(ctx, AT_FDCWD, 0, mode, dev)
+}
+
+/// mknodat(2).
+pub fn mknodat(ctx: &mut Ctx) -> SysResult {
+    let dirfd = ctx.dirfd_arg(0);
+    let (mode, dev) = (ctx.arg(2) as u32, ctx.arg(3));
+    do_mknod(ctx, dirfd, 1, mode, dev)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sentry::fs::procfs::DirEntry;
+
+    #[test]
+    fn dirents_are_aligned_and_resume() {
+        let e: Vec<DirEntry> = ["a", "bb", "a-much-longer-name"]
+            .iter()
+            .enumerate()
+            .map(|(i, n)| DirEntry {
+                name: n.to_string(),
+                kind: EntryKind::File,
+                ino: i as u64 + 10,
+            })
+            .collect();
+        let (b, next) = encode_dirents(&e, 0, 48);
+        assert_eq!(next, 2);
+        assert_eq!(b.len(), 48);
+        assert_eq!(u16::from_ne_bytes([b[16], b[17]]), 24);
+        let (b2, next2) = encode_dirents(&e, next, 4096);
+        assert_eq!(next2, 3);
+        assert_eq!(&b2[19..37], b"a-much-longer-name");
+        assert_eq!(b2.len() % 8, 0);
+    }
+}

@@ -1,0 +1,302 @@
+//! The open family: a gofer-backed open ends with the gofer's host fd
+//! installed in the caller; synthetic files are generated into a sealed
+//! memfd, synthetic directories get a real (empty) directory fd.
+
+use std::io::Write;
+use std::os::fd::{AsFd, AsRawFd, OwnedFd};
+
+use nix::errno::Errno;
+
+use super::{Ctx, Found, Outcome, SysResult, AT_FDCWD};
+use crate::gofer::{Follow, Walked};
+use crate::sentry::fs::procfs::Node;
+use crate::sentry::sys;
+use crate::sentry::vfs::{self, Location, SynthFs};
+
+/// Flags the kernel accepts in open's flags word; others are ignored by
+/// open(2) and rejected by openat2(2).
+const VALID_OPEN_FLAGS: i32 = libc::O_ACCMODE
+    | libc::O_CREAT
+    | libc::O_EXCL
+    | libc::O_NOCTTY
+    | libc::O_TRUNC
+    | libc::O_APPEND
+    | libc::O_NONBLOCK
+    | libc::O_DSYNC
+    | libc::O_ASYNC
+    | libc::O_DIRECT
+    | libc::O_LARGEFILE
+    | libc::O_DIRECTORY
+    | libc::O_NOFOLLOW
+    | libc::O_NOATIME
+    | libc::O_CLOEXEC
+    | libc::O_PATH
+    | libc::O_SYNC
+    | libc::O_TMPFILE;
+
+/// open(2) implements linux syscall open.
+pub fn open(ctx: &mut Ctx) -> SysResult {
+    let path = ctx.path_arg(0)?;
+    let (flags, mode) = (ctx.arg_i32(1), ctx.arg(2) as u32);
+    do_open(ctx, AT_FDCWD, &path, flags, mode, 0)
+}
+
+/// openat(2).
+pub fn openat(ctx: &mut Ctx) -> SysResult {
+    let dirfd = ctx.dirfd_arg(0);
+    let path = ctx.path_arg(1)?;
+    let (flags, mode) = (ctx.arg_i32(2), ctx.arg(3) as u32);
+    do_open(ctx, dirfd, &path, flags, mode, 0)
+}
+
+/// creat(2): open(path, O_CREAT|O_WRONLY|O_TRUNC, mode).
+pub fn creat(ctx: &mut Ctx) -> SysResult {
+    let path = ctx.path_arg(0)?;
+    let mode = ctx.arg(1) as u32;
+    do_open(
+        ctx,
+        AT_FDCWD,
+        &path,
+        libc::O_CREAT | libc::O_WRONLY | libc::O_TRUNC,
+        mode,
+        0,
+    )
+}
+
+/// openat2(2). RESOLVE_* flags: NO_SYMLINKS, NO_MAGICLINKS and NO_XDEV are
+/// approximated by the gofer's confined walk (partial, see the table);
+/// BENEATH/IN_ROOT are checked lexically against the dirfd.
+pub fn openat2(ctx: &mut Ctx) -> SysResult {
+    let dirfd = ctx.dirfd_arg(0);
+    let path = ctx.path_arg(1)?;
+    let (how_addr, size) = (ctx.arg(2), ctx.arg(3) as usize);
+    let how_size = std::mem::size_of::<libc::open_how>();
+    if size < how_size {
+        return Err(Errno::EINVAL);
+    }
+    if size > 4096 {
+        return Err(Errno::E2BIG);
+    }
+    let bytes = ctx.read_bytes(how_addr, size)?;
+    // Bytes past the struct this kernel knows must be zero (E2BIG otherwise).
+    if bytes[how_size..].iter().any(|b| *b != 0) {
+        return Err(Errno::E2BIG);
+    }
+    let how: libc::open_how = sys::struct_from_bytes(&bytes).ok_or(Errno::EFAULT)?;
+    let known_resolve = libc::RESOLVE_NO_XDEV
+        | libc::RESOLVE_NO_MAGICLINKS
+        | libc::RESOLVE_NO_SYMLINKS
+        | libc::RESOLVE_BENEATH
+        | libc::RESOLVE_IN_ROOT
+        | libc::RESOLVE_CACHED;
+    if how.flags & !(VALID_OPEN_FLAGS as u64) != 0 || how.resolve & !known_resolve != 0 {
+        return Err(Errno::EINVAL);
+    }
+    let flags = how.flags as i32;
+    if flags & (libc::O_CREAT | libc::O_TMPFILE) == 0 && how.mode != 0 {
+        return Err(Errno::EINVAL);
+    }
+    if how.resolve & libc::RESOLVE_CACHED != 0 {
+        return Err(Errno::EAGAIN);
+    }
+    let mut path = path;
+    if how.resolve & (libc::RESOLVE_BENEATH | libc::RESOLVE_IN_ROOT) != 0 {
+        let beneath = how.resolve & libc::RESOLVE_BENEATH != 0;
+        if path.first() == Some(&b'/') {
+            if beneath {
+                return Err(Errno::EXDEV);
+            }
+            path = path[1..].to_vec();
+        }
+        // Lexically, the path must stay under the dirfd.
+        let mut depth: i64 = 0;
+        for c in path.split(|b| *b == b'/') {
+            match c {
+                b"" | b"." => {}
+                b".." => depth -= 1,
+                _ => depth += 1,
+            }
+            if depth < 0 {
+                if beneath {
+                    return Err(Errno::EXDEV);
+                }
+                depth = 0;
+            }
+        }
+        if path.is_empty() {
+            path = b".".to_vec();
+        }
+    }
+    do_open(ctx, dirfd, &path, flags, how.mode as u32, how.resolve)
+}
+
+fn do_open(
+    ctx: &mut Ctx,
+    dirfd: i32,
+    path: &[u8],
+    flags: i32,
+    mode: u32,
+    resolve: u64,
+) -> SysResult {
+    ctx.note(format!("{flags:#o}"));
+    let abs = ctx.abs_path(dirfd, path)?;
+    let mode = if flags & (libc::O_CREAT | libc::O_TMPFILE) != 0 {
+        mode & 0o7777 & !ctx.umask()
+    } else {
+        0
+    };
+    let cloexec = flags & libc::O_CLOEXEC != 0;
+    if resolve & libc::RESOLVE_NO_SYMLINKS != 0
+        && !matches!(vfs::locate(&abs), Location::Synthetic(..))
+    {
+        // The gofer refuses any symlink on the way when O_NOFOLLOW-walking
+        // component by component: emulate by resolving without following and
+        // checking that the canonical path equals the lexical one.
+        if let Ok(Found::Host(fd)) = ctx.resolve(&abs, Follow::NoFollow) {
+            if sys::fstat_fd(fd.as_fd())
+                .map(|s| s.st_mode & libc::S_IFMT == libc::S_IFLNK)
+                .unwrap_or(false)
+            {
+                return Err(Errno::ELOOP);
+            }
+        }
+    }
+    let flags_for_gofer = flags & !libc::O_CLOEXEC;
+    let outcome = ctx.on_path(
+        &abs,
+        |g, p, c, l| {
+            g.open(p, flags_for_gofer, mode, c, l).map(|w| match w {
+                Walked::Done(fd) => Walked::Done(Outcome::Fd { fd, cloexec }),
+                Walked::Redirect(r) => Walked::Redirect(r),
+            })
+        },
+        |ctx, fs, rel, _links| open_synthetic(ctx, fs, rel, flags),
+    )?;
+    Ok(outcome)
+}
+
+/// A sealed, read-only memfd holding `content`.
+pub fn memfd_with(content: &[u8]) -> Result<OwnedFd, Errno> {
+    use nix::sys::memfd::{memfd_create, MFdFlags};
+    let fd = memfd_create(
+        c"runrs-synthetic",
+        MFdFlags::MFD_CLOEXEC | MFdFlags::MFD_ALLOW_SEALING,
+    )?;
+    let mut f = std::fs::File::from(fd);
+    f.write_all(content).map_err(|_| Errno::EIO)?;
+    let fd = OwnedFd::from(f);
+    nix::fcntl::fcntl(
+        &fd,
+        nix::fcntl::FcntlArg::F_ADD_SEALS(
+            nix::fcntl::SealFlag::F_SEAL_WRITE
+                | nix::fcntl::SealFlag::F_SEAL_GROW
+                | nix::fcntl::SealFlag::F_SEAL_SHRINK
+                | nix::fcntl::SealFlag::F_SEAL_SEAL,
+        ),
+    )?;
+    // A read-only description at offset 0, so the workload cannot even try
+    // to write and starts reading at the beginning.
+    let ro = std::fs::OpenOptions::new()
+        .read(true)
+        .open(format!("/proc/self/fd/{}", fd.as_raw_fd()))
+        .map_err(|_| Errno::EIO)?;
+    Ok(ro.into())
+}
+
+fn open_synthetic(ctx: &mut Ctx, fs: SynthFs, rel: &str, flags: i32) -> Result<Outcome, Errno> {
+    let follow = flags & libc::O_NOFOLLOW == 0;
+    let abs = format!(
+        "{}{}{}",
+        fs.mount_point(),
+        if rel.is_empty() { "" } else { "/" },
+        rel
+    );
+    let found = ctx.resolve(
+        abs.as_bytes(),
+        if follow {
+            Follow::Follow
+        } else {
+            Follow::NoFollow
+        },
+    )?;
+    let cloexec = flags & libc::O_CLOEXEC != 0;
+    let (fs, rel, node) = match found {
+        // A synthetic symlink led back to a gofer path.
+        Found::Host(pathfd) => {
+            let _ = pathfd;
+            return Err(Errno::EXDEV);
+        }
+        Found::Synthetic { fs, rel, node } => (fs, rel, node),
+    };
+    if flags & libc::O_CREAT != 0 && flags & libc::O_EXCL != 0 {
+        return Err(Errno::EEXIST);
+    }
+    let write = flags & libc::O_ACCMODE != libc::O_RDONLY || flags & libc::O_TRUNC != 0;
+    match node {
+        Node::File(content) => {
+            if flags & libc::O_DIRECTORY != 0 {
+                return Err(Errno::ENOTDIR);
+            }
+            if write {
+                return Err(Errno::EACCES);
+            }
+            Ok(Outcome::Fd {
+                fd: memfd_with(&content)?,
+                cloexec,
+            })
+        }
+        Node::Dir(_) => {
+            if write || flags & libc::O_CREAT != 0 {
+                return Err(Errno::EISDIR);
+            }
+            let fd = sys::openat(
+                ctx.sentry.synthetic_dir.as_fd(),
+                c".",
+                libc::O_RDONLY | libc::O_DIRECTORY | (flags & libc::O_PATH),
+            )?;
+            let path = format!(
+                "{}{}{}",
+                fs.mount_point(),
+                if rel.is_empty() { "" } else { "/" },
+                rel
+            );
+            Ok(Outcome::DirFd { fd, cloexec, path })
+        }
+        Node::Symlink(_) => {
+            if flags & libc::O_PATH != 0 {
+                // An O_PATH|O_NOFOLLOW handle on a symlink: give an empty memfd.
+                Ok(Outcome::Fd {
+                    fd: memfd_with(b"")?,
+                    cloexec,
+                })
+            } else {
+                Err(Errno::ELOOP)
+            }
+        }
+        Node::FdLink { host_tid, fd } => {
+            if !follow {
+                return Err(Errno::ELOOP);
+            }
+            // Reopen a file by its path (a new open file description, as
+            // Linux does); pipes, sockets and the like get the same one.
+            let target = std::fs::read_link(format!("/proc/{host_tid}/fd/{fd}"))
+                .map_err(|_| Errno::ENOENT)?;
+            let target = target.into_os_string().into_encoded_bytes();
+            let reopenable = target.first() == Some(&b'/')
+                && !target.ends_with(b" (deleted)")
+                && matches!(vfs::locate(&target), Location::Gofer);
+            if reopenable {
+                let flags_for_gofer = flags & !libc::O_CLOEXEC;
+                let creds = ctx.creds()?;
+                match ctx.gofer.open(&target, flags_for_gofer, 0, &creds, 0)? {
+                    Walked::Done(fd) => return Ok(Outcome::Fd { fd, cloexec }),
+                    Walked::Redirect(_) => return Err(Errno::ENOENT),
+                }
+            }
+            Ok(Outcome::Fd {
+                fd: sys::getfd(host_tid, fd)?,
+                cloexec,
+            })
+        }
+    }
+}

@@ -1,0 +1,341 @@
+//! Syscall handlers, one file per family (as gVisor's sys_*.go). Every
+//! handler has the same signature; `dispatch.rs` (generated from the
+//! syscall table) maps numbers to them.
+
+pub mod attr;
+pub mod dir;
+pub mod exec;
+pub mod file;
+pub mod fs;
+pub mod identity;
+pub mod misc;
+pub mod stat;
+
+use std::os::fd::OwnedFd;
+
+use nix::errno::Errno;
+
+use super::fs::procfs::{Node, NodeAttr};
+use super::platform::{read_cstring, Platform, SyscallRequest};
+use super::task::TaskInfo;
+use super::vfs::{self, Location, SynthFs};
+use super::{sysfs, Sentry};
+use crate::gofer::{Client, Creds, Follow, Walked};
+
+/// What a handler decided.
+pub enum Outcome {
+    Value(i64),
+    /// Install this fd and return its number.
+    Fd {
+        fd: OwnedFd,
+        cloexec: bool,
+    },
+    /// Install a synthetic directory fd, recording its sandbox path first.
+    DirFd {
+        fd: OwnedFd,
+        cloexec: bool,
+        path: String,
+    },
+    /// Let the kernel do it (execve; chdir after the sentry's checks).
+    Continue,
+}
+
+pub type SysResult = Result<Outcome, Errno>;
+pub type Handler = fn(&mut Ctx) -> SysResult;
+
+pub const AT_FDCWD: i32 = libc::AT_FDCWD;
+/// Linux's limit on symlinks followed in one resolution.
+pub const MAX_SYMLINKS: u32 = 40;
+const PATH_MAX: usize = libc::PATH_MAX as usize;
+
+/// One syscall being handled.
+pub struct Ctx<'a> {
+    pub req: SyscallRequest,
+    pub platform: &'a dyn Platform,
+    pub sentry: &'a Sentry,
+    pub gofer: &'a Client,
+    /// Decoded arguments, for --strace.
+    pub decoded: Vec<String>,
+    task: Option<TaskInfo>,
+}
+
+/// Where a path led.
+pub enum Found {
+    /// A gofer-backed file: an O_PATH fd (O_NOFOLLOW when not following).
+    Host(OwnedFd),
+    /// A synthetic node and its sandbox path.
+    Synthetic {
+        fs: SynthFs,
+        rel: String,
+        node: Node,
+    },
+}
+
+impl<'a> Ctx<'a> {
+    pub fn new(
+        req: SyscallRequest,
+        platform: &'a dyn Platform,
+        sentry: &'a Sentry,
+        gofer: &'a Client,
+    ) -> Ctx<'a> {
+        Ctx {
+            req,
+            platform,
+            sentry,
+            gofer,
+            decoded: Vec::new(),
+            task: None,
+        }
+    }
+
+    pub fn arg(&self, i: usize) -> u64 {
+        self.req.args[i]
+    }
+    /// An int argument (dirfds, flags): the low 32 bits, as the kernel reads them.
+    pub fn arg_i32(&self, i: usize) -> i32 {
+        self.req.args[i] as u32 as i32
+    }
+    pub fn tid(&self) -> i32 {
+        self.req.tid
+    }
+
+    pub fn note(&mut self, s: String) {
+        if self.sentry.strace {
+            self.decoded.push(s);
+        }
+    }
+
+    /// Reads the path argument `i` (PATH_MAX with its NUL), for strace too.
+    pub fn path_arg(&mut self, i: usize) -> Result<Vec<u8>, Errno> {
+        let p = read_cstring(self.platform, &self.req, self.arg(i), PATH_MAX - 1)?;
+        self.note(format!("{:?}", String::from_utf8_lossy(&p)));
+        Ok(p)
+    }
+
+    /// A dirfd argument, for strace.
+    pub fn dirfd_arg(&mut self, i: usize) -> i32 {
+        let fd = self.arg_i32(i);
+        self.note(if fd == AT_FDCWD {
+            "AT_FDCWD".into()
+        } else {
+            fd.to_string()
+        });
+        fd
+    }
+
+    pub fn read_bytes(&self, addr: u64, len: usize) -> Result<Vec<u8>, Errno> {
+        let mut buf = vec![0u8; len];
+        let n = self.platform.read_memory(&self.req, addr, &mut buf)?;
+        if n < len {
+            return Err(Errno::EFAULT);
+        }
+        Ok(buf)
+    }
+
+    pub fn write(&self, addr: u64, data: &[u8]) -> Result<(), Errno> {
+        self.platform.write_memory(&self.req, addr, data)
+    }
+
+    pub fn task(&mut self) -> Result<&TaskInfo, Errno> {
+        if self.task.is_none() {
+            self.task = Some(TaskInfo::read(self.tid())?);
+        }
+        self.task.as_ref().ok_or(Errno::ESRCH)
+    }
+
+    /// The capabilities the caller holds in the sandbox's view: the spec's
+    /// effective set while its effective uid is 0 (partial: capset and
+    /// exec transitions are not modelled).
+    pub fn effective_caps(&mut self, euid: u32) -> u64 {
+        if euid == 0 {
+            self.sentry.cfg.caps.effective
+        } else {
+            0
+        }
+    }
+
+    /// Credentials the gofer assumes for the caller: its fsuid/fsgid.
+    pub fn creds(&mut self) -> Result<Creds, Errno> {
+        let t = self.task()?.clone();
+        let cap_effective = self.effective_caps(t.uids[1]);
+        Ok(Creds {
+            fsuid: t.uids[3],
+            fsgid: t.gids[3],
+            groups: t.groups,
+            cap_effective,
+        })
+    }
+
+    /// access(2) checks with the real ids.
+    pub fn real_creds(&mut self) -> Result<Creds, Errno> {
+        let t = self.task()?.clone();
+        let cap_effective = self.effective_caps(t.uids[0]);
+        Ok(Creds {
+            fsuid: t.uids[0],
+            fsgid: t.gids[0],
+            groups: t.groups,
+            cap_effective,
+        })
+    }
+
+    pub fn umask(&mut self) -> u32 {
+        self.task().map(|t| t.umask).unwrap_or(0o022)
+    }
+
+    /// The sandbox path of the caller's fd `fd` (a directory for *at calls).
+    pub fn fd_path(&mut self, fd: i32) -> Result<Vec<u8>, Errno> {
+        if fd < 0 {
+            return Err(Errno::EBADF);
+        }
+        let link = std::fs::read_link(format!("/proc/{}/fd/{fd}", self.tid()))
+            .map_err(|_| Errno::EBADF)?;
+        let link = link.into_os_string().into_encoded_bytes();
+        let synthetic_mountpoint = SynthFs::Proc.mount_point().as_bytes();
+        if link == synthetic_mountpoint {
+            let tgid = self.task()?.tgid;
+            if let Some(p) = self
+                .sentry
+                .synthetic_fds
+                .lock()
+                .ok()
+                .and_then(|m| m.get(&(tgid, fd)).cloned())
+            {
+                return Ok(p.into_bytes());
+            }
+        }
+        if link.first() != Some(&b'/') {
+            // pipe:[..], socket:[..], anon_inode:[..]
+            return Err(Errno::ENOTDIR);
+        }
+        if link.ends_with(b" (deleted)") {
+            return Err(Errno::ENOENT);
+        }
+        Ok(link)
+    }
+
+    /// The absolute sandbox path for (dirfd, path) as the *at calls take it.
+    pub fn abs_path(&mut self, dirfd: i32, path: &[u8]) -> Result<Vec<u8>, Errno> {
+        if path.first() == Some(&b'/') {
+            return Ok(path.to_vec());
+        }
+        if path.is_empty() {
+            return Err(Errno::ENOENT);
+        }
+        let base = if dirfd == AT_FDCWD {
+            let cwd = std::fs::read_link(format!("/proc/{}/cwd", self.tid()))
+                .map_err(|_| Errno::ESRCH)?;
+            cwd.into_os_string().into_encoded_bytes()
+        } else {
+            self.fd_path(dirfd)?
+        };
+        let joined = vfs::join(&base, path);
+        if joined.len() >= PATH_MAX {
+            return Err(Errno::ENAMETOOLONG);
+        }
+        Ok(joined)
+    }
+
+    /// Runs a gofer operation on `abs`, following redirects into the
+    /// synthetic mounts, where `synthetic` decides.
+    pub fn on_path<T>(
+        &mut self,
+        abs: &[u8],
+        mut gofer_op: impl FnMut(&Client, &[u8], &Creds, u32) -> Result<Walked<T>, Errno>,
+        mut synthetic: impl FnMut(&mut Self, SynthFs, &str, u32) -> Result<T, Errno>,
+    ) -> Result<T, Errno> {
+        let creds = self.creds()?;
+        let mut path = abs.to_vec();
+        let mut links = 0;
+        let mut redirected = false;
+        for _ in 0..=MAX_SYMLINKS {
+            let loc = if redirected {
+                vfs::locate_normalized(&vfs::normalize(&path))
+            } else {
+                vfs::locate(&path)
+            };
+            match loc {
+                Location::Synthetic(fs, rel) => return synthetic(self, fs, &rel, links),
+                Location::Gofer => match gofer_op(self.gofer, &path, &creds, links)? {
+                    Walked::Done(t) => return Ok(t),
+                    Walked::Redirect(r) => {
+                        path = r.path.into_bytes();
+                        links = r.symlinks_followed;
+                        redirected = true;
+                    }
+                },
+            }
+        }
+        Err(Errno::ELOOP)
+    }
+
+    /// Resolves `abs` to a host O_PATH fd or a synthetic node, following a
+    /// trailing symlink when `follow` (also symlinks the sentry serves).
+    pub fn resolve(&mut self, abs: &[u8], follow: Follow) -> Result<Found, Errno> {
+        let mut path = abs.to_vec();
+        let mut total_links = 0;
+        loop {
+            let step = self.on_path(
+                &path,
+                |g, p, c, l| {
+                    g.walk(p, follow, c, l).map(|w| match w {
+                        Walked::Done(fd) => Walked::Done(Err(fd)),
+                        Walked::Redirect(r) => Walked::Redirect(r),
+                    })
+                },
+                |ctx, fs, rel, l| Ok(Ok((ctx.synthetic_lookup(fs, rel)?, fs, rel.to_string(), l))),
+            )?;
+            match step {
+                Err(fd) => return Ok(Found::Host(fd)),
+                Ok((node, fs, rel, links)) => {
+                    total_links = total_links.max(links);
+                    match (&node, follow) {
+                        (Node::Symlink(target), Follow::Follow) => {
+                            total_links += 1;
+                            if total_links > MAX_SYMLINKS {
+                                return Err(Errno::ELOOP);
+                            }
+                            let dir = format!("{}/{}", fs.mount_point(), rel);
+                            let dir = dir
+                                .rsplit_once('/')
+                                .map(|(d, _)| d.to_string())
+                                .unwrap_or_default();
+                            path = vfs::join(dir.as_bytes(), target.as_bytes());
+                        }
+                        _ => return Ok(Found::Synthetic { fs, rel, node }),
+                    }
+                }
+            }
+        }
+    }
+
+    pub fn synthetic_lookup(&mut self, fs: SynthFs, rel: &str) -> Result<Node, Errno> {
+        match fs {
+            SynthFs::Proc => self.sentry.procfs.lookup(self.tid(), rel),
+            SynthFs::Sys => sysfs::lookup(rel),
+        }
+    }
+
+    pub fn synthetic_attr(&mut self, fs: SynthFs, rel: &str) -> Result<NodeAttr, Errno> {
+        match fs {
+            SynthFs::Proc => self.sentry.procfs.attr(self.tid(), rel),
+            SynthFs::Sys => sysfs::attr(rel),
+        }
+    }
+}
+
+/// Follow or not, from AT_SYMLINK_NOFOLLOW.
+pub fn follow_unless(flags: i32, nofollow_flag: i32) -> Follow {
+    if flags & nofollow_flag != 0 {
+        Follow::NoFollow
+    } else {
+        Follow::Follow
+    }
+}
+
+/// The device number synthetic files report (procfs's anonymous dev).
+pub fn synthetic_dev(fs: SynthFs) -> u64 {
+    match fs {
+        SynthFs::Proc => nix::sys::stat::makedev(0, 0x16),
+        SynthFs::Sys => nix::sys::stat::makedev(0, 0x17),
+    }
+}

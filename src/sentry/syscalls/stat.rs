@@ -1,0 +1,295 @@
+//! The stat family, access, readlink and statfs. Gofer-backed paths are
+//! walked to an O_PATH fd on which the sentry itself calls fstatat/statx/
+//! readlinkat/fstatfs; synthetic nodes get attributes from their fs.
+
+use std::os::fd::AsFd;
+
+use nix::errno::Errno;
+
+use super::{follow_unless, synthetic_dev, Ctx, Found, Outcome, SysResult, AT_FDCWD};
+use crate::gofer::Follow;
+use crate::sentry::fs::procfs::{Node, NodeAttr};
+use crate::sentry::sys;
+use crate::sentry::vfs::SynthFs;
+
+fn now() -> (i64, i64) {
+    let d = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    (d.as_secs() as i64, d.subsec_nanos() as i64)
+}
+
+fn synthetic_stat(fs: SynthFs, a: &NodeAttr) -> libc::stat {
+    let mut st: libc::stat = sys::zeroed();
+    let (sec, nsec) = now();
+    st.st_dev = synthetic_dev(fs);
+    st.st_ino = a.ino;
+    st.st_mode = a.mode;
+    st.st_nlink = a.nlink;
+    st.st_uid = a.uid;
+    st.st_gid = a.gid;
+    st.st_size = a.size as i64;
+    st.st_blksize = 1024;
+    st.st_atime = sec;
+    st.st_atime_nsec = nsec;
+    st.st_mtime = sec;
+    st.st_mtime_nsec = nsec;
+    st.st_ctime = sec;
+    st.st_ctime_nsec = nsec;
+    st
+}
+
+fn synthetic_statx(fs: SynthFs, a: &NodeAttr) -> libc::statx {
+    let mut st: libc::statx = sys::zeroed();
+    let (sec, nsec) = now();
+    let dev = synthetic_dev(fs);
+    st.stx_mask = libc::STATX_BASIC_STATS;
+    st.stx_blksize = 1024;
+    st.stx_nlink = a.nlink as u32;
+    st.stx_uid = a.uid;
+    st.stx_gid = a.gid;
+    st.stx_mode = a.mode as u16;
+    st.stx_ino = a.ino;
+    st.stx_size = a.size;
+    for t in [&mut st.stx_atime, &mut st.stx_mtime, &mut st.stx_ctime] {
+        t.tv_sec = sec;
+        t.tv_nsec = nsec as u32;
+    }
+    st.stx_dev_major = nix::sys::stat::major(dev) as u32;
+    st.stx_dev_minor = nix::sys::stat::minor(dev) as u32;
+    st
+}
+
+/// Resolves (dirfd, path, flags) for the stat-like calls: AT_EMPTY_PATH on
+/// an empty path means the fd itself.
+enum Subject {
+    Found(Found),
+    /// The caller's own fd (AT_EMPTY_PATH), duplicated into the sentry.
+    Fd(std::os::fd::OwnedFd),
+}
+
+fn subject(ctx: &mut Ctx, dirfd: i32, path_idx: usize, flags: i32) -> Result<Subject, Errno> {
+    let path = if ctx.arg(path_idx) == 0 && flags & libc::AT_EMPTY_PATH != 0 {
+        Vec::new()
+    } else {
+        ctx.path_arg(path_idx)?
+    };
+    if path.is_empty() && flags & libc::AT_EMPTY_PATH != 0 {
+        if dirfd == AT_FDCWD {
+            let cwd = ctx.abs_path(AT_FDCWD, b".")?;
+            return Ok(Subject::Found(ctx.resolve(&cwd, Follow::Follow)?));
+        }
+        // A synthetic directory fd stands for its recorded path.
+        if let Ok(p) = ctx.fd_path(dirfd) {
+            if let crate::sentry::vfs::Location::Synthetic(..) = crate::sentry::vfs::locate(&p) {
+                return Ok(Subject::Found(ctx.resolve(&p, Follow::NoFollow)?));
+            }
+        }
+        return Ok(Subject::Fd(sys::getfd(ctx.tid(), dirfd)?));
+    }
+    let abs = ctx.abs_path(dirfd, &path)?;
+    Ok(Subject::Found(ctx.resolve(
+        &abs,
+        follow_unless(flags, libc::AT_SYMLINK_NOFOLLOW),
+    )?))
+}
+
+fn stat_subject(ctx: &mut Ctx, s: Subject) -> Result<libc::stat, Errno> {
+    match s {
+        Subject::Fd(fd) | Subject::Found(Found::Host(fd)) => sys::fstat_fd(fd.as_fd()),
+        Subject::Found(Found::Synthetic { fs, rel, node }) => {
+            if let Node::FdLink { host_tid, fd } = node {
+                return sys::fstat_fd(sys::getfd(host_tid, fd)?.as_fd());
+            }
+            Ok(synthetic_stat(fs, &ctx.synthetic_attr(fs, &rel)?))
+        }
+    }
+}
+
+fn do_stat(ctx: &mut Ctx, dirfd: i32, path_idx: usize, buf: u64, flags: i32) -> SysResult {
+    if flags & !(libc::AT_SYMLINK_NOFOLLOW | libc::AT_EMPTY_PATH | libc::AT_NO_AUTOMOUNT) != 0 {
+        return Err(Errno::EINVAL);
+    }
+    let s = subject(ctx, dirfd, path_idx, flags)?;
+    let st = stat_subject(ctx, s)?;
+    ctx.write(buf, sys::struct_bytes(&st))?;
+    Ok(Outcome::Value(0))
+}
+
+/// stat(2).
+pub fn stat(ctx: &mut Ctx) -> SysResult {
+    let buf = ctx.arg(1);
+    do_stat(ctx, AT_FDCWD, 0, buf, 0)
+}
+
+/// lstat(2).
+pub fn lstat(ctx: &mut Ctx) -> SysResult {
+    let buf = ctx.arg(1);
+    do_stat(ctx, AT_FDCWD, 0, buf, libc::AT_SYMLINK_NOFOLLOW)
+}
+
+/// newfstatat(2) (glibc's fstat, stat and lstat all end here).
+pub fn newfstatat(ctx: &mut Ctx) -> SysResult {
+    let dirfd = ctx.dirfd_arg(0);
+    let (buf, flags) = (ctx.arg(2), ctx.arg_i32(3));
+    do_stat(ctx, dirfd, 1, buf, flags)
+}
+
+/// statx(2).
+pub fn statx(ctx: &mut Ctx) -> SysResult {
+    let dirfd = ctx.dirfd_arg(0);
+    let (flags, mask, buf) = (ctx.arg_i32(2), ctx.arg(3) as u32, ctx.arg(4));
+    if mask & libc::STATX__RESERVED as u32 != 0 {
+        return Err(Errno::EINVAL);
+    }
+    if flags
+        & !(libc::AT_SYMLINK_NOFOLLOW
+            | libc::AT_EMPTY_PATH
+            | libc::AT_NO_AUTOMOUNT
+            | libc::AT_STATX_SYNC_TYPE)
+        != 0
+        || flags & libc::AT_STATX_SYNC_TYPE == libc::AT_STATX_SYNC_TYPE
+    {
+        return Err(Errno::EINVAL);
+    }
+    let st = match subject(ctx, dirfd, 1, flags)? {
+        Subject::Fd(fd) | Subject::Found(Found::Host(fd)) => {
+            sys::statx_fd(fd.as_fd(), flags, mask)?
+        }
+        Subject::Found(Found::Synthetic { fs, rel, node }) => {
+            if let Node::FdLink { host_tid, fd } = node {
+                sys::statx_fd(sys::getfd(host_tid, fd)?.as_fd(), flags, mask)?
+            } else {
+                synthetic_statx(fs, &ctx.synthetic_attr(fs, &rel)?)
+            }
+        }
+    };
+    ctx.write(buf, sys::struct_bytes(&st))?;
+    Ok(Outcome::Value(0))
+}
+
+fn do_access(ctx: &mut Ctx, dirfd: i32, mode: i32, flags: i32) -> SysResult {
+    if mode & !(libc::R_OK | libc::W_OK | libc::X_OK) != 0 {
+        return Err(Errno::EINVAL);
+    }
+    if flags & !(libc::AT_EACCESS | libc::AT_SYMLINK_NOFOLLOW | libc::AT_EMPTY_PATH) != 0 {
+        return Err(Errno::EINVAL);
+    }
+    let path = ctx.path_arg(1)?;
+    let abs = ctx.abs_path(dirfd, &path)?;
+    let creds = if flags & libc::AT_EACCESS != 0 {
+        ctx.creds()?
+    } else {
+        ctx.real_creds()?
+    };
+    ctx.on_path(
+        &abs,
+        |g, p, _c, l| g.access(p, mode, flags | libc::AT_EACCESS, &creds, l),
+        |ctx, fs, rel, _| {
+            let attr = ctx.synthetic_attr(fs, rel)?;
+            let perm = attr.mode & 0o777;
+            let root = creds.cap_effective & (1u64 << 1/* CAP_DAC_OVERRIDE */) != 0;
+            let ok_bits = |shift: u32| -> bool {
+                let want = mode as u32;
+                (perm >> shift) & want == want
+            };
+            let allowed = if root {
+                mode & libc::X_OK == 0 || perm & 0o111 != 0
+            } else if creds.fsuid == attr.uid {
+                ok_bits(6)
+            } else {
+                ok_bits(0)
+            };
+            if allowed {
+                Ok(())
+            } else {
+                Err(Errno::EACCES)
+            }
+        },
+    )?;
+    Ok(Outcome::Value(0))
+}
+
+/// access(2).
+pub fn access(ctx: &mut Ctx) -> SysResult {
+    // access(path, mode) has the path at 0: shift into faccessat's layout.
+    ctx.req.args = [AT_FDCWD as u32 as u64, ctx.arg(0), ctx.arg(1), 0, 0, 0];
+    let mode = ctx.arg_i32(2);
+    do_access(ctx, AT_FDCWD, mode, 0)
+}
+
+/// faccessat(2) (no flags argument in the kernel).
+pub fn faccessat(ctx: &mut Ctx) -> SysResult {
+    let dirfd = ctx.dirfd_arg(0);
+    let mode = ctx.arg_i32(2);
+    do_access(ctx, dirfd, mode, 0)
+}
+
+/// faccessat2(2).
+pub fn faccessat2(ctx: &mut Ctx) -> SysResult {
+    let dirfd = ctx.dirfd_arg(0);
+    let (mode, flags) = (ctx.arg_i32(2), ctx.arg_i32(3));
+    do_access(ctx, dirfd, mode, flags)
+}
+
+fn do_readlink(ctx: &mut Ctx, dirfd: i32, path_idx: usize, buf: u64, size: i64) -> SysResult {
+    if size <= 0 {
+        return Err(Errno::EINVAL);
+    }
+    let path = ctx.path_arg(path_idx)?;
+    let abs = ctx.abs_path(dirfd, &path)?;
+    let target: Vec<u8> = match ctx.resolve(&abs, Follow::NoFollow)? {
+        Found::Host(fd) => {
+            let st = sys::fstat_fd(fd.as_fd())?;
+            if st.st_mode & libc::S_IFMT != libc::S_IFLNK {
+                return Err(Errno::EINVAL);
+            }
+            sys::readlink_fd(fd.as_fd())?
+        }
+        Found::Synthetic {
+            fs: SynthFs::Proc,
+            rel,
+            ..
+        } => ctx.sentry.procfs.readlink(ctx.tid(), &rel)?.into_bytes(),
+        Found::Synthetic { .. } => return Err(Errno::EINVAL),
+    };
+    let n = target.len().min(size as usize);
+    ctx.write(buf, &target[..n])?;
+    Ok(Outcome::Value(n as i64))
+}
+
+/// readlink(2).
+pub fn readlink(ctx: &mut Ctx) -> SysResult {
+    let (buf, size) = (ctx.arg(1), ctx.arg(2) as i32 as i64);
+    do_readlink(ctx, AT_FDCWD, 0, buf, size)
+}
+
+/// readlinkat(2).
+pub fn readlinkat(ctx: &mut Ctx) -> SysResult {
+    let dirfd = ctx.dirfd_arg(0);
+    let (buf, size) = (ctx.arg(2), ctx.arg(3) as i32 as i64);
+    do_readlink(ctx, dirfd, 1, buf, size)
+}
+
+/// statfs(2).
+pub fn statfs(ctx: &mut Ctx) -> SysResult {
+    let path = ctx.path_arg(0)?;
+    let buf = ctx.arg(1);
+    let abs = ctx.abs_path(AT_FDCWD, &path)?;
+    let st = match ctx.resolve(&abs, Follow::Follow)? {
+        Found::Host(fd) => sys::fstatfs(fd.as_fd())?,
+        Found::Synthetic { fs, .. } => {
+            let mut st: libc::statfs = sys::zeroed();
+            st.f_type = match fs {
+                SynthFs::Proc => 0x9fa0,
+                SynthFs::Sys => 0x6265_6572,
+            };
+            st.f_bsize = 4096;
+            st.f_namelen = 255;
+            st.f_frsize = 4096;
+            st
+        }
+    };
+    ctx.write(buf, sys::struct_bytes(&st))?;
+    Ok(Outcome::Value(0))
+}

@@ -1,0 +1,132 @@
+//! Where a sandbox path lives: in a synthetic file system the sentry serves
+//! (/proc, /sys) or behind the gofer. Paths are byte strings, as Linux's.
+
+/// The sentry's own mounts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SynthFs {
+    Proc,
+    Sys,
+}
+
+impl SynthFs {
+    pub fn mount_point(self) -> &'static str {
+        match self {
+            SynthFs::Proc => "/proc",
+            SynthFs::Sys => "/sys",
+        }
+    }
+}
+
+pub const SYNTHETIC_MOUNTS: [SynthFs; 2] = [SynthFs::Proc, SynthFs::Sys];
+
+#[derive(Debug, PartialEq, Eq)]
+pub enum Location {
+    /// Inside a synthetic mount: the path relative to its root ("" = root).
+    Synthetic(SynthFs, String),
+    /// Resolved by the gofer (the path as given: it follows the symlinks).
+    Gofer,
+}
+
+/// Lexical normalisation of an absolute path: `.`, `..`, repeated slashes.
+pub fn normalize(path: &[u8]) -> Vec<u8> {
+    let mut parts: Vec<&[u8]> = Vec::new();
+    for c in path.split(|b| *b == b'/') {
+        match c {
+            b"" | b"." => {}
+            b".." => {
+                parts.pop();
+            }
+            name => parts.push(name),
+        }
+    }
+    let mut out = Vec::with_capacity(path.len());
+    for p in &parts {
+        out.push(b'/');
+        out.extend_from_slice(p);
+    }
+    if out.is_empty() {
+        out.push(b'/');
+    }
+    out
+}
+
+/// Decides who resolves `abs`. A path is synthetic only when lexical
+/// normalisation is exact for it (no `..`, which a symlink could redirect);
+/// otherwise the gofer walks it and redirects here if it enters a
+/// synthetic mount.
+pub fn locate(abs: &[u8]) -> Location {
+    let has_dotdot = abs.split(|b| *b == b'/').any(|c| c == b"..");
+    if has_dotdot {
+        return Location::Gofer;
+    }
+    locate_normalized(&normalize(abs))
+}
+
+/// Like `locate` for a path known to be symlink-free (a gofer redirect).
+pub fn locate_normalized(norm: &[u8]) -> Location {
+    let Ok(s) = std::str::from_utf8(norm) else {
+        return Location::Gofer;
+    };
+    for fs in SYNTHETIC_MOUNTS {
+        let m = fs.mount_point();
+        if s == m {
+            return Location::Synthetic(fs, String::new());
+        }
+        if let Some(rest) = s.strip_prefix(m).and_then(|r| r.strip_prefix('/')) {
+            return Location::Synthetic(fs, rest.to_string());
+        }
+    }
+    Location::Gofer
+}
+
+/// `base` joined with a relative `path` (no normalisation).
+pub fn join(base: &[u8], path: &[u8]) -> Vec<u8> {
+    if path.first() == Some(&b'/') {
+        return path.to_vec();
+    }
+    let mut out = base.to_vec();
+    if out.last() != Some(&b'/') {
+        out.push(b'/');
+    }
+    out.extend_from_slice(path);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn normalizes_lexically() {
+        assert_eq!(normalize(b"/a/./b//c/../d/"), b"/a/b/d");
+        assert_eq!(normalize(b"/../.."), b"/");
+        assert_eq!(normalize(b"/"), b"/");
+    }
+
+    #[test]
+    fn locates_synthetic_mounts() {
+        assert_eq!(
+            locate(b"/proc"),
+            Location::Synthetic(SynthFs::Proc, String::new())
+        );
+        assert_eq!(
+            locate(b"/proc/self/status"),
+            Location::Synthetic(SynthFs::Proc, "self/status".into())
+        );
+        assert_eq!(
+            locate(b"//sys/./devices"),
+            Location::Synthetic(SynthFs::Sys, "devices".into())
+        );
+        assert_eq!(locate(b"/procfoo"), Location::Gofer);
+        assert_eq!(locate(b"/etc/passwd"), Location::Gofer);
+        // ".." may follow a symlink: the gofer decides.
+        assert_eq!(locate(b"/tmp/../proc/self"), Location::Gofer);
+    }
+
+    #[test]
+    fn joins_relative_paths() {
+        assert_eq!(join(b"/tmp", b"x"), b"/tmp/x");
+        assert_eq!(join(b"/", b"x"), b"/x");
+        assert_eq!(join(b"/tmp", b"/abs"), b"/abs");
+    }
+}

@@ -1,0 +1,156 @@
+//! Runs tests/fixtures/demo.sh (the script scripts/demo.sh runs) under
+//! `runrs run` and under Debian's `runc run` on identical bundles and
+//! compares what they print (needs root and runc: scripts/test.sh installs it).
+
+mod common;
+
+use std::path::Path;
+use std::process::Command;
+
+use common::*;
+
+const RUNC: &str = "/usr/sbin/runc";
+
+fn demo_bundle() -> Bundle {
+    let bundle = Bundle::new(&["/bin/sh", "/demo.sh"]);
+    let script = std::fs::read(manifest_dir().join("tests/fixtures/demo.sh"))
+        .expect("read tests/fixtures/demo.sh");
+    bundle.write_file("demo.sh", &script);
+    bundle
+}
+
+/// True for `ls -l` entry lines: a type char then nine permission chars.
+fn is_ls_entry(line: &str) -> bool {
+    let b = line.as_bytes();
+    b.len() > 10 && b"-dlcbps".contains(&b[0]) && b[1..10].iter().all(|c| b"rwxsStT-".contains(c))
+}
+
+/// Normalises busybox `ls -la` output: drops the "total" line, the link
+/// count and the date/time columns (they legitimately differ between
+/// runtimes), and the size of the `dev` directory; every other line is kept
+/// as is.
+fn normalise(output: &str) -> Vec<String> {
+    let mut lines = Vec::new();
+    for line in output.lines() {
+        if let Some(n) = line.strip_prefix("total ") {
+            if n.trim().parse::<u64>().is_ok() {
+                continue;
+            }
+        }
+        if !is_ls_entry(line) {
+            lines.push(line.to_string());
+            continue;
+        }
+        // mode links user group size month day time-or-year name...
+        // (devices print "major, minor" where the size goes).
+        let fields: Vec<&str> = line.split_whitespace().collect();
+        let device = matches!(line.as_bytes()[0], b'c' | b'b');
+        let size_len = if device { 2 } else { 1 };
+        let date_at = 4 + size_len;
+        if fields.len() < date_at + 4 {
+            lines.push(line.to_string());
+            continue;
+        }
+        let mut kept: Vec<&str> = vec![fields[0], fields[2], fields[3]];
+        // A tmpfs directory's size counts its entries: /dev's depends on
+        // which device nodes and symlinks the runtime creates.
+        let tmpfs_dev = fields[0].starts_with('d') && fields[date_at + 3..] == ["dev"];
+        if !tmpfs_dev {
+            kept.extend(&fields[4..date_at]);
+        }
+        kept.extend(&fields[date_at + 3..]);
+        lines.push(kept.join(" "));
+    }
+    lines
+}
+
+fn runc_run(bundle: &Path, id: &str, state_root: &Path) -> std::process::Output {
+    let mut cmd = Command::new(RUNC);
+    cmd.arg("--root")
+        .arg(state_root)
+        .arg("run")
+        .arg("--bundle")
+        .arg(bundle)
+        .arg(id);
+    run_command(cmd)
+}
+
+#[test]
+fn normalise_drops_links_and_dates() {
+    let out = "total 48\n\
+        drwxr-xr-x   11 root     root          4096 Nov 25 00:33 .\n\
+        crw-rw-rw-    1 root     root        1,   3 Nov 25  2024 null\n\
+        drwxr-xr-x    5 root     root           320 Nov 25 00:37 dev\n\
+        lrwxrwxrwx    1 root     root            16 Nov 25 00:33 link.txt -> /tmp/renamed.txt\n\
+        hello\n";
+    assert_eq!(
+        normalise(out),
+        vec![
+            "drwxr-xr-x root root 4096 .",
+            "crw-rw-rw- root root 1, 3 null",
+            "drwxr-xr-x root root dev",
+            "lrwxrwxrwx root root 16 link.txt -> /tmp/renamed.txt",
+            "hello",
+        ]
+    );
+}
+
+#[test]
+fn demo_output_matches_runc() {
+    assert!(
+        Path::new(RUNC).exists(),
+        "{RUNC} is missing: install runc (Debian package `runc`), e.g. by running scripts/test.sh"
+    );
+
+    let runc_bundle = demo_bundle();
+    let runc_root = std::env::temp_dir().join(unique_id("runrs-test-runc-root"));
+    let runc_id = unique_id("cmp-runc");
+    let runc_out = runc_run(runc_bundle.path(), &runc_id, &runc_root);
+    let _ = run_command({
+        let mut c = Command::new(RUNC);
+        c.arg("--root")
+            .arg(&runc_root)
+            .args(["delete", "--force", &runc_id]);
+        c
+    });
+    let _ = std::fs::remove_dir_all(&runc_root);
+    assert_eq!(
+        runc_out.status.code(),
+        Some(42),
+        "runc run of the demo\n{}",
+        describe(&runc_out)
+    );
+
+    let root = Root::new();
+    let bundle = demo_bundle();
+    let id = unique_id("cmp-runrs");
+    let b = bundle.path().to_string_lossy().into_owned();
+    let out = run(&root, &["run", "--bundle", &b, &id]);
+    assert_eq!(
+        out.status.code(),
+        Some(42),
+        "runrs run of the demo\n{}",
+        describe(&out)
+    );
+
+    let want = normalise(&String::from_utf8_lossy(&runc_out.stdout));
+    let got = normalise(&String::from_utf8_lossy(&out.stdout));
+    let mut diff = String::new();
+    for i in 0..want.len().max(got.len()) {
+        let (w, g) = (want.get(i), got.get(i));
+        if w != g {
+            diff.push_str(&format!(
+                "line {}:\n  runc:  {}\n  runrs: {}\n",
+                i + 1,
+                w.map(String::as_str).unwrap_or("<none>"),
+                g.map(String::as_str).unwrap_or("<none>")
+            ));
+        }
+    }
+    assert!(
+        diff.is_empty(),
+        "runrs and runc printed different output (normalised):\n{diff}\n--- runc stdout:\n{}\n--- runrs stdout:\n{}",
+        String::from_utf8_lossy(&runc_out.stdout),
+        String::from_utf8_lossy(&out.stdout)
+    );
+}
