@@ -28,7 +28,11 @@ fn build_escape_binary(dest: &std::path::Path) {
         .arg(&src)
         .output()
         .expect("gcc (installed by scripts/test.sh) must be present");
-    assert!(out.status.success(), "gcc failed: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "gcc failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 #[test]
@@ -37,11 +41,25 @@ fn denied_syscalls_and_root_escapes_fail_as_the_table_says() {
         .unwrap_or_default()
         .trim()
         .to_string();
-    let host_marker = if host_hostname.is_empty() { "host-only-marker".to_string() } else { host_hostname };
+    let host_marker = if host_hostname.is_empty() {
+        "host-only-marker".to_string()
+    } else {
+        host_hostname
+    };
     let mut args: Vec<String> = vec!["/escape".into()];
     for name in [
-        "unshare", "mount", "bpf", "keyctl", "perf_event_open", "ptrace", "pivot_root", "chroot",
-        "open_by_handle_at", "socket", "ioctl", "clone",
+        "unshare",
+        "mount",
+        "bpf",
+        "keyctl",
+        "perf_event_open",
+        "ptrace",
+        "pivot_root",
+        "chroot",
+        "open_by_handle_at",
+        "socket",
+        "ioctl",
+        "clone",
     ] {
         args.push(format!("{name}={}", table_errno(name)));
     }
@@ -53,9 +71,21 @@ fn denied_syscalls_and_root_escapes_fail_as_the_table_says() {
     bundle.write_file("etc/hostname", b"container-hostname\n");
     let root = common::Root::new();
     let id = common::unique_id("escape");
-    let out = common::run(&root, &["run", "--bundle", bundle.path().to_str().expect("utf8"), &id]);
+    let out = common::run(
+        &root,
+        &[
+            "run",
+            "--bundle",
+            bundle.path().to_str().expect("utf8"),
+            &id,
+        ],
+    );
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "escape checks failed:\n{}", common::describe(&out));
+    assert!(
+        out.status.success(),
+        "escape checks failed:\n{}",
+        common::describe(&out)
+    );
     assert!(stdout.contains("failures=0"), "{stdout}");
     assert!(!stdout.contains("FAIL"), "{stdout}");
 }
