@@ -7,6 +7,7 @@
 use std::collections::HashMap;
 use std::os::fd::{AsFd, FromRawFd, OwnedFd};
 use std::path::Path;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use nix::errno::Errno;
@@ -20,6 +21,9 @@ use crate::gofer::Client;
 use crate::runsc::container::{SandboxInfo, FIRST_ROLE_FD};
 use crate::runsc::spec::ContainerConfig;
 use crate::runsc::state;
+
+/// Notifications being handled right now.
+static IN_FLIGHT: AtomicUsize = AtomicUsize::new(0);
 
 #[derive(Debug, thiserror::Error)]
 pub enum BootError {
@@ -167,6 +171,11 @@ fn run(state_dir: &Path) -> Result<(), BootError> {
     // last filtered task exits; the init pidfd is readable when init exits
     // (all of a new pid namespace dies with it).
     wait_for_end(platform.listener(), &init_pidfd);
+    // Let handlers that are still answering (and logging) finish.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(1);
+    while IN_FLIGHT.load(Ordering::SeqCst) > 0 && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(1));
+    }
     Ok(())
 }
 
@@ -211,7 +220,9 @@ fn worker(platform: &dyn Platform, sentry: &Sentry, gofer: &Client) {
                 return;
             }
         };
+        IN_FLIGHT.fetch_add(1, Ordering::SeqCst);
         handle(platform, sentry, gofer, req);
+        IN_FLIGHT.fetch_sub(1, Ordering::SeqCst);
     }
 }
 
