@@ -639,32 +639,44 @@ pub fn list(g: &GlobalOpts, format: &str, quiet: bool) -> Result<String> {
         "json" => {
             let v: Vec<_> = rows
                 .iter()
-                .map(|(s, st)| {
-                    let mut o = state::oci_state(s, *st);
-                    o["owner"] = "root".into();
-                    o
+                .map(|(s, st)| state::OciState {
+                    owner: "root",
+                    ..state::oci_state(s, *st)
                 })
                 .collect();
             serde_json::to_string(&v).map_err(|e| Error::Other(e.to_string()))
         }
         "table" => {
-            let mut out =
-                String::from("ID          PID         STATUS      BUNDLE      CREATED     OWNER\n");
+            // Columns padded to their widest cell, as runc's tabwriter does.
+            let mut table =
+                vec![["ID", "PID", "STATUS", "BUNDLE", "CREATED", "OWNER"].map(String::from)];
             for (s, st) in &rows {
                 let pid = if *st == Status::Stopped {
                     0
                 } else {
                     s.init.pid
                 };
-                out.push_str(&format!(
-                    "{:<12}{:<12}{:<12}{:<12}{:<12}{}\n",
-                    s.id,
-                    pid,
-                    st.as_str(),
-                    s.bundle.display(),
-                    s.created,
-                    "root"
-                ));
+                table.push([
+                    s.id.clone(),
+                    pid.to_string(),
+                    st.as_str().to_string(),
+                    s.bundle.display().to_string(),
+                    s.created.clone(),
+                    "root".to_string(),
+                ]);
+            }
+            let widths: Vec<usize> = (0..6)
+                .map(|c| table.iter().map(|r| r[c].len()).max().unwrap_or(0))
+                .collect();
+            let mut out = String::new();
+            for row in &table {
+                let cells: Vec<String> = row
+                    .iter()
+                    .zip(&widths)
+                    .map(|(cell, w)| format!("{cell:<w$}"))
+                    .collect();
+                out.push_str(cells.join("   ").trim_end());
+                out.push('\n');
             }
             Ok(out)
         }

@@ -146,21 +146,37 @@ impl StateDir {
 }
 
 /// The OCI state JSON, in runc's field order.
-pub fn oci_state(state: &State, status: Status) -> serde_json::Value {
-    let mut v = serde_json::json!({
-        "ociVersion": "1.0.2-dev",
-        "id": state.id,
-        "pid": if status == Status::Stopped { 0 } else { state.init.pid },
-        "status": status.as_str(),
-        "bundle": state.bundle,
-        "rootfs": state.rootfs,
-        "created": state.created,
-        "owner": "",
-    });
-    if !state.annotations.is_empty() {
-        v["annotations"] = serde_json::json!(state.annotations);
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OciState<'a> {
+    pub oci_version: &'static str,
+    pub id: &'a str,
+    pub pid: i32,
+    pub status: &'static str,
+    pub bundle: &'a Path,
+    pub rootfs: &'a Path,
+    pub created: &'a str,
+    pub owner: &'a str,
+    #[serde(skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub annotations: &'a std::collections::BTreeMap<String, String>,
+}
+
+pub fn oci_state(state: &State, status: Status) -> OciState<'_> {
+    OciState {
+        oci_version: "1.0.2-dev",
+        id: &state.id,
+        pid: if status == Status::Stopped {
+            0
+        } else {
+            state.init.pid
+        },
+        status: status.as_str(),
+        bundle: &state.bundle,
+        rootfs: &state.rootfs,
+        created: &state.created,
+        owner: "",
+        annotations: &state.annotations,
     }
-    v
 }
 
 /// runc's rule for ids: `^[\w+-\.]+$`, and never `.` or `..`.
