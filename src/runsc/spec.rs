@@ -144,9 +144,24 @@ fn spec_err(field: &'static str, msg: impl Into<String>) -> Error {
 /// Loads `<bundle>/config.json` and validates it.
 pub fn load(bundle: &Path, id: &str) -> Result<ContainerConfig> {
     let path = bundle.join("config.json");
-    let spec = oci_spec::runtime::Spec::load(&path).map_err(|e| Error::LoadSpec {
+    let text = std::fs::read_to_string(&path).map_err(|e| Error::LoadSpec {
         path: path.clone(),
         msg: e.to_string(),
+    })?;
+    // oci-spec's types, deserialized so that an error names the field
+    // (process.args) and the position: oci-spec's loader loses both.
+    let de = &mut serde_json::Deserializer::from_str(&text);
+    let spec: oci_spec::runtime::Spec = serde_path_to_error::deserialize(de).map_err(|e| {
+        let field = e.path().to_string();
+        let msg = if field == "." || field.is_empty() {
+            e.inner().to_string()
+        } else {
+            format!("{field}: {}", e.inner())
+        };
+        Error::LoadSpec {
+            path: path.clone(),
+            msg,
+        }
     })?;
     let value = serde_json::to_value(&spec).map_err(|e| Error::LoadSpec {
         path: path.clone(),

@@ -83,7 +83,7 @@ pub fn lookup(rel: &str) -> Result<Node, Errno> {
 pub fn attr(rel: &str) -> Result<NodeAttr, Errno> {
     let node = lookup(rel)?;
     let (kind, mode, nlink) = match node {
-        Node::Dir(_) => (EntryKind::Dir, libc::S_IFDIR | 0o755, 2),
+        Node::Dir(_) => (EntryKind::Dir, libc::S_IFDIR | 0o555, 2),
         _ => (EntryKind::File, libc::S_IFREG | 0o444, 1),
     };
     Ok(NodeAttr {
@@ -93,7 +93,7 @@ pub fn attr(rel: &str) -> Result<NodeAttr, Errno> {
         gid: 0,
         nlink,
         ino: ino(rel),
-        size: 4096,
+        size: if kind == EntryKind::Dir { 0 } else { 4096 },
     })
 }
 

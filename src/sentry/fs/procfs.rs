@@ -577,7 +577,16 @@ impl ProcFs {
                     .collect();
                 Node::Dir(self.listing(canon, children))
             }
-            Res::PidFile(t, name, _) => Node::File(self.pid_file(t, name)?),
+            Res::PidFile(t, name, _) => {
+                let content = self.pid_file(t, name)?;
+                // The caller is blocked in the sandbox while we answer; on
+                // Linux a task reading its own stat/status is running.
+                if t.htid == caller && (*name == "stat" || *name == "status") {
+                    Node::File(show_running(content, name))
+                } else {
+                    Node::File(content)
+                }
+            }
             Res::FdDir(t) | Res::FdinfoDir(t) => {
                 let kind = if matches!(res, Res::FdDir(_)) {
                     EntryKind::Symlink
@@ -1027,6 +1036,37 @@ impl ProcFs {
             _ => String::new(),
         };
         format!("{v}\n").into_bytes()
+    }
+}
+
+/// Rewrites the state of a stat line or a status file to running.
+fn show_running(content: Vec<u8>, name: &str) -> Vec<u8> {
+    let text = String::from_utf8_lossy(&content);
+    if name == "status" {
+        return text
+            .lines()
+            .map(|l| {
+                if l.starts_with("State:") {
+                    "State:\tR (running)".to_string()
+                } else {
+                    l.to_string()
+                }
+            })
+            .collect::<Vec<_>>()
+            .join("\n")
+            .into_bytes()
+            .into_iter()
+            .chain(std::iter::once(b'\n'))
+            .collect();
+    }
+    match text.rfind(')') {
+        Some(i) if text.len() > i + 2 => {
+            let mut out = text[..i + 2].to_string();
+            out.push('R');
+            out.push_str(&text[i + 3..]);
+            out.into_bytes()
+        }
+        _ => content,
     }
 }
 

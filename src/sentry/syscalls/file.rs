@@ -145,7 +145,6 @@ fn do_open(
     } else {
         0
     };
-    let cloexec = flags & libc::O_CLOEXEC != 0;
     if resolve & libc::RESOLVE_NO_SYMLINKS != 0
         && !matches!(vfs::locate(&abs), Location::Synthetic(..))
     {
@@ -161,18 +160,27 @@ fn do_open(
             }
         }
     }
+    open_abs(ctx, &abs, flags, mode, 0)
+}
+
+/// Opens an absolute sandbox path: through the gofer, or in a synthetic
+/// mount (whose symlinks may lead back out; `depth` counts them).
+fn open_abs(ctx: &mut Ctx, abs: &[u8], flags: i32, mode: u32, depth: u32) -> SysResult {
+    if depth > super::MAX_SYMLINKS {
+        return Err(Errno::ELOOP);
+    }
+    let cloexec = flags & libc::O_CLOEXEC != 0;
     let flags_for_gofer = flags & !libc::O_CLOEXEC;
-    let outcome = ctx.on_path(
-        &abs,
+    ctx.on_path(
+        abs,
         |g, p, c, l| {
             g.open(p, flags_for_gofer, mode, c, l).map(|w| match w {
                 Walked::Done(fd) => Walked::Done(Outcome::Fd { fd, cloexec }),
                 Walked::Redirect(r) => Walked::Redirect(r),
             })
         },
-        |ctx, fs, rel, _links| open_synthetic(ctx, fs, rel, flags),
-    )?;
-    Ok(outcome)
+        |ctx, fs, rel, links| open_synthetic(ctx, fs, rel, flags, mode, depth + links + 1),
+    )
 }
 
 /// A sealed, read-only memfd holding `content`.
@@ -203,31 +211,32 @@ pub fn memfd_with(content: &[u8]) -> Result<OwnedFd, Errno> {
     Ok(ro.into())
 }
 
-fn open_synthetic(ctx: &mut Ctx, fs: SynthFs, rel: &str, flags: i32) -> Result<Outcome, Errno> {
+fn open_synthetic(
+    ctx: &mut Ctx,
+    fs: SynthFs,
+    rel: &str,
+    flags: i32,
+    mode: u32,
+    depth: u32,
+) -> Result<Outcome, Errno> {
     let follow = flags & libc::O_NOFOLLOW == 0;
-    let abs = format!(
-        "{}{}{}",
-        fs.mount_point(),
-        if rel.is_empty() { "" } else { "/" },
-        rel
-    );
-    let found = ctx.resolve(
-        abs.as_bytes(),
-        if follow {
-            Follow::Follow
-        } else {
-            Follow::NoFollow
-        },
-    )?;
     let cloexec = flags & libc::O_CLOEXEC != 0;
-    let (fs, rel, node) = match found {
-        // A synthetic symlink led back to a gofer path.
-        Found::Host(pathfd) => {
-            let _ = pathfd;
-            return Err(Errno::EXDEV);
-        }
-        Found::Synthetic { fs, rel, node } => (fs, rel, node),
-    };
+    let node = ctx.synthetic_lookup(fs, rel)?;
+    if let (Node::Symlink(target), true) = (&node, follow) {
+        let dir = format!("{}/{}", fs.mount_point(), rel);
+        let dir = dir
+            .rsplit_once('/')
+            .map(|(d, _)| d.to_string())
+            .unwrap_or_default();
+        return open_abs(
+            ctx,
+            &vfs::join(dir.as_bytes(), target.as_bytes()),
+            flags,
+            mode,
+            depth,
+        );
+    }
+    let rel = rel.to_string();
     if flags & libc::O_CREAT != 0 && flags & libc::O_EXCL != 0 {
         return Err(Errno::EEXIST);
     }

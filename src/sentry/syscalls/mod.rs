@@ -254,7 +254,21 @@ impl<'a> Ctx<'a> {
                 vfs::locate(&path)
             };
             match loc {
-                Location::Synthetic(fs, rel) => return synthetic(self, fs, &rel, links),
+                Location::Synthetic(fs, rel) => match synthetic(self, fs, &rel, links) {
+                    Err(e @ (Errno::ENOTDIR | Errno::ENOENT)) => {
+                        match self.through_link(fs, &rel) {
+                            // A symlink or magic link inside the path (/proc/1/root/etc,
+                            // /proc/self/cwd/x): continue from its target.
+                            Some(next) => {
+                                links += 1;
+                                path = next;
+                                redirected = false;
+                            }
+                            None => return Err(e),
+                        }
+                    }
+                    other => return other,
+                },
                 Location::Gofer => match gofer_op(self.gofer, &path, &creds, links)? {
                     Walked::Done(t) => return Ok(t),
                     Walked::Redirect(r) => {
@@ -306,6 +320,34 @@ impl<'a> Ctx<'a> {
                 }
             }
         }
+    }
+
+    /// If a proper prefix of `rel` is a symlink or fd link, the absolute
+    /// path it leads to with the rest of `rel` appended.
+    fn through_link(&mut self, fs: SynthFs, rel: &str) -> Option<Vec<u8>> {
+        let comps: Vec<&str> = rel.split('/').filter(|c| !c.is_empty()).collect();
+        for i in 1..comps.len() {
+            let prefix = comps[..i].join("/");
+            let rest = comps[i..].join("/");
+            let target: Vec<u8> = match self.synthetic_lookup(fs, &prefix) {
+                Ok(Node::Symlink(t)) => {
+                    let dir = format!("{}/{}", fs.mount_point(), comps[..i - 1].join("/"));
+                    vfs::join(dir.as_bytes(), t.as_bytes())
+                }
+                Ok(Node::FdLink { host_tid, fd }) => {
+                    let t = std::fs::read_link(format!("/proc/{host_tid}/fd/{fd}")).ok()?;
+                    let t = t.into_os_string().into_encoded_bytes();
+                    if t.first() != Some(&b'/') {
+                        return None;
+                    }
+                    t
+                }
+                Ok(Node::Dir(_)) => continue,
+                _ => return None,
+            };
+            return Some(vfs::join(&target, rest.as_bytes()));
+        }
+        None
     }
 
     pub fn synthetic_lookup(&mut self, fs: SynthFs, rel: &str) -> Result<Node, Errno> {
