@@ -12,9 +12,9 @@ if [ "$(id -u)" -ne 0 ]; then
     exit 1
 fi
 
-section "Installing test dependencies (busybox-static, runc)"
+section "Installing test dependencies (busybox-static, runc, gcc and static glibc for the escape suite)"
 missing=()
-for pkg in busybox-static runc; do
+for pkg in busybox-static runc gcc libc6-dev; do
     if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed'; then
         missing+=("$pkg")
     fi
