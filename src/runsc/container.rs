@@ -273,6 +273,11 @@ fn write_pid_file(path: &Path, pid: i32) -> Result<()> {
 /// the sentry's stderr stays the caller's so `--strace` output is visible.
 pub fn create(g: &GlobalOpts, args: &CreateArgs, interactive: bool) -> Result<Created> {
     state::validate_id(&args.id)?;
+    if g.platform == PlatformKind::Ptrace {
+        return Err(Error::Other(
+            "--platform=ptrace is not implemented yet; use --platform=seccomp".into(),
+        ));
+    }
     let bundle = args.bundle.canonicalize().map_err(|source| Error::Bundle {
         path: args.bundle.clone(),
         source,
