@@ -84,16 +84,8 @@ fn gofer_run(state_dir: &Path) -> Result<(), String> {
     let channels: Vec<OwnedFd> = (0..info.gofer_channels)
         .map(|i| unsafe { OwnedFd::from_raw_fd(container::FIRST_ROLE_FD + i as i32) })
         .collect();
-    // SAFETY: pidfd_open takes integers; the result is a new fd we own.
-    let r = unsafe { libc::syscall(libc::SYS_pidfd_open, info.init_pid, 0) };
-    if r < 0 {
-        return Err(format!(
-            "pidfd of init: {}",
-            std::io::Error::last_os_error()
-        ));
-    }
-    // SAFETY: a new fd that only we own.
-    let init_pidfd = unsafe { OwnedFd::from_raw_fd(r as i32) };
+    let init_pidfd =
+        crate::sentry::sys::pidfd_open(info.init_pid).map_err(|e| format!("pidfd of init: {e}"))?;
     let mntns = std::fs::File::open(format!("/proc/{}/ns/mnt", info.init_pid))
         .map_err(|e| format!("open init's mount namespace: {e}"))?;
     nix::sched::setns(&mntns, nix::sched::CloneFlags::CLONE_NEWNS)

@@ -103,16 +103,6 @@ pub fn main(state_dir: &Path) -> i32 {
     }
 }
 
-fn pidfd_open(pid: i32) -> Result<OwnedFd, Errno> {
-    // SAFETY: pidfd_open takes integers; the result is a new fd we own.
-    let r = unsafe { libc::syscall(libc::SYS_pidfd_open, pid, 0) };
-    if r < 0 {
-        return Err(Errno::last());
-    }
-    // SAFETY: a new fd that only we own.
-    Ok(unsafe { OwnedFd::from_raw_fd(r as i32) })
-}
-
 fn run(state_dir: &Path) -> Result<(), BootError> {
     let cfg: ContainerConfig = read_json(state_dir, state::SPEC_FILE)?;
     let info: SandboxInfo = read_json(state_dir, state::SANDBOX_FILE)?;
@@ -123,7 +113,7 @@ fn run(state_dir: &Path) -> Result<(), BootError> {
         // SAFETY: as above, one fd per channel.
         .map(|i| unsafe { OwnedFd::from_raw_fd(FIRST_ROLE_FD + 1 + i as i32) })
         .collect();
-    let init_pidfd = pidfd_open(info.init_pid).map_err(BootError::InitPidfd)?;
+    let init_pidfd = sys::pidfd_open(info.init_pid).map_err(BootError::InitPidfd)?;
 
     let synthetic_dir: OwnedFd = std::fs::OpenOptions::new()
         .read(true)
@@ -298,7 +288,7 @@ fn handle(platform: &dyn Platform, sentry: &Sentry, gofer: &Client, req: Syscall
 /// A sandbox without its gofer cannot serve files: end the workload.
 fn fail_closed(sentry: &Sentry) -> ! {
     crate::log::error("sentry: the gofer is gone; killing the container");
-    if let Ok(pidfd) = pidfd_open(sentry.info.init_pid) {
+    if let Ok(pidfd) = sys::pidfd_open(sentry.info.init_pid) {
         sys::kill_pidfd(&pidfd);
     }
     std::process::exit(1);

@@ -31,6 +31,17 @@ pub fn zeroed<T: Copy>() -> T {
     unsafe { std::mem::zeroed() }
 }
 
+/// pidfd_open(pid, 0): a pidfd for a process (its thread-group leader).
+pub fn pidfd_open(pid: i32) -> Result<OwnedFd, Errno> {
+    // SAFETY: pidfd_open takes two integers; nix and libc lack a wrapper.
+    let r = unsafe { libc::syscall(libc::SYS_pidfd_open, pid, 0) };
+    if r < 0 {
+        return Err(Errno::last());
+    }
+    // SAFETY: the kernel returned a new fd that only we own.
+    Ok(unsafe { OwnedFd::from_raw_fd(r as i32) })
+}
+
 /// pidfd_open(tid, PIDFD_THREAD): a pidfd for one thread (Linux 6.9+).
 pub fn pidfd_open_thread(tid: i32) -> Result<OwnedFd, Errno> {
     const PIDFD_THREAD: libc::c_uint = libc::O_EXCL as libc::c_uint;
