@@ -2,7 +2,7 @@
 //! messages over a SOCK_SEQPACKET socketpair, each optionally carrying one fd.
 
 use std::io::{IoSlice, IoSliceMut};
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::os::fd::{FromRawFd, OwnedFd, RawFd};
 
 use nix::sys::socket::{recvmsg, sendmsg, ControlMessage, ControlMessageOwned, MsgFlags};
 use serde::{Deserialize, Serialize};
@@ -95,14 +95,10 @@ pub fn seqpacket_pair() -> nix::Result<(OwnedFd, OwnedFd)> {
     )
 }
 
-/// Keeps the raw number for places that need it (dup2 in a child).
-pub fn raw(fd: &OwnedFd) -> RawFd {
-    fd.as_raw_fd()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::os::fd::AsRawFd;
 
     #[test]
     fn messages_and_fds_round_trip() {

@@ -6,6 +6,7 @@
 
 use std::collections::HashMap;
 use std::os::fd::{AsFd, FromRawFd, OwnedFd};
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -117,7 +118,7 @@ fn run(state_dir: &Path) -> Result<(), BootError> {
 
     let synthetic_dir: OwnedFd = std::fs::OpenOptions::new()
         .read(true)
-        .custom_flags_path()
+        .custom_flags(libc::O_PATH | libc::O_DIRECTORY | libc::O_CLOEXEC)
         .open(format!("/proc/{}/root/proc", info.init_pid))
         .map_err(BootError::SyntheticDir)?
         .into();
@@ -292,16 +293,4 @@ fn fail_closed(sentry: &Sentry) -> ! {
         sys::kill_pidfd(&pidfd);
     }
     std::process::exit(1);
-}
-
-/// `OpenOptions` for an O_PATH directory.
-trait PathOpen {
-    fn custom_flags_path(&mut self) -> &mut Self;
-}
-
-impl PathOpen for std::fs::OpenOptions {
-    fn custom_flags_path(&mut self) -> &mut Self {
-        use std::os::unix::fs::OpenOptionsExt;
-        self.custom_flags(libc::O_PATH | libc::O_DIRECTORY | libc::O_CLOEXEC)
-    }
 }
