@@ -79,6 +79,14 @@ pub fn locate_normalized(norm: &[u8]) -> Location {
     Location::Gofer
 }
 
+/// Where the symlink at `rel` in a synthetic mount points: an absolute
+/// target as is, a relative one resolved against the link's directory.
+pub fn synthetic_link_target(fs: SynthFs, rel: &str, target: &str) -> Vec<u8> {
+    let link = format!("{}/{}", fs.mount_point(), rel);
+    let dir = link.rsplit_once('/').map_or("", |(d, _)| d);
+    join(dir.as_bytes(), target.as_bytes())
+}
+
 /// `base` joined with a relative `path` (no normalisation).
 pub fn join(base: &[u8], path: &[u8]) -> Vec<u8> {
     if path.first() == Some(&b'/') {
@@ -121,6 +129,19 @@ mod tests {
         assert_eq!(locate(b"/etc/passwd"), Location::Gofer);
         // ".." may follow a symlink: the gofer decides.
         assert_eq!(locate(b"/tmp/../proc/self"), Location::Gofer);
+    }
+
+    #[test]
+    fn synthetic_link_targets_resolve_against_the_link_dir() {
+        assert_eq!(
+            synthetic_link_target(SynthFs::Proc, "self", "42"),
+            b"/proc/42"
+        );
+        assert_eq!(synthetic_link_target(SynthFs::Proc, "42/root", "/"), b"/");
+        assert_eq!(
+            synthetic_link_target(SynthFs::Proc, "mounts", "self/mounts"),
+            b"/proc/self/mounts"
+        );
     }
 
     #[test]

@@ -223,14 +223,9 @@ fn open_synthetic(
     let cloexec = flags & libc::O_CLOEXEC != 0;
     let node = ctx.synthetic_lookup(fs, rel)?;
     if let (Node::Symlink(target), true) = (&node, follow) {
-        let dir = format!("{}/{}", fs.mount_point(), rel);
-        let dir = dir
-            .rsplit_once('/')
-            .map(|(d, _)| d.to_string())
-            .unwrap_or_default();
         return open_abs(
             ctx,
-            &vfs::join(dir.as_bytes(), target.as_bytes()),
+            &vfs::synthetic_link_target(fs, rel, target),
             flags,
             mode,
             depth,

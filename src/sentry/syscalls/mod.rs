@@ -308,12 +308,7 @@ impl<'a> Ctx<'a> {
                             if total_links > MAX_SYMLINKS {
                                 return Err(Errno::ELOOP);
                             }
-                            let dir = format!("{}/{}", fs.mount_point(), rel);
-                            let dir = dir
-                                .rsplit_once('/')
-                                .map(|(d, _)| d.to_string())
-                                .unwrap_or_default();
-                            path = vfs::join(dir.as_bytes(), target.as_bytes());
+                            path = vfs::synthetic_link_target(fs, &rel, target);
                         }
                         _ => return Ok(Found::Synthetic { fs, rel, node }),
                     }
@@ -330,10 +325,7 @@ impl<'a> Ctx<'a> {
             let prefix = comps[..i].join("/");
             let rest = comps[i..].join("/");
             let target: Vec<u8> = match self.synthetic_lookup(fs, &prefix) {
-                Ok(Node::Symlink(t)) => {
-                    let dir = format!("{}/{}", fs.mount_point(), comps[..i - 1].join("/"));
-                    vfs::join(dir.as_bytes(), t.as_bytes())
-                }
+                Ok(Node::Symlink(t)) => vfs::synthetic_link_target(fs, &prefix, &t),
                 Ok(Node::FdLink { host_tid, fd }) => {
                     let t = std::fs::read_link(format!("/proc/{host_tid}/fd/{fd}")).ok()?;
                     let t = t.into_os_string().into_encoded_bytes();
