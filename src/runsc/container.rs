@@ -283,7 +283,7 @@ pub fn create(g: &GlobalOpts, args: &CreateArgs, interactive: bool) -> Result<Cr
         source,
     })?;
     let mut cfg = spec::load(&bundle, &args.id)?;
-    if cfg.terminal && args.console_socket.is_none() && !interactive {
+    if cfg.process.terminal && args.console_socket.is_none() && !interactive {
         return Err(Error::Spec {
             field: "process.terminal",
             msg: "a terminal needs --console-socket".into(),
@@ -292,7 +292,7 @@ pub fn create(g: &GlobalOpts, args: &CreateArgs, interactive: bool) -> Result<Cr
     if interactive && args.console_socket.is_none() {
         // runc run without a console socket runs the process on the caller's
         // stdio; a pty proxy is not implemented.
-        cfg.terminal = false;
+        cfg.process.terminal = false;
     }
     fs::DirBuilder::new()
         .recursive(true)

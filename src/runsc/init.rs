@@ -14,7 +14,7 @@ use caps::CapSet;
 
 use super::container::FIRST_ROLE_FD;
 use super::rootfs;
-use super::spec::ContainerConfig;
+use super::spec::{ContainerConfig, ProcessConfig};
 use super::state;
 use super::sync::{self, InitMsg};
 use crate::sentry::filter;
@@ -40,7 +40,7 @@ fn ok<T, E: std::fmt::Display>(r: Result<T, E>, step: &str) -> Result<T, String>
 
 /// Finds the program like exec.LookPath does in the container's view, so
 /// that a missing program fails `create` with runc's message.
-fn lookup(program: &str, env: &[String]) -> Result<PathBuf, String> {
+pub fn lookup(program: &str, env: &[String]) -> Result<PathBuf, String> {
     let executable = |p: &Path| {
         fs::metadata(p)
             .map(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
@@ -74,7 +74,7 @@ fn lookup(program: &str, env: &[String]) -> Result<PathBuf, String> {
 }
 
 /// Go's wording for the common errors, which Docker users know.
-fn io_text(e: &std::io::Error) -> String {
+pub fn io_text(e: &std::io::Error) -> String {
     match e.raw_os_error() {
         Some(libc::ENOENT) => "no such file or directory".into(),
         Some(libc::EACCES) => "permission denied".into(),
@@ -156,7 +156,7 @@ fn open_console(cfg: &ContainerConfig, sock: RawFd) -> Result<OwnedFd, String> {
     Ok(slave)
 }
 
-fn become_console(slave: OwnedFd) -> Result<(), String> {
+pub fn become_console(slave: OwnedFd) -> Result<(), String> {
     ok(nix::unistd::setsid(), "setsid")?;
     // SAFETY: TIOCSCTTY takes an int argument by value; slave is open.
     if unsafe { libc::ioctl(slave.as_raw_fd(), libc::TIOCSCTTY, 0) } < 0 {
@@ -177,13 +177,13 @@ fn become_console(slave: OwnedFd) -> Result<(), String> {
 /// Drops every host privilege: the workload holds no capability at all
 /// (the sentry answers capget with the spec's sets), runs as the spec's
 /// user and can gain nothing through exec.
-fn drop_privileges(cfg: &ContainerConfig) -> Result<(), String> {
+pub fn drop_privileges(p: &ProcessConfig) -> Result<(), String> {
     // The bounding set must go first: clearing it needs CAP_SETPCAP.
     ok(
         caps::clear(None, CapSet::Bounding),
         "clear capability bounding set",
     )?;
-    let gids: Vec<nix::unistd::Gid> = cfg
+    let gids: Vec<nix::unistd::Gid> = p
         .additional_gids
         .iter()
         .map(|g| nix::unistd::Gid::from_raw(*g))
@@ -192,12 +192,12 @@ fn drop_privileges(cfg: &ContainerConfig) -> Result<(), String> {
         nix::unistd::setgroups(&gids),
         "setgroups (process.user.additionalGids)",
     )?;
-    let gid = nix::unistd::Gid::from_raw(cfg.gid);
+    let gid = nix::unistd::Gid::from_raw(p.gid);
     ok(
         nix::unistd::setresgid(gid, gid, gid),
         "setresgid (process.user.gid)",
     )?;
-    let uid = nix::unistd::Uid::from_raw(cfg.uid);
+    let uid = nix::unistd::Uid::from_raw(p.uid);
     ok(
         nix::unistd::setresuid(uid, uid, uid),
         "setresuid (process.user.uid)",
@@ -217,7 +217,7 @@ fn drop_privileges(cfg: &ContainerConfig) -> Result<(), String> {
     Ok(())
 }
 
-fn cstrings(v: &[String], what: &str) -> Result<Vec<CString>, String> {
+pub fn cstrings(v: &[String], what: &str) -> Result<Vec<CString>, String> {
     v.iter()
         .map(|s| {
             CString::new(s.as_bytes()).map_err(|_| format!("{what}: {s:?} contains a NUL byte"))
@@ -229,8 +229,8 @@ fn run(state_dir: &Path, sock: RawFd) -> Result<Infallible, String> {
     let spec_path = state_dir.join(state::SPEC_FILE);
     let data = ok(fs::read(&spec_path), "read spec")?;
     let cfg: ContainerConfig = ok(serde_json::from_slice(&data), "parse spec")?;
-    let argv = cstrings(&cfg.args, "process.args")?;
-    let envp = cstrings(&cfg.env, "process.env")?;
+    let argv = cstrings(&cfg.process.args, "process.args")?;
+    let envp = cstrings(&cfg.process.env, "process.env")?;
 
     // Held open read-write so that `start` can open it for writing at any
     // time and a read here blocks until it writes.
@@ -246,13 +246,13 @@ fn run(state_dir: &Path, sock: RawFd) -> Result<Infallible, String> {
 
     ok(rootfs::prepare(&cfg), "rootfs")?;
     write_sysctls(&cfg)?;
-    if let Some(adj) = cfg.oom_score_adj {
+    if let Some(adj) = cfg.process.oom_score_adj {
         ok(
             fs::write("/proc/self/oom_score_adj", adj.to_string()),
             "process.oomScoreAdj",
         )?;
     }
-    let console = if cfg.terminal {
+    let console = if cfg.process.terminal {
         Some(open_console(&cfg, sock)?)
     } else {
         None
@@ -276,7 +276,7 @@ fn run(state_dir: &Path, sock: RawFd) -> Result<Infallible, String> {
             }
         }
     }
-    for r in &cfg.rlimits {
+    for r in &cfg.process.rlimits {
         let lim = libc::rlimit {
             rlim_cur: r.soft,
             rlim_max: r.hard,
@@ -293,13 +293,16 @@ fn run(state_dir: &Path, sock: RawFd) -> Result<Infallible, String> {
     if let Some(slave) = console {
         become_console(slave)?;
     }
-    ok(nix::unistd::chdir(cfg.cwd.as_str()), "chdir to process.cwd")?;
-    let program = lookup(&cfg.args[0], &cfg.env)?;
+    ok(
+        nix::unistd::chdir(cfg.process.cwd.as_str()),
+        "chdir to process.cwd",
+    )?;
+    let program = lookup(&cfg.process.args[0], &cfg.process.env)?;
     let program = cstrings(&[program.to_string_lossy().into_owned()], "process.args")?.remove(0);
-    if let Some(mask) = cfg.umask {
+    if let Some(mask) = cfg.process.umask {
         nix::sys::stat::umask(nix::sys::stat::Mode::from_bits_truncate(mask));
     }
-    drop_privileges(&cfg)?;
+    drop_privileges(&cfg.process)?;
 
     let filters = ok(
         filter::workload_filters(filter::NotifyMode::UserNotif),
@@ -331,7 +334,7 @@ fn run(state_dir: &Path, sock: RawFd) -> Result<Infallible, String> {
     let e = nix::unistd::execve(&program, &argv, &envp).unwrap_err();
     eprintln!(
         "runrs: exec {}: {}",
-        cfg.args[0],
+        cfg.process.args[0],
         io_text(&std::io::Error::from_raw_os_error(e as i32))
     );
     std::process::exit(127);

@@ -412,7 +412,7 @@ pub fn prepare(cfg: &ContainerConfig) -> Result<()> {
         }
     }
     // Docker's -w may name a directory the image lacks: runc creates it.
-    let cwd = secure_join(rootfs, &cfg.cwd)?;
+    let cwd = secure_join(rootfs, &cfg.process.cwd)?;
     if !cwd.exists() {
         mkdir_all(&cwd)?;
     }

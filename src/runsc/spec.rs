@@ -91,13 +91,9 @@ pub struct Rlimit {
     pub hard: u64,
 }
 
-/// Everything the roles need from the spec, already validated.
+/// The process to run: the spec's `process`, or an exec's process.json.
 #[derive(Clone, Debug, Serialize, Deserialize)]
-pub struct ContainerConfig {
-    pub id: String,
-    pub bundle: PathBuf,
-    pub rootfs: PathBuf,
-    pub readonly_root: bool,
+pub struct ProcessConfig {
     pub args: Vec<String>,
     pub env: Vec<String>,
     pub cwd: String,
@@ -110,6 +106,16 @@ pub struct ContainerConfig {
     pub no_new_privs: bool,
     pub rlimits: Vec<Rlimit>,
     pub oom_score_adj: Option<i32>,
+}
+
+/// Everything the roles need from the spec, already validated.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct ContainerConfig {
+    pub id: String,
+    pub bundle: PathBuf,
+    pub rootfs: PathBuf,
+    pub readonly_root: bool,
+    pub process: ProcessConfig,
     pub hostname: Option<String>,
     pub domainname: Option<String>,
     pub mounts: Vec<MountSpec>,
@@ -225,6 +231,92 @@ pub fn from_value(v: &serde_json::Value, bundle: &Path, id: &str) -> Result<Cont
     if get(v, &["process"]).is_none() {
         return Err(spec_err("process", "missing"));
     }
+    let process = process_from_value(&v["process"])?;
+    let namespaces: Vec<Namespace> = parse(v, &["linux", "namespaces"], "linux.namespaces")?;
+    for ns in &namespaces {
+        if !matches!(
+            ns.typ.as_str(),
+            "mount" | "network" | "uts" | "pid" | "ipc" | "user" | "cgroup" | "time"
+        ) {
+            return Err(spec_err(
+                "linux.namespaces",
+                format!("unknown type {:?}", ns.typ),
+            ));
+        }
+        if ns.typ == "user" {
+            return Err(spec_err(
+                "linux.namespaces",
+                "user namespaces are not supported yet",
+            ));
+        }
+        if ns.typ == "mount" && ns.path.is_some() {
+            return Err(spec_err(
+                "linux.namespaces",
+                "joining a mount namespace by path is not supported: the sandbox needs its own",
+            ));
+        }
+        if ns.typ == "pid" && ns.path.is_some() {
+            return Err(spec_err(
+                "linux.namespaces",
+                "joining a pid namespace by path is not supported yet",
+            ));
+        }
+    }
+    if !namespaces
+        .iter()
+        .any(|n| n.typ == "mount" && n.path.is_none())
+    {
+        return Err(spec_err(
+            "linux.namespaces",
+            "a new mount namespace is required (the sandbox builds its own mount table)",
+        ));
+    }
+
+    let mounts: Vec<MountSpec> = parse(v, &["mounts"], "mounts")?;
+    for m in &mounts {
+        if !m.destination.starts_with('/') {
+            return Err(spec_err(
+                "mounts",
+                format!("destination {:?} is not absolute", m.destination),
+            ));
+        }
+    }
+    let memory_limit = get(v, &["linux", "resources", "memory", "limit"]).and_then(|x| x.as_i64());
+    let pids_limit = get(v, &["linux", "resources", "pids", "limit"]).and_then(|x| x.as_i64());
+    Ok(ContainerConfig {
+        id: id.to_string(),
+        bundle: bundle.to_path_buf(),
+        rootfs,
+        readonly_root: get(v, &["root", "readonly"])
+            .and_then(|x| x.as_bool())
+            .unwrap_or(false),
+        process,
+        hostname: parse(v, &["hostname"], "hostname")?,
+        domainname: parse(v, &["domainname"], "domainname")?,
+        mounts,
+        namespaces,
+        devices: parse(v, &["linux", "devices"], "linux.devices")?,
+        masked_paths: parse(v, &["linux", "maskedPaths"], "linux.maskedPaths")?,
+        readonly_paths: parse(v, &["linux", "readonlyPaths"], "linux.readonlyPaths")?,
+        sysctl: parse(v, &["linux", "sysctl"], "linux.sysctl")?,
+        rootfs_propagation: parse(
+            v,
+            &["linux", "rootfsPropagation"],
+            "linux.rootfsPropagation",
+        )?,
+        hooks: parse(v, &["hooks"], "hooks")?,
+        memory_limit,
+        pids_limit,
+        cgroups_path: parse(v, &["linux", "cgroupsPath"], "linux.cgroupsPath")?,
+        annotations: parse(v, &["annotations"], "annotations")?,
+    })
+}
+
+/// Validates a `process` object (the spec's, or an exec's process.json);
+/// errors name the field as `process.<field>`.
+pub fn process_from_value(process: &serde_json::Value) -> Result<ProcessConfig> {
+    let wrapped = serde_json::json!({ "process": process });
+    let v = &wrapped;
     let args: Vec<String> = parse(v, &["process", "args"], "process.args")?;
     if args.is_empty() || args[0].is_empty() {
         return Err(spec_err("process.args", "must name a program"));
@@ -268,66 +360,10 @@ pub fn from_value(v: &serde_json::Value, bundle: &Path, id: &str) -> Result<Cont
             hard: r.hard,
         });
     }
-    let namespaces: Vec<Namespace> = parse(v, &["linux", "namespaces"], "linux.namespaces")?;
-    for ns in &namespaces {
-        if !matches!(
-            ns.typ.as_str(),
-            "mount" | "network" | "uts" | "pid" | "ipc" | "user" | "cgroup" | "time"
-        ) {
-            return Err(spec_err(
-                "linux.namespaces",
-                format!("unknown type {:?}", ns.typ),
-            ));
-        }
-        if ns.typ == "user" {
-            return Err(spec_err(
-                "linux.namespaces",
-                "user namespaces are not supported yet",
-            ));
-        }
-        if ns.typ == "mount" && ns.path.is_some() {
-            return Err(spec_err(
-                "linux.namespaces",
-                "joining a mount namespace by path is not supported: the sandbox needs its own",
-            ));
-        }
-        if ns.typ == "pid" && ns.path.is_some() {
-            return Err(spec_err(
-                "linux.namespaces",
-                "joining a pid namespace by path is not supported yet",
-            ));
-        }
-    }
-    if !namespaces
-        .iter()
-        .any(|n| n.typ == "mount" && n.path.is_none())
-    {
-        return Err(spec_err(
-            "linux.namespaces",
-            "a new mount namespace is required (the sandbox builds its own mount table)",
-        ));
-    }
     let terminal = get(v, &["process", "terminal"])
         .and_then(|t| t.as_bool())
         .unwrap_or(false);
-    let mounts: Vec<MountSpec> = parse(v, &["mounts"], "mounts")?;
-    for m in &mounts {
-        if !m.destination.starts_with('/') {
-            return Err(spec_err(
-                "mounts",
-                format!("destination {:?} is not absolute", m.destination),
-            ));
-        }
-    }
-    let memory_limit = get(v, &["linux", "resources", "memory", "limit"]).and_then(|x| x.as_i64());
-    let pids_limit = get(v, &["linux", "resources", "pids", "limit"]).and_then(|x| x.as_i64());
-    Ok(ContainerConfig {
-        id: id.to_string(),
-        bundle: bundle.to_path_buf(),
-        rootfs,
-        readonly_root: get(v, &["root", "readonly"])
-            .and_then(|x| x.as_bool())
-            .unwrap_or(false),
+    Ok(ProcessConfig {
         args,
         env: parse(v, &["process", "env"], "process.env")?,
         cwd,
@@ -348,24 +384,6 @@ pub fn from_value(v: &serde_json::Value, bundle: &Path, id: &str) -> Result<Cont
         )?,
         rlimits,
         oom_score_adj: parse(v, &["process", "oomScoreAdj"], "process.oomScoreAdj")?,
-        hostname: parse(v, &["hostname"], "hostname")?,
-        domainname: parse(v, &["domainname"], "domainname")?,
-        mounts,
-        namespaces,
-        devices: parse(v, &["linux", "devices"], "linux.devices")?,
-        masked_paths: parse(v, &["linux", "maskedPaths"], "linux.maskedPaths")?,
-        readonly_paths: parse(v, &["linux", "readonlyPaths"], "linux.readonlyPaths")?,
-        sysctl: parse(v, &["linux", "sysctl"], "linux.sysctl")?,
-        rootfs_propagation: parse(
-            v,
-            &["linux", "rootfsPropagation"],
-            "linux.rootfsPropagation",
-        )?,
-        hooks: parse(v, &["hooks"], "hooks")?,
-        memory_limit,
-        pids_limit,
-        cgroups_path: parse(v, &["linux", "cgroupsPath"], "linux.cgroupsPath")?,
-        annotations: parse(v, &["annotations"], "annotations")?,
     })
 }
 
@@ -440,10 +458,10 @@ mod tests {
     fn default_spec_validates() {
         let b = bundle();
         let c = from_value(&default_spec(), &b, "x").expect("valid");
-        assert_eq!(c.args, ["sh"]);
-        assert_eq!(c.caps.bounding.count_ones(), 3);
+        assert_eq!(c.process.args, ["sh"]);
+        assert_eq!(c.process.caps.bounding.count_ones(), 3);
         assert!(c.has_new_namespace("pid"));
-        assert_eq!(c.rlimits[0].resource, libc::RLIMIT_NOFILE);
+        assert_eq!(c.process.rlimits[0].resource, libc::RLIMIT_NOFILE);
     }
 
     #[test]

@@ -127,12 +127,12 @@ fn run(state_dir: &Path) -> Result<(), BootError> {
         std::time::UNIX_EPOCH + std::time::Duration::new(info.start_time.0, info.start_time.1);
     let procfs = ProcFs::new(ProcConfig {
         hostname: cfg.hostname.clone().unwrap_or_default(),
-        cap_effective: cfg.caps.effective,
-        cap_permitted: cfg.caps.permitted,
-        cap_bounding: cfg.caps.bounding,
-        cap_inheritable: cfg.caps.inheritable,
-        cap_ambient: cfg.caps.ambient,
-        no_new_privs: cfg.no_new_privs,
+        cap_effective: cfg.process.caps.effective,
+        cap_permitted: cfg.process.caps.permitted,
+        cap_bounding: cfg.process.caps.bounding,
+        cap_inheritable: cfg.process.caps.inheritable,
+        cap_ambient: cfg.process.caps.ambient,
+        no_new_privs: cfg.process.no_new_privs,
         memory_limit: cfg.memory_limit.filter(|l| *l > 0).map(|l| l as u64),
         start_time: start,
         mounts: mount_lines(&cfg),

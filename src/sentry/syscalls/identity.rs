@@ -34,7 +34,7 @@ pub fn capget(ctx: &mut Ctx) -> SysResult {
         return Ok(Outcome::Value(0));
     }
     let euid = ctx.task()?.uids[1];
-    let c = ctx.sentry.cfg.caps;
+    let c = ctx.sentry.cfg.process.caps;
     let (eff, prm, inh) = if euid == 0 {
         (c.effective, c.permitted, c.inheritable)
     } else {
@@ -68,7 +68,7 @@ pub fn capset(ctx: &mut Ctx) -> SysResult {
         prm |= word(4) << 32;
     }
     let allowed = if ctx.task()?.uids[1] == 0 {
-        ctx.sentry.cfg.caps.permitted
+        ctx.sentry.cfg.process.caps.permitted
     } else {
         0
     };

@@ -148,7 +148,7 @@ impl<'a> Ctx<'a> {
     /// exec transitions are not modelled).
     pub fn effective_caps(&mut self, euid: u32) -> u64 {
         if euid == 0 {
-            self.sentry.cfg.caps.effective
+            self.sentry.cfg.process.caps.effective
         } else {
             0
         }

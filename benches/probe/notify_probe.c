@@ -1,0 +1,163 @@
+// notify_probe: the kernel's floor for a syscall answered by a seccomp
+// user-notification supervisor (what runrs's sentry pays per emulated call
+// before doing any work).
+//
+//   notify_probe [--quick] [N]
+//
+// A child installs a filter returning SECCOMP_RET_USER_NOTIF for getppid
+// (SECCOMP_FILTER_FLAG_NEW_LISTENER) and passes the listener to the parent
+// over a socketpair; the parent answers every notification with RECV + SEND
+// (val = 4242). The child times N getppid calls. Printed lines:
+//   native_getppid NS        before the filter
+//   notify_sync NS           listener flagged SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP
+//   notify_default NS        default wake-ups (N/10 calls; slow)
+#define _GNU_SOURCE
+#include <errno.h>
+#include <linux/audit.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#ifndef SECCOMP_IOCTL_NOTIF_SET_FLAGS
+#define SECCOMP_IOCTL_NOTIF_SET_FLAGS SECCOMP_IOW(4, __u64)
+#endif
+#ifndef SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP
+#define SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP (1UL << 0)
+#endif
+
+static uint64_t now_ns(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static void die(const char *what) {
+    fprintf(stderr, "notify_probe: %s: %s\n", what, strerror(errno));
+    exit(1);
+}
+
+static void send_fd(int sock, int fd) {
+    char byte = 0;
+    struct iovec iov = {&byte, 1};
+    char cbuf[CMSG_SPACE(sizeof(int))];
+    memset(cbuf, 0, sizeof cbuf);
+    struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf,
+                         .msg_controllen = sizeof cbuf};
+    struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+    c->cmsg_level = SOL_SOCKET;
+    c->cmsg_type = SCM_RIGHTS;
+    c->cmsg_len = CMSG_LEN(sizeof(int));
+    memcpy(CMSG_DATA(c), &fd, sizeof fd);
+    if (sendmsg(sock, &msg, 0) != 1) die("sendmsg");
+}
+
+static int recv_fd(int sock) {
+    char byte;
+    struct iovec iov = {&byte, 1};
+    char cbuf[CMSG_SPACE(sizeof(int))];
+    struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf,
+                         .msg_controllen = sizeof cbuf};
+    if (recvmsg(sock, &msg, 0) != 1) die("recvmsg");
+    struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+    if (!c || c->cmsg_type != SCM_RIGHTS) {
+        fprintf(stderr, "notify_probe: no fd received\n");
+        exit(1);
+    }
+    int fd;
+    memcpy(&fd, CMSG_DATA(c), sizeof fd);
+    return fd;
+}
+
+// One measurement: fork a child that installs the filter and times n calls.
+static void run(const char *label, long n, int sync_wake) {
+    int sp[2];
+    if (socketpair(AF_UNIX, SOCK_STREAM, 0, sp)) die("socketpair");
+    pid_t pid = fork();
+    if (pid < 0) die("fork");
+    if (pid == 0) {
+        close(sp[0]);
+        struct sock_filter f[] = {
+            BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)),
+            BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_X86_64, 1, 0),
+            BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+            BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+            BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_getppid, 0, 1),
+            BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_USER_NOTIF),
+            BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+        };
+        struct sock_fprog prog = {sizeof f / sizeof f[0], f};
+        if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)) die("no_new_privs");
+        int lfd = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER,
+                          SECCOMP_FILTER_FLAG_NEW_LISTENER, &prog);
+        if (lfd < 0) die("seccomp");
+        send_fd(sp[1], lfd);
+        close(lfd);
+        char go;
+        if (read(sp[1], &go, 1) != 1) die("read go");
+        for (long i = 0; i < n / 10; i++) syscall(SYS_getppid);
+        uint64_t t = now_ns();
+        for (long i = 0; i < n; i++)
+            if (syscall(SYS_getppid) != 4242) {
+                fprintf(stderr, "notify_probe: unexpected getppid result\n");
+                _exit(1);
+            }
+        printf("%s %.1f\n", label, (double)(now_ns() - t) / (double)n);
+        fflush(stdout);
+        _exit(0);
+    }
+    close(sp[1]);
+    int lfd = recv_fd(sp[0]);
+    if (sync_wake) {
+        if (ioctl(lfd, SECCOMP_IOCTL_NOTIF_SET_FLAGS, SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP))
+            die("SECCOMP_IOCTL_NOTIF_SET_FLAGS(SYNC_WAKE_UP) (kernel >= 6.6 needed)");
+    }
+    if (write(sp[0], "g", 1) != 1) die("write go");
+    struct seccomp_notif req;
+    struct seccomp_notif_resp resp;
+    long total = n + n / 10;
+    for (long i = 0; i < total; i++) {
+        memset(&req, 0, sizeof req);
+        if (ioctl(lfd, SECCOMP_IOCTL_NOTIF_RECV, &req)) die("NOTIF_RECV");
+        memset(&resp, 0, sizeof resp);
+        resp.id = req.id;
+        resp.val = 4242;
+        if (ioctl(lfd, SECCOMP_IOCTL_NOTIF_SEND, &resp)) die("NOTIF_SEND");
+    }
+    int st;
+    waitpid(pid, &st, 0);
+    close(lfd);
+    close(sp[0]);
+    if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
+        fprintf(stderr, "notify_probe: child failed\n");
+        exit(1);
+    }
+}
+
+int main(int argc, char **argv) {
+    long n = 200000;
+    int i = 1;
+    if (i < argc && strcmp(argv[i], "--quick") == 0) n /= 20, i++;
+    if (i < argc) n = atol(argv[i]);
+    if (n < 10) n = 10;
+
+    for (long k = 0; k < n; k++) syscall(SYS_getppid);
+    uint64_t t = now_ns();
+    for (long k = 0; k < n * 5; k++) syscall(SYS_getppid);
+    printf("native_getppid %.1f\n", (double)(now_ns() - t) / (double)(n * 5));
+    fflush(stdout);
+
+    run("notify_sync", n, 1);
+    run("notify_default", n / 10, 0);
+    return 0;
+}

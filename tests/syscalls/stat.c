@@ -1,0 +1,115 @@
+/* stat(2)/lstat(2)/fstatat(2) */
+#include "harness.h"
+
+CASE(stat, regular_file_size_mode) {
+    put_file("f", "hello");
+    EXPECT_OK(chmod("f", 0640));
+    struct stat st;
+    EXPECT_OK(stat("f", &st));
+    EXPECT_TRUE(S_ISREG(st.st_mode));
+    EXPECT_EQ(st.st_mode & 07777, 0640);
+    EXPECT_EQ(st.st_size, 5);
+    EXPECT_EQ(st.st_nlink, 1);
+}
+
+CASE(stat, follows_symlink) {
+    put_file("f", "hello");
+    EXPECT_OK(symlink("f", "l"));
+    struct stat a, b;
+    EXPECT_OK(stat("f", &a));
+    EXPECT_OK(stat("l", &b));
+    EXPECT_EQ(a.st_ino, b.st_ino);
+    EXPECT_TRUE(S_ISREG(b.st_mode));
+}
+
+CASE(stat, lstat_symlink) {
+    EXPECT_OK(symlink("target-name", "l"));
+    struct stat st;
+    EXPECT_OK(lstat("l", &st));
+    EXPECT_TRUE(S_ISLNK(st.st_mode));
+    EXPECT_EQ(st.st_size, 11);
+}
+
+CASE(stat, dangling_symlink) {
+    EXPECT_OK(symlink("nowhere", "l"));
+    struct stat st;
+    EXPECT_ERRNO(stat("l", &st), ENOENT);
+    EXPECT_OK(lstat("l", &st));
+}
+
+CASE(stat, enoent_enotdir) {
+    struct stat st;
+    put_file("f", "x");
+    EXPECT_ERRNO(stat("missing", &st), ENOENT);
+    EXPECT_ERRNO(stat("f/x", &st), ENOTDIR);
+    EXPECT_ERRNO(stat("", &st), ENOENT);
+}
+
+CASE(stat, matches_fstat) {
+    put_file("f", "abc");
+    int fd = EXPECT_OK(open("f", O_RDONLY));
+    struct stat a, b;
+    EXPECT_OK(stat("f", &a));
+    EXPECT_OK(fstat(fd, &b));
+    EXPECT_EQ(a.st_ino, b.st_ino);
+    EXPECT_EQ(a.st_dev, b.st_dev);
+    EXPECT_EQ(a.st_mtime, b.st_mtime);
+}
+
+CASE(stat, dir_nlink) {
+    EXPECT_OK(mkdir("d", 0755));
+    EXPECT_OK(mkdir("d/a", 0755));
+    EXPECT_OK(mkdir("d/b", 0755));
+    struct stat st;
+    EXPECT_OK(stat("d", &st));
+    EXPECT_TRUE(S_ISDIR(st.st_mode));
+    EXPECT_EQ(st.st_nlink, 4);
+}
+
+CASE(stat, uid_gid_of_new_file) {
+    put_file("f", "x");
+    struct stat st;
+    EXPECT_OK(stat("f", &st));
+    EXPECT_EQ(st.st_uid, geteuid());
+    EXPECT_EQ(st.st_gid, getegid());
+}
+
+CASE(stat, fstatat_empty_path) {
+    put_file("f", "abcd");
+    int fd = EXPECT_OK(open("f", O_RDONLY));
+    struct stat st;
+    EXPECT_OK(fstatat(fd, "", &st, AT_EMPTY_PATH));
+    EXPECT_EQ(st.st_size, 4);
+    EXPECT_ERRNO(fstatat(fd, "", &st, 0), ENOENT);
+}
+
+CASE(stat, fstatat_empty_path_cwd) {
+    struct stat a, b;
+    EXPECT_OK(fstatat(AT_FDCWD, "", &a, AT_EMPTY_PATH));
+    EXPECT_OK(stat(harness_scratch, &b));
+    EXPECT_EQ(a.st_ino, b.st_ino);
+}
+
+CASE(stat, fstatat_symlink_nofollow) {
+    put_file("f", "x");
+    EXPECT_OK(symlink("f", "l"));
+    int dfd = EXPECT_OK(open(".", O_RDONLY | O_DIRECTORY));
+    struct stat st;
+    EXPECT_OK(fstatat(dfd, "l", &st, AT_SYMLINK_NOFOLLOW));
+    EXPECT_TRUE(S_ISLNK(st.st_mode));
+    EXPECT_OK(fstatat(dfd, "l", &st, 0));
+    EXPECT_TRUE(S_ISREG(st.st_mode));
+}
+
+CASE(stat, fstatat_bad_flags_einval) {
+    struct stat st;
+    EXPECT_ERRNO(fstatat(AT_FDCWD, ".", &st, 0x40000000), EINVAL);
+}
+
+CASE(stat, proc_is_procfs_dir) {
+    struct stat st;
+    EXPECT_OK(stat("/proc/self", &st));
+    EXPECT_TRUE(S_ISDIR(st.st_mode));
+    EXPECT_OK(lstat("/proc/self", &st));
+    EXPECT_TRUE(S_ISLNK(st.st_mode));
+}
