@@ -78,6 +78,8 @@ pub enum Command {
     Delete(DeleteArgs),
     /// Create and start a container, and wait for it; exits with its status.
     Run(RunArgs),
+    /// Run a new process inside a running container, under the same sentry.
+    Exec(ExecArgs),
     /// List containers.
     List(ListArgs),
     /// The sentry (internal).
@@ -132,6 +134,49 @@ pub struct RunArgs {
     /// Keep the container's state after it exits.
     #[arg(long)]
     pub keep: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct ExecArgs {
+    /// A JSON file with the process to run (OCI `process`); replaces the
+    /// command line and the other process flags.
+    #[arg(long, short = 'p')]
+    pub process: Option<PathBuf>,
+    /// Return once the process started, leaving it to the caller (a shim).
+    #[arg(long, short = 'd')]
+    pub detach: bool,
+    /// File to write the new process's pid to.
+    #[arg(long = "pid-file")]
+    pub pid_file: Option<PathBuf>,
+    /// Unix socket to send the pty master to.
+    #[arg(long = "console-socket")]
+    pub console_socket: Option<PathBuf>,
+    /// Allocate a pseudo-TTY.
+    #[arg(long, short = 't')]
+    pub tty: bool,
+    /// Working directory in the container.
+    #[arg(long)]
+    pub cwd: Option<String>,
+    /// Extra environment variables (KEY=VALUE).
+    #[arg(long, short = 'e')]
+    pub env: Vec<String>,
+    /// UID[:GID] to run as.
+    #[arg(long, short = 'u')]
+    pub user: Option<String>,
+    /// Accepted for runc compatibility.
+    #[arg(long = "preserve-fds", default_value_t = 0)]
+    pub preserve_fds: u32,
+    /// Accepted for runc compatibility.
+    #[arg(long = "process-label")]
+    pub process_label: Option<String>,
+    /// Accepted for runc compatibility.
+    #[arg(long)]
+    pub apparmor: Option<String>,
+    /// Container id.
+    pub id: String,
+    /// The command and its arguments (without --process).
+    #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+    pub command: Vec<String>,
 }
 
 #[derive(Args, Debug)]

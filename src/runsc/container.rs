@@ -240,7 +240,7 @@ fn spawn_role(
 
 /// Sends the pty master to the console socket, as runc does: one message,
 /// the pty's name as data, one SCM_RIGHTS fd.
-fn send_console(socket: &Path, master: &OwnedFd, name: &str) -> Result<()> {
+pub fn send_console(socket: &Path, master: &OwnedFd, name: &str) -> Result<()> {
     use std::os::unix::net::UnixStream;
     let stream = UnixStream::connect(socket).map_err(|source| Error::ConsoleSocket {
         path: socket.to_path_buf(),
@@ -262,7 +262,7 @@ fn send_console(socket: &Path, master: &OwnedFd, name: &str) -> Result<()> {
     Ok(())
 }
 
-fn write_pid_file(path: &Path, pid: i32) -> Result<()> {
+pub fn write_pid_file(path: &Path, pid: i32) -> Result<()> {
     // No newline: the shim parses the raw contents with Atoi.
     let tmp = path.with_extension("runrs-tmp");
     fs::write(&tmp, pid.to_string()).map_err(Error::io("write pid file", &tmp))?;
@@ -472,7 +472,7 @@ pub fn start(g: &GlobalOpts, id: &str) -> Result<()> {
     Ok(())
 }
 
-fn load_config(dir: &StateDir) -> Result<ContainerConfig> {
+pub fn load_config(dir: &StateDir) -> Result<ContainerConfig> {
     let p = dir.file(state::SPEC_FILE);
     let data = fs::read(&p).map_err(Error::io("read", &p))?;
     serde_json::from_slice(&data).map_err(|e| Error::Other(format!("{}: {e}", p.display())))

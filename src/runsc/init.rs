@@ -34,7 +34,7 @@ pub fn main(state_dir: &Path) -> i32 {
     }
 }
 
-fn ok<T, E: std::fmt::Display>(r: Result<T, E>, step: &str) -> Result<T, String> {
+pub fn ok<T, E: std::fmt::Display>(r: Result<T, E>, step: &str) -> Result<T, String> {
     r.map_err(|e| format!("{step}: {e}"))
 }
 
@@ -117,8 +117,10 @@ fn write_sysctls(cfg: &ContainerConfig) -> Result<(), String> {
 }
 
 /// Opens the pty inside the container's devpts; returns the slave.
-fn open_console(cfg: &ContainerConfig, sock: RawFd) -> Result<OwnedFd, String> {
-    let ptmx = rootfs::secure_join(&cfg.rootfs, "/dev/pts/ptmx").map_err(|e| e.to_string())?;
+/// Opens a pty in the devpts under `root`, sends the master over `sock`
+/// (for --console-socket) and returns the slave.
+pub fn open_console(root: &Path, sock: RawFd) -> Result<OwnedFd, String> {
+    let ptmx = rootfs::secure_join(root, "/dev/pts/ptmx").map_err(|e| e.to_string())?;
     let master: OwnedFd = ok(
         fs::OpenOptions::new()
             .read(true)
@@ -139,7 +141,7 @@ fn open_console(cfg: &ContainerConfig, sock: RawFd) -> Result<OwnedFd, String> {
         return Err(format!("pty number: {}", std::io::Error::last_os_error()));
     }
     let name = format!("/dev/pts/{n}");
-    let slave_path = rootfs::secure_join(&cfg.rootfs, &name).map_err(|e| e.to_string())?;
+    let slave_path = rootfs::secure_join(root, &name).map_err(|e| e.to_string())?;
     let slave: OwnedFd = ok(
         fs::OpenOptions::new()
             .read(true)
@@ -217,6 +219,25 @@ pub fn drop_privileges(p: &ProcessConfig) -> Result<(), String> {
     Ok(())
 }
 
+/// Applies the process's rlimits to ourselves (inherited across exec).
+pub fn set_rlimits(p: &ProcessConfig) -> Result<(), String> {
+    for r in &p.rlimits {
+        let lim = libc::rlimit {
+            rlim_cur: r.soft,
+            rlim_max: r.hard,
+        };
+        // SAFETY: setrlimit reads a valid rlimit struct.
+        if unsafe { libc::setrlimit(r.resource as _, &lim) } < 0 {
+            return Err(format!(
+                "process.rlimits {}: {}",
+                r.name,
+                std::io::Error::last_os_error()
+            ));
+        }
+    }
+    Ok(())
+}
+
 pub fn cstrings(v: &[String], what: &str) -> Result<Vec<CString>, String> {
     v.iter()
         .map(|s| {
@@ -253,7 +274,7 @@ fn run(state_dir: &Path, sock: RawFd) -> Result<Infallible, String> {
         )?;
     }
     let console = if cfg.process.terminal {
-        Some(open_console(&cfg, sock)?)
+        Some(open_console(&cfg.rootfs, sock)?)
     } else {
         None
     };
@@ -276,20 +297,7 @@ fn run(state_dir: &Path, sock: RawFd) -> Result<Infallible, String> {
             }
         }
     }
-    for r in &cfg.process.rlimits {
-        let lim = libc::rlimit {
-            rlim_cur: r.soft,
-            rlim_max: r.hard,
-        };
-        // SAFETY: setrlimit reads a valid rlimit struct.
-        if unsafe { libc::setrlimit(r.resource as _, &lim) } < 0 {
-            return Err(format!(
-                "process.rlimits {}: {}",
-                r.name,
-                std::io::Error::last_os_error()
-            ));
-        }
-    }
+    set_rlimits(&cfg.process)?;
     if let Some(slave) = console {
         become_console(slave)?;
     }

@@ -3,6 +3,7 @@
 pub mod cli;
 pub mod container;
 pub mod error;
+pub mod exec;
 pub mod hooks;
 pub mod init;
 pub mod procs;
@@ -43,6 +44,7 @@ pub fn main(cli: Cli) -> i32 {
         Command::Kill(a) => container::kill(g, &a.id, &a.signal, a.all).map(|_| 0),
         Command::Delete(a) => container::delete(g, &a.id, a.force).map(|_| 0),
         Command::Run(a) => container::run(g, a),
+        Command::Exec(a) => exec::exec(g, a),
         Command::List(a) => container::list(g, &a.format, a.quiet).map(|s| {
             print!("{s}");
             0

@@ -5,7 +5,7 @@
 //! a part of the sandbox is missing.
 
 use std::collections::HashMap;
-use std::os::fd::{AsFd, FromRawFd, OwnedFd};
+use std::os::fd::{AsFd, AsRawFd, FromRawFd, OwnedFd};
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -23,6 +23,11 @@ use crate::runsc::container::{SandboxInfo, FIRST_ROLE_FD};
 use crate::runsc::spec::ContainerConfig;
 use crate::runsc::state;
 
+/// The control socket's name in the state directory.
+pub const CONTROL_SOCKET: &str = "sentry.sock";
+/// Worker threads per exec'd process's listener.
+const EXEC_WORKERS: usize = 2;
+
 /// Notifications being handled right now.
 static IN_FLIGHT: AtomicUsize = AtomicUsize::new(0);
 
@@ -36,6 +41,8 @@ pub enum BootError {
     SyntheticStat(Errno),
     #[error("pidfd of init: {0}")]
     InitPidfd(Errno),
+    #[error("control socket: {0}")]
+    Control(String),
     #[error("platform: {0}")]
     Platform(#[from] super::platform::PlatformError),
 }
@@ -150,13 +157,14 @@ fn run(state_dir: &Path) -> Result<(), BootError> {
     });
     let platform = Arc::new(SeccompNotify::new(listener)?);
 
-    for channel in channels {
-        let sentry = Arc::clone(&sentry);
-        let platform = Arc::clone(&platform);
-        std::thread::spawn(move || {
-            let gofer = Client::new(channel);
-            worker(&*platform, &sentry, &gofer);
-        });
+    let gofers: Arc<Vec<Client>> = Arc::new(channels.into_iter().map(Client::new).collect());
+    for i in 0..gofers.len() {
+        spawn_worker(&platform, &sentry, &gofers, i);
+    }
+    let control = bind_control_socket(state_dir)?;
+    {
+        let (sentry, gofers) = (Arc::clone(&sentry), Arc::clone(&gofers));
+        std::thread::spawn(move || serve_control(control, sentry, gofers));
     }
     // The main thread waits for the end: the listener hangs up when the
     // last filtered task exits; the init pidfd is readable when init exits
@@ -201,10 +209,77 @@ fn wait_for_end(listener: &OwnedFd, init_pidfd: &OwnedFd) {
     }
 }
 
+fn spawn_worker(
+    platform: &Arc<SeccompNotify>,
+    sentry: &Arc<Sentry>,
+    gofers: &Arc<Vec<Client>>,
+    i: usize,
+) {
+    let (platform, sentry, gofers) = (Arc::clone(platform), Arc::clone(sentry), Arc::clone(gofers));
+    std::thread::spawn(move || {
+        let gofer = &gofers[i % gofers.len()];
+        worker(&*platform, &sentry, gofer);
+    });
+}
+
+/// The sandbox's control socket: `runrs exec` hands the listener of each
+/// new process's filter to the sentry here (one SEQPACKET message with the
+/// fd; the answer is "ok" once workers serve it).
+fn bind_control_socket(state_dir: &Path) -> Result<OwnedFd, BootError> {
+    use nix::sys::socket::{
+        bind, listen, socket, AddressFamily, Backlog, SockFlag, SockType, UnixAddr,
+    };
+    let path = state_dir.join(CONTROL_SOCKET);
+    let _ = std::fs::remove_file(&path);
+    let err = |e: nix::Error| BootError::Control(e.to_string());
+    let sock = socket(
+        AddressFamily::Unix,
+        SockType::SeqPacket,
+        SockFlag::SOCK_CLOEXEC,
+        None,
+    )
+    .map_err(err)?;
+    let addr = UnixAddr::new(&path).map_err(err)?;
+    bind(sock.as_raw_fd(), &addr).map_err(err)?;
+    listen(&sock, Backlog::new(16).map_err(err)?).map_err(err)?;
+    Ok(sock)
+}
+
+fn serve_control(control: OwnedFd, sentry: Arc<Sentry>, gofers: Arc<Vec<Client>>) {
+    loop {
+        let conn = match nix::sys::socket::accept(&control) {
+            Ok(fd) => fd,
+            Err(Errno::EINTR) => continue,
+            Err(_) => return,
+        };
+        let reply = match crate::runsc::sync::recv(conn.as_raw_fd()) {
+            Ok((crate::runsc::sync::InitMsg::Listener, Some(listener))) => {
+                match SeccompNotify::new(listener) {
+                    Ok(p) => {
+                        let p = Arc::new(p);
+                        for i in 0..EXEC_WORKERS {
+                            spawn_worker(&p, &sentry, &gofers, i);
+                        }
+                        crate::runsc::sync::InitMsg::Ready
+                    }
+                    Err(e) => crate::runsc::sync::InitMsg::Error { msg: e.to_string() },
+                }
+            }
+            _ => crate::runsc::sync::InitMsg::Error {
+                msg: "expected a seccomp listener".into(),
+            },
+        };
+        let _ = crate::runsc::sync::send(conn.as_raw_fd(), &reply, None);
+    }
+}
+
 fn worker(platform: &dyn Platform, sentry: &Sentry, gofer: &Client) {
     loop {
         let req = match platform.wait() {
             Ok(Some(r)) => r,
+            // Interrupted, or a cancelled notification; when every task of
+            // this filter is gone, the worker's job is done.
+            Ok(None) if platform.hung_up() => return,
             Ok(None) => continue,
             Err(e) => {
                 crate::log::debug(&format!("sentry worker: {e}"));

@@ -46,6 +46,9 @@ pub trait Platform: Send + Sync {
     /// interrupted without one (the caller just waits again).
     fn wait(&self) -> Result<Option<SyscallRequest>, PlatformError>;
 
+    /// Whether no task can ever send a request again (all exited).
+    fn hung_up(&self) -> bool;
+
     /// Reads the caller's memory at `addr`. Returns how many bytes were read
     /// (short at an unmapped page). Checks afterwards that the request is
     /// still live, so that the bytes belong to the task that asked.

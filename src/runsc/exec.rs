@@ -1,0 +1,249 @@
+//! `runrs exec`: a new process inside a running container, under the same
+//! sentry. The new process joins init's namespaces (pid through a fork),
+//! drops privileges, installs the same filter stack, and its listener goes
+//! to the sentry through the sandbox's control socket before it execs.
+
+use std::convert::Infallible;
+use std::fs;
+use std::os::fd::{AsRawFd, OwnedFd, RawFd};
+use std::path::Path;
+
+use nix::sched::CloneFlags;
+use nix::unistd::{fork, ForkResult, Pid};
+
+use super::cli::{ExecArgs, GlobalOpts};
+use super::container::{load_config, send_console, write_pid_file};
+use super::error::{Error, Result};
+use super::init::{self, ok};
+use super::spec::{self, ProcessConfig};
+use super::state::{StateDir, Status};
+use super::sync::{self, InitMsg};
+use crate::sentry::boot::CONTROL_SOCKET;
+use crate::sentry::filter;
+
+/// Namespaces an exec'd process joins (pid separately, through a fork).
+const JOINED: [(&str, CloneFlags); 5] = [
+    ("mnt", CloneFlags::CLONE_NEWNS),
+    ("net", CloneFlags::CLONE_NEWNET),
+    ("ipc", CloneFlags::CLONE_NEWIPC),
+    ("uts", CloneFlags::CLONE_NEWUTS),
+    ("cgroup", CloneFlags::CLONE_NEWCGROUP),
+];
+
+/// The process to run: --process, or the container's own process with the
+/// command line's overrides.
+fn process_config(dir: &StateDir, a: &ExecArgs) -> Result<ProcessConfig> {
+    if let Some(path) = &a.process {
+        let text = fs::read_to_string(path).map_err(Error::io("read process", path))?;
+        let de = &mut serde_json::Deserializer::from_str(&text);
+        let proc: oci_spec::runtime::Process =
+            serde_path_to_error::deserialize(de).map_err(|e| Error::LoadSpec {
+                path: path.clone(),
+                msg: format!("{}: {}", e.path(), e.inner()),
+            })?;
+        let value = serde_json::to_value(&proc).map_err(|e| Error::Other(e.to_string()))?;
+        return spec::process_from_value(&value);
+    }
+    if a.command.is_empty() {
+        return Err(Error::Other("exec needs a command or --process".into()));
+    }
+    let mut p = load_config(dir)?.process;
+    p.args = a.command.clone();
+    p.terminal = a.tty;
+    if let Some(cwd) = &a.cwd {
+        p.cwd = cwd.clone();
+    }
+    for kv in &a.env {
+        let key = kv.split('=').next().unwrap_or_default();
+        p.env.retain(|e| e.split('=').next() != Some(key));
+        p.env.push(kv.clone());
+    }
+    if let Some(user) = &a.user {
+        let (uid, gid) = user.split_once(':').unwrap_or((user, "0"));
+        let parse = |s: &str| {
+            s.parse::<u32>().map_err(|_| {
+                Error::Other(format!(
+                    "--user {user:?}: only numeric UID[:GID] is supported"
+                ))
+            })
+        };
+        p.uid = parse(uid)?;
+        p.gid = parse(gid)?;
+    }
+    Ok(p)
+}
+
+pub fn exec(g: &GlobalOpts, a: &ExecArgs) -> Result<i32> {
+    let dir = StateDir::new(&g.root, &a.id);
+    let st = dir.load(&a.id)?;
+    if dir.status(&st) == Status::Stopped {
+        return Err(Error::Other("cannot exec in a stopped container".into()));
+    }
+    let process = process_config(&dir, a)?;
+    if process.terminal && a.console_socket.is_none() && a.detach {
+        return Err(Error::Other(
+            "cannot allocate tty if runrs will detach without setting console socket".into(),
+        ));
+    }
+    let mut namespaces = Vec::new();
+    for (name, flag) in JOINED {
+        let path = format!("/proc/{}/ns/{name}", st.init.pid);
+        let f = fs::File::open(&path).map_err(Error::io("open namespace", &path))?;
+        namespaces.push((OwnedFd::from(f), flag));
+    }
+    let pidns = fs::File::open(format!("/proc/{}/ns/pid", st.init.pid))
+        .map_err(Error::io("open namespace", "pid"))?;
+    let own_pidns = fs::File::open("/proc/self/ns/pid")
+        .map_err(Error::io("open namespace", "/proc/self/ns/pid"))?;
+    // Our children are born in the container's pid namespace; we stay out.
+    nix::sched::setns(&pidns, CloneFlags::CLONE_NEWPID)
+        .map_err(Error::sys("join the container's pid namespace"))?;
+    let (parent_sock, child_sock) = sync::seqpacket_pair().map_err(Error::sys("socketpair"))?;
+
+    // SAFETY: runrs exec is single-threaded here, so the child may run
+    // ordinary Rust until it execs.
+    let child = match unsafe { fork() }.map_err(Error::sys("fork"))? {
+        ForkResult::Child => {
+            drop(parent_sock);
+            let sock = child_sock.as_raw_fd();
+            let Err(msg) = child_main(&process, namespaces, sock);
+            let _ = sync::send(sock, &InitMsg::Error { msg }, None);
+            std::process::exit(255);
+        }
+        ForkResult::Parent { child } => child,
+    };
+    drop(child_sock);
+    drop(namespaces);
+    // Back to our own pid namespace for children: the kernel refuses to
+    // create threads (signal forwarding) while it differs.
+    nix::sched::setns(&own_pidns, CloneFlags::CLONE_NEWPID)
+        .map_err(Error::sys("return to our pid namespace"))?;
+    if let Err(e) = supervise_start(&dir, a, parent_sock.as_raw_fd(), child) {
+        let _ = nix::sys::signal::kill(child, nix::sys::signal::Signal::SIGKILL);
+        let _ = nix::sys::wait::waitpid(child, None);
+        return Err(e);
+    }
+    if a.detach {
+        return Ok(0);
+    }
+    Ok(super::procs::forward_signals_and_wait(child))
+}
+
+/// Relays the child's pty and listener, then lets it exec.
+fn supervise_start(dir: &StateDir, a: &ExecArgs, sock: RawFd, child: Pid) -> Result<()> {
+    loop {
+        let (msg, fd) = sync::recv(sock).map_err(|e| Error::Init(format!("exec: {e}")))?;
+        match msg {
+            InitMsg::Pty { name } => {
+                let master = fd.ok_or_else(|| Error::Init("pty message without fd".into()))?;
+                if let Some(s) = &a.console_socket {
+                    send_console(s, &master, &name)?;
+                }
+            }
+            InitMsg::Listener => {
+                let listener =
+                    fd.ok_or_else(|| Error::Init("listener message without fd".into()))?;
+                hand_to_sentry(&dir.path.join(CONTROL_SOCKET), &listener)?;
+                if let Some(p) = &a.pid_file {
+                    write_pid_file(p, child.as_raw())?;
+                }
+                sync::send(sock, &InitMsg::Continue, None)
+                    .map_err(|e| Error::Init(e.to_string()))?;
+                return Ok(());
+            }
+            InitMsg::Error { msg } => return Err(Error::Init(msg)),
+            other => return Err(Error::Init(format!("unexpected message {other:?}"))),
+        }
+    }
+}
+
+/// Gives the new process's listener to the sentry and waits for its "ok".
+fn hand_to_sentry(control: &Path, listener: &OwnedFd) -> Result<()> {
+    use nix::sys::socket::{connect, socket, AddressFamily, SockFlag, SockType, UnixAddr};
+    let err =
+        |e: nix::Error| Error::Other(format!("sentry control socket {}: {e}", control.display()));
+    let s = socket(
+        AddressFamily::Unix,
+        SockType::SeqPacket,
+        SockFlag::SOCK_CLOEXEC,
+        None,
+    )
+    .map_err(err)?;
+    connect(s.as_raw_fd(), &UnixAddr::new(control).map_err(err)?).map_err(err)?;
+    sync::send(
+        s.as_raw_fd(),
+        &InitMsg::Listener,
+        Some(listener.as_raw_fd()),
+    )
+    .map_err(|e| Error::Other(e.to_string()))?;
+    match sync::recv(s.as_raw_fd()) {
+        Ok((InitMsg::Ready, _)) => Ok(()),
+        Ok((InitMsg::Error { msg }, _)) => {
+            Err(Error::Other(format!("sentry refused the process: {msg}")))
+        }
+        Ok(_) | Err(_) => Err(Error::Other(
+            "sentry did not answer on its control socket".into(),
+        )),
+    }
+}
+
+/// In the forked child (already in the container's pid namespace): join
+/// the other namespaces, become the process, install the filter, hand the
+/// listener over, wait for the go-ahead, exec.
+fn child_main(
+    p: &ProcessConfig,
+    namespaces: Vec<(OwnedFd, CloneFlags)>,
+    sock: RawFd,
+) -> std::result::Result<Infallible, String> {
+    for (fd, flag) in &namespaces {
+        ok(
+            nix::sched::setns(fd, *flag),
+            "join the container's namespaces",
+        )?;
+    }
+    drop(namespaces);
+    let console = if p.terminal {
+        Some(init::open_console(Path::new("/"), sock)?)
+    } else {
+        None
+    };
+    init::set_rlimits(p)?;
+    if let Some(slave) = console {
+        init::become_console(slave)?;
+    }
+    ok(nix::unistd::chdir(p.cwd.as_str()), "chdir to process.cwd")?;
+    let argv = init::cstrings(&p.args, "process.args")?;
+    let envp = init::cstrings(&p.env, "process.env")?;
+    let program = init::lookup(&p.args[0], &p.env)?;
+    let program =
+        init::cstrings(&[program.to_string_lossy().into_owned()], "process.args")?.remove(0);
+    if let Some(mask) = p.umask {
+        nix::sys::stat::umask(nix::sys::stat::Mode::from_bits_truncate(mask));
+    }
+    init::drop_privileges(p)?;
+    let filters = ok(
+        filter::workload_filters(filter::NotifyMode::UserNotif),
+        "build seccomp filter",
+    )?;
+    let listener = ok(filter::install(&filters), "install seccomp filter")?
+        .ok_or("install seccomp filter: no listener")?;
+    ok(
+        sync::send(sock, &InitMsg::Listener, Some(listener.as_raw_fd())),
+        "send listener",
+    )?;
+    drop(listener);
+    match sync::recv(sock) {
+        Ok((InitMsg::Continue, _)) => {}
+        _ => std::process::exit(255),
+    }
+    // SAFETY: fds above stderr belong to runrs (the sync socket, the log):
+    // none may reach the workload.
+    unsafe { libc::syscall(libc::SYS_close_range, 3, u32::MAX, 0) };
+    let e = nix::unistd::execve(&program, &argv, &envp).unwrap_err();
+    eprintln!(
+        "runrs: exec {}: {}",
+        p.args[0],
+        init::io_text(&std::io::Error::from_raw_os_error(e as i32))
+    );
+    std::process::exit(127);
+}
