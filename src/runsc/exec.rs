@@ -18,7 +18,7 @@ use super::init::{self, ok};
 use super::spec::{self, ProcessConfig};
 use super::state::{StateDir, Status};
 use super::sync::{self, InitMsg};
-use crate::sentry::boot::CONTROL_SOCKET;
+use crate::sentry::boot::control_socket_addr;
 use crate::sentry::filter;
 
 /// Namespaces an exec'd process joins (pid separately, through a fork).
@@ -143,7 +143,7 @@ fn supervise_start(dir: &StateDir, a: &ExecArgs, sock: RawFd, child: Pid) -> Res
             InitMsg::Listener => {
                 let listener =
                     fd.ok_or_else(|| Error::Init("listener message without fd".into()))?;
-                hand_to_sentry(&dir.path.join(CONTROL_SOCKET), &listener)?;
+                hand_to_sentry(&dir.path, &listener)?;
                 if let Some(p) = &a.pid_file {
                     write_pid_file(p, child.as_raw())?;
                 }
@@ -158,10 +158,14 @@ fn supervise_start(dir: &StateDir, a: &ExecArgs, sock: RawFd, child: Pid) -> Res
 }
 
 /// Gives the new process's listener to the sentry and waits for its "ok".
-fn hand_to_sentry(control: &Path, listener: &OwnedFd) -> Result<()> {
-    use nix::sys::socket::{connect, socket, AddressFamily, SockFlag, SockType, UnixAddr};
-    let err =
-        |e: nix::Error| Error::Other(format!("sentry control socket {}: {e}", control.display()));
+fn hand_to_sentry(state_dir: &Path, listener: &OwnedFd) -> Result<()> {
+    use nix::sys::socket::{connect, socket, AddressFamily, SockFlag, SockType};
+    let err = |e: nix::Error| {
+        Error::Other(format!(
+            "sentry control socket in {}: {e}",
+            state_dir.display()
+        ))
+    };
     let s = socket(
         AddressFamily::Unix,
         SockType::SeqPacket,
@@ -169,7 +173,8 @@ fn hand_to_sentry(control: &Path, listener: &OwnedFd) -> Result<()> {
         None,
     )
     .map_err(err)?;
-    connect(s.as_raw_fd(), &UnixAddr::new(control).map_err(err)?).map_err(err)?;
+    let (_dir, addr) = control_socket_addr(state_dir).map_err(err)?;
+    connect(s.as_raw_fd(), &addr).map_err(err)?;
     sync::send(
         s.as_raw_fd(),
         &InitMsg::Listener,

@@ -226,11 +226,8 @@ fn spawn_worker(
 /// new process's filter to the sentry here (one SEQPACKET message with the
 /// fd; the answer is "ok" once workers serve it).
 fn bind_control_socket(state_dir: &Path) -> Result<OwnedFd, BootError> {
-    use nix::sys::socket::{
-        bind, listen, socket, AddressFamily, Backlog, SockFlag, SockType, UnixAddr,
-    };
-    let path = state_dir.join(CONTROL_SOCKET);
-    let _ = std::fs::remove_file(&path);
+    use nix::sys::socket::{bind, listen, socket, AddressFamily, Backlog, SockFlag, SockType};
+    let _ = std::fs::remove_file(state_dir.join(CONTROL_SOCKET));
     let err = |e: nix::Error| BootError::Control(e.to_string());
     let sock = socket(
         AddressFamily::Unix,
@@ -239,10 +236,26 @@ fn bind_control_socket(state_dir: &Path) -> Result<OwnedFd, BootError> {
         None,
     )
     .map_err(err)?;
-    let addr = UnixAddr::new(&path).map_err(err)?;
+    let (_dir, addr) = control_socket_addr(state_dir).map_err(err)?;
     bind(sock.as_raw_fd(), &addr).map_err(err)?;
     listen(&sock, Backlog::new(16).map_err(err)?).map_err(err)?;
     Ok(sock)
+}
+
+/// The control socket's address. A state dir under Docker's root makes
+/// the plain path longer than sun_path allows (108 bytes), so it is named
+/// through an fd of the directory; keep the returned fd open while using
+/// the address.
+pub fn control_socket_addr(state_dir: &Path) -> nix::Result<(OwnedFd, nix::sys::socket::UnixAddr)> {
+    let dir: OwnedFd = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_PATH | libc::O_DIRECTORY | libc::O_CLOEXEC)
+        .open(state_dir)
+        .map_err(|e| nix::Error::from_raw(e.raw_os_error().unwrap_or(libc::EIO)))?
+        .into();
+    let path = format!("/proc/self/fd/{}/{CONTROL_SOCKET}", dir.as_raw_fd());
+    let addr = nix::sys::socket::UnixAddr::new(path.as_str())?;
+    Ok((dir, addr))
 }
 
 fn serve_control(control: OwnedFd, sentry: Arc<Sentry>, gofers: Arc<Vec<Client>>) {
