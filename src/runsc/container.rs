@@ -238,6 +238,25 @@ fn spawn_role(
     Ok(child)
 }
 
+/// Waits until the sentry serves its control socket: a sandbox whose
+/// sentry failed to start must fail `create`, not its first syscall.
+fn wait_for_sentry(dir: &StateDir, sentry: &mut std::process::Child) -> Result<()> {
+    let sock = dir.file(crate::sentry::boot::CONTROL_SOCKET);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        if sock.exists() {
+            return Ok(());
+        }
+        if let Ok(Some(status)) = sentry.try_wait() {
+            return Err(Error::Init(format!("the sentry exited during start ({status}); see the log for its error")));
+        }
+        if Instant::now() > deadline {
+            return Err(Error::Init("the sentry did not start within 10 s".into()));
+        }
+        std::thread::sleep(Duration::from_millis(1));
+    }
+}
+
 /// Sends the pty master to the console socket, as runc does: one message,
 /// the pty's name as data, one SCM_RIGHTS fd.
 pub fn send_console(socket: &Path, master: &OwnedFd, name: &str) -> Result<()> {
@@ -410,8 +429,9 @@ pub fn create(g: &GlobalOpts, args: &CreateArgs, interactive: bool) -> Result<Cr
     }
     let gofer = spawn_role(g, "gofer", &dir, gofer_ends, interactive)?;
     guard.pids.push(Pid::from_raw(gofer.id() as i32));
-    let sentry = spawn_role(g, "boot", &dir, sentry_fds, interactive)?;
+    let mut sentry = spawn_role(g, "boot", &dir, sentry_fds, interactive)?;
     guard.pids.push(Pid::from_raw(sentry.id() as i32));
+    wait_for_sentry(&dir, &mut sentry)?;
 
     let init_id =
         ProcId::of(init.as_raw()).ok_or_else(|| Error::Init("container init vanished".into()))?;
