@@ -80,6 +80,22 @@ pub enum Command {
     Run(RunArgs),
     /// Run a new process inside a running container, under the same sentry.
     Exec(ExecArgs),
+    /// Freeze every process of the container.
+    Pause(IdArg),
+    /// Thaw a paused container.
+    Resume(IdArg),
+    /// List the container's processes.
+    Ps(PsArgs),
+    /// Change the container's resource limits.
+    Update(UpdateArgs),
+    /// Resource statistics (--stats) of a container.
+    Events(EventsArgs),
+    /// What this runtime supports (JSON).
+    Features,
+    /// Register runrs as a Docker runtime in daemon.json.
+    Install(InstallArgs),
+    /// Remove the runtime from daemon.json.
+    Uninstall(InstallArgs),
     /// List containers.
     List(ListArgs),
     /// The sentry (internal).
@@ -177,6 +193,61 @@ pub struct ExecArgs {
     /// The command and its arguments (without --process).
     #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
     pub command: Vec<String>,
+}
+
+#[derive(Args, Debug)]
+pub struct PsArgs {
+    /// table or json.
+    #[arg(long, short = 'f', default_value = "table")]
+    pub format: String,
+    pub id: String,
+    /// Arguments for the host's ps (table format).
+    #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+    pub ps_args: Vec<String>,
+}
+
+#[derive(Args, Debug)]
+pub struct UpdateArgs {
+    /// A JSON file (or - for stdin) with OCI LinuxResources.
+    #[arg(long, short = 'r')]
+    pub resources: Option<PathBuf>,
+    #[arg(long)]
+    pub memory: Option<i64>,
+    #[arg(long = "memory-swap")]
+    pub memory_swap: Option<i64>,
+    #[arg(long = "cpu-quota")]
+    pub cpu_quota: Option<i64>,
+    #[arg(long = "cpu-period")]
+    pub cpu_period: Option<u64>,
+    #[arg(long = "cpu-share")]
+    pub cpu_shares: Option<u64>,
+    #[arg(long = "pids-limit")]
+    pub pids_limit: Option<i64>,
+    pub id: String,
+}
+
+#[derive(Args, Debug)]
+pub struct EventsArgs {
+    /// Print the statistics once and exit.
+    #[arg(long)]
+    pub stats: bool,
+    /// Interval between stats (without --stats), e.g. 5s.
+    #[arg(long, default_value = "5s")]
+    pub interval: String,
+    pub id: String,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct InstallArgs {
+    /// The runtime's name in Docker.
+    #[arg(long, default_value = "runrs")]
+    pub runtime: String,
+    /// Docker's daemon.json.
+    #[arg(long = "config-file")]
+    pub config_file: Option<PathBuf>,
+    /// Arguments Docker passes to runrs (after --), e.g. -- --strace.
+    #[arg(last = true)]
+    pub runtime_args: Vec<String>,
 }
 
 #[derive(Args, Debug)]

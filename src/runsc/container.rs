@@ -55,6 +55,7 @@ pub struct Created {
 struct CreateGuard {
     dir: PathBuf,
     pids: Vec<Pid>,
+    cgroup: Option<super::cgroups::Cgroup>,
     armed: bool,
 }
 
@@ -68,6 +69,9 @@ impl Drop for CreateGuard {
         }
         for p in &self.pids {
             let _ = nix::sys::wait::waitpid(*p, None);
+        }
+        if let Some(c) = &self.cgroup {
+            c.destroy();
         }
         let _ = fs::remove_dir_all(&self.dir);
     }
@@ -248,7 +252,9 @@ fn wait_for_sentry(dir: &StateDir, sentry: &mut std::process::Child) -> Result<(
             return Ok(());
         }
         if let Ok(Some(status)) = sentry.try_wait() {
-            return Err(Error::Init(format!("the sentry exited during start ({status}); see the log for its error")));
+            return Err(Error::Init(format!(
+                "the sentry exited during start ({status}); see the log for its error"
+            )));
         }
         if Instant::now() > deadline {
             return Err(Error::Init("the sentry did not start within 10 s".into()));
@@ -337,6 +343,7 @@ pub fn create(g: &GlobalOpts, args: &CreateArgs, interactive: bool) -> Result<Cr
     let mut guard = CreateGuard {
         dir: dir.path.clone(),
         pids: vec![],
+        cgroup: None,
         armed: true,
     };
     let _lock = dir.lock()?;
@@ -356,6 +363,13 @@ pub fn create(g: &GlobalOpts, args: &CreateArgs, interactive: bool) -> Result<Cr
     let init = spawn_init(g, &cfg, &dir, &sync_child)?;
     guard.pids.push(init);
     drop(sync_child);
+    // Into its cgroup before it runs anything of the user's.
+    let cgroup_rel =
+        super::cgroups::relative_path(cfg.cgroups_path.as_deref(), &args.id, g.systemd_cgroup)?;
+    let cgroup = super::cgroups::Cgroup::at(&cgroup_rel);
+    cgroup.create_and_join(init.as_raw())?;
+    guard.cgroup = Some(super::cgroups::Cgroup::at(&cgroup_rel));
+    cgroup.apply(&cfg.resources)?;
 
     let mut listener: Option<OwnedFd> = None;
     loop {
@@ -445,6 +459,7 @@ pub fn create(g: &GlobalOpts, args: &CreateArgs, interactive: bool) -> Result<Cr
         gofer: ProcId::of(gofer.id() as i32),
         annotations: cfg.annotations.clone(),
         init_pidns_inode: procs::pidns_inode(init.as_raw()).unwrap_or(0),
+        cgroup: Some(cgroup_rel),
     };
     dir.save(&state)?;
     if let Some(p) = &args.pid_file {
@@ -460,7 +475,7 @@ pub fn start(g: &GlobalOpts, id: &str) -> Result<()> {
     let _lock = dir.lock()?;
     match dir.status(&st) {
         Status::Stopped => return Err(Error::StartStopped),
-        Status::Running => return Err(Error::StartRunning),
+        Status::Running | Status::Paused => return Err(Error::StartRunning),
         Status::Created => {}
     }
     let fifo = dir.file(state::EXEC_FIFO);
@@ -548,6 +563,16 @@ pub fn kill(g: &GlobalOpts, id: &str, signal: &str, all: bool) -> Result<()> {
 
 /// Kills every process of the sandbox and waits (bounded) until they are gone.
 fn destroy(st: &State) {
+    let cgroup = st.cgroup.as_deref().map(super::cgroups::Cgroup::at);
+    // Frozen tasks do not die until thawed.
+    if let Some(c) = &cgroup {
+        if c.is_frozen() {
+            let _ = c.freeze(false);
+        }
+        for pid in c.pids() {
+            let _ = nix::sys::signal::kill(Pid::from_raw(pid), Signal::SIGKILL);
+        }
+    }
     for pid in procs::container_pids(st) {
         let _ = nix::sys::signal::kill(Pid::from_raw(pid), Signal::SIGKILL);
     }
@@ -564,6 +589,9 @@ fn destroy(st: &State) {
             break;
         }
         std::thread::sleep(Duration::from_millis(10));
+    }
+    if let Some(c) = cgroup {
+        c.destroy();
     }
 }
 

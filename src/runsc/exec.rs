@@ -76,8 +76,11 @@ fn process_config(dir: &StateDir, a: &ExecArgs) -> Result<ProcessConfig> {
 pub fn exec(g: &GlobalOpts, a: &ExecArgs) -> Result<i32> {
     let dir = StateDir::new(&g.root, &a.id);
     let st = dir.load(&a.id)?;
-    if dir.status(&st) == Status::Stopped {
-        return Err(Error::Other("cannot exec in a stopped container".into()));
+    match dir.status(&st) {
+        Status::Stopped => return Err(Error::Other("cannot exec in a stopped container".into())),
+        // It would join a frozen cgroup and hang.
+        Status::Paused => return Err(Error::Other("cannot exec in a paused container".into())),
+        _ => {}
     }
     let process = process_config(&dir, a)?;
     if process.terminal && a.console_socket.is_none() && a.detach {
@@ -141,6 +144,11 @@ fn supervise_start(dir: &StateDir, a: &ExecArgs, sock: RawFd, child: Pid) -> Res
                 }
             }
             InitMsg::Listener => {
+                // The exec'd process counts against the container's limits.
+                let st = dir.load(&a.id)?;
+                if let Some(c) = st.cgroup.as_deref() {
+                    super::cgroups::Cgroup::at(c).join(child.as_raw())?;
+                }
                 let listener =
                     fd.ok_or_else(|| Error::Init("listener message without fd".into()))?;
                 hand_to_sentry(&dir.path, &listener)?;

@@ -83,6 +83,37 @@ pub fn io_text(e: &std::io::Error) -> String {
     }
 }
 
+/// A new network namespace starts with `lo` down; runc brings it up, and
+/// programs expect 127.0.0.1 to work.
+fn loopback_up() -> Result<(), String> {
+    use nix::sys::socket::{socket, AddressFamily, SockFlag, SockType};
+    let sock = ok(
+        socket(
+            AddressFamily::Inet,
+            SockType::Datagram,
+            SockFlag::SOCK_CLOEXEC,
+            None,
+        ),
+        "socket for lo",
+    )?;
+    // SAFETY: ifreq is plain data; all-zero is a valid value.
+    let mut req: libc::ifreq = unsafe { std::mem::zeroed() };
+    for (dst, src) in req.ifr_name.iter_mut().zip(b"lo\0") {
+        *dst = *src as libc::c_char;
+    }
+    // SAFETY: SIOCGIFFLAGS/SIOCSIFFLAGS read and write an ifreq we own.
+    unsafe {
+        if libc::ioctl(sock.as_raw_fd(), libc::SIOCGIFFLAGS, &mut req) < 0 {
+            return Err(format!("lo flags: {}", std::io::Error::last_os_error()));
+        }
+        req.ifr_ifru.ifru_flags |= (libc::IFF_UP | libc::IFF_RUNNING) as libc::c_short;
+        if libc::ioctl(sock.as_raw_fd(), libc::SIOCSIFFLAGS, &req) < 0 {
+            return Err(format!("bring lo up: {}", std::io::Error::last_os_error()));
+        }
+    }
+    Ok(())
+}
+
 fn write_sysctls(cfg: &ContainerConfig) -> Result<(), String> {
     for (key, value) in &cfg.sysctl {
         let namespaced = key.starts_with("net.")
@@ -266,6 +297,9 @@ fn run(state_dir: &Path, sock: RawFd) -> Result<Infallible, String> {
     .into();
 
     ok(rootfs::prepare(&cfg), "rootfs")?;
+    if cfg.has_new_namespace("network") {
+        loopback_up()?;
+    }
     write_sysctls(&cfg)?;
     if let Some(adj) = cfg.process.oom_score_adj {
         ok(

@@ -1,11 +1,13 @@
 //! The OCI front end: runc's commands and semantics, and the internal roles.
 
+pub mod cgroups;
 pub mod cli;
 pub mod container;
 pub mod error;
 pub mod exec;
 pub mod hooks;
 pub mod init;
+pub mod manage;
 pub mod procs;
 pub mod rootfs;
 pub mod spec;
@@ -45,6 +47,26 @@ pub fn main(cli: Cli) -> i32 {
         Command::Delete(a) => container::delete(g, &a.id, a.force).map(|_| 0),
         Command::Run(a) => container::run(g, a),
         Command::Exec(a) => exec::exec(g, a),
+        Command::Pause(a) => manage::pause(g, &a.id).map(|_| 0),
+        Command::Resume(a) => manage::resume(g, &a.id).map(|_| 0),
+        Command::Ps(a) => manage::ps(g, a).map(|s| {
+            print!("{s}");
+            0
+        }),
+        Command::Update(a) => manage::update(g, a).map(|_| 0),
+        Command::Events(a) => events(g, a),
+        Command::Features => {
+            println!("{}", manage::features());
+            Ok(0)
+        }
+        Command::Install(a) => manage::install(a).map(|s| {
+            print!("{s}");
+            0
+        }),
+        Command::Uninstall(a) => manage::uninstall(a).map(|s| {
+            print!("{s}");
+            0
+        }),
         Command::List(a) => container::list(g, &a.format, a.quiet).map(|s| {
             print!("{s}");
             0
@@ -59,6 +81,28 @@ pub fn main(cli: Cli) -> i32 {
             crate::log::error(&e.to_string());
             1
         }
+    }
+}
+
+/// `events --stats` prints once; without it, stats every interval until
+/// the container stops.
+fn events(g: &cli::GlobalOpts, a: &cli::EventsArgs) -> Result<i32, Error> {
+    if a.stats {
+        println!("{}", manage::events_stats(g, &a.id)?);
+        return Ok(0);
+    }
+    let secs: u64 = a
+        .interval
+        .trim_end_matches('s')
+        .parse()
+        .map_err(|_| Error::Other(format!("invalid --interval {:?}", a.interval)))?;
+    loop {
+        match manage::events_stats(g, &a.id) {
+            Ok(line) => println!("{line}"),
+            Err(Error::NotRunning(_)) => return Ok(0),
+            Err(e) => return Err(e),
+        }
+        std::thread::sleep(std::time::Duration::from_secs(secs.max(1)));
     }
 }
 

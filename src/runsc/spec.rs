@@ -127,6 +127,8 @@ pub struct ContainerConfig {
     pub rootfs_propagation: Option<String>,
     pub hooks: Hooks,
     pub memory_limit: Option<i64>,
+    #[serde(default)]
+    pub resources: super::cgroups::Resources,
     pub pids_limit: Option<i64>,
     pub cgroups_path: Option<String>,
     pub annotations: BTreeMap<String, String>,
@@ -306,6 +308,7 @@ pub fn from_value(v: &serde_json::Value, bundle: &Path, id: &str) -> Result<Cont
         )?,
         hooks: parse(v, &["hooks"], "hooks")?,
         memory_limit,
+        resources: parse(v, &["linux", "resources"], "linux.resources")?,
         pids_limit,
         cgroups_path: parse(v, &["linux", "cgroupsPath"], "linux.cgroupsPath")?,
         annotations: parse(v, &["annotations"], "annotations")?,

@@ -61,12 +61,16 @@ pub struct State {
     pub annotations: std::collections::BTreeMap<String, String>,
     #[serde(default)]
     pub init_pidns_inode: u64,
+    /// The workload's cgroup, relative to each hierarchy's root.
+    #[serde(default)]
+    pub cgroup: Option<String>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Status {
     Created,
     Running,
+    Paused,
     Stopped,
 }
 
@@ -75,6 +79,7 @@ impl Status {
         match self {
             Status::Created => "created",
             Status::Running => "running",
+            Status::Paused => "paused",
             Status::Stopped => "stopped",
         }
     }
@@ -139,6 +144,12 @@ impl StateDir {
             Status::Stopped
         } else if self.file(EXEC_FIFO).exists() {
             Status::Created
+        } else if state
+            .cgroup
+            .as_deref()
+            .is_some_and(|c| super::cgroups::Cgroup::at(c).is_frozen())
+        {
+            Status::Paused
         } else {
             Status::Running
         }

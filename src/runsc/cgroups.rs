@@ -1,0 +1,431 @@
+//! Cgroups for a container's workload, from `linux.cgroupsPath` and
+//! `linux.resources`, on cgroup v1 (one hierarchy per controller, as on
+//! this host) and v2 (the unified hierarchy). The sentry and gofer stay
+//! outside: freezing the workload must not freeze the sandbox serving it.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use serde::Deserialize;
+
+use super::error::{Error, Result};
+
+const ROOT: &str = "/sys/fs/cgroup";
+/// v1 controllers runrs manages (a container is put in each that is mounted).
+const V1_CONTROLLERS: [&str; 8] = [
+    "memory", "cpu", "cpuacct", "cpuset", "pids", "freezer", "blkio", "devices",
+];
+
+/// Resource settings as `linux.resources` and `update --resources` carry
+/// them; zero or absent means "leave alone", as runc does.
+#[derive(Clone, Debug, Default, Deserialize, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Resources {
+    #[serde(default)]
+    pub memory: Option<Memory>,
+    #[serde(default)]
+    pub cpu: Option<Cpu>,
+    #[serde(default)]
+    pub pids: Option<Pids>,
+}
+
+#[derive(Clone, Debug, Default, Deserialize, serde::Serialize)]
+pub struct Memory {
+    #[serde(default)]
+    pub limit: Option<i64>,
+    #[serde(default)]
+    pub swap: Option<i64>,
+    #[serde(default)]
+    pub reservation: Option<i64>,
+}
+
+#[derive(Clone, Debug, Default, Deserialize, serde::Serialize)]
+pub struct Cpu {
+    #[serde(default)]
+    pub shares: Option<u64>,
+    #[serde(default)]
+    pub quota: Option<i64>,
+    #[serde(default)]
+    pub period: Option<u64>,
+    #[serde(default)]
+    pub cpus: Option<String>,
+    #[serde(default)]
+    pub mems: Option<String>,
+}
+
+#[derive(Clone, Debug, Default, Deserialize, serde::Serialize)]
+pub struct Pids {
+    #[serde(default)]
+    pub limit: Option<i64>,
+}
+
+fn is_v2() -> bool {
+    Path::new(ROOT).join("cgroup.controllers").exists()
+}
+
+/// `cgroupsPath` as a path below each hierarchy. With --systemd-cgroup the
+/// spec says `slice:prefix:name`, which systemd places at
+/// `slice/prefix-name.scope`.
+pub fn relative_path(cgroups_path: Option<&str>, id: &str, systemd: bool) -> Result<String> {
+    let p = match cgroups_path {
+        None | Some("") => format!("/runrs/{id}"),
+        Some(p) if systemd && !p.starts_with('/') => {
+            let parts: Vec<&str> = p.split(':').collect();
+            match parts.as_slice() {
+                [slice, prefix, name] => {
+                    let slice = if slice.is_empty() {
+                        "system.slice"
+                    } else {
+                        slice
+                    };
+                    format!("/{slice}/{prefix}-{name}.scope")
+                }
+                _ => {
+                    return Err(Error::Spec {
+                        field: "linux.cgroupsPath",
+                        msg: format!("{p:?} is not slice:prefix:name"),
+                    })
+                }
+            }
+        }
+        Some(p) => {
+            if p.starts_with('/') {
+                p.to_string()
+            } else {
+                format!("/{p}")
+            }
+        }
+    };
+    if p.split('/').any(|c| c == "..") {
+        return Err(Error::Spec {
+            field: "linux.cgroupsPath",
+            msg: format!("{p:?} leaves the cgroup root"),
+        });
+    }
+    Ok(p)
+}
+
+/// One container's cgroup, in every hierarchy it lives in.
+pub struct Cgroup {
+    dirs: Vec<(String, PathBuf)>,
+    v2: bool,
+}
+
+impl Cgroup {
+    pub fn at(rel: &str) -> Cgroup {
+        let rel = rel.trim_start_matches('/');
+        if is_v2() {
+            return Cgroup {
+                dirs: vec![("unified".into(), Path::new(ROOT).join(rel))],
+                v2: true,
+            };
+        }
+        let dirs = V1_CONTROLLERS
+            .iter()
+            .filter(|c| Path::new(ROOT).join(c).join("cgroup.procs").exists())
+            .map(|c| (c.to_string(), Path::new(ROOT).join(c).join(rel)))
+            .collect();
+        Cgroup { dirs, v2: false }
+    }
+
+    fn dir(&self, controller: &str) -> Option<&Path> {
+        if self.v2 {
+            return self.dirs.first().map(|(_, p)| p.as_path());
+        }
+        self.dirs
+            .iter()
+            .find(|(c, _)| c == controller)
+            .map(|(_, p)| p.as_path())
+    }
+
+    fn write(&self, controller: &str, file: &str, value: &str) -> Result<()> {
+        let Some(dir) = self.dir(controller) else {
+            return Ok(());
+        };
+        let p = dir.join(file);
+        fs::write(&p, value)
+            .map_err(|e| Error::Other(format!("cgroup {}: write {value:?}: {e}", p.display())))
+    }
+
+    /// Creates the directories and puts `pid` in them.
+    pub fn create_and_join(&self, pid: i32) -> Result<()> {
+        for (controller, dir) in &self.dirs {
+            fs::create_dir_all(dir).map_err(Error::io("create cgroup", dir))?;
+            if controller == "cpuset" {
+                inherit_cpuset(dir)?;
+            }
+        }
+        if self.v2 {
+            // Enable the controllers for our directory from the root down.
+            if let Some((_, dir)) = self.dirs.first() {
+                enable_v2_controllers(dir);
+            }
+        }
+        self.join(pid)
+    }
+
+    pub fn join(&self, pid: i32) -> Result<()> {
+        for (controller, _) in &self.dirs {
+            self.write(controller, "cgroup.procs", &pid.to_string())?;
+        }
+        Ok(())
+    }
+
+    pub fn apply(&self, r: &Resources) -> Result<()> {
+        if let Some(m) = &r.memory {
+            if let Some(limit) = m.limit.filter(|l| *l != 0) {
+                if self.v2 {
+                    self.write("memory", "memory.max", &v2_max(limit))?;
+                } else {
+                    // The swap limit may not go below the memory limit: order matters.
+                    let _ = self.write("memory", "memory.memsw.limit_in_bytes", "-1");
+                    self.write("memory", "memory.limit_in_bytes", &limit.to_string())?;
+                }
+            }
+            if let Some(swap) = m.swap.filter(|s| *s != 0) {
+                if self.v2 {
+                    let limit = m.limit.unwrap_or(0);
+                    let swap_only = if swap < 0 || limit <= 0 {
+                        -1
+                    } else {
+                        (swap - limit).max(0)
+                    };
+                    let _ = self.write("memory", "memory.swap.max", &v2_max(swap_only));
+                } else if self
+                    .dir("memory")
+                    .is_some_and(|d| d.join("memory.memsw.limit_in_bytes").exists())
+                {
+                    self.write("memory", "memory.memsw.limit_in_bytes", &swap.to_string())?;
+                }
+            }
+        }
+        if let Some(c) = &r.cpu {
+            if self.v2 {
+                if let Some(q) = c.quota.filter(|q| *q != 0) {
+                    let period = c.period.filter(|p| *p != 0).unwrap_or(100_000);
+                    self.write("cpu", "cpu.max", &format!("{} {period}", v2_max(q)))?;
+                }
+                if let Some(s) = c.shares.filter(|s| *s != 0) {
+                    // runc's conversion of shares (2..262144) to weight (1..10000).
+                    let weight = 1 + ((s.clamp(2, 262_144) - 2) * 9999) / 262_142;
+                    self.write("cpu", "cpu.weight", &weight.to_string())?;
+                }
+            } else {
+                if let Some(p) = c.period.filter(|p| *p != 0) {
+                    self.write("cpu", "cpu.cfs_period_us", &p.to_string())?;
+                }
+                if let Some(q) = c.quota.filter(|q| *q != 0) {
+                    self.write("cpu", "cpu.cfs_quota_us", &q.to_string())?;
+                }
+                if let Some(s) = c.shares.filter(|s| *s != 0) {
+                    self.write("cpu", "cpu.shares", &s.to_string())?;
+                }
+            }
+            if let Some(cpus) = c.cpus.as_deref().filter(|s| !s.is_empty()) {
+                self.write("cpuset", "cpuset.cpus", cpus)?;
+            }
+            if let Some(mems) = c.mems.as_deref().filter(|s| !s.is_empty()) {
+                self.write("cpuset", "cpuset.mems", mems)?;
+            }
+        }
+        if let Some(limit) = r.pids.as_ref().and_then(|p| p.limit).filter(|l| *l != 0) {
+            self.write("pids", "pids.max", &v2_max(limit))?;
+        }
+        Ok(())
+    }
+
+    /// Freezes (or thaws) every process of the cgroup and waits until done.
+    pub fn freeze(&self, frozen: bool) -> Result<()> {
+        let (file, value) = if self.v2 {
+            ("cgroup.freeze", if frozen { "1" } else { "0" })
+        } else {
+            ("freezer.state", if frozen { "FROZEN" } else { "THAWED" })
+        };
+        if self.dir("freezer").is_none() {
+            return Err(Error::Other("the freezer cgroup is not available".into()));
+        }
+        self.write("freezer", file, value)?;
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while Instant::now() < deadline {
+            if self.is_frozen() == frozen {
+                return Ok(());
+            }
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        Err(Error::Other(format!(
+            "cgroup did not reach {value} in 10 s"
+        )))
+    }
+
+    pub fn is_frozen(&self) -> bool {
+        let Some(dir) = self.dir("freezer") else {
+            return false;
+        };
+        if self.v2 {
+            fs::read_to_string(dir.join("cgroup.events"))
+                .map(|s| s.lines().any(|l| l == "frozen 1"))
+                .unwrap_or(false)
+        } else {
+            fs::read_to_string(dir.join("freezer.state"))
+                .map(|s| s.trim() == "FROZEN")
+                .unwrap_or(false)
+        }
+    }
+
+    /// Host pids of the cgroup's processes.
+    pub fn pids(&self) -> Vec<i32> {
+        let Some((_, dir)) = self
+            .dirs
+            .iter()
+            .find(|(c, _)| c == "pids" || c == "unified")
+            .or(self.dirs.first())
+        else {
+            return vec![];
+        };
+        fs::read_to_string(dir.join("cgroup.procs"))
+            .map(|s| s.lines().filter_map(|l| l.trim().parse().ok()).collect())
+            .unwrap_or_default()
+    }
+
+    fn read(&self, controller: &str, file: &str) -> Option<u64> {
+        fs::read_to_string(self.dir(controller)?.join(file))
+            .ok()?
+            .split_whitespace()
+            .next()?
+            .parse()
+            .ok()
+    }
+
+    /// `events --stats` data, in runc's shape (the common fields).
+    pub fn stats(&self) -> serde_json::Value {
+        let (usage, limit, max) = if self.v2 {
+            (
+                self.read("memory", "memory.current"),
+                self.read("memory", "memory.max"),
+                self.read("memory", "memory.peak"),
+            )
+        } else {
+            (
+                self.read("memory", "memory.usage_in_bytes"),
+                self.read("memory", "memory.limit_in_bytes"),
+                self.read("memory", "memory.max_usage_in_bytes"),
+            )
+        };
+        let cpu_total = if self.v2 {
+            self.dir("cpu")
+                .and_then(|d| fs::read_to_string(d.join("cpu.stat")).ok())
+                .and_then(|s| {
+                    s.lines().find_map(|l| {
+                        l.strip_prefix("usage_usec ")
+                            .and_then(|v| v.trim().parse::<u64>().ok())
+                    })
+                })
+                .map(|us| us * 1000)
+        } else {
+            self.read("cpuacct", "cpuacct.usage")
+        };
+        serde_json::json!({
+            "cpu": {"usage": {"total": cpu_total.unwrap_or(0)}},
+            "memory": {"usage": {"usage": usage.unwrap_or(0), "limit": limit.unwrap_or(0), "max": max.unwrap_or(0)}},
+            "pids": {"current": self.read("pids", "pids.current").unwrap_or(0), "limit": self.read("pids", "pids.max").unwrap_or(0)},
+        })
+    }
+
+    /// Removes the directories (after the processes are gone).
+    pub fn destroy(&self) {
+        for (_, dir) in &self.dirs {
+            let deadline = Instant::now() + Duration::from_secs(5);
+            while fs::remove_dir(dir).is_err() && dir.exists() && Instant::now() < deadline {
+                std::thread::sleep(Duration::from_millis(10));
+            }
+        }
+    }
+}
+
+fn v2_max(v: i64) -> String {
+    if v < 0 {
+        "max".into()
+    } else {
+        v.to_string()
+    }
+}
+
+/// cpuset cgroups start empty and refuse tasks until cpus and mems are set:
+/// copy them down from the nearest configured ancestor.
+fn inherit_cpuset(dir: &Path) -> Result<()> {
+    let mut chain = vec![dir.to_path_buf()];
+    let mut cur = dir.parent();
+    while let Some(p) = cur {
+        if !p.starts_with(Path::new(ROOT).join("cpuset")) {
+            break;
+        }
+        chain.push(p.to_path_buf());
+        cur = p.parent();
+    }
+    for file in ["cpuset.cpus", "cpuset.mems"] {
+        let mut value = String::new();
+        for d in chain.iter().rev() {
+            let current = fs::read_to_string(d.join(file)).unwrap_or_default();
+            if current.trim().is_empty() {
+                fs::write(d.join(file), &value).map_err(Error::io("set cpuset", d.join(file)))?;
+            } else {
+                value = current.trim().to_string();
+            }
+        }
+    }
+    Ok(())
+}
+
+fn enable_v2_controllers(dir: &Path) {
+    let available =
+        fs::read_to_string(Path::new(ROOT).join("cgroup.controllers")).unwrap_or_default();
+    let wanted: String = available
+        .split_whitespace()
+        .filter(|c| matches!(*c, "memory" | "cpu" | "cpuset" | "pids" | "io"))
+        .map(|c| format!("+{c} "))
+        .collect();
+    let mut p = PathBuf::from(ROOT);
+    for comp in dir
+        .strip_prefix(ROOT)
+        .map(|r| r.components().collect::<Vec<_>>())
+        .unwrap_or_default()
+    {
+        let _ = fs::write(p.join("cgroup.subtree_control"), wanted.trim());
+        p.push(comp);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cgroups_paths_as_runc_reads_them() {
+        assert_eq!(
+            relative_path(Some("/docker/abc"), "abc", false).expect("path"),
+            "/docker/abc"
+        );
+        assert_eq!(relative_path(None, "c1", false).expect("path"), "/runrs/c1");
+        assert_eq!(
+            relative_path(Some("rel/x"), "c1", false).expect("path"),
+            "/rel/x"
+        );
+        assert_eq!(
+            relative_path(Some("system.slice:docker:abc"), "abc", true).expect("path"),
+            "/system.slice/docker-abc.scope"
+        );
+        assert!(relative_path(Some("/a/../../etc"), "c", false).is_err());
+    }
+
+    #[test]
+    fn resources_parse_docker_update_json() {
+        let r: Resources = serde_json::from_str(
+            r#"{"memory":{"limit":67108864,"reservation":0,"swap":134217728,"kernel":0},"cpu":{"shares":0,"quota":50000,"period":100000},"pids":{"limit":50},"blockIO":{"weight":0}}"#,
+        )
+        .expect("parse");
+        assert_eq!(r.memory.and_then(|m| m.limit), Some(67_108_864));
+        assert_eq!(r.pids.and_then(|p| p.limit), Some(50));
+        assert_eq!(r.cpu.and_then(|c| c.quota), Some(50_000));
+    }
+}

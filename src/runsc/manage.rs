@@ -1,0 +1,283 @@
+//! Commands on a running container's resources (pause, resume, ps,
+//! update, events), `features`, and registration with Docker (install,
+//! uninstall), as runc and runsc provide them.
+
+use std::io::Read;
+use std::path::Path;
+
+use super::cgroups::{Cgroup, Cpu, Memory, Pids, Resources};
+use super::cli::{GlobalOpts, InstallArgs, PsArgs, UpdateArgs};
+use super::error::{Error, Result};
+use super::state::{State, StateDir, Status};
+
+fn running_cgroup(g: &GlobalOpts, id: &str) -> Result<(StateDir, State, Cgroup)> {
+    let dir = StateDir::new(&g.root, id);
+    let st = dir.load(id)?;
+    if dir.status(&st) == Status::Stopped {
+        return Err(Error::NotRunning(id.to_string()));
+    }
+    let cg = st
+        .cgroup
+        .as_deref()
+        .map(Cgroup::at)
+        .ok_or_else(|| Error::Other(format!("container {id} has no cgroup")))?;
+    Ok((dir, st, cg))
+}
+
+pub fn pause(g: &GlobalOpts, id: &str) -> Result<()> {
+    let (dir, st, cg) = running_cgroup(g, id)?;
+    match dir.status(&st) {
+        Status::Running => cg.freeze(true),
+        Status::Paused => Err(Error::Other(format!("container {id} is already paused"))),
+        s => Err(Error::Other(format!(
+            "container {id} is not running: {}",
+            s.as_str()
+        ))),
+    }
+}
+
+pub fn resume(g: &GlobalOpts, id: &str) -> Result<()> {
+    let (dir, st, cg) = running_cgroup(g, id)?;
+    match dir.status(&st) {
+        Status::Paused => cg.freeze(false),
+        s => Err(Error::Other(format!(
+            "container {id} is not paused: {}",
+            s.as_str()
+        ))),
+    }
+}
+
+/// `ps --format json` prints the host pids (the shim and `docker top` use
+/// them with the host's ps); the table runs the host's ps for those pids.
+pub fn ps(g: &GlobalOpts, a: &PsArgs) -> Result<String> {
+    let (_, st, cg) = running_cgroup(g, &a.id)?;
+    let mut pids = cg.pids();
+    if pids.is_empty() {
+        pids = super::procs::container_pids(&st);
+    }
+    pids.sort_unstable();
+    match a.format.as_str() {
+        "json" => serde_json::to_string(&pids).map_err(|e| Error::Other(e.to_string())),
+        "table" => {
+            let mut args: Vec<String> = if a.ps_args.is_empty() {
+                vec!["-ef".into()]
+            } else {
+                a.ps_args.clone()
+            };
+            args.retain(|x| x != "--");
+            let out = std::process::Command::new("ps")
+                .args(&args)
+                .output()
+                .map_err(Error::io("run", "ps"))?;
+            let text = String::from_utf8_lossy(&out.stdout);
+            let mut lines = text.lines();
+            let header = lines.next().unwrap_or_default();
+            let pid_col = header
+                .split_whitespace()
+                .position(|h| h == "PID")
+                .unwrap_or(1);
+            let mut result = format!("{header}\n");
+            for l in lines {
+                if l.split_whitespace()
+                    .nth(pid_col)
+                    .and_then(|p| p.parse().ok())
+                    .is_some_and(|p: i32| pids.contains(&p))
+                {
+                    result.push_str(l);
+                    result.push('\n');
+                }
+            }
+            Ok(result)
+        }
+        other => Err(Error::Other(format!(
+            "invalid format {other:?}: use table or json"
+        ))),
+    }
+}
+
+pub fn update(g: &GlobalOpts, a: &UpdateArgs) -> Result<()> {
+    let (_, _, cg) = running_cgroup(g, &a.id)?;
+    let mut r = match &a.resources {
+        Some(p) => {
+            let mut text = String::new();
+            if p.as_os_str() == "-" {
+                std::io::stdin()
+                    .read_to_string(&mut text)
+                    .map_err(Error::io("read", "stdin"))?;
+            } else {
+                text = std::fs::read_to_string(p).map_err(Error::io("read", p))?;
+            }
+            let de = &mut serde_json::Deserializer::from_str(&text);
+            serde_path_to_error::deserialize::<_, Resources>(de)
+                .map_err(|e| Error::Other(format!("resources: {}: {}", e.path(), e.inner())))?
+        }
+        None => Resources::default(),
+    };
+    if a.memory.is_some() || a.memory_swap.is_some() {
+        let m = r.memory.get_or_insert_with(Memory::default);
+        m.limit = a.memory.or(m.limit);
+        m.swap = a.memory_swap.or(m.swap);
+    }
+    if a.cpu_quota.is_some() || a.cpu_period.is_some() || a.cpu_shares.is_some() {
+        let c = r.cpu.get_or_insert_with(Cpu::default);
+        c.quota = a.cpu_quota.or(c.quota);
+        c.period = a.cpu_period.or(c.period);
+        c.shares = a.cpu_shares.or(c.shares);
+    }
+    if let Some(l) = a.pids_limit {
+        r.pids = Some(Pids { limit: Some(l) });
+    }
+    cg.apply(&r)
+}
+
+pub fn events_stats(g: &GlobalOpts, id: &str) -> Result<String> {
+    let (_, _, cg) = running_cgroup(g, id)?;
+    Ok(serde_json::json!({"type": "stats", "id": id, "data": cg.stats()}).to_string())
+}
+
+/// What this runtime supports, in the shape of `runc features`.
+pub fn features() -> String {
+    let caps: Vec<String> = caps::all()
+        .iter()
+        .map(|c| c.to_string())
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    serde_json::to_string_pretty(&serde_json::json!({
+        "ociVersionMin": "1.0.0",
+        "ociVersionMax": "1.0.2-dev",
+        "hooks": ["prestart", "createRuntime", "poststart", "poststop"],
+        "mountOptions": ["async", "atime", "bind", "dev", "diratime", "dirsync", "exec", "mand", "noatime", "nodev",
+            "nodiratime", "noexec", "nomand", "norelatime", "nostrictatime", "nosuid", "private", "rbind", "relatime",
+            "remount", "ro", "rprivate", "rshared", "rslave", "runbindable", "rw", "shared", "slave", "strictatime",
+            "suid", "sync", "unbindable"],
+        "linux": {
+            "namespaces": ["cgroup", "ipc", "mount", "network", "pid", "uts"],
+            "capabilities": caps,
+            "cgroup": {"v1": true, "v2": true, "systemd": false, "systemdUser": false},
+            "seccomp": {"enabled": true, "actions": [], "operators": [], "archs": ["SCMP_ARCH_X86_64"]},
+            "apparmor": {"enabled": false},
+            "selinux": {"enabled": false}
+        },
+        "annotations": {
+            "io.github.runrs.sandbox": "sentry+gofer",
+            "io.github.runrs.platforms": "seccomp"
+        }
+    }))
+    .unwrap_or_default()
+}
+
+const DOCKER_CONFIG: &str = "/etc/docker/daemon.json";
+
+fn read_daemon_json(path: &Path) -> Result<serde_json::Value> {
+    match std::fs::read_to_string(path) {
+        Ok(t) if t.trim().is_empty() => Ok(serde_json::json!({})),
+        Ok(t) => {
+            serde_json::from_str(&t).map_err(|e| Error::Other(format!("{}: {e}", path.display())))
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(serde_json::json!({})),
+        Err(e) => Err(Error::io("read", path)(e)),
+    }
+}
+
+fn write_daemon_json(path: &Path, v: &serde_json::Value) -> Result<()> {
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent).map_err(Error::io("create", parent))?;
+    }
+    let tmp = path.with_extension("json.runrs-tmp");
+    let text = serde_json::to_string_pretty(v).map_err(|e| Error::Other(e.to_string()))?;
+    std::fs::write(&tmp, text + "\n").map_err(Error::io("write", &tmp))?;
+    std::fs::rename(&tmp, path).map_err(Error::io("write", path))
+}
+
+/// `runrs install`: adds (or updates) the runtime in Docker's daemon.json,
+/// keeping every other key, like `runsc install`.
+pub fn install(a: &InstallArgs) -> Result<String> {
+    let path = a
+        .config_file
+        .clone()
+        .unwrap_or_else(|| DOCKER_CONFIG.into());
+    let mut v = read_daemon_json(&path)?;
+    let obj = v
+        .as_object_mut()
+        .ok_or_else(|| Error::Other(format!("{}: not a JSON object", path.display())))?;
+    let exe = std::env::current_exe().map_err(Error::io("current executable", "/proc/self/exe"))?;
+    let runtimes = obj
+        .entry("runtimes")
+        .or_insert_with(|| serde_json::json!({}));
+    let runtimes = runtimes.as_object_mut().ok_or_else(|| {
+        Error::Other(format!("{}: \"runtimes\" is not an object", path.display()))
+    })?;
+    let mut entry = serde_json::json!({"path": exe});
+    if !a.runtime_args.is_empty() {
+        entry["runtimeArgs"] = serde_json::json!(a.runtime_args);
+    }
+    runtimes.insert(a.runtime.clone(), entry);
+    write_daemon_json(&path, &v)?;
+    Ok(format!(
+        "Runtime {} added to {}. Reload dockerd to use it: kill -HUP $(pidof dockerd) (or systemctl reload docker)\n",
+        a.runtime,
+        path.display()
+    ))
+}
+
+pub fn uninstall(a: &InstallArgs) -> Result<String> {
+    let path = a
+        .config_file
+        .clone()
+        .unwrap_or_else(|| DOCKER_CONFIG.into());
+    let mut v = read_daemon_json(&path)?;
+    let removed = v
+        .get_mut("runtimes")
+        .and_then(|r| r.as_object_mut())
+        .and_then(|r| r.remove(&a.runtime))
+        .is_some();
+    if !removed {
+        return Err(Error::Other(format!(
+            "runtime {} not found in {}",
+            a.runtime,
+            path.display()
+        )));
+    }
+    write_daemon_json(&path, &v)?;
+    Ok(format!(
+        "Runtime {} removed from {}. Reload dockerd: kill -HUP $(pidof dockerd)\n",
+        a.runtime,
+        path.display()
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn install_keeps_other_keys_and_uninstall_removes_only_ours() {
+        let dir = std::env::temp_dir().join(format!("runrs-install-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("mkdir");
+        let path = dir.join("daemon.json");
+        std::fs::write(
+            &path,
+            r#"{"debug": true, "runtimes": {"other": {"path": "/x"}}}"#,
+        )
+        .expect("write");
+        let a = InstallArgs {
+            runtime: "runrs".into(),
+            config_file: Some(path.clone()),
+            runtime_args: vec!["--strace".into()],
+        };
+        install(&a).expect("install");
+        let v: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&path).expect("read")).expect("json");
+        assert_eq!(v["debug"], true);
+        assert_eq!(v["runtimes"]["other"]["path"], "/x");
+        assert_eq!(v["runtimes"]["runrs"]["runtimeArgs"][0], "--strace");
+        uninstall(&a).expect("uninstall");
+        let v: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&path).expect("read")).expect("json");
+        assert!(v["runtimes"].get("runrs").is_none());
+        assert_eq!(v["runtimes"]["other"]["path"], "/x");
+        assert!(uninstall(&a).is_err());
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}
