@@ -1,5 +1,6 @@
 /* open(2)/openat(2)/creat(2) */
 #include "harness.h"
+#include <linux/capability.h>
 
 CASE(open, creat_excl_new) {
     int fd = EXPECT_OK(open("f", O_CREAT | O_EXCL | O_WRONLY, 0640));
@@ -254,4 +255,28 @@ CASE(creat, new_file_mode) {
     struct stat st;
     EXPECT_OK(fstat(fd, &st));
     EXPECT_EQ(st.st_mode & 07777, 0604);
+}
+
+CASE(open, mode_000_follows_dac_override) {
+    put_file("f", "x");
+    EXPECT_OK(chmod("f", 0));
+    if (has_cap(CAP_DAC_OVERRIDE)) {
+        int fd = EXPECT_OK(open("f", O_RDWR));
+        close(fd);
+    } else {
+        EXPECT_ERRNO(open("f", O_RDONLY), EACCES);
+        EXPECT_ERRNO(open("f", O_WRONLY), EACCES);
+    }
+}
+
+CASE(open, dir_search_needs_x_without_override) {
+    EXPECT_OK(mkdir("d", 0755));
+    put_file("d/f", "x");
+    EXPECT_OK(chmod("d", 0644));
+    if (has_cap(CAP_DAC_READ_SEARCH) || has_cap(CAP_DAC_OVERRIDE)) {
+        int fd = EXPECT_OK(open("d/f", O_RDONLY));
+        close(fd);
+    } else {
+        EXPECT_ERRNO(open("d/f", O_RDONLY), EACCES);
+    }
 }

@@ -1,0 +1,32 @@
+/* The denied set: sandbox-only. Each case fails exactly with the errno of
+ * its syscall-table/x86_64.toml row, which tests/conformance.rs passes on
+ * the command line as name=errno (from runrs::table). Natively (no such
+ * arguments) the cases report "ok ... # skip sandbox-only". */
+#include "harness.h"
+#include <sched.h>
+#include <sys/mount.h>
+#include <sys/socket.h>
+
+CASE(denied, bpf) { EXPECT_TABLE_ERRNO(syscall(SYS_bpf, 0, NULL, 0), "bpf"); }
+CASE(denied, keyctl) { EXPECT_TABLE_ERRNO(syscall(SYS_keyctl, 0, 0, 0, 0, 0), "keyctl"); }
+CASE(denied, add_key) { EXPECT_TABLE_ERRNO(syscall(SYS_add_key, "user", "k", "v", 1, -2), "add_key"); }
+CASE(denied, perf_event_open) {
+    EXPECT_TABLE_ERRNO(syscall(SYS_perf_event_open, NULL, 0, -1, -1, 0), "perf_event_open");
+}
+CASE(denied, mount) { EXPECT_TABLE_ERRNO(mount("none", "/tmp", "tmpfs", 0, NULL), "mount"); }
+CASE(denied, umount2) { EXPECT_TABLE_ERRNO(umount2("/proc", MNT_DETACH), "umount2"); }
+CASE(denied, unshare) { EXPECT_TABLE_ERRNO(unshare(CLONE_NEWNS), "unshare"); }
+CASE(denied, setns) { EXPECT_TABLE_ERRNO(setns(0, 0), "setns"); }
+CASE(denied, chroot) { EXPECT_TABLE_ERRNO(chroot("/tmp"), "chroot"); }
+CASE(denied, pivot_root) { EXPECT_TABLE_ERRNO(syscall(SYS_pivot_root, "/", "/"), "pivot_root"); }
+CASE(denied, io_uring_setup) { EXPECT_TABLE_ERRNO(syscall(SYS_io_uring_setup, 1, NULL), "io_uring_setup"); }
+CASE(denied, inotify_init1) { EXPECT_TABLE_ERRNO(syscall(SYS_inotify_init1, 0), "inotify_init1"); }
+CASE(denied, getxattr) { EXPECT_TABLE_ERRNO(syscall(SYS_getxattr, "/", "user.x", NULL, 0), "getxattr"); }
+CASE(denied, userfaultfd) { EXPECT_TABLE_ERRNO(syscall(SYS_userfaultfd, 0), "userfaultfd"); }
+CASE(denied, clone3) { EXPECT_TABLE_ERRNO(syscall(SYS_clone3, NULL, 0), "clone3"); }
+CASE(denied, sethostname) { EXPECT_TABLE_ERRNO(sethostname("x", 1), "sethostname"); }
+CASE(denied, syslog) { EXPECT_TABLE_ERRNO(syscall(SYS_syslog, 3, NULL, 0), "syslog"); }
+CASE(denied, name_to_handle_at) {
+    EXPECT_TABLE_ERRNO(syscall(SYS_name_to_handle_at, AT_FDCWD, "/", NULL, NULL, 0), "name_to_handle_at");
+}
+CASE(denied, socket_netlink) { EXPECT_TABLE_ERRNO(socket(AF_NETLINK, SOCK_RAW, 0), "socket"); }

@@ -1,0 +1,235 @@
+/* /proc and /dev */
+#include "harness.h"
+#include <dirent.h>
+#include <linux/capability.h>
+#include <sys/sysmacros.h>
+
+CASE(proc, self_status_pid) {
+    char buf[8192], want[64];
+    EXPECT_TRUE(get_file("/proc/self/status", buf, sizeof buf) > 0);
+    snprintf(want, sizeof want, "\nPid:\t%d\n", getpid());
+    if (!strstr(buf, want))
+        FAIL("no \"%s\" in /proc/self/status", "Pid:\\t<getpid()>");
+    snprintf(want, sizeof want, "\nPPid:\t%d\n", getppid());
+    EXPECT_TRUE(strstr(buf, want) != NULL);
+    EXPECT_TRUE(strncmp(buf, "Name:\t", 6) == 0);
+}
+
+CASE(proc, self_is_pid_link) {
+    char buf[64] = {0}, want[32];
+    EXPECT_OK(readlink("/proc/self", buf, sizeof buf - 1));
+    snprintf(want, sizeof want, "%d", getpid());
+    EXPECT_STREQ(buf, want);
+}
+
+CASE(proc, self_stat_pid_field) {
+    char buf[1024];
+    EXPECT_TRUE(get_file("/proc/self/stat", buf, sizeof buf) > 0);
+    EXPECT_EQ(atoi(buf), getpid());
+    EXPECT_TRUE(strstr(buf, ") R ") != NULL);
+}
+
+CASE(proc, self_fd_lists_open_fds) {
+    int extra = EXPECT_OK(open("/dev/null", O_RDONLY));
+    DIR *d = opendir("/proc/self/fd");
+    EXPECT_TRUE(d != NULL);
+    int seen[4] = {0};
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        if (e->d_name[0] == '.')
+            continue;
+        int n = atoi(e->d_name);
+        if (n <= 2)
+            seen[n] = 1;
+        if (n == extra)
+            seen[3] = 1;
+    }
+    closedir(d);
+    EXPECT_TRUE(seen[0] && seen[1] && seen[2]);
+    EXPECT_TRUE(seen[3]);
+}
+
+CASE(proc, self_fd_readlink_path) {
+    put_file("f", "x");
+    int fd = EXPECT_OK(open("f", O_RDONLY));
+    char p[64], buf[PATH_MAX] = {0}, want[PATH_MAX + 8];
+    snprintf(p, sizeof p, "/proc/self/fd/%d", fd);
+    EXPECT_OK(readlink(p, buf, sizeof buf - 1));
+    snprintf(want, sizeof want, "%s/f", harness_scratch);
+    EXPECT_STREQ(buf, want);
+}
+
+CASE(proc, self_fd_reopen) {
+    put_file("f", "reopened");
+    int fd = EXPECT_OK(open("f", O_RDONLY));
+    char p[64], buf[16];
+    snprintf(p, sizeof p, "/proc/self/fd/%d", fd);
+    EXPECT_EQ(get_file(p, buf, sizeof buf), 8);
+    EXPECT_STREQ(buf, "reopened");
+}
+
+CASE(proc, self_exe_readlink) {
+    char buf[PATH_MAX] = {0};
+    EXPECT_OK(readlink("/proc/self/exe", buf, sizeof buf - 1));
+    EXPECT_TRUE(buf[0] == '/');
+    struct stat a, b;
+    EXPECT_OK(stat(buf, &a));
+    EXPECT_OK(stat(harness_self, &b));
+    EXPECT_EQ(a.st_ino, b.st_ino);
+}
+
+CASE(proc, self_cwd_readlink) {
+    char buf[PATH_MAX] = {0};
+    EXPECT_OK(readlink("/proc/self/cwd", buf, sizeof buf - 1));
+    EXPECT_STREQ(buf, harness_scratch);
+}
+
+CASE(proc, self_cmdline) {
+    char buf[PATH_MAX];
+    EXPECT_TRUE(get_file("/proc/self/cmdline", buf, sizeof buf) > 0);
+    EXPECT_TRUE(strstr(buf, "conformance") != NULL);
+}
+
+CASE(proc, self_maps_has_stack) {
+    static char buf[65536];
+    EXPECT_TRUE(get_file("/proc/self/maps", buf, sizeof buf) > 0);
+    EXPECT_TRUE(strstr(buf, "[stack]") != NULL);
+}
+
+CASE(proc, meminfo_memtotal) {
+    char buf[8192];
+    EXPECT_TRUE(get_file("/proc/meminfo", buf, sizeof buf) > 0);
+    long kb = 0;
+    EXPECT_EQ(sscanf(buf, "MemTotal: %ld kB", &kb), 1);
+    EXPECT_TRUE(kb > 0);
+}
+
+CASE(proc, cpuinfo_processor) {
+    static char buf[65536];
+    EXPECT_TRUE(get_file("/proc/cpuinfo", buf, sizeof buf) > 0);
+    EXPECT_TRUE(strncmp(buf, "processor\t: 0", 13) == 0);
+}
+
+CASE(proc, uptime_parses) {
+    char buf[256];
+    EXPECT_TRUE(get_file("/proc/uptime", buf, sizeof buf) > 0);
+    double up = -1, idle = -1;
+    EXPECT_EQ(sscanf(buf, "%lf %lf", &up, &idle), 2);
+    EXPECT_TRUE(up > 0 && idle >= 0);
+}
+
+CASE(proc, loadavg_parses) {
+    char buf[256];
+    EXPECT_TRUE(get_file("/proc/loadavg", buf, sizeof buf) > 0);
+    double a, b, c;
+    EXPECT_EQ(sscanf(buf, "%lf %lf %lf", &a, &b, &c), 3);
+}
+
+CASE(proc, missing_pid_enoent) {
+    struct stat st;
+    EXPECT_ERRNO(stat("/proc/999999999", &st), ENOENT);
+}
+
+CASE(proc, thread_self) {
+    char buf[64] = {0}, want[64];
+    EXPECT_OK(readlink("/proc/thread-self", buf, sizeof buf - 1));
+    snprintf(want, sizeof want, "%d/task/%d", getpid(), (int)gettid());
+    EXPECT_STREQ(buf, want);
+}
+
+CASE(dev, null_read_eof_write_ok) {
+    int fd = EXPECT_OK(open("/dev/null", O_RDWR));
+    char c;
+    EXPECT_EQ(read(fd, &c, 1), 0);
+    EXPECT_EQ(write(fd, "abc", 3), 3);
+    struct stat st;
+    EXPECT_OK(fstat(fd, &st));
+    EXPECT_TRUE(S_ISCHR(st.st_mode));
+    EXPECT_EQ(st.st_rdev, makedev(1, 3));
+}
+
+CASE(dev, zero_reads_zeros) {
+    int fd = EXPECT_OK(open("/dev/zero", O_RDONLY));
+    char buf[256];
+    memset(buf, 1, sizeof buf);
+    EXPECT_EQ(read(fd, buf, sizeof buf), 256);
+    for (int i = 0; i < 256; i++)
+        EXPECT_EQ(buf[i], 0);
+}
+
+CASE(dev, urandom_reads) {
+    int fd = EXPECT_OK(open("/dev/urandom", O_RDONLY));
+    unsigned char a[32] = {0}, b[32] = {0};
+    EXPECT_EQ(read(fd, a, sizeof a), 32);
+    EXPECT_EQ(read(fd, b, sizeof b), 32);
+    EXPECT_TRUE(memcmp(a, b, sizeof a) != 0);
+}
+
+CASE(dev, full_write_enospc) {
+    int fd = EXPECT_OK(open("/dev/full", O_WRONLY));
+    EXPECT_ERRNO(write(fd, "x", 1), ENOSPC);
+}
+
+CASE(dev, fd_symlink) {
+    char buf[64] = {0};
+    EXPECT_OK(readlink("/dev/fd", buf, sizeof buf - 1));
+    EXPECT_STREQ(buf, "/proc/self/fd");
+}
+
+CASE(dev, getrandom) {
+    unsigned char buf[16];
+    EXPECT_EQ(syscall(SYS_getrandom, buf, sizeof buf, 0), 16);
+}
+
+CASE(proc, status_capeff_matches_capget) {
+    char buf[8192];
+    EXPECT_TRUE(get_file("/proc/self/status", buf, sizeof buf) > 0);
+    char *p = strstr(buf, "\nCapEff:\t");
+    EXPECT_TRUE(p != NULL);
+    unsigned long long eff = strtoull(p + 9, NULL, 16), want = 0;
+    for (int c = 0; c < 64; c++)
+        if (c <= 40 && has_cap(c))
+            want |= 1ULL << c;
+    EXPECT_EQ(eff, want);
+}
+
+CASE(proc, status_uid_line) {
+    char buf[8192], want[128];
+    EXPECT_TRUE(get_file("/proc/self/status", buf, sizeof buf) > 0);
+    snprintf(want, sizeof want, "\nUid:\t%d\t%d\t", getuid(), geteuid());
+    EXPECT_TRUE(strstr(buf, want) != NULL);
+}
+
+CASE(proc, self_fd_pipe_link) {
+    int p[2];
+    EXPECT_OK(pipe(p));
+    struct stat st;
+    EXPECT_OK(fstat(p[0], &st));
+    char path[64], buf[64] = {0}, want[64];
+    snprintf(path, sizeof path, "/proc/self/fd/%d", p[0]);
+    EXPECT_OK(readlink(path, buf, sizeof buf - 1));
+    snprintf(want, sizeof want, "pipe:[%lu]", (unsigned long)st.st_ino);
+    EXPECT_STREQ(buf, want);
+}
+
+CASE(proc, readdir_lists_own_pid) {
+    DIR *d = opendir("/proc");
+    EXPECT_TRUE(d != NULL);
+    char want[32];
+    snprintf(want, sizeof want, "%d", getpid());
+    int found = 0;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL)
+        found |= !strcmp(e->d_name, want);
+    closedir(d);
+    EXPECT_TRUE(found);
+}
+
+CASE(proc, chdir_into_proc_self) {
+    EXPECT_OK(chdir("/proc/self"));
+    char buf[PATH_MAX], want[64];
+    EXPECT_TRUE(getcwd(buf, sizeof buf) != NULL);
+    snprintf(want, sizeof want, "/proc/%d", getpid());
+    EXPECT_STREQ(buf, want);
+    EXPECT_OK(access("status", R_OK));
+}
