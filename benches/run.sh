@@ -63,7 +63,7 @@ command -v crun >/dev/null && HAVE_CRUN=1
 mkdir -p "$B" "$OUTDIR"
 log "building workloads and probes"
 gcc -static -O2 -Wall -o "$B/bench" benches/workloads/bench.c || die "gcc bench"
-gcc -static -O2 -Wall -o "$B/notify_probe" benches/probe/notify_probe.c || die "gcc notify_probe"
+gcc -static -O2 -Wall -pthread -o "$B/notify_probe" benches/probe/notify_probe.c || die "gcc notify_probe"
 gcc -static -O2 -Wall -o "$B/ptrace_probe" benches/probe/ptrace_probe.c || die "gcc ptrace_probe"
 
 log "building runrs (release)"
@@ -83,6 +83,7 @@ bash scripts/mkbundle.sh "$B/bundles/sleep" "$B/rootfs" -- /bin/sleep 30 >/dev/n
 
 RUNTIMES=(native runc crun runrs)
 mkdir -p "$STATE"/{runc,crun,runrs}
+
 RAW=$OUTDIR/raw.tsv
 ERRLOG=$OUTDIR/errors.log
 : >"$RAW"
@@ -98,10 +99,35 @@ run_in() {
     case $rt in
         native) "$@" ;;
         runc) runc --root "$STATE/runc" run --bundle "$bundle" "$id" </dev/null ;;
-        crun) crun --root "$STATE/crun" run --bundle "$bundle" "$id" </dev/null ;;
+        crun) crun_ run --bundle "$bundle" "$id" </dev/null ;;
         runrs) "$RUNRS" --root "$STATE/runrs" --platform seccomp run --bundle "$bundle" "$id" </dev/null ;;
     esac
 }
+
+# crun 1.8 refuses a cgroup v1 host that also mounts cgroup2 with a controller
+# ("cgroups in hybrid mode not supported"), as this VM does
+# (/sys/fs/cgroup/unified with hugetlb). Then crun runs in a private mount
+# namespace where that cgroup2 mount is unmounted (the host is untouched);
+# unshare and sh exec, so the pid is crun's and the cost is one extra exec.
+CRUN_UNSHARE=0
+crun_() {
+    if ((CRUN_UNSHARE)); then
+        unshare -m -- sh -c 'umount /sys/fs/cgroup/unified 2>/dev/null; exec crun --root "$0" "$@"' "$STATE/crun" "$@"
+    else
+        crun --root "$STATE/crun" "$@"
+    fi
+}
+if ((HAVE_CRUN)); then
+    if ! err=$(crun --root "$STATE/crun" run --bundle "$REPO/$B/bundles/true" "rb-$$-crun-check" </dev/null 2>&1); then
+        if grep -q "hybrid mode" <<<"$err"; then
+            CRUN_UNSHARE=1
+            log "crun refuses hybrid cgroups here: running it with /sys/fs/cgroup/unified unmounted in a private mount namespace"
+        else
+            log "crun fails here ($err): its column will be n/a"
+            HAVE_CRUN=0
+        fi
+    fi
+fi
 
 have() { [ "$1" != crun ] || ((HAVE_CRUN)); }
 
@@ -120,7 +146,7 @@ rec() { printf '%s\t%s\t%s\t%s\t%s\n' "$@" >>"$RAW"; }
     echo "mem=$(awk '/MemTotal/ {printf "%.1f GiB", $2/1048576}' /proc/meminfo)"
     echo "load_start=$(cut -d' ' -f1-3 /proc/loadavg)"
     echo "runc=$(runc --version | head -1)"
-    ((HAVE_CRUN)) && echo "crun=$(crun --version | head -1)"
+    ((HAVE_CRUN)) && echo "crun=$(crun --version | head -1)$( ((CRUN_UNSHARE)) && echo ' (run with /sys/fs/cgroup/unified unmounted in a private mount namespace: crun 1.8 refuses hybrid cgroups)')"
     echo "gcc=$(gcc --version | head -1)"
 } >"$OUTDIR/meta.txt"
 
@@ -192,7 +218,7 @@ state_pid() {
     local rt=$1 id=$2
     case $rt in
         runc) runc --root "$STATE/runc" state "$id" ;;
-        crun) crun --root "$STATE/crun" state "$id" ;;
+        crun) crun_ state "$id" ;;
         runrs) "$RUNRS" --root "$STATE/runrs" state "$id" ;;
     esac 2>/dev/null | python3 -c 'import json,sys; print(json.load(sys.stdin).get("pid", ""))' 2>/dev/null
 }
@@ -204,7 +230,7 @@ for rt in runc crun runrs; do
     id="rb-$$-mem-$SEQ"
     case $rt in
         runc) runc --root "$STATE/runc" run --bundle "$REPO/$B/bundles/sleep" "$id" </dev/null >/dev/null 2>>"$ERRLOG" & ;;
-        crun) crun --root "$STATE/crun" run --bundle "$REPO/$B/bundles/sleep" "$id" </dev/null >/dev/null 2>>"$ERRLOG" & ;;
+        crun) crun_ run --bundle "$REPO/$B/bundles/sleep" "$id" </dev/null >/dev/null 2>>"$ERRLOG" & ;;
         runrs) "$RUNRS" --root "$STATE/runrs" --platform seccomp run --bundle "$REPO/$B/bundles/sleep" "$id" </dev/null >/dev/null 2>>"$ERRLOG" & ;;
     esac
     bg=$!
@@ -223,8 +249,11 @@ for rt in runc crun runrs; do
         echo "memory: no container pid for $rt" >>"$ERRLOG"
     fi
     # The foreground `run` process that waits for the container.
-    read -r rss pss < <(rss_kib "$bg")
-    rec mem run_parent_rss_kib "$rt" 1 "$rss"
+    # (crun's runs inside a shell function here: its $! is not crun.)
+    if [ "$rt" != crun ]; then
+        read -r rss pss < <(rss_kib "$bg")
+        rec mem run_parent_rss_kib "$rt" 1 "$rss"
+    fi
     if [ "$rt" = runrs ]; then
         mapfile -t sentry < <(pids_with "boot --state-dir $STATE/runrs/$id")
         mapfile -t gofer < <(pids_with "gofer --state-dir $STATE/runrs/$id")
@@ -244,7 +273,7 @@ for rt in runc crun runrs; do
     fi
     case $rt in
         runc) runc --root "$STATE/runc" kill "$id" KILL ;;
-        crun) crun --root "$STATE/crun" kill "$id" KILL ;;
+        crun) crun_ kill "$id" KILL ;;
         runrs) "$RUNRS" --root "$STATE/runrs" kill "$id" KILL ;;
     esac 2>>"$ERRLOG"
     wait "$bg" 2>/dev/null

@@ -11,8 +11,12 @@
 //   native_getppid NS        before the filter
 //   notify_sync NS           listener flagged SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP
 //   notify_default NS        default wake-ups (N/10 calls; slow)
+//   notify_sync_4threads NS  SYNC_WAKE_UP, but 4 supervisor threads all
+//                            blocked in RECV on the listener (as runrs's
+//                            sentry workers are): each call wakes another one
 #define _GNU_SOURCE
 #include <errno.h>
+#include <pthread.h>
 #include <linux/audit.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
@@ -79,8 +83,27 @@ static int recv_fd(int sock) {
     return fd;
 }
 
-// One measurement: fork a child that installs the filter and times n calls.
-static void run(const char *label, long n, int sync_wake) {
+// A supervisor thread: answers until RECV fails (the child is gone).
+static void *answer_loop(void *arg) {
+    int lfd = (int)(long)arg;
+    struct seccomp_notif req;
+    struct seccomp_notif_resp resp;
+    for (;;) {
+        memset(&req, 0, sizeof req);
+        if (ioctl(lfd, SECCOMP_IOCTL_NOTIF_RECV, &req)) {
+            if (errno == EINTR || errno == ENOENT) continue;
+            return NULL;
+        }
+        memset(&resp, 0, sizeof resp);
+        resp.id = req.id;
+        resp.val = 4242;
+        ioctl(lfd, SECCOMP_IOCTL_NOTIF_SEND, &resp);
+    }
+}
+
+// One measurement: fork a child that installs the filter and times n calls,
+// answered by the main thread (threads == 1) or by `threads` threads.
+static void run(const char *label, long n, int sync_wake, int threads) {
     int sp[2];
     if (socketpair(AF_UNIX, SOCK_STREAM, 0, sp)) die("socketpair");
     pid_t pid = fork();
@@ -122,6 +145,25 @@ static void run(const char *label, long n, int sync_wake) {
         if (ioctl(lfd, SECCOMP_IOCTL_NOTIF_SET_FLAGS, SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP))
             die("SECCOMP_IOCTL_NOTIF_SET_FLAGS(SYNC_WAKE_UP) (kernel >= 6.6 needed)");
     }
+    if (threads > 1) {
+        // The threads stay blocked in RECV after the child exits (the
+        // listener is never closed): they end with the process.
+        for (int t = 0; t < threads; t++) {
+            pthread_t th;
+            if (pthread_create(&th, NULL, answer_loop, (void *)(long)lfd)) die("pthread_create");
+            pthread_detach(th);
+        }
+        usleep(10000);
+        if (write(sp[0], "g", 1) != 1) die("write go");
+        int st;
+        waitpid(pid, &st, 0);
+        close(sp[0]);
+        if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
+            fprintf(stderr, "notify_probe: child failed\n");
+            exit(1);
+        }
+        return;
+    }
     if (write(sp[0], "g", 1) != 1) die("write go");
     struct seccomp_notif req;
     struct seccomp_notif_resp resp;
@@ -157,7 +199,8 @@ int main(int argc, char **argv) {
     printf("native_getppid %.1f\n", (double)(now_ns() - t) / (double)(n * 5));
     fflush(stdout);
 
-    run("notify_sync", n, 1);
-    run("notify_default", n / 10, 0);
+    run("notify_sync", n, 1, 1);
+    run("notify_default", n / 10, 0, 1);
+    run("notify_sync_4threads", n, 1, 4);
     return 0;
 }

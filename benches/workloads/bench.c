@@ -210,9 +210,10 @@ static void w_clock_gettime(const char *name, long n) {
     report(name, now_ns() - t, n);
 }
 
-// Iteration counts: the cheap (passthrough) ones take ~0.2-0.5 s natively;
-// the ones runrs emulates are sized so they stay around 1 s in the sandbox
-// (they are ~10-20x slower there than natively).
+// Iteration counts: the cheap (passthrough) ones take ~0.2-1 s natively;
+// the ones runrs emulates are sized so they stay within a few seconds in the
+// sandbox (uname is ~40x, open and stat ~60-100x slower there than natively),
+// which makes them short (~0.05 s) natively.
 static const struct workload {
     const char *name;
     void (*fn)(const char *, long);
@@ -220,8 +221,8 @@ static const struct workload {
 } workloads[] = {
     {"getppid", w_getppid, 2000000},
     {"uname", w_uname, 200000},
-    {"open_close", w_open_close, 50000},
-    {"stat", w_stat, 100000},
+    {"open_close", w_open_close, 30000},
+    {"stat", w_stat, 50000},
     {"pread4k", w_pread4k, 1000000},
     {"pipe_pingpong", w_pipe_pingpong, 50000},
     {"fork_exit_wait", w_fork_exit_wait, 2000},
