@@ -12,9 +12,9 @@ if [ "$(id -u)" -ne 0 ]; then
     exit 1
 fi
 
-section "Installing test dependencies (busybox-static, runc, gcc and static glibc for the escape suite)"
+section "Installing test dependencies (busybox-static, runc, gcc and static glibc for the escape suite, docker.io and containerd for the e2e suites)"
 missing=()
-for pkg in busybox-static runc gcc libc6-dev; do
+for pkg in busybox-static runc gcc libc6-dev docker.io containerd; do
     if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed'; then
         missing+=("$pkg")
     fi
@@ -37,6 +37,12 @@ cargo fmt --check
 
 section "cargo clippy --all-targets -- -D warnings"
 cargo clippy --all-targets -- -D warnings
+
+section "e2e setup: containerd, dockerd, runtime registration, image runrs-bb"
+# Builds the binary the e2e tests install, then starts/configures the
+# daemons (scripts/e2e-setup.sh; the tests run it again, which is a no-op).
+cargo build --bin runrs
+RUNRS_BIN="$PWD/target/debug/runrs" bash scripts/e2e-setup.sh
 
 section "cargo test --all-targets -- --test-threads=2"
 RUNRS_TEST_ROOTFS="$PWD/build/rootfs-busybox" cargo test --all-targets -- --test-threads=2

@@ -1,0 +1,177 @@
+#!/usr/bin/env bash
+# Prepares this host for the Docker / containerd end-to-end tests
+# (tests/e2e_docker.rs, tests/e2e_containerd.rs). Idempotent; builds no Rust.
+#
+#   1. installs docker.io and containerd (apt) when missing;
+#   2. builds build/rootfs-busybox when missing;
+#   3. copies the runrs binary ($RUNRS_BIN, default target/debug/runrs) to
+#      /usr/local/lib/runrs-test/runrs (atomically, so a rebuild never
+#      breaks running containers) and registers it with dockerd as runtime
+#      "runrs" (`runrs install` when that subcommand exists, otherwise a
+#      read-modify-write of /etc/docker/daemon.json that keeps other keys);
+#   4. starts containerd and dockerd when they are not running, or SIGHUPs a
+#      running dockerd whose daemon.json changed, and waits until
+#      `docker info` lists runrs with the right path;
+#   5. imports the image runrs-bb from the rootfs (skipped when present).
+#
+# Environment: RUNRS_BIN (binary to install), RUNRS_E2E_RUNTIME (runtime
+# name, default runrs), RUNRS_E2E_IMAGE (default runrs-bb),
+# DOCKER_DAEMON_JSON (default /etc/docker/daemon.json).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+
+say() { printf 'e2e-setup: %s\n' "$*"; }
+die() { printf 'e2e-setup: ERROR: %s\n' "$*" >&2; exit 1; }
+
+[ "$(id -u)" -eq 0 ] || die "must run as root"
+
+RUNTIME=${RUNRS_E2E_RUNTIME:-runrs}
+IMAGE=${RUNRS_E2E_IMAGE:-runrs-bb}
+DAEMON_JSON=${DOCKER_DAEMON_JSON:-/etc/docker/daemon.json}
+SRC_BIN=${RUNRS_BIN:-$ROOT/target/debug/runrs}
+DEST_DIR=/usr/local/lib/runrs-test
+DEST_BIN=$DEST_DIR/runrs
+ROOTFS=$ROOT/build/rootfs-busybox
+
+# Waits until "$@" succeeds, at most $1 seconds. Returns 1 on timeout.
+wait_for() {
+    local timeout=$1; shift
+    local deadline=$((SECONDS + timeout))
+    until "$@" >/dev/null 2>&1; do
+        [ $SECONDS -lt $deadline ] || return 1
+        sleep 0.5
+    done
+}
+
+# ---------------------------------------------------------------- packages
+missing=()
+for pkg in docker.io containerd; do
+    if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed'; then
+        missing+=("$pkg")
+    fi
+done
+if [ ${#missing[@]} -gt 0 ]; then
+    say "installing ${missing[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq "${missing[@]}" >/dev/null
+else
+    say "docker.io and containerd already installed"
+fi
+command -v python3 >/dev/null || die "python3 is required"
+command -v dockerd >/dev/null || die "dockerd not found after installing docker.io"
+command -v containerd >/dev/null || die "containerd not found after installing containerd"
+
+# ------------------------------------------------------------------ rootfs
+if [ -x "$ROOTFS/bin/busybox" ] && [ -e "$ROOTFS/bin/sh" ]; then
+    say "rootfs $ROOTFS present"
+else
+    say "building rootfs $ROOTFS"
+    bash scripts/mkrootfs-busybox.sh "$ROOTFS"
+fi
+
+# ------------------------------------------------------------------ binary
+[ -x "$SRC_BIN" ] || die "runrs binary $SRC_BIN missing (run cargo build first, or set RUNRS_BIN)"
+mkdir -p "$DEST_DIR"
+if [ -x "$DEST_BIN" ] && cmp -s "$SRC_BIN" "$DEST_BIN"; then
+    say "$DEST_BIN is up to date"
+else
+    say "installing $SRC_BIN -> $DEST_BIN"
+    cp "$SRC_BIN" "$DEST_BIN.tmp.$$"
+    chmod 0755 "$DEST_BIN.tmp.$$"
+    mv -f "$DEST_BIN.tmp.$$" "$DEST_BIN"   # rename: running copies keep their inode
+fi
+
+# ---------------------------------------------------------- daemon.json
+mkdir -p "$(dirname "$DAEMON_JSON")"
+before=$(cat "$DAEMON_JSON" 2>/dev/null || true)
+if "$DEST_BIN" install --help >/dev/null 2>&1; then
+    say "registering with: $DEST_BIN install --runtime $RUNTIME --config-file $DAEMON_JSON"
+    "$DEST_BIN" install --runtime "$RUNTIME" --config-file "$DAEMON_JSON"
+else
+    say "runrs has no 'install' subcommand; editing $DAEMON_JSON with python3"
+    python3 - "$DAEMON_JSON" "$RUNTIME" "$DEST_BIN" <<'EOF'
+import json, os, sys
+path, name, binary = sys.argv[1:4]
+try:
+    with open(path) as f:
+        text = f.read()
+    cfg = json.loads(text) if text.strip() else {}
+except FileNotFoundError:
+    cfg = {}
+if not isinstance(cfg, dict):
+    sys.exit(f"{path}: top level is not a JSON object")
+runtimes = cfg.setdefault("runtimes", {})
+entry = runtimes.get(name) if isinstance(runtimes.get(name), dict) else {}
+entry["path"] = binary
+runtimes[name] = entry
+tmp = f"{path}.tmp.{os.getpid()}"
+with open(tmp, "w") as f:
+    json.dump(cfg, f, indent=2)
+    f.write("\n")
+os.rename(tmp, path)
+EOF
+fi
+after=$(cat "$DAEMON_JSON" 2>/dev/null || true)
+python3 -c 'import json,sys; json.load(open(sys.argv[1]))' "$DAEMON_JSON" \
+    || die "$DAEMON_JSON is not valid JSON after registration"
+changed=0
+[ "$before" = "$after" ] || changed=1
+say "daemon.json: $(tr -d '\n' <"$DAEMON_JSON")"
+
+# -------------------------------------------------------------- containerd
+# The standalone containerd (ctr's default socket). A dockerd started
+# below uses it too; an already-running dockerd may have its own.
+if ctr --address /run/containerd/containerd.sock version >/dev/null 2>&1; then
+    say "containerd is running (/run/containerd/containerd.sock)"
+else
+    say "starting containerd (log: /tmp/runrs-containerd.log)"
+    setsid containerd </dev/null >/tmp/runrs-containerd.log 2>&1 &
+    wait_for 60 ctr --address /run/containerd/containerd.sock version \
+        || { tail -n 30 /tmp/runrs-containerd.log >&2; die "containerd did not come up within 60 s"; }
+    say "containerd is up"
+fi
+
+# ------------------------------------------------------------------ dockerd
+runtime_ok() {
+    docker info --format '{{json .Runtimes}}' 2>/dev/null | python3 -c '
+import json, sys
+rt = json.load(sys.stdin).get(sys.argv[1]) or {}
+sys.exit(0 if rt.get("path") == sys.argv[2] else 1)' "$RUNTIME" "$(registered_path)"
+}
+registered_path() {
+    python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["runtimes"][sys.argv[2]]["path"])' \
+        "$DAEMON_JSON" "$RUNTIME"
+}
+if docker version >/dev/null 2>&1; then
+    if [ $changed -eq 1 ] || ! runtime_ok; then
+        pids=$(pidof dockerd || true)
+        [ -n "$pids" ] || die "docker answers but no dockerd process found to reload"
+        say "reloading dockerd (SIGHUP to $pids)"
+        # shellcheck disable=SC2086
+        kill -HUP $pids
+    else
+        say "dockerd is running and already knows runtime $RUNTIME"
+    fi
+else
+    say "starting dockerd (log: /tmp/runrs-dockerd.log)"
+    setsid dockerd --host unix:///var/run/docker.sock </dev/null >/tmp/runrs-dockerd.log 2>&1 &
+    wait_for 60 docker version \
+        || { tail -n 30 /tmp/runrs-dockerd.log >&2; die "dockerd did not answer within 60 s"; }
+    say "dockerd is up"
+fi
+wait_for 30 runtime_ok || {
+    docker info 2>&1 | grep -i runtime >&2 || true
+    die "docker info does not list runtime $RUNTIME -> $(registered_path) after 30 s"
+}
+say "docker info lists runtime $RUNTIME -> $(registered_path)"
+
+# -------------------------------------------------------------------- image
+if docker image inspect "$IMAGE" >/dev/null 2>&1; then
+    say "image $IMAGE present"
+else
+    say "importing image $IMAGE from $ROOTFS"
+    tar -C "$ROOTFS" -c . | docker import -c 'ENV PATH=/bin' - "$IMAGE" >/dev/null
+fi
+say "ready"

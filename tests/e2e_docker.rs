@@ -1,0 +1,681 @@
+//! End-to-end tests against the real dockerd: `docker run --runtime=runrs`
+//! with the busybox image `runrs-bb`. scripts/e2e-setup.sh (run once by
+//! `ensure_docker`) installs and registers everything; these tests never
+//! skip. Every container gets a unique name and is removed on drop.
+//!
+//! Run: `cargo test --test e2e_docker -- --test-threads=1 --nocapture`
+
+mod e2e;
+
+use e2e::*;
+use std::time::{Duration, Instant};
+
+fn lines(s: &str) -> Vec<&str> {
+    s.lines().map(str::trim_end).collect()
+}
+
+// ------------------------------------------------------------ basic run
+
+#[test]
+fn run_exit_code_and_separate_stdout_stderr() {
+    ensure_docker();
+    let c = Ctr::new("exit");
+    let out = docker_run(
+        &c.name,
+        &["--rm"],
+        &["sh", "-c", "echo to-stdout; echo to-stderr >&2; exit 7"],
+    );
+    assert_eq!(out.code, Some(7), "exit status not propagated: {out}");
+    assert_eq!(out.stdout, "to-stdout\n", "stdout: {out}");
+    assert_eq!(out.stderr, "to-stderr\n", "stderr: {out}");
+
+    let ok = docker_run(&Ctr::new("exit0").name, &["--rm"], &["true"]);
+    assert_eq!(ok.code, Some(0), "{ok}");
+}
+
+#[test]
+fn env_workdir_user() {
+    ensure_docker();
+    let c = Ctr::new("ewu");
+    let out = docker_run(
+        &c.name,
+        &["--rm", "-e", "A=hello", "-w", "/tmp", "-u", "1000:1000"],
+        &["sh", "-c", "echo $A; pwd; id -u; id -g"],
+    );
+    assert!(out.success(), "{out}");
+    assert_eq!(
+        lines(&out.stdout),
+        ["hello", "/tmp", "1000", "1000"],
+        "{out}"
+    );
+}
+
+#[test]
+fn read_only_rootfs_with_tmpfs() {
+    ensure_docker();
+    let c = Ctr::new("ro");
+    let out = docker_run(
+        &c.name,
+        &["--rm", "--read-only", "--tmpfs", "/scratch"],
+        &[
+            "sh",
+            "-c",
+            "if touch /rootfile 2>/dev/null; then echo root-writable; else echo root-ro; fi; \
+             echo data > /scratch/f && cat /scratch/f",
+        ],
+    );
+    assert!(out.success(), "{out}");
+    assert_eq!(lines(&out.stdout), ["root-ro", "data"], "{out}");
+}
+
+#[test]
+fn tmpfs_mount_is_writable_and_private() {
+    ensure_docker();
+    let c = Ctr::new("tmpfs");
+    let out = docker_run(
+        &c.name,
+        &["--rm", "--tmpfs", "/scratch:size=1m,mode=1777"],
+        &[
+            "sh",
+            "-c",
+            "ls -A /scratch | wc -l; echo x > /scratch/a && cat /scratch/a",
+        ],
+    );
+    assert!(out.success(), "{out}");
+    assert_eq!(lines(&out.stdout), ["0", "x"], "{out}");
+}
+
+#[test]
+fn bind_mount_read_only() {
+    ensure_docker();
+    let dir = std::env::temp_dir().join(unique_name("bind"));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("f"), "from-host\n").unwrap();
+    let spec = format!("{}:/data:ro", dir.display());
+    let c = Ctr::new("bindro");
+    let out = docker_run(
+        &c.name,
+        &["--rm", "-v", &spec],
+        &[
+            "sh",
+            "-c",
+            "cat /data/f; if echo x > /data/g 2>/dev/null; then echo writable; else echo ro; fi",
+        ],
+    );
+    let leaked = dir.join("g").exists();
+    let _ = std::fs::remove_dir_all(&dir);
+    assert!(out.success(), "{out}");
+    assert_eq!(lines(&out.stdout), ["from-host", "ro"], "{out}");
+    assert!(!leaked, "a write through a :ro bind reached the host");
+}
+
+#[test]
+fn cap_drop_all_gives_zero_capeff() {
+    ensure_docker();
+    let c = Ctr::new("capdrop");
+    let out = docker_run(
+        &c.name,
+        &["--rm", "--cap-drop", "ALL"],
+        &["grep", "-E", "^Cap(Eff|Prm)", "/proc/self/status"],
+    );
+    assert!(out.success(), "{out}");
+    assert!(
+        out.stdout.contains("CapEff:\t0000000000000000"),
+        "CapEff is not 0 with --cap-drop ALL: {out}"
+    );
+    assert!(
+        out.stdout.contains("CapPrm:\t0000000000000000"),
+        "CapPrm is not 0 with --cap-drop ALL: {out}"
+    );
+}
+
+// ------------------------------------------------------------ networking
+
+#[test]
+fn network_none_has_no_route() {
+    ensure_docker();
+    // TEST-NET-1: with no interface but lo there is no route to it.
+    let gw = "192.0.2.1";
+    let c = Ctr::new("netnone");
+    let out = docker_run(
+        &c.name,
+        &["--rm", "--network", "none"],
+        &[
+            "sh",
+            "-c",
+            &format!("nc -w 2 {gw} 9 </dev/null; echo rc=$?"),
+        ],
+    );
+    assert!(
+        out.combined().to_lowercase().contains("unreachable"),
+        "with --network none, connecting to {gw} should fail with \
+         'Network is unreachable': {out}"
+    );
+    assert!(!out.stdout.contains("rc=0"), "{out}");
+}
+
+#[test]
+fn bridge_tcp_between_two_containers() {
+    ensure_docker();
+    let server = Ctr::new("srv");
+    server.run_detached(
+        &[],
+        &["sh", "-c", "echo pong | nc -l -p 7000; echo server-done"],
+    );
+    let ip = server.inspect("{{.NetworkSettings.IPAddress}}");
+    assert!(!ip.is_empty(), "server container has no bridge IP");
+    let client = Ctr::new("cli");
+    // Retry while the server's listen socket is not up yet.
+    let mut last = None;
+    let ok = wait_until(Duration::from_secs(15), || {
+        let out = docker_run(
+            &client.name,
+            &["--rm"],
+            &["sh", "-c", &format!("echo ping | nc -w 3 {ip} 7000")],
+        );
+        let good = out.success() && out.stdout.contains("pong");
+        last = Some(out);
+        good
+    });
+    assert!(ok, "client could not talk to {ip}:7000: {}", last.unwrap());
+    let got = wait_until(Duration::from_secs(10), || {
+        server.logs().stdout.contains("ping")
+    });
+    assert!(got, "server did not receive ping: {}", server.logs());
+}
+
+// ------------------------------------------------------ detached, signals
+
+#[test]
+fn detached_logs_stop_and_kill() {
+    ensure_docker();
+    let c = Ctr::new("stop");
+    c.run_detached(
+        &[],
+        &[
+            "sh",
+            "-c",
+            "trap 'echo got-term; exit 0' TERM; echo started; while true; do sleep 0.2; done",
+        ],
+    );
+    assert!(
+        wait_until(Duration::from_secs(10), || c
+            .logs()
+            .stdout
+            .contains("started")),
+        "docker logs never showed 'started': {}",
+        c.logs()
+    );
+    let t = Instant::now();
+    docker(&["stop", "-t", "20", &c.name]).ok();
+    let took = t.elapsed();
+    assert!(
+        took < Duration::from_secs(10),
+        "docker stop took {took:?}: SIGTERM was not delivered to the trap"
+    );
+    assert_eq!(c.inspect("{{.State.ExitCode}}"), "0");
+    assert!(c.logs().stdout.contains("got-term"), "{}", c.logs());
+
+    let k = Ctr::new("kill");
+    k.run_detached(&[], &["sleep", "1000"]);
+    docker(&["kill", &k.name]).ok();
+    assert!(
+        wait_until(Duration::from_secs(10), || k.inspect("{{.State.Running}}")
+            == "false"),
+        "container still running after docker kill"
+    );
+    assert_eq!(k.inspect("{{.State.ExitCode}}"), "137");
+}
+
+#[test]
+fn kill_usr1_reaches_trap() {
+    ensure_docker();
+    let c = Ctr::new("usr1");
+    c.run_detached(
+        &[],
+        &[
+            "sh",
+            "-c",
+            "trap 'echo got-usr1' USR1; echo ready; while true; do sleep 0.2; done",
+        ],
+    );
+    assert!(wait_until(Duration::from_secs(10), || c
+        .logs()
+        .stdout
+        .contains("ready")));
+    docker(&["kill", "-s", "USR1", &c.name]).ok();
+    assert!(
+        wait_until(Duration::from_secs(10), || c
+            .logs()
+            .stdout
+            .contains("got-usr1")),
+        "SIGUSR1 never reached the trap: {}",
+        c.logs()
+    );
+    assert_eq!(c.inspect("{{.State.Running}}"), "true");
+}
+
+// ------------------------------------------------------------------ exec
+
+#[test]
+fn exec_exit_code_output_and_user() {
+    ensure_docker();
+    let c = Ctr::new("exec");
+    c.run_detached(&[], &["sleep", "1000"]);
+    let out = c.exec(&[], &["sh", "-c", "echo in-exec; echo err >&2; exit 4"]);
+    assert_eq!(
+        out.code,
+        Some(4),
+        "docker exec (runrs exec) failed or lost the exit code: {out}"
+    );
+    assert_eq!(out.stdout, "in-exec\n", "{out}");
+    assert_eq!(out.stderr, "err\n", "{out}");
+
+    let out = c.exec(
+        &["-u", "1000", "-w", "/tmp", "-e", "FOO=bar"],
+        &["sh", "-c", "id -u; pwd; echo $FOO"],
+    );
+    assert!(out.success(), "docker exec -u 1000 failed: {out}");
+    assert_eq!(lines(&out.stdout), ["1000", "/tmp", "bar"], "{out}");
+}
+
+#[test]
+fn tty_run_and_exec() {
+    ensure_docker();
+    let c = Ctr::new("tty");
+    let out = pty_run(
+        30,
+        &[
+            "docker",
+            "run",
+            "-it",
+            "--rm",
+            "--runtime",
+            RUNTIME,
+            "--name",
+            &c.name,
+            IMAGE,
+            "sh",
+            "-c",
+            "tty; exit 5",
+        ],
+    );
+    assert_eq!(out.code, Some(5), "docker run -it: {out}");
+    assert!(
+        out.stdout.contains("/dev/pts/0"),
+        "tty did not print /dev/pts/0: {out}"
+    );
+
+    let d = Ctr::new("ttyexec");
+    d.run_detached(&[], &["sleep", "1000"]);
+    let out = pty_run(
+        30,
+        &["docker", "exec", "-it", &d.name, "sh", "-c", "tty; exit 3"],
+    );
+    assert_eq!(out.code, Some(3), "docker exec -it: {out}");
+    assert!(
+        out.stdout.contains("/dev/pts/"),
+        "exec -it has no tty: {out}"
+    );
+}
+
+// --------------------------------------------------------------- cgroups
+
+#[test]
+fn pids_limit() {
+    ensure_docker();
+    let c = Ctr::new("pids");
+    let id = c.run_detached(
+        &["--pids-limit", "20"],
+        &[
+            "sh",
+            "-c",
+            "sh -c 'for i in $(seq 50); do sleep 30 & done; echo loop-finished' 2>&1; \
+             echo loop-exit=$?; sleep 1000",
+        ],
+    );
+    assert_eq!(
+        read_cgroup_file("pids", &id, "pids.max"),
+        "20",
+        "host pids.max for --pids-limit 20"
+    );
+    assert!(
+        wait_until(Duration::from_secs(20), || c
+            .logs()
+            .stdout
+            .contains("loop-")),
+        "fork loop never finished: {}",
+        c.logs()
+    );
+    let logs = c.logs().stdout.to_lowercase();
+    assert!(
+        logs.contains("fork") || logs.contains("resource temporarily unavailable"),
+        "50 background sleeps under --pids-limit 20 saw no fork failure: {logs}"
+    );
+    let current: u64 = read_cgroup_file("pids", &id, "pids.current")
+        .parse()
+        .unwrap();
+    assert!(current <= 20, "pids.current {current} > 20");
+}
+
+#[test]
+fn memory_limit() {
+    ensure_docker();
+    let c = Ctr::new("mem");
+    let id = c.run_detached(&["--memory", "32m"], &["sleep", "1000"]);
+    assert_eq!(
+        read_cgroup_file("memory", &id, "memory.limit_in_bytes"),
+        "33554432"
+    );
+    // docker stats reads the cgroup of the pid-file process (the shim's
+    // cgroups.Load(pid)): it must report the limit.
+    let st = docker(&["stats", "--no-stream", "--format", "{{.MemUsage}}", &c.name]);
+    assert!(
+        st.success() && st.stdout.contains("32MiB"),
+        "docker stats does not see the 32MiB limit: {st}"
+    );
+    let procs = read_cgroup_file("memory", &id, "cgroup.procs");
+    assert!(!procs.is_empty(), "memory cgroup of {id} has no processes");
+}
+
+#[test]
+fn cpus_limit() {
+    ensure_docker();
+    let c = Ctr::new("cpus");
+    let id = c.run_detached(&["--cpus", "0.5"], &["sleep", "1000"]);
+    assert_eq!(read_cgroup_file("cpu", &id, "cpu.cfs_quota_us"), "50000");
+    assert_eq!(read_cgroup_file("cpu", &id, "cpu.cfs_period_us"), "100000");
+}
+
+#[test]
+fn update_memory() {
+    ensure_docker();
+    let c = Ctr::new("update");
+    let id = c.run_detached(&["--memory", "32m"], &["sleep", "1000"]);
+    let out = docker(&[
+        "update",
+        "--memory",
+        "64m",
+        "--memory-swap",
+        "128m",
+        "--pids-limit",
+        "50",
+        &c.name,
+    ]);
+    assert!(
+        out.success(),
+        "docker update (runrs update --resources -): {out}"
+    );
+    assert_eq!(
+        read_cgroup_file("memory", &id, "memory.limit_in_bytes"),
+        "67108864"
+    );
+    assert_eq!(read_cgroup_file("pids", &id, "pids.max"), "50");
+}
+
+#[test]
+fn pause_and_unpause() {
+    ensure_docker();
+    let c = Ctr::new("pause");
+    let id = c.run_detached(
+        &[],
+        &[
+            "sh",
+            "-c",
+            "i=0; while true; do i=$((i+1)); echo $i; sleep 0.1; done",
+        ],
+    );
+    let count = || c.logs().stdout.lines().count();
+    assert!(wait_until(Duration::from_secs(10), || count() > 2));
+    let out = docker(&["pause", &c.name]);
+    assert!(out.success(), "docker pause (runrs pause): {out}");
+    assert_eq!(c.inspect("{{.State.Paused}}"), "true");
+    let freezer = read_cgroup_file("freezer", &id, "freezer.state");
+    assert_eq!(freezer, "FROZEN", "host freezer.state while paused");
+    std::thread::sleep(Duration::from_millis(500));
+    let n1 = count();
+    std::thread::sleep(Duration::from_millis(1500));
+    let n2 = count();
+    assert_eq!(n1, n2, "counter kept advancing while paused");
+    let out = docker(&["unpause", &c.name]);
+    assert!(out.success(), "docker unpause (runrs resume): {out}");
+    assert!(
+        wait_until(Duration::from_secs(10), || count() > n2 + 2),
+        "counter did not resume after unpause"
+    );
+}
+
+#[test]
+fn top_lists_process() {
+    ensure_docker();
+    let c = Ctr::new("top");
+    c.run_detached(&[], &["sleep", "1000"]);
+    let out = docker(&["top", &c.name]);
+    assert!(out.success(), "docker top (runrs ps --format json): {out}");
+    let rows = out
+        .stdout
+        .lines()
+        .skip(1)
+        .filter(|l| !l.trim().is_empty())
+        .count();
+    assert!(rows >= 1, "docker top lists no process: {out}");
+}
+
+#[test]
+fn restart() {
+    ensure_docker();
+    let c = Ctr::new("restart");
+    c.run_detached(&[], &["sh", "-c", "echo boot; sleep 1000"]);
+    assert!(wait_until(Duration::from_secs(10), || c
+        .logs()
+        .stdout
+        .contains("boot")));
+    let started1 = c.inspect("{{.State.StartedAt}}");
+    let out = docker(&["restart", "-t", "1", &c.name]);
+    assert!(out.success(), "docker restart: {out}");
+    assert_eq!(c.inspect("{{.State.Running}}"), "true");
+    assert_ne!(c.inspect("{{.State.StartedAt}}"), started1);
+    assert!(
+        wait_until(Duration::from_secs(10), || c
+            .logs()
+            .stdout
+            .matches("boot")
+            .count()
+            == 2),
+        "second boot not logged: {}",
+        c.logs()
+    );
+}
+
+// ------------------------------------------------------------- bad input
+
+#[test]
+fn missing_entrypoint_is_127() {
+    ensure_docker();
+    let c = Ctr::new("noexe");
+    let out = docker_run(&c.name, &["--rm"], &["no-such-command-xyz"]);
+    assert_eq!(out.code, Some(127), "{out}");
+    assert!(
+        out.stderr.contains("executable file not found in $PATH"),
+        "docker's error should say 'executable file not found in $PATH': {out}"
+    );
+}
+
+#[test]
+fn missing_bind_source_fails_clearly() {
+    ensure_docker();
+    // `-v` would create a missing source directory; `--mount` must not.
+    // dockerd checks the source itself (at create and again at start), so
+    // the error the user sees is docker's; the run must fail cleanly.
+    let missing = std::env::temp_dir().join(unique_name("gone"));
+    let spec = format!("type=bind,src={},dst=/data", missing.display());
+    let c = Ctr::new("gonebind");
+    let out = docker_run(&c.name, &["--rm", "--mount", &spec], &["true"]);
+    assert!(
+        !out.success(),
+        "container ran with a missing bind source: {out}"
+    );
+    assert!(
+        out.stderr.contains("bind source path does not exist")
+            && out.stderr.contains(&missing.display().to_string()),
+        "error should name the missing bind source: {out}"
+    );
+    assert!(!missing.exists(), "the missing bind source was created");
+}
+
+// ------------------------------------------------------------ many + leaks
+
+#[test]
+fn twenty_parallel_then_rm_leaves_nothing() {
+    ensure_docker();
+    let ctrs: Vec<Ctr> = (0..20).map(|_| Ctr::new("par")).collect();
+    let names: Vec<String> = ctrs.iter().map(|c| c.name.clone()).collect();
+    // A sleep duration unique to this run, to find leaked workloads.
+    let secs = format!("{}", 500_000 + std::process::id());
+    let handles: Vec<_> = names
+        .iter()
+        .cloned()
+        .map(|n| {
+            let secs = secs.clone();
+            std::thread::spawn(move || {
+                docker_t(
+                    &[
+                        "run",
+                        "-d",
+                        "--runtime",
+                        RUNTIME,
+                        "--name",
+                        &n,
+                        IMAGE,
+                        "sleep",
+                        &secs,
+                    ],
+                    Duration::from_secs(120),
+                )
+            })
+        })
+        .collect();
+    let outs: Vec<Out> = handles.into_iter().map(|h| h.join().unwrap()).collect();
+    let failed: Vec<String> = outs
+        .iter()
+        .filter(|o| !o.success())
+        .map(|o| o.to_string())
+        .collect();
+    assert!(
+        failed.is_empty(),
+        "{} of 20 parallel runs failed:\n{}",
+        failed.len(),
+        failed.join("\n")
+    );
+    let ids: Vec<String> = ctrs.iter().map(|c| c.id()).collect();
+    for c in &ctrs {
+        assert_eq!(
+            c.inspect("{{.State.Running}}"),
+            "true",
+            "{} not running",
+            c.name
+        );
+    }
+    let mut rm = vec!["rm", "-f"];
+    rm.extend(names.iter().map(String::as_str));
+    docker_t(&rm, Duration::from_secs(120)).ok();
+
+    let leftovers = || {
+        let mut bad = Vec::new();
+        for (pid, cl) in pids_mentioning(&format!("sleep {secs}")) {
+            bad.push(format!("workload process {pid}: {cl}"));
+        }
+        for id in &ids {
+            for (pid, cl) in pids_mentioning(id) {
+                bad.push(format!("process {pid}: {cl}"));
+            }
+            let st = std::path::Path::new(DOCKER_STATE_ROOT).join(id);
+            if st.exists() {
+                bad.push(format!("state dir {}", st.display()));
+            }
+            for ctl in [
+                "memory", "pids", "cpu", "freezer", "devices", "blkio", "cpuset",
+            ] {
+                let p = docker_cgroup(ctl, id);
+                if p.exists() {
+                    bad.push(format!("cgroup {}", p.display()));
+                }
+            }
+        }
+        bad
+    };
+    let mut last = Vec::new();
+    let clean = wait_until(Duration::from_secs(15), || {
+        last = leftovers();
+        last.is_empty()
+    });
+    assert!(
+        clean,
+        "left behind after docker rm -f:\n{}",
+        last.join("\n")
+    );
+}
+
+// ------------------------------------------------ install / uninstall
+
+#[test]
+fn install_and_uninstall_edit_daemon_json() {
+    ensure_docker();
+    let dir = std::env::temp_dir().join(unique_name("install"));
+    std::fs::create_dir_all(&dir).unwrap();
+    let cfg = dir.join("daemon.json");
+    std::fs::write(
+        &cfg,
+        r#"{"log-level":"warn","runtimes":{"other":{"path":"/bin/other"}}}"#,
+    )
+    .unwrap();
+    let cfgs = cfg.to_str().unwrap();
+    let run = |args: &[&str]| {
+        run_with_timeout(
+            std::process::Command::new(INSTALLED_BIN).args(args),
+            CMD_TIMEOUT,
+        )
+    };
+    let out = run(&[
+        "install",
+        "--runtime",
+        "rt-x",
+        "--config-file",
+        cfgs,
+        "--",
+        "--strace",
+    ]);
+    let text = std::fs::read_to_string(&cfg).unwrap_or_default();
+    let _cleanup = DirGuard(dir.clone());
+    assert!(out.success(), "runrs install: {out}");
+    let v: serde_json::Value = serde_json::from_str(&text)
+        .unwrap_or_else(|e| panic!("daemon.json not JSON after install ({e}): {text}"));
+    assert_eq!(v["log-level"], "warn", "install dropped other keys: {text}");
+    assert_eq!(v["runtimes"]["other"]["path"], "/bin/other", "{text}");
+    let path = v["runtimes"]["rt-x"]["path"].as_str().unwrap_or_default();
+    assert!(path.starts_with('/'), "runtime path not absolute: {text}");
+    assert_eq!(
+        v["runtimes"]["rt-x"]["runtimeArgs"],
+        serde_json::json!(["--strace"]),
+        "{text}"
+    );
+
+    let out = run(&["uninstall", "--runtime", "rt-x", "--config-file", cfgs]);
+    assert!(out.success(), "runrs uninstall: {out}");
+    let text = std::fs::read_to_string(&cfg).unwrap();
+    let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+    assert!(
+        v["runtimes"].get("rt-x").is_none(),
+        "uninstall left rt-x: {text}"
+    );
+    assert_eq!(v["runtimes"]["other"]["path"], "/bin/other", "{text}");
+    assert_eq!(v["log-level"], "warn", "{text}");
+}
+
+struct DirGuard(std::path::PathBuf);
+
+impl Drop for DirGuard {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
