@@ -89,6 +89,9 @@ before=$(cat "$DAEMON_JSON" 2>/dev/null || true)
 if "$DEST_BIN" install --help >/dev/null 2>&1; then
     say "registering with: $DEST_BIN install --runtime $RUNTIME --config-file $DAEMON_JSON"
     "$DEST_BIN" install --runtime "$RUNTIME" --config-file "$DAEMON_JSON"
+    # A runtime with an unknown flag, for the bad-input test: Docker must
+    # show runrs's error, which reaches it through --log.
+    "$DEST_BIN" install --runtime "$RUNTIME-badargs" --config-file "$DAEMON_JSON" -- --no-such-flag
 else
     say "runrs has no 'install' subcommand; editing $DAEMON_JSON with python3"
     python3 - "$DAEMON_JSON" "$RUNTIME" "$DEST_BIN" <<'EOF'

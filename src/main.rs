@@ -3,8 +3,39 @@
 
 use clap::Parser;
 
+/// The value of `--name VALUE` or `--name=VALUE` in the raw arguments.
+fn raw_flag(args: &[String], name: &str) -> Option<String> {
+    let eq = format!("{name}=");
+    args.iter().enumerate().find_map(|(i, a)| {
+        if a == name {
+            args.get(i + 1).cloned()
+        } else {
+            a.strip_prefix(&eq).map(str::to_string)
+        }
+    })
+}
+
 fn main() {
-    let cli = runrs::runsc::cli::Cli::parse();
+    let cli = match runrs::runsc::cli::Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) if !e.use_stderr() => e.exit(),
+        Err(e) => {
+            // A shim reads errors from --log, not stderr: a bad flag (an
+            // unknown runtimeArgs entry, say) must reach it there too.
+            let args: Vec<String> = std::env::args().collect();
+            let format = match raw_flag(&args, "--log-format").as_deref() {
+                Some("json") => runrs::log::Format::Json,
+                _ => runrs::log::Format::Text,
+            };
+            let log = raw_flag(&args, "--log").map(std::path::PathBuf::from);
+            runrs::log::init(log.as_deref(), format, false, false);
+            let msg = e.to_string();
+            let first = msg.lines().next().unwrap_or("invalid command line");
+            runrs::log::error(first.trim_start_matches("error: "));
+            let _ = e.print();
+            std::process::exit(1);
+        }
+    };
     let code = runrs::runsc::main(cli);
     std::process::exit(code);
 }

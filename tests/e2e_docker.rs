@@ -679,3 +679,31 @@ impl Drop for DirGuard {
         let _ = std::fs::remove_dir_all(&self.0);
     }
 }
+
+#[test]
+fn unknown_runtime_args_flag_is_a_clear_error_through_docker() {
+    ensure_docker();
+    let name = unique_name("badargs");
+    let out = docker_t(
+        &[
+            "run",
+            "--rm",
+            "--name",
+            &name,
+            "--runtime",
+            "runrs-badargs",
+            "runrs-bb",
+            "true",
+        ],
+        Duration::from_secs(60),
+    );
+    let _ = docker(&["rm", "-f", &name]);
+    assert!(
+        !out.success(),
+        "a runtime with an unknown flag must fail: {out}"
+    );
+    assert!(
+        out.combined().contains("--no-such-flag"),
+        "Docker's error must name the bad flag (runrs writes it to --log): {out}"
+    );
+}

@@ -21,7 +21,7 @@ pub enum PlatformKind {
 #[derive(Parser, Debug)]
 #[command(
     name = "runrs",
-    version = concat!(env!("CARGO_PKG_VERSION"), "\nspec: 1.0.2-dev"),
+    version = concat!("version ", env!("CARGO_PKG_VERSION"), "\nspec: 1.0.2-dev"),
     about = "An OCI runtime that runs containers inside a user-space syscall sandbox"
 )]
 pub struct Cli {

@@ -326,6 +326,22 @@ fn handle(platform: &dyn Platform, sentry: &Sentry, gofer: &Client, req: Syscall
             strace_result = "(continued)".into();
             platform.respond(&req, Response::Continue)
         }
+        Ok(Outcome::Fd { fd, cloexec }) if is_writable(&fd) => {
+            // Our copy of a writable file must be closed before the caller
+            // runs on: it counts as a writer, and write-close-execve of that
+            // file would fail with ETXTBSY while we still hold it.
+            match platform.install_fd(&req, &fd, cloexec) {
+                Ok(n) => {
+                    drop(fd);
+                    strace_result = n.to_string();
+                    platform.respond(&req, Response::Value(n as i64))
+                }
+                Err(e) => {
+                    strace_result = format!("-1 {e}");
+                    platform.respond(&req, Response::Errno(e))
+                }
+            }
+        }
         Ok(Outcome::Fd { fd, cloexec }) => {
             let r = platform.respond(&req, Response::InstallFd { fd, cloexec });
             strace_result = match &r {
@@ -372,6 +388,11 @@ fn handle(platform: &dyn Platform, sentry: &Sentry, gofer: &Client, req: Syscall
     if let Err(e) = answer {
         crate::log::debug(&format!("answer {}: {e}", req.nr));
     }
+}
+
+fn is_writable(fd: &OwnedFd) -> bool {
+    nix::fcntl::fcntl(fd, nix::fcntl::FcntlArg::F_GETFL)
+        .is_ok_and(|fl| fl & libc::O_ACCMODE != libc::O_RDONLY)
 }
 
 /// A sandbox without its gofer cannot serve files: end the workload.
