@@ -354,7 +354,7 @@ fn handle(platform: &dyn Platform, sentry: &Sentry, gofer: &Client, req: Syscall
             // Record the number before the caller can use it.
             match platform.install_fd(&req, &fd, cloexec) {
                 Ok(n) => {
-                    if let Ok(t) = super::task::TaskInfo::read(req.tid) {
+                    if let Ok(t) = super::task::TaskInfo::ids(req.tid) {
                         if let Ok(mut m) = sentry.synthetic_fds.lock() {
                             m.insert((t.tgid, n), path);
                         }

@@ -42,6 +42,56 @@ pub fn pidfd_open(pid: i32) -> Result<OwnedFd, Errno> {
     Ok(unsafe { OwnedFd::from_raw_fd(r as i32) })
 }
 
+/// `struct pidfd_info` up to PIDFD_INFO_SIZE_VER0 (64 bytes).
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default)]
+pub struct PidfdInfo {
+    pub mask: u64,
+    pub cgroupid: u64,
+    pub pid: u32,
+    pub tgid: u32,
+    pub ppid: u32,
+    pub ruid: u32,
+    pub rgid: u32,
+    pub euid: u32,
+    pub egid: u32,
+    pub suid: u32,
+    pub sgid: u32,
+    pub fsuid: u32,
+    pub fsgid: u32,
+    pub exit_code: i32,
+}
+
+/// PIDFD_GET_INFO = _IOWR(PIDFS_IOCTL_MAGIC 0xFF, 11, 64 bytes).
+const PIDFD_GET_INFO: u64 = 0xC040_FF0B;
+const PIDFD_INFO_PID: u64 = 1;
+const PIDFD_INFO_CREDS: u64 = 2;
+
+/// A thread's pid, tgid and credentials from its pidfd.
+pub fn pidfd_info(tid: i32) -> Result<PidfdInfo, Errno> {
+    let pidfd = pidfd_open_thread(tid)?;
+    let mut info = PidfdInfo {
+        mask: PIDFD_INFO_PID | PIDFD_INFO_CREDS,
+        ..Default::default()
+    };
+    // SAFETY: the ioctl writes at most 64 bytes (the size encoded in the
+    // request) into `info`, which is that large and ours.
+    let r = unsafe {
+        libc::ioctl(
+            pidfd.as_raw_fd(),
+            PIDFD_GET_INFO as _,
+            &mut info as *mut PidfdInfo,
+        )
+    };
+    if r < 0 {
+        return Err(Errno::last());
+    }
+    if info.mask & PIDFD_INFO_CREDS == 0 {
+        return Err(Errno::ENOTSUP);
+    }
+    Ok(info)
+}
+
 /// pidfd_open(tid, PIDFD_THREAD): a pidfd for one thread (Linux 6.9+).
 pub fn pidfd_open_thread(tid: i32) -> Result<OwnedFd, Errno> {
     const PIDFD_THREAD: libc::c_uint = libc::O_EXCL as libc::c_uint;

@@ -6,6 +6,9 @@ use nix::errno::Errno;
 
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct TaskInfo {
+    /// Whether `groups` and `umask` were read (only /proc/<tid>/status
+    /// has them; the ids come cheaper from the task's pidfd).
+    pub complete: bool,
     pub tgid: i32,
     /// real, effective, saved, filesystem.
     pub uids: [u32; 4],
@@ -15,14 +18,38 @@ pub struct TaskInfo {
 }
 
 impl TaskInfo {
+    /// The ids and tgid from PIDFD_GET_INFO (Linux 6.13+, ~3 us), without
+    /// generating the whole status file (~15 us); falls back to `read`.
+    pub fn ids(tid: i32) -> Result<TaskInfo, Errno> {
+        match super::sys::pidfd_info(tid) {
+            Ok(i) => Ok(TaskInfo {
+                complete: false,
+                tgid: i.tgid as i32,
+                uids: [i.ruid, i.euid, i.suid, i.fsuid],
+                gids: [i.rgid, i.egid, i.sgid, i.fsgid],
+                groups: Vec::new(),
+                umask: 0o022,
+            }),
+            Err(Errno::ESRCH) => Err(Errno::ESRCH),
+            Err(_) => TaskInfo::read(tid),
+        }
+    }
+
+    /// Everything, from /proc/<tid>/status.
     pub fn read(tid: i32) -> Result<TaskInfo, Errno> {
-        let text =
-            std::fs::read_to_string(format!("/proc/{tid}/status")).map_err(|_| Errno::ESRCH)?;
-        TaskInfo::parse(&text).ok_or(Errno::ESRCH)
+        use std::io::Read;
+        // procfs reports size 0, so read_to_string would grow its buffer
+        // from 32 bytes over eight reads; the file fits in one page.
+        let mut f = std::fs::File::open(format!("/proc/{tid}/status")).map_err(|_| Errno::ESRCH)?;
+        let mut buf = Vec::with_capacity(4096);
+        f.read_to_end(&mut buf).map_err(|_| Errno::ESRCH)?;
+        let text = std::str::from_utf8(&buf).map_err(|_| Errno::ESRCH)?;
+        TaskInfo::parse(text).ok_or(Errno::ESRCH)
     }
 
     pub fn parse(status: &str) -> Option<TaskInfo> {
         let mut t = TaskInfo {
+            complete: true,
             umask: 0o022,
             ..Default::default()
         };
@@ -85,5 +112,18 @@ mod tests {
     fn reads_own_status() {
         let t = TaskInfo::read(std::process::id() as i32).expect("self");
         assert_eq!(t.tgid, std::process::id() as i32);
+        assert!(t.complete);
+    }
+
+    #[test]
+    fn pidfd_ids_match_the_status_file() {
+        let me = std::process::id() as i32;
+        let full = TaskInfo::read(me).expect("status");
+        let ids = TaskInfo::ids(me).expect("pidfd info");
+        assert_eq!(
+            (ids.tgid, ids.uids, ids.gids),
+            (full.tgid, full.uids, full.gids)
+        );
+        assert!(!ids.complete, "groups and umask are not in pidfd info");
     }
 }

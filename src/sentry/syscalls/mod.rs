@@ -136,11 +136,30 @@ impl<'a> Ctx<'a> {
         self.platform.write_memory(&self.req, addr, data)
     }
 
+    /// The caller's ids and tgid (groups and umask may be missing).
     pub fn task(&mut self) -> Result<&TaskInfo, Errno> {
         if self.task.is_none() {
+            self.task = Some(TaskInfo::ids(self.tid())?);
+        }
+        self.task.as_ref().ok_or(Errno::ESRCH)
+    }
+
+    /// The caller's ids with its supplementary groups and umask.
+    pub fn task_full(&mut self) -> Result<&TaskInfo, Errno> {
+        if !self.task.as_ref().is_some_and(|t| t.complete) {
             self.task = Some(TaskInfo::read(self.tid())?);
         }
         self.task.as_ref().ok_or(Errno::ESRCH)
+    }
+
+    /// Supplementary groups matter for permission checks only without a
+    /// capability that overrides them (CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH).
+    fn groups_for(&mut self, cap_effective: u64) -> Result<Vec<u32>, Errno> {
+        const DAC_CAPS: u64 = (1 << 1) | (1 << 2);
+        if cap_effective & DAC_CAPS == DAC_CAPS {
+            return Ok(Vec::new());
+        }
+        Ok(self.task_full()?.groups.clone())
     }
 
     /// The capabilities the caller holds in the sandbox's view: the spec's
@@ -161,7 +180,7 @@ impl<'a> Ctx<'a> {
         Ok(Creds {
             fsuid: t.uids[3],
             fsgid: t.gids[3],
-            groups: t.groups,
+            groups: self.groups_for(cap_effective)?,
             cap_effective,
         })
     }
@@ -173,13 +192,13 @@ impl<'a> Ctx<'a> {
         Ok(Creds {
             fsuid: t.uids[0],
             fsgid: t.gids[0],
-            groups: t.groups,
+            groups: self.groups_for(cap_effective)?,
             cap_effective,
         })
     }
 
     pub fn umask(&mut self) -> u32 {
-        self.task().map(|t| t.umask).unwrap_or(0o022)
+        self.task_full().map(|t| t.umask).unwrap_or(0o022)
     }
 
     /// The sandbox path of the caller's fd `fd` (a directory for *at calls).
