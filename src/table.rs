@@ -3,6 +3,7 @@
 //! (`sentry::filter`), the sentry dispatch (`sentry::dispatch`) and
 //! `docs/COMPATIBILITY.md` are all derived from [`SYSCALLS`].
 
+use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 /// How the workload's syscall is handled.
@@ -132,6 +133,37 @@ fn md_escape(s: &str) -> String {
     s.replace('|', "\\|")
 }
 
+/// The conformance suite's case list (`tests/syscalls/build.sh` keeps it).
+pub const CASES: &str = include_str!("../tests/syscalls/CASES");
+
+/// Syscall name -> the conformance cases that check it (by family or COVERS).
+pub fn cases_by_syscall() -> BTreeMap<&'static str, Vec<String>> {
+    let mut m: BTreeMap<&'static str, Vec<String>> = BTreeMap::new();
+    for c in crate::runsc::conformance::parse_list(CASES) {
+        for s in c.syscalls() {
+            if let Some(r) = by_name(s) {
+                m.entry(r.name).or_default().push(c.name.clone());
+            }
+        }
+    }
+    m
+}
+
+/// The cases column: up to four case names, then a count.
+fn cases_cell(cases: Option<&Vec<String>>) -> String {
+    match cases {
+        None => "—".to_string(),
+        Some(v) => {
+            let shown: Vec<String> = v.iter().take(4).map(|c| format!("`{c}`")).collect();
+            if v.len() > 4 {
+                format!("{} (+{} more)", shown.join(", "), v.len() - 4)
+            } else {
+                shown.join(", ")
+            }
+        }
+    }
+}
+
 /// The gVisor-style compatibility document (`docs/COMPATIBILITY.md`).
 pub fn compatibility_markdown() -> String {
     let mut out = String::new();
@@ -177,8 +209,19 @@ pub fn compatibility_markdown() -> String {
         count(&|r| matches!(r.disposition, Disposition::Passthrough(Some(_))))
     );
 
-    out.push_str("| nr | name | family | disposition | support | note |\n");
-    out.push_str("|---:|---|---|---|---|---|\n");
+    let cases = cases_by_syscall();
+    let _ = writeln!(
+        out,
+        "The cases column lists the syscall conformance cases (`tests/syscalls/`, results in \
+         `docs/CONFORMANCE.md`) that check each syscall: {} of {} syscalls have cases, \
+         {} of the {} `full` ones.\n",
+        cases.len(),
+        SYSCALLS.len(),
+        count(&|r| r.support == Support::Full && cases.contains_key(r.name)),
+        count(&|r| r.support == Support::Full)
+    );
+    out.push_str("| nr | name | family | disposition | support | note | cases |\n");
+    out.push_str("|---:|---|---|---|---|---|---|\n");
     for r in SYSCALLS {
         let disposition = match r.disposition {
             Disposition::Passthrough(None) => "passthrough".to_string(),
@@ -200,13 +243,14 @@ pub fn compatibility_markdown() -> String {
         };
         let _ = writeln!(
             out,
-            "| {} | {} | {} | {} | {} | {} |",
+            "| {} | {} | {} | {} | {} | {} | {} |",
             r.nr,
             r.name,
             r.family,
             md_escape(&disposition),
             r.support.label(),
-            md_escape(r.note)
+            md_escape(r.note),
+            cases_cell(cases.get(r.name))
         );
     }
     out

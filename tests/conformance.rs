@@ -1,45 +1,27 @@
-//! Syscall conformance suite (tests/syscalls/): the same C cases run natively
-//! and inside a runrs container, compared side by side. A case that passes
-//! natively must pass under runrs unless `tests/syscalls/KNOWN_GAPS` lists
-//! it; a case that fails natively is itself wrong. Every case must give the
-//! same result in two runs under runrs, and a listed gap must still fail,
-//! except gaps whose reason starts with "flaky" (a race the case can only
-//! sometimes hit). `RUNRS_BLESS=1` rewrites `docs/CONFORMANCE.md`.
+//! Syscall conformance suite (tests/syscalls/): the same C cases run natively,
+//! inside runc (when installed) and inside runrs (each platform), compared
+//! side by side through `runrs::runsc::conformance` (the `runrs conformance`
+//! runner). A case that passes natively must pass under runrs unless
+//! `tests/syscalls/KNOWN_GAPS` lists it; a case that fails natively is itself
+//! wrong. The suite runs twice under runrs and every case must give the same
+//! result both times; a listed gap must still fail, except gaps whose reason
+//! starts with "flaky" (a race the case can only sometimes hit).
+//! `RUNRS_BLESS=1` rewrites `docs/CONFORMANCE.md` and `tests/syscalls/CASES`.
+//!
+//! `table_rules` (no containers) checks the suite against the table: every
+//! `full` syscall has a case (or is in `tests/syscalls/UNCOVERED`), every
+//! KNOWN_GAPS entry names a table row that is not `full` (or is in
+//! `tests/syscalls/DISPUTED`), and the checked-in CASES list is well formed.
 
 mod common;
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::fmt::Write as _;
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use runrs::table::{self, Disposition};
-
-#[derive(Clone, Debug, PartialEq, Eq)]
-enum Outcome {
-    Pass,
-    Skip,
-    Fail(String),
-    Missing,
-}
-
-impl Outcome {
-    fn label(&self) -> &'static str {
-        match self {
-            Outcome::Pass => "pass",
-            Outcome::Skip => "skip",
-            Outcome::Fail(_) => "FAIL",
-            Outcome::Missing => "missing",
-        }
-    }
-
-    fn passed(&self) -> bool {
-        *self == Outcome::Pass
-    }
-}
-
-type Results = BTreeMap<String, Outcome>;
+use runrs::runsc::conformance::{self as conf, Case, Outcome, Report, Results, Runtime};
+use runrs::table::{self, Disposition, Support};
 
 /// A scratch directory removed on drop.
 struct TempDir(PathBuf);
@@ -62,6 +44,12 @@ fn suite_dir() -> PathBuf {
     common::manifest_dir().join("tests/syscalls")
 }
 
+fn bless() -> bool {
+    std::env::var_os("RUNRS_BLESS").is_some_and(|v| v == "1")
+}
+
+/// Runs build.sh (with RUNRS_BLESS passed through, which refreshes the
+/// checked-in CASES); returns the binary.
 fn build(out: &Path) -> PathBuf {
     let script = suite_dir().join("build.sh");
     let o = Command::new("bash")
@@ -78,17 +66,17 @@ fn build(out: &Path) -> PathBuf {
 }
 
 /// The errno the table gives a denied call (or a failed argument rule).
-fn table_errno(name: &str) -> i32 {
-    let row = table::by_name(name).unwrap_or_else(|| panic!("{name} not in the table"));
+fn table_errno(name: &str) -> Result<i32, String> {
+    let row = table::by_name(name).ok_or_else(|| format!("{name} not in the table"))?;
     match &row.disposition {
-        Disposition::Denied { errno } => *errno,
-        Disposition::Passthrough(Some(rule)) => rule.else_errno,
-        other => panic!("{name} is {other:?}, not denied"),
+        Disposition::Denied { errno } => Ok(*errno),
+        Disposition::Passthrough(Some(rule)) => Ok(rule.else_errno),
+        other => Err(format!("{name} is {other:?}, not denied")),
     }
 }
 
-/// `name=errno` for every `EXPECT_TABLE_ERRNO(..., "name");` in denied.c.
-fn denied_expectations() -> Vec<String> {
+/// Names of every `EXPECT_TABLE_ERRNO(..., "name");` in denied.c.
+fn denied_names() -> BTreeSet<String> {
     let src = fs::read_to_string(suite_dir().join("denied.c")).expect("read denied.c");
     let mut names = BTreeSet::new();
     for (i, _) in src.match_indices("\");") {
@@ -98,167 +86,189 @@ fn denied_expectations() -> Vec<String> {
             names.insert(name.to_string());
         }
     }
-    assert!(!names.is_empty(), "no table expectations found in denied.c");
     names
-        .into_iter()
-        .map(|n| format!("{n}={}", table_errno(&n)))
-        .collect()
 }
 
-fn parse(stdout: &str) -> Results {
-    let mut r = Results::new();
-    for line in stdout.lines() {
-        let (name, outcome) = if let Some(rest) = line.strip_prefix("not ok ") {
-            let (name, msg) = rest.split_once(": ").unwrap_or((rest, ""));
-            (name, Outcome::Fail(msg.to_string()))
-        } else if let Some(rest) = line.strip_prefix("ok ") {
-            match rest.split_once(" # skip") {
-                Some((name, _)) => (name, Outcome::Skip),
-                None => (rest, Outcome::Pass),
-            }
-        } else {
-            continue;
-        };
-        let prev = r.insert(name.trim().to_string(), outcome);
-        assert!(prev.is_none(), "case {name} reported twice");
-    }
-    r
-}
-
-/// Every listed case, Missing when the output has no line for it.
-fn complete(cases: &[String], mut r: Results) -> Results {
-    for c in cases {
-        r.entry(c.clone()).or_insert(Outcome::Missing);
-    }
-    r
-}
-
-fn run_native(bin: &Path, cases: &[String]) -> Results {
-    let cwd = TempDir::new("runrs-conformance-native");
-    let mut cmd = Command::new(bin);
-    cmd.current_dir(&cwd.0);
-    let out = common::run_command(cmd);
-    assert!(
-        out.status.success(),
-        "native run: {}",
-        common::describe(&out)
-    );
-    complete(cases, parse(&String::from_utf8_lossy(&out.stdout)))
-}
-
-fn run_runrs(bin: &Path, cases: &[String], expectations: &[String]) -> Results {
-    let mut args = vec!["/conformance"];
-    args.extend(expectations.iter().map(String::as_str));
-    let bundle = common::Bundle::new(&args);
-    let dest = bundle.rootfs().join("conformance");
-    fs::copy(bin, &dest).unwrap_or_else(|e| panic!("copy to {}: {e}", dest.display()));
-    let root = common::Root::new();
-    let id = common::unique_id("conformance");
-    let path = bundle.path().to_str().expect("utf8 bundle path");
-    let out = common::run(&root, &["run", "--bundle", path, &id]);
-    assert!(
-        out.status.success(),
-        "runrs run: {}",
-        common::describe(&out)
-    );
-    complete(cases, parse(&String::from_utf8_lossy(&out.stdout)))
-}
-
-/// `family.behaviour` -> reason, from tests/syscalls/KNOWN_GAPS.
 fn known_gaps() -> BTreeMap<String, String> {
     let text = fs::read_to_string(suite_dir().join("KNOWN_GAPS")).unwrap_or_default();
-    let mut gaps = BTreeMap::new();
+    conf::parse_gaps(&text).unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// `name  # reason` lines of UNCOVERED / DISPUTED: name -> reason.
+fn name_list(file: &str) -> BTreeMap<String, String> {
+    let text = fs::read_to_string(suite_dir().join(file)).unwrap_or_default();
+    let mut m = BTreeMap::new();
     for line in text.lines() {
         let line = line.trim();
         if line.is_empty() || line.starts_with('#') {
             continue;
         }
         let (name, reason) = line.split_once('#').unwrap_or((line, ""));
-        let name = name.trim().to_string();
         assert!(
             !reason.trim().is_empty(),
-            "KNOWN_GAPS: {name} needs a reason"
+            "{file}: {} needs a reason",
+            name.trim()
         );
-        gaps.insert(name, reason.trim().to_string());
+        m.insert(name.trim().to_string(), reason.trim().to_string());
     }
-    gaps
+    m
 }
 
-fn family(case: &str) -> &str {
-    case.split_once('.').map_or(case, |(f, _)| f)
+fn checked_in_cases() -> Vec<Case> {
+    let text = fs::read_to_string(suite_dir().join("CASES"))
+        .expect("tests/syscalls/CASES (RUNRS_BLESS=1 bash tests/syscalls/build.sh DIR writes it)");
+    conf::parse_list(&text)
 }
 
-fn markdown(native: &Results, sandbox: &Results, gaps: &BTreeMap<String, String>) -> String {
-    let mut md = String::from(
-        "# Syscall conformance\n\n\
-         Generated by `RUNRS_BLESS=1 cargo test --test conformance` (do not edit).\n\
-         The cases live in `tests/syscalls/`; each runs natively (as root on the\n\
-         host) and inside `runrs run` with the busybox test rootfs. `skip` marks\n\
-         sandbox-only cases (the denied set, whose expected errnos come from\n\
-         `syscall-table/x86_64.toml`). Known gaps are listed in\n\
-         `tests/syscalls/KNOWN_GAPS`.\n\n",
+/// Problems between the suite and the table; no containers needed.
+fn table_problems(cases: &[Case]) -> Vec<String> {
+    let mut problems = Vec::new();
+    let mut covered: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+    let mut families = BTreeSet::new();
+    for c in cases {
+        families.insert(c.family());
+        for s in &c.covers {
+            if table::by_name(s).is_none() {
+                problems.push(format!("{}: COVERS names {s}, not a table syscall", c.name));
+            }
+        }
+        for s in c.syscalls() {
+            covered.entry(s).or_default().push(&c.name);
+        }
+    }
+    if cases.len() < 400 || families.len() < 60 {
+        problems.push(format!(
+            "the suite must keep at least 400 cases in 60 families: {} cases, {} families",
+            cases.len(),
+            families.len()
+        ));
+    }
+    for n in denied_names() {
+        if let Err(e) = table_errno(&n) {
+            problems.push(format!("denied.c expects the table errno of {n}: {e}"));
+        }
+    }
+
+    let uncovered = name_list("UNCOVERED");
+    let mut missing = Vec::new();
+    for r in table::SYSCALLS
+        .iter()
+        .filter(|r| r.support == Support::Full)
+    {
+        if !covered.contains_key(r.name) && !uncovered.contains_key(r.name) {
+            missing.push(r.name);
+        }
+    }
+    if !missing.is_empty() {
+        problems.push(format!(
+            "the table says full for syscalls without a case (add cases, or list them \
+             with a reason in tests/syscalls/UNCOVERED): {}",
+            missing.join(" ")
+        ));
+    }
+    for name in uncovered.keys() {
+        match table::by_name(name) {
+            None => problems.push(format!("UNCOVERED: {name} is not a table syscall")),
+            Some(r) if r.support != Support::Full => problems.push(format!(
+                "UNCOVERED: {name} is {}, not full: remove it",
+                r.support.label()
+            )),
+            Some(_) if covered.contains_key(name.as_str()) => problems.push(format!(
+                "UNCOVERED: {name} has cases now ({}): remove it",
+                covered[name.as_str()].join(" ")
+            )),
+            Some(_) => {}
+        }
+    }
+
+    let disputed = name_list("DISPUTED");
+    let mut named_full = BTreeSet::new();
+    for (case, reason) in &known_gaps() {
+        let sys = conf::gap_syscall(reason);
+        match table::by_name(sys) {
+            None => problems.push(format!(
+                "KNOWN_GAPS {case}: the reason must start with the syscall-table row it is \
+                 about, got {sys:?}"
+            )),
+            Some(r) if r.support == Support::Full => {
+                named_full.insert(sys.to_string());
+                if !disputed.contains_key(sys) {
+                    problems.push(format!(
+                        "KNOWN_GAPS {case} names {sys}, whose table row says full: mark it \
+                         partial (or list it in tests/syscalls/DISPUTED for the table owners)"
+                    ));
+                }
+            }
+            Some(_) => {}
+        }
+        if !cases.iter().any(|c| &c.name == case) {
+            problems.push(format!("KNOWN_GAPS names unknown case {case}"));
+        }
+    }
+    for name in disputed.keys() {
+        if !named_full.contains(name) {
+            problems.push(format!(
+                "DISPUTED: {name} is no longer a full row named by a KNOWN_GAPS entry: remove it"
+            ));
+        }
+    }
+    problems
+}
+
+#[test]
+fn table_rules() {
+    let problems = table_problems(&checked_in_cases());
+    assert!(
+        problems.is_empty(),
+        "suite/table problems:\n{}",
+        problems.join("\n")
     );
-    let mut fams: BTreeMap<&str, (usize, usize, usize)> = BTreeMap::new();
-    for (case, n) in native {
-        let s = &sandbox[case];
-        let e = fams.entry(family(case)).or_default();
-        e.0 += 1;
-        e.1 += usize::from(n.passed());
-        e.2 += usize::from(s.passed());
-    }
-    let (mut t0, mut t1, mut t2) = (0, 0, 0);
-    md.push_str("## Totals per family\n\n| family | cases | native pass | runrs pass |\n|---|---:|---:|---:|\n");
-    for (f, (c, n, s)) in &fams {
-        let _ = writeln!(md, "| {f} | {c} | {n} | {s} |");
-        t0 += c;
-        t1 += n;
-        t2 += s;
-    }
-    let _ = writeln!(md, "| **total** | {t0} | {t1} | {t2} |");
-    md.push_str("\n## Cases\n\n| case | native | runrs |\n|---|---|---|\n");
-    for (case, n) in native {
-        let s = &sandbox[case];
-        let runrs = match (s, gaps.get(case)) {
-            (Outcome::Fail(_), Some(reason)) => format!("FAIL (known gap: {reason})"),
-            _ => s.label().to_string(),
-        };
-        let _ = writeln!(md, "| `{case}` | {} | {runrs} |", n.label());
-    }
-    md
+}
+
+fn run(bin: &Path, rt: &Runtime, cases: &[Case]) -> Results {
+    conf::run_suite(bin, &common::rootfs(), rt, cases, None)
+        .unwrap_or_else(|e| panic!("{} run: {e}", rt.name()))
 }
 
 #[test]
 fn syscall_conformance_native_vs_runrs() {
     let out = TempDir::new("runrs-conformance-build");
     let bin = build(&out.0);
-    let listed = Command::new(&bin).arg("--list").output().expect("--list");
-    let cases: Vec<String> = String::from_utf8_lossy(&listed.stdout)
-        .lines()
-        .map(str::to_string)
-        .collect();
+    let cases = conf::list_cases(&bin, None).expect("--list");
     assert!(!cases.is_empty(), "no cases registered");
-    let expectations = denied_expectations();
-
-    let native = run_native(&bin, &cases);
-    let first = run_runrs(&bin, &cases, &expectations);
-    let second = run_runrs(&bin, &cases, &expectations);
-    let gaps = known_gaps();
-
-    println!("{:<50} {:<8} runrs", "case", "native");
-    for case in &cases {
-        let (n, s) = (&native[case], &first[case]);
-        let mut line = format!("{case:<50} {:<8} {}", n.label(), s.label());
-        if let Outcome::Fail(msg) = s {
-            let _ = write!(line, "  {msg}");
-        }
-        if gaps.contains_key(case) {
-            line.push_str("  [known gap]");
-        }
-        println!("{line}");
-    }
 
     let mut problems = Vec::new();
-    for case in &cases {
+    let built = fs::read_to_string(out.0.join("CASES")).expect("build.sh wrote CASES");
+    let checked_in = fs::read_to_string(suite_dir().join("CASES")).unwrap_or_default();
+    if built != checked_in {
+        problems.push(
+            "tests/syscalls/CASES is stale: run RUNRS_BLESS=1 cargo test --test conformance \
+             (then RUNRS_BLESS=1 cargo test --lib compatibility_doc)"
+                .to_string(),
+        );
+    }
+    problems.extend(table_problems(&cases));
+
+    let runrs = Runtime::runrs(common::runrs(), "seccomp");
+    let native = run(&bin, &Runtime::Native, &cases);
+    let runc = conf::find_in_path("runc").map(|p| run(&bin, &Runtime::runc(p), &cases));
+    let first = run(&bin, &runrs, &cases);
+    let second = run(&bin, &runrs, &cases);
+    let gaps = known_gaps();
+
+    let mut columns = vec![("native".to_string(), native.clone())];
+    if let Some(r) = &runc {
+        columns.push(("runc".to_string(), r.clone()));
+    }
+    columns.push((runrs.name().to_string(), first.clone()));
+    let report = Report {
+        cases: cases.clone(),
+        columns,
+        gaps: gaps.clone(),
+    };
+    println!("{}", report.text());
+
+    for case in cases.iter().map(|c| &c.name) {
         let (n, s, s2) = (&native[case], &first[case], &second[case]);
         match n {
             Outcome::Fail(msg) => {
@@ -267,52 +277,57 @@ fn syscall_conformance_native_vs_runrs() {
             Outcome::Missing => problems.push(format!("{case} printed no line natively")),
             _ => {}
         }
-        let sandbox_must_pass = n.passed() || *n == Outcome::Skip;
-        if sandbox_must_pass && !s.passed() && !gaps.contains_key(case) {
-            let detail = match s {
-                Outcome::Fail(msg) => msg.clone(),
-                other => other.label().to_string(),
-            };
+        let sandbox_must_pass = n.passed() || matches!(n, Outcome::Skip(_));
+        if sandbox_must_pass
+            && !s.passed()
+            && !matches!(s, Outcome::Skip(_))
+            && !gaps.contains_key(case)
+        {
             problems.push(format!(
-                "{case} passes natively but not under runrs: {detail}"
+                "{case} passes natively but not under runrs: {}",
+                s.detail()
+            ));
+        }
+        // sandbox-only cases must run under runrs (host-feature skips may skip)
+        if matches!(s, Outcome::Skip(why) if why == "sandbox-only") {
+            problems.push(format!(
+                "{case} skipped under runrs (no table errno passed?)"
             ));
         }
         let flaky_gap = gaps.get(case).is_some_and(|r| r.starts_with("flaky"));
         if s.label() != s2.label() && !flaky_gap {
-            let msg = |o: &Outcome| match o {
-                Outcome::Fail(m) => format!("FAIL ({m})"),
-                other => other.label().to_string(),
-            };
             problems.push(format!(
                 "{case} is flaky under runrs: {} then {}",
-                msg(s),
-                msg(s2)
+                s.detail(),
+                s2.detail()
             ));
         }
     }
     for (case, reason) in &gaps {
-        match first.get(case) {
-            None => problems.push(format!("KNOWN_GAPS names unknown case {case}")),
-            Some(o) if o.passed() && !reason.starts_with("flaky") => problems.push(format!(
-                "{case} passes under runrs now: remove it from KNOWN_GAPS ({reason})"
-            )),
-            Some(_) => {}
+        if let Some(o) = first.get(case) {
+            if o.passed() && !reason.starts_with("flaky") {
+                problems.push(format!(
+                    "{case} passes under runrs now: remove it from KNOWN_GAPS ({reason})"
+                ));
+            }
         }
     }
 
     let count = |r: &Results| r.values().filter(|o| o.passed()).count();
     println!(
-        "\n{} cases; native pass {}, runrs pass {} / {}, known gaps {}",
+        "\n{} cases; native pass {}, runc pass {}, runrs pass {} / {}, known gaps {}",
         cases.len(),
         count(&native),
+        runc.as_ref()
+            .map_or("-".to_string(), |r| count(r).to_string()),
         count(&first),
         count(&second),
         gaps.len()
     );
 
-    if std::env::var_os("RUNRS_BLESS").is_some_and(|v| v == "1") {
+    if bless() {
         let doc = common::manifest_dir().join("docs/CONFORMANCE.md");
-        fs::write(&doc, markdown(&native, &first, &gaps))
+        fs::write(&doc, report.markdown())
             .unwrap_or_else(|e| panic!("write {}: {e}", doc.display()));
         println!("wrote {}", doc.display());
     }

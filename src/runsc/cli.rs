@@ -98,6 +98,8 @@ pub enum Command {
     Uninstall(InstallArgs),
     /// List containers.
     List(ListArgs),
+    /// Run the prebuilt syscall conformance suite natively and in runtimes.
+    Conformance(ConformanceArgs),
     /// The sentry (internal).
     #[command(hide = true)]
     Boot(RoleArgs),
@@ -282,6 +284,30 @@ pub struct ListArgs {
     /// Print only the ids.
     #[arg(long, short = 'q')]
     pub quiet: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct ConformanceArgs {
+    /// Runtime to compare (repeatable): native, runc, runrs, runrs:PLATFORM
+    /// or a runtime binary. Default: native, runc if installed, runrs with
+    /// each platform.
+    #[arg(long)]
+    pub runtime: Vec<String>,
+    /// Only cases matching this glob (e.g. 'open*').
+    #[arg(long)]
+    pub filter: Option<String>,
+    /// text, json or markdown.
+    #[arg(long, default_value = "text")]
+    pub format: String,
+    /// The suite binary (built by tests/syscalls/build.sh).
+    #[arg(long)]
+    pub binary: Option<PathBuf>,
+    /// Rootfs copied into the bundles (default build/rootfs-busybox).
+    #[arg(long)]
+    pub rootfs: Option<PathBuf>,
+    /// KNOWN_GAPS file annotating runrs failures (default tests/syscalls/KNOWN_GAPS).
+    #[arg(long = "known-gaps")]
+    pub known_gaps: Option<PathBuf>,
 }
 
 #[derive(Args, Debug)]

@@ -6,6 +6,12 @@
  *   EXPECT_EQ(a, b) / EXPECT_STREQ(a, b) / EXPECT_TRUE(cond)
  *   EXPECT_TABLE_ERRNO(expr, "name")  errno given on the command line as
  *                                     name=errno (sandbox-only cases)
+ *   COVERS("sys1 sys2")               on the line(s) before a CASE: further
+ *                                     syscalls (table names) the case checks
+ *
+ * A case covers the syscall named by its family (when the family is a
+ * syscall-table name) plus those of its COVERS; `--list` prints
+ * `family.behaviour [covered ...]`, which build.sh keeps in tests/syscalls/CASES.
  *
  * Each case runs in a forked child (its own process group) with a 5 s
  * timeout, umask 022 and, as cwd, a fresh scratch dir under /tmp (mkdtemp)
@@ -16,6 +22,7 @@
  * and always exits 0 (the runner, tests/conformance.rs, compares lines).
  *
  * Usage: conformance [--list] [GLOB] [name=errno ...]
+ *        (--list prints `family.behaviour [covered syscalls...]`)
  *        conformance --exit N       (helper: exit at once with status N)
  * One file (main.c) defines HARNESS_MAIN before including this header. */
 #ifndef CONFORMANCE_HARNESS_H
@@ -36,7 +43,9 @@
 
 typedef void (*harness_fn)(void);
 
-void harness_register(const char *family, const char *behaviour, harness_fn fn);
+void harness_register(const char *family, const char *behaviour, harness_fn fn,
+                      const char *file, int line);
+void harness_covers(const char *file, int line, const char *syscalls);
 __attribute__((noreturn, format(printf, 3, 4))) void harness_fail(const char *file, int line,
                                                                   const char *fmt, ...);
 __attribute__((noreturn)) void harness_skip(const char *why);
@@ -59,9 +68,17 @@ int has_cap(int cap); /* effective capability, via capget */
 #define CASE(fam, beh)                                                                         \
     static void case_##fam##_##beh(void);                                                      \
     __attribute__((constructor)) static void register_##fam##_##beh(void) {                   \
-        harness_register(#fam, #beh, case_##fam##_##beh);                                      \
+        harness_register(#fam, #beh, case_##fam##_##beh, __FILE__, __LINE__);                  \
     }                                                                                          \
     static void case_##fam##_##beh(void)
+
+/* Attaches to the next CASE below it in the same file. */
+#define HARNESS_CAT2(a, b) a##b
+#define HARNESS_CAT(a, b) HARNESS_CAT2(a, b)
+#define COVERS(list)                                                                           \
+    __attribute__((constructor)) static void HARNESS_CAT(harness_covers_, __LINE__)(void) {    \
+        harness_covers(__FILE__, __LINE__, list);                                              \
+    }
 
 #define FAIL(...) harness_fail(__FILE__, __LINE__, __VA_ARGS__)
 
@@ -136,16 +153,27 @@ int has_cap(int cap); /* effective capability, via capget */
 struct harness_case {
     char name[128];
     harness_fn fn;
+    const char *file;
+    int line;
+    char covers[256];
 };
 static struct harness_case harness_cases[HARNESS_MAX_CASES];
 static int harness_ncases;
+struct harness_cover {
+    const char *file;
+    int line;
+    const char *syscalls;
+};
+static struct harness_cover harness_cover_list[HARNESS_MAX_CASES];
+static int harness_ncovers;
 static int harness_result_fd = -1;
 static int harness_argc;
 static char **harness_argv;
 char harness_scratch[PATH_MAX];
 char harness_self[PATH_MAX];
 
-void harness_register(const char *family, const char *behaviour, harness_fn fn) {
+void harness_register(const char *family, const char *behaviour, harness_fn fn,
+                      const char *file, int line) {
     if (harness_ncases == HARNESS_MAX_CASES) {
         fprintf(stderr, "too many cases\n");
         exit(2);
@@ -153,6 +181,36 @@ void harness_register(const char *family, const char *behaviour, harness_fn fn) 
     struct harness_case *c = &harness_cases[harness_ncases++];
     snprintf(c->name, sizeof c->name, "%s.%s", family, behaviour);
     c->fn = fn;
+    c->file = file;
+    c->line = line;
+}
+
+void harness_covers(const char *file, int line, const char *syscalls) {
+    if (harness_ncovers == HARNESS_MAX_CASES) {
+        fprintf(stderr, "too many COVERS\n");
+        exit(2);
+    }
+    harness_cover_list[harness_ncovers++] = (struct harness_cover){file, line, syscalls};
+}
+
+/* Gives each COVERS to the first CASE after it in its file. */
+static void harness_attach_covers(void) {
+    for (int i = 0; i < harness_ncovers; i++) {
+        struct harness_cover *v = &harness_cover_list[i];
+        struct harness_case *best = NULL;
+        for (int j = 0; j < harness_ncases; j++) {
+            struct harness_case *c = &harness_cases[j];
+            if (strcmp(c->file, v->file) == 0 && c->line > v->line &&
+                (!best || c->line < best->line))
+                best = c;
+        }
+        if (!best) {
+            fprintf(stderr, "%s:%d: COVERS without a CASE after it\n", v->file, v->line);
+            exit(2);
+        }
+        size_t n = strlen(best->covers);
+        snprintf(best->covers + n, sizeof best->covers - n, "%s%s", n ? " " : "", v->syscalls);
+    }
 }
 
 const char *harness_errname(int e) {
@@ -397,13 +455,15 @@ int main(int argc, char **argv) {
         else if (!strchr(argv[i], '='))
             glob = argv[i];
     }
+    harness_attach_covers();
     qsort(harness_cases, (size_t)harness_ncases, sizeof harness_cases[0], harness_cmp);
     signal(SIGPIPE, SIG_IGN);
     for (int i = 0; i < harness_ncases; i++) {
         if (fnmatch(glob, harness_cases[i].name, 0) != 0)
             continue;
         if (list)
-            printf("%s\n", harness_cases[i].name);
+            printf("%s%s%s\n", harness_cases[i].name, harness_cases[i].covers[0] ? " " : "",
+                   harness_cases[i].covers);
         else
             harness_run(&harness_cases[i]);
     }

@@ -1,0 +1,783 @@
+//! `runrs conformance`: runs the prebuilt syscall conformance suite
+//! (`tests/syscalls/`, built by `tests/syscalls/build.sh`) natively and
+//! inside each given runtime, and reports one row per case with a column per
+//! runtime plus totals per family (text, JSON or Markdown).
+//!
+//! Nothing is built here: the binary comes from `--binary` (default
+//! `build/conformance/conformance`). Natively it runs in a scratch dir;
+//! inside a runtime it runs as `/conformance` in a bundle made from a copy of
+//! `--rootfs` (default `build/rootfs-busybox`) with the spec shape of
+//! `scripts/mkbundle.sh`, via `<runtime> --root <tmp> run --bundle <b> <id>`.
+//! Under runrs the suite also gets `name=errno` for every denied (or
+//! argument-ruled) table row, which enables the sandbox-only cases.
+//! `tests/conformance.rs` uses this module too.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::fs;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::table::{self, Disposition};
+
+/// How long one whole suite run may take.
+pub const RUN_TIMEOUT: Duration = Duration::from_secs(600);
+
+/// The result of one case in one run.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    Pass,
+    Skip(String),
+    Fail(String),
+    /// The output had no line for the case (the run died or hung).
+    Missing,
+}
+
+impl Outcome {
+    pub fn label(&self) -> &'static str {
+        match self {
+            Outcome::Pass => "pass",
+            Outcome::Skip(_) => "skip",
+            Outcome::Fail(_) => "FAIL",
+            Outcome::Missing => "missing",
+        }
+    }
+
+    pub fn passed(&self) -> bool {
+        *self == Outcome::Pass
+    }
+
+    /// The label with the failure message, for diagnostics.
+    pub fn detail(&self) -> String {
+        match self {
+            Outcome::Fail(m) => format!("FAIL ({m})"),
+            other => other.label().to_string(),
+        }
+    }
+}
+
+/// Case name -> outcome.
+pub type Results = BTreeMap<String, Outcome>;
+
+/// A case as `conformance --list` prints it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Case {
+    /// `family.behaviour`
+    pub name: String,
+    /// Syscalls named by the case's COVERS (besides its family).
+    pub covers: Vec<String>,
+}
+
+impl Case {
+    pub fn family(&self) -> &str {
+        family(&self.name)
+    }
+
+    /// Every table syscall the case checks: its family (when that is a
+    /// table name) and its COVERS.
+    pub fn syscalls(&self) -> Vec<&str> {
+        let mut v: Vec<&str> = Vec::new();
+        if table::by_name(self.family()).is_some() {
+            v.push(self.family());
+        }
+        for c in &self.covers {
+            if !v.contains(&c.as_str()) {
+                v.push(c);
+            }
+        }
+        v
+    }
+}
+
+pub fn family(case: &str) -> &str {
+    case.split_once('.').map_or(case, |(f, _)| f)
+}
+
+/// Parses `--list` output (or tests/syscalls/CASES): `case [syscall ...]`,
+/// `#` comments ignored.
+pub fn parse_list(text: &str) -> Vec<Case> {
+    text.lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .map(|l| {
+            let mut w = l.split_whitespace();
+            Case {
+                name: w.next().unwrap_or_default().to_string(),
+                covers: w.map(str::to_string).collect(),
+            }
+        })
+        .collect()
+}
+
+/// Parses the suite's result lines (`ok`, `ok ... # skip`, `not ok ...: msg`).
+pub fn parse_results(stdout: &str) -> Result<Results, String> {
+    let mut r = Results::new();
+    for line in stdout.lines() {
+        let (name, outcome) = if let Some(rest) = line.strip_prefix("not ok ") {
+            let (name, msg) = rest.split_once(": ").unwrap_or((rest, ""));
+            (name, Outcome::Fail(msg.to_string()))
+        } else if let Some(rest) = line.strip_prefix("ok ") {
+            match rest.split_once(" # skip") {
+                Some((name, why)) => (name, Outcome::Skip(why.trim().to_string())),
+                None => (rest, Outcome::Pass),
+            }
+        } else {
+            continue;
+        };
+        if r.insert(name.trim().to_string(), outcome).is_some() {
+            return Err(format!("case {name} reported twice"));
+        }
+    }
+    Ok(r)
+}
+
+/// `name=errno` for every denied row and every argument-ruled passthrough
+/// row of the table: what EXPECT_TABLE_ERRNO looks up under runrs.
+pub fn table_expectations() -> Vec<String> {
+    table::SYSCALLS
+        .iter()
+        .filter_map(|r| match &r.disposition {
+            Disposition::Denied { errno } => Some(format!("{}={errno}", r.name)),
+            Disposition::Passthrough(Some(rule)) => Some(format!("{}={}", r.name, rule.else_errno)),
+            _ => None,
+        })
+        .collect()
+}
+
+/// Where the suite runs.
+#[derive(Clone, Debug)]
+pub enum Runtime {
+    /// Directly on the host, in a scratch dir.
+    Native,
+    /// An OCI runtime with runc's command line.
+    Oci {
+        /// Column name (`runc`, `runrs-seccomp`, ...).
+        name: String,
+        binary: PathBuf,
+        /// Global flags before `--root` (e.g. `--platform seccomp`).
+        global_args: Vec<String>,
+        /// Pass the table's expectations (the runtime is runrs).
+        sandboxed: bool,
+    },
+}
+
+impl Runtime {
+    pub fn name(&self) -> &str {
+        match self {
+            Runtime::Native => "native",
+            Runtime::Oci { name, .. } => name,
+        }
+    }
+
+    pub fn runrs(binary: PathBuf, platform: &str) -> Runtime {
+        Runtime::Oci {
+            name: format!("runrs-{platform}"),
+            binary,
+            global_args: vec!["--platform".into(), platform.into()],
+            sandboxed: true,
+        }
+    }
+
+    pub fn runc(binary: PathBuf) -> Runtime {
+        Runtime::Oci {
+            name: "runc".into(),
+            binary,
+            global_args: Vec::new(),
+            sandboxed: false,
+        }
+    }
+
+    /// `native`, `runc`, `runrs`, `runrs:PLATFORM` or a path to a runtime
+    /// binary (runrs when its file name starts with "runrs").
+    pub fn parse(spec: &str) -> Result<Runtime, String> {
+        let self_exe = || std::env::current_exe().map_err(|e| format!("current_exe: {e}"));
+        match spec {
+            "native" => Ok(Runtime::Native),
+            "runc" => find_in_path("runc")
+                .map(Runtime::runc)
+                .ok_or_else(|| "runc not found in PATH".to_string()),
+            "runrs" => Ok(Runtime::runrs(self_exe()?, "seccomp")),
+            _ if spec.starts_with("runrs:") => Ok(Runtime::runrs(self_exe()?, &spec[6..])),
+            path => {
+                let p = PathBuf::from(path);
+                if !p.is_file() {
+                    return Err(format!("runtime {path}: no such file"));
+                }
+                let base = p
+                    .file_name()
+                    .and_then(|n| n.to_str())
+                    .unwrap_or("")
+                    .to_string();
+                if base.starts_with("runrs") {
+                    Ok(Runtime::runrs(p, "seccomp"))
+                } else {
+                    Ok(Runtime::Oci {
+                        name: base,
+                        binary: p,
+                        global_args: Vec::new(),
+                        sandboxed: false,
+                    })
+                }
+            }
+        }
+    }
+}
+
+/// The platforms `--platform` accepts that exist (ptrace is not implemented).
+pub const PLATFORMS: &[&str] = &["seccomp"];
+
+/// native, runc when installed, runrs (`runrs_binary`) with each platform.
+pub fn default_runtimes(runrs_binary: &Path) -> Vec<Runtime> {
+    let mut v = vec![Runtime::Native];
+    if let Some(runc) = find_in_path("runc") {
+        v.push(Runtime::runc(runc));
+    }
+    for p in PLATFORMS {
+        v.push(Runtime::runrs(runrs_binary.to_path_buf(), p));
+    }
+    v
+}
+
+pub fn find_in_path(name: &str) -> Option<PathBuf> {
+    let path = std::env::var_os("PATH").unwrap_or_else(|| "/usr/sbin:/usr/bin:/sbin:/bin".into());
+    std::env::split_paths(&path)
+        .chain(["/usr/local/sbin", "/usr/sbin", "/sbin"].map(PathBuf::from))
+        .map(|d| d.join(name))
+        .find(|p| p.is_file())
+}
+
+/// A directory removed on drop.
+struct Scratch(PathBuf);
+
+impl Scratch {
+    fn new(prefix: &str) -> Result<Scratch, String> {
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or(0);
+        let dir = std::env::temp_dir().join(format!("{prefix}-{}-{nanos:x}", std::process::id()));
+        fs::create_dir_all(&dir).map_err(|e| format!("mkdir {}: {e}", dir.display()))?;
+        Ok(Scratch(dir))
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = fs::remove_dir_all(&self.0);
+    }
+}
+
+/// Runs `cmd` with stdout/stderr captured, killing it after `timeout`.
+fn output(mut cmd: Command, timeout: Duration) -> Result<(bool, String, String), String> {
+    let desc = format!("{cmd:?}");
+    let mut child = cmd
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|e| format!("spawn {desc}: {e}"))?;
+    let mut so = child.stdout.take().expect("piped stdout");
+    let mut se = child.stderr.take().expect("piped stderr");
+    let t_out = std::thread::spawn(move || {
+        let mut s = String::new();
+        let _ = so.read_to_string(&mut s);
+        s
+    });
+    let t_err = std::thread::spawn(move || {
+        let mut s = String::new();
+        let _ = se.read_to_string(&mut s);
+        s
+    });
+    let deadline = Instant::now() + timeout;
+    let status = loop {
+        match child.try_wait().map_err(|e| format!("wait {desc}: {e}"))? {
+            Some(s) => break s,
+            None if Instant::now() > deadline => {
+                let _ = child.kill();
+                let _ = child.wait();
+                return Err(format!("{desc} did not finish within {timeout:?}"));
+            }
+            None => std::thread::sleep(Duration::from_millis(20)),
+        }
+    };
+    let out = t_out.join().unwrap_or_default();
+    let err = t_err.join().unwrap_or_default();
+    Ok((status.success(), out, err))
+}
+
+/// The busybox bundle's config.json: scripts/mkbundle.sh's spec (runc's
+/// default: terminal off, writable root, hostname runrs-demo) running `args`.
+pub fn bundle_spec(args: &[String]) -> serde_json::Value {
+    let caps = serde_json::json!(["CAP_AUDIT_WRITE", "CAP_KILL", "CAP_NET_BIND_SERVICE"]);
+    serde_json::json!({
+        "ociVersion": "1.0.2-dev",
+        "process": {
+            "terminal": false,
+            "user": {"uid": 0, "gid": 0},
+            "args": args,
+            "env": ["PATH=/bin:/usr/bin:/sbin:/usr/sbin", "TERM=xterm"],
+            "cwd": "/",
+            "capabilities": {"bounding": caps, "effective": caps, "permitted": caps},
+            "rlimits": [{"type": "RLIMIT_NOFILE", "hard": 1024, "soft": 1024}],
+            "noNewPrivileges": true
+        },
+        "root": {"path": "rootfs", "readonly": false},
+        "hostname": "runrs-demo",
+        "mounts": [
+            {"destination": "/proc", "type": "proc", "source": "proc"},
+            {"destination": "/dev", "type": "tmpfs", "source": "tmpfs",
+             "options": ["nosuid", "strictatime", "mode=755", "size=65536k"]},
+            {"destination": "/dev/pts", "type": "devpts", "source": "devpts",
+             "options": ["nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620"]},
+            {"destination": "/dev/shm", "type": "tmpfs", "source": "shm",
+             "options": ["nosuid", "noexec", "nodev", "mode=1777", "size=65536k"]},
+            {"destination": "/dev/mqueue", "type": "mqueue", "source": "mqueue",
+             "options": ["nosuid", "noexec", "nodev"]},
+            {"destination": "/sys", "type": "sysfs", "source": "sysfs",
+             "options": ["nosuid", "noexec", "nodev", "ro"]}
+        ],
+        "linux": {
+            "namespaces": [{"type": "pid"}, {"type": "network"}, {"type": "ipc"},
+                           {"type": "uts"}, {"type": "mount"}],
+            "maskedPaths": ["/proc/acpi", "/proc/asound", "/proc/kcore", "/proc/keys",
+                            "/proc/latency_stats", "/proc/timer_list", "/proc/timer_stats",
+                            "/proc/sched_debug", "/sys/firmware", "/proc/scsi"],
+            "readonlyPaths": ["/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys",
+                              "/proc/sysrq-trigger"]
+        }
+    })
+}
+
+/// Lists the suite's cases (`--list`), restricted to `filter` (a glob).
+pub fn list_cases(binary: &Path, filter: Option<&str>) -> Result<Vec<Case>, String> {
+    let mut cmd = Command::new(binary);
+    cmd.arg("--list");
+    if let Some(f) = filter {
+        cmd.arg(f);
+    }
+    let (ok, out, err) = output(cmd, Duration::from_secs(60))?;
+    if !ok {
+        return Err(format!("{} --list failed: {err}", binary.display()));
+    }
+    Ok(parse_list(&out))
+}
+
+/// Runs the suite once under `runtime`; every listed case gets an outcome
+/// (Missing when the output had no line for it).
+pub fn run_suite(
+    binary: &Path,
+    rootfs: &Path,
+    runtime: &Runtime,
+    cases: &[Case],
+    filter: Option<&str>,
+) -> Result<Results, String> {
+    let binary = &fs::canonicalize(binary).map_err(|e| format!("{}: {e}", binary.display()))?;
+    let stdout = match runtime {
+        Runtime::Native => {
+            let cwd = Scratch::new("runrs-conformance-native")?;
+            let mut cmd = Command::new(binary);
+            cmd.current_dir(&cwd.0);
+            if let Some(f) = filter {
+                cmd.arg(f);
+            }
+            let (ok, out, err) = output(cmd, RUN_TIMEOUT)?;
+            if !ok {
+                return Err(format!("native run failed: {err}"));
+            }
+            out
+        }
+        Runtime::Oci {
+            name,
+            binary: rt,
+            global_args,
+            sandboxed,
+        } => {
+            if !rootfs.join("bin/sh").exists() {
+                return Err(format!(
+                    "{} is not a rootfs (no bin/sh); run scripts/mkrootfs-busybox.sh",
+                    rootfs.display()
+                ));
+            }
+            let dir = Scratch::new("runrs-conformance-bundle")?;
+            let bundle = dir.0.join("bundle");
+            let state = dir.0.join("state");
+            fs::create_dir_all(&bundle).map_err(|e| format!("mkdir bundle: {e}"))?;
+            let cp = Command::new("cp")
+                .arg("-a")
+                .arg(rootfs)
+                .arg(bundle.join("rootfs"))
+                .status()
+                .map_err(|e| format!("cp -a rootfs: {e}"))?;
+            if !cp.success() {
+                return Err(format!("cp -a {} failed", rootfs.display()));
+            }
+            fs::copy(binary, bundle.join("rootfs/conformance"))
+                .map_err(|e| format!("copy {}: {e}", binary.display()))?;
+            let mut args = vec!["/conformance".to_string()];
+            if let Some(f) = filter {
+                args.push(f.to_string());
+            }
+            if *sandboxed {
+                args.extend(table_expectations());
+            }
+            let spec = serde_json::to_string_pretty(&bundle_spec(&args)).expect("json");
+            fs::write(bundle.join("config.json"), spec)
+                .map_err(|e| format!("write config.json: {e}"))?;
+            let id = format!("conformance-{}-{}", std::process::id(), name);
+            let mut cmd = Command::new(rt);
+            cmd.args(global_args).arg("--root").arg(&state).arg("run");
+            cmd.arg("--bundle").arg(&bundle).arg(&id);
+            let result = output(cmd, RUN_TIMEOUT);
+            let _ = Command::new(rt)
+                .arg("--root")
+                .arg(&state)
+                .args(["delete", "--force", &id])
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .status();
+            let (ok, out, err) = result?;
+            if !ok {
+                return Err(format!("{name} run failed: {err}\n{out}"));
+            }
+            out
+        }
+    };
+    let mut r = parse_results(&stdout)?;
+    for c in cases {
+        r.entry(c.name.clone()).or_insert(Outcome::Missing);
+    }
+    Ok(r)
+}
+
+/// `family.behaviour` -> reason, from a KNOWN_GAPS file (missing file: none).
+pub fn parse_gaps(text: &str) -> Result<BTreeMap<String, String>, String> {
+    let mut gaps = BTreeMap::new();
+    for line in text.lines() {
+        let line = line.trim();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let (name, reason) = line.split_once('#').unwrap_or((line, ""));
+        if reason.trim().is_empty() {
+            return Err(format!("KNOWN_GAPS: {} needs a reason", name.trim()));
+        }
+        gaps.insert(name.trim().to_string(), reason.trim().to_string());
+    }
+    Ok(gaps)
+}
+
+/// The syscall a KNOWN_GAPS reason names: its first word after an optional
+/// `flaky:` prefix.
+pub fn gap_syscall(reason: &str) -> &str {
+    let r = reason.strip_prefix("flaky:").unwrap_or(reason).trim_start();
+    let end = r
+        .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+        .unwrap_or(r.len());
+    &r[..end]
+}
+
+/// The suite's results: one column per runtime, in order.
+pub struct Report {
+    pub cases: Vec<Case>,
+    pub columns: Vec<(String, Results)>,
+    pub gaps: BTreeMap<String, String>,
+}
+
+impl Report {
+    fn cell(&self, case: &str, col: usize) -> String {
+        let (name, r) = &self.columns[col];
+        let o = r.get(case).cloned().unwrap_or(Outcome::Missing);
+        match (&o, self.gaps.get(case)) {
+            (Outcome::Fail(_), Some(reason)) if name.starts_with("runrs") => {
+                format!("FAIL (known gap: {reason})")
+            }
+            _ => o.label().to_string(),
+        }
+    }
+
+    /// family -> (cases, passes per column).
+    fn families(&self) -> BTreeMap<&str, (usize, Vec<usize>)> {
+        let mut fams: BTreeMap<&str, (usize, Vec<usize>)> = BTreeMap::new();
+        for c in &self.cases {
+            let e = fams
+                .entry(c.family())
+                .or_insert_with(|| (0, vec![0; self.columns.len()]));
+            e.0 += 1;
+            for (i, (_, r)) in self.columns.iter().enumerate() {
+                e.1[i] += usize::from(r.get(&c.name).is_some_and(Outcome::passed));
+            }
+        }
+        fams
+    }
+
+    fn totals(&self) -> (usize, Vec<usize>) {
+        let passes = self
+            .columns
+            .iter()
+            .map(|(_, r)| {
+                self.cases
+                    .iter()
+                    .filter(|c| r.get(&c.name).is_some_and(Outcome::passed))
+                    .count()
+            })
+            .collect();
+        (self.cases.len(), passes)
+    }
+
+    pub fn text(&self) -> String {
+        let mut s = format!("{:<56}", "case");
+        for (n, _) in &self.columns {
+            let _ = write!(s, " {n:<14}");
+        }
+        s = s.trim_end().to_string();
+        s.push('\n');
+        for c in &self.cases {
+            let _ = write!(s, "{:<56}", c.name);
+            for (_, r) in &self.columns {
+                let label = r.get(&c.name).map_or("missing", Outcome::label);
+                let _ = write!(s, " {label:<14}");
+            }
+            let fails: Vec<String> = self
+                .columns
+                .iter()
+                .filter_map(|(n, r)| match r.get(&c.name) {
+                    Some(Outcome::Fail(m)) => Some(format!("{n}: {m}")),
+                    _ => None,
+                })
+                .collect();
+            if !fails.is_empty() {
+                let _ = write!(s, " {}", fails.join("; "));
+            }
+            if self.gaps.contains_key(&c.name) {
+                s.push_str(" [known gap]");
+            }
+            s.truncate(s.trim_end().len());
+            s.push('\n');
+        }
+        let _ = write!(s, "\n{:<24} {:>6}", "family", "cases");
+        for (n, _) in &self.columns {
+            let _ = write!(s, " {n:>14}");
+        }
+        s.push('\n');
+        for (f, (n, p)) in self.families() {
+            let _ = write!(s, "{f:<24} {n:>6}");
+            for v in p {
+                let _ = write!(s, " {v:>14}");
+            }
+            s.push('\n');
+        }
+        let (n, p) = self.totals();
+        let _ = write!(s, "{:<24} {n:>6}", "total");
+        for v in p {
+            let _ = write!(s, " {v:>14}");
+        }
+        s.push('\n');
+        s
+    }
+
+    pub fn json(&self) -> String {
+        let runtimes: Vec<&str> = self.columns.iter().map(|(n, _)| n.as_str()).collect();
+        let cases: Vec<serde_json::Value> = self
+            .cases
+            .iter()
+            .map(|c| {
+                let mut results = serde_json::Map::new();
+                for (n, r) in &self.columns {
+                    let o = r.get(&c.name).cloned().unwrap_or(Outcome::Missing);
+                    let mut v = serde_json::json!({"result": o.label()});
+                    match &o {
+                        Outcome::Fail(m) | Outcome::Skip(m) => v["message"] = m.clone().into(),
+                        _ => {}
+                    }
+                    results.insert(n.clone(), v);
+                }
+                let mut v = serde_json::json!({
+                    "case": c.name,
+                    "family": c.family(),
+                    "syscalls": c.syscalls(),
+                    "results": results,
+                });
+                if let Some(g) = self.gaps.get(&c.name) {
+                    v["known_gap"] = g.clone().into();
+                }
+                v
+            })
+            .collect();
+        let families: serde_json::Map<String, serde_json::Value> = self
+            .families()
+            .into_iter()
+            .map(|(f, (n, p))| {
+                let pass: serde_json::Map<String, serde_json::Value> = runtimes
+                    .iter()
+                    .zip(p)
+                    .map(|(r, v)| (r.to_string(), v.into()))
+                    .collect();
+                (f.to_string(), serde_json::json!({"cases": n, "pass": pass}))
+            })
+            .collect();
+        let (n, p) = self.totals();
+        let pass: serde_json::Map<String, serde_json::Value> = runtimes
+            .iter()
+            .zip(p)
+            .map(|(r, v)| (r.to_string(), v.into()))
+            .collect();
+        let v = serde_json::json!({
+            "runtimes": runtimes,
+            "cases": cases,
+            "families": families,
+            "total": {"cases": n, "pass": pass},
+        });
+        let mut s = serde_json::to_string_pretty(&v).expect("json");
+        s.push('\n');
+        s
+    }
+
+    pub fn markdown(&self) -> String {
+        let cols: Vec<&str> = self.columns.iter().map(|(n, _)| n.as_str()).collect();
+        let mut md = String::from(
+            "# Syscall conformance\n\n\
+             Generated by `RUNRS_BLESS=1 cargo test --test conformance` (or\n\
+             `runrs conformance --format markdown` after `bash tests/syscalls/build.sh\n\
+             build/conformance`); do not edit. The cases live in `tests/syscalls/`;\n\
+             each runs natively (as root on the host) and inside each runtime with\n\
+             the busybox test rootfs (`runrs-seccomp`: runrs with the seccomp\n\
+             platform). `skip` marks cases that do not apply: the sandbox-only\n\
+             denied set (expected errnos from `syscall-table/x86_64.toml`, checked\n\
+             under runrs only) and features the host kernel lacks. Known gaps are\n\
+             listed in `tests/syscalls/KNOWN_GAPS`; `docs/COMPATIBILITY.md` links\n\
+             each syscall to its cases.\n\n",
+        );
+        let (n, p) = self.totals();
+        let families = self.families();
+        let _ = writeln!(
+            md,
+            "{n} cases in {} families; passing: {}.\n",
+            families.len(),
+            cols.iter()
+                .zip(&p)
+                .map(|(c, v)| format!("{c} {v}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+        md.push_str("## Totals per family\n\n| family | cases |");
+        for c in &cols {
+            let _ = write!(md, " {c} pass |");
+        }
+        md.push_str("\n|---|---:|");
+        md.push_str(&"---:|".repeat(cols.len()));
+        md.push('\n');
+        for (f, (n, p)) in &families {
+            let _ = write!(md, "| {f} | {n} |");
+            for v in p {
+                let _ = write!(md, " {v} |");
+            }
+            md.push('\n');
+        }
+        let _ = write!(md, "| **total** | {n} |");
+        for v in &p {
+            let _ = write!(md, " {v} |");
+        }
+        md.push_str("\n\n## Cases\n\n| case |");
+        for c in &cols {
+            let _ = write!(md, " {c} |");
+        }
+        md.push_str("\n|---|");
+        md.push_str(&"---|".repeat(cols.len()));
+        md.push('\n');
+        for c in &self.cases {
+            let _ = write!(md, "| `{}` |", c.name);
+            for i in 0..cols.len() {
+                let _ = write!(md, " {} |", self.cell(&c.name, i).replace('|', "\\|"));
+            }
+            md.push('\n');
+        }
+        md
+    }
+}
+
+/// `runrs conformance`.
+pub fn main(a: &super::cli::ConformanceArgs) -> Result<i32, String> {
+    let binary = a
+        .binary
+        .clone()
+        .unwrap_or_else(|| PathBuf::from("build/conformance/conformance"));
+    if !binary.is_file() {
+        return Err(format!(
+            "{} not found: build it with `bash tests/syscalls/build.sh {}`",
+            binary.display(),
+            binary
+                .parent()
+                .map_or(".".into(), |p| p.display().to_string())
+        ));
+    }
+    // absolute: the native run changes directory
+    let binary = fs::canonicalize(&binary).map_err(|e| format!("{}: {e}", binary.display()))?;
+    let rootfs = a
+        .rootfs
+        .clone()
+        .unwrap_or_else(|| PathBuf::from("build/rootfs-busybox"));
+    let rootfs = fs::canonicalize(&rootfs).unwrap_or(rootfs);
+    let runtimes = if a.runtime.is_empty() {
+        let me = std::env::current_exe().map_err(|e| format!("current_exe: {e}"))?;
+        default_runtimes(&me)
+    } else {
+        a.runtime
+            .iter()
+            .map(|s| Runtime::parse(s))
+            .collect::<Result<Vec<_>, _>>()?
+    };
+    let filter = a.filter.as_deref();
+    let cases = list_cases(&binary, filter)?;
+    let gaps = match &a.known_gaps {
+        Some(p) => fs::read_to_string(p).map_err(|e| format!("read {}: {e}", p.display()))?,
+        None => fs::read_to_string("tests/syscalls/KNOWN_GAPS").unwrap_or_default(),
+    };
+    let gaps = parse_gaps(&gaps)?;
+    let mut columns = Vec::new();
+    for rt in &runtimes {
+        let r = run_suite(&binary, &rootfs, rt, &cases, filter)?;
+        columns.push((rt.name().to_string(), r));
+    }
+    let report = Report {
+        cases,
+        columns,
+        gaps,
+    };
+    let out = match a.format.as_str() {
+        "text" => report.text(),
+        "json" => report.json(),
+        "markdown" | "md" => report.markdown(),
+        other => return Err(format!("unknown --format {other} (text, json, markdown)")),
+    };
+    print!("{out}");
+    Ok(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_results_and_lists() {
+        let r =
+            parse_results("ok a.b\nok a.c # skip why\nnot ok d.e: f.c:1 msg: x\nnoise\n").unwrap();
+        assert_eq!(r["a.b"], Outcome::Pass);
+        assert_eq!(r["a.c"], Outcome::Skip("why".into()));
+        assert_eq!(r["d.e"], Outcome::Fail("f.c:1 msg: x".into()));
+        assert!(parse_results("ok a.b\nok a.b\n").is_err());
+        let l = parse_list("# c\nread.x pread64 readv\nmm.y\n");
+        assert_eq!(l[0].syscalls(), vec!["read", "pread64", "readv"]);
+        assert!(l[1].syscalls().is_empty());
+        assert_eq!(gap_syscall("flaky: execve (emulated) x"), "execve");
+        assert_eq!(gap_syscall("openat (emulated): y"), "openat");
+    }
+
+    #[test]
+    fn expectations_cover_denied_rows() {
+        let e = table_expectations();
+        assert!(e.iter().any(|s| s.starts_with("mount=")));
+        assert!(!e.iter().any(|s| s.starts_with("read=")));
+    }
+}
