@@ -707,3 +707,155 @@ fn unknown_runtime_args_flag_is_a_clear_error_through_docker() {
         "Docker's error must name the bad flag (runrs writes it to --log): {out}"
     );
 }
+
+/// A profile that denies mkdir with EPERM and chmod with EACCES.
+const DENY_PROFILE: &str = r#"{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [
+ {"names": ["mkdir", "mkdirat"], "action": "SCMP_ACT_ERRNO", "errnoRet": 1},
+ {"names": ["chmod", "fchmodat", "fchmodat2"], "action": "SCMP_ACT_ERRNO", "errnoRet": 13}]}"#;
+
+fn write_temp(name: &str, contents: &str) -> std::path::PathBuf {
+    let p = std::env::temp_dir().join(unique_name(name));
+    std::fs::write(&p, contents).expect("write temp file");
+    p
+}
+
+#[test]
+fn seccomp_profile_errnos_apply_to_run_and_exec() {
+    ensure_docker();
+    let prof = write_temp("profile.json", DENY_PROFILE);
+    let opt = format!("seccomp={}", prof.display());
+    let out = docker(&[
+        "run",
+        "--rm",
+        "--runtime",
+        "runrs",
+        "--security-opt",
+        &opt,
+        "runrs-bb",
+        "sh",
+        "-c",
+        "mkdir /x; chmod 600 /tmp; echo done",
+    ]);
+    let text = out.combined();
+    assert!(
+        text.contains("mkdir: can't create directory '/x': Operation not permitted"),
+        "{out}"
+    );
+    assert!(text.contains("chmod: /tmp: Permission denied"), "{out}");
+    // exec'd processes get the same profile.
+    let c = Ctr::new("seccomp-exec");
+    c.run_detached(&["--security-opt", &opt], &["sleep", "60"]);
+    let out = c.exec(&[], &["mkdir", "/y"]);
+    assert!(
+        !out.success() && out.combined().contains("Operation not permitted"),
+        "{out}"
+    );
+    // unconfined: no profile at all.
+    let out = docker(&[
+        "run",
+        "--rm",
+        "--runtime",
+        "runrs",
+        "--security-opt",
+        "seccomp=unconfined",
+        "runrs-bb",
+        "sh",
+        "-c",
+        "mkdir /x && chmod 600 /tmp && echo ok",
+    ]);
+    assert!(out.success() && out.combined().contains("ok"), "{out}");
+    let _ = std::fs::remove_file(prof);
+}
+
+#[test]
+fn docker_default_profile_denies_what_runc_denies() {
+    ensure_docker();
+    let dir = std::env::temp_dir().join(unique_name("persona"));
+    std::fs::create_dir_all(&dir).expect("mkdir");
+    let src = manifest_dir().join("tests/fixtures/personality.c");
+    let bin = dir.join("personality");
+    let gcc = std::process::Command::new("gcc")
+        .args(["-static", "-O1", "-o"])
+        .arg(&bin)
+        .arg(&src)
+        .output()
+        .expect("gcc");
+    assert!(
+        gcc.status.success(),
+        "gcc: {}",
+        String::from_utf8_lossy(&gcc.stderr)
+    );
+    let vol = format!("{}:/probe:ro", dir.display());
+    let mut outputs = Vec::new();
+    for runtime in ["runc", "runrs"] {
+        let out = docker(&[
+            "run",
+            "--rm",
+            "--runtime",
+            runtime,
+            "-v",
+            &vol,
+            "runrs-bb",
+            "/probe/personality",
+        ]);
+        assert!(out.success(), "{runtime}: {out}");
+        outputs.push(out.combined());
+    }
+    assert!(
+        outputs[1].contains("errno=1"),
+        "Docker's default profile must deny ADDR_NO_RANDOMIZE with EPERM: {}",
+        outputs[1]
+    );
+    assert_eq!(outputs[0], outputs[1], "runc and runrs differ");
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[test]
+fn unsupported_or_malformed_profile_is_a_clear_create_error() {
+    ensure_docker();
+    let notify = write_temp(
+        "notify.json",
+        r#"{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["open"], "action": "SCMP_ACT_NOTIFY"}]}"#,
+    );
+    let opt = format!("seccomp={}", notify.display());
+    let out = docker(&[
+        "run",
+        "--rm",
+        "--runtime",
+        "runrs",
+        "--security-opt",
+        &opt,
+        "runrs-bb",
+        "true",
+    ]);
+    assert!(!out.success(), "{out}");
+    assert!(
+        out.combined()
+            .contains("linux.seccomp: syscalls[0] (open): SCMP_ACT_NOTIFY"),
+        "{out}"
+    );
+    let bogus = write_temp(
+        "bogus.json",
+        r#"{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["open"], "action": "SCMP_ACT_ERRNO", "args": [{"index": 0, "value": 1, "op": "SCMP_CMP_BOGUS"}]}]}"#,
+    );
+    let opt = format!("seccomp={}", bogus.display());
+    let out = docker(&[
+        "run",
+        "--rm",
+        "--runtime",
+        "runrs",
+        "--security-opt",
+        &opt,
+        "runrs-bb",
+        "true",
+    ]);
+    assert!(!out.success(), "{out}");
+    assert!(
+        out.combined()
+            .contains("linux.seccomp.syscalls[0].args[0].op")
+            && out.combined().contains("SCMP_CMP_BOGUS"),
+        "the error must name the field and the bad operator: {out}"
+    );
+    let _ = std::fs::remove_file(notify);
+    let _ = std::fs::remove_file(bogus);
+}

@@ -83,6 +83,10 @@ pub fn exec(g: &GlobalOpts, a: &ExecArgs) -> Result<i32> {
         _ => {}
     }
     let process = process_config(&dir, a)?;
+    let profile = match &load_config(&dir)?.seccomp {
+        Some(p) => Some(super::seccomp_profile::compile(p)?),
+        None => None,
+    };
     if process.terminal && a.console_socket.is_none() && a.detach {
         return Err(Error::Other(
             "cannot allocate tty if runrs will detach without setting console socket".into(),
@@ -109,7 +113,7 @@ pub fn exec(g: &GlobalOpts, a: &ExecArgs) -> Result<i32> {
         ForkResult::Child => {
             drop(parent_sock);
             let sock = child_sock.as_raw_fd();
-            let Err(msg) = child_main(&process, namespaces, sock);
+            let Err(msg) = child_main(&process, profile.as_ref(), namespaces, sock);
             let _ = sync::send(sock, &InitMsg::Error { msg }, None);
             std::process::exit(255);
         }
@@ -205,6 +209,7 @@ fn hand_to_sentry(state_dir: &Path, listener: &OwnedFd) -> Result<()> {
 /// listener over, wait for the go-ahead, exec.
 fn child_main(
     p: &ProcessConfig,
+    profile: Option<&super::seccomp_profile::Compiled>,
     namespaces: Vec<(OwnedFd, CloneFlags)>,
     sock: RawFd,
 ) -> std::result::Result<Infallible, String> {
@@ -252,6 +257,9 @@ fn child_main(
     // SAFETY: fds above stderr belong to runrs (the sync socket, the log):
     // none may reach the workload.
     unsafe { libc::syscall(libc::SYS_close_range, 3, u32::MAX, 0) };
+    if let Some(p) = profile {
+        init::install_profile(p);
+    }
     let e = nix::unistd::execve(&program, &argv, &envp).unwrap_err();
     eprintln!(
         "runrs: exec {}: {}",

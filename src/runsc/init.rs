@@ -269,6 +269,15 @@ pub fn set_rlimits(p: &ProcessConfig) -> Result<(), String> {
     Ok(())
 }
 
+/// Installs the spec's profile; create has returned, so a failure can
+/// only be reported on stderr, and the process must not run unfiltered.
+pub fn install_profile(p: &super::seccomp_profile::Compiled) {
+    if let Err(e) = filter::install_with_flags(&p.filters, p.flags) {
+        eprintln!("runrs: linux.seccomp: {e}");
+        std::process::exit(127);
+    }
+}
+
 pub fn cstrings(v: &[String], what: &str) -> Result<Vec<CString>, String> {
     v.iter()
         .map(|s| {
@@ -344,6 +353,12 @@ fn run(state_dir: &Path, sock: RawFd) -> Result<Infallible, String> {
     if let Some(mask) = cfg.process.umask {
         nix::sys::stat::umask(nix::sys::stat::Mode::from_bits_truncate(mask));
     }
+    // The spec's own profile goes on last, right before exec, as runc does:
+    // only execve itself has to pass it.
+    let profile = match &cfg.seccomp {
+        Some(p) => Some(ok(super::seccomp_profile::compile(p), "linux.seccomp")?),
+        None => None,
+    };
     drop_privileges(&cfg.process)?;
 
     let filters = ok(
@@ -373,6 +388,9 @@ fn run(state_dir: &Path, sock: RawFd) -> Result<Infallible, String> {
         }
     }
     drop(fifo);
+    if let Some(p) = &profile {
+        install_profile(p);
+    }
     let e = nix::unistd::execve(&program, &argv, &envp).unwrap_err();
     eprintln!(
         "runrs: exec {}: {}",

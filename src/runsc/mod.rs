@@ -11,6 +11,7 @@ pub mod init;
 pub mod manage;
 pub mod procs;
 pub mod rootfs;
+pub mod seccomp_profile;
 pub mod spec;
 pub mod state;
 pub mod sync;

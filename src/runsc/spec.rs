@@ -129,6 +129,9 @@ pub struct ContainerConfig {
     pub memory_limit: Option<i64>,
     #[serde(default)]
     pub resources: super::cgroups::Resources,
+    /// `linux.seccomp`, validated by compiling it at create.
+    #[serde(default)]
+    pub seccomp: Option<serde_json::Value>,
     pub pids_limit: Option<i64>,
     pub cgroups_path: Option<String>,
     pub annotations: BTreeMap<String, String>,
@@ -309,6 +312,13 @@ pub fn from_value(v: &serde_json::Value, bundle: &Path, id: &str) -> Result<Cont
         hooks: parse(v, &["hooks"], "hooks")?,
         memory_limit,
         resources: parse(v, &["linux", "resources"], "linux.resources")?,
+        seccomp: match get(v, &["linux", "seccomp"]) {
+            None => None,
+            Some(profile) => {
+                super::seccomp_profile::compile(profile)?;
+                Some(profile.clone())
+            }
+        },
         pids_limit,
         cgroups_path: parse(v, &["linux", "cgroupsPath"], "linux.cgroupsPath")?,
         annotations: parse(v, &["annotations"], "annotations")?,

@@ -241,6 +241,15 @@ pub fn workload_filters(mode: NotifyMode) -> Result<Vec<Vec<libc::sock_filter>>,
 ///
 /// Does not allocate, so it may run in a child between fork and exec.
 pub fn install(filters: &[Vec<libc::sock_filter>]) -> Result<Option<OwnedFd>, FilterError> {
+    install_with_flags(filters, 0)
+}
+
+/// `install` with extra SECCOMP_FILTER_FLAG_* bits on every filter (a
+/// spec's profile may ask for FLAG_LOG or FLAG_SPEC_ALLOW).
+pub fn install_with_flags(
+    filters: &[Vec<libc::sock_filter>],
+    extra_flags: libc::c_ulong,
+) -> Result<Option<OwnedFd>, FilterError> {
     for (index, prog) in filters.iter().enumerate() {
         if prog.is_empty() || prog.len() > usize::from(u16::MAX) {
             return Err(FilterError::BadProgram {
@@ -256,11 +265,12 @@ pub fn install(filters: &[Vec<libc::sock_filter>]) -> Result<Option<OwnedFd>, Fi
             && prog
                 .iter()
                 .any(|i| i.code == BPF_RET_K && i.k == libc::SECCOMP_RET_USER_NOTIF);
-        let flags: libc::c_ulong = if wants_listener {
-            libc::SECCOMP_FILTER_FLAG_NEW_LISTENER
-        } else {
-            0
-        };
+        let flags: libc::c_ulong = extra_flags
+            | if wants_listener {
+                libc::SECCOMP_FILTER_FLAG_NEW_LISTENER
+            } else {
+                0
+            };
         let fprog = libc::sock_fprog {
             len: prog.len() as libc::c_ushort,
             filter: prog.as_ptr().cast_mut(),
