@@ -19,7 +19,6 @@ use super::spec::{self, ProcessConfig};
 use super::state::{StateDir, Status};
 use super::sync::{self, InitMsg};
 use crate::sentry::boot::control_socket_addr;
-use crate::sentry::filter;
 
 /// Namespaces an exec'd process joins (pid separately, through a fork).
 const JOINED: [(&str, CloneFlags); 5] = [
@@ -239,17 +238,7 @@ fn child_main(
         nix::sys::stat::umask(nix::sys::stat::Mode::from_bits_truncate(mask));
     }
     init::drop_privileges(p)?;
-    let filters = ok(
-        filter::workload_filters(filter::NotifyMode::UserNotif),
-        "build seccomp filter",
-    )?;
-    let listener = ok(filter::install(&filters), "install seccomp filter")?
-        .ok_or("install seccomp filter: no listener")?;
-    ok(
-        sync::send(sock, &InitMsg::Listener, Some(listener.as_raw_fd())),
-        "send listener",
-    )?;
-    drop(listener);
+    init::install_filter_and_send_listener(sock)?;
     match sync::recv(sock) {
         Ok((InitMsg::Continue, _)) => {}
         _ => std::process::exit(255),

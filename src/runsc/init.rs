@@ -269,6 +269,21 @@ pub fn set_rlimits(p: &ProcessConfig) -> Result<(), String> {
     Ok(())
 }
 
+/// Installs runrs's workload filter on this process and sends its
+/// listener over `sock` (to create or exec, which hand it to the sentry).
+pub fn install_filter_and_send_listener(sock: RawFd) -> Result<(), String> {
+    let filters = ok(
+        filter::workload_filters(filter::NotifyMode::UserNotif),
+        "build seccomp filter",
+    )?;
+    let listener = ok(filter::install(&filters), "install seccomp filter")?
+        .ok_or("install seccomp filter: no listener")?;
+    ok(
+        sync::send(sock, &InitMsg::Listener, Some(listener.as_raw_fd())),
+        "send listener",
+    )
+}
+
 /// Installs the spec's profile; create has returned, so a failure can
 /// only be reported on stderr, and the process must not run unfiltered.
 pub fn install_profile(p: &super::seccomp_profile::Compiled) {
@@ -361,19 +376,9 @@ fn run(state_dir: &Path, sock: RawFd) -> Result<Infallible, String> {
     };
     drop_privileges(&cfg.process)?;
 
-    let filters = ok(
-        filter::workload_filters(filter::NotifyMode::UserNotif),
-        "build seccomp filter",
-    )?;
-    let listener = ok(filter::install(&filters), "install seccomp filter")?
-        .ok_or("install seccomp filter: no listener")?;
     // From here on every syscall goes through the filter: only passthrough
     // ones (sendmsg, close, read) until execve, which the sentry answers.
-    ok(
-        sync::send(sock, &InitMsg::Listener, Some(listener.as_raw_fd())),
-        "send listener",
-    )?;
-    drop(listener);
+    install_filter_and_send_listener(sock)?;
     ok(sync::send(sock, &InitMsg::Ready, None), "sync")?;
     // SAFETY: fd 3 is the sync socket we were started with; nothing else owns it.
     drop(unsafe { OwnedFd::from_raw_fd(sock) });
