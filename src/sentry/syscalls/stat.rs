@@ -176,7 +176,20 @@ fn do_access(ctx: &mut Ctx, dirfd: i32, mode: i32, flags: i32) -> SysResult {
         return Err(Errno::EINVAL);
     }
     let path = ctx.path_arg(1)?;
-    let abs = ctx.abs_path(dirfd, &path)?;
+    let (abs, flags) = if path.is_empty() && flags & libc::AT_EMPTY_PATH != 0 {
+        // The file the fd refers to; its link is not followed again.
+        let abs = if dirfd == AT_FDCWD {
+            ctx.abs_path(AT_FDCWD, b".")?
+        } else {
+            ctx.fd_path(dirfd)?
+        };
+        (
+            abs,
+            (flags & !libc::AT_EMPTY_PATH) | libc::AT_SYMLINK_NOFOLLOW,
+        )
+    } else {
+        (ctx.abs_path(dirfd, &path)?, flags & !libc::AT_EMPTY_PATH)
+    };
     let creds = if flags & libc::AT_EACCESS != 0 {
         ctx.creds()?
     } else {
