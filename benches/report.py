@@ -14,7 +14,12 @@ import sys
 from collections import defaultdict
 from pathlib import Path
 
-RUNTIMES = ["native", "runc", "crun", "runrs"]
+RUNTIMES = ["native", "runc", "crun", "runrs", "runrs-ptrace"]
+MACRO = [
+    ("files", "file-heavy: create N small files, tar, untar, find, sha256sum (busybox, files in the rootfs)"),
+    ("compile", "gcc -O2 on 3 C files, link, run (Debian rootfs, read-only, work dir bound at /mnt)"),
+    ("python", "python3 start importing json, decimal, email, http.client, asyncio, sqlite3, subprocess, ..."),
+]
 MICRO = [
     ("getppid", "passthrough"),
     ("uname", "emulated"),
@@ -91,13 +96,54 @@ def ratio(a, b):
     return f"{a / b:.2f}x"
 
 
+def write_chart(path, rts, sandboxes, pr, m, meta):
+    """A bar chart of each sandbox's ratio to runc (log scale), micro and macro."""
+    try:
+        import matplotlib
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        print("report.py: matplotlib missing, no chart", file=sys.stderr)
+        return
+    labels, series = [], {a: [] for a in sandboxes}
+    for name, _ in MICRO:
+        labels.append(name)
+        for a in sandboxes:
+            v = pr(name, a, "runc")
+            series[a].append(float(v[:-1]) if v.endswith("x") else 0.0)
+    for name in ["true_start_exit", "files", "compile", "python", "docker_true"]:
+        base = m("macro", name, "runc")
+        if base is None:
+            continue
+        labels.append(name)
+        for a in sandboxes:
+            v = m("macro", name, a)
+            series[a].append(v / base if v else 0.0)
+    fig, ax = plt.subplots(figsize=(12, 5))
+    width = 0.8 / max(1, len(sandboxes))
+    for k, a in enumerate(sandboxes):
+        xs = [i + k * width for i in range(len(labels))]
+        ax.bar(xs, series[a], width, label=a)
+    ax.axhline(1.0, color="black", linewidth=0.8)
+    ax.set_yscale("log")
+    ax.set_xticks([i + width * (len(sandboxes) - 1) / 2 for i in range(len(labels))])
+    ax.set_xticklabels(labels, rotation=35, ha="right")
+    ax.set_ylabel("time / runc time (log)")
+    ax.set_title(f"runrs vs runc, {meta.get('date', '')} ({meta.get('command', '')})")
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(path, dpi=90)
+
+
 def main():
     if len(sys.argv) != 3:
         sys.exit("usage: report.py RESULTS_DIR OUT.md")
     resdir, out = Path(sys.argv[1]), Path(sys.argv[2])
     data, meta, by_round = load(resdir)
     have_crun = meta.get("crun_installed", "1") == "1"
-    rts = [r for r in RUNTIMES if have_crun or r != "crun"]
+    have_ptrace = meta.get("ptrace", "0") == "1"
+    rts = [r for r in RUNTIMES
+           if (have_crun or r != "crun") and (have_ptrace or r != "runrs-ptrace")]
 
     def vals(group, name, rt):
         return data.get((group, name, rt), [])
@@ -137,8 +183,11 @@ def main():
     L.append(f"- load average at start {meta.get('load_start', '?')}, at end {meta.get('load_end', '?')}. "
              "**The 2 CPUs were shared with other jobs during this run**: absolute numbers are "
              "noisy (see the min–max spreads); ratios from the same round are more robust.")
-    L.append("- runrs runs with `--platform seccomp`; the ptrace platform is not implemented yet "
-             "(its column is n/a).")
+    if have_ptrace:
+        L.append("- `runrs` is `--platform seccomp`, `runrs-ptrace` is `--platform ptrace` (the same binary).")
+    else:
+        L.append("- runrs runs with `--platform seccomp`; `--platform ptrace` could not run a "
+                 "container in this run, so it has no column.")
     L.append("")
     L.append("Cells: median (min–max) over rounds; each round runs every workload under every "
              "runtime, interleaved, the runtime order rotated each round. Each workload runs in "
@@ -161,26 +210,33 @@ def main():
     # --- micro ---
     L.append("## Micro workloads (`benches/workloads/bench.c`), time per operation")
     L.append("")
-    head = "| workload | kind | " + " | ".join(rts) + " | runrs (ptrace) |"
+    head = "| workload | kind | " + " | ".join(rts) + " |"
     L.append(head)
-    L.append("|" + "---|" * (len(rts) + 3))
+    L.append("|" + "---|" * (len(rts) + 2))
     for name, kind in MICRO:
-        row = [f"`{name}`", kind] + [cell(vals("micro", name, rt), fmt_ns) for rt in rts] + ["n/a"]
+        row = [f"`{name}`", kind] + [cell(vals("micro", name, rt), fmt_ns) for rt in rts]
         L.append("| " + " | ".join(row) + " |")
     L.append("")
+    sec = vals("micro", "getppid", "runc-seccomp")
+    if sec:
+        L.append(f"What any seccomp filter costs here: `getppid` under runc with Docker's default "
+                 f"seccomp profile is {cell(sec, fmt_ns)}, "
+                 f"{pr('getppid', 'runc-seccomp', 'native')} native "
+                 f"(runrs: {pr('getppid', 'runrs', 'native')}; "
+                 f"runrs vs runc+seccomp: {pr('getppid', 'runrs', 'runc-seccomp')}).")
+        L.append("")
     L.append("Ratios: the median over rounds of the ratio within each round (paired, so "
              "slow phases of the shared machine cancel out).")
     L.append("")
     others = [r for r in rts if r != "native"]
-    L.append("| workload | " + " | ".join(f"{r}/native" for r in others) + " | runrs/runc |"
-             + (" runrs/crun |" if have_crun else ""))
-    L.append("|" + "---|" * (len(others) + 2 + (1 if have_crun else 0)))
+    sandboxes = [r for r in rts if r.startswith("runrs")]
+    vs = [(a, b) for a in sandboxes for b in ["runc", "crun"] if b in rts]
+    L.append("| workload | " + " | ".join(f"{r}/native" for r in others) + " | "
+             + " | ".join(f"{a}/{b}" for a, b in vs) + " |")
+    L.append("|" + "---|" * (len(others) + len(vs) + 1))
     for name, _ in MICRO:
-        n = m("micro", name, "native")
         row = [f"`{name}`"] + [pr(name, r, "native") for r in others]
-        row.append(pr(name, "runrs", "runc"))
-        if have_crun:
-            row.append(pr(name, "runrs", "crun"))
+        row += [pr(name, a, b) for a, b in vs]
         L.append("| " + " | ".join(row) + " |")
     L.append("")
 
@@ -191,11 +247,40 @@ def main():
              "fork+exec of busybox `true`. Median (min–max) over all runs "
              f"({meta.get('rounds', '?')} round(s) x 10).")
     L.append("")
-    L.append("| " + " | ".join(rts) + " | runrs/runc |")
-    L.append("|" + "---|" * (len(rts) + 1))
+    L.append("| " + " | ".join(rts) + " | " + " | ".join(f"{a}/runc" for a in sandboxes) + " |")
+    L.append("|" + "---|" * (len(rts) + len(sandboxes)))
     row = [cell(vals("macro", "true_start_exit", rt), fmt_ms) for rt in rts]
-    row.append(ratio(m("macro", "true_start_exit", "runrs"), m("macro", "true_start_exit", "runc")))
+    row += [ratio(m("macro", "true_start_exit", a), m("macro", "true_start_exit", "runc")) for a in sandboxes]
     L.append("| " + " | ".join(row) + " |")
+    L.append("")
+    drts = [r for r in meta.get("docker_runtimes", "").split() if r]
+    L.append("## Start-to-exit through Docker: `docker run --rm --network none --runtime R runrs-bb /bin/true`")
+    L.append("")
+    if drts:
+        L.append(f"{meta.get('docker', 'docker')}; the runtimes registered by scripts/e2e-setup.sh. "
+                 "Median (min–max) over all runs.")
+        L.append("")
+        L.append("| " + " | ".join(drts) + " | " + " | ".join(f"{a}/runc" for a in drts if a != "runc") + " |")
+        L.append("|" + "---|" * (2 * len(drts) - 1))
+        row = [cell(vals("macro", "docker_true", rt), fmt_ms) for rt in drts]
+        row += [ratio(m("macro", "docker_true", a), m("macro", "docker_true", "runc")) for a in drts if a != "runc"]
+        L.append("| " + " | ".join(row) + " |")
+    else:
+        L.append("Not measured in this run (dockerd with the runrs runtime was not available).")
+    L.append("")
+
+    L.append("## Macro jobs: wall time of `<runtime> run` of the whole job")
+    L.append("")
+    L.append(f"Native runs the same binaries chrooted into the same tree. N = {meta.get('files_n', '?')} "
+             "for the file job. The Debian rows need build/rootfs-debian"
+             + ("." if meta.get("debian") == "1" else " (missing in this run: n/a)."))
+    L.append("")
+    L.append("| job | what | " + " | ".join(rts) + " | " + " | ".join(f"{a}/runc" for a in sandboxes) + " |")
+    L.append("|" + "---|" * (len(rts) + len(sandboxes) + 2))
+    for name, what in MACRO:
+        row = [f"`{name}`", what] + [cell(vals("macro", name, rt), fmt_ms) for rt in rts]
+        row += [ratio(m("macro", name, a), m("macro", name, "runc")) for a in sandboxes]
+        L.append("| " + " | ".join(row) + " |")
     L.append("")
 
     # --- memory ---
@@ -210,7 +295,7 @@ def main():
              "foreground `run` parent that waits); their column shows the container's own RSS "
              "for reference.")
     L.append("")
-    mem_rts = [r for r in ["runc", "crun", "runrs"] if r in rts]
+    mem_rts = [r for r in ["runc", "crun", "runrs", "runrs-ptrace"] if r in rts]
     L.append("| process | " + " | ".join(mem_rts) + " |")
     L.append("|---|" + "---|" * len(mem_rts))
     rows = [
@@ -223,7 +308,7 @@ def main():
         ("runrs sentry + gofer PSS", "sentry_gofer_pss_kib"),
     ]
     for label, key in rows:
-        L.append(f"| {label} | " + " | ".join(kib(key, r) if (key.startswith(("container", "run_")) or r == "runrs") else "–"
+        L.append(f"| {label} | " + " | ".join(kib(key, r) if (key.startswith(("container", "run_")) or r.startswith("runrs")) else "–"
                                               for r in mem_rts) + " |")
     L.append("")
 
@@ -259,15 +344,26 @@ def main():
     target("start-to-exit ≤ 1.0x runc", r, 1.0,
            f"{r:.2f}x ({fmt_ms(m('macro', 'true_start_exit', 'runrs'))} vs "
            f"{fmt_ms(m('macro', 'true_start_exit', 'runc'))})" if r else "")
+    for name, limit in [("files", 1.3), ("compile", 1.2), ("python", 1.3)]:
+        r = rv(m("macro", name, "runrs"), m("macro", name, "runc"))
+        target(f"{name} job ≤ {limit}x runc", r, limit,
+               f"{r:.2f}x ({fmt_ms(m('macro', name, 'runrs'))} vs {fmt_ms(m('macro', name, 'runc'))})" if r else "")
+    r = rv(m("macro", "docker_true", "runrs"), m("macro", "docker_true", "runc"))
+    target("`docker run` of true ≤ 1.0x runc", r, 1.0, f"{r:.2f}x" if r else "")
     v = m("mem", "sentry_gofer_rss_kib", "runrs")
     target("sentry + gofer idle RSS ≤ 10 MiB", None if v is None else v / 1024, 10.0,
            f"{v / 1024:.1f} MiB" if v is not None else "")
     L.append("")
     L.append("Ratios to native and to the probe are paired per round (median of the per-round "
              "ratios); the probe round trip is `notify_sync` above, measured in the same rounds. "
-             "Start-to-exit: runrs applies no cgroups yet while runc and crun create them, which "
-             "flatters runrs.")
+             "The ptrace platform has the same targets in principle; its cells are in the tables above.")
     L.append("")
+
+    out.parent.mkdir(parents=True, exist_ok=True)
+    chart = out.with_suffix(".png")
+    L.append(f"![ratios to runc]({chart.name})")
+    L.append("")
+    write_chart(chart, rts, sandboxes, pr, m, meta)
 
     # keep the hand-written section
     kept = None

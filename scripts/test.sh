@@ -47,4 +47,7 @@ RUNRS_BIN="$PWD/target/debug/runrs" bash scripts/e2e-setup.sh
 section "cargo test --all-targets -- --test-threads=2"
 RUNRS_TEST_ROOTFS="$PWD/build/rootfs-busybox" cargo test --all-targets -- --test-threads=2
 
+section "benchmark harness, quick mode (checks that it runs; numbers are not asserted)"
+RUNRS_BENCH_BIN="$PWD/target/debug/runrs" bash benches/run.sh --quick
+
 section "All checks passed"
