@@ -17,6 +17,7 @@ use super::fs::procfs::{MountLine, ProcConfig, ProcFs};
 use super::platform::seccomp_notify::SeccompNotify;
 use super::platform::{Platform, Response, SyscallRequest};
 use super::syscalls::{Ctx, Outcome};
+use super::workers::{Next, Workers};
 use super::{dispatch, sys, Sentry};
 use crate::gofer::Client;
 use crate::runsc::container::{SandboxInfo, FIRST_ROLE_FD};
@@ -158,9 +159,7 @@ fn run(state_dir: &Path) -> Result<(), BootError> {
     let platform = Arc::new(SeccompNotify::new(listener)?);
 
     let gofers: Arc<Vec<Client>> = Arc::new(channels.into_iter().map(Client::new).collect());
-    for i in 0..gofers.len() {
-        spawn_worker(&platform, &sentry, &gofers, i);
-    }
+    spawn_workers(&platform, &sentry, &gofers, gofers.len());
     let control = bind_control_socket(state_dir)?;
     {
         let (sentry, gofers) = (Arc::clone(&sentry), Arc::clone(&gofers));
@@ -209,17 +208,27 @@ fn wait_for_end(listener: &OwnedFd, init_pidfd: &OwnedFd) {
     }
 }
 
-fn spawn_worker(
+/// Starts `count` workers on one listener; they take turns receiving (see
+/// [`Workers`]), each with its own gofer channel.
+fn spawn_workers(
     platform: &Arc<SeccompNotify>,
     sentry: &Arc<Sentry>,
     gofers: &Arc<Vec<Client>>,
-    i: usize,
+    count: usize,
 ) {
-    let (platform, sentry, gofers) = (Arc::clone(platform), Arc::clone(sentry), Arc::clone(gofers));
-    std::thread::spawn(move || {
-        let gofer = &gofers[i % gofers.len()];
-        worker(&*platform, &sentry, gofer);
-    });
+    let workers = Arc::new(Workers::new());
+    for i in 0..count {
+        let (platform, sentry, gofers, workers) = (
+            Arc::clone(platform),
+            Arc::clone(sentry),
+            Arc::clone(gofers),
+            Arc::clone(&workers),
+        );
+        std::thread::spawn(move || {
+            let gofer = &gofers[i % gofers.len()];
+            worker(&*platform, &sentry, gofer, &workers, i);
+        });
+    }
 }
 
 /// The sandbox's control socket: `runrs exec` hands the listener of each
@@ -270,9 +279,7 @@ fn serve_control(control: OwnedFd, sentry: Arc<Sentry>, gofers: Arc<Vec<Client>>
                 match SeccompNotify::new(listener) {
                     Ok(p) => {
                         let p = Arc::new(p);
-                        for i in 0..EXEC_WORKERS {
-                            spawn_worker(&p, &sentry, &gofers, i);
-                        }
+                        spawn_workers(&p, &sentry, &gofers, EXEC_WORKERS);
                         crate::runsc::sync::InitMsg::Ready
                     }
                     Err(e) => crate::runsc::sync::InitMsg::Error { msg: e.to_string() },
@@ -286,22 +293,32 @@ fn serve_control(control: OwnedFd, sentry: Arc<Sentry>, gofers: Arc<Vec<Client>>
     }
 }
 
-fn worker(platform: &dyn Platform, sentry: &Sentry, gofer: &Client) {
-    loop {
-        let req = match platform.wait() {
-            Ok(Some(r)) => r,
-            // Interrupted, or a cancelled notification; when every task of
-            // this filter is gone, the worker's job is done.
-            Ok(None) if platform.hung_up() => return,
-            Ok(None) => continue,
-            Err(e) => {
-                crate::log::debug(&format!("sentry worker: {e}"));
-                return;
+fn worker(platform: &dyn Platform, sentry: &Sentry, gofer: &Client, workers: &Workers, me: usize) {
+    while workers.take_turn(me) {
+        loop {
+            let req = match platform.wait() {
+                Ok(Some(r)) => r,
+                // Interrupted, or a cancelled notification; when every task
+                // of this filter is gone, the workers' job is done.
+                Ok(None) if platform.hung_up() => {
+                    workers.close();
+                    return;
+                }
+                Ok(None) => continue,
+                Err(e) => {
+                    crate::log::debug(&format!("sentry worker: {e}"));
+                    workers.close();
+                    return;
+                }
+            };
+            workers.start(me);
+            IN_FLIGHT.fetch_add(1, Ordering::SeqCst);
+            handle(platform, sentry, gofer, req);
+            IN_FLIGHT.fetch_sub(1, Ordering::SeqCst);
+            if let Next::Standby = workers.done(me) {
+                break;
             }
-        };
-        IN_FLIGHT.fetch_add(1, Ordering::SeqCst);
-        handle(platform, sentry, gofer, req);
-        IN_FLIGHT.fetch_sub(1, Ordering::SeqCst);
+        }
     }
 }
 

@@ -16,6 +16,7 @@ pub mod syscalls;
 pub mod sysfs;
 pub mod task;
 pub mod vfs;
+pub mod workers;
 
 /// The dispatch table generated from `syscall-table/x86_64.toml`.
 pub mod dispatch {
