@@ -8,10 +8,11 @@
 //! one of the container init. Its container pid is the last field of the
 //! `NSpid:` line of its `status` file.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use nix::errno::Errno;
 
@@ -237,6 +238,13 @@ pub fn unescape_octal(s: &str) -> String {
 pub struct HostProc {
     root: PathBuf,
     init_host_pid: i32,
+    /// The container's pid namespace link text, read once (init's pid
+    /// namespace never changes).
+    container_ns: Arc<OnceLock<String>>,
+    /// Container pid → host pid, as last found. Every hit is checked again
+    /// (the host pid may have exited and been reused), so a stale entry
+    /// costs one scan, never a wrong answer.
+    host_pids: Arc<Mutex<HashMap<i32, i32>>>,
 }
 
 impl HostProc {
@@ -244,6 +252,8 @@ impl HostProc {
         HostProc {
             root: root.into(),
             init_host_pid,
+            container_ns: Arc::default(),
+            host_pids: Arc::default(),
         }
     }
 
@@ -288,7 +298,11 @@ impl HostProc {
 
     /// The container's pid namespace (the one of its init).
     pub fn container_ns(&self) -> Option<String> {
-        self.pid_ns(self.init_host_pid)
+        if let Some(ns) = self.container_ns.get() {
+            return Some(ns.clone());
+        }
+        let ns = self.pid_ns(self.init_host_pid)?;
+        Some(self.container_ns.get_or_init(|| ns).clone())
     }
 
     fn in_ns(&self, host_pid: i32, ns: &str) -> bool {
@@ -347,14 +361,46 @@ impl HostProc {
         v
     }
 
-    /// Host pid (tgid) of a container pid, by scanning the host /proc.
+    /// Host pid (tgid) of a container pid: the remembered one if it still
+    /// is that process, else by scanning the host /proc (a read of every
+    /// host process's pid namespace: O(host processes)).
     pub fn host_pid(&self, container_pid: i32) -> Option<i32> {
         if container_pid <= 0 {
             return None;
         }
         let ns = self.container_ns()?;
+        let remembered = self
+            .host_pids
+            .lock()
+            .ok()
+            .and_then(|m| m.get(&container_pid).copied());
+        if let Some(h) = remembered {
+            let still = self.in_ns(h, &ns)
+                && self.status(h).ok().is_some_and(|s| {
+                    s.last_i32("NSpid") == Some(container_pid)
+                        && s.get("Tgid").and_then(|t| t.trim().parse::<i32>().ok()) == Some(h)
+                });
+            if still {
+                return Some(h);
+            }
+        }
+        let found = self.scan_host_pid(container_pid, &ns);
+        if let Ok(mut m) = self.host_pids.lock() {
+            match found {
+                Some(h) => {
+                    m.insert(container_pid, h);
+                }
+                None => {
+                    m.remove(&container_pid);
+                }
+            }
+        }
+        found
+    }
+
+    fn scan_host_pid(&self, container_pid: i32, ns: &str) -> Option<i32> {
         let matches = |h: i32| {
-            self.in_ns(h, &ns)
+            self.in_ns(h, ns)
                 && self
                     .status(h)
                     .ok()
