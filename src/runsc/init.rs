@@ -358,6 +358,11 @@ fn run(state_dir: &Path, sock: RawFd) -> Result<Infallible, String> {
     set_rlimits(&cfg.process)?;
     if let Some(slave) = console {
         become_console(slave)?;
+    } else {
+        // runc's init always starts a new session (nsexec.c), so the
+        // container's processes see session and process group 1 in /proc
+        // and `ps` marks init as a session leader.
+        ok(nix::unistd::setsid(), "setsid")?;
     }
     ok(
         nix::unistd::chdir(cfg.process.cwd.as_str()),

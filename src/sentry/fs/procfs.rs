@@ -138,6 +138,7 @@ const PID_ENTRIES: &[(&str, PidEntry)] = &[
     ("oom_score_adj", PidEntry::File(0o644)),
     ("root", PidEntry::Link),
     ("stat", PidEntry::File(0o444)),
+    ("statm", PidEntry::File(0o444)),
     ("status", PidEntry::File(0o444)),
     ("task", PidEntry::Dir(0o555)),
 ];
@@ -677,6 +678,8 @@ impl ProcFs {
             "comm" => self.host.comm(t.htid),
             "limits" => self.host.limits(t.htid),
             "maps" => self.host.read_file(t.htid, "maps"),
+            // Page counts only (no pids or paths): ps and top read it.
+            "statm" => self.host.read_file(t.htid, "statm"),
             "mounts" => Ok(self.mounts_text().into_bytes()),
             "mountinfo" => Ok(self.mountinfo_text().into_bytes()),
             "cgroup" => Ok(b"0::/\n".to_vec()),

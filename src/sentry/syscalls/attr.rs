@@ -34,12 +34,21 @@ fn at_path(ctx: &mut Ctx, dirfd: i32, path_idx: usize, flags: i32) -> Result<Vec
     ctx.abs_path(dirfd, &p)
 }
 
+/// A final synthetic link is followed when the call follows symlinks.
+fn follow_final(ctx: &mut Ctx, abs: Vec<u8>, follow: Follow) -> Result<Vec<u8>, Errno> {
+    match follow {
+        Follow::Follow => ctx.follow_synthetic_link(&abs),
+        Follow::NoFollow => Ok(abs),
+    }
+}
+
 fn do_chmod(ctx: &mut Ctx, dirfd: i32, path_idx: usize, mode: u32, flags: i32) -> SysResult {
     if flags & !(libc::AT_SYMLINK_NOFOLLOW | libc::AT_EMPTY_PATH) != 0 {
         return Err(Errno::EINVAL);
     }
     let abs = at_path(ctx, dirfd, path_idx, flags)?;
     let follow = follow_unless(flags, libc::AT_SYMLINK_NOFOLLOW);
+    let abs = follow_final(ctx, abs, follow)?;
     let mode = mode & 0o7777;
     ctx.on_path(
         &abs,
@@ -82,6 +91,7 @@ fn do_chown(
     }
     let abs = at_path(ctx, dirfd, path_idx, flags)?;
     let follow = follow_unless(flags, libc::AT_SYMLINK_NOFOLLOW);
+    let abs = follow_final(ctx, abs, follow)?;
     ctx.on_path(
         &abs,
         |g, p, c, l| g.chown(p, uid, gid, follow, c, l),
@@ -117,6 +127,7 @@ pub fn truncate(ctx: &mut Ctx) -> SysResult {
         return Err(Errno::EINVAL);
     }
     let abs = ctx.abs_path(AT_FDCWD, &path)?;
+    let abs = ctx.follow_synthetic_link(&abs)?;
     ctx.on_path(
         &abs,
         |g, p, c, l| g.truncate(p, len, c, l),
@@ -139,6 +150,7 @@ fn do_utimens(
             }
         }
     }
+    let abs = follow_final(ctx, abs, follow)?;
     ctx.on_path(
         &abs,
         |g, p, c, l| g.utimens(p, times, follow, c, l),

@@ -160,7 +160,39 @@ fn do_open(
             }
         }
     }
+    if flags & libc::O_PATH != 0 {
+        if let Some(outcome) = open_path_fd(ctx, &abs, flags)? {
+            return Ok(outcome);
+        }
+    }
     open_abs(ctx, &abs, flags, mode, 0)
+}
+
+/// An `O_PATH` open of a gofer-backed file. The kernel refuses to install
+/// O_PATH files with SECCOMP_IOCTL_NOTIF_ADDFD (it takes the source with
+/// fget(), which skips them), so the gofer's handle cannot be handed over.
+/// The sentry resolves and checks the path, then lets the kernel open it:
+/// the kernel resolves in the workload's own mount namespace (the
+/// container's mounts only, /proc and /sys there are empty), and an O_PATH
+/// fd grants neither reading nor writing; a path rewritten between the
+/// check and the kernel's walk can only name another container file the
+/// caller may already reach. `None`: a synthetic target, served as usual.
+fn open_path_fd(ctx: &mut Ctx, abs: &[u8], flags: i32) -> Result<Option<Outcome>, Errno> {
+    let follow = if flags & libc::O_NOFOLLOW != 0 {
+        Follow::NoFollow
+    } else {
+        Follow::Follow
+    };
+    match ctx.resolve(abs, follow)? {
+        Found::Host(fd) => {
+            let st = sys::fstat_fd(fd.as_fd())?;
+            if flags & libc::O_DIRECTORY != 0 && st.st_mode & libc::S_IFMT != libc::S_IFDIR {
+                return Err(Errno::ENOTDIR);
+            }
+            Ok(Some(Outcome::Continue))
+        }
+        Found::Synthetic { .. } => Ok(None),
+    }
 }
 
 /// Opens an absolute sandbox path: through the gofer, or in a synthetic
@@ -235,7 +267,9 @@ fn open_synthetic(
     if flags & libc::O_CREAT != 0 && flags & libc::O_EXCL != 0 {
         return Err(Errno::EEXIST);
     }
-    let write = flags & libc::O_ACCMODE != libc::O_RDONLY || flags & libc::O_TRUNC != 0;
+    // O_PATH ignores the access mode and O_TRUNC (open(2)).
+    let write = flags & libc::O_PATH == 0
+        && (flags & libc::O_ACCMODE != libc::O_RDONLY || flags & libc::O_TRUNC != 0);
     match node {
         Node::File(content) => {
             if flags & libc::O_DIRECTORY != 0 {
@@ -256,7 +290,9 @@ fn open_synthetic(
             let fd = sys::openat(
                 ctx.sentry.synthetic_dir.as_fd(),
                 c".",
-                libc::O_RDONLY | libc::O_DIRECTORY | (flags & libc::O_PATH),
+                // Never O_PATH: ADDFD cannot install it, and reading this
+                // empty directory reveals nothing.
+                libc::O_RDONLY | libc::O_DIRECTORY,
             )?;
             let path = format!(
                 "{}{}{}",

@@ -336,6 +336,34 @@ impl<'a> Ctx<'a> {
         }
     }
 
+    /// Where a following call on `abs` really lands when `abs` names a
+    /// synthetic symlink or fd link (`/proc/self/fd/3`, `/proc/self/cwd`):
+    /// glibc's fchmodat(AT_SYMLINK_NOFOLLOW) and others chmod an O_PATH fd
+    /// through `/proc/self/fd/N`. Other paths come back unchanged.
+    pub fn follow_synthetic_link(&mut self, abs: &[u8]) -> Result<Vec<u8>, Errno> {
+        let mut path = abs.to_vec();
+        for _ in 0..=MAX_SYMLINKS {
+            let Location::Synthetic(fs, rel) = vfs::locate(&path) else {
+                return Ok(path);
+            };
+            match self.synthetic_lookup(fs, &rel) {
+                Ok(Node::Symlink(t)) => path = vfs::synthetic_link_target(fs, &rel, &t),
+                Ok(Node::FdLink { host_tid, fd }) => {
+                    let Ok(t) = std::fs::read_link(format!("/proc/{host_tid}/fd/{fd}")) else {
+                        return Ok(path);
+                    };
+                    let t = t.into_os_string().into_encoded_bytes();
+                    if t.first() != Some(&b'/') || t.ends_with(b" (deleted)") {
+                        return Ok(path);
+                    }
+                    path = t;
+                }
+                _ => return Ok(path),
+            }
+        }
+        Err(Errno::ELOOP)
+    }
+
     /// If a proper prefix of `rel` is a symlink or fd link, the absolute
     /// path it leads to with the rest of `rel` appended.
     fn through_link(&mut self, fs: SynthFs, rel: &str) -> Option<Vec<u8>> {

@@ -1,0 +1,596 @@
+//! Real Debian programs under runrs and under runc: each workload is a
+//! `bash -c` script run in a debootstrap'd Debian 12 rootfs (coreutils,
+//! python3, gcc, sqlite3, git, procps), once under `runc run` and once under
+//! `runrs run`, and the two outputs must be identical. The scripts print
+//! what a program observes and leave out what legitimately differs between
+//! two runs (pids of the tree, times, inode numbers, memory sizes); the
+//! little that remains is normalised by [`normalise`].
+//!
+//! The rootfs is `$RUNRS_TEST_DEBIAN_ROOTFS` or `build/rootfs-debian`, made by
+//! scripts/mkrootfs-debian.sh when missing (a few minutes; never skipped).
+//! It is shared read-only by every run: each bundle gets a tmpfs /tmp and
+//! its own writable work directory bound at /mnt instead of a copy.
+
+mod common;
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::sync::OnceLock;
+
+use common::*;
+
+const RUNC: &str = "/usr/sbin/runc";
+
+/// The packages scripts/mkrootfs-debian.sh installs, by a file each provides.
+const NEEDED: [&str; 6] = [
+    "usr/bin/python3",
+    "usr/bin/gcc",
+    "usr/bin/sqlite3",
+    "usr/bin/git",
+    "usr/bin/ps",
+    "usr/bin/bash",
+];
+
+fn debian_rootfs() -> PathBuf {
+    static ROOTFS: OnceLock<PathBuf> = OnceLock::new();
+    ROOTFS
+        .get_or_init(|| {
+            let path = match std::env::var_os("RUNRS_TEST_DEBIAN_ROOTFS") {
+                Some(p) if !p.is_empty() => PathBuf::from(p),
+                _ => manifest_dir().join("build/rootfs-debian"),
+            };
+            let complete = |p: &Path| {
+                p.join(".runrs-stamp").exists() && NEEDED.iter().all(|f| p.join(f).exists())
+            };
+            if !complete(&path) {
+                let script = manifest_dir().join("scripts/mkrootfs-debian.sh");
+                let out = Command::new("bash")
+                    .arg(&script)
+                    .arg(&path)
+                    .stdin(Stdio::null())
+                    .output()
+                    .unwrap_or_else(|e| panic!("running {}: {e}", script.display()));
+                assert!(
+                    out.status.success(),
+                    "{} {} failed ({}): {}{}",
+                    script.display(),
+                    path.display(),
+                    out.status,
+                    String::from_utf8_lossy(&out.stdout),
+                    String::from_utf8_lossy(&out.stderr)
+                );
+            }
+            assert!(
+                complete(&path),
+                "Debian rootfs {} lacks one of {NEEDED:?}",
+                path.display()
+            );
+            fs::canonicalize(&path).unwrap_or(path)
+        })
+        .clone()
+}
+
+/// Who runs the workload: the spec's process.user.
+#[derive(Clone, Copy)]
+struct User {
+    uid: u32,
+    gid: u32,
+    additional_gids: &'static [u32],
+}
+
+const ROOT: User = User {
+    uid: 0,
+    gid: 0,
+    additional_gids: &[],
+};
+
+/// Docker's default capability set: what a Debian container normally runs with.
+const DOCKER_CAPS: [&str; 14] = [
+    "CAP_CHOWN",
+    "CAP_DAC_OVERRIDE",
+    "CAP_FSETID",
+    "CAP_FOWNER",
+    "CAP_MKNOD",
+    "CAP_NET_RAW",
+    "CAP_SETGID",
+    "CAP_SETUID",
+    "CAP_SETFCAP",
+    "CAP_SETPCAP",
+    "CAP_NET_BIND_SERVICE",
+    "CAP_SYS_CHROOT",
+    "CAP_KILL",
+    "CAP_AUDIT_WRITE",
+];
+
+/// A bundle on the shared read-only rootfs with a fresh work dir at /mnt.
+struct DebianBundle {
+    dir: PathBuf,
+}
+
+impl DebianBundle {
+    fn new(script: &str, user: User) -> DebianBundle {
+        let dir = std::env::temp_dir().join(unique_id("runrs-test-debian"));
+        let work = dir.join("work");
+        fs::create_dir_all(&work).unwrap_or_else(|e| panic!("mkdir {}: {e}", work.display()));
+        let mut spec = default_spec(&["/bin/bash", "-c", script]);
+        spec["root"] = serde_json::json!({
+            "path": debian_rootfs().to_string_lossy(),
+            "readonly": true,
+        });
+        let caps = if user.uid == 0 {
+            serde_json::json!(DOCKER_CAPS)
+        } else {
+            serde_json::json!([])
+        };
+        spec["process"]["capabilities"] = serde_json::json!({
+            "bounding": DOCKER_CAPS, "effective": caps, "permitted": caps,
+        });
+        spec["process"]["user"] = serde_json::json!({
+            "uid": user.uid, "gid": user.gid, "additionalGids": user.additional_gids,
+        });
+        spec["process"]["env"] = serde_json::json!([
+            "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+            "HOME=/tmp",
+            "LC_ALL=C",
+            "TERM=dumb",
+            "COLUMNS=200",
+        ]);
+        spec["process"]["cwd"] = serde_json::json!("/mnt");
+        let mounts = spec["mounts"]
+            .as_array_mut()
+            .expect("default spec has mounts");
+        mounts.push(serde_json::json!({
+            "destination": "/tmp", "type": "tmpfs", "source": "tmpfs",
+            "options": ["nosuid", "nodev", "mode=1777", "size=262144k"],
+        }));
+        mounts.push(serde_json::json!({
+            "destination": "/mnt", "type": "bind", "source": work.to_string_lossy(),
+            "options": ["rbind", "rw"],
+        }));
+        let text = serde_json::to_string_pretty(&spec).expect("serialize config.json");
+        fs::write(dir.join("config.json"), text + "\n").expect("write config.json");
+        if user.uid != 0 {
+            // The workload's own work dir, as a home directory would be.
+            std::os::unix::fs::chown(&work, Some(user.uid), Some(user.gid))
+                .expect("chown work dir");
+        }
+        DebianBundle { dir }
+    }
+}
+
+impl Drop for DebianBundle {
+    fn drop(&mut self) {
+        let _ = fs::remove_dir_all(&self.dir);
+    }
+}
+
+fn run_runc(script: &str, user: User) -> Output {
+    let bundle = DebianBundle::new(script, user);
+    let state = std::env::temp_dir().join(unique_id("runrs-test-runc-root"));
+    let id = unique_id("deb-runc");
+    let mut cmd = Command::new(RUNC);
+    cmd.arg("--root")
+        .arg(&state)
+        .args(["run", "--bundle"])
+        .arg(&bundle.dir)
+        .arg(&id);
+    let out = run_command(cmd);
+    let mut del = Command::new(RUNC);
+    del.arg("--root")
+        .arg(&state)
+        .args(["delete", "--force", &id]);
+    let _ = run_command(del);
+    let _ = fs::remove_dir_all(&state);
+    out
+}
+
+fn run_runrs(script: &str, user: User) -> Output {
+    let bundle = DebianBundle::new(script, user);
+    let root = Root::new();
+    let id = unique_id("deb-runrs");
+    let b = bundle.dir.to_string_lossy().into_owned();
+    run(&root, &["run", "--bundle", &b, &id])
+}
+
+/// What may legitimately differ between two runs of the same script, which
+/// the scripts cannot leave out themselves: the host-side temp directory
+/// name (never printed today, kept for safety) and trailing blanks.
+fn normalise(text: &str) -> Vec<String> {
+    text.lines().map(|l| l.trim_end().to_string()).collect()
+}
+
+/// Runs `script` under runc and runrs as `user` and asserts both print the
+/// same (normalised) stdout and stderr and exit with the same status.
+fn compare(name: &str, script: &str, user: User) {
+    assert!(
+        Path::new(RUNC).exists(),
+        "{RUNC} is missing: install runc (Debian package `runc`), e.g. by running scripts/test.sh"
+    );
+    let script = format!("set -eu\n{script}\necho '--- end of {name}'\n");
+    let want = run_runc(&script, user);
+    assert_eq!(
+        want.status.code(),
+        Some(0),
+        "{name}: runc run failed (the workload itself is broken)\n{}",
+        describe(&want)
+    );
+    let got = run_runrs(&script, user);
+    let mut diff = String::new();
+    for (what, w, g) in [
+        ("stdout", &want.stdout, &got.stdout),
+        ("stderr", &want.stderr, &got.stderr),
+    ] {
+        let (w, g) = (
+            normalise(&String::from_utf8_lossy(w)),
+            normalise(&String::from_utf8_lossy(g)),
+        );
+        let mut shown = 0;
+        for i in 0..w.len().max(g.len()) {
+            let (a, b) = (w.get(i), g.get(i));
+            if a != b && shown < 12 {
+                shown += 1;
+                diff.push_str(&format!(
+                    "{what} line {}:\n  runc:  {}\n  runrs: {}\n",
+                    i + 1,
+                    a.map(String::as_str).unwrap_or("<none>"),
+                    b.map(String::as_str).unwrap_or("<none>")
+                ));
+            }
+        }
+    }
+    if want.status.code() != got.status.code() {
+        diff.push_str(&format!(
+            "exit status: runc {}, runrs {}\n",
+            want.status, got.status
+        ));
+    }
+    assert!(
+        diff.is_empty(),
+        "{name}: runrs and runc differ:\n{diff}\n--- runc:\n{}\n--- runrs:\n{}",
+        describe(&want),
+        describe(&got)
+    );
+}
+
+#[test]
+fn coreutils_files() {
+    compare(
+        "coreutils_files",
+        r#"
+mkdir -p tree/a/b tree/c
+printf 'hello\n' > tree/a/f1
+printf 'world\nabc\n' > tree/a/b/f2
+seq 1 2000 > tree/c/nums
+ln -s ../a/f1 tree/c/link
+chmod 640 tree/a/f1
+chmod 750 tree/a/b
+#CHOWN
+touch -d '2020-01-02 03:04:05' tree/a/f1
+ls -laR --time-style=+ tree
+find tree -printf '%p %y %m %u %g %s %l\n' | sort
+find tree -name 'f*' -type f | sort
+find tree -newer tree/a/f1 -type f | sort
+cp -a tree copy
+diff -r tree copy && echo copies-equal
+stat -c '%n %a %U %G %s %F %h' copy/a/f1 copy/c/link copy/c/nums
+stat -c '%n %y' copy/a/f1
+mv copy/a/f1 copy/a/f1.moved
+mv copy/c copy/a/
+ls -R copy
+readlink copy/a/c/link
+cat copy/a/c/link 2>&1 || echo dangling
+ln -s f1.moved copy/a/l2
+cat copy/a/l2
+ln copy/a/f1.moved copy/a/hard
+stat -c '%n %h' copy/a/hard
+rm -r copy/a/b
+ls copy/a
+du -a --apparent-size tree | sort -k2
+du -s tree
+df -P /mnt /tmp | awk 'NR > 1 { print $6 }'
+df -P -t tmpfs /tmp | awk 'NR > 1 { print $1, $2, $6 }'
+tar cf /tmp/t.tar -C tree .
+tar tf /tmp/t.tar | sort
+mkdir /tmp/x
+tar xpf /tmp/t.tar -C /tmp/x
+ls -lR --time-style=+ /tmp/x
+stat -c '%n %y' /tmp/x/a/f1
+tar czf /tmp/t.tgz -C /tmp x && tar tzf /tmp/t.tgz | sort | head -3
+sort -r -n tree/c/nums | head -3
+sort tree/c/nums | uniq -c | sort -k2 | head -3
+sed -n 's/^1\(.\)$/one-\1/p' tree/c/nums
+sed -i 's/hello/bye/' tree/a/f1 && cat tree/a/f1
+ls -la --time-style=+ tree/a
+wc -l tree/c/nums
+md5sum tree/c/nums
+"#,
+        ROOT,
+    );
+}
+
+#[test]
+fn python_stdlib() {
+    compare(
+        "python_stdlib",
+        r#"
+python3 - <<'EOF'
+import os, pathlib, tempfile, shutil, subprocess, stat, sys
+base = pathlib.Path(tempfile.mkdtemp(dir='/mnt', prefix='py'))
+os.chdir(base)
+print(os.getcwd() == str(base), base.parent)
+p = pathlib.Path('a')
+p.mkdir()
+(p / 'x.txt').write_text('hi\n')
+(p / 'sub').mkdir(mode=0o700)
+(p / 'sub' / 'y.bin').write_bytes(bytes(range(256)) * 40)
+os.symlink('x.txt', p / 'lnk')
+os.link(p / 'x.txt', p / 'hard')
+os.chmod(p / 'x.txt', 0o600)
+os.utime(p / 'x.txt', (1000000000, 1000000000))
+for root, dirs, files in sorted(os.walk('a')):
+    dirs.sort()
+    for f in sorted(files):
+        st = os.lstat(os.path.join(root, f))
+        print(root, f, oct(st.st_mode), st.st_size, st.st_nlink, st.st_uid)
+print(sorted(e.name for e in os.scandir('a')), [e.is_symlink() for e in sorted(os.scandir('a'), key=lambda e: e.name)])
+print(os.readlink('a/lnk'), os.path.realpath('a/lnk') == str(base / 'a' / 'x.txt'))
+print(os.stat('a/x.txt').st_mtime, os.path.getsize('a/sub/y.bin'))
+shutil.copytree('a', 'b', symlinks=True)
+print(sorted(os.listdir('b')), os.path.islink('b/lnk'), os.stat('b/x.txt').st_mtime)
+shutil.copy2('a/sub/y.bin', 'c.bin')
+print(open('c.bin', 'rb').read() == open('a/sub/y.bin', 'rb').read())
+shutil.move('b', 'moved')
+print(sorted(os.listdir('.')))
+shutil.rmtree('moved')
+print(sorted(os.listdir('.')))
+with tempfile.NamedTemporaryFile(dir='.', delete=False) as t:
+    t.write(b'temp')
+print(os.path.dirname(t.name) == str(base), open(t.name).read())
+os.unlink(t.name)
+with tempfile.TemporaryDirectory() as d:
+    pathlib.Path(d, 'f').write_text('x')
+    print(os.path.dirname(d), os.listdir(d))
+print(os.path.exists(d))
+r = subprocess.run(['ls', '-1', 'a'], capture_output=True, text=True)
+print(r.returncode, r.stdout.split())
+print(subprocess.check_output('echo $((6*7)); pwd', shell=True, cwd='a').decode().split()[0])
+r = subprocess.run(['cat', 'nope'], capture_output=True, text=True)
+print(r.returncode, r.stderr.strip())
+fd = os.open('a', os.O_RDONLY | os.O_DIRECTORY)
+print(sorted(os.listdir(fd)))
+os.close(fd)
+fd = os.open('.', os.O_PATH)
+print(os.stat('a/x.txt', dir_fd=fd).st_size, os.path.samestat(os.fstat(fd), os.stat('.')))
+os.close(fd)
+try:
+    open('/proc/1/root/etc/hostname')
+except OSError as e:
+    print('proc root', e.errno)
+print(os.getuid(), os.geteuid(), os.getgid(), os.getgroups())
+print(os.cpu_count() == len(os.sched_getaffinity(0)))
+print(pathlib.Path('/etc/debian_version').read_text().split('.')[0])
+print(sorted(pathlib.Path('a').glob('**/*')))
+print(os.access('a/x.txt', os.R_OK | os.W_OK), os.access('/etc/shadow', os.W_OK))
+os.rename('a/x.txt', 'a/z.txt')
+print(os.path.exists('a/x.txt'), os.stat('a/z.txt').st_nlink)
+os.truncate('a/z.txt', 1)
+print(open('a/z.txt').read())
+os.mkfifo('fifo')
+print(stat.S_ISFIFO(os.stat('fifo').st_mode))
+EOF
+"#,
+        ROOT,
+    );
+}
+
+#[test]
+fn gcc_compile_and_run() {
+    compare(
+        "gcc_compile_and_run",
+        r#"
+cat > prog.c <<'EOF'
+#include <dirent.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static int cmp(const void *a, const void *b) {
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int main(void) {
+    char *names[64];
+    int n = 0;
+    DIR *d = opendir("/etc/apt");
+    struct dirent *e;
+    while (d && (e = readdir(d)) && n < 64)
+        names[n++] = strdup(e->d_name);
+    if (d)
+        closedir(d);
+    qsort(names, n, sizeof *names, cmp);
+    for (int i = 0; i < n; i++)
+        printf("entry %s\n", names[i]);
+    int fd = open("out.txt", O_CREAT | O_WRONLY | O_TRUNC, 0644);
+    dprintf(fd, "written by %d\n", 42);
+    close(fd);
+    struct stat st;
+    stat("out.txt", &st);
+    printf("size %lld mode %o\n", (long long)st.st_size, st.st_mode & 07777);
+    pid_t child = fork();
+    if (child == 0) {
+        execlp("cat", "cat", "out.txt", (char *)NULL);
+        _exit(127);
+    }
+    int status;
+    waitpid(child, &status, 0);
+    printf("child exited %d\n", WEXITSTATUS(status));
+    char cwd[256];
+    printf("cwd %s\n", getcwd(cwd, sizeof cwd));
+    return 3;
+}
+EOF
+gcc -O1 -Wall -o prog prog.c
+./prog || echo "exit $?"
+gcc -static -o prog-static prog.c 2>/dev/null && ./prog-static > static.out || true
+file_type=$(head -c 4 prog | od -An -c | tr -d ' ')
+echo "elf: $file_type"
+"#,
+        ROOT,
+    );
+}
+
+#[test]
+fn sqlite3_database() {
+    compare(
+        "sqlite3_database",
+        r#"
+sqlite3 db.sqlite <<'EOF'
+CREATE TABLE t(id INTEGER PRIMARY KEY, name TEXT, n INTEGER);
+INSERT INTO t(name, n) VALUES ('a', 1), ('b', 2), ('c', 3);
+CREATE INDEX t_n ON t(n);
+EOF
+sqlite3 db.sqlite "SELECT name, n * 10 FROM t ORDER BY n DESC;"
+sqlite3 db.sqlite "PRAGMA journal_mode=WAL; INSERT INTO t(name, n) VALUES ('d', 4); SELECT count(*), sum(n) FROM t;"
+sqlite3 db.sqlite "PRAGMA integrity_check; SELECT name FROM t WHERE n > 2;"
+sqlite3 -header -csv db.sqlite "SELECT * FROM t;"
+ls db.sqlite*
+sqlite3 /tmp/other.db "CREATE TABLE x(v); BEGIN; INSERT INTO x VALUES (1); INSERT INTO x VALUES (2); COMMIT; SELECT group_concat(v) FROM x;"
+sqlite3 :memory: "SELECT sqlite_version() > '3';"
+"#,
+        ROOT,
+    );
+}
+
+#[test]
+fn git_repository() {
+    compare(
+        "git_repository",
+        r#"
+export GIT_AUTHOR_DATE='2024-01-01T00:00:00Z' GIT_COMMITTER_DATE='2024-01-01T00:00:00Z'
+git config --global user.email test@example.com
+git config --global user.name Tester
+git config --global init.defaultBranch main
+git init -q repo
+cd repo
+printf 'one\n' > a.txt
+mkdir dir && printf 'two\n' > dir/b.txt
+git add .
+git commit -q -m first
+printf 'three\n' >> a.txt
+git status --short
+git diff
+git commit -q -am second
+git log --format='%H %an %s'
+git ls-files -s
+git checkout -q -b feature
+git rm -q dir/b.txt
+git commit -q -m third
+git checkout -q main
+git merge -q --no-edit feature
+git log --oneline --graph
+git show --stat HEAD | tail -3
+git gc -q
+git count-objects -v | grep -v size
+git fsck 2>&1
+"#,
+        ROOT,
+    );
+}
+
+#[test]
+fn procps_ps_and_top() {
+    compare(
+        "procps_ps_and_top",
+        r#"
+sleep 30 &
+sleeper=$!
+# Pids other than init's differ (runc's own init forks use a few), so
+# they print as P; their order is kept.
+p() { awk -v cols="$1" 'BEGIN { n = split(cols, c, ",") } { for (i = 1; i <= n; i++) if ($c[i] ~ /^[0-9]+$/ && $c[i] > 1) $c[i] = "P"; print }'; }
+ps aux | awk '{ print $1, $2, $8, $11, $12, $13 }' | p 2
+ps -eo pid,ppid,user,group,stat,nice,pri,cls,comm | p 1,2
+ps -o pid,args -p $sleeper | p 1
+ps -eo pid,tty,comm --sort=-pid | p 1
+top -bn1 | awk 'NR <= 5 { print $1 } NR == 7 { print } NR > 7 { print $1, $2, $8, $12 }' | p 1
+kill $sleeper
+wait $sleeper || echo "sleep ended by signal $(( $? - 128 ))"
+"#,
+        ROOT,
+    );
+}
+
+#[test]
+fn proc_and_sys() {
+    compare(
+        "proc_and_sys",
+        r#"
+grep -E '^(Name|State|Tgid|Pid|PPid|Uid|Gid|Groups|Threads|Cap|NoNewPrivs|Seccomp:|Umask)' /proc/self/status | sed -E 's/^(Tgid|Pid):.*/\1: P/'
+cut -d' ' -f1-9 /proc/self/stat | awk '{ $1 = "PID"; $4 = $4 > 0; $5 = $5 > 0; $6 = $6 > 0; print }'
+awk '{ print NF }' /proc/self/stat /proc/self/statm /proc/loadavg /proc/uptime
+awk '{ print $1 }' /proc/meminfo | head -5
+head -1 /proc/stat | awk '{ print $1, NF }'
+grep -c '^cpu[0-9]' /proc/stat
+nproc
+getconf _NPROCESSORS_ONLN
+cat /sys/devices/system/cpu/online /sys/devices/system/cpu/possible
+cat /proc/self/cmdline | tr '\0' ' '; echo
+readlink /proc/self/exe /proc/self/cwd /proc/self/root
+ls /proc/self/fd/ | sort -n | head -3
+ls /dev | sort
+cat /proc/sys/kernel/hostname /proc/sys/kernel/pid_max
+echo hello > /dev/null && head -c 4 /dev/zero | od -An -tx1
+grep -c . /proc/self/mounts > /dev/null && echo mounts-readable
+awk '$2 == "/tmp" || $2 == "/proc" || $2 == "/dev" { print $2, $3 }' /proc/self/mounts
+uname -s -m
+"#,
+        ROOT,
+    );
+}
+
+const USER: User = User {
+    uid: 1000,
+    gid: 1000,
+    additional_gids: &[100],
+};
+
+#[test]
+fn identity_as_user() {
+    compare(
+        "identity_as_user",
+        r#"
+id
+id -un
+id -Gn
+whoami
+touch /tmp/mine /mnt/mine
+stat -c '%n %U %G %a' /tmp/mine /mnt/mine
+cat /etc/shadow 2>&1 || echo "shadow denied"
+ls /root 2>&1 || echo "root dir denied"
+touch /etc/nope 2>&1 || echo "etc read-only"
+mkdir -m 700 /mnt/private && ls -ld --time-style=+ /mnt/private
+python3 -c 'import os; print(os.getresuid(), os.getresgid(), sorted(os.getgroups()))'
+grep -E '^(Uid|Gid|Groups|CapEff|CapPrm|CapBnd)' /proc/self/status
+chown root /tmp/mine 2>&1 || echo "chown denied"
+"#,
+        USER,
+    );
+}
+
+#[test]
+fn identity_as_root() {
+    compare(
+        "identity_as_root",
+        r#"
+id
+stat -c '%U %G' /etc/passwd
+touch /tmp/r && chown 1000:100 /tmp/r && stat -c '%U %G' /tmp/r
+chmod 4755 /tmp/r && stat -c '%a' /tmp/r
+"#,
+        ROOT,
+    );
+}
