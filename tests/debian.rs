@@ -344,6 +344,18 @@ shutil.move('b', 'moved')
 print(sorted(os.listdir('.')))
 shutil.rmtree('moved')
 print(sorted(os.listdir('.')))
+try:
+    os.setxattr('a/x.txt', 'user.runrs', b'value')
+    print('xattr', os.getxattr('a/x.txt', 'user.runrs'), os.listxattr('a/x.txt'))
+    shutil.copy2('a/x.txt', 'xa.txt')
+    print('copied xattr', os.listxattr('xa.txt'))
+    os.setxattr('a', 'user.dir', b'\x00bin\x01')
+    print('dir xattr', os.getxattr('a', 'user.dir'), os.listxattr('a/lnk', follow_symlinks=False))
+    os.removexattr('a/x.txt', 'user.runrs')
+    print('after remove', os.listxattr('a/x.txt'))
+    os.getxattr('a/x.txt', 'user.gone')
+except OSError as e:
+    print('xattr error', e.errno)
 with tempfile.NamedTemporaryFile(dir='.', delete=False) as t:
     t.write(b'temp')
 print(os.path.dirname(t.name) == str(base), open(t.name).read())
