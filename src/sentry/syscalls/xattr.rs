@@ -2,7 +2,10 @@
 //! name, so a final symlink is addressed itself for the l* calls) with the
 //! caller's credentials, so the kernel's own rules decide (user.* needs
 //! read/write permission, security.capability CAP_SETFCAP, trusted.*
-//! CAP_SYS_ADMIN). The f*xattr calls on open fds pass through.
+//! CAP_SYS_ADMIN). fsetxattr and fremovexattr go the same way for files
+//! the gofer can reach by path (the workload has no host CAP_FOWNER, which
+//! root's ACL and xattr writes on other users' files need); fgetxattr and
+//! flistxattr pass through.
 
 use nix::errno::Errno;
 
@@ -119,6 +122,57 @@ fn do_removexattr(ctx: &mut Ctx, nofollow: bool) -> SysResult {
     let name = name_arg(ctx, 1)?;
     on_path_xattr(ctx, XattrOp::Remove, &name, &[], 0, nofollow)?;
     Ok(Outcome::Value(0))
+}
+
+/// Runs a Set or Remove on the file behind fd argument 0; `None` when the
+/// kernel should do it (see attr::fd_gofer_path).
+fn on_fd_xattr(
+    ctx: &mut Ctx,
+    op: XattrOp,
+    name: &[u8],
+    value: &[u8],
+    flags: i32,
+) -> Result<Option<()>, Errno> {
+    let fd = ctx.arg_i32(0);
+    let Some(abs) = super::attr::fd_gofer_path(ctx, fd)? else {
+        return Ok(None);
+    };
+    ctx.on_path(
+        &abs,
+        |g, p, c, l| g.xattr(p, op, name, value, flags, Follow::NoFollow, c, l),
+        |_, _, _, _| Err(Errno::EOPNOTSUPP),
+    )?;
+    Ok(Some(()))
+}
+
+/// fsetxattr(2).
+pub fn fsetxattr(ctx: &mut Ctx) -> SysResult {
+    let name = name_arg(ctx, 1)?;
+    let (value_addr, size, flags) = (ctx.arg(2), ctx.arg(3) as usize, ctx.arg_i32(4));
+    if flags & !(libc::XATTR_CREATE | libc::XATTR_REPLACE) != 0 {
+        return Err(Errno::EINVAL);
+    }
+    if size > XATTR_SIZE_MAX {
+        return Err(Errno::E2BIG);
+    }
+    let value = if size == 0 {
+        Vec::new()
+    } else {
+        ctx.read_bytes(value_addr, size)?
+    };
+    match on_fd_xattr(ctx, XattrOp::Set, &name, &value, flags)? {
+        Some(()) => Ok(Outcome::Value(0)),
+        None => Ok(Outcome::Continue),
+    }
+}
+
+/// fremovexattr(2).
+pub fn fremovexattr(ctx: &mut Ctx) -> SysResult {
+    let name = name_arg(ctx, 1)?;
+    match on_fd_xattr(ctx, XattrOp::Remove, &name, &[], 0)? {
+        Some(()) => Ok(Outcome::Value(0)),
+        None => Ok(Outcome::Continue),
+    }
 }
 
 /// setxattr(2).
