@@ -265,7 +265,8 @@ seq 1 2000 > tree/c/nums
 ln -s ../a/f1 tree/c/link
 chmod 640 tree/a/f1
 chmod 750 tree/a/b
-#CHOWN
+chown 1000:1000 tree/c/nums
+chown -h 1000:1000 tree/c/link
 touch -d '2020-01-02 03:04:05' tree/a/f1
 ls -laR --time-style=+ tree
 find tree -printf '%p %y %m %u %g %s %l\n' | sort
@@ -528,7 +529,7 @@ ps aux | awk '{ print $1, $2, $8, $11, $12, $13 }' | p 2
 ps -eo pid,ppid,user,group,stat,nice,pri,cls,comm | p 1,2
 ps -o pid,args -p $sleeper | p 1
 ps -eo pid,tty,comm --sort=-pid | p 1
-top -bn1 | awk 'NR <= 5 { print $1 } NR == 7 { print } NR > 7 { print $1, $2, $8, $12 }' | p 1
+top -bn1 | awk 'NR <= 5 { split($0, a, /[0-9]/); print a[1] } NR == 7 { print } NR > 7 { print $1, $2, $8, $12 }' | p 1
 kill $sleeper
 wait $sleeper || echo "sleep ended by signal $(( $? - 128 ))"
 "#,
