@@ -272,6 +272,18 @@ mod tests {
         "stat::lstat",
         "stat::newfstatat",
         "stat::statx",
+        "attr::fchown",
+        "attr::fchmod",
+        "xattr::fsetxattr",
+        "xattr::fremovexattr",
+        "xattr::setxattr",
+        "xattr::lsetxattr",
+        "xattr::getxattr",
+        "xattr::lgetxattr",
+        "xattr::listxattr",
+        "xattr::llistxattr",
+        "xattr::removexattr",
+        "xattr::lremovexattr",
         "stat::access",
         "stat::faccessat",
         "stat::faccessat2",
@@ -385,7 +397,7 @@ mod tests {
         assert_eq!(errno("mount"), libc::EPERM);
         assert_eq!(errno("bpf"), libc::EPERM);
         assert_eq!(errno("name_to_handle_at"), libc::EOPNOTSUPP);
-        assert_eq!(errno("getxattr"), libc::EOPNOTSUPP);
+        assert_eq!(errno("getxattrat"), libc::EOPNOTSUPP);
         let rule = |name: &str| match by_name(name).unwrap().disposition {
             Disposition::Passthrough(Some(rule)) => rule,
             d => panic!("{name} is {d:?}"),

@@ -265,7 +265,8 @@ seq 1 2000 > tree/c/nums
 ln -s ../a/f1 tree/c/link
 chmod 640 tree/a/f1
 chmod 750 tree/a/b
-#CHOWN
+chown 1000:1000 tree/c/nums
+chown -h 1000:1000 tree/c/link
 touch -d '2020-01-02 03:04:05' tree/a/f1
 ls -laR --time-style=+ tree
 find tree -printf '%p %y %m %u %g %s %l\n' | sort
@@ -344,6 +345,18 @@ shutil.move('b', 'moved')
 print(sorted(os.listdir('.')))
 shutil.rmtree('moved')
 print(sorted(os.listdir('.')))
+try:
+    os.setxattr('a/x.txt', 'user.runrs', b'value')
+    print('xattr', os.getxattr('a/x.txt', 'user.runrs'), os.listxattr('a/x.txt'))
+    shutil.copy2('a/x.txt', 'xa.txt')
+    print('copied xattr', os.listxattr('xa.txt'))
+    os.setxattr('a', 'user.dir', b'\x00bin\x01')
+    print('dir xattr', os.getxattr('a', 'user.dir'), os.listxattr('a/lnk', follow_symlinks=False))
+    os.removexattr('a/x.txt', 'user.runrs')
+    print('after remove', os.listxattr('a/x.txt'))
+    os.getxattr('a/x.txt', 'user.gone')
+except OSError as e:
+    print('xattr error', e.errno)
 with tempfile.NamedTemporaryFile(dir='.', delete=False) as t:
     t.write(b'temp')
 print(os.path.dirname(t.name) == str(base), open(t.name).read())
@@ -516,7 +529,7 @@ ps aux | awk '{ print $1, $2, $8, $11, $12, $13 }' | p 2
 ps -eo pid,ppid,user,group,stat,nice,pri,cls,comm | p 1,2
 ps -o pid,args -p $sleeper | p 1
 ps -eo pid,tty,comm --sort=-pid | p 1
-top -bn1 | awk 'NR <= 5 { print $1 } NR == 7 { print } NR > 7 { print $1, $2, $8, $12 }' | p 1
+top -bn1 | awk 'NR <= 5 { split($0, a, /[0-9]/); print a[1] } NR == 7 { print } NR > 7 { print $1, $2, $8, $12 }' | p 1
 kill $sleeper
 wait $sleeper || echo "sleep ended by signal $(( $? - 128 ))"
 "#,
@@ -547,6 +560,171 @@ echo hello > /dev/null && head -c 4 /dev/zero | od -An -tx1
 grep -c . /proc/self/mounts > /dev/null && echo mounts-readable
 awk '$2 == "/tmp" || $2 == "/proc" || $2 == "/dev" { print $2, $3 }' /proc/self/mounts
 uname -s -m
+"#,
+        ROOT,
+    );
+}
+
+/// A copy of /etc, big directories (/usr/bin, python3.11), install/touch -r/mkfifo/dd/split, and what the system looks like (mounts, devices, users, limits).
+#[test]
+fn coreutils_system_tree() {
+    compare(
+        "coreutils_system_tree",
+        r#"
+cd /mnt
+cp -a /etc etc-copy
+diff -r --no-dereference /etc etc-copy && echo etc-copy-equal
+find etc-copy -type l | sort | head -5
+find etc-copy | wc -l
+ls -laR --time-style=+ /etc/apt | head -20
+ls -la --time-style=+ /usr/bin | wc -l
+find /usr/lib/python3.11 -name '*.py' | wc -l
+du -s --apparent-size /usr/share/doc | cut -f1 > /dev/null && echo du-ok
+readlink -f /bin/sh /usr/bin/python3
+realpath --relative-to=/usr/lib /usr/share/doc
+mktemp -d /tmp/tmp.XXXXXX | sed 's/\.[A-Za-z0-9]*$//'
+install -m 4750 -o 1000 -g 100 /dev/null inst && stat -c '%a %U %G' inst
+touch -r /etc/passwd ref && [ "$(stat -c %Y ref)" = "$(stat -c %Y /etc/passwd)" ] && echo touch-r-ok
+chmod -R go-rwx etc-copy/apt && stat -c '%a %n' etc-copy/apt etc-copy/apt/sources.list.d
+mkfifo fifo && test -p fifo && echo fifo-ok
+ls /proc/self/fd | wc -l
+ulimit -n
+hostname; uname -n
+getent passwd root user
+timeout 5 sleep 0.1 && echo timeout-ok
+env | sort | grep -v '^_='
+stat -c '%F %a %U' / /tmp /dev/null /dev/zero /proc /sys
+df -h / /tmp /mnt /dev | awk '{ print $6 }'
+dd if=/dev/zero of=zeros bs=1k count=64 2>&1 | head -1
+split -b 10k zeros part- && ls part-* | wc -l
+seq 100000 | sort -R | sort -n | tail -1
+xargs -n 2 echo < /etc/hostname > /dev/null && echo xargs-ok
+cat /proc/cpuinfo | grep -c ^processor
+printf 'b\na\n' | sort | tee sorted | wc -l
+ln -sf /nonexistent dangling && ls -l dangling | awk '{ print $9, $10, $11 }'
+test -e dangling || echo dangling-missing
+rm -rf etc-copy && echo rm-ok
+"#,
+        ROOT,
+    );
+}
+
+/// Python's subprocess pipes, multiprocessing (queues and a pool over /dev/shm semaphores), threads, unix and TCP sockets, signals, fork, zip/tar/sqlite3, mmap, locks, venv and compileall.
+#[test]
+fn python_processes_and_ipc() {
+    compare(
+        "python_processes_and_ipc",
+        r#"
+cd /mnt
+python3 - <<'PY'
+import os, sys, subprocess, threading, multiprocessing, socket, signal, select, shutil, resource, pwd, grp, json, hashlib, zipfile, tarfile, sqlite3, tempfile, io, glob, fcntl, mmap, stat
+print(os.statvfs('/mnt').f_bsize > 0, shutil.disk_usage('/tmp').total > 0)
+print(pwd.getpwuid(0).pw_name, grp.getgrgid(100).gr_name, pwd.getpwnam('user').pw_dir)
+print(resource.getrlimit(resource.RLIMIT_NOFILE))
+p = subprocess.Popen(['sort'], stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+out, _ = p.communicate(b'c\nb\na\n')
+print(out.split(), p.returncode)
+print(subprocess.run('ls /etc | head -3; exit 3', shell=True, capture_output=True).returncode)
+def work(q, n): q.put(n * n)
+q = multiprocessing.Queue()
+ps = [multiprocessing.Process(target=work, args=(q, i)) for i in range(4)]
+[p.start() for p in ps]; [p.join() for p in ps]
+print(sorted(q.get() for _ in range(4)))
+with multiprocessing.Pool(2) as pool:
+    print(pool.map(abs, [-1, -2, 3]))
+res = []
+ts = [threading.Thread(target=lambda i=i: res.append(i)) for i in range(8)]
+[t.start() for t in ts]; [t.join() for t in ts]
+print(sorted(res))
+a, b = socket.socketpair()
+a.sendall(b'ping'); print(b.recv(4))
+srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM); srv.bind('/tmp/sock'); srv.listen(1)
+c = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM); c.connect('/tmp/sock')
+conn, _ = srv.accept(); c.sendall(b'unix'); print(conn.recv(4), stat.S_ISSOCK(os.stat('/tmp/sock').st_mode))
+t = socket.socket(); t.bind(('127.0.0.1', 0)); t.listen(1)
+u = socket.create_connection(t.getsockname()); v, _ = t.accept(); u.sendall(b'tcp'); print(v.recv(3))
+r, w = os.pipe(); os.write(w, b'x'); print(select.select([r], [], [], 1)[0] == [r])
+got = []
+signal.signal(signal.SIGUSR1, lambda *a: got.append(1)); os.kill(os.getpid(), signal.SIGUSR1); print(got)
+pid = os.fork()
+if pid == 0:
+    os._exit(7)
+print(os.WEXITSTATUS(os.waitpid(pid, 0)[1]))
+with zipfile.ZipFile('z.zip', 'w') as z:
+    z.writestr('a.txt', 'hello')
+print(zipfile.ZipFile('z.zip').read('a.txt'))
+with tarfile.open('t.tar.gz', 'w:gz') as tf:
+    tf.add('/etc/apt', arcname='apt')
+print(sorted(tarfile.open('t.tar.gz').getnames())[:3])
+db = sqlite3.connect('p.db'); db.execute('create table t(x)'); db.executemany('insert into t values (?)', [(i,) for i in range(100)]); db.commit()
+print(db.execute('select sum(x) from t').fetchone())
+print(hashlib.sha256(open('/etc/os-release', 'rb').read()).hexdigest()[:16])
+with open('m.bin', 'w+b') as f:
+    f.write(b'\0' * 4096); f.flush()
+    m = mmap.mmap(f.fileno(), 4096); m[0:5] = b'hello'; m.flush(); m.close()
+print(open('m.bin', 'rb').read(5))
+fd = os.open('lock', os.O_CREAT | os.O_RDWR); fcntl.flock(fd, fcntl.LOCK_EX); fcntl.lockf(fd, fcntl.LOCK_UN); print('locked')
+print(sorted(glob.glob('/etc/apt/*'))[:2])
+print(json.dumps({'cwd': os.getcwd(), 'exe': sys.executable, 'prefix': sys.prefix}))
+print(os.path.ismount('/mnt'), os.path.ismount('/tmp'), os.path.ismount('/'), os.path.ismount('/etc'))
+print(len(os.listdir('/proc/self/fd')) > 2, os.readlink('/proc/self/cwd'))
+print(os.uname().sysname, os.uname().nodename)
+import venv
+PY
+python3 -m venv --without-pip /tmp/venv && /tmp/venv/bin/python -c 'import sys; print(sys.prefix)'
+python3 -m compileall -q /mnt > /dev/null && echo compiled
+"#,
+        ROOT,
+    );
+}
+
+/// Building a shared and a static library, dlopen, ldd, and execve of scripts: a shebang, a missing interpreter (ENOENT), no shebang (ENOEXEC, the shell runs it), no exec bit (EACCES).
+#[test]
+fn gcc_shared_static_and_exec() {
+    compare(
+        "gcc_shared_static_and_exec",
+        r#"
+cd /mnt
+mkdir -p src
+cat > src/lib.c <<'C'
+int triple(int x) { return 3 * x; }
+C
+cat > src/main.c <<'C'
+#include <dlfcn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+#include <sys/xattr.h>
+int triple(int);
+int main(int argc, char **argv) {
+    void *h = dlopen("libtriple.so", RTLD_NOW);
+    if (!h) { printf("dlopen: %s\n", dlerror()); return 1; }
+    int (*f)(int) = (int (*)(int))dlsym(h, "triple");
+    printf("triple(%d) = %d %d\n", argc, f(argc), triple(5));
+    char buf[256];
+    ssize_t n = readlink("/proc/self/exe", buf, sizeof buf - 1);
+    buf[n > 0 ? n : 0] = 0;
+    printf("exe %s\n", buf);
+    printf("euid %d access %d\n", geteuid(), access("/etc/shadow", R_OK));
+    return 0;
+}
+C
+gcc -c -fPIC -o src/lib.o src/lib.c
+gcc -shared -o libtriple.so src/lib.o
+ar rcs libtriple.a src/lib.o
+gcc -o prog src/main.c -L. -ltriple -ldl
+LD_LIBRARY_PATH=/mnt ./prog a b
+gcc -static -o prog-static src/main.c libtriple.a 2>/dev/null || echo static-link-failed
+ldd ./prog | awk '{ print $1 }' | sort
+printf '#!/bin/sh\necho "script $0 $1"\n' > s.sh && chmod +x s.sh && ./s.sh arg
+printf '#!/nonexistent/interp\n' > bad.sh && chmod +x bad.sh && { ./bad.sh 2>&1 || echo "bad interp $?"; }
+printf 'echo no shebang\n' > plain && chmod +x plain && ./plain
+cp /bin/true ./t && ./t && echo copied-binary-runs
+chmod -x t && { ./t 2>&1 || echo "noexec $?"; }
+python3 -c 'import os; os.execv("/bin/echo", ["echo", "execv"])'
+env -i /usr/bin/env | wc -l
+cd / && /mnt/prog 2>&1 | head -1 || true
 "#,
         ROOT,
     );

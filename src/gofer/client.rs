@@ -11,11 +11,13 @@ use std::sync::Mutex;
 
 use nix::errno::Errno;
 
+pub use super::proto::XattrOp;
 use super::proto::{
     AccessReq, ChmodReq, ChownReq, Creds, Follow, LinkReq, MkdirReq, MknodReq, OpenReq, RenameReq,
     Request, Response, SymlinkReq, Timespec, TruncateReq, UnlinkReq, UtimensReq, WalkReq, Walked,
     MAX_MESSAGE_SIZE, PATH_MAX,
 };
+use super::proto::{Blob, XattrReq, XATTR_DATA_MAX, XATTR_NAME_MAX};
 use super::sys;
 
 /// One channel to the gofer. Calls are serialized internally, but each sentry
@@ -73,6 +75,45 @@ impl Client {
     fn call_done(&self, req: Request) -> Result<Walked<()>, Errno> {
         match self.call(req)? {
             (Response::Done(_), None) => Ok(Walked::Done(())),
+            (Response::Redirect(r), None) => Ok(Walked::Redirect(r)),
+            (Response::Error(e), None) => Err(Errno::from_raw(e.errno)),
+            _ => Err(Errno::EIO),
+        }
+    }
+
+    /// One xattr operation on a path; Get and List return the whole value
+    /// or name list, Set and Remove an empty Vec.
+    #[allow(clippy::too_many_arguments)]
+    pub fn xattr(
+        &self,
+        p: impl AsRef<[u8]>,
+        op: XattrOp,
+        name: &[u8],
+        value: &[u8],
+        flags: i32,
+        follow: Follow,
+        creds: &Creds,
+        symlinks: u32,
+    ) -> Result<Walked<Vec<u8>>, Errno> {
+        if value.len() > XATTR_DATA_MAX {
+            return Err(Errno::E2BIG);
+        }
+        if name.len() > XATTR_NAME_MAX || name.contains(&0) {
+            return Err(Errno::ERANGE);
+        }
+        let req = Request::Xattr(XattrReq {
+            path: path(p.as_ref())?,
+            op,
+            name: name.to_vec(),
+            value: Blob(value.to_vec()),
+            flags,
+            follow,
+            creds: creds.clone(),
+            symlinks,
+        });
+        match self.call(req)? {
+            (Response::Data(d), None) => Ok(Walked::Done(d.data.0)),
+            (Response::Done(_), None) => Ok(Walked::Done(Vec::new())),
             (Response::Redirect(r), None) => Ok(Walked::Redirect(r)),
             (Response::Error(e), None) => Err(Errno::from_raw(e.errno)),
             _ => Err(Errno::EIO),

@@ -14,7 +14,7 @@ pub mod sys;
 pub mod walk;
 
 pub use client::Client;
-pub use proto::{Creds, Follow, Redirect, Timespec, Walked};
+pub use proto::{Creds, Follow, Redirect, Timespec, Walked, XattrOp};
 pub use server::{serve, GoferConfig};
 
 use nix::errno::Errno;

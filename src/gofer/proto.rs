@@ -18,6 +18,11 @@ pub const PATH_MAX: usize = 4096;
 pub const MAX_GROUPS: usize = 1024;
 /// Upper bound of an encoded message; receive buffers are this size + 1.
 pub const MAX_MESSAGE_SIZE: usize = 16 * 1024;
+/// Largest xattr value or name list carried (Linux allows 64 KiB; larger
+/// ones get E2BIG, see the syscall table).
+pub const XATTR_DATA_MAX: usize = 8 * 1024;
+/// Longest xattr name (Linux's XATTR_NAME_MAX).
+pub const XATTR_NAME_MAX: usize = 255;
 
 /// Fixed numeric message ids. Append, never renumber.
 pub mod msg_id {
@@ -34,10 +39,12 @@ pub mod msg_id {
     pub const TRUNCATE: u16 = 11;
     pub const UTIMENS: u16 = 12;
     pub const ACCESS: u16 = 13;
+    pub const XATTR: u16 = 14;
     pub const R_ERROR: u16 = 0x8001;
     pub const R_REDIRECT: u16 = 0x8002;
     pub const R_FD: u16 = 0x8003;
     pub const R_DONE: u16 = 0x8004;
+    pub const R_DATA: u16 = 0x8005;
 }
 
 /// Credentials the gofer thread assumes for one request.
@@ -219,6 +226,45 @@ pub struct AccessReq {
     pub symlinks: u32,
 }
 
+/// Binary data (xattr values and name lists): NULs allowed, at most
+/// [`XATTR_DATA_MAX`] bytes.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Blob(pub Vec<u8>);
+
+/// Which extended-attribute operation an [`XattrReq`] asks for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum XattrOp {
+    Get = 0,
+    Set = 1,
+    List = 2,
+    Remove = 3,
+}
+
+/// Analogous to getxattrat/setxattrat/listxattrat/removexattrat(2) (and the
+/// l* variants with `follow` = NoFollow). Get and List reply [`DataResp`]
+/// (the whole value or list; the sentry applies the caller's size), Set and
+/// Remove [`DoneResp`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct XattrReq {
+    pub path: Vec<u8>,
+    pub op: XattrOp,
+    /// Empty for List.
+    pub name: Vec<u8>,
+    /// The value for Set, empty otherwise.
+    pub value: Blob,
+    /// XATTR_CREATE / XATTR_REPLACE for Set.
+    pub flags: i32,
+    pub follow: Follow,
+    pub creds: Creds,
+    pub symlinks: u32,
+}
+
+/// Reply: success with data.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DataResp {
+    pub data: Blob,
+}
+
 /// Reply: the operation failed with `errno` (analogous to a -1 return).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ErrorResp {
@@ -254,6 +300,7 @@ pub enum Request {
     Truncate(TruncateReq),
     Utimens(UtimensReq),
     Access(AccessReq),
+    Xattr(XattrReq),
 }
 
 /// Replies, gofer → sentry.
@@ -263,6 +310,7 @@ pub enum Response {
     Redirect(Redirect),
     Fd(FdResp),
     Done(DoneResp),
+    Data(DataResp),
 }
 
 impl Request {
@@ -282,6 +330,7 @@ impl Request {
             Request::Truncate(m) => &m.creds,
             Request::Utimens(m) => &m.creds,
             Request::Access(m) => &m.creds,
+            Request::Xattr(m) => &m.creds,
         }
     }
 }
@@ -405,6 +454,41 @@ impl Wire for String {
     fn get(d: &mut Dec<'_>) -> Result<Self, GoferError> {
         let bytes = Vec::<u8>::get(d)?;
         String::from_utf8(bytes).map_err(|_| GoferError::PathNotUtf8)
+    }
+}
+
+impl Wire for Blob {
+    fn put(&self, out: &mut Vec<u8>) {
+        (self.0.len() as u32).put(out);
+        out.extend_from_slice(&self.0);
+    }
+    fn get(d: &mut Dec<'_>) -> Result<Self, GoferError> {
+        let len = u32::get(d)? as usize;
+        if len > XATTR_DATA_MAX {
+            return Err(GoferError::PathTooLong {
+                what: "xattr data",
+                len,
+            });
+        }
+        Ok(Blob(d.take(len, "xattr data")?.to_vec()))
+    }
+}
+
+impl Wire for XattrOp {
+    fn put(&self, out: &mut Vec<u8>) {
+        (*self as u8).put(out);
+    }
+    fn get(d: &mut Dec<'_>) -> Result<Self, GoferError> {
+        match u8::get(d)? {
+            0 => Ok(XattrOp::Get),
+            1 => Ok(XattrOp::Set),
+            2 => Ok(XattrOp::List),
+            3 => Ok(XattrOp::Remove),
+            v => Err(GoferError::BadValue {
+                what: "xattr op",
+                value: v.into(),
+            }),
+        }
     }
 }
 
@@ -572,6 +656,17 @@ wire_struct!(AccessReq {
     creds,
     symlinks
 });
+wire_struct!(XattrReq {
+    path,
+    op,
+    name,
+    value,
+    flags,
+    follow,
+    creds,
+    symlinks
+});
+wire_struct!(DataResp { data });
 wire_struct!(ErrorResp { errno });
 wire_struct!(Redirect {
     path,
@@ -641,6 +736,7 @@ messages!(Request {
     Truncate(TruncateReq) = msg_id::TRUNCATE,
     Utimens(UtimensReq) = msg_id::UTIMENS,
     Access(AccessReq) = msg_id::ACCESS,
+    Xattr(XattrReq) = msg_id::XATTR,
 });
 
 messages!(Response {
@@ -648,6 +744,7 @@ messages!(Response {
     Redirect(Redirect) = msg_id::R_REDIRECT,
     Fd(FdResp) = msg_id::R_FD,
     Done(DoneResp) = msg_id::R_DONE,
+    Data(DataResp) = msg_id::R_DATA,
 });
 
 #[cfg(test)]
@@ -678,6 +775,16 @@ mod tests {
                 follow: Follow::NoFollow,
                 creds: creds(),
                 symlinks: 0,
+            }),
+            Request::Xattr(XattrReq {
+                path: p.clone(),
+                op: XattrOp::Set,
+                name: b"user.x".to_vec(),
+                value: Blob(vec![0, 1, 0, 2]),
+                flags: libc::XATTR_CREATE,
+                follow: Follow::NoFollow,
+                creds: creds(),
+                symlinks: 1,
             }),
             Request::Mkdir(MkdirReq {
                 path: p.clone(),
@@ -777,6 +884,9 @@ mod tests {
             }),
             Response::Fd(FdResp),
             Response::Done(DoneResp),
+            Response::Data(DataResp {
+                data: Blob(vec![b'u', 0, 0, 7]),
+            }),
         ]
     }
 
@@ -785,7 +895,7 @@ mod tests {
         let reqs = all_requests();
         let mut ids: Vec<u16> = reqs.iter().map(Request::id).collect();
         ids.dedup();
-        assert_eq!(ids.len(), 13, "every request kind is covered");
+        assert_eq!(ids.len(), 14, "every request kind is covered");
         for r in reqs {
             let bytes = r.encode();
             assert!(bytes.len() <= MAX_MESSAGE_SIZE);

@@ -17,6 +17,7 @@ use super::proto::{
     MknodReq, OpenReq, RenameReq, Request, Response, SymlinkReq, TruncateReq, UnlinkReq,
     UtimensReq, WalkReq, Walked, MAX_MESSAGE_SIZE,
 };
+use super::proto::{Blob, DataResp, XattrOp, XattrReq, XATTR_DATA_MAX};
 use super::sys;
 use super::walk::{Mounts, Parent, Target, Walker};
 use super::GoferError;
@@ -159,6 +160,12 @@ fn handle(ctx: &Ctx, req: &Request) -> (Response, Option<OwnedFd>) {
         Request::Truncate(m) => done_reply(ops.truncate(m)),
         Request::Utimens(m) => done_reply(ops.utimens(m)),
         Request::Access(m) => done_reply(ops.access(m)),
+        Request::Xattr(m) => match ops.xattr(m) {
+            Ok(Walked::Done(Some(data))) => (Response::Data(DataResp { data: Blob(data) }), None),
+            Ok(Walked::Done(None)) => (Response::Done(DoneResp), None),
+            Ok(Walked::Redirect(r)) => (Response::Redirect(r), None),
+            Err(e) => (err_resp(e), None),
+        },
     }
 }
 
@@ -330,6 +337,40 @@ impl Ops<'_> {
             return Err(Errno::EOPNOTSUPP);
         }
         sys::fchmod_fd(fd.as_fd(), m.mode).map(Walked::Done)
+    }
+
+    /// The xattr calls by (directory, name) with the *xattrat syscalls: the
+    /// kernel checks permissions with the request's credentials, and a
+    /// final symlink (NoFollow) is addressed itself.
+    fn xattr(&self, m: &XattrReq) -> Result<Walked<Option<Vec<u8>>>, Errno> {
+        let t: Target = walked!(self.w.resolve(&m.path, m.follow, m.symlinks));
+        let Some(fd) = t.fd else {
+            return Err(Errno::ENOENT);
+        };
+        let (dir, name) = match &t.parent {
+            Some((dir, name)) => (dir.as_fd(), name.as_c_str()),
+            // The mount root itself: "." from it.
+            None => (fd.as_fd(), c"."),
+        };
+        let attr = std::ffi::CString::new(m.name.clone()).map_err(|_| Errno::ERANGE)?;
+        match m.op {
+            XattrOp::Get => {
+                let v = sys::getxattrat(dir, name, &attr, XATTR_DATA_MAX)?;
+                Ok(Walked::Done(Some(v)))
+            }
+            XattrOp::List => {
+                let v = sys::listxattrat(dir, name, XATTR_DATA_MAX)?;
+                Ok(Walked::Done(Some(v)))
+            }
+            XattrOp::Set => {
+                sys::setxattrat(dir, name, &attr, &m.value.0, m.flags)?;
+                Ok(Walked::Done(None))
+            }
+            XattrOp::Remove => {
+                sys::removexattrat(dir, name, &attr)?;
+                Ok(Walked::Done(None))
+            }
+        }
     }
 
     fn chown(&self, m: &ChownReq) -> Result<Walked<()>, Errno> {
@@ -737,6 +778,44 @@ mod tests {
             c.access("/etc/file", libc::W_OK, libc::AT_EACCESS, &user(), 0)
                 .unwrap_err(),
             Errno::EACCES
+        );
+    }
+
+    #[test]
+    fn xattr_ops() {
+        use super::super::proto::XattrOp;
+        let f = fixture();
+        let c = f.client.as_ref().unwrap();
+        std::fs::write(f.t.p("etc/x"), b"").unwrap();
+        let x = |path: &str, op, name: &[u8], value: &[u8], follow| {
+            c.xattr(path, op, name, value, 0, follow, &ROOT, 0)
+        };
+        let nf = Follow::NoFollow;
+        done(x(
+            "/etc/x",
+            XattrOp::Set,
+            b"user.k",
+            b"v\0w",
+            Follow::Follow,
+        ));
+        assert_eq!(done(x("/etc/x", XattrOp::Get, b"user.k", b"", nf)), b"v\0w");
+        assert_eq!(done(x("/etc/x", XattrOp::List, b"", b"", nf)), b"user.k\0");
+        // Through a symlink only when following; the link itself has none.
+        std::os::unix::fs::symlink("x", f.t.p("etc/lx")).unwrap();
+        assert_eq!(
+            done(x("/etc/lx", XattrOp::List, b"", b"", Follow::Follow)),
+            b"user.k\0"
+        );
+        assert!(done(x("/etc/lx", XattrOp::List, b"", b"", nf)).is_empty());
+        assert_eq!(
+            x("/etc/x", XattrOp::Get, b"user.none", b"", nf).unwrap_err(),
+            Errno::ENODATA
+        );
+        done(x("/etc/x", XattrOp::Remove, b"user.k", b"", nf));
+        assert!(done(x("/etc/x", XattrOp::List, b"", b"", nf)).is_empty());
+        assert_eq!(
+            x("/etc/nope", XattrOp::List, b"", b"", nf).unwrap_err(),
+            Errno::ENOENT
         );
     }
 

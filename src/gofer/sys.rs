@@ -416,3 +416,137 @@ pub fn recv_packet(sock: BorrowedFd<'_>, buf: &mut [u8]) -> Result<Packet, Errno
         });
     }
 }
+
+// The *xattrat syscalls (Linux 6.13); libc 0.2.191 has no numbers for them.
+const SYS_SETXATTRAT: libc::c_long = 463;
+const SYS_GETXATTRAT: libc::c_long = 464;
+const SYS_LISTXATTRAT: libc::c_long = 465;
+const SYS_REMOVEXATTRAT: libc::c_long = 466;
+
+/// `struct xattr_args` of the *xattrat syscalls.
+#[repr(C, align(8))]
+struct XattrArgs {
+    value: u64,
+    size: u32,
+    flags: u32,
+}
+
+/// ENOSYS (a kernel before 6.13) reads as "not supported", as the path
+/// xattr calls answered before the gofer served them.
+fn xattr_errno(e: Errno) -> Errno {
+    if e == Errno::ENOSYS {
+        Errno::EOPNOTSUPP
+    } else {
+        e
+    }
+}
+
+/// getxattrat(dir, name, AT_SYMLINK_NOFOLLOW, attr) into a buffer of `max`
+/// bytes; a larger value gives E2BIG.
+pub fn getxattrat(
+    dir: BorrowedFd<'_>,
+    name: &CStr,
+    attr: &CStr,
+    max: usize,
+) -> Result<Vec<u8>, Errno> {
+    let mut buf = vec![0u8; max];
+    let mut args = XattrArgs {
+        value: buf.as_mut_ptr() as u64,
+        size: max as u32,
+        flags: 0,
+    };
+    // SAFETY: live fd, NUL-terminated strings, `args` points at `buf`
+    // (max bytes) and both outlive the call.
+    let r = cvt(unsafe {
+        libc::syscall(
+            SYS_GETXATTRAT,
+            dir.as_raw_fd(),
+            name.as_ptr(),
+            libc::AT_SYMLINK_NOFOLLOW,
+            attr.as_ptr(),
+            &mut args as *mut XattrArgs,
+            std::mem::size_of::<XattrArgs>(),
+        )
+    })
+    .map_err(|e| {
+        if e == Errno::ERANGE {
+            Errno::E2BIG
+        } else {
+            xattr_errno(e)
+        }
+    })?;
+    buf.truncate(r as usize);
+    Ok(buf)
+}
+
+/// listxattrat(dir, name, AT_SYMLINK_NOFOLLOW) into a buffer of `max` bytes.
+pub fn listxattrat(dir: BorrowedFd<'_>, name: &CStr, max: usize) -> Result<Vec<u8>, Errno> {
+    let mut buf = vec![0u8; max];
+    // SAFETY: live fd, NUL-terminated name, `buf` holds `max` bytes and
+    // outlives the call.
+    let r = cvt(unsafe {
+        libc::syscall(
+            SYS_LISTXATTRAT,
+            dir.as_raw_fd(),
+            name.as_ptr(),
+            libc::AT_SYMLINK_NOFOLLOW,
+            buf.as_mut_ptr(),
+            max,
+        )
+    })
+    .map_err(|e| {
+        if e == Errno::ERANGE {
+            Errno::E2BIG
+        } else {
+            xattr_errno(e)
+        }
+    })?;
+    buf.truncate(r as usize);
+    Ok(buf)
+}
+
+/// setxattrat(dir, name, AT_SYMLINK_NOFOLLOW, attr, value, flags).
+pub fn setxattrat(
+    dir: BorrowedFd<'_>,
+    name: &CStr,
+    attr: &CStr,
+    value: &[u8],
+    flags: i32,
+) -> Result<(), Errno> {
+    let args = XattrArgs {
+        value: value.as_ptr() as u64,
+        size: value.len() as u32,
+        flags: flags as u32,
+    };
+    // SAFETY: live fd, NUL-terminated strings, `args` points at `value`
+    // (value.len() bytes, only read) and both outlive the call.
+    cvt(unsafe {
+        libc::syscall(
+            SYS_SETXATTRAT,
+            dir.as_raw_fd(),
+            name.as_ptr(),
+            libc::AT_SYMLINK_NOFOLLOW,
+            attr.as_ptr(),
+            &args as *const XattrArgs,
+            std::mem::size_of::<XattrArgs>(),
+        )
+    })
+    .map(|_| ())
+    .map_err(xattr_errno)
+}
+
+/// removexattrat(dir, name, AT_SYMLINK_NOFOLLOW, attr).
+pub fn removexattrat(dir: BorrowedFd<'_>, name: &CStr, attr: &CStr) -> Result<(), Errno> {
+    // SAFETY: live fd and NUL-terminated strings that outlive the call.
+    cvt(unsafe {
+        libc::syscall(
+            SYS_REMOVEXATTRAT,
+            dir.as_raw_fd(),
+            name.as_ptr(),
+            libc::AT_SYMLINK_NOFOLLOW,
+            attr.as_ptr(),
+        )
+    })
+    .map(|_| ())
+    .map_err(xattr_errno)
+}

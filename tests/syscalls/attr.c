@@ -1,6 +1,7 @@
 /* chmod(2)/fchmod/fchmodat, chown(2)/lchown/fchownat, truncate(2)/ftruncate */
 #include "harness.h"
 #include <linux/capability.h>
+#include <sys/xattr.h>
 
 CASE(chmod, sets_mode) {
     put_file("f", "x");
@@ -148,4 +149,36 @@ CASE(truncate, ftruncate_readonly_einval) {
     put_file("f", "abc");
     int fd = EXPECT_OK(open("f", O_RDONLY));
     EXPECT_ERRNO(ftruncate(fd, 0), EINVAL);
+}
+
+/* Path xattrs: set/get/list/remove by path, the l* forms on a symlink, the
+ * size-0 probe, ERANGE for a short buffer, XATTR_CREATE/REPLACE, ENODATA. */
+COVERS("lsetxattr getxattr lgetxattr listxattr llistxattr removexattr lremovexattr")
+CASE(setxattr, path_user_xattrs) {
+    put_file("f", "x");
+    EXPECT_OK(symlink("f", "l"));
+    if (setxattr("f", "user.k", "val", 3, 0) != 0) {
+        if (errno == EOPNOTSUPP)
+            harness_skip("no user xattrs on this filesystem");
+        FAIL("setxattr: %s", harness_errname(errno));
+    }
+    char b[16] = {0};
+    EXPECT_EQ(getxattr("f", "user.k", NULL, 0), 3);
+    EXPECT_ERRNO(getxattr("f", "user.k", b, 2), ERANGE);
+    EXPECT_EQ(getxattr("l", "user.k", b, sizeof b), 3);
+    EXPECT_STREQ(b, "val");
+    EXPECT_ERRNO(lgetxattr("l", "user.k", b, sizeof b), ENODATA);
+    EXPECT_ERRNO(lsetxattr("l", "user.k", "v", 1, 0), EPERM);
+    EXPECT_ERRNO(setxattr("f", "user.k", "v", 1, XATTR_CREATE), EEXIST);
+    EXPECT_ERRNO(setxattr("f", "user.new", "v", 1, XATTR_REPLACE), ENODATA);
+    EXPECT_ERRNO(setxattr("f", "", "v", 1, 0), ERANGE);
+    char l[64];
+    EXPECT_EQ(listxattr("f", l, sizeof l), 7);
+    EXPECT_EQ(memcmp(l, "user.k", 7), 0);
+    EXPECT_EQ(listxattr("l", NULL, 0), 7);
+    EXPECT_EQ(llistxattr("l", l, sizeof l), 0);
+    EXPECT_OK(removexattr("l", "user.k"));
+    EXPECT_ERRNO(getxattr("f", "user.k", b, sizeof b), ENODATA);
+    EXPECT_ERRNO(lremovexattr("f", "user.k"), ENODATA);
+    EXPECT_ERRNO(getxattr("nope", "user.k", b, sizeof b), ENOENT);
 }

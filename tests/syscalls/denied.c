@@ -21,7 +21,12 @@ CASE(denied, chroot) { EXPECT_TABLE_ERRNO(chroot("/tmp"), "chroot"); }
 CASE(denied, pivot_root) { EXPECT_TABLE_ERRNO(syscall(SYS_pivot_root, "/", "/"), "pivot_root"); }
 CASE(denied, io_uring_setup) { EXPECT_TABLE_ERRNO(syscall(SYS_io_uring_setup, 1, NULL), "io_uring_setup"); }
 CASE(denied, inotify_init1) { EXPECT_TABLE_ERRNO(syscall(SYS_inotify_init1, 0), "inotify_init1"); }
-CASE(denied, getxattr) { EXPECT_TABLE_ERRNO(syscall(SYS_getxattr, "/", "user.x", NULL, 0), "getxattr"); }
+/* The *xattrat forms (Linux 6.13, numbers 463..466) are not emulated yet. */
+CASE(denied, getxattrat) {
+    char v[8];
+    struct { unsigned long long value; unsigned size, flags; } args = {(unsigned long long)(unsigned long)v, sizeof v, 0};
+    EXPECT_TABLE_ERRNO(syscall(464, AT_FDCWD, "/", 0, "user.x", &args, sizeof args), "getxattrat");
+}
 CASE(denied, userfaultfd) { EXPECT_TABLE_ERRNO(syscall(SYS_userfaultfd, 0), "userfaultfd"); }
 CASE(denied, clone3) { EXPECT_TABLE_ERRNO(syscall(SYS_clone3, NULL, 0), "clone3"); }
 CASE(denied, sethostname) { EXPECT_TABLE_ERRNO(sethostname("x", 1), "sethostname"); }

@@ -3,9 +3,12 @@
 
 use nix::errno::Errno;
 
-use super::{follow_unless, Ctx, Outcome, SysResult, AT_FDCWD};
+use std::os::fd::AsFd;
+
+use super::{follow_unless, Ctx, Found, Outcome, SysResult, AT_FDCWD};
 use crate::gofer::{Follow, Timespec};
 use crate::sentry::sys;
+use crate::sentry::vfs::{self, Location};
 
 /// Synthetic files are not ours to change (procfs says EPERM).
 fn synthetic_eperm<T>(
@@ -95,6 +98,81 @@ fn do_chown(
     ctx.on_path(
         &abs,
         |g, p, c, l| g.chown(p, uid, gid, follow, c, l),
+        synthetic_eperm,
+    )?;
+    Ok(Outcome::Value(0))
+}
+
+/// The sandbox path of the caller's fd `fd` when the gofer can change that
+/// file by path: the fd is not O_PATH, its path is gofer-backed and still
+/// names the same file (device and inode). `None`: leave the call to the
+/// kernel (pipes, sockets, memfds, deleted or moved files).
+pub(super) fn fd_gofer_path(ctx: &mut Ctx, fd: i32) -> Result<Option<Vec<u8>>, Errno> {
+    if fd < 0 {
+        return Err(Errno::EBADF);
+    }
+    let tid = ctx.tid();
+    let Ok(info) = std::fs::read_to_string(format!("/proc/{tid}/fdinfo/{fd}")) else {
+        return Ok(None);
+    };
+    let flags = info
+        .lines()
+        .find_map(|l| l.strip_prefix("flags:"))
+        .and_then(|v| i32::from_str_radix(v.trim(), 8).ok());
+    if flags.is_none_or(|f| f & libc::O_PATH != 0) {
+        return Ok(None);
+    }
+    let Ok(st) = std::fs::metadata(format!("/proc/{tid}/fd/{fd}")) else {
+        return Ok(None);
+    };
+    let Ok(abs) = ctx.fd_path(fd) else {
+        return Ok(None);
+    };
+    if !matches!(vfs::locate(&abs), Location::Gofer) {
+        return Ok(None);
+    }
+    let Ok(Found::Host(walked)) = ctx.resolve(&abs, Follow::NoFollow) else {
+        return Ok(None);
+    };
+    let Ok(wst) = sys::fstat_fd(walked.as_fd()) else {
+        return Ok(None);
+    };
+    use std::os::unix::fs::MetadataExt;
+    if wst.st_dev != st.dev() || wst.st_ino != st.ino() {
+        return Ok(None);
+    }
+    Ok(Some(abs))
+}
+
+/// fchown(2). The workload holds no host capability, so the kernel would
+/// refuse a chown that needs CAP_CHOWN (cp -a and tar x run as root give
+/// their files away): the gofer changes the file by its path with the
+/// caller's credentials, as for chown(2).
+pub fn fchown(ctx: &mut Ctx) -> SysResult {
+    let fd = ctx.arg_i32(0);
+    let (uid, gid) = (ctx.arg_i32(1), ctx.arg_i32(2));
+    let Some(abs) = fd_gofer_path(ctx, fd)? else {
+        return Ok(Outcome::Continue);
+    };
+    ctx.on_path(
+        &abs,
+        |g, p, c, l| g.chown(p, uid, gid, Follow::NoFollow, c, l),
+        synthetic_eperm,
+    )?;
+    Ok(Outcome::Value(0))
+}
+
+/// fchmod(2): like fchown, for a file the caller no longer owns (root
+/// without host CAP_FOWNER).
+pub fn fchmod(ctx: &mut Ctx) -> SysResult {
+    let fd = ctx.arg_i32(0);
+    let mode = ctx.arg(1) as u32 & 0o7777;
+    let Some(abs) = fd_gofer_path(ctx, fd)? else {
+        return Ok(Outcome::Continue);
+    };
+    ctx.on_path(
+        &abs,
+        |g, p, c, l| g.chmod(p, mode, Follow::NoFollow, c, l),
         synthetic_eperm,
     )?;
     Ok(Outcome::Value(0))

@@ -10,6 +10,7 @@ pub mod fs;
 pub mod identity;
 pub mod misc;
 pub mod stat;
+pub mod xattr;
 
 use std::os::fd::OwnedFd;
 

@@ -250,7 +250,13 @@ fn do_readlink(ctx: &mut Ctx, dirfd: i32, path_idx: usize, buf: u64, size: i64) 
         return Err(Errno::EINVAL);
     }
     let path = ctx.path_arg(path_idx)?;
-    let abs = ctx.abs_path(dirfd, &path)?;
+    // An empty path names the dirfd itself, typically an O_PATH|O_NOFOLLOW
+    // fd of a symlink (readlinkat(2), since Linux 2.6.39).
+    let abs = if path.is_empty() && dirfd != AT_FDCWD {
+        ctx.fd_path(dirfd)?
+    } else {
+        ctx.abs_path(dirfd, &path)?
+    };
     let target: Vec<u8> = match ctx.resolve(&abs, Follow::NoFollow)? {
         Found::Host(fd) => {
             let st = sys::fstat_fd(fd.as_fd())?;

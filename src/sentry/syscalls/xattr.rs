@@ -1,0 +1,216 @@
+//! Extended attributes by path: the gofer does them (by directory and
+//! name, so a final symlink is addressed itself for the l* calls) with the
+//! caller's credentials, so the kernel's own rules decide (user.* needs
+//! read/write permission, security.capability CAP_SETFCAP, trusted.*
+//! CAP_SYS_ADMIN). fsetxattr and fremovexattr go the same way for files
+//! the gofer can reach by path (the workload has no host CAP_FOWNER, which
+//! root's ACL and xattr writes on other users' files need); fgetxattr and
+//! flistxattr pass through.
+
+use nix::errno::Errno;
+
+use super::{Ctx, Outcome, SysResult, AT_FDCWD};
+use crate::gofer::{Follow, XattrOp};
+use crate::sentry::platform::read_cstring;
+
+/// Linux's limits (include/uapi/linux/limits.h).
+const XATTR_NAME_MAX: usize = 255;
+const XATTR_SIZE_MAX: usize = 65536;
+const XATTR_LIST_MAX: usize = 65536;
+
+/// The attribute name argument: ERANGE when empty or too long, as Linux.
+fn name_arg(ctx: &mut Ctx, i: usize) -> Result<Vec<u8>, Errno> {
+    let name = read_cstring(ctx.platform, &ctx.req, ctx.arg(i), XATTR_NAME_MAX).map_err(|e| {
+        if e == Errno::ENAMETOOLONG {
+            Errno::ERANGE
+        } else {
+            e
+        }
+    })?;
+    if name.is_empty() {
+        return Err(Errno::ERANGE);
+    }
+    ctx.note(format!("{:?}", String::from_utf8_lossy(&name)));
+    Ok(name)
+}
+
+fn follow_of(nofollow: bool) -> Follow {
+    if nofollow {
+        Follow::NoFollow
+    } else {
+        Follow::Follow
+    }
+}
+
+/// Runs `op` on the path argument 0. Synthetic files (/proc, /sys) have
+/// no extended attributes: Get gives ENODATA, List nothing, Set and Remove
+/// EOPNOTSUPP (as procfs and sysfs answer).
+fn on_path_xattr(
+    ctx: &mut Ctx,
+    op: XattrOp,
+    name: &[u8],
+    value: &[u8],
+    flags: i32,
+    nofollow: bool,
+) -> Result<Vec<u8>, Errno> {
+    let path = ctx.path_arg(0)?;
+    let abs = ctx.abs_path(AT_FDCWD, &path)?;
+    let follow = follow_of(nofollow);
+    let abs = match follow {
+        Follow::Follow => ctx.follow_synthetic_link(&abs)?,
+        Follow::NoFollow => abs,
+    };
+    ctx.on_path(
+        &abs,
+        |g, p, c, l| g.xattr(p, op, name, value, flags, follow, c, l),
+        |ctx, fs, rel, _| {
+            ctx.synthetic_lookup(fs, rel)?;
+            match op {
+                XattrOp::Get => Err(Errno::ENODATA),
+                XattrOp::List => Ok(Vec::new()),
+                XattrOp::Set | XattrOp::Remove => Err(Errno::EOPNOTSUPP),
+            }
+        },
+    )
+}
+
+/// Copies `data` to the caller's buffer by getxattr/listxattr rules: size 0
+/// asks for the length, a short buffer gets ERANGE.
+fn reply_data(ctx: &Ctx, data: &[u8], buf: u64, size: usize) -> SysResult {
+    if size == 0 {
+        return Ok(Outcome::Value(data.len() as i64));
+    }
+    if data.len() > size {
+        return Err(Errno::ERANGE);
+    }
+    ctx.write(buf, data)?;
+    Ok(Outcome::Value(data.len() as i64))
+}
+
+fn do_setxattr(ctx: &mut Ctx, nofollow: bool) -> SysResult {
+    let name = name_arg(ctx, 1)?;
+    let (value_addr, size, flags) = (ctx.arg(2), ctx.arg(3) as usize, ctx.arg_i32(4));
+    if flags & !(libc::XATTR_CREATE | libc::XATTR_REPLACE) != 0 {
+        return Err(Errno::EINVAL);
+    }
+    if size > XATTR_SIZE_MAX {
+        return Err(Errno::E2BIG);
+    }
+    let value = if size == 0 {
+        Vec::new()
+    } else {
+        ctx.read_bytes(value_addr, size)?
+    };
+    on_path_xattr(ctx, XattrOp::Set, &name, &value, flags, nofollow)?;
+    Ok(Outcome::Value(0))
+}
+
+fn do_getxattr(ctx: &mut Ctx, nofollow: bool) -> SysResult {
+    let name = name_arg(ctx, 1)?;
+    let (buf, size) = (ctx.arg(2), (ctx.arg(3) as usize).min(XATTR_SIZE_MAX));
+    let data = on_path_xattr(ctx, XattrOp::Get, &name, &[], 0, nofollow)?;
+    reply_data(ctx, &data, buf, size)
+}
+
+fn do_listxattr(ctx: &mut Ctx, nofollow: bool) -> SysResult {
+    let (buf, size) = (ctx.arg(1), (ctx.arg(2) as usize).min(XATTR_LIST_MAX));
+    let data = on_path_xattr(ctx, XattrOp::List, &[], &[], 0, nofollow)?;
+    reply_data(ctx, &data, buf, size)
+}
+
+fn do_removexattr(ctx: &mut Ctx, nofollow: bool) -> SysResult {
+    let name = name_arg(ctx, 1)?;
+    on_path_xattr(ctx, XattrOp::Remove, &name, &[], 0, nofollow)?;
+    Ok(Outcome::Value(0))
+}
+
+/// Runs a Set or Remove on the file behind fd argument 0; `None` when the
+/// kernel should do it (see attr::fd_gofer_path).
+fn on_fd_xattr(
+    ctx: &mut Ctx,
+    op: XattrOp,
+    name: &[u8],
+    value: &[u8],
+    flags: i32,
+) -> Result<Option<()>, Errno> {
+    let fd = ctx.arg_i32(0);
+    let Some(abs) = super::attr::fd_gofer_path(ctx, fd)? else {
+        return Ok(None);
+    };
+    ctx.on_path(
+        &abs,
+        |g, p, c, l| g.xattr(p, op, name, value, flags, Follow::NoFollow, c, l),
+        |_, _, _, _| Err(Errno::EOPNOTSUPP),
+    )?;
+    Ok(Some(()))
+}
+
+/// fsetxattr(2).
+pub fn fsetxattr(ctx: &mut Ctx) -> SysResult {
+    let name = name_arg(ctx, 1)?;
+    let (value_addr, size, flags) = (ctx.arg(2), ctx.arg(3) as usize, ctx.arg_i32(4));
+    if flags & !(libc::XATTR_CREATE | libc::XATTR_REPLACE) != 0 {
+        return Err(Errno::EINVAL);
+    }
+    if size > XATTR_SIZE_MAX {
+        return Err(Errno::E2BIG);
+    }
+    let value = if size == 0 {
+        Vec::new()
+    } else {
+        ctx.read_bytes(value_addr, size)?
+    };
+    match on_fd_xattr(ctx, XattrOp::Set, &name, &value, flags)? {
+        Some(()) => Ok(Outcome::Value(0)),
+        None => Ok(Outcome::Continue),
+    }
+}
+
+/// fremovexattr(2).
+pub fn fremovexattr(ctx: &mut Ctx) -> SysResult {
+    let name = name_arg(ctx, 1)?;
+    match on_fd_xattr(ctx, XattrOp::Remove, &name, &[], 0)? {
+        Some(()) => Ok(Outcome::Value(0)),
+        None => Ok(Outcome::Continue),
+    }
+}
+
+/// setxattr(2).
+pub fn setxattr(ctx: &mut Ctx) -> SysResult {
+    do_setxattr(ctx, false)
+}
+
+/// lsetxattr(2).
+pub fn lsetxattr(ctx: &mut Ctx) -> SysResult {
+    do_setxattr(ctx, true)
+}
+
+/// getxattr(2).
+pub fn getxattr(ctx: &mut Ctx) -> SysResult {
+    do_getxattr(ctx, false)
+}
+
+/// lgetxattr(2).
+pub fn lgetxattr(ctx: &mut Ctx) -> SysResult {
+    do_getxattr(ctx, true)
+}
+
+/// listxattr(2).
+pub fn listxattr(ctx: &mut Ctx) -> SysResult {
+    do_listxattr(ctx, false)
+}
+
+/// llistxattr(2).
+pub fn llistxattr(ctx: &mut Ctx) -> SysResult {
+    do_listxattr(ctx, true)
+}
+
+/// removexattr(2).
+pub fn removexattr(ctx: &mut Ctx) -> SysResult {
+    do_removexattr(ctx, false)
+}
+
+/// lremovexattr(2).
+pub fn lremovexattr(ctx: &mut Ctx) -> SysResult {
+    do_removexattr(ctx, true)
+}
