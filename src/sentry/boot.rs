@@ -43,6 +43,8 @@ pub enum BootError {
     InitPidfd(Errno),
     #[error("control socket: {0}")]
     Control(String),
+    #[error("confine the sentry: {0}")]
+    Confine(super::confine::ConfineError),
     #[error("platform: {0}")]
     Platform(#[from] super::platform::PlatformError),
 }
@@ -156,12 +158,18 @@ fn run(state_dir: &Path) -> Result<(), BootError> {
         info,
     });
     let platform = Arc::new(SeccompNotify::new(listener)?);
-
     let gofers: Arc<Vec<Client>> = Arc::new(channels.into_iter().map(Client::new).collect());
+    let control = bind_control_socket(state_dir)?;
+    // Everything from the host is open now: confine before any thread
+    // starts (capabilities are per thread; new threads inherit them).
+    if let Err(e) = super::confine::confine_sentry(state_dir, &init_pidfd) {
+        // The socket already says "ready": the workload must not run on.
+        sys::kill_pidfd(&init_pidfd);
+        return Err(BootError::Confine(e));
+    }
     for i in 0..gofers.len() {
         spawn_worker(&platform, &sentry, &gofers, i);
     }
-    let control = bind_control_socket(state_dir)?;
     {
         let (sentry, gofers) = (Arc::clone(&sentry), Arc::clone(&gofers));
         std::thread::spawn(move || serve_control(control, sentry, gofers));
