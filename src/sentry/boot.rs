@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use std::os::fd::{AsFd, AsRawFd, FromRawFd, OwnedFd};
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::Path;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use nix::errno::Errno;
@@ -317,8 +317,7 @@ fn handle(platform: &dyn Platform, sentry: &Sentry, gofer: &Client, req: Syscall
     let mut ctx = Ctx::new(req, platform, sentry, gofer);
     let result = match dispatch::handler(req.nr) {
         Some(h) => h(&mut ctx),
-        // The filter only notifies emulated numbers; deny anything else.
-        None => Err(Errno::ENOSYS),
+        None => denied(req.nr),
     };
     // The gofer client reports a hung-up channel as ECONNRESET.
     if result.as_ref().err() == Some(&Errno::ECONNRESET) {
@@ -396,6 +395,34 @@ fn handle(platform: &dyn Platform, sentry: &Sentry, gofer: &Client, req: Syscall
     if let Err(e) = answer {
         crate::log::debug(&format!("answer {}: {e}", req.nr));
     }
+}
+
+/// Denied syscalls already logged in this container, one bit per number.
+static DENIED_LOGGED: [AtomicU64; 8] = [const { AtomicU64::new(0) }; 8];
+
+/// A denied row: the filter sends those here too (see `filter.rs`), so the
+/// first use of each in the container is logged; the answer is the
+/// table's errno, exactly what the workload would get from the kernel.
+fn denied(nr: u32) -> Result<Outcome, Errno> {
+    let Some(row) = crate::table::row(nr) else {
+        return Err(Errno::ENOSYS);
+    };
+    let crate::table::Disposition::Denied { errno } = row.disposition else {
+        // The filter only notifies emulated and denied numbers.
+        return Err(Errno::ENOSYS);
+    };
+    let (word, bit) = ((nr / 64) as usize, 1u64 << (nr % 64));
+    let first = DENIED_LOGGED
+        .get(word)
+        .is_none_or(|w| w.fetch_or(bit, Ordering::Relaxed) & bit == 0);
+    if first {
+        crate::log::warn(&format!(
+            "denied syscall {} (nr {nr}): {}",
+            row.name,
+            crate::table::errno_name(errno)
+        ));
+    }
+    Err(Errno::from_raw(errno))
 }
 
 fn is_writable(fd: &OwnedFd) -> bool {
