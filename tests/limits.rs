@@ -1,4 +1,6 @@
-//! Resource limits from the spec hold, and a container that runs into them
+//! The sandbox's defences, seen from the host: the sentry and gofer run
+//! confined (capabilities, no_new_privs, seccomp, the sentry's empty root);
+//! resource limits from the spec hold, and a container that runs into them
 //! does not take its sentry, its gofer or the host down: a fork bomb under
 //! `linux.resources.pids.limit`, a memory hog under
 //! `linux.resources.memory.limit`. The sentry and gofer live outside the
@@ -65,7 +67,8 @@ fn fork_bomb_under_a_pids_limit_leaves_the_sandbox_standing() {
     // (reading /proc needs it; the shell cannot fork any more, so only
     // builtins), hand over to the host, and clean up with kill -1. (The
     // SIGCHLDs of that kill can interrupt init's next emulated open with
-    // EINTR, a known gap of the notify path: hence the retry.)
+    // EINTR, a known gap of the notify path: hence the retry, with no
+    // redirection around the loop, which could fail the same way.)
     let script = r#"
 ( i=0; while [ $i -lt 400 ]; do sleep 60 & i=$((i+1)); done ) 2>/dev/null
 read first < /proc/self/status
@@ -73,7 +76,7 @@ echo "$first" > /after-bomb
 : > /ready
 while [ ! -e /go ]; do :; done
 kill -9 -1
-until echo done > /finished; do :; done 2>/dev/null
+until echo done > /finished; do :; done
 "#;
     let bundle = Bundle::new(&["sh", "-c", script]);
     bundle.config_mut(|c| {
@@ -186,4 +189,50 @@ cat /proc/meminfo | head -n 1
             .any(|l| l.starts_with("MemTotal:") && l.contains(&total_kb)),
         "meminfo: {stdout}"
     );
+}
+
+fn cap_mask(caps: &[caps::Capability]) -> String {
+    format!("{:016x}", caps.iter().fold(0u64, |m, c| m | c.bitmask()))
+}
+
+#[test]
+fn sentry_and_gofer_run_confined() {
+    let bundle = Bundle::new(&["sleep", "100"]);
+    bundle.write_file("marker-in-rootfs", b"x");
+    let root = Root::new();
+    let id = unique_id("confined");
+    create(&root, &bundle, &id);
+    start(&root, &id);
+    let state_dir = root.state_dir(&id);
+    let sentry = find_role(&state_dir, "boot").expect("sentry process");
+    let gofer = find_role(&state_dir, "gofer").expect("gofer process");
+    for (role, pid, caps) in [
+        ("sentry", sentry, runrs::sentry::confine::SENTRY_CAPS),
+        ("gofer", gofer, runrs::gofer::confine::GOFER_CAPS),
+    ] {
+        let field = |k: &str| status_field(pid, k).unwrap_or_default();
+        assert_eq!(field("NoNewPrivs:"), "1", "{role} no_new_privs");
+        assert_eq!(field("Seccomp:"), "2", "{role} seccomp mode");
+        for set in ["CapEff:", "CapPrm:", "CapBnd:"] {
+            assert_eq!(field(set), cap_mask(caps), "{role} {set}");
+        }
+        for set in ["CapInh:", "CapAmb:"] {
+            assert_eq!(field(set), "0000000000000000", "{role} {set}");
+        }
+    }
+    // The sentry's root is empty but for its read-only /proc and /sys binds.
+    let mut names: Vec<String> = fs::read_dir(format!("/proc/{sentry}/root"))
+        .expect("the sentry's root")
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(names, ["proc", "sys"], "the sentry's root");
+    // The gofer's root is the container's.
+    assert!(
+        Path::new(&format!("/proc/{gofer}/root/marker-in-rootfs")).exists(),
+        "the gofer does not see the container rootfs as /"
+    );
+    let out = run(&root, &["delete", "--force", &id]);
+    assert!(out.status.success(), "delete: {}", describe(&out));
 }
