@@ -201,7 +201,11 @@ fn sentry_and_gofer_run_confined() {
     bundle.write_file("marker-in-rootfs", b"x");
     let root = Root::new();
     let id = unique_id("confined");
-    create(&root, &bundle, &id);
+    let log = root.path().join("confined.log");
+    let log_s = log.to_string_lossy().into_owned();
+    let b = bundle.path().to_string_lossy().into_owned();
+    let out = run(&root, &["--log", &log_s, "create", "--bundle", &b, &id]);
+    assert!(out.status.success(), "create: {}", describe(&out));
     start(&root, &id);
     let state_dir = root.state_dir(&id);
     let sentry = find_role(&state_dir, "boot").expect("sentry process");
@@ -232,6 +236,45 @@ fn sentry_and_gofer_run_confined() {
     assert!(
         Path::new(&format!("/proc/{gofer}/root/marker-in-rootfs")).exists(),
         "the gofer does not see the container rootfs as /"
+    );
+    // `exec` reaches the confined sentry through its control socket; a
+    // denied syscall gets the table's errno and is logged once per
+    // container, however often it is tried.
+    let mut first = String::new();
+    for _ in 0..2 {
+        let out = run(
+            &root,
+            &[
+                "exec",
+                &id,
+                "sh",
+                "-c",
+                "unshare -m true; unshare -m true; read l < /proc/self/status; echo \"$l\"",
+            ],
+        );
+        assert!(out.status.success(), "exec: {}", describe(&out));
+        first = String::from_utf8_lossy(&out.stdout).into_owned();
+        assert!(
+            String::from_utf8_lossy(&out.stderr).contains("unshare("),
+            "unshare was not refused: {}",
+            describe(&out)
+        );
+    }
+    assert_eq!(first, "Name:\tsh\n");
+    let logged = fs::read_to_string(&log).unwrap_or_default();
+    let row = runrs::table::by_name("unshare").expect("unshare row");
+    let runrs::table::Disposition::Denied { errno } = row.disposition else {
+        panic!("unshare is {:?}, not denied", row.disposition);
+    };
+    let line = format!(
+        "denied syscall unshare (nr {}): {}",
+        row.nr,
+        runrs::table::errno_name(errno)
+    );
+    assert_eq!(
+        logged.matches(&line).count(),
+        1,
+        "the sentry's log: {logged}"
     );
     let out = run(&root, &["delete", "--force", &id]);
     assert!(out.status.success(), "delete: {}", describe(&out));
