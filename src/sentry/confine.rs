@@ -62,7 +62,7 @@ pub enum ConfineError {
         step: &'static str,
         source: caps::errors::CapsError,
     },
-    #[error("prctl(PR_SET_NO_NEW_PRIVS): {0}")]
+    #[error("prctl(PR_SET_NO_NEW_PRIVS or PR_SET_DUMPABLE): {0}")]
     NoNewPrivs(Errno),
     #[error("install the SIGSYS handler: {0}")]
     SigsysHandler(Errno),
@@ -292,7 +292,6 @@ pub fn sentry_allowlist(own_pid: i32) -> Vec<Allowed> {
             "killing the workload when the sandbox fails",
         ),
         any("poll", SYS_poll, "the listener's and init's hang-up"),
-        any("ppoll", SYS_ppoll, "as poll"),
         any(
             "recvmsg",
             SYS_recvmsg,
@@ -304,11 +303,7 @@ pub fn sentry_allowlist(own_pid: i32) -> Vec<Allowed> {
             "gofer requests; control socket replies",
         ),
         any("accept", SYS_accept, "control socket (runrs exec)"),
-        any("accept4", SYS_accept4, "control socket (runrs exec)"),
         any("uname", SYS_uname, "/proc/version, uname"),
-        any("getuid", SYS_getuid, "identity checks"),
-        any("geteuid", SYS_geteuid, "identity checks"),
-        any("getppid", SYS_getppid, "identity checks"),
     ]);
     v
 }
@@ -510,6 +505,10 @@ pub fn lock_down(
 ) -> Result<(), ConfineError> {
     let filters = build(allowed, refused)?;
     nix::sys::prctl::set_no_new_privs().map_err(ConfineError::NoNewPrivs)?;
+    // Not dumpable: host processes of the same uid without CAP_SYS_PTRACE
+    // (a workload of a container that shares the host's pid namespace)
+    // cannot ptrace it or read its memory and fds through /proc.
+    nix::sys::prctl::set_dumpable(false).map_err(ConfineError::NoNewPrivs)?;
     install_sigsys_handler(role, kill)?;
     // seccompiler sets no_new_privs with prctl before each filter, which
     // the allowlist would refuse: install it last (the kernel ranks the
