@@ -85,6 +85,40 @@ fn civil_from_days(z: i64) -> (i64, u32, u32) {
     (if m <= 2 { y + 1 } else { y }, m, d)
 }
 
+/// One log line (without its newline) in the sink's format, as `write`
+/// would put it in the file. Lets a signal handler (which cannot lock or
+/// allocate) write a line prepared in advance.
+pub fn format_line(level: &str, msg: &str) -> String {
+    let format = SINK
+        .get()
+        .and_then(|s| s.lock().ok().map(|s| s.format))
+        .unwrap_or(Format::Text);
+    render(format, level, msg)
+}
+
+/// The raw fd of the log file, if there is one (for a signal handler).
+pub fn file_fd() -> Option<std::os::fd::RawFd> {
+    use std::os::fd::AsRawFd;
+    SINK.get().and_then(|s| {
+        s.lock()
+            .ok()
+            .and_then(|s| s.file.as_ref().map(|f| f.as_raw_fd()))
+    })
+}
+
+fn render(format: Format, level: &str, msg: &str) -> String {
+    match format {
+        Format::Json => {
+            serde_json::json!({"level": level, "msg": msg, "time": rfc3339_now()}).to_string()
+        }
+        Format::Text => format!(
+            "time=\"{}\" level={level} msg={}",
+            rfc3339_now(),
+            serde_json::Value::String(msg.to_string())
+        ),
+    }
+}
+
 fn write(level: &str, msg: &str) {
     let Some(sink) = SINK.get() else {
         eprintln!("runrs: {level}: {msg}");
@@ -94,16 +128,7 @@ fn write(level: &str, msg: &str) {
     if level == "debug" && !sink.debug {
         return;
     }
-    let line = match sink.format {
-        Format::Json => {
-            serde_json::json!({"level": level, "msg": msg, "time": rfc3339_now()}).to_string()
-        }
-        Format::Text => format!(
-            "time=\"{}\" level={level} msg={}",
-            rfc3339_now(),
-            serde_json::Value::String(msg.to_string())
-        ),
-    };
+    let line = render(sink.format, level, msg);
     if let Some(f) = sink.file.as_mut() {
         let _ = writeln!(f, "{line}");
     }

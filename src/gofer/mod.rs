@@ -8,6 +8,7 @@
 //! the sentry itself (`/proc`, `/sys`, ...) are answered with a [`Redirect`].
 
 pub mod client;
+pub mod confine;
 pub mod proto;
 pub mod server;
 pub mod sys;

@@ -153,6 +153,7 @@ fn gofer_run(state_dir: &Path) -> Result<(), String> {
             .map(|m| m.mount_point().to_string())
             .collect(),
     };
+    crate::gofer::confine::confine_gofer(&init_pidfd).map_err(|e| format!("confine: {e}"))?;
     let result = crate::gofer::serve(root, channels, config).map_err(|e| e.to_string());
     crate::sentry::sys::kill_pidfd(&init_pidfd);
     result

@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use std::os::fd::{AsFd, AsRawFd, FromRawFd, OwnedFd};
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::Path;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use nix::errno::Errno;
@@ -44,6 +44,8 @@ pub enum BootError {
     InitPidfd(Errno),
     #[error("control socket: {0}")]
     Control(String),
+    #[error("confine the sentry: {0}")]
+    Confine(super::confine::ConfineError),
     #[error("platform: {0}")]
     Platform(#[from] super::platform::PlatformError),
 }
@@ -157,10 +159,16 @@ fn run(state_dir: &Path) -> Result<(), BootError> {
         info,
     });
     let platform = Arc::new(SeccompNotify::new(listener)?);
-
     let gofers: Arc<Vec<Client>> = Arc::new(channels.into_iter().map(Client::new).collect());
-    spawn_workers(&platform, &sentry, &gofers, gofers.len());
     let control = bind_control_socket(state_dir)?;
+    // Everything from the host is open now: confine before any thread
+    // starts (capabilities are per thread; new threads inherit them).
+    if let Err(e) = super::confine::confine_sentry(state_dir, &init_pidfd) {
+        // The socket already says "ready": the workload must not run on.
+        sys::kill_pidfd(&init_pidfd);
+        return Err(BootError::Confine(e));
+    }
+    spawn_workers(&platform, &sentry, &gofers, gofers.len());
     {
         let (sentry, gofers) = (Arc::clone(&sentry), Arc::clone(&gofers));
         std::thread::spawn(move || serve_control(control, sentry, gofers));
@@ -326,8 +334,7 @@ fn handle(platform: &dyn Platform, sentry: &Sentry, gofer: &Client, req: Syscall
     let mut ctx = Ctx::new(req, platform, sentry, gofer);
     let result = match dispatch::handler(req.nr) {
         Some(h) => h(&mut ctx),
-        // The filter only notifies emulated numbers; deny anything else.
-        None => Err(Errno::ENOSYS),
+        None => denied(req.nr),
     };
     // The gofer client reports a hung-up channel as ECONNRESET.
     if result.as_ref().err() == Some(&Errno::ECONNRESET) {
@@ -405,6 +412,34 @@ fn handle(platform: &dyn Platform, sentry: &Sentry, gofer: &Client, req: Syscall
     if let Err(e) = answer {
         crate::log::debug(&format!("answer {}: {e}", req.nr));
     }
+}
+
+/// Denied syscalls already logged in this container, one bit per number.
+static DENIED_LOGGED: [AtomicU64; 8] = [const { AtomicU64::new(0) }; 8];
+
+/// A denied row: the filter sends those here too (see `filter.rs`), so the
+/// first use of each in the container is logged; the answer is the
+/// table's errno, exactly what the workload would get from the kernel.
+fn denied(nr: u32) -> Result<Outcome, Errno> {
+    let Some(row) = crate::table::row(nr) else {
+        return Err(Errno::ENOSYS);
+    };
+    let crate::table::Disposition::Denied { errno } = row.disposition else {
+        // The filter only notifies emulated and denied numbers.
+        return Err(Errno::ENOSYS);
+    };
+    let (word, bit) = ((nr / 64) as usize, 1u64 << (nr % 64));
+    let first = DENIED_LOGGED
+        .get(word)
+        .is_none_or(|w| w.fetch_or(bit, Ordering::Relaxed) & bit == 0);
+    if first {
+        crate::log::warn(&format!(
+            "denied syscall {} (nr {nr}): {}",
+            row.name,
+            crate::table::errno_name(errno)
+        ));
+    }
+    Err(Errno::from_raw(errno))
 }
 
 fn is_writable(fd: &OwnedFd) -> bool {

@@ -5,6 +5,7 @@
 
 pub mod boot;
 pub mod bpf;
+pub mod confine;
 pub mod filter;
 pub mod fs {
     pub mod hostproc;

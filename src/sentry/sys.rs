@@ -63,7 +63,7 @@ pub struct PidfdInfo {
 }
 
 /// PIDFD_GET_INFO = _IOWR(PIDFS_IOCTL_MAGIC 0xFF, 11, 64 bytes).
-const PIDFD_GET_INFO: u64 = 0xC040_FF0B;
+pub const PIDFD_GET_INFO: u64 = 0xC040_FF0B;
 const PIDFD_INFO_PID: u64 = 1;
 const PIDFD_INFO_CREDS: u64 = 2;
 

@@ -1,0 +1,97 @@
+//! The gofer's self-confinement (see `sentry::confine` for the shared
+//! machinery). It runs in the container's mount namespace, so "/" and
+//! every path it can name are the container's rootfs and mounts; here it
+//! drops every capability that file operations on behalf of the workload
+//! do not need, and installs its own allowlist: the *at calls of the
+//! protocol's operations, credential switching per thread, and the
+//! SEQPACKET channels. No socket creation, no execve, no mount, no
+//! namespace changes.
+
+use std::os::fd::OwnedFd;
+
+use caps::Capability;
+
+use crate::sentry::confine::{self, Allowed, ConfineError};
+
+/// What the gofer keeps: the file capabilities a workload may hold (it
+/// applies each caller's effective set per request, masked by these),
+/// setfsuid/setfsgid/setgroups to act as the caller, and CAP_KILL to end
+/// the workload when the sentry hangs up.
+pub const GOFER_CAPS: &[Capability] = &[
+    Capability::CAP_CHOWN,
+    Capability::CAP_DAC_OVERRIDE,
+    Capability::CAP_DAC_READ_SEARCH,
+    Capability::CAP_FOWNER,
+    Capability::CAP_FSETID,
+    Capability::CAP_MKNOD,
+    Capability::CAP_SETUID,
+    Capability::CAP_SETGID,
+    Capability::CAP_KILL,
+];
+
+fn any(name: &'static str, nr: i64, why: &'static str) -> Allowed {
+    Allowed {
+        name,
+        nr,
+        rules: Vec::new(),
+        why,
+    }
+}
+
+/// The gofer's allowlist: the runtime's plus the file operations of the
+/// protocol (every one relative to a directory fd under the container
+/// root; `gofer::walk` confines resolution with openat2).
+pub fn gofer_allowlist(own_pid: i32) -> Vec<Allowed> {
+    use libc::*;
+    let mut v = confine::runtime_allowlist(own_pid);
+    v.extend([
+        any("openat2", SYS_openat2, "confined walks (RESOLVE_BENEATH)"),
+        any(
+            "openat",
+            SYS_openat,
+            "opening a walked name under its directory fd",
+        ),
+        any("readlinkat", SYS_readlinkat, "readlink"),
+        any("newfstatat", SYS_newfstatat, "stat of walked fds"),
+        any("fstat", SYS_fstat, "stat of walked fds"),
+        any("statx", SYS_statx, "stat of walked fds"),
+        any("mkdirat", SYS_mkdirat, "mkdir"),
+        any("mknodat", SYS_mknodat, "mknod"),
+        any("symlinkat", SYS_symlinkat, "symlink"),
+        any("linkat", SYS_linkat, "link"),
+        any("unlinkat", SYS_unlinkat, "unlink, rmdir"),
+        any("renameat2", SYS_renameat2, "rename"),
+        any("fchownat", SYS_fchownat, "chown (AT_EMPTY_PATH)"),
+        any("fchmodat2", SYS_fchmodat2, "chmod (AT_EMPTY_PATH)"),
+        any("utimensat", SYS_utimensat, "utimes"),
+        any("faccessat2", SYS_faccessat2, "access"),
+        any("ftruncate", SYS_ftruncate, "truncate"),
+        any("umask", SYS_umask, "umask 0 (modes arrive masked)"),
+        any("setfsuid", SYS_setfsuid, "acting as the caller"),
+        any("setfsgid", SYS_setfsgid, "acting as the caller"),
+        any("setgroups", SYS_setgroups, "the caller's groups"),
+        any("capget", SYS_capget, "the caller's capabilities"),
+        any("capset", SYS_capset, "the caller's capabilities"),
+        any("recvmsg", SYS_recvmsg, "requests from the sentry"),
+        any("sendmsg", SYS_sendmsg, "replies and fds to the sentry"),
+        any(
+            "pidfd_send_signal",
+            SYS_pidfd_send_signal,
+            "killing the workload when the sentry is gone",
+        ),
+    ]);
+    v
+}
+
+/// Confines the gofer once it holds the container root and its channels
+/// and before its server threads start. `init_pidfd` is what the SIGSYS
+/// handler kills.
+pub fn confine_gofer(init_pidfd: &OwnedFd) -> Result<(), ConfineError> {
+    confine::keep_only_caps(GOFER_CAPS)?;
+    confine::lock_down(
+        "gofer",
+        init_pidfd,
+        &gofer_allowlist(std::process::id() as i32),
+        &confine::refused(),
+    )
+}
