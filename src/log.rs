@@ -120,8 +120,14 @@ fn render(format: Format, level: &str, msg: &str) -> String {
 }
 
 fn write(level: &str, msg: &str) {
+    write_to(level, msg, true);
+}
+
+fn write_to(level: &str, msg: &str, may_use_stderr: bool) {
     let Some(sink) = SINK.get() else {
-        eprintln!("runrs: {level}: {msg}");
+        if may_use_stderr {
+            eprintln!("runrs: {level}: {msg}");
+        }
         return;
     };
     let Ok(mut sink) = sink.lock() else { return };
@@ -132,7 +138,7 @@ fn write(level: &str, msg: &str) {
     if let Some(f) = sink.file.as_mut() {
         let _ = writeln!(f, "{line}");
     }
-    if sink.stderr && (level == "error" || sink.file.is_none()) {
+    if may_use_stderr && sink.stderr && (level == "error" || sink.file.is_none()) {
         eprintln!("{msg}");
     }
 }
@@ -148,6 +154,12 @@ pub fn info(msg: &str) {
 }
 pub fn debug(msg: &str) {
     write("debug", msg);
+}
+/// A warning for the operator that goes to the log file only, never to
+/// stderr: the sentry's stderr is the container's (under `runrs run`),
+/// and a workload's output must not change because of what it tried.
+pub fn warn_to_log_file(msg: &str) {
+    write_to("warning", msg, false);
 }
 
 #[cfg(test)]

@@ -11,6 +11,7 @@ use std::os::fd::OwnedFd;
 
 use caps::Capability;
 
+use super::sys;
 use crate::sentry::confine::{self, Allowed, ConfineError};
 
 /// What the gofer keeps: the file capabilities a workload may hold (it
@@ -65,6 +66,14 @@ pub fn gofer_allowlist(own_pid: i32) -> Vec<Allowed> {
         any("fchmodat2", SYS_fchmodat2, "chmod (AT_EMPTY_PATH)"),
         any("utimensat", SYS_utimensat, "utimes"),
         any("faccessat2", SYS_faccessat2, "access"),
+        any(
+            "getxattrat",
+            sys::SYS_GETXATTRAT,
+            "getxattr (by directory fd and name)",
+        ),
+        any("setxattrat", sys::SYS_SETXATTRAT, "setxattr"),
+        any("listxattrat", sys::SYS_LISTXATTRAT, "listxattr"),
+        any("removexattrat", sys::SYS_REMOVEXATTRAT, "removexattr"),
         any("ftruncate", SYS_ftruncate, "truncate"),
         any("umask", SYS_umask, "umask 0 (modes arrive masked)"),
         any("setfsuid", SYS_setfsuid, "acting as the caller"),

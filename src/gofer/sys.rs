@@ -418,10 +418,10 @@ pub fn recv_packet(sock: BorrowedFd<'_>, buf: &mut [u8]) -> Result<Packet, Errno
 }
 
 // The *xattrat syscalls (Linux 6.13); libc 0.2.191 has no numbers for them.
-const SYS_SETXATTRAT: libc::c_long = 463;
-const SYS_GETXATTRAT: libc::c_long = 464;
-const SYS_LISTXATTRAT: libc::c_long = 465;
-const SYS_REMOVEXATTRAT: libc::c_long = 466;
+pub const SYS_SETXATTRAT: libc::c_long = 463;
+pub const SYS_GETXATTRAT: libc::c_long = 464;
+pub const SYS_LISTXATTRAT: libc::c_long = 465;
+pub const SYS_REMOVEXATTRAT: libc::c_long = 466;
 
 /// `struct xattr_args` of the *xattrat syscalls.
 #[repr(C, align(8))]

@@ -433,7 +433,7 @@ fn denied(nr: u32) -> Result<Outcome, Errno> {
         .get(word)
         .is_none_or(|w| w.fetch_or(bit, Ordering::Relaxed) & bit == 0);
     if first {
-        crate::log::warn(&format!(
+        crate::log::warn_to_log_file(&format!(
             "denied syscall {} (nr {nr}): {}",
             row.name,
             crate::table::errno_name(errno)
