@@ -14,11 +14,13 @@ use std::sync::{Arc, Mutex};
 use nix::errno::Errno;
 
 use super::fs::procfs::{MountLine, ProcConfig, ProcFs};
+use super::platform::ptrace::Ptrace;
 use super::platform::seccomp_notify::SeccompNotify;
 use super::platform::{Platform, Response, SyscallRequest};
 use super::syscalls::{Ctx, Outcome};
 use super::{dispatch, sys, Sentry};
 use crate::gofer::Client;
+use crate::runsc::cli::PlatformKind;
 use crate::runsc::container::{SandboxInfo, FIRST_ROLE_FD};
 use crate::runsc::spec::ContainerConfig;
 use crate::runsc::state;
@@ -114,9 +116,16 @@ pub fn main(state_dir: &Path) -> i32 {
 fn run(state_dir: &Path) -> Result<(), BootError> {
     let cfg: ContainerConfig = read_json(state_dir, state::SPEC_FILE)?;
     let info: SandboxInfo = read_json(state_dir, state::SANDBOX_FILE)?;
-    // SAFETY: create passed the listener at fd 3 and the gofer channels at
-    // 4..; nothing else in this process owns them.
-    let listener = unsafe { OwnedFd::from_raw_fd(FIRST_ROLE_FD) };
+    // SAFETY: create passed the listener (seccomp) or the fd-passing
+    // socket (ptrace) at fd 3 and the gofer channels at 4..; nothing else
+    // in this process owns them.
+    let first = unsafe { OwnedFd::from_raw_fd(FIRST_ROLE_FD) };
+    // The tracer must attach before init installs its filter (create waits
+    // for our control socket), and before this process starts any thread.
+    let (ptrace, listener) = match info.platform {
+        PlatformKind::Ptrace => (Some(Arc::new(Ptrace::start(info.init_pid, first)?)), None),
+        PlatformKind::Seccomp => (None, Some(first)),
+    };
     let channels: Vec<OwnedFd> = (0..info.gofer_channels)
         // SAFETY: as above, one fd per channel.
         .map(|i| unsafe { OwnedFd::from_raw_fd(FIRST_ROLE_FD + 1 + i as i32) })
@@ -155,21 +164,37 @@ fn run(state_dir: &Path) -> Result<(), BootError> {
         strace: info.strace,
         info,
     });
-    let platform = Arc::new(SeccompNotify::new(listener)?);
-
     let gofers: Arc<Vec<Client>> = Arc::new(channels.into_iter().map(Client::new).collect());
-    for i in 0..gofers.len() {
-        spawn_worker(&platform, &sentry, &gofers, i);
-    }
+    let notify = match (&ptrace, listener) {
+        (Some(p), _) => {
+            for i in 0..gofers.len() {
+                spawn_worker(p, &sentry, &gofers, i);
+            }
+            None
+        }
+        (None, None) => return Err(BootError::Control("no platform".into())),
+        (None, Some(listener)) => {
+            let n = Arc::new(SeccompNotify::new(listener)?);
+            for i in 0..gofers.len() {
+                spawn_worker(&n, &sentry, &gofers, i);
+            }
+            Some(n)
+        }
+    };
     let control = bind_control_socket(state_dir)?;
     {
-        let (sentry, gofers) = (Arc::clone(&sentry), Arc::clone(&gofers));
-        std::thread::spawn(move || serve_control(control, sentry, gofers));
+        let (sentry, gofers, ptrace) = (Arc::clone(&sentry), Arc::clone(&gofers), ptrace.clone());
+        std::thread::spawn(move || serve_control(control, sentry, gofers, ptrace));
     }
-    // The main thread waits for the end: the listener hangs up when the
-    // last filtered task exits; the init pidfd is readable when init exits
-    // (all of a new pid namespace dies with it).
-    wait_for_end(platform.listener(), &init_pidfd);
+    // The main thread waits for the end: the listener (or the tracer's
+    // pipe) hangs up when the last workload task exits; the init pidfd is
+    // readable when init exits (all of a new pid namespace dies with it).
+    let end = match (&notify, &ptrace) {
+        (Some(n), _) => n.listener(),
+        (None, Some(p)) => p.end_fd(),
+        (None, None) => return Ok(()),
+    };
+    wait_for_end(end, &init_pidfd);
     // Let handlers that are still answering (and logging) finish.
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(1);
     while IN_FLIGHT.load(Ordering::SeqCst) > 0 && std::time::Instant::now() < deadline {
@@ -209,8 +234,8 @@ fn wait_for_end(listener: &OwnedFd, init_pidfd: &OwnedFd) {
     }
 }
 
-fn spawn_worker(
-    platform: &Arc<SeccompNotify>,
+fn spawn_worker<P: Platform + 'static>(
+    platform: &Arc<P>,
     sentry: &Arc<Sentry>,
     gofers: &Arc<Vec<Client>>,
     i: usize,
@@ -258,7 +283,12 @@ pub fn control_socket_addr(state_dir: &Path) -> nix::Result<(OwnedFd, nix::sys::
     Ok((dir, addr))
 }
 
-fn serve_control(control: OwnedFd, sentry: Arc<Sentry>, gofers: Arc<Vec<Client>>) {
+fn serve_control(
+    control: OwnedFd,
+    sentry: Arc<Sentry>,
+    gofers: Arc<Vec<Client>>,
+    ptrace: Option<Arc<Ptrace>>,
+) {
     loop {
         let conn = match nix::sys::socket::accept(&control) {
             Ok(fd) => fd,
@@ -266,7 +296,19 @@ fn serve_control(control: OwnedFd, sentry: Arc<Sentry>, gofers: Arc<Vec<Client>>
             Err(_) => return,
         };
         let reply = match crate::runsc::sync::recv(conn.as_raw_fd()) {
-            Ok((crate::runsc::sync::InitMsg::Listener, Some(listener))) => {
+            Ok((crate::runsc::sync::InitMsg::Attach { pid }, Some(sock))) if ptrace.is_some() => {
+                // Workers already serve every traced task.
+                match ptrace.as_ref().map(|p| p.seize(pid, sock)) {
+                    Some(Ok(())) => crate::runsc::sync::InitMsg::Ready,
+                    Some(Err(e)) => crate::runsc::sync::InitMsg::Error {
+                        msg: format!("attach to process {pid}: {e}"),
+                    },
+                    None => crate::runsc::sync::InitMsg::Error {
+                        msg: "not a ptrace sandbox".into(),
+                    },
+                }
+            }
+            Ok((crate::runsc::sync::InitMsg::Listener, Some(listener))) if ptrace.is_none() => {
                 match SeccompNotify::new(listener) {
                     Ok(p) => {
                         let p = Arc::new(p);
@@ -279,7 +321,11 @@ fn serve_control(control: OwnedFd, sentry: Arc<Sentry>, gofers: Arc<Vec<Client>>
                 }
             }
             _ => crate::runsc::sync::InitMsg::Error {
-                msg: "expected a seccomp listener".into(),
+                msg: if ptrace.is_some() {
+                    "expected a process to attach to (this sandbox runs on ptrace)".into()
+                } else {
+                    "expected a seccomp listener".into()
+                },
             },
         };
         let _ = crate::runsc::sync::send(conn.as_raw_fd(), &reply, None);
