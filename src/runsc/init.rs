@@ -336,10 +336,10 @@ impl HandOver {
                     (other, _) => return Err(format!("unexpected message {other:?}")),
                 }
                 let reserved = crate::sentry::platform::ptrace::RESERVED_FD;
-                let mut filters = vec![ok(
-                    filter::reserved_fd_filter(reserved),
+                let mut filters = ok(
+                    filter::reserved_fd_filters(reserved),
                     "build seccomp filter",
-                )?];
+                )?;
                 filters.extend(ok(
                     filter::workload_filters(filter::NotifyMode::Trace),
                     "build seccomp filter",

@@ -241,13 +241,19 @@ pub fn to_sentry_action(mode: NotifyMode) -> u32 {
     }
 }
 
+/// `SECCOMP_RET_DATA` of the ptrace platform's reserved-fd filter for a
+/// close_range that covers the reserved fd: the platform itself closes the
+/// rest of the range.
+pub const RESERVED_FD_TRACE: u32 = 0x7274;
+
 /// The extra filter of the ptrace platform: the workload keeps the
 /// sentry's fd-passing socket at `fd` (see `platform::ptrace`), so the
 /// calls that would close or replace it fail with EBADF, as for an fd
 /// that is not open: close(fd), dup2/dup3 onto it, fcntl on it (FD_CLOEXEC
-/// would lose it at the next exec), and a close_range that covers it.
+/// would lose it at the next exec). A close_range that covers it goes to
+/// the tracer, which closes the range around it (`closefrom(3)` is common).
 /// Only these rows read arguments; every other verdict stays cacheable.
-pub fn reserved_fd_filter(fd: i32) -> Result<Vec<libc::sock_filter>, FilterError> {
+pub fn reserved_fd_filters(fd: i32) -> Result<Vec<Vec<libc::sock_filter>>, FilterError> {
     let fd = fd as u64;
     let eq = |arg| {
         vec![rule(vec![cond(
@@ -262,19 +268,29 @@ pub fn reserved_fd_filter(fd: i32) -> Result<Vec<libc::sock_filter>, FilterError
     rules.insert(libc::SYS_fcntl, eq(0));
     rules.insert(libc::SYS_dup2, eq(1));
     rules.insert(libc::SYS_dup3, eq(1));
-    rules.insert(
+    let mut stack = compile(
+        "reserved fd",
+        rules,
+        SeccompAction::Allow,
+        SeccompAction::Errno(libc::EBADF as u32),
+    )?;
+    let mut covering: BTreeMap<i64, Vec<SeccompRule>> = BTreeMap::new();
+    covering.insert(
         libc::SYS_close_range,
         vec![rule(vec![
             cond(0, SeccompCmpArgLen::Dword, SeccompCmpOp::Le, fd),
             cond(1, SeccompCmpArgLen::Dword, SeccompCmpOp::Ge, fd),
         ])],
     );
-    compile(
-        "reserved fd",
-        rules,
-        SeccompAction::Allow,
-        SeccompAction::Errno(libc::EBADF as u32),
-    )
+    Ok(vec![
+        std::mem::take(&mut stack),
+        compile(
+            "reserved fd close_range",
+            covering,
+            SeccompAction::Allow,
+            SeccompAction::Trace(RESERVED_FD_TRACE),
+        )?,
+    ])
 }
 
 /// Installs `filters` in order on the calling thread. Must run after
@@ -502,7 +518,7 @@ mod tests {
 
     #[test]
     fn reserved_fd_filter_refuses_only_the_reserved_fd() {
-        let f = vec![reserved_fd_filter(1023).unwrap()];
+        let f = reserved_fd_filters(1023).unwrap();
         let call = |nr: i64, args: [u64; 2]| {
             let mut d = data(nr as u32, AUDIT_ARCH_X86_64, None);
             d.args[0] = args[0];
@@ -516,7 +532,10 @@ mod tests {
         assert_eq!(call(libc::SYS_dup2, [1, 1023]), ebadf);
         assert_eq!(call(libc::SYS_dup2, [1023, 5]), ALLOW);
         assert_eq!(call(libc::SYS_dup3, [1, 1023]), ebadf);
-        assert_eq!(call(libc::SYS_close_range, [3, u32::MAX as u64]), ebadf);
+        assert_eq!(
+            call(libc::SYS_close_range, [3, u32::MAX as u64]),
+            libc::SECCOMP_RET_TRACE | RESERVED_FD_TRACE
+        );
         assert_eq!(call(libc::SYS_close_range, [3, 1022]), ALLOW);
         assert_eq!(call(libc::SYS_close_range, [1024, u32::MAX as u64]), ALLOW);
         assert_eq!(call(libc::SYS_read, [1023, 0]), ALLOW);

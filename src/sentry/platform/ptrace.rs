@@ -28,7 +28,7 @@ use std::sync::{mpsc, Arc, Condvar, Mutex};
 use nix::errno::Errno;
 
 use super::{Platform, PlatformError, Response, SyscallRequest};
-use crate::sentry::filter::TRACE_MAGIC;
+use crate::sentry::filter::{RESERVED_FD_TRACE, TRACE_MAGIC};
 
 /// Where every workload process keeps its end of the sentry's fd-passing
 /// socket. The workload filter refuses to close or replace it
@@ -350,6 +350,8 @@ struct Tracer {
     shared: Arc<Shared>,
     tasks: HashMap<i32, Task>,
     next_id: AtomicU64,
+    /// (tid, signal) held back while registers were rewritten.
+    held_signals: Vec<(i32, i32)>,
 }
 
 fn tracer_thread(
@@ -378,6 +380,7 @@ fn tracer_thread(
         shared: Arc::clone(&shared),
         tasks: HashMap::new(),
         next_id: AtomicU64::new(1),
+        held_signals: Vec::new(),
     };
     let first = t.seize(pid, sock);
     let ok = first.is_ok();
@@ -613,7 +616,24 @@ impl Tracer {
             // Killed meanwhile: its exit is reported next.
             Err(_) => return,
         };
-        if event_msg(tid).ok() != Some(u64::from(TRACE_MAGIC)) {
+        let msg = event_msg(tid).ok();
+        if msg == Some(u64::from(RESERVED_FD_TRACE))
+            && regs.orig_rax == libc::SYS_close_range as u64
+        {
+            // Answered here: the syscall code never sees the reserved fd.
+            let result = self.close_range_around(tid, &regs);
+            if self.tasks.contains_key(&tid) {
+                let mut r = regs;
+                r.orig_rax = u64::MAX;
+                r.rax = result as u64;
+                if setregs(tid, &r).is_ok() {
+                    cont(tid, 0);
+                }
+                self.release_held_signals();
+            }
+            return;
+        }
+        if msg != Some(u64::from(TRACE_MAGIC)) {
             // A TRACE action of the spec's own profile: without a tracer of
             // its own the kernel fails the syscall with ENOSYS; so do we.
             let mut r = regs;
@@ -701,7 +721,46 @@ impl Tracer {
         self.finish(tid, id);
         setregs(tid, &regs)?;
         cont(tid, 0);
+        self.release_held_signals();
         Ok(result)
+    }
+
+    /// Sends again the signals held back during an injection.
+    fn release_held_signals(&mut self) {
+        for (tid, sig) in std::mem::take(&mut self.held_signals) {
+            let tgid = crate::sentry::task::TaskInfo::ids(tid).map_or(tid, |t| t.tgid);
+            // SAFETY: tgkill takes three integers.
+            unsafe { libc::syscall(libc::SYS_tgkill, tgid, tid, sig) };
+        }
+    }
+
+    /// close_range over the reserved fd (sent here by the workload's
+    /// reserved-fd filter): closes both sides of it, never the fd itself.
+    fn close_range_around(&mut self, tid: i32, regs: &libc::user_regs_struct) -> i64 {
+        let (first, last, flags) = (regs.rdi as u32, regs.rsi as u32, regs.rdx);
+        let reserved = RESERVED_FD as u32;
+        let mut parts = Vec::new();
+        if first < reserved {
+            parts.push([u64::from(first), u64::from(reserved - 1), flags]);
+        }
+        if last > reserved {
+            parts.push([u64::from(reserved + 1), u64::from(last), flags]);
+        }
+        let mut result = 0;
+        for (i, args) in parts.into_iter().enumerate() {
+            match self.inject(tid, regs, i > 0, libc::SYS_close_range, args) {
+                Ok(0) => {}
+                Ok(r) => {
+                    result = r;
+                    break;
+                }
+                Err(e) => {
+                    result = -(e as i64);
+                    break;
+                }
+            }
+        }
+        result
     }
 
     fn finish(&mut self, tid: i32, id: u64) {
@@ -766,14 +825,14 @@ impl Tracer {
                 None,
             )?;
         }
-        let mut r = *regs;
-        r.orig_rax = libc::SYS_recvmsg as u64;
-        r.rdi = RESERVED_FD as u64;
-        r.rsi = base;
-        r.rdx = (libc::MSG_DONTWAIT | if cloexec { libc::MSG_CMSG_CLOEXEC } else { 0 }) as u64;
-        let ran = setregs(tid, &r)
-            .and_then(|()| ptrace_raw(libc::PTRACE_SYSCALL, tid, 0, 0).map(drop))
-            .and_then(|()| self.wait_syscall_exit(tid));
+        let flags = libc::MSG_DONTWAIT | if cloexec { libc::MSG_CMSG_CLOEXEC } else { 0 };
+        let ran = self.inject(
+            tid,
+            regs,
+            false,
+            libc::SYS_recvmsg,
+            [RESERVED_FD as u64, base, flags as u64],
+        );
         let ret = match ran {
             Ok(ret) => ret,
             Err(e) => {
@@ -792,8 +851,44 @@ impl Tracer {
         parse_scm_fd(&back).ok_or(Errno::EMFILE)
     }
 
-    /// Runs `tid` to its syscall-exit stop; returns the syscall's rax.
-    fn wait_syscall_exit(&mut self, tid: i32) -> Result<i64, Errno> {
+    /// Runs `nr(args)` in `tid` instead of the syscall it stopped in
+    /// (`regs` as it stopped there): from its seccomp stop, or (`again`)
+    /// from the syscall-exit stop an earlier injection left it in, by
+    /// stepping back onto the `syscall` instruction. Returns rax; the task
+    /// is left in the injected call's syscall-exit stop.
+    fn inject(
+        &mut self,
+        tid: i32,
+        regs: &libc::user_regs_struct,
+        again: bool,
+        nr: i64,
+        args: [u64; 3],
+    ) -> Result<i64, Errno> {
+        let mut r = *regs;
+        r.orig_rax = nr as u64;
+        r.rdi = args[0];
+        r.rsi = args[1];
+        r.rdx = args[2];
+        if again {
+            // The `syscall` instruction (2 bytes) reads the number from rax.
+            r.rax = nr as u64;
+            r.rip = r.rip.wrapping_sub(2);
+        }
+        setregs(tid, &r)?;
+        ptrace_raw(libc::PTRACE_SYSCALL, tid, 0, 0)?;
+        if again {
+            // Its syscall-entry stop first (the seccomp check follows it).
+            self.wait_syscall_stop(tid)?;
+            ptrace_raw(libc::PTRACE_SYSCALL, tid, 0, 0)?;
+        }
+        self.wait_syscall_stop(tid)
+    }
+
+    /// Runs `tid` to its next syscall stop; returns rax there. A signal
+    /// that would be delivered first (only possible between two injected
+    /// calls, with the registers rewritten) is held back and sent again
+    /// once the task has its own registers.
+    fn wait_syscall_stop(&mut self, tid: i32) -> Result<i64, Errno> {
         loop {
             let (_, status) = match waitpid_raw(tid, libc::__WALL) {
                 Err(Errno::EINTR) => continue,
@@ -811,10 +906,10 @@ impl Tracer {
             if event == 0 && sig == SYSCALL_STOP {
                 return Ok(getregs(tid)?.rax as i64);
             }
-            // Nothing else should stop a task inside a non-blocking
-            // recvmsg; pass a signal on and keep going.
-            let pass = if event == 0 { sig } else { 0 };
-            ptrace_raw(libc::PTRACE_SYSCALL, tid, 0, pass as usize)?;
+            if event == 0 {
+                self.held_signals.push((tid, sig));
+            }
+            ptrace_raw(libc::PTRACE_SYSCALL, tid, 0, 0)?;
         }
     }
 }
