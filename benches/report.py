@@ -137,8 +137,8 @@ def main():
     L.append(f"- load average at start {meta.get('load_start', '?')}, at end {meta.get('load_end', '?')}. "
              "**The 2 CPUs were shared with other jobs during this run**: absolute numbers are "
              "noisy (see the min–max spreads); ratios from the same round are more robust.")
-    L.append("- runrs runs with `--platform seccomp`; the ptrace platform is not implemented yet "
-             "(its column is n/a).")
+    L.append("- runrs runs with `--platform seccomp`; the `runrs (ptrace)` column is the same "
+             "binary with `--platform ptrace` (micro workloads and start-to-exit only).")
     L.append("")
     L.append("Cells: median (min–max) over rounds; each round runs every workload under every "
              "runtime, interleaved, the runtime order rotated each round. Each workload runs in "
@@ -165,7 +165,8 @@ def main():
     L.append(head)
     L.append("|" + "---|" * (len(rts) + 3))
     for name, kind in MICRO:
-        row = [f"`{name}`", kind] + [cell(vals("micro", name, rt), fmt_ns) for rt in rts] + ["n/a"]
+        row = [f"`{name}`", kind] + [cell(vals("micro", name, rt), fmt_ns) for rt in rts] \
+            + [cell(vals("micro", name, "runrs-ptrace"), fmt_ns)]
         L.append("| " + " | ".join(row) + " |")
     L.append("")
     L.append("Ratios: the median over rounds of the ratio within each round (paired, so "
@@ -191,9 +192,9 @@ def main():
              "fork+exec of busybox `true`. Median (min–max) over all runs "
              f"({meta.get('rounds', '?')} round(s) x 10).")
     L.append("")
-    L.append("| " + " | ".join(rts) + " | runrs/runc |")
-    L.append("|" + "---|" * (len(rts) + 1))
-    row = [cell(vals("macro", "true_start_exit", rt), fmt_ms) for rt in rts]
+    L.append("| " + " | ".join(rts) + " | runrs (ptrace) | runrs/runc |")
+    L.append("|" + "---|" * (len(rts) + 2))
+    row = [cell(vals("macro", "true_start_exit", rt), fmt_ms) for rt in rts + ["runrs-ptrace"]]
     row.append(ratio(m("macro", "true_start_exit", "runrs"), m("macro", "true_start_exit", "runc")))
     L.append("| " + " | ".join(row) + " |")
     L.append("")

@@ -81,7 +81,7 @@ done
 bash scripts/mkbundle.sh "$B/bundles/true" "$B/rootfs" -- /bin/true >/dev/null || die "mkbundle true"
 bash scripts/mkbundle.sh "$B/bundles/sleep" "$B/rootfs" -- /bin/sleep 30 >/dev/null || die "mkbundle sleep"
 
-RUNTIMES=(native runc crun runrs)
+RUNTIMES=(native runc crun runrs runrs-ptrace)
 mkdir -p "$STATE"/{runc,crun,runrs}
 
 RAW=$OUTDIR/raw.tsv
@@ -101,6 +101,7 @@ run_in() {
         runc) runc --root "$STATE/runc" run --bundle "$bundle" "$id" </dev/null ;;
         crun) crun_ run --bundle "$bundle" "$id" </dev/null ;;
         runrs) "$RUNRS" --root "$STATE/runrs" --platform seccomp run --bundle "$bundle" "$id" </dev/null ;;
+        runrs-ptrace) "$RUNRS" --root "$STATE/runrs" --platform ptrace run --bundle "$bundle" "$id" </dev/null ;;
     esac
 }
 
