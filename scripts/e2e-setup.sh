@@ -8,7 +8,8 @@
 #      /usr/local/lib/runrs-test/runrs (atomically, so a rebuild never
 #      breaks running containers) and registers it with dockerd as runtime
 #      "runrs" (`runrs install` when that subcommand exists, otherwise a
-#      read-modify-write of /etc/docker/daemon.json that keeps other keys);
+#      read-modify-write of /etc/docker/daemon.json that keeps other keys),
+#      and as "runrs-ptrace" with runtimeArgs ["--platform=ptrace"];
 #   4. starts containerd and dockerd when they are not running, or SIGHUPs a
 #      running dockerd whose daemon.json changed, and waits until
 #      `docker info` lists runrs with the right path;
@@ -92,6 +93,8 @@ if "$DEST_BIN" install --help >/dev/null 2>&1; then
     # A runtime with an unknown flag, for the bad-input test: Docker must
     # show runrs's error, which reaches it through --log.
     "$DEST_BIN" install --runtime "$RUNTIME-badargs" --config-file "$DAEMON_JSON" -- --no-such-flag
+    # The same binary on the ptrace platform (`docker run --runtime=runrs-ptrace`).
+    "$DEST_BIN" install --runtime "$RUNTIME-ptrace" --config-file "$DAEMON_JSON" -- --platform=ptrace
 else
     say "runrs has no 'install' subcommand; editing $DAEMON_JSON with python3"
     python3 - "$DAEMON_JSON" "$RUNTIME" "$DEST_BIN" <<'EOF'
@@ -140,8 +143,15 @@ fi
 runtime_ok() {
     docker info --format '{{json .Runtimes}}' 2>/dev/null | python3 -c '
 import json, sys
-rt = json.load(sys.stdin).get(sys.argv[1]) or {}
-sys.exit(0 if rt.get("path") == sys.argv[2] else 1)' "$RUNTIME" "$(registered_path)"
+rts = json.load(sys.stdin)
+want = [sys.argv[1]] + [n for n in sys.argv[3:] if n]
+sys.exit(0 if all((rts.get(n) or {}).get("path") == sys.argv[2] for n in want) else 1)' \
+        "$RUNTIME" "$(registered_path)" "$(ptrace_registered)"
+}
+# The ptrace runtime's name when daemon.json has it (runrs install exists).
+ptrace_registered() {
+    python3 -c 'import json,sys; r=json.load(open(sys.argv[1]))["runtimes"]; n=sys.argv[2]+"-ptrace"; print(n if n in r else "")' \
+        "$DAEMON_JSON" "$RUNTIME"
 }
 registered_path() {
     python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["runtimes"][sys.argv[2]]["path"])' \

@@ -1,11 +1,13 @@
 //! Syscall conformance suite (tests/syscalls/): the same C cases run natively,
 //! inside runc (when installed) and inside runrs (each platform), compared
 //! side by side through `runrs::runsc::conformance` (the `runrs conformance`
-//! runner). A case that passes natively must pass under runrs unless
-//! `tests/syscalls/KNOWN_GAPS` lists it; a case that fails natively is itself
-//! wrong. The suite runs twice under runrs and every case must give the same
-//! result both times; a listed gap must still fail, except gaps whose reason
-//! starts with "flaky" (a race the case can only sometimes hit).
+//! runner). A case that passes natively must pass under runrs, on every
+//! platform, unless `tests/syscalls/KNOWN_GAPS` lists it (a reason starting
+//! `on PLATFORM:` lists it for that platform only: the platforms' columns
+//! are identical except there); a case that fails natively is itself
+//! wrong. The suite runs twice on each platform and every case must give
+//! the same result both times; a listed gap must still fail, except gaps
+//! whose reason starts with "flaky" (a race the case can only sometimes hit).
 //! `RUNRS_BLESS=1` rewrites `docs/CONFORMANCE.md` and `tests/syscalls/CASES`.
 //!
 //! `table_rules` (no containers) checks the suite against the table: every
@@ -249,18 +251,27 @@ fn syscall_conformance_native_vs_runrs() {
     }
     problems.extend(table_problems(&cases));
 
-    let runrs = Runtime::runrs(common::runrs(), "seccomp");
     let native = run(&bin, &Runtime::Native, &cases);
     let runc = conf::find_in_path("runc").map(|p| run(&bin, &Runtime::runc(p), &cases));
-    let first = run(&bin, &runrs, &cases);
-    let second = run(&bin, &runrs, &cases);
     let gaps = known_gaps();
+    // Each platform twice: a case must give the same result both times.
+    let platforms: Vec<(Runtime, Results, Results)> = conf::PLATFORMS
+        .iter()
+        .map(|p| {
+            let rt = Runtime::runrs(common::runrs(), p);
+            let first = run(&bin, &rt, &cases);
+            let second = run(&bin, &rt, &cases);
+            (rt, first, second)
+        })
+        .collect();
 
     let mut columns = vec![("native".to_string(), native.clone())];
     if let Some(r) = &runc {
         columns.push(("runc".to_string(), r.clone()));
     }
-    columns.push((runrs.name().to_string(), first.clone()));
+    for (rt, first, _) in &platforms {
+        columns.push((rt.name().to_string(), first.clone()));
+    }
     let report = Report {
         cases: cases.clone(),
         columns,
@@ -269,7 +280,7 @@ fn syscall_conformance_native_vs_runrs() {
     println!("{}", report.text());
 
     for case in cases.iter().map(|c| &c.name) {
-        let (n, s, s2) = (&native[case], &first[case], &second[case]);
+        let n = &native[case];
         match n {
             Outcome::Fail(msg) => {
                 problems.push(format!("{case} fails natively (the case is wrong): {msg}"))
@@ -277,51 +288,54 @@ fn syscall_conformance_native_vs_runrs() {
             Outcome::Missing => problems.push(format!("{case} printed no line natively")),
             _ => {}
         }
-        let sandbox_must_pass = n.passed() || matches!(n, Outcome::Skip(_));
-        if sandbox_must_pass
-            && !s.passed()
-            && !matches!(s, Outcome::Skip(_))
-            && !gaps.contains_key(case)
-        {
-            problems.push(format!(
-                "{case} passes natively but not under runrs: {}",
-                s.detail()
-            ));
-        }
-        // sandbox-only cases must run under runrs (host-feature skips may skip)
-        if matches!(s, Outcome::Skip(why) if why == "sandbox-only") {
-            problems.push(format!(
-                "{case} skipped under runrs (no table errno passed?)"
-            ));
-        }
-        let flaky_gap = gaps.get(case).is_some_and(|r| r.starts_with("flaky"));
-        if s.label() != s2.label() && !flaky_gap {
-            problems.push(format!(
-                "{case} is flaky under runrs: {} then {}",
-                s.detail(),
-                s2.detail()
-            ));
-        }
-    }
-    for (case, reason) in &gaps {
-        if let Some(o) = first.get(case) {
-            if o.passed() && !reason.starts_with("flaky") {
+        for (rt, first, second) in &platforms {
+            let name = rt.name();
+            let (s, s2) = (&first[case], &second[case]);
+            let gap = gaps.get(case).filter(|r| conf::gap_applies(r, name));
+            let sandbox_must_pass = n.passed() || matches!(n, Outcome::Skip(_));
+            if sandbox_must_pass && !s.passed() && !matches!(s, Outcome::Skip(_)) && gap.is_none() {
                 problems.push(format!(
-                    "{case} passes under runrs now: remove it from KNOWN_GAPS ({reason})"
+                    "{case} passes natively but not under {name}: {}",
+                    s.detail()
                 ));
+            }
+            // sandbox-only cases must run under runrs (host-feature skips may skip)
+            if matches!(s, Outcome::Skip(why) if why == "sandbox-only") {
+                problems.push(format!(
+                    "{case} skipped under {name} (no table errno passed?)"
+                ));
+            }
+            let flaky_gap = gap.is_some_and(|r| conf::gap_is_flaky(r));
+            if s.label() != s2.label() && !flaky_gap {
+                problems.push(format!(
+                    "{case} is flaky under {name}: {} then {}",
+                    s.detail(),
+                    s2.detail()
+                ));
+            }
+            if let Some(reason) = gap {
+                if s.passed() && !conf::gap_is_flaky(reason) {
+                    problems.push(format!(
+                        "{case} passes under {name} now: remove it from KNOWN_GAPS, or limit \
+                         the gap to the platforms where it fails with `on PLATFORM:` ({reason})"
+                    ));
+                }
             }
         }
     }
 
     let count = |r: &Results| r.values().filter(|o| o.passed()).count();
     println!(
-        "\n{} cases; native pass {}, runc pass {}, runrs pass {} / {}, known gaps {}",
+        "\n{} cases; native pass {}, runc pass {}, {}; known gaps {}",
         cases.len(),
         count(&native),
         runc.as_ref()
             .map_or("-".to_string(), |r| count(r).to_string()),
-        count(&first),
-        count(&second),
+        platforms
+            .iter()
+            .map(|(rt, a, b)| format!("{} pass {} / {}", rt.name(), count(a), count(b)))
+            .collect::<Vec<_>>()
+            .join(", "),
         gaps.len()
     );
 

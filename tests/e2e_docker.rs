@@ -19,8 +19,20 @@ fn lines(s: &str) -> Vec<&str> {
 #[test]
 fn run_exit_code_and_separate_stdout_stderr() {
     ensure_docker();
-    let c = Ctr::new("exit");
-    let out = docker_run(
+    run_exit_code_and_separate_stdout_stderr_on(RUNTIME);
+}
+
+/// The same on the ptrace platform.
+#[test]
+fn ptrace_run_exit_code_and_separate_stdout_stderr() {
+    ensure_docker();
+    run_exit_code_and_separate_stdout_stderr_on(RUNTIME_PTRACE);
+}
+
+fn run_exit_code_and_separate_stdout_stderr_on(rt: &'static str) {
+    let c = Ctr::on(rt, "exit");
+    let out = docker_run_on(
+        rt,
         &c.name,
         &["--rm"],
         &["sh", "-c", "echo to-stdout; echo to-stderr >&2; exit 7"],
@@ -29,15 +41,27 @@ fn run_exit_code_and_separate_stdout_stderr() {
     assert_eq!(out.stdout, "to-stdout\n", "stdout: {out}");
     assert_eq!(out.stderr, "to-stderr\n", "stderr: {out}");
 
-    let ok = docker_run(&Ctr::new("exit0").name, &["--rm"], &["true"]);
+    let ok = docker_run_on(rt, &Ctr::on(rt, "exit0").name, &["--rm"], &["true"]);
     assert_eq!(ok.code, Some(0), "{ok}");
 }
 
 #[test]
 fn env_workdir_user() {
     ensure_docker();
-    let c = Ctr::new("ewu");
-    let out = docker_run(
+    env_workdir_user_on(RUNTIME);
+}
+
+/// The same on the ptrace platform.
+#[test]
+fn ptrace_env_workdir_user() {
+    ensure_docker();
+    env_workdir_user_on(RUNTIME_PTRACE);
+}
+
+fn env_workdir_user_on(rt: &'static str) {
+    let c = Ctr::on(rt, "ewu");
+    let out = docker_run_on(
+        rt,
         &c.name,
         &["--rm", "-e", "A=hello", "-w", "/tmp", "-u", "1000:1000"],
         &["sh", "-c", "echo $A; pwd; id -u; id -g"],
@@ -189,7 +213,18 @@ fn bridge_tcp_between_two_containers() {
 #[test]
 fn detached_logs_stop_and_kill() {
     ensure_docker();
-    let c = Ctr::new("stop");
+    detached_logs_stop_and_kill_on(RUNTIME);
+}
+
+/// The same on the ptrace platform.
+#[test]
+fn ptrace_detached_logs_stop_and_kill() {
+    ensure_docker();
+    detached_logs_stop_and_kill_on(RUNTIME_PTRACE);
+}
+
+fn detached_logs_stop_and_kill_on(rt: &'static str) {
+    let c = Ctr::on(rt, "stop");
     c.run_detached(
         &[],
         &[
@@ -216,7 +251,7 @@ fn detached_logs_stop_and_kill() {
     assert_eq!(c.inspect("{{.State.ExitCode}}"), "0");
     assert!(c.logs().stdout.contains("got-term"), "{}", c.logs());
 
-    let k = Ctr::new("kill");
+    let k = Ctr::on(rt, "kill");
     k.run_detached(&[], &["sleep", "1000"]);
     docker(&["kill", &k.name]).ok();
     assert!(
@@ -230,7 +265,18 @@ fn detached_logs_stop_and_kill() {
 #[test]
 fn kill_usr1_reaches_trap() {
     ensure_docker();
-    let c = Ctr::new("usr1");
+    kill_usr1_reaches_trap_on(RUNTIME);
+}
+
+/// The same on the ptrace platform.
+#[test]
+fn ptrace_kill_usr1_reaches_trap() {
+    ensure_docker();
+    kill_usr1_reaches_trap_on(RUNTIME_PTRACE);
+}
+
+fn kill_usr1_reaches_trap_on(rt: &'static str) {
+    let c = Ctr::on(rt, "usr1");
     c.run_detached(
         &[],
         &[
@@ -260,7 +306,18 @@ fn kill_usr1_reaches_trap() {
 #[test]
 fn exec_exit_code_output_and_user() {
     ensure_docker();
-    let c = Ctr::new("exec");
+    exec_exit_code_output_and_user_on(RUNTIME);
+}
+
+/// The same on the ptrace platform.
+#[test]
+fn ptrace_exec_exit_code_output_and_user() {
+    ensure_docker();
+    exec_exit_code_output_and_user_on(RUNTIME_PTRACE);
+}
+
+fn exec_exit_code_output_and_user_on(rt: &'static str) {
+    let c = Ctr::on(rt, "exec");
     c.run_detached(&[], &["sleep", "1000"]);
     let out = c.exec(&[], &["sh", "-c", "echo in-exec; echo err >&2; exit 4"]);
     assert_eq!(
@@ -324,7 +381,18 @@ fn tty_run_and_exec() {
 #[test]
 fn pids_limit() {
     ensure_docker();
-    let c = Ctr::new("pids");
+    pids_limit_on(RUNTIME);
+}
+
+/// The same on the ptrace platform.
+#[test]
+fn ptrace_pids_limit() {
+    ensure_docker();
+    pids_limit_on(RUNTIME_PTRACE);
+}
+
+fn pids_limit_on(rt: &'static str) {
+    let c = Ctr::on(rt, "pids");
     let id = c.run_detached(
         &["--pids-limit", "20"],
         &[
@@ -416,7 +484,18 @@ fn update_memory() {
 #[test]
 fn pause_and_unpause() {
     ensure_docker();
-    let c = Ctr::new("pause");
+    pause_and_unpause_on(RUNTIME);
+}
+
+/// The same on the ptrace platform.
+#[test]
+fn ptrace_pause_and_unpause() {
+    ensure_docker();
+    pause_and_unpause_on(RUNTIME_PTRACE);
+}
+
+fn pause_and_unpause_on(rt: &'static str) {
+    let c = Ctr::on(rt, "pause");
     let id = c.run_detached(
         &[],
         &[
@@ -858,4 +937,43 @@ fn unsupported_or_malformed_profile_is_a_clear_create_error() {
     );
     let _ = std::fs::remove_file(notify);
     let _ = std::fs::remove_file(bogus);
+}
+
+// ------------------------------------------------------------ ptrace
+
+/// `--runtime=runrs-ptrace` runs the same workload with the same output
+/// as `--runtime=runrs`, and the container's processes are traced by the
+/// sentry (seen from the host), not by anything the workload can see.
+#[test]
+fn ptrace_runtime_gives_the_same_output_as_seccomp() {
+    ensure_docker();
+    let script = "echo data > /tmp/f; cat /tmp/f; ls /; id; \
+                  grep -E '^(Name|TracerPid|Seccomp):' /proc/self/status; \
+                  (sleep 0.1; echo child) & wait; \
+                  cat /etc/hostname > /dev/null && echo read-ok; exit 3";
+    let mut outputs = Vec::new();
+    for rt in [RUNTIME, RUNTIME_PTRACE] {
+        let c = Ctr::on(rt, "same");
+        let out = docker_run_on(rt, &c.name, &["--rm"], &["sh", "-c", script]);
+        assert_eq!(out.code, Some(3), "{rt}: {out}");
+        outputs.push(out.stdout);
+    }
+    assert!(outputs[0].starts_with("data\n"), "{}", outputs[0]);
+    assert_eq!(outputs[0], outputs[1], "runrs vs runrs-ptrace output");
+
+    let c = Ctr::on(RUNTIME_PTRACE, "traced");
+    c.run_detached(&[], &["sleep", "1000"]);
+    let pid = c.inspect("{{.State.Pid}}");
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    let tracer = status
+        .lines()
+        .find_map(|l| l.strip_prefix("TracerPid:"))
+        .map(str::trim)
+        .unwrap_or("0");
+    assert_ne!(tracer, "0", "the container's init is not traced:\n{status}");
+    let comm = std::fs::read_to_string(format!("/proc/{tracer}/cmdline")).unwrap_or_default();
+    assert!(
+        comm.contains("boot"),
+        "the tracer {tracer} is not the runrs sentry: {comm:?}"
+    );
 }

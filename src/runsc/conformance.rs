@@ -225,8 +225,8 @@ impl Runtime {
     }
 }
 
-/// The platforms `--platform` accepts that exist (ptrace is not implemented).
-pub const PLATFORMS: &[&str] = &["seccomp"];
+/// The platforms `--platform` accepts.
+pub const PLATFORMS: &[&str] = &["seccomp", "ptrace"];
 
 /// native, runc when installed, runrs (`runrs_binary`) with each platform.
 pub fn default_runtimes(runrs_binary: &Path) -> Vec<Runtime> {
@@ -468,9 +468,41 @@ pub fn parse_gaps(text: &str) -> Result<BTreeMap<String, String>, String> {
     Ok(gaps)
 }
 
-/// The syscall a KNOWN_GAPS reason names: its first word after an optional
-/// `flaky:` prefix.
+/// The platform a KNOWN_GAPS reason is limited to: `on ptrace: ...`
+/// applies to the `runrs-ptrace` column only; without it, to every runrs
+/// column.
+pub fn gap_platform(reason: &str) -> Option<&str> {
+    let (p, _) = reason.strip_prefix("on ")?.split_once(':')?;
+    PLATFORMS.iter().copied().find(|k| *k == p.trim())
+}
+
+/// Whether a gap with `reason` applies to the column named `runtime`.
+pub fn gap_applies(reason: &str, runtime: &str) -> bool {
+    match gap_platform(reason) {
+        Some(p) => runtime.strip_prefix("runrs-") == Some(p),
+        None => runtime.starts_with("runrs"),
+    }
+}
+
+/// A reason without its `on PLATFORM:` prefix.
+fn gap_text(reason: &str) -> &str {
+    match gap_platform(reason) {
+        Some(_) => reason
+            .split_once(':')
+            .map_or(reason, |(_, r)| r.trim_start()),
+        None => reason,
+    }
+}
+
+/// Whether the gap is a race the case only sometimes hits.
+pub fn gap_is_flaky(reason: &str) -> bool {
+    gap_text(reason).starts_with("flaky")
+}
+
+/// The syscall a KNOWN_GAPS reason names: its first word after the
+/// optional `on PLATFORM:` and `flaky:` prefixes.
 pub fn gap_syscall(reason: &str) -> &str {
+    let reason = gap_text(reason);
     let r = reason.strip_prefix("flaky:").unwrap_or(reason).trim_start();
     let end = r
         .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
@@ -490,7 +522,7 @@ impl Report {
         let (name, r) = &self.columns[col];
         let o = r.get(case).cloned().unwrap_or(Outcome::Missing);
         match (&o, self.gaps.get(case)) {
-            (Outcome::Fail(_), Some(reason)) if name.starts_with("runrs") => {
+            (Outcome::Fail(_), Some(reason)) if gap_applies(reason, name) => {
                 format!("FAIL (known gap: {reason})")
             }
             _ => o.label().to_string(),
@@ -643,7 +675,9 @@ impl Report {
              build/conformance`); do not edit. The cases live in `tests/syscalls/`;\n\
              each runs natively (as root on the host) and inside each runtime with\n\
              the busybox test rootfs (`runrs-seccomp`: runrs with the seccomp\n\
-             platform). `skip` marks cases that do not apply: the sandbox-only\n\
+             platform; `runrs-ptrace`: with the ptrace platform; the two columns\n\
+             differ only where a KNOWN_GAPS reason starts with `on PLATFORM:`, and\n\
+             the table row says why). `skip` marks cases that do not apply: the sandbox-only\n\
              denied set (expected errnos from `syscall-table/x86_64.toml`, checked\n\
              under runrs only) and features the host kernel lacks. Known gaps are\n\
              listed in `tests/syscalls/KNOWN_GAPS`; `docs/COMPATIBILITY.md` links\n\
@@ -772,6 +806,13 @@ mod tests {
         assert!(l[1].syscalls().is_empty());
         assert_eq!(gap_syscall("flaky: execve (emulated) x"), "execve");
         assert_eq!(gap_syscall("openat (emulated): y"), "openat");
+        let only = "on ptrace: flaky: restart_syscall (passthrough): z";
+        assert_eq!(gap_syscall(only), "restart_syscall");
+        assert!(gap_is_flaky(only));
+        assert!(gap_applies(only, "runrs-ptrace"));
+        assert!(!gap_applies(only, "runrs-seccomp"));
+        assert!(gap_applies("openat (emulated): y", "runrs-seccomp"));
+        assert!(!gap_applies("openat (emulated): y", "runc"));
     }
 
     #[test]

@@ -99,6 +99,9 @@ fn role_args(g: &GlobalOpts) -> Vec<String> {
     if g.debug {
         a.push("--debug".into());
     }
+    if g.platform == PlatformKind::Ptrace {
+        a.push("--platform=ptrace".into());
+    }
     a
 }
 
@@ -294,15 +297,35 @@ pub fn write_pid_file(path: &Path, pid: i32) -> Result<()> {
     fs::rename(&tmp, path).map_err(Error::io("write pid file", path))
 }
 
+/// Starts the gofer and the sentry (`first` is the sentry's fd 3: the
+/// listener, or the fd-passing socket on ptrace) and waits until the
+/// sentry serves its control socket.
+fn spawn_support(
+    g: &GlobalOpts,
+    dir: &StateDir,
+    first: OwnedFd,
+    interactive: bool,
+    guard: &mut CreateGuard,
+) -> Result<(std::process::Child, std::process::Child)> {
+    let mut gofer_ends = Vec::new();
+    let mut sentry_fds = vec![first];
+    for _ in 0..GOFER_CHANNELS {
+        let (s, gf) = sync::seqpacket_pair().map_err(Error::sys("socketpair"))?;
+        sentry_fds.push(s);
+        gofer_ends.push(gf);
+    }
+    let gofer = spawn_role(g, "gofer", dir, gofer_ends, interactive)?;
+    guard.pids.push(Pid::from_raw(gofer.id() as i32));
+    let mut sentry = spawn_role(g, "boot", dir, sentry_fds, interactive)?;
+    guard.pids.push(Pid::from_raw(sentry.id() as i32));
+    wait_for_sentry(dir, &mut sentry)?;
+    Ok((gofer, sentry))
+}
+
 /// Creates the container. With `interactive` (runc run in the foreground)
 /// the sentry's stderr stays the caller's so `--strace` output is visible.
 pub fn create(g: &GlobalOpts, args: &CreateArgs, interactive: bool) -> Result<Created> {
     state::validate_id(&args.id)?;
-    if g.platform == PlatformKind::Ptrace {
-        return Err(Error::Other(
-            "--platform=ptrace is not implemented yet; use --platform=seccomp".into(),
-        ));
-    }
     let bundle = args.bundle.canonicalize().map_err(|source| Error::Bundle {
         path: args.bundle.clone(),
         source,
@@ -371,7 +394,30 @@ pub fn create(g: &GlobalOpts, args: &CreateArgs, interactive: bool) -> Result<Cr
     guard.cgroup = Some(super::cgroups::Cgroup::at(&cgroup_rel));
     cgroup.apply(&cfg.resources)?;
 
-    let mut listener: Option<OwnedFd> = None;
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    let info = SandboxInfo {
+        init_pid: init.as_raw(),
+        gofer_channels: GOFER_CHANNELS,
+        platform: g.platform,
+        strace: g.strace,
+        debug: g.debug,
+        log: g.log.clone(),
+        log_json: g.log_format == crate::log::Format::Json,
+        start_time: (now.as_secs(), now.subsec_nanos()),
+    };
+    let info_path = dir.file(state::SANDBOX_FILE);
+    fs::write(
+        &info_path,
+        serde_json::to_vec(&info).map_err(|e| Error::Other(e.to_string()))?,
+    )
+    .map_err(Error::io("write", &info_path))?;
+
+    // The gofer and the sentry start once init hands over its listener
+    // (seccomp) or is ready to be traced (ptrace: the sentry must attach
+    // before init installs its filter, so init waits for Continue).
+    let mut support: Option<(std::process::Child, std::process::Child)> = None;
     loop {
         let (msg, fd) = match sync::recv(sync_parent.as_raw_fd()) {
             Ok(m) => m,
@@ -403,49 +449,30 @@ pub fn create(g: &GlobalOpts, args: &CreateArgs, interactive: bool) -> Result<Cr
                     send_console(sock, &master, &name)?;
                 }
             }
-            InitMsg::Listener => listener = fd,
+            InitMsg::Listener | InitMsg::Tracee if support.is_none() => {
+                let first = fd.ok_or_else(|| Error::Init(format!("{msg:?} message without fd")))?;
+                let (gofer, sentry) = spawn_support(g, &dir, first, interactive, &mut guard)?;
+                support = Some((gofer, sentry));
+                if msg == InitMsg::Tracee {
+                    sync::send(sync_parent.as_raw_fd(), &InitMsg::Continue, None)
+                        .map_err(|e| Error::Init(e.to_string()))?;
+                }
+            }
             InitMsg::Ready => break,
             InitMsg::Error { msg } => {
                 let _ = nix::sys::wait::waitpid(init, None);
                 return Err(Error::Init(msg));
             }
-            InitMsg::Continue => return Err(Error::Init("unexpected message from init".into())),
+            InitMsg::Continue | InitMsg::Listener | InitMsg::Tracee | InitMsg::Attach { .. } => {
+                return Err(Error::Init(format!(
+                    "unexpected message from init: {msg:?}"
+                )))
+            }
         }
     }
-    let listener = listener.ok_or_else(|| Error::Init("init sent no seccomp listener".into()))?;
-
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap_or_default();
-    let info = SandboxInfo {
-        init_pid: init.as_raw(),
-        gofer_channels: GOFER_CHANNELS,
-        platform: g.platform,
-        strace: g.strace,
-        debug: g.debug,
-        log: g.log.clone(),
-        log_json: g.log_format == crate::log::Format::Json,
-        start_time: (now.as_secs(), now.subsec_nanos()),
-    };
-    let info_path = dir.file(state::SANDBOX_FILE);
-    fs::write(
-        &info_path,
-        serde_json::to_vec(&info).map_err(|e| Error::Other(e.to_string()))?,
-    )
-    .map_err(Error::io("write", &info_path))?;
-
-    let mut gofer_ends = Vec::new();
-    let mut sentry_fds = vec![listener];
-    for _ in 0..GOFER_CHANNELS {
-        let (s, gf) = sync::seqpacket_pair().map_err(Error::sys("socketpair"))?;
-        sentry_fds.push(s);
-        gofer_ends.push(gf);
-    }
-    let gofer = spawn_role(g, "gofer", &dir, gofer_ends, interactive)?;
-    guard.pids.push(Pid::from_raw(gofer.id() as i32));
-    let mut sentry = spawn_role(g, "boot", &dir, sentry_fds, interactive)?;
-    guard.pids.push(Pid::from_raw(sentry.id() as i32));
-    wait_for_sentry(&dir, &mut sentry)?;
+    let (gofer, sentry) = support.ok_or_else(|| {
+        Error::Init("init sent neither a seccomp listener nor its tracing socket".into())
+    })?;
 
     let init_id =
         ProcId::of(init.as_raw()).ok_or_else(|| Error::Init("container init vanished".into()))?;

@@ -82,6 +82,14 @@ pub fn exec(g: &GlobalOpts, a: &ExecArgs) -> Result<i32> {
         _ => {}
     }
     let process = process_config(&dir, a)?;
+    // The container's platform, whatever this invocation's flag says.
+    let platform = {
+        let path = dir.file(super::state::SANDBOX_FILE);
+        let data = fs::read(&path).map_err(Error::io("read", &path))?;
+        serde_json::from_slice::<super::container::SandboxInfo>(&data)
+            .map_err(|e| Error::Other(format!("{}: {e}", path.display())))?
+            .platform
+    };
     let profile = match &load_config(&dir)?.seccomp {
         Some(p) => Some(super::seccomp_profile::compile(p)?),
         None => None,
@@ -112,7 +120,7 @@ pub fn exec(g: &GlobalOpts, a: &ExecArgs) -> Result<i32> {
         ForkResult::Child => {
             drop(parent_sock);
             let sock = child_sock.as_raw_fd();
-            let Err(msg) = child_main(&process, profile.as_ref(), namespaces, sock);
+            let Err(msg) = child_main(&process, profile.as_ref(), namespaces, sock, platform);
             let _ = sync::send(sock, &InitMsg::Error { msg }, None);
             std::process::exit(255);
         }
@@ -146,15 +154,22 @@ fn supervise_start(dir: &StateDir, a: &ExecArgs, sock: RawFd, child: Pid) -> Res
                     send_console(s, &master, &name)?;
                 }
             }
-            InitMsg::Listener => {
+            InitMsg::Listener | InitMsg::Tracee => {
                 // The exec'd process counts against the container's limits.
                 let st = dir.load(&a.id)?;
                 if let Some(c) = st.cgroup.as_deref() {
                     super::cgroups::Cgroup::at(c).join(child.as_raw())?;
                 }
-                let listener =
-                    fd.ok_or_else(|| Error::Init("listener message without fd".into()))?;
-                hand_to_sentry(&dir.path, &listener)?;
+                let fd = fd.ok_or_else(|| Error::Init(format!("{msg:?} message without fd")))?;
+                // ptrace: the sentry attaches to the child, which waits for
+                // Continue before it installs its filter.
+                let to_sentry = match msg {
+                    InitMsg::Tracee => InitMsg::Attach {
+                        pid: child.as_raw(),
+                    },
+                    _ => InitMsg::Listener,
+                };
+                hand_to_sentry(&dir.path, &to_sentry, &fd)?;
                 if let Some(p) = &a.pid_file {
                     write_pid_file(p, child.as_raw())?;
                 }
@@ -169,7 +184,7 @@ fn supervise_start(dir: &StateDir, a: &ExecArgs, sock: RawFd, child: Pid) -> Res
 }
 
 /// Gives the new process's listener to the sentry and waits for its "ok".
-fn hand_to_sentry(state_dir: &Path, listener: &OwnedFd) -> Result<()> {
+fn hand_to_sentry(state_dir: &Path, msg: &InitMsg, fd: &OwnedFd) -> Result<()> {
     use nix::sys::socket::{connect, socket, AddressFamily, SockFlag, SockType};
     let err = |e: nix::Error| {
         Error::Other(format!(
@@ -186,12 +201,8 @@ fn hand_to_sentry(state_dir: &Path, listener: &OwnedFd) -> Result<()> {
     .map_err(err)?;
     let (_dir, addr) = control_socket_addr(state_dir).map_err(err)?;
     connect(s.as_raw_fd(), &addr).map_err(err)?;
-    sync::send(
-        s.as_raw_fd(),
-        &InitMsg::Listener,
-        Some(listener.as_raw_fd()),
-    )
-    .map_err(|e| Error::Other(e.to_string()))?;
+    sync::send(s.as_raw_fd(), msg, Some(fd.as_raw_fd()))
+        .map_err(|e| Error::Other(e.to_string()))?;
     match sync::recv(s.as_raw_fd()) {
         Ok((InitMsg::Ready, _)) => Ok(()),
         Ok((InitMsg::Error { msg }, _)) => {
@@ -211,6 +222,7 @@ fn child_main(
     profile: Option<&super::seccomp_profile::Compiled>,
     namespaces: Vec<(OwnedFd, CloneFlags)>,
     sock: RawFd,
+    platform: super::cli::PlatformKind,
 ) -> std::result::Result<Infallible, String> {
     for (fd, flag) in &namespaces {
         ok(
@@ -224,6 +236,7 @@ fn child_main(
     } else {
         None
     };
+    let hand_over = init::HandOver::prepare(platform)?;
     init::set_rlimits(p)?;
     if let Some(slave) = console {
         init::become_console(slave)?;
@@ -238,14 +251,26 @@ fn child_main(
         nix::sys::stat::umask(nix::sys::stat::Mode::from_bits_truncate(mask));
     }
     init::drop_privileges(p)?;
-    init::install_filter_and_send_listener(sock)?;
-    match sync::recv(sock) {
-        Ok((InitMsg::Continue, _)) => {}
-        _ => std::process::exit(255),
+    let seccomp = matches!(hand_over, init::HandOver::Seccomp);
+    hand_over.run(sock)?;
+    if seccomp {
+        match sync::recv(sock) {
+            Ok((InitMsg::Continue, _)) => {}
+            _ => std::process::exit(255),
+        }
     }
     // SAFETY: fds above stderr belong to runrs (the sync socket, the log):
-    // none may reach the workload.
-    unsafe { libc::syscall(libc::SYS_close_range, 3, u32::MAX, 0) };
+    // none may reach the workload. The ptrace platform's reserved fd
+    // stays (its filter refuses a close_range that covers it).
+    unsafe {
+        if seccomp {
+            libc::syscall(libc::SYS_close_range, 3, u32::MAX, 0);
+        } else {
+            let reserved = crate::sentry::platform::ptrace::RESERVED_FD as u32;
+            libc::syscall(libc::SYS_close_range, 3, reserved - 1, 0);
+            libc::syscall(libc::SYS_close_range, reserved + 1, u32::MAX, 0);
+        }
+    }
     if let Some(p) = profile {
         init::install_profile(p);
     }

@@ -12,6 +12,7 @@ use std::path::{Path, PathBuf};
 
 use caps::CapSet;
 
+use super::cli::PlatformKind;
 use super::container::FIRST_ROLE_FD;
 use super::rootfs;
 use super::spec::{ContainerConfig, ProcessConfig};
@@ -22,9 +23,9 @@ use crate::sentry::filter;
 /// The default PATH when the spec's env has none (Go's and runc's).
 const DEFAULT_PATH: &str = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
-pub fn main(state_dir: &Path) -> i32 {
+pub fn main(state_dir: &Path, platform: PlatformKind) -> i32 {
     let sock = FIRST_ROLE_FD;
-    match run(state_dir, sock) {
+    match run(state_dir, sock, platform) {
         Ok(never) => match never {},
         Err(msg) => {
             let _ = sync::send(sock, &InitMsg::Error { msg: msg.clone() }, None);
@@ -284,6 +285,71 @@ pub fn install_filter_and_send_listener(sock: RawFd) -> Result<(), String> {
     )
 }
 
+/// How a new workload process (init, or one `runrs exec` starts) comes
+/// under the sentry, made before its rlimits apply: on ptrace, the
+/// workload's end of its fd-passing socket already sits at the reserved fd
+/// (a low RLIMIT_NOFILE would refuse that number later).
+pub enum HandOver {
+    Seccomp,
+    /// The sentry's end of the socket, to send over the sync channel.
+    Ptrace(OwnedFd),
+}
+
+impl HandOver {
+    pub fn prepare(platform: PlatformKind) -> Result<HandOver, String> {
+        match platform {
+            PlatformKind::Seccomp => Ok(HandOver::Seccomp),
+            PlatformKind::Ptrace => {
+                let (ours, theirs) = ok(sync::seqpacket_pair(), "fd-passing socketpair")?;
+                let reserved = crate::sentry::platform::ptrace::RESERVED_FD;
+                // SAFETY: dup2 of an fd we own onto a number nothing in this
+                // process uses; the copy is not close-on-exec, so that
+                // every program of the workload keeps it.
+                if unsafe { libc::dup2(theirs.as_raw_fd(), reserved) } < 0 {
+                    return Err(format!(
+                        "reserve fd {reserved} for the ptrace platform: {}",
+                        std::io::Error::last_os_error()
+                    ));
+                }
+                Ok(HandOver::Ptrace(ours))
+            }
+        }
+    }
+
+    /// Puts this process under the sentry: seccomp sends the filter's
+    /// listener over `sock` (the peer answers `Continue` later, or not at
+    /// all for init); ptrace sends the socket, waits for `Continue` (the
+    /// sentry traces us: a RET_TRACE syscall without a tracer would fail
+    /// with ENOSYS), then installs the filter.
+    pub fn run(self, sock: RawFd) -> Result<(), String> {
+        match self {
+            HandOver::Seccomp => install_filter_and_send_listener(sock),
+            HandOver::Ptrace(ours) => {
+                ok(
+                    sync::send(sock, &InitMsg::Tracee, Some(ours.as_raw_fd())),
+                    "send the fd-passing socket",
+                )?;
+                drop(ours);
+                match ok(sync::recv(sock), "wait for the sentry to attach")? {
+                    (InitMsg::Continue, _) => {}
+                    (InitMsg::Error { msg }, _) => return Err(msg),
+                    (other, _) => return Err(format!("unexpected message {other:?}")),
+                }
+                let reserved = crate::sentry::platform::ptrace::RESERVED_FD;
+                let mut filters = ok(
+                    filter::reserved_fd_filters(reserved),
+                    "build seccomp filter",
+                )?;
+                filters.extend(ok(
+                    filter::workload_filters(filter::NotifyMode::Trace),
+                    "build seccomp filter",
+                )?);
+                ok(filter::install(&filters), "install seccomp filter").map(drop)
+            }
+        }
+    }
+}
+
 /// Installs the spec's profile; create has returned, so a failure can
 /// only be reported on stderr, and the process must not run unfiltered.
 pub fn install_profile(p: &super::seccomp_profile::Compiled) {
@@ -301,7 +367,7 @@ pub fn cstrings(v: &[String], what: &str) -> Result<Vec<CString>, String> {
         .collect()
 }
 
-fn run(state_dir: &Path, sock: RawFd) -> Result<Infallible, String> {
+fn run(state_dir: &Path, sock: RawFd, platform: PlatformKind) -> Result<Infallible, String> {
     let spec_path = state_dir.join(state::SPEC_FILE);
     let data = ok(fs::read(&spec_path), "read spec")?;
     let cfg: ContainerConfig = ok(serde_json::from_slice(&data), "parse spec")?;
@@ -320,6 +386,7 @@ fn run(state_dir: &Path, sock: RawFd) -> Result<Infallible, String> {
     )?
     .into();
 
+    let hand_over = HandOver::prepare(platform)?;
     ok(rootfs::prepare(&cfg), "rootfs")?;
     if cfg.has_new_namespace("network") {
         loopback_up()?;
@@ -383,7 +450,7 @@ fn run(state_dir: &Path, sock: RawFd) -> Result<Infallible, String> {
 
     // From here on every syscall goes through the filter: only passthrough
     // ones (sendmsg, close, read) until execve, which the sentry answers.
-    install_filter_and_send_listener(sock)?;
+    hand_over.run(sock)?;
     ok(sync::send(sock, &InitMsg::Ready, None), "sync")?;
     // SAFETY: fd 3 is the sync socket we were started with; nothing else owns it.
     drop(unsafe { OwnedFd::from_raw_fd(sock) });

@@ -76,7 +76,7 @@ pub fn main(cli: Cli) -> i32 {
         Command::Conformance(a) => conformance::main(a).map_err(Error::Other),
         Command::Boot(a) => return crate::sentry::boot::main(&a.state_dir),
         Command::Gofer(a) => return gofer_main(&a.state_dir),
-        Command::Init(a) => return init::main(&a.state_dir),
+        Command::Init(a) => return init::main(&a.state_dir, g.platform),
     };
     match result {
         Ok(code) => code,

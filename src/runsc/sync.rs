@@ -18,6 +18,14 @@ pub enum InitMsg {
     Pty { name: String },
     /// The seccomp listener (fd attached).
     Listener,
+    /// ptrace platform, from a process about to install its filter: the
+    /// sentry's end of its fd-passing socket is attached; the process
+    /// waits for `Continue`, sent once the sentry traces it.
+    Tracee,
+    /// ptrace platform, to the sentry's control socket: trace `pid` (a
+    /// `runrs exec` process, blocked before its filter); the sentry's end
+    /// of its fd-passing socket is attached. Answered with `Ready`.
+    Attach { pid: i32 },
     /// Init is blocked waiting for `start`.
     Ready,
     /// Setup failed; init exits after sending this.

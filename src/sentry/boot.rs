@@ -14,12 +14,14 @@ use std::sync::{Arc, Mutex};
 use nix::errno::Errno;
 
 use super::fs::procfs::{MountLine, ProcConfig, ProcFs};
+use super::platform::ptrace::Ptrace;
 use super::platform::seccomp_notify::SeccompNotify;
 use super::platform::{Platform, Response, SyscallRequest};
 use super::syscalls::{Ctx, Outcome};
 use super::workers::{Next, Workers};
 use super::{dispatch, sys, Sentry};
 use crate::gofer::Client;
+use crate::runsc::cli::PlatformKind;
 use crate::runsc::container::{SandboxInfo, FIRST_ROLE_FD};
 use crate::runsc::spec::ContainerConfig;
 use crate::runsc::state;
@@ -117,9 +119,18 @@ pub fn main(state_dir: &Path) -> i32 {
 fn run(state_dir: &Path) -> Result<(), BootError> {
     let cfg: ContainerConfig = read_json(state_dir, state::SPEC_FILE)?;
     let info: SandboxInfo = read_json(state_dir, state::SANDBOX_FILE)?;
-    // SAFETY: create passed the listener at fd 3 and the gofer channels at
-    // 4..; nothing else in this process owns them.
-    let listener = unsafe { OwnedFd::from_raw_fd(FIRST_ROLE_FD) };
+    // SAFETY: create passed the listener (seccomp) or the fd-passing
+    // socket (ptrace) at fd 3 and the gofer channels at 4..; nothing else
+    // in this process owns them.
+    let first = unsafe { OwnedFd::from_raw_fd(FIRST_ROLE_FD) };
+    // The tracer must attach before init installs its filter (create waits
+    // for our control socket), and before this process starts any thread.
+    // Before any thread starts (see confine::private_mount_ns).
+    super::confine::private_mount_ns().map_err(BootError::Confine)?;
+    let (ptrace, listener) = match info.platform {
+        PlatformKind::Ptrace => (Some(Arc::new(Ptrace::start(info.init_pid, first)?)), None),
+        PlatformKind::Seccomp => (None, Some(first)),
+    };
     let channels: Vec<OwnedFd> = (0..info.gofer_channels)
         // SAFETY: as above, one fd per channel.
         .map(|i| unsafe { OwnedFd::from_raw_fd(FIRST_ROLE_FD + 1 + i as i32) })
@@ -158,25 +169,40 @@ fn run(state_dir: &Path) -> Result<(), BootError> {
         strace: info.strace,
         info,
     });
-    let platform = Arc::new(SeccompNotify::new(listener)?);
     let gofers: Arc<Vec<Client>> = Arc::new(channels.into_iter().map(Client::new).collect());
     let control = bind_control_socket(state_dir)?;
     // Everything from the host is open now: confine before any thread
     // starts (capabilities are per thread; new threads inherit them).
-    if let Err(e) = super::confine::confine_sentry(state_dir, &init_pidfd) {
+    if let Err(e) = super::confine::confine_sentry(state_dir, &init_pidfd, sentry.info.platform) {
         // The socket already says "ready": the workload must not run on.
         sys::kill_pidfd(&init_pidfd);
         return Err(BootError::Confine(e));
     }
-    spawn_workers(&platform, &sentry, &gofers, gofers.len());
+    let notify = match (&ptrace, listener) {
+        (Some(p), _) => {
+            spawn_workers(p, &sentry, &gofers, gofers.len());
+            None
+        }
+        (None, None) => return Err(BootError::Control("no platform".into())),
+        (None, Some(listener)) => {
+            let n = Arc::new(SeccompNotify::new(listener)?);
+            spawn_workers(&n, &sentry, &gofers, gofers.len());
+            Some(n)
+        }
+    };
     {
-        let (sentry, gofers) = (Arc::clone(&sentry), Arc::clone(&gofers));
-        std::thread::spawn(move || serve_control(control, sentry, gofers));
+        let (sentry, gofers, ptrace) = (Arc::clone(&sentry), Arc::clone(&gofers), ptrace.clone());
+        std::thread::spawn(move || serve_control(control, sentry, gofers, ptrace));
     }
-    // The main thread waits for the end: the listener hangs up when the
-    // last filtered task exits; the init pidfd is readable when init exits
-    // (all of a new pid namespace dies with it).
-    wait_for_end(platform.listener(), &init_pidfd);
+    // The main thread waits for the end: the listener (or the tracer's
+    // pipe) hangs up when the last workload task exits; the init pidfd is
+    // readable when init exits (all of a new pid namespace dies with it).
+    let end = match (&notify, &ptrace) {
+        (Some(n), _) => n.listener(),
+        (None, Some(p)) => p.end_fd(),
+        (None, None) => return Ok(()),
+    };
+    wait_for_end(end, &init_pidfd);
     // Let handlers that are still answering (and logging) finish.
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(1);
     while IN_FLIGHT.load(Ordering::SeqCst) > 0 && std::time::Instant::now() < deadline {
@@ -216,10 +242,10 @@ fn wait_for_end(listener: &OwnedFd, init_pidfd: &OwnedFd) {
     }
 }
 
-/// Starts `count` workers on one listener; they take turns receiving (see
-/// [`Workers`]), each with its own gofer channel.
-fn spawn_workers(
-    platform: &Arc<SeccompNotify>,
+/// Starts `count` workers on one platform instance; they take turns
+/// receiving (see [`Workers`]), each with its own gofer channel.
+fn spawn_workers<P: Platform + 'static>(
+    platform: &Arc<P>,
     sentry: &Arc<Sentry>,
     gofers: &Arc<Vec<Client>>,
     count: usize,
@@ -275,7 +301,12 @@ pub fn control_socket_addr(state_dir: &Path) -> nix::Result<(OwnedFd, nix::sys::
     Ok((dir, addr))
 }
 
-fn serve_control(control: OwnedFd, sentry: Arc<Sentry>, gofers: Arc<Vec<Client>>) {
+fn serve_control(
+    control: OwnedFd,
+    sentry: Arc<Sentry>,
+    gofers: Arc<Vec<Client>>,
+    ptrace: Option<Arc<Ptrace>>,
+) {
     loop {
         let conn = match nix::sys::socket::accept(&control) {
             Ok(fd) => fd,
@@ -283,7 +314,19 @@ fn serve_control(control: OwnedFd, sentry: Arc<Sentry>, gofers: Arc<Vec<Client>>
             Err(_) => return,
         };
         let reply = match crate::runsc::sync::recv(conn.as_raw_fd()) {
-            Ok((crate::runsc::sync::InitMsg::Listener, Some(listener))) => {
+            Ok((crate::runsc::sync::InitMsg::Attach { pid }, Some(sock))) if ptrace.is_some() => {
+                // Workers already serve every traced task.
+                match ptrace.as_ref().map(|p| p.seize(pid, sock)) {
+                    Some(Ok(())) => crate::runsc::sync::InitMsg::Ready,
+                    Some(Err(e)) => crate::runsc::sync::InitMsg::Error {
+                        msg: format!("attach to process {pid}: {e}"),
+                    },
+                    None => crate::runsc::sync::InitMsg::Error {
+                        msg: "not a ptrace sandbox".into(),
+                    },
+                }
+            }
+            Ok((crate::runsc::sync::InitMsg::Listener, Some(listener))) if ptrace.is_none() => {
                 match SeccompNotify::new(listener) {
                     Ok(p) => {
                         let p = Arc::new(p);
@@ -294,7 +337,11 @@ fn serve_control(control: OwnedFd, sentry: Arc<Sentry>, gofers: Arc<Vec<Client>>
                 }
             }
             _ => crate::runsc::sync::InitMsg::Error {
-                msg: "expected a seccomp listener".into(),
+                msg: if ptrace.is_some() {
+                    "expected a process to attach to (this sandbox runs on ptrace)".into()
+                } else {
+                    "expected a seccomp listener".into()
+                },
             },
         };
         let _ = crate::runsc::sync::send(conn.as_raw_fd(), &reply, None);

@@ -18,6 +18,8 @@ use std::path::Path;
 use std::sync::atomic::{AtomicI32, Ordering};
 use std::sync::OnceLock;
 
+use crate::runsc::cli::PlatformKind;
+
 use caps::{CapSet, Capability};
 use nix::errno::Errno;
 use seccompiler::{
@@ -227,7 +229,7 @@ pub fn runtime_allowlist(own_pid: i32) -> Vec<Allowed> {
 /// ptrace: host /proc is read (see docs/SECURITY.md for why and what it
 /// exposes), workload memory and fds are reached through pidfds and
 /// process_vm_*, and answers go through the seccomp listener.
-pub fn sentry_allowlist(own_pid: i32) -> Vec<Allowed> {
+pub fn sentry_allowlist(own_pid: i32, platform: PlatformKind) -> Vec<Allowed> {
     use libc::*;
     // O_TMPFILE's own bit (libc's O_TMPFILE includes O_DIRECTORY).
     let write_bits =
@@ -305,7 +307,43 @@ pub fn sentry_allowlist(own_pid: i32) -> Vec<Allowed> {
         any("accept", SYS_accept, "control socket (runrs exec)"),
         any("uname", SYS_uname, "/proc/version, uname"),
     ]);
+    if platform == PlatformKind::Ptrace {
+        // The runtime's tgkill (to this process only) widens to workload
+        // threads.
+        v.retain(|a| a.name != "tgkill");
+        v.extend(ptrace_platform_allowlist());
+    }
     v
+}
+
+/// What the ptrace platform's tracer thread adds: the ptrace requests it
+/// makes (no PTRACE_ATTACH/POKE*: seizing, registers, resuming), waiting
+/// for stops, and re-sending signals it held to a thread.
+pub fn ptrace_platform_allowlist() -> Vec<Allowed> {
+    use libc::*;
+    vec![
+        arg_in(
+            "ptrace",
+            SYS_ptrace,
+            0,
+            &[
+                PTRACE_SEIZE as u64,
+                PTRACE_CONT as u64,
+                PTRACE_SYSCALL as u64,
+                PTRACE_LISTEN as u64,
+                PTRACE_GETREGS as u64,
+                PTRACE_SETREGS as u64,
+                PTRACE_GETEVENTMSG as u64,
+            ],
+            "seizing workload tasks, their registers, resuming them",
+        ),
+        any("wait4", SYS_wait4, "ptrace stops of workload tasks"),
+        any(
+            "tgkill",
+            SYS_tgkill,
+            "signals held during a stop, to their thread",
+        ),
+    ]
 }
 
 /// Refused with an errno rather than killed, in every confined process.
@@ -525,13 +563,13 @@ fn cpath(p: &Path) -> CString {
     CString::new(p.as_os_str().as_bytes()).unwrap_or_default()
 }
 
-/// Moves the calling process into a mount namespace of its own whose root
-/// is an empty read-only tmpfs holding only a read-only bind of the host's
-/// /proc and of /sys/devices/system/cpu (what the sentry's procfs and
-/// sysfs read). `scratch` is any existing directory: the tmpfs is mounted
-/// on it in the new, private namespace only.
-pub fn enter_empty_root(scratch: &Path) -> Result<(), ConfineError> {
-    use nix::mount::{mount, umount2, MntFlags, MsFlags};
+/// Moves the calling process into a private mount namespace of its own.
+/// Must run while the process has a single thread: a thread started
+/// earlier would stay in the host's namespace with the host's root (mount
+/// namespaces and roots are per fs_struct), out of reach of
+/// [`enter_empty_root`]'s pivot_root.
+pub fn private_mount_ns() -> Result<(), ConfineError> {
+    use nix::mount::{mount, MsFlags};
     nix::sched::unshare(nix::sched::CloneFlags::CLONE_NEWNS)
         .map_err(ConfineError::UnshareMountNs)?;
     mount(
@@ -541,7 +579,17 @@ pub fn enter_empty_root(scratch: &Path) -> Result<(), ConfineError> {
         MsFlags::MS_REC | MsFlags::MS_PRIVATE,
         None::<&str>,
     )
-    .map_err(ConfineError::MakePrivate)?;
+    .map_err(ConfineError::MakePrivate)
+}
+
+/// Makes the root of the process's private mount namespace (see
+/// [`private_mount_ns`]) an empty read-only tmpfs holding only a read-only
+/// bind of the host's /proc and of /sys/devices/system/cpu (what the
+/// sentry's procfs and sysfs read). `scratch` is any existing directory:
+/// the tmpfs is mounted on it in the private namespace only. pivot_root
+/// moves every thread of the namespace whose root was the old one.
+pub fn enter_empty_root(scratch: &Path) -> Result<(), ConfineError> {
+    use nix::mount::{mount, umount2, MntFlags, MsFlags};
     let root = cpath(scratch);
     mount(
         Some("tmpfs"),
@@ -613,13 +661,22 @@ pub fn enter_empty_root(scratch: &Path) -> Result<(), ConfineError> {
 /// start: empty root, capabilities, no_new_privs, seccomp allowlist.
 /// `scratch` is a directory to mount the empty root on (the state dir);
 /// `init_pidfd` is what the SIGSYS handler kills.
-pub fn confine_sentry(scratch: &Path, init_pidfd: &OwnedFd) -> Result<(), ConfineError> {
+/// The process must be in its own mount namespace already
+/// ([`private_mount_ns`]). A thread started before this call (the ptrace
+/// platform's tracer) must drop its own capabilities
+/// ([`keep_only_caps`]`(SENTRY_CAPS)`); the root and the seccomp filter
+/// (TSYNC) reach it from here.
+pub fn confine_sentry(
+    scratch: &Path,
+    init_pidfd: &OwnedFd,
+    platform: PlatformKind,
+) -> Result<(), ConfineError> {
     enter_empty_root(scratch)?;
     keep_only_caps(SENTRY_CAPS)?;
     lock_down(
         "sentry",
         init_pidfd,
-        &sentry_allowlist(std::process::id() as i32),
+        &sentry_allowlist(std::process::id() as i32, platform),
         &refused(),
     )
 }
@@ -635,7 +692,9 @@ pub fn security_counts_markdown() -> String {
     let conditional = count(&|d| matches!(d, Disposition::Passthrough(Some(_))));
     let emulated = count(&|d| matches!(d, Disposition::Emulated { .. }));
     let denied = count(&|d| matches!(d, Disposition::Denied { .. }));
-    let sentry = sentry_allowlist(0);
+    let sentry = sentry_allowlist(0, PlatformKind::Seccomp);
+    let on_ptrace = sentry_allowlist(0, PlatformKind::Ptrace);
+    let ptrace_extra = ptrace_platform_allowlist();
     let gofer = crate::gofer::confine::gofer_allowlist(0);
     let ruled = |l: &[Allowed]| l.iter().filter(|a| !a.rules.is_empty()).count();
     let caps = |c: &[Capability]| {
@@ -660,9 +719,21 @@ pub fn security_counts_markdown() -> String {
     );
     let _ = writeln!(
         out,
-        "| sentry | {} | {} | {} |",
+        "| sentry (`--platform seccomp`) | {} | {} | {} |",
         sentry.len(),
         ruled(&sentry),
+        caps(SENTRY_CAPS)
+    );
+    let _ = writeln!(
+        out,
+        "| sentry (`--platform ptrace`) | {} (adds or widens {}) | {} | {} |",
+        on_ptrace.len(),
+        ptrace_extra
+            .iter()
+            .map(|a| format!("`{}`", a.name))
+            .collect::<Vec<_>>()
+            .join(", "),
+        ruled(&on_ptrace),
         caps(SENTRY_CAPS)
     );
     let _ = writeln!(
@@ -731,7 +802,13 @@ mod tests {
     #[test]
     fn lists_have_no_duplicates_and_no_forbidden_calls() {
         for (role, list) in [
-            ("sentry", sentry_allowlist(1)),
+            ("sentry", sentry_allowlist(1, PlatformKind::Seccomp)),
+            ("sentry on ptrace", {
+                let mut l = sentry_allowlist(1, PlatformKind::Ptrace);
+                // The tracer's own requests, checked by request below.
+                l.retain(|a| a.name != "ptrace");
+                l
+            }),
             ("gofer", crate::gofer::confine::gofer_allowlist(1)),
         ] {
             let mut seen = std::collections::BTreeSet::new();
@@ -774,7 +851,7 @@ mod tests {
                     lock_down(
                         "test",
                         &me,
-                        &sentry_allowlist(std::process::id() as i32),
+                        &sentry_allowlist(std::process::id() as i32, PlatformKind::Seccomp),
                         &refused(),
                     )
                     .map_err(|_| 3)?;

@@ -226,17 +226,77 @@ pub fn workload_filters(mode: NotifyMode) -> Result<Vec<Vec<libc::sock_filter>>,
         SeccompAction::Allow,
         SeccompAction::Trace(TRACE_MAGIC),
     )?;
-    if mode == NotifyMode::UserNotif {
-        let trace = libc::SECCOMP_RET_TRACE | TRACE_MAGIC;
-        for insn in notify
-            .iter_mut()
-            .filter(|i| i.code == BPF_RET_K && i.k == trace)
-        {
-            insn.k = libc::SECCOMP_RET_USER_NOTIF;
-        }
+    let placeholder = libc::SECCOMP_RET_TRACE | TRACE_MAGIC;
+    for insn in notify
+        .iter_mut()
+        .filter(|i| i.code == BPF_RET_K && i.k == placeholder)
+    {
+        insn.k = to_sentry_action(mode);
     }
     stack.push(notify);
     Ok(stack)
+}
+
+/// The filter action that sends a syscall to the sentry on `mode`'s
+/// platform. Every row that the sentry must see uses this, so the two
+/// platforms differ in nothing else.
+pub fn to_sentry_action(mode: NotifyMode) -> u32 {
+    match mode {
+        NotifyMode::UserNotif => libc::SECCOMP_RET_USER_NOTIF,
+        NotifyMode::Trace => libc::SECCOMP_RET_TRACE | TRACE_MAGIC,
+    }
+}
+
+/// `SECCOMP_RET_DATA` of the ptrace platform's reserved-fd filter for a
+/// close_range that covers the reserved fd: the platform itself closes the
+/// rest of the range.
+pub const RESERVED_FD_TRACE: u32 = 0x7274;
+
+/// The extra filter of the ptrace platform: the workload keeps the
+/// sentry's fd-passing socket at `fd` (see `platform::ptrace`), so the
+/// calls that would close or replace it fail with EBADF, as for an fd
+/// that is not open: close(fd), dup2/dup3 onto it, fcntl on it (FD_CLOEXEC
+/// would lose it at the next exec). A close_range that covers it goes to
+/// the tracer, which closes the range around it (`closefrom(3)` is common).
+/// Only these rows read arguments; every other verdict stays cacheable.
+pub fn reserved_fd_filters(fd: i32) -> Result<Vec<Vec<libc::sock_filter>>, FilterError> {
+    let fd = fd as u64;
+    let eq = |arg| {
+        vec![rule(vec![cond(
+            arg,
+            SeccompCmpArgLen::Dword,
+            SeccompCmpOp::Eq,
+            fd,
+        )])]
+    };
+    let mut rules: BTreeMap<i64, Vec<SeccompRule>> = BTreeMap::new();
+    rules.insert(libc::SYS_close, eq(0));
+    rules.insert(libc::SYS_fcntl, eq(0));
+    rules.insert(libc::SYS_dup2, eq(1));
+    rules.insert(libc::SYS_dup3, eq(1));
+    let mut stack = compile(
+        "reserved fd",
+        rules,
+        SeccompAction::Allow,
+        SeccompAction::Errno(libc::EBADF as u32),
+    )?;
+    let mut covering: BTreeMap<i64, Vec<SeccompRule>> = BTreeMap::new();
+    covering.insert(
+        libc::SYS_close_range,
+        vec![rule(vec![
+            cond(0, SeccompCmpArgLen::Dword, SeccompCmpOp::Le, fd),
+            cond(1, SeccompCmpArgLen::Dword, SeccompCmpOp::Ge, fd),
+        ])],
+    );
+    Ok(vec![
+        std::mem::take(&mut stack),
+        compile(
+            "reserved fd close_range",
+            covering,
+            SeccompAction::Allow,
+            SeccompAction::Trace(RESERVED_FD_TRACE),
+        )?,
+    ])
 }
 
 /// Installs `filters` in order on the calling thread. Must run after
@@ -461,6 +521,31 @@ mod tests {
                 .zip(b)
                 .all(|(x, y)| (x.code, x.jt, x.jf, x.k) == (y.code, y.jt, y.jf, y.k)));
         }
+    }
+
+    #[test]
+    fn reserved_fd_filter_refuses_only_the_reserved_fd() {
+        let f = reserved_fd_filters(1023).unwrap();
+        let call = |nr: i64, args: [u64; 2]| {
+            let mut d = data(nr as u32, AUDIT_ARCH_X86_64, None);
+            d.args[0] = args[0];
+            d.args[1] = args[1];
+            bpf::verdict(&f, &d)
+        };
+        let ebadf = errno(libc::EBADF);
+        assert_eq!(call(libc::SYS_close, [1023, 0]), ebadf);
+        assert_eq!(call(libc::SYS_close, [1022, 0]), ALLOW);
+        assert_eq!(call(libc::SYS_fcntl, [1023, 2]), ebadf);
+        assert_eq!(call(libc::SYS_dup2, [1, 1023]), ebadf);
+        assert_eq!(call(libc::SYS_dup2, [1023, 5]), ALLOW);
+        assert_eq!(call(libc::SYS_dup3, [1, 1023]), ebadf);
+        assert_eq!(
+            call(libc::SYS_close_range, [3, u32::MAX as u64]),
+            libc::SECCOMP_RET_TRACE | RESERVED_FD_TRACE
+        );
+        assert_eq!(call(libc::SYS_close_range, [3, 1022]), ALLOW);
+        assert_eq!(call(libc::SYS_close_range, [1024, u32::MAX as u64]), ALLOW);
+        assert_eq!(call(libc::SYS_read, [1023, 0]), ALLOW);
     }
 
     fn last_errno() -> i32 {

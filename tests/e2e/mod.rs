@@ -13,6 +13,8 @@ use std::time::{Duration, Instant};
 
 /// Runtime name registered in /etc/docker/daemon.json by e2e-setup.sh.
 pub const RUNTIME: &str = "runrs";
+/// The same binary with runtimeArgs ["--platform=ptrace"] (e2e-setup.sh).
+pub const RUNTIME_PTRACE: &str = "runrs-ptrace";
 /// Image imported by e2e-setup.sh from build/rootfs-busybox.
 pub const IMAGE: &str = "runrs-bb";
 /// Where e2e-setup.sh copies the binary under test.
@@ -170,7 +172,12 @@ pub fn docker_t(args: &[&str], timeout: Duration) -> Out {
 /// `docker run --runtime=runrs --name NAME [opts] runrs-bb ARGS...`
 /// (the caller passes `--rm` / `-d` in `opts`).
 pub fn docker_run(name: &str, opts: &[&str], args: &[&str]) -> Out {
-    let mut v: Vec<&str> = vec!["run", "--runtime", RUNTIME, "--name", name];
+    docker_run_on(RUNTIME, name, opts, args)
+}
+
+/// [`docker_run`] with another registered runtime.
+pub fn docker_run_on(runtime: &str, name: &str, opts: &[&str], args: &[&str]) -> Out {
+    let mut v: Vec<&str> = vec!["run", "--runtime", runtime, "--name", name];
     v.extend_from_slice(opts);
     v.push(IMAGE);
     v.extend_from_slice(args);
@@ -195,22 +202,29 @@ pub fn unique_name(prefix: &str) -> String {
 /// Removes the docker container (`docker rm -f`) on drop, pass or fail.
 pub struct Ctr {
     pub name: String,
+    pub runtime: &'static str,
 }
 
 impl Ctr {
     pub fn new(prefix: &str) -> Ctr {
+        Ctr::on(RUNTIME, prefix)
+    }
+    /// A container that `run_detached` runs with `runtime`.
+    pub fn on(runtime: &'static str, prefix: &str) -> Ctr {
         Ctr {
             name: unique_name(prefix),
+            runtime,
         }
     }
     /// `docker run -d` of this container; panics unless it started.
     pub fn run_detached(&self, opts: &[&str], args: &[&str]) -> String {
         let mut o = vec!["-d"];
         o.extend_from_slice(opts);
-        let out = docker_run(&self.name, &o, args);
+        let out = docker_run_on(self.runtime, &self.name, &o, args);
         assert!(
             out.success(),
-            "docker run -d --runtime={RUNTIME} failed: {out}"
+            "docker run -d --runtime={} failed: {out}",
+            self.runtime
         );
         self.id()
     }

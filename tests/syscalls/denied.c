@@ -34,4 +34,8 @@ CASE(denied, syslog) { EXPECT_TABLE_ERRNO(syscall(SYS_syslog, 3, NULL, 0), "sysl
 CASE(denied, name_to_handle_at) {
     EXPECT_TABLE_ERRNO(syscall(SYS_name_to_handle_at, AT_FDCWD, "/", NULL, NULL, 0), "name_to_handle_at");
 }
+/* What strace (or gdb) inside the container gets, on every platform: the
+ * ptrace platform's own tracer is invisible to the workload. 0 is
+ * PTRACE_TRACEME. */
+CASE(denied, ptrace) { EXPECT_TABLE_ERRNO(syscall(SYS_ptrace, 0, 0, 0, 0), "ptrace"); }
 CASE(denied, socket_netlink) { EXPECT_TABLE_ERRNO(socket(AF_NETLINK, SOCK_RAW, 0), "socket"); }

@@ -691,6 +691,13 @@ impl ProcFs {
     fn pid_stat(&self, t: &Task) -> Result<Vec<u8>, Errno> {
         let mut st = self.host.stat(t.htid)?;
         st.pid = t.ctid;
+        // The workload cannot trace (ptrace is denied): a tracing stop is
+        // the sandbox's (a group-stop held by the ptrace platform's tracer)
+        // and shows as the stop it is.
+        if st.state == 't' {
+            st.state = 'T';
+            st.set_field(3, "T".into());
+        }
         let ppid = self.translate(st.ppid);
         st.set_field(4, ppid.to_string());
         let pgrp = self.translate(st.pgrp);
@@ -716,6 +723,8 @@ impl ProcFs {
                 "Tgid" | "NStgid" => t.ctgid.to_string(),
                 "Pid" | "NSpid" => t.ctid.to_string(),
                 "Ngid" | "TracerPid" => "0".to_owned(),
+                // As in pid_stat: the sandbox's tracing stop is a stop.
+                "State" if v.starts_with('t') => "T (stopped)".to_owned(),
                 "PPid" => self.translate(v.trim().parse().unwrap_or(0)).to_string(),
                 // The innermost value is the one in the task's (= container's) ns.
                 "NSpgid" | "NSsid" => last(v),

@@ -2,6 +2,7 @@
 //! branches on the mechanism: handlers see a `SyscallRequest`, read and
 //! write the caller's memory through the platform, and return a `Response`.
 
+pub mod ptrace;
 pub mod seccomp_notify;
 
 use std::os::fd::OwnedFd;
@@ -11,7 +12,8 @@ use nix::errno::Errno;
 /// One intercepted syscall.
 #[derive(Clone, Copy, Debug)]
 pub struct SyscallRequest {
-    /// Platform cookie (the seccomp notification id).
+    /// Platform cookie: the seccomp notification id, or the ptrace
+    /// platform's number for one seccomp stop.
     pub id: u64,
     /// The calling thread, in the sentry's (host) pid namespace.
     pub tid: i32,
@@ -39,6 +41,8 @@ pub enum PlatformError {
     Send(Errno),
     #[error("set listener flags: {0}")]
     SetFlags(Errno),
+    #[error("attach to the workload (PTRACE_SEIZE): {0}")]
+    Seize(Errno),
 }
 
 pub trait Platform: Send + Sync {

@@ -250,13 +250,20 @@ fn do_readlink(ctx: &mut Ctx, dirfd: i32, path_idx: usize, buf: u64, size: i64) 
         return Err(Errno::EINVAL);
     }
     let path = ctx.path_arg(path_idx)?;
-    // An empty path names the dirfd itself, typically an O_PATH|O_NOFOLLOW
-    // fd of a symlink (readlinkat(2), since Linux 2.6.39).
-    let abs = if path.is_empty() && dirfd != AT_FDCWD {
-        ctx.fd_path(dirfd)?
-    } else {
-        ctx.abs_path(dirfd, &path)?
-    };
+    if path.is_empty() && dirfd != AT_FDCWD {
+        // readlinkat(fd, "") reads the symlink an O_PATH|O_NOFOLLOW fd
+        // refers to; any other file is ENOENT, as for an empty path.
+        let fd = sys::getfd(ctx.tid(), dirfd)?;
+        let st = sys::fstat_fd(fd.as_fd())?;
+        if st.st_mode & libc::S_IFMT != libc::S_IFLNK {
+            return Err(Errno::ENOENT);
+        }
+        let target = sys::readlink_fd(fd.as_fd())?;
+        let n = target.len().min(size as usize);
+        ctx.write(buf, &target[..n])?;
+        return Ok(Outcome::Value(n as i64));
+    }
+    let abs = ctx.abs_path(dirfd, &path)?;
     let target: Vec<u8> = match ctx.resolve(&abs, Follow::NoFollow)? {
         Found::Host(fd) => {
             let st = sys::fstat_fd(fd.as_fd())?;
