@@ -322,6 +322,7 @@ mod tests {
         "misc::uname",
         "identity::capget",
         "identity::capset",
+        "identity::setgroups",
     ];
 
     #[test]

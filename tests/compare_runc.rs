@@ -154,3 +154,56 @@ fn demo_output_matches_runc() {
         String::from_utf8_lossy(&out.stdout)
     );
 }
+
+/// Supplementary groups decide access on emulated paths when no
+/// capability overrides them: uid 1000 reads a root:4242 0640 file and
+/// stats through a root:4242 0750 directory only when the spec's
+/// additionalGids has 4242 (the sentry takes the groups from the spec
+/// until a setgroups or an exec). Same lines under runc and runrs.
+#[test]
+fn supplementary_groups_match_runc() {
+    let script = "cat /tmp/group-file 2>&1; stat -c %n /tmp/group-dir/inner 2>&1; id -G";
+    let make_bundle = |gids: &[u32]| {
+        let bundle = Bundle::new(&["/bin/sh", "-c", script]);
+        let tmp = bundle.rootfs().join("tmp");
+        std::fs::write(tmp.join("group-file"), "secret\n").expect("write group-file");
+        std::fs::create_dir(tmp.join("group-dir")).expect("mkdir group-dir");
+        std::fs::write(tmp.join("group-dir/inner"), "").expect("write inner");
+        for (path, mode) in [("group-file", 0o640), ("group-dir", 0o750)] {
+            let p = tmp.join(path);
+            std::os::unix::fs::chown(&p, Some(0), Some(4242)).expect("chown");
+            std::fs::set_permissions(&p, std::os::unix::fs::PermissionsExt::from_mode(mode))
+                .expect("chmod");
+        }
+        bundle.config_mut(|c| {
+            c["process"]["user"] =
+                serde_json::json!({"uid": 1000, "gid": 1000, "additionalGids": gids});
+        });
+        bundle
+    };
+    for gids in [&[4242u32][..], &[]] {
+        let runc_bundle = make_bundle(gids);
+        let runc_root = std::env::temp_dir().join(unique_id("runrs-test-runc-root"));
+        let runc_out = runc_run(runc_bundle.path(), &unique_id("grp-runc"), &runc_root);
+        let _ = std::fs::remove_dir_all(&runc_root);
+        let want = String::from_utf8_lossy(&runc_out.stdout).into_owned();
+        let readable = want.starts_with("secret");
+        assert_eq!(
+            readable,
+            !gids.is_empty(),
+            "runc's own output is not what this test assumes ({gids:?}):\n{}",
+            describe(&runc_out)
+        );
+
+        let root = Root::new();
+        let bundle = make_bundle(gids);
+        let b = bundle.path().to_string_lossy().into_owned();
+        let out = run(&root, &["run", "--bundle", &b, &unique_id("grp-runrs")]);
+        assert_eq!(
+            String::from_utf8_lossy(&out.stdout),
+            want,
+            "additionalGids {gids:?}: runrs vs runc\n{}",
+            describe(&out)
+        );
+    }
+}

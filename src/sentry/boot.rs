@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use std::os::fd::{AsFd, AsRawFd, FromRawFd, OwnedFd};
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::Path;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use nix::errno::Errno;
@@ -168,6 +168,7 @@ fn run(state_dir: &Path) -> Result<(), BootError> {
         synthetic_fds: Mutex::new(HashMap::new()),
         strace: info.strace,
         info,
+        groups_from_spec: AtomicBool::new(true),
     });
     let gofers: Arc<Vec<Client>> = Arc::new(channels.into_iter().map(Client::new).collect());
     let control = bind_control_socket(state_dir)?;
@@ -313,6 +314,9 @@ fn serve_control(
             Err(Errno::EINTR) => continue,
             Err(_) => return,
         };
+        // A process joining through `runrs exec` has its own user and
+        // groups: permission checks read groups from /proc from now on.
+        sentry.groups_from_spec.store(false, Ordering::SeqCst);
         let reply = match crate::runsc::sync::recv(conn.as_raw_fd()) {
             Ok((crate::runsc::sync::InitMsg::Attach { pid }, Some(sock))) if ptrace.is_some() => {
                 // Workers already serve every traced task.

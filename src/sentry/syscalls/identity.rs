@@ -82,3 +82,13 @@ pub fn capset(ctx: &mut Ctx) -> SysResult {
     }
     Ok(Outcome::Value(0))
 }
+
+/// setgroups(2): the kernel keeps the groups; the sentry only stops
+/// assuming the spec's (see `Sentry::groups_from_spec`) before the call
+/// goes on, so no check made after it returns can use the old list.
+pub fn setgroups(ctx: &mut Ctx) -> SysResult {
+    ctx.sentry
+        .groups_from_spec
+        .store(false, std::sync::atomic::Ordering::SeqCst);
+    Ok(Outcome::Continue)
+}

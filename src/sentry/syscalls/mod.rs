@@ -160,6 +160,13 @@ impl<'a> Ctx<'a> {
         if cap_effective & DAC_CAPS == DAC_CAPS {
             return Ok(Vec::new());
         }
+        if self
+            .sentry
+            .groups_from_spec
+            .load(std::sync::atomic::Ordering::SeqCst)
+        {
+            return Ok(self.sentry.cfg.process.additional_gids.clone());
+        }
         Ok(self.task_full()?.groups.clone())
     }
 
