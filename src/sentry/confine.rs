@@ -634,7 +634,12 @@ pub fn security_counts_markdown() -> String {
     let passthrough = count(&|d| matches!(d, Disposition::Passthrough(_)));
     let conditional = count(&|d| matches!(d, Disposition::Passthrough(Some(_))));
     let emulated = count(&|d| matches!(d, Disposition::Emulated { .. }));
-    let denied = count(&|d| matches!(d, Disposition::Denied { .. }));
+    let in_kernel = crate::sentry::filter::DENIED_IN_KERNEL;
+    let denied = SYSCALLS
+        .iter()
+        .filter(|r| matches!(r.disposition, Disposition::Denied { .. }))
+        .filter(|r| !in_kernel.contains(&r.name))
+        .count();
     let sentry = sentry_allowlist(0);
     let gofer = crate::gofer::confine::gofer_allowlist(0);
     let ruled = |l: &[Allowed]| l.iter().filter(|a| !a.rules.is_empty()).count();
@@ -674,11 +679,16 @@ pub fn security_counts_markdown() -> String {
     );
     let _ = writeln!(
         out,
-        "\nThe workload's other {} table rows reach the sentry ({emulated} emulated, {denied} \
-         denied: answered with the table's errno, logged once per container); numbers \
-         outside the table get ENOSYS. Refused with an errno in the sentry and gofer \
-         (not counted): {}.",
-        emulated + denied,
+        "\nThe workload's other table rows reach the sentry ({emulated} emulated, {denied} \
+         denied: answered with the table's errno, logged once per container) or are \
+         denied by the kernel without a log line ({}: libc probes it before every fork); \
+         numbers outside the table get ENOSYS. Refused with an errno in the sentry and \
+         gofer (not counted): {}.",
+        in_kernel
+            .iter()
+            .map(|n| format!("`{n}`"))
+            .collect::<Vec<_>>()
+            .join(", "),
         refused()
             .iter()
             .map(|r| format!("`{}` ({})", r.name, crate::table::errno_name(r.errno)))
