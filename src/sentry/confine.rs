@@ -373,7 +373,8 @@ static KILL_PIDFD: AtomicI32 = AtomicI32::new(-1);
 /// Where the SIGSYS handler writes (the log file; -1: none).
 static LOG_FD: AtomicI32 = AtomicI32::new(-1);
 /// The handler's line, prepared in the log's format, split around the
-/// syscall's name and number.
+/// syscall's name and number. Its time stamp is the time of confinement:
+/// the handler cannot format a time without allocating.
 static SIGSYS_LINE: OnceLock<(Vec<u8>, Vec<u8>)> = OnceLock::new();
 const PLACEHOLDER: &str = "@SYSCALL@";
 
@@ -599,7 +600,11 @@ pub fn enter_empty_root(scratch: &Path) -> Result<(), ConfineError> {
         None::<&str>,
         "/",
         None::<&str>,
-        MsFlags::MS_REMOUNT | MsFlags::MS_RDONLY | MsFlags::MS_NOSUID | MsFlags::MS_NODEV,
+        MsFlags::MS_REMOUNT
+            | MsFlags::MS_RDONLY
+            | MsFlags::MS_NOSUID
+            | MsFlags::MS_NODEV
+            | MsFlags::MS_NOEXEC,
         None::<&str>,
     )
     .map_err(|source| ConfineError::MountEmptyRoot {
