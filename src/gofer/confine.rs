@@ -64,6 +64,11 @@ pub fn gofer_allowlist(own_pid: i32) -> Vec<Allowed> {
         any("fchownat", SYS_fchownat, "chown (AT_EMPTY_PATH)"),
         any("fchmodat2", SYS_fchmodat2, "chmod (AT_EMPTY_PATH)"),
         any("utimensat", SYS_utimensat, "utimes"),
+        // The *xattrat calls (Linux 6.13; libc has no names for them yet).
+        any("setxattrat", 463, "setxattr on a walked fd"),
+        any("getxattrat", 464, "getxattr on a walked fd"),
+        any("listxattrat", 465, "listxattr on a walked fd"),
+        any("removexattrat", 466, "removexattr on a walked fd"),
         any("faccessat2", SYS_faccessat2, "access"),
         any("ftruncate", SYS_ftruncate, "truncate"),
         any("umask", SYS_umask, "umask 0 (modes arrive masked)"),

@@ -252,6 +252,11 @@ pub fn sentry_allowlist(own_pid: i32) -> Vec<Allowed> {
         any("fstat", SYS_fstat, "fstat of gofer fds"),
         any("statx", SYS_statx, "statx of gofer fds"),
         any("fstatfs", SYS_fstatfs, "statfs of gofer fds"),
+        any(
+            "statfs",
+            SYS_statfs,
+            "file system types of the container's mounts (/proc/mounts), via /proc/<init>/root",
+        ),
         any("getdents64", SYS_getdents64, "directory listings"),
         any(
             "lseek",
@@ -527,9 +532,8 @@ fn cpath(p: &Path) -> CString {
 }
 
 /// Moves the calling process into a mount namespace of its own whose root
-/// is an empty read-only tmpfs holding only a read-only bind of the host's
-/// /proc and of /sys/devices/system/cpu (what the sentry's procfs and
-/// sysfs read). `scratch` is any existing directory: the tmpfs is mounted
+/// is an empty read-only tmpfs holding only read-only binds of the host's
+/// /proc and /sys (what the sentry's procfs and sysfs read). `scratch` is any existing directory: the tmpfs is mounted
 /// on it in the new, private namespace only.
 pub fn enter_empty_root(scratch: &Path) -> Result<(), ConfineError> {
     use nix::mount::{mount, umount2, MntFlags, MsFlags};
@@ -587,8 +591,10 @@ pub fn enter_empty_root(scratch: &Path) -> Result<(), ConfineError> {
         .map_err(err)
     };
     ro_bind("/proc")?;
-    if Path::new("/sys/devices/system/cpu").is_dir() {
-        ro_bind("/sys/devices/system/cpu")?;
+    // sysfs (read-only; not its submounts): CPU lists, THP settings, block
+    // device names behind /sys/dev/block (links into /sys/devices).
+    if Path::new("/sys/devices").is_dir() {
+        ro_bind("/sys")?;
     }
     nix::unistd::chdir(root.as_c_str()).map_err(ConfineError::PivotRoot)?;
     // pivot_root(".", "."): the old root ends up on top of the new one and
