@@ -151,11 +151,13 @@ until echo done > /finished; do :; done
 fn memory_hog_under_a_memory_limit_is_killed_alone() {
     const LIMIT: i64 = 48 << 20;
     // The subshell accumulates 256 MiB in a variable: the cgroup's OOM
-    // killer ends it; init then reads /proc through the sentry.
+    // killer ends it; init then reads /proc through the sentry (retried:
+    // the orphaned head and tr exit into init, and their SIGCHLD can
+    // interrupt the emulated open with EINTR, the notify path's known gap).
     let script = r#"
 ( x=$(head -c 268435456 /dev/zero | tr '\0' a); echo survived ${#x} )
 echo "hog=$?"
-read first < /proc/self/status
+until read first < /proc/self/status; do :; done
 echo "$first"
 cat /proc/meminfo | head -n 1
 "#;
@@ -215,6 +217,12 @@ fn sentry_and_gofer_run_confined() {
         ("gofer", gofer, runrs::gofer::confine::GOFER_CAPS),
     ] {
         let field = |k: &str| status_field(pid, k).unwrap_or_default();
+        // Each confines itself after create has seen the sentry's socket
+        // (but before it serves anything): wait for the filter, its last step.
+        assert!(
+            wait_until(Duration::from_secs(5), || field("Seccomp:") == "2"),
+            "the {role} never installed its filter"
+        );
         assert_eq!(field("NoNewPrivs:"), "1", "{role} no_new_privs");
         assert_eq!(field("Seccomp:"), "2", "{role} seccomp mode");
         for set in ["CapEff:", "CapPrm:", "CapBnd:"] {
