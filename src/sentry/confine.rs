@@ -313,6 +313,40 @@ pub fn sentry_allowlist(own_pid: i32) -> Vec<Allowed> {
     v
 }
 
+/// What the ptrace platform adds to [`sentry_allowlist`] (pass it to
+/// [`confine_sentry_with`] when the sandbox uses it): tracing the
+/// workload's tasks from one tracer thread, woken by a signalfd and an
+/// eventfd; injected recvmsg and signals to tracees.
+pub fn ptrace_additions() -> Vec<Allowed> {
+    use libc::*;
+    vec![
+        arg_in(
+            "ptrace",
+            SYS_ptrace,
+            0,
+            &[
+                PTRACE_SEIZE as u64,
+                PTRACE_INTERRUPT as u64,
+                PTRACE_CONT as u64,
+                PTRACE_SYSCALL as u64,
+                PTRACE_LISTEN as u64,
+                PTRACE_GETREGS as u64,
+                PTRACE_SETREGS as u64,
+                PTRACE_GETEVENTMSG as u64,
+                PTRACE_GET_SYSCALL_INFO as u64,
+                PTRACE_DETACH as u64,
+            ],
+            "the tracer's requests only (no PEEK/POKE: memory goes through process_vm_*)",
+        ),
+        any("wait4", SYS_wait4, "tracee stops"),
+        any("waitid", SYS_waitid, "tracee stops"),
+        any("signalfd4", SYS_signalfd4, "SIGCHLD wake-ups of the tracer"),
+        any("eventfd2", SYS_eventfd2, "commands to the tracer thread"),
+        any("pipe2", SYS_pipe2, "replies to workers"),
+        any("tgkill", SYS_tgkill, "re-delivering signals to tracees"),
+    ]
+}
+
 /// Refused with an errno rather than killed, in every confined process.
 pub fn refused() -> Vec<Refused> {
     vec![Refused {
@@ -335,10 +369,20 @@ pub const SENTRY_CAPS: &[Capability] = &[
 /// Compiles `allowed` (the rest raises SIGSYS) and `refused` (errno) into
 /// the filters to install, in order.
 pub fn build(allowed: &[Allowed], refused: &[Refused]) -> Result<Vec<BpfProgram>, ConfineError> {
-    let mut map: BTreeMap<i64, Vec<SeccompRule>> = BTreeMap::new();
+    // nr → None: any arguments; Some(rules): any of the rules.
+    let mut merged: BTreeMap<i64, Option<Vec<SeccompRule>>> = BTreeMap::new();
     for a in allowed {
-        map.entry(a.nr).or_default().extend(a.rules.iter().cloned());
+        let e = merged.entry(a.nr).or_insert_with(|| Some(Vec::new()));
+        match (e.as_mut(), a.rules.is_empty()) {
+            (Some(_), true) => *e = None,
+            (Some(rules), false) => rules.extend(a.rules.iter().cloned()),
+            (None, _) => {}
+        }
     }
+    let mut map: BTreeMap<i64, Vec<SeccompRule>> = merged
+        .into_iter()
+        .map(|(nr, rules)| (nr, rules.unwrap_or_default()))
+        .collect();
     for r in refused {
         // The allowlist lets them pass to the errno filter below (ERRNO
         // takes precedence over ALLOW, TRAP over both).
@@ -625,14 +669,21 @@ pub fn enter_empty_root(scratch: &Path) -> Result<(), ConfineError> {
 /// `scratch` is a directory to mount the empty root on (the state dir);
 /// `init_pidfd` is what the SIGSYS handler kills.
 pub fn confine_sentry(scratch: &Path, init_pidfd: &OwnedFd) -> Result<(), ConfineError> {
+    confine_sentry_with(scratch, init_pidfd, Vec::new())
+}
+
+/// [`confine_sentry`] with `extra` allowed on top (the platform's needs,
+/// e.g. [`ptrace_additions`]).
+pub fn confine_sentry_with(
+    scratch: &Path,
+    init_pidfd: &OwnedFd,
+    extra: Vec<Allowed>,
+) -> Result<(), ConfineError> {
     enter_empty_root(scratch)?;
     keep_only_caps(SENTRY_CAPS)?;
-    lock_down(
-        "sentry",
-        init_pidfd,
-        &sentry_allowlist(std::process::id() as i32),
-        &refused(),
-    )
+    let mut list = sentry_allowlist(std::process::id() as i32);
+    list.extend(extra);
+    lock_down("sentry", init_pidfd, &list, &refused())
 }
 
 /// The generated block of docs/SECURITY.md: how many host syscalls each
@@ -681,6 +732,21 @@ pub fn security_counts_markdown() -> String {
         ruled(&sentry),
         caps(SENTRY_CAPS)
     );
+    let ptrace = ptrace_additions();
+    // Merged as `build` does: a syscall is argument-checked only when no
+    // entry allows it unconditionally.
+    let mut both: BTreeMap<i64, bool> = BTreeMap::new();
+    for a in sentry.iter().chain(ptrace.iter()) {
+        let checked = both.entry(a.nr).or_insert(true);
+        *checked &= !a.rules.is_empty();
+    }
+    let _ = writeln!(
+        out,
+        "| sentry, ptrace platform | {} ({} more) | {} | as above |",
+        both.len(),
+        both.len() - sentry.len(),
+        both.values().filter(|c| **c).count()
+    );
     let _ = writeln!(
         out,
         "| gofer | {} | {} | {} |",
@@ -706,7 +772,11 @@ pub fn security_counts_markdown() -> String {
             .collect::<Vec<_>>()
             .join(", ")
     );
-    for (role, list) in [("sentry", &sentry), ("gofer", &gofer)] {
+    for (role, list) in [
+        ("sentry", &sentry),
+        ("sentry's ptrace platform additions", &ptrace),
+        ("gofer", &gofer),
+    ] {
         let _ = writeln!(
             out,
             "\n#### The {role}'s allowlist\n\n| syscall | arguments | needed for |\n|---|---|---|"
@@ -768,6 +838,17 @@ mod tests {
                 }
             }
             build(&list, &refused()).expect("filters compile");
+        }
+        let mut with_ptrace = sentry_allowlist(1);
+        with_ptrace.extend(ptrace_additions());
+        build(&with_ptrace, &refused()).expect("the ptrace sentry's filters compile");
+        for a in ptrace_additions() {
+            assert_eq!(
+                crate::table::row(a.nr as u32).map(|r| r.name),
+                Some(a.name),
+                "ptrace addition nr {}",
+                a.nr
+            );
         }
     }
 
