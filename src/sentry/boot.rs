@@ -34,6 +34,13 @@ const EXEC_WORKERS: usize = 2;
 /// Notifications being handled right now.
 static IN_FLIGHT: AtomicUsize = AtomicUsize::new(0);
 
+/// Test hook (`RUNRS_TEST_CONFINEMENT_PROBE` in the sentry's environment,
+/// see tests/limits.rs): the first request makes a syscall outside the
+/// sentry's allowlist, to prove that a confinement gap kills the container
+/// with a log line instead of hanging it. The environment comes from the
+/// host's runrs invocation, which is trusted anyway.
+static CONFINEMENT_PROBE: AtomicBool = AtomicBool::new(false);
+
 #[derive(Debug, thiserror::Error)]
 pub enum BootError {
     #[error("read {file}: {msg}")]
@@ -172,6 +179,10 @@ fn run(state_dir: &Path) -> Result<(), BootError> {
     });
     let gofers: Arc<Vec<Client>> = Arc::new(channels.into_iter().map(Client::new).collect());
     let control = bind_control_socket(state_dir)?;
+    CONFINEMENT_PROBE.store(
+        std::env::var_os("RUNRS_TEST_CONFINEMENT_PROBE").is_some(),
+        Ordering::Relaxed,
+    );
     // Everything from the host is open now: confine before any thread
     // starts (capabilities are per thread; new threads inherit them).
     if let Err(e) = super::confine::confine_sentry(state_dir, &init_pidfd, sentry.info.platform) {
@@ -382,6 +393,10 @@ fn worker(platform: &dyn Platform, sentry: &Sentry, gofer: &Client, workers: &Wo
 }
 
 fn handle(platform: &dyn Platform, sentry: &Sentry, gofer: &Client, req: SyscallRequest) {
+    if CONFINEMENT_PROBE.load(Ordering::Relaxed) {
+        // SAFETY: getppid has no preconditions; the filter kills us here.
+        unsafe { libc::getppid() };
+    }
     let mut ctx = Ctx::new(req, platform, sentry, gofer);
     let result = match dispatch::handler(req.nr) {
         Some(h) => h(&mut ctx),

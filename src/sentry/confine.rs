@@ -254,6 +254,11 @@ pub fn sentry_allowlist(own_pid: i32, platform: PlatformKind) -> Vec<Allowed> {
         any("fstat", SYS_fstat, "fstat of gofer fds"),
         any("statx", SYS_statx, "statx of gofer fds"),
         any("fstatfs", SYS_fstatfs, "statfs of gofer fds"),
+        any(
+            "statfs",
+            SYS_statfs,
+            "file system types of the container's mounts (/proc/mounts), via /proc/<init>/root",
+        ),
         any("getdents64", SYS_getdents64, "directory listings"),
         any(
             "lseek",
@@ -334,14 +339,21 @@ pub fn ptrace_platform_allowlist() -> Vec<Allowed> {
                 PTRACE_GETREGS as u64,
                 PTRACE_SETREGS as u64,
                 PTRACE_GETEVENTMSG as u64,
+                PTRACE_INTERRUPT as u64,
+                PTRACE_GET_SYSCALL_INFO as u64,
+                PTRACE_DETACH as u64,
             ],
-            "seizing workload tasks, their registers, resuming them",
+            "the tracer's requests only (no PEEK/POKE: memory goes through process_vm_*)",
         ),
-        any("wait4", SYS_wait4, "ptrace stops of workload tasks"),
+        any("wait4", SYS_wait4, "tracee stops"),
+        any("waitid", SYS_waitid, "tracee stops"),
+        any("signalfd4", SYS_signalfd4, "SIGCHLD wake-ups of the tracer"),
+        any("eventfd2", SYS_eventfd2, "commands to the tracer thread"),
+        any("pipe2", SYS_pipe2, "replies to workers"),
         any(
             "tgkill",
             SYS_tgkill,
-            "signals held during a stop, to their thread",
+            "re-delivering signals to tracees (widens the runtime's own-process rule)",
         ),
     ]
 }
@@ -368,10 +380,20 @@ pub const SENTRY_CAPS: &[Capability] = &[
 /// Compiles `allowed` (the rest raises SIGSYS) and `refused` (errno) into
 /// the filters to install, in order.
 pub fn build(allowed: &[Allowed], refused: &[Refused]) -> Result<Vec<BpfProgram>, ConfineError> {
-    let mut map: BTreeMap<i64, Vec<SeccompRule>> = BTreeMap::new();
+    // nr → None: any arguments; Some(rules): any of the rules.
+    let mut merged: BTreeMap<i64, Option<Vec<SeccompRule>>> = BTreeMap::new();
     for a in allowed {
-        map.entry(a.nr).or_default().extend(a.rules.iter().cloned());
+        let e = merged.entry(a.nr).or_insert_with(|| Some(Vec::new()));
+        match (e.as_mut(), a.rules.is_empty()) {
+            (Some(_), true) => *e = None,
+            (Some(rules), false) => rules.extend(a.rules.iter().cloned()),
+            (None, _) => {}
+        }
     }
+    let mut map: BTreeMap<i64, Vec<SeccompRule>> = merged
+        .into_iter()
+        .map(|(nr, rules)| (nr, rules.unwrap_or_default()))
+        .collect();
     for r in refused {
         // The allowlist lets them pass to the errno filter below (ERRNO
         // takes precedence over ALLOW, TRAP over both).
@@ -411,7 +433,8 @@ static KILL_PIDFD: AtomicI32 = AtomicI32::new(-1);
 /// Where the SIGSYS handler writes (the log file; -1: none).
 static LOG_FD: AtomicI32 = AtomicI32::new(-1);
 /// The handler's line, prepared in the log's format, split around the
-/// syscall's name and number.
+/// syscall's name and number. Its time stamp is the time of confinement:
+/// the handler cannot format a time without allocating.
 static SIGSYS_LINE: OnceLock<(Vec<u8>, Vec<u8>)> = OnceLock::new();
 const PLACEHOLDER: &str = "@SYSCALL@";
 
@@ -634,8 +657,10 @@ pub fn enter_empty_root(scratch: &Path) -> Result<(), ConfineError> {
         .map_err(err)
     };
     ro_bind("/proc")?;
-    if Path::new("/sys/devices/system/cpu").is_dir() {
-        ro_bind("/sys/devices/system/cpu")?;
+    // sysfs (read-only; not its submounts): CPU lists, THP settings, block
+    // device names behind /sys/dev/block (links into /sys/devices).
+    if Path::new("/sys/devices").is_dir() {
+        ro_bind("/sys")?;
     }
     nix::unistd::chdir(root.as_c_str()).map_err(ConfineError::PivotRoot)?;
     // pivot_root(".", "."): the old root ends up on top of the new one and
@@ -647,7 +672,11 @@ pub fn enter_empty_root(scratch: &Path) -> Result<(), ConfineError> {
         None::<&str>,
         "/",
         None::<&str>,
-        MsFlags::MS_REMOUNT | MsFlags::MS_RDONLY | MsFlags::MS_NOSUID | MsFlags::MS_NODEV,
+        MsFlags::MS_REMOUNT
+            | MsFlags::MS_RDONLY
+            | MsFlags::MS_NOSUID
+            | MsFlags::MS_NODEV
+            | MsFlags::MS_NOEXEC,
         None::<&str>,
     )
     .map_err(|source| ConfineError::MountEmptyRoot {
@@ -691,7 +720,12 @@ pub fn security_counts_markdown() -> String {
     let passthrough = count(&|d| matches!(d, Disposition::Passthrough(_)));
     let conditional = count(&|d| matches!(d, Disposition::Passthrough(Some(_))));
     let emulated = count(&|d| matches!(d, Disposition::Emulated { .. }));
-    let denied = count(&|d| matches!(d, Disposition::Denied { .. }));
+    let in_kernel = crate::sentry::filter::DENIED_IN_KERNEL;
+    let denied = SYSCALLS
+        .iter()
+        .filter(|r| matches!(r.disposition, Disposition::Denied { .. }))
+        .filter(|r| !in_kernel.contains(&r.name))
+        .count();
     let sentry = sentry_allowlist(0, PlatformKind::Seccomp);
     let on_ptrace = sentry_allowlist(0, PlatformKind::Ptrace);
     let ptrace_extra = ptrace_platform_allowlist();
@@ -745,18 +779,27 @@ pub fn security_counts_markdown() -> String {
     );
     let _ = writeln!(
         out,
-        "\nThe workload's other {} table rows reach the sentry ({emulated} emulated, {denied} \
-         denied: answered with the table's errno, logged once per container); numbers \
-         outside the table get ENOSYS. Refused with an errno in the sentry and gofer \
-         (not counted): {}.",
-        emulated + denied,
+        "\nThe workload's other table rows reach the sentry ({emulated} emulated, {denied} \
+         denied: answered with the table's errno, logged once per container) or are \
+         denied by the kernel without a log line ({}: libc probes it before every fork); \
+         numbers outside the table get ENOSYS. Refused with an errno in the sentry and \
+         gofer (not counted): {}.",
+        in_kernel
+            .iter()
+            .map(|n| format!("`{n}`"))
+            .collect::<Vec<_>>()
+            .join(", "),
         refused()
             .iter()
             .map(|r| format!("`{}` ({})", r.name, crate::table::errno_name(r.errno)))
             .collect::<Vec<_>>()
             .join(", ")
     );
-    for (role, list) in [("sentry", &sentry), ("gofer", &gofer)] {
+    for (role, list) in [
+        ("sentry", &sentry),
+        ("sentry's ptrace platform additions", &ptrace_extra),
+        ("gofer", &gofer),
+    ] {
         let _ = writeln!(
             out,
             "\n#### The {role}'s allowlist\n\n| syscall | arguments | needed for |\n|---|---|---|"
@@ -825,6 +868,16 @@ mod tests {
             }
             build(&list, &refused()).expect("filters compile");
         }
+        let with_ptrace = sentry_allowlist(1, PlatformKind::Ptrace);
+        build(&with_ptrace, &refused()).expect("the ptrace sentry's filters compile");
+        let ptrace = with_ptrace
+            .iter()
+            .find(|a| a.name == "ptrace")
+            .expect("ptrace on the ptrace platform");
+        assert!(
+            !ptrace.rules.is_empty(),
+            "ptrace must be limited to its requests"
+        );
     }
 
     #[test]

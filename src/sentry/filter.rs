@@ -4,10 +4,11 @@
 //! seccompiler has one match action per filter and no USER_NOTIF action, so
 //! the policy is a stack of filters (install order):
 //! 1. allowlist: passthrough rows (with their argument rule), emulated and
-//!    denied rows → ALLOW; anything else → ERRNO(ENOSYS);
-//! 2. one filter per errno: failed argument rules → ERRNO(e); anything
-//!    else → ALLOW;
-//! 3. notify: emulated and denied rows → TRACE(MAGIC), rewritten to
+//!    denied rows (but [`DENIED_IN_KERNEL`]) → ALLOW; anything else →
+//!    ERRNO(ENOSYS);
+//! 2. one filter per errno: failed argument rules and the denied rows in
+//!    [`DENIED_IN_KERNEL`] → ERRNO(e); anything else → ALLOW;
+//! 3. notify: emulated and other denied rows → TRACE(MAGIC), rewritten to
 //!    USER_NOTIF in [`NotifyMode::UserNotif`]; anything else → ALLOW. The
 //!    sentry answers a denied row with the table's errno and logs the first
 //!    use of each denied syscall in the container.
@@ -35,6 +36,12 @@ use crate::table::{ArgRule, ArgRuleKind, Disposition, SYSCALLS};
 /// `SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP` (for `SECCOMP_IOCTL_NOTIF_SET_FLAGS`),
 /// missing from libc.
 pub const SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP: u64 = 1;
+
+/// Denied rows answered by the kernel itself instead of the sentry (so
+/// never logged): glibc tries clone3 before every fork and thread and falls
+/// back to clone on ENOSYS; a sentry round trip there would cost every
+/// fork 3-50 us and log nothing anyone can act on.
+pub const DENIED_IN_KERNEL: &[&str] = &["clone3"];
 
 /// `SECCOMP_RET_DATA` of the placeholder TRACE action of the notify filter
 /// ("rs"); it is what a ptrace supervisor sees as the event message.
@@ -198,6 +205,9 @@ pub fn workload_filters(mode: NotifyMode) -> Result<Vec<Vec<libc::sock_filter>>,
             // Allowed by the allowlist, then sent to the sentry like an
             // emulated row: it answers the table's errno and logs the first
             // use of each in the container (so a denial is discoverable).
+            Disposition::Denied { errno } if DENIED_IN_KERNEL.contains(&row.name) => {
+                by_errno.entry(*errno).or_default().insert(nr, Vec::new());
+            }
             Disposition::Denied { .. } => {
                 allow.insert(nr, Vec::new());
                 notify.insert(nr, Vec::new());
@@ -458,6 +468,9 @@ mod tests {
                             r.name
                         );
                     }
+                }
+                Disposition::Denied { errno: e } if DENIED_IN_KERNEL.contains(&r.name) => {
+                    assert_eq!(got, errno(e), "{}", r.name)
                 }
                 Disposition::Emulated { .. } | Disposition::Denied { .. } => {
                     assert_eq!(got, notified, "{}", r.name)
