@@ -339,7 +339,18 @@ fn exec_exit_code_output_and_user_on(rt: &'static str) {
 #[test]
 fn tty_run_and_exec() {
     ensure_docker();
-    let c = Ctr::new("tty");
+    tty_run_and_exec_on(RUNTIME);
+}
+
+/// The same on the ptrace platform.
+#[test]
+fn ptrace_tty_run_and_exec() {
+    ensure_docker();
+    tty_run_and_exec_on(RUNTIME_PTRACE);
+}
+
+fn tty_run_and_exec_on(rt: &'static str) {
+    let c = Ctr::on(rt, "tty");
     let out = pty_run(
         30,
         &[
@@ -348,7 +359,7 @@ fn tty_run_and_exec() {
             "-it",
             "--rm",
             "--runtime",
-            RUNTIME,
+            rt,
             "--name",
             &c.name,
             IMAGE,
@@ -363,7 +374,7 @@ fn tty_run_and_exec() {
         "tty did not print /dev/pts/0: {out}"
     );
 
-    let d = Ctr::new("ttyexec");
+    let d = Ctr::on(rt, "ttyexec");
     d.run_detached(&[], &["sleep", "1000"]);
     let out = pty_run(
         30,

@@ -166,6 +166,9 @@ fn run(state_dir: &Path) -> Result<(), BootError> {
         mounts: mount_lines(&cfg),
         init_host_pid: info.init_pid,
         host_proc: "/proc".into(),
+        hidden_fd: ptrace
+            .as_ref()
+            .map(|_| super::platform::ptrace::RESERVED_FD),
     });
     let sentry = Arc::new(Sentry {
         cfg,

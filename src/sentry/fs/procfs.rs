@@ -41,6 +41,10 @@ pub struct ProcConfig {
     pub init_host_pid: i32,
     /// Normally "/proc".
     pub host_proc: PathBuf,
+    /// An fd the sandbox keeps in every workload process (the ptrace
+    /// platform's fd-passing socket): not listed in /proc/<pid>/fd and
+    /// fdinfo, and ENOENT when named there.
+    pub hidden_fd: Option<i32>,
 }
 
 /// One line of the sandbox mount table.
@@ -503,7 +507,9 @@ impl ProcFs {
                 }))
             }
             Res::FdDir(t) | Res::FdinfoDir(t) => {
-                let fd = parse_fd_name(comp).ok_or(Errno::ENOENT)?;
+                let fd = parse_fd_name(comp)
+                    .filter(|fd| Some(*fd) != self.config.hidden_fd)
+                    .ok_or(Errno::ENOENT)?;
                 self.host.fd_target(t.htid, fd)?;
                 if matches!(cur, Res::FdDir(_)) {
                     Ok(Res::Fd(*t, fd))
@@ -598,6 +604,7 @@ impl ProcFs {
                     .host
                     .fds(t.htid)?
                     .into_iter()
+                    .filter(|(fd, _)| Some(*fd) != self.config.hidden_fd)
                     .map(|(fd, _)| (fd.to_string(), kind))
                     .collect();
                 Node::Dir(self.listing(canon, children))
@@ -1103,6 +1110,7 @@ mod tests {
             no_new_privs: true,
             memory_limit: Some(64 << 20),
             start_time: SystemTime::now() - Duration::from_secs(100),
+            hidden_fd: None,
             mounts: vec![
                 MountLine {
                     source: "overlay".into(),
