@@ -99,8 +99,10 @@ const TOP_FILES: &[&str] = &[
     "loadavg",
     "meminfo",
     "stat",
+    "swaps",
     "uptime",
     "version",
+    "vmstat",
 ];
 
 const SYS_FILES: &[(&str, u32)] = &[
@@ -919,6 +921,11 @@ impl ProcFs {
                 let last = stats.iter().map(|(c, _)| *c).max().unwrap_or(0);
                 Ok(format!("0.00 0.00 0.00 {running}/{threads} {last}\n").into_bytes())
             }
+            // No swap is visible in the sandbox (meminfo says SwapTotal 0 too).
+            "swaps" => Ok(b"Filename\t\t\t\tType\t\tSize\t\tUsed\t\tPriority\n".to_vec()),
+            // Memory event counters only (no paths or pids): vmstat(8)
+            // refuses to run without it.
+            "vmstat" => self.host.read_global("vmstat"),
             "version" => {
                 let rel = self.osrelease();
                 let ver = self
