@@ -822,3 +822,39 @@ ps -o user,group,supgrp,comm
         USER,
     );
 }
+
+/// procps beyond ps: threads (ps -L, /proc/<pid>/task), pgrep/pkill, free,
+/// uptime, vmstat, pmap, pwdx, w, sysctl.
+#[test]
+fn procps_tools() {
+    compare(
+        "procps_tools",
+        r#"
+sleep 30 &
+s=$!
+python3 -c 'import threading, time; [threading.Thread(target=time.sleep, args=(30,), daemon=True).start() for _ in range(3)]; time.sleep(30)' &
+py=$!
+sleep 0.5
+# UID, LWP count, TTY, TIME, command of every thread (LWP ids and CPU% vary).
+ps -eLf | awk '{ print $1, $6, $8, $9, $10 }'
+ps -o nlwp,comm -p $py
+ls /proc/$py/task | wc -l
+pgrep -l sleep | awk '{ print $2 }'
+pgrep -c python3
+free -w | awk '{ print $1 }'
+uptime | grep -c 'load average'
+vmstat 1 1 | head -2
+cat /proc/swaps
+pmap $py | head -2 | awk '{ print $2 }'
+pwdx $s | awk '{ print $2 }'
+pkill -TERM sleep
+wait $s || echo "sleep status $?"
+kill $py
+wait $py || echo "py status $?"
+w -h | wc -l
+sysctl kernel.hostname kernel.pid_max
+cut -d' ' -f1-2 /proc/version
+"#,
+        ROOT,
+    );
+}
