@@ -550,7 +550,11 @@ head -1 /proc/stat | awk '{ print $1, NF }'
 grep -c '^cpu[0-9]' /proc/stat
 nproc
 getconf _NPROCESSORS_ONLN
-cat /sys/devices/system/cpu/online /sys/devices/system/cpu/possible
+cat /sys/devices/system/cpu/online /sys/devices/system/cpu/possible /sys/devices/system/cpu/kernel_max
+ls -d /sys/devices/system/cpu/cpu[0-9]* | wc -l
+getconf _NPROCESSORS_CONF
+cat /sys/kernel/mm/transparent_hugepage/enabled /sys/kernel/mm/transparent_hugepage/hpage_pmd_size
+stat -c '%A %n' /sys/devices/system/cpu /sys/devices/system/cpu/cpu0 /sys/devices/system/cpu/online /sys/kernel/mm/transparent_hugepage/enabled
 cat /proc/self/cmdline | tr '\0' ' '; echo
 readlink /proc/self/exe /proc/self/cwd /proc/self/root
 ls /proc/self/fd/ | sort -n | head -3
