@@ -133,7 +133,8 @@ pub fn lookup(rel: &str) -> Result<Node, Errno> {
 pub fn attr(rel: &str) -> Result<NodeAttr, Errno> {
     let node = lookup(rel)?;
     let (kind, mode, nlink) = match node {
-        // As Linux's sysfs: directories 0755, tunables 0644, lists 0444.
+        // As Linux's sysfs: the root 0555, directories 0755, tunables 0644, lists 0444.
+        Node::Dir(_) if rel.is_empty() => (EntryKind::Dir, libc::S_IFDIR | 0o555, 2),
         Node::Dir(_) => (EntryKind::Dir, libc::S_IFDIR | 0o755, 2),
         _ if rel.starts_with("kernel/mm/transparent_hugepage/")
             && rel != "kernel/mm/transparent_hugepage/hpage_pmd_size" =>
