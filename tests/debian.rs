@@ -525,11 +525,18 @@ sleeper=$!
 # Pids other than init's differ (runc's own init forks use a few), so
 # they print as P; their order is kept.
 p() { awk -v cols="$1" 'BEGIN { n = split(cols, c, ",") } { for (i = 1; i <= n; i++) if ($c[i] ~ /^[0-9]+$/ && $c[i] > 1) $c[i] = "P"; print }'; }
-ps aux | awk '{ print $1, $2, $8, $11, $12, $13 }' | p 2
-ps -eo pid,ppid,user,group,stat,nice,pri,cls,comm | p 1,2
-ps -o pid,args -p $sleeper | p 1
-ps -eo pid,tty,comm --sort=-pid | p 1
-top -bn1 | awk 'NR <= 5 { split($0, a, /[0-9]/); print a[1] } NR == 7 { print } NR > 7 { print $1, $2, $8, $12 }' | p 1
+# Each tool writes to a file first: in a pipeline the other members'
+# states (R or S, still bash or already exec'd) are a race.
+ps aux > /tmp/ps1
+awk '{ print $1, $2, $8, $11, $12, $13 }' /tmp/ps1 | p 2
+ps -eo pid,ppid,user,group,stat,nice,pri,cls,comm > /tmp/ps2
+p 1,2 < /tmp/ps2
+ps -o pid,args -p $sleeper > /tmp/ps3
+p 1 < /tmp/ps3
+ps -eo pid,tty,comm --sort=-pid > /tmp/ps4
+p 1 < /tmp/ps4
+top -bn1 > /tmp/top
+awk 'NR <= 5 { split($0, a, /[0-9]/); print a[1] } NR == 7 { print } NR > 7 { print $1, $2, $8, $12 }' /tmp/top | p 1
 kill $sleeper
 wait $sleeper || echo "sleep ended by signal $(( $? - 128 ))"
 "#,
@@ -542,7 +549,10 @@ fn proc_and_sys() {
     compare(
         "proc_and_sys",
         r#"
-grep -E '^(Name|State|Tgid|Pid|PPid|Uid|Gid|Groups|Threads|Cap|NoNewPrivs|Seccomp:|Umask)' /proc/self/status | sed -E 's/^(Tgid|Pid):.*/\1: P/'
+grep -E '^(Name|State|Tgid|Pid|PPid|Uid|Gid|Groups|Threads|Cap|NoNewPrivs|Seccomp:|Umask|SigBlk)' /proc/self/status | sed -E 's/^(Tgid|Pid):.*/\1: P/'
+# Only SIGPIPE: what else is ignored depends on who started runc.
+ign=$(awk '/^SigIgn/ { print $2 }' /proc/self/status)
+echo "SIGPIPE ignored: $(( (0x$ign >> 12) & 1 ))"
 cut -d' ' -f1-9 /proc/self/stat | awk '{ $1 = "PID"; $4 = $4 > 0; $5 = $5 > 0; $6 = $6 > 0; print }'
 awk '{ print NF }' /proc/self/stat /proc/self/statm /proc/loadavg /proc/uptime
 awk '{ print $1 }' /proc/meminfo | head -5
@@ -840,7 +850,8 @@ python3 -c 'import threading, time; [threading.Thread(target=time.sleep, args=(3
 py=$!
 sleep 0.5
 # UID, LWP count, TTY, TIME, command of every thread (LWP ids and CPU% vary).
-ps -eLf | awk '{ print $1, $6, $8, $9, $10 }'
+ps -eLf > /tmp/psl
+awk '{ print $1, $6, $8, $9, $10 }' /tmp/psl
 ps -o nlwp,comm -p $py
 ls /proc/$py/task | wc -l
 pgrep -l sleep | awk '{ print $2 }'
@@ -858,6 +869,47 @@ wait $py || echo "py status $?"
 w -h | wc -l
 sysctl kernel.hostname kernel.pid_max
 cut -d' ' -f1-2 /proc/version
+"#,
+        ROOT,
+    );
+}
+
+/// Files in depth: tar --xattrs round trip, touch -h on a symlink, statfs
+/// types, sed -i keeping owner and mode, external sort with temp files and
+/// SIGPIPE, sparse files, fallocate, link counts, renameat2 EXCHANGE,
+/// setuid/setgid/sticky bits and umask.
+#[test]
+fn coreutils_file_semantics() {
+    compare(
+        "coreutils_file_semantics",
+        r#"
+cd /mnt
+mkdir x && echo data > x/f && ln -s f x/l
+python3 -c 'import os; os.setxattr("x/f", "user.tag", b"t1"); os.setxattr("x", "user.dir", b"d")'
+tar --xattrs -cf a.tar x
+mkdir out && tar --xattrs -xf a.tar -C out
+python3 -c 'import os; print(os.getxattr("out/x/f", "user.tag"), os.listxattr("out/x"))'
+tar --xattrs -tvf a.tar | awk '{ print $1, $2, $6 }'
+touch -h -d '2001-02-03 04:05:06' x/l && stat -c '%n %y' x/l
+touch -d '2002-02-03 04:05:06' x/f && stat -c '%n %y %x' x/f
+stat -f -c '%T %b' /mnt | awk '{ print $1 }'
+stat -f -c '%T' /tmp /proc /sys /dev
+echo hello > s.txt && chown 1000:100 s.txt && chmod 640 s.txt && sed -i 's/hello/bye/' s.txt && stat -c '%U %G %a' s.txt && cat s.txt
+seq 200000 | TMPDIR=/mnt sort -S 64k -r | head -2
+truncate -s 1M sparse && du -k sparse | cut -f1 && stat -c %s sparse
+fallocate -l 64k falloc && stat -c %s falloc
+cp --sparse=always sparse sparse2 && stat -c %s sparse2
+ln x/f hardlink && stat -c '%h' x/f
+rm hardlink && stat -c '%h' x/f
+mv x/f x/g && ls x
+rename_ok=$(python3 -c 'import os; os.rename("x/g", "x/h"); print("ok")') && echo $rename_ok
+python3 -c 'import os, ctypes; libc = ctypes.CDLL(None); print(libc.renameat2(-100, b"x/h", -100, b"x/l", 2), ctypes.get_errno())'
+ls x
+find / -xdev -name 'passwd' -path '*etc*' 2>/dev/null | sort
+chmod u+s,g+s x/h 2>&1 || echo 'dangling after exchange'
+chmod u+s,g+s x/l && stat -c '%A' x/l
+mkdir -m 1777 sticky && stat -c '%A' sticky
+umask 077 && touch um && stat -c '%a' um
 "#,
         ROOT,
     );
