@@ -161,7 +161,7 @@ fn do_open(
         }
     }
     if flags & libc::O_PATH != 0 {
-        if let Some(outcome) = open_path_fd(ctx, &abs, flags)? {
+        if let Some(outcome) = open_path_fd(ctx, dirfd, path, &abs, flags)? {
             return Ok(outcome);
         }
     }
@@ -176,8 +176,17 @@ fn do_open(
 /// container's mounts only, /proc and /sys there are empty), and an O_PATH
 /// fd grants neither reading nor writing; a path rewritten between the
 /// check and the kernel's walk can only name another container file the
-/// caller may already reach. `None`: a synthetic target, served as usual.
-fn open_path_fd(ctx: &mut Ctx, abs: &[u8], flags: i32) -> Result<Option<Outcome>, Errno> {
+/// caller may already reach. A relative path is walked by the kernel from
+/// the real dirfd or cwd, so that must be the directory the sentry resolved
+/// from (an fd of a host directory passed into the container must not
+/// become a base). `None`: a synthetic target, served as usual.
+fn open_path_fd(
+    ctx: &mut Ctx,
+    dirfd: i32,
+    path: &[u8],
+    abs: &[u8],
+    flags: i32,
+) -> Result<Option<Outcome>, Errno> {
     let follow = if flags & libc::O_NOFOLLOW != 0 {
         Follow::NoFollow
     } else {
@@ -189,10 +198,36 @@ fn open_path_fd(ctx: &mut Ctx, abs: &[u8], flags: i32) -> Result<Option<Outcome>
             if flags & libc::O_DIRECTORY != 0 && st.st_mode & libc::S_IFMT != libc::S_IFDIR {
                 return Err(Errno::ENOTDIR);
             }
+            if path.first() != Some(&b'/') && !base_is_sandboxed(ctx, dirfd)? {
+                return Err(Errno::EBADF);
+            }
             Ok(Some(Outcome::Continue))
         }
         Found::Synthetic { .. } => Ok(None),
     }
+}
+
+/// Whether the caller's dirfd (or cwd) is the directory its sandbox path
+/// names: same device and inode as the gofer's (or the synthetic mount's)
+/// view of that path.
+fn base_is_sandboxed(ctx: &mut Ctx, dirfd: i32) -> Result<bool, Errno> {
+    use std::os::unix::fs::MetadataExt;
+    let tid = ctx.tid();
+    let (link, sandbox) = if dirfd == AT_FDCWD {
+        let cwd = std::fs::read_link(format!("/proc/{tid}/cwd")).map_err(|_| Errno::ESRCH)?;
+        (
+            format!("/proc/{tid}/cwd"),
+            cwd.into_os_string().into_encoded_bytes(),
+        )
+    } else {
+        (format!("/proc/{tid}/fd/{dirfd}"), ctx.fd_path(dirfd)?)
+    };
+    let real = std::fs::metadata(&link).map_err(|_| Errno::EBADF)?;
+    let seen = match ctx.resolve(&sandbox, Follow::Follow)? {
+        Found::Host(fd) => sys::fstat_fd(fd.as_fd())?,
+        Found::Synthetic { .. } => sys::fstat_fd(ctx.sentry.synthetic_dir.as_fd())?,
+    };
+    Ok(seen.st_dev == real.dev() && seen.st_ino == real.ino())
 }
 
 /// Opens an absolute sandbox path: through the gofer, or in a synthetic
