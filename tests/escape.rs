@@ -91,9 +91,10 @@ fn denied_syscalls_and_root_escapes_fail_as_the_table_says() {
 }
 
 /// A host directory that reaches the container as an inherited fd (here
-/// stdin) must not become the base of an O_PATH open, which the sentry
-/// leaves to the kernel: openat(0, "passwd", O_PATH) would hand out the
-/// host's /etc/passwd.
+/// stdin) must not become the base of the calls the sentry leaves to the
+/// kernel: openat(0, "passwd", O_PATH) would hand out the host's
+/// /etc/passwd, execveat(0, "../bin/true") run a host program, and
+/// fchdir(0) + chdir("..") walk the host's tree.
 #[test]
 fn host_directory_fd_is_no_base_for_o_path() {
     let bundle = common::Bundle::new(&["/opath_base"]);
@@ -126,4 +127,13 @@ fn host_directory_fd_is_no_base_for_o_path() {
     assert!(out.status.success(), "{}", common::describe(&out));
     assert!(stdout.contains("host-base refused"), "{stdout}");
     assert!(stdout.contains("container-base ok"), "{stdout}");
+    assert!(
+        stdout.contains("host-execveat refused Permission denied"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("host-chdir refused"), "{stdout}");
+    assert!(
+        stdout.contains("host-execve refused Permission denied"),
+        "{stdout}"
+    );
 }

@@ -198,36 +198,13 @@ fn open_path_fd(
             if flags & libc::O_DIRECTORY != 0 && st.st_mode & libc::S_IFMT != libc::S_IFDIR {
                 return Err(Errno::ENOTDIR);
             }
-            if path.first() != Some(&b'/') && !base_is_sandboxed(ctx, dirfd)? {
+            if path.first() != Some(&b'/') && !ctx.base_is_sandboxed(dirfd)? {
                 return Err(Errno::EBADF);
             }
             Ok(Some(Outcome::Continue))
         }
         Found::Synthetic { .. } => Ok(None),
     }
-}
-
-/// Whether the caller's dirfd (or cwd) is the directory its sandbox path
-/// names: same device and inode as the gofer's (or the synthetic mount's)
-/// view of that path.
-fn base_is_sandboxed(ctx: &mut Ctx, dirfd: i32) -> Result<bool, Errno> {
-    use std::os::unix::fs::MetadataExt;
-    let tid = ctx.tid();
-    let (link, sandbox) = if dirfd == AT_FDCWD {
-        let cwd = std::fs::read_link(format!("/proc/{tid}/cwd")).map_err(|_| Errno::ESRCH)?;
-        (
-            format!("/proc/{tid}/cwd"),
-            cwd.into_os_string().into_encoded_bytes(),
-        )
-    } else {
-        (format!("/proc/{tid}/fd/{dirfd}"), ctx.fd_path(dirfd)?)
-    };
-    let real = std::fs::metadata(&link).map_err(|_| Errno::EBADF)?;
-    let seen = match ctx.resolve(&sandbox, Follow::Follow)? {
-        Found::Host(fd) => sys::fstat_fd(fd.as_fd())?,
-        Found::Synthetic { .. } => sys::fstat_fd(ctx.sentry.synthetic_dir.as_fd())?,
-    };
-    Ok(seen.st_dev == real.dev() && seen.st_ino == real.ino())
 }
 
 /// Opens an absolute sandbox path: through the gofer, or in a synthetic
