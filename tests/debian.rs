@@ -914,3 +914,50 @@ umask 077 && touch um && stat -c '%a' um
         ROOT,
     );
 }
+
+/// Everyday tools: perl, gzip/xz, diff/cmp, date and locales, getent,
+/// flock, dpkg/apt queries, a pty through script(1), nice/ionice/taskset/
+/// chrt/renice/prlimit, findmnt/mountpoint, hexdump, checksums.
+#[test]
+fn misc_tools() {
+    compare(
+        "misc_tools",
+        r#"
+set +e
+cd /mnt
+perl -e 'opendir(my $d, "/etc/apt") or die; print join(" ", sort grep { !/^\./ } readdir $d), "\n"; print -d "/tmp" ? "dir\n" : "no\n"; my @s = stat("/etc/passwd"); print "$s[2] $s[4]\n"'
+perl -MFile::Temp=tempdir -MFile::Find -e 'my $t = tempdir(CLEANUP => 1); open F, ">$t/x"; print F "1"; close F; find(sub { print "$_\n" if -f }, $t)'
+seq 1000 | gzip -9 > n.gz && zcat n.gz | tail -1 && gzip -t n.gz && echo gzip-ok
+seq 1000 | xz > n.xz 2>/dev/null && xzcat n.xz | wc -l || echo no-xz
+cmp /etc/passwd /etc/passwd && echo same
+diff <(seq 3) <(seq 4) ; echo "diff $?"
+date -d '2020-02-29 12:00 UTC' +%s
+TZ=UTC date -d @0
+locale 2>&1 | head -2
+echo héllo | iconv -f utf-8 -t ascii//TRANSLIT 2>&1
+getent hosts localhost | awk '{ print $1 }' | sort -u
+getent group users
+flock /tmp/lk -c 'echo locked'
+dpkg --print-architecture
+dpkg -l coreutils | tail -1 | awk '{ print $1, $2 }'
+dpkg-query -W -f='${Package}\n' sed
+apt-cache policy sed 2>&1 | head -2
+apt-get -s install nano 2>&1 | tail -1
+script -qc 'echo in-pty; tty | cut -c1-8' /dev/null 2>&1 | tr -d '\r'
+nohup true > /dev/null 2>&1 && echo nohup-ok
+nice -n 5 nice
+stdbuf -oL echo stdbuf
+ionice -c3 true && echo ionice-ok
+taskset -p 1 | awk '{ print $NF }'
+chrt -p 1 2>&1 | head -1
+renice -n 1 -p $$ | cut -d' ' -f2-
+prlimit --pid $$ --nofile | tail -1
+findmnt -n -o TARGET,FSTYPE / 2>&1
+mountpoint /tmp; mountpoint /etc
+hexdump -C /etc/hostname | head -1 | cut -c1-20
+base64 /etc/hostname | head -1 > /dev/null && echo b64
+sha256sum /etc/debian_version
+"#,
+        ROOT,
+    );
+}
