@@ -140,6 +140,11 @@ fn do_open(
 ) -> SysResult {
     ctx.note(format!("{flags:#o}"));
     let abs = ctx.abs_path(dirfd, path)?;
+    if resolve & (libc::RESOLVE_NO_MAGICLINKS | libc::RESOLVE_NO_SYMLINKS) != 0
+        && crosses_magic_link(&abs, flags)
+    {
+        return Err(Errno::ELOOP);
+    }
     let mode = if flags & (libc::O_CREAT | libc::O_TMPFILE) != 0 {
         mode & 0o7777 & !ctx.umask()
     } else {
@@ -205,6 +210,38 @@ fn open_path_fd(
         }
         Found::Synthetic { .. } => Ok(None),
     }
+}
+
+/// Whether resolving `abs` goes through a procfs magic link
+/// (`/proc/<pid>/{exe,cwd,root}`, `/proc/<pid>/fd/<n>`, also under
+/// `task/<tid>`, `self` and `thread-self`), which RESOLVE_NO_MAGICLINKS
+/// refuses; a trailing one opened O_PATH|O_NOFOLLOW is allowed (openat2(2)).
+/// Lexical: a symlink elsewhere that leads into /proc is not seen (partial).
+fn crosses_magic_link(abs: &[u8], flags: i32) -> bool {
+    let Location::Synthetic(SynthFs::Proc, rel) = vfs::locate(abs) else {
+        return false;
+    };
+    let comps: Vec<&str> = rel.split('/').filter(|c| !c.is_empty()).collect();
+    let numeric = |c: Option<&&str>| c.is_some_and(|c| c.parse::<u32>().is_ok());
+    let pid_dir_len = match comps.first() {
+        Some(&"thread-self") => 1,
+        Some(c) if *c == "self" || numeric(Some(c)) => {
+            if comps.get(1) == Some(&"task") && numeric(comps.get(2)) {
+                3
+            } else {
+                1
+            }
+        }
+        _ => return false,
+    };
+    let magic_at = match comps.get(pid_dir_len) {
+        Some(&("exe" | "cwd" | "root")) => pid_dir_len,
+        Some(&"fd") if numeric(comps.get(pid_dir_len + 1)) => pid_dir_len + 1,
+        _ => return false,
+    };
+    let trailing = magic_at + 1 == comps.len();
+    let handle_only = flags & libc::O_PATH != 0 && flags & libc::O_NOFOLLOW != 0;
+    !(trailing && handle_only)
 }
 
 /// Opens an absolute sandbox path: through the gofer, or in a synthetic
