@@ -108,20 +108,29 @@ pub fn openat2(ctx: &mut Ctx) -> SysResult {
             }
             path = path[1..].to_vec();
         }
-        // Lexically, the path must stay under the dirfd.
+        // Lexically, the path must stay under the dirfd: BENEATH refuses a
+        // ".." above it, IN_ROOT drops it (".." at the root is the root).
         let mut depth: i64 = 0;
+        let mut kept: Vec<&[u8]> = Vec::new();
         for c in path.split(|b| *b == b'/') {
             match c {
-                b"" | b"." => {}
+                b"" | b"." => continue,
+                b".." if depth == 0 => {
+                    if beneath {
+                        return Err(Errno::EXDEV);
+                    }
+                    continue;
+                }
                 b".." => depth -= 1,
                 _ => depth += 1,
             }
-            if depth < 0 {
-                if beneath {
-                    return Err(Errno::EXDEV);
-                }
-                depth = 0;
-            }
+            kept.push(c);
+        }
+        let trailing_slash = path.ends_with(b"/");
+        path = kept.join(&b'/');
+        if trailing_slash && !path.is_empty() {
+            // "dir/" keeps its meaning (ENOTDIR for a file, EISDIR with O_CREAT).
+            path.push(b'/');
         }
         if path.is_empty() {
             path = b".".to_vec();
