@@ -89,3 +89,51 @@ fn denied_syscalls_and_root_escapes_fail_as_the_table_says() {
     assert!(stdout.contains("failures=0"), "{stdout}");
     assert!(!stdout.contains("FAIL"), "{stdout}");
 }
+
+/// A host directory that reaches the container as an inherited fd (here
+/// stdin) must not become the base of the calls the sentry leaves to the
+/// kernel: openat(0, "passwd", O_PATH) would hand out the host's
+/// /etc/passwd, execveat(0, "../bin/true") run a host program, and
+/// fchdir(0) + chdir("..") walk the host's tree.
+#[test]
+fn host_directory_fd_is_no_base_for_o_path() {
+    let bundle = common::Bundle::new(&["/opath_base"]);
+    let src = common::manifest_dir().join("tests/fixtures/opath_base.c");
+    let out = Command::new("gcc")
+        .args(["-static", "-O1", "-o"])
+        .arg(bundle.rootfs().join("opath_base"))
+        .arg(&src)
+        .output()
+        .expect("gcc (installed by scripts/test.sh) must be present");
+    assert!(
+        out.status.success(),
+        "gcc: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    bundle.write_file("etc/passwd", b"root:x:0:0::/:/bin/sh\n");
+    let root = common::Root::new();
+    let id = common::unique_id("opath-base");
+    let host_etc = std::fs::File::open("/etc").expect("open /etc");
+    let out = Command::new(common::runrs())
+        .arg("--root")
+        .arg(root.path())
+        .args(["run", "--bundle"])
+        .arg(bundle.path())
+        .arg(&id)
+        .stdin(host_etc)
+        .output()
+        .expect("run runrs");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{}", common::describe(&out));
+    assert!(stdout.contains("host-base refused"), "{stdout}");
+    assert!(stdout.contains("container-base ok"), "{stdout}");
+    assert!(
+        stdout.contains("host-execveat refused Permission denied"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("host-chdir refused"), "{stdout}");
+    assert!(
+        stdout.contains("host-execve refused Permission denied"),
+        "{stdout}"
+    );
+}

@@ -49,7 +49,6 @@ impl Client {
         sys::send_packet(sock.as_fd(), &bytes, None)?;
         let mut buf = vec![0u8; MAX_MESSAGE_SIZE + 1];
         let pkt = sys::recv_packet(sock.as_fd(), &mut buf)?;
-        drop(sock);
         if pkt.len == 0 && !pkt.truncated {
             return Err(Errno::ECONNRESET);
         }
@@ -60,7 +59,20 @@ impl Client {
             tracing::warn!(error = %e, "malformed gofer reply");
             Errno::EIO
         })?;
-        Ok((resp, pkt.fds.into_iter().next()))
+        let fd = pkt.fds.into_iter().next();
+        if fd.as_ref().is_some_and(|f| sys::is_writable(f.as_fd())) {
+            // Wait for the gofer's "copy closed" (see sys::is_writable).
+            let pkt = sys::recv_packet(sock.as_fd(), &mut buf)?;
+            let released = !pkt.truncated
+                && pkt.fds.is_empty()
+                && matches!(Response::decode(&buf[..pkt.len]), Ok(Response::Done(_)));
+            if !released {
+                // The channel is out of step: fail closed as for a hang-up.
+                tracing::warn!("gofer sent no release after a writable fd");
+                return Err(Errno::ECONNRESET);
+            }
+        }
+        Ok((resp, fd))
     }
 
     fn call_fd(&self, req: Request) -> Result<Walked<OwnedFd>, Errno> {

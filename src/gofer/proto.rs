@@ -6,7 +6,10 @@
 //! bytes` (at most 4096 bytes, no NUL), credentials as `u32 fsuid | u32 fsgid
 //! | u32 ngroups | u32 groups[ngroups] | u64 cap_effective`.
 //! Message ids are fixed forever: append new ones, never renumber.
-//! A reply carrying an fd ([`FdResp`]) has exactly one fd in `SCM_RIGHTS`.
+//! A reply carrying an fd ([`FdResp`]) has exactly one fd in `SCM_RIGHTS`;
+//! when that fd is open for writing, a [`DoneResp`] follows once the gofer
+//! closed its own copy (a copy still open would make the workload's
+//! write-close-execve of the file fail with ETXTBSY).
 
 use super::GoferError;
 

@@ -94,10 +94,20 @@ fn channel_loop(ctx: &Ctx, channel: usize, sock: OwnedFd) -> Result<(), GoferErr
                 (err_resp(Errno::EINVAL), None)
             }
         };
+        let writable = fd.as_ref().is_some_and(|f| sys::is_writable(f.as_fd()));
         match sys::send_packet(sock.as_fd(), &resp.encode(), fd.as_ref().map(|f| f.as_fd())) {
             Ok(()) => {}
             Err(Errno::EPIPE | Errno::ECONNRESET) => return Ok(()),
             Err(source) => return Err(GoferError::Send { channel, source }),
+        }
+        if writable {
+            drop(fd);
+            let released = Response::Done(DoneResp).encode();
+            match sys::send_packet(sock.as_fd(), &released, None) {
+                Ok(()) => {}
+                Err(Errno::EPIPE | Errno::ECONNRESET) => return Ok(()),
+                Err(source) => return Err(GoferError::Send { channel, source }),
+            }
         }
     }
 }

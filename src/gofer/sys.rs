@@ -550,3 +550,13 @@ pub fn removexattrat(dir: BorrowedFd<'_>, name: &CStr, attr: &CStr) -> Result<()
     .map(|_| ())
     .map_err(xattr_errno)
 }
+
+/// A file description open for writing. Such an fd in a reply is followed by
+/// a `DoneResp` once the gofer closed its copy (proto.rs): a copy still open
+/// counts as a writer, and the workload's write-close-execve of the file
+/// would fail with ETXTBSY.
+pub fn is_writable(fd: BorrowedFd<'_>) -> bool {
+    // SAFETY: F_GETFL on a live fd reads no memory.
+    let fl = unsafe { libc::fcntl(fd.as_raw_fd(), libc::F_GETFL) };
+    fl >= 0 && fl & libc::O_ACCMODE != libc::O_RDONLY && fl & libc::O_PATH == 0
+}

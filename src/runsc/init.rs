@@ -248,7 +248,48 @@ pub fn drop_privileges(p: &ProcessConfig) -> Result<(), String> {
         nix::sys::prctl::set_no_new_privs(),
         "prctl(PR_SET_NO_NEW_PRIVS)",
     )?;
+    default_signal_dispositions();
     Ok(())
+}
+
+/// Ignored signals survive execve, and Rust's runtime ignores SIGPIPE in
+/// runrs itself: without this the workload starts with SIGPIPE ignored
+/// (`seq | sort | head` printed "write failed: Broken pipe" where runc's
+/// sort dies quietly). Every disposition goes back to its default, with
+/// the raw syscall because glibc refuses its reserved signals 32 and 33,
+/// which a caller of runrs may have left ignored too.
+fn default_signal_dispositions() {
+    /// The kernel's `struct sigaction` on x86_64.
+    #[repr(C)]
+    struct KernelSigaction {
+        handler: usize,
+        flags: u64,
+        restorer: usize,
+        mask: u64,
+    }
+    let dfl = KernelSigaction {
+        handler: libc::SIG_DFL,
+        flags: 0,
+        restorer: 0,
+        mask: 0,
+    };
+    for sig in 1..=64 {
+        if sig == libc::SIGKILL || sig == libc::SIGSTOP {
+            continue;
+        }
+        // SAFETY: `dfl` is a valid kernel sigaction that installs no handler
+        // code and outlives the call; the old action is not asked for; the
+        // size is the kernel's sigset size (8).
+        unsafe {
+            libc::syscall(
+                libc::SYS_rt_sigaction,
+                sig,
+                &dfl as *const KernelSigaction,
+                std::ptr::null_mut::<KernelSigaction>(),
+                8usize,
+            );
+        }
+    }
 }
 
 /// Applies the process's rlimits to ourselves (inherited across exec).

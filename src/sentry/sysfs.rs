@@ -1,4 +1,5 @@
-//! The synthetic /sys: only what language runtimes read (the CPU lists),
+//! The synthetic /sys: only what language runtimes and libcs read (the CPU
+//! lists and one directory per present CPU, transparent hugepage settings),
 //! copied from the host's values, and an empty cgroup directory.
 
 use nix::errno::Errno;
@@ -13,8 +14,49 @@ const DIRS: &[&str] = &[
     "fs",
     "fs/cgroup",
     "kernel",
+    "kernel/mm",
+    "kernel/mm/transparent_hugepage",
 ];
-const CPU_FILES: &[&str] = &["online", "possible", "present"];
+const CPU_FILES: &[&str] = &[
+    "isolated",
+    "kernel_max",
+    "offline",
+    "online",
+    "possible",
+    "present",
+];
+/// Read by the JVM, Go's runtime, jemalloc and Redis.
+const THP_FILES: &[&str] = &[
+    "defrag",
+    "enabled",
+    "hpage_pmd_size",
+    "shmem_enabled",
+    "use_zero_page",
+];
+
+/// `cpuN` for every CPU the host lists as present (glibc counts these
+/// directories for get_nprocs_conf when `possible` is unreadable; lscpu
+/// walks them).
+fn cpu_dirs() -> Vec<String> {
+    let present = std::fs::read_to_string("/sys/devices/system/cpu/present").unwrap_or_default();
+    let mut out = Vec::new();
+    for range in present.trim().split(',').filter(|r| !r.is_empty()) {
+        let (a, b) = range.split_once('-').unwrap_or((range, range));
+        if let (Ok(a), Ok(b)) = (a.parse::<u32>(), b.parse::<u32>()) {
+            // A corrupt list must not make a huge listing.
+            for n in a..=b.min(a.saturating_add(4095)) {
+                out.push(format!("devices/system/cpu/cpu{n}"));
+            }
+        }
+    }
+    out
+}
+
+fn all_dirs() -> Vec<String> {
+    let mut d: Vec<String> = DIRS.iter().map(|s| s.to_string()).collect();
+    d.extend(cpu_dirs());
+    d
+}
 
 fn ino(rel: &str) -> u64 {
     // FNV-1a: stable inode numbers per path.
@@ -24,7 +66,8 @@ fn ino(rel: &str) -> u64 {
 }
 
 pub fn lookup(rel: &str) -> Result<Node, Errno> {
-    if DIRS.contains(&rel) {
+    let dirs = all_dirs();
+    if dirs.iter().any(|d| d == rel) {
         let prefix = if rel.is_empty() {
             String::new()
         } else {
@@ -42,7 +85,7 @@ pub fn lookup(rel: &str) -> Result<Node, Errno> {
                 ino: 1,
             },
         ];
-        for d in DIRS.iter().filter(|d| !d.is_empty()) {
+        for d in dirs.iter().filter(|d| !d.is_empty()) {
             if let Some(name) = d.strip_prefix(&prefix) {
                 if !name.contains('/') && !name.is_empty() {
                     entries.push(DirEntry {
@@ -53,22 +96,29 @@ pub fn lookup(rel: &str) -> Result<Node, Errno> {
                 }
             }
         }
-        if rel == "devices/system/cpu" {
-            for f in CPU_FILES {
-                entries.push(DirEntry {
-                    name: (*f).into(),
-                    kind: EntryKind::File,
-                    ino: ino(&format!("{prefix}{f}")),
-                });
-            }
+        let files: &[&str] = match rel {
+            "devices/system/cpu" => CPU_FILES,
+            "kernel/mm/transparent_hugepage" => THP_FILES,
+            _ => &[],
+        };
+        for f in files {
+            entries.push(DirEntry {
+                name: (*f).into(),
+                kind: EntryKind::File,
+                ino: ino(&format!("{prefix}{f}")),
+            });
         }
         return Ok(Node::Dir(entries));
     }
-    if let Some(f) = rel.strip_prefix("devices/system/cpu/") {
-        if CPU_FILES.contains(&f) {
-            let data =
-                std::fs::read(format!("/sys/devices/system/cpu/{f}")).map_err(|_| Errno::ENOENT)?;
-            return Ok(Node::File(data));
+    for (dir, files) in [
+        ("devices/system/cpu/", CPU_FILES),
+        ("kernel/mm/transparent_hugepage/", THP_FILES),
+    ] {
+        if let Some(f) = rel.strip_prefix(dir) {
+            if files.contains(&f) {
+                let data = std::fs::read(format!("/sys/{rel}")).map_err(|_| Errno::ENOENT)?;
+                return Ok(Node::File(data));
+            }
         }
     }
     // A file used as a directory is ENOTDIR, as Linux says.
@@ -83,7 +133,14 @@ pub fn lookup(rel: &str) -> Result<Node, Errno> {
 pub fn attr(rel: &str) -> Result<NodeAttr, Errno> {
     let node = lookup(rel)?;
     let (kind, mode, nlink) = match node {
-        Node::Dir(_) => (EntryKind::Dir, libc::S_IFDIR | 0o555, 2),
+        // As Linux's sysfs: the root 0555, directories 0755, tunables 0644, lists 0444.
+        Node::Dir(_) if rel.is_empty() => (EntryKind::Dir, libc::S_IFDIR | 0o555, 2),
+        Node::Dir(_) => (EntryKind::Dir, libc::S_IFDIR | 0o755, 2),
+        _ if rel.starts_with("kernel/mm/transparent_hugepage/")
+            && rel != "kernel/mm/transparent_hugepage/hpage_pmd_size" =>
+        {
+            (EntryKind::File, libc::S_IFREG | 0o644, 1)
+        }
         _ => (EntryKind::File, libc::S_IFREG | 0o444, 1),
     };
     Ok(NodeAttr {
@@ -111,6 +168,15 @@ mod tests {
             panic!("dir")
         };
         assert!(e.iter().any(|d| d.name == "possible"));
+        assert!(e.iter().any(|d| d.name == "cpu0"), "{e:?}");
+        assert!(matches!(
+            lookup("devices/system/cpu/cpu0"),
+            Ok(Node::Dir(_))
+        ));
+        assert_eq!(
+            attr("devices/system/cpu").map(|a| a.mode & 0o7777),
+            Ok(0o755)
+        );
         assert_eq!(lookup("nope").unwrap_err(), Errno::ENOENT);
         assert_eq!(
             lookup("devices/system/cpu/online/x").unwrap_err(),

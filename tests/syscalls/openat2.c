@@ -62,6 +62,17 @@ CASE(openat2, no_magiclinks_eloop) {
     EXPECT_ERRNO(o2(AT_FDCWD, "/proc/self/exe", O_RDONLY, RESOLVE_NO_MAGICLINKS), ELOOP);
 }
 
+/* A magic link on the way is refused too; a trailing one may still be
+ * opened as an O_PATH|O_NOFOLLOW handle; ordinary symlinks are fine. */
+CASE(openat2, no_magiclinks_intermediate_and_handle) {
+    EXPECT_ERRNO(o2(AT_FDCWD, "/proc/self/cwd/.", O_RDONLY, RESOLVE_NO_MAGICLINKS), ELOOP);
+    EXPECT_ERRNO(o2(AT_FDCWD, "/proc/self/fd/0", O_RDONLY, RESOLVE_NO_MAGICLINKS), ELOOP);
+    int fd = EXPECT_OK(o2(AT_FDCWD, "/proc/self/exe", O_PATH | O_NOFOLLOW, RESOLVE_NO_MAGICLINKS));
+    close(fd);
+    fd = EXPECT_OK(o2(AT_FDCWD, "/proc/self/status", O_RDONLY, RESOLVE_NO_MAGICLINKS));
+    close(fd);
+}
+
 CASE(openat2, unknown_resolve_einval) {
     EXPECT_ERRNO(o2(AT_FDCWD, ".", O_RDONLY, 1ULL << 40), EINVAL);
 }

@@ -103,8 +103,10 @@ const TOP_FILES: &[&str] = &[
     "loadavg",
     "meminfo",
     "stat",
+    "swaps",
     "uptime",
     "version",
+    "vmstat",
 ];
 
 const SYS_FILES: &[(&str, u32)] = &[
@@ -210,6 +212,47 @@ enum Res {
 pub struct ProcFs {
     config: ProcConfig,
     host: HostProc,
+    /// The mount table as shown, worked out on first use (see `shown_mounts`).
+    shown: std::sync::OnceLock<Vec<MountLine>>,
+}
+
+/// (source, fstype) of the file system holding `path`: the block device
+/// name from sysfs (`/dev/vda`) or the type's usual source word, and the
+/// type's name from its statfs magic.
+fn host_backing(path: &std::path::Path) -> Option<(String, String)> {
+    use std::os::unix::fs::MetadataExt;
+    let st = nix::sys::statfs::statfs(path).ok()?;
+    let fstype = match st.filesystem_type().0 as u64 {
+        0xef53 => "ext4",
+        0x5846_5342 => "xfs",
+        0x9123_683e => "btrfs",
+        0x0102_1994 => "tmpfs",
+        0x794c_7630 => "overlay",
+        0x0102_1997 => "9p",
+        0x6573_5546 => "fuse",
+        0x2fc1_2fc1 => "zfs",
+        0x6969 => "nfs",
+        0x7371_7368 => "squashfs",
+        0xf2f5_2010 => "f2fs",
+        _ => return None,
+    };
+    let dev = std::fs::metadata(path).ok()?.dev();
+    let (major, minor) = (nix::sys::stat::major(dev), nix::sys::stat::minor(dev));
+    let devname = std::fs::read_to_string(format!("/sys/dev/block/{major}:{minor}/uevent"))
+        .ok()
+        .and_then(|u| {
+            u.lines()
+                .find_map(|l| l.strip_prefix("DEVNAME="))
+                .map(|n| format!("/dev/{n}"))
+        });
+    let source = match devname {
+        Some(d) if !d.contains(char::is_whitespace) => d,
+        _ => match fstype {
+            "tmpfs" | "overlay" => fstype.to_owned(),
+            _ => "none".to_owned(),
+        },
+    };
+    Some((source, fstype.to_owned()))
 }
 
 /// Stable inode number of a canonical /proc-relative path ("" = /proc = 1).
@@ -310,7 +353,41 @@ fn path_has_prefix(path: &str, prefix: &str) -> bool {
 impl ProcFs {
     pub fn new(config: ProcConfig) -> Self {
         let host = HostProc::new(config.host_proc.clone(), config.init_host_pid);
-        ProcFs { config, host }
+        ProcFs {
+            config,
+            host,
+            shown: std::sync::OnceLock::new(),
+        }
+    }
+
+    /// The mount table with the real file system of the rootfs and of bind
+    /// mounts, as Linux shows them (`/dev/vda / ext4`): `df` skips a
+    /// "rootfs" entry and prints the type. Taken from the mount's device
+    /// and statfs type, so no host path appears; a mount that cannot be
+    /// examined keeps the spec's words.
+    fn shown_mounts(&self) -> &[MountLine] {
+        self.shown.get_or_init(|| {
+            self.config
+                .mounts
+                .iter()
+                .map(|m| {
+                    let mut m = m.clone();
+                    if m.fstype == "rootfs" || m.fstype == "bind" {
+                        let host = format!(
+                            "{}/{}/root{}",
+                            self.config.host_proc.display(),
+                            self.config.init_host_pid,
+                            m.target
+                        );
+                        if let Some((source, fstype)) = host_backing(std::path::Path::new(&host)) {
+                            m.source = source;
+                            m.fstype = fstype;
+                        }
+                    }
+                    m
+                })
+                .collect()
+        })
     }
 
     pub fn config(&self) -> &ProcConfig {
@@ -791,7 +868,7 @@ impl ProcFs {
 
     fn mounts_text(&self) -> String {
         let mut out = String::new();
-        for m in &self.config.mounts {
+        for m in self.shown_mounts() {
             let (ro, mnt, sb) = split_options(&m.options);
             let all: Vec<&str> = mnt.iter().chain(sb.iter()).copied().collect();
             out.push_str(&format!(
@@ -808,7 +885,7 @@ impl ProcFs {
     /// mountinfo: ids are 1-based positions in the table; a mount's parent is
     /// the latest earlier mount whose target contains it (the root: itself).
     fn mountinfo_text(&self) -> String {
-        let mounts = &self.config.mounts;
+        let mounts = self.shown_mounts();
         let mut out = String::new();
         for (i, m) in mounts.iter().enumerate() {
             let id = i + 1;
@@ -860,6 +937,11 @@ impl ProcFs {
                 let last = stats.iter().map(|(c, _)| *c).max().unwrap_or(0);
                 Ok(format!("0.00 0.00 0.00 {running}/{threads} {last}\n").into_bytes())
             }
+            // No swap is visible in the sandbox (meminfo says SwapTotal 0 too).
+            "swaps" => Ok(b"Filename\t\t\t\tType\t\tSize\t\tUsed\t\tPriority\n".to_vec()),
+            // Memory event counters only (no paths or pids): vmstat(8)
+            // refuses to run without it.
+            "vmstat" => self.host.read_global("vmstat"),
             "version" => {
                 let rel = self.osrelease();
                 let ver = self

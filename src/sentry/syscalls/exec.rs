@@ -1,18 +1,41 @@
 //! execve: the kernel must load the program itself, resolving the path in
 //! the workload's own mount namespace (the container's mounts only), so
-//! the sentry records it and lets the call continue.
+//! the sentry records it and lets the call continue. A relative path (or
+//! execveat's dirfd) is walked from the real cwd or dirfd, so that must be
+//! the directory the sandbox sees there, never a host directory that
+//! reached the container as an fd.
 
-use super::{Ctx, Outcome, SysResult};
+use nix::errno::Errno;
+
+use super::{Ctx, Outcome, SysResult, AT_FDCWD};
 
 /// execve(2).
 pub fn execve(ctx: &mut Ctx) -> SysResult {
-    let _ = ctx.path_arg(0);
+    let path = ctx.path_arg(0).unwrap_or_default();
+    if path.first() != Some(&b'/') && !path.is_empty() && !ctx.base_is_sandboxed(AT_FDCWD)? {
+        return Err(Errno::EACCES);
+    }
     Ok(Outcome::Continue)
 }
 
 /// execveat(2).
 pub fn execveat(ctx: &mut Ctx) -> SysResult {
-    ctx.dirfd_arg(0);
-    let _ = ctx.path_arg(1);
+    let dirfd = ctx.dirfd_arg(0);
+    let path = ctx.path_arg(1).unwrap_or_default();
+    // An absolute path ignores the dirfd; anything else (a relative path,
+    // or AT_EMPTY_PATH naming the dirfd itself) starts there.
+    if path.first() == Some(&b'/') || is_memfd(ctx, dirfd) {
+        return Ok(Outcome::Continue);
+    }
+    if !ctx.base_is_sandboxed(dirfd)? {
+        return Err(Errno::EACCES);
+    }
     Ok(Outcome::Continue)
+}
+
+/// fexecve of a memfd (no file system behind it, nothing of the host's).
+fn is_memfd(ctx: &Ctx, fd: i32) -> bool {
+    fd >= 0
+        && std::fs::read_link(format!("/proc/{}/fd/{fd}", ctx.tid()))
+            .is_ok_and(|l| l.as_os_str().as_encoded_bytes().starts_with(b"/memfd:"))
 }

@@ -108,26 +108,73 @@ pub fn openat2(ctx: &mut Ctx) -> SysResult {
             }
             path = path[1..].to_vec();
         }
-        // Lexically, the path must stay under the dirfd.
+        // Lexically, the path must stay under the dirfd: BENEATH refuses a
+        // ".." above it, IN_ROOT drops it (".." at the root is the root).
         let mut depth: i64 = 0;
+        let mut kept: Vec<&[u8]> = Vec::new();
         for c in path.split(|b| *b == b'/') {
             match c {
-                b"" | b"." => {}
+                b"" | b"." => continue,
+                b".." if depth == 0 => {
+                    if beneath {
+                        return Err(Errno::EXDEV);
+                    }
+                    continue;
+                }
                 b".." => depth -= 1,
                 _ => depth += 1,
             }
-            if depth < 0 {
-                if beneath {
-                    return Err(Errno::EXDEV);
-                }
-                depth = 0;
-            }
+            kept.push(c);
+        }
+        let trailing_slash = path.ends_with(b"/");
+        path = kept.join(&b'/');
+        if trailing_slash && !path.is_empty() {
+            // "dir/" keeps its meaning (ENOTDIR for a file, EISDIR with O_CREAT).
+            path.push(b'/');
         }
         if path.is_empty() {
             path = b".".to_vec();
         }
     }
+    if how.resolve & libc::RESOLVE_BENEATH != 0 && !resolves_beneath(ctx, dirfd, &path, flags)? {
+        return Err(Errno::EXDEV);
+    }
     do_open(ctx, dirfd, &path, flags, how.mode as u32, how.resolve)
+}
+
+/// RESOLVE_BENEATH beyond the lexical check: an existing target reached
+/// through symlinks must still lie under the dirfd. Both sides are compared
+/// as the kernel names them (the sentry's readlink of the gofer's handle
+/// and of the dirfd's), so symlinks in either are accounted for. A missing
+/// target (O_CREAT) and synthetic files are not checked (partial).
+fn resolves_beneath(ctx: &mut Ctx, dirfd: i32, path: &[u8], flags: i32) -> Result<bool, Errno> {
+    let abs = ctx.abs_path(dirfd, path)?;
+    let follow = if flags & libc::O_NOFOLLOW != 0 {
+        Follow::NoFollow
+    } else {
+        Follow::Follow
+    };
+    let base = if dirfd == AT_FDCWD {
+        ctx.abs_path(AT_FDCWD, b".")?
+    } else {
+        ctx.fd_path(dirfd)?
+    };
+    let (Ok(Found::Host(target)), Ok(Found::Host(base))) = (
+        ctx.resolve(&abs, follow),
+        ctx.resolve(&base, Follow::Follow),
+    ) else {
+        return Ok(true);
+    };
+    let name = |fd: &OwnedFd| {
+        std::fs::read_link(format!("/proc/self/fd/{}", fd.as_raw_fd()))
+            .map(|p| p.into_os_string().into_encoded_bytes())
+    };
+    let (Ok(target), Ok(base)) = (name(&target), name(&base)) else {
+        return Ok(true);
+    };
+    let base = base.strip_suffix(b"/").unwrap_or(&base);
+    Ok(target.starts_with(base)
+        && (target.len() == base.len() || target.get(base.len()) == Some(&b'/') || base.is_empty()))
 }
 
 fn do_open(
@@ -140,6 +187,11 @@ fn do_open(
 ) -> SysResult {
     ctx.note(format!("{flags:#o}"));
     let abs = ctx.abs_path(dirfd, path)?;
+    if resolve & (libc::RESOLVE_NO_MAGICLINKS | libc::RESOLVE_NO_SYMLINKS) != 0
+        && crosses_magic_link(&abs, flags)
+    {
+        return Err(Errno::ELOOP);
+    }
     let mode = if flags & (libc::O_CREAT | libc::O_TMPFILE) != 0 {
         mode & 0o7777 & !ctx.umask()
     } else {
@@ -161,7 +213,7 @@ fn do_open(
         }
     }
     if flags & libc::O_PATH != 0 {
-        if let Some(outcome) = open_path_fd(ctx, &abs, flags)? {
+        if let Some(outcome) = open_path_fd(ctx, dirfd, path, &abs, flags)? {
             return Ok(outcome);
         }
     }
@@ -176,8 +228,17 @@ fn do_open(
 /// container's mounts only, /proc and /sys there are empty), and an O_PATH
 /// fd grants neither reading nor writing; a path rewritten between the
 /// check and the kernel's walk can only name another container file the
-/// caller may already reach. `None`: a synthetic target, served as usual.
-fn open_path_fd(ctx: &mut Ctx, abs: &[u8], flags: i32) -> Result<Option<Outcome>, Errno> {
+/// caller may already reach. A relative path is walked by the kernel from
+/// the real dirfd or cwd, so that must be the directory the sentry resolved
+/// from (an fd of a host directory passed into the container must not
+/// become a base). `None`: a synthetic target, served as usual.
+fn open_path_fd(
+    ctx: &mut Ctx,
+    dirfd: i32,
+    path: &[u8],
+    abs: &[u8],
+    flags: i32,
+) -> Result<Option<Outcome>, Errno> {
     let follow = if flags & libc::O_NOFOLLOW != 0 {
         Follow::NoFollow
     } else {
@@ -189,10 +250,45 @@ fn open_path_fd(ctx: &mut Ctx, abs: &[u8], flags: i32) -> Result<Option<Outcome>
             if flags & libc::O_DIRECTORY != 0 && st.st_mode & libc::S_IFMT != libc::S_IFDIR {
                 return Err(Errno::ENOTDIR);
             }
+            if path.first() != Some(&b'/') && !ctx.base_is_sandboxed(dirfd)? {
+                return Err(Errno::EBADF);
+            }
             Ok(Some(Outcome::Continue))
         }
         Found::Synthetic { .. } => Ok(None),
     }
+}
+
+/// Whether resolving `abs` goes through a procfs magic link
+/// (`/proc/<pid>/{exe,cwd,root}`, `/proc/<pid>/fd/<n>`, also under
+/// `task/<tid>`, `self` and `thread-self`), which RESOLVE_NO_MAGICLINKS
+/// refuses; a trailing one opened O_PATH|O_NOFOLLOW is allowed (openat2(2)).
+/// Lexical: a symlink elsewhere that leads into /proc is not seen (partial).
+fn crosses_magic_link(abs: &[u8], flags: i32) -> bool {
+    let Location::Synthetic(SynthFs::Proc, rel) = vfs::locate(abs) else {
+        return false;
+    };
+    let comps: Vec<&str> = rel.split('/').filter(|c| !c.is_empty()).collect();
+    let numeric = |c: Option<&&str>| c.is_some_and(|c| c.parse::<u32>().is_ok());
+    let pid_dir_len = match comps.first() {
+        Some(&"thread-self") => 1,
+        Some(c) if *c == "self" || numeric(Some(c)) => {
+            if comps.get(1) == Some(&"task") && numeric(comps.get(2)) {
+                3
+            } else {
+                1
+            }
+        }
+        _ => return false,
+    };
+    let magic_at = match comps.get(pid_dir_len) {
+        Some(&("exe" | "cwd" | "root")) => pid_dir_len,
+        Some(&"fd") if numeric(comps.get(pid_dir_len + 1)) => pid_dir_len + 1,
+        _ => return false,
+    };
+    let trailing = magic_at + 1 == comps.len();
+    let handle_only = flags & libc::O_PATH != 0 && flags & libc::O_NOFOLLOW != 0;
+    !(trailing && handle_only)
 }
 
 /// Opens an absolute sandbox path: through the gofer, or in a synthetic

@@ -15,6 +15,12 @@ use crate::sentry::sys;
 pub fn chdir(ctx: &mut Ctx) -> SysResult {
     let path = ctx.path_arg(0)?;
     let abs = ctx.abs_path(AT_FDCWD, &path)?;
+    // The kernel walks a relative path from the real cwd: after fchdir to
+    // a host directory that reached the container as an fd, "chdir .."
+    // would climb the host's tree.
+    if path.first() != Some(&b'/') && !ctx.base_is_sandboxed(AT_FDCWD)? {
+        return Err(Errno::EACCES);
+    }
     match ctx.resolve(&abs, Follow::Follow)? {
         Found::Host(fd) => {
             let st = sys::fstat_fd(fd.as_fd())?;

@@ -344,6 +344,33 @@ impl<'a> Ctx<'a> {
         }
     }
 
+    /// Whether the caller's dirfd (or cwd for AT_FDCWD) is the file its
+    /// sandbox path names: same device and inode as the gofer's (or the
+    /// synthetic mount's) view of that path. The calls the kernel finishes
+    /// (O_PATH opens, execve, chdir) walk relative paths from the real
+    /// dirfd or cwd; a host directory passed into the container (an
+    /// inherited fd, fchdir to it) must not become their base.
+    pub fn base_is_sandboxed(&mut self, dirfd: i32) -> Result<bool, Errno> {
+        use std::os::fd::AsFd;
+        use std::os::unix::fs::MetadataExt;
+        let tid = self.tid();
+        let (link, sandbox) = if dirfd == AT_FDCWD {
+            let cwd = std::fs::read_link(format!("/proc/{tid}/cwd")).map_err(|_| Errno::ESRCH)?;
+            (
+                format!("/proc/{tid}/cwd"),
+                cwd.into_os_string().into_encoded_bytes(),
+            )
+        } else {
+            (format!("/proc/{tid}/fd/{dirfd}"), self.fd_path(dirfd)?)
+        };
+        let real = std::fs::metadata(&link).map_err(|_| Errno::EBADF)?;
+        let seen = match self.resolve(&sandbox, Follow::Follow)? {
+            Found::Host(fd) => super::sys::fstat_fd(fd.as_fd())?,
+            Found::Synthetic { .. } => super::sys::fstat_fd(self.sentry.synthetic_dir.as_fd())?,
+        };
+        Ok(seen.st_dev == real.dev() && seen.st_ino == real.ino())
+    }
+
     /// Where a following call on `abs` really lands when `abs` names a
     /// synthetic symlink or fd link (`/proc/self/fd/3`, `/proc/self/cwd`):
     /// glibc's fchmodat(AT_SYMLINK_NOFOLLOW) and others chmod an O_PATH fd
