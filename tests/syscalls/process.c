@@ -295,6 +295,22 @@ CASE(identity, capset_drop_effective) {
     EXPECT_EQ(has_cap(CAP_KILL), 0);
 }
 
+/* A forked child inherits the sets its parent lowered with capset. */
+CASE(identity, capset_drop_inherited_by_child) {
+    struct __user_cap_header_struct h = {_LINUX_CAPABILITY_VERSION_3, 0};
+    struct __user_cap_data_struct d[2];
+    EXPECT_OK(syscall(SYS_capget, &h, d));
+    d[0].effective = 0;
+    d[1].effective = 0;
+    EXPECT_OK(syscall(SYS_capset, &h, d));
+    pid_t child = fork();
+    if (child == 0)
+        _exit(has_cap(CAP_KILL) ? 1 : 0);
+    int st;
+    EXPECT_EQ(waitpid(child, &st, 0), child);
+    EXPECT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+}
+
 CASE(identity, capset_raise_beyond_permitted_eperm) {
     struct __user_cap_header_struct h = {_LINUX_CAPABILITY_VERSION_3, 0};
     struct __user_cap_data_struct d[2];

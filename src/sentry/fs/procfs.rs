@@ -47,6 +47,14 @@ pub struct ProcConfig {
     pub hidden_fd: Option<i32>,
 }
 
+/// A task's effective, permitted and inheritable capability sets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CapSets {
+    pub effective: u64,
+    pub permitted: u64,
+    pub inheritable: u64,
+}
+
 /// One line of the sandbox mount table.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MountLine {
@@ -212,6 +220,9 @@ enum Res {
 pub struct ProcFs {
     config: ProcConfig,
     host: HostProc,
+    /// Capability sets tasks changed with capset(2), by host tid; other
+    /// tasks have the spec's (the workload's host sets are empty).
+    caps: std::sync::Arc<std::sync::Mutex<std::collections::HashMap<i32, CapSets>>>,
     /// The mount table as shown, worked out on first use (see `shown_mounts`).
     shown: std::sync::OnceLock<Vec<MountLine>>,
 }
@@ -356,7 +367,51 @@ impl ProcFs {
         ProcFs {
             config,
             host,
+            caps: Default::default(),
             shown: std::sync::OnceLock::new(),
+        }
+    }
+
+    /// The sets recorded for `htid` (by capset or execve), else those of
+    /// the nearest ancestor that has some: a forked child inherits its
+    /// parent's sets (partial: the parent process's, not the forking
+    /// thread's). `None`: nobody on the way changed them (the spec's hold).
+    pub fn task_caps(&self, htid: i32) -> Option<CapSets> {
+        // Nobody lowered anything (the common case): no ancestor walk,
+        // which reads /proc/<pid>/status once per generation.
+        if self.caps.lock().ok()?.is_empty() {
+            return None;
+        }
+        let mut t = htid;
+        for _ in 0..64 {
+            if let Some(c) = self.caps.lock().ok()?.get(&t).copied() {
+                return Some(c);
+            }
+            let st = self.host.status(t).ok()?;
+            // A thread inherits from its own process first.
+            let tgid: i32 = st.get("Tgid")?.trim().parse().ok()?;
+            if tgid != t {
+                t = tgid;
+                continue;
+            }
+            let ppid: i32 = st.get("PPid")?.trim().parse().ok()?;
+            if ppid <= 1 || !self.host.in_container(ppid) {
+                return None;
+            }
+            t = ppid;
+        }
+        None
+    }
+
+    /// Records `htid`'s sets. Entries of tasks that are gone are pruned
+    /// once the table grows, so it stays small.
+    pub fn set_task_caps(&self, htid: i32, sets: CapSets) {
+        if let Ok(mut m) = self.caps.lock() {
+            if m.len() >= 1024 {
+                let proc = self.config.host_proc.clone();
+                m.retain(|tid, _| proc.join(tid.to_string()).exists());
+            }
+            m.insert(htid, sets);
         }
     }
 
@@ -800,6 +855,11 @@ impl ProcFs {
     fn pid_status(&self, t: &Task) -> Result<Vec<u8>, Errno> {
         let st = self.host.status(t.htid)?;
         let c = &self.config;
+        let task_caps = self.task_caps(t.htid).unwrap_or(CapSets {
+            effective: c.cap_effective,
+            permitted: c.cap_permitted,
+            inheritable: c.cap_inheritable,
+        });
         let last = |v: &str| v.split_whitespace().last().unwrap_or("0").to_owned();
         let mut out = String::new();
         for (k, v) in &st.entries {
@@ -812,9 +872,9 @@ impl ProcFs {
                 "PPid" => self.translate(v.trim().parse().unwrap_or(0)).to_string(),
                 // The innermost value is the one in the task's (= container's) ns.
                 "NSpgid" | "NSsid" => last(v),
-                "CapInh" => format!("{:016x}", c.cap_inheritable),
-                "CapPrm" => format!("{:016x}", c.cap_permitted),
-                "CapEff" => format!("{:016x}", c.cap_effective),
+                "CapInh" => format!("{:016x}", task_caps.inheritable),
+                "CapPrm" => format!("{:016x}", task_caps.permitted),
+                "CapEff" => format!("{:016x}", task_caps.effective),
                 "CapBnd" => format!("{:016x}", c.cap_bounding),
                 "CapAmb" => format!("{:016x}", c.cap_ambient),
                 "NoNewPrivs" => u8::from(c.no_new_privs).to_string(),

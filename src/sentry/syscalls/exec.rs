@@ -15,6 +15,7 @@ pub fn execve(ctx: &mut Ctx) -> SysResult {
     if path.first() != Some(&b'/') && !path.is_empty() && !ctx.base_is_sandboxed(AT_FDCWD)? {
         return Err(Errno::EACCES);
     }
+    exec_resets_caps(ctx)?;
     Ok(Outcome::Continue)
 }
 
@@ -24,12 +25,10 @@ pub fn execveat(ctx: &mut Ctx) -> SysResult {
     let path = ctx.path_arg(1).unwrap_or_default();
     // An absolute path ignores the dirfd; anything else (a relative path,
     // or AT_EMPTY_PATH naming the dirfd itself) starts there.
-    if path.first() == Some(&b'/') || is_memfd(ctx, dirfd) {
-        return Ok(Outcome::Continue);
-    }
-    if !ctx.base_is_sandboxed(dirfd)? {
+    if path.first() != Some(&b'/') && !is_memfd(ctx, dirfd) && !ctx.base_is_sandboxed(dirfd)? {
         return Err(Errno::EACCES);
     }
+    exec_resets_caps(ctx)?;
     Ok(Outcome::Continue)
 }
 
@@ -38,4 +37,19 @@ fn is_memfd(ctx: &Ctx, fd: i32) -> bool {
     fd >= 0
         && std::fs::read_link(format!("/proc/{}/fd/{fd}", ctx.tid()))
             .is_ok_and(|l| l.as_os_str().as_encoded_bytes().starts_with(b"/memfd:"))
+}
+
+/// Root's execve recomputes its sets from the bounding set, so what it
+/// dropped with capset comes back (and a non-root exec has none): record
+/// the spec's sets, which also stops its children from inheriting the old
+/// ones (partial: recorded before the exec is known to succeed).
+fn exec_resets_caps(ctx: &mut Ctx) -> Result<(), Errno> {
+    // Nothing recorded for it or an ancestor: it holds the spec's sets
+    // already, and leaving the table empty keeps every later lookup cheap.
+    if ctx.sentry.procfs.task_caps(ctx.tid()).is_none() {
+        return Ok(());
+    }
+    let sets = super::identity::spec_sets(ctx)?;
+    ctx.sentry.procfs.set_task_caps(ctx.tid(), sets);
+    Ok(())
 }

@@ -1,11 +1,41 @@
 //! Capabilities as the sandbox sees them. The workload holds no host
-//! capability at all; capget answers with the spec's sets, capset accepts
-//! any request that only lowers them (partial: the lowered sets are not
-//! remembered, see the table).
+//! capability at all; capget answers with the spec's sets until the task
+//! changes its own with capset, which the sentry then remembers per thread
+//! (a forked child inherits its parent's, execve restores the spec's;
+//! partial, see the table).
 
 use nix::errno::Errno;
 
 use super::{Ctx, Outcome, SysResult};
+use crate::sentry::fs::procfs::CapSets;
+
+/// The caller's sets: what it (or an ancestor) set, else the spec's.
+fn own_sets(ctx: &mut Ctx) -> Result<CapSets, Errno> {
+    if let Some(c) = ctx.sentry.procfs.task_caps(ctx.tid()) {
+        return Ok(c);
+    }
+    spec_sets(ctx)
+}
+
+/// The spec's sets as a task with the caller's effective uid holds them
+/// after execve (none for a non-root uid).
+pub(super) fn spec_sets(ctx: &mut Ctx) -> Result<CapSets, Errno> {
+    let euid = ctx.task()?.uids[1];
+    let c = ctx.sentry.cfg.process.caps;
+    Ok(if euid == 0 {
+        CapSets {
+            effective: c.effective,
+            permitted: c.permitted,
+            inheritable: c.inheritable,
+        }
+    } else {
+        CapSets {
+            effective: 0,
+            permitted: 0,
+            inheritable: c.inheritable,
+        }
+    })
+}
 
 const VERSION_1: u32 = 0x1998_0330;
 const VERSION_2: u32 = 0x2007_1026;
@@ -38,13 +68,8 @@ pub fn capget(ctx: &mut Ctx) -> SysResult {
     if data == 0 {
         return Ok(Outcome::Value(0));
     }
-    let euid = ctx.task()?.uids[1];
-    let c = ctx.sentry.cfg.process.caps;
-    let (eff, prm, inh) = if euid == 0 {
-        (c.effective, c.permitted, c.inheritable)
-    } else {
-        (0, 0, c.inheritable)
-    };
+    let sets = own_sets(ctx)?;
+    let (eff, prm, inh) = (sets.effective, sets.permitted, sets.inheritable);
     let words = if version == VERSION_1 { 1 } else { 2 };
     let mut out = Vec::new();
     for w in 0..words {
@@ -67,19 +92,33 @@ pub fn capset(ctx: &mut Ctx) -> SysResult {
     let b = ctx.read_bytes(data, 12 * words)?;
     let word =
         |i: usize| u32::from_ne_bytes([b[i * 4], b[i * 4 + 1], b[i * 4 + 2], b[i * 4 + 3]]) as u64;
-    let (mut eff, mut prm) = (word(0), word(1));
+    let (mut eff, mut prm, mut inh) = (word(0), word(1), word(2));
     if words == 2 {
         eff |= word(3) << 32;
         prm |= word(4) << 32;
+        inh |= word(5) << 32;
     }
-    let allowed = if ctx.task()?.uids[1] == 0 {
-        ctx.sentry.cfg.process.caps.permitted
+    let old = own_sets(ctx)?;
+    // capset(2): permitted may only shrink, effective stays within it, and
+    // inheritable may only gain bits from permitted (from the bounding set
+    // with CAP_SETPCAP).
+    const CAP_SETPCAP: u64 = 1 << 8;
+    let inh_allowed = if old.effective & CAP_SETPCAP != 0 {
+        old.inheritable | ctx.sentry.cfg.process.caps.bounding
     } else {
-        0
+        old.inheritable | old.permitted
     };
-    if prm & !allowed != 0 || eff & !prm != 0 {
+    if prm & !old.permitted != 0 || eff & !prm != 0 || inh & !inh_allowed != 0 {
         return Err(Errno::EPERM);
     }
+    ctx.sentry.procfs.set_task_caps(
+        ctx.tid(),
+        CapSets {
+            effective: eff,
+            permitted: prm,
+            inheritable: inh,
+        },
+    );
     Ok(Outcome::Value(0))
 }
 

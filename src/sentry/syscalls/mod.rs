@@ -170,10 +170,13 @@ impl<'a> Ctx<'a> {
         Ok(self.task_full()?.groups.clone())
     }
 
-    /// The capabilities the caller holds in the sandbox's view: the spec's
-    /// effective set while its effective uid is 0 (partial: capset and
-    /// exec transitions are not modelled).
+    /// The capabilities the caller holds in the sandbox's view: what it
+    /// set with capset, else the spec's effective set while its effective
+    /// uid is 0 (partial: exec transitions are not modelled).
     pub fn effective_caps(&mut self, euid: u32) -> u64 {
+        if let Some(c) = self.sentry.procfs.task_caps(self.tid()) {
+            return c.effective;
+        }
         if euid == 0 {
             self.sentry.cfg.process.caps.effective
         } else {
