@@ -47,4 +47,9 @@ RUNRS_BIN="$PWD/target/debug/runrs" bash scripts/e2e-setup.sh
 section "cargo test --all-targets -- --test-threads=2"
 RUNRS_TEST_ROOTFS="$PWD/build/rootfs-busybox" cargo test --all-targets -- --test-threads=2
 
+section "Fuzzing: gofer_decode, oci_config, path_walk, ${FUZZ_SECONDS:-20} s each (scripts/fuzz.sh)"
+# Installs cargo-fuzz when missing (~2 min) and builds the targets with
+# sanitizers in fuzz/target (~5 min from clean on 2 cores, incremental after).
+bash scripts/fuzz.sh
+
 section "All checks passed"
