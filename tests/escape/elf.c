@@ -81,7 +81,14 @@ static int try_exec(const char *name, struct image *im) {
     if (child == 0) {
         char *argv[] = {"escape-elf-payload", NULL};
         char *envp[] = {NULL};
-        execve(path, argv, envp);
+        /* ETXTBSY: a writable copy of the file just written may still be
+         * open in the gofer or the sentry for a moment after close()
+         * returned here (a race of runrs, not this case's subject). */
+        for (int i = 0; i < 100; i++) {
+            execve(path, argv, envp);
+            if (errno != ETXTBSY) break;
+            usleep(10000);
+        }
         int e = errno;
         write(pfd[1], &e, sizeof e);
         _exit(100);
