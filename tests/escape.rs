@@ -126,9 +126,19 @@ fn cases(stdout: &str) -> BTreeMap<String, (bool, String)> {
     m
 }
 
+/// A scratch directory removed on drop, also when the test fails.
+struct Scratch(PathBuf);
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = fs::remove_dir_all(&self.0);
+    }
+}
+
 /// Builds `family`, runs it in a container, and checks its cases and the host.
 fn run_family(family: &str, expected: &[&str]) {
-    let tmp = std::env::temp_dir().join(common::unique_id("runrs-escape-bin"));
+    let scratch = Scratch(std::env::temp_dir().join(common::unique_id("runrs-escape-bin")));
+    let tmp = scratch.0.clone();
     fs::create_dir_all(&tmp).expect("mkdir");
     let bin = tmp.join(format!("escape-{family}"));
     build(family, &bin);
@@ -290,7 +300,6 @@ fn run_family(family: &str, expected: &[&str]) {
         stdout.contains("DONE failures="),
         "escape-{family} did not finish: {stdout}"
     );
-    let _ = fs::remove_dir_all(&tmp);
 }
 
 #[test]

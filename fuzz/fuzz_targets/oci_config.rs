@@ -13,7 +13,7 @@ use libfuzzer_sys::fuzz_target;
 fn bundle() -> &'static PathBuf {
     static BUNDLE: OnceLock<PathBuf> = OnceLock::new();
     BUNDLE.get_or_init(|| {
-        let dir = std::env::temp_dir().join(format!("runrs-fuzz-bundle-{}", std::process::id()));
+        let dir = std::env::temp_dir().join("runrs-fuzz-bundle");
         std::fs::create_dir_all(dir.join("rootfs")).expect("mkdir fuzz bundle");
         dir
     })

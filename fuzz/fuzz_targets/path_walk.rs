@@ -25,7 +25,9 @@ struct Tree {
 fn tree() -> &'static Tree {
     static TREE: OnceLock<Tree> = OnceLock::new();
     TREE.get_or_init(|| {
-        let base = std::env::temp_dir().join(format!("runrs-fuzz-walk-{}", std::process::id()));
+        // A fixed name (scripts/fuzz.sh runs one target at a time), rebuilt
+        // at each start, so runs that libFuzzer ends with exit() leave one tree.
+        let base = std::env::temp_dir().join("runrs-fuzz-walk");
         let root_path = base.join("root");
         let _ = std::fs::remove_dir_all(&base);
         std::fs::create_dir_all(root_path.join("a/b/c")).expect("mkdir tree");
