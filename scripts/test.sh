@@ -54,4 +54,9 @@ RUNRS_TEST_ROOTFS="$PWD/build/rootfs-busybox" RUNRS_TEST_DEBIAN_ROOTFS="$PWD/bui
 section "benchmark harness, quick mode (checks that it runs; numbers are not asserted)"
 RUNRS_BENCH_BIN="$PWD/target/debug/runrs" bash benches/run.sh --quick
 
+section "Fuzzing: gofer_decode, oci_config, path_walk, ${FUZZ_SECONDS:-20} s each (scripts/fuzz.sh)"
+# Installs cargo-fuzz when missing (~2 min) and builds the targets with
+# sanitizers in fuzz/target (~5 min from clean on 2 cores, incremental after).
+bash scripts/fuzz.sh
+
 section "All checks passed"

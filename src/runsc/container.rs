@@ -51,12 +51,75 @@ pub struct Created {
     pub dir: StateDir,
 }
 
+/// What a create in progress has made, saved in the state dir as it goes:
+/// a create killed before `state.json` exists cannot run its guard, and
+/// `delete --force` undoes the rest from this file.
+#[derive(Debug, Default, Serialize, Deserialize)]
+struct Partial {
+    cgroup: Option<String>,
+    pids: Vec<ProcId>,
+}
+
+const PARTIAL_FILE: &str = "partial.json";
+
+impl Partial {
+    fn save(&self, dir: &StateDir) -> Result<()> {
+        let path = dir.file(PARTIAL_FILE);
+        let tmp = dir.file("partial.json.tmp");
+        let data = serde_json::to_vec(self).map_err(|e| Error::Other(e.to_string()))?;
+        fs::write(&tmp, data).map_err(Error::io("write", &tmp))?;
+        fs::rename(&tmp, &path).map_err(Error::io("rename", &path))
+    }
+
+    /// Kills what a killed create left (processes still ours by start
+    /// time, the cgroup's tasks) and removes its cgroup.
+    fn undo(dir: &StateDir) {
+        let Ok(data) = fs::read(dir.file(PARTIAL_FILE)) else {
+            return;
+        };
+        let Ok(p) = serde_json::from_slice::<Partial>(&data) else {
+            return;
+        };
+        let cgroup = p.cgroup.as_deref().map(super::cgroups::Cgroup::at);
+        if let Some(c) = &cgroup {
+            if c.is_frozen() {
+                let _ = c.freeze(false);
+            }
+            for pid in c.pids() {
+                let _ = nix::sys::signal::kill(Pid::from_raw(pid), Signal::SIGKILL);
+            }
+        }
+        for id in &p.pids {
+            if id.alive() {
+                let _ = nix::sys::signal::kill(Pid::from_raw(id.pid), Signal::SIGKILL);
+            }
+        }
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while p.pids.iter().any(ProcId::alive) && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        if let Some(c) = cgroup {
+            c.destroy();
+        }
+    }
+}
+
 /// Removes a half-made container (processes, state dir) unless disarmed.
 struct CreateGuard {
     dir: PathBuf,
     pids: Vec<Pid>,
     cgroup: Option<super::cgroups::Cgroup>,
+    partial: Partial,
     armed: bool,
+}
+
+impl CreateGuard {
+    /// Records `pid` for both the guard and a later `delete --force`.
+    fn track(&mut self, dir: &StateDir, pid: Pid) -> Result<()> {
+        self.pids.push(pid);
+        self.partial.pids.extend(ProcId::of(pid.as_raw()));
+        self.partial.save(dir)
+    }
 }
 
 impl Drop for CreateGuard {
@@ -315,9 +378,9 @@ fn spawn_support(
         gofer_ends.push(gf);
     }
     let gofer = spawn_role(g, "gofer", dir, gofer_ends, interactive)?;
-    guard.pids.push(Pid::from_raw(gofer.id() as i32));
+    guard.track(dir, Pid::from_raw(gofer.id() as i32))?;
     let mut sentry = spawn_role(g, "boot", dir, sentry_fds, interactive)?;
-    guard.pids.push(Pid::from_raw(sentry.id() as i32));
+    guard.track(dir, Pid::from_raw(sentry.id() as i32))?;
     wait_for_sentry(dir, &mut sentry)?;
     Ok((gofer, sentry))
 }
@@ -367,6 +430,7 @@ pub fn create(g: &GlobalOpts, args: &CreateArgs, interactive: bool) -> Result<Cr
         dir: dir.path.clone(),
         pids: vec![],
         cgroup: None,
+        partial: Partial::default(),
         armed: true,
     };
     let _lock = dir.lock()?;
@@ -383,12 +447,15 @@ pub fn create(g: &GlobalOpts, args: &CreateArgs, interactive: bool) -> Result<Cr
     .map_err(Error::sys("mkfifo exec.fifo"))?;
 
     let (sync_parent, sync_child) = sync::seqpacket_pair().map_err(Error::sys("socketpair"))?;
-    let init = spawn_init(g, &cfg, &dir, &sync_child)?;
-    guard.pids.push(init);
-    drop(sync_child);
-    // Into its cgroup before it runs anything of the user's.
     let cgroup_rel =
         super::cgroups::relative_path(cfg.cgroups_path.as_deref(), &args.id, g.systemd_cgroup)?;
+    // Saved before the cgroup exists, so no moment leaves it unrecorded.
+    guard.partial.cgroup = Some(cgroup_rel.clone());
+    guard.partial.save(&dir)?;
+    let init = spawn_init(g, &cfg, &dir, &sync_child)?;
+    guard.track(&dir, init)?;
+    drop(sync_child);
+    // Into its cgroup before it runs anything of the user's.
     let cgroup = super::cgroups::Cgroup::at(&cgroup_rel);
     cgroup.create_and_join(init.as_raw())?;
     guard.cgroup = Some(super::cgroups::Cgroup::at(&cgroup_rel));
@@ -489,6 +556,8 @@ pub fn create(g: &GlobalOpts, args: &CreateArgs, interactive: bool) -> Result<Cr
         cgroup: Some(cgroup_rel),
     };
     dir.save(&state)?;
+    // state.json names everything now; delete reads that.
+    let _ = fs::remove_file(dir.file(PARTIAL_FILE));
     if let Some(p) = &args.pid_file {
         write_pid_file(p, init.as_raw())?;
     }
@@ -627,8 +696,10 @@ pub fn delete(g: &GlobalOpts, id: &str, force: bool) -> Result<()> {
     let st = match dir.load(id) {
         Ok(s) => s,
         Err(Error::NotExist(_)) if force => {
-            // A dir without state is a create that died half-way: remove it.
+            // A dir without state is a create that died half-way: undo what
+            // it recorded, then remove it.
             if dir.path.is_dir() {
+                Partial::undo(&dir);
                 let _ = fs::remove_dir_all(&dir.path);
             }
             return Ok(());

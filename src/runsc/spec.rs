@@ -159,9 +159,16 @@ pub fn load(bundle: &Path, id: &str) -> Result<ContainerConfig> {
         path: path.clone(),
         msg: e.to_string(),
     })?;
+    parse_config(&text, bundle, id)
+}
+
+/// Parses and validates the text of `<bundle>/config.json` (the fuzzed
+/// entry point: everything `load` does after reading the file).
+pub fn parse_config(text: &str, bundle: &Path, id: &str) -> Result<ContainerConfig> {
+    let path = bundle.join("config.json");
     // oci-spec's types, deserialized so that an error names the field
     // (process.args) and the position: oci-spec's loader loses both.
-    let de = &mut serde_json::Deserializer::from_str(&text);
+    let de = &mut serde_json::Deserializer::from_str(text);
     let spec: oci_spec::runtime::Spec = serde_path_to_error::deserialize(de).map_err(|e| {
         let field = e.path().to_string();
         let msg = if field == "." || field.is_empty() {

@@ -2,7 +2,8 @@
 //!
 //! Layout: `state.json` (this file's `State`), `spec.json` (the validated
 //! spec the roles read), `exec.fifo` (exists while the container is
-//! created-but-not-started), `lock`.
+//! created-but-not-started), `lock`, and while create runs `partial.json`
+//! (its cgroup and pids so far, for `delete --force` after a killed create).
 
 use std::fs;
 use std::io::Write;

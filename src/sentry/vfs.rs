@@ -79,6 +79,19 @@ pub fn locate_normalized(norm: &[u8]) -> Location {
     Location::Gofer
 }
 
+/// The synthetic mount `path` starts with and the (unnormalized) rest
+/// below it: `/proc/self/root/..` gives (Proc, "self/root/..").
+pub fn synthetic_rest(path: &[u8]) -> Option<(SynthFs, String)> {
+    let s = std::str::from_utf8(path).ok()?;
+    SYNTHETIC_MOUNTS.into_iter().find_map(|fs| {
+        let rest = s.strip_prefix(fs.mount_point())?;
+        if rest.is_empty() {
+            return Some((fs, String::new()));
+        }
+        rest.strip_prefix('/').map(|r| (fs, r.to_string()))
+    })
+}
+
 /// Where the symlink at `rel` in a synthetic mount points: an absolute
 /// target as is, a relative one resolved against the link's directory.
 pub fn synthetic_link_target(fs: SynthFs, rel: &str, target: &str) -> Vec<u8> {
@@ -129,6 +142,16 @@ mod tests {
         assert_eq!(locate(b"/etc/passwd"), Location::Gofer);
         // ".." may follow a symlink: the gofer decides.
         assert_eq!(locate(b"/tmp/../proc/self"), Location::Gofer);
+    }
+
+    #[test]
+    fn synthetic_rest_keeps_dotdot() {
+        assert_eq!(
+            synthetic_rest(b"/proc/self/root/../x"),
+            Some((SynthFs::Proc, "self/root/../x".into()))
+        );
+        assert_eq!(synthetic_rest(b"/sys"), Some((SynthFs::Sys, String::new())));
+        assert_eq!(synthetic_rest(b"/procx/y"), None);
     }
 
     #[test]

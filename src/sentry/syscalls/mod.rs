@@ -278,6 +278,24 @@ impl<'a> Ctx<'a> {
         let mut links = 0;
         let mut redirected = false;
         for _ in 0..=MAX_SYMLINKS {
+            if redirected {
+                // The gofer stopped at a synthetic mount; the rest may climb
+                // out of a synthetic link (/proc/self/root/.., /proc/1/cwd/..).
+                // Splice the link in first, as Linux walks, so that `..`
+                // applies to its target. Sending the raw rest back to the
+                // gofer only redirected again, until ELOOP.
+                if let Some((fs, rel)) = vfs::synthetic_rest(&path) {
+                    if rel.split('/').any(|c| c == "..") {
+                        if let Some(next) = self.through_link(fs, &rel) {
+                            links += 1;
+                            path = next;
+                            redirected = false;
+                            continue;
+                        }
+                        path = vfs::normalize(&path);
+                    }
+                }
+            }
             let loc = if redirected {
                 vfs::locate_normalized(&vfs::normalize(&path))
             } else {

@@ -1,0 +1,109 @@
+/* Time-of-check/time-of-use: a second thread rewrites the path buffer while
+ * the sentry reads it. The buffer flips between a container path and a path
+ * that would reach the host sentinel (through `..`, or a symlink planted to
+ * point out), 100,000 opens long. Whatever the sentry read, the file opened
+ * must be a container file: never the host sentinel, never a file created
+ * in the host dir. chdir (which the kernel finishes itself) is raced too. */
+#include "escape.h"
+#include <pthread.h>
+
+/* The headline race runs 100,000 opens; the variants fewer, to keep the
+ * suite's time in check (each open is a sentry round trip). */
+#define ROUNDS 100000
+#define VARIANT_ROUNDS 10000
+
+static char buf[4096];
+static char good[4096], bad[4096];
+static volatile int stop;
+static volatile long flips;
+
+static void *flipper(void *arg) {
+    (void)arg;
+    size_t gl = strlen(good) + 1, bl = strlen(bad) + 1;
+    while (!stop) {
+        memcpy(buf, bad, bl);
+        memcpy(buf, good, gl);
+        flips++;
+    }
+    return NULL;
+}
+
+static void race(const char *name, const char *g, const char *b, int flags, int rounds) {
+    strcpy(good, g);
+    strcpy(bad, b);
+    strcpy(buf, good);
+    stop = 0;
+    flips = 0;
+    pthread_t t;
+    pthread_create(&t, NULL, flipper, NULL);
+    long opened = 0, failed = 0, leaked = 0, other = 0;
+    int other_errno = 0;
+    for (int i = 0; i < rounds; i++) {
+        int fd = open(buf, flags | O_CLOEXEC, 0600);
+        if (fd < 0) {
+            failed++;
+            /* A torn buffer names some other container path: ENOENT or
+             * ENOTDIR are its honest answers. */
+            if (errno != ENOENT && errno != ENOTDIR) {
+                other++;
+                other_errno = errno;
+            }
+            continue;
+        }
+        opened++;
+        if (fd_leaks_token(fd)) leaked++;
+        close(fd);
+    }
+    stop = 1;
+    pthread_join(t, NULL);
+    report(name, leaked == 0 && other == 0 && opened > 0 && failed > 0,
+           "%d opens, %ld flips: %ld opened a container file, %ld failed (%ld with an unexpected errno, last %s), %ld read "
+           "the host sentinel",
+           rounds, flips, opened, failed, other, other ? strerrorname_np(other_errno) : "none", leaked);
+}
+
+static void *chdir_flipper(void *arg) { return flipper(arg); }
+
+static void race_chdir(void) {
+    snprintf(good, sizeof good, "/mnt/bind");
+    snprintf(bad, sizeof bad, "/../../../..%s", env("HOST_DIR"));
+    strcpy(buf, good);
+    stop = 0;
+    pthread_t t;
+    pthread_create(&t, NULL, chdir_flipper, NULL);
+    long leaked = 0, rounds = VARIANT_ROUNDS;
+    for (long i = 0; i < rounds; i++) {
+        if (chdir(buf) != 0) continue;
+        /* HOST_DIR holds "secret"; /mnt/bind (the good side) holds none. */
+        int fd = open("secret", O_RDONLY | O_CLOEXEC);
+        if (fd >= 0) {
+            leaked += fd_leaks_token(fd);
+            close(fd);
+        }
+    }
+    stop = 1;
+    pthread_join(t, NULL);
+    chdir("/");
+    report("toctou_chdir", leaked == 0, "%ld chdirs raced, %ld reached the host sentinel", rounds, leaked);
+}
+
+int main(void) {
+    setvbuf(stdout, NULL, _IOLBF, 0);
+    char p[4200];
+    snprintf(p, sizeof p, "/../../../../..%s", env("HOST_SENTINEL"));
+    race("toctou_open_dotdot", "/etc/hostname", p, O_RDONLY, ROUNDS);
+    snprintf(p, sizeof p, "/proc/self/root/../../..%s", env("HOST_SENTINEL"));
+    race("toctou_open_proc_root", "/etc/hostname", p, O_RDONLY, VARIANT_ROUNDS);
+    /* A symlink that points out: the check sees /etc/hostname, the use a link. */
+    unlink("/tmp/toctou-link");
+    symlink(env("HOST_SENTINEL"), "/tmp/toctou-link");
+    race("toctou_open_symlink", "/etc/hostname", "/tmp/toctou-link", O_RDONLY, VARIANT_ROUNDS);
+    snprintf(p, sizeof p, "/mnt/bind/../secret");
+    race("toctou_open_bind_dotdot", "/mnt/bind/../bind/x", p, O_RDONLY, VARIANT_ROUNDS);
+    /* Creating: the host dir must not gain a file (the host checks it). */
+    snprintf(p, sizeof p, "/../../../..%s/pwned-toctou", env("HOST_DIR"));
+    race("toctou_create", "/tmp/toctou-created", p, O_WRONLY | O_CREAT, VARIANT_ROUNDS);
+    race_chdir();
+    sentry_still_answers("toctou_sentry_alive");
+    return finish();
+}
