@@ -43,8 +43,10 @@ static void bad_lengths(void) {
     dfd = open("/etc", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     expect_errno("getdents64_len_1_host_dir", syscall(SYS_getdents64, dfd, buf, 1), EINVAL);
     close(dfd);
+    /* Emulated since the xattr family went through the gofer: a size
+     * above XATTR_SIZE_MAX is clamped, and the attribute is absent. */
     expect_errno("getxattr_len_minus_1", syscall(SYS_getxattr, "/etc/hostname", "user.x", buf, (size_t)-1),
-                 table_errno("getxattr"));
+                 ENODATA);
     struct iovec iov = {buf, (size_t)-1};
     int fd = open("/proc/self/stat", O_RDONLY | O_CLOEXEC);
     expect_errno("readv_len_minus_1", syscall(SYS_readv, fd, &iov, 1), EINVAL);
