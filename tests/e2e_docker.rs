@@ -184,7 +184,13 @@ fn bridge_tcp_between_two_containers() {
     let server = Ctr::new("srv");
     server.run_detached(
         &[],
-        &["sh", "-c", "echo pong | nc -l -p 7000; echo server-done"],
+        // The sleep keeps nc's stdin open: at EOF busybox nc may stop
+        // before the client's "ping" arrives.
+        &[
+            "sh",
+            "-c",
+            "(echo pong; sleep 3) | nc -l -p 7000; echo server-done",
+        ],
     );
     let ip = server.inspect("{{.NetworkSettings.IPAddress}}");
     assert!(!ip.is_empty(), "server container has no bridge IP");
