@@ -124,6 +124,8 @@ if [ ! -x "$DEBIAN_ROOTFS/usr/bin/python3" ] && [ -f scripts/mkrootfs-debian.sh 
 fi
 if [ -x "$DEBIAN_ROOTFS/usr/bin/python3" ] && [ -x "$DEBIAN_ROOTFS/usr/bin/gcc" ]; then
     HAVE_DEBIAN=1
+    # runc refuses a root.path that is (or goes through) a symlink.
+    DEBIAN_ROOTFS=$(realpath "$DEBIAN_ROOTFS")
     mkdir -p "$B/debian-work"
     cp benches/workloads/compile.sh benches/workloads/bench.c benches/probe/notify_probe.c \
         benches/probe/ptrace_probe.c "$B/debian-work/"
@@ -182,8 +184,9 @@ run_in() {
 native_chroot() {
     local rootfs=$1 work=$2
     shift 2
-    unshare -m -- sh -c 'mount --bind "$1" "$0/mnt" && mount -t tmpfs tmpfs "$0/tmp" &&
-        cd / && exec chroot "$0" /usr/bin/env -i PATH=/usr/local/bin:/usr/bin:/bin HOME=/tmp sh -c "cd /mnt && exec \"\$@\"" sh "$@"' \
+    unshare -m -- sh -c 'r=$0 w=$1; shift
+        mount --bind "$w" "$r/mnt" && mount -t tmpfs tmpfs "$r/tmp" &&
+        cd / && exec chroot "$r" /usr/bin/env -i PATH=/usr/local/bin:/usr/bin:/bin HOME=/tmp sh -c "cd /mnt && exec \"\$@\"" sh "$@"' \
         "$rootfs" "$work" "$@"
 }
 
@@ -340,6 +343,9 @@ for ((r = 1; r <= ROUNDS; r++)); do
         shift 2
         for rt in "${order[@]}"; do
             have "$rt" || continue
+            # Start every run with no dirty pages of the previous one
+            # waiting for writeback (the file job writes ~5,000 files).
+            sync
             t0=$EPOCHREALTIME
             run_in "$rt" "$bundle" "$@" >"$OUTDIR/last-$name-$rt.out" 2>>"$ERRLOG"
             st=$?
