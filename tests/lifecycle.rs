@@ -354,6 +354,46 @@ fn killing_the_sentry_stops_the_container() {
     assert_nothing_left(&root, &bundle, &id);
 }
 
+/// A stopped and continued sentry (a host admin's SIGSTOP, a debugger's
+/// attach) resumes its interrupted waits through restart_syscall, which its
+/// own seccomp filter must allow: the container goes on serving.
+#[test]
+fn stopping_and_continuing_the_sentry_keeps_the_container() {
+    use nix::sys::signal::{kill, Signal};
+    let root = Root::new();
+    let bundle = Bundle::new(&[
+        "sh",
+        "-c",
+        "sleep 1; cat /etc/hostname >/dev/null; sleep 100",
+    ]);
+    let id = unique_id("sentry-stop");
+    create(&root, &bundle, &id);
+    start(&root, &id);
+    let pid = init_pid(&root, &id);
+    let sentry = find_sentry(&root.state_dir(&id))
+        .unwrap_or_else(|| panic!("no sentry process for {}", root.state_dir(&id).display()));
+    let sentry = nix::unistd::Pid::from_raw(sentry);
+    kill(sentry, Signal::SIGSTOP).expect("SIGSTOP the sentry");
+    std::thread::sleep(Duration::from_millis(200));
+    kill(sentry, Signal::SIGCONT).expect("SIGCONT the sentry");
+    // Past the workload's emulated open, sleeping again.
+    std::thread::sleep(Duration::from_millis(1500));
+    assert!(
+        pid_alive(sentry.as_raw()) && pid_alive(pid),
+        "the sentry or the container died after SIGSTOP/SIGCONT: {}",
+        state(&root, &id)
+    );
+    let out = run(&root, &["exec", &id, "cat", "/etc/hostname"]);
+    assert!(
+        out.status.success(),
+        "exec after SIGCONT: {}",
+        describe(&out)
+    );
+    let out = run(&root, &["delete", "--force", &id]);
+    assert!(out.status.success(), "delete: {}", describe(&out));
+    assert_nothing_left(&root, &bundle, &id);
+}
+
 #[test]
 fn escape_attempts_see_only_the_container() {
     let host_hostname = fs::read_to_string("/etc/hostname").expect("read the host's /etc/hostname");

@@ -191,6 +191,11 @@ pub fn runtime_allowlist(own_pid: i32) -> Vec<Allowed> {
             SYS_rt_sigreturn,
             "return from a signal handler",
         ),
+        any(
+            "restart_syscall",
+            SYS_restart_syscall,
+            "resuming an allowed call a stop interrupted (SIGSTOP, a debugger's attach)",
+        ),
         any("gettid", SYS_gettid, "abort, logging"),
         any("getpid", SYS_getpid, "abort"),
         arg_in(

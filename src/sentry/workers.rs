@@ -66,7 +66,6 @@ impl Workers {
     /// listener is closed.
     pub fn take_turn(&self, me: usize) -> bool {
         let mut t = self.lock();
-        let mut interval = BUSY_CHECK;
         loop {
             if t.closed {
                 return false;
@@ -77,34 +76,40 @@ impl Workers {
                 return true;
             }
             if t.watched {
+                // Another standby watches; wait for a change of hands.
                 t = self.changed.wait(t).unwrap_or_else(|e| e.into_inner());
                 continue;
             }
-            // Watch the holder.
+            // Watch the holder until it is gone or stuck, without waking
+            // the other standbys on every check.
             t.watched = true;
-            let seen = (t.started, t.handling);
-            t = self
-                .changed
-                .wait_timeout(t, interval)
-                .unwrap_or_else(|e| e.into_inner())
-                .0;
+            let mut interval = BUSY_CHECK;
+            loop {
+                let seen = (t.started, t.handling);
+                t = self
+                    .changed
+                    .wait_timeout(t, interval)
+                    .unwrap_or_else(|e| e.into_inner())
+                    .0;
+                if t.closed || t.holder.is_none() {
+                    break;
+                }
+                if t.handling && (t.started, t.handling) == seen {
+                    // Stuck on one request for a whole interval: take over.
+                    t.watched = false;
+                    t.holder = Some(me);
+                    t.handling = false;
+                    // Another standby becomes the watcher.
+                    self.changed.notify_all();
+                    return true;
+                }
+                interval = if t.started == seen.0 {
+                    (interval * 2).min(IDLE_CHECK)
+                } else {
+                    BUSY_CHECK
+                };
+            }
             t.watched = false;
-            if t.closed || t.holder.is_none() {
-                self.changed.notify_all();
-                continue;
-            }
-            if t.handling && (t.started, t.handling) == seen {
-                // Stuck on one request for a whole interval: take over.
-                t.holder = Some(me);
-                t.handling = false;
-                self.changed.notify_all();
-                return true;
-            }
-            interval = if t.started == seen.0 {
-                (interval * 2).min(IDLE_CHECK)
-            } else {
-                BUSY_CHECK
-            };
             self.changed.notify_all();
         }
     }
