@@ -15,7 +15,7 @@ mod common;
 
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Output};
 use std::sync::OnceLock;
 
 use common::*;
@@ -36,37 +36,12 @@ fn debian_rootfs() -> PathBuf {
     static ROOTFS: OnceLock<PathBuf> = OnceLock::new();
     ROOTFS
         .get_or_init(|| {
-            let path = match std::env::var_os("RUNRS_TEST_DEBIAN_ROOTFS") {
-                Some(p) if !p.is_empty() => PathBuf::from(p),
-                _ => manifest_dir().join("build/rootfs-debian"),
-            };
-            let complete = |p: &Path| {
-                p.join(".runrs-stamp").exists() && NEEDED.iter().all(|f| p.join(f).exists())
-            };
-            if !complete(&path) {
-                let script = manifest_dir().join("scripts/mkrootfs-debian.sh");
-                let out = Command::new("bash")
-                    .arg(&script)
-                    .arg(&path)
-                    .stdin(Stdio::null())
-                    .output()
-                    .unwrap_or_else(|e| panic!("running {}: {e}", script.display()));
-                assert!(
-                    out.status.success(),
-                    "{} {} failed ({}): {}{}",
-                    script.display(),
-                    path.display(),
-                    out.status,
-                    String::from_utf8_lossy(&out.stdout),
-                    String::from_utf8_lossy(&out.stderr)
-                );
-            }
-            assert!(
-                complete(&path),
-                "Debian rootfs {} lacks one of {NEEDED:?}",
-                path.display()
-            );
-            fs::canonicalize(&path).unwrap_or(path)
+            built_rootfs(
+                "RUNRS_TEST_DEBIAN_ROOTFS",
+                "build/rootfs-debian",
+                "scripts/mkrootfs-debian.sh",
+                &|p| p.join(".runrs-stamp").exists() && NEEDED.iter().all(|f| p.join(f).exists()),
+            )
         })
         .clone()
 }

@@ -30,36 +30,53 @@ pub fn rootfs() -> PathBuf {
     static ROOTFS: OnceLock<PathBuf> = OnceLock::new();
     ROOTFS
         .get_or_init(|| {
-            let path = match std::env::var_os("RUNRS_TEST_ROOTFS") {
-                Some(p) if !p.is_empty() => PathBuf::from(p),
-                _ => manifest_dir().join("build/rootfs-busybox"),
-            };
-            if !path.join("bin/busybox").exists() || !path.join("bin/sh").exists() {
-                let script = manifest_dir().join("scripts/mkrootfs-busybox.sh");
-                let out = Command::new("bash")
-                    .arg(&script)
-                    .arg(&path)
-                    .stdin(Stdio::null())
-                    .output()
-                    .unwrap_or_else(|e| panic!("running {}: {e}", script.display()));
-                assert!(
-                    out.status.success(),
-                    "{} {} failed ({}): {}{}",
-                    script.display(),
-                    path.display(),
-                    out.status,
-                    String::from_utf8_lossy(&out.stdout),
-                    String::from_utf8_lossy(&out.stderr)
-                );
-            }
-            assert!(
-                path.join("bin/sh").exists(),
-                "test rootfs {} has no bin/sh",
-                path.display()
-            );
-            path
+            built_rootfs(
+                "RUNRS_TEST_ROOTFS",
+                "build/rootfs-busybox",
+                "scripts/mkrootfs-busybox.sh",
+                &|p| p.join("bin/busybox").exists() && p.join("bin/sh").exists(),
+            )
         })
         .clone()
+}
+
+/// A rootfs named by `env` (default `default_dir` under the repository),
+/// built with `script DIR` unless `complete` says it is there already;
+/// panics (never skips) when it cannot be made or is still incomplete.
+pub fn built_rootfs(
+    env: &str,
+    default_dir: &str,
+    script: &str,
+    complete: &dyn Fn(&Path) -> bool,
+) -> PathBuf {
+    let path = match std::env::var_os(env) {
+        Some(p) if !p.is_empty() => PathBuf::from(p),
+        _ => manifest_dir().join(default_dir),
+    };
+    if !complete(&path) {
+        let script = manifest_dir().join(script);
+        let out = Command::new("bash")
+            .arg(&script)
+            .arg(&path)
+            .stdin(Stdio::null())
+            .output()
+            .unwrap_or_else(|e| panic!("running {}: {e}", script.display()));
+        assert!(
+            out.status.success(),
+            "{} {} failed ({}): {}{}",
+            script.display(),
+            path.display(),
+            out.status,
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    assert!(
+        complete(&path),
+        "rootfs {} is incomplete after {script}",
+        path.display()
+    );
+    fs::canonicalize(&path).unwrap_or(path)
 }
 
 /// A name unique to this process and call, safe as a container id and a
