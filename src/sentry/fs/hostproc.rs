@@ -375,12 +375,7 @@ impl HostProc {
             .ok()
             .and_then(|m| m.get(&container_pid).copied());
         if let Some(h) = remembered {
-            let still = self.in_ns(h, &ns)
-                && self.status(h).ok().is_some_and(|s| {
-                    s.last_i32("NSpid") == Some(container_pid)
-                        && s.get("Tgid").and_then(|t| t.trim().parse::<i32>().ok()) == Some(h)
-                });
-            if still {
+            if self.is_process_of(h, container_pid, &ns) {
                 return Some(h);
             }
         }
@@ -399,30 +394,24 @@ impl HostProc {
     }
 
     fn scan_host_pid(&self, container_pid: i32, ns: &str) -> Option<i32> {
-        let matches = |h: i32| {
-            self.in_ns(h, ns)
-                && self
-                    .status(h)
-                    .ok()
-                    .is_some_and(|s| s.last_i32("NSpid") == Some(container_pid))
-        };
         // Fast path: identical numbering (e.g. the sentry shares the ns).
-        if matches(container_pid) && self.root.join(container_pid.to_string()).exists() {
-            // /proc/<tid> of a non-leader thread also resolves; require a tgid.
-            if self.is_tgid(container_pid) {
-                return Some(container_pid);
-            }
+        if self.is_process_of(container_pid, container_pid, ns) {
+            return Some(container_pid);
         }
         Self::numeric_dirs(&self.root)
             .into_iter()
-            .find(|&h| matches(h) && self.is_tgid(h))
+            .find(|&h| self.is_process_of(h, container_pid, ns))
     }
 
-    fn is_tgid(&self, host_pid: i32) -> bool {
-        self.status(host_pid)
-            .ok()
-            .and_then(|s| s.get("Tgid").and_then(|t| t.trim().parse::<i32>().ok()))
-            == Some(host_pid)
+    /// Whether host pid `h` is the process (a thread group leader: a
+    /// non-leader's /proc/<tid> resolves too) that the container's pid
+    /// namespace `ns` numbers `container_pid`; one status read.
+    fn is_process_of(&self, h: i32, container_pid: i32, ns: &str) -> bool {
+        self.in_ns(h, ns)
+            && self.status(h).ok().is_some_and(|s| {
+                s.last_i32("NSpid") == Some(container_pid)
+                    && s.get("Tgid").and_then(|t| t.trim().parse::<i32>().ok()) == Some(h)
+            })
     }
 
     /// All container processes as (container pid, host pid), sorted by container pid.
