@@ -87,7 +87,9 @@ fn reply_data(ctx: &Ctx, data: &[u8], buf: u64, size: usize) -> SysResult {
     Ok(Outcome::Value(data.len() as i64))
 }
 
-fn do_setxattr(ctx: &mut Ctx, nofollow: bool) -> SysResult {
+/// The name, value and flags of a set*xattr call (arguments 1 to 4, as
+/// setxattr and fsetxattr share them), checked as the kernel checks them.
+fn set_args(ctx: &mut Ctx) -> Result<(Vec<u8>, Vec<u8>, i32), Errno> {
     let name = name_arg(ctx, 1)?;
     let (value_addr, size, flags) = (ctx.arg(2), ctx.arg(3) as usize, ctx.arg_i32(4));
     if flags & !(libc::XATTR_CREATE | libc::XATTR_REPLACE) != 0 {
@@ -101,6 +103,11 @@ fn do_setxattr(ctx: &mut Ctx, nofollow: bool) -> SysResult {
     } else {
         ctx.read_bytes(value_addr, size)?
     };
+    Ok((name, value, flags))
+}
+
+fn do_setxattr(ctx: &mut Ctx, nofollow: bool) -> SysResult {
+    let (name, value, flags) = set_args(ctx)?;
     on_path_xattr(ctx, XattrOp::Set, &name, &value, flags, nofollow)?;
     Ok(Outcome::Value(0))
 }
@@ -147,19 +154,7 @@ fn on_fd_xattr(
 
 /// fsetxattr(2).
 pub fn fsetxattr(ctx: &mut Ctx) -> SysResult {
-    let name = name_arg(ctx, 1)?;
-    let (value_addr, size, flags) = (ctx.arg(2), ctx.arg(3) as usize, ctx.arg_i32(4));
-    if flags & !(libc::XATTR_CREATE | libc::XATTR_REPLACE) != 0 {
-        return Err(Errno::EINVAL);
-    }
-    if size > XATTR_SIZE_MAX {
-        return Err(Errno::E2BIG);
-    }
-    let value = if size == 0 {
-        Vec::new()
-    } else {
-        ctx.read_bytes(value_addr, size)?
-    };
+    let (name, value, flags) = set_args(ctx)?;
     match on_fd_xattr(ctx, XattrOp::Set, &name, &value, flags)? {
         Some(()) => Ok(Outcome::Value(0)),
         None => Ok(Outcome::Continue),
