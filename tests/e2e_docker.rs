@@ -906,14 +906,11 @@ fn docker_default_profile_denies_what_runc_denies() {
     let _ = std::fs::remove_dir_all(dir);
 }
 
-#[test]
-fn unsupported_or_malformed_profile_is_a_clear_create_error() {
-    ensure_docker();
-    let notify = write_temp(
-        "notify.json",
-        r#"{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["open"], "action": "SCMP_ACT_NOTIFY"}]}"#,
-    );
-    let opt = format!("seccomp={}", notify.display());
+/// `docker run --runtime runrs --security-opt seccomp=<profile> runrs-bb true`
+/// with `profile_json` written to a temporary file (removed afterwards).
+fn run_true_with_profile(file_name: &str, profile_json: &str) -> Out {
+    let profile = write_temp(file_name, profile_json);
+    let opt = format!("seccomp={}", profile.display());
     let out = docker(&[
         "run",
         "--rm",
@@ -924,27 +921,27 @@ fn unsupported_or_malformed_profile_is_a_clear_create_error() {
         "runrs-bb",
         "true",
     ]);
+    let _ = std::fs::remove_file(profile);
+    out
+}
+
+#[test]
+fn unsupported_or_malformed_profile_is_a_clear_create_error() {
+    ensure_docker();
+    let out = run_true_with_profile(
+        "notify.json",
+        r#"{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["open"], "action": "SCMP_ACT_NOTIFY"}]}"#,
+    );
     assert!(!out.success(), "{out}");
     assert!(
         out.combined()
             .contains("linux.seccomp: syscalls[0] (open): SCMP_ACT_NOTIFY"),
         "{out}"
     );
-    let bogus = write_temp(
+    let out = run_true_with_profile(
         "bogus.json",
         r#"{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["open"], "action": "SCMP_ACT_ERRNO", "args": [{"index": 0, "value": 1, "op": "SCMP_CMP_BOGUS"}]}]}"#,
     );
-    let opt = format!("seccomp={}", bogus.display());
-    let out = docker(&[
-        "run",
-        "--rm",
-        "--runtime",
-        "runrs",
-        "--security-opt",
-        &opt,
-        "runrs-bb",
-        "true",
-    ]);
     assert!(!out.success(), "{out}");
     assert!(
         out.combined()
@@ -952,8 +949,6 @@ fn unsupported_or_malformed_profile_is_a_clear_create_error() {
             && out.combined().contains("SCMP_CMP_BOGUS"),
         "the error must name the field and the bad operator: {out}"
     );
-    let _ = std::fs::remove_file(notify);
-    let _ = std::fs::remove_file(bogus);
 }
 
 // ------------------------------------------------------------ ptrace
