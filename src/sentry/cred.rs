@@ -1,0 +1,654 @@
+//! The workload's credentials as the sandbox sees them.
+//!
+//! Every workload task runs on the host as the spec's user (or, for a
+//! `runrs exec` process, as its own user) and holds no host capability,
+//! so the kernel cannot change its ids. The sentry keeps the ids, groups,
+//! capability sets and securebits of each task instead (as gVisor's
+//! `auth.Credentials`), applies Linux's rules to the set*id family,
+//! capset, the capability prctls and execve, and checks permissions and
+//! creates files (through the gofer) with them.
+//!
+//! What the sentry cannot see is clone: a task without a record of its
+//! own takes that of its thread group, else of its nearest ancestor in the
+//! container, else the base (the spec's user; for `runrs exec` processes
+//! the host ids they were started with). So that a task's change does not
+//! reach tasks created before it, the tasks that would inherit through it
+//! (its other threads, its children) get a copy of the old record first.
+//!
+//! What stays the kernel's: every host check (kill, ptrace, /dev/shm
+//! files, sockets) sees the host ids, which are the spec user's for every
+//! process; see the identity rows of the syscall table.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Mutex;
+
+use nix::errno::Errno;
+
+use super::fs::hostproc::HostProc;
+
+pub const CAP_CHOWN: u32 = 0;
+pub const CAP_DAC_OVERRIDE: u32 = 1;
+pub const CAP_DAC_READ_SEARCH: u32 = 2;
+pub const CAP_SETGID: u32 = 6;
+pub const CAP_SETUID: u32 = 7;
+pub const CAP_SETPCAP: u32 = 8;
+/// CAP_CHECKPOINT_RESTORE, the highest the host kernel knows (5.9+).
+pub const CAP_LAST_CAP: u32 = 40;
+
+/// Capabilities setfsuid drops when the fsuid leaves 0 (CAP_FS_SET in
+/// linux/capability.h: CHOWN, DAC_OVERRIDE, DAC_READ_SEARCH, FOWNER,
+/// FSETID, LINUX_IMMUTABLE, MKNOD, MAC_OVERRIDE).
+const CAP_FS_SET: u64 =
+    (1 << 0) | (1 << 1) | (1 << 2) | (1 << 3) | (1 << 4) | (1 << 9) | (1 << 27) | (1 << 32);
+
+/// securebits (linux/securebits.h): each flag's lock is the next bit.
+pub const SECURE_NOROOT: u32 = 1 << 0;
+pub const SECURE_NO_SETUID_FIXUP: u32 = 1 << 2;
+pub const SECURE_KEEP_CAPS: u32 = 1 << 4;
+pub const SECURE_KEEP_CAPS_LOCKED: u32 = 1 << 5;
+pub const SECURE_NO_CAP_AMBIENT_RAISE: u32 = 1 << 6;
+/// NOROOT, NO_SETUID_FIXUP, KEEP_CAPS, NO_CAP_AMBIENT_RAISE,
+/// EXEC_RESTRICT_FILE, EXEC_DENY_INTERACTIVE (6.14+).
+pub const SECURE_ALL_BITS: u32 = 0x555;
+pub const SECURE_ALL_LOCKS: u32 = SECURE_ALL_BITS << 1;
+
+/// NGROUPS_MAX.
+pub const NGROUPS_MAX: usize = 65536;
+
+/// (uid_t)-1: "leave unchanged" for the set*id calls.
+pub const UNCHANGED: u32 = u32::MAX;
+
+pub fn cap_bit(cap: u32) -> u64 {
+    1u64 << cap
+}
+
+/// One task's credentials.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Cred {
+    /// real, effective, saved, filesystem.
+    pub uid: [u32; 4],
+    pub gid: [u32; 4],
+    /// Sorted, as the kernel keeps them (getgroups returns them so).
+    pub groups: Vec<u32>,
+    pub effective: u64,
+    pub permitted: u64,
+    pub inheritable: u64,
+    pub bounding: u64,
+    pub ambient: u64,
+    pub securebits: u32,
+}
+
+/// Which call changed the uids (the kernel's LSM_SETID_*).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum SetId {
+    /// setuid, setreuid, setresuid.
+    Id,
+    /// setfsuid.
+    Fs,
+}
+
+fn in3(v: u32, a: [u32; 4]) -> bool {
+    v == a[0] || v == a[1] || v == a[2]
+}
+
+impl Cred {
+    pub fn capable(&self, cap: u32) -> bool {
+        self.effective & cap_bit(cap) != 0
+    }
+
+    pub fn euid(&self) -> u32 {
+        self.uid[1]
+    }
+
+    /// The kernel's cap_task_fix_setuid: capabilities follow uid 0.
+    fn fix_setuid(&mut self, old: &Cred, how: SetId) {
+        if self.securebits & SECURE_NO_SETUID_FIXUP != 0 {
+            return;
+        }
+        match how {
+            SetId::Id => {
+                let had_root = old.uid[..3].contains(&0);
+                let has_root = self.uid[..3].contains(&0);
+                if had_root && !has_root {
+                    if self.securebits & SECURE_KEEP_CAPS == 0 {
+                        self.permitted = 0;
+                        self.effective = 0;
+                    }
+                    self.ambient = 0;
+                }
+                if old.uid[1] == 0 && self.uid[1] != 0 {
+                    self.effective = 0;
+                }
+                if old.uid[1] != 0 && self.uid[1] == 0 {
+                    self.effective = self.permitted;
+                }
+            }
+            SetId::Fs => {
+                if old.uid[3] == 0 && self.uid[3] != 0 {
+                    self.effective &= !CAP_FS_SET;
+                }
+                if old.uid[3] != 0 && self.uid[3] == 0 {
+                    self.effective |= self.permitted & CAP_FS_SET;
+                }
+            }
+        }
+    }
+
+    /// setuid(2).
+    pub fn setuid(&self, uid: u32) -> Result<Cred, Errno> {
+        if uid == UNCHANGED {
+            return Err(Errno::EINVAL);
+        }
+        let mut new = self.clone();
+        if self.capable(CAP_SETUID) {
+            new.uid[0] = uid;
+            new.uid[2] = uid;
+        } else if uid != self.uid[0] && uid != self.uid[2] {
+            return Err(Errno::EPERM);
+        }
+        new.uid[1] = uid;
+        new.uid[3] = uid;
+        new.fix_setuid(self, SetId::Id);
+        Ok(new)
+    }
+
+    /// setreuid(2).
+    pub fn setreuid(&self, ruid: u32, euid: u32) -> Result<Cred, Errno> {
+        let cap = self.capable(CAP_SETUID);
+        let mut new = self.clone();
+        if ruid != UNCHANGED {
+            if ruid != self.uid[0] && ruid != self.uid[1] && !cap {
+                return Err(Errno::EPERM);
+            }
+            new.uid[0] = ruid;
+        }
+        if euid != UNCHANGED {
+            if !in3(euid, self.uid) && !cap {
+                return Err(Errno::EPERM);
+            }
+            new.uid[1] = euid;
+        }
+        if ruid != UNCHANGED || (euid != UNCHANGED && euid != self.uid[0]) {
+            new.uid[2] = new.uid[1];
+        }
+        new.uid[3] = new.uid[1];
+        new.fix_setuid(self, SetId::Id);
+        Ok(new)
+    }
+
+    /// setresuid(2).
+    pub fn setresuid(&self, ruid: u32, euid: u32, suid: u32) -> Result<Cred, Errno> {
+        let ids = [ruid, euid, suid];
+        if !self.capable(CAP_SETUID) && ids.iter().any(|&id| id != UNCHANGED && !in3(id, self.uid))
+        {
+            return Err(Errno::EPERM);
+        }
+        let mut new = self.clone();
+        for (i, id) in ids.into_iter().enumerate() {
+            if id != UNCHANGED {
+                new.uid[i] = id;
+            }
+        }
+        new.uid[3] = new.uid[1];
+        new.fix_setuid(self, SetId::Id);
+        Ok(new)
+    }
+
+    /// setfsuid(2): the new record (unchanged when not allowed); the
+    /// caller returns the old fsuid either way.
+    pub fn setfsuid(&self, uid: u32) -> Cred {
+        let mut new = self.clone();
+        // Setting the current fsuid again is a no-op (no cap fixup).
+        if uid != UNCHANGED
+            && uid != self.uid[3]
+            && (in3(uid, self.uid) || self.capable(CAP_SETUID))
+        {
+            new.uid[3] = uid;
+            new.fix_setuid(self, SetId::Fs);
+        }
+        new
+    }
+
+    /// setgid(2).
+    pub fn setgid(&self, gid: u32) -> Result<Cred, Errno> {
+        if gid == UNCHANGED {
+            return Err(Errno::EINVAL);
+        }
+        let mut new = self.clone();
+        if self.capable(CAP_SETGID) {
+            new.gid[0] = gid;
+            new.gid[2] = gid;
+        } else if gid != self.gid[0] && gid != self.gid[2] {
+            return Err(Errno::EPERM);
+        }
+        new.gid[1] = gid;
+        new.gid[3] = gid;
+        Ok(new)
+    }
+
+    /// setregid(2).
+    pub fn setregid(&self, rgid: u32, egid: u32) -> Result<Cred, Errno> {
+        let cap = self.capable(CAP_SETGID);
+        let mut new = self.clone();
+        if rgid != UNCHANGED {
+            if rgid != self.gid[0] && rgid != self.gid[1] && !cap {
+                return Err(Errno::EPERM);
+            }
+            new.gid[0] = rgid;
+        }
+        if egid != UNCHANGED {
+            if !in3(egid, self.gid) && !cap {
+                return Err(Errno::EPERM);
+            }
+            new.gid[1] = egid;
+        }
+        if rgid != UNCHANGED || (egid != UNCHANGED && egid != self.gid[0]) {
+            new.gid[2] = new.gid[1];
+        }
+        new.gid[3] = new.gid[1];
+        Ok(new)
+    }
+
+    /// setresgid(2).
+    pub fn setresgid(&self, rgid: u32, egid: u32, sgid: u32) -> Result<Cred, Errno> {
+        let ids = [rgid, egid, sgid];
+        if !self.capable(CAP_SETGID) && ids.iter().any(|&id| id != UNCHANGED && !in3(id, self.gid))
+        {
+            return Err(Errno::EPERM);
+        }
+        let mut new = self.clone();
+        for (i, id) in ids.into_iter().enumerate() {
+            if id != UNCHANGED {
+                new.gid[i] = id;
+            }
+        }
+        new.gid[3] = new.gid[1];
+        Ok(new)
+    }
+
+    /// setfsgid(2), as setfsuid.
+    pub fn setfsgid(&self, gid: u32) -> Cred {
+        let mut new = self.clone();
+        if gid != UNCHANGED
+            && (in3(gid, self.gid) || gid == self.gid[3] || self.capable(CAP_SETGID))
+        {
+            new.gid[3] = gid;
+        }
+        new
+    }
+
+    /// setgroups(2) after the size check and the copy.
+    pub fn setgroups(&self, mut groups: Vec<u32>) -> Result<Cred, Errno> {
+        if !self.capable(CAP_SETGID) {
+            return Err(Errno::EPERM);
+        }
+        groups.sort_unstable();
+        Ok(Cred {
+            groups,
+            ..self.clone()
+        })
+    }
+
+    /// capset(2) with the new (effective, permitted, inheritable).
+    pub fn capset(&self, eff: u64, prm: u64, inh: u64) -> Result<Cred, Errno> {
+        // cap_capset: inheritable may gain bits only from permitted
+        // (from anything with CAP_SETPCAP) and never beyond the bounding
+        // set; permitted only shrinks; effective stays within it.
+        let inh_from = if self.capable(CAP_SETPCAP) {
+            u64::MAX
+        } else {
+            self.permitted
+        };
+        if inh & !(self.inheritable | inh_from) != 0
+            || inh & !(self.inheritable | self.bounding) != 0
+            || prm & !self.permitted != 0
+            || eff & !prm != 0
+        {
+            return Err(Errno::EPERM);
+        }
+        Ok(Cred {
+            effective: eff,
+            permitted: prm,
+            inheritable: inh,
+            ambient: self.ambient & prm & inh,
+            ..self.clone()
+        })
+    }
+
+    /// The credentials after a successful execve of a file without file
+    /// capabilities (cap_bprm_creds_from_file). Set-user-ID and
+    /// set-group-ID bits are ignored: the workload runs with no_new_privs
+    /// (as runc's with noNewPrivileges), under which Linux ignores them too.
+    pub fn after_exec(&self) -> Cred {
+        let mut new = self.clone();
+        let root = self.securebits & SECURE_NOROOT == 0;
+        let mut permitted = 0;
+        if root && (self.uid[0] == 0 || self.uid[1] == 0) {
+            permitted = self.bounding | self.inheritable;
+        }
+        new.permitted = permitted | self.ambient;
+        new.effective = if root && self.uid[1] == 0 {
+            new.permitted
+        } else {
+            self.ambient
+        };
+        new.uid[2] = self.uid[1];
+        new.uid[3] = self.uid[1];
+        new.gid[2] = self.gid[1];
+        new.gid[3] = self.gid[1];
+        new.securebits &= !SECURE_KEEP_CAPS;
+        new
+    }
+}
+
+/// The caps a task with `base`'s spec sets holds at effective uid `euid`
+/// (none but inheritable, bounding and ambient for a non-root uid).
+fn caps_for(base: &Cred, euid: u32, out: &mut Cred) {
+    out.inheritable = base.inheritable;
+    out.bounding = base.bounding;
+    out.ambient = base.ambient;
+    if euid == 0 {
+        out.effective = base.effective;
+        out.permitted = base.permitted;
+    } else {
+        out.effective = 0;
+        out.permitted = 0;
+    }
+}
+
+struct Entry {
+    /// The pidfs inode of the task the record belongs to: unique for the
+    /// host's uptime, so a reused tid does not inherit a dead task's record.
+    ino: u64,
+    cred: Cred,
+}
+
+/// The credentials of every workload task.
+pub struct Table {
+    /// The spec's process: user, groups and capability sets.
+    base: Cred,
+    host: HostProc,
+    /// A `runrs exec` process joined with its own user: a task without a
+    /// record has the host ids it runs with, not necessarily the spec's.
+    joined: AtomicBool,
+    records: Mutex<HashMap<i32, Entry>>,
+}
+
+impl std::fmt::Debug for Table {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("cred::Table")
+            .field("base", &self.base)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The pidfs inode of `tid` (with a pidfd that can be asked for its ppid).
+fn identify(tid: i32) -> Result<(std::os::fd::OwnedFd, u64), Errno> {
+    use std::os::fd::AsFd;
+    let fd = super::sys::pidfd_open_thread(tid)?;
+    let st = super::sys::fstat_fd(fd.as_fd())?;
+    Ok((fd, st.st_ino))
+}
+
+impl Table {
+    /// `base` as the spec gives it, for euid 0 and others alike; the sets
+    /// are cut down per effective uid as spec_sets did.
+    pub fn new(base: Cred, host: HostProc) -> Table {
+        Table {
+            base,
+            host,
+            joined: AtomicBool::new(false),
+            records: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// The spec's credentials as init's first program holds them.
+    pub fn spec(&self) -> Cred {
+        let mut c = self.base.clone();
+        caps_for(&self.base, c.uid[1], &mut c);
+        c
+    }
+
+    /// A `runrs exec` process may run as another user from now on.
+    pub fn note_joined(&self) {
+        self.joined.store(true, Ordering::SeqCst);
+    }
+
+    /// The credentials of a task nobody on its way recorded any for.
+    fn base_for(&self, htid: i32) -> Result<Cred, Errno> {
+        if !self.joined.load(Ordering::SeqCst) {
+            return Ok(self.spec());
+        }
+        // The kernel's ids never change under emulation: they are the
+        // ones the process was started with.
+        let t = super::task::TaskInfo::read(htid)?;
+        let mut c = Cred {
+            uid: t.uids,
+            gid: t.gids,
+            groups: t.groups,
+            ..self.base.clone()
+        };
+        c.groups.sort_unstable();
+        caps_for(&self.base, c.uid[1], &mut c);
+        Ok(c)
+    }
+
+    fn own(&self, htid: i32, ino: u64) -> Option<Cred> {
+        let mut m = self.records.lock().ok()?;
+        match m.get(&htid) {
+            Some(e) if e.ino == ino => Some(e.cred.clone()),
+            Some(_) => {
+                m.remove(&htid);
+                None
+            }
+            None => None,
+        }
+    }
+
+    /// Whether any task has a record (else all hold the base).
+    pub fn recorded(&self) -> bool {
+        !self.is_empty()
+    }
+
+    fn is_empty(&self) -> bool {
+        self.records.lock().map(|m| m.is_empty()).unwrap_or(true)
+    }
+
+    /// The credentials of host task `htid`.
+    pub fn get(&self, htid: i32) -> Result<Cred, Errno> {
+        // Nobody changed anything (the common case): no syscall at all.
+        if self.is_empty() {
+            return self.base_for(htid);
+        }
+        let (_, my_ino) = identify(htid).map_err(|_| Errno::ESRCH)?;
+        let mut t = htid;
+        let mut ino = my_ino;
+        for _ in 0..64 {
+            if let Some(c) = self.own(t, ino) {
+                if t != htid {
+                    // Its own copy from now on: a later change of the
+                    // ancestor's must not reach it (nor cost a walk).
+                    self.insert(htid, my_ino, c.clone());
+                }
+                return Ok(c);
+            }
+            let Ok(info) = super::sys::pidfd_info(t) else {
+                break;
+            };
+            // A thread inherits from its thread group first.
+            let next = if info.tgid as i32 != t {
+                info.tgid as i32
+            } else {
+                let ppid = info.ppid as i32;
+                if ppid <= 1 || !self.host.in_container(ppid) {
+                    break;
+                }
+                ppid
+            };
+            t = next;
+            match identify(t) {
+                Ok((_, i)) => ino = i,
+                Err(_) => break,
+            }
+        }
+        self.base_for(htid)
+    }
+
+    fn insert(&self, htid: i32, ino: u64, cred: Cred) {
+        if let Ok(mut m) = self.records.lock() {
+            if m.len() >= 1024 {
+                m.retain(|tid, e| identify(*tid).is_ok_and(|(_, i)| i == e.ino));
+            }
+            m.insert(htid, Entry { ino, cred });
+        }
+    }
+
+    /// Makes `cred` the credentials of `htid`. The tasks that would
+    /// inherit through it (its other threads when it leads its group,
+    /// its process's children) keep their current ones.
+    pub fn set(&self, htid: i32, cred: Cred) -> Result<(), Errno> {
+        let (pidfd, ino) = identify(htid).map_err(|_| Errno::ESRCH)?;
+        drop(pidfd);
+        let tgid = super::sys::pidfd_info(htid)
+            .map(|i| i.tgid as i32)
+            .map_err(|_| Errno::ESRCH)?;
+        let mut dependents = Vec::new();
+        let task_dir = self.host.root().join(tgid.to_string()).join("task");
+        if let Ok(rd) = std::fs::read_dir(&task_dir) {
+            for e in rd.flatten() {
+                let Some(th) = e.file_name().to_str().and_then(|s| s.parse::<i32>().ok()) else {
+                    continue;
+                };
+                if th != htid && htid == tgid {
+                    dependents.push(th);
+                }
+                if let Ok(text) = std::fs::read_to_string(e.path().join("children")) {
+                    dependents.extend(
+                        text.split_whitespace()
+                            .filter_map(|c| c.parse::<i32>().ok()),
+                    );
+                }
+            }
+        }
+        for d in dependents {
+            let Ok((_, dino)) = identify(d) else {
+                continue;
+            };
+            if self.own(d, dino).is_none() {
+                if let Ok(c) = self.get(d) {
+                    self.insert(d, dino, c);
+                }
+            }
+        }
+        self.insert(htid, ino, cred);
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const ALL: u64 = (1 << 41) - 1;
+
+    fn root() -> Cred {
+        Cred {
+            uid: [0; 4],
+            gid: [0; 4],
+            groups: vec![],
+            effective: ALL,
+            permitted: ALL,
+            inheritable: 0,
+            bounding: ALL,
+            ambient: 0,
+            securebits: 0,
+        }
+    }
+
+    #[test]
+    fn root_setuid_drops_everything() {
+        let c = root().setuid(1000).unwrap();
+        assert_eq!(c.uid, [1000; 4]);
+        assert_eq!((c.effective, c.permitted), (0, 0));
+        assert_eq!(c.setuid(0), Err(Errno::EPERM));
+        assert_eq!(root().setuid(UNCHANGED), Err(Errno::EINVAL));
+    }
+
+    #[test]
+    fn keepcaps_keeps_permitted_not_effective() {
+        let mut r = root();
+        r.securebits |= SECURE_KEEP_CAPS;
+        let c = r.setresuid(1000, 1000, 1000).unwrap();
+        assert_eq!((c.effective, c.permitted), (0, ALL));
+        let after = c.after_exec();
+        assert_eq!((after.effective, after.permitted), (0, 0));
+        assert_eq!(after.securebits & SECURE_KEEP_CAPS, 0);
+    }
+
+    #[test]
+    fn seteuid_and_back() {
+        let c = root().setresuid(UNCHANGED, 1000, UNCHANGED).unwrap();
+        assert_eq!(c.uid, [0, 1000, 0, 1000]);
+        assert_eq!(c.effective, 0);
+        assert_eq!(c.permitted, ALL);
+        let back = c.setresuid(UNCHANGED, 0, UNCHANGED).unwrap();
+        assert_eq!(back.effective, ALL);
+        // setreuid(-1, e) with e != ruid moves the saved uid too.
+        let c = root().setreuid(UNCHANGED, 5).unwrap();
+        assert_eq!(c.uid, [0, 5, 5, 5]);
+    }
+
+    #[test]
+    fn setfsuid_moves_fs_caps() {
+        let c = root().setfsuid(1000);
+        assert_eq!(c.uid, [0, 0, 0, 1000]);
+        assert_eq!(c.effective, ALL & !CAP_FS_SET);
+        assert_eq!(c.setfsuid(0).effective, ALL);
+        let user = root().setuid(7).unwrap();
+        assert_eq!(user.setfsuid(8).uid[3], 7, "not allowed: unchanged");
+    }
+
+    #[test]
+    fn groups_need_setgid_and_are_sorted() {
+        let c = root().setgroups(vec![30, 10, 20]).unwrap();
+        assert_eq!(c.groups, [10, 20, 30]);
+        let user = root().setuid(1).unwrap();
+        assert_eq!(user.setgroups(vec![]), Err(Errno::EPERM));
+        assert_eq!(user.setgid(5), Err(Errno::EPERM));
+    }
+
+    #[test]
+    fn capset_rules() {
+        let mut r = root();
+        r.bounding = 0xff;
+        r.permitted = 0xff;
+        r.effective = 0xff;
+        assert!(r.capset(0x1, 0x3, 0x3).is_ok());
+        assert_eq!(r.capset(0x1, 0x1ff, 0), Err(Errno::EPERM));
+        assert_eq!(r.capset(0x2, 0x1, 0), Err(Errno::EPERM));
+        assert_eq!(
+            r.capset(0x1, 0x1, 0x100),
+            Err(Errno::EPERM),
+            "beyond bounding"
+        );
+    }
+
+    #[test]
+    fn exec_as_root_refills_from_bounding() {
+        let c = Cred {
+            effective: 0,
+            permitted: 1,
+            ..root()
+        };
+        let e = c.after_exec();
+        assert_eq!((e.effective, e.permitted), (ALL, ALL));
+        let user = Cred {
+            uid: [5; 4],
+            ambient: 4,
+            ..root()
+        };
+        let e = user.after_exec();
+        assert_eq!((e.effective, e.permitted), (4, 4));
+    }
+}
