@@ -363,6 +363,16 @@ impl ProcFs {
         }
     }
 
+    /// The container's id of host task `htid` (what gettid returns in it).
+    pub fn container_tid(&self, htid: i32) -> Option<i32> {
+        self.host.container_pid(htid)
+    }
+
+    /// The host pid of container pid `cpid`, if it is a container process.
+    pub fn host_pid(&self, cpid: i32) -> Option<i32> {
+        self.host.host_pid(cpid)
+    }
+
     /// The mount table with the real file system of the rootfs and of bind
     /// mounts, as Linux shows them (`/dev/vda / ext4`): `df` skips a
     /// "rootfs" entry and prints the type. Taken from the mount's device

@@ -187,7 +187,7 @@ fn check_header(ctx: &Ctx, hdr_addr: u64) -> Result<(u32, i32), Errno> {
 /// capget(2).
 pub fn capget(ctx: &mut Ctx) -> SysResult {
     let (hdr, data) = (ctx.arg(0), ctx.arg(1));
-    let (version, _pid) = match check_header(ctx, hdr) {
+    let (version, pid) = match check_header(ctx, hdr) {
         // libcap probes the preferred version with a NULL data pointer:
         // Linux writes it back and returns 0 (capget(2)).
         Err(Errno::EINVAL) if data == 0 => return Ok(Outcome::Value(0)),
@@ -196,7 +196,13 @@ pub fn capget(ctx: &mut Ctx) -> SysResult {
     if data == 0 {
         return Ok(Outcome::Value(0));
     }
-    let c = ctx.cred()?;
+    // Another task's sets when pid names one (libcap-ng passes its own).
+    let c = if pid == 0 || ctx.sentry.procfs.container_tid(ctx.tid()) == Some(pid) {
+        ctx.cred()?
+    } else {
+        let host = ctx.sentry.procfs.host_pid(pid).ok_or(Errno::ESRCH)?;
+        ctx.sentry.procfs.creds.get(host)?
+    };
     let words = if version == VERSION_1 { 1 } else { 2 };
     let mut out = Vec::new();
     for w in 0..words {
@@ -212,7 +218,8 @@ pub fn capget(ctx: &mut Ctx) -> SysResult {
 pub fn capset(ctx: &mut Ctx) -> SysResult {
     let (hdr, data) = (ctx.arg(0), ctx.arg(1));
     let (version, pid) = check_header(ctx, hdr)?;
-    if pid != 0 && pid != ctx.tid() {
+    // Only the caller's own sets (pid 0 or its own id in the container).
+    if pid != 0 && ctx.sentry.procfs.container_tid(ctx.tid()) != Some(pid) {
         return Err(Errno::EPERM);
     }
     let words = if version == VERSION_1 { 1 } else { 2 };
@@ -254,6 +261,7 @@ fn cap_arg(v: u64) -> Result<u32, Errno> {
 pub fn prctl(ctx: &mut Ctx) -> SysResult {
     let option = ctx.arg(0) & 0xffff_ffff;
     let (a2, a3, a4, a5) = (ctx.arg(1), ctx.arg(2), ctx.arg(3), ctx.arg(4));
+    ctx.note(format!("{option:#x}, {a2:#x}, {a3:#x}"));
     let c = ctx.cred()?;
     match option {
         PR_GET_KEEPCAPS => Ok(Outcome::Value(i64::from(
