@@ -20,7 +20,7 @@
 //! process; see the identity rows of the syscall table.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Mutex;
 
 use nix::errno::Errno;
@@ -373,7 +373,12 @@ pub struct Table {
     /// record has the host ids it runs with, not necessarily the spec's.
     joined: AtomicBool,
     records: Mutex<HashMap<i32, Entry>>,
+    /// Entries of dead tasks are dropped when the table reaches this size.
+    prune_at: AtomicUsize,
 }
+
+/// The first size at which dead tasks' entries are dropped.
+const PRUNE_AT: usize = 1024;
 
 impl std::fmt::Debug for Table {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -400,6 +405,7 @@ impl Table {
             host,
             joined: AtomicBool::new(false),
             records: Mutex::new(HashMap::new()),
+            prune_at: AtomicUsize::new(PRUNE_AT),
         }
     }
 
@@ -492,13 +498,22 @@ impl Table {
                 Err(_) => break,
             }
         }
-        self.base_for(htid)
+        // Remembered too: the walk to the top costs a few host calls per
+        // generation, and the answer does not change.
+        let c = self.base_for(htid)?;
+        self.insert(htid, my_ino, c.clone());
+        Ok(c)
     }
 
     fn insert(&self, htid: i32, ino: u64, cred: Cred) {
         if let Ok(mut m) = self.records.lock() {
-            if m.len() >= 1024 {
+            let limit = self.prune_at.load(Ordering::Relaxed);
+            if m.len() >= limit {
                 m.retain(|tid, e| identify(*tid).is_ok_and(|(_, i)| i == e.ino));
+                // With that many live tasks, prune again only after as
+                // many more (each prune asks the kernel about every entry).
+                self.prune_at
+                    .store((m.len() * 2).max(PRUNE_AT), Ordering::Relaxed);
             }
             m.insert(htid, Entry { ino, cred });
         }
@@ -564,6 +579,45 @@ mod tests {
             ambient: 0,
             securebits: 0,
         }
+    }
+
+    /// Real processes: a change reaches the tasks created after it, not
+    /// those that existed before (this process's threads and children).
+    #[test]
+    fn table_inherits_from_the_parent_at_fork_time() {
+        use std::process::Command;
+        let me = std::process::id() as i32;
+        // A thread of this process that exists before the change.
+        let (tid_tx, tid_rx) = std::sync::mpsc::channel();
+        let (end_tx, end_rx) = std::sync::mpsc::channel::<()>();
+        let thread = std::thread::spawn(move || {
+            let _ = tid_tx.send(nix::unistd::gettid().as_raw());
+            let _ = end_rx.recv();
+        });
+        let tid = tid_rx.recv().unwrap();
+        let t = Table::new(root(), HostProc::new("/proc", me));
+        assert!(!t.recorded());
+        assert_eq!(t.get(tid).unwrap(), t.spec());
+        let mut before = Command::new("sleep").arg("30").spawn().unwrap();
+        let user = t.spec().setuid(1000).unwrap();
+        t.set(me, user.clone()).unwrap();
+        let mut after = Command::new("sleep").arg("30").spawn().unwrap();
+        let got = (
+            t.get(me).unwrap(),
+            t.get(tid).unwrap(),
+            t.get(before.id() as i32).unwrap(),
+            t.get(after.id() as i32).unwrap(),
+        );
+        let _ = before.kill();
+        let _ = after.kill();
+        let _ = before.wait();
+        let _ = after.wait();
+        let _ = end_tx.send(());
+        let _ = thread.join();
+        assert_eq!(got.0, user, "the task itself");
+        assert_eq!(got.1, t.spec(), "a thread that existed before");
+        assert_eq!(got.2, t.spec(), "a child that existed before");
+        assert_eq!(got.3, user, "a child forked after");
     }
 
     #[test]
