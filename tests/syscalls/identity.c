@@ -7,6 +7,7 @@
 #include "harness.h"
 
 #include <grp.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <linux/capability.h>
 #include <sys/fsuid.h>
@@ -233,4 +234,60 @@ CASE(creat, owned_by_the_new_fsuid_and_fsgid) {
     EXPECT_ERRNO(chown("f", 0, -1), EPERM);
     EXPECT_OK(unlink("g/f"));
     EXPECT_OK(rmdir("g/sub"));
+}
+
+COVERS("getresgid getgroups setgroups")
+CASE(getresuid, bad_pointers_efault) {
+    EXPECT_ERRNO(syscall(SYS_getresuid, (void *)1, (void *)1, (void *)1), EFAULT);
+    EXPECT_ERRNO(syscall(SYS_getresgid, NULL, NULL, NULL), EFAULT);
+    EXPECT_ERRNO(syscall(SYS_getgroups, -1, NULL), EINVAL);
+    if (!has_cap(CAP_SETGID))
+        harness_skip("needs CAP_SETGID for the setgroups half");
+    /* Raw calls: glibc's setgroups would run on every thread. */
+    EXPECT_ERRNO(syscall(SYS_setgroups, 1, (void *)1), EFAULT);
+    EXPECT_ERRNO(syscall(SYS_setgroups, 65537, NULL), EINVAL);
+    gid_t g = 5;
+    EXPECT_OK(syscall(SYS_setgroups, 1, &g));
+    EXPECT_ERRNO(syscall(SYS_getgroups, 1, (void *)1), EFAULT);
+    EXPECT_EQ(syscall(SYS_getgroups, 0, (void *)1), 1);
+}
+
+static void *euid_of_thread(void *arg) {
+    (void)arg;
+    return (void *)(long)syscall(SYS_geteuid);
+}
+
+static long euid_in_new_thread(void) {
+    pthread_t t;
+    void *r;
+    if (pthread_create(&t, NULL, euid_of_thread, NULL) != 0 || pthread_join(t, &r) != 0)
+        return -1;
+    return (long)r;
+}
+
+static pthread_barrier_t changed;
+static long seen_by_old_thread = -1;
+
+static void *old_thread(void *arg) {
+    (void)arg;
+    pthread_barrier_wait(&changed);
+    seen_by_old_thread = syscall(SYS_geteuid);
+    return NULL;
+}
+
+/* Credentials are per thread: the raw syscall (not glibc's wrapper, which
+ * repeats it on every thread) changes only the caller; a thread created
+ * afterwards inherits the change. */
+COVERS("geteuid")
+CASE(setresuid, raw_syscall_changes_only_the_calling_thread) {
+    need_setid();
+    pthread_t t;
+    pthread_barrier_init(&changed, NULL, 2);
+    EXPECT_EQ(pthread_create(&t, NULL, old_thread, NULL), 0);
+    EXPECT_OK(syscall(SYS_setresuid, -1, USER, -1));
+    pthread_barrier_wait(&changed);
+    EXPECT_EQ(pthread_join(t, NULL), 0);
+    EXPECT_EQ(seen_by_old_thread, 0);
+    EXPECT_EQ(syscall(SYS_geteuid), USER);
+    EXPECT_EQ(euid_in_new_thread(), USER);
 }
