@@ -169,6 +169,7 @@ fn run(state_dir: &Path) -> Result<(), BootError> {
             bounding: cfg.process.caps.bounding,
             ambient: cfg.process.caps.ambient,
             securebits: 0,
+            no_new_privs: cfg.process.no_new_privs,
         },
         no_new_privs: cfg.process.no_new_privs,
         memory_limit: cfg.memory_limit.filter(|l| *l > 0).map(|l| l as u64),

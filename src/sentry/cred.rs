@@ -77,6 +77,9 @@ pub struct Cred {
     pub bounding: u64,
     pub ambient: u64,
     pub securebits: u32,
+    /// no_new_privs: an exec may not gain capabilities (the spec's
+    /// noNewPrivileges; the host flag is always set, see `after_exec`).
+    pub no_new_privs: bool,
 }
 
 /// Which call changed the uids (the kernel's LSM_SETID_*).
@@ -327,6 +330,10 @@ impl Cred {
         if root && (self.uid[0] == 0 || self.uid[1] == 0) {
             permitted = self.bounding | self.inheritable;
         }
+        // Under no_new_privs an exec keeps at most what it had.
+        if self.no_new_privs && permitted & !self.permitted != 0 {
+            permitted &= self.permitted;
+        }
         new.permitted = permitted | self.ambient;
         new.effective = if root && self.uid[1] == 0 {
             new.permitted
@@ -342,19 +349,20 @@ impl Cred {
     }
 }
 
-/// The caps a task with `base`'s spec sets holds at effective uid `euid`
-/// (none but inheritable, bounding and ambient for a non-root uid).
-fn caps_for(base: &Cred, euid: u32, out: &mut Cred) {
-    out.inheritable = base.inheritable;
-    out.bounding = base.bounding;
-    out.ambient = base.ambient;
-    if euid == 0 {
-        out.effective = base.effective;
-        out.permitted = base.permitted;
-    } else {
-        out.effective = 0;
-        out.permitted = 0;
-    }
+/// The capability sets a task of the spec's sets holds with ids `uid`
+/// once its first program runs: runc applies the spec's sets (an ambient
+/// capability only if permitted and inheritable), then execs, which
+/// recomputes them for root or non-root (`Cred::after_exec`).
+fn caps_for(base: &Cred, uid: [u32; 4], out: &mut Cred) {
+    let mut pre = base.clone();
+    pre.uid = uid;
+    pre.ambient &= pre.permitted & pre.inheritable;
+    let post = pre.after_exec();
+    out.effective = post.effective;
+    out.permitted = post.permitted;
+    out.inheritable = post.inheritable;
+    out.bounding = post.bounding;
+    out.ambient = post.ambient;
 }
 
 struct Entry {
@@ -412,7 +420,7 @@ impl Table {
     /// The spec's credentials as init's first program holds them.
     pub fn spec(&self) -> Cred {
         let mut c = self.base.clone();
-        caps_for(&self.base, c.uid[1], &mut c);
+        caps_for(&self.base, c.uid, &mut c);
         c
     }
 
@@ -436,7 +444,7 @@ impl Table {
             ..self.base.clone()
         };
         c.groups.sort_unstable();
-        caps_for(&self.base, c.uid[1], &mut c);
+        caps_for(&self.base, c.uid, &mut c);
         Ok(c)
     }
 
@@ -578,6 +586,7 @@ mod tests {
             bounding: ALL,
             ambient: 0,
             securebits: 0,
+            no_new_privs: false,
         }
     }
 
@@ -686,6 +695,21 @@ mod tests {
             Err(Errno::EPERM),
             "beyond bounding"
         );
+    }
+
+    #[test]
+    fn exec_under_no_new_privs_gains_nothing() {
+        let c = Cred {
+            effective: 1,
+            permitted: 3,
+            no_new_privs: true,
+            ..root()
+        };
+        let e = c.after_exec();
+        assert_eq!((e.effective, e.permitted), (3, 3));
+        // The spec's sets as the first program holds them.
+        let t = Table::new(c, HostProc::new("/proc", 1));
+        assert_eq!((t.spec().effective, t.spec().permitted), (3, 3));
     }
 
     #[test]

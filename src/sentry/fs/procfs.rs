@@ -1209,11 +1209,12 @@ mod tests {
                 gid: [0; 4],
                 groups: vec![],
                 effective: 0xa80425fb,
-                permitted: 0xa80425fa,
-                bounding: 0xa80425f9,
+                permitted: 0xa80425fb,
+                bounding: 0xa80425fb,
                 inheritable: 0x1,
                 ambient: 0,
                 securebits: 0,
+                no_new_privs: true,
             },
             no_new_privs: true,
             memory_limit: Some(64 << 20),
@@ -1304,9 +1305,9 @@ mod tests {
         let p = host_fs();
         let s = file(p.lookup(me(), "self/status").expect("status"));
         assert!(s.contains("CapInh:\t0000000000000001\n"), "{s}");
-        assert!(s.contains("CapPrm:\t00000000a80425fa\n"));
+        assert!(s.contains("CapPrm:\t00000000a80425fb\n"));
         assert!(s.contains("CapEff:\t00000000a80425fb\n"));
-        assert!(s.contains("CapBnd:\t00000000a80425f9\n"));
+        assert!(s.contains("CapBnd:\t00000000a80425fb\n"));
         assert!(s.contains("CapAmb:\t0000000000000000\n"));
         assert!(s.contains("NoNewPrivs:\t1\n"));
         assert!(s.contains("Seccomp:\t0\n"));
