@@ -8,6 +8,7 @@
 
 #include <grp.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdint.h>
 #include <linux/capability.h>
 #include <sys/fsuid.h>
@@ -290,4 +291,38 @@ CASE(setresuid, raw_syscall_changes_only_the_calling_thread) {
     EXPECT_EQ(seen_by_old_thread, 0);
     EXPECT_EQ(syscall(SYS_geteuid), USER);
     EXPECT_EQ(euid_in_new_thread(), USER);
+}
+
+/* glibc's setuid runs the call on every thread (SIGSETXID), so all of
+ * them switch. */
+CASE(setuid, glibc_switches_every_thread) {
+    need_setid();
+    pthread_t t;
+    pthread_barrier_init(&changed, NULL, 2);
+    EXPECT_EQ(pthread_create(&t, NULL, old_thread, NULL), 0);
+    EXPECT_OK(setuid(USER));
+    pthread_barrier_wait(&changed);
+    EXPECT_EQ(pthread_join(t, NULL), 0);
+    EXPECT_EQ(seen_by_old_thread, USER);
+    EXPECT_EQ(geteuid(), USER);
+}
+
+/* A user may not signal a process of another user (a root child forked
+ * before the switch; it leaves when the case ends and its pipe closes). */
+CASE(kill, user_cannot_signal_a_root_process) {
+    need_setid();
+    int p[2];
+    EXPECT_OK(pipe(p));
+    pid_t child = fork();
+    if (child == 0) {
+        char c;
+        close(p[1]);
+        while (read(p[0], &c, 1) < 0 && errno == EINTR)
+            ;
+        _exit(0);
+    }
+    EXPECT_TRUE(child > 0);
+    close(p[0]);
+    EXPECT_OK(setuid(USER));
+    EXPECT_ERRNO(kill(child, 0), EPERM);
 }
