@@ -15,9 +15,17 @@
 //! reach tasks created before it, the tasks that would inherit through it
 //! (its other threads, its children) get a copy of the old record first.
 //!
-//! What stays the kernel's: every host check (kill, ptrace, /dev/shm
-//! files, sockets) sees the host ids, which are the spec user's for every
-//! process; see the identity rows of the syscall table.
+//! Partial: the sentry cannot tell which thread forked a child or created
+//! a thread, so both inherit from the thread group (its leader's record),
+//! not from the creating thread; glibc's set*id wrappers change every
+//! thread alike, so only raw per-thread calls followed by a fork from a
+//! non-leader thread see the difference. A `runrs exec` process starts
+//! with the container's capability sets, not its own process spec's.
+//!
+//! What stays the kernel's: every host check (kill, /dev/shm files,
+//! SO_PEERCRED, SysV IPC) sees the host ids, which are the spec user's for
+//! every process init started; see the identity and signal rows of the
+//! syscall table and tests/syscalls/KNOWN_GAPS.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -405,8 +413,8 @@ fn identify(tid: i32) -> Result<(std::os::fd::OwnedFd, u64), Errno> {
 }
 
 impl Table {
-    /// `base` as the spec gives it, for euid 0 and others alike; the sets
-    /// are cut down per effective uid as spec_sets did.
+    /// `base` is the spec's process as runc sets it up before exec'ing the
+    /// first program (see `spec` for what that program holds).
     pub fn new(base: Cred, host: HostProc) -> Table {
         Table {
             base,
