@@ -8,19 +8,22 @@
 //! capset, the capability prctls and execve, and checks permissions and
 //! creates files (through the gofer) with them.
 //!
-//! What the sentry cannot see is clone: a task without a record of its
-//! own takes that of its thread group, else of its nearest ancestor in the
-//! container, else the base (the spec's user; for `runrs exec` processes
-//! the host ids they were started with). So that a task's change does not
-//! reach tasks created before it, the tasks that would inherit through it
-//! (its other threads, its children) get a copy of the old record first.
+//! The sentry does not see clone: a task without a record of its own
+//! takes that of its thread group, else of the thread or process that
+//! forked it (and so on up in the container), else the base (the spec's
+//! user; for `runrs exec` processes the host ids they were started with).
+//! So that a task's change does not reach tasks created before it, the
+//! tasks that would inherit through it (its other threads, its children)
+//! get a copy of the old record first.
 //!
-//! Partial: the sentry cannot tell which thread forked a child or created
-//! a thread, so both inherit from the thread group (its leader's record),
-//! not from the creating thread; glibc's set*id wrappers change every
-//! thread alike, so only raw per-thread calls followed by a fork from a
-//! non-leader thread see the difference. A `runrs exec` process starts
-//! with the container's capability sets, not its own process spec's.
+//! Partial: a child is matched to the
+//! thread that forked it through /proc/<pid>/task/<tid>/children (read
+//! only when a non-leader thread has credentials of its own), but a new
+//! thread takes its thread group's (its leader's), not its creator's;
+//! glibc's set*id wrappers change every thread alike, so only raw
+//! per-thread calls followed by a pthread_create from a non-leader thread
+//! see the difference. A `runrs exec` process starts with the container's
+//! capability sets, not its own process spec's.
 //!
 //! What stays the kernel's: every host check (kill, /dev/shm files,
 //! SO_PEERCRED, SysV IPC) sees the host ids, which are the spec user's for
@@ -377,6 +380,8 @@ struct Entry {
     /// The pidfs inode of the task the record belongs to: unique for the
     /// host's uptime, so a reused tid does not inherit a dead task's record.
     ino: u64,
+    /// Its thread group (to find a forking thread's record).
+    tgid: i32,
     cred: Cred,
 }
 
@@ -483,21 +488,33 @@ impl Table {
         if self.is_empty() {
             return self.base_for(htid);
         }
+        self.walk(htid)
+    }
+
+    /// `htid`'s own record, else its thread group's, else the forking
+    /// thread's or process's, up to the container's top; the answer is
+    /// remembered as `htid`'s own (a later change of an ancestor's must
+    /// not reach it, nor a walk be paid again).
+    fn walk(&self, htid: i32) -> Result<Cred, Errno> {
         let (_, my_ino) = identify(htid).map_err(|_| Errno::ESRCH)?;
+        let mut my_tgid = htid;
         let mut t = htid;
         let mut ino = my_ino;
+        let mut found = None;
         for _ in 0..64 {
             if let Some(c) = self.own(t, ino) {
-                if t != htid {
-                    // Its own copy from now on: a later change of the
-                    // ancestor's must not reach it (nor cost a walk).
-                    self.insert(htid, my_ino, c.clone());
+                if t == htid {
+                    return Ok(c);
                 }
-                return Ok(c);
+                found = Some(c);
+                break;
             }
             let Ok(info) = super::sys::pidfd_info(t) else {
                 break;
             };
+            if t == htid {
+                my_tgid = info.tgid as i32;
+            }
             // A thread inherits from its thread group first.
             let next = if info.tgid as i32 != t {
                 info.tgid as i32
@@ -506,7 +523,7 @@ impl Table {
                 if ppid <= 1 || !self.host.in_container(ppid) {
                     break;
                 }
-                ppid
+                self.forking_thread(ppid, t).unwrap_or(ppid)
             };
             t = next;
             match identify(t) {
@@ -514,14 +531,42 @@ impl Table {
                 Err(_) => break,
             }
         }
-        // Remembered too: the walk to the top costs a few host calls per
-        // generation, and the answer does not change.
-        let c = self.base_for(htid)?;
-        self.insert(htid, my_ino, c.clone());
+        let c = match found {
+            Some(c) => c,
+            None => self.base_for(htid)?,
+        };
+        self.insert(htid, my_ino, my_tgid, c.clone());
         Ok(c)
     }
 
-    fn insert(&self, htid: i32, ino: u64, cred: Cred) {
+    /// The thread of process `ppid` that forked `child`, when it is not the
+    /// leader and has credentials of its own (else the process's hold).
+    fn forking_thread(&self, ppid: i32, child: i32) -> Option<i32> {
+        let any = self
+            .records
+            .lock()
+            .ok()?
+            .iter()
+            .any(|(tid, e)| e.tgid == ppid && *tid != ppid);
+        if !any {
+            return None;
+        }
+        let task_dir = self.host.root().join(ppid.to_string()).join("task");
+        std::fs::read_dir(task_dir)
+            .ok()?
+            .flatten()
+            .filter_map(|e| e.file_name().to_str()?.parse::<i32>().ok())
+            .filter(|&th| th != ppid)
+            .find(|&th| {
+                let children = self.host.root().join(format!("{ppid}/task/{th}/children"));
+                std::fs::read_to_string(children).is_ok_and(|text| {
+                    text.split_whitespace()
+                        .any(|c| c.parse::<i32>().ok() == Some(child))
+                })
+            })
+    }
+
+    fn insert(&self, htid: i32, ino: u64, tgid: i32, cred: Cred) {
         if let Ok(mut m) = self.records.lock() {
             let limit = self.prune_at.load(Ordering::Relaxed);
             if m.len() >= limit {
@@ -531,13 +576,13 @@ impl Table {
                 self.prune_at
                     .store((m.len() * 2).max(PRUNE_AT), Ordering::Relaxed);
             }
-            m.insert(htid, Entry { ino, cred });
+            m.insert(htid, Entry { ino, tgid, cred });
         }
     }
 
     /// Makes `cred` the credentials of `htid`. The tasks that would
     /// inherit through it (its other threads when it leads its group,
-    /// its process's children) keep their current ones.
+    /// the children of its process) keep their current ones.
     pub fn set(&self, htid: i32, cred: Cred) -> Result<(), Errno> {
         let (pidfd, ino) = identify(htid).map_err(|_| Errno::ESRCH)?;
         drop(pidfd);
@@ -563,16 +608,10 @@ impl Table {
             }
         }
         for d in dependents {
-            let Ok((_, dino)) = identify(d) else {
-                continue;
-            };
-            if self.own(d, dino).is_none() {
-                if let Ok(c) = self.get(d) {
-                    self.insert(d, dino, c);
-                }
-            }
+            // Remembers what it holds now (a task that is gone is skipped).
+            let _ = self.walk(d);
         }
-        self.insert(htid, ino, cred);
+        self.insert(htid, ino, tgid, cred);
         Ok(())
     }
 }
@@ -616,11 +655,13 @@ mod tests {
         assert!(!t.recorded());
         assert_eq!(t.get(tid).unwrap(), t.spec());
         let mut before = Command::new("sleep").arg("30").spawn().unwrap();
+        // The thread running this test forks both children.
+        let me_thread = nix::unistd::gettid().as_raw();
         let user = t.spec().setuid(1000).unwrap();
-        t.set(me, user.clone()).unwrap();
+        t.set(me_thread, user.clone()).unwrap();
         let mut after = Command::new("sleep").arg("30").spawn().unwrap();
         let got = (
-            t.get(me).unwrap(),
+            t.get(me_thread).unwrap(),
             t.get(tid).unwrap(),
             t.get(before.id() as i32).unwrap(),
             t.get(after.id() as i32).unwrap(),
@@ -635,6 +676,40 @@ mod tests {
         assert_eq!(got.1, t.spec(), "a thread that existed before");
         assert_eq!(got.2, t.spec(), "a child that existed before");
         assert_eq!(got.3, user, "a child forked after");
+    }
+
+    /// A child forked by a thread with credentials of its own (a raw
+    /// per-thread set*id) inherits that thread's, not its process's.
+    #[test]
+    fn a_child_inherits_from_the_thread_that_forked_it() {
+        use std::process::Command;
+        use std::sync::mpsc::channel;
+        let me = std::process::id() as i32;
+        let t = Table::new(root(), HostProc::new("/proc", me));
+        let (tid_tx, tid_rx) = channel();
+        let (go_tx, go_rx) = channel::<()>();
+        let (child_tx, child_rx) = channel();
+        let (end_tx, end_rx) = channel::<()>();
+        let thread = std::thread::spawn(move || {
+            let _ = tid_tx.send(nix::unistd::gettid().as_raw());
+            let _ = go_rx.recv();
+            let _ = child_tx.send(Command::new("sleep").arg("30").spawn());
+            // Alive until checked: a thread's children move to another
+            // thread of the process when it exits.
+            let _ = end_rx.recv();
+        });
+        let tid = tid_rx.recv().unwrap();
+        let user = t.spec().setuid(1000).unwrap();
+        t.set(tid, user.clone()).unwrap();
+        go_tx.send(()).unwrap();
+        let mut child = child_rx.recv().unwrap().unwrap();
+        let got = t.get(child.id() as i32);
+        let _ = child.kill();
+        let _ = child.wait();
+        let _ = end_tx.send(());
+        let _ = thread.join();
+        assert_eq!(got.unwrap(), user);
+        assert_eq!(t.get(me).unwrap(), t.spec(), "its process keeps the spec's");
     }
 
     #[test]

@@ -9,6 +9,7 @@
 #include <grp.h>
 #include <pthread.h>
 #include <signal.h>
+#include <sys/wait.h>
 #include <stdint.h>
 #include <linux/capability.h>
 #include <sys/fsuid.h>
@@ -325,4 +326,30 @@ CASE(kill, user_cannot_signal_a_root_process) {
     close(p[0]);
     EXPECT_OK(setuid(USER));
     EXPECT_ERRNO(kill(child, 0), EPERM);
+}
+
+static void *switch_and_fork(void *arg) {
+    (void)arg;
+    if (syscall(SYS_setresuid, -1, USER, -1) != 0)
+        return (void *)-1L;
+    pid_t child = fork();
+    if (child == 0)
+        _exit(syscall(SYS_geteuid) == USER ? 0 : 1);
+    int st;
+    if (child < 0 || waitpid(child, &st, 0) != child)
+        return (void *)-2L;
+    return (void *)(long)(WIFEXITED(st) ? WEXITSTATUS(st) : 3);
+}
+
+/* A child inherits the credentials of the thread that forked it, also a
+ * thread that changed only its own (raw syscall); its process keeps its. */
+COVERS("setresuid geteuid")
+CASE(fork, child_inherits_the_forking_threads_credentials) {
+    need_setid();
+    pthread_t t;
+    void *r;
+    EXPECT_EQ(pthread_create(&t, NULL, switch_and_fork, NULL), 0);
+    EXPECT_EQ(pthread_join(t, &r), 0);
+    EXPECT_EQ((long)r, 0);
+    EXPECT_EQ(syscall(SYS_geteuid), 0);
 }
