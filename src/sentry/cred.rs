@@ -389,11 +389,15 @@ struct Entry {
 pub struct Table {
     /// The spec's process: user, groups and capability sets.
     base: Cred,
+    /// What init's first program holds (`spec`), worked out once.
+    spec: Cred,
     host: HostProc,
     /// A `runrs exec` process joined with its own user: a task without a
     /// record has the host ids it runs with, not necessarily the spec's.
     joined: AtomicBool,
     records: Mutex<HashMap<i32, Entry>>,
+    /// Some record was made: lookups walk from then on.
+    any: AtomicBool,
     /// Entries of dead tasks are dropped when the table reaches this size.
     prune_at: AtomicUsize,
 }
@@ -421,20 +425,22 @@ impl Table {
     /// `base` is the spec's process as runc sets it up before exec'ing the
     /// first program (see `spec` for what that program holds).
     pub fn new(base: Cred, host: HostProc) -> Table {
+        let mut spec = base.clone();
+        caps_for(&base, spec.uid, &mut spec);
         Table {
             base,
+            spec,
             host,
             joined: AtomicBool::new(false),
             records: Mutex::new(HashMap::new()),
+            any: AtomicBool::new(false),
             prune_at: AtomicUsize::new(PRUNE_AT),
         }
     }
 
     /// The spec's credentials as init's first program holds them.
     pub fn spec(&self) -> Cred {
-        let mut c = self.base.clone();
-        caps_for(&self.base, c.uid, &mut c);
-        c
+        self.spec.clone()
     }
 
     /// A `runrs exec` process may run as another user from now on.
@@ -473,13 +479,15 @@ impl Table {
         }
     }
 
-    /// Whether any task has a record (else all hold the base).
+    /// Whether any task ever had a record (else all hold the base).
     pub fn recorded(&self) -> bool {
         !self.is_empty()
     }
 
+    /// No record was ever made (checked without the lock: every emulated
+    /// path call asks).
     fn is_empty(&self) -> bool {
-        self.records.lock().map(|m| m.is_empty()).unwrap_or(true)
+        !self.any.load(Ordering::Acquire)
     }
 
     /// The credentials of host task `htid`.
@@ -577,6 +585,7 @@ impl Table {
                     .store((m.len() * 2).max(PRUNE_AT), Ordering::Relaxed);
             }
             m.insert(htid, Entry { ino, tgid, cred });
+            self.any.store(true, Ordering::Release);
         }
     }
 
