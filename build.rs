@@ -62,6 +62,16 @@ struct Row {
     handler: Option<String>,
     allow_if: Option<AllowIf>,
     else_errno: Option<String>,
+    emulate_if: Option<EmulateIf>,
+}
+
+/// On a passthrough row: the argument values that go to the sentry's
+/// `handler` instead (e.g. prctl's capability options).
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct EmulateIf {
+    arg: u8,
+    values: Vec<u64>,
 }
 
 #[derive(Deserialize)]
@@ -115,8 +125,10 @@ fn render_row(row: &Row) -> Result<String, String> {
         }
     };
     let disposition = match row.disposition.as_str() {
+        "passthrough" if row.emulate_if.is_some() != row.handler.is_some() => {
+            return Err("a passthrough row has `handler` exactly when it has `emulate_if`".into());
+        }
         "passthrough" => {
-            only("handler", row.handler.is_some(), "passthrough")?;
             only("errno", row.errno.is_some(), "passthrough")?;
             match (&row.allow_if, &row.else_errno) {
                 (None, None) => "Disposition::Passthrough(None)".to_string(),
@@ -165,6 +177,9 @@ fn render_row(row: &Row) -> Result<String, String> {
                 }
             }
         }
+        _ if row.emulate_if.is_some() && row.disposition != "passthrough" => {
+            return Err("`emulate_if` is only allowed on a passthrough row".into());
+        }
         "emulated" => {
             only("errno", row.errno.is_some(), "emulated")?;
             only("allow_if", row.allow_if.is_some(), "emulated")?;
@@ -195,8 +210,52 @@ fn render_row(row: &Row) -> Result<String, String> {
             ));
         }
     };
+    let emulate_if = match (&row.emulate_if, row.handler.as_deref()) {
+        (Some(e), Some(handler)) if row.disposition == "passthrough" => {
+            if e.arg > 5 {
+                return Err(format!("emulate_if.arg = {} (must be 0..=5)", e.arg));
+            }
+            if e.values.is_empty() {
+                return Err("emulate_if.values is empty".into());
+            }
+            if let Some(v) = e.values.iter().find(|v| **v > u64::from(u32::MAX)) {
+                return Err(format!(
+                    "emulate_if.values: {v:#x} does not fit the 32-bit argument compare"
+                ));
+            }
+            match handler.split_once("::") {
+                Some((module, func)) if is_ident(module) && is_ident(func) => {}
+                _ => {
+                    return Err(format!("handler {handler:?} must be \"module::function\""));
+                }
+            }
+            // The allowlist must let them through to the sentry's filter.
+            if let Some(AllowIf {
+                arg,
+                values: Some(allowed),
+                ..
+            }) = &row.allow_if
+            {
+                if *arg != e.arg {
+                    return Err("emulate_if and allow_if must rule the same argument".into());
+                }
+                if let Some(v) = e.values.iter().find(|v| !allowed.contains(v)) {
+                    return Err(format!(
+                        "emulate_if.values: {v:#x} is not in allow_if.values"
+                    ));
+                }
+            }
+            let list: Vec<String> = e.values.iter().map(|v| format!("{v:#x}")).collect();
+            format!(
+                "Some(EmulateIf {{ arg: {}, values: &[{}], handler: {handler:?} }})",
+                e.arg,
+                list.join(", ")
+            )
+        }
+        _ => "None".to_string(),
+    };
     Ok(format!(
-        "    SyscallRow {{ nr: {}, name: {:?}, family: {:?}, disposition: {disposition}, support: Support::{support}, note: {:?} }},\n",
+        "    SyscallRow {{ nr: {}, name: {:?}, family: {:?}, disposition: {disposition}, support: Support::{support}, note: {:?}, emulate_if: {emulate_if} }},\n",
         row.nr, row.name, row.family, note
     ))
 }
@@ -241,7 +300,7 @@ fn generate(table_path: &Path, out_dir: &Path) -> Result<(), String> {
     );
     for (nr, (row, code)) in &by_nr {
         table.push_str(code);
-        if row.disposition == "emulated" {
+        if row.disposition == "emulated" || row.emulate_if.is_some() {
             let handler = row.handler.as_deref().unwrap_or_default();
             let _ = writeln!(
                 dispatch,

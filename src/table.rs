@@ -48,6 +48,24 @@ impl ArgRule {
     }
 }
 
+/// The argument values of a passthrough row that go to the sentry instead
+/// (prctl's capability options): one syscall, two dispositions by option.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct EmulateIf {
+    /// Argument index, 0..=5; its low 32 bits are compared.
+    pub arg: u8,
+    pub values: &'static [u64],
+    /// `module::function` under `crate::sentry::syscalls`.
+    pub handler: &'static str,
+}
+
+impl EmulateIf {
+    /// Whether the raw 64-bit register `value` goes to the sentry.
+    pub fn matches(&self, value: u64) -> bool {
+        self.values.contains(&(value & 0xffff_ffff))
+    }
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Support {
     Full,
@@ -64,6 +82,8 @@ pub struct SyscallRow {
     pub disposition: Disposition,
     pub support: Support,
     pub note: &'static str,
+    /// On a passthrough row: the argument values emulated instead.
+    pub emulate_if: Option<EmulateIf>,
 }
 
 include!(concat!(env!("OUT_DIR"), "/syscall_table.rs"));
@@ -241,6 +261,18 @@ pub fn compatibility_markdown() -> String {
             Disposition::Emulated { handler } => format!("emulated (`{handler}`)"),
             Disposition::Denied { errno } => format!("denied ({})", errno_name(errno)),
         };
+        let disposition = match r.emulate_if {
+            Some(e) => {
+                let v: Vec<String> = e.values.iter().map(|v| format!("{v:#x}")).collect();
+                format!(
+                    "emulated (`{}`) if arg{} ∈ {{{}}}; else {disposition}",
+                    e.handler,
+                    e.arg,
+                    v.join(", ")
+                )
+            }
+            None => disposition,
+        };
         let _ = writeln!(
             out,
             "| {} | {} | {} | {} | {} | {} | {} |",
@@ -323,6 +355,21 @@ mod tests {
         "identity::capget",
         "identity::capset",
         "identity::setgroups",
+        "identity::getuid",
+        "identity::getgid",
+        "identity::setuid",
+        "identity::setgid",
+        "identity::geteuid",
+        "identity::getegid",
+        "identity::setreuid",
+        "identity::setregid",
+        "identity::getgroups",
+        "identity::setresuid",
+        "identity::getresuid",
+        "identity::setresgid",
+        "identity::getresgid",
+        "identity::setfsuid",
+        "identity::setfsgid",
     ];
 
     #[test]
@@ -360,10 +407,9 @@ mod tests {
     #[test]
     fn dispatch_matches_emulated_rows() {
         for nr in 0..=1024u32 {
-            let emulated = matches!(
-                row(nr).map(|r| r.disposition),
-                Some(Disposition::Emulated { .. })
-            );
+            let emulated = row(nr).is_some_and(|r| {
+                matches!(r.disposition, Disposition::Emulated { .. }) || r.emulate_if.is_some()
+            });
             assert_eq!(
                 crate::sentry::dispatch::handler(nr).is_some(),
                 emulated,

@@ -768,6 +768,57 @@ chmod 4755 /tmp/r && stat -c '%a' /tmp/r
     );
 }
 
+/// Container root switching to a user without su (as entrypoint scripts
+/// and gosu do): setgroups, setgid, setuid from python (glibc broadcasts
+/// them to every thread), then what the new user can see and create;
+/// util-linux setpriv does the same with its own calls.
+#[test]
+fn user_switch_without_su() {
+    compare(
+        "user_switch_without_su",
+        r#"
+python3 - <<'PY'
+import os, subprocess, sys, threading
+ready, done = threading.Event(), []
+def other_thread():
+    ready.wait()
+    done.append((os.getresuid(), os.getresgid()))
+t = threading.Thread(target=other_thread)
+t.start()
+os.setgroups([100])
+os.setgid(1000)
+os.setuid(1000)
+ready.set()
+t.join()
+print("thread", done)
+print(os.getresuid(), os.getresgid(), os.getgroups())
+with open("/tmp/switched", "w") as f:
+    f.write("x")
+os.mkdir("/tmp/switched.d")
+sys.stdout.flush()
+subprocess.run(["stat", "-c", "%n %U:%G %a", "/tmp/switched", "/tmp/switched.d"])
+subprocess.run(["id"])
+for path in ["/etc/shadow", "/root/.bashrc"]:
+    try:
+        open(path)
+    except OSError as e:
+        print(path, e.strerror)
+for call in [lambda: os.setuid(0), lambda: os.setgroups([0]), lambda: os.chown("/tmp/switched", 0, 0)]:
+    try:
+        call()
+    except OSError as e:
+        print(e.strerror)
+sys.stdout.flush()
+subprocess.run(["sh", "-c", "grep -E '^(Uid|Gid|Groups|CapInh|CapPrm|CapEff|CapBnd|CapAmb)' /proc/self/status; ps -o user,group,supgrp,comm"])
+PY
+stat -c '%n %U:%G' /tmp/switched /tmp/switched.d
+setpriv --reuid=1000 --regid=100 --clear-groups sh -c 'id; touch /tmp/by-setpriv; stat -c "%U:%G" /tmp/by-setpriv; cat /etc/shadow 2>&1 | head -1'
+setpriv --reuid=1000 --regid=1000 --init-groups --inh-caps=-all sh -c 'id; grep -E "^Cap(Prm|Eff)" /proc/self/status'
+"#,
+        ROOT,
+    );
+}
+
 /// What a non-root user may not do: read 0600/0640 files, enter 0700
 /// directories, write the read-only rootfs, chgrp to a group it lacks, link
 /// across mounts; and what it may (its own files, /proc of its processes).

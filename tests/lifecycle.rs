@@ -394,6 +394,41 @@ fn stopping_and_continuing_the_sentry_keeps_the_container() {
     assert_nothing_left(&root, &bundle, &id);
 }
 
+/// A `runrs exec --user` process has its own identity in the sandbox: its
+/// ids (and its files' owners, and /proc) are its user's, while the
+/// container's init stays root.
+#[test]
+fn exec_as_another_user_has_its_own_identity() {
+    let root = Root::new();
+    let bundle = Bundle::new(&["sleep", "100"]);
+    let id = unique_id("exec-user");
+    create(&root, &bundle, &id);
+    start(&root, &id);
+    let script = "id -u; id -g; touch /tmp/by-exec; stat -c %u:%g /tmp/by-exec; \
+                  grep -E '^(Uid|Gid|CapEff)' /proc/self/status; stat -c %u /proc/1";
+    let out = run(
+        &root,
+        &["exec", "--user", "1000:1001", &id, "sh", "-c", script],
+    );
+    assert!(out.status.success(), "exec --user: {}", describe(&out));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "1000\n1001\n1000:1001\nUid:\t1000\t1000\t1000\t1000\nGid:\t1001\t1001\t1001\t1001\n\
+         CapEff:\t0000000000000000\n0\n",
+        "{}",
+        describe(&out)
+    );
+    let out = run(
+        &root,
+        &["exec", &id, "sh", "-c", "id -u; stat -c %u:%g /tmp/by-exec"],
+    );
+    assert!(out.status.success(), "exec: {}", describe(&out));
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "0\n1000:1001\n");
+    let out = run(&root, &["delete", "--force", &id]);
+    assert!(out.status.success(), "delete: {}", describe(&out));
+    assert_nothing_left(&root, &bundle, &id);
+}
+
 #[test]
 fn escape_attempts_see_only_the_container() {
     let host_hostname = fs::read_to_string("/etc/hostname").expect("read the host's /etc/hostname");

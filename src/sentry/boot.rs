@@ -155,11 +155,22 @@ fn run(state_dir: &Path) -> Result<(), BootError> {
         std::time::UNIX_EPOCH + std::time::Duration::new(info.start_time.0, info.start_time.1);
     let procfs = ProcFs::new(ProcConfig {
         hostname: cfg.hostname.clone().unwrap_or_default(),
-        cap_effective: cfg.process.caps.effective,
-        cap_permitted: cfg.process.caps.permitted,
-        cap_bounding: cfg.process.caps.bounding,
-        cap_inheritable: cfg.process.caps.inheritable,
-        cap_ambient: cfg.process.caps.ambient,
+        user: crate::sentry::cred::Cred {
+            uid: [cfg.process.uid; 4],
+            gid: [cfg.process.gid; 4],
+            groups: {
+                let mut g = cfg.process.additional_gids.clone();
+                g.sort_unstable();
+                g
+            },
+            effective: cfg.process.caps.effective,
+            permitted: cfg.process.caps.permitted,
+            inheritable: cfg.process.caps.inheritable,
+            bounding: cfg.process.caps.bounding,
+            ambient: cfg.process.caps.ambient,
+            securebits: 0,
+            no_new_privs: cfg.process.no_new_privs,
+        },
         no_new_privs: cfg.process.no_new_privs,
         memory_limit: cfg.memory_limit.filter(|l| *l > 0).map(|l| l as u64),
         start_time: start,
@@ -178,7 +189,6 @@ fn run(state_dir: &Path) -> Result<(), BootError> {
         synthetic_fds: Mutex::new(HashMap::new()),
         strace: info.strace,
         info,
-        groups_from_spec: AtomicBool::new(true),
     });
     let gofers: Arc<Vec<Client>> = Arc::new(channels.into_iter().map(Client::new).collect());
     let control = bind_control_socket(state_dir)?;
@@ -329,8 +339,8 @@ fn serve_control(
             Err(_) => return,
         };
         // A process joining through `runrs exec` has its own user and
-        // groups: permission checks read groups from /proc from now on.
-        sentry.groups_from_spec.store(false, Ordering::SeqCst);
+        // groups: a task without a record is asked for its host ids.
+        sentry.procfs.creds.note_joined();
         let reply = match crate::runsc::sync::recv(conn.as_raw_fd()) {
             Ok((crate::runsc::sync::InitMsg::Attach { pid }, Some(sock))) if ptrace.is_some() => {
                 // Workers already serve every traced task.

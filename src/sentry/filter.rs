@@ -215,6 +215,18 @@ pub fn workload_filters(mode: NotifyMode) -> Result<Vec<Vec<libc::sock_filter>>,
         }
     }
 
+    // Passthrough rows that send some argument values to the sentry.
+    for row in SYSCALLS {
+        if let Some(e) = &row.emulate_if {
+            let r = ArgRule {
+                arg: e.arg,
+                kind: ArgRuleKind::InSet(e.values),
+                else_errno: 0,
+            };
+            notify.insert(i64::from(row.nr), allow_rules(&r));
+        }
+    }
+
     let errno = |e: i32| SeccompAction::Errno(e as u32);
     let mut stack = vec![compile(
         "allowlist",
@@ -456,7 +468,18 @@ mod tests {
                     for v in good {
                         assert!(rule.allows(v));
                         let d = data(nr, AUDIT_ARCH_X86_64, Some((rule.arg, v)));
-                        assert_eq!(bpf::verdict(&stack, &d), ALLOW, "{} {v:#x}", r.name);
+                        let want = match r.emulate_if {
+                            Some(e) if e.arg == rule.arg && e.matches(v) => notified,
+                            _ => ALLOW,
+                        };
+                        assert_eq!(bpf::verdict(&stack, &d), want, "{} {v:#x}", r.name);
+                    }
+                    if let Some(e) = r.emulate_if {
+                        for &v in e.values {
+                            assert!(rule.allows(v), "{} {v:#x}", r.name);
+                            let d = data(nr, AUDIT_ARCH_X86_64, Some((e.arg, v)));
+                            assert_eq!(bpf::verdict(&stack, &d), notified, "{} {v:#x}", r.name);
+                        }
                     }
                     for v in bad {
                         assert!(!rule.allows(v), "{} {v:#x}", r.name);
@@ -482,8 +505,14 @@ mod tests {
                 .iter()
                 .filter(|prog| bpf::try_run(prog, &d).unwrap().read_args)
                 .count();
-            // allowlist + its errno filter for conditional rows, none otherwise
-            assert_eq!(readers, if conditional { 2 } else { 0 }, "{}", r.name);
+            // allowlist + its errno filter for conditional rows (+ the
+            // notify filter for partly emulated ones), none otherwise
+            let want = match (conditional, r.emulate_if.is_some()) {
+                (true, true) => 3,
+                (true, false) => 2,
+                (false, _) => 0,
+            };
+            assert_eq!(readers, want, "{}", r.name);
             // x32 numbers are not in the table: ENOSYS.
             let x32 = data(nr | X32_SYSCALL_BIT, AUDIT_ARCH_X86_64, None);
             assert_eq!(bpf::verdict(&stack, &x32), errno(libc::ENOSYS), "x32 {nr}");

@@ -6,6 +6,7 @@
 pub mod boot;
 pub mod bpf;
 pub mod confine;
+pub mod cred;
 pub mod filter;
 pub mod fs {
     pub mod hostproc;
@@ -26,7 +27,6 @@ pub mod dispatch {
 
 use std::collections::HashMap;
 use std::os::fd::OwnedFd;
-use std::sync::atomic::AtomicBool;
 use std::sync::Mutex;
 
 use crate::runsc::container::SandboxInfo;
@@ -47,10 +47,4 @@ pub struct Sentry {
     /// keyed by (tgid, fd).
     pub synthetic_fds: Mutex<HashMap<(i32, i32), String>>,
     pub strace: bool,
-    /// Whether every workload task still has the supplementary groups the
-    /// spec gave init (`process.user.additionalGids`): true until a task
-    /// calls setgroups or `runrs exec` adds a process with its own user.
-    /// While it holds, permission checks need not read the groups from
-    /// /proc/<tid>/status (~10 us, the costliest step of a stat).
-    pub groups_from_spec: AtomicBool,
 }

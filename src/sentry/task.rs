@@ -1,6 +1,8 @@
-//! What the sentry learns about a calling thread from the host kernel.
-//! Credentials, umask and cwd stay the kernel's (the workload's set*id and
-//! chdir reach it), so the sentry reads them rather than mirroring them.
+//! What the sentry learns about a calling thread from the host kernel:
+//! its tgid, umask and (for `runrs exec` processes, see `cred::Table`) the
+//! host ids it started with. Umask and cwd stay the kernel's (umask and
+//! chdir reach it), so the sentry reads them rather than mirroring them;
+//! the credentials the sandbox shows are the sentry's (`super::cred`).
 
 use nix::errno::Errno;
 

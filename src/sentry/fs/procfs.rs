@@ -25,11 +25,9 @@ const USER_HZ: f64 = 100.0;
 #[derive(Debug, Clone)]
 pub struct ProcConfig {
     pub hostname: String,
-    pub cap_effective: u64,
-    pub cap_permitted: u64,
-    pub cap_bounding: u64,
-    pub cap_inheritable: u64,
-    pub cap_ambient: u64,
+    /// The spec's process credentials: ids, groups and capability sets
+    /// (cut down per effective uid by `cred::Table`).
+    pub user: crate::sentry::cred::Cred,
     pub no_new_privs: bool,
     /// Bytes; caps MemTotal in meminfo.
     pub memory_limit: Option<u64>,
@@ -45,14 +43,6 @@ pub struct ProcConfig {
     /// platform's fd-passing socket): not listed in /proc/<pid>/fd and
     /// fdinfo, and ENOENT when named there.
     pub hidden_fd: Option<i32>,
-}
-
-/// A task's effective, permitted and inheritable capability sets.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct CapSets {
-    pub effective: u64,
-    pub permitted: u64,
-    pub inheritable: u64,
 }
 
 /// One line of the sandbox mount table.
@@ -220,9 +210,9 @@ enum Res {
 pub struct ProcFs {
     config: ProcConfig,
     host: HostProc,
-    /// Capability sets tasks changed with capset(2), by host tid; other
-    /// tasks have the spec's (the workload's host sets are empty).
-    caps: std::sync::Arc<std::sync::Mutex<std::collections::HashMap<i32, CapSets>>>,
+    /// Every task's emulated credentials (the workload's host ones are the
+    /// spec user's, with no capability).
+    pub creds: std::sync::Arc<crate::sentry::cred::Table>,
     /// The mount table as shown, worked out on first use (see `shown_mounts`).
     shown: std::sync::OnceLock<Vec<MountLine>>,
 }
@@ -364,55 +354,23 @@ fn path_has_prefix(path: &str, prefix: &str) -> bool {
 impl ProcFs {
     pub fn new(config: ProcConfig) -> Self {
         let host = HostProc::new(config.host_proc.clone(), config.init_host_pid);
+        let creds = crate::sentry::cred::Table::new(config.user.clone(), host.clone());
         ProcFs {
             config,
             host,
-            caps: Default::default(),
+            creds: std::sync::Arc::new(creds),
             shown: std::sync::OnceLock::new(),
         }
     }
 
-    /// The sets recorded for `htid` (by capset or execve), else those of
-    /// the nearest ancestor that has some: a forked child inherits its
-    /// parent's sets (partial: the parent process's, not the forking
-    /// thread's). `None`: nobody on the way changed them (the spec's hold).
-    pub fn task_caps(&self, htid: i32) -> Option<CapSets> {
-        // Nobody lowered anything (the common case): no ancestor walk,
-        // which reads /proc/<pid>/status once per generation.
-        if self.caps.lock().ok()?.is_empty() {
-            return None;
-        }
-        let mut t = htid;
-        for _ in 0..64 {
-            if let Some(c) = self.caps.lock().ok()?.get(&t).copied() {
-                return Some(c);
-            }
-            let st = self.host.status(t).ok()?;
-            // A thread inherits from its own process first.
-            let tgid: i32 = st.get("Tgid")?.trim().parse().ok()?;
-            if tgid != t {
-                t = tgid;
-                continue;
-            }
-            let ppid: i32 = st.get("PPid")?.trim().parse().ok()?;
-            if ppid <= 1 || !self.host.in_container(ppid) {
-                return None;
-            }
-            t = ppid;
-        }
-        None
+    /// The container's id of host task `htid` (what gettid returns in it).
+    pub fn container_tid(&self, htid: i32) -> Option<i32> {
+        self.host.container_pid(htid)
     }
 
-    /// Records `htid`'s sets. Entries of tasks that are gone are pruned
-    /// once the table grows, so it stays small.
-    pub fn set_task_caps(&self, htid: i32, sets: CapSets) {
-        if let Ok(mut m) = self.caps.lock() {
-            if m.len() >= 1024 {
-                let proc = self.config.host_proc.clone();
-                m.retain(|tid, _| proc.join(tid.to_string()).exists());
-            }
-            m.insert(htid, sets);
-        }
+    /// The host pid of container pid `cpid`, if it is a container process.
+    pub fn host_pid(&self, cpid: i32) -> Option<i32> {
+        self.host.host_pid(cpid)
     }
 
     /// The mount table with the real file system of the rootfs and of bind
@@ -484,13 +442,11 @@ impl ProcFs {
             Res::Link(_) => (EntryKind::Symlink, 0o777, None),
             Res::PidLink(t, _) | Res::Fd(t, _) => (EntryKind::Symlink, 0o777, Some(*t)),
         };
+        // Owned by the task's effective ids (ps reads its user here).
         let (uid, gid) = match owner {
             Some(t) => {
-                let st = self.host.status(t.htid)?;
-                (
-                    st.nth_u32("Uid", 1).unwrap_or(0),
-                    st.nth_u32("Gid", 1).unwrap_or(0),
-                )
+                let c = self.creds.get(t.htid)?;
+                (c.uid[1], c.gid[1])
             }
             None => (0, 0),
         };
@@ -855,11 +811,8 @@ impl ProcFs {
     fn pid_status(&self, t: &Task) -> Result<Vec<u8>, Errno> {
         let st = self.host.status(t.htid)?;
         let c = &self.config;
-        let task_caps = self.task_caps(t.htid).unwrap_or(CapSets {
-            effective: c.cap_effective,
-            permitted: c.cap_permitted,
-            inheritable: c.cap_inheritable,
-        });
+        let cred = self.creds.get(t.htid)?;
+        let ids = |v: [u32; 4]| format!("{}\t{}\t{}\t{}", v[0], v[1], v[2], v[3]);
         let last = |v: &str| v.split_whitespace().last().unwrap_or("0").to_owned();
         let mut out = String::new();
         for (k, v) in &st.entries {
@@ -872,11 +825,18 @@ impl ProcFs {
                 "PPid" => self.translate(v.trim().parse().unwrap_or(0)).to_string(),
                 // The innermost value is the one in the task's (= container's) ns.
                 "NSpgid" | "NSsid" => last(v),
-                "CapInh" => format!("{:016x}", task_caps.inheritable),
-                "CapPrm" => format!("{:016x}", task_caps.permitted),
-                "CapEff" => format!("{:016x}", task_caps.effective),
-                "CapBnd" => format!("{:016x}", c.cap_bounding),
-                "CapAmb" => format!("{:016x}", c.cap_ambient),
+                "Uid" => ids(cred.uid),
+                "Gid" => ids(cred.gid),
+                // The kernel ends the list with a space, also an empty one.
+                "Groups" => {
+                    let list: Vec<String> = cred.groups.iter().map(u32::to_string).collect();
+                    format!("{} ", list.join(" "))
+                }
+                "CapInh" => format!("{:016x}", cred.inheritable),
+                "CapPrm" => format!("{:016x}", cred.permitted),
+                "CapEff" => format!("{:016x}", cred.effective),
+                "CapBnd" => format!("{:016x}", cred.bounding),
+                "CapAmb" => format!("{:016x}", cred.ambient),
                 "NoNewPrivs" => u8::from(c.no_new_privs).to_string(),
                 "Seccomp" | "Seccomp_filters" => "0".to_owned(),
                 _ => v.clone(),
@@ -1244,11 +1204,18 @@ mod tests {
     fn config(init: i32, host_proc: PathBuf) -> ProcConfig {
         ProcConfig {
             hostname: "box".into(),
-            cap_effective: 0xa80425fb,
-            cap_permitted: 0xa80425fa,
-            cap_bounding: 0xa80425f9,
-            cap_inheritable: 0x1,
-            cap_ambient: 0,
+            user: crate::sentry::cred::Cred {
+                uid: [0; 4],
+                gid: [0; 4],
+                groups: vec![],
+                effective: 0xa80425fb,
+                permitted: 0xa80425fb,
+                bounding: 0xa80425fb,
+                inheritable: 0x1,
+                ambient: 0,
+                securebits: 0,
+                no_new_privs: true,
+            },
             no_new_privs: true,
             memory_limit: Some(64 << 20),
             start_time: SystemTime::now() - Duration::from_secs(100),
@@ -1338,9 +1305,9 @@ mod tests {
         let p = host_fs();
         let s = file(p.lookup(me(), "self/status").expect("status"));
         assert!(s.contains("CapInh:\t0000000000000001\n"), "{s}");
-        assert!(s.contains("CapPrm:\t00000000a80425fa\n"));
+        assert!(s.contains("CapPrm:\t00000000a80425fb\n"));
         assert!(s.contains("CapEff:\t00000000a80425fb\n"));
-        assert!(s.contains("CapBnd:\t00000000a80425f9\n"));
+        assert!(s.contains("CapBnd:\t00000000a80425fb\n"));
         assert!(s.contains("CapAmb:\t0000000000000000\n"));
         assert!(s.contains("NoNewPrivs:\t1\n"));
         assert!(s.contains("Seccomp:\t0\n"));
@@ -1609,7 +1576,9 @@ mod tests {
             [".", "..", "1"]
         );
         assert_eq!(p.lookup(101, "1/task/100"), Err(Errno::ENOENT));
+        // The emulated ids (the spec user's here), not the host's.
         let a = p.attr(101, "1/status").expect("attr");
-        assert_eq!((a.uid, a.gid), (1000, 1001));
+        assert_eq!((a.uid, a.gid), (0, 0));
+        assert!(s.contains("Uid:\t0\t0\t0\t0\n"), "{s}");
     }
 }

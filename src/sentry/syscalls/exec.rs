@@ -39,17 +39,21 @@ fn is_memfd(ctx: &Ctx, fd: i32) -> bool {
             .is_ok_and(|l| l.as_os_str().as_encoded_bytes().starts_with(b"/memfd:"))
 }
 
-/// Root's execve recomputes its sets from the bounding set, so what it
-/// dropped with capset comes back (and a non-root exec has none): record
-/// the spec's sets, which also stops its children from inheriting the old
-/// ones (partial: recorded before the exec is known to succeed).
+/// execve recomputes the capability sets (root's come back from the
+/// bounding set; a non-root uid keeps only the ambient ones), the saved
+/// ids take the effective ones and keepcaps is cleared (partial: applied
+/// before the exec is known to succeed).
 fn exec_resets_caps(ctx: &mut Ctx) -> Result<(), Errno> {
-    // Nothing recorded for it or an ancestor: it holds the spec's sets
-    // already, and leaving the table empty keeps every later lookup cheap.
-    if ctx.sentry.procfs.task_caps(ctx.tid()).is_none() {
+    // Nobody changed any credentials: every task holds what the spec's
+    // user holds after an exec, and leaving the table empty keeps every
+    // later lookup free.
+    if !ctx.sentry.procfs.creds.recorded() {
         return Ok(());
     }
-    let sets = super::identity::spec_sets(ctx)?;
-    ctx.sentry.procfs.set_task_caps(ctx.tid(), sets);
+    let old = ctx.cred()?;
+    let new = old.after_exec();
+    if new != old {
+        ctx.set_cred(new)?;
+    }
     Ok(())
 }

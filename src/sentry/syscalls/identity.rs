@@ -1,40 +1,168 @@
-//! Capabilities as the sandbox sees them. The workload holds no host
-//! capability at all; capget answers with the spec's sets until the task
-//! changes its own with capset, which the sentry then remembers per thread
-//! (a forked child inherits its parent's, execve restores the spec's;
-//! partial, see the table).
+//! Identity: the ids, groups, capability sets and securebits of each task,
+//! emulated by the sentry (`crate::sentry::cred`). The workload holds no
+//! host capability and keeps its host ids, so none of these calls reach
+//! the kernel; the rules are Linux's (kernel/sys.c, kernel/groups.c,
+//! kernel/capability.c, security/commoncap.c).
 
 use nix::errno::Errno;
 
 use super::{Ctx, Outcome, SysResult};
-use crate::sentry::fs::procfs::CapSets;
+use crate::sentry::cred::{self, Cred, NGROUPS_MAX};
 
-/// The caller's sets: what it (or an ancestor) set, else the spec's.
-fn own_sets(ctx: &mut Ctx) -> Result<CapSets, Errno> {
-    if let Some(c) = ctx.sentry.procfs.task_caps(ctx.tid()) {
-        return Ok(c);
-    }
-    spec_sets(ctx)
+fn value(v: u32) -> SysResult {
+    Ok(Outcome::Value(i64::from(v)))
 }
 
-/// The spec's sets as a task with the caller's effective uid holds them
-/// after execve (none for a non-root uid).
-pub(super) fn spec_sets(ctx: &mut Ctx) -> Result<CapSets, Errno> {
-    let euid = ctx.task()?.uids[1];
-    let c = ctx.sentry.cfg.process.caps;
-    Ok(if euid == 0 {
-        CapSets {
-            effective: c.effective,
-            permitted: c.permitted,
-            inheritable: c.inheritable,
+/// uid_t / gid_t arguments: the low 32 bits, as the kernel reads them.
+fn id_arg(ctx: &Ctx, i: usize) -> u32 {
+    ctx.arg(i) as u32
+}
+
+/// getuid(2).
+pub fn getuid(ctx: &mut Ctx) -> SysResult {
+    value(ctx.cred()?.uid[0])
+}
+
+/// geteuid(2).
+pub fn geteuid(ctx: &mut Ctx) -> SysResult {
+    value(ctx.cred()?.uid[1])
+}
+
+/// getgid(2).
+pub fn getgid(ctx: &mut Ctx) -> SysResult {
+    value(ctx.cred()?.gid[0])
+}
+
+/// getegid(2).
+pub fn getegid(ctx: &mut Ctx) -> SysResult {
+    value(ctx.cred()?.gid[1])
+}
+
+/// Writes three ids to three pointers, stopping at the first fault (as
+/// the kernel's put_user chain).
+fn put3(ctx: &mut Ctx, ids: [u32; 4]) -> SysResult {
+    for (i, id) in ids.iter().take(3).enumerate() {
+        ctx.write(ctx.arg(i), &id.to_ne_bytes())?;
+    }
+    Ok(Outcome::Value(0))
+}
+
+/// getresuid(2).
+pub fn getresuid(ctx: &mut Ctx) -> SysResult {
+    let c = ctx.cred()?;
+    put3(ctx, c.uid)
+}
+
+/// getresgid(2).
+pub fn getresgid(ctx: &mut Ctx) -> SysResult {
+    let c = ctx.cred()?;
+    put3(ctx, c.gid)
+}
+
+/// getgroups(2): size 0 asks for the count.
+pub fn getgroups(ctx: &mut Ctx) -> SysResult {
+    let (size, list) = (ctx.arg_i32(0), ctx.arg(1));
+    if size < 0 {
+        return Err(Errno::EINVAL);
+    }
+    let groups = ctx.cred()?.groups;
+    if size > 0 {
+        if groups.len() > size as usize {
+            return Err(Errno::EINVAL);
         }
+        let bytes: Vec<u8> = groups.iter().flat_map(|g| g.to_ne_bytes()).collect();
+        if !bytes.is_empty() {
+            ctx.write(list, &bytes)?;
+        }
+    }
+    Ok(Outcome::Value(groups.len() as i64))
+}
+
+/// setgroups(2).
+pub fn setgroups(ctx: &mut Ctx) -> SysResult {
+    let (size, list) = (ctx.arg_i32(0), ctx.arg(1));
+    let old = ctx.cred()?;
+    if !old.capable(cred::CAP_SETGID) {
+        return Err(Errno::EPERM);
+    }
+    if size as u32 as usize > NGROUPS_MAX {
+        return Err(Errno::EINVAL);
+    }
+    let size = size as usize;
+    let bytes = if size == 0 {
+        Vec::new()
     } else {
-        CapSets {
-            effective: 0,
-            permitted: 0,
-            inheritable: c.inheritable,
-        }
-    })
+        ctx.read_bytes(list, size * 4)?
+    };
+    let groups = bytes
+        .chunks_exact(4)
+        .map(|b| u32::from_ne_bytes([b[0], b[1], b[2], b[3]]))
+        .collect();
+    let new = old.setgroups(groups)?;
+    ctx.set_cred(new)?;
+    Ok(Outcome::Value(0))
+}
+
+/// Applies a change computed from the caller's credentials.
+fn change(ctx: &mut Ctx, f: impl FnOnce(&Cred) -> Result<Cred, Errno>) -> SysResult {
+    let old = ctx.cred()?;
+    let new = f(&old)?;
+    if new != old {
+        ctx.set_cred(new)?;
+    }
+    Ok(Outcome::Value(0))
+}
+
+/// setuid(2).
+pub fn setuid(ctx: &mut Ctx) -> SysResult {
+    let uid = id_arg(ctx, 0);
+    change(ctx, |c| c.setuid(uid))
+}
+
+/// setgid(2).
+pub fn setgid(ctx: &mut Ctx) -> SysResult {
+    let gid = id_arg(ctx, 0);
+    change(ctx, |c| c.setgid(gid))
+}
+
+/// setreuid(2).
+pub fn setreuid(ctx: &mut Ctx) -> SysResult {
+    let (r, e) = (id_arg(ctx, 0), id_arg(ctx, 1));
+    change(ctx, |c| c.setreuid(r, e))
+}
+
+/// setregid(2).
+pub fn setregid(ctx: &mut Ctx) -> SysResult {
+    let (r, e) = (id_arg(ctx, 0), id_arg(ctx, 1));
+    change(ctx, |c| c.setregid(r, e))
+}
+
+/// setresuid(2).
+pub fn setresuid(ctx: &mut Ctx) -> SysResult {
+    let (r, e, s) = (id_arg(ctx, 0), id_arg(ctx, 1), id_arg(ctx, 2));
+    change(ctx, |c| c.setresuid(r, e, s))
+}
+
+/// setresgid(2).
+pub fn setresgid(ctx: &mut Ctx) -> SysResult {
+    let (r, e, s) = (id_arg(ctx, 0), id_arg(ctx, 1), id_arg(ctx, 2));
+    change(ctx, |c| c.setresgid(r, e, s))
+}
+
+/// setfsuid(2): returns the previous fsuid, changed or not.
+pub fn setfsuid(ctx: &mut Ctx) -> SysResult {
+    let uid = id_arg(ctx, 0);
+    let old = ctx.cred()?;
+    change(ctx, |c| Ok(c.setfsuid(uid)))?;
+    value(old.uid[3])
+}
+
+/// setfsgid(2): returns the previous fsgid, changed or not.
+pub fn setfsgid(ctx: &mut Ctx) -> SysResult {
+    let gid = id_arg(ctx, 0);
+    let old = ctx.cred()?;
+    change(ctx, |c| Ok(c.setfsgid(gid)))?;
+    value(old.gid[3])
 }
 
 const VERSION_1: u32 = 0x1998_0330;
@@ -59,7 +187,7 @@ fn check_header(ctx: &Ctx, hdr_addr: u64) -> Result<(u32, i32), Errno> {
 /// capget(2).
 pub fn capget(ctx: &mut Ctx) -> SysResult {
     let (hdr, data) = (ctx.arg(0), ctx.arg(1));
-    let (version, _pid) = match check_header(ctx, hdr) {
+    let (version, pid) = match check_header(ctx, hdr) {
         // libcap probes the preferred version with a NULL data pointer:
         // Linux writes it back and returns 0 (capget(2)).
         Err(Errno::EINVAL) if data == 0 => return Ok(Outcome::Value(0)),
@@ -68,12 +196,17 @@ pub fn capget(ctx: &mut Ctx) -> SysResult {
     if data == 0 {
         return Ok(Outcome::Value(0));
     }
-    let sets = own_sets(ctx)?;
-    let (eff, prm, inh) = (sets.effective, sets.permitted, sets.inheritable);
+    // Another task's sets when pid names one (libcap-ng passes its own).
+    let c = if pid == 0 || ctx.sentry.procfs.container_tid(ctx.tid()) == Some(pid) {
+        ctx.cred()?
+    } else {
+        let host = ctx.sentry.procfs.host_pid(pid).ok_or(Errno::ESRCH)?;
+        ctx.sentry.procfs.creds.get(host)?
+    };
     let words = if version == VERSION_1 { 1 } else { 2 };
     let mut out = Vec::new();
     for w in 0..words {
-        for v in [eff, prm, inh] {
+        for v in [c.effective, c.permitted, c.inheritable] {
             out.extend_from_slice(&((v >> (32 * w)) as u32).to_ne_bytes());
         }
     }
@@ -85,7 +218,8 @@ pub fn capget(ctx: &mut Ctx) -> SysResult {
 pub fn capset(ctx: &mut Ctx) -> SysResult {
     let (hdr, data) = (ctx.arg(0), ctx.arg(1));
     let (version, pid) = check_header(ctx, hdr)?;
-    if pid != 0 && pid != ctx.tid() {
+    // Only the caller's own sets (pid 0 or its own id in the container).
+    if pid != 0 && ctx.sentry.procfs.container_tid(ctx.tid()) != Some(pid) {
         return Err(Errno::EPERM);
     }
     let words = if version == VERSION_1 { 1 } else { 2 };
@@ -98,36 +232,133 @@ pub fn capset(ctx: &mut Ctx) -> SysResult {
         prm |= word(4) << 32;
         inh |= word(5) << 32;
     }
-    let old = own_sets(ctx)?;
-    // capset(2): permitted may only shrink, effective stays within it, and
-    // inheritable may only gain bits from permitted (from the bounding set
-    // with CAP_SETPCAP).
-    const CAP_SETPCAP: u64 = 1 << 8;
-    let inh_allowed = if old.effective & CAP_SETPCAP != 0 {
-        old.inheritable | ctx.sentry.cfg.process.caps.bounding
-    } else {
-        old.inheritable | old.permitted
-    };
-    if prm & !old.permitted != 0 || eff & !prm != 0 || inh & !inh_allowed != 0 {
-        return Err(Errno::EPERM);
-    }
-    ctx.sentry.procfs.set_task_caps(
-        ctx.tid(),
-        CapSets {
-            effective: eff,
-            permitted: prm,
-            inheritable: inh,
-        },
-    );
-    Ok(Outcome::Value(0))
+    change(ctx, |c| c.capset(eff, prm, inh))
 }
 
-/// setgroups(2): the kernel keeps the groups; the sentry only stops
-/// assuming the spec's (see `Sentry::groups_from_spec`) before the call
-/// goes on, so no check made after it returns can use the old list.
-pub fn setgroups(ctx: &mut Ctx) -> SysResult {
-    ctx.sentry
-        .groups_from_spec
-        .store(false, std::sync::atomic::Ordering::SeqCst);
-    Ok(Outcome::Continue)
+const PR_GET_KEEPCAPS: u64 = 7;
+const PR_SET_KEEPCAPS: u64 = 8;
+const PR_CAPBSET_READ: u64 = 0x17;
+const PR_CAPBSET_DROP: u64 = 0x18;
+const PR_GET_SECUREBITS: u64 = 0x1b;
+const PR_SET_SECUREBITS: u64 = 0x1c;
+const PR_CAP_AMBIENT: u64 = 0x2f;
+const PR_CAP_AMBIENT_IS_SET: u64 = 1;
+const PR_CAP_AMBIENT_RAISE: u64 = 2;
+const PR_CAP_AMBIENT_LOWER: u64 = 3;
+const PR_CAP_AMBIENT_CLEAR_ALL: u64 = 4;
+
+/// A capability number argument the kernel knows (cap_valid).
+fn cap_arg(v: u64) -> Result<u32, Errno> {
+    if v <= u64::from(cred::CAP_LAST_CAP) {
+        Ok(v as u32)
+    } else {
+        Err(Errno::EINVAL)
+    }
+}
+
+/// prctl(2), the capability and securebits options (the table sends only
+/// these here; the others run in the kernel).
+pub fn prctl(ctx: &mut Ctx) -> SysResult {
+    let option = ctx.arg(0) & 0xffff_ffff;
+    let (a2, a3, a4, a5) = (ctx.arg(1), ctx.arg(2), ctx.arg(3), ctx.arg(4));
+    ctx.note(format!("{option:#x}, {a2:#x}, {a3:#x}"));
+    let c = ctx.cred()?;
+    match option {
+        PR_GET_KEEPCAPS => Ok(Outcome::Value(i64::from(
+            c.securebits & cred::SECURE_KEEP_CAPS != 0,
+        ))),
+        PR_SET_KEEPCAPS => {
+            if a2 > 1 {
+                return Err(Errno::EINVAL);
+            }
+            if c.securebits & cred::SECURE_KEEP_CAPS_LOCKED != 0 {
+                return Err(Errno::EPERM);
+            }
+            change(ctx, |c| {
+                let mut n = c.clone();
+                if a2 == 1 {
+                    n.securebits |= cred::SECURE_KEEP_CAPS;
+                } else {
+                    n.securebits &= !cred::SECURE_KEEP_CAPS;
+                }
+                Ok(n)
+            })
+        }
+        PR_CAPBSET_READ => {
+            let cap = cap_arg(a2)?;
+            Ok(Outcome::Value(i64::from(
+                c.bounding & cred::cap_bit(cap) != 0,
+            )))
+        }
+        PR_CAPBSET_DROP => {
+            let cap = cap_arg(a2)?;
+            if !c.capable(cred::CAP_SETPCAP) {
+                return Err(Errno::EPERM);
+            }
+            change(ctx, |c| {
+                let mut n = c.clone();
+                n.bounding &= !cred::cap_bit(cap);
+                Ok(n)
+            })
+        }
+        PR_GET_SECUREBITS => Ok(Outcome::Value(i64::from(c.securebits))),
+        PR_SET_SECUREBITS => {
+            let old = u64::from(c.securebits);
+            let locks = u64::from(cred::SECURE_ALL_LOCKS);
+            let all = u64::from(cred::SECURE_ALL_BITS) | locks;
+            // A locked bit may not change, a lock may not go, unknown
+            // bits are refused, and it takes CAP_SETPCAP.
+            if ((old & locks) >> 1) & (old ^ a2) != 0
+                || old & locks & !a2 != 0
+                || a2 & !all != 0
+                || !c.capable(cred::CAP_SETPCAP)
+            {
+                return Err(Errno::EPERM);
+            }
+            change(ctx, |c| {
+                let mut n = c.clone();
+                n.securebits = a2 as u32;
+                Ok(n)
+            })
+        }
+        PR_CAP_AMBIENT => {
+            if a2 == PR_CAP_AMBIENT_CLEAR_ALL {
+                if a3 | a4 | a5 != 0 {
+                    return Err(Errno::EINVAL);
+                }
+                return change(ctx, |c| {
+                    let mut n = c.clone();
+                    n.ambient = 0;
+                    Ok(n)
+                });
+            }
+            if a4 | a5 != 0 {
+                return Err(Errno::EINVAL);
+            }
+            let bit = cred::cap_bit(cap_arg(a3)?);
+            match a2 {
+                PR_CAP_AMBIENT_IS_SET => Ok(Outcome::Value(i64::from(c.ambient & bit != 0))),
+                PR_CAP_AMBIENT_RAISE => {
+                    if c.permitted & bit == 0
+                        || c.inheritable & bit == 0
+                        || c.securebits & cred::SECURE_NO_CAP_AMBIENT_RAISE != 0
+                    {
+                        return Err(Errno::EPERM);
+                    }
+                    change(ctx, |c| {
+                        let mut n = c.clone();
+                        n.ambient |= bit;
+                        Ok(n)
+                    })
+                }
+                PR_CAP_AMBIENT_LOWER => change(ctx, |c| {
+                    let mut n = c.clone();
+                    n.ambient &= !bit;
+                    Ok(n)
+                }),
+                _ => Err(Errno::EINVAL),
+            }
+        }
+        _ => Ok(Outcome::Continue),
+    }
 }

@@ -16,6 +16,7 @@ use std::os::fd::OwnedFd;
 
 use nix::errno::Errno;
 
+use super::cred::{self, Cred};
 use super::fs::procfs::{Node, NodeAttr};
 use super::platform::{read_cstring, Platform, SyscallRequest};
 use super::task::TaskInfo;
@@ -58,6 +59,25 @@ pub struct Ctx<'a> {
     /// Decoded arguments, for --strace.
     pub decoded: Vec<String>,
     task: Option<TaskInfo>,
+    cred: Option<Cred>,
+}
+
+/// The gofer's credentials for (fsuid, fsgid, groups, effective caps).
+/// The groups matter for permission checks only without both capabilities
+/// that override them, so they are left out then (the gofer switches
+/// threads' groups only when they differ).
+fn gofer_creds(fsuid: u32, fsgid: u32, groups: Vec<u32>, cap_effective: u64) -> Creds {
+    let dac = cred::cap_bit(cred::CAP_DAC_OVERRIDE) | cred::cap_bit(cred::CAP_DAC_READ_SEARCH);
+    Creds {
+        fsuid,
+        fsgid,
+        groups: if cap_effective & dac == dac {
+            Vec::new()
+        } else {
+            groups
+        },
+        cap_effective,
+    }
 }
 
 /// Where a path led.
@@ -86,6 +106,7 @@ impl<'a> Ctx<'a> {
             gofer,
             decoded: Vec::new(),
             task: None,
+            cred: None,
         }
     }
 
@@ -153,59 +174,41 @@ impl<'a> Ctx<'a> {
         self.task.as_ref().ok_or(Errno::ESRCH)
     }
 
-    /// Supplementary groups matter for permission checks only without a
-    /// capability that overrides them (CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH).
-    fn groups_for(&mut self, cap_effective: u64) -> Result<Vec<u32>, Errno> {
-        const DAC_CAPS: u64 = (1 << 1) | (1 << 2);
-        if cap_effective & DAC_CAPS == DAC_CAPS {
-            return Ok(Vec::new());
+    /// The caller's credentials as the sandbox sees them.
+    pub fn cred(&mut self) -> Result<Cred, Errno> {
+        if let Some(c) = &self.cred {
+            return Ok(c.clone());
         }
-        if self
-            .sentry
-            .groups_from_spec
-            .load(std::sync::atomic::Ordering::SeqCst)
-        {
-            return Ok(self.sentry.cfg.process.additional_gids.clone());
-        }
-        Ok(self.task_full()?.groups.clone())
+        let c = self.sentry.procfs.creds.get(self.tid())?;
+        self.cred = Some(c.clone());
+        Ok(c)
     }
 
-    /// The capabilities the caller holds in the sandbox's view: what it
-    /// set with capset, else the spec's effective set while its effective
-    /// uid is 0 (partial: exec transitions are not modelled).
-    pub fn effective_caps(&mut self, euid: u32) -> u64 {
-        if let Some(c) = self.sentry.procfs.task_caps(self.tid()) {
-            return c.effective;
-        }
-        if euid == 0 {
-            self.sentry.cfg.process.caps.effective
-        } else {
-            0
-        }
+    /// Makes `c` the caller's credentials.
+    pub fn set_cred(&mut self, c: Cred) -> Result<(), Errno> {
+        self.sentry.procfs.creds.set(self.tid(), c.clone())?;
+        self.cred = Some(c);
+        Ok(())
     }
 
     /// Credentials the gofer assumes for the caller: its fsuid/fsgid.
     pub fn creds(&mut self) -> Result<Creds, Errno> {
-        let t = self.task()?.clone();
-        let cap_effective = self.effective_caps(t.uids[1]);
-        Ok(Creds {
-            fsuid: t.uids[3],
-            fsgid: t.gids[3],
-            groups: self.groups_for(cap_effective)?,
-            cap_effective,
-        })
+        let c = self.cred()?;
+        Ok(gofer_creds(c.uid[3], c.gid[3], c.groups, c.effective))
     }
 
-    /// access(2) checks with the real ids.
+    /// access(2) checks with the real ids, and with the permitted set for
+    /// a real root, none otherwise (the kernel's access_override_creds).
     pub fn real_creds(&mut self) -> Result<Creds, Errno> {
-        let t = self.task()?.clone();
-        let cap_effective = self.effective_caps(t.uids[0]);
-        Ok(Creds {
-            fsuid: t.uids[0],
-            fsgid: t.gids[0],
-            groups: self.groups_for(cap_effective)?,
-            cap_effective,
-        })
+        let c = self.cred()?;
+        let caps = if c.securebits & cred::SECURE_NO_SETUID_FIXUP != 0 {
+            c.effective
+        } else if c.uid[0] == 0 {
+            c.permitted
+        } else {
+            0
+        };
+        Ok(gofer_creds(c.uid[0], c.gid[0], c.groups, caps))
     }
 
     pub fn umask(&mut self) -> u32 {

@@ -1,0 +1,355 @@
+/* Credentials: the set*id family, groups, fsuid, keepcaps and the
+ * capability sets they move, and the permission checks and file owners
+ * that follow them. Each case runs in its own forked child, so switching
+ * users here does not reach the next case. Cases that switch need
+ * CAP_SETUID/CAP_SETGID (root natively; the conformance bundle grants
+ * them) and skip without. */
+#include "harness.h"
+
+#include <grp.h>
+#include <pthread.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <stdint.h>
+#include <linux/capability.h>
+#include <sys/fsuid.h>
+#include <sys/prctl.h>
+
+#define USER 1000
+#define GROUP 2000
+
+static void need_setid(void) {
+    if (getuid() != 0 || !has_cap(CAP_SETUID) || !has_cap(CAP_SETGID))
+        harness_skip("needs root with CAP_SETUID and CAP_SETGID");
+}
+
+static void caps(uint64_t *eff, uint64_t *prm) {
+    struct __user_cap_header_struct h = {_LINUX_CAPABILITY_VERSION_3, 0};
+    struct __user_cap_data_struct d[2];
+    EXPECT_OK(syscall(SYS_capget, &h, d));
+    *eff = d[0].effective | (uint64_t)d[1].effective << 32;
+    *prm = d[0].permitted | (uint64_t)d[1].permitted << 32;
+}
+
+/* Lets the case's user create and search in the scratch dir. */
+static void open_scratch(void) {
+    EXPECT_OK(chmod(harness_scratch, 0777));
+}
+
+COVERS("getresuid setresgid getresgid setgroups getgroups getuid geteuid getgid getegid")
+CASE(setresuid, root_switches_ids_and_back) {
+    need_setid();
+    gid_t want[] = {30, 10, 20};
+    EXPECT_OK(setgroups(3, want));
+    EXPECT_EQ(getgroups(0, NULL), 3);
+    gid_t got[3];
+    EXPECT_EQ(getgroups(3, got), 3);
+    /* The kernel keeps the list sorted. */
+    EXPECT_EQ(got[0], 10);
+    EXPECT_EQ(got[1], 20);
+    EXPECT_EQ(got[2], 30);
+    gid_t small[2];
+    EXPECT_ERRNO(getgroups(2, small), EINVAL);
+    EXPECT_OK(setresgid(100, 101, 102));
+    gid_t gr, ge, gs;
+    EXPECT_OK(getresgid(&gr, &ge, &gs));
+    EXPECT_EQ(gr, 100);
+    EXPECT_EQ(ge, 101);
+    EXPECT_EQ(gs, 102);
+    EXPECT_EQ(getgid(), 100);
+    EXPECT_EQ(getegid(), 101);
+    EXPECT_OK(setresuid(USER, USER + 1, 0));
+    uid_t r, e, s;
+    EXPECT_OK(getresuid(&r, &e, &s));
+    EXPECT_EQ(r, USER);
+    EXPECT_EQ(e, USER + 1);
+    EXPECT_EQ(s, 0);
+    /* The saved uid 0 lets it become root again, with its capabilities. */
+    EXPECT_OK(setresuid(-1, 0, -1));
+    EXPECT_EQ(geteuid(), 0);
+    EXPECT_EQ(getuid(), USER);
+    EXPECT_TRUE(has_cap(CAP_SETUID));
+}
+
+COVERS("getuid geteuid capget")
+CASE(setuid, root_to_user_drops_all_caps) {
+    need_setid();
+    EXPECT_OK(setuid(USER));
+    uid_t r, e, s;
+    EXPECT_OK(getresuid(&r, &e, &s));
+    EXPECT_EQ(r, USER);
+    EXPECT_EQ(e, USER);
+    EXPECT_EQ(s, USER);
+    uint64_t eff, prm;
+    caps(&eff, &prm);
+    EXPECT_EQ(eff, 0);
+    EXPECT_EQ(prm, 0);
+    EXPECT_ERRNO(setuid(0), EPERM);
+}
+
+COVERS("setgid setgroups setresuid")
+CASE(setuid, user_cannot_become_root) {
+    need_setid();
+    EXPECT_OK(setresuid(USER, USER, USER));
+    EXPECT_ERRNO(setuid(0), EPERM);
+    EXPECT_ERRNO(setresuid(-1, 0, -1), EPERM);
+    /* Back to the same ids is allowed. */
+    EXPECT_OK(setuid(USER));
+    /* CAP_SETGID went with uid 0. */
+    EXPECT_ERRNO(setgid(GROUP), EPERM);
+    gid_t g = GROUP;
+    EXPECT_ERRNO(setgroups(1, &g), EPERM);
+    EXPECT_ERRNO(setuid(-1), EINVAL);
+}
+
+COVERS("setfsgid setresuid")
+CASE(setfsuid, returns_old_and_follows_euid) {
+    need_setid();
+    EXPECT_EQ(setfsuid(1234), 0);
+    /* An invalid id only asks. */
+    EXPECT_EQ(setfsuid(-1), 1234);
+    EXPECT_EQ(setfsgid(4321), 0);
+    EXPECT_EQ(setfsgid(-1), 4321);
+    /* Changing the euid moves the fsuid with it. */
+    EXPECT_OK(setresuid(-1, USER, -1));
+    EXPECT_EQ(setfsuid(-1), USER);
+    EXPECT_OK(setresuid(USER, USER, USER));
+    /* Not allowed: unchanged, and the old value is still returned. */
+    EXPECT_EQ(setfsuid(7), USER);
+    EXPECT_EQ(setfsuid(-1), USER);
+}
+
+COVERS("setresuid capget")
+CASE(prctl, keepcaps_keeps_permitted_across_setuid) {
+    need_setid();
+    uint64_t eff0, prm0;
+    caps(&eff0, &prm0);
+    EXPECT_EQ(prctl(PR_GET_KEEPCAPS, 0, 0, 0, 0), 0);
+    EXPECT_OK(prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0));
+    EXPECT_EQ(prctl(PR_GET_KEEPCAPS, 0, 0, 0, 0), 1);
+    EXPECT_ERRNO(prctl(PR_SET_KEEPCAPS, 2, 0, 0, 0), EINVAL);
+    EXPECT_OK(setresuid(USER, USER, USER));
+    uint64_t eff, prm;
+    caps(&eff, &prm);
+    EXPECT_EQ(eff, 0);
+    EXPECT_EQ(prm, prm0);
+    EXPECT_TRUE(prm != 0);
+}
+
+CASE(prctl, capbset_read_and_drop) {
+    if (!has_cap(CAP_SETPCAP))
+        harness_skip("needs CAP_SETPCAP");
+    EXPECT_EQ(prctl(PR_CAPBSET_READ, CAP_SETUID, 0, 0, 0), 1);
+    EXPECT_ERRNO(prctl(PR_CAPBSET_READ, 64, 0, 0, 0), EINVAL);
+    EXPECT_OK(prctl(PR_CAPBSET_DROP, CAP_SETUID, 0, 0, 0));
+    EXPECT_EQ(prctl(PR_CAPBSET_READ, CAP_SETUID, 0, 0, 0), 0);
+    /* The effective set keeps it until the next exec. */
+    EXPECT_TRUE(has_cap(CAP_SETUID));
+}
+
+CASE(prctl, securebits_keep_caps) {
+    if (!has_cap(CAP_SETPCAP))
+        harness_skip("needs CAP_SETPCAP");
+    EXPECT_EQ(prctl(PR_GET_SECUREBITS, 0, 0, 0, 0), 0);
+    EXPECT_OK(prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0));
+    EXPECT_EQ(prctl(PR_GET_SECUREBITS, 0, 0, 0, 0), 1 << 4);
+    /* SECBIT_KEEP_CAPS_LOCKED: keepcaps can no longer change. */
+    EXPECT_OK(prctl(PR_SET_SECUREBITS, (1 << 4) | (1 << 5), 0, 0, 0));
+    EXPECT_ERRNO(prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0), EPERM);
+    EXPECT_ERRNO(prctl(PR_SET_SECUREBITS, 1 << 5, 0, 0, 0), EPERM);
+}
+
+CASE(prctl, ambient_raise_needs_permitted_and_inheritable) {
+    EXPECT_EQ(prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_IS_SET, CAP_KILL, 0, 0), 0);
+    /* CAP_KILL is permitted but not inheritable. */
+    EXPECT_ERRNO(prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, CAP_KILL, 0, 0), EPERM);
+    EXPECT_ERRNO(prctl(PR_CAP_AMBIENT, 99, CAP_KILL, 0, 0), EINVAL);
+    EXPECT_OK(prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0));
+}
+
+COVERS("setuid")
+CASE(open, user_gets_eacces_on_0600_root_file) {
+    need_setid();
+    put_file("secret", "x");
+    EXPECT_OK(chmod("secret", 0600));
+    EXPECT_OK(chmod(harness_scratch, 0755));
+    EXPECT_OK(setuid(USER));
+    EXPECT_ERRNO(open("secret", O_RDONLY), EACCES);
+    EXPECT_ERRNO(access("secret", R_OK), EACCES);
+    struct stat st;
+    EXPECT_OK(stat("secret", &st));
+    EXPECT_EQ(st.st_uid, 0);
+}
+
+COVERS("capset")
+CASE(open, root_without_dac_override_gets_eacces) {
+    put_file("locked", "x");
+    EXPECT_OK(chmod("locked", 0));
+    /* Natively root holds every capability: drop the two that override. */
+    struct __user_cap_header_struct h = {_LINUX_CAPABILITY_VERSION_3, 0};
+    struct __user_cap_data_struct d[2];
+    EXPECT_OK(syscall(SYS_capget, &h, d));
+    d[0].effective &= ~((1u << CAP_DAC_OVERRIDE) | (1u << CAP_DAC_READ_SEARCH));
+    EXPECT_OK(syscall(SYS_capset, &h, d));
+    EXPECT_EQ(getuid(), 0);
+    EXPECT_ERRNO(open("locked", O_RDONLY), EACCES);
+    EXPECT_ERRNO(open("locked", O_WRONLY), EACCES);
+}
+
+COVERS("setresuid setresgid setgroups mkdir symlink chown")
+CASE(creat, owned_by_the_new_fsuid_and_fsgid) {
+    need_setid();
+    open_scratch();
+    /* A set-group-ID directory of a group root belongs to. */
+    gid_t g = 3000;
+    EXPECT_OK(setgroups(1, &g));
+    EXPECT_OK(mkdir("g", 0777));
+    EXPECT_OK(chown("g", -1, 3000));
+    EXPECT_OK(chmod("g", 02777));
+    EXPECT_OK(setresgid(-1, GROUP, -1));
+    EXPECT_OK(setresuid(-1, USER, -1));
+    int fd = EXPECT_OK(creat("f", 0644));
+    close(fd);
+    EXPECT_OK(mkdir("d", 0755));
+    EXPECT_OK(symlink("f", "l"));
+    struct stat st;
+    EXPECT_OK(stat("f", &st));
+    EXPECT_EQ(st.st_uid, USER);
+    EXPECT_EQ(st.st_gid, GROUP);
+    EXPECT_OK(stat("d", &st));
+    EXPECT_EQ(st.st_uid, USER);
+    EXPECT_EQ(st.st_gid, GROUP);
+    EXPECT_OK(lstat("l", &st));
+    EXPECT_EQ(st.st_uid, USER);
+    EXPECT_EQ(st.st_gid, GROUP);
+    /* In the set-group-ID directory: its group, and subdirectories keep the bit. */
+    fd = EXPECT_OK(creat("g/f", 0644));
+    close(fd);
+    EXPECT_OK(mkdir("g/sub", 0755));
+    EXPECT_OK(stat("g/f", &st));
+    EXPECT_EQ(st.st_uid, USER);
+    EXPECT_EQ(st.st_gid, 3000);
+    EXPECT_OK(stat("g/sub", &st));
+    EXPECT_EQ(st.st_gid, 3000);
+    EXPECT_TRUE((st.st_mode & S_ISGID) != 0);
+    /* A user may not give its file away. */
+    EXPECT_ERRNO(chown("f", 0, -1), EPERM);
+    EXPECT_OK(unlink("g/f"));
+    EXPECT_OK(rmdir("g/sub"));
+}
+
+COVERS("getresgid getgroups setgroups")
+CASE(getresuid, bad_pointers_efault) {
+    EXPECT_ERRNO(syscall(SYS_getresuid, (void *)1, (void *)1, (void *)1), EFAULT);
+    EXPECT_ERRNO(syscall(SYS_getresgid, NULL, NULL, NULL), EFAULT);
+    EXPECT_ERRNO(syscall(SYS_getgroups, -1, NULL), EINVAL);
+    if (!has_cap(CAP_SETGID))
+        harness_skip("needs CAP_SETGID for the setgroups half");
+    /* Raw calls: glibc's setgroups would run on every thread. */
+    EXPECT_ERRNO(syscall(SYS_setgroups, 1, (void *)1), EFAULT);
+    EXPECT_ERRNO(syscall(SYS_setgroups, 65537, NULL), EINVAL);
+    gid_t g = 5;
+    EXPECT_OK(syscall(SYS_setgroups, 1, &g));
+    EXPECT_ERRNO(syscall(SYS_getgroups, 1, (void *)1), EFAULT);
+    EXPECT_EQ(syscall(SYS_getgroups, 0, (void *)1), 1);
+}
+
+static void *euid_of_thread(void *arg) {
+    (void)arg;
+    return (void *)(long)syscall(SYS_geteuid);
+}
+
+static long euid_in_new_thread(void) {
+    pthread_t t;
+    void *r;
+    if (pthread_create(&t, NULL, euid_of_thread, NULL) != 0 || pthread_join(t, &r) != 0)
+        return -1;
+    return (long)r;
+}
+
+static pthread_barrier_t changed;
+static long seen_by_old_thread = -1;
+
+static void *old_thread(void *arg) {
+    (void)arg;
+    pthread_barrier_wait(&changed);
+    seen_by_old_thread = syscall(SYS_geteuid);
+    return NULL;
+}
+
+/* Credentials are per thread: the raw syscall (not glibc's wrapper, which
+ * repeats it on every thread) changes only the caller; a thread created
+ * afterwards inherits the change. */
+COVERS("geteuid")
+CASE(setresuid, raw_syscall_changes_only_the_calling_thread) {
+    need_setid();
+    pthread_t t;
+    pthread_barrier_init(&changed, NULL, 2);
+    EXPECT_EQ(pthread_create(&t, NULL, old_thread, NULL), 0);
+    EXPECT_OK(syscall(SYS_setresuid, -1, USER, -1));
+    pthread_barrier_wait(&changed);
+    EXPECT_EQ(pthread_join(t, NULL), 0);
+    EXPECT_EQ(seen_by_old_thread, 0);
+    EXPECT_EQ(syscall(SYS_geteuid), USER);
+    EXPECT_EQ(euid_in_new_thread(), USER);
+}
+
+/* glibc's setuid runs the call on every thread (SIGSETXID), so all of
+ * them switch. */
+CASE(setuid, glibc_switches_every_thread) {
+    need_setid();
+    pthread_t t;
+    pthread_barrier_init(&changed, NULL, 2);
+    EXPECT_EQ(pthread_create(&t, NULL, old_thread, NULL), 0);
+    EXPECT_OK(setuid(USER));
+    pthread_barrier_wait(&changed);
+    EXPECT_EQ(pthread_join(t, NULL), 0);
+    EXPECT_EQ(seen_by_old_thread, USER);
+    EXPECT_EQ(geteuid(), USER);
+}
+
+/* A user may not signal a process of another user (a root child forked
+ * before the switch; it leaves when the case ends and its pipe closes). */
+CASE(kill, user_cannot_signal_a_root_process) {
+    need_setid();
+    int p[2];
+    EXPECT_OK(pipe(p));
+    pid_t child = fork();
+    if (child == 0) {
+        char c;
+        close(p[1]);
+        while (read(p[0], &c, 1) < 0 && errno == EINTR)
+            ;
+        _exit(0);
+    }
+    EXPECT_TRUE(child > 0);
+    close(p[0]);
+    EXPECT_OK(setuid(USER));
+    EXPECT_ERRNO(kill(child, 0), EPERM);
+}
+
+static void *switch_and_fork(void *arg) {
+    (void)arg;
+    if (syscall(SYS_setresuid, -1, USER, -1) != 0)
+        return (void *)-1L;
+    pid_t child = fork();
+    if (child == 0)
+        _exit(syscall(SYS_geteuid) == USER ? 0 : 1);
+    int st;
+    if (child < 0 || waitpid(child, &st, 0) != child)
+        return (void *)-2L;
+    return (void *)(long)(WIFEXITED(st) ? WEXITSTATUS(st) : 3);
+}
+
+/* A child inherits the credentials of the thread that forked it, also a
+ * thread that changed only its own (raw syscall); its process keeps its. */
+COVERS("setresuid geteuid")
+CASE(fork, child_inherits_the_forking_threads_credentials) {
+    need_setid();
+    pthread_t t;
+    void *r;
+    EXPECT_EQ(pthread_create(&t, NULL, switch_and_fork, NULL), 0);
+    EXPECT_EQ(pthread_join(t, &r), 0);
+    EXPECT_EQ((long)r, 0);
+    EXPECT_EQ(syscall(SYS_geteuid), 0);
+}
