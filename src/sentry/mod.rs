@@ -6,6 +6,7 @@
 pub mod boot;
 pub mod bpf;
 pub mod confine;
+pub mod dcache;
 pub mod filter;
 pub mod fs {
     pub mod hostproc;
@@ -53,4 +54,6 @@ pub struct Sentry {
     /// While it holds, permission checks need not read the groups from
     /// /proc/<tid>/status (~10 us, the costliest step of a stat).
     pub groups_from_spec: AtomicBool,
+    /// Gofer directories already walked (see `dcache`).
+    pub dcache: dcache::DirCache,
 }
