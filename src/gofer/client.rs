@@ -23,7 +23,14 @@ use super::sys;
 /// One channel to the gofer. Calls are serialized internally, but each sentry
 /// thread should have its own `Client`.
 pub struct Client {
-    sock: Mutex<OwnedFd>,
+    channel: Mutex<Channel>,
+}
+
+struct Channel {
+    sock: OwnedFd,
+    /// The reply buffer, kept: zeroing 16 KiB for every call cost more
+    /// than the gofer's openat2.
+    buf: Vec<u8>,
 }
 
 fn path(p: &[u8]) -> Result<Vec<u8>, Errno> {
@@ -39,16 +46,20 @@ fn path(p: &[u8]) -> Result<Vec<u8>, Errno> {
 impl Client {
     pub fn new(sock: OwnedFd) -> Client {
         Client {
-            sock: Mutex::new(sock),
+            channel: Mutex::new(Channel {
+                sock,
+                buf: vec![0u8; MAX_MESSAGE_SIZE + 1],
+            }),
         }
     }
 
     fn call(&self, req: Request) -> Result<(Response, Option<OwnedFd>), Errno> {
         let bytes = req.encode();
-        let sock = self.sock.lock().unwrap_or_else(|p| p.into_inner());
+        let release_follows_fd = req.fd_reply_is_writable();
+        let mut channel = self.channel.lock().unwrap_or_else(|p| p.into_inner());
+        let Channel { sock, buf } = &mut *channel;
         sys::send_packet(sock.as_fd(), &bytes, None)?;
-        let mut buf = vec![0u8; MAX_MESSAGE_SIZE + 1];
-        let pkt = sys::recv_packet(sock.as_fd(), &mut buf)?;
+        let pkt = sys::recv_packet(sock.as_fd(), buf)?;
         if pkt.len == 0 && !pkt.truncated {
             return Err(Errno::ECONNRESET);
         }
@@ -60,9 +71,10 @@ impl Client {
             Errno::EIO
         })?;
         let fd = pkt.fds.into_iter().next();
-        if fd.as_ref().is_some_and(|f| sys::is_writable(f.as_fd())) {
-            // Wait for the gofer's "copy closed" (see sys::is_writable).
-            let pkt = sys::recv_packet(sock.as_fd(), &mut buf)?;
+        if fd.is_some() && release_follows_fd {
+            // Wait for the gofer's "copy closed" (see sys::is_writable and
+            // Request::fd_reply_is_writable).
+            let pkt = sys::recv_packet(sock.as_fd(), buf)?;
             let released = !pkt.truncated
                 && pkt.fds.is_empty()
                 && matches!(Response::decode(&buf[..pkt.len]), Ok(Response::Done(_)));

@@ -317,6 +317,14 @@ pub enum Response {
 }
 
 impl Request {
+    /// Whether an fd in the reply is open for writing, so a release
+    /// message follows it (see `DoneResp`). Both sides decide it from the
+    /// request alone, so they cannot disagree, and neither needs an fcntl.
+    pub fn fd_reply_is_writable(&self) -> bool {
+        matches!(self, Request::Open(m)
+            if m.flags & libc::O_ACCMODE != libc::O_RDONLY && m.flags & libc::O_PATH == 0)
+    }
+
     /// The credentials the request runs with.
     pub fn creds(&self) -> &Creds {
         match self {

@@ -87,14 +87,17 @@ fn channel_loop(ctx: &Ctx, channel: usize, sock: OwnedFd) -> Result<(), GoferErr
         } else {
             Request::decode(&buf[..pkt.len])
         };
-        let (resp, fd) = match decoded {
-            Ok(req) => handle(ctx, &req),
+        let (resp, fd, writable) = match decoded {
+            Ok(req) => {
+                let (resp, fd) = handle(ctx, &req);
+                (resp, fd, req.fd_reply_is_writable())
+            }
             Err(e) => {
                 debug!(channel, error = %e, "malformed gofer request");
-                (err_resp(Errno::EINVAL), None)
+                (err_resp(Errno::EINVAL), None, false)
             }
         };
-        let writable = fd.as_ref().is_some_and(|f| sys::is_writable(f.as_fd()));
+        let writable = writable && fd.is_some();
         match sys::send_packet(sock.as_fd(), &resp.encode(), fd.as_ref().map(|f| f.as_fd())) {
             Ok(()) => {}
             Err(Errno::EPIPE | Errno::ECONNRESET) => return Ok(()),

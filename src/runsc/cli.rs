@@ -18,6 +18,29 @@ pub enum PlatformKind {
     Ptrace,
 }
 
+/// Whether the container's root may change behind the sandbox's back
+/// (runsc's `--file-access`). Bind mounts are always treated as shared.
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    Default,
+    PartialEq,
+    Eq,
+    clap::ValueEnum,
+    serde::Serialize,
+    serde::Deserialize,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum FileAccess {
+    /// Only this sandbox changes the root: the sentry keeps the directories
+    /// it walked (a stat in one is answered without the gofer).
+    #[default]
+    Exclusive,
+    /// Others may change it too: every lookup asks the gofer.
+    Shared,
+}
+
 #[derive(Parser, Debug)]
 #[command(
     name = "runrs",
@@ -60,6 +83,14 @@ pub struct GlobalOpts {
     /// Log every syscall the sentry handles (task, name, decoded arguments, result).
     #[arg(long, global = true)]
     pub strace: bool,
+    /// Whether the container's root is changed only by this sandbox.
+    #[arg(
+        long = "file-access",
+        global = true,
+        value_enum,
+        default_value = "exclusive"
+    )]
+    pub file_access: FileAccess,
 }
 
 #[derive(Subcommand, Debug)]

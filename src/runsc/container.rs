@@ -19,7 +19,7 @@ use nix::sys::signal::Signal;
 use nix::unistd::Pid;
 use serde::{Deserialize, Serialize};
 
-use super::cli::{CreateArgs, GlobalOpts, PlatformKind};
+use super::cli::{CreateArgs, FileAccess, GlobalOpts, PlatformKind};
 use super::error::{Error, Result};
 use super::spec::{self, ContainerConfig};
 use super::state::{self, ProcId, State, StateDir, Status};
@@ -37,6 +37,9 @@ pub struct SandboxInfo {
     pub init_pid: i32,
     pub gofer_channels: usize,
     pub platform: PlatformKind,
+    /// Older state files have none: exclusive, the default.
+    #[serde(default)]
+    pub file_access: FileAccess,
     pub strace: bool,
     pub debug: bool,
     pub log: Option<PathBuf>,
@@ -468,6 +471,7 @@ pub fn create(g: &GlobalOpts, args: &CreateArgs, interactive: bool) -> Result<Cr
         init_pid: init.as_raw(),
         gofer_channels: GOFER_CHANNELS,
         platform: g.platform,
+        file_access: g.file_access,
         strace: g.strace,
         debug: g.debug,
         log: g.log.clone(),

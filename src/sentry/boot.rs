@@ -13,6 +13,7 @@ use std::sync::{Arc, Mutex};
 
 use nix::errno::Errno;
 
+use super::dcache::DirCache;
 use super::fs::procfs::{MountLine, ProcConfig, ProcFs};
 use super::platform::ptrace::Ptrace;
 use super::platform::seccomp_notify::SeccompNotify;
@@ -21,7 +22,7 @@ use super::syscalls::{Ctx, Outcome};
 use super::workers::{Next, Workers};
 use super::{dispatch, sys, Sentry};
 use crate::gofer::Client;
-use crate::runsc::cli::PlatformKind;
+use crate::runsc::cli::{FileAccess, PlatformKind};
 use crate::runsc::container::{SandboxInfo, FIRST_ROLE_FD};
 use crate::runsc::spec::ContainerConfig;
 use crate::runsc::state;
@@ -181,7 +182,18 @@ fn run(state_dir: &Path) -> Result<(), BootError> {
             .as_ref()
             .map(|_| super::platform::ptrace::RESERVED_FD),
     });
+    let bind_destinations: Vec<&str> = cfg
+        .mounts
+        .iter()
+        .filter(|m| m.typ == "bind" || m.options.iter().any(|o| o == "bind" || o == "rbind"))
+        .map(|m| m.destination.as_str())
+        .collect();
+    let dcache = DirCache::new(
+        info.file_access == FileAccess::Exclusive,
+        &bind_destinations,
+    );
     let sentry = Arc::new(Sentry {
+        dcache,
         cfg,
         procfs,
         synthetic_dir,
@@ -419,39 +431,29 @@ fn handle(platform: &dyn Platform, sentry: &Sentry, gofer: &Client, req: Syscall
     if result.as_ref().err() == Some(&Errno::ECONNRESET) {
         fail_closed(sentry);
     }
-    let strace_result;
-    let answer = match result {
-        Ok(Outcome::Value(v)) => {
-            strace_result = v.to_string();
-            platform.respond(&req, Response::Value(v))
-        }
-        Ok(Outcome::Continue) => {
-            strace_result = "(continued)".into();
-            platform.respond(&req, Response::Continue)
-        }
-        Ok(Outcome::Fd { fd, cloexec }) if is_writable(&fd) => {
+    let (answer, shown) = match result {
+        Ok(Outcome::Value(v)) => (platform.respond(&req, Response::Value(v)), Shown::Value(v)),
+        Ok(Outcome::Continue) => (platform.respond(&req, Response::Continue), Shown::Continued),
+        Ok(Outcome::Fd { fd, cloexec }) if crate::gofer::sys::is_writable(fd.as_fd()) => {
             // Our copy of a writable file must be closed before the caller
             // runs on: it counts as a writer, and write-close-execve of that
             // file would fail with ETXTBSY while we still hold it.
             match platform.install_fd(&req, &fd, cloexec) {
                 Ok(n) => {
                     drop(fd);
-                    strace_result = n.to_string();
-                    platform.respond(&req, Response::Value(n as i64))
+                    let n = i64::from(n);
+                    (platform.respond(&req, Response::Value(n)), Shown::Value(n))
                 }
-                Err(e) => {
-                    strace_result = format!("-1 {e}");
-                    platform.respond(&req, Response::Errno(e))
-                }
+                Err(e) => (platform.respond(&req, Response::Errno(e)), Shown::Errno(e)),
             }
         }
         Ok(Outcome::Fd { fd, cloexec }) => {
             let r = platform.respond(&req, Response::InstallFd { fd, cloexec });
-            strace_result = match &r {
-                Ok(n) => n.to_string(),
-                Err(e) => e.to_string(),
+            let shown = match &r {
+                Ok(n) => Shown::Value(*n),
+                Err(_) => Shown::Unanswered,
             };
-            r
+            (r, shown)
         }
         Ok(Outcome::DirFd { fd, cloexec, path }) => {
             // Record the number before the caller can use it.
@@ -462,35 +464,43 @@ fn handle(platform: &dyn Platform, sentry: &Sentry, gofer: &Client, req: Syscall
                             m.insert((t.tgid, n), path);
                         }
                     }
-                    strace_result = n.to_string();
-                    platform.respond(&req, Response::Value(n as i64))
+                    let n = i64::from(n);
+                    (platform.respond(&req, Response::Value(n)), Shown::Value(n))
                 }
-                Err(e) => {
-                    strace_result = format!("-1 {e}");
-                    platform.respond(&req, Response::Errno(e))
-                }
+                Err(e) => (platform.respond(&req, Response::Errno(e)), Shown::Errno(e)),
             }
         }
-        Err(e) => {
-            strace_result = format!("-1 {}", e.desc());
-            platform.respond(&req, Response::Errno(e))
-        }
+        Err(e) => (platform.respond(&req, Response::Errno(e)), Shown::Errno(e)),
     };
     if sentry.strace {
         let name = crate::table::row(req.nr)
             .map(|r| r.name)
             .unwrap_or("unknown");
+        let result = match shown {
+            Shown::Value(v) => v.to_string(),
+            Shown::Continued => "(continued)".into(),
+            Shown::Errno(e) => format!("-1 {}", e.desc()),
+            Shown::Unanswered => "(not answered)".into(),
+        };
         crate::log::info(&format!(
             "[{:>6}] {}({}) = {}",
             req.tid,
             name,
             ctx.decoded.join(", "),
-            strace_result
+            result
         ));
     }
     if let Err(e) = answer {
         crate::log::debug(&format!("answer {}: {e}", req.nr));
     }
+}
+
+/// How an answer shows in --strace output (formatted only then).
+enum Shown {
+    Value(i64),
+    Continued,
+    Errno(Errno),
+    Unanswered,
 }
 
 /// Denied syscalls already logged in this container, one bit per number.
@@ -519,11 +529,6 @@ fn denied(nr: u32) -> Result<Outcome, Errno> {
         ));
     }
     Err(Errno::from_raw(errno))
-}
-
-fn is_writable(fd: &OwnedFd) -> bool {
-    nix::fcntl::fcntl(fd, nix::fcntl::FcntlArg::F_GETFL)
-        .is_ok_and(|fl| fl & libc::O_ACCMODE != libc::O_RDONLY)
 }
 
 /// A sandbox without its gofer cannot serve files: end the workload.

@@ -258,6 +258,11 @@ pub fn sentry_allowlist(own_pid: i32, platform: PlatformKind) -> Vec<Allowed> {
         any("newfstatat", SYS_newfstatat, "fstat of gofer fds"),
         any("fstat", SYS_fstat, "fstat of gofer fds"),
         any("statx", SYS_statx, "statx of gofer fds"),
+        any(
+            "getxattr",
+            SYS_getxattr,
+            "whether a cached gofer directory has an ACL",
+        ),
         any("fstatfs", SYS_fstatfs, "statfs of gofer fds"),
         any(
             "statfs",

@@ -7,6 +7,7 @@ pub mod boot;
 pub mod bpf;
 pub mod confine;
 pub mod cred;
+pub mod dcache;
 pub mod filter;
 pub mod fs {
     pub mod hostproc;
@@ -47,4 +48,6 @@ pub struct Sentry {
     /// keyed by (tgid, fd).
     pub synthetic_fds: Mutex<HashMap<(i32, i32), String>>,
     pub strace: bool,
+    /// Gofer directories already walked (see `dcache`).
+    pub dcache: dcache::DirCache,
 }

@@ -140,22 +140,46 @@ pub fn fstat_fd(fd: BorrowedFd<'_>) -> Result<libc::stat, Errno> {
 }
 
 pub fn statx_fd(fd: BorrowedFd<'_>, flags: i32, mask: u32) -> Result<libc::statx, Errno> {
+    statx_at(fd, c"", libc::AT_EMPTY_PATH | flags, mask)
+}
+
+/// statx of `name` in the directory `dir`, never following a last symlink.
+pub fn statx_at(
+    dir: BorrowedFd<'_>,
+    name: &std::ffi::CStr,
+    flags: i32,
+    mask: u32,
+) -> Result<libc::statx, Errno> {
     let mut st: libc::statx = zeroed();
-    // SAFETY: "" is a valid C string; st is a valid out pointer.
-    let r = unsafe {
-        libc::statx(
-            fd.as_raw_fd(),
-            c"".as_ptr(),
-            libc::AT_EMPTY_PATH | libc::AT_SYMLINK_NOFOLLOW | (flags & libc::AT_STATX_SYNC_TYPE),
-            mask,
-            &mut st,
-        )
-    };
+    let flags =
+        libc::AT_SYMLINK_NOFOLLOW | (flags & (libc::AT_EMPTY_PATH | libc::AT_STATX_SYNC_TYPE));
+    // SAFETY: name is a valid C string; st is a valid out pointer.
+    let r = unsafe { libc::statx(dir.as_raw_fd(), name.as_ptr(), flags, mask, &mut st) };
     if r < 0 {
         Err(Errno::last())
     } else {
         Ok(st)
     }
+}
+
+/// Whether the file has a POSIX access ACL (which may refuse a user what
+/// its mode grants others). Unknown counts as yes. Through the fd's
+/// /proc link: the xattr calls refuse O_PATH fds themselves.
+pub fn has_access_acl(fd: BorrowedFd<'_>) -> bool {
+    let Ok(link) = std::ffi::CString::new(format!("/proc/self/fd/{}", fd.as_raw_fd())) else {
+        return true;
+    };
+    // SAFETY: NUL-terminated strings; size 0 with a null buffer only
+    // returns the value's size.
+    let r = unsafe {
+        libc::getxattr(
+            link.as_ptr(),
+            c"system.posix_acl_access".as_ptr(),
+            std::ptr::null_mut(),
+            0,
+        )
+    };
+    !(r < 0 && matches!(Errno::last(), Errno::ENODATA | Errno::EOPNOTSUPP))
 }
 
 pub fn fstatfs(fd: BorrowedFd<'_>) -> Result<libc::statfs, Errno> {

@@ -1,5 +1,6 @@
 /* stat(2)/lstat(2)/fstatat(2) */
 #include "harness.h"
+#include <linux/capability.h>
 
 CASE(stat, regular_file_size_mode) {
     put_file("f", "hello");
@@ -112,4 +113,61 @@ CASE(stat, proc_is_procfs_dir) {
     EXPECT_TRUE(S_ISDIR(st.st_mode));
     EXPECT_OK(lstat("/proc/self", &st));
     EXPECT_TRUE(S_ISLNK(st.st_mode));
+}
+
+/* The sentry keeps directories it walked: a rename, rmdir or a symlink in
+ * a directory's place must show at once, also to lookups of names that do
+ * not exist. */
+COVERS("rename rmdir unlink symlink open")
+CASE(stat, dir_renamed_removed_and_replaced) {
+    struct stat st;
+    EXPECT_OK(mkdir("d", 0755));
+    put_file("d/f", "x");
+    EXPECT_OK(stat("d/f", &st));
+    EXPECT_ERRNO(stat("d/g", &st), ENOENT);
+    EXPECT_OK(rename("d", "e"));
+    EXPECT_ERRNO(stat("d/f", &st), ENOENT);
+    EXPECT_OK(stat("e/f", &st));
+    EXPECT_OK(mkdir("d", 0755));
+    EXPECT_ERRNO(stat("d/f", &st), ENOENT);
+    EXPECT_ERRNO(open("d/f", O_RDONLY), ENOENT);
+    put_file("d/f", "yy");
+    EXPECT_OK(stat("d/f", &st));
+    EXPECT_EQ(st.st_size, 2);
+    EXPECT_OK(unlink("d/f"));
+    EXPECT_ERRNO(stat("d/f", &st), ENOENT);
+    EXPECT_OK(rmdir("d"));
+    EXPECT_OK(symlink("e", "d"));
+    EXPECT_OK(stat("d/f", &st));
+    EXPECT_EQ(st.st_size, 1);
+    EXPECT_OK(lstat("d", &st));
+    EXPECT_TRUE(S_ISLNK(st.st_mode));
+    EXPECT_OK(mkdir("e/sub", 0755));
+    put_file("e/sub/f", "zzz");
+    EXPECT_OK(stat("e/sub/f", &st));
+    EXPECT_OK(rename("e/sub", "top"));
+    EXPECT_ERRNO(stat("e/sub/f", &st), ENOENT);
+    EXPECT_OK(stat("top/f", &st));
+    EXPECT_EQ(st.st_size, 3);
+}
+
+/* Without CAP_DAC_OVERRIDE and CAP_DAC_READ_SEARCH the directory's own
+ * mode decides, as soon as it changes. */
+COVERS("capset chmod open")
+CASE(stat, search_permission_follows_chmod) {
+    struct __user_cap_header_struct h = {_LINUX_CAPABILITY_VERSION_3, 0};
+    struct __user_cap_data_struct d[2];
+    EXPECT_OK(syscall(SYS_capget, &h, d));
+    d[0].effective &= ~((1u << CAP_DAC_OVERRIDE) | (1u << CAP_DAC_READ_SEARCH));
+    EXPECT_OK(syscall(SYS_capset, &h, d));
+    struct stat st;
+    EXPECT_OK(mkdir("d", 0755));
+    put_file("d/f", "x");
+    EXPECT_OK(stat("d/f", &st));
+    EXPECT_OK(chmod("d", 0600));
+    EXPECT_ERRNO(stat("d/f", &st), EACCES);
+    EXPECT_ERRNO(open("d/missing", O_RDONLY), EACCES);
+    EXPECT_OK(chmod("d", 0700));
+    EXPECT_OK(stat("d/f", &st));
+    EXPECT_ERRNO(open("d/missing", O_RDONLY), ENOENT);
 }

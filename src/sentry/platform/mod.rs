@@ -19,6 +19,9 @@ pub struct SyscallRequest {
     pub tid: i32,
     pub nr: u32,
     pub args: [u64; 6],
+    /// When the sentry received it (the seccomp platform's guard against
+    /// pid reuse, see `SeccompNotify::known_live`).
+    pub received: std::time::Instant,
 }
 
 /// The answer to an intercepted syscall.
@@ -84,13 +87,20 @@ pub fn read_cstring(
         return Err(Errno::EFAULT);
     }
     const PAGE: u64 = 4096;
+    // Most paths are short: copying the rest of the page costs more than
+    // a second read for the rare long one.
+    const FIRST: usize = 256;
     let mut out = Vec::new();
     let mut cur = addr;
+    let mut page = [0u8; PAGE as usize];
     loop {
-        let room = (PAGE - cur % PAGE) as usize;
+        let mut room = (PAGE - cur % PAGE) as usize;
+        if out.is_empty() {
+            room = room.min(FIRST);
+        }
         let want = room.min(max + 1 - out.len());
-        let mut buf = vec![0u8; want];
-        let n = p.read_memory(req, cur, &mut buf)?;
+        let buf = &mut page[..want];
+        let n = p.read_memory(req, cur, buf)?;
         if n == 0 {
             return Err(Errno::EFAULT);
         }

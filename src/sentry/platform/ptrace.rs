@@ -662,6 +662,7 @@ impl Tracer {
             tid,
             nr: regs.orig_rax as u32,
             args: [regs.rdi, regs.rsi, regs.rdx, regs.r10, regs.r8, regs.r9],
+            received: std::time::Instant::now(),
         };
         if let Ok(mut q) = self.shared.queue.lock() {
             q.requests.push_back(req);

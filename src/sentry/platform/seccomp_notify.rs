@@ -5,6 +5,7 @@
 //! the syscall's return are one atomic step.
 
 use std::os::fd::{AsRawFd, OwnedFd};
+use std::time::{Duration, Instant};
 
 use nix::errno::Errno;
 
@@ -13,7 +14,21 @@ use crate::sentry::filter::SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP;
 
 pub struct SeccompNotify {
     listener: OwnedFd,
+    /// How long after receiving a notification its tid certainly still
+    /// names the caller (zero: always ask the kernel), see `known_live`.
+    reuse_guard: Duration,
 }
+
+/// The window in which a received notification's tid cannot have been
+/// reused. A tid is reused only after the kernel's cyclic allocator went
+/// once round all of pid_max; with the default pid_max (at least 32768,
+/// 1024 per CPU on larger hosts) that takes many milliseconds of clones
+/// even if every CPU did nothing else (a clone costs microseconds), and
+/// the workload cannot pick pids (clone3 with set_tid is denied, it holds
+/// no CAP_SYS_ADMIN for ns_last_pid).
+const REUSE_GUARD: Duration = Duration::from_micros(200);
+/// Below this pid_max the guard is not assumed: every access asks ID_VALID.
+const REUSE_GUARD_MIN_PID_MAX: u64 = 32768;
 
 impl SeccompNotify {
     /// Takes the listener and asks the kernel to wake the sentry on the
@@ -31,7 +46,28 @@ impl SeccompNotify {
         if r < 0 {
             return Err(PlatformError::SetFlags(Errno::last()));
         }
-        Ok(SeccompNotify { listener })
+        let pid_max = std::fs::read_to_string("/proc/sys/kernel/pid_max")
+            .ok()
+            .and_then(|s| s.trim().parse::<u64>().ok())
+            .unwrap_or(0);
+        let reuse_guard = if pid_max >= REUSE_GUARD_MIN_PID_MAX {
+            REUSE_GUARD
+        } else {
+            Duration::ZERO
+        };
+        Ok(SeccompNotify {
+            listener,
+            reuse_guard,
+        })
+    }
+
+    /// Whether `req`'s tid still names its caller: received so recently
+    /// that the tid cannot have been reused, else the kernel's ID_VALID
+    /// (which costs a syscall on every memory access of every emulated
+    /// syscall). A caller that died within the window makes the access
+    /// fail with ESRCH; one interrupted by a signal gets no answer anyway.
+    fn known_live(&self, req: &SyscallRequest) -> bool {
+        req.received.elapsed() < self.reuse_guard || self.id_valid(req.id)
     }
 
     pub fn listener(&self) -> &OwnedFd {
@@ -130,6 +166,7 @@ impl Platform for SeccompNotify {
             tid: notif.pid as i32,
             nr: notif.data.nr as u32,
             args: notif.data.args,
+            received: Instant::now(),
         }))
     }
 
@@ -164,8 +201,8 @@ impl Platform for SeccompNotify {
             Err(e) => return Err(e),
         };
         // The tid may have died and been reused between RECV and the read:
-        // only trust the bytes if the notification is still pending.
-        if !self.id_valid(req.id) {
+        // only trust the bytes if it still names the caller after it.
+        if !self.known_live(req) {
             return Err(Errno::ESRCH);
         }
         Ok(n)
@@ -175,7 +212,7 @@ impl Platform for SeccompNotify {
         if data.is_empty() {
             return Ok(());
         }
-        if !self.id_valid(req.id) {
+        if !self.known_live(req) {
             return Err(Errno::ESRCH);
         }
         let local = [std::io::IoSlice::new(data)];

@@ -58,6 +58,8 @@ fn do_chmod(ctx: &mut Ctx, dirfd: i32, path_idx: usize, mode: u32, flags: i32) -
         |g, p, c, l| g.chmod(p, mode, follow, c, l),
         synthetic_eperm,
     )?;
+    // A directory's new mode or owner may refuse searches it allowed.
+    ctx.sentry.dcache.forget(&abs);
     Ok(Outcome::Value(0))
 }
 
@@ -100,6 +102,8 @@ fn do_chown(
         |g, p, c, l| g.chown(p, uid, gid, follow, c, l),
         synthetic_eperm,
     )?;
+    // A directory's new mode or owner may refuse searches it allowed.
+    ctx.sentry.dcache.forget(&abs);
     Ok(Outcome::Value(0))
 }
 
@@ -159,6 +163,8 @@ pub fn fchown(ctx: &mut Ctx) -> SysResult {
         |g, p, c, l| g.chown(p, uid, gid, Follow::NoFollow, c, l),
         synthetic_eperm,
     )?;
+    // A directory's new mode or owner may refuse searches it allowed.
+    ctx.sentry.dcache.forget(&abs);
     Ok(Outcome::Value(0))
 }
 
@@ -175,6 +181,8 @@ pub fn fchmod(ctx: &mut Ctx) -> SysResult {
         |g, p, c, l| g.chmod(p, mode, Follow::NoFollow, c, l),
         synthetic_eperm,
     )?;
+    // A directory's new mode or owner may refuse searches it allowed.
+    ctx.sentry.dcache.forget(&abs);
     Ok(Outcome::Value(0))
 }
 

@@ -50,7 +50,7 @@ pub fn encode_dirents(
 /// duplicate of the caller's open file description.
 pub fn getdents64(ctx: &mut Ctx) -> SysResult {
     let (fd, dirp, count) = (ctx.arg_i32(0), ctx.arg(1), ctx.arg(2) as u32 as usize);
-    ctx.note(fd.to_string());
+    ctx.note(|| fd.to_string());
     let dup = sys::getfd(ctx.tid(), fd)?;
     let st = sys::fstat_fd(dup.as_fd())?;
     if st.st_mode & libc::S_IFMT != libc::S_IFDIR {
@@ -139,6 +139,7 @@ fn do_unlink(ctx: &mut Ctx, dirfd: i32, path_idx: usize, remove_dir: bool) -> Sy
             }
         },
     )?;
+    ctx.sentry.dcache.forget(&abs);
     Ok(Outcome::Value(0))
 }
 
@@ -200,7 +201,12 @@ fn do_rename(ctx: &mut Ctx, od: i32, oi: usize, nd: i32, ni: usize, flags: u32) 
     }
     let (old, new) = two_paths(ctx, od, oi, nd, ni)?;
     let creds = ctx.creds()?;
-    match ctx.gofer.rename(&old, &new, flags, &creds, 0)? {
+    let renamed = ctx.gofer.rename(&old, &new, flags, &creds, 0);
+    // Even a failed rename may have moved something (a transport error
+    // after the gofer's renameat2).
+    ctx.sentry.dcache.forget(&old);
+    ctx.sentry.dcache.forget(&new);
+    match renamed? {
         crate::gofer::Walked::Done(()) => Ok(Outcome::Value(0)),
         crate::gofer::Walked::Redirect(_) => Err(Errno::EXDEV),
     }

@@ -185,7 +185,7 @@ fn do_open(
     mode: u32,
     resolve: u64,
 ) -> SysResult {
-    ctx.note(format!("{flags:#o}"));
+    ctx.note(|| format!("{flags:#o}"));
     let abs = ctx.abs_path(dirfd, path)?;
     if resolve & (libc::RESOLVE_NO_MAGICLINKS | libc::RESOLVE_NO_SYMLINKS) != 0
         && crosses_magic_link(&abs, flags)
@@ -299,6 +299,16 @@ fn open_abs(ctx: &mut Ctx, abs: &[u8], flags: i32, mode: u32, depth: u32) -> Sys
     }
     let cloexec = flags & libc::O_CLOEXEC != 0;
     let flags_for_gofer = flags & !libc::O_CLOEXEC;
+    if flags & (libc::O_CREAT | libc::O_TMPFILE) == 0 {
+        // Compilers and interpreters mostly open what is not there (every
+        // include directory, every sys.path entry): the sentry sees that
+        // in a cached directory without asking the gofer.
+        if let Some(child) = ctx.cached_parent(abs)? {
+            if matches!(child.stat(), Err(Errno::ENOENT)) {
+                return Err(Errno::ENOENT);
+            }
+        }
+    }
     ctx.on_path(
         abs,
         |g, p, c, l| {

@@ -261,7 +261,7 @@ fn cap_arg(v: u64) -> Result<u32, Errno> {
 pub fn prctl(ctx: &mut Ctx) -> SysResult {
     let option = ctx.arg(0) & 0xffff_ffff;
     let (a2, a3, a4, a5) = (ctx.arg(1), ctx.arg(2), ctx.arg(3), ctx.arg(4));
-    ctx.note(format!("{option:#x}, {a2:#x}, {a3:#x}"));
+    ctx.note(|| format!("{option:#x}, {a2:#x}, {a3:#x}"));
     let c = ctx.cred()?;
     match option {
         PR_GET_KEEPCAPS => Ok(Outcome::Value(i64::from(

@@ -1,5 +1,7 @@
 //! uname: the host's kernel identity with the container's hostname.
 
+use std::sync::OnceLock;
+
 use super::{Ctx, Outcome, SysResult};
 use crate::sentry::sys;
 
@@ -10,9 +12,19 @@ fn set_field(field: &mut [libc::c_char], value: &str) {
     }
 }
 
+/// The answer, made once: the host's release and the spec's names are
+/// fixed for the sandbox's life (the workload cannot set them).
+static UTSNAME: OnceLock<Vec<u8>> = OnceLock::new();
+
 /// uname(2).
 pub fn uname(ctx: &mut Ctx) -> SysResult {
     let buf = ctx.arg(0);
+    let bytes = UTSNAME.get_or_init(|| utsname(ctx));
+    ctx.write(buf, bytes)?;
+    Ok(Outcome::Value(0))
+}
+
+fn utsname(ctx: &Ctx) -> Vec<u8> {
     let mut u = sys::host_uname();
     let hostname = ctx.sentry.cfg.hostname.clone().unwrap_or_default();
     set_field(&mut u.nodename, &hostname);
@@ -23,6 +35,5 @@ pub fn uname(ctx: &mut Ctx) -> SysResult {
         .clone()
         .unwrap_or_else(|| "(none)".into());
     set_field(&mut u.domainname, &domain);
-    ctx.write(buf, sys::struct_bytes(&u))?;
-    Ok(Outcome::Value(0))
+    sys::struct_bytes(&u).to_vec()
 }

@@ -17,6 +17,7 @@ use std::os::fd::OwnedFd;
 use nix::errno::Errno;
 
 use super::cred::{self, Cred};
+use super::dcache;
 use super::fs::procfs::{Node, NodeAttr};
 use super::platform::{read_cstring, Platform, SyscallRequest};
 use super::task::TaskInfo;
@@ -121,26 +122,29 @@ impl<'a> Ctx<'a> {
         self.req.tid
     }
 
-    pub fn note(&mut self, s: String) {
+    /// Records a decoded argument for --strace (made only then).
+    pub fn note(&mut self, decoded: impl FnOnce() -> String) {
         if self.sentry.strace {
-            self.decoded.push(s);
+            self.decoded.push(decoded());
         }
     }
 
     /// Reads the path argument `i` (PATH_MAX with its NUL), for strace too.
     pub fn path_arg(&mut self, i: usize) -> Result<Vec<u8>, Errno> {
         let p = read_cstring(self.platform, &self.req, self.arg(i), PATH_MAX - 1)?;
-        self.note(format!("{:?}", String::from_utf8_lossy(&p)));
+        self.note(|| format!("{:?}", String::from_utf8_lossy(&p)));
         Ok(p)
     }
 
     /// A dirfd argument, for strace.
     pub fn dirfd_arg(&mut self, i: usize) -> i32 {
         let fd = self.arg_i32(i);
-        self.note(if fd == AT_FDCWD {
-            "AT_FDCWD".into()
-        } else {
-            fd.to_string()
+        self.note(|| {
+            if fd == AT_FDCWD {
+                "AT_FDCWD".into()
+            } else {
+                fd.to_string()
+            }
         });
         fd
     }
@@ -331,6 +335,88 @@ impl<'a> Ctx<'a> {
             }
         }
         Err(Errno::ELOOP)
+    }
+
+    /// The cached gofer directory holding the last name of `abs`, and that
+    /// name, when the sentry may look it up itself (see `dcache`): `abs`
+    /// is plain and behind the gofer, and the caller may search that
+    /// directory and every one above it (they grant it to everyone, or
+    /// it holds CAP_DAC_OVERRIDE or CAP_DAC_READ_SEARCH, or their modes
+    /// grant it to its fsuid and groups), so the gofer's walk with its
+    /// credentials could not fail where the cached one succeeds.
+    pub fn cached_parent(&mut self, abs: &[u8]) -> Result<Option<dcache::Child>, Errno> {
+        // CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH.
+        const SEARCH_ANY: u64 = (1 << 1) | (1 << 2);
+        let Some((parent, name)) = dcache::split_plain(abs) else {
+            return Ok(None);
+        };
+        if vfs::locate(abs) != Location::Gofer {
+            return Ok(None);
+        }
+        let Some(dir) = self.cached_dir(&parent) else {
+            return Ok(None);
+        };
+        let child = dcache::Child {
+            dir: dir.fd,
+            name: name.to_vec(),
+        };
+        if dir.world_searchable {
+            return Ok(Some(child));
+        }
+        let creds = self.creds()?;
+        if creds.cap_effective & SEARCH_ANY != 0 {
+            return Ok(Some(child));
+        }
+        // Every directory from the root down, by its mode (all of them are
+        // cached: `cached_dir` walked them).
+        let mut at = Some(parent);
+        while let Some(dir) = at {
+            let Some(dcache::Entry::Dir(d)) = self.sentry.dcache.get(&dir) else {
+                return Ok(None);
+            };
+            if !d
+                .search
+                .is_some_and(|s| s.allows(creds.fsuid, creds.fsgid, &creds.groups))
+            {
+                return Ok(None);
+            }
+            at = dcache::split_plain(&dir).map(|(up, _)| up);
+        }
+        Ok(Some(child))
+    }
+
+    /// The cache's entry for the directory `dir` (normalized), walking it
+    /// (and the directories above it, for their modes) through the gofer
+    /// when it is not cached yet.
+    fn cached_dir(&mut self, dir: &[u8]) -> Option<dcache::CachedDir> {
+        let cache = &self.sentry.dcache;
+        match cache.get(dir) {
+            Some(dcache::Entry::Dir(d)) => return Some(d),
+            Some(dcache::Entry::NotCanonical) => return None,
+            None => {}
+        }
+        if !cache.may_cache(dir) || vfs::locate(dir) != Location::Gofer {
+            return None;
+        }
+        let parent_world_searchable = match dcache::split_plain(dir) {
+            Some((parent, _)) => self.cached_dir(&parent)?.world_searchable,
+            None => true,
+        };
+        let generation = self.sentry.dcache.generation();
+        match self.resolve(dir, Follow::Follow) {
+            Ok(Found::Host(fd)) => {
+                self.sentry
+                    .dcache
+                    .insert(dir, fd, generation, parent_world_searchable)
+            }
+            // Leads into /proc or /sys (/dev/fd): not the gofer's.
+            Ok(Found::Synthetic { .. }) => {
+                self.sentry.dcache.not_canonical(dir, generation);
+                None
+            }
+            // The ordinary walk gives the errno.
+            Err(_) => None,
+        }
     }
 
     /// Resolves `abs` to a host O_PATH fd or a synthetic node, following a

@@ -2,15 +2,17 @@
 //! walked to an O_PATH fd on which the sentry itself calls fstatat/statx/
 //! readlinkat/fstatfs; synthetic nodes get attributes from their fs.
 
-use std::os::fd::AsFd;
+use std::ffi::CString;
+use std::os::fd::{AsFd, OwnedFd};
+use std::sync::Arc;
 
 use nix::errno::Errno;
 
 use super::{follow_unless, synthetic_dev, Ctx, Found, Outcome, SysResult, AT_FDCWD};
 use crate::gofer::Follow;
 use crate::sentry::fs::procfs::{Node, NodeAttr};
-use crate::sentry::sys;
 use crate::sentry::vfs::SynthFs;
+use crate::sentry::{dcache, sys};
 
 fn now() -> (i64, i64) {
     let d = std::time::SystemTime::now()
@@ -66,6 +68,13 @@ enum Subject {
     Found(Found),
     /// The caller's own fd (AT_EMPTY_PATH), duplicated into the sentry.
     Fd(std::os::fd::OwnedFd),
+    /// A name in a cached directory, and what the sentry's fstatat of it
+    /// found.
+    Child {
+        dir: Arc<OwnedFd>,
+        name: CString,
+        st: libc::stat,
+    },
 }
 
 fn subject(ctx: &mut Ctx, dirfd: i32, path_idx: usize, flags: i32) -> Result<Subject, Errno> {
@@ -88,14 +97,25 @@ fn subject(ctx: &mut Ctx, dirfd: i32, path_idx: usize, flags: i32) -> Result<Sub
         return Ok(Subject::Fd(sys::getfd(ctx.tid(), dirfd)?));
     }
     let abs = ctx.abs_path(dirfd, &path)?;
-    Ok(Subject::Found(ctx.resolve(
-        &abs,
-        follow_unless(flags, libc::AT_SYMLINK_NOFOLLOW),
-    )?))
+    let follow = follow_unless(flags, libc::AT_SYMLINK_NOFOLLOW);
+    if let Some(dcache::Child { dir, name }) = ctx.cached_parent(&abs)? {
+        match dcache::stat_child(&dir, &name) {
+            // A symlink to follow takes the gofer's walk.
+            Ok(st) if st.st_mode & libc::S_IFMT == libc::S_IFLNK && follow == Follow::Follow => {}
+            Ok(st) => {
+                let name = CString::new(name).map_err(|_| Errno::EINVAL)?;
+                return Ok(Subject::Child { dir, name, st });
+            }
+            Err(e @ (Errno::ENOENT | Errno::ENAMETOOLONG)) => return Err(e),
+            Err(_) => {}
+        }
+    }
+    Ok(Subject::Found(ctx.resolve(&abs, follow)?))
 }
 
 fn stat_subject(ctx: &mut Ctx, s: Subject) -> Result<libc::stat, Errno> {
     match s {
+        Subject::Child { st, .. } => Ok(st),
         Subject::Fd(fd) | Subject::Found(Found::Host(fd)) => sys::fstat_fd(fd.as_fd()),
         Subject::Found(Found::Synthetic { fs, rel, node }) => {
             if let Node::FdLink { host_tid, fd } = node {
@@ -153,6 +173,9 @@ pub fn statx(ctx: &mut Ctx) -> SysResult {
         return Err(Errno::EINVAL);
     }
     let st = match subject(ctx, dirfd, 1, flags)? {
+        Subject::Child { dir, name, .. } => {
+            sys::statx_at(dir.as_fd(), &name, flags & !libc::AT_EMPTY_PATH, mask)?
+        }
         Subject::Fd(fd) | Subject::Found(Found::Host(fd)) => {
             sys::statx_fd(fd.as_fd(), flags, mask)?
         }

@@ -30,7 +30,7 @@ fn name_arg(ctx: &mut Ctx, i: usize) -> Result<Vec<u8>, Errno> {
     if name.is_empty() {
         return Err(Errno::ERANGE);
     }
-    ctx.note(format!("{:?}", String::from_utf8_lossy(&name)));
+    ctx.note(|| format!("{:?}", String::from_utf8_lossy(&name)));
     Ok(name)
 }
 
@@ -60,7 +60,7 @@ fn on_path_xattr(
         Follow::Follow => ctx.follow_synthetic_link(&abs)?,
         Follow::NoFollow => abs,
     };
-    ctx.on_path(
+    let data = ctx.on_path(
         &abs,
         |g, p, c, l| g.xattr(p, op, name, value, flags, follow, c, l),
         |ctx, fs, rel, _| {
@@ -71,7 +71,12 @@ fn on_path_xattr(
                 XattrOp::Set | XattrOp::Remove => Err(Errno::EOPNOTSUPP),
             }
         },
-    )
+    )?;
+    if matches!(op, XattrOp::Set | XattrOp::Remove) {
+        // An ACL may now refuse searches the directory's mode allowed.
+        ctx.sentry.dcache.forget(&abs);
+    }
+    Ok(data)
 }
 
 /// Copies `data` to the caller's buffer by getxattr/listxattr rules: size 0
@@ -149,6 +154,7 @@ fn on_fd_xattr(
         |g, p, c, l| g.xattr(p, op, name, value, flags, Follow::NoFollow, c, l),
         |_, _, _, _| Err(Errno::EOPNOTSUPP),
     )?;
+    ctx.sentry.dcache.forget(&abs);
     Ok(Some(()))
 }
 
