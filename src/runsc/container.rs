@@ -328,7 +328,9 @@ fn wait_for_sentry(dir: &StateDir, sentry: &mut std::process::Child) -> Result<(
         if Instant::now() > deadline {
             return Err(Error::Init("the sentry did not start within 10 s".into()));
         }
-        std::thread::sleep(Duration::from_millis(1));
+        // The sentry binds it a few milliseconds after its exec; a short
+        // nap keeps create from overshooting by much.
+        std::thread::sleep(Duration::from_micros(200));
     }
 }
 
