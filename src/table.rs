@@ -317,6 +317,8 @@ mod tests {
         "attr::utimes",
         "attr::futimesat",
         "fs::chdir",
+        "socket::bind",
+        "socket::connect",
         "exec::execve",
         "exec::execveat",
         "misc::uname",

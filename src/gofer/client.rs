@@ -6,7 +6,7 @@
 //! Transport failures map to errnos: hang-up → ECONNRESET, malformed or
 //! unexpected reply → EIO.
 
-use std::os::fd::{AsFd, OwnedFd};
+use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::sync::Mutex;
 
 use nix::errno::Errno;
@@ -14,8 +14,8 @@ use nix::errno::Errno;
 pub use super::proto::XattrOp;
 use super::proto::{
     AccessReq, ChmodReq, ChownReq, Creds, Follow, LinkReq, MkdirReq, MknodReq, OpenReq, RenameReq,
-    Request, Response, SymlinkReq, Timespec, TruncateReq, UnlinkReq, UtimensReq, WalkReq, Walked,
-    MAX_MESSAGE_SIZE, PATH_MAX,
+    Request, Response, SocketReq, SymlinkReq, Timespec, TruncateReq, UnlinkReq, UtimensReq,
+    WalkReq, Walked, MAX_MESSAGE_SIZE, PATH_MAX,
 };
 use super::proto::{Blob, XattrReq, XATTR_DATA_MAX, XATTR_NAME_MAX};
 use super::sys;
@@ -44,9 +44,18 @@ impl Client {
     }
 
     fn call(&self, req: Request) -> Result<(Response, Option<OwnedFd>), Errno> {
+        self.call_with(req, None)
+    }
+
+    /// A request that carries `fd` (the workload's socket for bind/connect).
+    fn call_with(
+        &self,
+        req: Request,
+        fd: Option<BorrowedFd<'_>>,
+    ) -> Result<(Response, Option<OwnedFd>), Errno> {
         let bytes = req.encode();
         let sock = self.sock.lock().unwrap_or_else(|p| p.into_inner());
-        sys::send_packet(sock.as_fd(), &bytes, None)?;
+        sys::send_packet(sock.as_fd(), &bytes, fd)?;
         let mut buf = vec![0u8; MAX_MESSAGE_SIZE + 1];
         let pkt = sys::recv_packet(sock.as_fd(), &mut buf)?;
         if pkt.len == 0 && !pkt.truncated {
@@ -183,6 +192,38 @@ impl Client {
     }
 
     /// mknodat(2).
+    /// bind(2) (or connect(2)) `sock` to the socket at sandbox path `p`,
+    /// the kernel call naming it `name` relative to `base` (see
+    /// [`SocketReq`]).
+    #[allow(clippy::too_many_arguments)]
+    pub fn socket(
+        &self,
+        sock: BorrowedFd<'_>,
+        p: impl AsRef<[u8]>,
+        base: &[u8],
+        name: &[u8],
+        connect: bool,
+        umask: u32,
+        creds: &Creds,
+        symlinks: u32,
+    ) -> Result<Walked<()>, Errno> {
+        let req = Request::Socket(SocketReq {
+            path: path(p.as_ref())?,
+            base: path(base)?,
+            name: path(name)?,
+            connect,
+            umask,
+            creds: creds.clone(),
+            symlinks,
+        });
+        match self.call_with(req, Some(sock))? {
+            (Response::Done(_), None) => Ok(Walked::Done(())),
+            (Response::Redirect(r), None) => Ok(Walked::Redirect(r)),
+            (Response::Error(e), None) => Err(Errno::from_raw(e.errno)),
+            _ => Err(Errno::EIO),
+        }
+    }
+
     pub fn mknod(
         &self,
         p: impl AsRef<[u8]>,

@@ -43,6 +43,7 @@ pub mod msg_id {
     pub const UTIMENS: u16 = 12;
     pub const ACCESS: u16 = 13;
     pub const XATTR: u16 = 14;
+    pub const SOCKET: u16 = 15;
     pub const R_ERROR: u16 = 0x8001;
     pub const R_REDIRECT: u16 = 0x8002;
     pub const R_FD: u16 = 0x8003;
@@ -262,6 +263,25 @@ pub struct XattrReq {
     pub symlinks: u32,
 }
 
+/// bind(2) or connect(2) of the AF_UNIX socket that comes with the request
+/// (exactly one fd in SCM_RIGHTS) to a path. `path` is the absolute sandbox
+/// path, walked as every other request's (synthetic mounts redirect); the
+/// kernel call then takes `name`, relative to the directory `base`, so that
+/// the address the socket keeps (getsockname, a peer's accept) is the
+/// workload's own string.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SocketReq {
+    pub path: Vec<u8>,
+    pub base: Vec<u8>,
+    pub name: Vec<u8>,
+    /// connect(2); bind(2) otherwise.
+    pub connect: bool,
+    /// The caller's umask: the socket inode's mode is 0777 & !umask.
+    pub umask: u32,
+    pub creds: Creds,
+    pub symlinks: u32,
+}
+
 /// Reply: success with data.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct DataResp {
@@ -304,6 +324,7 @@ pub enum Request {
     Utimens(UtimensReq),
     Access(AccessReq),
     Xattr(XattrReq),
+    Socket(SocketReq),
 }
 
 /// Replies, gofer → sentry.
@@ -334,6 +355,7 @@ impl Request {
             Request::Utimens(m) => &m.creds,
             Request::Access(m) => &m.creds,
             Request::Xattr(m) => &m.creds,
+            Request::Socket(m) => &m.creds,
         }
     }
 }
@@ -591,6 +613,15 @@ wire_struct!(MkdirReq {
     creds,
     symlinks
 });
+wire_struct!(SocketReq {
+    path,
+    base,
+    name,
+    connect,
+    umask,
+    creds,
+    symlinks
+});
 wire_struct!(MknodReq {
     path,
     mode,
@@ -740,6 +771,7 @@ messages!(Request {
     Utimens(UtimensReq) = msg_id::UTIMENS,
     Access(AccessReq) = msg_id::ACCESS,
     Xattr(XattrReq) = msg_id::XATTR,
+    Socket(SocketReq) = msg_id::SOCKET,
 });
 
 messages!(Response {
@@ -863,6 +895,15 @@ mod tests {
                 creds: creds(),
                 symlinks: 0,
             }),
+            Request::Socket(SocketReq {
+                path: p.clone(),
+                base: b"/a".to_vec(),
+                name: b"b/../c".to_vec(),
+                connect: true,
+                umask: 0o022,
+                creds: creds(),
+                symlinks: 0,
+            }),
             Request::Access(AccessReq {
                 path: p,
                 mode: libc::R_OK,
@@ -898,7 +939,7 @@ mod tests {
         let reqs = all_requests();
         let mut ids: Vec<u16> = reqs.iter().map(Request::id).collect();
         ids.dedup();
-        assert_eq!(ids.len(), 14, "every request kind is covered");
+        assert_eq!(ids.len(), 15, "every request kind is covered");
         for r in reqs {
             let bytes = r.encode();
             assert!(bytes.len() <= MAX_MESSAGE_SIZE);

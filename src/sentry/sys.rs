@@ -248,3 +248,23 @@ pub fn host_uname() -> libc::utsname {
     unsafe { libc::uname(&mut u) };
     u
 }
+
+/// getsockopt(SO_DOMAIN): the address family of socket `fd`.
+pub fn socket_domain(fd: BorrowedFd<'_>) -> Result<i32, Errno> {
+    let mut domain: libc::c_int = 0;
+    let mut len = std::mem::size_of::<libc::c_int>() as libc::socklen_t;
+    // SAFETY: `domain` and `len` are valid out pointers of the sizes given.
+    let r = unsafe {
+        libc::getsockopt(
+            fd.as_raw_fd(),
+            libc::SOL_SOCKET,
+            libc::SO_DOMAIN,
+            (&mut domain as *mut libc::c_int).cast(),
+            &mut len,
+        )
+    };
+    if r < 0 {
+        return Err(Errno::last());
+    }
+    Ok(domain)
+}
