@@ -319,6 +319,7 @@ mod tests {
         "fs::chdir",
         "socket::bind",
         "socket::connect",
+        "notify::inotify_add_watch",
         "exec::execve",
         "exec::execveat",
         "misc::uname",

@@ -13,9 +13,9 @@ use nix::errno::Errno;
 
 pub use super::proto::XattrOp;
 use super::proto::{
-    AccessReq, ChmodReq, ChownReq, Creds, Follow, LinkReq, MkdirReq, MknodReq, OpenReq, RenameReq,
-    Request, Response, SocketReq, SymlinkReq, Timespec, TruncateReq, UnlinkReq, UtimensReq,
-    WalkReq, Walked, MAX_MESSAGE_SIZE, PATH_MAX,
+    AccessReq, ChmodReq, ChownReq, Creds, Follow, InotifyReq, LinkReq, MkdirReq, MknodReq, OpenReq,
+    RenameReq, Request, Response, SocketReq, SymlinkReq, Timespec, TruncateReq, UnlinkReq,
+    UtimensReq, WalkReq, Walked, MAX_MESSAGE_SIZE, PATH_MAX,
 };
 use super::proto::{Blob, XattrReq, XATTR_DATA_MAX, XATTR_NAME_MAX};
 use super::sys;
@@ -218,6 +218,35 @@ impl Client {
         });
         match self.call_with(req, Some(sock))? {
             (Response::Done(_), None) => Ok(Walked::Done(())),
+            (Response::Redirect(r), None) => Ok(Walked::Redirect(r)),
+            (Response::Error(e), None) => Err(Errno::from_raw(e.errno)),
+            _ => Err(Errno::EIO),
+        }
+    }
+
+    /// inotify_add_watch(2) of `p` on the workload's inotify instance
+    /// `inotify`: the watch descriptor.
+    pub fn inotify_add_watch(
+        &self,
+        inotify: BorrowedFd<'_>,
+        p: impl AsRef<[u8]>,
+        follow: Follow,
+        mask: u32,
+        creds: &Creds,
+        symlinks: u32,
+    ) -> Result<Walked<i32>, Errno> {
+        let req = Request::Inotify(InotifyReq {
+            path: path(p.as_ref())?,
+            follow,
+            mask,
+            creds: creds.clone(),
+            symlinks,
+        });
+        match self.call_with(req, Some(inotify))? {
+            (Response::Data(d), None) => {
+                let b: [u8; 4] = d.data.0.as_slice().try_into().map_err(|_| Errno::EIO)?;
+                Ok(Walked::Done(i32::from_le_bytes(b)))
+            }
             (Response::Redirect(r), None) => Ok(Walked::Redirect(r)),
             (Response::Error(e), None) => Err(Errno::from_raw(e.errno)),
             _ => Err(Errno::EIO),

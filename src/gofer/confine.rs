@@ -92,6 +92,11 @@ pub fn gofer_allowlist(own_pid: i32) -> Vec<Allowed> {
             "connect of the workload's AF_UNIX socket to a walked path",
         ),
         any(
+            "inotify_add_watch",
+            SYS_inotify_add_watch,
+            "watches on the workload's inotify instance, by a walked name",
+        ),
+        any(
             "fchdir",
             SYS_fchdir,
             "the walked base of a socket path (thread's own cwd)",

@@ -44,6 +44,7 @@ pub mod msg_id {
     pub const ACCESS: u16 = 13;
     pub const XATTR: u16 = 14;
     pub const SOCKET: u16 = 15;
+    pub const INOTIFY: u16 = 16;
     pub const R_ERROR: u16 = 0x8001;
     pub const R_REDIRECT: u16 = 0x8002;
     pub const R_FD: u16 = 0x8003;
@@ -282,6 +283,19 @@ pub struct SocketReq {
     pub symlinks: u32,
 }
 
+/// inotify_add_watch(2) on the workload's inotify instance that comes with
+/// the request (one fd in SCM_RIGHTS) for `path`, as the caller (its read
+/// permission is checked). Replies [`DataResp`] with the watch descriptor
+/// as 4 little-endian bytes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct InotifyReq {
+    pub path: Vec<u8>,
+    pub follow: Follow,
+    pub mask: u32,
+    pub creds: Creds,
+    pub symlinks: u32,
+}
+
 /// Reply: success with data.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct DataResp {
@@ -325,6 +339,7 @@ pub enum Request {
     Access(AccessReq),
     Xattr(XattrReq),
     Socket(SocketReq),
+    Inotify(InotifyReq),
 }
 
 /// Replies, gofer → sentry.
@@ -356,6 +371,7 @@ impl Request {
             Request::Access(m) => &m.creds,
             Request::Xattr(m) => &m.creds,
             Request::Socket(m) => &m.creds,
+            Request::Inotify(m) => &m.creds,
         }
     }
 }
@@ -613,6 +629,13 @@ wire_struct!(MkdirReq {
     creds,
     symlinks
 });
+wire_struct!(InotifyReq {
+    path,
+    follow,
+    mask,
+    creds,
+    symlinks
+});
 wire_struct!(SocketReq {
     path,
     base,
@@ -772,6 +795,7 @@ messages!(Request {
     Access(AccessReq) = msg_id::ACCESS,
     Xattr(XattrReq) = msg_id::XATTR,
     Socket(SocketReq) = msg_id::SOCKET,
+    Inotify(InotifyReq) = msg_id::INOTIFY,
 });
 
 messages!(Response {
@@ -904,6 +928,13 @@ mod tests {
                 creds: creds(),
                 symlinks: 0,
             }),
+            Request::Inotify(InotifyReq {
+                path: p.clone(),
+                follow: Follow::NoFollow,
+                mask: libc::IN_CREATE | libc::IN_ONLYDIR,
+                creds: creds(),
+                symlinks: 2,
+            }),
             Request::Access(AccessReq {
                 path: p,
                 mode: libc::R_OK,
@@ -939,7 +970,7 @@ mod tests {
         let reqs = all_requests();
         let mut ids: Vec<u16> = reqs.iter().map(Request::id).collect();
         ids.dedup();
-        assert_eq!(ids.len(), 15, "every request kind is covered");
+        assert_eq!(ids.len(), 16, "every request kind is covered");
         for r in reqs {
             let bytes = r.encode();
             assert!(bytes.len() <= MAX_MESSAGE_SIZE);

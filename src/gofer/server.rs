@@ -13,9 +13,9 @@ use nix::errno::Errno;
 use tracing::{debug, warn};
 
 use super::proto::{
-    AccessReq, ChmodReq, ChownReq, Creds, DoneResp, ErrorResp, FdResp, Follow, LinkReq, MkdirReq,
-    MknodReq, OpenReq, RenameReq, Request, Response, SocketReq, SymlinkReq, TruncateReq, UnlinkReq,
-    UtimensReq, WalkReq, Walked, MAX_MESSAGE_SIZE,
+    AccessReq, ChmodReq, ChownReq, Creds, DoneResp, ErrorResp, FdResp, Follow, InotifyReq, LinkReq,
+    MkdirReq, MknodReq, OpenReq, RenameReq, Request, Response, SocketReq, SymlinkReq, TruncateReq,
+    UnlinkReq, UtimensReq, WalkReq, Walked, MAX_MESSAGE_SIZE,
 };
 use super::proto::{Blob, DataResp, XattrOp, XattrReq, XATTR_DATA_MAX};
 use super::sys;
@@ -173,6 +173,16 @@ fn handle(ctx: &Ctx, req: &Request, fds: Vec<OwnedFd>) -> (Response, Option<Owne
         Request::Utimens(m) => done_reply(ops.utimens(m)),
         Request::Access(m) => done_reply(ops.access(m)),
         Request::Socket(m) => done_reply(ops.socket(m, fds)),
+        Request::Inotify(m) => match ops.inotify(m, fds) {
+            Ok(Walked::Done(wd)) => (
+                Response::Data(DataResp {
+                    data: Blob(wd.to_le_bytes().to_vec()),
+                }),
+                None,
+            ),
+            Ok(Walked::Redirect(r)) => (Response::Redirect(r), None),
+            Err(e) => (err_resp(e), None),
+        },
         Request::Xattr(m) => match ops.xattr(m) {
             Ok(Walked::Done(Some(data))) => (Response::Data(DataResp { data: Blob(data) }), None),
             Ok(Walked::Done(None)) => (Response::Done(DoneResp), None),
@@ -318,10 +328,7 @@ impl Ops<'_> {
             Some(b) => (b, m.name.clone()),
             None => (dir, last.into_bytes()),
         };
-        if !OWN_FS.with(|o| o.get()) {
-            sys::unshare_fs()?;
-            OWN_FS.with(|o| o.set(true));
-        }
+        self.own_fs()?;
         sys::fchdir(dir.as_fd())?;
         sys::set_umask(m.umask & 0o777);
         let r = sys::unix_socket_at(sock.as_fd(), &name, m.connect);
@@ -329,6 +336,34 @@ impl Ops<'_> {
         // Keep no directory of the container busy as this thread's cwd.
         let _ = sys::fchdir(self.root);
         r.map(Walked::Done)
+    }
+
+    /// inotify_add_watch(2) has no dirfd: the walked entry is named from
+    /// its directory as this thread's cwd (IN_DONT_FOLLOW, so that the
+    /// name cannot have become a symlink since), as the caller, whose read
+    /// permission the kernel checks.
+    fn inotify(&self, m: &InotifyReq, fds: Vec<OwnedFd>) -> Result<Walked<i32>, Errno> {
+        let [inotify]: [OwnedFd; 1] = fds.try_into().map_err(|_| Errno::EINVAL)?;
+        let t: Target = walked!(self.w.resolve(&m.path, m.follow, m.symlinks));
+        let fd = t.fd.ok_or(Errno::ENOENT)?;
+        let (dir, name) = match t.parent {
+            Some((dir, name)) => (dir, name),
+            None => (fd, c".".to_owned()),
+        };
+        self.own_fs()?;
+        sys::fchdir(dir.as_fd())?;
+        let r = sys::inotify_add_watch(inotify.as_fd(), &name, m.mask | libc::IN_DONT_FOLLOW);
+        let _ = sys::fchdir(self.root);
+        r.map(Walked::Done)
+    }
+
+    /// Gives this thread its own cwd and umask, once.
+    fn own_fs(&self) -> Result<(), Errno> {
+        if !OWN_FS.with(|o| o.get()) {
+            sys::unshare_fs()?;
+            OWN_FS.with(|o| o.set(true));
+        }
+        Ok(())
     }
 
     fn mkdir(&self, m: &MkdirReq) -> Result<Walked<()>, Errno> {

@@ -610,3 +610,14 @@ pub fn unix_socket_at(sock: BorrowedFd<'_>, name: &[u8], connect: bool) -> Resul
         }
     }
 }
+
+/// inotify_add_watch(2) of `name` (from the calling thread's cwd) on the
+/// inotify instance `inotify`: the watch descriptor.
+pub fn inotify_add_watch(inotify: BorrowedFd<'_>, name: &CStr, mask: u32) -> Result<i32, Errno> {
+    // SAFETY: `name` is a valid C string; the call reads nothing else.
+    let r = unsafe { libc::inotify_add_watch(inotify.as_raw_fd(), name.as_ptr(), mask) };
+    if r < 0 {
+        return Err(Errno::last());
+    }
+    Ok(r)
+}

@@ -303,6 +303,11 @@ pub fn sentry_allowlist(own_pid: i32, platform: PlatformKind) -> Vec<Allowed> {
             SYS_pidfd_send_signal,
             "killing the workload when the sandbox fails",
         ),
+        any(
+            "inotify_add_watch",
+            SYS_inotify_add_watch,
+            "a watch on the synthetic stand-in directory (/proc/self/fd/N)",
+        ),
         Allowed {
             name: "getsockopt",
             nr: SYS_getsockopt,
