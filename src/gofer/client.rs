@@ -13,9 +13,9 @@ use nix::errno::Errno;
 
 pub use super::proto::XattrOp;
 use super::proto::{
-    AccessReq, ChmodReq, ChownReq, Creds, Follow, InotifyReq, LinkReq, MkdirReq, MknodReq, OpenReq,
-    RenameReq, Request, Response, SocketReq, SymlinkReq, Timespec, TruncateReq, UnlinkReq,
-    UtimensReq, WalkReq, Walked, MAX_MESSAGE_SIZE, PATH_MAX,
+    AccessReq, ChmodReq, ChownReq, Creds, Follow, InotifyReq, LinkFdReq, LinkReq, MkdirReq,
+    MknodReq, OpenReq, RenameReq, Request, Response, SocketReq, SymlinkReq, Timespec, TruncateReq,
+    UnlinkReq, UtimensReq, WalkReq, Walked, MAX_MESSAGE_SIZE, PATH_MAX,
 };
 use super::proto::{Blob, XattrReq, XATTR_DATA_MAX, XATTR_NAME_MAX};
 use super::sys;
@@ -247,6 +247,28 @@ impl Client {
                 let b: [u8; 4] = d.data.0.as_slice().try_into().map_err(|_| Errno::EIO)?;
                 Ok(Walked::Done(i32::from_le_bytes(b)))
             }
+            (Response::Redirect(r), None) => Ok(Walked::Redirect(r)),
+            (Response::Error(e), None) => Err(Errno::from_raw(e.errno)),
+            _ => Err(Errno::EIO),
+        }
+    }
+
+    /// Names the workload's file `file` (an O_TMPFILE file, say) at `new`,
+    /// as linkat through its /proc/<pid>/fd link does.
+    pub fn link_fd(
+        &self,
+        file: BorrowedFd<'_>,
+        new: impl AsRef<[u8]>,
+        creds: &Creds,
+        symlinks: u32,
+    ) -> Result<Walked<()>, Errno> {
+        let req = Request::LinkFd(LinkFdReq {
+            new: path(new.as_ref())?,
+            creds: creds.clone(),
+            symlinks,
+        });
+        match self.call_with(req, Some(file))? {
+            (Response::Done(_), None) => Ok(Walked::Done(())),
             (Response::Redirect(r), None) => Ok(Walked::Redirect(r)),
             (Response::Error(e), None) => Err(Errno::from_raw(e.errno)),
             _ => Err(Errno::EIO),

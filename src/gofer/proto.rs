@@ -45,6 +45,7 @@ pub mod msg_id {
     pub const XATTR: u16 = 14;
     pub const SOCKET: u16 = 15;
     pub const INOTIFY: u16 = 16;
+    pub const LINK_FD: u16 = 17;
     pub const R_ERROR: u16 = 0x8001;
     pub const R_REDIRECT: u16 = 0x8002;
     pub const R_FD: u16 = 0x8003;
@@ -296,6 +297,17 @@ pub struct InotifyReq {
     pub symlinks: u32,
 }
 
+/// linkat(fd, "", newdir, name, AT_EMPTY_PATH) of the workload's fd that
+/// comes with the request (one fd in SCM_RIGHTS) at `new`: what Linux does
+/// for linkat of a /proc/<pid>/fd/N magic link with AT_SYMLINK_FOLLOW
+/// (the way an O_TMPFILE file gets its name).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LinkFdReq {
+    pub new: Vec<u8>,
+    pub creds: Creds,
+    pub symlinks: u32,
+}
+
 /// Reply: success with data.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct DataResp {
@@ -340,6 +352,7 @@ pub enum Request {
     Xattr(XattrReq),
     Socket(SocketReq),
     Inotify(InotifyReq),
+    LinkFd(LinkFdReq),
 }
 
 /// Replies, gofer → sentry.
@@ -372,6 +385,7 @@ impl Request {
             Request::Xattr(m) => &m.creds,
             Request::Socket(m) => &m.creds,
             Request::Inotify(m) => &m.creds,
+            Request::LinkFd(m) => &m.creds,
         }
     }
 }
@@ -629,6 +643,11 @@ wire_struct!(MkdirReq {
     creds,
     symlinks
 });
+wire_struct!(LinkFdReq {
+    new,
+    creds,
+    symlinks
+});
 wire_struct!(InotifyReq {
     path,
     follow,
@@ -796,6 +815,7 @@ messages!(Request {
     Xattr(XattrReq) = msg_id::XATTR,
     Socket(SocketReq) = msg_id::SOCKET,
     Inotify(InotifyReq) = msg_id::INOTIFY,
+    LinkFd(LinkFdReq) = msg_id::LINK_FD,
 });
 
 messages!(Response {
@@ -935,6 +955,11 @@ mod tests {
                 creds: creds(),
                 symlinks: 2,
             }),
+            Request::LinkFd(LinkFdReq {
+                new: p.clone(),
+                creds: creds(),
+                symlinks: 1,
+            }),
             Request::Access(AccessReq {
                 path: p,
                 mode: libc::R_OK,
@@ -970,7 +995,7 @@ mod tests {
         let reqs = all_requests();
         let mut ids: Vec<u16> = reqs.iter().map(Request::id).collect();
         ids.dedup();
-        assert_eq!(ids.len(), 16, "every request kind is covered");
+        assert_eq!(ids.len(), 17, "every request kind is covered");
         for r in reqs {
             let bytes = r.encode();
             assert!(bytes.len() <= MAX_MESSAGE_SIZE);

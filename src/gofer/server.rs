@@ -13,9 +13,9 @@ use nix::errno::Errno;
 use tracing::{debug, warn};
 
 use super::proto::{
-    AccessReq, ChmodReq, ChownReq, Creds, DoneResp, ErrorResp, FdResp, Follow, InotifyReq, LinkReq,
-    MkdirReq, MknodReq, OpenReq, RenameReq, Request, Response, SocketReq, SymlinkReq, TruncateReq,
-    UnlinkReq, UtimensReq, WalkReq, Walked, MAX_MESSAGE_SIZE,
+    AccessReq, ChmodReq, ChownReq, Creds, DoneResp, ErrorResp, FdResp, Follow, InotifyReq,
+    LinkFdReq, LinkReq, MkdirReq, MknodReq, OpenReq, RenameReq, Request, Response, SocketReq,
+    SymlinkReq, TruncateReq, UnlinkReq, UtimensReq, WalkReq, Walked, MAX_MESSAGE_SIZE,
 };
 use super::proto::{Blob, DataResp, XattrOp, XattrReq, XATTR_DATA_MAX};
 use super::sys;
@@ -173,6 +173,7 @@ fn handle(ctx: &Ctx, req: &Request, fds: Vec<OwnedFd>) -> (Response, Option<Owne
         Request::Utimens(m) => done_reply(ops.utimens(m)),
         Request::Access(m) => done_reply(ops.access(m)),
         Request::Socket(m) => done_reply(ops.socket(m, fds)),
+        Request::LinkFd(m) => done_reply(ops.link_fd(m, fds, ctx.permitted)),
         Request::Inotify(m) => match ops.inotify(m, fds) {
             Ok(Walked::Done(wd)) => (
                 Response::Data(DataResp {
@@ -354,6 +355,39 @@ impl Ops<'_> {
         sys::fchdir(dir.as_fd())?;
         let r = sys::inotify_add_watch(inotify.as_fd(), &name, m.mask | libc::IN_DONT_FOLLOW);
         let _ = sys::fchdir(self.root);
+        r.map(Walked::Done)
+    }
+
+    /// linkat(fd, "", dir, name, AT_EMPTY_PATH) needs CAP_DAC_READ_SEARCH,
+    /// which the workload's own linkat through /proc/<pid>/fd/N does not
+    /// (holding the fd is its permission): raised for that one call only,
+    /// after the walk of `new` ran with the caller's own capabilities.
+    fn link_fd(
+        &self,
+        m: &LinkFdReq,
+        fds: Vec<OwnedFd>,
+        permitted: u64,
+    ) -> Result<Walked<()>, Errno> {
+        const CAP_DAC_READ_SEARCH: u64 = 1 << 2;
+        let [file]: [OwnedFd; 1] = fds.try_into().map_err(|_| Errno::EINVAL)?;
+        if sys::fstat(file.as_fd())?.st_mode & libc::S_IFMT == libc::S_IFDIR {
+            return Err(Errno::EPERM);
+        }
+        let p = walked!(self.parent(&m.new, m.symlinks));
+        let name = p.last.ok_or(Errno::EEXIST)?;
+        let raised = Creds {
+            cap_effective: m.creds.cap_effective | CAP_DAC_READ_SEARCH,
+            ..m.creds.clone()
+        };
+        apply_creds(&raised, permitted).map_err(|_| Errno::EPERM)?;
+        let r = sys::linkat(
+            file.as_fd(),
+            sys::EMPTY,
+            p.dir.as_fd(),
+            &name,
+            libc::AT_EMPTY_PATH,
+        );
+        apply_creds(&m.creds, permitted).map_err(|_| Errno::EPERM)?;
         r.map(Walked::Done)
     }
 
