@@ -725,6 +725,36 @@ PY
     );
 }
 
+/// inotify through glibc (ctypes): a watch on a directory reports the
+/// creation and removal of a file in it, by name; a missing path is ENOENT.
+#[test]
+fn python_inotify() {
+    compare(
+        "python_inotify",
+        r#"
+cd /mnt
+python3 - <<'PY'
+import ctypes, os, select, struct
+libc = ctypes.CDLL(None, use_errno=True)
+fd = libc.inotify_init1(os.O_NONBLOCK | os.O_CLOEXEC)
+os.mkdir('w'); os.symlink('w', 'link')
+wd = libc.inotify_add_watch(fd, b'link', 0x100 | 0x200)
+print(wd > 0, libc.inotify_add_watch(fd, b'/mnt/w', 0x100 | 0x200) == wd)
+open('w/f', 'w').close(); os.unlink('/mnt/w/f')
+select.select([fd], [], [], 2)
+data, off = os.read(fd, 4096), 0
+while off < len(data):
+    _, mask, _, ln = struct.unpack_from('iIII', data, off)
+    print(hex(mask), data[off + 16:off + 16 + ln].rstrip(b'\0'))
+    off += 16 + ln
+print(libc.inotify_add_watch(fd, b'missing', 0x100), ctypes.get_errno())
+print(libc.inotify_add_watch(fd, b'link', 0x100 | 0x2000000 | 0x1000000), ctypes.get_errno())
+PY
+"#,
+        ROOT,
+    );
+}
+
 /// AF_UNIX path sockets as a user without capabilities: EACCES without
 /// write permission on the socket file or the directory.
 #[test]
