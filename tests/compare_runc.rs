@@ -207,3 +207,60 @@ fn supplementary_groups_match_runc() {
         );
     }
 }
+
+/// The spec's masked and readonly paths as mounts in /proc/self/mounts
+/// (source, target, type, ro/rw; runc's other options and the ids are the
+/// host's), what a masked file and directory read as, and
+/// /proc/self/cgroup (in a cgroup namespace: every hierarchy at "/").
+/// Same lines under runc and runrs.
+#[test]
+fn masked_readonly_mounts_and_cgroup_match_runc() {
+    let script = r#"
+while read src tgt typ opts rest; do
+  case $tgt in /etc/group|/home|/dev/shm|/var|/proc/sys) echo "$src $tgt $typ ${opts%%,*}";; esac
+done < /proc/self/mounts
+wc -c < /etc/group; ls -a /home; touch /var/x 2>&1 || true
+cat /proc/self/cgroup
+"#;
+    let make_bundle = || {
+        let bundle = Bundle::new(&["/bin/sh", "-c", script]);
+        std::fs::create_dir_all(bundle.rootfs().join("home/user")).expect("mkdir home/user");
+        bundle.config_mut(|c| {
+            let ns = c["linux"]["namespaces"].as_array_mut().expect("namespaces");
+            if !ns.iter().any(|n| n["type"] == "cgroup") {
+                ns.push(serde_json::json!({"type": "cgroup"}));
+            }
+            for (key, extra) in [
+                ("maskedPaths", ["/etc/group", "/home"]),
+                ("readonlyPaths", ["/dev/shm", "/var"]),
+            ] {
+                let list = c["linux"][key]
+                    .as_array_mut()
+                    .expect("the default spec has the list");
+                list.extend(extra.iter().map(|p| serde_json::json!(p)));
+                list.push(serde_json::json!("/nonexistent"));
+            }
+        });
+        bundle
+    };
+    let runc_bundle = make_bundle();
+    let runc_root = std::env::temp_dir().join(unique_id("runrs-test-runc-root"));
+    let runc_out = runc_run(runc_bundle.path(), &unique_id("mask-runc"), &runc_root);
+    let _ = std::fs::remove_dir_all(&runc_root);
+    let want = String::from_utf8_lossy(&runc_out.stdout).into_owned();
+    assert!(
+        want.contains("tmpfs /home tmpfs ro") && want.contains("proc /proc/sys proc ro"),
+        "runc's own output is not what this test assumes:\n{}",
+        describe(&runc_out)
+    );
+    let root = Root::new();
+    let bundle = make_bundle();
+    let b = bundle.path().to_string_lossy().into_owned();
+    let out = run(&root, &["run", "--bundle", &b, &unique_id("mask-runrs")]);
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        want,
+        "runrs vs runc\n{}",
+        describe(&out)
+    );
+}

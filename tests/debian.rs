@@ -673,6 +673,119 @@ python3 -m compileall -q /mnt > /dev/null && echo compiled
     );
 }
 
+/// AF_UNIX path sockets (bound and connected through the gofer): a
+/// socketserver stream server with a client, the addresses both ends see,
+/// the socket inode's mode and owner under a umask, a datagram server,
+/// EADDRINUSE, ECONNREFUSED and ENOENT.
+#[test]
+fn python_unix_sockets() {
+    compare(
+        "python_unix_sockets",
+        r#"
+mkdir -p /tmp/s && cd /tmp/s
+python3 - <<'PY'
+import os, socket, socketserver, stat, threading
+class Echo(socketserver.StreamRequestHandler):
+    def handle(self):
+        self.wfile.write(self.rfile.readline().upper())
+os.umask(0o077)
+srv = socketserver.UnixStreamServer('rel.sock', Echo)
+print('server', srv.server_address)
+threading.Thread(target=srv.serve_forever, daemon=True).start()
+st = os.stat('rel.sock')
+print(stat.S_ISSOCK(st.st_mode), oct(stat.S_IMODE(st.st_mode)), st.st_uid, st.st_gid)
+for path in ['rel.sock', '/tmp/s/rel.sock', '../s/./rel.sock']:
+    c = socket.socket(socket.AF_UNIX)
+    c.connect(path)
+    c.sendall(b'hello ' + path.encode() + b'\n')
+    print(c.recv(100), c.getpeername(), repr(c.getsockname()))
+    c.close()
+srv.shutdown()
+d = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+d.bind('/tmp/s/dgram')
+w = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+w.bind('client.dgram')
+w.sendto(b'datagram', '/tmp/s/dgram')
+print(d.recvfrom(100))
+for what, path in [('inuse', 'rel.sock'), ('file', '/etc/hostname'), ('nodir', '/nonexistent/x')]:
+    try:
+        socket.socket(socket.AF_UNIX).bind(path)
+    except OSError as e:
+        print(what, type(e).__name__, e.errno)
+for path in ['dgram', 'missing.sock', '/etc/hostname']:
+    try:
+        socket.socket(socket.AF_UNIX).connect(path)
+    except OSError as e:
+        print(path, type(e).__name__, e.errno)
+os.unlink('rel.sock')
+print(sorted(os.listdir('.')))
+PY
+"#,
+        ROOT,
+    );
+}
+
+/// inotify through glibc (ctypes): a watch on a directory reports the
+/// creation and removal of a file in it, by name; a missing path is ENOENT.
+#[test]
+fn python_inotify() {
+    compare(
+        "python_inotify",
+        r#"
+cd /mnt
+python3 - <<'PY'
+import ctypes, os, select, struct
+libc = ctypes.CDLL(None, use_errno=True)
+fd = libc.inotify_init1(os.O_NONBLOCK | os.O_CLOEXEC)
+os.mkdir('w'); os.symlink('w', 'link')
+wd = libc.inotify_add_watch(fd, b'link', 0x100 | 0x200)
+print(wd > 0, libc.inotify_add_watch(fd, b'/mnt/w', 0x100 | 0x200) == wd)
+open('w/f', 'w').close(); os.unlink('/mnt/w/f')
+select.select([fd], [], [], 2)
+data, off = os.read(fd, 4096), 0
+while off < len(data):
+    _, mask, _, ln = struct.unpack_from('iIII', data, off)
+    print(hex(mask), data[off + 16:off + 16 + ln].rstrip(b'\0'))
+    off += 16 + ln
+print(libc.inotify_add_watch(fd, b'missing', 0x100), ctypes.get_errno())
+print(libc.inotify_add_watch(fd, b'link', 0x100 | 0x2000000 | 0x1000000), ctypes.get_errno())
+PY
+"#,
+        ROOT,
+    );
+}
+
+/// AF_UNIX path sockets as a user without capabilities: EACCES without
+/// write permission on the socket file or the directory.
+#[test]
+fn python_unix_sockets_as_user() {
+    compare(
+        "python_unix_sockets_as_user",
+        r#"
+cd /mnt
+python3 - <<'PY'
+import os, socket
+l = socket.socket(socket.AF_UNIX); l.bind('mine.sock'); l.listen(2)
+st = os.stat('mine.sock'); print(oct(st.st_mode), st.st_uid, st.st_gid)
+os.chmod('mine.sock', 0o500)
+try:
+    socket.socket(socket.AF_UNIX).connect('mine.sock')
+except OSError as e:
+    print('no write', type(e).__name__, e.errno)
+os.chmod('mine.sock', 0o700)
+socket.socket(socket.AF_UNIX).connect('/mnt/mine.sock'); print('connected')
+os.mkdir('ro', 0o500)
+try:
+    socket.socket(socket.AF_UNIX).bind('ro/new.sock')
+except OSError as e:
+    print('no dir write', type(e).__name__, e.errno)
+os.chmod('ro', 0o700)
+PY
+"#,
+        USER,
+    );
+}
+
 /// Building a shared and a static library, dlopen, ldd, and execve of scripts: a shebang, a missing interpreter (ENOENT), no shebang (ENOEXEC, the shell runs it), no exec bit (EACCES).
 #[test]
 fn gcc_shared_static_and_exec() {

@@ -6,16 +6,16 @@
 //! Transport failures map to errnos: hang-up → ECONNRESET, malformed or
 //! unexpected reply → EIO.
 
-use std::os::fd::{AsFd, OwnedFd};
+use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::sync::Mutex;
 
 use nix::errno::Errno;
 
 pub use super::proto::XattrOp;
 use super::proto::{
-    AccessReq, ChmodReq, ChownReq, Creds, Follow, LinkReq, MkdirReq, MknodReq, OpenReq, RenameReq,
-    Request, Response, SymlinkReq, Timespec, TruncateReq, UnlinkReq, UtimensReq, WalkReq, Walked,
-    MAX_MESSAGE_SIZE, PATH_MAX,
+    AccessReq, ChmodReq, ChownReq, Creds, Follow, InotifyReq, LinkFdReq, LinkReq, MkdirReq,
+    MknodReq, OpenReq, RenameReq, Request, Response, SocketReq, SymlinkReq, Timespec, TruncateReq,
+    UnlinkReq, UtimensReq, WalkReq, Walked, MAX_MESSAGE_SIZE, PATH_MAX,
 };
 use super::proto::{Blob, XattrReq, XATTR_DATA_MAX, XATTR_NAME_MAX};
 use super::sys;
@@ -54,11 +54,20 @@ impl Client {
     }
 
     fn call(&self, req: Request) -> Result<(Response, Option<OwnedFd>), Errno> {
+        self.call_with(req, None)
+    }
+
+    /// A request that carries `fd` (the workload's socket for bind/connect).
+    fn call_with(
+        &self,
+        req: Request,
+        fd: Option<BorrowedFd<'_>>,
+    ) -> Result<(Response, Option<OwnedFd>), Errno> {
         let bytes = req.encode();
         let release_follows_fd = req.fd_reply_is_writable();
         let mut channel = self.channel.lock().unwrap_or_else(|p| p.into_inner());
         let Channel { sock, buf } = &mut *channel;
-        sys::send_packet(sock.as_fd(), &bytes, None)?;
+        sys::send_packet(sock.as_fd(), &bytes, fd)?;
         let pkt = sys::recv_packet(sock.as_fd(), buf)?;
         if pkt.len == 0 && !pkt.truncated {
             return Err(Errno::ECONNRESET);
@@ -195,6 +204,89 @@ impl Client {
     }
 
     /// mknodat(2).
+    /// bind(2) (or connect(2)) `sock` to the socket at sandbox path `p`,
+    /// the kernel call naming it `name` relative to `base` (see
+    /// [`SocketReq`]).
+    #[allow(clippy::too_many_arguments)]
+    pub fn socket(
+        &self,
+        sock: BorrowedFd<'_>,
+        p: impl AsRef<[u8]>,
+        base: &[u8],
+        name: &[u8],
+        connect: bool,
+        umask: u32,
+        creds: &Creds,
+        symlinks: u32,
+    ) -> Result<Walked<()>, Errno> {
+        let req = Request::Socket(SocketReq {
+            path: path(p.as_ref())?,
+            base: path(base)?,
+            name: path(name)?,
+            connect,
+            umask,
+            creds: creds.clone(),
+            symlinks,
+        });
+        match self.call_with(req, Some(sock))? {
+            (Response::Done(_), None) => Ok(Walked::Done(())),
+            (Response::Redirect(r), None) => Ok(Walked::Redirect(r)),
+            (Response::Error(e), None) => Err(Errno::from_raw(e.errno)),
+            _ => Err(Errno::EIO),
+        }
+    }
+
+    /// inotify_add_watch(2) of `p` on the workload's inotify instance
+    /// `inotify`: the watch descriptor.
+    pub fn inotify_add_watch(
+        &self,
+        inotify: BorrowedFd<'_>,
+        p: impl AsRef<[u8]>,
+        follow: Follow,
+        mask: u32,
+        creds: &Creds,
+        symlinks: u32,
+    ) -> Result<Walked<i32>, Errno> {
+        let req = Request::Inotify(InotifyReq {
+            path: path(p.as_ref())?,
+            follow,
+            mask,
+            creds: creds.clone(),
+            symlinks,
+        });
+        match self.call_with(req, Some(inotify))? {
+            (Response::Data(d), None) => {
+                let b: [u8; 4] = d.data.0.as_slice().try_into().map_err(|_| Errno::EIO)?;
+                Ok(Walked::Done(i32::from_le_bytes(b)))
+            }
+            (Response::Redirect(r), None) => Ok(Walked::Redirect(r)),
+            (Response::Error(e), None) => Err(Errno::from_raw(e.errno)),
+            _ => Err(Errno::EIO),
+        }
+    }
+
+    /// Names the workload's file `file` (an O_TMPFILE file, say) at `new`,
+    /// as linkat through its /proc/<pid>/fd link does.
+    pub fn link_fd(
+        &self,
+        file: BorrowedFd<'_>,
+        new: impl AsRef<[u8]>,
+        creds: &Creds,
+        symlinks: u32,
+    ) -> Result<Walked<()>, Errno> {
+        let req = Request::LinkFd(LinkFdReq {
+            new: path(new.as_ref())?,
+            creds: creds.clone(),
+            symlinks,
+        });
+        match self.call_with(req, Some(file))? {
+            (Response::Done(_), None) => Ok(Walked::Done(())),
+            (Response::Redirect(r), None) => Ok(Walked::Redirect(r)),
+            (Response::Error(e), None) => Err(Errno::from_raw(e.errno)),
+            _ => Err(Errno::EIO),
+        }
+    }
+
     pub fn mknod(
         &self,
         p: impl AsRef<[u8]>,

@@ -4,8 +4,9 @@
 //! drops every capability that file operations on behalf of the workload
 //! do not need, and installs its own allowlist: the *at calls of the
 //! protocol's operations, credential switching per thread, and the
-//! SEQPACKET channels. No socket creation, no execve, no mount, no
-//! namespace changes.
+//! SEQPACKET channels, and bind/connect of the AF_UNIX sockets the sentry
+//! passes in. No socket creation, no execve, no mount, no namespace
+//! changes.
 
 use std::os::fd::OwnedFd;
 
@@ -80,6 +81,33 @@ pub fn gofer_allowlist(own_pid: i32) -> Vec<Allowed> {
             "removexattr on a walked fd",
         ),
         any("ftruncate", SYS_ftruncate, "truncate"),
+        any(
+            "bind",
+            SYS_bind,
+            "bind of the workload's AF_UNIX socket to a walked path",
+        ),
+        any(
+            "connect",
+            SYS_connect,
+            "connect of the workload's AF_UNIX socket to a walked path",
+        ),
+        any(
+            "inotify_add_watch",
+            SYS_inotify_add_watch,
+            "watches on the workload's inotify instance, by a walked name",
+        ),
+        any(
+            "fchdir",
+            SYS_fchdir,
+            "the walked base of a socket path (thread's own cwd)",
+        ),
+        confine::arg_in(
+            "unshare",
+            SYS_unshare,
+            0,
+            &[CLONE_FS as u64],
+            "CLONE_FS only: a thread's own cwd and umask for socket paths",
+        ),
         any("umask", SYS_umask, "umask 0 (modes arrive masked)"),
         any("setfsuid", SYS_setfsuid, "acting as the caller"),
         any("setfsgid", SYS_setfsgid, "acting as the caller"),

@@ -43,6 +43,9 @@ pub mod msg_id {
     pub const UTIMENS: u16 = 12;
     pub const ACCESS: u16 = 13;
     pub const XATTR: u16 = 14;
+    pub const SOCKET: u16 = 15;
+    pub const INOTIFY: u16 = 16;
+    pub const LINK_FD: u16 = 17;
     pub const R_ERROR: u16 = 0x8001;
     pub const R_REDIRECT: u16 = 0x8002;
     pub const R_FD: u16 = 0x8003;
@@ -262,6 +265,49 @@ pub struct XattrReq {
     pub symlinks: u32,
 }
 
+/// bind(2) or connect(2) of the AF_UNIX socket that comes with the request
+/// (exactly one fd in SCM_RIGHTS) to a path. `path` is the absolute sandbox
+/// path, walked as every other request's (synthetic mounts redirect); the
+/// kernel call then takes `name`, relative to the directory `base`, so that
+/// the address the socket keeps (getsockname, a peer's accept) is the
+/// workload's own string.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SocketReq {
+    pub path: Vec<u8>,
+    pub base: Vec<u8>,
+    pub name: Vec<u8>,
+    /// connect(2); bind(2) otherwise.
+    pub connect: bool,
+    /// The caller's umask: the socket inode's mode is 0777 & !umask.
+    pub umask: u32,
+    pub creds: Creds,
+    pub symlinks: u32,
+}
+
+/// inotify_add_watch(2) on the workload's inotify instance that comes with
+/// the request (one fd in SCM_RIGHTS) for `path`, as the caller (its read
+/// permission is checked). Replies [`DataResp`] with the watch descriptor
+/// as 4 little-endian bytes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct InotifyReq {
+    pub path: Vec<u8>,
+    pub follow: Follow,
+    pub mask: u32,
+    pub creds: Creds,
+    pub symlinks: u32,
+}
+
+/// linkat(fd, "", newdir, name, AT_EMPTY_PATH) of the workload's fd that
+/// comes with the request (one fd in SCM_RIGHTS) at `new`: what Linux does
+/// for linkat of a /proc/<pid>/fd/N magic link with AT_SYMLINK_FOLLOW
+/// (the way an O_TMPFILE file gets its name).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LinkFdReq {
+    pub new: Vec<u8>,
+    pub creds: Creds,
+    pub symlinks: u32,
+}
+
 /// Reply: success with data.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct DataResp {
@@ -304,6 +350,9 @@ pub enum Request {
     Utimens(UtimensReq),
     Access(AccessReq),
     Xattr(XattrReq),
+    Socket(SocketReq),
+    Inotify(InotifyReq),
+    LinkFd(LinkFdReq),
 }
 
 /// Replies, gofer → sentry.
@@ -342,6 +391,9 @@ impl Request {
             Request::Utimens(m) => &m.creds,
             Request::Access(m) => &m.creds,
             Request::Xattr(m) => &m.creds,
+            Request::Socket(m) => &m.creds,
+            Request::Inotify(m) => &m.creds,
+            Request::LinkFd(m) => &m.creds,
         }
     }
 }
@@ -599,6 +651,27 @@ wire_struct!(MkdirReq {
     creds,
     symlinks
 });
+wire_struct!(LinkFdReq {
+    new,
+    creds,
+    symlinks
+});
+wire_struct!(InotifyReq {
+    path,
+    follow,
+    mask,
+    creds,
+    symlinks
+});
+wire_struct!(SocketReq {
+    path,
+    base,
+    name,
+    connect,
+    umask,
+    creds,
+    symlinks
+});
 wire_struct!(MknodReq {
     path,
     mode,
@@ -748,6 +821,9 @@ messages!(Request {
     Utimens(UtimensReq) = msg_id::UTIMENS,
     Access(AccessReq) = msg_id::ACCESS,
     Xattr(XattrReq) = msg_id::XATTR,
+    Socket(SocketReq) = msg_id::SOCKET,
+    Inotify(InotifyReq) = msg_id::INOTIFY,
+    LinkFd(LinkFdReq) = msg_id::LINK_FD,
 });
 
 messages!(Response {
@@ -871,6 +947,27 @@ mod tests {
                 creds: creds(),
                 symlinks: 0,
             }),
+            Request::Socket(SocketReq {
+                path: p.clone(),
+                base: b"/a".to_vec(),
+                name: b"b/../c".to_vec(),
+                connect: true,
+                umask: 0o022,
+                creds: creds(),
+                symlinks: 0,
+            }),
+            Request::Inotify(InotifyReq {
+                path: p.clone(),
+                follow: Follow::NoFollow,
+                mask: libc::IN_CREATE | libc::IN_ONLYDIR,
+                creds: creds(),
+                symlinks: 2,
+            }),
+            Request::LinkFd(LinkFdReq {
+                new: p.clone(),
+                creds: creds(),
+                symlinks: 1,
+            }),
             Request::Access(AccessReq {
                 path: p,
                 mode: libc::R_OK,
@@ -906,7 +1003,7 @@ mod tests {
         let reqs = all_requests();
         let mut ids: Vec<u16> = reqs.iter().map(Request::id).collect();
         ids.dedup();
-        assert_eq!(ids.len(), 14, "every request kind is covered");
+        assert_eq!(ids.len(), 17, "every request kind is covered");
         for r in reqs {
             let bytes = r.encode();
             assert!(bytes.len() <= MAX_MESSAGE_SIZE);

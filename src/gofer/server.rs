@@ -13,9 +13,9 @@ use nix::errno::Errno;
 use tracing::{debug, warn};
 
 use super::proto::{
-    AccessReq, ChmodReq, ChownReq, Creds, DoneResp, ErrorResp, FdResp, Follow, LinkReq, MkdirReq,
-    MknodReq, OpenReq, RenameReq, Request, Response, SymlinkReq, TruncateReq, UnlinkReq,
-    UtimensReq, WalkReq, Walked, MAX_MESSAGE_SIZE,
+    AccessReq, ChmodReq, ChownReq, Creds, DoneResp, ErrorResp, FdResp, Follow, InotifyReq,
+    LinkFdReq, LinkReq, MkdirReq, MknodReq, OpenReq, RenameReq, Request, Response, SocketReq,
+    SymlinkReq, TruncateReq, UnlinkReq, UtimensReq, WalkReq, Walked, MAX_MESSAGE_SIZE,
 };
 use super::proto::{Blob, DataResp, XattrOp, XattrReq, XATTR_DATA_MAX};
 use super::sys;
@@ -76,8 +76,9 @@ fn channel_loop(ctx: &Ctx, channel: usize, sock: OwnedFd) -> Result<(), GoferErr
             Err(Errno::ECONNRESET) => return Ok(()),
             Err(source) => return Err(GoferError::Recv { channel, source }),
         };
-        // Requests never carry fds: drop (close) any that were sent.
-        drop(pkt.fds);
+        // Only a socket request carries an fd (the workload's socket);
+        // `handle` drops (closes) any other.
+        let fds = pkt.fds;
         if pkt.len == 0 && !pkt.truncated {
             debug!(channel, "gofer channel hung up");
             return Ok(());
@@ -89,7 +90,7 @@ fn channel_loop(ctx: &Ctx, channel: usize, sock: OwnedFd) -> Result<(), GoferErr
         };
         let (resp, fd, writable) = match decoded {
             Ok(req) => {
-                let (resp, fd) = handle(ctx, &req);
+                let (resp, fd) = handle(ctx, &req, fds);
                 (resp, fd, req.fd_reply_is_writable())
             }
             Err(e) => {
@@ -137,7 +138,7 @@ fn apply_creds(creds: &Creds, permitted: u64) -> Result<(), GoferError> {
 }
 
 /// Handle one decoded request on the calling thread.
-fn handle(ctx: &Ctx, req: &Request) -> (Response, Option<OwnedFd>) {
+fn handle(ctx: &Ctx, req: &Request, fds: Vec<OwnedFd>) -> (Response, Option<OwnedFd>) {
     if let Err(e) = apply_creds(req.creds(), ctx.permitted) {
         warn!(error = %e, "cannot assume request credentials");
         let errno = match e {
@@ -148,6 +149,7 @@ fn handle(ctx: &Ctx, req: &Request) -> (Response, Option<OwnedFd>) {
     }
     let ops = Ops {
         w: Walker::new(ctx.root.as_fd(), &ctx.mounts),
+        root: ctx.root.as_fd(),
     };
     let fd_reply = |r: Result<Walked<OwnedFd>, Errno>| match r {
         Ok(Walked::Done(fd)) => (Response::Fd(FdResp), Some(fd)),
@@ -173,6 +175,18 @@ fn handle(ctx: &Ctx, req: &Request) -> (Response, Option<OwnedFd>) {
         Request::Truncate(m) => done_reply(ops.truncate(m)),
         Request::Utimens(m) => done_reply(ops.utimens(m)),
         Request::Access(m) => done_reply(ops.access(m)),
+        Request::Socket(m) => done_reply(ops.socket(m, fds)),
+        Request::LinkFd(m) => done_reply(ops.link_fd(m, fds, ctx.permitted)),
+        Request::Inotify(m) => match ops.inotify(m, fds) {
+            Ok(Walked::Done(wd)) => (
+                Response::Data(DataResp {
+                    data: Blob(wd.to_le_bytes().to_vec()),
+                }),
+                None,
+            ),
+            Ok(Walked::Redirect(r)) => (Response::Redirect(r), None),
+            Err(e) => (err_resp(e), None),
+        },
         Request::Xattr(m) => match ops.xattr(m) {
             Ok(Walked::Done(Some(data))) => (Response::Data(DataResp { data: Blob(data) }), None),
             Ok(Walked::Done(None)) => (Response::Done(DoneResp), None),
@@ -194,6 +208,12 @@ macro_rules! walked {
 
 struct Ops<'a> {
     w: Walker<'a>,
+    root: std::os::fd::BorrowedFd<'a>,
+}
+
+thread_local! {
+    /// Whether this thread has its own cwd and umask (see `sys::unshare_fs`).
+    static OWN_FS: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
 }
 
 const PATH_FD_FLAGS: i32 = libc::O_PATH | libc::O_CLOEXEC;
@@ -275,6 +295,112 @@ impl Ops<'_> {
 
     fn walk(&self, m: &WalkReq) -> Result<Walked<OwnedFd>, Errno> {
         self.path_fd(&m.path, m.follow, m.symlinks)
+    }
+
+    /// bind(2)/connect(2) of the workload's socket. The confined walk
+    /// checks the path (and redirects at synthetic mounts); the kernel call
+    /// then resolves `name` from `base` in this process, whose root is the
+    /// container's, so that the socket keeps the workload's own address
+    /// and the kernel applies its exact rules (EADDRINUSE, ECONNREFUSED,
+    /// write permission on the socket file) as the caller's fsuid/fsgid.
+    fn socket(&self, m: &SocketReq, fds: Vec<OwnedFd>) -> Result<Walked<()>, Errno> {
+        let [sock]: [OwnedFd; 1] = fds.try_into().map_err(|_| Errno::EINVAL)?;
+        if sys::fstat(sock.as_fd())?.st_mode & libc::S_IFMT != libc::S_IFSOCK {
+            return Err(Errno::ENOTSOCK);
+        }
+        // Where `name` is resolved from when `base` is not usable: the
+        // walked parent and the last component.
+        let (dir, last) = if m.connect {
+            let t: Target = walked!(self.w.resolve(&m.path, Follow::Follow, m.symlinks));
+            if t.fd.is_none() {
+                return Err(Errno::ENOENT);
+            }
+            t.parent.ok_or(Errno::ECONNREFUSED)?
+        } else {
+            let p = walked!(self.parent(&m.path, m.symlinks));
+            (p.dir, p.last.ok_or(Errno::EADDRINUSE)?)
+        };
+        let base = if m.base.is_empty() {
+            None
+        } else {
+            match self.path_fd(&m.base, Follow::Follow, m.symlinks)? {
+                Walked::Done(fd) => Some(fd),
+                Walked::Redirect(_) => None,
+            }
+        };
+        let (dir, name) = match base {
+            Some(b) => (b, m.name.clone()),
+            None => (dir, last.into_bytes()),
+        };
+        self.own_fs()?;
+        sys::fchdir(dir.as_fd())?;
+        sys::set_umask(m.umask & 0o777);
+        let r = sys::unix_socket_at(sock.as_fd(), &name, m.connect);
+        sys::set_umask(0);
+        // Keep no directory of the container busy as this thread's cwd.
+        let _ = sys::fchdir(self.root);
+        r.map(Walked::Done)
+    }
+
+    /// inotify_add_watch(2) has no dirfd: the walked entry is named from
+    /// its directory as this thread's cwd (IN_DONT_FOLLOW, so that the
+    /// name cannot have become a symlink since), as the caller, whose read
+    /// permission the kernel checks.
+    fn inotify(&self, m: &InotifyReq, fds: Vec<OwnedFd>) -> Result<Walked<i32>, Errno> {
+        let [inotify]: [OwnedFd; 1] = fds.try_into().map_err(|_| Errno::EINVAL)?;
+        let t: Target = walked!(self.w.resolve(&m.path, m.follow, m.symlinks));
+        let fd = t.fd.ok_or(Errno::ENOENT)?;
+        let (dir, name) = match t.parent {
+            Some((dir, name)) => (dir, name),
+            None => (fd, c".".to_owned()),
+        };
+        self.own_fs()?;
+        sys::fchdir(dir.as_fd())?;
+        let r = sys::inotify_add_watch(inotify.as_fd(), &name, m.mask | libc::IN_DONT_FOLLOW);
+        let _ = sys::fchdir(self.root);
+        r.map(Walked::Done)
+    }
+
+    /// linkat(fd, "", dir, name, AT_EMPTY_PATH) needs CAP_DAC_READ_SEARCH,
+    /// which the workload's own linkat through /proc/<pid>/fd/N does not
+    /// (holding the fd is its permission): raised for that one call only,
+    /// after the walk of `new` ran with the caller's own capabilities.
+    fn link_fd(
+        &self,
+        m: &LinkFdReq,
+        fds: Vec<OwnedFd>,
+        permitted: u64,
+    ) -> Result<Walked<()>, Errno> {
+        const CAP_DAC_READ_SEARCH: u64 = 1 << 2;
+        let [file]: [OwnedFd; 1] = fds.try_into().map_err(|_| Errno::EINVAL)?;
+        if sys::fstat(file.as_fd())?.st_mode & libc::S_IFMT == libc::S_IFDIR {
+            return Err(Errno::EPERM);
+        }
+        let p = walked!(self.parent(&m.new, m.symlinks));
+        let name = p.last.ok_or(Errno::EEXIST)?;
+        let raised = Creds {
+            cap_effective: m.creds.cap_effective | CAP_DAC_READ_SEARCH,
+            ..m.creds.clone()
+        };
+        apply_creds(&raised, permitted).map_err(|_| Errno::EPERM)?;
+        let r = sys::linkat(
+            file.as_fd(),
+            sys::EMPTY,
+            p.dir.as_fd(),
+            &name,
+            libc::AT_EMPTY_PATH,
+        );
+        apply_creds(&m.creds, permitted).map_err(|_| Errno::EPERM)?;
+        r.map(Walked::Done)
+    }
+
+    /// Gives this thread its own cwd and umask, once.
+    fn own_fs(&self) -> Result<(), Errno> {
+        if !OWN_FS.with(|o| o.get()) {
+            sys::unshare_fs()?;
+            OWN_FS.with(|o| o.set(true));
+        }
+        Ok(())
     }
 
     fn mkdir(&self, m: &MkdirReq) -> Result<Walked<()>, Errno> {

@@ -560,3 +560,64 @@ pub fn is_writable(fd: BorrowedFd<'_>) -> bool {
     let fl = unsafe { libc::fcntl(fd.as_raw_fd(), libc::F_GETFL) };
     fl >= 0 && fl & libc::O_ACCMODE != libc::O_RDONLY && fl & libc::O_PATH == 0
 }
+
+/// Gives the calling thread its own cwd, root and umask (CLONE_FS), so
+/// that a socket request can chdir and umask without touching the other
+/// channels' threads.
+pub fn unshare_fs() -> Result<(), Errno> {
+    // SAFETY: unshare takes a flag word; CLONE_FS only copies the calling
+    // thread's fs attributes.
+    cvt_int(unsafe { libc::unshare(libc::CLONE_FS) })
+}
+
+/// fchdir(2), on an O_PATH directory fd.
+pub fn fchdir(dir: BorrowedFd<'_>) -> Result<(), Errno> {
+    // SAFETY: fchdir takes an fd.
+    cvt_int(unsafe { libc::fchdir(dir.as_raw_fd()) })
+}
+
+/// bind(2) or connect(2) of `sock` to the AF_UNIX path `name` (resolved by
+/// the kernel from the calling thread's cwd and root), as a workload
+/// calling it with `sizeof(sa_family_t) + strlen(name) + 1` would.
+pub fn unix_socket_at(sock: BorrowedFd<'_>, name: &[u8], connect: bool) -> Result<(), Errno> {
+    // SAFETY: sockaddr_un is plain old data; all zeroes is a valid value.
+    let mut addr: libc::sockaddr_un = unsafe { std::mem::zeroed() };
+    addr.sun_family = libc::AF_UNIX as libc::sa_family_t;
+    if name.is_empty() || name.contains(&0) {
+        return Err(Errno::ENOENT);
+    }
+    if name.len() > addr.sun_path.len() {
+        return Err(Errno::ENAMETOOLONG);
+    }
+    for (d, s) in addr.sun_path.iter_mut().zip(name) {
+        *d = *s as libc::c_char;
+    }
+    let len = (std::mem::size_of::<libc::sa_family_t>() + name.len() + 1)
+        .min(std::mem::size_of::<libc::sockaddr_un>()) as libc::socklen_t;
+    let ptr = (&addr as *const libc::sockaddr_un).cast::<libc::sockaddr>();
+    loop {
+        // SAFETY: `addr` is a valid sockaddr_un of at least `len` bytes.
+        let r = unsafe {
+            if connect {
+                libc::connect(sock.as_raw_fd(), ptr, len)
+            } else {
+                libc::bind(sock.as_raw_fd(), ptr, len)
+            }
+        };
+        match cvt_int(r) {
+            Err(Errno::EINTR) if !connect => continue,
+            other => return other,
+        }
+    }
+}
+
+/// inotify_add_watch(2) of `name` (from the calling thread's cwd) on the
+/// inotify instance `inotify`: the watch descriptor.
+pub fn inotify_add_watch(inotify: BorrowedFd<'_>, name: &CStr, mask: u32) -> Result<i32, Errno> {
+    // SAFETY: `name` is a valid C string; the call reads nothing else.
+    let r = unsafe { libc::inotify_add_watch(inotify.as_raw_fd(), name.as_ptr(), mask) };
+    if r < 0 {
+        return Err(Errno::last());
+    }
+    Ok(r)
+}

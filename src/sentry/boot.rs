@@ -14,11 +14,12 @@ use std::sync::{Arc, Mutex};
 use nix::errno::Errno;
 
 use super::dcache::DirCache;
-use super::fs::procfs::{MountLine, ProcConfig, ProcFs};
+use super::fs::procfs::{MountLine, Node, ProcConfig, ProcFs};
 use super::platform::ptrace::Ptrace;
 use super::platform::seccomp_notify::SeccompNotify;
 use super::platform::{Platform, Response, SyscallRequest};
 use super::syscalls::{Ctx, Outcome};
+use super::vfs::{Location, SynthFs};
 use super::workers::{Next, Workers};
 use super::{dispatch, sys, Sentry};
 use crate::gofer::Client;
@@ -72,6 +73,88 @@ fn read_json<T: for<'de> serde::Deserialize<'de>>(
         file,
         msg: e.to_string(),
     })
+}
+
+/// With a new cgroup namespace, its root in each hierarchy as runc makes
+/// it: the container's own cgroups, which init has joined by the time the
+/// sentry starts (runc unshares the namespace after joining them, so its
+/// containers see "/"; runrs clones init into the namespace first). None
+/// without one (paths show as the host has them).
+fn cgroup_ns_roots(cfg: &ContainerConfig, init_pid: i32) -> Option<Vec<(String, String)>> {
+    if !cfg.has_new_namespace("cgroup") {
+        return None;
+    }
+    let text = std::fs::read_to_string(format!("/proc/{init_pid}/cgroup")).unwrap_or_default();
+    Some(
+        text.lines()
+            .filter_map(|l| l.rsplit_once(':'))
+            .map(|(k, p)| (k.to_string(), p.to_string()))
+            .collect(),
+    )
+}
+
+/// The mounts runc makes for the spec's readonlyPaths (a read-only bind of
+/// the path: its mount's source and type) and then maskedPaths (a
+/// read-only tmpfs on a directory, a bind of /dev/null on anything else),
+/// for the paths `is_dir` finds (Some(whether a directory)); the others
+/// runc skips.
+fn masked_and_readonly_lines(
+    cfg: &ContainerConfig,
+    table: &[MountLine],
+    is_dir: impl Fn(&str) -> Option<bool>,
+) -> Vec<MountLine> {
+    let holder = |p: &str| -> Option<MountLine> {
+        table
+            .iter()
+            .filter(|m| {
+                let t = m.target.trim_end_matches('/');
+                p == m.target || t.is_empty() || p.starts_with(&format!("{t}/"))
+            })
+            .max_by_key(|m| m.target.len())
+            .cloned()
+    };
+    let flags = |m: &MountLine| -> Vec<String> {
+        m.options
+            .split(',')
+            .filter(|o| !matches!(*o, "ro" | "rw"))
+            .map(str::to_string)
+            .collect()
+    };
+    let mut out = Vec::new();
+    for p in &cfg.readonly_paths {
+        if is_dir(p).is_none() {
+            continue;
+        }
+        let Some(h) = holder(p) else { continue };
+        let mut opts = vec!["ro".to_string()];
+        opts.extend(flags(&h));
+        out.push(MountLine {
+            source: h.source.clone(),
+            target: p.clone(),
+            fstype: h.fstype.clone(),
+            options: opts.join(","),
+        });
+    }
+    for p in &cfg.masked_paths {
+        match is_dir(p) {
+            None => {}
+            Some(true) => out.push(MountLine {
+                source: "tmpfs".into(),
+                target: p.clone(),
+                fstype: "tmpfs".into(),
+                options: "ro".into(),
+            }),
+            Some(false) => {
+                if let Some(h) = holder("/dev/null") {
+                    out.push(MountLine {
+                        target: p.clone(),
+                        ..h
+                    });
+                }
+            }
+        }
+    }
+    out
 }
 
 /// The sandbox's mount table as /proc/self/mounts shows it.
@@ -154,7 +237,7 @@ fn run(state_dir: &Path) -> Result<(), BootError> {
     let st = sys::fstat_fd(synthetic_dir.as_fd()).map_err(BootError::SyntheticStat)?;
     let start =
         std::time::UNIX_EPOCH + std::time::Duration::new(info.start_time.0, info.start_time.1);
-    let procfs = ProcFs::new(ProcConfig {
+    let mut proc_config = ProcConfig {
         hostname: cfg.hostname.clone().unwrap_or_default(),
         user: crate::sentry::cred::Cred {
             uid: [cfg.process.uid; 4],
@@ -177,11 +260,42 @@ fn run(state_dir: &Path) -> Result<(), BootError> {
         start_time: start,
         mounts: mount_lines(&cfg),
         init_host_pid: info.init_pid,
+        cgroup_ns_roots: cgroup_ns_roots(&cfg, info.init_pid),
         host_proc: "/proc".into(),
         hidden_fd: ptrace
             .as_ref()
             .map(|_| super::platform::ptrace::RESERVED_FD),
-    });
+    };
+    // The spec's readonly and masked paths that exist in the sandbox view
+    // are mounts there too (runc lists them); /proc's and /sys's entries
+    // are the sentry's own, the others the container root's.
+    let probe = ProcFs::new(proc_config.clone());
+    let container_root = std::fs::File::open(format!("/proc/{}/root", info.init_pid)).ok();
+    let is_dir = |p: &str| -> Option<bool> {
+        match super::vfs::locate(p.as_bytes()) {
+            Location::Synthetic(SynthFs::Proc, rel) => match probe.lookup(info.init_pid, &rel) {
+                Ok(n) => Some(matches!(n, Node::Dir(_))),
+                Err(_) => None,
+            },
+            Location::Synthetic(SynthFs::Sys, rel) => match super::sysfs::lookup(&rel) {
+                Ok(n) => Some(matches!(n, Node::Dir(_))),
+                Err(_) => None,
+            },
+            Location::Gofer => {
+                let root = container_root.as_ref()?;
+                let how = nix::fcntl::OpenHow::new()
+                    .flags(nix::fcntl::OFlag::O_PATH | nix::fcntl::OFlag::O_CLOEXEC)
+                    .resolve(nix::fcntl::ResolveFlag::RESOLVE_IN_ROOT);
+                let fd = nix::fcntl::openat2(root.as_fd(), p, how).ok()?;
+                let st = sys::fstat_fd(fd.as_fd()).ok()?;
+                Some(st.st_mode & libc::S_IFMT == libc::S_IFDIR)
+            }
+        }
+    };
+    let extra = masked_and_readonly_lines(&cfg, &proc_config.mounts, is_dir);
+    proc_config.mounts.extend(extra);
+    drop(probe);
+    let procfs = ProcFs::new(proc_config);
     let bind_destinations: Vec<&str> = cfg
         .mounts
         .iter()

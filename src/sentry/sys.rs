@@ -272,3 +272,47 @@ pub fn host_uname() -> libc::utsname {
     unsafe { libc::uname(&mut u) };
     u
 }
+
+/// getsockopt(SO_DOMAIN): the address family of socket `fd`.
+pub fn socket_domain(fd: BorrowedFd<'_>) -> Result<i32, Errno> {
+    let mut domain: libc::c_int = 0;
+    let mut len = std::mem::size_of::<libc::c_int>() as libc::socklen_t;
+    // SAFETY: `domain` and `len` are valid out pointers of the sizes given.
+    let r = unsafe {
+        libc::getsockopt(
+            fd.as_raw_fd(),
+            libc::SOL_SOCKET,
+            libc::SO_DOMAIN,
+            (&mut domain as *mut libc::c_int).cast(),
+            &mut len,
+        )
+    };
+    if r < 0 {
+        return Err(Errno::last());
+    }
+    Ok(domain)
+}
+
+/// inotify_add_watch(2) of the directory or file `target` (an fd of the
+/// sentry's, named through /proc/self/fd) on the inotify instance
+/// `inotify`: the watch descriptor.
+pub fn inotify_add_watch_fd(
+    inotify: BorrowedFd<'_>,
+    target: BorrowedFd<'_>,
+    mask: u32,
+) -> Result<i32, Errno> {
+    let path = std::ffi::CString::new(format!("/proc/self/fd/{}", target.as_raw_fd()))
+        .map_err(|_| Errno::EINVAL)?;
+    // SAFETY: `path` is a valid C string; the call reads nothing else.
+    let r = unsafe {
+        libc::inotify_add_watch(
+            inotify.as_raw_fd(),
+            path.as_ptr(),
+            mask & !libc::IN_DONT_FOLLOW,
+        )
+    };
+    if r < 0 {
+        return Err(Errno::last());
+    }
+    Ok(r)
+}

@@ -20,7 +20,6 @@ CASE(denied, setns) { EXPECT_TABLE_ERRNO(setns(0, 0), "setns"); }
 CASE(denied, chroot) { EXPECT_TABLE_ERRNO(chroot("/tmp"), "chroot"); }
 CASE(denied, pivot_root) { EXPECT_TABLE_ERRNO(syscall(SYS_pivot_root, "/", "/"), "pivot_root"); }
 CASE(denied, io_uring_setup) { EXPECT_TABLE_ERRNO(syscall(SYS_io_uring_setup, 1, NULL), "io_uring_setup"); }
-CASE(denied, inotify_init1) { EXPECT_TABLE_ERRNO(syscall(SYS_inotify_init1, 0), "inotify_init1"); }
 /* The *xattrat forms (Linux 6.13, numbers 463..466) are not emulated yet. */
 CASE(denied, getxattrat) {
     char v[8];

@@ -127,6 +127,24 @@ CASE(open, tmpfile_link_via_proc) {
     EXPECT_STREQ(buf, "tmp");
 }
 
+CASE(open, tmpfile_excl_is_never_linked) {
+    int fd = EXPECT_OK(open(".", O_TMPFILE | O_EXCL | O_WRONLY, 0600));
+    char path[64];
+    snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
+    EXPECT_ERRNO(linkat(AT_FDCWD, path, AT_FDCWD, "named", AT_SYMLINK_FOLLOW), ENOENT);
+    /* a named file through its fd link gets a second name */
+    put_file("f", "x");
+    int f = EXPECT_OK(open("f", O_RDONLY));
+    snprintf(path, sizeof path, "/proc/self/fd/%d", f);
+    EXPECT_OK(linkat(AT_FDCWD, path, AT_FDCWD, "g", AT_SYMLINK_FOLLOW));
+    struct stat a, b;
+    EXPECT_OK(stat("f", &a));
+    EXPECT_OK(stat("g", &b));
+    EXPECT_EQ(a.st_ino, b.st_ino);
+    EXPECT_EQ(b.st_nlink, 2);
+    EXPECT_ERRNO(linkat(AT_FDCWD, path, AT_FDCWD, "g", AT_SYMLINK_FOLLOW), EEXIST);
+}
+
 CASE(open, tmpfile_requires_write_access) {
     EXPECT_ERRNO(open(".", O_TMPFILE | O_RDONLY, 0600), EINVAL);
 }

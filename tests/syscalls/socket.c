@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <stddef.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/select.h>
@@ -78,6 +79,118 @@ CASE(socket, unix_connect_missing_enoent) {
     struct sockaddr_un a = {.sun_family = AF_UNIX};
     snprintf(a.sun_path, sizeof a.sun_path, "nothing-here");
     EXPECT_ERRNO(connect(c, (struct sockaddr *)&a, sizeof a), ENOENT);
+}
+
+static socklen_t unix_addr(struct sockaddr_un *a, const char *path) {
+    memset(a, 0, sizeof *a);
+    a->sun_family = AF_UNIX;
+    snprintf(a->sun_path, sizeof a->sun_path, "%s", path);
+    return sizeof *a;
+}
+
+COVERS("connect getsockname unlink")
+CASE(bind, unix_path_inode_mode_owner_name) {
+    umask(077);
+    struct sockaddr_un a;
+    int s = EXPECT_OK(socket(AF_UNIX, SOCK_STREAM, 0));
+    EXPECT_OK(bind(s, (struct sockaddr *)&a, unix_addr(&a, "s")));
+    struct stat st;
+    EXPECT_OK(lstat("s", &st));
+    EXPECT_TRUE(S_ISSOCK(st.st_mode));
+    EXPECT_EQ(st.st_mode & 07777, 0700);
+    EXPECT_EQ(st.st_uid, geteuid());
+    EXPECT_EQ(st.st_gid, getegid());
+    struct sockaddr_un got = {0};
+    socklen_t len = sizeof got;
+    EXPECT_OK(getsockname(s, (struct sockaddr *)&got, &len));
+    EXPECT_STREQ(got.sun_path, "s");
+    EXPECT_EQ(len, 4);
+    /* an absolute path is kept as given */
+    char abs[PATH_MAX + 8];
+    snprintf(abs, sizeof abs, "%s/abs", harness_scratch);
+    if (strlen(abs) >= sizeof a.sun_path)
+        harness_skip("scratch path too long for sun_path");
+    int t = EXPECT_OK(socket(AF_UNIX, SOCK_STREAM, 0));
+    EXPECT_OK(bind(t, (struct sockaddr *)&a, unix_addr(&a, abs)));
+    EXPECT_OK(listen(t, 1));
+    len = sizeof got;
+    EXPECT_OK(getsockname(t, (struct sockaddr *)&got, &len));
+    EXPECT_STREQ(got.sun_path, abs);
+    int c = EXPECT_OK(socket(AF_UNIX, SOCK_STREAM, 0));
+    EXPECT_OK(connect(c, (struct sockaddr *)&a, unix_addr(&a, "abs")));
+    len = sizeof got;
+    EXPECT_OK(getpeername(c, (struct sockaddr *)&got, &len));
+    EXPECT_STREQ(got.sun_path, abs);
+    EXPECT_OK(unlink("s"));
+    EXPECT_ERRNO(lstat("s", &st), ENOENT);
+}
+
+CASE(bind, unix_path_errors) {
+    struct sockaddr_un a;
+    int s = EXPECT_OK(socket(AF_UNIX, SOCK_STREAM, 0));
+    EXPECT_ERRNO(bind(s, (struct sockaddr *)&a, unix_addr(&a, "nodir/s")), ENOENT);
+    put_file("f", "x");
+    EXPECT_ERRNO(bind(s, (struct sockaddr *)&a, unix_addr(&a, "f/s")), ENOTDIR);
+    EXPECT_ERRNO(bind(s, (struct sockaddr *)&a, unix_addr(&a, "f")), EADDRINUSE);
+    EXPECT_OK(symlink("f", "link"));
+    EXPECT_ERRNO(bind(s, (struct sockaddr *)&a, unix_addr(&a, "link")), EADDRINUSE);
+    EXPECT_ERRNO(bind(s, (struct sockaddr *)&a, unix_addr(&a, "/proc/new.sock")), ENOENT);
+    EXPECT_OK(mkdir("d", 0755));
+    EXPECT_OK(symlink("d", "dl"));
+    EXPECT_OK(bind(s, (struct sockaddr *)&a, unix_addr(&a, "dl/s")));
+    struct stat st;
+    EXPECT_OK(stat("d/s", &st));
+    EXPECT_TRUE(S_ISSOCK(st.st_mode));
+    /* a bound socket cannot be bound again */
+    EXPECT_ERRNO(bind(s, (struct sockaddr *)&a, unix_addr(&a, "other")), EINVAL);
+    EXPECT_ERRNO(bind(12345, (struct sockaddr *)&a, unix_addr(&a, "bad")), EBADF);
+    int in = EXPECT_OK(socket(AF_INET, SOCK_STREAM, 0));
+    EXPECT_ERRNO(bind(in, (struct sockaddr *)&a, unix_addr(&a, "inet")), EAFNOSUPPORT);
+}
+
+CASE(connect, unix_path_refused) {
+    struct sockaddr_un a;
+    int s = EXPECT_OK(socket(AF_UNIX, SOCK_STREAM, 0));
+    EXPECT_OK(bind(s, (struct sockaddr *)&a, unix_addr(&a, "quiet")));
+    int c = EXPECT_OK(socket(AF_UNIX, SOCK_STREAM, 0));
+    EXPECT_ERRNO(connect(c, (struct sockaddr *)&a, sizeof a), ECONNREFUSED);
+    put_file("plain", "x");
+    EXPECT_ERRNO(connect(c, (struct sockaddr *)&a, unix_addr(&a, "plain")), ECONNREFUSED);
+    EXPECT_ERRNO(connect(c, (struct sockaddr *)&a, unix_addr(&a, "plain/x")), ENOTDIR);
+    EXPECT_ERRNO(connect(c, (struct sockaddr *)&a, unix_addr(&a, "/proc/self/status")), ECONNREFUSED);
+    close(s);
+    /* the inode outlives the socket: nobody listens */
+    EXPECT_ERRNO(connect(c, (struct sockaddr *)&a, unix_addr(&a, "quiet")), ECONNREFUSED);
+}
+
+COVERS("sendto recvfrom")
+CASE(socket, unix_dgram_path_and_abstract) {
+    struct sockaddr_un a;
+    int r = EXPECT_OK(socket(AF_UNIX, SOCK_DGRAM, 0));
+    EXPECT_OK(bind(r, (struct sockaddr *)&a, unix_addr(&a, "dg")));
+    int w = EXPECT_OK(socket(AF_UNIX, SOCK_DGRAM, 0));
+    EXPECT_EQ(sendto(w, "d1", 2, 0, (struct sockaddr *)&a, sizeof a), 2);
+    EXPECT_OK(connect(w, (struct sockaddr *)&a, sizeof a));
+    EXPECT_EQ(send(w, "d2", 2, 0), 2);
+    char buf[4] = {0};
+    EXPECT_EQ(recv(r, buf, sizeof buf, 0), 2);
+    EXPECT_STREQ(buf, "d1");
+    EXPECT_EQ(recv(r, buf, sizeof buf, 0), 2);
+    EXPECT_STREQ(buf, "d2");
+    /* abstract names are no files */
+    char name[64];
+    int n = snprintf(name, sizeof name, "runrs-conformance-%d", getpid());
+    memset(&a, 0, sizeof a);
+    a.sun_family = AF_UNIX;
+    memcpy(a.sun_path + 1, name, n);
+    socklen_t len = offsetof(struct sockaddr_un, sun_path) + 1 + n;
+    int l = EXPECT_OK(socket(AF_UNIX, SOCK_STREAM, 0));
+    EXPECT_OK(bind(l, (struct sockaddr *)&a, len));
+    EXPECT_OK(listen(l, 1));
+    int c = EXPECT_OK(socket(AF_UNIX, SOCK_STREAM, 0));
+    EXPECT_OK(connect(c, (struct sockaddr *)&a, len));
+    struct stat st;
+    EXPECT_ERRNO(lstat(name, &st), ENOENT);
 }
 
 CASE(socket, inet_loopback_tcp) {

@@ -39,6 +39,10 @@ pub struct ProcConfig {
     pub init_host_pid: i32,
     /// Normally "/proc".
     pub host_proc: PathBuf,
+    /// With a cgroup namespace: each hierarchy's namespace root
+    /// (`id:controllers` -> host cgroup path), which /proc/<pid>/cgroup
+    /// paths are shown relative to, as the kernel shows them inside it.
+    pub cgroup_ns_roots: Option<Vec<(String, String)>>,
     /// An fd the sandbox keeps in every workload process (the ptrace
     /// platform's fd-passing socket): not listed in /proc/<pid>/fd and
     /// fdinfo, and ENOENT when named there.
@@ -175,6 +179,35 @@ const NON_OPTIONS: &[&str] = &[
     "remount",
     "defaults",
 ];
+
+/// The `id:controllers:path` lines of a cgroup file with each path made
+/// relative to its hierarchy's root in `roots`, as Linux renders it for a
+/// reader in that cgroup namespace ("/" for the root itself, "/../x"
+/// outside it).
+pub fn cgroup_relative(text: &str, roots: &[(String, String)]) -> String {
+    let mut out = String::new();
+    for line in text.lines() {
+        let Some((key, path)) = line.rsplit_once(':') else {
+            continue;
+        };
+        let root = roots
+            .iter()
+            .find(|(k, _)| k == key)
+            .map_or("/", |(_, r)| r.as_str());
+        let comps = |p: &str| -> Vec<String> {
+            p.split('/')
+                .filter(|c| !c.is_empty())
+                .map(str::to_string)
+                .collect()
+        };
+        let (r, p) = (comps(root), comps(path));
+        let common = r.iter().zip(&p).take_while(|(a, b)| a == b).count();
+        let mut rel: Vec<String> = vec!["..".to_string(); r.len() - common];
+        rel.extend(p[common..].iter().cloned());
+        out.push_str(&format!("{key}:/{}\n", rel.join("/")));
+    }
+    out
+}
 
 /// A container task: a process (thread == false) or one of its threads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -777,10 +810,21 @@ impl ProcFs {
             "statm" => self.host.read_file(t.htid, "statm"),
             "mounts" => Ok(self.mounts_text().into_bytes()),
             "mountinfo" => Ok(self.mountinfo_text().into_bytes()),
-            "cgroup" => Ok(b"0::/\n".to_vec()),
+            "cgroup" => self.cgroup_text(t.htid),
             "oom_score_adj" => Ok(b"0\n".to_vec()),
             _ => Err(Errno::ENOENT),
         }
+    }
+
+    /// The task's cgroup memberships (every hierarchy, v1 and v2), as
+    /// the host kernel has them, relative to the container's cgroup
+    /// namespace when it has one.
+    fn cgroup_text(&self, htid: i32) -> Result<Vec<u8>, Errno> {
+        let host = self.host.read_file(htid, "cgroup")?;
+        let Some(roots) = &self.config.cgroup_ns_roots else {
+            return Ok(host);
+        };
+        Ok(cgroup_relative(&String::from_utf8_lossy(&host), roots).into_bytes())
     }
 
     fn pid_stat(&self, t: &Task) -> Result<Vec<u8>, Errno> {
@@ -1240,6 +1284,7 @@ mod tests {
                     options: "rbind,nosuid,size=65536k,mode=755".into(),
                 },
             ],
+            cgroup_ns_roots: None,
             init_host_pid: init,
             host_proc,
         }
@@ -1421,6 +1466,20 @@ mod tests {
         assert_eq!(
             a.ino,
             p.attr(me, &format!("{me}/status")).expect("attr").ino
+        );
+    }
+
+    #[test]
+    fn cgroup_paths_relative_to_the_namespace_roots() {
+        let host = "9:name=systemd:/\n4:memory:/runrs/c1\n1:cpu:/runrs/c1/sub\n0::/other\n";
+        let roots = vec![
+            ("4:memory".to_string(), "/runrs/c1".to_string()),
+            ("1:cpu".to_string(), "/runrs/c1".to_string()),
+            ("0:".to_string(), "/runrs/c1".to_string()),
+        ];
+        assert_eq!(
+            cgroup_relative(host, &roots),
+            "9:name=systemd:/\n4:memory:/\n1:cpu:/sub\n0::/../../other\n"
         );
     }
 

@@ -276,12 +276,55 @@ fn do_link(ctx: &mut Ctx, od: i32, oi: usize, nd: i32, ni: usize, flags: i32) ->
         let newp = ctx.path_arg(ni)?;
         (old, ctx.abs_path(nd, &newp)?)
     } else {
+        if follow == Follow::Follow {
+            if let Some(r) = link_through_fd_link(ctx, od, oi, nd, ni) {
+                return r;
+            }
+        }
         two_paths(ctx, od, oi, nd, ni)?
     };
     let creds = ctx.creds()?;
     match ctx.gofer.link(&old, &new, follow, &creds, 0)? {
         crate::gofer::Walked::Done(()) => Ok(Outcome::Value(0)),
         crate::gofer::Walked::Redirect(_) => Err(Errno::EXDEV),
+    }
+}
+
+/// linkat(AT_SYMLINK_FOLLOW) of a /proc/<pid>/fd/N link: the open file
+/// itself, named or not (O_TMPFILE), as Linux follows the magic link.
+/// None when the old path is no such link.
+fn link_through_fd_link(
+    ctx: &mut Ctx,
+    od: i32,
+    oi: usize,
+    nd: i32,
+    ni: usize,
+) -> Option<SysResult> {
+    let run = |ctx: &mut Ctx| -> Result<Option<Outcome>, Errno> {
+        let oldp = ctx.path_arg(oi)?;
+        let old = ctx.abs_path(od, &oldp)?;
+        let Location::Synthetic(fs, rel) = vfs::locate(&old) else {
+            return Ok(None);
+        };
+        let Ok(Node::FdLink { host_tid, fd }) = ctx.synthetic_lookup(fs, &rel) else {
+            return Ok(None);
+        };
+        let newp = ctx.path_arg(ni)?;
+        let new = ctx.abs_path(nd, &newp)?;
+        if let Location::Synthetic(..) = vfs::locate(&new) {
+            return Err(Errno::EXDEV);
+        }
+        let file = sys::getfd(host_tid, fd).map_err(|_| Errno::ENOENT)?;
+        let creds = ctx.creds()?;
+        match ctx.gofer.link_fd(file.as_fd(), &new, &creds, 0)? {
+            crate::gofer::Walked::Done(()) => Ok(Some(Outcome::Value(0))),
+            crate::gofer::Walked::Redirect(_) => Err(Errno::EXDEV),
+        }
+    };
+    match run(ctx) {
+        Ok(None) => None,
+        Ok(Some(o)) => Some(Ok(o)),
+        Err(e) => Some(Err(e)),
     }
 }
 

@@ -9,6 +9,8 @@ pub mod file;
 pub mod fs;
 pub mod identity;
 pub mod misc;
+pub mod notify;
+pub mod socket;
 pub mod stat;
 pub mod xattr;
 

@@ -1,0 +1,70 @@
+//! inotify_add_watch(2). The path is resolved in the sandbox's view and the
+//! gofer adds the watch to the workload's own inotify instance (the sentry
+//! takes it with pidfd_getfd and passes it along), as the caller; events
+//! then arrive through the kernel as for any watch. inotify_init1,
+//! inotify_rm_watch and reading events need no path and go to the kernel.
+
+use std::os::fd::AsFd;
+
+use nix::errno::Errno;
+
+use super::{Ctx, Outcome, SysResult, AT_FDCWD};
+use crate::gofer::Follow;
+use crate::sentry::fs::procfs::Node;
+use crate::sentry::sys;
+
+/// Linux's ALL_INOTIFY_BITS: events, IN_UNMOUNT, IN_Q_OVERFLOW, IN_IGNORED
+/// and the flags.
+const ALL_INOTIFY_BITS: u32 = 0xf700_efff;
+const IN_MASK_CREATE: u32 = 0x1000_0000;
+
+/// inotify_add_watch(2).
+pub fn inotify_add_watch(ctx: &mut Ctx) -> SysResult {
+    let fd = ctx.arg_i32(0);
+    ctx.note(|| fd.to_string());
+    let path = ctx.path_arg(1)?;
+    let mask = ctx.arg(2) as u32;
+    ctx.note(|| format!("{mask:#x}"));
+    // Linux checks the mask before the fd and the path.
+    if mask & ALL_INOTIFY_BITS == 0 {
+        return Err(Errno::EINVAL);
+    }
+    if mask & libc::IN_MASK_ADD != 0 && mask & IN_MASK_CREATE != 0 {
+        return Err(Errno::EINVAL);
+    }
+    let link =
+        std::fs::read_link(format!("/proc/{}/fd/{fd}", ctx.tid())).map_err(|_| Errno::EBADF)?;
+    if link.as_os_str().as_encoded_bytes() != b"anon_inode:inotify" {
+        return Err(Errno::EINVAL);
+    }
+    let inotify = sys::getfd(ctx.tid(), fd)?;
+    let follow = if mask & libc::IN_DONT_FOLLOW != 0 {
+        Follow::NoFollow
+    } else {
+        Follow::Follow
+    };
+    let mut abs = ctx.abs_path(AT_FDCWD, &path)?;
+    if follow == Follow::Follow {
+        // /proc/self/fd/N, /proc/self/cwd: watch what they lead to.
+        abs = ctx.follow_synthetic_link(&abs)?;
+    }
+    let wd = ctx.on_path(
+        &abs,
+        |g, p, c, l| g.inotify_add_watch(inotify.as_fd(), p, follow, mask, c, l),
+        |ctx, fs, rel, _| {
+            let node = ctx.synthetic_lookup(fs, rel)?;
+            if mask & libc::IN_ONLYDIR != 0 && !matches!(node, Node::Dir(_)) {
+                return Err(Errno::ENOTDIR);
+            }
+            // Synthetic files never change behind the workload's back:
+            // the watch (on the sentry's empty stand-in directory, one
+            // for all of them) never reports an event.
+            sys::inotify_add_watch_fd(
+                inotify.as_fd(),
+                ctx.sentry.synthetic_dir.as_fd(),
+                mask & !libc::IN_ONLYDIR,
+            )
+        },
+    )?;
+    Ok(Outcome::Value(wd.into()))
+}
