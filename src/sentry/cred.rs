@@ -106,6 +106,65 @@ fn in3(v: u32, a: [u32; 4]) -> bool {
     v == a[0] || v == a[1] || v == a[2]
 }
 
+// The id rules of kernel/sys.c, shared by the uid and gid calls: `ids` is
+// (real, effective, saved, fs), `cap` CAP_SETUID or CAP_SETGID.
+
+/// setuid/setgid: with the capability all four, else the effective and fs
+/// id to the real or saved one.
+fn set_id(ids: [u32; 4], id: u32, cap: bool) -> Result<[u32; 4], Errno> {
+    if id == UNCHANGED {
+        return Err(Errno::EINVAL);
+    }
+    let mut new = ids;
+    if cap {
+        new[0] = id;
+        new[2] = id;
+    } else if id != ids[0] && id != ids[2] {
+        return Err(Errno::EPERM);
+    }
+    new[1] = id;
+    new[3] = id;
+    Ok(new)
+}
+
+/// setreuid/setregid: the saved id follows a changed real id, or an
+/// effective id set to something other than the old real one.
+fn set_re_ids(ids: [u32; 4], r: u32, e: u32, cap: bool) -> Result<[u32; 4], Errno> {
+    let mut new = ids;
+    if r != UNCHANGED {
+        if r != ids[0] && r != ids[1] && !cap {
+            return Err(Errno::EPERM);
+        }
+        new[0] = r;
+    }
+    if e != UNCHANGED {
+        if !in3(e, ids) && !cap {
+            return Err(Errno::EPERM);
+        }
+        new[1] = e;
+    }
+    if r != UNCHANGED || (e != UNCHANGED && e != ids[0]) {
+        new[2] = new[1];
+    }
+    new[3] = new[1];
+    Ok(new)
+}
+
+/// setresuid/setresgid: each id one of the current three, unless `cap`.
+fn set_res_ids(ids: [u32; 4], res: [u32; 3], cap: bool) -> Result<[u32; 4], Errno> {
+    if !cap && res.iter().any(|&id| id != UNCHANGED && !in3(id, ids)) {
+        return Err(Errno::EPERM);
+    }
+    let mut new = ids;
+    for (i, id) in res.into_iter().enumerate() {
+        if id != UNCHANGED {
+            new[i] = id;
+        }
+    }
+    new[3] = new[1];
+    Ok(new)
+}
+
 impl Cred {
     pub fn capable(&self, cap: u32) -> bool {
         self.effective & cap_bit(cap) != 0
@@ -151,60 +210,24 @@ impl Cred {
 
     /// setuid(2).
     pub fn setuid(&self, uid: u32) -> Result<Cred, Errno> {
-        if uid == UNCHANGED {
-            return Err(Errno::EINVAL);
-        }
         let mut new = self.clone();
-        if self.capable(CAP_SETUID) {
-            new.uid[0] = uid;
-            new.uid[2] = uid;
-        } else if uid != self.uid[0] && uid != self.uid[2] {
-            return Err(Errno::EPERM);
-        }
-        new.uid[1] = uid;
-        new.uid[3] = uid;
+        new.uid = set_id(self.uid, uid, self.capable(CAP_SETUID))?;
         new.fix_setuid(self, SetId::Id);
         Ok(new)
     }
 
     /// setreuid(2).
     pub fn setreuid(&self, ruid: u32, euid: u32) -> Result<Cred, Errno> {
-        let cap = self.capable(CAP_SETUID);
         let mut new = self.clone();
-        if ruid != UNCHANGED {
-            if ruid != self.uid[0] && ruid != self.uid[1] && !cap {
-                return Err(Errno::EPERM);
-            }
-            new.uid[0] = ruid;
-        }
-        if euid != UNCHANGED {
-            if !in3(euid, self.uid) && !cap {
-                return Err(Errno::EPERM);
-            }
-            new.uid[1] = euid;
-        }
-        if ruid != UNCHANGED || (euid != UNCHANGED && euid != self.uid[0]) {
-            new.uid[2] = new.uid[1];
-        }
-        new.uid[3] = new.uid[1];
+        new.uid = set_re_ids(self.uid, ruid, euid, self.capable(CAP_SETUID))?;
         new.fix_setuid(self, SetId::Id);
         Ok(new)
     }
 
     /// setresuid(2).
     pub fn setresuid(&self, ruid: u32, euid: u32, suid: u32) -> Result<Cred, Errno> {
-        let ids = [ruid, euid, suid];
-        if !self.capable(CAP_SETUID) && ids.iter().any(|&id| id != UNCHANGED && !in3(id, self.uid))
-        {
-            return Err(Errno::EPERM);
-        }
         let mut new = self.clone();
-        for (i, id) in ids.into_iter().enumerate() {
-            if id != UNCHANGED {
-                new.uid[i] = id;
-            }
-        }
-        new.uid[3] = new.uid[1];
+        new.uid = set_res_ids(self.uid, [ruid, euid, suid], self.capable(CAP_SETUID))?;
         new.fix_setuid(self, SetId::Id);
         Ok(new)
     }
@@ -226,58 +249,22 @@ impl Cred {
 
     /// setgid(2).
     pub fn setgid(&self, gid: u32) -> Result<Cred, Errno> {
-        if gid == UNCHANGED {
-            return Err(Errno::EINVAL);
-        }
         let mut new = self.clone();
-        if self.capable(CAP_SETGID) {
-            new.gid[0] = gid;
-            new.gid[2] = gid;
-        } else if gid != self.gid[0] && gid != self.gid[2] {
-            return Err(Errno::EPERM);
-        }
-        new.gid[1] = gid;
-        new.gid[3] = gid;
+        new.gid = set_id(self.gid, gid, self.capable(CAP_SETGID))?;
         Ok(new)
     }
 
     /// setregid(2).
     pub fn setregid(&self, rgid: u32, egid: u32) -> Result<Cred, Errno> {
-        let cap = self.capable(CAP_SETGID);
         let mut new = self.clone();
-        if rgid != UNCHANGED {
-            if rgid != self.gid[0] && rgid != self.gid[1] && !cap {
-                return Err(Errno::EPERM);
-            }
-            new.gid[0] = rgid;
-        }
-        if egid != UNCHANGED {
-            if !in3(egid, self.gid) && !cap {
-                return Err(Errno::EPERM);
-            }
-            new.gid[1] = egid;
-        }
-        if rgid != UNCHANGED || (egid != UNCHANGED && egid != self.gid[0]) {
-            new.gid[2] = new.gid[1];
-        }
-        new.gid[3] = new.gid[1];
+        new.gid = set_re_ids(self.gid, rgid, egid, self.capable(CAP_SETGID))?;
         Ok(new)
     }
 
     /// setresgid(2).
     pub fn setresgid(&self, rgid: u32, egid: u32, sgid: u32) -> Result<Cred, Errno> {
-        let ids = [rgid, egid, sgid];
-        if !self.capable(CAP_SETGID) && ids.iter().any(|&id| id != UNCHANGED && !in3(id, self.gid))
-        {
-            return Err(Errno::EPERM);
-        }
         let mut new = self.clone();
-        for (i, id) in ids.into_iter().enumerate() {
-            if id != UNCHANGED {
-                new.gid[i] = id;
-            }
-        }
-        new.gid[3] = new.gid[1];
+        new.gid = set_res_ids(self.gid, [rgid, egid, sgid], self.capable(CAP_SETGID))?;
         Ok(new)
     }
 
