@@ -4,8 +4,8 @@
 //! does not take its sentry, its gofer or the host down: a fork bomb under
 //! `linux.resources.pids.limit`, a memory hog under
 //! `linux.resources.memory.limit`. The sentry and gofer live outside the
-//! container's cgroup, and the sentry's threads are a fixed pool (not one
-//! per workload task).
+//! container's pids and memory cgroups (inside its CPU ones, on cgroup v1),
+//! and the sentry's threads are a fixed pool (not one per workload task).
 
 mod common;
 
@@ -113,6 +113,15 @@ until echo done > /finished; do :; done
             Some(cg.as_str()),
             "the {role} is inside the container's cgroup"
         );
+        // Its CPU time is the container's (cgroup v1: the cpu hierarchy is
+        // its own; on v2 it stays outside).
+        if let Some(cpu) = cgroup_of(init, "cpu") {
+            assert_eq!(
+                cgroup_of(pid, "cpu").as_deref(),
+                Some(cpu.as_str()),
+                "the {role} is not in the container's cpu cgroup"
+            );
+        }
     }
     let threads: usize = status_field(sentry, "Threads:")
         .and_then(|t| t.parse().ok())

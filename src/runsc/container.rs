@@ -525,6 +525,9 @@ pub fn create(g: &GlobalOpts, args: &CreateArgs, interactive: bool) -> Result<Cr
             InitMsg::Listener | InitMsg::Tracee if support.is_none() => {
                 let first = fd.ok_or_else(|| Error::Init(format!("{msg:?} message without fd")))?;
                 let (gofer, sentry) = spawn_support(g, &dir, first, interactive, &mut guard)?;
+                for p in [&gofer, &sentry] {
+                    cgroup.join_scheduling(p.id() as i32)?;
+                }
                 support = Some((gofer, sentry));
                 if msg == InitMsg::Tracee {
                     sync::send(sync_parent.as_raw_fd(), &InitMsg::Continue, None)
