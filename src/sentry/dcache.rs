@@ -60,6 +60,9 @@ impl SearchBits {
 pub struct Child {
     pub dir: Arc<OwnedFd>,
     pub name: Vec<u8>,
+    /// The path ended in `/`: only a directory (or a symlink to one) may
+    /// stand there (ENOTDIR otherwise).
+    pub trailing_slash: bool,
 }
 
 impl Child {

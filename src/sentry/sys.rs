@@ -120,6 +120,31 @@ pub fn getfd(tid: i32, fd: i32) -> Result<OwnedFd, Errno> {
     Ok(unsafe { OwnedFd::from_raw_fd(r as i32) })
 }
 
+/// The caller's fd `fd` as a path the sentry can stat: its /proc link,
+/// which leads to the open file itself (one lookup instead of a pidfd,
+/// pidfd_getfd and fstat).
+pub fn proc_fd_path(tid: i32, fd: i32) -> std::ffi::CString {
+    // No NUL can appear in two formatted integers.
+    std::ffi::CString::new(format!("/proc/{tid}/fd/{fd}")).unwrap_or_default()
+}
+
+/// stat of the caller's fd through its /proc link; EBADF when it is not open.
+pub fn stat_caller_fd(tid: i32, fd: i32) -> Result<libc::stat, Errno> {
+    if fd < 0 {
+        return Err(Errno::EBADF);
+    }
+    let mut st: libc::stat = zeroed();
+    // SAFETY: a NUL-terminated path and a valid out pointer.
+    let r = unsafe { libc::stat(proc_fd_path(tid, fd).as_ptr(), &mut st) };
+    if r < 0 {
+        return Err(match Errno::last() {
+            Errno::ENOENT => Errno::EBADF,
+            e => e,
+        });
+    }
+    Ok(st)
+}
+
 /// fstatat(fd, "", AT_EMPTY_PATH | flags).
 pub fn fstat_fd(fd: BorrowedFd<'_>) -> Result<libc::stat, Errno> {
     let mut st: libc::stat = zeroed();
@@ -220,24 +245,6 @@ pub fn openat(dir: BorrowedFd<'_>, name: &CStr, flags: i32) -> Result<OwnedFd, E
     } else {
         // SAFETY: a new fd that only we own.
         Ok(unsafe { OwnedFd::from_raw_fd(r) })
-    }
-}
-
-/// getdents64 on the sentry's duplicate of a workload directory fd.
-pub fn getdents64(fd: BorrowedFd<'_>, buf: &mut [u8]) -> Result<usize, Errno> {
-    // SAFETY: buf is writable for its length.
-    let r = unsafe {
-        libc::syscall(
-            libc::SYS_getdents64,
-            fd.as_raw_fd(),
-            buf.as_mut_ptr(),
-            buf.len(),
-        )
-    };
-    if r < 0 {
-        Err(Errno::last())
-    } else {
-        Ok(r as usize)
     }
 }
 

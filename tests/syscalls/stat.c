@@ -171,3 +171,33 @@ CASE(stat, search_permission_follows_chmod) {
     EXPECT_OK(stat("d/f", &st));
     EXPECT_ERRNO(open("d/missing", O_RDONLY), ENOENT);
 }
+
+/* Trailing slashes and names that exist, as the sentry's directory cache
+ * answers them: stat("f/") is ENOTDIR, "d/" the directory, "l/" follows a
+ * symlink to one; mkdir of any existing name, with or without the slash,
+ * is EEXIST. */
+COVERS("mkdir lstat")
+CASE(stat, trailing_slash_and_mkdir_of_existing_names) {
+    struct stat st;
+    put_file("f", "x");
+    EXPECT_OK(mkdir("d", 0755));
+    EXPECT_OK(symlink("d", "l"));
+    EXPECT_OK(symlink("nowhere", "dangling"));
+    EXPECT_ERRNO(stat("f/", &st), ENOTDIR);
+    EXPECT_ERRNO(lstat("f/", &st), ENOTDIR);
+    EXPECT_OK(stat("d/", &st));
+    EXPECT_TRUE(S_ISDIR(st.st_mode));
+    EXPECT_OK(lstat("l/", &st));
+    EXPECT_TRUE(S_ISDIR(st.st_mode));
+    EXPECT_ERRNO(stat("missing/", &st), ENOENT);
+    EXPECT_ERRNO(stat("dangling/", &st), ENOENT);
+    EXPECT_ERRNO(mkdir("d", 0755), EEXIST);
+    EXPECT_ERRNO(mkdir("d/", 0755), EEXIST);
+    EXPECT_ERRNO(mkdir("f", 0755), EEXIST);
+    EXPECT_ERRNO(mkdir("l", 0755), EEXIST);
+    EXPECT_ERRNO(mkdir("dangling", 0755), EEXIST);
+    EXPECT_ERRNO(open("missing/", O_RDONLY), ENOENT);
+    EXPECT_OK(mkdir("new/", 0700));
+    EXPECT_OK(stat("new", &st));
+    EXPECT_EQ(st.st_mode & 07777, 0700);
+}

@@ -46,46 +46,44 @@ pub fn encode_dirents(
 
 /// getdents64(2). For a synthetic directory the listing comes from its
 /// file system and the position is the real fd's offset (so lseek and
-/// rewinddir work); for a real directory the sentry reads it through a
-/// duplicate of the caller's open file description.
+/// rewinddir work); a real directory (a gofer fd) is listed by the kernel.
 pub fn getdents64(ctx: &mut Ctx) -> SysResult {
     let (fd, dirp, count) = (ctx.arg_i32(0), ctx.arg(1), ctx.arg(2) as u32 as usize);
     ctx.note(|| fd.to_string());
-    let dup = sys::getfd(ctx.tid(), fd)?;
-    let st = sys::fstat_fd(dup.as_fd())?;
+    let st = sys::stat_caller_fd(ctx.tid(), fd)?;
     if st.st_mode & libc::S_IFMT != libc::S_IFDIR {
         return Err(Errno::ENOTDIR);
     }
-    let count = count.min(1 << 20);
-    if (st.st_dev, st.st_ino) == ctx.sentry.synthetic_dir_id {
-        let tgid = ctx.task()?.tgid;
-        let path = ctx
-            .sentry
-            .synthetic_fds
-            .lock()
-            .ok()
-            .and_then(|m| m.get(&(tgid, fd)).cloned());
-        let entries = match path.as_deref().map(|p| vfs::locate(p.as_bytes())) {
-            Some(Location::Synthetic(fs, rel)) => match ctx.synthetic_lookup(fs, &rel)? {
-                Node::Dir(e) => e,
-                _ => return Err(Errno::ENOTDIR),
-            },
-            // An fd we did not record (dup'ed to another number): empty.
-            _ => Vec::new(),
-        };
-        let pos = sys::lseek(dup.as_fd(), 0, libc::SEEK_CUR)?.max(0) as usize;
-        let (bytes, next) = encode_dirents(&entries, pos, count);
-        if bytes.is_empty() && pos < entries.len() {
-            return Err(Errno::EINVAL);
-        }
-        ctx.write(dirp, &bytes)?;
-        sys::lseek(dup.as_fd(), next as i64, libc::SEEK_SET)?;
-        return Ok(Outcome::Value(bytes.len() as i64));
+    // Any other directory is listed by the kernel: no path is read, and
+    // an fd swapped for a synthetic one meanwhile lists an empty directory.
+    if (st.st_dev, st.st_ino) != ctx.sentry.synthetic_dir_id {
+        return Ok(Outcome::Continue);
     }
-    let mut buf = vec![0u8; count];
-    let n = sys::getdents64(dup.as_fd(), &mut buf)?;
-    ctx.write(dirp, &buf[..n])?;
-    Ok(Outcome::Value(n as i64))
+    let dup = sys::getfd(ctx.tid(), fd)?;
+    let count = count.min(1 << 20);
+    let tgid = ctx.task()?.tgid;
+    let path = ctx
+        .sentry
+        .synthetic_fds
+        .lock()
+        .ok()
+        .and_then(|m| m.get(&(tgid, fd)).cloned());
+    let entries = match path.as_deref().map(|p| vfs::locate(p.as_bytes())) {
+        Some(Location::Synthetic(fs, rel)) => match ctx.synthetic_lookup(fs, &rel)? {
+            Node::Dir(e) => e,
+            _ => return Err(Errno::ENOTDIR),
+        },
+        // An fd we did not record (dup'ed to another number): empty.
+        _ => Vec::new(),
+    };
+    let pos = sys::lseek(dup.as_fd(), 0, libc::SEEK_CUR)?.max(0) as usize;
+    let (bytes, next) = encode_dirents(&entries, pos, count);
+    if bytes.is_empty() && pos < entries.len() {
+        return Err(Errno::EINVAL);
+    }
+    ctx.write(dirp, &bytes)?;
+    sys::lseek(dup.as_fd(), next as i64, libc::SEEK_SET)?;
+    Ok(Outcome::Value(bytes.len() as i64))
 }
 
 /// Creating or removing names in a synthetic mount is refused, as
@@ -97,6 +95,13 @@ fn refuse<T>(_: &mut Ctx, _: vfs::SynthFs, _: &str, _: u32) -> Result<T, Errno> 
 fn do_mkdir(ctx: &mut Ctx, dirfd: i32, path_idx: usize, mode: u32) -> SysResult {
     let path = ctx.path_arg(path_idx)?;
     let abs = ctx.abs_path(dirfd, &path)?;
+    // A name that is there already (tar makes every parent again) fails
+    // before any write permission or read-only mount is looked at.
+    if let Some(child) = ctx.cached_parent(&abs)? {
+        if child.stat().is_ok() {
+            return Err(Errno::EEXIST);
+        }
+    }
     let mode = mode & 0o7777 & !ctx.umask();
     ctx.on_path(
         &abs,

@@ -349,7 +349,12 @@ impl<'a> Ctx<'a> {
     pub fn cached_parent(&mut self, abs: &[u8]) -> Result<Option<dcache::Child>, Errno> {
         // CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH.
         const SEARCH_ANY: u64 = (1 << 1) | (1 << 2);
-        let Some((parent, name)) = dcache::split_plain(abs) else {
+        let stripped = match abs.iter().rposition(|b| *b != b'/') {
+            Some(last) => &abs[..=last],
+            None => return Ok(None),
+        };
+        let trailing_slash = stripped.len() < abs.len();
+        let Some((parent, name)) = dcache::split_plain(stripped) else {
             return Ok(None);
         };
         if vfs::locate(abs) != Location::Gofer {
@@ -361,6 +366,7 @@ impl<'a> Ctx<'a> {
         let child = dcache::Child {
             dir: dir.fd,
             name: name.to_vec(),
+            trailing_slash,
         };
         if dir.world_searchable {
             return Ok(Some(child));

@@ -68,6 +68,12 @@ enum Subject {
     Found(Found),
     /// The caller's own fd (AT_EMPTY_PATH), duplicated into the sentry.
     Fd(std::os::fd::OwnedFd),
+    /// The caller's own fd (AT_EMPTY_PATH) that is not a synthetic
+    /// directory, and its attributes (read through its /proc link).
+    CallerFd {
+        fd: i32,
+        st: libc::stat,
+    },
     /// A name in a cached directory, and what the sentry's fstatat of it
     /// found.
     Child {
@@ -88,6 +94,10 @@ fn subject(ctx: &mut Ctx, dirfd: i32, path_idx: usize, flags: i32) -> Result<Sub
             let cwd = ctx.abs_path(AT_FDCWD, b".")?;
             return Ok(Subject::Found(ctx.resolve(&cwd, Follow::Follow)?));
         }
+        let st = sys::stat_caller_fd(ctx.tid(), dirfd)?;
+        if (st.st_dev, st.st_ino) != ctx.sentry.synthetic_dir_id {
+            return Ok(Subject::CallerFd { fd: dirfd, st });
+        }
         // A synthetic directory fd stands for its recorded path.
         if let Ok(p) = ctx.fd_path(dirfd) {
             if let crate::sentry::vfs::Location::Synthetic(..) = crate::sentry::vfs::locate(&p) {
@@ -98,10 +108,19 @@ fn subject(ctx: &mut Ctx, dirfd: i32, path_idx: usize, flags: i32) -> Result<Sub
     }
     let abs = ctx.abs_path(dirfd, &path)?;
     let follow = follow_unless(flags, libc::AT_SYMLINK_NOFOLLOW);
-    if let Some(dcache::Child { dir, name }) = ctx.cached_parent(&abs)? {
+    if let Some(dcache::Child {
+        dir,
+        name,
+        trailing_slash,
+    }) = ctx.cached_parent(&abs)?
+    {
+        let kind = |st: &libc::stat| st.st_mode & libc::S_IFMT;
         match dcache::stat_child(&dir, &name) {
-            // A symlink to follow takes the gofer's walk.
-            Ok(st) if st.st_mode & libc::S_IFMT == libc::S_IFLNK && follow == Follow::Follow => {}
+            // A symlink to follow (a trailing slash follows it too) takes
+            // the gofer's walk.
+            Ok(st)
+                if kind(&st) == libc::S_IFLNK && (follow == Follow::Follow || trailing_slash) => {}
+            Ok(st) if trailing_slash && kind(&st) != libc::S_IFDIR => return Err(Errno::ENOTDIR),
             Ok(st) => {
                 let name = CString::new(name).map_err(|_| Errno::EINVAL)?;
                 return Ok(Subject::Child { dir, name, st });
@@ -115,7 +134,7 @@ fn subject(ctx: &mut Ctx, dirfd: i32, path_idx: usize, flags: i32) -> Result<Sub
 
 fn stat_subject(ctx: &mut Ctx, s: Subject) -> Result<libc::stat, Errno> {
     match s {
-        Subject::Child { st, .. } => Ok(st),
+        Subject::Child { st, .. } | Subject::CallerFd { st, .. } => Ok(st),
         Subject::Fd(fd) | Subject::Found(Found::Host(fd)) => sys::fstat_fd(fd.as_fd()),
         Subject::Found(Found::Synthetic { fs, rel, node }) => {
             if let Node::FdLink { host_tid, fd } = node {
@@ -176,6 +195,7 @@ pub fn statx(ctx: &mut Ctx) -> SysResult {
         Subject::Child { dir, name, .. } => {
             sys::statx_at(dir.as_fd(), &name, flags & !libc::AT_EMPTY_PATH, mask)?
         }
+        Subject::CallerFd { fd, .. } => statx_caller_fd(ctx.tid(), fd, flags, mask)?,
         Subject::Fd(fd) | Subject::Found(Found::Host(fd)) => {
             sys::statx_fd(fd.as_fd(), flags, mask)?
         }
@@ -189,6 +209,28 @@ pub fn statx(ctx: &mut Ctx) -> SysResult {
     };
     ctx.write(buf, sys::struct_bytes(&st))?;
     Ok(Outcome::Value(0))
+}
+
+/// statx of the caller's fd through its /proc link (followed: it leads to
+/// the open file).
+fn statx_caller_fd(tid: i32, fd: i32, flags: i32, mask: u32) -> Result<libc::statx, Errno> {
+    let mut st: libc::statx = sys::zeroed();
+    let path = sys::proc_fd_path(tid, fd);
+    // SAFETY: a NUL-terminated path and a valid out pointer.
+    let r = unsafe {
+        libc::statx(
+            libc::AT_FDCWD,
+            path.as_ptr(),
+            flags & libc::AT_STATX_SYNC_TYPE,
+            mask,
+            &mut st,
+        )
+    };
+    if r < 0 {
+        Err(Errno::last())
+    } else {
+        Ok(st)
+    }
 }
 
 fn do_access(ctx: &mut Ctx, dirfd: i32, mode: i32, flags: i32) -> SysResult {
