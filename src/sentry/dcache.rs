@@ -25,8 +25,8 @@ use std::sync::{Arc, Mutex};
 #[derive(Clone)]
 pub struct CachedDir {
     pub fd: Arc<OwnedFd>,
-    /// It and every directory above it grant search to others (mode
-    /// o+x, no ACL): any caller may look names up in it.
+    /// It and every directory above it grant search to every class (x for
+    /// owner, group and others; no ACL): any caller may look names up in it.
     pub world_searchable: bool,
     /// Who may search it by its own mode (None: it has an ACL, which
     /// only the kernel evaluates).
@@ -161,8 +161,10 @@ impl DirCache {
                 gid: st.st_gid,
                 mode: st.st_mode & 0o111,
             });
+            // Every class: the owner and the group are judged by their own
+            // bits (a 0601 directory refuses its owner what it grants others).
             let world_searchable =
-                parent_world_searchable && search.is_some_and(|s| s.mode & 0o001 != 0);
+                parent_world_searchable && search.is_some_and(|s| s.mode & 0o111 == 0o111);
             let d = CachedDir {
                 fd: Arc::new(fd),
                 world_searchable,
@@ -359,7 +361,7 @@ mod tests {
         c.forget(b"/elsewhere/a");
         assert!(c.get(&key(&sub)).is_none());
         assert!(c.insert(&key(&sub), dir_fd(&sub), g, true).is_none());
-        // Search for others: its own o+x and its parent's.
+        // Search for everyone: x for owner, group and others, here and above.
         use std::os::unix::fs::PermissionsExt;
         std::fs::set_permissions(&sub, std::fs::Permissions::from_mode(0o750)).expect("chmod");
         let d = c.insert(&key(&sub), dir_fd(&sub), c.generation(), true);
@@ -369,6 +371,14 @@ mod tests {
         let d = c.insert(&key(&sub), dir_fd(&sub), c.generation(), true);
         assert!(d.expect("cached").world_searchable);
         c.forget(&key(&sub));
+        std::fs::set_permissions(&sub, std::fs::Permissions::from_mode(0o601)).expect("chmod");
+        let d = c.insert(&key(&sub), dir_fd(&sub), c.generation(), true);
+        assert!(
+            !d.expect("cached").world_searchable,
+            "0601 refuses its owner"
+        );
+        c.forget(&key(&sub));
+        std::fs::set_permissions(&sub, std::fs::Permissions::from_mode(0o751)).expect("chmod");
         let d = c.insert(&key(&sub), dir_fd(&sub), c.generation(), false);
         assert!(!d.expect("cached").world_searchable);
         // A bind mount's subtree is never cached.

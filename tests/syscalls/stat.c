@@ -170,6 +170,13 @@ CASE(stat, search_permission_follows_chmod) {
     EXPECT_OK(chmod("d", 0700));
     EXPECT_OK(stat("d/f", &st));
     EXPECT_ERRNO(open("d/missing", O_RDONLY), ENOENT);
+    /* The owner is judged by the owner's bits, whatever others get (also
+     * when every directory above lets everyone search). */
+    EXPECT_OK(chmod(".", 0711));
+    EXPECT_OK(chmod("d", 0611));
+    EXPECT_ERRNO(stat("d/f", &st), EACCES);
+    EXPECT_OK(chmod("d", 0711));
+    EXPECT_OK(stat("d/f", &st));
 }
 
 /* Trailing slashes and names that exist, as the sentry's directory cache

@@ -347,8 +347,8 @@ impl<'a> Ctx<'a> {
     /// grant it to its fsuid and groups), so the gofer's walk with its
     /// credentials could not fail where the cached one succeeds.
     pub fn cached_parent(&mut self, abs: &[u8]) -> Result<Option<dcache::Child>, Errno> {
-        // CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH.
-        const SEARCH_ANY: u64 = (1 << 1) | (1 << 2);
+        let search_any =
+            cred::cap_bit(cred::CAP_DAC_OVERRIDE) | cred::cap_bit(cred::CAP_DAC_READ_SEARCH);
         let stripped = match abs.iter().rposition(|b| *b != b'/') {
             Some(last) => &abs[..=last],
             None => return Ok(None),
@@ -372,7 +372,7 @@ impl<'a> Ctx<'a> {
             return Ok(Some(child));
         }
         let creds = self.creds()?;
-        if creds.cap_effective & SEARCH_ANY != 0 {
+        if creds.cap_effective & search_any != 0 {
             return Ok(Some(child));
         }
         // Every directory from the root down, by its mode (all of them are
