@@ -106,7 +106,16 @@ impl Client {
     }
 
     fn call_done(&self, req: Request) -> Result<Walked<()>, Errno> {
-        match self.call(req)? {
+        self.call_done_with(req, None)
+    }
+
+    /// A request answered by Done (or a redirect or an error), carrying `fd`.
+    fn call_done_with(
+        &self,
+        req: Request,
+        fd: Option<BorrowedFd<'_>>,
+    ) -> Result<Walked<()>, Errno> {
+        match self.call_with(req, fd)? {
             (Response::Done(_), None) => Ok(Walked::Done(())),
             (Response::Redirect(r), None) => Ok(Walked::Redirect(r)),
             (Response::Error(e), None) => Err(Errno::from_raw(e.errno)),
@@ -228,12 +237,7 @@ impl Client {
             creds: creds.clone(),
             symlinks,
         });
-        match self.call_with(req, Some(sock))? {
-            (Response::Done(_), None) => Ok(Walked::Done(())),
-            (Response::Redirect(r), None) => Ok(Walked::Redirect(r)),
-            (Response::Error(e), None) => Err(Errno::from_raw(e.errno)),
-            _ => Err(Errno::EIO),
-        }
+        self.call_done_with(req, Some(sock))
     }
 
     /// inotify_add_watch(2) of `p` on the workload's inotify instance
@@ -279,12 +283,7 @@ impl Client {
             creds: creds.clone(),
             symlinks,
         });
-        match self.call_with(req, Some(file))? {
-            (Response::Done(_), None) => Ok(Walked::Done(())),
-            (Response::Redirect(r), None) => Ok(Walked::Redirect(r)),
-            (Response::Error(e), None) => Err(Errno::from_raw(e.errno)),
-            _ => Err(Errno::EIO),
-        }
+        self.call_done_with(req, Some(file))
     }
 
     pub fn mknod(
