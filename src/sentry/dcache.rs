@@ -72,15 +72,25 @@ impl Child {
     }
 }
 
-/// At most this many directories are kept (each holds one fd); a full
-/// cache starts over.
+/// At most this many directories are kept (each holds one fd), and at
+/// most a quarter of the sentry's fd limit; a full cache starts over.
 const CAPACITY: usize = 4096;
+
+fn capacity() -> usize {
+    let soft = nix::sys::resource::getrlimit(nix::sys::resource::Resource::RLIMIT_NOFILE)
+        .map(|(soft, _)| soft)
+        .unwrap_or(1024);
+    usize::try_from(soft / 4)
+        .unwrap_or(CAPACITY)
+        .clamp(16, CAPACITY)
+}
 
 pub struct DirCache {
     enabled: bool,
     /// Normalized destinations of the spec's bind mounts.
     shared: Vec<Vec<u8>>,
     dirs: Mutex<Dirs>,
+    capacity: usize,
 }
 
 #[derive(Default)]
@@ -110,6 +120,7 @@ impl DirCache {
                 .map(|d| super::vfs::normalize(d.as_bytes()))
                 .collect(),
             dirs: Mutex::new(Dirs::default()),
+            capacity: capacity(),
         }
     }
 
@@ -194,7 +205,7 @@ impl DirCache {
         if dirs.generation != generation {
             return false;
         }
-        if dirs.map.len() >= CAPACITY {
+        if dirs.map.len() >= self.capacity {
             dirs.map.clear();
         }
         dirs.map.insert(dir.to_vec(), entry);
