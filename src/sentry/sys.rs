@@ -219,12 +219,18 @@ pub fn fstatfs(fd: BorrowedFd<'_>) -> Result<libc::statfs, Errno> {
 
 /// readlinkat(fd, "") of an O_PATH|O_NOFOLLOW symlink fd.
 pub fn readlink_fd(fd: BorrowedFd<'_>) -> Result<Vec<u8>, Errno> {
+    readlink_at(fd, c"")
+}
+
+/// readlinkat(dir, name): the target of the symlink `name` in `dir` (the
+/// empty name: the symlink an O_PATH|O_NOFOLLOW `dir` refers to).
+pub fn readlink_at(dir: BorrowedFd<'_>, name: &CStr) -> Result<Vec<u8>, Errno> {
     let mut buf = vec![0u8; libc::PATH_MAX as usize];
-    // SAFETY: buf is writable for its length; "" is a valid C string.
+    // SAFETY: buf is writable for its length; name is a valid C string.
     let n = unsafe {
         libc::readlinkat(
-            fd.as_raw_fd(),
-            c"".as_ptr(),
+            dir.as_raw_fd(),
+            name.as_ptr(),
             buf.as_mut_ptr().cast(),
             buf.len(),
         )

@@ -329,6 +329,22 @@ fn do_readlink(ctx: &mut Ctx, dirfd: i32, path_idx: usize, buf: u64, size: i64) 
         return Ok(Outcome::Value(n as i64));
     }
     let abs = ctx.abs_path(dirfd, &path)?;
+    // Compilers canonicalise every include path: thousands of readlinks
+    // of plain directories, each answered from a cached one.
+    if let Some(child) = ctx.cached_parent(&abs)?.filter(|c| !c.trailing_slash) {
+        match child.stat() {
+            Ok(st) if st.st_mode & libc::S_IFMT == libc::S_IFLNK => {
+                let name = CString::new(child.name).map_err(|_| Errno::EINVAL)?;
+                let target = sys::readlink_at(child.dir.as_fd(), &name)?;
+                let n = target.len().min(size as usize);
+                ctx.write(buf, &target[..n])?;
+                return Ok(Outcome::Value(n as i64));
+            }
+            Ok(_) => return Err(Errno::EINVAL),
+            Err(e @ (Errno::ENOENT | Errno::ENAMETOOLONG)) => return Err(e),
+            Err(_) => {}
+        }
+    }
     let target: Vec<u8> = match ctx.resolve(&abs, Follow::NoFollow)? {
         Found::Host(fd) => {
             let st = sys::fstat_fd(fd.as_fd())?;
