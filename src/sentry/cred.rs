@@ -74,6 +74,10 @@ pub fn cap_bit(cap: u32) -> u64 {
     1u64 << cap
 }
 
+/// The capabilities that override file permission checks on directories
+/// (search) and, with CAP_DAC_OVERRIDE, on files.
+pub const DAC_CAPS: u64 = (1 << CAP_DAC_OVERRIDE) | (1 << CAP_DAC_READ_SEARCH);
+
 /// One task's credentials.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Cred {

@@ -70,11 +70,10 @@ pub struct Ctx<'a> {
 /// that override them, so they are left out then (the gofer switches
 /// threads' groups only when they differ).
 fn gofer_creds(fsuid: u32, fsgid: u32, groups: Vec<u32>, cap_effective: u64) -> Creds {
-    let dac = cred::cap_bit(cred::CAP_DAC_OVERRIDE) | cred::cap_bit(cred::CAP_DAC_READ_SEARCH);
     Creds {
         fsuid,
         fsgid,
-        groups: if cap_effective & dac == dac {
+        groups: if cap_effective & cred::DAC_CAPS == cred::DAC_CAPS {
             Vec::new()
         } else {
             groups
@@ -347,8 +346,6 @@ impl<'a> Ctx<'a> {
     /// grant it to its fsuid and groups), so the gofer's walk with its
     /// credentials could not fail where the cached one succeeds.
     pub fn cached_parent(&mut self, abs: &[u8]) -> Result<Option<dcache::Child>, Errno> {
-        let search_any =
-            cred::cap_bit(cred::CAP_DAC_OVERRIDE) | cred::cap_bit(cred::CAP_DAC_READ_SEARCH);
         let stripped = match abs.iter().rposition(|b| *b != b'/') {
             Some(last) => &abs[..=last],
             None => return Ok(None),
@@ -372,7 +369,7 @@ impl<'a> Ctx<'a> {
             return Ok(Some(child));
         }
         let creds = self.creds()?;
-        if creds.cap_effective & search_any != 0 {
+        if creds.cap_effective & cred::DAC_CAPS != 0 {
             return Ok(Some(child));
         }
         // Every directory from the root down, by its mode (all of them are

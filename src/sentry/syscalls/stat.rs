@@ -12,7 +12,7 @@ use super::{follow_unless, synthetic_dev, Ctx, Found, Outcome, SysResult, AT_FDC
 use crate::gofer::Follow;
 use crate::sentry::fs::procfs::{Node, NodeAttr};
 use crate::sentry::vfs::SynthFs;
-use crate::sentry::{dcache, sys};
+use crate::sentry::{cred, dcache, sys};
 
 fn now() -> (i64, i64) {
     let d = std::time::SystemTime::now()
@@ -266,7 +266,7 @@ fn do_access(ctx: &mut Ctx, dirfd: i32, mode: i32, flags: i32) -> SysResult {
         |ctx, fs, rel, _| {
             let attr = ctx.synthetic_attr(fs, rel)?;
             let perm = attr.mode & 0o777;
-            let root = creds.cap_effective & (1u64 << 1/* CAP_DAC_OVERRIDE */) != 0;
+            let root = creds.cap_effective & cred::cap_bit(cred::CAP_DAC_OVERRIDE) != 0;
             let ok_bits = |shift: u32| -> bool {
                 let want = mode as u32;
                 (perm >> shift) & want == want
