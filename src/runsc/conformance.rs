@@ -424,14 +424,20 @@ pub fn run_suite(
             }
             let mut spec = bundle_spec(&args);
             // The identity cases switch users as root may in Docker's
-            // default set (tests/syscalls/identity.c).
+            // default set, and check what CAP_DAC_READ_SEARCH allows
+            // without CAP_DAC_OVERRIDE (tests/syscalls/identity.c).
             if let Some(caps) = spec
                 .pointer_mut("/process/capabilities")
                 .and_then(|c| c.as_object_mut())
             {
                 for set in caps.values_mut() {
                     if let Some(list) = set.as_array_mut() {
-                        for cap in ["CAP_SETUID", "CAP_SETGID", "CAP_SETPCAP"] {
+                        for cap in [
+                            "CAP_SETUID",
+                            "CAP_SETGID",
+                            "CAP_SETPCAP",
+                            "CAP_DAC_READ_SEARCH",
+                        ] {
                             list.push(cap.into());
                         }
                     }

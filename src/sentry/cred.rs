@@ -78,6 +78,62 @@ pub fn cap_bit(cap: u32) -> u64 {
 /// (search) and, with CAP_DAC_OVERRIDE, on files.
 pub const DAC_CAPS: u64 = (1 << CAP_DAC_OVERRIDE) | (1 << CAP_DAC_READ_SEARCH);
 
+/// Who is asking, for a permission check: the fs ids, groups and
+/// effective capabilities (the gofer's `Creds` carry the same).
+pub struct Asker<'a> {
+    pub fsuid: u32,
+    pub fsgid: u32,
+    pub groups: &'a [u32],
+    pub cap_effective: u64,
+}
+
+impl<'a> From<&'a crate::gofer::Creds> for Asker<'a> {
+    fn from(c: &'a crate::gofer::Creds) -> Self {
+        Asker {
+            fsuid: c.fsuid,
+            fsgid: c.fsgid,
+            groups: &c.groups,
+            cap_effective: c.cap_effective,
+        }
+    }
+}
+
+/// The mode class rule of Linux's acl_permission_check: the owner's bits
+/// for the owner, else the group's for a member, else the others'. `want`
+/// is a mask of 4 (read), 2 (write), 1 (execute/search).
+pub fn class_permits(who: &Asker, owner: u32, group: u32, mode: u32, want: u32) -> bool {
+    let shift = if who.fsuid == owner {
+        6
+    } else if who.fsgid == group || who.groups.contains(&group) {
+        3
+    } else {
+        0
+    };
+    (mode >> shift) & want == want
+}
+
+/// Linux's generic_permission for a file without an ACL: the class rule,
+/// then CAP_DAC_READ_SEARCH (read, and search of a directory) and
+/// CAP_DAC_OVERRIDE (anything but executing a file no one may execute).
+/// `mode` includes the file type bits.
+pub fn may(who: &Asker, owner: u32, group: u32, mode: u32, want: u32) -> bool {
+    if class_permits(who, owner, group, mode, want) {
+        return true;
+    }
+    let has = |cap| who.cap_effective & cap_bit(cap) != 0;
+    let is_dir = mode & libc::S_IFMT == libc::S_IFDIR;
+    if is_dir {
+        if want & 2 == 0 && has(CAP_DAC_READ_SEARCH) {
+            return true;
+        }
+        return has(CAP_DAC_OVERRIDE);
+    }
+    if want == 4 && has(CAP_DAC_READ_SEARCH) {
+        return true;
+    }
+    has(CAP_DAC_OVERRIDE) && (want & 1 == 0 || mode & 0o111 != 0)
+}
+
 /// One task's credentials.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Cred {
@@ -710,6 +766,34 @@ mod tests {
         let _ = thread.join();
         assert_eq!(got.unwrap(), user);
         assert_eq!(t.get(me).unwrap(), t.spec(), "its process keeps the spec's");
+    }
+
+    #[test]
+    fn may_follows_the_class_rule_then_the_dac_capabilities() {
+        let user = |groups: &'static [u32], caps: u64| Asker {
+            fsuid: 1000,
+            fsgid: 1000,
+            groups,
+            cap_effective: caps,
+        };
+        let file = libc::S_IFREG;
+        let dir = libc::S_IFDIR;
+        // The owner class decides alone, even when "other" would allow.
+        assert!(!may(&user(&[], 0), 1000, 0, file | 0o077, 4));
+        // A supplementary group counts as the group class.
+        assert!(may(&user(&[5], 0), 0, 5, file | 0o040, 4));
+        assert!(!may(&user(&[], 0), 0, 5, file | 0o040, 4));
+        assert!(may(&user(&[], 0), 0, 5, file | 0o004, 4));
+        let read_search = cap_bit(CAP_DAC_READ_SEARCH);
+        let overrides = cap_bit(CAP_DAC_OVERRIDE);
+        assert!(may(&user(&[], read_search), 0, 0, file, 4));
+        assert!(!may(&user(&[], read_search), 0, 0, file, 2));
+        assert!(may(&user(&[], read_search), 0, 0, dir, 5));
+        assert!(may(&user(&[], overrides), 0, 0, file, 6));
+        // Executing needs some x bit even with CAP_DAC_OVERRIDE.
+        assert!(!may(&user(&[], overrides), 0, 0, file | 0o600, 1));
+        assert!(may(&user(&[], overrides), 0, 0, file | 0o100, 1));
+        assert!(may(&user(&[], overrides), 0, 0, dir, 1));
     }
 
     #[test]

@@ -45,14 +45,13 @@ impl SearchBits {
     /// Linux's class rule: the owner's bit for the owner, else the group's
     /// for a member, else the others'.
     pub fn allows(&self, fsuid: u32, fsgid: u32, groups: &[u32]) -> bool {
-        let bit = if fsuid == self.uid {
-            0o100
-        } else if fsgid == self.gid || groups.contains(&self.gid) {
-            0o010
-        } else {
-            0o001
+        let who = super::cred::Asker {
+            fsuid,
+            fsgid,
+            groups,
+            cap_effective: 0,
         };
-        self.mode & bit != 0
+        super::cred::class_permits(&who, self.uid, self.gid, self.mode, 1)
     }
 }
 

@@ -353,3 +353,41 @@ CASE(fork, child_inherits_the_forking_threads_credentials) {
     EXPECT_EQ((long)r, 0);
     EXPECT_EQ(syscall(SYS_geteuid), 0);
 }
+
+/* Permission on /proc files follows Linux's generic rule with the caller's
+ * effective ids and capabilities: a user holding only CAP_DAC_READ_SEARCH
+ * may read another user's 0400 file but not write it, and execute nothing
+ * without an x bit. */
+COVERS("faccessat capset")
+CASE(faccessat, dac_read_search_reads_anothers_proc_file) {
+    need_setid();
+    int p[2];
+    EXPECT_OK(pipe(p));
+    pid_t child = fork();
+    if (child == 0) {
+        char c;
+        close(p[1]);
+        (void)read(p[0], &c, 1);
+        _exit(0);
+    }
+    close(p[0]);
+    EXPECT_OK(prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0));
+    EXPECT_OK(setresuid(USER, USER, USER));
+    struct __user_cap_header_struct h = {_LINUX_CAPABILITY_VERSION_3, 0};
+    struct __user_cap_data_struct d[2] = {{0}};
+    d[0].effective = 1u << CAP_DAC_READ_SEARCH;
+    d[0].permitted = 1u << CAP_DAC_READ_SEARCH;
+    EXPECT_OK(syscall(SYS_capset, &h, d));
+    char environ_path[64], status_path[64];
+    snprintf(environ_path, sizeof environ_path, "/proc/%d/environ", (int)child);
+    snprintf(status_path, sizeof status_path, "/proc/%d/status", (int)child);
+    EXPECT_OK(faccessat(AT_FDCWD, environ_path, R_OK, AT_EACCESS));
+    EXPECT_ERRNO(faccessat(AT_FDCWD, environ_path, W_OK, AT_EACCESS), EACCES);
+    EXPECT_ERRNO(faccessat(AT_FDCWD, status_path, X_OK, AT_EACCESS), EACCES);
+    /* access(2) checks with the real ids, whose capabilities a non-root
+     * real uid does not have. */
+    EXPECT_ERRNO(access(environ_path, R_OK), EACCES);
+    close(p[1]);
+    int st;
+    EXPECT_EQ(waitpid(child, &st, 0), child);
+}

@@ -265,19 +265,7 @@ fn do_access(ctx: &mut Ctx, dirfd: i32, mode: i32, flags: i32) -> SysResult {
         |g, p, _c, l| g.access(p, mode, flags | libc::AT_EACCESS, &creds, l),
         |ctx, fs, rel, _| {
             let attr = ctx.synthetic_attr(fs, rel)?;
-            let perm = attr.mode & 0o777;
-            let root = creds.cap_effective & cred::cap_bit(cred::CAP_DAC_OVERRIDE) != 0;
-            let ok_bits = |shift: u32| -> bool {
-                let want = mode as u32;
-                (perm >> shift) & want == want
-            };
-            let allowed = if root {
-                mode & libc::X_OK == 0 || perm & 0o111 != 0
-            } else if creds.fsuid == attr.uid {
-                ok_bits(6)
-            } else {
-                ok_bits(0)
-            };
+            let allowed = cred::may(&(&creds).into(), attr.uid, attr.gid, attr.mode, mode as u32);
             if allowed {
                 Ok(())
             } else {
