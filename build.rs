@@ -72,6 +72,40 @@ struct Row {
 struct EmulateIf {
     arg: u8,
     values: Vec<u64>,
+    /// A second argument that must match too (lseek: offset 0 *and*
+    /// SEEK_SET).
+    also: Option<ArgValues>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ArgValues {
+    arg: u8,
+    values: Vec<u64>,
+}
+
+/// An argument index and the 32-bit values it is compared with.
+fn check_arg_values(what: &str, arg: u8, values: &[u64]) -> Result<(), String> {
+    if arg > 5 {
+        return Err(format!("{what}.arg = {arg} (must be 0..=5)"));
+    }
+    if values.is_empty() {
+        return Err(format!("{what}.values is empty"));
+    }
+    if let Some(v) = values.iter().find(|v| **v > u64::from(u32::MAX)) {
+        return Err(format!(
+            "{what}.values: {v:#x} does not fit the 32-bit argument compare"
+        ));
+    }
+    Ok(())
+}
+
+fn hex_list(values: &[u64]) -> String {
+    values
+        .iter()
+        .map(|v| format!("{v:#x}"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 #[derive(Deserialize)]
@@ -212,16 +246,12 @@ fn render_row(row: &Row) -> Result<String, String> {
     };
     let emulate_if = match (&row.emulate_if, row.handler.as_deref()) {
         (Some(e), Some(handler)) if row.disposition == "passthrough" => {
-            if e.arg > 5 {
-                return Err(format!("emulate_if.arg = {} (must be 0..=5)", e.arg));
-            }
-            if e.values.is_empty() {
-                return Err("emulate_if.values is empty".into());
-            }
-            if let Some(v) = e.values.iter().find(|v| **v > u64::from(u32::MAX)) {
-                return Err(format!(
-                    "emulate_if.values: {v:#x} does not fit the 32-bit argument compare"
-                ));
+            check_arg_values("emulate_if", e.arg, &e.values)?;
+            if let Some(also) = &e.also {
+                check_arg_values("emulate_if.also", also.arg, &also.values)?;
+                if also.arg == e.arg {
+                    return Err("emulate_if.also must rule another argument".into());
+                }
             }
             match handler.split_once("::") {
                 Some((module, func)) if is_ident(module) && is_ident(func) => {}
@@ -245,11 +275,14 @@ fn render_row(row: &Row) -> Result<String, String> {
                     ));
                 }
             }
-            let list: Vec<String> = e.values.iter().map(|v| format!("{v:#x}")).collect();
+            let also = match &e.also {
+                Some(a) => format!("Some(({}, &[{}]))", a.arg, hex_list(&a.values)),
+                None => "None".into(),
+            };
             format!(
-                "Some(EmulateIf {{ arg: {}, values: &[{}], handler: {handler:?} }})",
+                "Some(EmulateIf {{ arg: {}, values: &[{}], also: {also}, handler: {handler:?} }})",
                 e.arg,
-                list.join(", ")
+                hex_list(&e.values)
             )
         }
         _ => "None".to_string(),

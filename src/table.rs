@@ -55,14 +55,26 @@ pub struct EmulateIf {
     /// Argument index, 0..=5; its low 32 bits are compared.
     pub arg: u8,
     pub values: &'static [u64],
+    /// Another argument that must be in its values too.
+    pub also: Option<(u8, &'static [u64])>,
     /// `module::function` under `crate::sentry::syscalls`.
     pub handler: &'static str,
 }
 
 impl EmulateIf {
-    /// Whether the raw 64-bit register `value` goes to the sentry.
+    /// Whether the raw 64-bit register `value` of `arg` passes the first
+    /// condition.
     pub fn matches(&self, value: u64) -> bool {
         self.values.contains(&(value & 0xffff_ffff))
+    }
+
+    /// Whether a call with these raw argument registers goes to the sentry.
+    pub fn matches_args(&self, args: &[u64; 6]) -> bool {
+        let low = |i: u8| args[usize::from(i)] & 0xffff_ffff;
+        self.values.contains(&low(self.arg))
+            && self
+                .also
+                .is_none_or(|(arg, values)| values.contains(&low(arg)))
     }
 }
 
@@ -263,12 +275,19 @@ pub fn compatibility_markdown() -> String {
         };
         let disposition = match r.emulate_if {
             Some(e) => {
-                let v: Vec<String> = e.values.iter().map(|v| format!("{v:#x}")).collect();
+                let set = |values: &[u64]| -> String {
+                    let v: Vec<String> = values.iter().map(|v| format!("{v:#x}")).collect();
+                    v.join(", ")
+                };
+                let also = match e.also {
+                    Some((arg, values)) => format!(" and arg{arg} ∈ {{{}}}", set(values)),
+                    None => String::new(),
+                };
                 format!(
-                    "emulated (`{}`) if arg{} ∈ {{{}}}; else {disposition}",
+                    "emulated (`{}`) if arg{} ∈ {{{}}}{also}; else {disposition}",
                     e.handler,
                     e.arg,
-                    v.join(", ")
+                    set(e.values)
                 )
             }
             None => disposition,

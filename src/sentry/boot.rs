@@ -313,6 +313,7 @@ fn run(state_dir: &Path) -> Result<(), BootError> {
         synthetic_dir,
         synthetic_dir_id: (st.st_dev, st.st_ino),
         synthetic_fds: Mutex::new(HashMap::new()),
+        synthetic_files: Default::default(),
         strace: info.strace,
         info,
     });

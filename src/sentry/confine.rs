@@ -277,6 +277,16 @@ pub fn sentry_allowlist(own_pid: i32, platform: PlatformKind) -> Vec<Allowed> {
         ),
         any("pread64", SYS_pread64, "reading files at an offset"),
         any("memfd_create", SYS_memfd_create, "synthetic file contents"),
+        any(
+            "ftruncate",
+            SYS_ftruncate,
+            "regenerating a synthetic file's memfd (its own writable handle)",
+        ),
+        any(
+            "pwrite64",
+            SYS_pwrite64,
+            "regenerating a synthetic file's memfd (its own writable handle)",
+        ),
         arg_in(
             "ioctl",
             SYS_ioctl,

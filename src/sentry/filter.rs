@@ -218,12 +218,25 @@ pub fn workload_filters(mode: NotifyMode) -> Result<Vec<Vec<libc::sock_filter>>,
     // Passthrough rows that send some argument values to the sentry.
     for row in SYSCALLS {
         if let Some(e) = &row.emulate_if {
-            let r = ArgRule {
-                arg: e.arg,
-                kind: ArgRuleKind::InSet(e.values),
-                else_errno: 0,
-            };
-            notify.insert(i64::from(row.nr), allow_rules(&r));
+            let rules = e
+                .values
+                .iter()
+                .flat_map(|&v| {
+                    let first = cond(e.arg, SeccompCmpArgLen::Dword, SeccompCmpOp::Eq, v);
+                    match e.also {
+                        None => vec![rule(vec![first])],
+                        Some((arg, values)) => values
+                            .iter()
+                            .map(|&w| {
+                                let second =
+                                    cond(arg, SeccompCmpArgLen::Dword, SeccompCmpOp::Eq, w);
+                                rule(vec![first.clone(), second])
+                            })
+                            .collect(),
+                    }
+                })
+                .collect();
+            notify.insert(i64::from(row.nr), rules);
         }
     }
 
@@ -393,7 +406,7 @@ pub fn install_with_flags(
 mod tests {
     use super::*;
     use crate::sentry::bpf::{self, SeccompData};
-    use crate::table::row;
+    use crate::table::{row, EmulateIf};
 
     const AUDIT_ARCH_X86_64: u32 = 0xc000_003e;
     const AUDIT_ARCH_I386: u32 = 0x4000_0003;
@@ -405,6 +418,10 @@ mod tests {
         if let Some((i, v)) = arg {
             args[usize::from(i)] = v;
         }
+        data_with_args(nr, arch, args)
+    }
+
+    fn data_with_args(nr: u32, arch: u32, args: [u64; 6]) -> SeccompData {
         SeccompData {
             nr: nr as i32,
             arch,
@@ -444,6 +461,34 @@ mod tests {
         }
     }
 
+    /// A row whose calls go to the sentry only for some argument values:
+    /// exactly the calls with every ruled argument in its set are sent.
+    fn check_emulate_if(stack: &[Vec<libc::sock_filter>], nr: u32, e: &EmulateIf, notified: u32) {
+        let mut args_of = Vec::new();
+        for &v in e.values.iter().chain(&[0x7777_7777]) {
+            let mut a = [0u64; 6];
+            a[usize::from(e.arg)] = v;
+            match e.also {
+                None => args_of.push(a),
+                Some((arg, values)) => {
+                    for &w in values.iter().chain(&[0x7777_7777]) {
+                        a[usize::from(arg)] = w;
+                        args_of.push(a);
+                    }
+                }
+            }
+        }
+        for args in args_of {
+            let d = data_with_args(nr, AUDIT_ARCH_X86_64, args);
+            let want = if e.matches_args(&args) {
+                notified
+            } else {
+                ALLOW
+            };
+            assert_eq!(bpf::verdict(stack, &d), want, "nr {nr} {args:x?}");
+        }
+    }
+
     fn check_stack(mode: NotifyMode) {
         let stack = workload_filters(mode).unwrap();
         assert!(stack.len() >= 3);
@@ -462,7 +507,16 @@ mod tests {
                 continue;
             };
             match r.disposition {
-                Disposition::Passthrough(None) => assert_eq!(got, ALLOW, "{}", r.name),
+                Disposition::Passthrough(None) => {
+                    let want = match r.emulate_if {
+                        Some(e) if e.matches_args(&[0; 6]) => notified,
+                        _ => ALLOW,
+                    };
+                    assert_eq!(got, want, "{}", r.name);
+                    if let Some(e) = r.emulate_if {
+                        check_emulate_if(&stack, nr, &e, notified);
+                    }
+                }
                 Disposition::Passthrough(Some(rule)) => {
                     let (good, bad) = samples(&rule);
                     for v in good {
@@ -510,7 +564,8 @@ mod tests {
             let want = match (conditional, r.emulate_if.is_some()) {
                 (true, true) => 3,
                 (true, false) => 2,
-                (false, _) => 0,
+                (false, true) => 1,
+                (false, false) => 0,
             };
             assert_eq!(readers, want, "{}", r.name);
             // x32 numbers are not in the table: ENOSYS.

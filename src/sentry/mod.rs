@@ -50,4 +50,6 @@ pub struct Sentry {
     pub strace: bool,
     /// Gofer directories already walked (see `dcache`).
     pub dcache: dcache::DirCache,
+    /// Writable handles of synthetic files' memfds, for regenerating them.
+    pub synthetic_files: syscalls::io::SyntheticFiles,
 }

@@ -19,6 +19,20 @@ impl SynthFs {
 
 pub const SYNTHETIC_MOUNTS: [SynthFs; 2] = [SynthFs::Proc, SynthFs::Sys];
 
+/// The name prefix of the memfd that holds a synthetic file's contents;
+/// the file's sandbox path follows, so a rewind can regenerate it and
+/// /proc/<pid>/fd/N can show the path as Linux does.
+pub const SYNTHETIC_MEMFD: &str = "runrs-synthetic:";
+
+/// The sandbox path of a synthetic file from its memfd's /proc link text
+/// ("/memfd:runrs-synthetic:/proc/42/stat (deleted)").
+pub fn synthetic_file_of_link(link: &str) -> Option<&str> {
+    link.strip_prefix("/memfd:")?
+        .strip_prefix(SYNTHETIC_MEMFD)?
+        .strip_suffix(" (deleted)")
+        .filter(|p| p.starts_with('/'))
+}
+
 #[derive(Debug, PartialEq, Eq)]
 pub enum Location {
     /// Inside a synthetic mount: the path relative to its root ("" = root).
@@ -142,6 +156,23 @@ mod tests {
         assert_eq!(locate(b"/etc/passwd"), Location::Gofer);
         // ".." may follow a symlink: the gofer decides.
         assert_eq!(locate(b"/tmp/../proc/self"), Location::Gofer);
+    }
+
+    #[test]
+    fn synthetic_file_paths_come_back_from_memfd_links() {
+        assert_eq!(
+            synthetic_file_of_link("/memfd:runrs-synthetic:/proc/42/stat (deleted)"),
+            Some("/proc/42/stat")
+        );
+        assert_eq!(
+            synthetic_file_of_link("/memfd:runrs-synthetic (deleted)"),
+            None
+        );
+        assert_eq!(
+            synthetic_file_of_link("/memfd:mine:/proc/1/stat (deleted)"),
+            None
+        );
+        assert_eq!(synthetic_file_of_link("/tmp/runrs-synthetic:/x"), None);
     }
 
     #[test]

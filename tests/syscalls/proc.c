@@ -233,3 +233,33 @@ CASE(proc, chdir_into_proc_self) {
     EXPECT_STREQ(buf, want);
     EXPECT_OK(access("status", R_OK));
 }
+
+/* procfs generates a file again when it is read from the start: procps
+ * keeps /proc/stat and /proc/meminfo open and rewinds them at each refresh.
+ * /proc/uptime moves every 10 ms. */
+COVERS("lseek pread64 readlink")
+CASE(proc, rewind_reads_fresh_contents) {
+    int fd = EXPECT_OK(open("/proc/uptime", O_RDONLY));
+    char first[128] = {0}, again[128] = {0}, third[128] = {0};
+    EXPECT_TRUE(read(fd, first, sizeof first - 1) > 0);
+    usleep(50 * 1000);
+    EXPECT_EQ(lseek(fd, 0, SEEK_SET), 0);
+    EXPECT_TRUE(read(fd, again, sizeof again - 1) > 0);
+    EXPECT_TRUE(strcmp(first, again) != 0);
+    usleep(50 * 1000);
+    EXPECT_TRUE(pread(fd, third, sizeof third - 1, 0) > 0);
+    EXPECT_TRUE(strcmp(again, third) != 0);
+    /* Each time the whole file, from its first byte. */
+    double up1 = -1, up2 = -1, up3 = -1, idle;
+    EXPECT_EQ(sscanf(first, "%lf %lf", &up1, &idle), 2);
+    EXPECT_EQ(sscanf(again, "%lf %lf", &up2, &idle), 2);
+    EXPECT_EQ(sscanf(third, "%lf %lf", &up3, &idle), 2);
+    EXPECT_TRUE(up1 < up2 && up2 < up3);
+    /* A rewind that is not to the start changes nothing. */
+    EXPECT_EQ(lseek(fd, 1, SEEK_SET), 1);
+    char link[64] = {0}, path[64];
+    snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
+    EXPECT_OK(readlink(path, link, sizeof link - 1));
+    EXPECT_STREQ(link, "/proc/uptime");
+    close(fd);
+}

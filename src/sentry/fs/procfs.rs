@@ -456,9 +456,21 @@ impl ProcFs {
         match res {
             Res::Link(t) => Ok(t),
             Res::PidLink(t, name) => self.pid_link(&t, name),
-            Res::Fd(t, fd) => self.host.fd_target(t.htid, fd),
+            Res::Fd(t, fd) => {
+                let target = self.host.fd_target(t.htid, fd)?;
+                Ok(match crate::sentry::vfs::synthetic_file_of_link(&target) {
+                    Some(path) => path.to_owned(),
+                    None => target,
+                })
+            }
             _ => Err(Errno::EINVAL),
         }
+    }
+
+    /// `rel` with its `self`/`thread-self` links resolved ("self/stat" ->
+    /// "42/stat"): a path that names the same file for any task.
+    pub fn canonical(&self, caller_host_tid: i32, rel: &str) -> Result<String, Errno> {
+        self.resolve(caller_host_tid, rel).map(|(_, canon)| canon)
     }
 
     /// stat(2) attributes of a node.

@@ -323,30 +323,57 @@ fn open_abs(ctx: &mut Ctx, abs: &[u8], flags: i32, mode: u32, depth: u32) -> Sys
 
 /// A sealed, read-only memfd holding `content`.
 pub fn memfd_with(content: &[u8]) -> Result<OwnedFd, Errno> {
+    use nix::fcntl::SealFlag;
+    let seals = SealFlag::F_SEAL_WRITE
+        | SealFlag::F_SEAL_GROW
+        | SealFlag::F_SEAL_SHRINK
+        | SealFlag::F_SEAL_SEAL;
+    read_only_memfd(c"runrs-synthetic", content, Some(seals)).map(|(read_only, _)| read_only)
+}
+
+/// The memfd of synthetic file `path`: named after it and not sealed, so
+/// the sentry can regenerate it when the workload rewinds (procps keeps
+/// /proc/stat and meminfo open and reads them again from offset 0); the
+/// sentry keeps its writable handle (`io::SyntheticFiles`). The
+/// workload's description is read-only, so it can neither write nor seal.
+fn synthetic_file_memfd(ctx: &Ctx, path: &str, content: &[u8]) -> Result<OwnedFd, Errno> {
+    match std::ffi::CString::new(format!("{}{path}", vfs::SYNTHETIC_MEMFD)) {
+        // memfd names are at most 249 bytes: a longer path is not refreshed.
+        Ok(name) if name.as_bytes().len() <= 249 => {
+            let (read_only, writable) = read_only_memfd(&name, content, None)?;
+            ctx.sentry.synthetic_files.keep(path, writable);
+            Ok(read_only)
+        }
+        _ => memfd_with(content),
+    }
+}
+
+/// A memfd holding `content`: a read-only description of it and the
+/// writable one it was made with.
+fn read_only_memfd(
+    name: &std::ffi::CStr,
+    content: &[u8],
+    seals: Option<nix::fcntl::SealFlag>,
+) -> Result<(OwnedFd, OwnedFd), Errno> {
     use nix::sys::memfd::{memfd_create, MFdFlags};
-    let fd = memfd_create(
-        c"runrs-synthetic",
-        MFdFlags::MFD_CLOEXEC | MFdFlags::MFD_ALLOW_SEALING,
-    )?;
+    let mut flags = MFdFlags::MFD_CLOEXEC;
+    if seals.is_some() {
+        flags |= MFdFlags::MFD_ALLOW_SEALING;
+    }
+    let fd = memfd_create(name, flags)?;
     let mut f = std::fs::File::from(fd);
     f.write_all(content).map_err(|_| Errno::EIO)?;
     let fd = OwnedFd::from(f);
-    nix::fcntl::fcntl(
-        &fd,
-        nix::fcntl::FcntlArg::F_ADD_SEALS(
-            nix::fcntl::SealFlag::F_SEAL_WRITE
-                | nix::fcntl::SealFlag::F_SEAL_GROW
-                | nix::fcntl::SealFlag::F_SEAL_SHRINK
-                | nix::fcntl::SealFlag::F_SEAL_SEAL,
-        ),
-    )?;
+    if let Some(seals) = seals {
+        nix::fcntl::fcntl(&fd, nix::fcntl::FcntlArg::F_ADD_SEALS(seals))?;
+    }
     // A read-only description at offset 0, so the workload cannot even try
     // to write and starts reading at the beginning.
     let ro = std::fs::OpenOptions::new()
         .read(true)
         .open(format!("/proc/self/fd/{}", fd.as_raw_fd()))
         .map_err(|_| Errno::EIO)?;
-    Ok(ro.into())
+    Ok((ro.into(), fd))
 }
 
 fn open_synthetic(
@@ -384,8 +411,16 @@ fn open_synthetic(
             if write {
                 return Err(Errno::EACCES);
             }
+            let path = match fs {
+                SynthFs::Proc => format!(
+                    "{}/{}",
+                    fs.mount_point(),
+                    ctx.sentry.procfs.canonical(ctx.tid(), &rel)?
+                ),
+                SynthFs::Sys => format!("{}/{rel}", fs.mount_point()),
+            };
             Ok(Outcome::Fd {
-                fd: memfd_with(&content)?,
+                fd: synthetic_file_memfd(ctx, &path, &content)?,
                 cloexec,
             })
         }

@@ -8,6 +8,7 @@ pub mod exec;
 pub mod file;
 pub mod fs;
 pub mod identity;
+pub mod io;
 pub mod misc;
 pub mod notify;
 pub mod socket;
