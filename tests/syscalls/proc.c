@@ -263,3 +263,22 @@ CASE(proc, rewind_reads_fresh_contents) {
     EXPECT_STREQ(link, "/proc/uptime");
     close(fd);
 }
+
+/* smaps: each mapping of maps with its sizes; smaps_rollup sums them. */
+COVERS("open read")
+CASE(proc, self_smaps_and_rollup) {
+    static char maps[65536], smaps[262144], rollup[8192];
+    EXPECT_TRUE(get_file("/proc/self/maps", maps, sizeof maps) > 0);
+    EXPECT_TRUE(get_file("/proc/self/smaps", smaps, sizeof smaps) > 0);
+    /* The same first mapping heads both. */
+    char *nl = strchr(maps, '\n');
+    EXPECT_TRUE(nl != NULL);
+    if (!nl)
+        return;
+    EXPECT_TRUE(strncmp(maps, smaps, (size_t)(nl - maps + 1)) == 0);
+    EXPECT_TRUE(strstr(smaps, "\nRss:") != NULL);
+    EXPECT_TRUE(strstr(smaps, "[stack]") != NULL);
+    EXPECT_TRUE(get_file("/proc/self/smaps_rollup", rollup, sizeof rollup) > 0);
+    EXPECT_TRUE(strstr(rollup, "[rollup]") != NULL);
+    EXPECT_TRUE(strstr(rollup, "\nRss:") != NULL);
+}

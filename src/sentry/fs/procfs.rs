@@ -145,6 +145,8 @@ const PID_ENTRIES: &[(&str, PidEntry)] = &[
     ("mounts", PidEntry::File(0o444)),
     ("oom_score_adj", PidEntry::File(0o644)),
     ("root", PidEntry::Link),
+    ("smaps", PidEntry::File(0o444)),
+    ("smaps_rollup", PidEntry::File(0o444)),
     ("stat", PidEntry::File(0o444)),
     ("statm", PidEntry::File(0o444)),
     ("status", PidEntry::File(0o444)),
@@ -817,7 +819,9 @@ impl ProcFs {
             "environ" => self.host.environ(t.htid),
             "comm" => self.host.comm(t.htid),
             "limits" => self.host.limits(t.htid),
-            "maps" => self.host.read_file(t.htid, "maps"),
+            // Paths as the container names them: the kernel renders each
+            // mapped file's path from its own mount namespace's root.
+            "maps" | "smaps" | "smaps_rollup" => self.host.read_file(t.htid, name),
             // Page counts only (no pids or paths): ps and top read it.
             "statm" => self.host.read_file(t.htid, "statm"),
             "mounts" => Ok(self.mounts_text().into_bytes()),
