@@ -264,3 +264,60 @@ cat /proc/self/cgroup
         describe(&out)
     );
 }
+
+/// /sys/fs/cgroup shows the container's own cgroups as runc mounts them on
+/// this host (one read-only directory per hierarchy): what the JVM, Go's
+/// runtime and `nproc`-like tools read to size themselves.
+#[test]
+fn sys_fs_cgroup_matches_runc() {
+    let script = r#"
+ls /sys/fs/cgroup
+cat /sys/fs/cgroup/memory/memory.limit_in_bytes /sys/fs/cgroup/pids/pids.max
+cat /sys/fs/cgroup/cpu/cpu.cfs_quota_us /sys/fs/cgroup/cpu/cpu.cfs_period_us
+ls /sys/fs/cgroup/pids | grep -c pids
+wc -l < /sys/fs/cgroup/pids/cgroup.procs
+echo 1 > /sys/fs/cgroup/pids/pids.max || echo refused
+ls -d /sys/fs/cgroup/../cgroup /sys/fs/cgroup/memory/.. /sys/kernel
+"#;
+    let make_bundle = || {
+        let bundle = Bundle::new(&["/bin/sh", "-c", script]);
+        bundle.config_mut(|c| {
+            // Top-level, so that deleting the container leaves nothing.
+            c["linux"]["cgroupsPath"] = serde_json::json!(format!("/{}", unique_id("runrs-cg")));
+            // Docker's cgroup mount.
+            c["mounts"]
+                .as_array_mut()
+                .expect("the spec has mounts")
+                .push(serde_json::json!({
+                    "destination": "/sys/fs/cgroup", "type": "cgroup", "source": "cgroup",
+                    "options": ["ro", "nosuid", "noexec", "nodev"],
+                }));
+            c["linux"]["resources"] = serde_json::json!({
+                "memory": {"limit": 268435456},
+                "pids": {"limit": 100},
+                "cpu": {"quota": 50000, "period": 100000},
+            });
+        });
+        bundle
+    };
+    let runc_bundle = make_bundle();
+    let runc_root = std::env::temp_dir().join(unique_id("runrs-test-runc-root"));
+    let runc_out = runc_run(runc_bundle.path(), &unique_id("cg-runc"), &runc_root);
+    let _ = std::fs::remove_dir_all(&runc_root);
+    let want = String::from_utf8_lossy(&runc_out.stdout).into_owned();
+    assert!(
+        want.contains("268435456\n100\n50000\n100000\n") && want.contains("refused"),
+        "runc's own output is not what this test assumes:\n{}",
+        describe(&runc_out)
+    );
+    let root = Root::new();
+    let bundle = make_bundle();
+    let b = bundle.path().to_string_lossy().into_owned();
+    let out = run(&root, &["run", "--bundle", &b, &unique_id("cg-runrs")]);
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        want,
+        "runrs vs runc\n{}",
+        describe(&out)
+    );
+}

@@ -27,6 +27,9 @@ use super::GoferError;
 pub struct GoferConfig {
     /// Absolute sandbox paths served by the sentry, e.g. "/proc", "/sys".
     pub synthetic_mounts: Vec<String>,
+    /// Real mounts inside those (the cgroup mount at /sys/fs/cgroup),
+    /// served here.
+    pub served_inside_synthetic: Vec<String>,
 }
 
 struct Ctx {
@@ -42,7 +45,7 @@ pub fn serve(root: OwnedFd, channels: Vec<OwnedFd>, config: GoferConfig) -> Resu
     let (_, permitted, _) = sys::capget().map_err(GoferError::CapGet)?;
     let ctx = Arc::new(Ctx {
         root,
-        mounts: Mounts::new(&config.synthetic_mounts),
+        mounts: Mounts::new(&config.synthetic_mounts).serving(&config.served_inside_synthetic),
         permitted,
     });
     let mut handles = Vec::new();
@@ -623,6 +626,7 @@ mod tests {
         let root = t.root_fd();
         let cfg = GoferConfig {
             synthetic_mounts: vec!["/proc".into(), "/sys".into()],
+            served_inside_synthetic: Vec::new(),
         };
         let server = std::thread::spawn(move || serve(root, vec![b], cfg));
         Fixture {

@@ -35,38 +35,73 @@ const RESOLVE: u64 =
 
 /// Synthetic mount points, normalized to component lists.
 #[derive(Clone, Debug, Default)]
-pub struct Mounts(Vec<Vec<Vec<u8>>>);
+pub struct Mounts {
+    synthetic: Vec<Vec<Vec<u8>>>,
+    /// Real mounts inside synthetic ones (the cgroup mount at
+    /// /sys/fs/cgroup): walked here, with the directories on the way.
+    served: Vec<Vec<Vec<u8>>>,
+}
+
+/// The components of an absolute path, `.` and `..` applied.
+fn normalized_components<S: AsRef<str>>(path: S) -> Vec<Vec<u8>> {
+    let mut stack: Vec<Vec<u8>> = Vec::new();
+    for c in path.as_ref().as_bytes().split(|&b| b == b'/') {
+        match c {
+            b"" | b"." => {}
+            b".." => {
+                stack.pop();
+            }
+            n => stack.push(n.to_vec()),
+        }
+    }
+    stack
+}
 
 impl Mounts {
     /// Normalize absolute sandbox paths ("/proc", "/sys/", ...). "/" is ignored.
     pub fn new<S: AsRef<str>>(list: &[S]) -> Mounts {
-        let mut out = Vec::new();
-        for m in list {
-            let mut stack: Vec<Vec<u8>> = Vec::new();
-            for c in m.as_ref().as_bytes().split(|&b| b == b'/') {
-                match c {
-                    b"" | b"." => {}
-                    b".." => {
-                        stack.pop();
-                    }
-                    n => stack.push(n.to_vec()),
-                }
-            }
-            if !stack.is_empty() {
-                out.push(stack);
-            }
+        Mounts {
+            synthetic: list
+                .iter()
+                .map(normalized_components)
+                .filter(|c| !c.is_empty())
+                .collect(),
+            served: Vec::new(),
         }
-        Mounts(out)
     }
 
-    /// `comps` is exactly a mount point.
-    fn is_mount(&self, comps: &[Vec<u8>]) -> bool {
-        self.0.iter().any(|m| m.as_slice() == comps)
+    /// With real mounts inside the synthetic ones that this walker serves.
+    pub fn serving<S: AsRef<str>>(mut self, list: &[S]) -> Mounts {
+        self.served = list
+            .iter()
+            .map(normalized_components)
+            .filter(|c| !c.is_empty())
+            .collect();
+        self
     }
 
     /// `comps` is a mount point or below one.
     fn inside(&self, comps: &[Vec<u8>]) -> bool {
-        self.0.iter().any(|m| comps.starts_with(m))
+        self.synthetic.iter().any(|m| comps.starts_with(m))
+    }
+
+    /// Whether a walk that reached `comps` (and takes `next` after it, if
+    /// any) is the sentry's: inside a synthetic mount and not in, or on
+    /// the way to, a mount served here.
+    fn redirects_at(&self, comps: &[Vec<u8>], next: Option<&Vec<u8>>) -> bool {
+        if !self.inside(comps) || self.served.iter().any(|m| comps.starts_with(m)) {
+            return false;
+        }
+        let toward_served = |c: &[Vec<u8>]| self.served.iter().any(|m| m.starts_with(c));
+        match next.map(Vec::as_slice) {
+            Some(b".." | b".") => !toward_served(comps),
+            Some(name) => {
+                let mut c = comps.to_vec();
+                c.push(name.to_vec());
+                !toward_served(&c)
+            }
+            None => true,
+        }
     }
 }
 
@@ -283,7 +318,7 @@ impl<'a> Walker<'a> {
         if last != b"." && last != b".." {
             let mut full = t.canonical.clone();
             full.push(last);
-            if self.mounts.is_mount(&full) {
+            if self.mounts.redirects_at(&full, None) {
                 let r = redirect(&full, &VecDeque::new(), trailing, b"", t.symlinks)?;
                 return Ok(Walked::Redirect(r));
             }
@@ -345,7 +380,7 @@ impl<'a> Walker<'a> {
                     }
                     let mut next = stack.clone();
                     next.push(comp.clone());
-                    if self.mounts.is_mount(&next) {
+                    if self.mounts.redirects_at(&next, pending.front()) {
                         let r = redirect(&next, &pending, trailing, suffix, count)?;
                         return Ok(Walked::Redirect(r));
                     }
@@ -577,6 +612,38 @@ mod tests {
         assert_eq!(
             w.resolve(b"/l0", Follow::Follow, 40).unwrap_err(),
             Errno::ELOOP
+        );
+    }
+
+    #[test]
+    fn a_served_mount_inside_a_synthetic_one_is_walked_here() {
+        let (t, root, m) = setup();
+        std::fs::create_dir_all(t.p("sys/fs/cgroup/memory")).unwrap();
+        std::fs::write(t.p("sys/fs/cgroup/memory/limit"), b"42").unwrap();
+        let m = m.serving(&["/sys/fs/cgroup"]);
+        let w = Walker::new(root.as_fd(), &m);
+        assert_eq!(
+            read_target(&w, "/sys/fs/cgroup/memory/limit").unwrap(),
+            "42"
+        );
+        assert_eq!(
+            canon(&w, "/sys/fs/cgroup", Follow::Follow).unwrap(),
+            "/sys/fs/cgroup"
+        );
+        // The directories on the way are the sentry's when they are the end
+        // or the walk turns elsewhere.
+        assert_eq!(canon(&w, "/sys", Follow::Follow).unwrap(), "redirect:/sys");
+        assert_eq!(
+            canon(&w, "/sys/fs", Follow::Follow).unwrap(),
+            "redirect:/sys/fs"
+        );
+        assert_eq!(
+            canon(&w, "/sys/kernel", Follow::Follow).unwrap(),
+            "redirect:/sys/kernel"
+        );
+        assert_eq!(
+            canon(&w, "/sys/fs/cgroup/../kernel", Follow::Follow).unwrap(),
+            "redirect:/sys/fs/kernel"
         );
     }
 

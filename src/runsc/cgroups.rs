@@ -13,8 +13,12 @@ use super::error::{Error, Result};
 
 const ROOT: &str = "/sys/fs/cgroup";
 /// v1 controllers runrs manages (a container is put in each that is mounted).
-const V1_CONTROLLERS: [&str; 8] = [
-    "memory", "cpu", "cpuacct", "cpuset", "pids", "freezer", "blkio", "devices",
+/// The hierarchies of a v1 host a container joins, as runc does: the
+/// controllers, then systemd's named hierarchy and a hybrid host's v2 one
+/// (no controllers there; /proc/self/cgroup lists them too).
+const V1_CONTROLLERS: [&str; 10] = [
+    "memory", "cpu", "cpuacct", "cpuset", "pids", "freezer", "blkio", "devices", "systemd",
+    "unified",
 ];
 
 /// Resource settings as `linux.resources` and `update --resources` carry

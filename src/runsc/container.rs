@@ -46,6 +46,10 @@ pub struct SandboxInfo {
     pub log_json: bool,
     /// Unix time (seconds, nanos) the sandbox was created: /proc/uptime counts from it.
     pub start_time: (u64, u32),
+    /// Real mounts inside the synthetic /proc and /sys (the cgroup mount
+    /// at /sys/fs/cgroup): the gofer serves them.
+    #[serde(default)]
+    pub gofer_subtrees: Vec<String>,
 }
 
 /// The children a successful create leaves; `run` waits for them.
@@ -479,6 +483,11 @@ pub fn create(g: &GlobalOpts, args: &CreateArgs, interactive: bool) -> Result<Cr
         log: g.log.clone(),
         log_json: g.log_format == crate::log::Format::Json,
         start_time: (now.as_secs(), now.subsec_nanos()),
+        gofer_subtrees: crate::sentry::vfs::mounts_inside_synthetic(
+            cfg.mounts
+                .iter()
+                .map(|m| (m.typ.as_str(), m.destination.as_str())),
+        ),
     };
     let info_path = dir.file(state::SANDBOX_FILE);
     fs::write(

@@ -451,6 +451,8 @@ fn run(state_dir: &Path, sock: RawFd, platform: PlatformKind) -> Result<Infallib
         (other, _) => return Err(format!("unexpected message {other:?}")),
     }
 
+    // The front end has put init into its cgroups by now.
+    ok(rootfs::mount_cgroups(&cfg), "rootfs")?;
     ok(rootfs::pivot(&cfg), "rootfs")?;
     if cfg.has_new_namespace("uts") {
         if let Some(h) = &cfg.hostname {

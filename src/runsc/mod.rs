@@ -152,6 +152,7 @@ fn gofer_run(state_dir: &Path) -> Result<(), String> {
             .iter()
             .map(|m| m.mount_point().to_string())
             .collect(),
+        served_inside_synthetic: info.gofer_subtrees.clone(),
     };
     crate::gofer::confine::confine_gofer(&init_pidfd).map_err(|e| format!("confine: {e}"))?;
     let result = crate::gofer::serve(root, channels, config).map_err(|e| e.to_string());

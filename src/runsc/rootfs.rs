@@ -185,6 +185,11 @@ fn do_mount(
     })
 }
 
+const SYNTHETIC_MOUNT_FLAGS: MsFlags = MsFlags::MS_NOSUID
+    .union(MsFlags::MS_NODEV)
+    .union(MsFlags::MS_NOEXEC);
+const SYNTHETIC_MOUNT_DATA: &str = "size=4k,mode=555";
+
 fn mount_one(rootfs: &Path, m: &MountSpec) -> Result<()> {
     let dest = secure_join(rootfs, &m.destination)?;
     let opts = parse_options(&m.options);
@@ -234,23 +239,21 @@ fn mount_one(rootfs: &Path, m: &MountSpec) -> Result<()> {
             // Served by the sentry: an empty read-only tmpfs hides whatever
             // the image has there and gives synthetic directories a real
             // directory to open.
+            // Writable until the spec's mounts below it (/sys/fs/cgroup)
+            // have their mountpoints: `prepare` then makes it read-only.
             "proc" | "sysfs" => {
                 mkdir_all(&dest)?;
                 do_mount(
                     Some("runrs-synthetic"),
                     &dest,
                     Some("tmpfs"),
-                    MsFlags::MS_RDONLY
-                        | MsFlags::MS_NOSUID
-                        | MsFlags::MS_NODEV
-                        | MsFlags::MS_NOEXEC,
-                    Some("size=4k,mode=555"),
+                    SYNTHETIC_MOUNT_FLAGS,
+                    Some(SYNTHETIC_MOUNT_DATA),
                     &m.typ,
                 )?;
             }
-            // The cgroup filesystem is not exposed yet; it sits under the
-            // read-only synthetic /sys, so there is nothing to mount.
-            "cgroup" | "cgroup2" => {}
+            // Filled by `mount_cgroups` once init is in its cgroups.
+            "cgroup" | "cgroup2" => mkdir_all(&dest)?,
             "mqueue" => {
                 mkdir_all(&dest)?;
                 if let Err(e) = do_mount(
@@ -386,6 +389,20 @@ pub fn prepare(cfg: &ContainerConfig) -> Result<()> {
             dev_is_tmpfs = true;
         }
     }
+    for m in cfg
+        .mounts
+        .iter()
+        .filter(|m| m.typ == "proc" || m.typ == "sysfs")
+    {
+        do_mount(
+            None,
+            &secure_join(rootfs, &m.destination)?,
+            None,
+            MsFlags::MS_REMOUNT | MsFlags::MS_RDONLY | SYNTHETIC_MOUNT_FLAGS,
+            Some(SYNTHETIC_MOUNT_DATA),
+            "read-only remount",
+        )?;
+    }
     let mut devices = if dev_is_tmpfs {
         default_devices()
     } else {
@@ -420,6 +437,92 @@ pub fn prepare(cfg: &ContainerConfig) -> Result<()> {
     let cwd = secure_join(rootfs, &cfg.process.cwd)?;
     if !cwd.exists() {
         mkdir_all(&cwd)?;
+    }
+    Ok(())
+}
+
+/// The spec's cgroup mounts, made as runc makes them, once init is in its
+/// cgroups: on a cgroup v1 (or hybrid) host a tmpfs holding, for each v1
+/// hierarchy, a bind of init's own cgroup directory (with the mount's
+/// flags, read-only as the specs ask) and a symlink per controller of a
+/// co-mounted one; on a v2-only host a bind of init's cgroup directory.
+/// A hierarchy init was not moved into is left out: its root would show
+/// the host's whole tree.
+pub fn mount_cgroups(cfg: &ContainerConfig) -> Result<()> {
+    const HOST: &str = "/sys/fs/cgroup";
+    let cgroup_mounts: Vec<&MountSpec> = cfg
+        .mounts
+        .iter()
+        .filter(|m| m.typ == "cgroup" || m.typ == "cgroup2")
+        .collect();
+    if cgroup_mounts.is_empty() {
+        return Ok(());
+    }
+    let own = fs::read_to_string("/proc/self/cgroup").map_err(|source| RootfsError::Source {
+        path: "/proc/self/cgroup".into(),
+        source,
+    })?;
+    // id:controllers:path
+    let own: Vec<(&str, &str)> = own
+        .lines()
+        .filter_map(|l| {
+            let (_, rest) = l.split_once(':')?;
+            rest.split_once(':')
+        })
+        .filter(|(_, path)| *path != "/" && path.starts_with('/'))
+        .collect();
+    let v2_only = nix::sys::statfs::statfs(HOST)
+        .is_ok_and(|s| s.filesystem_type() == nix::sys::statfs::CGROUP2_SUPER_MAGIC);
+    for m in cgroup_mounts {
+        let dest = secure_join(&cfg.rootfs, &m.destination)?;
+        let flags = parse_options(&m.options).flags & !MsFlags::MS_REC;
+        let bind = |src: &Path, target: &Path| -> Result<()> {
+            do_mount(
+                Some(&src.to_string_lossy()),
+                target,
+                None,
+                MsFlags::MS_BIND,
+                None,
+                "cgroup bind",
+            )?;
+            do_mount(
+                None,
+                target,
+                None,
+                MsFlags::MS_REMOUNT | MsFlags::MS_BIND | flags,
+                None,
+                "cgroup bind remount",
+            )
+        };
+        if v2_only {
+            if let Some((_, path)) = own.iter().find(|(ctrls, _)| ctrls.is_empty()) {
+                bind(&Path::new(HOST).join(path.trim_start_matches('/')), &dest)?;
+            }
+            continue;
+        }
+        do_mount(
+            Some("tmpfs"),
+            &dest,
+            Some("tmpfs"),
+            SYNTHETIC_MOUNT_FLAGS,
+            Some("mode=755"),
+            "cgroup tmpfs",
+        )?;
+        for (ctrls, path) in own.iter().filter(|(ctrls, _)| !ctrls.is_empty()) {
+            let name = ctrls.strip_prefix("name=").unwrap_or(ctrls);
+            let host_dir = Path::new(HOST).join(name);
+            if name.contains('/') || !host_dir.is_dir() {
+                continue;
+            }
+            let target = dest.join(name);
+            mkdir_all(&target)?;
+            bind(&host_dir.join(path.trim_start_matches('/')), &target)?;
+            if name.contains(',') {
+                for c in name.split(',') {
+                    let _ = symlink(name, dest.join(c));
+                }
+            }
+        }
     }
     Ok(())
 }

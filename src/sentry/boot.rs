@@ -296,11 +296,15 @@ fn run(state_dir: &Path) -> Result<(), BootError> {
     proc_config.mounts.extend(extra);
     drop(probe);
     let procfs = ProcFs::new(proc_config);
+    crate::sentry::vfs::set_gofer_subtrees(info.gofer_subtrees.clone());
+    // Mounts of another file system are not cached: binds, and the real
+    // mounts inside synthetic ones (cgroup files).
     let bind_destinations: Vec<&str> = cfg
         .mounts
         .iter()
         .filter(|m| m.typ == "bind" || m.options.iter().any(|o| o == "bind" || o == "rbind"))
         .map(|m| m.destination.as_str())
+        .chain(info.gofer_subtrees.iter().map(String::as_str))
         .collect();
     let dcache = DirCache::new(
         info.file_access == FileAccess::Exclusive,

@@ -1,6 +1,8 @@
 //! The synthetic /sys: only what language runtimes and libcs read (the CPU
 //! lists and one directory per present CPU, transparent hugepage settings),
-//! copied from the host's values, and an empty cgroup directory.
+//! copied from the host's values. /sys/fs/cgroup is the spec's cgroup
+//! mount, real and served by the gofer (`rootfs::mount_cgroups` makes it
+//! as runc does); without one it is an empty directory.
 
 use nix::errno::Errno;
 

@@ -76,11 +76,53 @@ pub fn locate(abs: &[u8]) -> Location {
     locate_normalized(&normalize(abs))
 }
 
+/// Real mounts of the spec inside a synthetic one (the cgroup mount at
+/// /sys/fs/cgroup), which the gofer serves; set once at boot.
+static GOFER_SUBTREES: std::sync::OnceLock<Vec<String>> = std::sync::OnceLock::new();
+
+/// The destinations of spec mounts (type, destination) that lie inside a
+/// synthetic mount and are real: everything but the proc and sysfs
+/// mounts the sentry serves itself.
+pub fn mounts_inside_synthetic<'a>(
+    mounts: impl IntoIterator<Item = (&'a str, &'a str)>,
+) -> Vec<String> {
+    mounts
+        .into_iter()
+        .filter(|(typ, _)| *typ != "proc" && *typ != "sysfs")
+        .filter_map(|(_, dest)| {
+            let norm = String::from_utf8(normalize(dest.as_bytes())).ok()?;
+            let inside = SYNTHETIC_MOUNTS.iter().any(|fs| {
+                norm.strip_prefix(fs.mount_point())
+                    .is_some_and(|r| r.starts_with('/'))
+            });
+            inside.then_some(norm)
+        })
+        .collect()
+}
+
+/// Records the subtrees the gofer serves inside synthetic mounts (see
+/// `mounts_inside_synthetic`). Only the first call counts.
+pub fn set_gofer_subtrees(paths: Vec<String>) {
+    let _ = GOFER_SUBTREES.set(paths);
+}
+
+fn in_gofer_subtree(norm: &str) -> bool {
+    GOFER_SUBTREES.get().is_some_and(|subtrees| {
+        subtrees.iter().any(|t| {
+            norm.strip_prefix(t.as_str())
+                .is_some_and(|r| r.is_empty() || r.starts_with('/'))
+        })
+    })
+}
+
 /// Like `locate` for a path known to be symlink-free (a gofer redirect).
 pub fn locate_normalized(norm: &[u8]) -> Location {
     let Ok(s) = std::str::from_utf8(norm) else {
         return Location::Gofer;
     };
+    if in_gofer_subtree(s) {
+        return Location::Gofer;
+    }
     for fs in SYNTHETIC_MOUNTS {
         let m = fs.mount_point();
         if s == m {
@@ -173,6 +215,20 @@ mod tests {
             None
         );
         assert_eq!(synthetic_file_of_link("/tmp/runrs-synthetic:/x"), None);
+    }
+
+    #[test]
+    fn real_mounts_inside_synthetic_ones_are_found() {
+        let found = mounts_inside_synthetic([
+            ("proc", "/proc"),
+            ("sysfs", "/sys"),
+            ("cgroup", "/sys/fs/cgroup/"),
+            ("bind", "/proc/meminfo"),
+            ("tmpfs", "/dev"),
+            ("bind", "/system"),
+            ("bind", "/sys"),
+        ]);
+        assert_eq!(found, ["/sys/fs/cgroup", "/proc/meminfo"]);
     }
 
     #[test]
