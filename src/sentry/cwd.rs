@@ -3,8 +3,10 @@
 //! The kernel keeps the cwd while it is a directory the kernel can walk
 //! to: a gofer-backed one, or the (empty) mount points /proc and /sys.
 //! Deeper synthetic directories (/proc/<pid>, /proc/sys/kernel,
-//! /sys/class) do not exist in the kernel's view, so after a chdir or
-//! fchdir there the sentry records the sandbox path here and every
+//! /sys/kernel) do not exist in the kernel's view, so after a chdir or
+//! fchdir there (or a chdir to a real directory the kernel cannot walk
+//! to with the caller's string: `..` from such a directory, a path through
+//! /proc/<pid>/root or cwd) the sentry records the sandbox path here and every
 //! reader of the cwd asks it first: the sentry's relative path
 //! resolution, getcwd, /proc/<pid>/cwd, and the calls the kernel finishes
 //! itself (execve, O_PATH opens), which refuse a relative path then,

@@ -297,6 +297,27 @@ CASE(cwd, relative_execve_from_proc_dir) {
     EXPECT_EQ(WEXITSTATUS(st), 23);
 }
 
+COVERS("getcwd")
+CASE(cwd, chdir_through_proc_links) {
+    char buf[PATH_MAX];
+    EXPECT_OK(chdir("/proc/self/cwd"));
+    EXPECT_TRUE(getcwd(buf, sizeof buf) != NULL);
+    EXPECT_STREQ(buf, harness_scratch);
+    put_file("f", "x");
+    EXPECT_OK(access("f", F_OK));
+    EXPECT_OK(chdir("/proc/self/cwd/.."));
+    EXPECT_TRUE(getcwd(buf, sizeof buf) != NULL);
+    EXPECT_STREQ(buf, "/tmp");
+    EXPECT_OK(chdir("/proc/self/root"));
+    EXPECT_TRUE(getcwd(buf, sizeof buf) != NULL);
+    EXPECT_STREQ(buf, "/");
+    EXPECT_OK(chdir("/proc/thread-self/root/tmp"));
+    EXPECT_TRUE(getcwd(buf, sizeof buf) != NULL);
+    EXPECT_STREQ(buf, "/tmp");
+    EXPECT_ERRNO(chdir("/proc/self/root/missing"), ENOENT);
+    EXPECT_ERRNO(chdir("/proc/self/exe"), ENOTDIR);
+}
+
 CASE(statfs, root_and_fd) {
     struct statfs a, b;
     EXPECT_OK(statfs("/", &a));

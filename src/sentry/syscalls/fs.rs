@@ -46,8 +46,8 @@ pub fn chdir(ctx: &mut Ctx) -> SysResult {
             {
                 Walked::Done(()) | Walked::Redirect(_) => {}
             }
-            if from_virtual {
-                return leave_synthetic_relative(ctx, &abs, &st);
+            if from_virtual || enters_synthetic(&abs) {
+                return virtual_host_dir(ctx, &abs, &st);
             }
             ctx.sentry.procfs.cwds.set(ctx.tid(), None)?;
             Ok(Outcome::Continue)
@@ -72,15 +72,73 @@ pub fn chdir(ctx: &mut Ctx) -> SysResult {
     }
 }
 
-/// A relative chdir from a virtual cwd to a gofer directory
-/// (`chdir("../..")` from /proc/<pid>): the kernel cannot be sent there
-/// with the caller's string, so the directory becomes the virtual cwd,
-/// by its lexical path when that names the same directory (`..` in the
-/// synthetic tree is lexical, and the mount points hang off `/`); else
-/// EACCES rather than a wrong cwd (a synthetic magic link on the way,
-/// partial).
-fn leave_synthetic_relative(ctx: &mut Ctx, abs: &[u8], st: &libc::stat) -> SysResult {
-    let lexical = vfs::normalize(abs);
+/// Whether the kernel, walking `abs` from `/`, would step below a
+/// synthetic mount point, where its view holds nothing
+/// (`/proc/self/root`, `/proc/1/cwd/..`).
+fn enters_synthetic(abs: &[u8]) -> bool {
+    synthetic_entry(abs).is_some()
+}
+
+/// `abs` from where its walk steps below a synthetic mount point: that
+/// mount point, then the rest as written (`/tmp/../proc/1/cwd/..` gives
+/// `/proc/1/cwd/..`).
+fn synthetic_entry(abs: &[u8]) -> Option<Vec<u8>> {
+    let comps: Vec<&[u8]> = abs.split(|b| *b == b'/').collect();
+    let mut stack: Vec<&[u8]> = Vec::new();
+    for (i, c) in comps.iter().enumerate() {
+        match *c {
+            b"" | b"." => {}
+            b".." => {
+                stack.pop();
+            }
+            name => {
+                stack.push(name);
+                let synthetic = vfs::SYNTHETIC_MOUNTS
+                    .iter()
+                    .any(|fs| fs.mount_point().as_bytes().get(1..) == stack.first().copied());
+                if stack.len() == 2 && synthetic {
+                    let mut out = Vec::with_capacity(abs.len());
+                    out.push(b'/');
+                    out.extend_from_slice(stack[0]);
+                    for rest in &comps[i..] {
+                        out.push(b'/');
+                        out.extend_from_slice(rest);
+                    }
+                    return Some(out);
+                }
+            }
+        }
+    }
+    None
+}
+
+/// A chdir to a gofer directory that the kernel cannot be sent to with
+/// the caller's string: a relative path from a virtual cwd
+/// (`chdir("../..")` from /proc/<pid>), or a path through a /proc link
+/// (`/proc/self/root`, `/proc/1/cwd`). The directory becomes the
+/// virtual cwd, by the path its links lead to, lexically normalised
+/// (`..` in the synthetic tree is lexical, and the mount points hang off
+/// `/`), when that path names the same directory; else EACCES rather
+/// than a wrong cwd.
+fn virtual_host_dir(ctx: &mut Ctx, abs: &[u8], st: &libc::stat) -> SysResult {
+    let mut path = abs.to_vec();
+    for _ in 0..=super::MAX_SYMLINKS {
+        let Some(entry) = synthetic_entry(&path) else {
+            break;
+        };
+        let Some((fs, rel)) = vfs::synthetic_rest(&entry) else {
+            break;
+        };
+        let next = match ctx.through_link(fs, &rel) {
+            Some(next) => next,
+            None => ctx.follow_synthetic_link(&entry)?,
+        };
+        if next == entry {
+            break;
+        }
+        path = next;
+    }
+    let lexical = vfs::normalize(&path);
     if vfs::locate(&lexical) != Location::Gofer {
         return Err(Errno::EACCES);
     }
@@ -187,4 +245,28 @@ pub fn getcwd(ctx: &mut Ctx) -> SysResult {
     }
     ctx.write(buf, &out)?;
     Ok(Outcome::Value(out.len() as i64))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn synthetic_entry_starts_below_a_mount_point() {
+        assert_eq!(synthetic_entry(b"/proc"), None);
+        assert_eq!(synthetic_entry(b"/proc/.."), None);
+        assert_eq!(synthetic_entry(b"/etc/proc/x"), None);
+        assert_eq!(
+            synthetic_entry(b"/proc/self/root").as_deref(),
+            Some(&b"/proc/self/root"[..])
+        );
+        assert_eq!(
+            synthetic_entry(b"/tmp/../proc/1/cwd/..").as_deref(),
+            Some(&b"/proc/1/cwd/.."[..])
+        );
+        assert_eq!(
+            synthetic_entry(b"//sys/./kernel").as_deref(),
+            Some(&b"/sys/kernel"[..])
+        );
+    }
 }

@@ -563,7 +563,7 @@ impl<'a> Ctx<'a> {
 
     /// If a proper prefix of `rel` is a symlink or fd link, the absolute
     /// path it leads to with the rest of `rel` appended.
-    fn through_link(&mut self, fs: SynthFs, rel: &str) -> Option<Vec<u8>> {
+    pub fn through_link(&mut self, fs: SynthFs, rel: &str) -> Option<Vec<u8>> {
         let comps: Vec<&str> = rel.split('/').filter(|c| !c.is_empty()).collect();
         for i in 1..comps.len() {
             let prefix = comps[..i].join("/");
