@@ -15,7 +15,8 @@
 //! While a virtual cwd is set the kernel's cwd is whatever it was before
 //! (chdir) or the empty /proc mount point (fchdir of a synthetic
 //! directory fd, which the kernel continues): nothing walks relative
-//! paths from it but those refused calls.
+//! paths from it but those refused calls and the one passthrough path, a
+//! relative AF_UNIX destination of sendto/sendmsg/sendmmsg (partial).
 //!
 //! Records are per process (threads created with CLONE_FS, as glibc's, share
 //! the cwd) and inherited by children as `super::lineage` describes: a

@@ -2,6 +2,7 @@
 #include "harness.h"
 #include <linux/magic.h>
 #include <sys/statfs.h>
+#include <dirent.h>
 #include <pthread.h>
 #include <signal.h>
 #include <sys/utsname.h>
@@ -99,6 +100,15 @@ CASE(cwd, chdir_proc_self) {
     EXPECT_OK(chdir(".."));
     expect_cwd_pid("");
     EXPECT_OK(access("fd", X_OK));
+    /* "." lists the directory (getdents on an fd opened relative to it). */
+    DIR *d = opendir(".");
+    EXPECT_TRUE(d != NULL);
+    int seen = 0;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL)
+        seen |= strcmp(e->d_name, "status") == 0;
+    closedir(d);
+    EXPECT_TRUE(seen);
     EXPECT_OK(chdir("/"));
     char buf[PATH_MAX];
     EXPECT_TRUE(getcwd(buf, sizeof buf) != NULL);
