@@ -328,6 +328,22 @@ CASE(cwd, chdir_through_proc_links) {
     EXPECT_ERRNO(chdir("/proc/self/exe"), ENOTDIR);
 }
 
+COVERS("execve getcwd")
+CASE(cwd, exec_keeps_proc_cwd) {
+    pid_t p = EXPECT_OK(fork());
+    if (p == 0) {
+        if (chdir("/proc/self") != 0)
+            _exit(98);
+        /* The shell is this process: its cwd is still /proc/<its pid>. */
+        execl("/bin/sh", "sh", "-c", "[ \"$(pwd -P)\" = \"/proc/$$\" ] && [ -r status ]", (char *)NULL);
+        _exit(99);
+    }
+    int st;
+    EXPECT_EQ(waitpid(p, &st, 0), p);
+    EXPECT_TRUE(WIFEXITED(st));
+    EXPECT_EQ(WEXITSTATUS(st), 0);
+}
+
 CASE(statfs, root_and_fd) {
     struct statfs a, b;
     EXPECT_OK(statfs("/", &a));
