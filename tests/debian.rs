@@ -545,6 +545,12 @@ readlink /proc/self/exe /proc/self/cwd /proc/self/root
 ls /proc/self/fd/ | sort -n | head -3
 ls /dev | sort
 cat /proc/sys/kernel/hostname /proc/sys/kernel/pid_max
+# A synthetic directory as the cwd: bash's logical pwd, getcwd (pwd -P,
+# python), children inheriting it, /proc/<pid>/cwd, and leaving it.
+(cd /proc/self && head -1 status && pwd && /bin/pwd | sed -E 's#^/proc/[0-9]+$#/proc/P#' \
+  && readlink /proc/self/cwd | sed -E 's#^/proc/[0-9]+$#/proc/P#' && cd task && cd .. && cat comm \
+  && python3 -c 'import os; print(os.getcwd() == "/proc/%d" % os.getppid(), open("comm").read().strip())' \
+  && cd /proc/sys/kernel && cat hostname && /bin/pwd && cd -P .. && /bin/pwd && cd / && /bin/pwd)
 echo hello > /dev/null && head -c 4 /dev/zero | od -An -tx1
 grep -c . /proc/self/mounts > /dev/null && echo mounts-readable
 # runc also lists its masked and read-only /proc and /sys paths as mounts;

@@ -102,6 +102,27 @@ fn run_prints_and_exits_with_status() {
     assert!(!root.state_dir(&id).exists());
 }
 
+/// A shell can enter /proc/<pid> (a synthetic directory the kernel
+/// cannot hold as a cwd): `cd`, relative names there, `pwd -P` (getcwd),
+/// children inheriting it, and leaving it again.
+#[test]
+fn shell_cd_into_proc_self() {
+    let root = Root::new();
+    let script = "echo $$; cd /proc/self && cat status | head -1 && pwd -P \
+        && cd task && cd .. && pwd -P && cat /proc/$$/cwd/comm && cd ../.. && pwd -P && ls -d proc";
+    let bundle = Bundle::new(&["sh", "-c", script]);
+    let id = unique_id("cwd");
+    let b = bundle.path().to_string_lossy().into_owned();
+    let out = run(&root, &["run", "--bundle", &b, &id]);
+    let _ = run(&root, &["delete", "--force", &id]);
+    assert_eq!(out.status.code(), Some(0), "{}", describe(&out));
+    let text = stdout(&out);
+    let pid = text.lines().next().unwrap_or_default();
+    // `cat status` runs in a child whose cwd is the shell's /proc/<pid>.
+    let want = format!("{pid}\nName:\tsh\n/proc/{pid}\n/proc/{pid}\nsh\n/\nproc\n");
+    assert_eq!(text, want, "{}", describe(&out));
+}
+
 #[test]
 fn create_start_state_delete() {
     let root = Root::new();

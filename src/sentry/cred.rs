@@ -8,21 +8,15 @@
 //! capset, the capability prctls and execve, and checks permissions and
 //! creates files (through the gofer) with them.
 //!
-//! The sentry does not see clone: a task without a record of its own
-//! takes that of its thread group, else of the thread or process that
-//! forked it (and so on up in the container), else the base (the spec's
+//! The records are per thread and inherited as `super::lineage` describes;
+//! a task nobody on its way recorded any for holds the base (the spec's
 //! user; for `runrs exec` processes the host ids they were started with).
-//! So that a task's change does not reach tasks created before it, the
-//! tasks that would inherit through it (its other threads, its children)
-//! get a copy of the old record first.
 //!
-//! Partial: a child is matched to the
-//! thread that forked it through /proc/<pid>/task/<tid>/children (read
-//! only when a non-leader thread has credentials of its own), but a new
-//! thread takes its thread group's (its leader's), not its creator's;
-//! glibc's set*id wrappers change every thread alike, so only raw
-//! per-thread calls followed by a pthread_create from a non-leader thread
-//! see the difference. A `runrs exec` process starts with the container's
+//! Partial: a new thread takes its thread group's (its leader's)
+//! credentials, not its creator's (see `lineage`); glibc's set*id
+//! wrappers change every thread alike, so only raw per-thread calls
+//! followed by a pthread_create from a non-leader thread see the
+//! difference. A `runrs exec` process starts with the container's
 //! capability sets, not its own process spec's.
 //!
 //! What stays the kernel's: every host check (kill, /dev/shm files,
@@ -30,13 +24,12 @@
 //! every process init started; see the identity and signal rows of the
 //! syscall table and tests/syscalls/KNOWN_GAPS.
 
-use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use nix::errno::Errno;
 
 use super::fs::hostproc::HostProc;
+use super::lineage::{Lineage, Scope};
 
 pub const CAP_CHOWN: u32 = 0;
 pub const CAP_DAC_OVERRIDE: u32 = 1;
@@ -423,34 +416,17 @@ fn caps_for(base: &Cred, uid: [u32; 4], out: &mut Cred) {
     out.ambient = post.ambient;
 }
 
-struct Entry {
-    /// The pidfs inode of the task the record belongs to: unique for the
-    /// host's uptime, so a reused tid does not inherit a dead task's record.
-    ino: u64,
-    /// Its thread group (to find a forking thread's record).
-    tgid: i32,
-    cred: Cred,
-}
-
 /// The credentials of every workload task.
 pub struct Table {
     /// The spec's process: user, groups and capability sets.
     base: Cred,
     /// What init's first program holds (`spec`), worked out once.
     spec: Cred,
-    host: HostProc,
     /// A `runrs exec` process joined with its own user: a task without a
     /// record has the host ids it runs with, not necessarily the spec's.
     joined: AtomicBool,
-    records: Mutex<HashMap<i32, Entry>>,
-    /// Some record was made: lookups walk from then on.
-    any: AtomicBool,
-    /// Entries of dead tasks are dropped when the table reaches this size.
-    prune_at: AtomicUsize,
+    records: Lineage<Cred>,
 }
-
-/// The first size at which dead tasks' entries are dropped.
-const PRUNE_AT: usize = 1024;
 
 impl std::fmt::Debug for Table {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -458,14 +434,6 @@ impl std::fmt::Debug for Table {
             .field("base", &self.base)
             .finish_non_exhaustive()
     }
-}
-
-/// The pidfs inode of `tid` (with a pidfd that can be asked for its ppid).
-fn identify(tid: i32) -> Result<(std::os::fd::OwnedFd, u64), Errno> {
-    use std::os::fd::AsFd;
-    let fd = super::sys::pidfd_open_thread(tid)?;
-    let st = super::sys::fstat_fd(fd.as_fd())?;
-    Ok((fd, st.st_ino))
 }
 
 impl Table {
@@ -477,11 +445,8 @@ impl Table {
         Table {
             base,
             spec,
-            host,
             joined: AtomicBool::new(false),
-            records: Mutex::new(HashMap::new()),
-            any: AtomicBool::new(false),
-            prune_at: AtomicUsize::new(PRUNE_AT),
+            records: Lineage::new(host, Scope::Thread),
         }
     }
 
@@ -514,161 +479,29 @@ impl Table {
         Ok(c)
     }
 
-    fn own(&self, htid: i32, ino: u64) -> Option<Cred> {
-        let mut m = self.records.lock().ok()?;
-        match m.get(&htid) {
-            Some(e) if e.ino == ino => Some(e.cred.clone()),
-            Some(_) => {
-                m.remove(&htid);
-                None
-            }
-            None => None,
-        }
-    }
-
     /// Whether any task ever had a record (else all hold the base).
     pub fn recorded(&self) -> bool {
-        !self.is_empty()
-    }
-
-    /// No record was ever made (checked without the lock: every emulated
-    /// path call asks).
-    fn is_empty(&self) -> bool {
-        !self.any.load(Ordering::Acquire)
+        !self.records.is_empty()
     }
 
     /// The credentials of host task `htid`.
     pub fn get(&self, htid: i32) -> Result<Cred, Errno> {
         // Nobody changed anything (the common case): no syscall at all.
-        if self.is_empty() {
+        if self.records.is_empty() {
             return self.base_for(htid);
         }
         self.walk(htid)
     }
 
-    /// `htid`'s own record, else its thread group's, else the forking
-    /// thread's or process's, up to the container's top; the answer is
-    /// remembered as `htid`'s own (a later change of an ancestor's must
-    /// not reach it, nor a walk be paid again).
     fn walk(&self, htid: i32) -> Result<Cred, Errno> {
-        let (_, my_ino) = identify(htid).map_err(|_| Errno::ESRCH)?;
-        let mut my_tgid = htid;
-        let mut t = htid;
-        let mut ino = my_ino;
-        let mut found = None;
-        for _ in 0..64 {
-            if let Some(c) = self.own(t, ino) {
-                if t == htid {
-                    return Ok(c);
-                }
-                found = Some(c);
-                break;
-            }
-            let Ok(info) = super::sys::pidfd_info(t) else {
-                break;
-            };
-            if t == htid {
-                my_tgid = info.tgid as i32;
-            }
-            // A thread inherits from its thread group first.
-            let next = if info.tgid as i32 != t {
-                info.tgid as i32
-            } else {
-                let ppid = info.ppid as i32;
-                if ppid <= 1 || !self.host.in_container(ppid) {
-                    break;
-                }
-                self.forking_thread(ppid, t).unwrap_or(ppid)
-            };
-            t = next;
-            match identify(t) {
-                Ok((_, i)) => ino = i,
-                Err(_) => break,
-            }
-        }
-        let c = match found {
-            Some(c) => c,
-            None => self.base_for(htid)?,
-        };
-        self.insert(htid, my_ino, my_tgid, c.clone());
-        Ok(c)
-    }
-
-    /// The thread of process `ppid` that forked `child`, when it is not the
-    /// leader and has credentials of its own (else the process's hold).
-    fn forking_thread(&self, ppid: i32, child: i32) -> Option<i32> {
-        let any = self
-            .records
-            .lock()
-            .ok()?
-            .iter()
-            .any(|(tid, e)| e.tgid == ppid && *tid != ppid);
-        if !any {
-            return None;
-        }
-        let task_dir = self.host.root().join(ppid.to_string()).join("task");
-        std::fs::read_dir(task_dir)
-            .ok()?
-            .flatten()
-            .filter_map(|e| e.file_name().to_str()?.parse::<i32>().ok())
-            .filter(|&th| th != ppid)
-            .find(|&th| {
-                let children = self.host.root().join(format!("{ppid}/task/{th}/children"));
-                std::fs::read_to_string(children).is_ok_and(|text| {
-                    text.split_whitespace()
-                        .any(|c| c.parse::<i32>().ok() == Some(child))
-                })
-            })
-    }
-
-    fn insert(&self, htid: i32, ino: u64, tgid: i32, cred: Cred) {
-        if let Ok(mut m) = self.records.lock() {
-            let limit = self.prune_at.load(Ordering::Relaxed);
-            if m.len() >= limit {
-                m.retain(|tid, e| identify(*tid).is_ok_and(|(_, i)| i == e.ino));
-                // With that many live tasks, prune again only after as
-                // many more (each prune asks the kernel about every entry).
-                self.prune_at
-                    .store((m.len() * 2).max(PRUNE_AT), Ordering::Relaxed);
-            }
-            m.insert(htid, Entry { ino, tgid, cred });
-            self.any.store(true, Ordering::Release);
-        }
+        self.records.get(htid, &|h| self.base_for(h))
     }
 
     /// Makes `cred` the credentials of `htid`. The tasks that would
     /// inherit through it (its other threads when it leads its group,
     /// the children of its process) keep their current ones.
     pub fn set(&self, htid: i32, cred: Cred) -> Result<(), Errno> {
-        let (pidfd, ino) = identify(htid).map_err(|_| Errno::ESRCH)?;
-        drop(pidfd);
-        let tgid = super::sys::pidfd_info(htid)
-            .map(|i| i.tgid as i32)
-            .map_err(|_| Errno::ESRCH)?;
-        let mut dependents = Vec::new();
-        let task_dir = self.host.root().join(tgid.to_string()).join("task");
-        if let Ok(rd) = std::fs::read_dir(&task_dir) {
-            for e in rd.flatten() {
-                let Some(th) = e.file_name().to_str().and_then(|s| s.parse::<i32>().ok()) else {
-                    continue;
-                };
-                if th != htid && htid == tgid {
-                    dependents.push(th);
-                }
-                if let Ok(text) = std::fs::read_to_string(e.path().join("children")) {
-                    dependents.extend(
-                        text.split_whitespace()
-                            .filter_map(|c| c.parse::<i32>().ok()),
-                    );
-                }
-            }
-        }
-        for d in dependents {
-            // Remembers what it holds now (a task that is gone is skipped).
-            let _ = self.walk(d);
-        }
-        self.insert(htid, ino, tgid, cred);
-        Ok(())
+        self.records.set(htid, cred, &|h| self.base_for(h))
     }
 }
 

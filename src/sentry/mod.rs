@@ -7,8 +7,10 @@ pub mod boot;
 pub mod bpf;
 pub mod confine;
 pub mod cred;
+pub mod cwd;
 pub mod dcache;
 pub mod filter;
+pub mod lineage;
 pub mod fs {
     pub mod hostproc;
     pub mod procfs;

@@ -1,8 +1,9 @@
 //! What the sentry learns about a calling thread from the host kernel:
 //! its tgid, umask and (for `runrs exec` processes, see `cred::Table`) the
 //! host ids it started with. Umask and cwd stay the kernel's (umask and
-//! chdir reach it), so the sentry reads them rather than mirroring them;
-//! the credentials the sandbox shows are the sentry's (`super::cred`).
+//! chdir reach it), so the sentry reads them rather than mirroring them,
+//! except a cwd the kernel cannot hold (`super::cwd`); the credentials
+//! the sandbox shows are the sentry's (`super::cred`).
 
 use nix::errno::Errno;
 

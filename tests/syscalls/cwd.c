@@ -2,7 +2,11 @@
 #include "harness.h"
 #include <linux/magic.h>
 #include <sys/statfs.h>
+#include <dirent.h>
+#include <pthread.h>
+#include <signal.h>
 #include <sys/utsname.h>
+#include <sys/wait.h>
 
 CASE(cwd, chdir_getcwd) {
     EXPECT_OK(mkdir("d", 0755));
@@ -62,6 +66,282 @@ CASE(cwd, relative_paths_follow_chdir) {
     EXPECT_OK(chdir("d"));
     EXPECT_OK(access("f", F_OK));
     EXPECT_OK(access("../d/f", F_OK));
+}
+
+/* Synthetic directories (/proc/<pid>, /proc/sys, /sys) as the cwd: the
+ * kernel resolves them to their canonical path (/proc/self -> /proc/<pid>). */
+
+static void expect_cwd_pid(const char *suffix) {
+    char buf[PATH_MAX], want[128];
+    EXPECT_TRUE(getcwd(buf, sizeof buf) != NULL);
+    snprintf(want, sizeof want, "/proc/%d%s", getpid(), suffix);
+    EXPECT_STREQ(buf, want);
+}
+
+/* The Name line of a status file. */
+static void status_name(const char *path, char *out, size_t size) {
+    char text[4096];
+    EXPECT_TRUE(get_file(path, text, sizeof text) > 0);
+    EXPECT_TRUE(strncmp(text, "Name:", 5) == 0);
+    size_t n = strcspn(text, "\n");
+    snprintf(out, size, "%.*s", (int)n, text);
+}
+
+COVERS("getcwd")
+CASE(cwd, chdir_proc_self) {
+    EXPECT_OK(chdir("/proc/self"));
+    expect_cwd_pid("");
+    char mine[256], here[256];
+    status_name("/proc/self/status", mine, sizeof mine);
+    status_name("status", here, sizeof here);
+    EXPECT_STREQ(here, mine);
+    EXPECT_OK(chdir("task"));
+    expect_cwd_pid("/task");
+    EXPECT_OK(chdir(".."));
+    expect_cwd_pid("");
+    EXPECT_OK(access("fd", X_OK));
+    /* "." lists the directory (getdents on an fd opened relative to it). */
+    DIR *d = opendir(".");
+    EXPECT_TRUE(d != NULL);
+    int seen = 0;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL)
+        seen |= strcmp(e->d_name, "status") == 0;
+    closedir(d);
+    EXPECT_TRUE(seen);
+    EXPECT_OK(chdir("/"));
+    char buf[PATH_MAX];
+    EXPECT_TRUE(getcwd(buf, sizeof buf) != NULL);
+    EXPECT_STREQ(buf, "/");
+    EXPECT_OK(access("proc", F_OK));
+}
+
+COVERS("getcwd")
+CASE(cwd, chdir_thread_self) {
+    EXPECT_OK(chdir("/proc/thread-self"));
+    char suffix[64];
+    snprintf(suffix, sizeof suffix, "/task/%ld", (long)syscall(SYS_gettid));
+    expect_cwd_pid(suffix);
+    char mine[256], here[256];
+    status_name("/proc/self/status", mine, sizeof mine);
+    status_name("status", here, sizeof here);
+    EXPECT_STREQ(here, mine);
+}
+
+COVERS("getcwd")
+CASE(cwd, chdir_proc_sys) {
+    EXPECT_OK(chdir("/proc/sys/kernel"));
+    char buf[PATH_MAX], a[256], b[256];
+    EXPECT_TRUE(getcwd(buf, sizeof buf) != NULL);
+    EXPECT_STREQ(buf, "/proc/sys/kernel");
+    EXPECT_TRUE(get_file("hostname", a, sizeof a) > 0);
+    EXPECT_TRUE(get_file("/proc/sys/kernel/hostname", b, sizeof b) > 0);
+    EXPECT_STREQ(a, b);
+    EXPECT_OK(chdir("/sys/kernel/mm"));
+    EXPECT_TRUE(getcwd(buf, sizeof buf) != NULL);
+    EXPECT_STREQ(buf, "/sys/kernel/mm");
+    EXPECT_OK(access("transparent_hugepage/enabled", R_OK));
+}
+
+COVERS("getcwd")
+CASE(cwd, dotdot_out_of_proc_pid) {
+    EXPECT_OK(chdir("/proc/self/task"));
+    EXPECT_OK(chdir("../.."));
+    char buf[PATH_MAX];
+    EXPECT_TRUE(getcwd(buf, sizeof buf) != NULL);
+    EXPECT_STREQ(buf, "/proc");
+    EXPECT_OK(chdir("self/../.."));
+    EXPECT_TRUE(getcwd(buf, sizeof buf) != NULL);
+    EXPECT_STREQ(buf, "/");
+    EXPECT_OK(access("proc/self/status", R_OK));
+}
+
+COVERS("getcwd")
+CASE(cwd, fchdir_proc_pid_dir) {
+    int fd = EXPECT_OK(open("/proc/self/fd/..", O_RDONLY | O_DIRECTORY));
+    EXPECT_OK(fchdir(fd));
+    expect_cwd_pid("");
+    char mine[256], here[256];
+    status_name("/proc/self/status", mine, sizeof mine);
+    status_name("status", here, sizeof here);
+    EXPECT_STREQ(here, mine);
+    /* Back to a real directory by fd. */
+    int scratch = EXPECT_OK(open(harness_scratch, O_RDONLY | O_DIRECTORY));
+    EXPECT_OK(fchdir(scratch));
+    char buf[PATH_MAX];
+    EXPECT_TRUE(getcwd(buf, sizeof buf) != NULL);
+    EXPECT_STREQ(buf, harness_scratch);
+    put_file("here", "x");
+    char p[PATH_MAX + 8];
+    snprintf(p, sizeof p, "%s/here", harness_scratch);
+    EXPECT_OK(access(p, F_OK));
+}
+
+COVERS("getcwd")
+CASE(cwd, proc_cwd_link_names_proc_dir) {
+    EXPECT_OK(chdir("/proc/self/fd"));
+    char link[PATH_MAX], want[128];
+    ssize_t n = EXPECT_OK(readlink("/proc/self/cwd", link, sizeof link - 1));
+    link[n] = 0;
+    snprintf(want, sizeof want, "/proc/%d/fd", getpid());
+    EXPECT_STREQ(link, want);
+    /* Following it lands there too. */
+    char mine[256], there[256];
+    status_name("/proc/self/status", mine, sizeof mine);
+    status_name("/proc/self/cwd/../status", there, sizeof there);
+    EXPECT_STREQ(there, mine);
+}
+
+COVERS("fork getcwd")
+CASE(cwd, fork_copies_proc_cwd) {
+    EXPECT_OK(chdir("/proc/self"));
+    pid_t parent = getpid();
+    pid_t p = EXPECT_OK(fork());
+    if (p == 0) {
+        char buf[PATH_MAX], want[64];
+        snprintf(want, sizeof want, "/proc/%d", parent);
+        if (getcwd(buf, sizeof buf) == NULL || strcmp(buf, want) != 0)
+            _exit(1);
+        /* Its own chdir leaves the parent's alone. */
+        if (chdir("/") != 0)
+            _exit(2);
+        _exit(0);
+    }
+    int st;
+    EXPECT_EQ(waitpid(p, &st, 0), p);
+    EXPECT_TRUE(WIFEXITED(st));
+    EXPECT_EQ(WEXITSTATUS(st), 0);
+    expect_cwd_pid("");
+}
+
+static void *chdir_proc_self(void *arg) {
+    (void)arg;
+    return (void *)(long)chdir("/proc/self/task");
+}
+
+COVERS("getcwd")
+CASE(cwd, thread_chdir_is_the_process_cwd) {
+    pthread_t t;
+    void *r;
+    EXPECT_EQ(pthread_create(&t, NULL, chdir_proc_self, NULL), 0);
+    EXPECT_EQ(pthread_join(t, &r), 0);
+    EXPECT_EQ((long)r, 0);
+    expect_cwd_pid("/task");
+    EXPECT_OK(access("../status", R_OK));
+}
+
+CASE(cwd, chdir_proc_file_enotdir) {
+    EXPECT_ERRNO(chdir("/proc/self/status"), ENOTDIR);
+    EXPECT_ERRNO(chdir("/proc/self/missing"), ENOENT);
+    EXPECT_ERRNO(chdir("/proc/sys/kernel/hostname/x"), ENOTDIR);
+    int fd = EXPECT_OK(open("/proc/self/status", O_RDONLY));
+    EXPECT_ERRNO(fchdir(fd), ENOTDIR);
+    /* The cwd did not move. */
+    char buf[PATH_MAX];
+    EXPECT_TRUE(getcwd(buf, sizeof buf) != NULL);
+    EXPECT_STREQ(buf, harness_scratch);
+}
+
+COVERS("getcwd")
+CASE(cwd, getcwd_erange_in_proc) {
+    EXPECT_OK(chdir("/proc/self"));
+    char small[4];
+    EXPECT_TRUE(getcwd(small, sizeof small) == NULL);
+    EXPECT_EQ(errno, ERANGE);
+    /* The raw call counts the NUL. */
+    char buf[PATH_MAX], want[64];
+    int n = snprintf(want, sizeof want, "/proc/%d", getpid());
+    EXPECT_EQ(syscall(SYS_getcwd, buf, sizeof buf), n + 1);
+    EXPECT_STREQ(buf, want);
+    EXPECT_ERRNO(syscall(SYS_getcwd, buf, (size_t)n), ERANGE);
+    EXPECT_EQ(syscall(SYS_getcwd, buf, (size_t)n + 1), n + 1);
+}
+
+COVERS("getcwd kill")
+CASE(cwd, proc_pid_cwd_gone_with_its_process) {
+    pid_t p = EXPECT_OK(fork());
+    if (p == 0) {
+        pause();
+        _exit(0);
+    }
+    char dir[64];
+    snprintf(dir, sizeof dir, "/proc/%d", p);
+    EXPECT_OK(chdir(dir));
+    EXPECT_OK(access("status", R_OK));
+    EXPECT_OK(kill(p, SIGKILL));
+    int st;
+    EXPECT_EQ(waitpid(p, &st, 0), p);
+    char buf[PATH_MAX];
+    EXPECT_TRUE(getcwd(buf, sizeof buf) == NULL);
+    EXPECT_EQ(errno, ENOENT);
+    /* Linux: lookups from the dead directory fail with ESRCH. */
+    EXPECT_ERRNO(access("status", F_OK), ESRCH);
+    struct stat sb;
+    EXPECT_ERRNO(stat(".", &sb), ESRCH);
+    EXPECT_ERRNO(chdir(".."), ESRCH);
+    char link[PATH_MAX], want[96];
+    ssize_t n = EXPECT_OK(readlink("/proc/self/cwd", link, sizeof link - 1));
+    link[n] = 0;
+    snprintf(want, sizeof want, "%s (deleted)", dir);
+    EXPECT_STREQ(link, want);
+    EXPECT_OK(chdir("/"));
+    EXPECT_TRUE(getcwd(buf, sizeof buf) != NULL);
+    EXPECT_STREQ(buf, "/");
+}
+
+/* The kernel finishes execve itself, walking a relative path from its own
+ * cwd, which cannot be a synthetic directory under runrs (KNOWN_GAPS). */
+COVERS("execve")
+CASE(cwd, relative_execve_from_proc_dir) {
+    pid_t p = EXPECT_OK(fork());
+    if (p == 0) {
+        if (chdir("/proc/self") != 0)
+            _exit(98);
+        char *argv[] = {"exe", "--exit", "23", NULL};
+        execv("exe", argv);
+        _exit(99);
+    }
+    int st;
+    EXPECT_EQ(waitpid(p, &st, 0), p);
+    EXPECT_TRUE(WIFEXITED(st));
+    EXPECT_EQ(WEXITSTATUS(st), 23);
+}
+
+COVERS("getcwd")
+CASE(cwd, chdir_through_proc_links) {
+    char buf[PATH_MAX];
+    EXPECT_OK(chdir("/proc/self/cwd"));
+    EXPECT_TRUE(getcwd(buf, sizeof buf) != NULL);
+    EXPECT_STREQ(buf, harness_scratch);
+    put_file("f", "x");
+    EXPECT_OK(access("f", F_OK));
+    EXPECT_OK(chdir("/proc/self/cwd/.."));
+    EXPECT_TRUE(getcwd(buf, sizeof buf) != NULL);
+    EXPECT_STREQ(buf, "/tmp");
+    EXPECT_OK(chdir("/proc/self/root"));
+    EXPECT_TRUE(getcwd(buf, sizeof buf) != NULL);
+    EXPECT_STREQ(buf, "/");
+    EXPECT_OK(chdir("/proc/thread-self/root/tmp"));
+    EXPECT_TRUE(getcwd(buf, sizeof buf) != NULL);
+    EXPECT_STREQ(buf, "/tmp");
+    EXPECT_ERRNO(chdir("/proc/self/root/missing"), ENOENT);
+    EXPECT_ERRNO(chdir("/proc/self/exe"), ENOTDIR);
+}
+
+COVERS("execve getcwd")
+CASE(cwd, exec_keeps_proc_cwd) {
+    pid_t p = EXPECT_OK(fork());
+    if (p == 0) {
+        if (chdir("/proc/self") != 0)
+            _exit(98);
+        /* The shell is this process: its cwd is still /proc/<its pid>. */
+        execl("/bin/sh", "sh", "-c", "[ \"$(pwd -P)\" = \"/proc/$$\" ] && [ -r status ]", (char *)NULL);
+        _exit(99);
+    }
+    int st;
+    EXPECT_EQ(waitpid(p, &st, 0), p);
+    EXPECT_TRUE(WIFEXITED(st));
+    EXPECT_EQ(WEXITSTATUS(st), 0);
 }
 
 CASE(statfs, root_and_fd) {

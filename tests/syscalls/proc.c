@@ -225,15 +225,6 @@ CASE(proc, readdir_lists_own_pid) {
     EXPECT_TRUE(found);
 }
 
-CASE(proc, chdir_into_proc_self) {
-    EXPECT_OK(chdir("/proc/self"));
-    char buf[PATH_MAX], want[64];
-    EXPECT_TRUE(getcwd(buf, sizeof buf) != NULL);
-    snprintf(want, sizeof want, "/proc/%d", getpid());
-    EXPECT_STREQ(buf, want);
-    EXPECT_OK(access("status", R_OK));
-}
-
 /* procfs generates a file again when it is read from the start: procps
  * keeps /proc/stat and /proc/meminfo open and rewinds them at each refresh.
  * /proc/uptime moves every 10 ms. */

@@ -248,6 +248,9 @@ pub struct ProcFs {
     /// Every task's emulated credentials (the workload's host ones are the
     /// spec user's, with no capability).
     pub creds: std::sync::Arc<crate::sentry::cred::Table>,
+    /// Every process's virtual working directory (when it is a synthetic
+    /// directory the kernel cannot hold).
+    pub cwds: std::sync::Arc<crate::sentry::cwd::Table>,
     /// The mount table as shown, worked out on first use (see `shown_mounts`).
     shown: std::sync::OnceLock<Vec<MountLine>>,
 }
@@ -390,10 +393,12 @@ impl ProcFs {
     pub fn new(config: ProcConfig) -> Self {
         let host = HostProc::new(config.host_proc.clone(), config.init_host_pid);
         let creds = crate::sentry::cred::Table::new(config.user.clone(), host.clone());
+        let cwds = std::sync::Arc::new(crate::sentry::cwd::Table::new(host.clone()));
         ProcFs {
             config,
             host,
             creds: std::sync::Arc::new(creds),
+            cwds,
             shown: std::sync::OnceLock::new(),
         }
     }
@@ -452,6 +457,29 @@ impl ProcFs {
         self.node_of(caller_host_tid, &res, &canon)
     }
 
+    /// The canonical path of `rel` below /proc (intermediate `self` and
+    /// `thread-self` replaced by the pids they stand for) and the host tid
+    /// of the task whose directory it is in, if any.
+    pub fn canonical(
+        &self,
+        caller_host_tid: i32,
+        rel: &str,
+    ) -> Result<(String, Option<i32>), Errno> {
+        let (res, canon) = self.resolve(caller_host_tid, rel)?;
+        let task = match res {
+            Res::Pid(t)
+            | Res::TaskDir(t)
+            | Res::FdDir(t)
+            | Res::FdinfoDir(t)
+            | Res::PidLink(t, _)
+            | Res::PidFile(t, ..)
+            | Res::Fd(t, _)
+            | Res::Fdinfo(t, _) => Some(t.htid),
+            _ => None,
+        };
+        Ok((canon, task))
+    }
+
     /// Link text of a symlink or magic link node (EINVAL for other nodes).
     pub fn readlink(&self, caller_host_tid: i32, rel: &str) -> Result<String, Errno> {
         let (res, _) = self.resolve(caller_host_tid, rel)?;
@@ -467,12 +495,6 @@ impl ProcFs {
             }
             _ => Err(Errno::EINVAL),
         }
-    }
-
-    /// `rel` with its `self`/`thread-self` links resolved ("self/stat" ->
-    /// "42/stat"): a path that names the same file for any task.
-    pub fn canonical(&self, caller_host_tid: i32, rel: &str) -> Result<String, Errno> {
-        self.resolve(caller_host_tid, rel).map(|(_, canon)| canon)
     }
 
     /// stat(2) attributes of a node.
@@ -783,7 +805,13 @@ impl ProcFs {
     fn pid_link(&self, t: &Task, name: &str) -> Result<String, Errno> {
         match name {
             "exe" => self.host.exe(t.htid),
-            "cwd" => self.host.cwd(t.htid),
+            // A virtual cwd (a synthetic directory) is the sentry's; one
+            // whose directory is gone reads as Linux shows a removed cwd.
+            "cwd" => match self.cwds.get(t.htid) {
+                Ok(Some(v)) if v.alive() => Ok(v.path),
+                Ok(Some(v)) => Ok(format!("{} (deleted)", v.path)),
+                _ => self.host.cwd(t.htid),
+            },
             "root" => Ok("/".to_owned()),
             _ => Err(Errno::ENOENT),
         }

@@ -3,7 +3,8 @@
 //! the sentry records it and lets the call continue. A relative path (or
 //! execveat's dirfd) is walked from the real cwd or dirfd, so that must be
 //! the directory the sandbox sees there, never a host directory that
-//! reached the container as an fd.
+//! reached the container as an fd, nor the directory a process left for a
+//! virtual cwd (`crate::sentry::cwd`): a relative path gets EACCES then.
 
 use nix::errno::Errno;
 

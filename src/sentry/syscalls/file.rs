@@ -415,7 +415,7 @@ fn open_synthetic(
                 SynthFs::Proc => format!(
                     "{}/{}",
                     fs.mount_point(),
-                    ctx.sentry.procfs.canonical(ctx.tid(), &rel)?
+                    ctx.sentry.procfs.canonical(ctx.tid(), &rel)?.0
                 ),
                 SynthFs::Sys => format!("{}/{rel}", fs.mount_point()),
             };
@@ -435,12 +435,17 @@ fn open_synthetic(
                 // empty directory reveals nothing.
                 libc::O_RDONLY | libc::O_DIRECTORY,
             )?;
-            let path = format!(
-                "{}{}{}",
-                fs.mount_point(),
-                if rel.is_empty() { "" } else { "/" },
-                rel
-            );
+            // Canonical (no `self`): fchdir and getdents on it name this
+            // directory whichever thread uses the fd.
+            let path = match ctx.synthetic_dir(fs, &rel) {
+                Ok(dir) => dir.path,
+                Err(_) => format!(
+                    "{}{}{}",
+                    fs.mount_point(),
+                    if rel.is_empty() { "" } else { "/" },
+                    rel
+                ),
+            };
             Ok(Outcome::DirFd { fd, cloexec, path })
         }
         Node::Symlink(_) => {

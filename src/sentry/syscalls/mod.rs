@@ -20,8 +20,10 @@ use std::os::fd::OwnedFd;
 use nix::errno::Errno;
 
 use super::cred::{self, Cred};
+use super::cwd::VirtualCwd;
 use super::dcache;
 use super::fs::procfs::{Node, NodeAttr};
+use super::lineage;
 use super::platform::{read_cstring, Platform, SyscallRequest};
 use super::task::TaskInfo;
 use super::vfs::{self, Location, SynthFs};
@@ -252,6 +254,38 @@ impl<'a> Ctx<'a> {
         Ok(link)
     }
 
+    /// The caller's virtual working directory, when it is a directory the
+    /// kernel cannot hold (see `cwd`); None: the kernel's cwd is the cwd.
+    pub fn virtual_cwd(&mut self) -> Result<Option<VirtualCwd>, Errno> {
+        self.sentry.procfs.cwds.get(self.tid())
+    }
+
+    /// The canonical sandbox path of the synthetic directory `rel` of `fs`
+    /// (`self` and `thread-self` replaced by the caller's pids), pinned to
+    /// the task whose /proc directory it is in.
+    pub fn synthetic_dir(&mut self, fs: SynthFs, rel: &str) -> Result<VirtualCwd, Errno> {
+        let (canon, task) = match fs {
+            SynthFs::Proc => self.sentry.procfs.canonical(self.tid(), rel)?,
+            SynthFs::Sys => {
+                let comps: Vec<&str> = rel
+                    .split('/')
+                    .filter(|c| !c.is_empty() && *c != ".")
+                    .collect();
+                (comps.join("/"), None)
+            }
+        };
+        let pin = match task {
+            Some(htid) => Some((htid, lineage::identify(htid).map_err(|_| Errno::ENOENT)?)),
+            None => None,
+        };
+        let path = if canon.is_empty() {
+            fs.mount_point().to_string()
+        } else {
+            format!("{}/{canon}", fs.mount_point())
+        };
+        Ok(VirtualCwd { path, pin })
+    }
+
     /// The absolute sandbox path for (dirfd, path) as the *at calls take it.
     pub fn abs_path(&mut self, dirfd: i32, path: &[u8]) -> Result<Vec<u8>, Errno> {
         if path.first() == Some(&b'/') {
@@ -261,9 +295,17 @@ impl<'a> Ctx<'a> {
             return Err(Errno::ENOENT);
         }
         let base = if dirfd == AT_FDCWD {
-            let cwd = std::fs::read_link(format!("/proc/{}/cwd", self.tid()))
-                .map_err(|_| Errno::ESRCH)?;
-            cwd.into_os_string().into_encoded_bytes()
+            match self.virtual_cwd()? {
+                Some(v) if v.alive() => v.path.into_bytes(),
+                // Its directory is gone (/proc/<pid> of a process that
+                // exited): Linux's procfs refuses every lookup from there.
+                Some(_) => return Err(Errno::ESRCH),
+                None => {
+                    let cwd = std::fs::read_link(format!("/proc/{}/cwd", self.tid()))
+                        .map_err(|_| Errno::ESRCH)?;
+                    cwd.into_os_string().into_encoded_bytes()
+                }
+            }
         } else {
             self.fd_path(dirfd)?
         };
@@ -470,6 +512,11 @@ impl<'a> Ctx<'a> {
         use std::os::fd::AsFd;
         use std::os::unix::fs::MetadataExt;
         let tid = self.tid();
+        // A virtual cwd is not the kernel's: the kernel would walk from
+        // the directory the process left.
+        if dirfd == AT_FDCWD && self.virtual_cwd()?.is_some() {
+            return Ok(false);
+        }
         let (link, sandbox) = if dirfd == AT_FDCWD {
             let cwd = std::fs::read_link(format!("/proc/{tid}/cwd")).map_err(|_| Errno::ESRCH)?;
             (
@@ -517,7 +564,7 @@ impl<'a> Ctx<'a> {
 
     /// If a proper prefix of `rel` is a symlink or fd link, the absolute
     /// path it leads to with the rest of `rel` appended.
-    fn through_link(&mut self, fs: SynthFs, rel: &str) -> Option<Vec<u8>> {
+    pub fn through_link(&mut self, fs: SynthFs, rel: &str) -> Option<Vec<u8>> {
         let comps: Vec<&str> = rel.split('/').filter(|c| !c.is_empty()).collect();
         for i in 1..comps.len() {
             let prefix = comps[..i].join("/");
