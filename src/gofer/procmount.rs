@@ -152,3 +152,24 @@ pub fn container_proc_mount(init_pid: i32) -> Result<Option<OwnedFd>, String> {
         )),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The mount holds pid directories only, and an fd of a file in it
+    /// reads as /proc/<pid>/... to the sentry (`hostproc::fd_link`).
+    #[test]
+    fn subset_mount_and_fd_link() {
+        let mnt = make_mount().expect("proc mount (needs root)");
+        let pid = std::process::id();
+        let name = std::ffi::CString::new(format!("{pid}/comm")).unwrap();
+        let fd = sys::openat(mnt.as_fd(), &name, libc::O_RDONLY | libc::O_CLOEXEC, 0).unwrap();
+        let link = crate::sentry::fs::hostproc::fd_link(pid as i32, fd.as_raw_fd()).unwrap();
+        assert_eq!(String::from_utf8_lossy(&link), format!("/proc/{pid}/comm"));
+        assert_eq!(
+            sys::openat(mnt.as_fd(), c"sys", libc::O_RDONLY | libc::O_CLOEXEC, 0).map(drop),
+            Err(Errno::ENOENT)
+        );
+    }
+}

@@ -161,3 +161,17 @@ CASE(proc, comm_write_needs_owner) {
     EXPECT_TRUE(WIFEXITED(status));
     EXPECT_EQ(WEXITSTATUS(status), 0);
 }
+
+/* An fd of a task file opened for writing names that file. */
+CASE(proc, comm_write_fd_link) {
+    int fd = EXPECT_OK(open("/proc/self/comm", O_WRONLY | O_CLOEXEC));
+    char link[64], buf[64] = {0}, want[64];
+    snprintf(link, sizeof link, "/proc/self/fd/%d", fd);
+    EXPECT_OK(readlink(link, buf, sizeof buf - 1));
+    snprintf(want, sizeof want, "/proc/%d/comm", getpid());
+    EXPECT_STREQ(buf, want);
+    struct stat st;
+    EXPECT_OK(fstatat(fd, "", &st, AT_EMPTY_PATH));
+    EXPECT_EQ(st.st_mode, S_IFREG | 0644);
+    close(fd);
+}

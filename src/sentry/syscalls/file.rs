@@ -9,6 +9,7 @@ use nix::errno::Errno;
 
 use super::{Ctx, Found, Outcome, SysResult, AT_FDCWD};
 use crate::gofer::{Follow, Walked};
+use crate::sentry::fs::hostproc;
 use crate::sentry::fs::procfs::Node;
 use crate::sentry::vfs::{self, Location, SynthFs};
 use crate::sentry::{cred, sys};
@@ -474,9 +475,7 @@ fn open_synthetic(
             }
             // Reopen a file by its path (a new open file description, as
             // Linux does); pipes, sockets and the like get the same one.
-            let target = std::fs::read_link(format!("/proc/{host_tid}/fd/{fd}"))
-                .map_err(|_| Errno::ENOENT)?;
-            let target = target.into_os_string().into_encoded_bytes();
+            let target = hostproc::fd_link(host_tid, fd).map_err(|_| Errno::ENOENT)?;
             let reopenable = target.first() == Some(&b'/')
                 && !target.ends_with(b" (deleted)")
                 && matches!(vfs::locate(&target), Location::Gofer);
