@@ -679,6 +679,46 @@ python3 -m compileall -q /mnt > /dev/null && echo compiled
     );
 }
 
+/// A process and a thread naming themselves through /proc/self/comm and
+/// /proc/self/task/<tid>/comm (as setproctitle-style code and runtimes
+/// naming threads do), what ps then shows, another process's comm refused
+/// at write, and oom_score_adj raised and read back.
+#[test]
+fn python_proc_comm_and_oom_score_adj() {
+    compare(
+        "python_proc_comm_and_oom_score_adj",
+        r#"
+python3 - <<'PY'
+import os, threading, subprocess, errno
+with open('/proc/self/comm', 'w') as f:
+    f.write('pyworker')
+print(open('/proc/self/comm').read().strip())
+ready, done = threading.Event(), threading.Event()
+t = threading.Thread(target=lambda: (ready.set(), done.wait()))
+t.start(); ready.wait()
+with open(f'/proc/self/task/{t.native_id}/comm', 'w') as f:
+    f.write('pythread')
+print(open(f'/proc/self/task/{t.native_id}/comm').read().strip())
+pid = str(os.getpid())
+print(subprocess.run(['ps', '-o', 'comm=', '-p', pid], capture_output=True, text=True).stdout.split())
+print(subprocess.run(['ps', '-L', '-o', 'comm=', '-p', pid], capture_output=True, text=True).stdout.split())
+done.set(); t.join()
+fd = os.open(f'/proc/{os.getppid()}/comm', os.O_WRONLY)
+try:
+    os.write(fd, b'stolen')
+except OSError as e:
+    print('parent comm:', errno.errorcode[e.errno])
+os.close(fd)
+with open('/proc/self/oom_score_adj', 'w') as f:
+    f.write('250')
+print(open('/proc/self/oom_score_adj').read().strip())
+print(subprocess.run(['cat', '/proc/self/oom_score_adj'], capture_output=True, text=True).stdout.strip())
+PY
+"#,
+        ROOT,
+    );
+}
+
 /// AF_UNIX path sockets (bound and connected through the gofer): a
 /// socketserver stream server with a client, the addresses both ends see,
 /// the socket inode's mode and owner under a umask, a datagram server,

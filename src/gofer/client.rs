@@ -14,8 +14,9 @@ use nix::errno::Errno;
 pub use super::proto::XattrOp;
 use super::proto::{
     AccessReq, ChmodReq, ChownReq, Creds, Follow, InotifyReq, LinkFdReq, LinkReq, MkdirReq,
-    MknodReq, OpenReq, RenameReq, Request, Response, SocketReq, SymlinkReq, Timespec, TruncateReq,
-    UnlinkReq, UtimensReq, WalkReq, Walked, MAX_MESSAGE_SIZE, PATH_MAX,
+    MknodReq, OpenProcFileReq, OpenReq, ProcFile, RenameReq, Request, Response, SocketReq,
+    SymlinkReq, Timespec, TruncateReq, UnlinkReq, UtimensReq, WalkReq, Walked, MAX_MESSAGE_SIZE,
+    PATH_MAX,
 };
 use super::proto::{Blob, XattrReq, XATTR_DATA_MAX, XATTR_NAME_MAX};
 use super::sys;
@@ -266,6 +267,28 @@ impl Client {
             (Response::Redirect(r), None) => Ok(Walked::Redirect(r)),
             (Response::Error(e), None) => Err(Errno::from_raw(e.errno)),
             _ => Err(Errno::EIO),
+        }
+    }
+
+    /// A writable fd of container task `pid`'s (thread `tid`'s) `file`
+    /// (see [`OpenProcFileReq`]); the caller checked the permission.
+    pub fn open_proc_file(
+        &self,
+        pid: i32,
+        tid: Option<i32>,
+        file: ProcFile,
+        flags: i32,
+    ) -> Result<OwnedFd, Errno> {
+        let req = Request::OpenProcFile(OpenProcFileReq {
+            pid,
+            tid,
+            file,
+            flags,
+        });
+        match self.call_fd(req)? {
+            Walked::Done(fd) => Ok(fd),
+            // Not a path request: a redirect is a confused gofer.
+            Walked::Redirect(_) => Err(Errno::EIO),
         }
     }
 

@@ -9,6 +9,7 @@
 
 pub mod client;
 pub mod confine;
+pub mod procmount;
 pub mod proto;
 pub mod server;
 pub mod sys;

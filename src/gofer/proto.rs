@@ -46,6 +46,7 @@ pub mod msg_id {
     pub const SOCKET: u16 = 15;
     pub const INOTIFY: u16 = 16;
     pub const LINK_FD: u16 = 17;
+    pub const OPEN_PROC_FILE: u16 = 18;
     pub const R_ERROR: u16 = 0x8001;
     pub const R_REDIRECT: u16 = 0x8002;
     pub const R_FD: u16 = 0x8003;
@@ -308,6 +309,49 @@ pub struct LinkFdReq {
     pub symlinks: u32,
 }
 
+/// The writable per-task /proc files the gofer opens (see
+/// [`OpenProcFileReq`]); nothing else of its /proc can be named.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ProcFile {
+    Comm = 0,
+    OomScoreAdj = 1,
+}
+
+impl ProcFile {
+    /// The file's name in a pid (or task) directory.
+    pub fn name(self) -> &'static str {
+        match self {
+            ProcFile::Comm => "comm",
+            ProcFile::OomScoreAdj => "oom_score_adj",
+        }
+    }
+}
+
+/// Open a container task's `comm` or `oom_score_adj` in the gofer's procfs
+/// of the container's pid namespace (`pid`/`tid` are container ids; `tid`
+/// names a thread's `task/<tid>/comm`, comm only) with `flags` (an access
+/// mode and O_TRUNC/O_APPEND/O_NONBLOCK only): reply [`FdResp`]. The
+/// sentry has checked the caller's permission; the gofer opens with its
+/// own file capabilities, and the workload's write(2) on the fd is checked
+/// by the kernel against the writing task (comm: same thread group;
+/// oom_score_adj: CAP_SYS_RESOURCE to go below the minimum).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OpenProcFileReq {
+    pub pid: i32,
+    pub tid: Option<i32>,
+    pub file: ProcFile,
+    pub flags: i32,
+}
+
+/// The credentials an [`OpenProcFileReq`] runs with: the gofer's own
+/// CAP_DAC_OVERRIDE (the files are 0644, owned by the task's host uid).
+pub static PROC_FILE_CREDS: Creds = Creds {
+    fsuid: 0,
+    fsgid: 0,
+    groups: Vec::new(),
+    cap_effective: 1 << crate::sentry::cred::CAP_DAC_OVERRIDE,
+};
+
 /// Reply: success with data.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct DataResp {
@@ -353,6 +397,7 @@ pub enum Request {
     Socket(SocketReq),
     Inotify(InotifyReq),
     LinkFd(LinkFdReq),
+    OpenProcFile(OpenProcFileReq),
 }
 
 /// Replies, gofer → sentry.
@@ -370,8 +415,13 @@ impl Request {
     /// message follows it (see `DoneResp`). Both sides decide it from the
     /// request alone, so they cannot disagree, and neither needs an fcntl.
     pub fn fd_reply_is_writable(&self) -> bool {
-        matches!(self, Request::Open(m)
-            if m.flags & libc::O_ACCMODE != libc::O_RDONLY && m.flags & libc::O_PATH == 0)
+        match self {
+            Request::Open(m) => {
+                m.flags & libc::O_ACCMODE != libc::O_RDONLY && m.flags & libc::O_PATH == 0
+            }
+            Request::OpenProcFile(m) => m.flags & libc::O_ACCMODE != libc::O_RDONLY,
+            _ => false,
+        }
     }
 
     /// The credentials the request runs with.
@@ -394,6 +444,7 @@ impl Request {
             Request::Socket(m) => &m.creds,
             Request::Inotify(m) => &m.creds,
             Request::LinkFd(m) => &m.creds,
+            Request::OpenProcFile(_) => &PROC_FILE_CREDS,
         }
     }
 }
@@ -555,6 +606,41 @@ impl Wire for XattrOp {
     }
 }
 
+impl Wire for ProcFile {
+    fn put(&self, out: &mut Vec<u8>) {
+        (*self as u8).put(out);
+    }
+    fn get(d: &mut Dec<'_>) -> Result<Self, GoferError> {
+        match u8::get(d)? {
+            0 => Ok(ProcFile::Comm),
+            1 => Ok(ProcFile::OomScoreAdj),
+            v => Err(GoferError::BadValue {
+                what: "proc file",
+                value: v.into(),
+            }),
+        }
+    }
+}
+
+impl Wire for Option<i32> {
+    fn put(&self, out: &mut Vec<u8>) {
+        match self {
+            None => out.push(0),
+            Some(v) => {
+                out.push(1);
+                v.put(out);
+            }
+        }
+    }
+    fn get(d: &mut Dec<'_>) -> Result<Self, GoferError> {
+        Ok(if bool::get(d)? {
+            Some(i32::get(d)?)
+        } else {
+            None
+        })
+    }
+}
+
 impl Wire for Creds {
     fn put(&self, out: &mut Vec<u8>) {
         self.fsuid.put(out);
@@ -650,6 +736,12 @@ wire_struct!(MkdirReq {
     mode,
     creds,
     symlinks
+});
+wire_struct!(OpenProcFileReq {
+    pid,
+    tid,
+    file,
+    flags
 });
 wire_struct!(LinkFdReq {
     new,
@@ -824,6 +916,7 @@ messages!(Request {
     Socket(SocketReq) = msg_id::SOCKET,
     Inotify(InotifyReq) = msg_id::INOTIFY,
     LinkFd(LinkFdReq) = msg_id::LINK_FD,
+    OpenProcFile(OpenProcFileReq) = msg_id::OPEN_PROC_FILE,
 });
 
 messages!(Response {
@@ -968,6 +1061,18 @@ mod tests {
                 creds: creds(),
                 symlinks: 1,
             }),
+            Request::OpenProcFile(OpenProcFileReq {
+                pid: 7,
+                tid: Some(9),
+                file: ProcFile::Comm,
+                flags: libc::O_WRONLY | libc::O_TRUNC,
+            }),
+            Request::OpenProcFile(OpenProcFileReq {
+                pid: 1,
+                tid: None,
+                file: ProcFile::OomScoreAdj,
+                flags: libc::O_RDWR,
+            }),
             Request::Access(AccessReq {
                 path: p,
                 mode: libc::R_OK,
@@ -1003,7 +1108,7 @@ mod tests {
         let reqs = all_requests();
         let mut ids: Vec<u16> = reqs.iter().map(Request::id).collect();
         ids.dedup();
-        assert_eq!(ids.len(), 17, "every request kind is covered");
+        assert_eq!(ids.len(), 18, "every request kind is covered");
         for r in reqs {
             let bytes = r.encode();
             assert!(bytes.len() <= MAX_MESSAGE_SIZE);

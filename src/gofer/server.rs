@@ -14,8 +14,9 @@ use tracing::{debug, warn};
 
 use super::proto::{
     AccessReq, ChmodReq, ChownReq, Creds, DoneResp, ErrorResp, FdResp, Follow, InotifyReq,
-    LinkFdReq, LinkReq, MkdirReq, MknodReq, OpenReq, RenameReq, Request, Response, SocketReq,
-    SymlinkReq, TruncateReq, UnlinkReq, UtimensReq, WalkReq, Walked, MAX_MESSAGE_SIZE,
+    LinkFdReq, LinkReq, MkdirReq, MknodReq, OpenProcFileReq, OpenReq, ProcFile, RenameReq, Request,
+    Response, SocketReq, SymlinkReq, TruncateReq, UnlinkReq, UtimensReq, WalkReq, Walked,
+    MAX_MESSAGE_SIZE,
 };
 use super::proto::{Blob, DataResp, XattrOp, XattrReq, XATTR_DATA_MAX};
 use super::sys;
@@ -30,12 +31,17 @@ pub struct GoferConfig {
     /// Real mounts inside those (the cgroup mount at /sys/fs/cgroup),
     /// served here.
     pub served_inside_synthetic: Vec<String>,
+    /// A procfs mount (`subset=pid`) of the container's pid namespace,
+    /// where [`OpenProcFileReq`] opens; `None` (e.g. a container sharing
+    /// the host's pid namespace) answers those with EACCES.
+    pub proc_mount: Option<Arc<OwnedFd>>,
 }
 
 struct Ctx {
     root: OwnedFd,
     mounts: Mounts,
     permitted: u64,
+    proc_mount: Option<Arc<OwnedFd>>,
 }
 
 /// Serve `channels` until every one of them hangs up.
@@ -47,6 +53,7 @@ pub fn serve(root: OwnedFd, channels: Vec<OwnedFd>, config: GoferConfig) -> Resu
         root,
         mounts: Mounts::new(&config.synthetic_mounts).serving(&config.served_inside_synthetic),
         permitted,
+        proc_mount: config.proc_mount,
     });
     let mut handles = Vec::new();
     for (channel, sock) in channels.into_iter().enumerate() {
@@ -180,6 +187,10 @@ fn handle(ctx: &Ctx, req: &Request, fds: Vec<OwnedFd>) -> (Response, Option<Owne
         Request::Access(m) => done_reply(ops.access(m)),
         Request::Socket(m) => done_reply(ops.socket(m, fds)),
         Request::LinkFd(m) => done_reply(ops.link_fd(m, fds, ctx.permitted)),
+        Request::OpenProcFile(m) => match open_proc_file(ctx.proc_mount.as_deref(), m) {
+            Ok(fd) => (Response::Fd(FdResp), Some(fd)),
+            Err(e) => (err_resp(e), None),
+        },
         Request::Inotify(m) => match ops.inotify(m, fds) {
             Ok(Walked::Done(wd)) => (
                 Response::Data(DataResp {
@@ -197,6 +208,35 @@ fn handle(ctx: &Ctx, req: &Request, fds: Vec<OwnedFd>) -> (Response, Option<Owne
             Err(e) => (err_resp(e), None),
         },
     }
+}
+
+/// Opens `<pid>/comm`, `<pid>/task/<tid>/comm` or `<pid>/oom_score_adj`
+/// under `proc` (see [`OpenProcFileReq`]). Only those names of positive
+/// ids can be formed, and the resolution stays in that procfs mount and
+/// follows no link, so nothing but these files of the container's own
+/// tasks is ever opened.
+fn open_proc_file(proc: Option<&OwnedFd>, m: &OpenProcFileReq) -> Result<OwnedFd, Errno> {
+    const ALLOWED: i32 = libc::O_ACCMODE | libc::O_TRUNC | libc::O_APPEND | libc::O_NONBLOCK;
+    let proc = proc.ok_or(Errno::EACCES)?;
+    if m.pid <= 0 || m.tid.is_some_and(|t| t <= 0) || m.flags & !ALLOWED != 0 {
+        return Err(Errno::EINVAL);
+    }
+    let path = match (m.tid, m.file) {
+        (None, f) => format!("{}/{}", m.pid, f.name()),
+        (Some(tid), ProcFile::Comm) => format!("{}/task/{tid}/comm", m.pid),
+        (Some(_), ProcFile::OomScoreAdj) => return Err(Errno::EINVAL),
+    };
+    let path = std::ffi::CString::new(path).map_err(|_| Errno::EINVAL)?;
+    sys::openat2(
+        proc.as_fd(),
+        &path,
+        m.flags | libc::O_CLOEXEC | libc::O_NOCTTY | libc::O_NOFOLLOW,
+        0,
+        libc::RESOLVE_BENEATH
+            | libc::RESOLVE_NO_SYMLINKS
+            | libc::RESOLVE_NO_MAGICLINKS
+            | libc::RESOLVE_NO_XDEV,
+    )
 }
 
 /// Unwrap a `Walked`, returning early with the redirect.
@@ -627,6 +667,7 @@ mod tests {
         let cfg = GoferConfig {
             synthetic_mounts: vec!["/proc".into(), "/sys".into()],
             served_inside_synthetic: Vec::new(),
+            proc_mount: None,
         };
         let server = std::thread::spawn(move || serve(root, vec![b], cfg));
         Fixture {
@@ -1055,5 +1096,100 @@ mod tests {
         }
         drop(a);
         h.join().unwrap().unwrap();
+    }
+
+    /// OpenProcFile end to end against the host's /proc (standing in for
+    /// the container's pid-subset procfs): the test thread's own comm is
+    /// opened for writing and renames it; anything but the fixed names of
+    /// positive ids is refused.
+    #[test]
+    fn open_proc_file_opens_only_task_files() {
+        use crate::gofer::proto::ProcFile;
+        let (a, b) = socketpair(
+            AddressFamily::Unix,
+            SockType::SeqPacket,
+            None,
+            SockFlag::SOCK_CLOEXEC,
+        )
+        .unwrap();
+        let t = TempTree::new("procfile");
+        let root = t.root_fd();
+        let proc = crate::gofer::testutil::open_path(std::path::Path::new("/proc"));
+        let cfg = GoferConfig {
+            synthetic_mounts: vec![],
+            served_inside_synthetic: Vec::new(),
+            proc_mount: Some(Arc::new(proc)),
+        };
+        let server = std::thread::spawn(move || serve(root, vec![b], cfg));
+        let client = Client::new(a);
+        let pid = std::process::id() as i32;
+        // SAFETY: gettid has no arguments and cannot fail.
+        let tid = unsafe { libc::syscall(libc::SYS_gettid) } as i32;
+        let fd = client
+            .open_proc_file(
+                pid,
+                Some(tid),
+                ProcFile::Comm,
+                libc::O_WRONLY | libc::O_TRUNC,
+            )
+            .expect("own thread's comm");
+        let mut f = std::fs::File::from(fd);
+        std::io::Write::write_all(&mut f, b"procw-test").unwrap();
+        let comm = std::fs::read_to_string(format!("/proc/{pid}/task/{tid}/comm")).unwrap();
+        assert_eq!(comm, "procw-test\n");
+        let fd = client
+            .open_proc_file(pid, None, ProcFile::OomScoreAdj, libc::O_RDONLY)
+            .expect("own oom_score_adj");
+        assert!(!read_fd(fd).is_empty());
+        let refused = [
+            (0, None, ProcFile::Comm, libc::O_WRONLY, Errno::EINVAL),
+            (-1, None, ProcFile::Comm, libc::O_WRONLY, Errno::EINVAL),
+            (pid, Some(0), ProcFile::Comm, libc::O_WRONLY, Errno::EINVAL),
+            (
+                pid,
+                Some(tid),
+                ProcFile::OomScoreAdj,
+                libc::O_WRONLY,
+                Errno::EINVAL,
+            ),
+            (
+                pid,
+                None,
+                ProcFile::Comm,
+                libc::O_WRONLY | libc::O_CREAT,
+                Errno::EINVAL,
+            ),
+            (pid, None, ProcFile::Comm, libc::O_PATH, Errno::EINVAL),
+            (
+                i32::MAX,
+                None,
+                ProcFile::Comm,
+                libc::O_WRONLY,
+                Errno::ENOENT,
+            ),
+        ];
+        for (pid, tid, file, flags, want) in refused {
+            let got = client.open_proc_file(pid, tid, file, flags).map(drop);
+            assert_eq!(got, Err(want), "{pid} {tid:?} {file:?} {flags:#o}");
+        }
+        drop(client);
+        server.join().unwrap().unwrap();
+        // Without the procfs (a container in the host's pid namespace).
+        let (a, b) = socketpair(
+            AddressFamily::Unix,
+            SockType::SeqPacket,
+            None,
+            SockFlag::SOCK_CLOEXEC,
+        )
+        .unwrap();
+        let server =
+            std::thread::spawn(move || serve(t.root_fd(), vec![b], GoferConfig::default()));
+        let client = Client::new(a);
+        let got = client
+            .open_proc_file(pid, None, ProcFile::Comm, libc::O_WRONLY)
+            .map(drop);
+        assert_eq!(got, Err(Errno::EACCES));
+        drop(client);
+        server.join().unwrap().unwrap();
     }
 }

@@ -135,6 +135,18 @@ fn gofer_run(state_dir: &Path) -> Result<(), String> {
         .collect();
     let init_pidfd =
         crate::sentry::sys::pidfd_open(info.init_pid).map_err(|e| format!("pidfd of init: {e}"))?;
+    // Made now, with every capability and one thread; without it (the
+    // host's pid namespace, or a kernel refusing) the workload's writes to
+    // its comm and oom_score_adj fail with EACCES, as before.
+    let proc_mount = match crate::gofer::procmount::container_proc_mount(info.init_pid) {
+        Ok(m) => m.map(std::sync::Arc::new),
+        Err(e) => {
+            crate::log::warn(&format!(
+                "gofer: no procfs for /proc/<pid>/comm writes: {e}"
+            ));
+            None
+        }
+    };
     let mntns = std::fs::File::open(format!("/proc/{}/ns/mnt", info.init_pid))
         .map_err(|e| format!("open init's mount namespace: {e}"))?;
     nix::sched::setns(&mntns, nix::sched::CloneFlags::CLONE_NEWNS)
@@ -153,6 +165,7 @@ fn gofer_run(state_dir: &Path) -> Result<(), String> {
             .map(|m| m.mount_point().to_string())
             .collect(),
         served_inside_synthetic: info.gofer_subtrees.clone(),
+        proc_mount,
     };
     crate::gofer::confine::confine_gofer(&init_pidfd).map_err(|e| format!("confine: {e}"))?;
     let result = crate::gofer::serve(root, channels, config).map_err(|e| e.to_string());

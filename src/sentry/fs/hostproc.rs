@@ -31,6 +31,34 @@ pub fn io_errno(e: &io::Error) -> Errno {
     }
 }
 
+/// The text of the fd link `link` (`/proc/<tid>/fd/<n>`, read as `text`)
+/// as Linux shows it in the container. A task's comm or oom_score_adj
+/// opened for writing is a file of the gofer's detached procfs (the only
+/// procfs a workload's fd can be on: its /proc is the sentry's), whose
+/// path reads "/<pid>/comm"; in the container it is "/proc/<pid>/comm".
+pub fn sandbox_fd_link(link: &Path, text: Vec<u8>) -> Vec<u8> {
+    let pid_dir = text.first() == Some(&b'/') && text.get(1).is_some_and(u8::is_ascii_digit);
+    let on_procfs = || {
+        nix::sys::statfs::statfs(link)
+            .is_ok_and(|st| st.filesystem_type() == nix::sys::statfs::PROC_SUPER_MAGIC)
+    };
+    if pid_dir && on_procfs() {
+        let mut shown = b"/proc".to_vec();
+        shown.extend_from_slice(&text);
+        shown
+    } else {
+        text
+    }
+}
+
+/// The fd link text of host task `tid`'s fd `fd` as the workload sees it
+/// (see [`sandbox_fd_link`]).
+pub fn fd_link(tid: i32, fd: i32) -> io::Result<Vec<u8>> {
+    let link = PathBuf::from(format!("/proc/{tid}/fd/{fd}"));
+    let text = fs::read_link(&link)?.into_os_string().into_encoded_bytes();
+    Ok(sandbox_fd_link(&link, text))
+}
+
 /// Strict decimal parse of a /proc name: no sign, no leading zeros, > 0.
 pub fn parse_pid_name(name: &str) -> Option<i32> {
     if name.is_empty() || !name.bytes().all(|b| b.is_ascii_digit()) {
@@ -489,12 +517,16 @@ impl HostProc {
         Ok(v)
     }
 
-    /// Link target of one fd (ENOENT if not open).
+    /// Link target of one fd (ENOENT if not open), as the workload sees
+    /// it (see [`sandbox_fd_link`]).
     pub fn fd_target(&self, host_pid: i32, fd: i32) -> Result<String, Errno> {
         if fd < 0 {
             return Err(Errno::ENOENT);
         }
-        self.read_link(host_pid, &format!("fd/{fd}"))
+        let link = self.path(host_pid, &format!("fd/{fd}"));
+        let text = fs::read_link(&link).map_err(|e| io_errno(&e))?;
+        let text = sandbox_fd_link(&link, text.into_os_string().into_encoded_bytes());
+        Ok(String::from_utf8_lossy(&text).into_owned())
     }
 
     /// Raw host fdinfo text of one fd.

@@ -17,6 +17,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use nix::errno::Errno;
 
 use super::hostproc::{self, HostProc};
+use crate::gofer::proto::ProcFile;
 
 /// Clock ticks per second of /proc (USER_HZ, fixed at 100 on x86_64).
 const USER_HZ: f64 = 100.0;
@@ -497,6 +498,26 @@ impl ProcFs {
         }
     }
 
+    /// The container (pid, tid) of the task whose `comm` or
+    /// `oom_score_adj` `rel` names, and which of them, for an open for
+    /// writing (see `gofer::proto::OpenProcFileReq`); `None` for any other
+    /// node. `tid` is set for a thread's `task/<tid>/comm`; oom_score_adj
+    /// is the process's whichever directory names it.
+    pub fn writable_file(
+        &self,
+        caller_host_tid: i32,
+        rel: &str,
+    ) -> Result<Option<(i32, Option<i32>, ProcFile)>, Errno> {
+        let (res, _) = self.resolve(caller_host_tid, rel)?;
+        Ok(match res {
+            Res::PidFile(t, "comm", _) => {
+                Some((t.ctgid, t.thread.then_some(t.ctid), ProcFile::Comm))
+            }
+            Res::PidFile(t, "oom_score_adj", _) => Some((t.ctgid, None, ProcFile::OomScoreAdj)),
+            _ => None,
+        })
+    }
+
     /// stat(2) attributes of a node.
     pub fn attr(&self, caller_host_tid: i32, rel: &str) -> Result<NodeAttr, Errno> {
         let (res, canon) = self.resolve(caller_host_tid, rel)?;
@@ -855,7 +876,7 @@ impl ProcFs {
             "mounts" => Ok(self.mounts_text().into_bytes()),
             "mountinfo" => Ok(self.mountinfo_text().into_bytes()),
             "cgroup" => self.cgroup_text(t.htid),
-            "oom_score_adj" => Ok(b"0\n".to_vec()),
+            "oom_score_adj" => self.host.read_file(t.htid, "oom_score_adj"),
             _ => Err(Errno::ENOENT),
         }
     }

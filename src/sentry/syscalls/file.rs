@@ -9,9 +9,10 @@ use nix::errno::Errno;
 
 use super::{Ctx, Found, Outcome, SysResult, AT_FDCWD};
 use crate::gofer::{Follow, Walked};
+use crate::sentry::fs::hostproc;
 use crate::sentry::fs::procfs::Node;
-use crate::sentry::sys;
 use crate::sentry::vfs::{self, Location, SynthFs};
+use crate::sentry::{cred, sys};
 
 /// Flags the kernel accepts in open's flags word; others are ignored by
 /// open(2) and rejected by openat2(2).
@@ -33,6 +34,44 @@ const VALID_OPEN_FLAGS: i32 = libc::O_ACCMODE
     | libc::O_PATH
     | libc::O_SYNC
     | libc::O_TMPFILE;
+
+/// Opens a task's /proc `comm` or `oom_score_adj` for writing: the
+/// caller's permission is checked here as Linux does (the file's owner is
+/// the task's effective uid, see `procfs::attr`), then the gofer opens the
+/// real file (`gofer::proto::OpenProcFileReq`) and the workload writes it
+/// itself, so the kernel applies its rules to the writer. Every other
+/// synthetic file, or without the gofer's procfs, is read-only (EACCES).
+fn open_task_file_for_writing(
+    ctx: &mut Ctx,
+    fs: SynthFs,
+    rel: &str,
+    flags: i32,
+    cloexec: bool,
+) -> SysResult {
+    if fs != SynthFs::Proc {
+        return Err(Errno::EACCES);
+    }
+    let Some((pid, tid, file)) = ctx.sentry.procfs.writable_file(ctx.tid(), rel)? else {
+        return Err(Errno::EACCES);
+    };
+    let attr = ctx.synthetic_attr(fs, rel)?;
+    let creds = ctx.creds()?;
+    // Write, and read unless O_WRONLY (O_RDONLY|O_TRUNC writes too; the
+    // access mode 3 needs both, as on Linux).
+    let want = if flags & libc::O_ACCMODE == libc::O_WRONLY {
+        0o2
+    } else {
+        0o6
+    };
+    if !cred::may(&(&creds).into(), attr.uid, attr.gid, attr.mode, want) {
+        return Err(Errno::EACCES);
+    }
+    // The file exists (O_CREAT is moot) and O_CLOEXEC is the caller's fd
+    // flag; what else open(2) accepts changes nothing for these files.
+    let gofer_flags = flags & (libc::O_ACCMODE | libc::O_TRUNC | libc::O_APPEND | libc::O_NONBLOCK);
+    let fd = ctx.gofer.open_proc_file(pid, tid, file, gofer_flags)?;
+    Ok(Outcome::Fd { fd, cloexec })
+}
 
 /// open(2) implements linux syscall open.
 pub fn open(ctx: &mut Ctx) -> SysResult {
@@ -409,7 +448,7 @@ fn open_synthetic(
                 return Err(Errno::ENOTDIR);
             }
             if write {
-                return Err(Errno::EACCES);
+                return open_task_file_for_writing(ctx, fs, &rel, flags, cloexec);
             }
             let path = match fs {
                 SynthFs::Proc => format!(
@@ -465,9 +504,7 @@ fn open_synthetic(
             }
             // Reopen a file by its path (a new open file description, as
             // Linux does); pipes, sockets and the like get the same one.
-            let target = std::fs::read_link(format!("/proc/{host_tid}/fd/{fd}"))
-                .map_err(|_| Errno::ENOENT)?;
-            let target = target.into_os_string().into_encoded_bytes();
+            let target = hostproc::fd_link(host_tid, fd).map_err(|_| Errno::ENOENT)?;
             let reopenable = target.first() == Some(&b'/')
                 && !target.ends_with(b" (deleted)")
                 && matches!(vfs::locate(&target), Location::Gofer);

@@ -22,6 +22,7 @@ use nix::errno::Errno;
 use super::cred::{self, Cred};
 use super::cwd::VirtualCwd;
 use super::dcache;
+use super::fs::hostproc;
 use super::fs::procfs::{Node, NodeAttr};
 use super::lineage;
 use super::platform::{read_cstring, Platform, SyscallRequest};
@@ -228,9 +229,7 @@ impl<'a> Ctx<'a> {
         if fd < 0 {
             return Err(Errno::EBADF);
         }
-        let link = std::fs::read_link(format!("/proc/{}/fd/{fd}", self.tid()))
-            .map_err(|_| Errno::EBADF)?;
-        let link = link.into_os_string().into_encoded_bytes();
+        let link = hostproc::fd_link(self.tid(), fd).map_err(|_| Errno::EBADF)?;
         let synthetic_mountpoint = SynthFs::Proc.mount_point().as_bytes();
         if link == synthetic_mountpoint {
             let tgid = self.task()?.tgid;
@@ -547,10 +546,9 @@ impl<'a> Ctx<'a> {
             match self.synthetic_lookup(fs, &rel) {
                 Ok(Node::Symlink(t)) => path = vfs::synthetic_link_target(fs, &rel, &t),
                 Ok(Node::FdLink { host_tid, fd }) => {
-                    let Ok(t) = std::fs::read_link(format!("/proc/{host_tid}/fd/{fd}")) else {
+                    let Ok(t) = hostproc::fd_link(host_tid, fd) else {
                         return Ok(path);
                     };
-                    let t = t.into_os_string().into_encoded_bytes();
                     if t.first() != Some(&b'/') || t.ends_with(b" (deleted)") {
                         return Ok(path);
                     }
@@ -572,8 +570,7 @@ impl<'a> Ctx<'a> {
             let target: Vec<u8> = match self.synthetic_lookup(fs, &prefix) {
                 Ok(Node::Symlink(t)) => vfs::synthetic_link_target(fs, &prefix, &t),
                 Ok(Node::FdLink { host_tid, fd }) => {
-                    let t = std::fs::read_link(format!("/proc/{host_tid}/fd/{fd}")).ok()?;
-                    let t = t.into_os_string().into_encoded_bytes();
+                    let t = hostproc::fd_link(host_tid, fd).ok()?;
                     if t.first() != Some(&b'/') {
                         return None;
                     }
