@@ -496,6 +496,19 @@ fn update_memory() {
         "67108864"
     );
     assert_eq!(read_cgroup_file("pids", &id, "pids.max"), "50");
+    // The container sees its own cgroup, live, at /sys/fs/cgroup (what
+    // the JVM and Go's runtime read to size themselves).
+    let inside = docker(&[
+        "exec",
+        &c.name,
+        "cat",
+        "/sys/fs/cgroup/memory/memory.limit_in_bytes",
+        "/sys/fs/cgroup/pids/pids.max",
+    ]);
+    assert!(
+        inside.success() && inside.stdout == "67108864\n50\n",
+        "the container's /sys/fs/cgroup: {inside}"
+    );
 }
 
 #[test]
