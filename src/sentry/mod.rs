@@ -55,3 +55,26 @@ pub struct Sentry {
     /// Writable handles of synthetic files' memfds, for regenerating them.
     pub synthetic_files: syscalls::io::SyntheticFiles,
 }
+
+/// Past this many recorded synthetic directory fds, the records of fds
+/// that are closed (or no longer that directory) are dropped: nothing
+/// tells the sentry when the workload closes one, and a monitor listing
+/// /proc/<pid> every second must not grow the sentry without end.
+const SYNTHETIC_FDS_PRUNE_AT: usize = 1024;
+
+impl Sentry {
+    /// Records that the caller's fd `fd` (process `tgid`) is the
+    /// synthetic directory at sandbox path `path`.
+    pub fn remember_synthetic_dir(&self, tgid: i32, fd: i32, path: String) {
+        let Ok(mut m) = self.synthetic_fds.lock() else {
+            return;
+        };
+        m.insert((tgid, fd), path);
+        if m.len() > SYNTHETIC_FDS_PRUNE_AT {
+            m.retain(|&(tgid, fd), _| {
+                sys::stat_caller_fd(tgid, fd)
+                    .is_ok_and(|st| (st.st_dev, st.st_ino) == self.synthetic_dir_id)
+            });
+        }
+    }
+}

@@ -3,6 +3,7 @@
 #include <dirent.h>
 #include <linux/capability.h>
 #include <sys/sysmacros.h>
+#include <sys/wait.h>
 
 CASE(proc, self_status_pid) {
     char buf[8192], want[64];
@@ -272,4 +273,40 @@ CASE(proc, self_smaps_and_rollup) {
     EXPECT_TRUE(get_file("/proc/self/smaps_rollup", rollup, sizeof rollup) > 0);
     EXPECT_TRUE(strstr(rollup, "[rollup]") != NULL);
     EXPECT_TRUE(strstr(rollup, "\nRss:") != NULL);
+}
+
+/* The sentry forgets the synthetic directory fds that were closed once it
+ * has seen many: the ones still open keep their path. */
+COVERS("open close getdents64")
+CASE(proc, many_dir_opens_keep_open_ones_listing) {
+    int keep = EXPECT_OK(open("/proc/self/task", O_RDONLY | O_DIRECTORY));
+    /* Each process has its own fds: 1100 of them, each with one open. */
+    for (int i = 0; i < 1100; i++) {
+        pid_t child = fork();
+        if (child == 0) {
+            int fd = open("/proc/self", O_RDONLY | O_DIRECTORY);
+            _exit(fd < 0);
+        }
+        int st;
+        if (child < 0 || waitpid(child, &st, 0) != child || st != 0)
+            break;
+    }
+    DIR *d = fdopendir(keep);
+    EXPECT_TRUE(d != NULL);
+    if (!d)
+        return;
+    char want[32];
+    snprintf(want, sizeof want, "%d", (int)getpid());
+    int found = 0, others = 0;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        if (!strcmp(e->d_name, want))
+            found = 1;
+        else if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
+            others++;
+    }
+    closedir(d);
+    /* The task list (this single-threaded process), not /proc's. */
+    EXPECT_TRUE(found);
+    EXPECT_EQ(others, 0);
 }
