@@ -579,7 +579,7 @@ fn handle(platform: &dyn Platform, sentry: &Sentry, gofer: &Client, req: Syscall
             match platform.install_fd(&req, &fd, cloexec) {
                 Ok(n) => {
                     if let Ok(t) = super::task::TaskInfo::ids(req.tid) {
-                        sentry.remember_synthetic_dir(t.tgid, n, path);
+                        sentry.remember_synthetic_dir(t.tgid, n, path, fd);
                     }
                     let n = i64::from(n);
                     (platform.respond(&req, Response::Value(n)), Shown::Value(n))

@@ -278,6 +278,11 @@ pub fn sentry_allowlist(own_pid: i32, platform: PlatformKind) -> Vec<Allowed> {
         any("pread64", SYS_pread64, "reading files at an offset"),
         any("memfd_create", SYS_memfd_create, "synthetic file contents"),
         any(
+            "kcmp",
+            SYS_kcmp,
+            "which recorded synthetic directory a dup'ed or inherited fd is",
+        ),
+        any(
             "ftruncate",
             SYS_ftruncate,
             "regenerating a synthetic file's memfd (its own writable handle)",

@@ -120,6 +120,24 @@ pub fn getfd(tid: i32, fd: i32) -> Result<OwnedFd, Errno> {
     Ok(unsafe { OwnedFd::from_raw_fd(r as i32) })
 }
 
+/// Whether fd `fd1` of task `tid1` and fd `fd2` of task `tid2` are the
+/// same open file description (kcmp KCMP_FILE).
+pub fn same_open_file(tid1: i32, fd1: i32, tid2: i32, fd2: i32) -> bool {
+    const KCMP_FILE: libc::c_long = 0;
+    // SAFETY: kcmp takes integers only.
+    let r = unsafe {
+        libc::syscall(
+            libc::SYS_kcmp,
+            libc::c_long::from(tid1),
+            libc::c_long::from(tid2),
+            KCMP_FILE,
+            libc::c_long::from(fd1),
+            libc::c_long::from(fd2),
+        )
+    };
+    r == 0
+}
+
 /// The caller's fd `fd` as a path the sentry can stat: its /proc link,
 /// which leads to the open file itself (one lookup instead of a pidfd,
 /// pidfd_getfd and fstat).

@@ -310,3 +310,52 @@ CASE(proc, many_dir_opens_keep_open_ones_listing) {
     EXPECT_TRUE(found);
     EXPECT_EQ(others, 0);
 }
+
+/* A trailing slash or a final "." follows the last symlink even for lstat
+ * and O_NOFOLLOW, and must name a directory (find and fts rely on it). */
+COVERS("lstat openat")
+CASE(proc, trailing_slash_follows_self) {
+    struct stat st;
+    EXPECT_OK(lstat("/proc/self", &st));
+    EXPECT_TRUE(S_ISLNK(st.st_mode));
+    EXPECT_OK(lstat("/proc/self/", &st));
+    EXPECT_TRUE(S_ISDIR(st.st_mode));
+    EXPECT_OK(lstat("/proc/self/.", &st));
+    EXPECT_TRUE(S_ISDIR(st.st_mode));
+    EXPECT_ERRNO(lstat("/proc/self/status/", &st), ENOTDIR);
+    int fd = EXPECT_OK(open("/proc/self/", O_RDONLY | O_NOFOLLOW | O_DIRECTORY));
+    close(fd);
+    /* Without the slash the link itself: O_DIRECTORY is checked first. */
+    EXPECT_ERRNO(open("/proc/self", O_RDONLY | O_NOFOLLOW | O_DIRECTORY), ENOTDIR);
+    EXPECT_ERRNO(open("/proc/self", O_RDONLY | O_NOFOLLOW), ELOOP);
+}
+
+/* A dup of a /proc directory fd whose original is closed (fts does this),
+ * and a copy inherited by a child, still name that directory. */
+COVERS("dup fcntl fork newfstatat")
+CASE(proc, dup_and_inherited_dir_fds_keep_their_directory) {
+    int orig = EXPECT_OK(open("/proc/self/task", O_RDONLY | O_DIRECTORY));
+    int copy = EXPECT_OK(fcntl(orig, F_DUPFD_CLOEXEC, 10));
+    close(orig);
+    char tid[32];
+    snprintf(tid, sizeof tid, "%d", (int)getpid());
+    struct stat st;
+    EXPECT_OK(fstatat(copy, tid, &st, 0));
+    EXPECT_TRUE(S_ISDIR(st.st_mode));
+    int task = EXPECT_OK(openat(copy, tid, O_RDONLY | O_DIRECTORY));
+    int task_copy = EXPECT_OK(dup(task));
+    close(task);
+    EXPECT_OK(fstatat(task_copy, "fd", &st, 0));
+    EXPECT_TRUE(S_ISDIR(st.st_mode));
+    pid_t child = fork();
+    if (child == 0) {
+        /* The parent's task directory, through the inherited fd. */
+        struct stat cst;
+        _exit(fstatat(task_copy, "status", &cst, 0) == 0 ? 0 : 1);
+    }
+    int status;
+    EXPECT_EQ(waitpid(child, &status, 0), child);
+    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    close(task_copy);
+    close(copy);
+}

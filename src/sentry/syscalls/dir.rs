@@ -62,12 +62,7 @@ pub fn getdents64(ctx: &mut Ctx) -> SysResult {
     let dup = sys::getfd(ctx.tid(), fd)?;
     let count = count.min(1 << 20);
     let tgid = ctx.task()?.tgid;
-    let path = ctx
-        .sentry
-        .synthetic_fds
-        .lock()
-        .ok()
-        .and_then(|m| m.get(&(tgid, fd)).cloned());
+    let path = ctx.sentry.synthetic_dir_path(tgid, fd);
     let entries = match path.as_deref().map(|p| vfs::locate(p.as_bytes())) {
         Some(Location::Synthetic(fs, rel)) => match ctx.synthetic_lookup(fs, &rel)? {
             Node::Dir(e) => e,

@@ -356,7 +356,17 @@ fn open_abs(ctx: &mut Ctx, abs: &[u8], flags: i32, mode: u32, depth: u32) -> Sys
                 Walked::Redirect(r) => Walked::Redirect(r),
             })
         },
-        |ctx, fs, rel, links| open_synthetic(ctx, fs, rel, flags, mode, depth + links + 1),
+        |ctx, fs, rel, links| {
+            // "dir/" and "dir/." follow a final symlink even with
+            // O_NOFOLLOW, and must be a directory (find opens
+            // "/proc/self/" with O_NOFOLLOW|O_DIRECTORY).
+            let flags = if super::names_a_directory(abs) {
+                (flags & !libc::O_NOFOLLOW) | libc::O_DIRECTORY
+            } else {
+                flags
+            };
+            open_synthetic(ctx, fs, rel, flags, mode, depth + links + 1)
+        },
     )
 }
 
@@ -488,7 +498,10 @@ fn open_synthetic(
             Ok(Outcome::DirFd { fd, cloexec, path })
         }
         Node::Symlink(_) => {
-            if flags & libc::O_PATH != 0 {
+            // Linux checks O_DIRECTORY before refusing the symlink.
+            if flags & libc::O_DIRECTORY != 0 {
+                Err(Errno::ENOTDIR)
+            } else if flags & libc::O_PATH != 0 {
                 // An O_PATH|O_NOFOLLOW handle on a symlink: give an empty memfd.
                 Ok(Outcome::Fd {
                     fd: memfd_with(b"")?,

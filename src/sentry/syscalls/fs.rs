@@ -201,14 +201,9 @@ pub fn fchdir(ctx: &mut Ctx) -> SysResult {
         return Ok(Outcome::Continue);
     }
     let tgid = ctx.task()?.tgid;
-    let path = ctx
-        .sentry
-        .synthetic_fds
-        .lock()
-        .ok()
-        .and_then(|m| m.get(&(tgid, fd)).cloned());
-    // An fd the sentry did not record (dup'ed, inherited) is taken for the
-    // mount point it really is (partial, as getdents64 on it).
+    let path = ctx.sentry.synthetic_dir_path(tgid, fd);
+    // An fd the sentry cannot place is taken for the mount point it
+    // really is (as getdents64 on it).
     let Some(Location::Synthetic(fs, rel)) = path.map(|p| vfs::locate(p.as_bytes())) else {
         ctx.sentry.procfs.cwds.set(ctx.tid(), None)?;
         return Ok(Outcome::Continue);

@@ -233,13 +233,7 @@ impl<'a> Ctx<'a> {
         let synthetic_mountpoint = SynthFs::Proc.mount_point().as_bytes();
         if link == synthetic_mountpoint {
             let tgid = self.task()?.tgid;
-            if let Some(p) = self
-                .sentry
-                .synthetic_fds
-                .lock()
-                .ok()
-                .and_then(|m| m.get(&(tgid, fd)).cloned())
-            {
+            if let Some(p) = self.sentry.synthetic_dir_path(tgid, fd) {
                 return Ok(p.into_bytes());
             }
         }
@@ -469,6 +463,26 @@ impl<'a> Ctx<'a> {
     /// Resolves `abs` to a host O_PATH fd or a synthetic node, following a
     /// trailing symlink when `follow` (also symlinks the sentry serves).
     pub fn resolve(&mut self, abs: &[u8], follow: Follow) -> Result<Found, Errno> {
+        // "x/", "x/." and "x/.." name the directory x leads to: a final
+        // symlink is followed whatever the flags say, and anything but a
+        // directory there is ENOTDIR (lstat("/proc/self/") is the
+        // directory, as find and fts expect).
+        let names_a_directory = names_a_directory(abs);
+        let follow = if names_a_directory {
+            Follow::Follow
+        } else {
+            follow
+        };
+        let found = self.resolve_following(abs, follow)?;
+        if let Found::Synthetic { node, .. } = &found {
+            if names_a_directory && !matches!(node, Node::Dir(_)) {
+                return Err(Errno::ENOTDIR);
+            }
+        }
+        Ok(found)
+    }
+
+    fn resolve_following(&mut self, abs: &[u8], follow: Follow) -> Result<Found, Errno> {
         let mut path = abs.to_vec();
         let mut total_links = 0;
         loop {
@@ -597,6 +611,17 @@ impl<'a> Ctx<'a> {
             SynthFs::Sys => sysfs::attr(rel),
         }
     }
+}
+
+/// Whether a path ends in a way that names a directory: a trailing slash,
+/// or a final "." or "..".
+pub fn names_a_directory(path: &[u8]) -> bool {
+    let trimmed = path.strip_suffix(b"/").unwrap_or(path);
+    (trimmed.len() < path.len() && !trimmed.is_empty())
+        || trimmed.ends_with(b"/.")
+        || trimmed.ends_with(b"/..")
+        || trimmed == b"."
+        || trimmed == b".."
 }
 
 /// Follow or not, from AT_SYMLINK_NOFOLLOW.
