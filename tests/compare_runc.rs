@@ -270,6 +270,13 @@ cat /proc/self/cgroup
 /// runtime and `nproc`-like tools read to size themselves.
 #[test]
 fn sys_fs_cgroup_matches_runc() {
+    // Docker on a v1 host has no cgroup namespace; `runc spec` has one.
+    for cgroup_ns in [false, true] {
+        sys_fs_cgroup_matches_runc_with(cgroup_ns);
+    }
+}
+
+fn sys_fs_cgroup_matches_runc_with(cgroup_ns: bool) {
     let script = r#"
 ls /sys/fs/cgroup
 cat /sys/fs/cgroup/memory/memory.limit_in_bytes /sys/fs/cgroup/pids/pids.max
@@ -284,6 +291,11 @@ ls -d /sys/fs/cgroup/../cgroup /sys/fs/cgroup/memory/.. /sys/kernel
         bundle.config_mut(|c| {
             // Top-level, so that deleting the container leaves nothing.
             c["linux"]["cgroupsPath"] = serde_json::json!(format!("/{}", unique_id("runrs-cg")));
+            let ns = c["linux"]["namespaces"].as_array_mut().expect("namespaces");
+            ns.retain(|n| n["type"] != "cgroup");
+            if cgroup_ns {
+                ns.push(serde_json::json!({"type": "cgroup"}));
+            }
             // Docker's cgroup mount.
             c["mounts"]
                 .as_array_mut()
@@ -317,7 +329,7 @@ ls -d /sys/fs/cgroup/../cgroup /sys/fs/cgroup/memory/.. /sys/kernel
     assert_eq!(
         String::from_utf8_lossy(&out.stdout),
         want,
-        "runrs vs runc\n{}",
+        "runrs vs runc (cgroup namespace: {cgroup_ns})\n{}",
         describe(&out)
     );
 }

@@ -133,6 +133,15 @@ impl Cgroup {
         Cgroup { dirs, v2: false }
     }
 
+    /// Each hierarchy's name and the container's directory in it.
+    pub fn dirs(&self) -> &[(String, PathBuf)] {
+        &self.dirs
+    }
+
+    pub fn is_v2(&self) -> bool {
+        self.v2
+    }
+
     fn dir(&self, controller: &str) -> Option<&Path> {
         if self.v2 {
             return self.dirs.first().map(|(_, p)| p.as_path());

@@ -443,6 +443,11 @@ pub fn create(g: &GlobalOpts, args: &CreateArgs, interactive: bool) -> Result<Cr
         armed: true,
     };
     let _lock = dir.lock()?;
+    let cgroup_rel =
+        super::cgroups::relative_path(cfg.cgroups_path.as_deref(), &args.id, g.systemd_cgroup)?;
+    // Init reads its cgroup from the saved spec (its own /proc/self/cgroup
+    // is relative to the cgroup namespace it was cloned into).
+    cfg.cgroups_path = Some(cgroup_rel.clone());
     let spec_path = dir.file(state::SPEC_FILE);
     fs::write(
         &spec_path,
@@ -456,8 +461,6 @@ pub fn create(g: &GlobalOpts, args: &CreateArgs, interactive: bool) -> Result<Cr
     .map_err(Error::sys("mkfifo exec.fifo"))?;
 
     let (sync_parent, sync_child) = sync::seqpacket_pair().map_err(Error::sys("socketpair"))?;
-    let cgroup_rel =
-        super::cgroups::relative_path(cfg.cgroups_path.as_deref(), &args.id, g.systemd_cgroup)?;
     // Saved before the cgroup exists, so no moment leaves it unrecorded.
     guard.partial.cgroup = Some(cgroup_rel.clone());
     guard.partial.save(&dir)?;

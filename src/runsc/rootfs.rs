@@ -443,36 +443,24 @@ pub fn prepare(cfg: &ContainerConfig) -> Result<()> {
 
 /// The spec's cgroup mounts, made as runc makes them, once init is in its
 /// cgroups: on a cgroup v1 (or hybrid) host a tmpfs holding, for each v1
-/// hierarchy, a bind of init's own cgroup directory (with the mount's
-/// flags, read-only as the specs ask) and a symlink per controller of a
-/// co-mounted one; on a v2-only host a bind of init's cgroup directory.
-/// A hierarchy init was not moved into is left out: its root would show
-/// the host's whole tree.
+/// hierarchy the container joined, a bind of its directory there (with
+/// the mount's flags, read-only as the specs ask); on a v2-only host a
+/// bind of its v2 directory. `cfg.cgroups_path` is the resolved path
+/// create saved (init's own /proc/self/cgroup is relative to the cgroup
+/// namespace it was cloned into).
 pub fn mount_cgroups(cfg: &ContainerConfig) -> Result<()> {
-    const HOST: &str = "/sys/fs/cgroup";
     let cgroup_mounts: Vec<&MountSpec> = cfg
         .mounts
         .iter()
         .filter(|m| m.typ == "cgroup" || m.typ == "cgroup2")
         .collect();
+    let Some(rel) = cfg.cgroups_path.as_deref() else {
+        return Ok(());
+    };
     if cgroup_mounts.is_empty() {
         return Ok(());
     }
-    let own = fs::read_to_string("/proc/self/cgroup").map_err(|source| RootfsError::Source {
-        path: "/proc/self/cgroup".into(),
-        source,
-    })?;
-    // id:controllers:path
-    let own: Vec<(&str, &str)> = own
-        .lines()
-        .filter_map(|l| {
-            let (_, rest) = l.split_once(':')?;
-            rest.split_once(':')
-        })
-        .filter(|(_, path)| *path != "/" && path.starts_with('/'))
-        .collect();
-    let v2_only = nix::sys::statfs::statfs(HOST)
-        .is_ok_and(|s| s.filesystem_type() == nix::sys::statfs::CGROUP2_SUPER_MAGIC);
+    let cgroup = super::cgroups::Cgroup::at(rel);
     for m in cgroup_mounts {
         let dest = secure_join(&cfg.rootfs, &m.destination)?;
         let flags = parse_options(&m.options).flags & !MsFlags::MS_REC;
@@ -494,9 +482,9 @@ pub fn mount_cgroups(cfg: &ContainerConfig) -> Result<()> {
                 "cgroup bind remount",
             )
         };
-        if v2_only {
-            if let Some((_, path)) = own.iter().find(|(ctrls, _)| ctrls.is_empty()) {
-                bind(&Path::new(HOST).join(path.trim_start_matches('/')), &dest)?;
+        if cgroup.is_v2() {
+            if let Some((_, dir)) = cgroup.dirs().first() {
+                bind(dir, &dest)?;
             }
             continue;
         }
@@ -508,20 +496,11 @@ pub fn mount_cgroups(cfg: &ContainerConfig) -> Result<()> {
             Some("mode=755"),
             "cgroup tmpfs",
         )?;
-        for (ctrls, path) in own.iter().filter(|(ctrls, _)| !ctrls.is_empty()) {
-            let name = ctrls.strip_prefix("name=").unwrap_or(ctrls);
-            let host_dir = Path::new(HOST).join(name);
-            if name.contains('/') || !host_dir.is_dir() {
-                continue;
-            }
+        // A hybrid host's v2 hierarchy is left out, as runc does.
+        for (name, dir) in cgroup.dirs().iter().filter(|(name, _)| name != "unified") {
             let target = dest.join(name);
             mkdir_all(&target)?;
-            bind(&host_dir.join(path.trim_start_matches('/')), &target)?;
-            if name.contains(',') {
-                for c in name.split(',') {
-                    let _ = symlink(name, dest.join(c));
-                }
-            }
+            bind(dir, &target)?;
         }
     }
     Ok(())
