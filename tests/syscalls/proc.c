@@ -359,3 +359,34 @@ CASE(proc, dup_and_inherited_dir_fds_keep_their_directory) {
     close(task_copy);
     close(copy);
 }
+
+/* /proc/self/fd/N is a link whose mode says how the fd was opened; a
+ * /proc directory fd's link names that directory. */
+COVERS("lstat readlink")
+CASE(proc, fd_links_show_access_mode_and_directory) {
+    int w = EXPECT_OK(open("/dev/null", O_WRONLY));
+    int rw = EXPECT_OK(open("/dev/null", O_RDWR));
+    char path[64];
+    struct stat st;
+    snprintf(path, sizeof path, "/proc/self/fd/%d", w);
+    EXPECT_OK(lstat(path, &st));
+    EXPECT_TRUE(S_ISLNK(st.st_mode));
+    EXPECT_EQ(st.st_mode & 0777, 0300);
+    EXPECT_EQ(st.st_size, 64);
+    EXPECT_OK(stat(path, &st));
+    EXPECT_TRUE(S_ISCHR(st.st_mode));
+    snprintf(path, sizeof path, "/proc/self/fd/%d", rw);
+    EXPECT_OK(lstat(path, &st));
+    EXPECT_EQ(st.st_mode & 0777, 0700);
+    int dir = EXPECT_OK(open("/proc/self/task", O_RDONLY | O_DIRECTORY));
+    char link[64] = {0}, want[64];
+    snprintf(path, sizeof path, "/proc/self/fd/%d", dir);
+    EXPECT_OK(readlink(path, link, sizeof link - 1));
+    snprintf(want, sizeof want, "/proc/%d/task", (int)getpid());
+    EXPECT_STREQ(link, want);
+    EXPECT_OK(stat("/proc/self/fdinfo", &st));
+    EXPECT_EQ(st.st_mode & 0777, 0555);
+    close(dir);
+    close(rw);
+    close(w);
+}

@@ -529,6 +529,18 @@ impl HostProc {
         Ok(String::from_utf8_lossy(&text).into_owned())
     }
 
+    /// Permission bits of a host fd link (0o500, 0o300 or 0o700 by the
+    /// fd's access mode; ENOENT if not open).
+    pub fn fd_link_mode(&self, host_pid: i32, fd: i32) -> Result<u32, Errno> {
+        use std::os::unix::fs::MetadataExt;
+        if fd < 0 {
+            return Err(Errno::ENOENT);
+        }
+        fs::symlink_metadata(self.path(host_pid, &format!("fd/{fd}")))
+            .map(|m| m.mode() & 0o777)
+            .map_err(|e| io_errno(&e))
+    }
+
     /// Raw host fdinfo text of one fd.
     pub fn fdinfo(&self, host_pid: i32, fd: i32) -> Result<String, Errno> {
         if fd < 0 {

@@ -96,7 +96,7 @@ pub struct NodeAttr {
     pub gid: u32,
     pub nlink: u64,
     pub ino: u64,
-    /// Always 0, as on Linux procfs.
+    /// 0, as on Linux procfs (64 for an fd link).
     pub size: u64,
 }
 
@@ -524,13 +524,20 @@ impl ProcFs {
         let (kind, perm, owner) = match &res {
             Res::Root | Res::SysDir(_) => (EntryKind::Dir, 0o555, None),
             Res::Pid(t) | Res::TaskDir(t) => (EntryKind::Dir, 0o555, Some(*t)),
-            Res::FdDir(t) | Res::FdinfoDir(t) => (EntryKind::Dir, 0o500, Some(*t)),
+            Res::FdDir(t) => (EntryKind::Dir, 0o500, Some(*t)),
+            Res::FdinfoDir(t) => (EntryKind::Dir, 0o555, Some(*t)),
             Res::TopFile(_) => (EntryKind::File, 0o444, None),
             Res::SysFile(_, m) => (EntryKind::File, *m, None),
             Res::PidFile(t, _, m) => (EntryKind::File, *m, Some(*t)),
             Res::Fdinfo(t, _) => (EntryKind::File, 0o444, Some(*t)),
             Res::Link(_) => (EntryKind::Symlink, 0o777, None),
-            Res::PidLink(t, _) | Res::Fd(t, _) => (EntryKind::Symlink, 0o777, Some(*t)),
+            Res::PidLink(t, _) => (EntryKind::Symlink, 0o777, Some(*t)),
+            // r, w or both for the owner, as the fd was opened.
+            Res::Fd(t, fd) => (
+                EntryKind::Symlink,
+                self.host.fd_link_mode(t.htid, *fd)?,
+                Some(*t),
+            ),
         };
         // Owned by the task's effective ids (ps reads its user here).
         let (uid, gid) = match owner {
@@ -561,7 +568,8 @@ impl ProcFs {
             gid,
             nlink,
             ino: ino_of(&canon),
-            size: 0,
+            // An fd link has the size of a pointer's text, as Linux says.
+            size: if matches!(res, Res::Fd(..)) { 64 } else { 0 },
         })
     }
 

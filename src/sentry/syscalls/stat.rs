@@ -11,7 +11,7 @@ use nix::errno::Errno;
 use super::{follow_unless, synthetic_dev, Ctx, Found, Outcome, SysResult, AT_FDCWD};
 use crate::gofer::Follow;
 use crate::sentry::fs::procfs::{Node, NodeAttr};
-use crate::sentry::vfs::SynthFs;
+use crate::sentry::vfs::{self, SynthFs};
 use crate::sentry::{cred, dcache, sys};
 
 fn now() -> (i64, i64) {
@@ -74,6 +74,11 @@ enum Subject {
         fd: i32,
         st: libc::stat,
     },
+    /// A /proc/<pid>/fd/N link itself (not followed).
+    FdLinkItself {
+        fs: SynthFs,
+        rel: String,
+    },
     /// A name in a cached directory, and what the sentry's fstatat of it
     /// found.
     Child {
@@ -129,7 +134,15 @@ fn subject(ctx: &mut Ctx, dirfd: i32, path_idx: usize, flags: i32) -> Result<Sub
             Err(_) => {}
         }
     }
-    Ok(Subject::Found(ctx.resolve(&abs, follow)?))
+    match ctx.resolve(&abs, follow)? {
+        // lstat of /proc/<pid>/fd/N describes the link, not the open file.
+        Found::Synthetic {
+            fs,
+            rel,
+            node: Node::FdLink { .. },
+        } if follow == Follow::NoFollow => Ok(Subject::FdLinkItself { fs, rel }),
+        found => Ok(Subject::Found(found)),
+    }
 }
 
 fn stat_subject(ctx: &mut Ctx, s: Subject) -> Result<libc::stat, Errno> {
@@ -142,6 +155,7 @@ fn stat_subject(ctx: &mut Ctx, s: Subject) -> Result<libc::stat, Errno> {
             }
             Ok(synthetic_stat(fs, &ctx.synthetic_attr(fs, &rel)?))
         }
+        Subject::FdLinkItself { fs, rel } => Ok(synthetic_stat(fs, &ctx.synthetic_attr(fs, &rel)?)),
     }
 }
 
@@ -206,6 +220,7 @@ pub fn statx(ctx: &mut Ctx) -> SysResult {
                 synthetic_statx(fs, &ctx.synthetic_attr(fs, &rel)?)
             }
         }
+        Subject::FdLinkItself { fs, rel } => synthetic_statx(fs, &ctx.synthetic_attr(fs, &rel)?),
     };
     ctx.write(buf, sys::struct_bytes(&st))?;
     Ok(Outcome::Value(0))
@@ -344,8 +359,28 @@ fn do_readlink(ctx: &mut Ctx, dirfd: i32, path_idx: usize, buf: u64, size: i64) 
         Found::Synthetic {
             fs: SynthFs::Proc,
             rel,
-            ..
-        } => ctx.sentry.procfs.readlink(ctx.tid(), &rel)?.into_bytes(),
+            node,
+        } => {
+            let text = ctx.sentry.procfs.readlink(ctx.tid(), &rel)?;
+            // A synthetic directory fd is, for the kernel, the empty
+            // mount point: its link names the directory it was opened as.
+            match node {
+                Node::FdLink { host_tid, fd }
+                    if vfs::SYNTHETIC_MOUNTS
+                        .iter()
+                        .any(|m| m.mount_point() == text) =>
+                {
+                    let tgid = sys::pidfd_info(host_tid)
+                        .map(|i| i.tgid as i32)
+                        .unwrap_or(host_tid);
+                    ctx.sentry
+                        .synthetic_dir_path(tgid, fd)
+                        .unwrap_or(text)
+                        .into_bytes()
+                }
+                _ => text.into_bytes(),
+            }
+        }
         Found::Synthetic { .. } => return Err(Errno::EINVAL),
     };
     let n = target.len().min(size as usize);
