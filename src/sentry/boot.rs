@@ -25,7 +25,7 @@ use super::{dispatch, sys, Sentry};
 use crate::gofer::Client;
 use crate::runsc::cli::{FileAccess, PlatformKind};
 use crate::runsc::container::{SandboxInfo, FIRST_ROLE_FD};
-use crate::runsc::spec::ContainerConfig;
+use crate::runsc::spec::{ContainerConfig, MountSpec};
 use crate::runsc::state;
 
 /// The control socket's name in the state directory.
@@ -166,6 +166,10 @@ fn mount_lines(cfg: &ContainerConfig) -> Vec<MountLine> {
         options: if cfg.readonly_root { "ro" } else { "rw" }.into(),
     }];
     for m in &cfg.mounts {
+        if let Some(cgroup_lines) = cgroup_mount_lines(cfg, m) {
+            lines.extend(cgroup_lines);
+            continue;
+        }
         let fstype = match m.typ.as_str() {
             "bind" | "" => "bind".to_string(),
             t => t.to_string(),
@@ -195,6 +199,50 @@ fn mount_lines(cfg: &ContainerConfig) -> Vec<MountLine> {
         });
     }
     lines
+}
+
+/// The lines of a cgroup mount as init made it (`rootfs::mount_cgroups`)
+/// on a v1 host: its tmpfs, then one read-only cgroup mount per
+/// hierarchy; on a v2 host one cgroup2 mount. None for other mounts.
+fn cgroup_mount_lines(cfg: &ContainerConfig, m: &MountSpec) -> Option<Vec<MountLine>> {
+    if m.typ != "cgroup" && m.typ != "cgroup2" {
+        return None;
+    }
+    let cgroup = crate::runsc::cgroups::Cgroup::at(cfg.cgroups_path.as_deref()?);
+    let flags = "nosuid,nodev,noexec,relatime";
+    let ro = if m.options.iter().any(|o| o == "ro") {
+        "ro"
+    } else {
+        "rw"
+    };
+    if cgroup.is_v2() {
+        return Some(vec![MountLine {
+            source: "cgroup2".into(),
+            target: m.destination.clone(),
+            fstype: "cgroup2".into(),
+            options: format!("{ro},{flags}"),
+        }]);
+    }
+    let mut lines = vec![MountLine {
+        source: "tmpfs".into(),
+        target: m.destination.clone(),
+        fstype: "tmpfs".into(),
+        options: format!("rw,{flags},mode=755"),
+    }];
+    for (name, _) in cgroup.dirs().iter().filter(|(name, _)| name != "unified") {
+        let (source, option) = if name == "systemd" {
+            ("systemd", "name=systemd".to_string())
+        } else {
+            ("cgroup", name.clone())
+        };
+        lines.push(MountLine {
+            source: source.into(),
+            target: format!("{}/{name}", m.destination.trim_end_matches('/')),
+            fstype: "cgroup".into(),
+            options: format!("{ro},{flags},{option}"),
+        });
+    }
+    Some(lines)
 }
 
 pub fn main(state_dir: &Path) -> i32 {
