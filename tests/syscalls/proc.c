@@ -390,3 +390,20 @@ CASE(proc, fd_links_show_access_mode_and_directory) {
     close(rw);
     close(w);
 }
+
+/* /proc/net is the caller's network namespace (netstat, ifconfig and
+ * runtimes probing IPv6 read it). */
+COVERS("readlink open read")
+CASE(proc, net_is_the_callers_namespace) {
+    char link[64] = {0};
+    EXPECT_OK(readlink("/proc/net", link, sizeof link - 1));
+    EXPECT_STREQ(link, "self/net");
+    static char buf[16384];
+    EXPECT_TRUE(get_file("/proc/self/net/dev", buf, sizeof buf) > 0);
+    EXPECT_TRUE(strstr(buf, " lo:") != NULL);
+    EXPECT_TRUE(get_file("/proc/net/tcp", buf, sizeof buf) > 0);
+    EXPECT_TRUE(strstr(buf, "local_address") != NULL);
+    struct stat st;
+    EXPECT_OK(stat("/proc/self/net", &st));
+    EXPECT_TRUE(S_ISDIR(st.st_mode));
+}

@@ -144,6 +144,7 @@ const PID_ENTRIES: &[(&str, PidEntry)] = &[
     ("maps", PidEntry::File(0o444)),
     ("mountinfo", PidEntry::File(0o444)),
     ("mounts", PidEntry::File(0o444)),
+    ("net", PidEntry::Dir(0o555)),
     ("oom_score_adj", PidEntry::File(0o644)),
     ("root", PidEntry::Link),
     ("smaps", PidEntry::File(0o444)),
@@ -152,6 +153,41 @@ const PID_ENTRIES: &[(&str, PidEntry)] = &[
     ("statm", PidEntry::File(0o444)),
     ("status", PidEntry::File(0o444)),
     ("task", PidEntry::Dir(0o555)),
+];
+
+/// /proc/<pid>/net files served from the task's own network namespace
+/// (the host's /proc/<pid>/net shows that namespace): what netstat,
+/// ifconfig, route and runtimes that probe IPv6 read.
+const NET_FILES: &[&str] = &[
+    "arp",
+    "dev",
+    "dev_mcast",
+    "fib_trie",
+    "icmp",
+    "icmp6",
+    "if_inet6",
+    "igmp",
+    "igmp6",
+    "ipv6_route",
+    "netlink",
+    "netstat",
+    "packet",
+    "protocols",
+    "psched",
+    "raw",
+    "raw6",
+    "route",
+    "snmp",
+    "snmp6",
+    "sockstat",
+    "sockstat6",
+    "tcp",
+    "tcp6",
+    "udp",
+    "udp6",
+    "udplite",
+    "udplite6",
+    "unix",
 ];
 
 const FILESYSTEMS: &str = "nodev\tsysfs\nnodev\ttmpfs\nnodev\tbdev\nnodev\tproc\nnodev\tcgroup2\nnodev\tdevpts\nnodev\tmqueue\nnodev\toverlay\n";
@@ -236,6 +272,9 @@ enum Res {
     PidFile(Task, &'static str, u32),
     FdDir(Task),
     FdinfoDir(Task),
+    /// /proc/<pid>/net and one of its files.
+    NetDir(Task),
+    NetFile(Task, &'static str),
     TaskDir(Task),
     Fd(Task, i32),
     Fdinfo(Task, i32),
@@ -475,7 +514,9 @@ impl ProcFs {
             | Res::PidLink(t, _)
             | Res::PidFile(t, ..)
             | Res::Fd(t, _)
-            | Res::Fdinfo(t, _) => Some(t.htid),
+            | Res::Fdinfo(t, _)
+            | Res::NetDir(t)
+            | Res::NetFile(t, _) => Some(t.htid),
             _ => None,
         };
         Ok((canon, task))
@@ -525,7 +566,8 @@ impl ProcFs {
             Res::Root | Res::SysDir(_) => (EntryKind::Dir, 0o555, None),
             Res::Pid(t) | Res::TaskDir(t) => (EntryKind::Dir, 0o555, Some(*t)),
             Res::FdDir(t) => (EntryKind::Dir, 0o500, Some(*t)),
-            Res::FdinfoDir(t) => (EntryKind::Dir, 0o555, Some(*t)),
+            Res::FdinfoDir(t) | Res::NetDir(t) => (EntryKind::Dir, 0o555, Some(*t)),
+            Res::NetFile(t, _) => (EntryKind::File, 0o444, Some(*t)),
             Res::TopFile(_) => (EntryKind::File, 0o444, None),
             Res::SysFile(_, m) => (EntryKind::File, *m, None),
             Res::PidFile(t, _, m) => (EntryKind::File, *m, Some(*t)),
@@ -634,6 +676,7 @@ impl ProcFs {
                     Ok(Res::Link(format!("{}/task/{}", t.ctgid, t.ctid)))
                 }
                 "mounts" => Ok(Res::Link("self/mounts".to_owned())),
+                "net" => Ok(Res::Link("self/net".to_owned())),
                 "sys" => Ok(Res::SysDir("sys".to_owned())),
                 _ => {
                     if let Some(name) = TOP_FILES.iter().find(|n| **n == comp) {
@@ -672,6 +715,7 @@ impl ProcFs {
                     (&"task", _) => Ok(Res::TaskDir(*t)),
                     (&"fd", _) => Ok(Res::FdDir(*t)),
                     (&"fdinfo", _) => Ok(Res::FdinfoDir(*t)),
+                    (&"net", _) => Ok(Res::NetDir(*t)),
                     (_, PidEntry::Link) => Ok(Res::PidLink(*t, name)),
                     (_, PidEntry::File(m)) => Ok(Res::PidFile(*t, name, *m)),
                     (_, PidEntry::Dir(_)) => Err(Errno::ENOENT),
@@ -703,8 +747,18 @@ impl ProcFs {
                     Ok(Res::Fdinfo(*t, fd))
                 }
             }
+            Res::NetDir(t) => {
+                let name = NET_FILES
+                    .iter()
+                    .find(|n| **n == comp)
+                    .ok_or(Errno::ENOENT)?;
+                // Only what the host kernel has (no IPv6, no snmp6).
+                self.host.read_file(t.htid, &format!("net/{name}"))?;
+                Ok(Res::NetFile(*t, name))
+            }
             Res::Link(_) => Err(Errno::ELOOP),
-            Res::TopFile(_)
+            Res::NetFile(..)
+            | Res::TopFile(_)
             | Res::SysFile(..)
             | Res::PidLink(..)
             | Res::PidFile(..)
@@ -722,6 +776,7 @@ impl ProcFs {
                     ("self".into(), EntryKind::Symlink),
                     ("thread-self".into(), EntryKind::Symlink),
                     ("mounts".into(), EntryKind::Symlink),
+                    ("net".into(), EntryKind::Symlink),
                     ("sys".into(), EntryKind::Dir),
                 ];
                 children.extend(TOP_FILES.iter().map(|n| (n.to_string(), EntryKind::File)));
@@ -809,6 +864,17 @@ impl ProcFs {
                 fd: *fd,
             },
             Res::Fdinfo(t, fd) => Node::File(self.fdinfo(t, *fd)?),
+            Res::NetDir(t) => {
+                let children = NET_FILES
+                    .iter()
+                    .filter(|n| self.host.read_file(t.htid, &format!("net/{n}")).is_ok())
+                    .map(|n| (n.to_string(), EntryKind::File))
+                    .collect();
+                Node::Dir(self.listing(canon, children))
+            }
+            Res::NetFile(t, name) => {
+                Node::File(self.host.read_file(t.htid, &format!("net/{name}"))?)
+            }
         })
     }
 
