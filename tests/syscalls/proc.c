@@ -407,3 +407,20 @@ CASE(proc, net_is_the_callers_namespace) {
     EXPECT_OK(stat("/proc/self/net", &st));
     EXPECT_TRUE(S_ISDIR(st.st_mode));
 }
+
+/* Per-task files with no pid or path in them read as the kernel has them. */
+COVERS("open read")
+CASE(proc, plain_task_files_read) {
+    static char buf[4096];
+    EXPECT_TRUE(get_file("/proc/self/auxv", buf, sizeof buf) > 0);
+    EXPECT_TRUE(get_file("/proc/self/uid_map", buf, sizeof buf) > 0);
+    unsigned a, b, c;
+    EXPECT_EQ(sscanf(buf, "%u %u %u", &a, &b, &c), 3);
+    EXPECT_TRUE(get_file("/proc/self/io", buf, sizeof buf) > 0);
+    EXPECT_TRUE(strstr(buf, "rchar:") != NULL);
+    EXPECT_TRUE(get_file("/proc/self/oom_score", buf, sizeof buf) > 0);
+    EXPECT_TRUE(get_file("/proc/self/personality", buf, sizeof buf) > 0);
+    EXPECT_STREQ(buf, "00000000\n");
+    EXPECT_TRUE(get_file("/proc/self/setgroups", buf, sizeof buf) > 0);
+    EXPECT_STREQ(buf, "allow\n");
+}

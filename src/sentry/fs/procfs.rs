@@ -132,27 +132,39 @@ enum PidEntry {
 }
 
 const PID_ENTRIES: &[(&str, PidEntry)] = &[
+    ("auxv", PidEntry::File(0o400)),
     ("cgroup", PidEntry::File(0o444)),
     ("cmdline", PidEntry::File(0o444)),
     ("comm", PidEntry::File(0o644)),
+    ("coredump_filter", PidEntry::File(0o644)),
     ("cwd", PidEntry::Link),
     ("environ", PidEntry::File(0o400)),
     ("exe", PidEntry::Link),
     ("fd", PidEntry::Dir(0o500)),
-    ("fdinfo", PidEntry::Dir(0o500)),
+    ("fdinfo", PidEntry::Dir(0o555)),
+    ("gid_map", PidEntry::File(0o644)),
+    ("io", PidEntry::File(0o400)),
     ("limits", PidEntry::File(0o444)),
+    ("loginuid", PidEntry::File(0o644)),
     ("maps", PidEntry::File(0o444)),
     ("mountinfo", PidEntry::File(0o444)),
     ("mounts", PidEntry::File(0o444)),
     ("net", PidEntry::Dir(0o555)),
+    ("oom_score", PidEntry::File(0o444)),
     ("oom_score_adj", PidEntry::File(0o644)),
+    ("personality", PidEntry::File(0o400)),
     ("root", PidEntry::Link),
+    ("schedstat", PidEntry::File(0o444)),
+    ("sessionid", PidEntry::File(0o444)),
+    ("setgroups", PidEntry::File(0o644)),
     ("smaps", PidEntry::File(0o444)),
     ("smaps_rollup", PidEntry::File(0o444)),
     ("stat", PidEntry::File(0o444)),
     ("statm", PidEntry::File(0o444)),
     ("status", PidEntry::File(0o444)),
     ("task", PidEntry::Dir(0o555)),
+    ("uid_map", PidEntry::File(0o644)),
+    ("wchan", PidEntry::File(0o444)),
 ];
 
 /// /proc/<pid>/net files served from the task's own network namespace
@@ -945,6 +957,13 @@ impl ProcFs {
             // Paths as the container names them: the kernel renders each
             // mapped file's path from its own mount namespace's root.
             "maps" | "smaps" | "smaps_rollup" => self.host.read_file(t.htid, name),
+            // Numbers and names with no pid or path in them, as the host
+            // has them for this task (its namespaces' maps, its I/O
+            // counters, its auxiliary vector...).
+            "auxv" | "coredump_filter" | "gid_map" | "io" | "loginuid" | "oom_score"
+            | "personality" | "schedstat" | "sessionid" | "setgroups" | "uid_map" | "wchan" => {
+                self.host.read_file(t.htid, name)
+            }
             // Page counts only (no pids or paths): ps and top read it.
             "statm" => self.host.read_file(t.htid, "statm"),
             "mounts" => Ok(self.mounts_text().into_bytes()),
