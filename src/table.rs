@@ -373,6 +373,12 @@ mod tests {
         "identity::getresgid",
         "identity::setfsuid",
         "identity::setfsgid",
+        "signal::kill",
+        "signal::tkill",
+        "signal::tgkill",
+        "signal::rt_sigqueueinfo",
+        "signal::rt_tgsigqueueinfo",
+        "signal::pidfd_send_signal",
     ];
 
     #[test]

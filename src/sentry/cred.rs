@@ -25,10 +25,11 @@
 //! see the difference. A `runrs exec` process starts with the container's
 //! capability sets, not its own process spec's.
 //!
-//! What stays the kernel's: every host check (kill, /dev/shm files,
-//! SO_PEERCRED, SysV IPC) sees the host ids, which are the spec user's for
-//! every process init started; see the identity and signal rows of the
-//! syscall table and tests/syscalls/KNOWN_GAPS.
+//! Signals to other tasks are checked with these credentials too
+//! (`super::syscalls::signal`). What stays the kernel's: its other checks
+//! (/dev/shm files, SO_PEERCRED, SysV IPC) see the host ids, which are the
+//! spec user's for every process init started; see the identity rows of
+//! the syscall table and tests/syscalls/KNOWN_GAPS.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -41,6 +42,7 @@ use super::fs::hostproc::HostProc;
 pub const CAP_CHOWN: u32 = 0;
 pub const CAP_DAC_OVERRIDE: u32 = 1;
 pub const CAP_DAC_READ_SEARCH: u32 = 2;
+pub const CAP_KILL: u32 = 5;
 pub const CAP_SETGID: u32 = 6;
 pub const CAP_SETUID: u32 = 7;
 pub const CAP_SETPCAP: u32 = 8;
@@ -389,6 +391,8 @@ pub struct Table {
     records: Mutex<HashMap<i32, Entry>>,
     /// Some record was made: lookups walk from then on.
     any: AtomicBool,
+    /// Some record differs from `spec` (see `uniform`).
+    diverse: AtomicBool,
     /// Entries of dead tasks are dropped when the table reaches this size.
     prune_at: AtomicUsize,
 }
@@ -425,6 +429,7 @@ impl Table {
             joined: AtomicBool::new(false),
             records: Mutex::new(HashMap::new()),
             any: AtomicBool::new(false),
+            diverse: AtomicBool::new(false),
             prune_at: AtomicUsize::new(PRUNE_AT),
         }
     }
@@ -473,6 +478,13 @@ impl Table {
     /// Whether any task ever had a record (else all hold the base).
     pub fn recorded(&self) -> bool {
         !self.is_empty()
+    }
+
+    /// Every task holds the spec's credentials: nobody changed theirs
+    /// (to something else) and no `runrs exec` process has its own. A
+    /// signal is then always permitted, without a lookup.
+    pub fn uniform(&self) -> bool {
+        !self.diverse.load(Ordering::Acquire) && !self.joined.load(Ordering::SeqCst)
     }
 
     /// No record was ever made (checked without the lock: every emulated
@@ -574,6 +586,9 @@ impl Table {
                 // many more (each prune asks the kernel about every entry).
                 self.prune_at
                     .store((m.len() * 2).max(PRUNE_AT), Ordering::Relaxed);
+            }
+            if cred != self.spec {
+                self.diverse.store(true, Ordering::Release);
             }
             m.insert(htid, Entry { ino, tgid, cred });
             self.any.store(true, Ordering::Release);

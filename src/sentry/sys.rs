@@ -278,6 +278,24 @@ pub fn kill_pidfd(pidfd: &OwnedFd) {
     };
 }
 
+/// pidfd_send_signal with a siginfo (`info`: the 128-byte struct as ints).
+pub fn pidfd_send_signal(pidfd: &OwnedFd, sig: i32, info: &[i32; 32]) -> Result<(), Errno> {
+    // SAFETY: `info` is a 128-byte siginfo the kernel only reads.
+    let r = unsafe {
+        libc::syscall(
+            libc::SYS_pidfd_send_signal,
+            pidfd.as_raw_fd(),
+            sig,
+            info.as_ptr(),
+            0,
+        )
+    };
+    if r < 0 {
+        return Err(Errno::last());
+    }
+    Ok(())
+}
+
 /// uname(2) of the host, for the fields the container shares with it.
 pub fn host_uname() -> libc::utsname {
     let mut u: libc::utsname = zeroed();

@@ -328,6 +328,94 @@ CASE(kill, user_cannot_signal_a_root_process) {
     EXPECT_ERRNO(kill(child, 0), EPERM);
 }
 
+/* A child that waits until the case ends (its pipe closes); in process
+ * group `pgrp` (0: a group of its own) when `pgrp` >= 0. */
+static pid_t waiting_child(int fds[2], pid_t pgrp) {
+    pid_t child = fork();
+    if (child == 0) {
+        char c;
+        close(fds[1]);
+        if (pgrp >= 0)
+            setpgid(0, pgrp);
+        while (read(fds[0], &c, 1) < 0 && errno == EINTR)
+            ;
+        _exit(0);
+    }
+    if (child > 0 && pgrp >= 0)
+        setpgid(child, pgrp); /* either side may win the race */
+    return child;
+}
+
+/* Every call that signals one task applies the same rule (tkill, tgkill,
+ * sigqueue, rt_tgsigqueueinfo, pidfd_send_signal). */
+COVERS("tkill tgkill rt_sigqueueinfo rt_tgsigqueueinfo pidfd_send_signal pidfd_open")
+CASE(kill, user_cannot_signal_a_root_task_by_any_call) {
+    need_setid();
+    int p[2];
+    EXPECT_OK(pipe(p));
+    pid_t child = waiting_child(p, -1);
+    EXPECT_TRUE(child > 0);
+    int pidfd = EXPECT_OK(syscall(434 /* pidfd_open */, child, 0));
+    EXPECT_OK(setuid(USER));
+    EXPECT_ERRNO(syscall(SYS_tkill, child, SIGTERM), EPERM);
+    EXPECT_ERRNO(syscall(SYS_tgkill, child, child, 0), EPERM);
+    union sigval v = {0};
+    EXPECT_ERRNO(sigqueue(child, SIGTERM, v), EPERM);
+    siginfo_t si;
+    memset(&si, 0, sizeof si);
+    si.si_signo = SIGTERM;
+    si.si_code = SI_QUEUE;
+    si.si_pid = getpid();
+    si.si_uid = getuid();
+    EXPECT_ERRNO(syscall(SYS_rt_tgsigqueueinfo, child, child, SIGTERM, &si), EPERM);
+    EXPECT_ERRNO(syscall(424 /* pidfd_send_signal */, pidfd, SIGTERM, NULL, 0), EPERM);
+    /* Its own process it may always signal. */
+    EXPECT_OK(kill(getpid(), 0));
+    EXPECT_OK(syscall(SYS_tgkill, getpid(), syscall(SYS_gettid), 0));
+}
+
+/* The sender's real uid counts too: with the effective uid switched only,
+ * root's children stay reachable; SIGCONT reaches any task of the session. */
+COVERS("setresuid")
+CASE(kill, real_uid_and_sigcont_in_session_permit) {
+    need_setid();
+    int p[2];
+    EXPECT_OK(pipe(p));
+    pid_t child = waiting_child(p, -1);
+    EXPECT_TRUE(child > 0);
+    EXPECT_OK(setresuid(-1, USER, -1));
+    EXPECT_OK(kill(child, 0));
+    EXPECT_OK(setresuid(USER, USER, USER));
+    EXPECT_ERRNO(kill(child, 0), EPERM);
+    EXPECT_ERRNO(kill(child, SIGSTOP), EPERM);
+    EXPECT_OK(kill(child, SIGCONT));
+}
+
+/* A group kill reaches the permitted members and succeeds if there was
+ * one; EPERM only when none was permitted. */
+COVERS("setuid")
+CASE(kill, group_kill_signals_only_the_permitted) {
+    need_setid();
+    int p[2];
+    EXPECT_OK(pipe(p));
+    pid_t root_child = waiting_child(p, 0);
+    EXPECT_TRUE(root_child > 0);
+    EXPECT_OK(setuid(USER));
+    pid_t user_child = waiting_child(p, root_child);
+    EXPECT_TRUE(user_child > 0);
+    EXPECT_OK(kill(-root_child, SIGTERM));
+    int st;
+    EXPECT_EQ(waitpid(user_child, &st, 0), user_child);
+    EXPECT_TRUE(WIFSIGNALED(st) && WTERMSIG(st) == SIGTERM);
+    /* The root member is now the only one. */
+    EXPECT_ERRNO(kill(-root_child, 0), EPERM);
+    EXPECT_ERRNO(kill(-root_child, SIGTERM), EPERM);
+    /* It never got the signal: it ends normally once its pipe closes. */
+    close(p[1]);
+    EXPECT_EQ(waitpid(root_child, &st, 0), root_child);
+    EXPECT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+}
+
 static void *switch_and_fork(void *arg) {
     (void)arg;
     if (syscall(SYS_setresuid, -1, USER, -1) != 0)

@@ -10,6 +10,7 @@ pub mod fs;
 pub mod identity;
 pub mod misc;
 pub mod notify;
+pub mod signal;
 pub mod socket;
 pub mod stat;
 pub mod xattr;
