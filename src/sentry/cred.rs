@@ -11,7 +11,8 @@
 //! The sentry does not see clone: a task without a record of its own
 //! takes that of its thread group, else of the thread or process that
 //! forked it (and so on up in the container), else the base (the spec's
-//! user; for `runrs exec` processes the host ids they were started with).
+//! user). A `runrs exec` process gets a record of its own process spec's
+//! user, groups and capability sets before it runs (`Table::seed`).
 //! So that a task's change does not reach tasks created before it, the
 //! tasks that would inherit through it (its other threads, its children)
 //! get a copy of the old record first.
@@ -22,8 +23,7 @@
 //! thread takes its thread group's (its leader's), not its creator's;
 //! glibc's set*id wrappers change every thread alike, so only raw
 //! per-thread calls followed by a pthread_create from a non-leader thread
-//! see the difference. A `runrs exec` process starts with the container's
-//! capability sets, not its own process spec's.
+//! see the difference.
 //!
 //! Signals to other tasks are checked with these credentials too
 //! (`super::syscalls::signal`). What stays the kernel's: its other checks
@@ -484,7 +484,7 @@ impl Table {
     /// (to something else) and no `runrs exec` process has its own. A
     /// signal is then always permitted, without a lookup.
     pub fn uniform(&self) -> bool {
-        !self.diverse.load(Ordering::Acquire) && !self.joined.load(Ordering::SeqCst)
+        !self.diverse.load(Ordering::Acquire)
     }
 
     /// No record was ever made (checked without the lock: every emulated
@@ -577,7 +577,32 @@ impl Table {
             })
     }
 
+    /// A `runrs exec` process `htid`, not yet exec'd, holds `pre`: its
+    /// process spec's user and sets as runc applies them (an ambient
+    /// capability only if permitted and inheritable); its execve then
+    /// gives its program what that holds (`Cred::after_exec`).
+    pub fn seed(&self, htid: i32, mut pre: Cred) -> Result<(), Errno> {
+        let (_, ino) = identify(htid).map_err(|_| Errno::ESRCH)?;
+        if !self.host.in_container(htid) {
+            return Err(Errno::ESRCH);
+        }
+        pre.ambient &= pre.permitted & pre.inheritable;
+        // Compared with `spec` as its program will hold it: an exec with
+        // the container's own user and sets leaves the table uniform.
+        let mut post = pre.clone();
+        caps_for(&pre, pre.uid, &mut post);
+        self.store(htid, ino, htid, pre, post == self.spec);
+        Ok(())
+    }
+
     fn insert(&self, htid: i32, ino: u64, tgid: i32, cred: Cred) {
+        let same = cred == self.spec;
+        self.store(htid, ino, tgid, cred, same);
+    }
+
+    /// Records `cred`; `as_spec` says whether the task holds (or, once
+    /// exec'd, will hold) the spec's credentials.
+    fn store(&self, htid: i32, ino: u64, tgid: i32, cred: Cred, as_spec: bool) {
         if let Ok(mut m) = self.records.lock() {
             let limit = self.prune_at.load(Ordering::Relaxed);
             if m.len() >= limit {
@@ -587,7 +612,7 @@ impl Table {
                 self.prune_at
                     .store((m.len() * 2).max(PRUNE_AT), Ordering::Relaxed);
             }
-            if cred != self.spec {
+            if !as_spec {
                 self.diverse.store(true, Ordering::Release);
             }
             m.insert(htid, Entry { ino, tgid, cred });
