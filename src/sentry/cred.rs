@@ -17,13 +17,17 @@
 //! tasks that would inherit through it (its other threads, its children)
 //! get a copy of the old record first.
 //!
-//! Partial: a child is matched to the
-//! thread that forked it through /proc/<pid>/task/<tid>/children (read
-//! only when a non-leader thread has credentials of its own), but a new
-//! thread takes its thread group's (its leader's), not its creator's;
-//! glibc's set*id wrappers change every thread alike, so only raw
-//! per-thread calls followed by a pthread_create from a non-leader thread
-//! see the difference.
+//! A child is matched to the thread that forked it through
+//! /proc/<pid>/task/<tid>/children (read only when a non-leader thread has
+//! credentials of its own). A new thread is matched to the thread that
+//! created it through the tid the kernel writes into the creator's memory
+//! (the sentry sees pthread_create's clone: CLONE_THREAD with
+//! CLONE_PARENT_SETTID, glibc's and musl's flags). Partial: a thread
+//! created otherwise (Go's runtime, a raw clone without
+//! CLONE_PARENT_SETTID) takes its thread group's (its leader's); glibc's
+//! set*id wrappers change every thread alike, so only raw per-thread calls
+//! followed by such a creation from a non-leader thread see the
+//! difference.
 //!
 //! Signals to other tasks are checked with these credentials too
 //! (`super::syscalls::signal`). What stays the kernel's: its other checks
@@ -393,6 +397,11 @@ pub struct Table {
     any: AtomicBool,
     /// Some record differs from `spec` (see `uniform`).
     diverse: AtomicBool,
+    /// Threads being created (clone with CLONE_THREAD and
+    /// CLONE_PARENT_SETTID, as pthread_create does), per thread group:
+    /// where the kernel writes the new thread's tid in the creator's
+    /// memory, and the creator's credentials then (see `note_clone`).
+    clones: Mutex<HashMap<i32, Vec<(u64, Cred)>>>,
     /// Entries of dead tasks are dropped when the table reaches this size.
     prune_at: AtomicUsize,
 }
@@ -430,6 +439,7 @@ impl Table {
             records: Mutex::new(HashMap::new()),
             any: AtomicBool::new(false),
             diverse: AtomicBool::new(false),
+            clones: Mutex::new(HashMap::new()),
             prune_at: AtomicUsize::new(PRUNE_AT),
         }
     }
@@ -526,8 +536,15 @@ impl Table {
             if t == htid {
                 my_tgid = info.tgid as i32;
             }
-            // A thread inherits from its thread group first.
+            // A thread inherits from the thread that created it, else
+            // from its thread group.
             let next = if info.tgid as i32 != t {
+                if t == htid {
+                    if let Some(c) = self.created_by(info.tgid as i32, htid) {
+                        found = Some(c);
+                        break;
+                    }
+                }
                 info.tgid as i32
             } else {
                 let ppid = info.ppid as i32;
@@ -548,6 +565,49 @@ impl Table {
         };
         self.insert(htid, my_ino, my_tgid, c.clone());
         Ok(c)
+    }
+
+    /// Thread `creator` is about to create a thread whose tid the kernel
+    /// writes at `ptid` (CLONE_PARENT_SETTID, before the thread runs): the
+    /// new thread will hold `creator`'s current credentials. A later
+    /// creation at the same address (glibc reuses thread stacks) replaces
+    /// the entry.
+    pub fn note_clone(&self, creator: i32, ptid: u64) -> Result<(), Errno> {
+        let cred = self.get(creator)?;
+        let tgid = super::sys::pidfd_info(creator)
+            .map(|i| i.tgid as i32)
+            .map_err(|_| Errno::ESRCH)?;
+        let mut m = self.clones.lock().map_err(|_| Errno::EIO)?;
+        if m.len() >= PRUNE_AT {
+            m.retain(|&g, _| super::sys::pidfd_open(g).is_ok());
+        }
+        let v = m.entry(tgid).or_default();
+        v.retain(|(a, _)| *a != ptid);
+        // Clones that failed leave entries: keep the latest few.
+        if v.len() >= 64 {
+            v.remove(0);
+        }
+        v.push((ptid, cred));
+        Ok(())
+    }
+
+    /// The credentials thread `htid` of thread group `tgid` was created
+    /// with, if a noted creation wrote its tid (its container tid, the
+    /// creator's pid namespace's).
+    fn created_by(&self, tgid: i32, htid: i32) -> Option<Cred> {
+        let entries: Vec<u64> = {
+            let m = self.clones.lock().ok()?;
+            m.get(&tgid)?.iter().map(|(a, _)| *a).collect()
+        };
+        let ctid = self.host.container_pid(htid)? as u32;
+        let addr = entries
+            .into_iter()
+            .rev()
+            .find(|&a| super::sys::read_u32(tgid, a) == Ok(ctid))?;
+        let mut m = self.clones.lock().ok()?;
+        let v = m.get_mut(&tgid)?;
+        let i = v.iter().position(|(a, _)| *a == addr)?;
+        Some(v.remove(i).1)
     }
 
     /// The thread of process `ppid` that forked `child`, when it is not the

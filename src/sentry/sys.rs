@@ -296,6 +296,21 @@ pub fn pidfd_send_signal(pidfd: &OwnedFd, sig: i32, info: &[i32; 32]) -> Result<
     Ok(())
 }
 
+/// A u32 in the memory of host process `pid`.
+pub fn read_u32(pid: i32, addr: u64) -> Result<u32, Errno> {
+    let mut b = [0u8; 4];
+    let mut local = [std::io::IoSliceMut::new(&mut b)];
+    let remote = [nix::sys::uio::RemoteIoVec {
+        base: addr as usize,
+        len: 4,
+    }];
+    let n = nix::sys::uio::process_vm_readv(nix::unistd::Pid::from_raw(pid), &mut local, &remote)?;
+    if n < 4 {
+        return Err(Errno::EFAULT);
+    }
+    Ok(u32::from_ne_bytes(b))
+}
+
 /// uname(2) of the host, for the fields the container shares with it.
 pub fn host_uname() -> libc::utsname {
     let mut u: libc::utsname = zeroed();

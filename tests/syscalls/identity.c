@@ -294,6 +294,30 @@ CASE(setresuid, raw_syscall_changes_only_the_calling_thread) {
     EXPECT_EQ(euid_in_new_thread(), USER);
 }
 
+static void *switch_and_create(void *arg) {
+    (void)arg;
+    if (syscall(SYS_setresuid, -1, USER, -1) != 0)
+        return (void *)-1L;
+    return (void *)euid_in_new_thread();
+}
+
+/* A new thread takes the credentials of the thread that created it, also
+ * of a thread that changed only its own (raw syscall), not its leader's. */
+COVERS("clone geteuid")
+CASE(setresuid, new_thread_inherits_its_creators_credentials) {
+    need_setid();
+    pthread_t t;
+    void *r;
+    EXPECT_EQ(pthread_create(&t, NULL, switch_and_create, NULL), 0);
+    EXPECT_EQ(pthread_join(t, &r), 0);
+    EXPECT_EQ((long)r, USER);
+    /* The leader's new threads keep its credentials (glibc may reuse the
+     * joined threads' stacks for them). */
+    EXPECT_EQ(syscall(SYS_geteuid), 0);
+    EXPECT_EQ(euid_in_new_thread(), 0);
+    EXPECT_EQ(euid_in_new_thread(), 0);
+}
+
 /* glibc's setuid runs the call on every thread (SIGSETXID), so all of
  * them switch. */
 CASE(setuid, glibc_switches_every_thread) {
