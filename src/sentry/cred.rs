@@ -30,10 +30,12 @@
 //! difference.
 //!
 //! Signals to other tasks are checked with these credentials too
-//! (`super::syscalls::signal`). What stays the kernel's: its other checks
-//! (/dev/shm files, SO_PEERCRED, SysV IPC) see the host ids, which are the
-//! spec user's for every process init started; see the identity rows of
-//! the syscall table and tests/syscalls/KNOWN_GAPS.
+//! (`super::syscalls::signal`), and SO_PEERCRED reports them
+//! (`super::syscalls::socket::getsockopt`). What stays the kernel's: its
+//! other checks (/dev/shm files, SysV IPC, SCM_CREDENTIALS, which carry
+//! and check the host ids) see the host ids, which are the spec user's for
+//! every process init started; see the identity rows of the syscall table
+//! and tests/syscalls/KNOWN_GAPS.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};

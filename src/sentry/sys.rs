@@ -339,6 +339,31 @@ pub fn socket_domain(fd: BorrowedFd<'_>) -> Result<i32, Errno> {
     Ok(domain)
 }
 
+/// getsockopt(SO_PEERCRED) of a socket of the sentry's: the peer's pid in
+/// the sentry's pid namespace and its uid and gid.
+pub fn peercred(fd: BorrowedFd<'_>) -> Result<libc::ucred, Errno> {
+    let mut cred = libc::ucred {
+        pid: 0,
+        uid: 0,
+        gid: 0,
+    };
+    let mut len = std::mem::size_of::<libc::ucred>() as libc::socklen_t;
+    // SAFETY: `cred` and `len` are valid out pointers of the sizes given.
+    let r = unsafe {
+        libc::getsockopt(
+            fd.as_raw_fd(),
+            libc::SOL_SOCKET,
+            libc::SO_PEERCRED,
+            (&mut cred as *mut libc::ucred).cast(),
+            &mut len,
+        )
+    };
+    if r < 0 {
+        return Err(Errno::last());
+    }
+    Ok(cred)
+}
+
 /// inotify_add_watch(2) of the directory or file `target` (an fd of the
 /// sentry's, named through /proc/self/fd) on the inotify instance
 /// `inotify`: the watch descriptor.

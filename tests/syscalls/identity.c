@@ -10,6 +10,9 @@
 #include <pthread.h>
 #include <signal.h>
 #include <sys/wait.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <linux/capability.h>
 #include <sys/fsuid.h>
@@ -464,4 +467,76 @@ CASE(fork, child_inherits_the_forking_threads_credentials) {
     EXPECT_EQ(pthread_join(t, &r), 0);
     EXPECT_EQ((long)r, 0);
     EXPECT_EQ(syscall(SYS_geteuid), 0);
+}
+
+/* The peer's ucred as the accepting side sees it, for a child that
+ * switched to USER:GROUP and connected to `a` (`alen` bytes). */
+static void peercred_of_user_child(struct sockaddr_un *a, socklen_t alen) {
+    int l = EXPECT_OK(socket(AF_UNIX, SOCK_STREAM, 0));
+    EXPECT_OK(bind(l, (struct sockaddr *)a, alen));
+    if (a->sun_path[0] != 0)
+        EXPECT_OK(chmod(a->sun_path, 0777));
+    EXPECT_OK(listen(l, 1));
+    pid_t child = fork();
+    if (child == 0) {
+        char c;
+        if (setresgid(GROUP, GROUP, GROUP) != 0 || setuid(USER) != 0)
+            _exit(1);
+        int s = socket(AF_UNIX, SOCK_STREAM, 0);
+        if (s < 0 || connect(s, (struct sockaddr *)a, alen) != 0)
+            _exit(2);
+        /* Until the parent has looked. */
+        while (read(s, &c, 1) < 0 && errno == EINTR)
+            ;
+        _exit(0);
+    }
+    EXPECT_TRUE(child > 0);
+    int c = EXPECT_OK(accept(l, NULL, NULL));
+    struct ucred cr;
+    socklen_t len = sizeof cr;
+    EXPECT_OK(getsockopt(c, SOL_SOCKET, SO_PEERCRED, &cr, &len));
+    EXPECT_EQ(len, sizeof cr);
+    EXPECT_EQ(cr.pid, child);
+    EXPECT_EQ(cr.uid, USER);
+    EXPECT_EQ(cr.gid, GROUP);
+    /* A short buffer gets the start of it. */
+    memset(&cr, 0xff, sizeof cr);
+    len = 4;
+    EXPECT_OK(getsockopt(c, SOL_SOCKET, SO_PEERCRED, &cr, &len));
+    EXPECT_EQ(len, 4);
+    EXPECT_EQ(cr.pid, child);
+    EXPECT_EQ(cr.uid, (uid_t)-1);
+    close(c);
+    int st;
+    EXPECT_EQ(waitpid(child, &st, 0), child);
+    EXPECT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+}
+
+/* SO_PEERCRED names the process that connected, with its effective ids
+ * (at connect time; here they did not change since, as runrs reports the
+ * current ones), and for a socketpair the process that made it. */
+COVERS("setresgid setuid connect accept socketpair")
+CASE(getsockopt, peercred_names_the_connecting_user) {
+    need_setid();
+    struct sockaddr_un a = {.sun_family = AF_UNIX};
+    /* Abstract: no file, the kernel connects. */
+    int n = snprintf(a.sun_path + 1, sizeof a.sun_path - 1, "runrs-peercred-%d", getpid());
+    peercred_of_user_child(&a, offsetof(struct sockaddr_un, sun_path) + 1 + n);
+    int sv[2];
+    EXPECT_OK(socketpair(AF_UNIX, SOCK_STREAM, 0, sv));
+    struct ucred cr;
+    socklen_t len = sizeof cr;
+    EXPECT_OK(getsockopt(sv[0], SOL_SOCKET, SO_PEERCRED, &cr, &len));
+    EXPECT_EQ(cr.pid, getpid());
+    EXPECT_EQ(cr.uid, 0);
+}
+
+/* The same through a socket file in the scratch dir. */
+COVERS("setresgid setuid connect accept")
+CASE(getsockopt, peercred_of_a_path_connection) {
+    need_setid();
+    open_scratch();
+    struct sockaddr_un a = {.sun_family = AF_UNIX};
+    strcpy(a.sun_path, "s"); /* in the scratch dir, the cwd */
+    peercred_of_user_child(&a, sizeof a);
 }

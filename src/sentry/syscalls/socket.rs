@@ -99,3 +99,61 @@ pub fn bind(ctx: &mut Ctx) -> SysResult {
 pub fn connect(ctx: &mut Ctx) -> SysResult {
     bind_or_connect(ctx, true)
 }
+
+/// The ids reported for a peer outside the container: the overflow ids
+/// ("nobody"), never the gofer's own (root).
+const OVERFLOW_ID: u32 = 65534;
+
+/// getsockopt(2) of SO_PEERCRED (the table sends only optname 17 here;
+/// other levels continue). The kernel's answer names the peer's host task
+/// and host ids, which are the spec user's for every process: the sentry
+/// reports its container pid and its emulated effective uid and gid.
+/// Partial: Linux reports the ids the peer held when it connected (or
+/// listened, or made the socketpair); the sentry reports those it holds
+/// now. A connection the gofer made for a path connect (the workload's
+/// connect of a path socket) names the gofer as peer: pid 0 and the
+/// overflow uid and gid are reported for it (as for any peer outside the
+/// container, where Linux would tell its ids), never the gofer's root.
+pub fn getsockopt(ctx: &mut Ctx) -> SysResult {
+    let (fd, level, optname) = (ctx.arg_i32(0), ctx.arg_i32(1), ctx.arg_i32(2));
+    let (optval, optlen) = (ctx.arg(3), ctx.arg(4));
+    ctx.note(|| format!("{fd}, {level}, {optname}"));
+    if level != libc::SOL_SOCKET || optname != libc::SO_PEERCRED {
+        return Ok(Outcome::Continue);
+    }
+    let sock = sys::getfd(ctx.tid(), fd)?;
+    let kernel = sys::peercred(sock.as_fd())?;
+    let b = ctx.read_bytes(optlen, 4)?;
+    let len = i32::from_ne_bytes([b[0], b[1], b[2], b[3]]);
+    if len < 0 {
+        return Err(Errno::EINVAL);
+    }
+    let host = ctx.sentry.procfs.host();
+    let (pid, uid, gid) = if kernel.pid > 0 && host.in_container(kernel.pid) {
+        let cred = ctx.sentry.procfs.creds.get(kernel.pid);
+        match (host.container_pid(kernel.pid), cred) {
+            (Some(pid), Ok(c)) => (pid, c.uid[1], c.gid[1]),
+            // Gone since: what Linux keeps is unknown here.
+            _ => (0, OVERFLOW_ID, OVERFLOW_ID),
+        }
+    } else if kernel.pid > 0 {
+        // Outside the container: the gofer (its connection for a path
+        // connect), or a host process whose socket is bound in. Its pid is
+        // not visible in the container, as on Linux; its ids are not
+        // told, so the gofer never shows as root.
+        (0, OVERFLOW_ID, OVERFLOW_ID)
+    } else {
+        // No peer: the kernel's answer (pid 0, the overflow ids).
+        (0, kernel.uid, kernel.gid)
+    };
+    let mut out = Vec::with_capacity(12);
+    out.extend_from_slice(&pid.to_ne_bytes());
+    out.extend_from_slice(&uid.to_ne_bytes());
+    out.extend_from_slice(&gid.to_ne_bytes());
+    let n = (len as usize).min(out.len());
+    if n > 0 {
+        ctx.write(optval, &out[..n])?;
+    }
+    ctx.write(optlen, &(n as u32).to_ne_bytes())?;
+    Ok(Outcome::Value(0))
+}
