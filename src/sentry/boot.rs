@@ -55,6 +55,8 @@ pub enum BootError {
     InitPidfd(Errno),
     #[error("control socket: {0}")]
     Control(String),
+    #[error("network namespace: {0}")]
+    Netns(String),
     #[error("confine the sentry: {0}")]
     Confine(super::confine::ConfineError),
     #[error("platform: {0}")]
@@ -297,7 +299,10 @@ fn run(state_dir: &Path) -> Result<(), BootError> {
         info.file_access == FileAccess::Exclusive,
         &bind_destinations,
     );
+    // Without it, SO_PEERCRED of a path connection shows an unknown peer.
+    let diag = super::peers::diag_socket_in_netns_of(info.init_pid).map_err(BootError::Netns)?;
     let sentry = Arc::new(Sentry {
+        peers: super::peers::Peers::new(diag),
         dcache,
         cfg,
         procfs,

@@ -9,6 +9,7 @@ pub mod confine;
 pub mod cred;
 pub mod dcache;
 pub mod filter;
+pub mod peers;
 pub mod fs {
     pub mod hostproc;
     pub mod procfs;
@@ -50,4 +51,6 @@ pub struct Sentry {
     pub strace: bool,
     /// Gofer directories already walked (see `dcache`).
     pub dcache: dcache::DirCache,
+    /// Who connected the sockets the gofer connected (SO_PEERCRED).
+    pub peers: peers::Peers,
 }

@@ -364,6 +364,90 @@ pub fn peercred(fd: BorrowedFd<'_>) -> Result<libc::ucred, Errno> {
     Ok(cred)
 }
 
+/// socket(AF_NETLINK, SOCK_DGRAM, NETLINK_SOCK_DIAG), close-on-exec.
+pub fn netlink_diag_socket() -> Result<OwnedFd, Errno> {
+    // SAFETY: socket takes integers.
+    let r = unsafe {
+        libc::socket(
+            libc::AF_NETLINK,
+            libc::SOCK_DGRAM | libc::SOCK_CLOEXEC,
+            libc::NETLINK_SOCK_DIAG,
+        )
+    };
+    if r < 0 {
+        return Err(Errno::last());
+    }
+    // SAFETY: a new fd that only we own.
+    Ok(unsafe { OwnedFd::from_raw_fd(r) })
+}
+
+/// The inode of the peer of AF_UNIX socket `ino` (unix_diag's
+/// UNIX_DIAG_PEER), asked on the NETLINK_SOCK_DIAG socket `diag`; None
+/// when it has none. `seq` tells this request's answer from a stale one.
+pub fn unix_diag_peer(diag: BorrowedFd<'_>, ino: u32, seq: u32) -> Result<Option<u32>, Errno> {
+    const SOCK_DIAG_BY_FAMILY: u16 = 20;
+    const NLMSG_ERROR: u16 = 2;
+    const UDIAG_SHOW_PEER: u32 = 4;
+    const UNIX_DIAG_PEER: u16 = 2;
+    // struct nlmsghdr, then struct unix_diag_req.
+    let mut req = Vec::with_capacity(40);
+    req.extend_from_slice(&40u32.to_ne_bytes());
+    req.extend_from_slice(&SOCK_DIAG_BY_FAMILY.to_ne_bytes());
+    req.extend_from_slice(&(libc::NLM_F_REQUEST as u16).to_ne_bytes());
+    req.extend_from_slice(&seq.to_ne_bytes());
+    req.extend_from_slice(&0u32.to_ne_bytes());
+    req.extend_from_slice(&[libc::AF_UNIX as u8, 0, 0, 0]);
+    req.extend_from_slice(&u32::MAX.to_ne_bytes()); // every state
+    req.extend_from_slice(&ino.to_ne_bytes());
+    req.extend_from_slice(&UDIAG_SHOW_PEER.to_ne_bytes());
+    req.extend_from_slice(&[0xff; 8]); // INET_DIAG_NOCOOKIE
+                                       // SAFETY: `req` is a readable buffer of its length.
+    let r = unsafe { libc::write(diag.as_raw_fd(), req.as_ptr().cast(), req.len()) };
+    if r < 0 {
+        return Err(Errno::last());
+    }
+    let mut buf = vec![0u8; 8192];
+    loop {
+        // SAFETY: `buf` is a writable buffer of its length.
+        let n = unsafe { libc::read(diag.as_raw_fd(), buf.as_mut_ptr().cast(), buf.len()) };
+        if n < 0 {
+            return Err(Errno::last());
+        }
+        let msg = &buf[..n as usize];
+        let u16_at = |o: usize| msg.get(o..o + 2).map(|b| u16::from_ne_bytes([b[0], b[1]]));
+        let u32_at = |o: usize| {
+            msg.get(o..o + 4)
+                .map(|b| u32::from_ne_bytes([b[0], b[1], b[2], b[3]]))
+        };
+        let len = u32_at(0).ok_or(Errno::EIO)? as usize;
+        let kind = u16_at(4).ok_or(Errno::EIO)?;
+        if u32_at(8) != Some(seq) {
+            continue;
+        }
+        if kind == NLMSG_ERROR {
+            let e = u32_at(16).ok_or(Errno::EIO)? as i32;
+            return Err(Errno::from_raw(-e));
+        }
+        if kind != SOCK_DIAG_BY_FAMILY {
+            return Err(Errno::EIO);
+        }
+        // Attributes follow the header (16) and struct unix_diag_msg (16).
+        let end = len.min(msg.len());
+        let mut at = 32;
+        while at + 4 <= end {
+            let alen = u16_at(at).ok_or(Errno::EIO)? as usize;
+            if alen < 4 {
+                break;
+            }
+            if u16_at(at + 2) == Some(UNIX_DIAG_PEER) {
+                return Ok(u32_at(at + 4));
+            }
+            at += (alen + 3) & !3;
+        }
+        return Ok(None);
+    }
+}
+
 /// inotify_add_watch(2) of the directory or file `target` (an fd of the
 /// sentry's, named through /proc/self/fd) on the inotify instance
 /// `inotify`: the watch descriptor.

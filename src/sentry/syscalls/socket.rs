@@ -1,4 +1,5 @@
-//! bind(2) and connect(2) of AF_UNIX path sockets. The sentry reads the
+//! bind(2) and connect(2) of AF_UNIX path sockets, and SO_PEERCRED
+//! (getsockopt). The sentry reads the
 //! address; a path is resolved in the sandbox's view (synthetic mounts
 //! refuse it) and the gofer binds or connects the workload's own socket,
 //! which the sentry takes with pidfd_getfd and passes over its channel.
@@ -87,6 +88,23 @@ fn bind_or_connect(ctx: &mut Ctx, connect: bool) -> SysResult {
             }
         },
     )?;
+    if connect {
+        // The kernel names the gofer as the peer of the accepting side:
+        // remember who connected, with its effective ids now (Linux's
+        // SO_PEERCRED), under this socket's inode.
+        let c = ctx.cred()?;
+        let htgid = ctx.task()?.tgid;
+        if let Ok(st) = sys::fstat_fd(sock.as_fd()) {
+            ctx.sentry.peers.record(
+                st.st_ino,
+                crate::sentry::peers::Connector {
+                    htgid,
+                    euid: c.uid[1],
+                    egid: c.gid[1],
+                },
+            );
+        }
+    }
     Ok(Outcome::Value(0))
 }
 
@@ -108,12 +126,13 @@ const OVERFLOW_ID: u32 = 65534;
 /// other levels continue). The kernel's answer names the peer's host task
 /// and host ids, which are the spec user's for every process: the sentry
 /// reports its container pid and its emulated effective uid and gid.
-/// Partial: Linux reports the ids the peer held when it connected (or
-/// listened, or made the socketpair); the sentry reports those it holds
-/// now. A connection the gofer made for a path connect (the workload's
-/// connect of a path socket) names the gofer as peer: pid 0 and the
-/// overflow uid and gid are reported for it (as for any peer outside the
-/// container, where Linux would tell its ids), never the gofer's root.
+/// A connection the gofer made for a path connect (the workload's connect
+/// of a path socket) names the gofer as peer: the sentry reports the task
+/// that connected and its ids then (`crate::sentry::peers`). Partial:
+/// otherwise Linux reports the ids the peer held when it connected (or
+/// listened, or made the socketpair), the sentry those it holds now; a
+/// peer outside the container shows pid 0 and the overflow uid and gid
+/// (Linux would tell its ids), never the gofer's root.
 pub fn getsockopt(ctx: &mut Ctx) -> SysResult {
     let (fd, level, optname) = (ctx.arg_i32(0), ctx.arg_i32(1), ctx.arg_i32(2));
     let (optval, optlen) = (ctx.arg(3), ctx.arg(4));
@@ -137,11 +156,17 @@ pub fn getsockopt(ctx: &mut Ctx) -> SysResult {
             _ => (0, OVERFLOW_ID, OVERFLOW_ID),
         }
     } else if kernel.pid > 0 {
-        // Outside the container: the gofer (its connection for a path
-        // connect), or a host process whose socket is bound in. Its pid is
-        // not visible in the container, as on Linux; its ids are not
-        // told, so the gofer never shows as root.
-        (0, OVERFLOW_ID, OVERFLOW_ID)
+        // Outside the container: the gofer, when it connected a path for
+        // the workload (who did is on record), or a host process whose
+        // socket is bound in. Its pid is not visible in the container, as
+        // on Linux; its ids are not told, so the gofer never shows as root.
+        let who = sys::fstat_fd(sock.as_fd())
+            .ok()
+            .and_then(|st| ctx.sentry.peers.connector_of_peer(st.st_ino));
+        match who {
+            Some(w) => (host.container_pid(w.htgid).unwrap_or(0), w.euid, w.egid),
+            None => (0, OVERFLOW_ID, OVERFLOW_ID),
+        }
     } else {
         // No peer: the kernel's answer (pid 0, the overflow ids).
         (0, kernel.uid, kernel.gid)
