@@ -102,15 +102,20 @@ fn process(ctx: &Ctx, cpid: i32) -> Result<Target, Errno> {
     Ok(Target { htid: h, htgid: h })
 }
 
+/// Whether container process `cpid` is the caller's own (a signal to its
+/// own thread group is always permitted: no target to look up).
+fn own_process(ctx: &mut Ctx, cpid: i32) -> Result<bool, Errno> {
+    let htgid = ctx.task()?.tgid;
+    Ok(ctx.sentry.procfs.host().container_pid(htgid) == Some(cpid))
+}
+
 /// The host tid of container thread `ctid`, of container process `ctgid`
 /// when given (else of any container process).
 fn thread(ctx: &Ctx, ctgid: Option<i32>, ctid: i32) -> Result<Target, Errno> {
     let host = ctx.sentry.procfs.host();
     let find = |htgid: i32| {
-        host.threads(htgid)
-            .into_iter()
-            .find(|&(c, _)| c == ctid)
-            .map(|(_, htid)| Target { htid, htgid })
+        host.thread_of(htgid, ctid)
+            .map(|htid| Target { htid, htgid })
     };
     match ctgid {
         Some(ctgid) => {
@@ -229,6 +234,9 @@ pub fn kill(ctx: &mut Ctx) -> SysResult {
         return Ok(Outcome::Continue);
     }
     if pid > 0 {
+        if own_process(ctx, pid)? {
+            return Ok(Outcome::Continue);
+        }
         let t = process(ctx, pid)?;
         return one(ctx, t, sig);
     }
@@ -250,7 +258,7 @@ pub fn tkill(ctx: &mut Ctx) -> SysResult {
 pub fn tgkill(ctx: &mut Ctx) -> SysResult {
     let (tgid, tid, sig) = (ctx.arg_i32(0), ctx.arg_i32(1), ctx.arg_i32(2));
     ctx.note(|| format!("{tgid}, {tid}, {sig}"));
-    if tgid <= 0 || tid <= 0 || !valid(sig) || uniform(ctx) {
+    if tgid <= 0 || tid <= 0 || !valid(sig) || uniform(ctx) || own_process(ctx, tgid)? {
         return Ok(Outcome::Continue);
     }
     let t = thread(ctx, Some(tgid), tid)?;
@@ -277,7 +285,7 @@ pub fn rt_sigqueueinfo(ctx: &mut Ctx) -> SysResult {
     if forged_code(ctx, info)? && own_tid != Some(pid) {
         return Err(Errno::EPERM);
     }
-    if pid <= 0 || !valid(sig) {
+    if pid <= 0 || !valid(sig) || own_process(ctx, pid)? {
         return Ok(Outcome::Continue);
     }
     let t = process(ctx, pid)?;
@@ -295,7 +303,7 @@ pub fn rt_tgsigqueueinfo(ctx: &mut Ctx) -> SysResult {
     if forged_code(ctx, info)? && own_tid != Some(tid) {
         return Err(Errno::EPERM);
     }
-    if !valid(sig) {
+    if !valid(sig) || own_process(ctx, tgid)? {
         return Ok(Outcome::Continue);
     }
     let t = thread(ctx, Some(tgid), tid)?;
