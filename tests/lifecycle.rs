@@ -430,8 +430,9 @@ fn exec_as_another_user_has_its_own_identity() {
 }
 
 /// A `runrs exec` process holds the capability sets and groups of its own
-/// process spec, not the container's: CAP_CHOWN granted to it alone lets
-/// it (and only it) give a file away, and its program sees those sets.
+/// process spec (or the container's with `--cap` added), not the
+/// container's: CAP_CHOWN granted to it alone lets it (and only it) give a
+/// file away, and its program sees those sets.
 #[test]
 fn exec_process_has_its_own_capabilities() {
     let root = Root::new();
@@ -489,6 +490,25 @@ fn exec_process_has_its_own_capabilities() {
         assert_eq!(
             String::from_utf8_lossy(&out.stdout),
             "CapEff:\t0000000020000420\nrefused\n",
+            "{platform}: {}",
+            describe(&out)
+        );
+        // runc's --cap adds one to the container's sets.
+        let out = run(
+            &root,
+            &[
+                "exec",
+                "--cap",
+                "CAP_CHOWN",
+                &id,
+                "sh",
+                "-c",
+                &format!("grep CapEff /proc/self/status; chown 0 {f} && stat -c %u {f}"),
+            ],
+        );
+        assert_eq!(
+            String::from_utf8_lossy(&out.stdout),
+            "CapEff:\t0000000020000421\n0\n",
             "{platform}: {}",
             describe(&out)
         );

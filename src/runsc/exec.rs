@@ -69,6 +69,19 @@ fn process_config(dir: &StateDir, a: &ExecArgs) -> Result<ProcessConfig> {
         p.uid = parse(uid)?;
         p.gid = parse(gid)?;
     }
+    for name in &a.cap {
+        let cap: caps::Capability = name
+            .parse()
+            .map_err(|_| Error::Other(format!("--cap {name:?}: unknown capability")))?;
+        let bit = 1u64 << cap.index();
+        p.caps.bounding |= bit;
+        p.caps.effective |= bit;
+        p.caps.permitted |= bit;
+        // Ambient needs inheritable too, which --cap does not add (runc).
+        if p.caps.inheritable != 0 {
+            p.caps.ambient |= bit;
+        }
+    }
     Ok(p)
 }
 
