@@ -27,7 +27,10 @@
 //! CLONE_PARENT_SETTID) takes its thread group's (its leader's); glibc's
 //! set*id wrappers change every thread alike, so only raw per-thread calls
 //! followed by such a creation from a non-leader thread see the
-//! difference.
+//! difference. A child whose parent exits before the child's first
+//! emulated call (no record of its own yet) takes its new parent's
+//! credentials (init's or a subreaper's), not its forker's: the sentry
+//! does not see fork return (tests/syscalls/KNOWN_GAPS).
 //!
 //! Signals to other tasks are checked with these credentials too
 //! (`super::syscalls::signal`), and SO_PEERCRED reports them

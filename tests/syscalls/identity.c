@@ -321,6 +321,43 @@ CASE(setresuid, new_thread_inherits_its_creators_credentials) {
     EXPECT_EQ(euid_in_new_thread(), 0);
 }
 
+/* A child orphaned before any call that asks for its identity keeps the
+ * ids it was forked with, not its new parent's (init's). */
+COVERS("clone setuid geteuid")
+CASE(fork, orphaned_child_keeps_its_credentials) {
+    need_setid();
+    int p[2], r[2];
+    EXPECT_OK(pipe(p));
+    EXPECT_OK(pipe(r));
+    pid_t mid = fork();
+    if (mid == 0) {
+        char x;
+        if (setuid(USER) != 0)
+            _exit(1);
+        pid_t me = getpid();
+        pid_t c = fork();
+        if (c == 0) {
+            /* Only calls the kernel answers until its parent is gone. */
+            if (write(r[1], "x", 1) != 1)
+                _exit(1);
+            while (getppid() == me)
+                usleep(1000);
+            long e = syscall(SYS_geteuid);
+            _exit(write(p[1], &e, sizeof e) == sizeof e ? 0 : 1);
+        }
+        _exit(c > 0 && read(r[0], &x, 1) == 1 ? 0 : 1);
+    }
+    EXPECT_TRUE(mid > 0);
+    close(r[1]);
+    close(p[1]);
+    int st;
+    EXPECT_EQ(waitpid(mid, &st, 0), mid);
+    EXPECT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    long e = -1;
+    EXPECT_EQ(read(p[0], &e, sizeof e), sizeof e);
+    EXPECT_EQ(e, USER);
+}
+
 /* glibc's setuid runs the call on every thread (SIGSETXID), so all of
  * them switch. */
 CASE(setuid, glibc_switches_every_thread) {
