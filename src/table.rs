@@ -394,6 +394,13 @@ mod tests {
         "identity::getresgid",
         "identity::setfsuid",
         "identity::setfsgid",
+        "identity::exit_group",
+        "signal::kill",
+        "signal::tkill",
+        "signal::tgkill",
+        "signal::rt_sigqueueinfo",
+        "signal::rt_tgsigqueueinfo",
+        "signal::pidfd_send_signal",
     ];
 
     #[test]

@@ -450,6 +450,95 @@ fn exec_as_another_user_has_its_own_identity() {
     assert_nothing_left(&root, &bundle, &id);
 }
 
+/// A `runrs exec` process holds the capability sets and groups of its own
+/// process spec (or the container's with `--cap` added), not the
+/// container's: CAP_CHOWN granted to it alone lets it (and only it) give a
+/// file away, and its program sees those sets.
+#[test]
+fn exec_process_has_its_own_capabilities() {
+    let root = Root::new();
+    let bundle = Bundle::new(&["sleep", "100"]);
+    let b = bundle.path().to_string_lossy().into_owned();
+    for platform in ["seccomp", "ptrace"] {
+        // The platforms share the rootfs: each its own file.
+        let f = format!("/tmp/{platform}");
+        let mut process = bundle.config()["process"].clone();
+        process["args"] = serde_json::json!([
+            "sh",
+            "-c",
+            format!(
+                "grep -E '^(CapEff|CapPrm|CapBnd|Groups)' /proc/self/status; \
+                 touch {f} && chown 1000 {f} && stat -c %u {f}"
+            )
+        ]);
+        let chown = serde_json::json!(["CAP_CHOWN"]);
+        for set in ["bounding", "effective", "permitted"] {
+            process["capabilities"][set] = chown.clone();
+        }
+        process["user"]["additionalGids"] = serde_json::json!([7, 5]);
+        let path = bundle.path().join("process.json");
+        fs::write(&path, process.to_string()).expect("write process.json");
+        let p = path.to_string_lossy().into_owned();
+        let id = unique_id("exec-caps");
+        let flag = format!("--platform={platform}");
+        let out = run(&root, &[&flag, "create", "--bundle", &b, &id]);
+        assert!(out.status.success(), "create: {}", describe(&out));
+        start(&root, &id);
+        let out = run(&root, &["exec", "--process", &p, &id]);
+        assert!(
+            out.status.success(),
+            "{platform}: exec --process: {}",
+            describe(&out)
+        );
+        assert_eq!(
+            String::from_utf8_lossy(&out.stdout),
+            "Groups:\t5 7 \nCapPrm:\t0000000000000001\nCapEff:\t0000000000000001\n\
+             CapBnd:\t0000000000000001\n1000\n",
+            "{platform}: {}",
+            describe(&out)
+        );
+        // The container's own sets (runc's default three) have no CAP_CHOWN.
+        let out = run(
+            &root,
+            &[
+                "exec",
+                &id,
+                "sh",
+                "-c",
+                &format!("grep CapEff /proc/self/status; chown 0 {f} || echo refused"),
+            ],
+        );
+        assert_eq!(
+            String::from_utf8_lossy(&out.stdout),
+            "CapEff:\t0000000020000420\nrefused\n",
+            "{platform}: {}",
+            describe(&out)
+        );
+        // runc's --cap adds one to the container's sets.
+        let out = run(
+            &root,
+            &[
+                "exec",
+                "--cap",
+                "CAP_CHOWN",
+                &id,
+                "sh",
+                "-c",
+                &format!("grep CapEff /proc/self/status; chown 0 {f} && stat -c %u {f}"),
+            ],
+        );
+        assert_eq!(
+            String::from_utf8_lossy(&out.stdout),
+            "CapEff:\t0000000020000421\n0\n",
+            "{platform}: {}",
+            describe(&out)
+        );
+        let out = run(&root, &["delete", "--force", &id]);
+        assert!(out.status.success(), "delete: {}", describe(&out));
+        assert_nothing_left(&root, &bundle, &id);
+    }
+}
+
 #[test]
 fn escape_attempts_see_only_the_container() {
     let host_hostname = fs::read_to_string("/etc/hostname").expect("read the host's /etc/hostname");

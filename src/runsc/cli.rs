@@ -212,6 +212,11 @@ pub struct ExecArgs {
     /// UID[:GID] to run as.
     #[arg(long, short = 'u')]
     pub user: Option<String>,
+    /// A capability to add to the process's bounding, effective and
+    /// permitted sets (and ambient, when it has inheritable ones), as
+    /// runc's `--cap`; repeatable.
+    #[arg(long = "cap", short = 'c')]
+    pub cap: Vec<String>,
     /// Accepted for runc compatibility.
     #[arg(long = "preserve-fds", default_value_t = 0)]
     pub preserve_fds: u32,

@@ -551,7 +551,11 @@ pub fn create(g: &GlobalOpts, args: &CreateArgs, interactive: bool) -> Result<Cr
                 let _ = nix::sys::wait::waitpid(init, None);
                 return Err(Error::Init(msg));
             }
-            InitMsg::Continue | InitMsg::Listener | InitMsg::Tracee | InitMsg::Attach { .. } => {
+            InitMsg::Continue
+            | InitMsg::Listener
+            | InitMsg::Tracee
+            | InitMsg::Attach { .. }
+            | InitMsg::Identity { .. } => {
                 return Err(Error::Init(format!(
                     "unexpected message from init: {msg:?}"
                 )))

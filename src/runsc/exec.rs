@@ -69,6 +69,19 @@ fn process_config(dir: &StateDir, a: &ExecArgs) -> Result<ProcessConfig> {
         p.uid = parse(uid)?;
         p.gid = parse(gid)?;
     }
+    for name in &a.cap {
+        let cap: caps::Capability = name
+            .parse()
+            .map_err(|_| Error::Other(format!("--cap {name:?}: unknown capability")))?;
+        let bit = 1u64 << cap.index();
+        p.caps.bounding |= bit;
+        p.caps.effective |= bit;
+        p.caps.permitted |= bit;
+        // Ambient needs inheritable too, which --cap does not add (runc).
+        if p.caps.inheritable != 0 {
+            p.caps.ambient |= bit;
+        }
+    }
     Ok(p)
 }
 
@@ -132,7 +145,7 @@ pub fn exec(g: &GlobalOpts, a: &ExecArgs) -> Result<i32> {
     // create threads (signal forwarding) while it differs.
     nix::sched::setns(&own_pidns, CloneFlags::CLONE_NEWPID)
         .map_err(Error::sys("return to our pid namespace"))?;
-    if let Err(e) = supervise_start(&dir, a, parent_sock.as_raw_fd(), child) {
+    if let Err(e) = supervise_start(&dir, a, &process, parent_sock.as_raw_fd(), child) {
         let _ = nix::sys::signal::kill(child, nix::sys::signal::Signal::SIGKILL);
         let _ = nix::sys::wait::waitpid(child, None);
         return Err(e);
@@ -144,7 +157,13 @@ pub fn exec(g: &GlobalOpts, a: &ExecArgs) -> Result<i32> {
 }
 
 /// Relays the child's pty and listener, then lets it exec.
-fn supervise_start(dir: &StateDir, a: &ExecArgs, sock: RawFd, child: Pid) -> Result<()> {
+fn supervise_start(
+    dir: &StateDir,
+    a: &ExecArgs,
+    process: &ProcessConfig,
+    sock: RawFd,
+    child: Pid,
+) -> Result<()> {
     loop {
         let (msg, fd) = sync::recv(sock).map_err(|e| Error::Init(format!("exec: {e}")))?;
         match msg {
@@ -169,7 +188,15 @@ fn supervise_start(dir: &StateDir, a: &ExecArgs, sock: RawFd, child: Pid) -> Res
                     },
                     _ => InitMsg::Listener,
                 };
-                hand_to_sentry(&dir.path, &to_sentry, &fd)?;
+                let identity = InitMsg::Identity {
+                    pid: child.as_raw(),
+                    uid: process.uid,
+                    gid: process.gid,
+                    additional_gids: process.additional_gids.clone(),
+                    caps: process.caps,
+                    no_new_privs: process.no_new_privs,
+                };
+                hand_to_sentry(&dir.path, &identity, &to_sentry, &fd)?;
                 if let Some(p) = &a.pid_file {
                     write_pid_file(p, child.as_raw())?;
                 }
@@ -183,8 +210,9 @@ fn supervise_start(dir: &StateDir, a: &ExecArgs, sock: RawFd, child: Pid) -> Res
     }
 }
 
-/// Gives the new process's listener to the sentry and waits for its "ok".
-fn hand_to_sentry(state_dir: &Path, msg: &InitMsg, fd: &OwnedFd) -> Result<()> {
+/// Tells the sentry who the new process is, gives it the process's
+/// listener (or the process to trace) and waits for its "ok".
+fn hand_to_sentry(state_dir: &Path, identity: &InitMsg, msg: &InitMsg, fd: &OwnedFd) -> Result<()> {
     use nix::sys::socket::{connect, socket, AddressFamily, SockFlag, SockType};
     let err = |e: nix::Error| {
         Error::Other(format!(
@@ -201,6 +229,7 @@ fn hand_to_sentry(state_dir: &Path, msg: &InitMsg, fd: &OwnedFd) -> Result<()> {
     .map_err(err)?;
     let (_dir, addr) = control_socket_addr(state_dir).map_err(err)?;
     connect(s.as_raw_fd(), &addr).map_err(err)?;
+    sync::send(s.as_raw_fd(), identity, None).map_err(|e| Error::Other(e.to_string()))?;
     sync::send(s.as_raw_fd(), msg, Some(fd.as_raw_fd()))
         .map_err(|e| Error::Other(e.to_string()))?;
     match sync::recv(s.as_raw_fd()) {

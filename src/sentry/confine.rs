@@ -321,7 +321,7 @@ pub fn sentry_allowlist(own_pid: i32, platform: PlatformKind) -> Vec<Allowed> {
         any(
             "pidfd_send_signal",
             SYS_pidfd_send_signal,
-            "killing the workload when the sandbox fails",
+            "killing the workload when the sandbox fails; a group kill the emulated credentials permit only in part",
         ),
         any(
             "inotify_add_watch",
@@ -331,21 +331,22 @@ pub fn sentry_allowlist(own_pid: i32, platform: PlatformKind) -> Vec<Allowed> {
         Allowed {
             name: "getsockopt",
             nr: SYS_getsockopt,
-            rules: vec![rule(vec![
-                cond(
-                    1,
-                    SeccompCmpArgLen::Dword,
-                    SeccompCmpOp::Eq,
-                    SOL_SOCKET as u64,
-                ),
-                cond(
-                    2,
-                    SeccompCmpArgLen::Dword,
-                    SeccompCmpOp::Eq,
-                    SO_DOMAIN as u64,
-                ),
-            ])],
-            why: "SO_DOMAIN only: whether a workload socket bind/connect names is AF_UNIX",
+            rules: [SO_DOMAIN, SO_PEERCRED]
+                .into_iter()
+                .map(|opt| {
+                    rule(vec![
+                        cond(
+                            1,
+                            SeccompCmpArgLen::Dword,
+                            SeccompCmpOp::Eq,
+                            SOL_SOCKET as u64,
+                        ),
+                        cond(2, SeccompCmpArgLen::Dword, SeccompCmpOp::Eq, opt as u64),
+                    ])
+                })
+                .collect(),
+            why: "SO_DOMAIN (whether a workload socket bind/connect names is AF_UNIX) and \
+                  SO_PEERCRED (a workload socket's peer, for the workload's SO_PEERCRED) only",
         },
         any("poll", SYS_poll, "the listener's and init's hang-up"),
         any(

@@ -10,19 +10,31 @@
 //!
 //! The records are per thread and inherited as `super::lineage` describes;
 //! a task nobody on its way recorded any for holds the base (the spec's
-//! user; for `runrs exec` processes the host ids they were started with).
+//! user). A `runrs exec` process gets a record of its own process spec's
+//! user, groups and capability sets before it runs (`Table::seed`).
 //!
-//! Partial: a new thread takes its thread group's (its leader's)
-//! credentials, not its creator's (see `lineage`); glibc's set*id
-//! wrappers change every thread alike, so only raw per-thread calls
-//! followed by a pthread_create from a non-leader thread see the
-//! difference. A `runrs exec` process starts with the container's
-//! capability sets, not its own process spec's.
+//! A new thread is matched to the thread that created it through the tid
+//! the kernel writes into the creator's memory (the sentry sees
+//! pthread_create's clone: CLONE_THREAD with CLONE_PARENT_SETTID, glibc's
+//! and musl's flags; `Lineage::note_thread_creation`). Partial: a thread
+//! created otherwise (Go's runtime, a raw clone without
+//! CLONE_PARENT_SETTID) takes its thread group's (its leader's); glibc's
+//! set*id wrappers change every thread alike, so only raw per-thread calls
+//! followed by such a creation from a non-leader thread see the
+//! difference. A child whose parent exits before the child's first
+//! emulated call (no record of its own yet) takes its new parent's
+//! credentials (init's or a subreaper's), not its forker's, unless the
+//! parent ended with exit_group, whose children the sentry records then
+//! (`Table::note_exit`): the sentry does not see fork return
+//! (tests/syscalls/KNOWN_GAPS).
 //!
-//! What stays the kernel's: every host check (kill, /dev/shm files,
-//! SO_PEERCRED, SysV IPC) sees the host ids, which are the spec user's for
-//! every process init started; see the identity and signal rows of the
-//! syscall table and tests/syscalls/KNOWN_GAPS.
+//! Signals to other tasks are checked with these credentials too
+//! (`super::syscalls::signal`), and SO_PEERCRED reports them
+//! (`super::syscalls::socket::getsockopt`). What stays the kernel's: its
+//! other checks (/dev/shm files, SysV IPC, SCM_CREDENTIALS, which carry
+//! and check the host ids) see the host ids, which are the spec user's for
+//! every process init started; see the identity rows of the syscall table
+//! and tests/syscalls/KNOWN_GAPS.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -34,6 +46,7 @@ use super::lineage::{Lineage, Scope};
 pub const CAP_CHOWN: u32 = 0;
 pub const CAP_DAC_OVERRIDE: u32 = 1;
 pub const CAP_DAC_READ_SEARCH: u32 = 2;
+pub const CAP_KILL: u32 = 5;
 pub const CAP_SETGID: u32 = 6;
 pub const CAP_SETUID: u32 = 7;
 pub const CAP_SETPCAP: u32 = 8;
@@ -426,6 +439,8 @@ pub struct Table {
     /// record has the host ids it runs with, not necessarily the spec's.
     joined: AtomicBool,
     records: Lineage<Cred>,
+    /// Some record differs from `spec` (see `uniform`).
+    diverse: AtomicBool,
 }
 
 impl std::fmt::Debug for Table {
@@ -447,6 +462,7 @@ impl Table {
             spec,
             joined: AtomicBool::new(false),
             records: Lineage::new(host, Scope::Thread),
+            diverse: AtomicBool::new(false),
         }
     }
 
@@ -484,6 +500,13 @@ impl Table {
         !self.records.is_empty()
     }
 
+    /// Every task holds the spec's credentials: nobody changed theirs
+    /// (to something else) and no `runrs exec` process has its own. A
+    /// signal is then always permitted, without a lookup.
+    pub fn uniform(&self) -> bool {
+        !self.diverse.load(Ordering::Acquire)
+    }
+
     /// The credentials of host task `htid`.
     pub fn get(&self, htid: i32) -> Result<Cred, Errno> {
         // Nobody changed anything (the common case): no syscall at all.
@@ -501,7 +524,47 @@ impl Table {
     /// inherit through it (its other threads when it leads its group,
     /// the children of its process) keep their current ones.
     pub fn set(&self, htid: i32, cred: Cred) -> Result<(), Errno> {
+        if cred != self.spec {
+            self.diverse.store(true, Ordering::Release);
+        }
         self.records.set(htid, cred, &|h| self.base_for(h))
+    }
+
+    /// Thread `creator` is about to create a thread whose tid the kernel
+    /// writes at `ptid` (CLONE_PARENT_SETTID, before the thread runs): the
+    /// new thread will hold `creator`'s current credentials.
+    pub fn note_clone(&self, creator: i32, ptid: u64) -> Result<(), Errno> {
+        let cred = self.get(creator)?;
+        self.records.note_thread_creation(creator, ptid, cred)
+    }
+
+    /// Process `htid` is ending (exit_group): its children that have no
+    /// record of their own take its credentials now, before they are
+    /// reparented to init (or a subreaper) and would inherit from that.
+    pub fn note_exit(&self, htid: i32) -> Result<(), Errno> {
+        if self.records.is_empty() {
+            return Ok(());
+        }
+        self.records.keep_for_children(htid, &|h| self.base_for(h))
+    }
+
+    /// A `runrs exec` process `htid`, not yet exec'd, holds `pre`: its
+    /// process spec's user and sets as runc applies them (an ambient
+    /// capability only if permitted and inheritable); its execve then
+    /// gives its program what that holds (`Cred::after_exec`).
+    pub fn seed(&self, htid: i32, mut pre: Cred) -> Result<(), Errno> {
+        if !self.records.host().in_container(htid) {
+            return Err(Errno::ESRCH);
+        }
+        pre.ambient &= pre.permitted & pre.inheritable;
+        // Compared with `spec` as its program will hold it: an exec with
+        // the container's own user and sets leaves the table uniform.
+        let mut post = pre.clone();
+        caps_for(&pre, pre.uid, &mut post);
+        if post != self.spec {
+            self.diverse.store(true, Ordering::Release);
+        }
+        self.records.set(htid, pre, &|h| self.base_for(h))
     }
 }
 

@@ -83,6 +83,16 @@ impl Table {
         self.records.get(tgid_of(htid)?, &|_| Ok(None))
     }
 
+    /// `htid`'s process is ending: its children keep the virtual cwd they
+    /// inherit from it (see `Lineage::keep_for_children`).
+    pub fn note_exit(&self, htid: i32) -> Result<(), Errno> {
+        if self.records.is_empty() {
+            return Ok(());
+        }
+        self.records
+            .keep_for_children(tgid_of(htid)?, &|_| Ok(None))
+    }
+
     /// Makes `cwd` the virtual cwd of `htid`'s process (None: back to the
     /// kernel's); its children keep theirs.
     pub fn set(&self, htid: i32, cwd: Option<VirtualCwd>) -> Result<(), Errno> {

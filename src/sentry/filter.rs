@@ -559,8 +559,8 @@ mod tests {
                 .iter()
                 .filter(|prog| bpf::try_run(prog, &d).unwrap().read_args)
                 .count();
-            // allowlist + its errno filter for conditional rows (+ the
-            // notify filter for partly emulated ones), none otherwise
+            // allowlist + its errno filter for conditional rows, the
+            // notify filter for partly emulated ones, none otherwise
             let want = match (conditional, r.emulate_if.is_some()) {
                 (true, true) => 3,
                 (true, false) => 2,

@@ -11,10 +11,10 @@
 //! first. A reused tid never inherits a dead task's record: each record
 //! carries the pidfs inode of its task, unique for the host's uptime.
 //!
-//! Partial: a child is matched to the thread that forked it through
+//! A child is matched to the thread that forked it through
 //! /proc/<pid>/task/<tid>/children (read only when a non-leader thread has
-//! a record of its own), but a new thread takes its thread group's (its
-//! leader's), not its creator's.
+//! a record of its own). A new thread takes the record its creator noted
+//! at its clone (`note_thread_creation`), else its thread group's.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -52,6 +52,11 @@ pub struct Lineage<T> {
     any: AtomicBool,
     /// Entries of dead tasks are dropped when the table reaches this size.
     prune_at: AtomicUsize,
+    /// Threads being created (clone with CLONE_THREAD and
+    /// CLONE_PARENT_SETTID, as pthread_create does), per thread group:
+    /// where the kernel writes the new thread's tid in the creator's
+    /// memory, and the creator's record then.
+    creations: Mutex<HashMap<i32, Vec<(u64, T)>>>,
 }
 
 /// The first size at which dead tasks' entries are dropped.
@@ -76,7 +81,12 @@ impl<T: Clone> Lineage<T> {
             records: Mutex::new(HashMap::new()),
             any: AtomicBool::new(false),
             prune_at: AtomicUsize::new(PRUNE_AT),
+            creations: Mutex::new(HashMap::new()),
         }
+    }
+
+    pub fn host(&self) -> &HostProc {
+        &self.host
     }
 
     /// No record was ever made (checked without the lock: every emulated
@@ -121,8 +131,15 @@ impl<T: Clone> Lineage<T> {
             if t == htid {
                 my_tgid = info.tgid as i32;
             }
-            // A thread inherits from its thread group first.
+            // A thread inherits from the thread that created it, else
+            // from its thread group.
             let next = if info.tgid as i32 != t {
+                if t == htid {
+                    if let Some(v) = self.created_by(info.tgid as i32, htid) {
+                        found = Some(v);
+                        break;
+                    }
+                }
                 info.tgid as i32
             } else {
                 let ppid = info.ppid as i32;
@@ -143,6 +160,67 @@ impl<T: Clone> Lineage<T> {
         };
         self.insert(htid, my_ino, my_tgid, v.clone());
         Ok(v)
+    }
+
+    /// Thread `creator` is about to create a thread whose tid the kernel
+    /// writes at `ptid` in its memory (CLONE_PARENT_SETTID, before the
+    /// thread runs): the new thread will hold `value`. A later creation at
+    /// the same address (glibc reuses thread stacks) replaces the entry.
+    pub fn note_thread_creation(&self, creator: i32, ptid: u64, value: T) -> Result<(), Errno> {
+        let tgid = super::sys::pidfd_info(creator)
+            .map(|i| i.tgid as i32)
+            .map_err(|_| Errno::ESRCH)?;
+        let mut m = self.creations.lock().map_err(|_| Errno::EIO)?;
+        if m.len() >= PRUNE_AT {
+            m.retain(|&g, _| super::sys::pidfd_open(g).is_ok());
+        }
+        let v = m.entry(tgid).or_default();
+        v.retain(|(a, _)| *a != ptid);
+        // Clones that failed leave entries: keep the latest few.
+        if v.len() >= 64 {
+            v.remove(0);
+        }
+        v.push((ptid, value));
+        Ok(())
+    }
+
+    /// The record thread `htid` of thread group `tgid` was created with,
+    /// if a noted creation wrote its tid (its container tid, the creator's
+    /// pid namespace's).
+    fn created_by(&self, tgid: i32, htid: i32) -> Option<T> {
+        let addrs: Vec<u64> = {
+            let m = self.creations.lock().ok()?;
+            m.get(&tgid)?.iter().map(|(a, _)| *a).collect()
+        };
+        let ctid = self.host.container_pid(htid)? as u32;
+        let addr = addrs
+            .into_iter()
+            .rev()
+            .find(|&a| super::sys::read_u32(tgid, a) == Ok(ctid))?;
+        let mut m = self.creations.lock().ok()?;
+        let v = m.get_mut(&tgid)?;
+        let i = v.iter().position(|(a, _)| *a == addr)?;
+        Some(v.remove(i).1)
+    }
+
+    /// Process `tgid` is about to end: its children without a record of
+    /// their own keep what they inherit from it now, before they are
+    /// reparented and would inherit from their new parent.
+    pub fn keep_for_children(&self, tgid: i32, base: Base<T>) -> Result<(), Errno> {
+        let task_dir = self.host.root().join(tgid.to_string()).join("task");
+        let rd = std::fs::read_dir(&task_dir).map_err(|_| Errno::ESRCH)?;
+        for e in rd.flatten() {
+            if let Ok(text) = std::fs::read_to_string(e.path().join("children")) {
+                for child in text
+                    .split_whitespace()
+                    .filter_map(|c| c.parse::<i32>().ok())
+                {
+                    // Records it (a child that is gone is skipped).
+                    let _ = self.get(child, base);
+                }
+            }
+        }
+        Ok(())
     }
 
     /// The thread of process `ppid` that forked `child`, when it is not the

@@ -11,6 +11,7 @@ pub mod cwd;
 pub mod dcache;
 pub mod filter;
 pub mod lineage;
+pub mod peers;
 pub mod fs {
     pub mod hostproc;
     pub mod procfs;
@@ -55,6 +56,8 @@ pub struct Sentry {
     pub dcache: dcache::DirCache,
     /// Writable handles of synthetic files' memfds, for regenerating them.
     pub synthetic_files: syscalls::io::SyntheticFiles,
+    /// Who connected the sockets the gofer connected (SO_PEERCRED).
+    pub peers: peers::Peers,
 }
 
 /// A synthetic directory fd of the workload's.

@@ -296,6 +296,39 @@ pub fn kill_pidfd(pidfd: &OwnedFd) {
     };
 }
 
+/// pidfd_send_signal with a siginfo (`info`: the 128-byte struct as ints).
+pub fn pidfd_send_signal(pidfd: &OwnedFd, sig: i32, info: &[i32; 32]) -> Result<(), Errno> {
+    // SAFETY: `info` is a 128-byte siginfo the kernel only reads.
+    let r = unsafe {
+        libc::syscall(
+            libc::SYS_pidfd_send_signal,
+            pidfd.as_raw_fd(),
+            sig,
+            info.as_ptr(),
+            0,
+        )
+    };
+    if r < 0 {
+        return Err(Errno::last());
+    }
+    Ok(())
+}
+
+/// A u32 in the memory of host process `pid`.
+pub fn read_u32(pid: i32, addr: u64) -> Result<u32, Errno> {
+    let mut b = [0u8; 4];
+    let mut local = [std::io::IoSliceMut::new(&mut b)];
+    let remote = [nix::sys::uio::RemoteIoVec {
+        base: addr as usize,
+        len: 4,
+    }];
+    let n = nix::sys::uio::process_vm_readv(nix::unistd::Pid::from_raw(pid), &mut local, &remote)?;
+    if n < 4 {
+        return Err(Errno::EFAULT);
+    }
+    Ok(u32::from_ne_bytes(b))
+}
+
 /// uname(2) of the host, for the fields the container shares with it.
 pub fn host_uname() -> libc::utsname {
     let mut u: libc::utsname = zeroed();
@@ -322,6 +355,115 @@ pub fn socket_domain(fd: BorrowedFd<'_>) -> Result<i32, Errno> {
         return Err(Errno::last());
     }
     Ok(domain)
+}
+
+/// getsockopt(SO_PEERCRED) of a socket of the sentry's: the peer's pid in
+/// the sentry's pid namespace and its uid and gid.
+pub fn peercred(fd: BorrowedFd<'_>) -> Result<libc::ucred, Errno> {
+    let mut cred = libc::ucred {
+        pid: 0,
+        uid: 0,
+        gid: 0,
+    };
+    let mut len = std::mem::size_of::<libc::ucred>() as libc::socklen_t;
+    // SAFETY: `cred` and `len` are valid out pointers of the sizes given.
+    let r = unsafe {
+        libc::getsockopt(
+            fd.as_raw_fd(),
+            libc::SOL_SOCKET,
+            libc::SO_PEERCRED,
+            (&mut cred as *mut libc::ucred).cast(),
+            &mut len,
+        )
+    };
+    if r < 0 {
+        return Err(Errno::last());
+    }
+    Ok(cred)
+}
+
+/// socket(AF_NETLINK, SOCK_DGRAM, NETLINK_SOCK_DIAG), close-on-exec.
+pub fn netlink_diag_socket() -> Result<OwnedFd, Errno> {
+    // SAFETY: socket takes integers.
+    let r = unsafe {
+        libc::socket(
+            libc::AF_NETLINK,
+            libc::SOCK_DGRAM | libc::SOCK_CLOEXEC,
+            libc::NETLINK_SOCK_DIAG,
+        )
+    };
+    if r < 0 {
+        return Err(Errno::last());
+    }
+    // SAFETY: a new fd that only we own.
+    Ok(unsafe { OwnedFd::from_raw_fd(r) })
+}
+
+/// The inode of the peer of AF_UNIX socket `ino` (unix_diag's
+/// UNIX_DIAG_PEER), asked on the NETLINK_SOCK_DIAG socket `diag`; None
+/// when it has none. `seq` tells this request's answer from a stale one.
+pub fn unix_diag_peer(diag: BorrowedFd<'_>, ino: u32, seq: u32) -> Result<Option<u32>, Errno> {
+    const SOCK_DIAG_BY_FAMILY: u16 = 20;
+    const NLMSG_ERROR: u16 = 2;
+    const UDIAG_SHOW_PEER: u32 = 4;
+    const UNIX_DIAG_PEER: u16 = 2;
+    // struct nlmsghdr, then struct unix_diag_req.
+    let mut req = Vec::with_capacity(40);
+    req.extend_from_slice(&40u32.to_ne_bytes());
+    req.extend_from_slice(&SOCK_DIAG_BY_FAMILY.to_ne_bytes());
+    req.extend_from_slice(&(libc::NLM_F_REQUEST as u16).to_ne_bytes());
+    req.extend_from_slice(&seq.to_ne_bytes());
+    req.extend_from_slice(&0u32.to_ne_bytes());
+    req.extend_from_slice(&[libc::AF_UNIX as u8, 0, 0, 0]);
+    req.extend_from_slice(&u32::MAX.to_ne_bytes()); // every state
+    req.extend_from_slice(&ino.to_ne_bytes());
+    req.extend_from_slice(&UDIAG_SHOW_PEER.to_ne_bytes());
+    req.extend_from_slice(&[0xff; 8]); // INET_DIAG_NOCOOKIE
+                                       // SAFETY: `req` is a readable buffer of its length.
+    let r = unsafe { libc::write(diag.as_raw_fd(), req.as_ptr().cast(), req.len()) };
+    if r < 0 {
+        return Err(Errno::last());
+    }
+    let mut buf = vec![0u8; 8192];
+    loop {
+        // SAFETY: `buf` is a writable buffer of its length.
+        let n = unsafe { libc::read(diag.as_raw_fd(), buf.as_mut_ptr().cast(), buf.len()) };
+        if n < 0 {
+            return Err(Errno::last());
+        }
+        let msg = &buf[..n as usize];
+        let u16_at = |o: usize| msg.get(o..o + 2).map(|b| u16::from_ne_bytes([b[0], b[1]]));
+        let u32_at = |o: usize| {
+            msg.get(o..o + 4)
+                .map(|b| u32::from_ne_bytes([b[0], b[1], b[2], b[3]]))
+        };
+        let len = u32_at(0).ok_or(Errno::EIO)? as usize;
+        let kind = u16_at(4).ok_or(Errno::EIO)?;
+        if u32_at(8) != Some(seq) {
+            continue;
+        }
+        if kind == NLMSG_ERROR {
+            let e = u32_at(16).ok_or(Errno::EIO)? as i32;
+            return Err(Errno::from_raw(-e));
+        }
+        if kind != SOCK_DIAG_BY_FAMILY {
+            return Err(Errno::EIO);
+        }
+        // Attributes follow the header (16) and struct unix_diag_msg (16).
+        let end = len.min(msg.len());
+        let mut at = 32;
+        while at + 4 <= end {
+            let alen = u16_at(at).ok_or(Errno::EIO)? as usize;
+            if alen < 4 {
+                break;
+            }
+            if u16_at(at + 2) == Some(UNIX_DIAG_PEER) {
+                return Ok(u32_at(at + 4));
+            }
+            at += (alen + 3) & !3;
+        }
+        return Ok(None);
+    }
 }
 
 /// inotify_add_watch(2) of the directory or file `target` (an fd of the

@@ -10,6 +10,9 @@
 #include <pthread.h>
 #include <signal.h>
 #include <sys/wait.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <linux/capability.h>
 #include <sys/fsuid.h>
@@ -294,6 +297,67 @@ CASE(setresuid, raw_syscall_changes_only_the_calling_thread) {
     EXPECT_EQ(euid_in_new_thread(), USER);
 }
 
+static void *switch_and_create(void *arg) {
+    (void)arg;
+    if (syscall(SYS_setresuid, -1, USER, -1) != 0)
+        return (void *)-1L;
+    return (void *)euid_in_new_thread();
+}
+
+/* A new thread takes the credentials of the thread that created it, also
+ * of a thread that changed only its own (raw syscall), not its leader's. */
+COVERS("clone geteuid")
+CASE(setresuid, new_thread_inherits_its_creators_credentials) {
+    need_setid();
+    pthread_t t;
+    void *r;
+    EXPECT_EQ(pthread_create(&t, NULL, switch_and_create, NULL), 0);
+    EXPECT_EQ(pthread_join(t, &r), 0);
+    EXPECT_EQ((long)r, USER);
+    /* The leader's new threads keep its credentials (glibc may reuse the
+     * joined threads' stacks for them). */
+    EXPECT_EQ(syscall(SYS_geteuid), 0);
+    EXPECT_EQ(euid_in_new_thread(), 0);
+    EXPECT_EQ(euid_in_new_thread(), 0);
+}
+
+/* A child orphaned before any call that asks for its identity keeps the
+ * ids it was forked with, not its new parent's (init's). */
+COVERS("clone setuid geteuid")
+CASE(fork, orphaned_child_keeps_its_credentials) {
+    need_setid();
+    int p[2], r[2];
+    EXPECT_OK(pipe(p));
+    EXPECT_OK(pipe(r));
+    pid_t mid = fork();
+    if (mid == 0) {
+        char x;
+        if (setuid(USER) != 0)
+            _exit(1);
+        pid_t me = getpid();
+        pid_t c = fork();
+        if (c == 0) {
+            /* Only calls the kernel answers until its parent is gone. */
+            if (write(r[1], "x", 1) != 1)
+                _exit(1);
+            while (getppid() == me)
+                usleep(1000);
+            long e = syscall(SYS_geteuid);
+            _exit(write(p[1], &e, sizeof e) == sizeof e ? 0 : 1);
+        }
+        _exit(c > 0 && read(r[0], &x, 1) == 1 ? 0 : 1);
+    }
+    EXPECT_TRUE(mid > 0);
+    close(r[1]);
+    close(p[1]);
+    int st;
+    EXPECT_EQ(waitpid(mid, &st, 0), mid);
+    EXPECT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    long e = -1;
+    EXPECT_EQ(read(p[0], &e, sizeof e), sizeof e);
+    EXPECT_EQ(e, USER);
+}
+
 /* glibc's setuid runs the call on every thread (SIGSETXID), so all of
  * them switch. */
 CASE(setuid, glibc_switches_every_thread) {
@@ -326,6 +390,94 @@ CASE(kill, user_cannot_signal_a_root_process) {
     close(p[0]);
     EXPECT_OK(setuid(USER));
     EXPECT_ERRNO(kill(child, 0), EPERM);
+}
+
+/* A child that waits until the case ends (its pipe closes); in process
+ * group `pgrp` (0: a group of its own) when `pgrp` >= 0. */
+static pid_t waiting_child(int fds[2], pid_t pgrp) {
+    pid_t child = fork();
+    if (child == 0) {
+        char c;
+        close(fds[1]);
+        if (pgrp >= 0)
+            setpgid(0, pgrp);
+        while (read(fds[0], &c, 1) < 0 && errno == EINTR)
+            ;
+        _exit(0);
+    }
+    if (child > 0 && pgrp >= 0)
+        setpgid(child, pgrp); /* either side may win the race */
+    return child;
+}
+
+/* Every call that signals one task applies the same rule (tkill, tgkill,
+ * sigqueue, rt_tgsigqueueinfo, pidfd_send_signal). */
+COVERS("tkill tgkill rt_sigqueueinfo rt_tgsigqueueinfo pidfd_send_signal pidfd_open")
+CASE(kill, user_cannot_signal_a_root_task_by_any_call) {
+    need_setid();
+    int p[2];
+    EXPECT_OK(pipe(p));
+    pid_t child = waiting_child(p, -1);
+    EXPECT_TRUE(child > 0);
+    int pidfd = EXPECT_OK(syscall(434 /* pidfd_open */, child, 0));
+    EXPECT_OK(setuid(USER));
+    EXPECT_ERRNO(syscall(SYS_tkill, child, SIGTERM), EPERM);
+    EXPECT_ERRNO(syscall(SYS_tgkill, child, child, 0), EPERM);
+    union sigval v = {0};
+    EXPECT_ERRNO(sigqueue(child, SIGTERM, v), EPERM);
+    siginfo_t si;
+    memset(&si, 0, sizeof si);
+    si.si_signo = SIGTERM;
+    si.si_code = SI_QUEUE;
+    si.si_pid = getpid();
+    si.si_uid = getuid();
+    EXPECT_ERRNO(syscall(SYS_rt_tgsigqueueinfo, child, child, SIGTERM, &si), EPERM);
+    EXPECT_ERRNO(syscall(424 /* pidfd_send_signal */, pidfd, SIGTERM, NULL, 0), EPERM);
+    /* Its own process it may always signal. */
+    EXPECT_OK(kill(getpid(), 0));
+    EXPECT_OK(syscall(SYS_tgkill, getpid(), syscall(SYS_gettid), 0));
+}
+
+/* The sender's real uid counts too: with the effective uid switched only,
+ * root's children stay reachable; SIGCONT reaches any task of the session. */
+COVERS("setresuid")
+CASE(kill, real_uid_and_sigcont_in_session_permit) {
+    need_setid();
+    int p[2];
+    EXPECT_OK(pipe(p));
+    pid_t child = waiting_child(p, -1);
+    EXPECT_TRUE(child > 0);
+    EXPECT_OK(setresuid(-1, USER, -1));
+    EXPECT_OK(kill(child, 0));
+    EXPECT_OK(setresuid(USER, USER, USER));
+    EXPECT_ERRNO(kill(child, 0), EPERM);
+    EXPECT_ERRNO(kill(child, SIGSTOP), EPERM);
+    EXPECT_OK(kill(child, SIGCONT));
+}
+
+/* A group kill reaches the permitted members and succeeds if there was
+ * one; EPERM only when none was permitted. */
+COVERS("setuid")
+CASE(kill, group_kill_signals_only_the_permitted) {
+    need_setid();
+    int p[2];
+    EXPECT_OK(pipe(p));
+    pid_t root_child = waiting_child(p, 0);
+    EXPECT_TRUE(root_child > 0);
+    EXPECT_OK(setuid(USER));
+    pid_t user_child = waiting_child(p, root_child);
+    EXPECT_TRUE(user_child > 0);
+    EXPECT_OK(kill(-root_child, SIGTERM));
+    int st;
+    EXPECT_EQ(waitpid(user_child, &st, 0), user_child);
+    EXPECT_TRUE(WIFSIGNALED(st) && WTERMSIG(st) == SIGTERM);
+    /* The root member is now the only one. */
+    EXPECT_ERRNO(kill(-root_child, 0), EPERM);
+    EXPECT_ERRNO(kill(-root_child, SIGTERM), EPERM);
+    /* It never got the signal: it ends normally once its pipe closes. */
+    close(p[1]);
+    EXPECT_EQ(waitpid(root_child, &st, 0), root_child);
+    EXPECT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 0);
 }
 
 static void *switch_and_fork(void *arg) {
@@ -390,4 +542,76 @@ CASE(faccessat, dac_read_search_reads_anothers_proc_file) {
     close(p[1]);
     int st;
     EXPECT_EQ(waitpid(child, &st, 0), child);
+}
+
+/* The peer's ucred as the accepting side sees it, for a child that
+ * switched to USER:GROUP and connected to `a` (`alen` bytes). */
+static void peercred_of_user_child(struct sockaddr_un *a, socklen_t alen) {
+    int l = EXPECT_OK(socket(AF_UNIX, SOCK_STREAM, 0));
+    EXPECT_OK(bind(l, (struct sockaddr *)a, alen));
+    if (a->sun_path[0] != 0)
+        EXPECT_OK(chmod(a->sun_path, 0777));
+    EXPECT_OK(listen(l, 1));
+    pid_t child = fork();
+    if (child == 0) {
+        char c;
+        if (setresgid(GROUP, GROUP, GROUP) != 0 || setuid(USER) != 0)
+            _exit(1);
+        int s = socket(AF_UNIX, SOCK_STREAM, 0);
+        if (s < 0 || connect(s, (struct sockaddr *)a, alen) != 0)
+            _exit(2);
+        /* Until the parent has looked. */
+        while (read(s, &c, 1) < 0 && errno == EINTR)
+            ;
+        _exit(0);
+    }
+    EXPECT_TRUE(child > 0);
+    int c = EXPECT_OK(accept(l, NULL, NULL));
+    struct ucred cr;
+    socklen_t len = sizeof cr;
+    EXPECT_OK(getsockopt(c, SOL_SOCKET, SO_PEERCRED, &cr, &len));
+    EXPECT_EQ(len, sizeof cr);
+    EXPECT_EQ(cr.pid, child);
+    EXPECT_EQ(cr.uid, USER);
+    EXPECT_EQ(cr.gid, GROUP);
+    /* A short buffer gets the start of it. */
+    memset(&cr, 0xff, sizeof cr);
+    len = 4;
+    EXPECT_OK(getsockopt(c, SOL_SOCKET, SO_PEERCRED, &cr, &len));
+    EXPECT_EQ(len, 4);
+    EXPECT_EQ(cr.pid, child);
+    EXPECT_EQ(cr.uid, (uid_t)-1);
+    close(c);
+    int st;
+    EXPECT_EQ(waitpid(child, &st, 0), child);
+    EXPECT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+}
+
+/* SO_PEERCRED names the process that connected, with its effective ids
+ * (at connect time; here they did not change since, as runrs reports the
+ * current ones), and for a socketpair the process that made it. */
+COVERS("setresgid setuid connect accept socketpair")
+CASE(getsockopt, peercred_names_the_connecting_user) {
+    need_setid();
+    struct sockaddr_un a = {.sun_family = AF_UNIX};
+    /* Abstract: no file, the kernel connects. */
+    int n = snprintf(a.sun_path + 1, sizeof a.sun_path - 1, "runrs-peercred-%d", getpid());
+    peercred_of_user_child(&a, offsetof(struct sockaddr_un, sun_path) + 1 + n);
+    int sv[2];
+    EXPECT_OK(socketpair(AF_UNIX, SOCK_STREAM, 0, sv));
+    struct ucred cr;
+    socklen_t len = sizeof cr;
+    EXPECT_OK(getsockopt(sv[0], SOL_SOCKET, SO_PEERCRED, &cr, &len));
+    EXPECT_EQ(cr.pid, getpid());
+    EXPECT_EQ(cr.uid, 0);
+}
+
+/* The same through a socket file in the scratch dir. */
+COVERS("setresgid setuid connect accept")
+CASE(getsockopt, peercred_of_a_path_connection) {
+    need_setid();
+    open_scratch();
+    struct sockaddr_un a = {.sun_family = AF_UNIX};
+    strcpy(a.sun_path, "s"); /* in the scratch dir, the cwd */
+    peercred_of_user_child(&a, sizeof a);
 }

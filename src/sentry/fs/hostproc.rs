@@ -273,6 +273,27 @@ pub struct HostProc {
     /// (the host pid may have exited and been reused), so a stale entry
     /// costs one scan, never a wrong answer.
     host_pids: Arc<Mutex<HashMap<i32, i32>>>,
+    /// Host tid → (its pidfs inode, container tid, whether it leads its
+    /// thread group), as read from its status. A hit counts only while the
+    /// tid still names the task of that inode (a task's pid namespace and
+    /// ids there never change), so it costs a pidfd instead of a status
+    /// read. Kept only for the live /proc.
+    ids: Arc<Mutex<HashMap<i32, TaskIds>>>,
+}
+
+/// (pidfs inode, container tid, leads its thread group).
+type TaskIds = (u64, i32, bool);
+
+/// Entries of `ids` at most (then it starts over).
+const IDS_KEPT: usize = 4096;
+
+/// The pidfs inode of host task `tid`: unique for the host's uptime.
+fn pidfs_ino(tid: i32) -> Option<u64> {
+    use std::os::fd::AsFd;
+    let fd = crate::sentry::sys::pidfd_open_thread(tid).ok()?;
+    crate::sentry::sys::fstat_fd(fd.as_fd())
+        .ok()
+        .map(|st| st.st_ino)
 }
 
 impl HostProc {
@@ -282,7 +303,48 @@ impl HostProc {
             init_host_pid,
             container_ns: Arc::default(),
             host_pids: Arc::default(),
+            ids: Arc::default(),
         }
+    }
+
+    /// (container tid, whether it leads its thread group) of host task
+    /// `h`, if it is in the container.
+    fn ids_of(&self, h: i32) -> Option<(i32, bool)> {
+        if h <= 0 {
+            return None;
+        }
+        let live = self.root == Path::new("/proc");
+        if live {
+            let cached = self.ids.lock().ok().and_then(|m| m.get(&h).copied());
+            if let Some((ino, c, leader)) = cached {
+                if pidfs_ino(h) == Some(ino) {
+                    return Some((c, leader));
+                }
+            }
+        }
+        if !self.in_container(h) {
+            return None;
+        }
+        // Read before the status: a task that replaced it since leaves an
+        // entry that never matches.
+        let ino = if live { pidfs_ino(h) } else { None };
+        let st = self.status(h).ok()?;
+        let c = st.last_i32("NSpid")?;
+        let leader = st.get("Tgid").and_then(|t| t.trim().parse::<i32>().ok()) == Some(h);
+        if let (Some(ino), Ok(mut m)) = (ino, self.ids.lock()) {
+            if m.len() >= IDS_KEPT {
+                m.clear();
+            }
+            m.insert(h, (ino, c, leader));
+        }
+        Some((c, leader))
+    }
+
+    /// The host tid of thread `ctid` (a container tid) of host process `h`.
+    pub fn thread_of(&self, h: i32, ctid: i32) -> Option<i32> {
+        Self::numeric_dirs(&self.path(h, "task"))
+            .into_iter()
+            .find(|&t| self.ids_of(t).is_some_and(|(c, _)| c == ctid))
     }
 
     /// The host procfs mount point (normally "/proc").
@@ -359,10 +421,7 @@ impl HostProc {
 
     /// Container pid of a host pid/tid (None if it is not in the container).
     pub fn container_pid(&self, host_pid: i32) -> Option<i32> {
-        if host_pid <= 0 || !self.in_container(host_pid) {
-            return None;
-        }
-        self.status(host_pid).ok()?.last_i32("NSpid")
+        self.ids_of(host_pid).map(|(c, _)| c)
     }
 
     /// (container tgid, container tid, host tgid) of a host tid in the container.
@@ -396,18 +455,19 @@ impl HostProc {
         if container_pid <= 0 {
             return None;
         }
-        let ns = self.container_ns()?;
+        // Nothing is in the container while its namespace is unknown.
+        self.container_ns()?;
         let remembered = self
             .host_pids
             .lock()
             .ok()
             .and_then(|m| m.get(&container_pid).copied());
         if let Some(h) = remembered {
-            if self.is_process_of(h, container_pid, &ns) {
+            if self.is_process_of(h, container_pid) {
                 return Some(h);
             }
         }
-        let found = self.scan_host_pid(container_pid, &ns);
+        let found = self.scan_host_pid(container_pid);
         if let Ok(mut m) = self.host_pids.lock() {
             match found {
                 Some(h) => {
@@ -421,25 +481,21 @@ impl HostProc {
         found
     }
 
-    fn scan_host_pid(&self, container_pid: i32, ns: &str) -> Option<i32> {
+    fn scan_host_pid(&self, container_pid: i32) -> Option<i32> {
         // Fast path: identical numbering (e.g. the sentry shares the ns).
-        if self.is_process_of(container_pid, container_pid, ns) {
+        if self.is_process_of(container_pid, container_pid) {
             return Some(container_pid);
         }
         Self::numeric_dirs(&self.root)
             .into_iter()
-            .find(|&h| self.is_process_of(h, container_pid, ns))
+            .find(|&h| self.is_process_of(h, container_pid))
     }
 
     /// Whether host pid `h` is the process (a thread group leader: a
     /// non-leader's /proc/<tid> resolves too) that the container's pid
-    /// namespace `ns` numbers `container_pid`; one status read.
-    fn is_process_of(&self, h: i32, container_pid: i32, ns: &str) -> bool {
-        self.in_ns(h, ns)
-            && self.status(h).ok().is_some_and(|s| {
-                s.last_i32("NSpid") == Some(container_pid)
-                    && s.get("Tgid").and_then(|t| t.trim().parse::<i32>().ok()) == Some(h)
-            })
+    /// namespace numbers `container_pid`.
+    fn is_process_of(&self, h: i32, container_pid: i32) -> bool {
+        self.ids_of(h) == Some((container_pid, true))
     }
 
     /// All container processes as (container pid, host pid), sorted by container pid.
@@ -579,6 +635,33 @@ impl HostProc {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// On the live /proc the ids come from the status once, then from the
+    /// cache while the task lives; a thread is found among its process's.
+    #[test]
+    fn live_ids_are_cached_and_checked() {
+        let me = std::process::id() as i32;
+        let h = HostProc::new("/proc", me);
+        let want = h.status(me).unwrap().last_i32("NSpid");
+        assert_eq!(h.container_pid(me), want);
+        assert!(h.ids.lock().unwrap().contains_key(&me));
+        assert_eq!(h.container_pid(me), want, "from the cache");
+        assert_eq!(h.host_pid(want.unwrap()), Some(me));
+        // A stale entry (another task's inode) is not believed.
+        h.ids.lock().unwrap().insert(me, (1, 424242, true));
+        assert_eq!(h.container_pid(me), want);
+        let (tx, rx) = std::sync::mpsc::channel();
+        let (end_tx, end_rx) = std::sync::mpsc::channel::<()>();
+        let t = std::thread::spawn(move || {
+            let _ = tx.send(nix::unistd::gettid().as_raw());
+            let _ = end_rx.recv();
+        });
+        let tid = rx.recv().unwrap();
+        let ctid = h.container_pid(tid).unwrap();
+        assert_eq!(h.thread_of(me, ctid), Some(tid));
+        let _ = end_tx.send(());
+        let _ = t.join();
+    }
 
     #[test]
     fn nspid_parser() {

@@ -165,6 +165,21 @@ pub fn setfsgid(ctx: &mut Ctx) -> SysResult {
     value(old.gid[3])
 }
 
+/// clone(2) of a thread with CLONE_PARENT_SETTID (the table sends only
+/// pthread_create's flags here): the new thread's credentials are its
+/// creator's, which the sentry notes with the address the kernel writes
+/// the new tid to; then the kernel clones.
+pub fn clone(ctx: &mut Ctx) -> SysResult {
+    let (flags, ptid) = (ctx.arg(0), ctx.arg(2));
+    ctx.note(|| format!("{flags:#x}, ptid={ptid:#x}"));
+    let creds = &ctx.sentry.procfs.creds;
+    // Nobody holds a record: every thread holds the same.
+    if creds.recorded() {
+        creds.note_clone(ctx.tid(), ptid)?;
+    }
+    Ok(Outcome::Continue)
+}
+
 const VERSION_1: u32 = 0x1998_0330;
 const VERSION_2: u32 = 0x2007_1026;
 const VERSION_3: u32 = 0x2008_0522;
@@ -361,4 +376,19 @@ pub fn prctl(ctx: &mut Ctx) -> SysResult {
         }
         _ => Ok(Outcome::Continue),
     }
+}
+
+/// exit_group(2): before the process ends, its children that have made no
+/// emulated call yet record the credentials and virtual cwd they inherit
+/// from it; once reparented (to init or a subreaper) they would inherit
+/// from that instead (a user process that double-forks must not leave a
+/// grandchild holding root's credentials). Then the kernel ends it.
+/// Never fails: the process ends whatever the sentry could record.
+pub fn exit_group(ctx: &mut Ctx) -> SysResult {
+    let tid = ctx.tid();
+    if let Ok(tgid) = ctx.task().map(|t| t.tgid) {
+        let _ = ctx.sentry.procfs.creds.note_exit(tgid);
+    }
+    let _ = ctx.sentry.procfs.cwds.note_exit(tid);
+    Ok(Outcome::Continue)
 }

@@ -1,4 +1,5 @@
-//! bind(2) and connect(2) of AF_UNIX path sockets. The sentry reads the
+//! bind(2) and connect(2) of AF_UNIX path sockets, and SO_PEERCRED
+//! (getsockopt). The sentry reads the
 //! address; a path is resolved in the sandbox's view (synthetic mounts
 //! refuse it) and the gofer binds or connects the workload's own socket,
 //! which the sentry takes with pidfd_getfd and passes over its channel.
@@ -87,6 +88,23 @@ fn bind_or_connect(ctx: &mut Ctx, connect: bool) -> SysResult {
             }
         },
     )?;
+    if connect {
+        // The kernel names the gofer as the peer of the accepting side:
+        // remember who connected, with its effective ids now (Linux's
+        // SO_PEERCRED), under this socket's inode.
+        let c = ctx.cred()?;
+        let htgid = ctx.task()?.tgid;
+        if let Ok(st) = sys::fstat_fd(sock.as_fd()) {
+            ctx.sentry.peers.record(
+                st.st_ino,
+                crate::sentry::peers::Connector {
+                    htgid,
+                    euid: c.uid[1],
+                    egid: c.gid[1],
+                },
+            );
+        }
+    }
     Ok(Outcome::Value(0))
 }
 
@@ -98,4 +116,69 @@ pub fn bind(ctx: &mut Ctx) -> SysResult {
 /// connect(2).
 pub fn connect(ctx: &mut Ctx) -> SysResult {
     bind_or_connect(ctx, true)
+}
+
+/// The ids reported for a peer outside the container: the overflow ids
+/// ("nobody"), never the gofer's own (root).
+const OVERFLOW_ID: u32 = 65534;
+
+/// getsockopt(2) of SO_PEERCRED (the table sends only optname 17 here;
+/// other levels continue). The kernel's answer names the peer's host task
+/// and host ids, which are the spec user's for every process: the sentry
+/// reports its container pid and its emulated effective uid and gid.
+/// A connection the gofer made for a path connect (the workload's connect
+/// of a path socket) names the gofer as peer: the sentry reports the task
+/// that connected and its ids then (`crate::sentry::peers`). Partial:
+/// otherwise Linux reports the ids the peer held when it connected (or
+/// listened, or made the socketpair), the sentry those it holds now; a
+/// peer outside the container shows pid 0 and the overflow uid and gid
+/// (Linux would tell its ids), never the gofer's root.
+pub fn getsockopt(ctx: &mut Ctx) -> SysResult {
+    let (fd, level, optname) = (ctx.arg_i32(0), ctx.arg_i32(1), ctx.arg_i32(2));
+    let (optval, optlen) = (ctx.arg(3), ctx.arg(4));
+    ctx.note(|| format!("{fd}, {level}, {optname}"));
+    if level != libc::SOL_SOCKET || optname != libc::SO_PEERCRED {
+        return Ok(Outcome::Continue);
+    }
+    let sock = sys::getfd(ctx.tid(), fd)?;
+    let kernel = sys::peercred(sock.as_fd())?;
+    let b = ctx.read_bytes(optlen, 4)?;
+    let len = i32::from_ne_bytes([b[0], b[1], b[2], b[3]]);
+    if len < 0 {
+        return Err(Errno::EINVAL);
+    }
+    let host = ctx.sentry.procfs.host();
+    let (pid, uid, gid) = if kernel.pid > 0 && host.in_container(kernel.pid) {
+        let cred = ctx.sentry.procfs.creds.get(kernel.pid);
+        match (host.container_pid(kernel.pid), cred) {
+            (Some(pid), Ok(c)) => (pid, c.uid[1], c.gid[1]),
+            // Gone since: what Linux keeps is unknown here.
+            _ => (0, OVERFLOW_ID, OVERFLOW_ID),
+        }
+    } else if kernel.pid > 0 {
+        // Outside the container: the gofer, when it connected a path for
+        // the workload (who did is on record), or a host process whose
+        // socket is bound in. Its pid is not visible in the container, as
+        // on Linux; its ids are not told, so the gofer never shows as root.
+        let who = sys::fstat_fd(sock.as_fd())
+            .ok()
+            .and_then(|st| ctx.sentry.peers.connector_of_peer(st.st_ino));
+        match who {
+            Some(w) => (host.container_pid(w.htgid).unwrap_or(0), w.euid, w.egid),
+            None => (0, OVERFLOW_ID, OVERFLOW_ID),
+        }
+    } else {
+        // No peer: the kernel's answer (pid 0, the overflow ids).
+        (0, kernel.uid, kernel.gid)
+    };
+    let mut out = Vec::with_capacity(12);
+    out.extend_from_slice(&pid.to_ne_bytes());
+    out.extend_from_slice(&uid.to_ne_bytes());
+    out.extend_from_slice(&gid.to_ne_bytes());
+    let n = (len as usize).min(out.len());
+    if n > 0 {
+        ctx.write(optval, &out[..n])?;
+    }
+    ctx.write(optlen, &(n as u32).to_ne_bytes())?;
+    Ok(Outcome::Value(0))
 }
