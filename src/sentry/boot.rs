@@ -487,6 +487,7 @@ fn process_cred(
         ambient: caps.ambient,
         securebits: 0,
         no_new_privs,
+        dumpable: crate::sentry::cred::SUID_DUMP_USER,
     }
 }
 

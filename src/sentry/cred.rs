@@ -157,6 +157,26 @@ pub struct Cred {
     /// no_new_privs: an exec may not gain capabilities (the spec's
     /// noNewPrivileges; the host flag is always set, see `after_exec`).
     pub no_new_privs: bool,
+    /// The process's dumpable mode (SUID_DUMP_*: 0 off, 1 user, 2 root):
+    /// a task that is not SUID_DUMP_USER has its /proc files owned by
+    /// root, as Linux's task_dump_owner.
+    pub dumpable: u8,
+}
+
+/// SUID_DUMP_USER: the task's own user may dump and owns its /proc files.
+pub const SUID_DUMP_USER: u8 = 1;
+
+/// The host's fs.suid_dumpable: the dumpable mode a task falls to when its
+/// ids change (read once; 0, Linux's default, if unreadable).
+fn suid_dumpable() -> u8 {
+    static MODE: std::sync::OnceLock<u8> = std::sync::OnceLock::new();
+    *MODE.get_or_init(|| {
+        std::fs::read_to_string("/proc/sys/fs/suid_dumpable")
+            .ok()
+            .and_then(|s| s.trim().parse().ok())
+            .filter(|m| *m <= 2)
+            .unwrap_or(0)
+    })
 }
 
 /// Which call changed the uids (the kernel's LSM_SETID_*).
@@ -240,6 +260,20 @@ impl Cred {
         self.uid[1]
     }
 
+    /// commit_creds: a change of the effective or fs ids, or permitted
+    /// capabilities gained, makes the process non-dumpable (per the host's
+    /// fs.suid_dumpable).
+    fn fix_dumpable(&mut self, old: &Cred) {
+        let changed = self.uid[1] != old.uid[1]
+            || self.gid[1] != old.gid[1]
+            || self.uid[3] != old.uid[3]
+            || self.gid[3] != old.gid[3]
+            || self.permitted & !old.permitted != 0;
+        if changed {
+            self.dumpable = suid_dumpable();
+        }
+    }
+
     /// The kernel's cap_task_fix_setuid: capabilities follow uid 0.
     fn fix_setuid(&mut self, old: &Cred, how: SetId) {
         if self.securebits & SECURE_NO_SETUID_FIXUP != 0 {
@@ -279,6 +313,7 @@ impl Cred {
         let mut new = self.clone();
         new.uid = set_id(self.uid, uid, self.capable(CAP_SETUID))?;
         new.fix_setuid(self, SetId::Id);
+        new.fix_dumpable(self);
         Ok(new)
     }
 
@@ -287,6 +322,7 @@ impl Cred {
         let mut new = self.clone();
         new.uid = set_re_ids(self.uid, ruid, euid, self.capable(CAP_SETUID))?;
         new.fix_setuid(self, SetId::Id);
+        new.fix_dumpable(self);
         Ok(new)
     }
 
@@ -295,6 +331,7 @@ impl Cred {
         let mut new = self.clone();
         new.uid = set_res_ids(self.uid, [ruid, euid, suid], self.capable(CAP_SETUID))?;
         new.fix_setuid(self, SetId::Id);
+        new.fix_dumpable(self);
         Ok(new)
     }
 
@@ -309,6 +346,7 @@ impl Cred {
         {
             new.uid[3] = uid;
             new.fix_setuid(self, SetId::Fs);
+            new.fix_dumpable(self);
         }
         new
     }
@@ -317,6 +355,7 @@ impl Cred {
     pub fn setgid(&self, gid: u32) -> Result<Cred, Errno> {
         let mut new = self.clone();
         new.gid = set_id(self.gid, gid, self.capable(CAP_SETGID))?;
+        new.fix_dumpable(self);
         Ok(new)
     }
 
@@ -324,6 +363,7 @@ impl Cred {
     pub fn setregid(&self, rgid: u32, egid: u32) -> Result<Cred, Errno> {
         let mut new = self.clone();
         new.gid = set_re_ids(self.gid, rgid, egid, self.capable(CAP_SETGID))?;
+        new.fix_dumpable(self);
         Ok(new)
     }
 
@@ -331,6 +371,7 @@ impl Cred {
     pub fn setresgid(&self, rgid: u32, egid: u32, sgid: u32) -> Result<Cred, Errno> {
         let mut new = self.clone();
         new.gid = set_res_ids(self.gid, [rgid, egid, sgid], self.capable(CAP_SETGID))?;
+        new.fix_dumpable(self);
         Ok(new)
     }
 
@@ -341,6 +382,7 @@ impl Cred {
             && (in3(gid, self.gid) || gid == self.gid[3] || self.capable(CAP_SETGID))
         {
             new.gid[3] = gid;
+            new.fix_dumpable(self);
         }
         new
     }
@@ -409,6 +451,12 @@ impl Cred {
         new.gid[2] = self.gid[1];
         new.gid[3] = self.gid[1];
         new.securebits &= !SECURE_KEEP_CAPS;
+        // begin_new_exec: dumpable again unless the ids differ.
+        new.dumpable = if new.uid[1] == new.uid[0] && new.gid[1] == new.gid[0] {
+            SUID_DUMP_USER
+        } else {
+            suid_dumpable()
+        };
         new
     }
 }
@@ -586,6 +634,7 @@ mod tests {
             ambient: 0,
             securebits: 0,
             no_new_privs: false,
+            dumpable: SUID_DUMP_USER,
         }
     }
 

@@ -615,3 +615,32 @@ CASE(getsockopt, peercred_of_a_path_connection) {
     strcpy(a.sun_path, "s"); /* in the scratch dir, the cwd */
     peercred_of_user_child(&a, sizeof a);
 }
+
+/* A set*id call makes the task non-dumpable (per fs.suid_dumpable, 0 by
+ * default): its /proc files then belong to root, until PR_SET_DUMPABLE. */
+COVERS("prctl setresuid stat")
+CASE(prctl, set_id_makes_the_task_non_dumpable) {
+    need_setid();
+    struct stat st;
+    EXPECT_EQ(prctl(PR_GET_DUMPABLE, 0, 0, 0, 0), 1);
+    EXPECT_OK(stat("/proc/self/status", &st));
+    EXPECT_EQ(st.st_uid, 0);
+    EXPECT_OK(setresuid(USER, USER, USER));
+    int mode = prctl(PR_GET_DUMPABLE, 0, 0, 0, 0);
+    EXPECT_TRUE(mode >= 0 && mode <= 2);
+    EXPECT_OK(stat("/proc/self/status", &st));
+    EXPECT_EQ(st.st_uid, mode == 1 ? USER : 0);
+    EXPECT_OK(prctl(PR_SET_DUMPABLE, 1, 0, 0, 0));
+    EXPECT_EQ(prctl(PR_GET_DUMPABLE, 0, 0, 0, 0), 1);
+    EXPECT_OK(stat("/proc/self/status", &st));
+    EXPECT_EQ(st.st_uid, USER);
+    EXPECT_ERRNO(prctl(PR_SET_DUMPABLE, 2, 0, 0, 0), EINVAL);
+    /* A child inherits the mode. */
+    EXPECT_OK(prctl(PR_SET_DUMPABLE, 0, 0, 0, 0));
+    pid_t child = fork();
+    if (child == 0)
+        _exit(prctl(PR_GET_DUMPABLE, 0, 0, 0, 0) == 0 ? 0 : 1);
+    int status;
+    EXPECT_EQ(waitpid(child, &status, 0), child);
+    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+}

@@ -593,11 +593,17 @@ impl ProcFs {
                 Some(*t),
             ),
         };
-        // Owned by the task's effective ids (ps reads its user here).
+        // Owned by the task's effective ids (ps reads its user here), by
+        // root when it is not dumpable (after a set*id call), as Linux's
+        // task_dump_owner.
         let (uid, gid) = match owner {
             Some(t) => {
                 let c = self.creds.get(t.htid)?;
-                (c.uid[1], c.gid[1])
+                if c.dumpable == crate::sentry::cred::SUID_DUMP_USER {
+                    (c.uid[1], c.gid[1])
+                } else {
+                    (0, 0)
+                }
             }
             None => (0, 0),
         };
@@ -1417,6 +1423,7 @@ mod tests {
                 ambient: 0,
                 securebits: 0,
                 no_new_privs: true,
+                dumpable: crate::sentry::cred::SUID_DUMP_USER,
             },
             no_new_privs: true,
             memory_limit: Some(64 << 20),

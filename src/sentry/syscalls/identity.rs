@@ -250,6 +250,8 @@ pub fn capset(ctx: &mut Ctx) -> SysResult {
     change(ctx, |c| c.capset(eff, prm, inh))
 }
 
+const PR_GET_DUMPABLE: u64 = 3;
+const PR_SET_DUMPABLE: u64 = 4;
 const PR_GET_KEEPCAPS: u64 = 7;
 const PR_SET_KEEPCAPS: u64 = 8;
 const PR_CAPBSET_READ: u64 = 0x17;
@@ -279,6 +281,21 @@ pub fn prctl(ctx: &mut Ctx) -> SysResult {
     ctx.note(|| format!("{option:#x}, {a2:#x}, {a3:#x}"));
     let c = ctx.cred()?;
     match option {
+        // The dumpable mode is the sentry's too: a set*id call makes the
+        // task non-dumpable, which the host flag cannot follow. Setting it
+        // also reaches the kernel (core dumps follow its flag).
+        PR_GET_DUMPABLE => Ok(Outcome::Value(i64::from(c.dumpable))),
+        PR_SET_DUMPABLE => {
+            if a2 > 1 {
+                return Err(Errno::EINVAL);
+            }
+            change(ctx, |c| {
+                let mut n = c.clone();
+                n.dumpable = a2 as u8;
+                Ok(n)
+            })?;
+            Ok(Outcome::Continue)
+        }
         PR_GET_KEEPCAPS => Ok(Outcome::Value(i64::from(
             c.securebits & cred::SECURE_KEEP_CAPS != 0,
         ))),

@@ -376,6 +376,7 @@ mod tests {
             ambient: 0,
             securebits: 0,
             no_new_privs: false,
+            dumpable: crate::sentry::cred::SUID_DUMP_USER,
         }
     }
 
