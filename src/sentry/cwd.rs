@@ -83,6 +83,11 @@ impl Table {
         self.records.get(tgid_of(htid)?, &|_| Ok(None))
     }
 
+    /// Whether any process ever had a virtual cwd.
+    pub fn recorded(&self) -> bool {
+        !self.records.is_empty()
+    }
+
     /// `htid`'s process is ending: its children keep the virtual cwd they
     /// inherit from it (see `Lineage::keep_for_children`).
     pub fn note_exit(&self, htid: i32) -> Result<(), Errno> {

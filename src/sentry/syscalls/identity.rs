@@ -403,6 +403,11 @@ pub fn prctl(ctx: &mut Ctx) -> SysResult {
 /// Never fails: the process ends whatever the sentry could record.
 pub fn exit_group(ctx: &mut Ctx) -> SysResult {
     let tid = ctx.tid();
+    // Nobody changed credentials or entered a synthetic directory (the
+    // common case): nothing to pass on, no lookup.
+    if !ctx.sentry.procfs.creds.recorded() && !ctx.sentry.procfs.cwds.recorded() {
+        return Ok(Outcome::Continue);
+    }
     if let Ok(tgid) = ctx.task().map(|t| t.tgid) {
         let _ = ctx.sentry.procfs.creds.note_exit(tgid);
     }

@@ -3,7 +3,9 @@
 //! the start, and programs rely on it (procps keeps /proc/stat and
 //! /proc/meminfo open and reads them again after `lseek(fd, 0, SEEK_SET)`
 //! at each refresh of top, vmstat and free). The sentry regenerates the
-//! memfd behind such an fd, then lets the kernel do the call.
+//! memfd behind such an fd, then lets the kernel do the call. A pread at
+//! offset 0 without a rewind reads what the last rewind (or the open)
+//! made: trapping every pread of a file's start would cost all files.
 
 use std::collections::VecDeque;
 use std::os::fd::{AsFd, AsRawFd, OwnedFd};
@@ -18,14 +20,6 @@ use crate::sentry::vfs::{self, Location};
 /// lseek(2), sent here for `lseek(fd, 0, SEEK_SET)` only.
 pub fn lseek(ctx: &mut Ctx) -> SysResult {
     if ctx.arg(1) == 0 && ctx.arg_i32(2) == libc::SEEK_SET {
-        refresh_synthetic(ctx, ctx.arg_i32(0));
-    }
-    Ok(Outcome::Continue)
-}
-
-/// pread64(2), sent here for offset 0 (low 32 bits) only.
-pub fn pread64(ctx: &mut Ctx) -> SysResult {
-    if ctx.arg(3) == 0 {
         refresh_synthetic(ctx, ctx.arg_i32(0));
     }
     Ok(Outcome::Continue)
