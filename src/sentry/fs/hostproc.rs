@@ -374,6 +374,11 @@ impl HostProc {
         fs::read(self.path(host_pid, name)).map_err(|e| io_errno(&e))
     }
 
+    /// Whether `/proc/<host_pid>/<name>` exists (without reading it).
+    pub fn has(&self, host_pid: i32, name: &str) -> bool {
+        fs::symlink_metadata(self.path(host_pid, name)).is_ok()
+    }
+
     /// Reads the link `/proc/<host_pid>/<name>`.
     pub fn read_link(&self, host_pid: i32, name: &str) -> Result<String, Errno> {
         fs::read_link(self.path(host_pid, name))

@@ -771,7 +771,9 @@ impl ProcFs {
                     .find(|n| **n == comp)
                     .ok_or(Errno::ENOENT)?;
                 // Only what the host kernel has (no IPv6, no snmp6).
-                self.host.read_file(t.htid, &format!("net/{name}"))?;
+                if !self.host.has(t.htid, &format!("net/{name}")) {
+                    return Err(Errno::ENOENT);
+                }
                 Ok(Res::NetFile(*t, name))
             }
             Res::Link(_) => Err(Errno::ELOOP),
@@ -885,7 +887,7 @@ impl ProcFs {
             Res::NetDir(t) => {
                 let children = NET_FILES
                     .iter()
-                    .filter(|n| self.host.read_file(t.htid, &format!("net/{n}")).is_ok())
+                    .filter(|n| self.host.has(t.htid, &format!("net/{n}")))
                     .map(|n| (n.to_string(), EntryKind::File))
                     .collect();
                 Node::Dir(self.listing(canon, children))
