@@ -138,6 +138,12 @@ impl Cgroup {
         &self.dirs
     }
 
+    /// The v1 hierarchies a cgroup mount shows, as runc mounts it: every
+    /// one the container joined but a hybrid host's v2 one.
+    pub fn shown_v1_hierarchies(&self) -> impl Iterator<Item = &(String, PathBuf)> {
+        self.dirs.iter().filter(|(name, _)| name != "unified")
+    }
+
     pub fn is_v2(&self) -> bool {
         self.v2
     }

@@ -496,8 +496,7 @@ pub fn mount_cgroups(cfg: &ContainerConfig) -> Result<()> {
             Some("mode=755"),
             "cgroup tmpfs",
         )?;
-        // A hybrid host's v2 hierarchy is left out, as runc does.
-        for (name, dir) in cgroup.dirs().iter().filter(|(name, _)| name != "unified") {
+        for (name, dir) in cgroup.shown_v1_hierarchies() {
             let target = dest.join(name);
             mkdir_all(&target)?;
             bind(dir, &target)?;

@@ -231,7 +231,7 @@ fn cgroup_mount_lines(cfg: &ContainerConfig, m: &MountSpec) -> Option<Vec<MountL
         fstype: "tmpfs".into(),
         options: format!("rw,{flags},mode=755"),
     }];
-    for (name, _) in cgroup.dirs().iter().filter(|(name, _)| name != "unified") {
+    for (name, _) in cgroup.shown_v1_hierarchies() {
         let (source, option) = if name == "systemd" {
             ("systemd", "name=systemd".to_string())
         } else {
