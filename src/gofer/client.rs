@@ -490,7 +490,6 @@ impl Client {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use nix::sys::socket::{socketpair, AddressFamily, SockFlag, SockType};
 
     fn creds() -> Creds {
         Creds {
@@ -503,13 +502,7 @@ mod tests {
 
     #[test]
     fn client_side_validation_and_hangup() {
-        let (a, b) = socketpair(
-            AddressFamily::Unix,
-            SockType::SeqPacket,
-            None,
-            SockFlag::SOCK_CLOEXEC,
-        )
-        .unwrap();
+        let (a, b) = crate::runsc::sync::seqpacket_pair().unwrap();
         let c = Client::new(a);
         let long = vec![b'a'; PATH_MAX];
         assert_eq!(

@@ -612,7 +612,6 @@ mod tests {
     use crate::gofer::proto::Redirect;
     use crate::gofer::proto::Timespec;
     use crate::gofer::testutil::TempTree;
-    use nix::sys::socket::{socketpair, AddressFamily, SockFlag, SockType};
     use std::io::Read;
     use std::os::unix::fs::{symlink, MetadataExt, PermissionsExt};
 
@@ -656,13 +655,7 @@ mod tests {
         std::fs::write(t.p("etc/passwd"), b"root:x:0:0").unwrap();
         symlink("../proc/self/mounts", t.p("etc/mtab")).unwrap();
         symlink("passwd", t.p("etc/pw")).unwrap();
-        let (a, b) = socketpair(
-            AddressFamily::Unix,
-            SockType::SeqPacket,
-            None,
-            SockFlag::SOCK_CLOEXEC,
-        )
-        .unwrap();
+        let (a, b) = crate::runsc::sync::seqpacket_pair().unwrap();
         let root = t.root_fd();
         let cfg = GoferConfig {
             synthetic_mounts: vec!["/proc".into(), "/sys".into()],
@@ -1068,13 +1061,7 @@ mod tests {
 
     #[test]
     fn malformed_request_gets_einval() {
-        let (a, b) = socketpair(
-            AddressFamily::Unix,
-            SockType::SeqPacket,
-            None,
-            SockFlag::SOCK_CLOEXEC,
-        )
-        .unwrap();
+        let (a, b) = crate::runsc::sync::seqpacket_pair().unwrap();
         let t = TempTree::new("bad");
         let root = t.root_fd();
         let h = std::thread::spawn(move || serve(root, vec![b], GoferConfig::default()));
@@ -1105,13 +1092,7 @@ mod tests {
     #[test]
     fn open_proc_file_opens_only_task_files() {
         use crate::gofer::proto::ProcFile;
-        let (a, b) = socketpair(
-            AddressFamily::Unix,
-            SockType::SeqPacket,
-            None,
-            SockFlag::SOCK_CLOEXEC,
-        )
-        .unwrap();
+        let (a, b) = crate::runsc::sync::seqpacket_pair().unwrap();
         let t = TempTree::new("procfile");
         let root = t.root_fd();
         let proc = crate::gofer::testutil::open_path(std::path::Path::new("/proc"));
@@ -1175,13 +1156,7 @@ mod tests {
         drop(client);
         server.join().unwrap().unwrap();
         // Without the procfs (a container in the host's pid namespace).
-        let (a, b) = socketpair(
-            AddressFamily::Unix,
-            SockType::SeqPacket,
-            None,
-            SockFlag::SOCK_CLOEXEC,
-        )
-        .unwrap();
+        let (a, b) = crate::runsc::sync::seqpacket_pair().unwrap();
         let server =
             std::thread::spawn(move || serve(t.root_fd(), vec![b], GoferConfig::default()));
         let client = Client::new(a);
