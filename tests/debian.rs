@@ -84,7 +84,7 @@ struct DebianBundle {
 }
 
 impl DebianBundle {
-    fn new(script: &str, user: User) -> DebianBundle {
+    fn new(script: &str, user: User, no_new_privs: bool) -> DebianBundle {
         let dir = std::env::temp_dir().join(unique_id("runrs-test-debian"));
         let work = dir.join("work");
         fs::create_dir_all(&work).unwrap_or_else(|e| panic!("mkdir {}: {e}", work.display()));
@@ -112,6 +112,7 @@ impl DebianBundle {
             "COLUMNS=200",
         ]);
         spec["process"]["cwd"] = serde_json::json!("/mnt");
+        spec["process"]["noNewPrivileges"] = serde_json::json!(no_new_privs);
         let mounts = spec["mounts"]
             .as_array_mut()
             .expect("default spec has mounts");
@@ -140,8 +141,8 @@ impl Drop for DebianBundle {
     }
 }
 
-fn run_runc(script: &str, user: User) -> Output {
-    let bundle = DebianBundle::new(script, user);
+fn run_runc(script: &str, user: User, no_new_privs: bool) -> Output {
+    let bundle = DebianBundle::new(script, user, no_new_privs);
     let state = std::env::temp_dir().join(unique_id("runrs-test-runc-root"));
     let id = unique_id("deb-runc");
     let mut cmd = Command::new(RUNC);
@@ -160,8 +161,8 @@ fn run_runc(script: &str, user: User) -> Output {
     out
 }
 
-fn run_runrs(script: &str, user: User) -> Output {
-    let bundle = DebianBundle::new(script, user);
+fn run_runrs(script: &str, user: User, no_new_privs: bool) -> Output {
+    let bundle = DebianBundle::new(script, user, no_new_privs);
     let root = Root::new();
     let id = unique_id("deb-runrs");
     let b = bundle.dir.to_string_lossy().into_owned();
@@ -178,19 +179,24 @@ fn normalise(text: &str) -> Vec<String> {
 /// Runs `script` under runc and runrs as `user` and asserts both print the
 /// same (normalised) stdout and stderr and exit with the same status.
 fn compare(name: &str, script: &str, user: User) {
+    compare_nnp(name, script, user, true)
+}
+
+/// `compare` with the spec's noNewPrivileges as given.
+fn compare_nnp(name: &str, script: &str, user: User, no_new_privs: bool) {
     assert!(
         Path::new(RUNC).exists(),
         "{RUNC} is missing: install runc (Debian package `runc`), e.g. by running scripts/test.sh"
     );
     let script = format!("set -eu\n{script}\necho '--- end of {name}'\n");
-    let want = run_runc(&script, user);
+    let want = run_runc(&script, user, no_new_privs);
     assert_eq!(
         want.status.code(),
         Some(0),
         "{name}: runc run failed (the workload itself is broken)\n{}",
         describe(&want)
     );
-    let got = run_runrs(&script, user);
+    let got = run_runrs(&script, user, no_new_privs);
     let mut diff = String::new();
     for (what, w, g) in [
         ("stdout", &want.stdout, &got.stdout),
@@ -925,6 +931,73 @@ chmod 4755 /tmp/r && stat -c '%a' /tmp/r
 "#,
         ROOT,
     );
+}
+
+/// What a daemon does when it drops to its own user (postgres's initdb,
+/// nginx or redis workers): su, runuser and setpriv switch for real, the
+/// new user enters and writes its own 0700 directory (the kernel checks
+/// chdir and the sentry checks opens: they must agree), other users are
+/// refused, root enters it with CAP_DAC_OVERRIDE; SysV shared memory made
+/// 0600 by one user is refused to another; a set-user-ID program is
+/// honoured unless noNewPrivileges. Run with noNewPrivileges false and
+/// true, compared with runc each time.
+const DAEMON_USERS: &str = r#"
+mkdir -m 700 /tmp/data && chown user:user /tmp/data
+su user -s /bin/sh -c 'cd /tmp/data && echo 15 > PG_VERSION && mkdir -m 700 base && cd base && pwd && id'
+runuser -u user -- sh -c 'cd /tmp/data && cat PG_VERSION && stat -c "%n %U:%G %a" . PG_VERSION base'
+setpriv --reuid=1000 --regid=1000 --init-groups sh -c 'cd /tmp/data/base && touch f && ls'
+setpriv --reuid=65534 --regid=65534 --clear-groups sh -c 'cd /tmp/data 2>&1 || echo nobody refused; cat /tmp/data/PG_VERSION 2>&1 || true'
+cd /tmp/data && pwd && cd /
+cat > /tmp/shm.c <<'C'
+#define _GNU_SOURCE
+#include <stdio.h>
+#include <errno.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/shm.h>
+int main(void) {
+    if (setresuid(1000, 1000, 0)) { perror("setresuid"); return 1; }
+    int id = shmget(IPC_PRIVATE, 4096, IPC_CREAT | 0600);
+    printf("created by %d: %s%c", geteuid(), id >= 0 ? "ok" : strerror(errno), 10);
+    setresuid(0, 0, 0);
+    setresuid(65534, 65534, 0);
+    void *p = shmat(id, NULL, 0);
+    printf("attach by %d: %s%c", geteuid(), p == (void *)-1 ? strerror(errno) : "ok", 10);
+    setresuid(0, 0, 0);
+    setresuid(1000, 1000, 0);
+    p = shmat(id, NULL, 0);
+    printf("attach by %d: %s%c", geteuid(), p == (void *)-1 ? strerror(errno) : "ok", 10);
+    shmctl(id, IPC_RMID, NULL);
+    return 0;
+}
+C
+cat > /tmp/euid.c <<'C'
+#define _GNU_SOURCE
+#include <stdio.h>
+#include <unistd.h>
+int main(void) { printf("uid %d euid %d%c", getuid(), geteuid(), 10); return 0; }
+C
+gcc -o /tmp/shm /tmp/shm.c
+/tmp/shm
+gcc -o /mnt/euid /tmp/euid.c
+chmod 4755 /mnt/euid
+setpriv --reuid=1000 --regid=1000 --init-groups /mnt/euid
+grep NoNewPrivs /proc/self/status
+"#;
+
+#[test]
+fn daemon_users_without_no_new_privs() {
+    compare_nnp(
+        "daemon_users_without_no_new_privs",
+        DAEMON_USERS,
+        ROOT,
+        false,
+    );
+}
+
+#[test]
+fn daemon_users_with_no_new_privs() {
+    compare_nnp("daemon_users_with_no_new_privs", DAEMON_USERS, ROOT, true);
 }
 
 /// Container root switching to a user without su (as entrypoint scripts

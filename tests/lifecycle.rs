@@ -137,9 +137,17 @@ fn create_start_state_delete() {
     assert!(pid > 0, "{st}");
     let proc_status = fs::read_to_string(format!("/proc/{pid}/status"))
         .unwrap_or_else(|e| panic!("/proc/{pid}/status: {e}"));
+    // The spec's capabilities (runc's default: KILL, NET_BIND_SERVICE,
+    // AUDIT_WRITE), real but only in the container's own user namespace.
     assert!(
-        proc_status.contains("CapEff:\t0000000000000000\n"),
-        "the created init must hold no effective capabilities:\n{proc_status}"
+        proc_status.contains("CapEff:\t0000000020000420\n"),
+        "the created init must hold the spec's capabilities:\n{proc_status}"
+    );
+    let userns = |pid: &str| fs::read_link(format!("/proc/{pid}/ns/user")).expect("ns/user");
+    assert_ne!(
+        userns(&pid.to_string()),
+        userns("self"),
+        "the created init must be in a user namespace of its own"
     );
     assert!(
         proc_status.contains("NoNewPrivs:\t1\n"),

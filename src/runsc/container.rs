@@ -546,16 +546,22 @@ pub fn create(g: &GlobalOpts, args: &CreateArgs, interactive: bool) -> Result<Cr
                         .map_err(|e| Error::Init(e.to_string()))?;
                 }
             }
+            InitMsg::UserNamespace => {
+                let identity = crate::sentry::cred::IdMap::identity();
+                super::userns::write_maps(init.as_raw(), &identity, &identity).map_err(|e| {
+                    Error::Init(format!(
+                        "write the user namespace's uid_map and gid_map: {e}"
+                    ))
+                })?;
+                sync::send(sync_parent.as_raw_fd(), &InitMsg::Continue, None)
+                    .map_err(|e| Error::Init(e.to_string()))?;
+            }
             InitMsg::Ready => break,
             InitMsg::Error { msg } => {
                 let _ = nix::sys::wait::waitpid(init, None);
                 return Err(Error::Init(msg));
             }
-            InitMsg::Continue
-            | InitMsg::Listener
-            | InitMsg::Tracee
-            | InitMsg::Attach { .. }
-            | InitMsg::Identity { .. } => {
+            InitMsg::Continue | InitMsg::Listener | InitMsg::Tracee | InitMsg::Attach { .. } => {
                 return Err(Error::Init(format!(
                     "unexpected message from init: {msg:?}"
                 )))

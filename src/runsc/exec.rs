@@ -21,12 +21,15 @@ use super::sync::{self, InitMsg};
 use crate::sentry::boot::control_socket_addr;
 
 /// Namespaces an exec'd process joins (pid separately, through a fork).
-const JOINED: [(&str, CloneFlags); 5] = [
+/// Joined in this order: the user namespace last, since the others
+/// belong to the host's user namespace (`super::userns`).
+const JOINED: [(&str, CloneFlags); 6] = [
     ("mnt", CloneFlags::CLONE_NEWNS),
     ("net", CloneFlags::CLONE_NEWNET),
     ("ipc", CloneFlags::CLONE_NEWIPC),
     ("uts", CloneFlags::CLONE_NEWUTS),
     ("cgroup", CloneFlags::CLONE_NEWCGROUP),
+    ("user", CloneFlags::CLONE_NEWUSER),
 ];
 
 /// The process to run: --process, or the container's own process with the
@@ -145,7 +148,7 @@ pub fn exec(g: &GlobalOpts, a: &ExecArgs) -> Result<i32> {
     // create threads (signal forwarding) while it differs.
     nix::sched::setns(&own_pidns, CloneFlags::CLONE_NEWPID)
         .map_err(Error::sys("return to our pid namespace"))?;
-    if let Err(e) = supervise_start(&dir, a, &process, parent_sock.as_raw_fd(), child) {
+    if let Err(e) = supervise_start(&dir, a, parent_sock.as_raw_fd(), child) {
         let _ = nix::sys::signal::kill(child, nix::sys::signal::Signal::SIGKILL);
         let _ = nix::sys::wait::waitpid(child, None);
         return Err(e);
@@ -157,13 +160,7 @@ pub fn exec(g: &GlobalOpts, a: &ExecArgs) -> Result<i32> {
 }
 
 /// Relays the child's pty and listener, then lets it exec.
-fn supervise_start(
-    dir: &StateDir,
-    a: &ExecArgs,
-    process: &ProcessConfig,
-    sock: RawFd,
-    child: Pid,
-) -> Result<()> {
+fn supervise_start(dir: &StateDir, a: &ExecArgs, sock: RawFd, child: Pid) -> Result<()> {
     loop {
         let (msg, fd) = sync::recv(sock).map_err(|e| Error::Init(format!("exec: {e}")))?;
         match msg {
@@ -188,15 +185,7 @@ fn supervise_start(
                     },
                     _ => InitMsg::Listener,
                 };
-                let identity = InitMsg::Identity {
-                    pid: child.as_raw(),
-                    uid: process.uid,
-                    gid: process.gid,
-                    additional_gids: process.additional_gids.clone(),
-                    caps: process.caps,
-                    no_new_privs: process.no_new_privs,
-                };
-                hand_to_sentry(&dir.path, &identity, &to_sentry, &fd)?;
+                hand_to_sentry(&dir.path, &to_sentry, &fd)?;
                 if let Some(p) = &a.pid_file {
                     write_pid_file(p, child.as_raw())?;
                 }
@@ -212,7 +201,7 @@ fn supervise_start(
 
 /// Tells the sentry who the new process is, gives it the process's
 /// listener (or the process to trace) and waits for its "ok".
-fn hand_to_sentry(state_dir: &Path, identity: &InitMsg, msg: &InitMsg, fd: &OwnedFd) -> Result<()> {
+fn hand_to_sentry(state_dir: &Path, msg: &InitMsg, fd: &OwnedFd) -> Result<()> {
     use nix::sys::socket::{connect, socket, AddressFamily, SockFlag, SockType};
     let err = |e: nix::Error| {
         Error::Other(format!(
@@ -229,7 +218,6 @@ fn hand_to_sentry(state_dir: &Path, identity: &InitMsg, msg: &InitMsg, fd: &Owne
     .map_err(err)?;
     let (_dir, addr) = control_socket_addr(state_dir).map_err(err)?;
     connect(s.as_raw_fd(), &addr).map_err(err)?;
-    sync::send(s.as_raw_fd(), identity, None).map_err(|e| Error::Other(e.to_string()))?;
     sync::send(s.as_raw_fd(), msg, Some(fd.as_raw_fd()))
         .map_err(|e| Error::Other(e.to_string()))?;
     match sync::recv(s.as_raw_fd()) {
@@ -279,7 +267,6 @@ fn child_main(
     if let Some(mask) = p.umask {
         nix::sys::stat::umask(nix::sys::stat::Mode::from_bits_truncate(mask));
     }
-    init::drop_privileges(p)?;
     let seccomp = matches!(hand_over, init::HandOver::Seccomp);
     hand_over.run(sock)?;
     if seccomp {
@@ -288,6 +275,11 @@ fn child_main(
             _ => std::process::exit(255),
         }
     }
+    // As init: the profile before the user change unless no_new_privs.
+    if let Some(prof) = profile.filter(|_| !p.no_new_privs) {
+        init::install_profile(prof);
+    }
+    init::become_process(p)?;
     // SAFETY: fds above stderr belong to runrs (the sync socket, the log):
     // none may reach the workload. The ptrace platform's reserved fd
     // stays (its filter refuses a close_range that covers it).
@@ -300,8 +292,8 @@ fn child_main(
             libc::syscall(libc::SYS_close_range, reserved + 1, u32::MAX, 0);
         }
     }
-    if let Some(p) = profile {
-        init::install_profile(p);
+    if let Some(prof) = profile.filter(|_| p.no_new_privs) {
+        init::install_profile(prof);
     }
     let e = nix::unistd::execve(&program, &argv, &envp).unwrap_err();
     eprintln!(

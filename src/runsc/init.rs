@@ -10,8 +10,6 @@ use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
-use caps::CapSet;
-
 use super::cli::PlatformKind;
 use super::container::FIRST_ROLE_FD;
 use super::rootfs;
@@ -208,46 +206,11 @@ pub fn become_console(slave: OwnedFd) -> Result<(), String> {
     Ok(())
 }
 
-/// Drops every host privilege: the workload holds no capability at all
-/// (the sentry answers capget with the spec's sets), runs as the spec's
-/// user and can gain nothing through exec.
-pub fn drop_privileges(p: &ProcessConfig) -> Result<(), String> {
-    // The bounding set must go first: clearing it needs CAP_SETPCAP.
-    ok(
-        caps::clear(None, CapSet::Bounding),
-        "clear capability bounding set",
-    )?;
-    let gids: Vec<nix::unistd::Gid> = p
-        .additional_gids
-        .iter()
-        .map(|g| nix::unistd::Gid::from_raw(*g))
-        .collect();
-    ok(
-        nix::unistd::setgroups(&gids),
-        "setgroups (process.user.additionalGids)",
-    )?;
-    let gid = nix::unistd::Gid::from_raw(p.gid);
-    ok(
-        nix::unistd::setresgid(gid, gid, gid),
-        "setresgid (process.user.gid)",
-    )?;
-    let uid = nix::unistd::Uid::from_raw(p.uid);
-    ok(
-        nix::unistd::setresuid(uid, uid, uid),
-        "setresuid (process.user.uid)",
-    )?;
-    for set in [
-        CapSet::Ambient,
-        CapSet::Inheritable,
-        CapSet::Effective,
-        CapSet::Permitted,
-    ] {
-        ok(caps::clear(None, set), "clear capabilities")?;
-    }
-    ok(
-        nix::sys::prctl::set_no_new_privs(),
-        "prctl(PR_SET_NO_NEW_PRIVS)",
-    )?;
+/// Becomes the process spec's user in the container's user namespace,
+/// with its capability sets (real ones, in that namespace only) and
+/// no_new_privs as the spec says (see `super::userns`).
+pub fn become_process(p: &ProcessConfig) -> Result<(), String> {
+    super::userns::become_user(p)?;
     default_signal_dispositions();
     Ok(())
 }
@@ -489,11 +452,19 @@ fn run(state_dir: &Path, sock: RawFd, platform: PlatformKind) -> Result<Infallib
         Some(p) => Some(ok(super::seccomp_profile::compile(p), "linux.seccomp")?),
         None => None,
     };
-    drop_privileges(&cfg.process)?;
+    super::userns::enter(sock)?;
 
     // From here on every syscall goes through the filter: only passthrough
-    // ones (sendmsg, close, read) until execve, which the sentry answers.
+    // ones (sendmsg, close, read) and the identity calls that the sentry
+    // continues until execve, which the sentry answers. Installed with the
+    // namespace's CAP_SYS_ADMIN, so no_new_privs only if the spec asks.
     hand_over.run(sock)?;
+    // Without no_new_privs the spec's profile needs CAP_SYS_ADMIN too, so
+    // it goes on before the user change, as runc does.
+    if let Some(p) = profile.as_ref().filter(|_| !cfg.process.no_new_privs) {
+        install_profile(p);
+    }
+    become_process(&cfg.process)?;
     ok(sync::send(sock, &InitMsg::Ready, None), "sync")?;
     // SAFETY: fd 3 is the sync socket we were started with; nothing else owns it.
     drop(unsafe { OwnedFd::from_raw_fd(sock) });
@@ -508,7 +479,7 @@ fn run(state_dir: &Path, sock: RawFd, platform: PlatformKind) -> Result<Infallib
         }
     }
     drop(fifo);
-    if let Some(p) = &profile {
+    if let Some(p) = profile.as_ref().filter(|_| cfg.process.no_new_privs) {
         install_profile(p);
     }
     let e = nix::unistd::execve(&program, &argv, &envp).unwrap_err();

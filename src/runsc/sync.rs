@@ -26,19 +26,9 @@ pub enum InitMsg {
     /// `runrs exec` process, blocked before its filter); the sentry's end
     /// of its fd-passing socket is attached. Answered with `Ready`.
     Attach { pid: i32 },
-    /// To the sentry's control socket, before `Listener` or `Attach`: a
-    /// `runrs exec` process (host pid `pid`, not yet exec'd) and the
-    /// credentials its process spec gives it (uid, gid, additionalGids,
-    /// capability sets, noNewPrivileges), which the sentry's record of it
-    /// starts from.
-    Identity {
-        pid: i32,
-        uid: u32,
-        gid: u32,
-        additional_gids: Vec<u32>,
-        caps: super::spec::CapSets,
-        no_new_privs: bool,
-    },
+    /// Init entered its user namespace: create writes its uid_map and
+    /// gid_map and answers `Continue`.
+    UserNamespace,
     /// Init is blocked waiting for `start`.
     Ready,
     /// Setup failed; init exits after sending this.

@@ -289,14 +289,8 @@ fn run(state_dir: &Path) -> Result<(), BootError> {
         std::time::UNIX_EPOCH + std::time::Duration::new(info.start_time.0, info.start_time.1);
     let mut proc_config = ProcConfig {
         hostname: cfg.hostname.clone().unwrap_or_default(),
-        user: process_cred(
-            cfg.process.uid,
-            cfg.process.gid,
-            &cfg.process.additional_gids,
-            cfg.process.caps,
-            cfg.process.no_new_privs,
-        ),
-        no_new_privs: cfg.process.no_new_privs,
+        uid_map: crate::sentry::cred::IdMap::identity(),
+        gid_map: crate::sentry::cred::IdMap::identity(),
         memory_limit: cfg.memory_limit.filter(|l| *l > 0).map(|l| l as u64),
         start_time: start,
         mounts: mount_lines(&cfg),
@@ -465,32 +459,6 @@ fn spawn_workers<P: Platform + 'static>(
     }
 }
 
-/// A process spec's user and capability sets as runc sets them up before
-/// the first exec.
-fn process_cred(
-    uid: u32,
-    gid: u32,
-    groups: &[u32],
-    caps: crate::runsc::spec::CapSets,
-    no_new_privs: bool,
-) -> crate::sentry::cred::Cred {
-    let mut groups = groups.to_vec();
-    groups.sort_unstable();
-    crate::sentry::cred::Cred {
-        uid: [uid; 4],
-        gid: [gid; 4],
-        groups,
-        effective: caps.effective,
-        permitted: caps.permitted,
-        inheritable: caps.inheritable,
-        bounding: caps.bounding,
-        ambient: caps.ambient,
-        securebits: 0,
-        no_new_privs,
-        dumpable: crate::sentry::cred::SUID_DUMP_USER,
-    }
-}
-
 /// The sandbox's control socket: `runrs exec` hands the listener of each
 /// new process's filter to the sentry here (one SEQPACKET message with the
 /// fd; the answer is "ok" once workers serve it).
@@ -539,34 +507,7 @@ fn serve_control(
             Err(Errno::EINTR) => continue,
             Err(_) => return,
         };
-        // A process joining through `runrs exec` has its own user and
-        // groups: a task without a record is asked for its host ids.
-        sentry.procfs.creds.note_joined();
-        let mut msg = crate::runsc::sync::recv(conn.as_raw_fd());
-        // Its credentials first: recorded before it may run its program,
-        // or the process is refused (it would hold the container's).
-        if let Ok((
-            crate::runsc::sync::InitMsg::Identity {
-                pid,
-                uid,
-                gid,
-                additional_gids,
-                caps,
-                no_new_privs,
-            },
-            None,
-        )) = msg
-        {
-            let cred = process_cred(uid, gid, &additional_gids, caps, no_new_privs);
-            if let Err(e) = sentry.procfs.creds.seed(pid, cred) {
-                let reply = crate::runsc::sync::InitMsg::Error {
-                    msg: format!("record the credentials of process {pid}: {e}"),
-                };
-                let _ = crate::runsc::sync::send(conn.as_raw_fd(), &reply, None);
-                continue;
-            }
-            msg = crate::runsc::sync::recv(conn.as_raw_fd());
-        }
+        let msg = crate::runsc::sync::recv(conn.as_raw_fd());
         let reply = match msg {
             Ok((crate::runsc::sync::InitMsg::Attach { pid }, Some(sock))) if ptrace.is_some() => {
                 // Workers already serve every traced task.

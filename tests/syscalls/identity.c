@@ -17,6 +17,7 @@
 #include <linux/capability.h>
 #include <sys/fsuid.h>
 #include <sys/prctl.h>
+#include <sys/shm.h>
 
 #define USER 1000
 #define GROUP 2000
@@ -643,4 +644,120 @@ CASE(prctl, set_id_makes_the_task_non_dumpable) {
     int status;
     EXPECT_EQ(waitpid(child, &status, 0), child);
     EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+}
+
+/* setreuid: the saved uid follows a changed real uid (or an effective uid
+ * other than the old real one); an unprivileged caller may only swap. */
+COVERS("setreuid getresuid")
+CASE(setreuid, saved_id_follows_and_unprivileged_swaps) {
+    need_setid();
+    EXPECT_OK(setreuid(USER, USER + 1));
+    uid_t r, e, s;
+    EXPECT_OK(getresuid(&r, &e, &s));
+    EXPECT_EQ(r, USER);
+    EXPECT_EQ(e, USER + 1);
+    EXPECT_EQ(s, USER + 1);
+    /* Now without CAP_SETUID: swapping real and effective is allowed. */
+    EXPECT_OK(setreuid(USER + 1, USER));
+    EXPECT_OK(getresuid(&r, &e, &s));
+    EXPECT_EQ(r, USER + 1);
+    EXPECT_EQ(e, USER);
+    EXPECT_ERRNO(setreuid(0, -1), EPERM);
+    EXPECT_ERRNO(setreuid(-1, 0), EPERM);
+}
+
+/* setregid likewise, while the uid still holds CAP_SETGID. */
+COVERS("setregid getresgid")
+CASE(setregid, saved_id_follows) {
+    need_setid();
+    EXPECT_OK(setregid(100, 101));
+    gid_t r, e, s;
+    EXPECT_OK(getresgid(&r, &e, &s));
+    EXPECT_EQ(r, 100);
+    EXPECT_EQ(e, 101);
+    EXPECT_EQ(s, 101);
+    EXPECT_OK(setregid(-1, 100));
+    EXPECT_OK(getresgid(&r, &e, &s));
+    EXPECT_EQ(e, 100);
+    EXPECT_EQ(s, 101);
+    EXPECT_OK(setresuid(USER, USER, USER));
+    EXPECT_ERRNO(setregid(0, -1), EPERM);
+}
+
+/* A daemon that drops to its own user enters its private directory (the
+ * kernel checks the chdir with the caller's ids), and no other user may:
+ * postgres's initdb does this with its data directory. */
+COVERS("chdir fchdir mkdir setresuid")
+CASE(chdir, user_enters_its_own_private_dir) {
+    need_setid();
+    open_scratch();
+    /* Made by the user itself; the saved uid 0 brings root back. */
+    EXPECT_OK(setresgid(USER, USER, 0));
+    EXPECT_OK(setresuid(USER, USER, 0));
+    EXPECT_OK(mkdir("private", 0700));
+    int dir = open("private", O_RDONLY | O_DIRECTORY);
+    EXPECT_TRUE(dir >= 0);
+    pid_t child = fork();
+    if (child == 0) {
+        if (setresuid(0, 0, 0) || setresgid(USER + 1, USER + 1, USER + 1) ||
+            setresuid(USER + 1, USER + 1, USER + 1))
+            _exit(10);
+        if (chdir("private") == 0 || errno != EACCES)
+            _exit(11);
+        if (fchdir(dir) == 0 || errno != EACCES)
+            _exit(12);
+        _exit(0);
+    }
+    int status;
+    EXPECT_EQ(waitpid(child, &status, 0), child);
+    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    EXPECT_OK(chdir("private"));
+    int fd = open("data", O_CREAT | O_WRONLY, 0600);
+    EXPECT_TRUE(fd >= 0);
+    struct stat st;
+    EXPECT_OK(fstat(fd, &st));
+    EXPECT_EQ(st.st_uid, USER);
+    EXPECT_EQ(st.st_gid, USER);
+    close(fd);
+    EXPECT_OK(chdir(".."));
+    EXPECT_OK(fchdir(dir));
+    close(dir);
+}
+
+/* Root with CAP_DAC_OVERRIDE enters another user's 0700 directory. */
+COVERS("chdir")
+CASE(chdir, root_with_dac_override_enters_a_users_private_dir) {
+    need_setid();
+    open_scratch();
+    EXPECT_OK(setresuid(USER, USER, 0));
+    EXPECT_OK(mkdir("theirs", 0700));
+    EXPECT_OK(setresuid(0, 0, 0));
+    if (has_cap(CAP_DAC_OVERRIDE) || has_cap(CAP_DAC_READ_SEARCH)) {
+        EXPECT_OK(chdir("theirs"));
+        EXPECT_OK(chdir(".."));
+    } else {
+        EXPECT_ERRNO(chdir("theirs"), EACCES);
+    }
+}
+
+/* SysV shared memory created 0600 by one user is refused to another (the
+ * kernel's ipcperms with the callers' real ids). */
+COVERS("shmget shmat shmctl setresuid")
+CASE(shmget, another_users_private_segment_is_refused) {
+    need_setid();
+    /* Created as USER, tried as USER + 1 (the saved uid 0 brings root
+     * back in between). */
+    EXPECT_OK(setresuid(USER, USER, 0));
+    int id = shmget(IPC_PRIVATE, 4096, IPC_CREAT | 0600);
+    EXPECT_TRUE(id >= 0);
+    void *p = shmat(id, NULL, 0);
+    EXPECT_TRUE(p != (void *)-1);
+    EXPECT_OK(shmdt(p));
+    EXPECT_OK(setresuid(0, 0, 0));
+    EXPECT_OK(setresuid(USER + 1, USER + 1, 0));
+    EXPECT_TRUE(shmat(id, NULL, 0) == (void *)-1 && errno == EACCES);
+    /* Only its owner (or CAP_IPC_OWNER) may remove it. */
+    EXPECT_OK(setresuid(0, 0, 0));
+    EXPECT_OK(setresuid(USER, USER, 0));
+    EXPECT_OK(shmctl(id, IPC_RMID, NULL));
 }

@@ -19,6 +19,9 @@ use nix::errno::Errno;
 use super::hostproc::{self, HostProc};
 use crate::gofer::proto::ProcFile;
 
+/// What an unmapped or unreadable id shows as (overflowuid).
+const OVERFLOW: u32 = crate::sentry::cred::OVERFLOW_ID;
+
 /// Clock ticks per second of /proc (USER_HZ, fixed at 100 on x86_64).
 const USER_HZ: f64 = 100.0;
 
@@ -26,10 +29,10 @@ const USER_HZ: f64 = 100.0;
 #[derive(Debug, Clone)]
 pub struct ProcConfig {
     pub hostname: String,
-    /// The spec's process credentials: ids, groups and capability sets
-    /// (cut down per effective uid by `cred::Table`).
-    pub user: crate::sentry::cred::Cred,
-    pub no_new_privs: bool,
+    /// The workload user namespace's mappings (identity without one in
+    /// the spec): ids read from the host are shown through them.
+    pub uid_map: crate::sentry::cred::IdMap,
+    pub gid_map: crate::sentry::cred::IdMap,
     /// Bytes; caps MemTotal in meminfo.
     pub memory_limit: Option<u64>,
     /// Sandbox start: /proc/uptime counts from here.
@@ -444,7 +447,7 @@ fn path_has_prefix(path: &str, prefix: &str) -> bool {
 impl ProcFs {
     pub fn new(config: ProcConfig) -> Self {
         let host = HostProc::new(config.host_proc.clone(), config.init_host_pid);
-        let creds = crate::sentry::cred::Table::new(config.user.clone(), host.clone());
+        let creds = crate::sentry::cred::Table::new(config.host_proc.clone());
         let cwds = std::sync::Arc::new(crate::sentry::cwd::Table::new(host.clone()));
         ProcFs {
             config,
@@ -596,11 +599,16 @@ impl ProcFs {
         // Owned by the task's effective ids (ps reads its user here), by
         // root when it is not dumpable (after a set*id call), as Linux's
         // task_dump_owner.
+        // World-readable directories (0555) keep the effective ids either way.
+        let keeps_owner = kind == EntryKind::Dir && perm == 0o555;
         let (uid, gid) = match owner {
             Some(t) => {
                 let c = self.creds.get(t.htid)?;
-                if c.dumpable == crate::sentry::cred::SUID_DUMP_USER {
-                    (c.uid[1], c.gid[1])
+                if keeps_owner || c.dumpable == crate::sentry::cred::SUID_DUMP_USER {
+                    (
+                        self.config.uid_map.to_container(c.uid[1]),
+                        self.config.gid_map.to_container(c.gid[1]),
+                    )
                 } else {
                     (0, 0)
                 }
@@ -1021,8 +1029,17 @@ impl ProcFs {
     fn pid_status(&self, t: &Task) -> Result<Vec<u8>, Errno> {
         let st = self.host.status(t.htid)?;
         let c = &self.config;
-        let cred = self.creds.get(t.htid)?;
-        let ids = |v: [u32; 4]| format!("{}\t{}\t{}\t{}", v[0], v[1], v[2], v[3]);
+        // The kernel's ids, through the user namespace's mappings.
+        let ids = |v: &str, map: &crate::sentry::cred::IdMap| -> String {
+            v.split_whitespace()
+                .map(|x| {
+                    x.parse()
+                        .map_or(OVERFLOW, |id| map.to_container(id))
+                        .to_string()
+                })
+                .collect::<Vec<_>>()
+                .join("\t")
+        };
         let last = |v: &str| v.split_whitespace().last().unwrap_or("0").to_owned();
         let mut out = String::new();
         for (k, v) in &st.entries {
@@ -1035,19 +1052,13 @@ impl ProcFs {
                 "PPid" => self.translate(v.trim().parse().unwrap_or(0)).to_string(),
                 // The innermost value is the one in the task's (= container's) ns.
                 "NSpgid" | "NSsid" => last(v),
-                "Uid" => ids(cred.uid),
-                "Gid" => ids(cred.gid),
+                "Uid" => ids(v, &c.uid_map),
+                "Gid" => ids(v, &c.gid_map),
                 // The kernel ends the list with a space, also an empty one.
                 "Groups" => {
-                    let list: Vec<String> = cred.groups.iter().map(u32::to_string).collect();
-                    format!("{} ", list.join(" "))
+                    let list = ids(v, &c.gid_map).replace('\t', " ");
+                    format!("{list} ")
                 }
-                "CapInh" => format!("{:016x}", cred.inheritable),
-                "CapPrm" => format!("{:016x}", cred.permitted),
-                "CapEff" => format!("{:016x}", cred.effective),
-                "CapBnd" => format!("{:016x}", cred.bounding),
-                "CapAmb" => format!("{:016x}", cred.ambient),
-                "NoNewPrivs" => u8::from(c.no_new_privs).to_string(),
                 "Seccomp" | "Seccomp_filters" => "0".to_owned(),
                 _ => v.clone(),
             };
@@ -1414,20 +1425,8 @@ mod tests {
     fn config(init: i32, host_proc: PathBuf) -> ProcConfig {
         ProcConfig {
             hostname: "box".into(),
-            user: crate::sentry::cred::Cred {
-                uid: [0; 4],
-                gid: [0; 4],
-                groups: vec![],
-                effective: 0xa80425fb,
-                permitted: 0xa80425fb,
-                bounding: 0xa80425fb,
-                inheritable: 0x1,
-                ambient: 0,
-                securebits: 0,
-                no_new_privs: true,
-                dumpable: crate::sentry::cred::SUID_DUMP_USER,
-            },
-            no_new_privs: true,
+            uid_map: crate::sentry::cred::IdMap::identity(),
+            gid_map: crate::sentry::cred::IdMap::identity(),
             memory_limit: Some(64 << 20),
             start_time: SystemTime::now() - Duration::from_secs(100),
             hidden_fd: None,
@@ -1513,15 +1512,23 @@ mod tests {
     }
 
     #[test]
-    fn status_caps_and_nnp() {
+    fn status_shows_the_kernels_credentials() {
         let p = host_fs();
         let s = file(p.lookup(me(), "self/status").expect("status"));
-        assert!(s.contains("CapInh:\t0000000000000001\n"), "{s}");
-        assert!(s.contains("CapPrm:\t00000000a80425fb\n"));
-        assert!(s.contains("CapEff:\t00000000a80425fb\n"));
-        assert!(s.contains("CapBnd:\t00000000a80425fb\n"));
-        assert!(s.contains("CapAmb:\t0000000000000000\n"));
-        assert!(s.contains("NoNewPrivs:\t1\n"));
+        let host = std::fs::read_to_string("/proc/self/status").expect("host status");
+        for key in [
+            "Uid:",
+            "Gid:",
+            "CapInh:",
+            "CapPrm:",
+            "CapEff:",
+            "CapBnd:",
+            "CapAmb:",
+            "NoNewPrivs:",
+        ] {
+            let line = |t: &str| t.lines().find(|l| l.starts_with(key)).map(str::to_owned);
+            assert_eq!(line(&s), line(&host), "{key} in {s}");
+        }
         assert!(s.contains("Seccomp:\t0\n"));
         assert!(s.contains("TracerPid:\t0\n"));
         assert!(s.contains(&format!("NSpid:\t{}\n", me())));
@@ -1735,7 +1742,7 @@ mod tests {
             std::fs::create_dir_all(d.join(format!("task/{host}"))).expect("mkdir");
             std::os::unix::fs::symlink(ns, d.join("ns/pid")).expect("symlink");
             let status = format!(
-                "Name:\t{comm}\nUmask:\t0022\nState:\tS (sleeping)\nTgid:\t{host}\nNgid:\t0\nPid:\t{host}\nPPid:\t{ppid}\nTracerPid:\t7\nUid:\t0\t1000\t0\t0\nGid:\t0\t1001\t0\t0\nNStgid:\t{host}\t{ctr}\nNSpid:\t{host}\t{ctr}\nNSpgid:\t100\t1\nNSsid:\t100\t1\nCapEff:\t000001ffffffffff\nNoNewPrivs:\t0\nSeccomp:\t2\n"
+                "Name:\t{comm}\nUmask:\t0022\nState:\tS (sleeping)\nTgid:\t{host}\nNgid:\t0\nPid:\t{host}\nPPid:\t{ppid}\nTracerPid:\t7\nUid:\t100000\t101000\t100000\t100000\nGid:\t100000\t101001\t100000\t100000\nGroups:\t100005 \nNStgid:\t{host}\t{ctr}\nNSpid:\t{host}\t{ctr}\nNSpgid:\t100\t1\nNSsid:\t100\t1\nCapInh:\t0000000000000000\nCapPrm:\t000001ffffffffff\nCapEff:\t000001ffffffffff\nCapBnd:\t000001ffffffffff\nCapAmb:\t0000000000000000\nNoNewPrivs:\t0\nSeccomp:\t2\n"
             );
             std::fs::write(d.join("status"), &status).expect("write");
             std::fs::write(d.join(format!("task/{host}/status")), &status).expect("write");
@@ -1755,7 +1762,15 @@ mod tests {
     #[test]
     fn pid_translation_with_foreign_namespace() {
         let fake = fake_proc();
-        let p = ProcFs::new(config(100, fake.0.clone()));
+        let mut cfg = config(100, fake.0.clone());
+        let userns = crate::sentry::cred::IdMap(vec![crate::sentry::cred::IdRange {
+            inside: 0,
+            outside: 100000,
+            count: 65536,
+        }]);
+        cfg.uid_map = userns.clone();
+        cfg.gid_map = userns;
+        let p = ProcFs::new(cfg);
         assert_eq!(p.lookup(101, "self"), Ok(Node::Symlink("2".into())));
         let root = names(p.lookup(101, "").expect("root"));
         assert!(root.contains(&"1".into()) && root.contains(&"2".into()));
@@ -1787,9 +1802,13 @@ mod tests {
             "NSpid:\t1\n",
             "NSpgid:\t1\n",
             "NSsid:\t1\n",
-            "CapEff:\t00000000a80425fb\n",
-            "NoNewPrivs:\t1\n",
+            "CapEff:\t000001ffffffffff\n",
+            "NoNewPrivs:\t0\n",
             "Seccomp:\t0\n",
+            // Host ids through the mapping 0 -> 100000 (65536 ids).
+            "Uid:\t0\t1000\t0\t0\n",
+            "Gid:\t0\t1001\t0\t0\n",
+            "Groups:\t5 \n",
         ] {
             assert!(s.contains(want), "{want:?} not in {s}");
         }
@@ -1802,9 +1821,13 @@ mod tests {
             [".", "..", "1"]
         );
         assert_eq!(p.lookup(101, "1/task/100"), Err(Errno::ENOENT));
-        // The emulated ids (the spec user's here), not the host's.
+        // Owned by root while the task's /proc directory is not its own
+        // (not dumpable), by its effective ids when it is; mapped.
         let a = p.attr(101, "1/status").expect("attr");
         assert_eq!((a.uid, a.gid), (0, 0));
-        assert!(s.contains("Uid:\t0\t0\t0\t0\n"), "{s}");
+        std::os::unix::fs::chown(fake.0.join("100/status"), Some(101000), Some(101001))
+            .expect("chown");
+        let a = p.attr(101, "1/status").expect("attr");
+        assert_eq!((a.uid, a.gid), (1000, 1001));
     }
 }

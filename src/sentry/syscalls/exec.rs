@@ -40,21 +40,14 @@ fn is_memfd(ctx: &Ctx, fd: i32) -> bool {
             .is_ok_and(|l| l.as_os_str().as_encoded_bytes().starts_with(b"/memfd:"))
 }
 
-/// execve recomputes the capability sets (root's come back from the
-/// bounding set; a non-root uid keeps only the ambient ones), the saved
-/// ids take the effective ones and keepcaps is cleared (partial: applied
-/// before the exec is known to succeed).
+/// execve may change the caller's credentials (set-user-ID and
+/// set-group-ID programs, file capabilities, root's capability rules);
+/// a non-leader thread's exec also takes over its leader's tid.
 fn exec_resets_caps(ctx: &mut Ctx) -> Result<(), Errno> {
-    // Nobody changed any credentials: every task holds what the spec's
-    // user holds after an exec, and leaving the table empty keeps every
-    // later lookup free.
-    if !ctx.sentry.procfs.creds.recorded() {
-        return Ok(());
-    }
-    let old = ctx.cred()?;
-    let new = old.after_exec();
-    if new != old {
-        ctx.set_cred(new)?;
-    }
+    let tid = ctx.tid();
+    let tgid = ctx.task()?.tgid;
+    ctx.sentry.procfs.creds.forget(tid);
+    ctx.sentry.procfs.creds.forget(tgid);
+    ctx.forget_cred();
     Ok(())
 }

@@ -11,7 +11,6 @@ pub mod identity;
 pub mod io;
 pub mod misc;
 pub mod notify;
-pub mod signal;
 pub mod socket;
 pub mod stat;
 pub mod xattr;
@@ -184,21 +183,19 @@ impl<'a> Ctx<'a> {
         self.task.as_ref().ok_or(Errno::ESRCH)
     }
 
-    /// The caller's credentials as the sandbox sees them.
+    /// The caller's credentials, as the kernel holds them.
     pub fn cred(&mut self) -> Result<Cred, Errno> {
         if let Some(c) = &self.cred {
             return Ok(c.clone());
         }
-        let c = self.sentry.procfs.creds.get(self.tid())?;
+        let c = self.sentry.procfs.creds.own(self.tid())?;
         self.cred = Some(c.clone());
         Ok(c)
     }
 
-    /// Makes `c` the caller's credentials.
-    pub fn set_cred(&mut self, c: Cred) -> Result<(), Errno> {
-        self.sentry.procfs.creds.set(self.tid(), c.clone())?;
-        self.cred = Some(c);
-        Ok(())
+    /// The caller is about to change its credentials.
+    pub fn forget_cred(&mut self) {
+        self.cred = None;
     }
 
     /// Credentials the gofer assumes for the caller: its fsuid/fsgid.
