@@ -23,8 +23,9 @@ use common::*;
 const RUNC: &str = "/usr/sbin/runc";
 
 /// The packages scripts/mkrootfs-debian.sh installs, by a file each provides.
-const NEEDED: [&str; 6] = [
+const NEEDED: [&str; 7] = [
     "usr/bin/python3",
+    "usr/lib/postgresql/15/bin/initdb",
     "usr/bin/gcc",
     "usr/bin/sqlite3",
     "usr/bin/git",
@@ -984,6 +985,36 @@ chmod 4755 /mnt/euid
 setpriv --reuid=1000 --regid=1000 --init-groups /mnt/euid
 grep NoNewPrivs /proc/self/status
 "#;
+
+/// PostgreSQL as its own user: initdb makes and enters its 0700 data
+/// directory, the server starts on a unix socket, psql queries it, and it
+/// stops (under the emulated identity of earlier versions, initdb failed:
+/// the kernel refused postgres its own directory).
+const POSTGRES: &str = r#"
+mkdir -p /tmp/pg && chown postgres:postgres /tmp/pg
+su postgres -s /bin/sh -c '/usr/lib/postgresql/15/bin/initdb -D /tmp/pg/data >/tmp/pg/initdb.log 2>&1 && echo initdb ok'
+stat -c '%n %U:%G %a' /tmp/pg/data /tmp/pg/data/PG_VERSION
+su postgres -s /bin/sh -c "/usr/lib/postgresql/15/bin/pg_ctl -D /tmp/pg/data -o \"-k /tmp/pg -c listen_addresses=''\" -l /tmp/pg/log -w start >/dev/null && echo started"
+su postgres -s /bin/sh -c "psql -h /tmp/pg -At -c 'select 1'"
+su postgres -s /bin/sh -c "psql -h /tmp/pg -At -c 'create table t(x int); insert into t values (42); select x from t'"
+su postgres -s /bin/sh -c 'psql -h /tmp/pg -At -c "select usename from pg_stat_activity where usename is not null"'
+su postgres -s /bin/sh -c '/usr/lib/postgresql/15/bin/pg_ctl -D /tmp/pg/data -w stop >/dev/null && echo stopped'
+"#;
+
+#[test]
+fn postgres_as_its_own_user() {
+    compare_nnp("postgres_as_its_own_user", POSTGRES, ROOT, true);
+}
+
+#[test]
+fn postgres_as_its_own_user_without_no_new_privs() {
+    compare_nnp(
+        "postgres_as_its_own_user_without_no_new_privs",
+        POSTGRES,
+        ROOT,
+        false,
+    );
+}
 
 #[test]
 fn daemon_users_without_no_new_privs() {
