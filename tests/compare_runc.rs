@@ -333,3 +333,203 @@ ls -d /sys/fs/cgroup/../cgroup /sys/fs/cgroup/memory/.. /sys/kernel
         describe(&out)
     );
 }
+
+/// A spec with a user namespace mapping container ids 0..65536 to host
+/// 100000..165536 (a rootfs owned by the mapped root, as Docker's
+/// userns-remap prepares it): the workload is root inside, the maps show
+/// the mapping, a file it writes to a bind mount belongs to host uid
+/// 100000, chown to a mapped id lands on the mapped host id and to an
+/// unmapped one fails, and a switch to a user keeps the files of the
+/// mapping apart. Same output and host owners as runc.
+#[test]
+fn user_namespace_with_mappings_matches_runc() {
+    let script = "id -u; id -g; cat /proc/self/uid_map /proc/self/gid_map; \
+        echo hi > /share/f; ls -ln /share | grep -v ^total; \
+        grep -E '^(Uid|Gid|CapEff)' /proc/self/status; stat -c '%u %g' /proc/self/status /etc/passwd; \
+        chown 1000:1000 /share/f && ls -ln /share/f; chown 70000 /share/f 2>&1; \
+        mkdir /share/private && chmod 700 /share/private; \
+        su -s /bin/sh nobody -c 'ls /share/private 2>&1; echo x > /share/x 2>&1'; echo end";
+    let make = |share: &Path| {
+        let bundle = Bundle::new(&["/bin/sh", "-c", script]);
+        let chown = Command::new("chown")
+            .args(["-R", "100000:100000"])
+            .arg(bundle.rootfs())
+            .status()
+            .expect("chown -R");
+        assert!(chown.success());
+        std::fs::create_dir_all(share).expect("mkdir share");
+        std::os::unix::fs::chown(share, Some(100000), Some(100000)).expect("chown share");
+        let share = share.to_string_lossy().into_owned();
+        bundle.config_mut(|c| {
+            let ns = c["linux"]["namespaces"].as_array_mut().expect("namespaces");
+            ns.push(serde_json::json!({"type": "user"}));
+            let map = serde_json::json!([{"containerID": 0, "hostID": 100000, "size": 65536}]);
+            c["linux"]["uidMappings"] = map.clone();
+            c["linux"]["gidMappings"] = map;
+            c["mounts"].as_array_mut().expect("mounts").push(serde_json::json!({
+                "destination": "/share", "type": "bind", "source": share, "options": ["rbind", "rw"]
+            }));
+            let caps = serde_json::json!([
+                "CAP_CHOWN",
+                "CAP_DAC_OVERRIDE",
+                "CAP_FOWNER",
+                "CAP_SETUID",
+                "CAP_SETGID",
+                "CAP_KILL"
+            ]);
+            for set in ["bounding", "effective", "permitted"] {
+                c["process"]["capabilities"][set] = caps.clone();
+            }
+        });
+        bundle
+    };
+    let host_owners = |share: &Path| -> Vec<String> {
+        let mut v: Vec<String> = std::fs::read_dir(share)
+            .expect("read share")
+            .map(|e| {
+                let e = e.expect("entry");
+                let m = e.metadata().expect("metadata");
+                use std::os::unix::fs::MetadataExt;
+                format!(
+                    "{} {}:{}",
+                    e.file_name().to_string_lossy(),
+                    m.uid(),
+                    m.gid()
+                )
+            })
+            .collect();
+        v.sort();
+        v
+    };
+    let runc_share = std::env::temp_dir().join(unique_id("runrs-test-share-runc"));
+    let runc_bundle = make(&runc_share);
+    let runc_root = std::env::temp_dir().join(unique_id("runrs-test-runc-root"));
+    let want = runc_run(runc_bundle.path(), &unique_id("userns-runc"), &runc_root);
+    let _ = std::fs::remove_dir_all(&runc_root);
+    let want_owners = host_owners(&runc_share);
+    let _ = std::fs::remove_dir_all(&runc_share);
+    let want_text = String::from_utf8_lossy(&want.stdout).into_owned();
+    assert!(
+        want_text.starts_with("0\n0\n") && want_owners.contains(&"f 101000:101000".to_string()),
+        "runc's own output is not what this test assumes:\n{}\n{want_owners:?}",
+        describe(&want)
+    );
+
+    let share = std::env::temp_dir().join(unique_id("runrs-test-share"));
+    let bundle = make(&share);
+    let root = Root::new();
+    let b = bundle.path().to_string_lossy().into_owned();
+    let out = run(&root, &["run", "--bundle", &b, &unique_id("userns")]);
+    let owners = host_owners(&share);
+    let _ = std::fs::remove_dir_all(&share);
+    assert_eq!(
+        normalise(&String::from_utf8_lossy(&out.stdout)),
+        normalise(&want_text),
+        "runrs vs runc:\n{}",
+        describe(&out)
+    );
+    assert_eq!(owners, want_owners, "host owners of the bind mount's files");
+}
+
+/// Bad user namespace specs fail create with the field named, and leave
+/// no state directory behind.
+#[test]
+fn bad_user_namespace_specs_are_refused() {
+    let map =
+        |c: u32, h: u32, n: u32| serde_json::json!({"containerID": c, "hostID": h, "size": n});
+    type Edit = Box<dyn Fn(&mut serde_json::Value)>;
+    let cases: Vec<(&str, Edit)> = vec![
+        (
+            "linux.uidMappings",
+            Box::new(move |c| {
+                c["linux"]["uidMappings"] = serde_json::json!([map(0, 100000, 65536)]);
+                c["linux"]["gidMappings"] = serde_json::json!([map(0, 100000, 65536)]);
+            }),
+        ),
+        (
+            "linux.uidMappings",
+            Box::new(move |c| {
+                c["linux"]["namespaces"]
+                    .as_array_mut()
+                    .expect("ns")
+                    .push(serde_json::json!({"type": "user"}));
+                c["linux"]["uidMappings"] =
+                    serde_json::json!([map(0, 100000, 10), map(5, 200000, 10)]);
+                c["linux"]["gidMappings"] = serde_json::json!([map(0, 100000, 10)]);
+            }),
+        ),
+        (
+            "linux.gidMappings",
+            Box::new(move |c| {
+                c["linux"]["namespaces"]
+                    .as_array_mut()
+                    .expect("ns")
+                    .push(serde_json::json!({"type": "user"}));
+                c["linux"]["uidMappings"] = serde_json::json!([map(0, 100000, 10)]);
+                c["linux"]["gidMappings"] =
+                    serde_json::json!([map(0, 100000, 10), map(20, 100005, 10)]);
+            }),
+        ),
+        (
+            "linux.uidMappings",
+            Box::new(move |c| {
+                c["linux"]["namespaces"]
+                    .as_array_mut()
+                    .expect("ns")
+                    .push(serde_json::json!({"type": "user"}));
+                c["linux"]["uidMappings"] = serde_json::json!([map(4294967000, 0, 1000)]);
+                c["linux"]["gidMappings"] = serde_json::json!([map(0, 100000, 10)]);
+            }),
+        ),
+        (
+            "linux.uidMappings",
+            Box::new(move |c| {
+                c["linux"]["namespaces"]
+                    .as_array_mut()
+                    .expect("ns")
+                    .push(serde_json::json!({"type": "user"}));
+            }),
+        ),
+        (
+            "root.path",
+            Box::new(move |c| {
+                c["linux"]["namespaces"]
+                    .as_array_mut()
+                    .expect("ns")
+                    .push(serde_json::json!({"type": "user"}));
+                c["linux"]["uidMappings"] = serde_json::json!([map(0, 100000, 65536)]);
+                c["linux"]["gidMappings"] = serde_json::json!([map(0, 100000, 65536)]);
+            }),
+        ),
+    ];
+    for (i, (field, edit)) in cases.iter().enumerate() {
+        let bundle = Bundle::new(&["true"]);
+        bundle.config_mut(|c| edit(c));
+        if *field == "root.path" {
+            // Root-owned 0700: the mapped root (host 100000) cannot enter it.
+            std::fs::set_permissions(
+                bundle.rootfs(),
+                std::os::unix::fs::PermissionsExt::from_mode(0o700),
+            )
+            .expect("chmod rootfs");
+        }
+        let root = Root::new();
+        let id = unique_id("badns");
+        let b = bundle.path().to_string_lossy().into_owned();
+        let out = run(&root, &["create", "--bundle", &b, &id]);
+        assert!(
+            !out.status.success(),
+            "case {i} was accepted:\n{}",
+            describe(&out)
+        );
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            err.contains(field),
+            "case {i}: the error does not name {field}:\n{err}"
+        );
+        assert!(
+            !root.state_dir(&id).exists(),
+            "case {i}: a state dir is left"
+        );
+    }
+}

@@ -547,12 +547,13 @@ pub fn create(g: &GlobalOpts, args: &CreateArgs, interactive: bool) -> Result<Cr
                 }
             }
             InitMsg::UserNamespace => {
-                let identity = crate::sentry::cred::IdMap::identity();
-                super::userns::write_maps(init.as_raw(), &identity, &identity).map_err(|e| {
-                    Error::Init(format!(
-                        "write the user namespace's uid_map and gid_map: {e}"
-                    ))
-                })?;
+                super::userns::write_maps(init.as_raw(), &cfg.uid_map, &cfg.gid_map).map_err(
+                    |e| {
+                        Error::Init(format!(
+                            "write the user namespace's uid_map and gid_map: {e}"
+                        ))
+                    },
+                )?;
                 sync::send(sync_parent.as_raw_fd(), &InitMsg::Continue, None)
                     .map_err(|e| Error::Init(e.to_string()))?;
             }

@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use super::error::{Error, Result};
+use crate::sentry::cred::{IdMap, IdRange};
 
 /// Capability sets as bit masks (bit n = capability number n).
 #[derive(Clone, Copy, Debug, Default, Serialize, Deserialize, PartialEq, Eq)]
@@ -120,6 +121,13 @@ pub struct ContainerConfig {
     pub domainname: Option<String>,
     pub mounts: Vec<MountSpec>,
     pub namespaces: Vec<Namespace>,
+    /// The workload user namespace's mappings: the spec's
+    /// `linux.uidMappings`/`gidMappings` with a user namespace, else
+    /// every id to itself (see `super::userns`).
+    #[serde(default = "IdMap::identity")]
+    pub uid_map: IdMap,
+    #[serde(default = "IdMap::identity")]
+    pub gid_map: IdMap,
     pub devices: Vec<Device>,
     pub masked_paths: Vec<String>,
     pub readonly_paths: Vec<String>,
@@ -255,10 +263,10 @@ pub fn from_value(v: &serde_json::Value, bundle: &Path, id: &str) -> Result<Cont
                 format!("unknown type {:?}", ns.typ),
             ));
         }
-        if ns.typ == "user" {
+        if ns.typ == "user" && ns.path.is_some() {
             return Err(spec_err(
                 "linux.namespaces",
-                "user namespaces are not supported yet",
+                "joining a user namespace by path is not supported: runrs makes the container's own",
             ));
         }
         if ns.typ == "mount" && ns.path.is_some() {
@@ -284,6 +292,8 @@ pub fn from_value(v: &serde_json::Value, bundle: &Path, id: &str) -> Result<Cont
         ));
     }
 
+    let (uid_map, gid_map) = user_namespace(v, &namespaces, &rootfs)?;
+
     let mounts: Vec<MountSpec> = parse(v, &["mounts"], "mounts")?;
     for m in &mounts {
         if !m.destination.starts_with('/') {
@@ -307,6 +317,8 @@ pub fn from_value(v: &serde_json::Value, bundle: &Path, id: &str) -> Result<Cont
         domainname: parse(v, &["domainname"], "domainname")?,
         mounts,
         namespaces,
+        uid_map,
+        gid_map,
         devices: parse(v, &["linux", "devices"], "linux.devices")?,
         masked_paths: parse(v, &["linux", "maskedPaths"], "linux.maskedPaths")?,
         readonly_paths: parse(v, &["linux", "readonlyPaths"], "linux.readonlyPaths")?,
@@ -330,6 +342,137 @@ pub fn from_value(v: &serde_json::Value, bundle: &Path, id: &str) -> Result<Cont
         cgroups_path: parse(v, &["linux", "cgroupsPath"], "linux.cgroupsPath")?,
         annotations: parse(v, &["annotations"], "annotations")?,
     })
+}
+
+/// The kernel's limit on the lines of one uid_map or gid_map.
+const MAX_ID_MAP_LINES: usize = 340;
+
+/// One of `linux.uidMappings` / `linux.gidMappings`, checked as the kernel
+/// would check its map, so that a bad one fails create naming the field.
+fn id_map(v: &serde_json::Value, key: &str, field: &'static str) -> Result<Option<IdMap>> {
+    #[derive(Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct Line {
+        #[serde(rename = "containerID")]
+        container_id: u32,
+        #[serde(rename = "hostID")]
+        host_id: u32,
+        size: u32,
+    }
+    let Some(raw) = get(v, &["linux", key]) else {
+        return Ok(None);
+    };
+    let lines: Vec<Line> =
+        serde_json::from_value(raw.clone()).map_err(|e| spec_err(field, e.to_string()))?;
+    if lines.is_empty() {
+        return Ok(None);
+    }
+    if lines.len() > MAX_ID_MAP_LINES {
+        return Err(spec_err(
+            field,
+            format!(
+                "{} lines, the kernel takes at most {MAX_ID_MAP_LINES}",
+                lines.len()
+            ),
+        ));
+    }
+    let mut ranges = Vec::new();
+    for l in &lines {
+        if l.size == 0 {
+            return Err(spec_err(field, "a mapping of size 0"));
+        }
+        for (what, first) in [("containerID", l.container_id), ("hostID", l.host_id)] {
+            if u64::from(first) + u64::from(l.size) > u64::from(u32::MAX) {
+                return Err(spec_err(
+                    field,
+                    format!(
+                        "{what} {first} + size {} goes past the last id 4294967294",
+                        l.size
+                    ),
+                ));
+            }
+        }
+        ranges.push(IdRange {
+            inside: l.container_id,
+            outside: l.host_id,
+            count: l.size,
+        });
+    }
+    for (i, a) in ranges.iter().enumerate() {
+        for b in &ranges[i + 1..] {
+            let overlap = |x: u32, y: u32| {
+                u64::from(x) < u64::from(y) + u64::from(b.count)
+                    && u64::from(y) < u64::from(x) + u64::from(a.count)
+            };
+            if overlap(a.inside, b.inside) {
+                return Err(spec_err(
+                    field,
+                    format!("container ids {} and {} overlap", a.inside, b.inside),
+                ));
+            }
+            if overlap(a.outside, b.outside) {
+                return Err(spec_err(
+                    field,
+                    format!("host ids {} and {} overlap", a.outside, b.outside),
+                ));
+            }
+        }
+    }
+    Ok(Some(IdMap(ranges)))
+}
+
+/// The user namespace's mappings: exactly the spec's with a user namespace
+/// (which then needs both, and a root file system its root can enter),
+/// the identity without one (where mappings are an error).
+fn user_namespace(
+    v: &serde_json::Value,
+    namespaces: &[Namespace],
+    rootfs: &Path,
+) -> Result<(IdMap, IdMap)> {
+    let uids = id_map(v, "uidMappings", "linux.uidMappings")?;
+    let gids = id_map(v, "gidMappings", "linux.gidMappings")?;
+    if !namespaces.iter().any(|n| n.typ == "user") {
+        if uids.is_some() || gids.is_some() {
+            return Err(spec_err(
+                "linux.uidMappings",
+                "id mappings without a user namespace in linux.namespaces",
+            ));
+        }
+        return Ok((IdMap::identity(), IdMap::identity()));
+    }
+    let (Some(uids), Some(gids)) = (uids, gids) else {
+        return Err(spec_err(
+            "linux.uidMappings",
+            "a user namespace needs both linux.uidMappings and linux.gidMappings",
+        ));
+    };
+    // The container's root must at least search its root file system.
+    use std::os::unix::fs::MetadataExt;
+    let st = std::fs::metadata(rootfs)
+        .map_err(|e| spec_err("root.path", format!("{}: {e}", rootfs.display())))?;
+    let (root_uid, root_gid) = (uids.to_host(0), gids.to_host(0));
+    let bit = if Some(st.uid()) == root_uid {
+        0o100
+    } else if Some(st.gid()) == root_gid {
+        0o010
+    } else {
+        0o001
+    };
+    if st.mode() & bit == 0 {
+        return Err(spec_err(
+            "root.path",
+            format!(
+                "{} (owner {}:{}, mode {:o}) is not searchable by the container's root, host uid {} gid {}",
+                rootfs.display(),
+                st.uid(),
+                st.gid(),
+                st.mode() & 0o7777,
+                root_uid.map_or("unmapped".into(), |u| u.to_string()),
+                root_gid.map_or("unmapped".into(), |g| g.to_string()),
+            ),
+        ));
+    }
+    Ok((uids, gids))
 }
 
 /// Validates a `process` object (the spec's, or an exec's process.json);

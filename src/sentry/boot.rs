@@ -289,8 +289,8 @@ fn run(state_dir: &Path) -> Result<(), BootError> {
         std::time::UNIX_EPOCH + std::time::Duration::new(info.start_time.0, info.start_time.1);
     let mut proc_config = ProcConfig {
         hostname: cfg.hostname.clone().unwrap_or_default(),
-        uid_map: crate::sentry::cred::IdMap::identity(),
-        gid_map: crate::sentry::cred::IdMap::identity(),
+        uid_map: cfg.uid_map.clone(),
+        gid_map: cfg.gid_map.clone(),
         memory_limit: cfg.memory_limit.filter(|l| *l > 0).map(|l| l as u64),
         start_time: start,
         mounts: mount_lines(&cfg),

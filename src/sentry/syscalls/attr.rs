@@ -94,6 +94,7 @@ fn do_chown(
     if flags & !(libc::AT_SYMLINK_NOFOLLOW | libc::AT_EMPTY_PATH) != 0 {
         return Err(Errno::EINVAL);
     }
+    let (uid, gid) = ctx.host_owner(uid, gid)?;
     let abs = at_path(ctx, dirfd, path_idx, flags)?;
     let follow = follow_unless(flags, libc::AT_SYMLINK_NOFOLLOW);
     let abs = follow_final(ctx, abs, follow)?;
@@ -158,6 +159,7 @@ pub fn fchown(ctx: &mut Ctx) -> SysResult {
     let Some(abs) = fd_gofer_path(ctx, fd)? else {
         return Ok(Outcome::Continue);
     };
+    let (uid, gid) = ctx.host_owner(uid, gid)?;
     ctx.on_path(
         &abs,
         |g, p, c, l| g.chown(p, uid, gid, Follow::NoFollow, c, l),

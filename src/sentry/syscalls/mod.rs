@@ -193,6 +193,25 @@ impl<'a> Ctx<'a> {
         Ok(c)
     }
 
+    /// Host ids of a chown's arguments (-1: unchanged), through the user
+    /// namespace's mappings; an id the namespace does not map is EINVAL.
+    pub fn host_owner(&self, uid: i32, gid: i32) -> Result<(i32, i32), Errno> {
+        let map = |id: i32, m: &cred::IdMap| -> Result<i32, Errno> {
+            if id == -1 {
+                return Ok(-1);
+            }
+            m.to_host(id as u32).map(|h| h as i32).ok_or(Errno::EINVAL)
+        };
+        let cfg = &self.sentry.cfg;
+        Ok((map(uid, &cfg.uid_map)?, map(gid, &cfg.gid_map)?))
+    }
+
+    /// A host uid and gid as the workload sees them.
+    pub fn shown_owner(&self, uid: u32, gid: u32) -> (u32, u32) {
+        let cfg = &self.sentry.cfg;
+        (cfg.uid_map.to_container(uid), cfg.gid_map.to_container(gid))
+    }
+
     /// The caller is about to change its credentials.
     pub fn forget_cred(&mut self) {
         self.cred = None;

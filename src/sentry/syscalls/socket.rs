@@ -151,7 +151,10 @@ pub fn getsockopt(ctx: &mut Ctx) -> SysResult {
     let (pid, uid, gid) = if kernel.pid > 0 && host.in_container(kernel.pid) {
         let cred = ctx.sentry.procfs.creds.get(kernel.pid);
         match (host.container_pid(kernel.pid), cred) {
-            (Some(pid), Ok(c)) => (pid, c.uid[1], c.gid[1]),
+            (Some(pid), Ok(c)) => {
+                let (uid, gid) = ctx.shown_owner(c.uid[1], c.gid[1]);
+                (pid, uid, gid)
+            }
             // Gone since: what Linux keeps is unknown here.
             _ => (0, OVERFLOW_ID, OVERFLOW_ID),
         }
@@ -164,7 +167,10 @@ pub fn getsockopt(ctx: &mut Ctx) -> SysResult {
             .ok()
             .and_then(|st| ctx.sentry.peers.connector_of_peer(st.st_ino));
         match who {
-            Some(w) => (host.container_pid(w.htgid).unwrap_or(0), w.euid, w.egid),
+            Some(w) => {
+                let (uid, gid) = ctx.shown_owner(w.euid, w.egid);
+                (host.container_pid(w.htgid).unwrap_or(0), uid, gid)
+            }
             None => (0, OVERFLOW_ID, OVERFLOW_ID),
         }
     } else {

@@ -88,6 +88,18 @@ enum Subject {
     },
 }
 
+impl Subject {
+    /// A node of the synthetic /proc or /sys (whose owners procfs already
+    /// shows in the container's ids), not a host file.
+    fn is_synthetic(&self) -> bool {
+        match self {
+            Subject::Found(Found::Synthetic { node, .. }) => !matches!(node, Node::FdLink { .. }),
+            Subject::FdLinkItself { .. } => true,
+            _ => false,
+        }
+    }
+}
+
 fn subject(ctx: &mut Ctx, dirfd: i32, path_idx: usize, flags: i32) -> Result<Subject, Errno> {
     let path = if ctx.arg(path_idx) == 0 && flags & libc::AT_EMPTY_PATH != 0 {
         Vec::new()
@@ -164,7 +176,11 @@ fn do_stat(ctx: &mut Ctx, dirfd: i32, path_idx: usize, buf: u64, flags: i32) -> 
         return Err(Errno::EINVAL);
     }
     let s = subject(ctx, dirfd, path_idx, flags)?;
-    let st = stat_subject(ctx, s)?;
+    let host_file = !s.is_synthetic();
+    let mut st = stat_subject(ctx, s)?;
+    if host_file {
+        (st.st_uid, st.st_gid) = ctx.shown_owner(st.st_uid, st.st_gid);
+    }
     ctx.write(buf, sys::struct_bytes(&st))?;
     Ok(Outcome::Value(0))
 }
@@ -205,7 +221,9 @@ pub fn statx(ctx: &mut Ctx) -> SysResult {
     {
         return Err(Errno::EINVAL);
     }
-    let st = match subject(ctx, dirfd, 1, flags)? {
+    let s = subject(ctx, dirfd, 1, flags)?;
+    let host_file = !s.is_synthetic();
+    let mut st = match s {
         Subject::Child { dir, name, .. } => {
             sys::statx_at(dir.as_fd(), &name, flags & !libc::AT_EMPTY_PATH, mask)?
         }
@@ -222,6 +240,9 @@ pub fn statx(ctx: &mut Ctx) -> SysResult {
         }
         Subject::FdLinkItself { fs, rel } => synthetic_statx(fs, &ctx.synthetic_attr(fs, &rel)?),
     };
+    if host_file {
+        (st.stx_uid, st.stx_gid) = ctx.shown_owner(st.stx_uid, st.stx_gid);
+    }
     ctx.write(buf, sys::struct_bytes(&st))?;
     Ok(Outcome::Value(0))
 }
