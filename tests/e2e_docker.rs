@@ -153,6 +153,38 @@ fn cap_drop_all_gives_zero_capeff() {
     );
 }
 
+/// `--privileged` runs, but hands no host device to the workload: /dev
+/// holds the sandbox's own set only (docs/SECURITY.md), whatever Docker
+/// lists in linux.devices.
+#[test]
+fn privileged_runs_without_host_devices() {
+    ensure_docker();
+    let c = Ctr::new("privileged");
+    let script = "ls /dev | tr '\\n' ' '; echo; \
+                  for d in kmsg loop0 loop-control kvm mem sda vda; do \
+                  [ -e /dev/$d ] && echo has-$d; done; \
+                  cat /dev/kmsg </dev/null >/dev/null 2>&1 && echo opened-kmsg; \
+                  echo x > /dev/null && head -c 4 /dev/urandom | wc -c";
+    let out = docker_run(&c.name, &["--rm", "--privileged"], &["sh", "-c", script]);
+    assert!(out.success(), "--privileged must still run: {out}");
+    assert!(
+        !out.stdout.contains("has-") && !out.stdout.contains("opened-"),
+        "a host device is visible under --privileged: {out}"
+    );
+    assert!(
+        out.stdout.lines().last().map(str::trim) == Some("4"),
+        "/dev/null or /dev/urandom broken under --privileged: {out}"
+    );
+    for want in [
+        "null", "zero", "full", "random", "urandom", "tty", "pts", "shm",
+    ] {
+        assert!(
+            out.stdout.split_whitespace().any(|w| w == want),
+            "/dev/{want} missing under --privileged: {out}"
+        );
+    }
+}
+
 // ------------------------------------------------------------ networking
 
 #[test]

@@ -23,6 +23,42 @@ use super::sys;
 use super::walk::{Mounts, Parent, Target, Walker};
 use super::GoferError;
 
+/// `fd`, just opened with `flags`, unless it is a device node outside the
+/// sandbox's set (a host device in the image or in a bind mount: the
+/// sandbox hands no host device to the workload, docs/SECURITY.md): the
+/// default set's character devices (`runsc::spec::SANDBOX_DEVICES`), the
+/// pty master multiplexer and pty slaves. An O_PATH fd opens nothing.
+fn sandbox_file(fd: OwnedFd, flags: i32) -> Result<OwnedFd, Errno> {
+    /// UNIX98_PTY_SLAVE_MAJOR and its 8 majors (linux/major.h).
+    const PTY_SLAVE_MAJORS: std::ops::Range<u32> = 136..144;
+    /// TTYAUX_MAJOR: /dev/tty (0), /dev/ptmx (2).
+    const TTYAUX_MAJOR: u32 = 5;
+    if flags & libc::O_PATH != 0 {
+        return Ok(fd);
+    }
+    let st = sys::fstat(fd.as_fd())?;
+    let kind = st.st_mode & libc::S_IFMT;
+    if kind != libc::S_IFCHR && kind != libc::S_IFBLK {
+        return Ok(fd);
+    }
+    let (major, minor) = (
+        nix::sys::stat::major(st.st_rdev) as u32,
+        nix::sys::stat::minor(st.st_rdev) as u32,
+    );
+    let allowed = kind == libc::S_IFCHR
+        && (PTY_SLAVE_MAJORS.contains(&major)
+            || (major, minor) == (TTYAUX_MAJOR, 2)
+            || crate::runsc::spec::SANDBOX_DEVICES
+                .iter()
+                .any(|&(_, ma, mi)| (i64::from(major), i64::from(minor)) == (ma, mi)));
+    if allowed {
+        Ok(fd)
+    } else {
+        debug!(major, minor, "refused to open a host device node");
+        Err(Errno::EACCES)
+    }
+}
+
 /// Static configuration of the gofer.
 #[derive(Clone, Debug, Default)]
 pub struct GoferConfig {
@@ -280,7 +316,7 @@ impl Ops<'_> {
     ) -> Result<Walked<OwnedFd>, Errno> {
         let flags = Self::open_flags(flags);
         if let Some(r) = self.w.fast_open(path, flags, mode) {
-            return r.map(Walked::Done);
+            return r.and_then(|fd| sandbox_file(fd, flags)).map(Walked::Done);
         }
         let excl = libc::O_CREAT | libc::O_EXCL;
         let follow = if flags & libc::O_NOFOLLOW != 0 || flags & excl == excl {
@@ -307,7 +343,7 @@ impl Ops<'_> {
             }
             (None, None) => return Err(Errno::ENOENT),
         };
-        Ok(Walked::Done(fd))
+        sandbox_file(fd, flags).map(Walked::Done)
     }
 
     /// O_PATH fd of an existing target.
@@ -614,6 +650,28 @@ mod tests {
     use crate::gofer::testutil::TempTree;
     use std::io::Read;
     use std::os::unix::fs::{symlink, MetadataExt, PermissionsExt};
+
+    /// Only the sandbox's device nodes are handed out; an O_PATH fd of any.
+    #[test]
+    fn host_device_nodes_are_refused() {
+        let open = |p: &str, flags: i32| -> Result<OwnedFd, Errno> {
+            let fd = nix::fcntl::open(
+                p,
+                nix::fcntl::OFlag::from_bits_truncate(flags),
+                nix::sys::stat::Mode::empty(),
+            )?;
+            sandbox_file(fd, flags)
+        };
+        assert!(open("/dev/null", libc::O_RDWR).is_ok());
+        assert!(open("/dev/urandom", libc::O_RDONLY).is_ok());
+        assert!(open("/proc/self/status", libc::O_RDONLY).is_ok());
+        if std::path::Path::new("/dev/kmsg").exists() {
+            assert_eq!(open("/dev/kmsg", libc::O_RDONLY).err(), Some(Errno::EACCES));
+            assert!(open("/dev/kmsg", libc::O_PATH).is_ok());
+        } else {
+            eprintln!("skip: no /dev/kmsg on this host");
+        }
+    }
 
     const ROOT: Creds = Creds {
         fsuid: 0,

@@ -285,25 +285,18 @@ fn mount_one(rootfs: &Path, m: &MountSpec) -> Result<()> {
 }
 
 fn default_devices() -> Vec<Device> {
-    [
-        ("null", 1, 3),
-        ("zero", 1, 5),
-        ("full", 1, 7),
-        ("random", 1, 8),
-        ("urandom", 1, 9),
-        ("tty", 5, 0),
-    ]
-    .into_iter()
-    .map(|(name, major, minor)| Device {
-        path: format!("/dev/{name}"),
-        typ: "c".into(),
-        major,
-        minor,
-        file_mode: Some(0o666),
-        uid: Some(0),
-        gid: Some(0),
-    })
-    .collect()
+    super::spec::SANDBOX_DEVICES
+        .iter()
+        .map(|&(name, major, minor)| Device {
+            path: format!("/dev/{name}"),
+            typ: "c".into(),
+            major,
+            minor,
+            file_mode: Some(0o666),
+            uid: Some(0),
+            gid: Some(0),
+        })
+        .collect()
 }
 
 fn create_device(rootfs: &Path, d: &Device) -> Result<()> {
@@ -339,14 +332,29 @@ fn create_device(rootfs: &Path, d: &Device) -> Result<()> {
             );
             Ok(())
         }
-        Err(_) => {
-            // Without CAP_MKNOD: bind the host's node, as runc does in a user namespace.
+        Err(e) => {
+            // Without CAP_MKNOD: bind the host's node, as runc does in a
+            // user namespace; the default set's node by its numbers,
+            // whatever path the spec gives it (never another host node).
+            let Some((name, ..)) =
+                super::spec::SANDBOX_DEVICES
+                    .iter()
+                    .find(|&&(_, major, minor)| {
+                        kind == SFlag::S_IFCHR && (d.major, d.minor) == (major, minor)
+                    })
+            else {
+                return Err(RootfsError::Device {
+                    path: dest,
+                    source: e,
+                });
+            };
+            let host = format!("/dev/{name}");
             fs::File::create(&dest).map_err(|source| RootfsError::Mountpoint {
                 path: dest.clone(),
                 source,
             })?;
             do_mount(
-                Some(d.path.as_str()),
+                Some(host.as_str()),
                 &dest,
                 None,
                 MsFlags::MS_BIND,
@@ -408,7 +416,9 @@ pub fn prepare(cfg: &ContainerConfig) -> Result<()> {
     } else {
         vec![]
     };
-    devices.extend(cfg.devices.iter().cloned());
+    // Never a host device beyond the default set (`--privileged` lists
+    // them all): `spec::load` warned about those left out.
+    devices.extend(cfg.devices.iter().filter(|d| d.in_sandbox_set()).cloned());
     for d in &devices {
         create_device(rootfs, d)?;
     }

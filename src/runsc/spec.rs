@@ -56,6 +56,36 @@ pub struct Device {
     pub gid: Option<u32>,
 }
 
+/// The character devices a sandbox holds, as (name, major, minor):
+/// runc's default set, which `rootfs::prepare` creates in a tmpfs /dev.
+/// Together with the container's own devpts (pts/*, ptmx) these are the
+/// only device nodes a workload may open (docs/SECURITY.md).
+pub const SANDBOX_DEVICES: &[(&str, i64, i64)] = &[
+    ("null", 1, 3),
+    ("zero", 1, 5),
+    ("full", 1, 7),
+    ("random", 1, 8),
+    ("urandom", 1, 9),
+    ("tty", 5, 0),
+];
+
+impl Device {
+    /// Whether the sandbox creates this `linux.devices` entry: a FIFO, or
+    /// a character device of [`SANDBOX_DEVICES`] (under any path). Every
+    /// other entry (Docker's `--privileged` lists all of the host's
+    /// devices, `--device` one) is a host device: left out, with a
+    /// warning at create ([`load`]).
+    pub fn in_sandbox_set(&self) -> bool {
+        match self.typ.as_str() {
+            "p" => true,
+            "c" | "u" => SANDBOX_DEVICES
+                .iter()
+                .any(|&(_, major, minor)| (self.major, self.minor) == (major, minor)),
+            _ => false,
+        }
+    }
+}
+
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub struct Hook {
     pub path: PathBuf,
@@ -167,7 +197,32 @@ pub fn load(bundle: &Path, id: &str) -> Result<ContainerConfig> {
         path: path.clone(),
         msg: e.to_string(),
     })?;
-    parse_config(&text, bundle, id)
+    let cfg = parse_config(&text, bundle, id)?;
+    warn_host_devices(&cfg.devices);
+    Ok(cfg)
+}
+
+/// Logs which `linux.devices` entries the sandbox leaves out (see
+/// [`Device::in_sandbox_set`]): the container still starts.
+fn warn_host_devices(devices: &[Device]) {
+    let host: Vec<&str> = devices
+        .iter()
+        .filter(|d| !d.in_sandbox_set())
+        .map(|d| d.path.as_str())
+        .collect();
+    if host.is_empty() {
+        return;
+    }
+    const SHOWN: usize = 8;
+    let mut list = host[..host.len().min(SHOWN)].join(", ");
+    if host.len() > SHOWN {
+        list.push_str(&format!(" and {} more", host.len() - SHOWN));
+    }
+    crate::log::warn(&format!(
+        "linux.devices: {} host device(s) not created ({list}): a runrs sandbox holds only \
+         /dev/null, zero, full, random, urandom, tty and its own pts (docs/SECURITY.md)",
+        host.len()
+    ));
 }
 
 /// Parses and validates the text of `<bundle>/config.json` (the fuzzed
@@ -610,6 +665,30 @@ pub fn default_spec() -> serde_json::Value {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Only FIFOs and the default set's character devices are created.
+    #[test]
+    fn sandbox_device_set() {
+        let dev = |typ: &str, major, minor| Device {
+            path: "/dev/x".into(),
+            typ: typ.into(),
+            major,
+            minor,
+            file_mode: None,
+            uid: None,
+            gid: None,
+        };
+        assert!(dev("c", 1, 3).in_sandbox_set());
+        assert!(dev("u", 1, 9).in_sandbox_set());
+        assert!(dev("c", 5, 0).in_sandbox_set());
+        assert!(dev("p", 0, 0).in_sandbox_set());
+        // kmsg, the host console, loop0, kvm, a disk.
+        assert!(!dev("c", 1, 11).in_sandbox_set());
+        assert!(!dev("c", 5, 1).in_sandbox_set());
+        assert!(!dev("b", 7, 0).in_sandbox_set());
+        assert!(!dev("c", 10, 232).in_sandbox_set());
+        assert!(!dev("b", 1, 3).in_sandbox_set());
+    }
 
     fn bundle() -> PathBuf {
         let dir = std::env::temp_dir().join(format!("runrs-spec-test-{}", std::process::id()));

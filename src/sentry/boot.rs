@@ -309,7 +309,7 @@ fn run(state_dir: &Path) -> Result<(), BootError> {
     let is_dir = |p: &str| -> Option<bool> {
         match super::vfs::locate(p.as_bytes()) {
             Location::Synthetic(SynthFs::Proc, rel) => match probe.lookup(info.init_pid, &rel) {
-                Ok(n) => Some(matches!(n, Node::Dir(_))),
+                Ok(n) => Some(n.is_dir()),
                 Err(_) => None,
             },
             Location::Synthetic(SynthFs::Sys, rel) => match super::sysfs::lookup(&rel) {

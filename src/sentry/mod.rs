@@ -15,6 +15,7 @@ pub mod peers;
 pub mod fs {
     pub mod hostproc;
     pub mod procfs;
+    pub mod procperm;
 }
 pub mod platform;
 pub mod sys;

@@ -17,6 +17,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use nix::errno::Errno;
 
 use super::hostproc::{self, HostProc};
+use super::procperm;
 use crate::gofer::proto::ProcFile;
 
 /// What an unmapped or unreadable id shows as (overflowuid).
@@ -73,6 +74,25 @@ pub enum Node {
     Symlink(String),
     /// /proc/<pid>/fd/<n> magic link: the sentry reopens that fd.
     FdLink { host_tid: i32, fd: i32 },
+    /// A node of another task that the caller may look up and stat but
+    /// not open, list, read or follow (Linux's ptrace access check or the
+    /// mode of a 0400 file or of fd/, see `super::procperm`): each of
+    /// those fails with `errno`.
+    Refused { kind: EntryKind, errno: Errno },
+}
+
+impl Node {
+    /// Whether the node is a directory (also one the caller may not list).
+    pub fn is_dir(&self) -> bool {
+        matches!(
+            self,
+            Node::Dir(_)
+                | Node::Refused {
+                    kind: EntryKind::Dir,
+                    ..
+                }
+        )
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -506,10 +526,78 @@ impl ProcFs {
         &self.host
     }
 
-    /// Resolves `rel` (relative to /proc) for the calling task.
+    /// Resolves `rel` (relative to /proc) for the calling task: its
+    /// contents, or `Node::Refused` when the caller may not have them.
     pub fn lookup(&self, caller_host_tid: i32, rel: &str) -> Result<Node, Errno> {
         let (res, canon) = self.resolve(caller_host_tid, rel)?;
+        if let Some((kind, errno)) = self.refusal(caller_host_tid, &res)? {
+            return Ok(Node::Refused { kind, errno });
+        }
         self.node_of(caller_host_tid, &res, &canon)
+    }
+
+    // ----- access to another task's files (see `procperm`) -----
+
+    /// Whether `caller` is a thread of `t`'s thread group.
+    fn same_group(&self, caller: i32, t: &Task) -> bool {
+        caller == t.htid || caller == t.htgid || self.host.has(t.htgid, &format!("task/{caller}"))
+    }
+
+    /// Linux's ptrace_may_access(t, PTRACE_MODE_READ_FSCREDS) for `caller`.
+    fn may_read_task(&self, caller: i32, t: &Task) -> Result<bool, Errno> {
+        if self.same_group(caller, t) {
+            return Ok(true);
+        }
+        let (c, target) = (self.creds.get(caller)?, self.creds.get(t.htid)?);
+        Ok(procperm::may_ptrace_read(&c, &target, false))
+    }
+
+    /// Whether the mode of `t`'s file (`mode` with type bits) grants
+    /// `caller` `want` (4 read, 1 search).
+    fn may_by_mode(&self, caller: i32, t: &Task, mode: u32, want: u32) -> Result<bool, Errno> {
+        let (c, target) = (self.creds.get(caller)?, self.creds.get(t.htid)?);
+        let root = (
+            self.config.uid_map.to_host(0).unwrap_or(0),
+            self.config.gid_map.to_host(0).unwrap_or(0),
+        );
+        Ok(procperm::may_by_mode(&c, &target, root, mode, want))
+    }
+
+    /// /proc/<pid>/fd is 0500 for its task's owner, and always open to
+    /// the task's own threads (Linux's proc_fd_permission).
+    fn may_use_fd_dir(&self, caller: i32, t: &Task, want: u32) -> Result<bool, Errno> {
+        Ok(self.same_group(caller, t)
+            || self.may_by_mode(caller, t, libc::S_IFDIR | 0o500, want)?)
+    }
+
+    /// Why `caller` may not have the contents of `res` (open, list, read,
+    /// readlink, follow), as (the node's kind, errno); None if it may.
+    fn refusal(&self, caller: i32, res: &Res) -> Result<Option<(EntryKind, Errno)>, Errno> {
+        let ptrace = |t: &Task, kind: EntryKind, errno: Errno| -> Result<_, Errno> {
+            Ok((!self.may_read_task(caller, t)?).then_some((kind, errno)))
+        };
+        match res {
+            Res::PidLink(t, _) | Res::Fd(t, _) => ptrace(t, EntryKind::Symlink, Errno::EACCES),
+            Res::FdinfoDir(t) => ptrace(t, EntryKind::Dir, Errno::EACCES),
+            Res::Fdinfo(t, _) => ptrace(t, EntryKind::File, Errno::EACCES),
+            Res::FdDir(t) => Ok(
+                (!self.may_use_fd_dir(caller, t, 4)?).then_some((EntryKind::Dir, Errno::EACCES))
+            ),
+            Res::PidFile(t, name, mode) => {
+                // The mode first (may_open), then the file's own check.
+                if mode & 0o004 == 0 && !self.may_by_mode(caller, t, libc::S_IFREG | mode, 4)? {
+                    return Ok(Some((EntryKind::File, Errno::EACCES)));
+                }
+                match *name {
+                    "environ" | "auxv" | "maps" | "smaps" | "smaps_rollup" | "io" => {
+                        ptrace(t, EntryKind::File, Errno::EACCES)
+                    }
+                    "personality" => ptrace(t, EntryKind::File, Errno::EPERM),
+                    _ => Ok(None),
+                }
+            }
+            _ => Ok(None),
+        }
     }
 
     /// The canonical path of `rel` below /proc (intermediate `self` and
@@ -540,6 +628,9 @@ impl ProcFs {
     /// Link text of a symlink or magic link node (EINVAL for other nodes).
     pub fn readlink(&self, caller_host_tid: i32, rel: &str) -> Result<String, Errno> {
         let (res, _) = self.resolve(caller_host_tid, rel)?;
+        if let Some((EntryKind::Symlink, errno)) = self.refusal(caller_host_tid, &res)? {
+            return Err(errno);
+        }
         match res {
             Res::Link(t) => Ok(t),
             Res::PidLink(t, name) => self.pid_link(&t, name),
@@ -763,6 +854,16 @@ impl ProcFs {
                 }))
             }
             Res::FdDir(t) | Res::FdinfoDir(t) => {
+                // Looking up in fd/ needs search permission on it, in
+                // fdinfo/ the ptrace check too (Linux's proc_fd_permission
+                // and proc_fdinfo_permission).
+                let may = match cur {
+                    Res::FdDir(_) => self.may_use_fd_dir(caller, t, 1)?,
+                    _ => self.may_read_task(caller, t)?,
+                };
+                if !may {
+                    return Err(Errno::EACCES);
+                }
                 let fd = parse_fd_name(comp)
                     .filter(|fd| Some(*fd) != self.config.hidden_fd)
                     .ok_or(Errno::ENOENT)?;
@@ -854,7 +955,15 @@ impl ProcFs {
                 Node::Dir(self.listing(canon, children))
             }
             Res::PidFile(t, name, _) => {
-                let content = self.pid_file(t, name)?;
+                let content = match *name {
+                    // Without ptrace read access, Linux hides the
+                    // addresses and exit code in stat and the wait channel.
+                    "stat" if !self.may_read_task(caller, t)? => {
+                        hide_stat_addresses(&self.pid_stat(t)?)
+                    }
+                    "wchan" if !self.may_read_task(caller, t)? => b"0".to_vec(),
+                    _ => self.pid_file(t, name)?,
+                };
                 // The caller is blocked in the sandbox while we answer; on
                 // Linux a task reading its own stat/status is running.
                 if t.htid == caller && (*name == "stat" || *name == "status") {
@@ -1379,6 +1488,25 @@ impl ProcFs {
         };
         format!("{v}\n").into_bytes()
     }
+}
+
+/// A stat line as Linux shows it to a reader without ptrace read access
+/// (`do_task_stat` with `permitted` false): startcode and endcode read 1
+/// (0 without an address space), startstack, kstkesp and kstkeip 0, the
+/// data, brk, argument and environment bounds 0, and the exit code 0.
+fn hide_stat_addresses(line: &[u8]) -> Vec<u8> {
+    let Some(mut st) = hostproc::parse_stat(line) else {
+        return line.to_vec();
+    };
+    for n in [26, 27] {
+        if st.field(n).is_some_and(|v| v != "0") {
+            st.set_field(n, "1".to_owned());
+        }
+    }
+    for n in [28, 29, 30, 45, 46, 47, 48, 49, 50, 51, 52] {
+        st.set_field(n, "0".to_owned());
+    }
+    st.render()
 }
 
 /// Rewrites the state of a stat line or a status file to running.

@@ -66,6 +66,8 @@ pub fn getdents64(ctx: &mut Ctx) -> SysResult {
     let entries = match path.as_deref().map(|p| vfs::locate(p.as_bytes())) {
         Some(Location::Synthetic(fs, rel)) => match ctx.synthetic_lookup(fs, &rel)? {
             Node::Dir(e) => e,
+            // Partial: Linux lists an fd/ opened while it was permitted.
+            Node::Refused { errno, .. } => return Err(errno),
             _ => return Err(Errno::ENOTDIR),
         },
         // An fd we did not record (dup'ed to another number): empty.
@@ -306,8 +308,13 @@ fn link_through_fd_link(
         let Location::Synthetic(fs, rel) = vfs::locate(&old) else {
             return Ok(None);
         };
-        let Ok(Node::FdLink { host_tid, fd }) = ctx.synthetic_lookup(fs, &rel) else {
-            return Ok(None);
+        let (host_tid, fd) = match ctx.synthetic_lookup(fs, &rel) {
+            Ok(Node::FdLink { host_tid, fd }) => (host_tid, fd),
+            Ok(Node::Refused {
+                kind: EntryKind::Symlink,
+                errno,
+            }) => return Err(errno),
+            _ => return Ok(None),
         };
         let newp = ctx.path_arg(ni)?;
         let new = ctx.abs_path(nd, &newp)?;

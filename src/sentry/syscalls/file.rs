@@ -10,7 +10,7 @@ use nix::errno::Errno;
 use super::{Ctx, Found, Outcome, SysResult, AT_FDCWD};
 use crate::gofer::{Follow, Walked};
 use crate::sentry::fs::hostproc;
-use crate::sentry::fs::procfs::Node;
+use crate::sentry::fs::procfs::{EntryKind, Node};
 use crate::sentry::vfs::{self, Location, SynthFs};
 use crate::sentry::{cred, sys};
 
@@ -425,6 +425,41 @@ fn read_only_memfd(
     Ok((ro.into(), fd))
 }
 
+/// open(2) of a /proc node the caller may not have (`Node::Refused`):
+/// the errors Linux checks before permission, then `errno`; an O_PATH
+/// handle (which checks no permission) of a file or link is an empty
+/// memfd.
+fn open_refused(flags: i32, kind: EntryKind, errno: Errno, cloexec: bool) -> SysResult {
+    let follow = flags & libc::O_NOFOLLOW == 0;
+    let write = flags & libc::O_PATH == 0
+        && (flags & libc::O_ACCMODE != libc::O_RDONLY || flags & libc::O_TRUNC != 0);
+    if flags & libc::O_CREAT != 0 && flags & libc::O_EXCL != 0 {
+        return Err(Errno::EEXIST);
+    }
+    match kind {
+        EntryKind::Symlink if !follow => {
+            if flags & libc::O_DIRECTORY != 0 {
+                Err(Errno::ENOTDIR)
+            } else if flags & libc::O_PATH != 0 {
+                Ok(Outcome::Fd {
+                    fd: memfd_with(b"")?,
+                    cloexec,
+                })
+            } else {
+                Err(Errno::ELOOP)
+            }
+        }
+        EntryKind::Symlink => Err(errno),
+        EntryKind::File if flags & libc::O_DIRECTORY != 0 => Err(Errno::ENOTDIR),
+        EntryKind::File if flags & libc::O_PATH != 0 => Ok(Outcome::Fd {
+            fd: memfd_with(b"")?,
+            cloexec,
+        }),
+        EntryKind::Dir if write || flags & libc::O_CREAT != 0 => Err(Errno::EISDIR),
+        EntryKind::File | EntryKind::Dir => Err(errno),
+    }
+}
+
 fn open_synthetic(
     ctx: &mut Ctx,
     fs: SynthFs,
@@ -436,6 +471,9 @@ fn open_synthetic(
     let follow = flags & libc::O_NOFOLLOW == 0;
     let cloexec = flags & libc::O_CLOEXEC != 0;
     let node = ctx.synthetic_lookup(fs, rel)?;
+    if let Node::Refused { kind, errno } = node {
+        return open_refused(flags, kind, errno, cloexec);
+    }
     if let (Node::Symlink(target), true) = (&node, follow) {
         return open_abs(
             ctx,
@@ -511,6 +549,8 @@ fn open_synthetic(
                 Err(Errno::ELOOP)
             }
         }
+        // Answered above.
+        Node::Refused { errno, .. } => Err(errno),
         Node::FdLink { host_tid, fd } => {
             if !follow {
                 return Err(Errno::ELOOP);

@@ -14,7 +14,6 @@ use super::{Ctx, Found, Outcome, SysResult, AT_FDCWD};
 use crate::gofer::{Follow, Walked};
 use crate::sentry::cred;
 use crate::sentry::cwd::VirtualCwd;
-use crate::sentry::fs::procfs::Node;
 use crate::sentry::sys;
 use crate::sentry::vfs::{self, Location, SynthFs};
 
@@ -53,9 +52,11 @@ pub fn chdir(ctx: &mut Ctx) -> SysResult {
             Ok(Outcome::Continue)
         }
         Found::Synthetic { fs, rel, node } => {
-            let Node::Dir(_) = node else {
+            // One the caller may not list it may still enter (the mode
+            // decides, below).
+            if !node.is_dir() {
                 return Err(Errno::ENOTDIR);
-            };
+            }
             may_search(ctx, fs, &rel)?;
             // The mount point itself exists in the kernel's view; the
             // kernel reaches it when the path names it plainly from a
@@ -129,7 +130,7 @@ fn virtual_host_dir(ctx: &mut Ctx, abs: &[u8], st: &libc::stat) -> SysResult {
         let Some((fs, rel)) = vfs::synthetic_rest(&entry) else {
             break;
         };
-        let next = match ctx.through_link(fs, &rel) {
+        let next = match ctx.through_link(fs, &rel)? {
             Some(next) => next,
             None => ctx.follow_synthetic_link(&entry)?,
         };
@@ -212,9 +213,8 @@ pub fn fchdir(ctx: &mut Ctx) -> SysResult {
         ctx.sentry.procfs.cwds.set(ctx.tid(), None)?;
         return Ok(Outcome::Continue);
     }
-    match ctx.synthetic_lookup(fs, &rel)? {
-        Node::Dir(_) => {}
-        _ => return Err(Errno::ENOTDIR),
+    if !ctx.synthetic_lookup(fs, &rel)?.is_dir() {
+        return Err(Errno::ENOTDIR);
     }
     may_search(ctx, fs, &rel)?;
     let dir = ctx.synthetic_dir(fs, &rel)?;

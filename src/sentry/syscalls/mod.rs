@@ -23,7 +23,7 @@ use super::cred::{self, Cred};
 use super::cwd::VirtualCwd;
 use super::dcache;
 use super::fs::hostproc;
-use super::fs::procfs::{Node, NodeAttr};
+use super::fs::procfs::{EntryKind, Node, NodeAttr};
 use super::lineage;
 use super::platform::{read_cstring, Platform, SyscallRequest};
 use super::task::TaskInfo;
@@ -347,7 +347,7 @@ impl<'a> Ctx<'a> {
                 // gofer only redirected again, until ELOOP.
                 if let Some((fs, rel)) = vfs::synthetic_rest(&path) {
                     if rel.split('/').any(|c| c == "..") {
-                        if let Some(next) = self.through_link(fs, &rel) {
+                        if let Some(next) = self.through_link(fs, &rel)? {
                             links += 1;
                             path = next;
                             redirected = false;
@@ -365,7 +365,7 @@ impl<'a> Ctx<'a> {
             match loc {
                 Location::Synthetic(fs, rel) => match synthetic(self, fs, &rel, links) {
                     Err(e @ (Errno::ENOTDIR | Errno::ENOENT)) => {
-                        match self.through_link(fs, &rel) {
+                        match self.through_link(fs, &rel)? {
                             // A symlink or magic link inside the path (/proc/1/root/etc,
                             // /proc/self/cwd/x): continue from its target.
                             Some(next) => {
@@ -492,7 +492,7 @@ impl<'a> Ctx<'a> {
         };
         let found = self.resolve_following(abs, follow)?;
         if let Found::Synthetic { node, .. } = &found {
-            if names_a_directory && !matches!(node, Node::Dir(_)) {
+            if names_a_directory && !node.is_dir() {
                 return Err(Errno::ENOTDIR);
             }
         }
@@ -518,6 +518,13 @@ impl<'a> Ctx<'a> {
                 Ok((node, fs, rel, links)) => {
                     total_links = total_links.max(links);
                     match (&node, follow) {
+                        (
+                            Node::Refused {
+                                kind: EntryKind::Symlink,
+                                errno,
+                            },
+                            Follow::Follow,
+                        ) => return Err(*errno),
                         (Node::Symlink(target), Follow::Follow) => {
                             total_links += 1;
                             if total_links > MAX_SYMLINKS {
@@ -576,6 +583,10 @@ impl<'a> Ctx<'a> {
             };
             match self.synthetic_lookup(fs, &rel) {
                 Ok(Node::Symlink(t)) => path = vfs::synthetic_link_target(fs, &rel, &t),
+                Ok(Node::Refused {
+                    kind: EntryKind::Symlink,
+                    errno,
+                }) => return Err(errno),
                 Ok(Node::FdLink { host_tid, fd }) => {
                     let Ok(t) = hostproc::fd_link(host_tid, fd) else {
                         return Ok(path);
@@ -592,8 +603,10 @@ impl<'a> Ctx<'a> {
     }
 
     /// If a proper prefix of `rel` is a symlink or fd link, the absolute
-    /// path it leads to with the rest of `rel` appended.
-    pub fn through_link(&mut self, fs: SynthFs, rel: &str) -> Option<Vec<u8>> {
+    /// path it leads to with the rest of `rel` appended. A link of another
+    /// task the caller may not follow (`Node::Refused`), or an fd/
+    /// directory it may not search, is its errno (EACCES).
+    pub fn through_link(&mut self, fs: SynthFs, rel: &str) -> Result<Option<Vec<u8>>, Errno> {
         let comps: Vec<&str> = rel.split('/').filter(|c| !c.is_empty()).collect();
         for i in 1..comps.len() {
             let prefix = comps[..i].join("/");
@@ -601,18 +614,25 @@ impl<'a> Ctx<'a> {
             let target: Vec<u8> = match self.synthetic_lookup(fs, &prefix) {
                 Ok(Node::Symlink(t)) => vfs::synthetic_link_target(fs, &prefix, &t),
                 Ok(Node::FdLink { host_tid, fd }) => {
-                    let t = hostproc::fd_link(host_tid, fd).ok()?;
+                    let Ok(t) = hostproc::fd_link(host_tid, fd) else {
+                        return Ok(None);
+                    };
                     if t.first() != Some(&b'/') {
-                        return None;
+                        return Ok(None);
                     }
                     t
                 }
-                Ok(Node::Dir(_)) => continue,
-                _ => return None,
+                Ok(Node::Refused {
+                    kind: EntryKind::Symlink,
+                    errno,
+                }) => return Err(errno),
+                Ok(n) if n.is_dir() => continue,
+                Err(Errno::EACCES) => return Err(Errno::EACCES),
+                _ => return Ok(None),
             };
-            return Some(vfs::join(&target, rest.as_bytes()));
+            return Ok(Some(vfs::join(&target, rest.as_bytes())));
         }
-        None
+        Ok(None)
     }
 
     pub fn synthetic_lookup(&mut self, fs: SynthFs, rel: &str) -> Result<Node, Errno> {

@@ -10,7 +10,6 @@ use nix::errno::Errno;
 
 use super::{Ctx, Outcome, SysResult, AT_FDCWD};
 use crate::gofer::Follow;
-use crate::sentry::fs::procfs::Node;
 use crate::sentry::sys;
 
 /// Linux's ALL_INOTIFY_BITS: events, IN_UNMOUNT, IN_Q_OVERFLOW, IN_IGNORED
@@ -53,7 +52,7 @@ pub fn inotify_add_watch(ctx: &mut Ctx) -> SysResult {
         |g, p, c, l| g.inotify_add_watch(inotify.as_fd(), p, follow, mask, c, l),
         |ctx, fs, rel, _| {
             let node = ctx.synthetic_lookup(fs, rel)?;
-            if mask & libc::IN_ONLYDIR != 0 && !matches!(node, Node::Dir(_)) {
+            if mask & libc::IN_ONLYDIR != 0 && !node.is_dir() {
                 return Err(Errno::ENOTDIR);
             }
             // Synthetic files never change behind the workload's back:
