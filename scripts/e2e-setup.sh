@@ -47,7 +47,7 @@ wait_for() {
 
 # ---------------------------------------------------------------- packages
 missing=()
-for pkg in docker.io containerd; do
+for pkg in docker.io containerd iproute2; do
     if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed'; then
         missing+=("$pkg")
     fi
@@ -186,5 +186,41 @@ if docker image inspect "$IMAGE" >/dev/null 2>&1; then
 else
     say "importing image $IMAGE from $ROOTFS"
     tar -C "$ROOTFS" -c . | docker import -c 'ENV PATH=/bin' - "$IMAGE" >/dev/null
+fi
+
+# ----------------------------------------------- dockerd with userns-remap
+# A second dockerd, its own socket, data and exec roots, with
+# "userns-remap": "default" (dockremap, subuids 100000-165535), for the
+# user namespace tests (tests/e2e_docker.rs). It gets a bridge of its own
+# (runrs-userns0, link-local, no traffic: the tests use --network none):
+# "bridge": "none" would make it delete the first dockerd's docker0.
+USERNS_SOCK=/run/runrs-test-docker-userns.sock
+USERNS_JSON=/etc/runrs-test/docker-userns.json
+mkdir -p /etc/runrs-test
+cat > "$USERNS_JSON.tmp" <<EOF2
+{"runtimes": {"$RUNTIME": {"path": "$DEST_BIN"}}, "userns-remap": "default",
+ "bridge": "runrs-userns0", "iptables": false, "ip6tables": false}
+EOF2
+mv "$USERNS_JSON.tmp" "$USERNS_JSON"
+udocker() { docker -H "unix://$USERNS_SOCK" "$@"; }
+if ! ip link show runrs-userns0 >/dev/null 2>&1; then
+    ip link add name runrs-userns0 type bridge
+    ip addr add 169.254.250.1/24 dev runrs-userns0
+    ip link set runrs-userns0 up
+fi
+if udocker version >/dev/null 2>&1; then
+    say "userns-remap dockerd is running ($USERNS_SOCK)"
+else
+    say "starting a userns-remap dockerd (log: /tmp/runrs-dockerd-userns.log)"
+    setsid dockerd --config-file "$USERNS_JSON" --host "unix://$USERNS_SOCK" \
+        --data-root /var/lib/runrs-test-docker-userns --exec-root /run/runrs-test-docker-userns \
+        --pidfile /run/runrs-test-docker-userns.pid \
+        </dev/null >/tmp/runrs-dockerd-userns.log 2>&1 &
+    wait_for 60 udocker version \
+        || { tail -n 30 /tmp/runrs-dockerd-userns.log >&2; die "the userns-remap dockerd did not answer within 60 s"; }
+fi
+if ! udocker image inspect "$IMAGE" >/dev/null 2>&1; then
+    say "importing image $IMAGE into the userns-remap dockerd"
+    tar -C "$ROOTFS" -c . | udocker import -c 'ENV PATH=/bin' - "$IMAGE" >/dev/null
 fi
 say "ready"

@@ -1034,3 +1034,100 @@ fn ptrace_runtime_gives_the_same_output_as_seccomp() {
         "the tracer {tracer} is not the runrs sentry: {comm:?}"
     );
 }
+
+/// `docker ARGS` against the userns-remap dockerd that e2e-setup.sh starts
+/// ("userns-remap": "default": container ids 0..65536 are host
+/// 100000..165536).
+fn userns_docker(args: &[&str]) -> Out {
+    let mut full = vec!["-H", "unix:///run/runrs-test-docker-userns.sock"];
+    full.extend_from_slice(args);
+    docker(&full)
+}
+
+/// Docker with userns-remap, and `--userns=host` on the same daemon: the
+/// same ids, maps and owners under runrs as under runc, and a file the
+/// container writes to a bind mount belongs to the remapped host uid.
+#[test]
+fn userns_remap_and_userns_host_match_runc() {
+    ensure_docker();
+    let script = "id; cat /proc/self/uid_map /proc/self/gid_map; ls -ln /bin/busybox; \
+        echo x > /share/f; ls -ln /share/f; grep -E '^(Uid|Gid)' /proc/self/status; \
+        chown 1000:1000 /share/f && ls -ln /share/f";
+    for userns in [None, Some("--userns=host")] {
+        let mut outputs = Vec::new();
+        for rt in ["runc", RUNTIME] {
+            let share = std::env::temp_dir().join(unique_name("runrs-userns-share"));
+            std::fs::create_dir_all(&share).expect("mkdir share");
+            // Writable by the remapped root and by host root alike.
+            std::fs::set_permissions(&share, std::os::unix::fs::PermissionsExt::from_mode(0o777))
+                .expect("chmod share");
+            let volume = format!("{}:/share", share.display());
+            let runtime = format!("--runtime={rt}");
+            let mut args = vec!["run", "--rm", "--network", "none", &runtime, "-v", &volume];
+            args.extend(userns);
+            args.extend([IMAGE, "sh", "-c", script]);
+            let out = userns_docker(&args);
+            use std::os::unix::fs::MetadataExt;
+            let owner = std::fs::metadata(share.join("f"))
+                .map(|m| format!("{}:{}", m.uid(), m.gid()))
+                .unwrap_or_else(|e| e.to_string());
+            let _ = std::fs::remove_dir_all(&share);
+            assert!(out.success(), "{rt} {userns:?}: {out}");
+            outputs.push((out.stdout.clone(), owner));
+        }
+        let want_owner = if userns.is_some() {
+            "1000:1000"
+        } else {
+            "101000:101000"
+        };
+        assert_eq!(
+            outputs[0].1, want_owner,
+            "runc's own result is not what this test assumes"
+        );
+        assert_eq!(outputs[1], outputs[0], "runrs vs runc with {userns:?}");
+        let maps = if userns.is_some() {
+            "         0          0 4294967295"
+        } else {
+            "         0     100000      65536"
+        };
+        assert!(outputs[1].0.contains(maps), "{userns:?}: {}", outputs[1].0);
+    }
+}
+
+/// `docker run -u` and `--group-add`: the ids the kernel holds are the
+/// ones the container shows, and files it creates carry them on the host;
+/// the same as under runc.
+#[test]
+fn user_and_group_add_are_the_kernels_ids() {
+    ensure_docker();
+    let mut results = Vec::new();
+    for rt in ["runc", RUNTIME] {
+        let share = std::env::temp_dir().join(unique_name("runrs-user-share"));
+        std::fs::create_dir_all(&share).expect("mkdir share");
+        std::fs::set_permissions(&share, std::os::unix::fs::PermissionsExt::from_mode(0o777))
+            .expect("chmod share");
+        let volume = format!("{}:/share", share.display());
+        let c = Ctr::on(rt, "ugadd");
+        let out = docker_run_on(
+            rt,
+            &c.name,
+            &["--rm", "-u", "1234:2345", "--group-add", "777", "-v", &volume],
+            &[
+                "sh",
+                "-c",
+                "id -u; id -g; id -G; grep -E '^(Uid|Gid|Groups|CapEff)' /proc/self/status; \
+                 touch /share/f; kill -0 1 && echo signal-own; ls /root >/dev/null 2>&1 || echo root-dir-refused",
+            ],
+        );
+        use std::os::unix::fs::MetadataExt;
+        let owner = std::fs::metadata(share.join("f")).map(|m| (m.uid(), m.gid()));
+        let _ = std::fs::remove_dir_all(&share);
+        assert!(out.success(), "{rt}: {out}");
+        results.push((out.stdout.clone(), owner.ok()));
+    }
+    assert!(
+        results[0].0.starts_with("1234\n2345\n") && results[0].1 == Some((1234, 2345)),
+        "runc's own result is not what this test assumes: {results:?}"
+    );
+    assert_eq!(results[1], results[0], "runrs vs runc");
+}
