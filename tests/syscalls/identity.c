@@ -761,3 +761,52 @@ CASE(shmget, another_users_private_segment_is_refused) {
     EXPECT_OK(setresuid(USER, USER, 0));
     EXPECT_OK(shmctl(id, IPC_RMID, NULL));
 }
+
+/* The sentry's permission check (access, answered by the sentry) and the
+ * kernel's (chdir, which the kernel performs) agree for every class of a
+ * directory's mode, as owner, group member, supplementary member and
+ * other, with and without the DAC capabilities. */
+COVERS("faccessat chdir setresuid setgroups")
+CASE(access, agrees_with_the_kernels_own_check) {
+    need_setid();
+    open_scratch();
+    static const mode_t modes[] = {0700, 0070, 0007, 0100, 0010, 0001, 0750, 0705, 0000};
+    char name[64];
+    /* Made by USER with group USER + 1; the saved ids bring root back. */
+    EXPECT_OK(setresgid(USER + 1, USER + 1, 0));
+    EXPECT_OK(setresuid(USER, USER, 0));
+    for (unsigned i = 0; i < sizeof modes / sizeof modes[0]; i++) {
+        snprintf(name, sizeof name, "d%o", (unsigned)modes[i]);
+        EXPECT_OK(mkdir(name, 0700));
+        EXPECT_OK(chmod(name, modes[i]));
+    }
+    EXPECT_OK(setresuid(0, 0, 0));
+    EXPECT_OK(setresgid(0, 0, 0));
+    /* uid, gid, supplementary group */
+    static const unsigned who[][3] = {
+        {USER, 1, 2}, {USER + 5, USER + 1, 2}, {USER + 5, 3, USER + 1}, {USER + 5, 3, 4}, {0, 0, 0},
+    };
+    for (unsigned w = 0; w < sizeof who / sizeof who[0]; w++) {
+        pid_t child = fork();
+        if (child == 0) {
+            gid_t g = who[w][2];
+            if (setgroups(1, &g) || setresgid(who[w][1], who[w][1], who[w][1]) ||
+                setresuid(who[w][0], who[w][0], who[w][0]))
+                _exit(100);
+            for (unsigned i = 0; i < sizeof modes / sizeof modes[0]; i++) {
+                char n[64], path[PATH_MAX + 80];
+                snprintf(n, sizeof n, "d%o", (unsigned)modes[i]);
+                snprintf(path, sizeof path, "%s/%s", harness_scratch, n);
+                int sentry = access(path, X_OK) == 0;
+                int kernel = chdir(path) == 0;
+                if (sentry != kernel)
+                    _exit(1 + i);
+            }
+            _exit(0);
+        }
+        int status;
+        EXPECT_EQ(waitpid(child, &status, 0), child);
+        EXPECT_TRUE(WIFEXITED(status));
+        EXPECT_EQ(WEXITSTATUS(status), 0);
+    }
+}
