@@ -321,7 +321,7 @@ pub fn sentry_allowlist(own_pid: i32, platform: PlatformKind) -> Vec<Allowed> {
         any(
             "pidfd_send_signal",
             SYS_pidfd_send_signal,
-            "killing the workload when the sandbox fails; a group kill the emulated credentials permit only in part",
+            "killing the workload when the sandbox fails",
         ),
         any(
             "inotify_add_watch",

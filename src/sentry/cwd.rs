@@ -25,7 +25,7 @@
 use nix::errno::Errno;
 
 use super::fs::hostproc::HostProc;
-use super::lineage::{self, Lineage, Scope};
+use super::lineage::{self, Lineage};
 
 /// A working directory the kernel cannot hold.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -69,7 +69,7 @@ fn tgid_of(htid: i32) -> Result<i32, Errno> {
 impl Table {
     pub fn new(host: HostProc) -> Table {
         Table {
-            records: Lineage::new(host, Scope::Process),
+            records: Lineage::new(host),
         }
     }
 

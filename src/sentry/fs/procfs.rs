@@ -320,8 +320,7 @@ enum Res {
 pub struct ProcFs {
     config: ProcConfig,
     host: HostProc,
-    /// Every task's emulated credentials (the workload's host ones are the
-    /// spec user's, with no capability).
+    /// Every task's credentials, read from the kernel.
     pub creds: std::sync::Arc<crate::sentry::cred::Table>,
     /// Every process's virtual working directory (when it is a synthetic
     /// directory the kernel cannot hold).

@@ -5,10 +5,10 @@
 //! PTRACE_MODE_READ_FSCREDS)` (kernel/ptrace.c `__ptrace_may_access`, and
 //! security/commoncap.c `cap_ptrace_access_check`), on top of the file
 //! modes, whose owner is the task's effective ids while it is dumpable
-//! and root otherwise (fs/proc/base.c `task_dump_owner`). The workload's
-//! host ids never change (the sentry emulates them, see `super::super::cred`)
-//! and the sentry reads the host's /proc with its own privileges, so the
-//! sentry applies these rules itself, with the emulated credentials.
+//! and root otherwise (fs/proc/base.c `task_dump_owner`). The sentry
+//! reads the host's /proc with its own privileges, so it applies these
+//! rules itself, with the tasks' credentials as the kernel holds them
+//! (`super::super::cred`, host ids).
 //!
 //! Which files take which check (fs/proc/base.c, fs/proc/fd.c, Linux 6.x):
 //!
