@@ -137,6 +137,11 @@ impl Drop for Scratch {
 
 /// Builds `family`, runs it in a container, and checks its cases and the host.
 fn run_family(family: &str, expected: &[&str]) {
+    run_family_on(family, expected, &[])
+}
+
+/// `run_family` with runrs's global flags `global` (e.g. the platform).
+fn run_family_on(family: &str, expected: &[&str], global: &[&str]) {
     let scratch = Scratch(std::env::temp_dir().join(common::unique_id("runrs-escape-bin")));
     let tmp = scratch.0.clone();
     fs::create_dir_all(&tmp).expect("mkdir");
@@ -197,7 +202,8 @@ fn run_family(family: &str, expected: &[&str]) {
     let leaked = fs::File::open(&host.dir).expect("open host dir");
     let leaked_raw = leaked.as_raw_fd();
     let mut cmd = Command::new(common::runrs());
-    cmd.arg("--root")
+    cmd.args(global)
+        .arg("--root")
         .arg(root.path())
         .args(["create", "--bundle"])
         .arg(bundle.path())
@@ -574,4 +580,25 @@ fn host_directory_fd_is_no_base_for_o_path() {
         stdout.contains("host-execve refused Permission denied"),
         "{stdout}"
     );
+}
+
+const STALLS: &[&str] = &[
+    "stall_blocked_calls_wait",
+    "stall_other_opens_answered",
+    "stall_fifo_partners_release",
+    "stall_fifo_waiters_finish",
+    "stall_sentry_alive",
+];
+
+/// 16 FIFO reader opens, 16 FIFO writer opens and 16 connects to a full
+/// backlog wait at once; every other open is still answered within 100 ms
+/// (the waits happen in the workload, not in the sandbox).
+#[test]
+fn blocked_fifo_opens_and_connects_do_not_stall_the_sandbox() {
+    run_family("stalls", STALLS);
+}
+
+#[test]
+fn blocked_fifo_opens_and_connects_do_not_stall_the_sandbox_on_ptrace() {
+    run_family_on("stalls", STALLS, &["--platform", "ptrace"]);
 }

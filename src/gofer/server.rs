@@ -307,7 +307,40 @@ impl Ops<'_> {
         }
     }
 
+    /// Opens `path`, never waiting on the workload: an open that could
+    /// wait (no O_NONBLOCK, no O_PATH, not O_RDWR: a FIFO without its
+    /// other end, a file under a lease) is made with O_NONBLOCK, which is
+    /// cleared again on the result, except on a FIFO opened for reading,
+    /// which the sentry recognises by that flag (a reader's open waits for
+    /// a writer: the sentry lets the workload's own open do that wait).
+    /// A FIFO's write-open without a reader fails with ENXIO and a lease
+    /// with EAGAIN; the sentry lets the kernel redo those in the workload,
+    /// which then waits, as on Linux.
     fn open_at(
+        &self,
+        path: &[u8],
+        flags: i32,
+        mode: u32,
+        symlinks: u32,
+    ) -> Result<Walked<OwnedFd>, Errno> {
+        let could_wait = flags & (libc::O_NONBLOCK | libc::O_PATH) == 0
+            && flags & libc::O_ACCMODE != libc::O_RDWR;
+        if !could_wait {
+            return self.open_at_now(path, flags, mode, symlinks);
+        }
+        match self.open_at_now(path, flags | libc::O_NONBLOCK, mode, symlinks)? {
+            Walked::Done(fd) => {
+                let fifo = sys::fstat(fd.as_fd())?.st_mode & libc::S_IFMT == libc::S_IFIFO;
+                if !(fifo && flags & libc::O_ACCMODE == libc::O_RDONLY) {
+                    sys::clear_nonblock(fd.as_fd())?;
+                }
+                Ok(Walked::Done(fd))
+            }
+            redirect => Ok(redirect),
+        }
+    }
+
+    fn open_at_now(
         &self,
         path: &[u8],
         flags: i32,

@@ -561,6 +561,17 @@ pub fn is_writable(fd: BorrowedFd<'_>) -> bool {
     fl >= 0 && fl & libc::O_ACCMODE != libc::O_RDONLY && fl & libc::O_PATH == 0
 }
 
+/// Clears O_NONBLOCK on an open file description the gofer added it to.
+pub fn clear_nonblock(fd: BorrowedFd<'_>) -> Result<(), Errno> {
+    // SAFETY: F_GETFL and F_SETFL on a live fd take and return flag words.
+    let fl = unsafe { libc::fcntl(fd.as_raw_fd(), libc::F_GETFL) };
+    if fl < 0 {
+        return Err(Errno::last());
+    }
+    // SAFETY: as above.
+    cvt_int(unsafe { libc::fcntl(fd.as_raw_fd(), libc::F_SETFL, fl & !libc::O_NONBLOCK) })
+}
+
 /// Gives the calling thread its own cwd, root and umask (CLONE_FS), so
 /// that a socket request can chdir and umask without touching the other
 /// channels' threads.

@@ -167,6 +167,42 @@ impl Cgroup {
             .map_err(|e| Error::Other(format!("cgroup {}: write {value:?}: {e}", p.display())))
     }
 
+    /// The devices the workload may open through the kernel: the sandbox's
+    /// set (null, zero, full, random, urandom, tty), /dev/console, /dev/ptmx
+    /// and the ptys, and mknod of any (which the gofer does, or refuses)
+    /// -- whatever the spec's `linux.resources.devices` allows (Docker's
+    /// `--privileged` allows all). The gofer refuses other device nodes
+    /// too; this is the kernel's own guard for the opens the workload's
+    /// kernel redoes (see `sentry::syscalls::file`). v1 only: on a v2 host
+    /// the rule would be a BPF program, not written yet.
+    pub fn restrict_devices(&self) -> Result<()> {
+        if self.v2 || self.dir("devices").is_none() {
+            return Ok(());
+        }
+        self.write("devices", "devices.deny", "a")?;
+        let mut allow: Vec<String> = super::spec::SANDBOX_DEVICES
+            .iter()
+            .map(|(_, major, minor)| format!("c {major}:{minor} rwm"))
+            .collect();
+        allow.extend(
+            [
+                "c 5:1 rwm",
+                "c 5:2 rwm",
+                "c 136:* rwm",
+                "c *:* m",
+                "b *:* m",
+            ]
+            .map(String::from),
+        );
+        for rule in allow {
+            // A parent cgroup (Docker's) may not allow it: then neither do we.
+            if let Err(e) = self.write("devices", "devices.allow", &rule) {
+                tracing::debug!(rule, error = %e, "devices cgroup rule not applied");
+            }
+        }
+        Ok(())
+    }
+
     /// Creates the directories and puts `pid` in them.
     pub fn create_and_join(&self, pid: i32) -> Result<()> {
         for (controller, dir) in &self.dirs {

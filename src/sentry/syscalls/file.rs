@@ -256,7 +256,60 @@ fn do_open(
             return Ok(outcome);
         }
     }
-    open_abs(ctx, &abs, flags, mode, 0)
+    match open_abs(ctx, &abs, flags, mode, 0)? {
+        // The kernel redoes the open from the workload's own string: a
+        // relative one must start where the sentry resolved it from.
+        Outcome::Continue if path.first() != Some(&b'/') && !ctx.base_is_sandboxed(dirfd)? => {
+            Err(Errno::EAGAIN)
+        }
+        outcome => Ok(outcome),
+    }
+}
+
+/// Whether an open with `flags` could wait on the workload (a FIFO without
+/// its other end, a file under a lease): the gofer then opens without
+/// waiting (see `gofer::server`), and the wait is left to the workload.
+fn could_wait(flags: i32) -> bool {
+    flags & (libc::O_NONBLOCK | libc::O_PATH) == 0 && flags & libc::O_ACCMODE != libc::O_RDWR
+}
+
+/// What the sentry makes of the gofer's answer to an open that could wait.
+/// A FIFO opened for reading comes back with the O_NONBLOCK the gofer
+/// added: the workload's open must wait for a writer, so the kernel redoes
+/// it in the workload (`Continue`), which waits there as on Linux, never
+/// in the sandbox; the gofer's reader lingers a moment so that a writer it
+/// woke finds the workload's reader (not none) when it writes. ENXIO (a
+/// FIFO's write-open without a reader) and EAGAIN (a lease) are redone by
+/// the kernel too. The kernel walks the workload's string in its own mount
+/// namespace (the container's mounts only; the devices cgroup admits only
+/// the sandbox's device set) with the caller's real credentials, so a
+/// string rewritten meanwhile reaches only what the caller may open anyway.
+fn settle_waiting_open(result: Result<OwnedFd, Errno>, cloexec: bool) -> Result<Outcome, Errno> {
+    match result {
+        Ok(fd) => {
+            let fifo = sys::fstat_fd(fd.as_fd())?.st_mode & libc::S_IFMT == libc::S_IFIFO;
+            let nonblocking = sys::status_flags(fd.as_fd())? & libc::O_NONBLOCK != 0;
+            if fifo && nonblocking {
+                linger(fd);
+                Ok(Outcome::Continue)
+            } else {
+                Ok(Outcome::Fd { fd, cloexec })
+            }
+        }
+        Err(Errno::ENXIO | Errno::EAGAIN) => Ok(Outcome::Continue),
+        Err(e) => Err(e),
+    }
+}
+
+/// Keeps the gofer's transient FIFO reader open for a second, then closes
+/// it (on a thread of its own; closed at once if none can be made).
+fn linger(fd: OwnedFd) {
+    let _ = std::thread::Builder::new()
+        .name("fifo-linger".into())
+        .spawn(move || {
+            std::thread::sleep(std::time::Duration::from_secs(1));
+            drop(fd);
+        });
 }
 
 /// An `O_PATH` open of a gofer-backed file. The kernel refuses to install
@@ -351,7 +404,16 @@ fn open_abs(ctx: &mut Ctx, abs: &[u8], flags: i32, mode: u32, depth: u32) -> Sys
     ctx.on_path(
         abs,
         |g, p, c, l| {
-            g.open(p, flags_for_gofer, mode, c, l).map(|w| match w {
+            let opened = g.open(p, flags_for_gofer, mode, c, l);
+            // The kernel can redo only the path the workload gave.
+            if could_wait(flags) && p == abs {
+                return match opened {
+                    Ok(Walked::Redirect(r)) => Ok(Walked::Redirect(r)),
+                    Ok(Walked::Done(fd)) => settle_waiting_open(Ok(fd), cloexec).map(Walked::Done),
+                    Err(e) => settle_waiting_open(Err(e), cloexec).map(Walked::Done),
+                };
+            }
+            opened.map(|w| match w {
                 Walked::Done(fd) => Walked::Done(Outcome::Fd { fd, cloexec }),
                 Walked::Redirect(r) => Walked::Redirect(r),
             })

@@ -62,6 +62,11 @@ fn bind_or_connect(ctx: &mut Ctx, connect: bool) -> SysResult {
         _ => return Ok(Outcome::Continue),
     }
     let abs = ctx.abs_path(AT_FDCWD, &path)?;
+    if connect && (path.first() == Some(&b'/') || ctx.virtual_cwd()?.is_none()) {
+        if let Some(outcome) = connect_in_kernel(ctx, &abs)? {
+            return Ok(outcome);
+        }
+    }
     // The kernel call names the socket as the workload did, from the
     // directory the workload's string starts at.
     let base = if path.first() == Some(&b'/') {
@@ -106,6 +111,39 @@ fn bind_or_connect(ctx: &mut Ctx, connect: bool) -> SysResult {
         }
     }
     Ok(Outcome::Value(0))
+}
+
+/// A connect to a path that leads to a container file the way the kernel
+/// walks it (no synthetic mount, no link through /proc on the way): the
+/// kernel connects, in the workload's own context, so that a listener
+/// whose backlog is full makes the *workload* wait, as on Linux, never a
+/// gofer channel or a sentry worker (nothing of the sandbox waits on what
+/// the workload controls). The gofer's walk (which never blocks) checks
+/// the path first, with the caller's credentials; the kernel then resolves
+/// it in the workload's mount namespace, which holds the container's
+/// mounts only, and checks write permission on the socket file with the
+/// caller's real credentials: a path rewritten in between reaches only a
+/// socket of the container the caller may connect to anyway. `None`: the
+/// path ends in or passes through a synthetic mount (handled as before).
+fn connect_in_kernel(ctx: &mut Ctx, abs: &[u8]) -> Result<Option<Outcome>, Errno> {
+    let leads_to_a_file = ctx.on_path(
+        abs,
+        |g, p, c, l| {
+            if p != abs {
+                // Redirected through /proc: the kernel would not get there.
+                return Ok(crate::gofer::proto::Walked::Done(false));
+            }
+            g.walk(p, crate::gofer::Follow::Follow, c, l)
+                .map(|w| match w {
+                    crate::gofer::proto::Walked::Done(_) => crate::gofer::proto::Walked::Done(true),
+                    crate::gofer::proto::Walked::Redirect(r) => {
+                        crate::gofer::proto::Walked::Redirect(r)
+                    }
+                })
+        },
+        |_, _, _, _| Ok(false),
+    )?;
+    Ok(leads_to_a_file.then_some(Outcome::Continue))
 }
 
 /// bind(2).
