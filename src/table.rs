@@ -342,6 +342,7 @@ mod tests {
         "stat::readlinkat",
         "stat::statfs",
         "dir::getdents64",
+        "dir::getdents",
         "dir::mkdir",
         "dir::mkdirat",
         "dir::rmdir",
