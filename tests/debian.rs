@@ -1250,3 +1250,31 @@ sha256sum /etc/debian_version
         ROOT,
     );
 }
+
+/// The runtime's stdout and stderr are host files here (`run_command`), as
+/// when a CI runner redirects a job's log: /dev/stdout, /dev/stderr and
+/// /proc/self/fd/N reopen those fds (runc hands the workload pipes, runrs
+/// the files themselves), never a path resolved in the container, and
+/// the fd links name no host path.
+#[test]
+fn stdio_host_files_through_dev_stdout() {
+    compare(
+        "stdio_host_files_through_dev_stdout",
+        r#"
+cd /mnt
+sh -c 'echo dash-stdout > /dev/stdout; echo dash-stderr > /dev/stderr; echo dash-fd1 >> /proc/self/fd/1'
+python3 -c '
+import sys
+with open("/dev/stdout", "w") as f: f.write("py-stdout\n")
+with open("/proc/self/fd/2", "w") as f: f.write("py-stderr\n")
+'
+echo through-tee | tee /dev/stdout
+cat /etc/debian_version > /dev/stdout
+case "$(readlink /proc/$$/fd/1)" in /*) echo "stdout link: a path" ;; *) echo "stdout link: no path" ;; esac
+[ -w /dev/stdout ] && echo "stdout writable"
+ls -A /mnt /tmp
+echo done >&2
+"#,
+        ROOT,
+    );
+}
