@@ -1278,3 +1278,67 @@ echo done >&2
         ROOT,
     );
 }
+
+/// Network introspection of the container's own network namespace, as
+/// `ip addr` and Node's os.networkInterfaces() do it (iproute2 and node
+/// are not in the rootfs): Python's if_nameindex and SIOCGIF* ioctls,
+/// and getifaddrs (a NETLINK_ROUTE dump) from a C program.
+#[test]
+fn network_interfaces() {
+    compare(
+        "network_interfaces",
+        r#"
+cd /mnt
+python3 - <<'PYEOF'
+import fcntl, socket, struct
+print("if_nameindex", socket.if_nameindex())
+print("lo index", socket.if_nametoindex("lo"), socket.if_indextoname(1))
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+req = struct.pack("16s16x", b"lo")
+addr = fcntl.ioctl(s, 0x8915, req)  # SIOCGIFADDR
+print("SIOCGIFADDR", socket.inet_ntoa(addr[20:24]))
+flags = struct.unpack("H", fcntl.ioctl(s, 0x8913, req)[16:18])[0]  # SIOCGIFFLAGS
+print("up", bool(flags & 1), "loopback", bool(flags & 8))
+mtu = struct.unpack("i", fcntl.ioctl(s, 0x8921, req)[16:20])[0]  # SIOCGIFMTU
+print("mtu", mtu)
+try:
+    fcntl.ioctl(s, 0x8914, struct.pack("16sH14x", b"lo", 0))  # SIOCSIFFLAGS
+except OSError as e:
+    print("SIOCSIFFLAGS refused")
+n = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, socket.NETLINK_ROUTE)
+print("netlink route socket", n.family == socket.AF_NETLINK)
+PYEOF
+cat > ifaddrs.c <<'CEOF'
+#include <arpa/inet.h>
+#include <ifaddrs.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <string.h>
+
+int main(void) {
+    struct ifaddrs *all;
+    if (getifaddrs(&all) != 0) {
+        perror("getifaddrs");
+        return 1;
+    }
+    for (struct ifaddrs *i = all; i; i = i->ifa_next) {
+        char text[INET6_ADDRSTRLEN] = "-";
+        int family = i->ifa_addr ? i->ifa_addr->sa_family : -1;
+        if (family == AF_INET)
+            inet_ntop(family, &((struct sockaddr_in *)i->ifa_addr)->sin_addr, text, sizeof text);
+        else if (family == AF_INET6)
+            inet_ntop(family, &((struct sockaddr_in6 *)i->ifa_addr)->sin6_addr, text, sizeof text);
+        printf("%s family %d addr %s up %d\n", i->ifa_name, family, text,
+               !!(i->ifa_flags & IFF_UP));
+    }
+    freeifaddrs(all);
+    return 0;
+}
+CEOF
+gcc -O1 -Wall -o ifaddrs ifaddrs.c
+./ifaddrs | sort
+"#,
+        ROOT,
+    );
+}
