@@ -1342,3 +1342,72 @@ gcc -O1 -Wall -o ifaddrs ifaddrs.c
         ROOT,
     );
 }
+
+/// The legacy getdents(2), as LeakSanitizer's at-exit check lists
+/// /proc/<pid>/task with it (the check then needs ptrace, which the
+/// sandbox does not offer yet): a synthetic and a real directory.
+#[test]
+fn legacy_getdents() {
+    compare(
+        "legacy_getdents",
+        r#"
+cd /mnt
+cat > gd.c <<'CEOF'
+#include <dirent.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+struct linux_dirent {
+    unsigned long d_ino;
+    unsigned long d_off;
+    unsigned short d_reclen;
+    char d_name[];
+};
+
+static int cmp(const void *a, const void *b) {
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static void list(const char *dir) {
+    int fd = open(dir, O_RDONLY | O_DIRECTORY);
+    char buf[64], *names[256];
+    int n = 0;
+    long r;
+    while ((r = syscall(SYS_getdents, fd, buf, sizeof buf)) > 0)
+        for (long off = 0; off < r;) {
+            struct linux_dirent *d = (struct linux_dirent *)(buf + off);
+            char type = buf[off + d->d_reclen - 1];
+            char *name = malloc(300);
+            snprintf(name, 300, "%s type %d", d->d_name, type);
+            if (n < 256)
+                names[n++] = name;
+            off += d->d_reclen;
+        }
+    if (r < 0)
+        perror("getdents");
+    qsort(names, n, sizeof *names, cmp);
+    printf("%s:", dir);
+    for (int i = 0; i < n; i++)
+        printf(" [%s]", names[i]);
+    printf("\n");
+    close(fd);
+}
+
+int main(void) {
+    char task[64];
+    snprintf(task, sizeof task, "/proc/%d/task", getpid());
+    list(task);
+    list("/etc/apt");
+    return 0;
+}
+CEOF
+gcc -O1 -Wall -o gd gd.c
+./gd | sed "s/^\/proc\/[0-9]*\/task: \[\. type 4\] \[\.\. type 4\] \[[0-9]* type 4\]$/task: dot dotdot one-thread/"
+"#,
+        ROOT,
+    );
+}

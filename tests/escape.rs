@@ -404,6 +404,8 @@ fn denied_syscalls_fail_with_the_table_errno() {
             "process_vm_writev",
             "ptrace",
             "socket_netlink",
+            "socket_netlink_uevent",
+            "netlink_route_newaddr",
             "socket_packet",
             "unclassified_syscall_1000",
             "x32_abi_getpid",
