@@ -114,6 +114,16 @@ struct AllowIf {
     arg: u8,
     values: Option<Vec<u64>>,
     mask_clear: Option<u64>,
+    /// With `values`: for one of them, another argument's values too.
+    when: Option<When>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct When {
+    value: u64,
+    arg: u8,
+    values: Vec<u64>,
 }
 
 fn errno_value(name: &str) -> Option<i32> {
@@ -204,8 +214,29 @@ fn render_row(row: &Row) -> Result<String, String> {
                             );
                         }
                     };
+                    let when = match &rule.when {
+                        None => "None".to_string(),
+                        Some(w) => {
+                            check_arg_values("allow_if.when", w.arg, &w.values)?;
+                            if w.arg == rule.arg {
+                                return Err("allow_if.when must rule another argument".into());
+                            }
+                            if !rule.values.as_ref().is_some_and(|v| v.contains(&w.value)) {
+                                return Err(format!(
+                                    "allow_if.when.value {:#x} is not in allow_if.values",
+                                    w.value
+                                ));
+                            }
+                            format!(
+                                "Some(ArgWhen {{ value: {:#x}, arg: {}, values: &[{}] }})",
+                                w.value,
+                                w.arg,
+                                hex_list(&w.values)
+                            )
+                        }
+                    };
                     format!(
-                        "Disposition::Passthrough(Some(ArgRule {{ arg: {}, kind: {kind}, else_errno: {errno} }}))",
+                        "Disposition::Passthrough(Some(ArgRule {{ arg: {}, kind: {kind}, when: {when}, else_errno: {errno} }}))",
                         rule.arg
                     )
                 }

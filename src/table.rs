@@ -25,8 +25,21 @@ pub struct ArgRule {
     /// Argument index, 0..=5.
     pub arg: u8,
     pub kind: ArgRuleKind,
+    /// For one allowed value of `arg`, a rule on another argument too.
+    pub when: Option<ArgWhen>,
     /// Returned when the argument fails the rule.
     pub else_errno: i32,
+}
+
+/// With an [`ArgRuleKind::InSet`] rule: when the ruled argument is `value`,
+/// argument `arg` must be one of `values` too (low 32 bits each), or the
+/// call fails with the rule's errno. socket passes AF_NETLINK only with
+/// protocol NETLINK_ROUTE this way.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ArgWhen {
+    pub value: u64,
+    pub arg: u8,
+    pub values: &'static [u64],
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -39,12 +52,26 @@ pub enum ArgRuleKind {
 }
 
 impl ArgRule {
-    /// Whether the kernel would let `value` (the raw 64-bit register) through.
+    /// Whether the ruled argument `value` (the raw 64-bit register) passes
+    /// (see [`ArgRule::allows_args`] for the `when` rule).
     pub fn allows(&self, value: u64) -> bool {
         match self.kind {
             ArgRuleKind::InSet(values) => values.contains(&(value & 0xffff_ffff)),
             ArgRuleKind::MaskClear(mask) => value & mask == 0,
         }
+    }
+
+    /// Whether the kernel would let a call with these raw 64-bit registers
+    /// through.
+    pub fn allows_args(&self, args: &[u64; 6]) -> bool {
+        let ruled = args[usize::from(self.arg)];
+        self.allows(ruled)
+            && match self.when {
+                Some(w) if ruled & 0xffff_ffff == w.value => {
+                    w.values.contains(&(args[usize::from(w.arg)] & 0xffff_ffff))
+                }
+                _ => true,
+            }
     }
 }
 
@@ -258,13 +285,24 @@ pub fn compatibility_markdown() -> String {
         let disposition = match r.disposition {
             Disposition::Passthrough(None) => "passthrough".to_string(),
             Disposition::Passthrough(Some(rule)) => {
-                let cond = match rule.kind {
-                    ArgRuleKind::InSet(values) => {
-                        let v: Vec<String> = values.iter().map(|v| format!("{v:#x}")).collect();
-                        format!("arg{} ∈ {{{}}}", rule.arg, v.join(", "))
-                    }
+                let hex = |values: &[u64]| {
+                    let v: Vec<String> = values.iter().map(|v| format!("{v:#x}")).collect();
+                    v.join(", ")
+                };
+                let mut cond = match rule.kind {
+                    ArgRuleKind::InSet(values) => format!("arg{} ∈ {{{}}}", rule.arg, hex(values)),
                     ArgRuleKind::MaskClear(mask) => format!("arg{} & {mask:#x} == 0", rule.arg),
                 };
+                if let Some(w) = rule.when {
+                    let _ = write!(
+                        cond,
+                        " (with arg{} = {:#x}: arg{} ∈ {{{}}})",
+                        rule.arg,
+                        w.value,
+                        w.arg,
+                        hex(w.values)
+                    );
+                }
                 format!(
                     "passthrough if {cond}, else {}",
                     errno_name(rule.else_errno)
@@ -342,6 +380,7 @@ mod tests {
         "stat::readlinkat",
         "stat::statfs",
         "dir::getdents64",
+        "dir::getdents",
         "dir::mkdir",
         "dir::mkdirat",
         "dir::rmdir",
@@ -467,10 +506,28 @@ mod tests {
             d => panic!("{name} is {d:?}"),
         };
         assert!(rule("socket").allows(libc::AF_INET6 as u64));
-        assert!(!rule("socket").allows(libc::AF_NETLINK as u64));
+        let args = |a0: i32, a2: i32| [a0 as u64, libc::SOCK_RAW as u64, a2 as u64, 0, 0, 0];
+        assert!(rule("socket").allows_args(&args(libc::AF_NETLINK, libc::NETLINK_ROUTE)));
+        assert!(!rule("socket").allows_args(&args(libc::AF_NETLINK, libc::NETLINK_AUDIT)));
+        assert!(!rule("socket").allows_args(&args(libc::AF_PACKET, 0)));
+        assert!(rule("socket").allows_args(&args(libc::AF_INET, libc::IPPROTO_TCP)));
         assert!(!rule("socketpair").allows(libc::AF_INET as u64));
         assert!(!rule("ioctl").allows(libc::TIOCSTI));
         assert!(rule("ioctl").allows(libc::TIOCGWINSZ));
+        // Interface queries pass, interface changes do not.
+        assert!(rule("ioctl").allows(libc::SIOCGIFCONF));
+        assert!(rule("ioctl").allows(libc::SIOCGIFHWADDR));
+        for change in [
+            libc::SIOCSIFFLAGS,
+            libc::SIOCSIFADDR,
+            libc::SIOCSIFMTU,
+            libc::SIOCSIFNAME,
+            libc::SIOCADDRT,
+            libc::SIOCDELRT,
+            libc::SIOCSIFHWADDR,
+        ] {
+            assert!(!rule("ioctl").allows(change), "{change:#x}");
+        }
         assert!(rule("clone").allows((libc::CLONE_VM | libc::CLONE_THREAD | libc::SIGCHLD) as u64));
         for flag in [
             libc::CLONE_NEWNS,

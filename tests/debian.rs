@@ -1250,3 +1250,164 @@ sha256sum /etc/debian_version
         ROOT,
     );
 }
+
+/// The runtime's stdout and stderr are host files here (`run_command`), as
+/// when a CI runner redirects a job's log: /dev/stdout, /dev/stderr and
+/// /proc/self/fd/N reopen those fds (runc hands the workload pipes, runrs
+/// the files themselves), never a path resolved in the container, and
+/// the fd links name no host path.
+#[test]
+fn stdio_host_files_through_dev_stdout() {
+    compare(
+        "stdio_host_files_through_dev_stdout",
+        r#"
+cd /mnt
+sh -c 'echo dash-stdout > /dev/stdout; echo dash-stderr > /dev/stderr; echo dash-fd1 >> /proc/self/fd/1'
+python3 -c '
+import sys
+with open("/dev/stdout", "w") as f: f.write("py-stdout\n")
+with open("/proc/self/fd/2", "w") as f: f.write("py-stderr\n")
+'
+echo through-tee | tee /dev/stdout
+cat /etc/debian_version > /dev/stdout
+case "$(readlink /proc/$$/fd/1)" in /*) echo "stdout link: a path" ;; *) echo "stdout link: no path" ;; esac
+[ -w /dev/stdout ] && echo "stdout writable"
+ls -A /mnt /tmp
+echo done >&2
+"#,
+        ROOT,
+    );
+}
+
+/// Network introspection of the container's own network namespace, as
+/// `ip addr` and Node's os.networkInterfaces() do it (iproute2 and node
+/// are not in the rootfs): Python's if_nameindex and SIOCGIF* ioctls,
+/// and getifaddrs (a NETLINK_ROUTE dump) from a C program.
+#[test]
+fn network_interfaces() {
+    compare(
+        "network_interfaces",
+        r#"
+cd /mnt
+python3 - <<'PYEOF'
+import fcntl, socket, struct
+print("if_nameindex", socket.if_nameindex())
+print("lo index", socket.if_nametoindex("lo"), socket.if_indextoname(1))
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+req = struct.pack("16s16x", b"lo")
+addr = fcntl.ioctl(s, 0x8915, req)  # SIOCGIFADDR
+print("SIOCGIFADDR", socket.inet_ntoa(addr[20:24]))
+flags = struct.unpack("H", fcntl.ioctl(s, 0x8913, req)[16:18])[0]  # SIOCGIFFLAGS
+print("up", bool(flags & 1), "loopback", bool(flags & 8))
+mtu = struct.unpack("i", fcntl.ioctl(s, 0x8921, req)[16:20])[0]  # SIOCGIFMTU
+print("mtu", mtu)
+try:
+    fcntl.ioctl(s, 0x8914, struct.pack("16sH14x", b"lo", 0))  # SIOCSIFFLAGS
+except OSError as e:
+    print("SIOCSIFFLAGS refused")
+n = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, socket.NETLINK_ROUTE)
+print("netlink route socket", n.family == socket.AF_NETLINK)
+PYEOF
+cat > ifaddrs.c <<'CEOF'
+#include <arpa/inet.h>
+#include <ifaddrs.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <string.h>
+
+int main(void) {
+    struct ifaddrs *all;
+    if (getifaddrs(&all) != 0) {
+        perror("getifaddrs");
+        return 1;
+    }
+    for (struct ifaddrs *i = all; i; i = i->ifa_next) {
+        char text[INET6_ADDRSTRLEN] = "-";
+        int family = i->ifa_addr ? i->ifa_addr->sa_family : -1;
+        if (family == AF_INET)
+            inet_ntop(family, &((struct sockaddr_in *)i->ifa_addr)->sin_addr, text, sizeof text);
+        else if (family == AF_INET6)
+            inet_ntop(family, &((struct sockaddr_in6 *)i->ifa_addr)->sin6_addr, text, sizeof text);
+        printf("%s family %d addr %s up %d\n", i->ifa_name, family, text,
+               !!(i->ifa_flags & IFF_UP));
+    }
+    freeifaddrs(all);
+    return 0;
+}
+CEOF
+gcc -O1 -Wall -o ifaddrs ifaddrs.c
+./ifaddrs | sort
+"#,
+        ROOT,
+    );
+}
+
+/// The legacy getdents(2), as LeakSanitizer's at-exit check lists
+/// /proc/<pid>/task with it (the check then needs ptrace, which the
+/// sandbox does not offer yet): a synthetic and a real directory.
+#[test]
+fn legacy_getdents() {
+    compare(
+        "legacy_getdents",
+        r#"
+cd /mnt
+cat > gd.c <<'CEOF'
+#include <dirent.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+struct linux_dirent {
+    unsigned long d_ino;
+    unsigned long d_off;
+    unsigned short d_reclen;
+    char d_name[];
+};
+
+static int cmp(const void *a, const void *b) {
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static void list(const char *dir) {
+    int fd = open(dir, O_RDONLY | O_DIRECTORY);
+    char buf[64], *names[256];
+    int n = 0;
+    long r;
+    while ((r = syscall(SYS_getdents, fd, buf, sizeof buf)) > 0)
+        for (long off = 0; off < r;) {
+            struct linux_dirent *d = (struct linux_dirent *)(buf + off);
+            char type = buf[off + d->d_reclen - 1];
+            char *name = malloc(300);
+            snprintf(name, 300, "%s type %d", d->d_name, type);
+            if (n < 256)
+                names[n++] = name;
+            off += d->d_reclen;
+        }
+    if (r < 0)
+        perror("getdents");
+    qsort(names, n, sizeof *names, cmp);
+    printf("%s:", dir);
+    for (int i = 0; i < n; i++)
+        printf(" [%s]", names[i]);
+    printf("\n");
+    close(fd);
+}
+
+int main(void) {
+    char task[64];
+    snprintf(task, sizeof task, "/proc/%d/task", getpid());
+    list(task);
+    list("/etc/apt");
+    return 0;
+}
+CEOF
+gcc -O1 -Wall -o gd gd.c
+./gd | sed "s/^\/proc\/[0-9]*\/task: \[\. type 4\] \[\.\. type 4\] \[[0-9]* type 4\]$/task: dot dotdot one-thread/"
+"#,
+        ROOT,
+    );
+}

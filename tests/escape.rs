@@ -410,6 +410,8 @@ fn denied_syscalls_fail_with_the_table_errno() {
             "process_vm_writev",
             "ptrace",
             "socket_netlink",
+            "socket_netlink_uevent",
+            "netlink_route_newaddr",
             "socket_packet",
             "unclassified_syscall_1000",
             "x32_abi_getpid",
@@ -601,4 +603,46 @@ fn blocked_fifo_opens_and_connects_do_not_stall_the_sandbox() {
 #[test]
 fn blocked_fifo_opens_and_connects_do_not_stall_the_sandbox_on_ptrace() {
     run_family_on("stalls", STALLS, &["--platform", "ptrace"]);
+}
+
+/// The runtime's stdout is a host file whose path names another file in
+/// the container: /dev/stdout and /proc/self/fd/1 must write the host file
+/// (the fd itself), never the container's file of that name, and the fd
+/// link must not tell the host path.
+#[test]
+fn stdout_host_file_path_is_not_resolved_in_the_container() {
+    let host_dir = std::env::temp_dir().join(common::unique_id("runrs-test-stdout"));
+    std::fs::create_dir_all(&host_dir).expect("mkdir host dir");
+    let host_log = host_dir.join("job.log");
+    let log_text = host_log.to_string_lossy().into_owned();
+    let script = format!(
+        "echo via-dev-stdout > /dev/stdout; echo via-fd1 >> /proc/self/fd/1; \
+         case \"$(readlink /proc/$$/fd/1)\" in *job.log*) echo link-names-host-path;; *) echo link-ok;; esac; \
+         cat {log_text}"
+    );
+    let bundle = common::Bundle::new(&["sh", "-c", &script]);
+    bundle.write_file(&log_text, b"container copy\n");
+    let root = common::Root::new();
+    let id = common::unique_id("stdout-file");
+    let out = std::fs::File::create(&host_log).expect("create host log");
+    let status = Command::new(common::runrs())
+        .arg("--root")
+        .arg(root.path())
+        .args(["run", "--bundle"])
+        .arg(bundle.path())
+        .arg(&id)
+        .stdin(std::process::Stdio::null())
+        .stdout(out)
+        .status()
+        .expect("run runrs");
+    let logged = std::fs::read_to_string(&host_log).expect("read host log");
+    let _ = std::fs::remove_dir_all(&host_dir);
+    assert!(status.success(), "runrs run: {status}; log:\n{logged}");
+    assert_eq!(
+        logged, "via-dev-stdout\nvia-fd1\nlink-ok\ncontainer copy\n",
+        "host log"
+    );
+    let inside = std::fs::read_to_string(bundle.rootfs().join(log_text.trim_start_matches('/')))
+        .expect("container copy");
+    assert_eq!(inside, "container copy\n");
 }

@@ -110,17 +110,24 @@ fn rule(conditions: Vec<SeccompCondition>) -> SeccompRule {
 
 /// `InSet` compares the low 32 bits (the ruled arguments are C ints, which
 /// the kernel truncates too); `MaskClear` the full 64-bit argument.
+/// A `when` rule adds its argument's values to the one value it is about.
 fn allow_rules(r: &ArgRule) -> Vec<SeccompRule> {
     match r.kind {
         ArgRuleKind::InSet(values) => values
             .iter()
-            .map(|&v| {
-                rule(vec![cond(
-                    r.arg,
-                    SeccompCmpArgLen::Dword,
-                    SeccompCmpOp::Eq,
-                    v,
-                )])
+            .flat_map(|&v| {
+                let first = cond(r.arg, SeccompCmpArgLen::Dword, SeccompCmpOp::Eq, v);
+                match r.when {
+                    Some(w) if w.value == v => w
+                        .values
+                        .iter()
+                        .map(|&x| {
+                            let second = cond(w.arg, SeccompCmpArgLen::Dword, SeccompCmpOp::Eq, x);
+                            rule(vec![first.clone(), second])
+                        })
+                        .collect(),
+                    _ => vec![rule(vec![first])],
+                }
             })
             .collect(),
         ArgRuleKind::MaskClear(mask) => vec![rule(vec![cond(
@@ -135,12 +142,30 @@ fn allow_rules(r: &ArgRule) -> Vec<SeccompRule> {
 /// The negation of [`allow_rules`]: matches exactly the failing arguments.
 fn deny_rules(r: &ArgRule) -> Vec<SeccompRule> {
     match r.kind {
-        ArgRuleKind::InSet(values) => vec![rule(
-            values
-                .iter()
-                .map(|&v| cond(r.arg, SeccompCmpArgLen::Dword, SeccompCmpOp::Ne, v))
-                .collect(),
-        )],
+        ArgRuleKind::InSet(values) => {
+            let mut rules = vec![rule(
+                values
+                    .iter()
+                    .map(|&v| cond(r.arg, SeccompCmpArgLen::Dword, SeccompCmpOp::Ne, v))
+                    .collect(),
+            )];
+            // The one value with a `when` rule, and none of its values.
+            if let Some(w) = r.when {
+                let mut conds = vec![cond(
+                    r.arg,
+                    SeccompCmpArgLen::Dword,
+                    SeccompCmpOp::Eq,
+                    w.value,
+                )];
+                conds.extend(
+                    w.values
+                        .iter()
+                        .map(|&x| cond(w.arg, SeccompCmpArgLen::Dword, SeccompCmpOp::Ne, x)),
+                );
+                rules.push(rule(conds));
+            }
+            rules
+        }
         ArgRuleKind::MaskClear(mask) => (0..64)
             .map(|bit| 1u64 << bit)
             .filter(|b| mask & b != 0)
@@ -406,7 +431,7 @@ pub fn install_with_flags(
 mod tests {
     use super::*;
     use crate::sentry::bpf::{self, SeccompData};
-    use crate::table::{row, EmulateIf};
+    use crate::table::{row, ArgWhen, EmulateIf};
 
     const AUDIT_ARCH_X86_64: u32 = 0xc000_003e;
     const AUDIT_ARCH_I386: u32 = 0x4000_0003;
@@ -489,6 +514,28 @@ mod tests {
         }
     }
 
+    /// The `when` rule of a conditional row: with the ruled argument at
+    /// its value, exactly the other argument's values pass (both halves
+    /// of each register are ignored but the low one).
+    fn check_when(stack: &[Vec<libc::sock_filter>], nr: u32, r: &ArgRule, w: &ArgWhen) {
+        let mut others: Vec<u64> = w.values.to_vec();
+        others.extend(w.values.iter().map(|x| x | 0xffff_ffff_0000_0000));
+        others.extend([1, 2, 9, 15, 0x7777_7777, 0xffff_ffff]);
+        for x in others {
+            let mut args = [0u64; 6];
+            args[usize::from(r.arg)] = w.value;
+            args[usize::from(w.arg)] = x;
+            let want = if r.allows_args(&args) {
+                ALLOW
+            } else {
+                errno(r.else_errno)
+            };
+            assert_eq!(w.values.contains(&(x & 0xffff_ffff)), want == ALLOW);
+            let d = data_with_args(nr, AUDIT_ARCH_X86_64, args);
+            assert_eq!(bpf::verdict(stack, &d), want, "nr {nr} {args:x?}");
+        }
+    }
+
     fn check_stack(mode: NotifyMode) {
         let stack = workload_filters(mode).unwrap();
         assert!(stack.len() >= 3);
@@ -534,6 +581,9 @@ mod tests {
                             let d = data(nr, AUDIT_ARCH_X86_64, Some((e.arg, v)));
                             assert_eq!(bpf::verdict(&stack, &d), notified, "{} {v:#x}", r.name);
                         }
+                    }
+                    if let Some(w) = rule.when {
+                        check_when(&stack, nr, &rule, &w);
                     }
                     for v in bad {
                         assert!(!rule.allows(v), "{} {v:#x}", r.name);
@@ -677,12 +727,26 @@ mod tests {
                 return 14;
             }
         }
-        // Conditional passthrough: netlink sockets and TIOCSTI are refused.
-        // SAFETY: socket() with integer arguments.
-        let r = unsafe { libc::socket(libc::AF_NETLINK, libc::SOCK_RAW, 0) };
-        if r != -1 || last_errno() != libc::EAFNOSUPPORT {
-            return 15;
+        // Conditional passthrough: netlink sockets other than
+        // NETLINK_ROUTE, packet sockets and TIOCSTI are refused.
+        for (family, protocol) in [
+            (libc::AF_NETLINK, libc::NETLINK_AUDIT),
+            (libc::AF_NETLINK, libc::NETLINK_KOBJECT_UEVENT),
+            (libc::AF_PACKET, 0),
+        ] {
+            // SAFETY: socket() with integer arguments.
+            let r = unsafe { libc::socket(family, libc::SOCK_RAW, protocol) };
+            if r != -1 || last_errno() != libc::EAFNOSUPPORT {
+                return 15;
+            }
         }
+        // SAFETY: socket() with integer arguments; the fd is closed below.
+        let fd = unsafe { libc::socket(libc::AF_NETLINK, libc::SOCK_RAW, libc::NETLINK_ROUTE) };
+        if fd < 0 {
+            return 19;
+        }
+        // SAFETY: `fd` was just returned by socket() and is owned here.
+        unsafe { libc::close(fd) };
         let c = 0u8;
         // SAFETY: TIOCSTI would read one byte from `c`; it is refused anyway.
         let r = unsafe { libc::ioctl(0, libc::TIOCSTI, &c as *const u8) };

@@ -8,6 +8,9 @@
 #include <signal.h>
 #include <sys/ioctl.h>
 #include <sys/mount.h>
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
+#include <net/if.h>
 #include <sys/socket.h>
 #include <sys/sysmacros.h>
 #include <sys/uio.h>
@@ -37,6 +40,42 @@ static void namespaces_and_mounts(void) {
     DENIED("clone3", syscall(SYS_clone3, NULL, 0));
 }
 
+
+/* NETLINK_ROUTE passes to the kernel, which refuses a change without
+ * CAP_NET_ADMIN over the network namespace: an address added to lo. */
+static void netlink_route_change(void) {
+    int s = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+    if (s < 0) {
+        report("netlink_route_newaddr", 0, "socket: %s", strerror(errno));
+        return;
+    }
+    struct {
+        struct nlmsghdr h;
+        struct ifaddrmsg ifa;
+        struct rtattr rta;
+        unsigned char addr[4];
+    } req;
+    memset(&req, 0, sizeof req);
+    req.h.nlmsg_len = sizeof req;
+    req.h.nlmsg_type = RTM_NEWADDR;
+    req.h.nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL;
+    req.ifa.ifa_family = AF_INET;
+    req.ifa.ifa_prefixlen = 32;
+    req.ifa.ifa_index = if_nametoindex("lo");
+    req.rta.rta_type = IFA_LOCAL;
+    req.rta.rta_len = RTA_LENGTH(4);
+    memcpy(req.addr, (unsigned char[]){10, 9, 9, 9}, 4);
+    char buf[512];
+    long n = -1;
+    if (send(s, &req, sizeof req, 0) == (long)sizeof req)
+        n = recv(s, buf, sizeof buf, 0);
+    struct nlmsghdr *h = (struct nlmsghdr *)buf;
+    int err = n > 0 && NLMSG_OK(h, (unsigned long)n) && h->nlmsg_type == NLMSG_ERROR
+                  ? ((struct nlmsgerr *)NLMSG_DATA(h))->error
+                  : 1;
+    report("netlink_route_newaddr", err == -EPERM, "RTM_NEWADDR answered %d", err);
+    close(s);
+}
 static void kernel_surface(void) {
     struct io_uring_params p;
     memset(&p, 0, sizeof p);
@@ -62,7 +101,12 @@ static void kernel_surface(void) {
     DENIED("process_vm_readv", syscall(SYS_process_vm_readv, 1, &lv, 1, &rv, 1, 0));
     DENIED("process_vm_writev", syscall(SYS_process_vm_writev, 1, &lv, 1, &rv, 1, 0));
     DENIED("ptrace", syscall(SYS_ptrace, 0 /* TRACEME */, 0, 0, 0));
-    expect_errno("socket_netlink", socket(AF_NETLINK, SOCK_RAW, 0), table_errno("socket"));
+    /* Netlink passes for NETLINK_ROUTE only: sock_diag would list the
+     * host's sockets of the namespace, uevent the host's devices. */
+    expect_errno("socket_netlink", socket(AF_NETLINK, SOCK_RAW, NETLINK_SOCK_DIAG), table_errno("socket"));
+    expect_errno("socket_netlink_uevent", socket(AF_NETLINK, SOCK_DGRAM, NETLINK_KOBJECT_UEVENT),
+                 table_errno("socket"));
+    netlink_route_change();
     expect_errno("socket_packet", socket(AF_PACKET, SOCK_RAW, 0), table_errno("socket"));
     expect_errno("unclassified_syscall_1000", syscall(1000), ENOSYS);
     expect_errno("x32_abi_getpid", syscall(0x40000000 | SYS_getpid), ENOSYS);

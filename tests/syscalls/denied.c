@@ -5,6 +5,9 @@
 #include "harness.h"
 #include <sched.h>
 #include <sys/mount.h>
+#include <linux/netlink.h>
+#include <net/if.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 
 CASE(denied, bpf) { EXPECT_TABLE_ERRNO(syscall(SYS_bpf, 0, NULL, 0), "bpf"); }
@@ -37,4 +40,20 @@ CASE(denied, name_to_handle_at) {
  * ptrace platform's own tracer is invisible to the workload. 0 is
  * PTRACE_TRACEME. */
 CASE(denied, ptrace) { EXPECT_TABLE_ERRNO(syscall(SYS_ptrace, 0, 0, 0, 0), "ptrace"); }
-CASE(denied, socket_netlink) { EXPECT_TABLE_ERRNO(socket(AF_NETLINK, SOCK_RAW, 0), "socket"); }
+/* Netlink passes for NETLINK_ROUTE only (netif.c); other families stay
+ * denied, as do packet sockets. */
+CASE(denied, socket_netlink) {
+    EXPECT_TABLE_ERRNO(socket(AF_NETLINK, SOCK_RAW, NETLINK_KOBJECT_UEVENT), "socket");
+    EXPECT_TABLE_ERRNO(socket(AF_NETLINK, SOCK_DGRAM, NETLINK_AUDIT), "socket");
+    EXPECT_TABLE_ERRNO(socket(AF_NETLINK, SOCK_RAW, NETLINK_GENERIC), "socket");
+    EXPECT_TABLE_ERRNO(socket(AF_NETLINK, SOCK_RAW, NETLINK_SOCK_DIAG), "socket");
+    EXPECT_TABLE_ERRNO(socket(AF_PACKET, SOCK_RAW, 0), "socket");
+}
+/* Interface changes stay denied (the queries pass, see netif.c). */
+CASE(denied, ioctl_siocsifflags) {
+    struct ifreq r = {.ifr_name = {'l', 'o'}};
+    int s = socket(AF_INET, SOCK_DGRAM, 0);
+    EXPECT_TABLE_ERRNO(ioctl(s, SIOCSIFFLAGS, &r), "ioctl");
+    EXPECT_TABLE_ERRNO(ioctl(s, SIOCSIFMTU, &r), "ioctl");
+    EXPECT_TABLE_ERRNO(ioctl(s, SIOCADDRT, &r), "ioctl");
+}

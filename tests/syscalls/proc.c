@@ -213,6 +213,28 @@ CASE(proc, self_fd_pipe_link) {
     EXPECT_STREQ(buf, want);
 }
 
+/* /dev/stdout and /proc/self/fd/N of a pipe (a CI job's stdout) open the
+ * pipe itself, whichever name is used. */
+CASE(proc, self_fd_pipe_reopen_writes_the_pipe) {
+    int p[2];
+    EXPECT_OK(pipe(p));
+    EXPECT_OK(dup2(p[1], 1));
+    char path[64], buf[16] = {0};
+    snprintf(path, sizeof path, "/proc/self/fd/%d", p[1]);
+    int w = EXPECT_OK(open(path, O_WRONLY | O_TRUNC));
+    EXPECT_EQ(write(w, "ab", 2), 2);
+    int out = EXPECT_OK(open("/dev/stdout", O_WRONLY | O_CREAT | O_TRUNC, 0644));
+    EXPECT_EQ(write(out, "cd", 2), 2);
+    EXPECT_EQ(read(p[0], buf, sizeof buf), 4);
+    EXPECT_STREQ(buf, "abcd");
+    snprintf(path, sizeof path, "/proc/self/fd/%d", p[0]);
+    int again = EXPECT_OK(open(path, O_RDONLY));
+    EXPECT_EQ(write(p[1], "e", 1), 1);
+    memset(buf, 0, sizeof buf);
+    EXPECT_EQ(read(again, buf, sizeof buf), 1);
+    EXPECT_STREQ(buf, "e");
+}
+
 CASE(proc, readdir_lists_own_pid) {
     DIR *d = opendir("/proc");
     EXPECT_TRUE(d != NULL);

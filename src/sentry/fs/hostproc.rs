@@ -8,7 +8,7 @@
 //! one of the container init. Its container pid is the last field of the
 //! `NSpid:` line of its `status` file.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
@@ -31,32 +31,93 @@ pub fn io_errno(e: &io::Error) -> Errno {
     }
 }
 
-/// The text of the fd link `link` (`/proc/<tid>/fd/<n>`, read as `text`)
-/// as Linux shows it in the container. A task's comm or oom_score_adj
-/// opened for writing is a file of the gofer's detached procfs (the only
-/// procfs a workload's fd can be on: its /proc is the sentry's), whose
-/// path reads "/<pid>/comm"; in the container it is "/proc/<pid>/comm".
-pub fn sandbox_fd_link(link: &Path, text: Vec<u8>) -> Vec<u8> {
+/// The text of task `tid`'s fd link `fd` under the host procfs at `root`
+/// (its text read as `text`) as the workload sees it:
+/// - a task's comm or oom_score_adj opened for writing is a file of the
+///   gofer's detached procfs (the only procfs a workload's fd can be on:
+///   its /proc is the sentry's), whose path reads "/<pid>/comm"; in the
+///   container it is "/proc/<pid>/comm";
+/// - a file outside the task's mount namespace (the runtime's stdout when
+///   it is a host file, an fd passed in over a socket) reads
+///   `host:[<inode>]`, as gVisor names a host fd (pkg/sentry/fsimpl/host),
+///   never its host path: that path means nothing in the container, where
+///   it may even name another file (runc shows the host path; opening the
+///   link reopens the fd itself, see `syscalls::file`);
+/// - anything else (container files, `pipe:[N]`, memfds) as the kernel
+///   names it.
+pub fn sandbox_fd_link(root: &Path, tid: i32, fd: i32, text: Vec<u8>) -> io::Result<Vec<u8>> {
+    let link = root.join(format!("{tid}/fd/{fd}"));
     let pid_dir = text.first() == Some(&b'/') && text.get(1).is_some_and(u8::is_ascii_digit);
     let on_procfs = || {
-        nix::sys::statfs::statfs(link)
+        nix::sys::statfs::statfs(&link)
             .is_ok_and(|st| st.filesystem_type() == nix::sys::statfs::PROC_SUPER_MAGIC)
     };
     if pid_dir && on_procfs() {
         let mut shown = b"/proc".to_vec();
         shown.extend_from_slice(&text);
-        shown
-    } else {
-        text
+        return Ok(shown);
     }
+    // Files of the kernel's internal mounts (memfd_create, SysV shm) are
+    // in no namespace and are named as on Linux.
+    let internal = (text.starts_with(b"/memfd:") || text.starts_with(b"/SYSV"))
+        && text.ends_with(b" (deleted)");
+    if text.first() == Some(&b'/') && !internal && !in_task_mounts(root, tid, fd)? {
+        use std::os::unix::fs::MetadataExt;
+        let ino = fs::metadata(&link)?.ino();
+        let mut shown = HOST_FILE_LINK.to_vec();
+        shown.extend_from_slice(format!("{ino}]").as_bytes());
+        return Ok(shown);
+    }
+    Ok(text)
+}
+
+/// How an fd link of a file outside the task's mounts begins (see
+/// [`sandbox_fd_link`]).
+pub const HOST_FILE_LINK: &[u8] = b"host:[";
+
+/// Mount ids seen in each mount namespace (by its inode), so that a
+/// container file's fd link costs one fdinfo read: the workload cannot
+/// mount, and a mount it has not been seen in yet is looked up again.
+static NS_MOUNT_IDS: Mutex<BTreeMap<u64, BTreeSet<u64>>> = Mutex::new(BTreeMap::new());
+
+/// Whether task `tid`'s fd `fd` is a file of one of the task's own mounts
+/// (its `fdinfo` mnt_id is in its `mountinfo`).
+fn in_task_mounts(root: &Path, tid: i32, fd: i32) -> io::Result<bool> {
+    use std::os::unix::fs::MetadataExt;
+    let info = fs::read_to_string(root.join(format!("{tid}/fdinfo/{fd}")))?;
+    let Some(mnt_id) = info
+        .lines()
+        .find_map(|l| l.strip_prefix("mnt_id:"))
+        .and_then(|v| v.trim().parse::<u64>().ok())
+    else {
+        return Ok(false);
+    };
+    let ns = fs::metadata(root.join(format!("{tid}/ns/mnt")))?.ino();
+    let known =
+        |ids: &BTreeMap<u64, BTreeSet<u64>>| ids.get(&ns).is_some_and(|s| s.contains(&mnt_id));
+    if NS_MOUNT_IDS.lock().is_ok_and(|ids| known(&ids)) {
+        return Ok(true);
+    }
+    let mountinfo = fs::read_to_string(root.join(format!("{tid}/mountinfo")))?;
+    let seen: BTreeSet<u64> = mountinfo
+        .lines()
+        .filter_map(|l| l.split(' ').next()?.parse().ok())
+        .collect();
+    let inside = seen.contains(&mnt_id);
+    if let Ok(mut ids) = NS_MOUNT_IDS.lock() {
+        ids.entry(ns).or_default().extend(seen);
+    }
+    Ok(inside)
 }
 
 /// The fd link text of host task `tid`'s fd `fd` as the workload sees it
 /// (see [`sandbox_fd_link`]).
 pub fn fd_link(tid: i32, fd: i32) -> io::Result<Vec<u8>> {
-    let link = PathBuf::from(format!("/proc/{tid}/fd/{fd}"));
-    let text = fs::read_link(&link)?.into_os_string().into_encoded_bytes();
-    Ok(sandbox_fd_link(&link, text))
+    let root = Path::new("/proc");
+    let text = fs::read_link(root.join(format!("{tid}/fd/{fd}")))?
+        .into_os_string()
+        .into_encoded_bytes();
+    sandbox_fd_link(root, tid, fd, text)
 }
 
 /// Strict decimal parse of a /proc name: no sign, no leading zeros, > 0.
@@ -586,7 +647,13 @@ impl HostProc {
         }
         let link = self.path(host_pid, &format!("fd/{fd}"));
         let text = fs::read_link(&link).map_err(|e| io_errno(&e))?;
-        let text = sandbox_fd_link(&link, text.into_os_string().into_encoded_bytes());
+        let text = sandbox_fd_link(
+            &self.root,
+            host_pid,
+            fd,
+            text.into_os_string().into_encoded_bytes(),
+        )
+        .map_err(|e| io_errno(&e))?;
         Ok(String::from_utf8_lossy(&text).into_owned())
     }
 
@@ -725,5 +792,22 @@ mod tests {
         let none = HostProc::new("/proc", i32::MAX);
         assert!(none.list_container_pids().is_empty());
         assert_eq!(none.host_pid(1), None);
+    }
+
+    /// Files of this process's own mounts and of the kernel's internal
+    /// ones keep their names; only a file outside the mounts is renamed.
+    #[test]
+    fn fd_links_of_own_and_internal_files_keep_their_names() {
+        use std::os::fd::AsRawFd;
+        let me = std::process::id() as i32;
+        let f = fs::File::open("/proc/self/exe").expect("open exe");
+        let exe = fs::read_link("/proc/self/exe").expect("exe link");
+        let link = fd_link(me, f.as_raw_fd()).expect("fd link");
+        assert_eq!(link, exe.into_os_string().into_encoded_bytes());
+        let m = nix::sys::memfd::memfd_create(c"belt", nix::sys::memfd::MFdFlags::MFD_CLOEXEC)
+            .expect("memfd");
+        let link = fd_link(me, m.as_raw_fd()).expect("fd link");
+        assert_eq!(String::from_utf8_lossy(&link), "/memfd:belt (deleted)");
+        assert!(fd_link(me, 999_999).is_err());
     }
 }

@@ -1,4 +1,4 @@
-//! Directory entries: getdents64 (synthetic listings, and real directories
+//! Directory entries: getdents64 and getdents (synthetic listings, and real directories
 //! read through a duplicate of the caller's fd), and the calls that create,
 //! remove, rename or link names, all done by the gofer.
 
@@ -12,19 +12,38 @@ use crate::sentry::fs::procfs::{EntryKind, Node};
 use crate::sentry::sys;
 use crate::sentry::vfs::{self, Location};
 
-/// Serialises `linux_dirent64` records starting at index `start`, as many
-/// as fit in `count` bytes; returns the bytes and the next index.
+/// The record layout a directory-listing call writes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DirentLayout {
+    /// getdents64(2): `struct linux_dirent64 { u64 d_ino; s64 d_off;
+    /// u16 d_reclen; u8 d_type; char d_name[]; }`.
+    Dirent64,
+    /// The legacy getdents(2): `struct linux_dirent { unsigned long d_ino;
+    /// unsigned long d_off; unsigned short d_reclen; char d_name[]; }`
+    /// followed by a NUL, padding and `d_type` in the record's last byte
+    /// (fs/readdir.c, `filldir`).
+    Dirent,
+}
+
+/// Serialises directory records in `layout` starting at index `start`, as
+/// many as fit in `count` bytes; returns the bytes and the next index.
 pub fn encode_dirents(
     entries: &[crate::sentry::fs::procfs::DirEntry],
     start: usize,
     count: usize,
+    layout: DirentLayout,
 ) -> (Vec<u8>, usize) {
     let mut out = Vec::new();
     let mut i = start;
     while i < entries.len() {
         let e = &entries[i];
         let name = e.name.as_bytes();
-        let reclen = (19 + name.len() + 1).div_ceil(8) * 8;
+        // Both layouts align a record to 8 bytes: linux_dirent64 after the
+        // name's NUL, linux_dirent after the NUL and the d_type byte.
+        let reclen = match layout {
+            DirentLayout::Dirent64 => (19 + name.len() + 1).div_ceil(8) * 8,
+            DirentLayout::Dirent => (18 + name.len() + 2).div_ceil(8) * 8,
+        };
         if out.len() + reclen > count {
             break;
         }
@@ -33,12 +52,18 @@ pub fn encode_dirents(
             EntryKind::File => libc::DT_REG,
             EntryKind::Symlink => libc::DT_LNK,
         };
+        let record_start = out.len();
         out.extend_from_slice(&e.ino.to_ne_bytes());
         out.extend_from_slice(&((i + 1) as i64).to_ne_bytes());
         out.extend_from_slice(&(reclen as u16).to_ne_bytes());
-        out.push(d_type);
+        if layout == DirentLayout::Dirent64 {
+            out.push(d_type);
+        }
         out.extend_from_slice(name);
-        out.resize(out.len() + (reclen - 19 - name.len()), 0);
+        out.resize(record_start + reclen, 0);
+        if layout == DirentLayout::Dirent {
+            out[record_start + reclen - 1] = d_type;
+        }
         i += 1;
     }
     (out, i)
@@ -48,6 +73,17 @@ pub fn encode_dirents(
 /// file system and the position is the real fd's offset (so lseek and
 /// rewinddir work); a real directory (a gofer fd) is listed by the kernel.
 pub fn getdents64(ctx: &mut Ctx) -> SysResult {
+    do_getdents(ctx, DirentLayout::Dirent64)
+}
+
+/// getdents(2), the legacy form that LeakSanitizer (sanitizer_common's
+/// `internal_getdents` on x86_64) and old static binaries still issue:
+/// as getdents64, in the old record layout.
+pub fn getdents(ctx: &mut Ctx) -> SysResult {
+    do_getdents(ctx, DirentLayout::Dirent)
+}
+
+fn do_getdents(ctx: &mut Ctx, layout: DirentLayout) -> SysResult {
     let (fd, dirp, count) = (ctx.arg_i32(0), ctx.arg(1), ctx.arg(2) as u32 as usize);
     ctx.note(|| fd.to_string());
     let st = sys::stat_caller_fd(ctx.tid(), fd)?;
@@ -74,7 +110,7 @@ pub fn getdents64(ctx: &mut Ctx) -> SysResult {
         _ => Vec::new(),
     };
     let pos = sys::lseek(dup.as_fd(), 0, libc::SEEK_CUR)?.max(0) as usize;
-    let (bytes, next) = encode_dirents(&entries, pos, count);
+    let (bytes, next) = encode_dirents(&entries, pos, count, layout);
     if bytes.is_empty() && pos < entries.len() {
         return Err(Errno::EINVAL);
     }
@@ -391,13 +427,40 @@ mod tests {
                 ino: i as u64 + 10,
             })
             .collect();
-        let (b, next) = encode_dirents(&e, 0, 48);
+        let (b, next) = encode_dirents(&e, 0, 48, DirentLayout::Dirent64);
         assert_eq!(next, 2);
         assert_eq!(b.len(), 48);
         assert_eq!(u16::from_ne_bytes([b[16], b[17]]), 24);
-        let (b2, next2) = encode_dirents(&e, next, 4096);
+        let (b2, next2) = encode_dirents(&e, next, 4096, DirentLayout::Dirent64);
         assert_eq!(next2, 3);
         assert_eq!(&b2[19..37], b"a-much-longer-name");
         assert_eq!(b2.len() % 8, 0);
+    }
+
+    #[test]
+    fn legacy_dirents_put_the_type_last() {
+        let e: Vec<DirEntry> = [("a", EntryKind::Dir), ("abcdef", EntryKind::Symlink)]
+            .iter()
+            .enumerate()
+            .map(|(i, (n, k))| DirEntry {
+                name: n.to_string(),
+                kind: *k,
+                ino: i as u64 + 7,
+            })
+            .collect();
+        let (b, next) = encode_dirents(&e, 0, 4096, DirentLayout::Dirent);
+        assert_eq!(next, 2);
+        // "a": 18 + 1 + NUL + d_type = 21 -> 24; "abcdef": 26 -> 32.
+        assert_eq!(u16::from_ne_bytes([b[16], b[17]]), 24);
+        assert_eq!(&b[18..20], b"a\0");
+        assert_eq!(b[23], libc::DT_DIR);
+        assert_eq!(u64::from_ne_bytes(b[24..32].try_into().unwrap()), 8);
+        assert_eq!(u16::from_ne_bytes([b[40], b[41]]), 32);
+        assert_eq!(&b[42..49], b"abcdef\0");
+        assert_eq!(b[55], libc::DT_LNK);
+        assert_eq!(b.len(), 56);
+        // A buffer that holds only the first record.
+        let (b, next) = encode_dirents(&e, 0, 31, DirentLayout::Dirent);
+        assert_eq!((b.len(), next), (24, 1));
     }
 }

@@ -617,8 +617,12 @@ fn open_synthetic(
             if !follow {
                 return Err(Errno::ELOOP);
             }
-            // Reopen a file by its path (a new open file description, as
-            // Linux does); pipes, sockets and the like get the same one.
+            // Reopen a container file by its path (a new open file
+            // description, as Linux does). Pipes, sockets, and files
+            // outside the container's mounts (`host:[N]`, the runtime's
+            // stdout redirected to a host file) get the same description,
+            // as gVisor's host fds do: their host path is never resolved
+            // in the container, and the sentry opens nothing for writing.
             let target = hostproc::fd_link(host_tid, fd).map_err(|_| Errno::ENOENT)?;
             let reopenable = target.first() == Some(&b'/')
                 && !target.ends_with(b" (deleted)")
@@ -631,10 +635,41 @@ fn open_synthetic(
                     Walked::Redirect(_) => return Err(Errno::ENOENT),
                 }
             }
-            Ok(Outcome::Fd {
-                fd: sys::getfd(host_tid, fd)?,
-                cloexec,
-            })
+            let file = sys::getfd(host_tid, fd)?;
+            same_description_allows(&file, flags)?;
+            Ok(Outcome::Fd { fd: file, cloexec })
         }
     }
+}
+
+/// Whether an open of a /proc/<pid>/fd/N link with `flags` may be given
+/// `file`, the link's own open file description: only for the access it
+/// grants already (a reopen of Linux would check the inode's permission
+/// bits instead; asking more is EACCES here, so a read-only stdin never
+/// becomes writable), and O_DIRECTORY only for a directory.
+fn same_description_allows(file: &OwnedFd, flags: i32) -> Result<(), Errno> {
+    if flags & libc::O_PATH != 0 {
+        return Ok(());
+    }
+    let held = nix::fcntl::fcntl(file, nix::fcntl::FcntlArg::F_GETFL)? & libc::O_ACCMODE;
+    let (want_read, want_write) = match flags & libc::O_ACCMODE {
+        libc::O_RDONLY => (true, flags & libc::O_TRUNC != 0),
+        libc::O_WRONLY => (false, true),
+        _ => (true, true),
+    };
+    let (has_read, has_write) = match held {
+        libc::O_RDONLY => (true, false),
+        libc::O_WRONLY => (false, true),
+        _ => (true, true),
+    };
+    if (want_read && !has_read) || (want_write && !has_write) {
+        return Err(Errno::EACCES);
+    }
+    if flags & libc::O_DIRECTORY != 0 {
+        let st = sys::fstat_fd(file.as_fd())?;
+        if st.st_mode & libc::S_IFMT != libc::S_IFDIR {
+            return Err(Errno::ENOTDIR);
+        }
+    }
+    Ok(())
 }

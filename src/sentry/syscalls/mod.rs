@@ -254,6 +254,12 @@ impl<'a> Ctx<'a> {
                 return Ok(p.into_bytes());
             }
         }
+        if link.starts_with(hostproc::HOST_FILE_LINK) {
+            // A file outside the container's mounts (`hostproc::fd_link`):
+            // its host path must not be resolved in the container, nor
+            // may it be a base (a host directory passed in as stdin).
+            return Err(Errno::EACCES);
+        }
         if link.first() != Some(&b'/') {
             // pipe:[..], socket:[..], anon_inode:[..]
             return Err(Errno::ENOTDIR);
