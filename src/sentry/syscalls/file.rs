@@ -287,9 +287,8 @@ fn could_wait(flags: i32) -> bool {
 fn settle_waiting_open(result: Result<OwnedFd, Errno>, cloexec: bool) -> Result<Outcome, Errno> {
     match result {
         Ok(fd) => {
-            let fifo = sys::fstat_fd(fd.as_fd())?.st_mode & libc::S_IFMT == libc::S_IFIFO;
-            let nonblocking = sys::status_flags(fd.as_fd())? & libc::O_NONBLOCK != 0;
-            if fifo && nonblocking {
+            // The gofer leaves its O_NONBLOCK only on such a FIFO.
+            if sys::status_flags(fd.as_fd())? & libc::O_NONBLOCK != 0 {
                 linger(fd);
                 Ok(Outcome::Continue)
             } else {
