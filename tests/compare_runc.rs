@@ -438,8 +438,25 @@ fn bad_user_namespace_specs_are_refused() {
     let map =
         |c: u32, h: u32, n: u32| serde_json::json!({"containerID": c, "hostID": h, "size": n});
     type Edit = Box<dyn Fn(&mut serde_json::Value)>;
+    // A user namespace with these uid and gid mappings (None: left out).
+    let userns = move |uids: Option<Vec<serde_json::Value>>,
+                       gids: Option<Vec<serde_json::Value>>| {
+        move |c: &mut serde_json::Value| {
+            c["linux"]["namespaces"]
+                .as_array_mut()
+                .expect("ns")
+                .push(serde_json::json!({"type": "user"}));
+            if let Some(u) = &uids {
+                c["linux"]["uidMappings"] = serde_json::json!(u);
+            }
+            if let Some(g) = &gids {
+                c["linux"]["gidMappings"] = serde_json::json!(g);
+            }
+        }
+    };
     let cases: Vec<(&str, Edit)> = vec![
         (
+            // Mappings without a user namespace.
             "linux.uidMappings",
             Box::new(move |c| {
                 c["linux"]["uidMappings"] = serde_json::json!([map(0, 100000, 65536)]);
@@ -447,59 +464,41 @@ fn bad_user_namespace_specs_are_refused() {
             }),
         ),
         (
+            // Overlapping container ids.
             "linux.uidMappings",
-            Box::new(move |c| {
-                c["linux"]["namespaces"]
-                    .as_array_mut()
-                    .expect("ns")
-                    .push(serde_json::json!({"type": "user"}));
-                c["linux"]["uidMappings"] =
-                    serde_json::json!([map(0, 100000, 10), map(5, 200000, 10)]);
-                c["linux"]["gidMappings"] = serde_json::json!([map(0, 100000, 10)]);
-            }),
+            Box::new(userns(
+                Some(vec![map(0, 100000, 10), map(5, 200000, 10)]),
+                Some(vec![map(0, 100000, 10)]),
+            )),
         ),
         (
+            // Overlapping host ids.
             "linux.gidMappings",
-            Box::new(move |c| {
-                c["linux"]["namespaces"]
-                    .as_array_mut()
-                    .expect("ns")
-                    .push(serde_json::json!({"type": "user"}));
-                c["linux"]["uidMappings"] = serde_json::json!([map(0, 100000, 10)]);
-                c["linux"]["gidMappings"] =
-                    serde_json::json!([map(0, 100000, 10), map(20, 100005, 10)]);
-            }),
+            Box::new(userns(
+                Some(vec![map(0, 100000, 10)]),
+                Some(vec![map(0, 100000, 10), map(20, 100005, 10)]),
+            )),
         ),
         (
+            // Past the last id.
             "linux.uidMappings",
-            Box::new(move |c| {
-                c["linux"]["namespaces"]
-                    .as_array_mut()
-                    .expect("ns")
-                    .push(serde_json::json!({"type": "user"}));
-                c["linux"]["uidMappings"] = serde_json::json!([map(4294967000, 0, 1000)]);
-                c["linux"]["gidMappings"] = serde_json::json!([map(0, 100000, 10)]);
-            }),
+            Box::new(userns(
+                Some(vec![map(4294967000, 0, 1000)]),
+                Some(vec![map(0, 100000, 10)]),
+            )),
         ),
         (
+            // A user namespace without mappings.
             "linux.uidMappings",
-            Box::new(move |c| {
-                c["linux"]["namespaces"]
-                    .as_array_mut()
-                    .expect("ns")
-                    .push(serde_json::json!({"type": "user"}));
-            }),
+            Box::new(userns(None, None)),
         ),
         (
+            // A rootfs the mapped root cannot enter (made 0700 below).
             "root.path",
-            Box::new(move |c| {
-                c["linux"]["namespaces"]
-                    .as_array_mut()
-                    .expect("ns")
-                    .push(serde_json::json!({"type": "user"}));
-                c["linux"]["uidMappings"] = serde_json::json!([map(0, 100000, 65536)]);
-                c["linux"]["gidMappings"] = serde_json::json!([map(0, 100000, 65536)]);
-            }),
+            Box::new(userns(
+                Some(vec![map(0, 100000, 65536)]),
+                Some(vec![map(0, 100000, 65536)]),
+            )),
         ),
     ];
     for (i, (field, edit)) in cases.iter().enumerate() {

@@ -490,6 +490,22 @@ fn read_only_memfd(
 /// the errors Linux checks before permission, then `errno`; an O_PATH
 /// handle (which checks no permission) of a file or link is an empty
 /// memfd.
+/// An open of a synthetic symlink itself (not followed): Linux checks
+/// O_DIRECTORY before refusing the symlink; an O_PATH|O_NOFOLLOW handle on
+/// it is an empty memfd here.
+fn open_symlink_itself(flags: i32, cloexec: bool) -> SysResult {
+    if flags & libc::O_DIRECTORY != 0 {
+        Err(Errno::ENOTDIR)
+    } else if flags & libc::O_PATH != 0 {
+        Ok(Outcome::Fd {
+            fd: memfd_with(b"")?,
+            cloexec,
+        })
+    } else {
+        Err(Errno::ELOOP)
+    }
+}
+
 fn open_refused(flags: i32, kind: EntryKind, errno: Errno, cloexec: bool) -> SysResult {
     let follow = flags & libc::O_NOFOLLOW == 0;
     let write = flags & libc::O_PATH == 0
@@ -498,18 +514,7 @@ fn open_refused(flags: i32, kind: EntryKind, errno: Errno, cloexec: bool) -> Sys
         return Err(Errno::EEXIST);
     }
     match kind {
-        EntryKind::Symlink if !follow => {
-            if flags & libc::O_DIRECTORY != 0 {
-                Err(Errno::ENOTDIR)
-            } else if flags & libc::O_PATH != 0 {
-                Ok(Outcome::Fd {
-                    fd: memfd_with(b"")?,
-                    cloexec,
-                })
-            } else {
-                Err(Errno::ELOOP)
-            }
-        }
+        EntryKind::Symlink if !follow => open_symlink_itself(flags, cloexec),
         EntryKind::Symlink => Err(errno),
         EntryKind::File if flags & libc::O_DIRECTORY != 0 => Err(Errno::ENOTDIR),
         EntryKind::File if flags & libc::O_PATH != 0 => Ok(Outcome::Fd {
@@ -596,20 +601,7 @@ fn open_synthetic(
             };
             Ok(Outcome::DirFd { fd, cloexec, path })
         }
-        Node::Symlink(_) => {
-            // Linux checks O_DIRECTORY before refusing the symlink.
-            if flags & libc::O_DIRECTORY != 0 {
-                Err(Errno::ENOTDIR)
-            } else if flags & libc::O_PATH != 0 {
-                // An O_PATH|O_NOFOLLOW handle on a symlink: give an empty memfd.
-                Ok(Outcome::Fd {
-                    fd: memfd_with(b"")?,
-                    cloexec,
-                })
-            } else {
-                Err(Errno::ELOOP)
-            }
-        }
+        Node::Symlink(_) => open_symlink_itself(flags, cloexec),
         // Answered above.
         Node::Refused { errno, .. } => Err(errno),
         Node::FdLink { host_tid, fd } => {
