@@ -315,9 +315,11 @@ pub const RESERVED_FD_TRACE: u32 = 0x7274;
 /// The extra filter of the ptrace platform: the workload keeps the
 /// sentry's fd-passing socket at `fd` (see `platform::ptrace`), so the
 /// calls that would close or replace it fail with EBADF, as for an fd
-/// that is not open: close(fd), dup2/dup3 onto it, fcntl on it (FD_CLOEXEC
-/// would lose it at the next exec). A close_range that covers it goes to
-/// the tracer, which closes the range around it (`closefrom(3)` is common).
+/// that is not open: close(fd) and fcntl on it (FD_CLOEXEC would lose it
+/// at the next exec) in the kernel; dup2/dup3 onto it go to the tracer,
+/// which refuses them (and runs its own, giving a new process its private
+/// channel). A close_range that covers it goes to the tracer, which closes
+/// the range around it (`closefrom(3)` is common).
 /// Only these rows read arguments; every other verdict stays cacheable.
 pub fn reserved_fd_filters(fd: i32) -> Result<Vec<Vec<libc::sock_filter>>, FilterError> {
     let fd = fd as u64;
@@ -332,15 +334,18 @@ pub fn reserved_fd_filters(fd: i32) -> Result<Vec<Vec<libc::sock_filter>>, Filte
     let mut rules: BTreeMap<i64, Vec<SeccompRule>> = BTreeMap::new();
     rules.insert(libc::SYS_close, eq(0));
     rules.insert(libc::SYS_fcntl, eq(0));
-    rules.insert(libc::SYS_dup2, eq(1));
-    rules.insert(libc::SYS_dup3, eq(1));
     let mut stack = compile(
         "reserved fd",
         rules,
         SeccompAction::Allow,
         SeccompAction::Errno(libc::EBADF as u32),
     )?;
+    // Traced rather than refused: the sentry refuses them (EBADF) when
+    // the workload makes them, and lets its own injected dup3 onto the
+    // reserved fd (a new process's private channel) run.
     let mut covering: BTreeMap<i64, Vec<SeccompRule>> = BTreeMap::new();
+    covering.insert(libc::SYS_dup2, eq(1));
+    covering.insert(libc::SYS_dup3, eq(1));
     covering.insert(
         libc::SYS_close_range,
         vec![rule(vec![
@@ -683,9 +688,10 @@ mod tests {
         assert_eq!(call(libc::SYS_close, [1023, 0]), ebadf);
         assert_eq!(call(libc::SYS_close, [1022, 0]), ALLOW);
         assert_eq!(call(libc::SYS_fcntl, [1023, 2]), ebadf);
-        assert_eq!(call(libc::SYS_dup2, [1, 1023]), ebadf);
+        let traced = libc::SECCOMP_RET_TRACE | RESERVED_FD_TRACE;
+        assert_eq!(call(libc::SYS_dup2, [1, 1023]), traced);
         assert_eq!(call(libc::SYS_dup2, [1023, 5]), ALLOW);
-        assert_eq!(call(libc::SYS_dup3, [1, 1023]), ebadf);
+        assert_eq!(call(libc::SYS_dup3, [1, 1023]), traced);
         assert_eq!(
             call(libc::SYS_close_range, [3, u32::MAX as u64]),
             libc::SECCOMP_RET_TRACE | RESERVED_FD_TRACE
