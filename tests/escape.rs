@@ -605,6 +605,25 @@ fn blocked_fifo_opens_and_connects_do_not_stall_the_sandbox_on_ptrace() {
     run_family_on("stalls", STALLS, &["--platform", "ptrace"]);
 }
 
+/// The ptrace platform's fd-passing socket (fd 1023): a forked child
+/// never receives its parent's fds through it, cannot break its parent's
+/// opens with it, and cannot replace it.
+#[test]
+fn ptrace_fd_channel_is_private_to_each_process() {
+    run_family_on(
+        "fdchannel",
+        &[
+            "fdchan_child_receives_nothing",
+            "fdchan_shutdown_in_child_harmless",
+            "fdchan_child_opens_work",
+            "fdchan_dup2_onto_reserved",
+            "fdchan_dup3_onto_reserved",
+            "fdchan_sentry_alive",
+        ],
+        &["--platform", "ptrace"],
+    );
+}
+
 /// The runtime's stdout is a host file whose path names another file in
 /// the container: /dev/stdout and /proc/self/fd/1 must write the host file
 /// (the fd itself), never the container's file of that name, and the fd

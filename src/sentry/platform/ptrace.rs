@@ -839,7 +839,11 @@ impl Tracer {
                 .and_then(|v| v.trim().parse::<i32>().ok())
         };
         let tgid = field("Tgid:").ok_or(Errno::ESRCH)?;
-        let mate = if tgid != tid { tgid } else { field("PPid:").ok_or(Errno::ESRCH)? };
+        let mate = if tgid != tid {
+            tgid
+        } else {
+            field("PPid:").ok_or(Errno::ESRCH)?
+        };
         let shared = self
             .tasks
             .get(&mate)
@@ -887,7 +891,13 @@ impl Tracer {
     ) -> Result<Sock, Errno> {
         let unix = libc::AF_UNIX as u64;
         let seqpacket = libc::SOCK_SEQPACKET as u64;
-        let r = self.inject(tid, regs, true, libc::SYS_socketpair, [unix, seqpacket, 0, base])?;
+        let r = self.inject(
+            tid,
+            regs,
+            true,
+            libc::SYS_socketpair,
+            [unix, seqpacket, 0, base],
+        )?;
         if r < 0 {
             return Err(Errno::from_raw(-r as i32));
         }
