@@ -14,6 +14,9 @@ if [ $# -ne 1 ] || [ -z "$1" ]; then
 fi
 DEST=$1
 SUITE=bookworm
+# libboost-regex1.74.0 is named because gdb's libsource-highlight4v5 depends
+# on the virtual libboost-regex1.74.0-icu72, which debootstrap cannot resolve.
+# gcc brings libasan8/liblsan0 (gcc -fsanitize=address) through libgcc-12-dev.
 PACKAGES=python3,gcc,libc6-dev,sqlite3,git,procps,coreutils,tar,findutils,sed,postgresql,strace,gdb,libboost-regex1.74.0
 STAMP="suite=$SUITE variant=minbase include=$PACKAGES"
 
