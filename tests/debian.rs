@@ -163,11 +163,16 @@ fn run_runc(script: &str, user: User, no_new_privs: bool) -> Output {
 }
 
 fn run_runrs(script: &str, user: User, no_new_privs: bool) -> Output {
+    run_runrs_on("seccomp", script, user, no_new_privs)
+}
+
+fn run_runrs_on(platform: &str, script: &str, user: User, no_new_privs: bool) -> Output {
     let bundle = DebianBundle::new(script, user, no_new_privs);
     let root = Root::new();
     let id = unique_id("deb-runrs");
     let b = bundle.dir.to_string_lossy().into_owned();
-    run(&root, &["run", "--bundle", &b, &id])
+    let platform = format!("--platform={platform}");
+    run(&root, &[&platform, "run", "--bundle", &b, &id])
 }
 
 /// What may legitimately differ between two runs of the same script, which
@@ -1493,4 +1498,41 @@ cat err
 "#,
         ROOT,
     );
+}
+
+/// On the ptrace platform the sentry is every task's tracer: a workload's
+/// ptrace fails at once with EPERM (strace and gdb say so and exit), and
+/// LeakSanitizer, which needs ptrace from a CLONE_UNTRACED thread, gets
+/// EPERM for that clone and reports a fatal error instead of a leak
+/// check (`ASAN_OPTIONS=detect_leaks=0` runs the rest of ASan). Nothing
+/// waits: the whole script has the test's timeout.
+#[test]
+fn ptrace_platform_refuses_tracing_at_once() {
+    let script = r#"
+cd /mnt
+set +e
+strace -o /dev/null true 2>&1 | head -n 1; echo "strace: ${PIPESTATUS[0]}"
+gdb -batch -nx -ex run /bin/true 2>&1 | grep -m1 -o 'Operation not permitted'; echo "gdb done"
+cat > leak.c <<'CEOF'
+#include <stdlib.h>
+int main(void) { void *p = malloc(42); p = 0; return 0; }
+CEOF
+gcc -fsanitize=address -o leak leak.c
+./leak 2> err; echo "leak: exit $?"
+grep -o 'LeakSanitizer has encountered a fatal error' err
+ASAN_OPTIONS=detect_leaks=0 ./leak; echo "no leak check: exit $?"
+"#;
+    let out = run_runrs_on("ptrace", script, ROOT, true);
+    let text = String::from_utf8_lossy(&out.stdout);
+    let want = [
+        "strace: test_ptrace_get_syscall_info: PTRACE_TRACEME: Operation not permitted",
+        "strace: 1",
+        "Operation not permitted",
+        "gdb done",
+        "leak: exit 1",
+        "LeakSanitizer has encountered a fatal error",
+        "no leak check: exit 0",
+    ];
+    let got: Vec<&str> = text.lines().collect();
+    assert_eq!(got, want, "{}", describe(&out));
 }
