@@ -1,6 +1,6 @@
 //! Real Debian programs under runrs and under runc: each workload is a
 //! `bash -c` script run in a debootstrap'd Debian 12 rootfs (coreutils,
-//! python3, gcc, sqlite3, git, procps), once under `runc run` and once under
+//! python3, gcc, sqlite3, git, procps, strace, gdb), once under `runc run` and once under
 //! `runrs run`, and the two outputs must be identical. The scripts print
 //! what a program observes and leave out what legitimately differs between
 //! two runs (pids of the tree, times, inode numbers, memory sizes); the
@@ -23,8 +23,10 @@ use common::*;
 const RUNC: &str = "/usr/sbin/runc";
 
 /// The packages scripts/mkrootfs-debian.sh installs, by a file each provides.
-const NEEDED: [&str; 7] = [
+const NEEDED: [&str; 9] = [
     "usr/bin/python3",
+    "usr/bin/strace",
+    "usr/bin/gdb",
     "usr/lib/postgresql/15/bin/initdb",
     "usr/bin/gcc",
     "usr/bin/sqlite3",
@@ -1349,8 +1351,8 @@ gcc -O1 -Wall -o ifaddrs ifaddrs.c
 }
 
 /// The legacy getdents(2), as LeakSanitizer's at-exit check lists
-/// /proc/<pid>/task with it (the check then needs ptrace, which the
-/// sandbox does not offer yet): a synthetic and a real directory.
+/// /proc/<pid>/task with it (then stops the threads with ptrace, see
+/// `asan_leak_check`): a synthetic and a real directory.
 #[test]
 fn legacy_getdents() {
     compare(
