@@ -356,6 +356,10 @@ impl HandOver {
                     filter::workload_filters(filter::NotifyMode::Trace),
                     "build seccomp filter",
                 )?);
+                filters.extend(ok(
+                    filter::ptrace_platform_filters(),
+                    "build seccomp filter",
+                )?);
                 ok(filter::install(&filters), "install seccomp filter").map(drop)
             }
         }

@@ -431,6 +431,14 @@ pub fn refused() -> Vec<Refused> {
 /// that one too.
 pub const SENTRY_CAPS: &[Capability] = &[Capability::CAP_DAC_READ_SEARCH];
 
+/// The ptrace platform's tracer thread keeps CAP_SYS_PTRACE too: it
+/// attaches to a `runrs exec` process while that is non-dumpable and its
+/// memory still belongs to the host's user namespace (see
+/// `runsc::exec::child_main`: no workload tracer may take it over before
+/// its filter), which the namespace's ownership does not cover.
+pub const SENTRY_PTRACE_CAPS: &[Capability] =
+    &[Capability::CAP_SYS_PTRACE, Capability::CAP_DAC_READ_SEARCH];
+
 /// Compiles `allowed` (the rest raises SIGSYS) and `refused` (errno) into
 /// the filters to install, in order.
 pub fn build(allowed: &[Allowed], refused: &[Refused]) -> Result<Vec<BpfProgram>, ConfineError> {
@@ -822,7 +830,7 @@ pub fn security_counts_markdown() -> String {
             .collect::<Vec<_>>()
             .join(", "),
         ruled(&on_ptrace),
-        caps(SENTRY_CAPS)
+        caps(SENTRY_PTRACE_CAPS)
     );
     let _ = writeln!(
         out,
