@@ -211,7 +211,8 @@ fn supplementary_groups_match_runc() {
 /// The spec's masked and readonly paths as mounts in /proc/self/mounts
 /// (source, target, type, ro/rw; runc's other options and the ids are the
 /// host's), what a masked file and directory read as, and
-/// /proc/self/cgroup (in a cgroup namespace: every hierarchy at "/").
+/// /proc/self/cgroup (in a cgroup namespace: every hierarchy at "/"), and
+/// a write to /proc/sys (EROFS: runc mounts it read-only).
 /// Same lines under runc and runrs.
 #[test]
 fn masked_readonly_mounts_and_cgroup_match_runc() {
@@ -221,6 +222,7 @@ while read src tgt typ opts rest; do
 done < /proc/self/mounts
 wc -c < /etc/group; ls -a /home; touch /var/x 2>&1 || true
 cat /proc/self/cgroup
+(echo x > /proc/sys/kernel/hostname) 2>&1 || true
 "#;
     let make_bundle = || {
         let bundle = Bundle::new(&["/bin/sh", "-c", script]);

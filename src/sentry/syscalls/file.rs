@@ -48,8 +48,9 @@ fn open_task_file_for_writing(
     flags: i32,
     cloexec: bool,
 ) -> SysResult {
-    if fs != SynthFs::Proc {
-        return Err(Errno::EACCES);
+    // /sys and /proc/sys are read-only mounts in runc's containers.
+    if fs != SynthFs::Proc || rel == "sys" || rel.starts_with("sys/") {
+        return Err(Errno::EROFS);
     }
     let Some((pid, tid, file)) = ctx.sentry.procfs.writable_file(ctx.tid(), rel)? else {
         return Err(Errno::EACCES);
