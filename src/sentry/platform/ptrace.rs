@@ -619,10 +619,11 @@ impl Tracer {
                             crate::log::debug(&format!(
                                 "ptrace: no private fd channel for task {tid} ({e}); killing it"
                             ));
-                            let _ = nix::sys::signal::kill(
-                                nix::unistd::Pid::from_raw(tid),
-                                nix::sys::signal::Signal::SIGKILL,
-                            );
+                            let tgid =
+                                crate::sentry::task::TaskInfo::ids(tid).map_or(tid, |t| t.tgid);
+                            // SAFETY: tgkill takes three integers (the
+                            // sentry's allowlist has it for tracees, not kill).
+                            unsafe { libc::syscall(libc::SYS_tgkill, tgid, tid, libc::SIGKILL) };
                             return;
                         }
                         cont(tid, 0);
