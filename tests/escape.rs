@@ -590,6 +590,8 @@ fn host_directory_fd_is_no_base_for_o_path() {
 }
 
 const STALLS: &[&str] = &[
+    "stall_fifo_reader_first",
+    "stall_fifo_writer_first",
     "stall_blocked_calls_wait",
     "stall_other_opens_answered",
     "stall_fifo_partners_release",

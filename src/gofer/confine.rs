@@ -67,6 +67,12 @@ pub fn gofer_allowlist(own_pid: i32) -> Vec<Allowed> {
         any("fchmodat2", SYS_fchmodat2, "chmod (AT_EMPTY_PATH)"),
         any("utimensat", SYS_utimensat, "utimes"),
         any("faccessat2", SYS_faccessat2, "access"),
+        any(
+            "tee",
+            SYS_tee,
+            "whether a FIFO it opened for a reader has a writer (into its own pipe)",
+        ),
+        any("pipe2", SYS_pipe2, "the pipe that tee copies into"),
         // The *xattrat calls (Linux 6.13; libc has no names for them yet).
         any("getxattrat", sys::SYS_GETXATTRAT, "getxattr on a walked fd"),
         any("setxattrat", sys::SYS_SETXATTRAT, "setxattr on a walked fd"),

@@ -309,13 +309,13 @@ impl Ops<'_> {
 
     /// Opens `path`, never waiting on the workload: an open that could
     /// wait (no O_NONBLOCK, no O_PATH, not O_RDWR: a FIFO without its
-    /// other end, a file under a lease) is made with O_NONBLOCK, which is
-    /// cleared again on the result, except on a FIFO opened for reading,
-    /// which the sentry recognises by that flag (a reader's open waits for
-    /// a writer: the sentry lets the workload's own open do that wait).
-    /// A FIFO's write-open without a reader fails with ENXIO and a lease
-    /// with EAGAIN; the sentry lets the kernel redo those in the workload,
-    /// which then waits, as on Linux.
+    /// other end, a file under a lease) is made with O_NONBLOCK, cleared
+    /// again on the result. A FIFO's write-open without a reader fails
+    /// with ENXIO; a FIFO opened for reading without a writer (Linux's
+    /// reader would wait for one) is closed again and answered ENXIO too;
+    /// a lease gives EAGAIN. The sentry lets the kernel redo those in the
+    /// workload, which then waits, as on Linux. (Closing a reader that
+    /// found no writer wakes nobody: a waiting writer counts as one.)
     fn open_at(
         &self,
         path: &[u8],
@@ -331,9 +331,13 @@ impl Ops<'_> {
         match self.open_at_now(path, flags | libc::O_NONBLOCK, mode, symlinks)? {
             Walked::Done(fd) => {
                 let fifo = sys::fstat(fd.as_fd())?.st_mode & libc::S_IFMT == libc::S_IFIFO;
-                if !(fifo && flags & libc::O_ACCMODE == libc::O_RDONLY) {
-                    sys::clear_nonblock(fd.as_fd())?;
+                if fifo
+                    && flags & libc::O_ACCMODE == libc::O_RDONLY
+                    && !sys::fifo_has_writer_or_data(fd.as_fd())?
+                {
+                    return Err(Errno::ENXIO);
                 }
+                sys::clear_nonblock(fd.as_fd())?;
                 Ok(Walked::Done(fd))
             }
             redirect => Ok(redirect),

@@ -561,6 +561,37 @@ pub fn is_writable(fd: BorrowedFd<'_>) -> bool {
     fl >= 0 && fl & libc::O_ACCMODE != libc::O_RDONLY && fl & libc::O_PATH == 0
 }
 
+/// Whether the FIFO `reader` (opened O_NONBLOCK) has a writer, or data a
+/// writer left: tee(2) into a pipe of the gofer's own copies without
+/// consuming, and tells them apart as the kernel's pipe reader does
+/// (EAGAIN: no data yet, a writer is there; 0: no data, no writer).
+pub fn fifo_has_writer_or_data(reader: BorrowedFd<'_>) -> Result<bool, Errno> {
+    let mut ends = [0 as libc::c_int; 2];
+    // SAFETY: pipe2 writes two fds into the array it is given.
+    if unsafe { libc::pipe2(ends.as_mut_ptr(), libc::O_CLOEXEC | libc::O_NONBLOCK) } < 0 {
+        return Err(Errno::last());
+    }
+    // SAFETY: the kernel just made these two fds, which only we own.
+    let (_r, w) = unsafe { (OwnedFd::from_raw_fd(ends[0]), OwnedFd::from_raw_fd(ends[1])) };
+    // SAFETY: tee takes two fds, a length and flags.
+    let n = unsafe {
+        libc::tee(
+            reader.as_raw_fd(),
+            w.as_raw_fd(),
+            1,
+            libc::SPLICE_F_NONBLOCK,
+        )
+    };
+    if n > 0 {
+        return Ok(true);
+    }
+    match Errno::last() {
+        _ if n == 0 => Ok(false),
+        Errno::EAGAIN => Ok(true),
+        e => Err(e),
+    }
+}
+
 /// Clears O_NONBLOCK on an open file description the gofer added it to.
 pub fn clear_nonblock(fd: BorrowedFd<'_>) -> Result<(), Errno> {
     // SAFETY: F_GETFL and F_SETFL on a live fd take and return flag words.

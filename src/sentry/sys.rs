@@ -181,17 +181,6 @@ pub fn stat_caller_fd(tid: i32, fd: i32) -> Result<libc::stat, Errno> {
     Ok(st)
 }
 
-/// The file status flags of an open file description (F_GETFL).
-pub fn status_flags(fd: BorrowedFd<'_>) -> Result<i32, Errno> {
-    // SAFETY: F_GETFL on a live fd returns a flag word and reads no memory.
-    let r = unsafe { libc::fcntl(fd.as_raw_fd(), libc::F_GETFL) };
-    if r < 0 {
-        Err(Errno::last())
-    } else {
-        Ok(r)
-    }
-}
-
 /// fstatat(fd, "", AT_EMPTY_PATH | flags).
 pub fn fstat_fd(fd: BorrowedFd<'_>) -> Result<libc::stat, Errno> {
     let mut st: libc::stat = zeroed();

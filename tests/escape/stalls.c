@@ -109,8 +109,43 @@ static void blocked_opens_and_connects(void) {
     sentry_still_answers("stall_sentry_alive");
 }
 
+/* A writer that opens first (and waits) then writes and leaves, and a
+ * reader that opens after it: the reader gets the data (Linux's reader
+ * open returns at once while a writer is there), in either order. */
+static void fifo_pairs_in_either_order(void) {
+    for (int writer_first = 0; writer_first < 2; writer_first++) {
+        char path[64];
+        snprintf(path, sizeof path, "/tmp/pair-%d", writer_first);
+        if (mkfifo(path, 0600)) {
+            report(writer_first ? "stall_fifo_writer_first" : "stall_fifo_reader_first", 0, "mkfifo: %s", strerror(errno));
+            continue;
+        }
+        pid_t w = fork();
+        if (w == 0) {
+            alarm(10);
+            if (!writer_first) usleep(200 * 1000);
+            int fd = open(path, O_WRONLY);
+            if (fd < 0 || write(fd, "hi", 2) != 2) _exit(1);
+            _exit(0);
+        }
+        if (writer_first) usleep(200 * 1000);
+        alarm(10);
+        int fd = open(path, O_RDONLY);
+        char buf[8] = {0};
+        ssize_t n = fd >= 0 ? read(fd, buf, sizeof buf - 1) : -1;
+        alarm(0);
+        int st = 0;
+        waitpid(w, &st, 0);
+        report(writer_first ? "stall_fifo_writer_first" : "stall_fifo_reader_first",
+               n == 2 && strcmp(buf, "hi") == 0 && WIFEXITED(st) && WEXITSTATUS(st) == 0,
+               "read %zd bytes \"%s\", writer status %#x", n, buf, st);
+        if (fd >= 0) close(fd);
+    }
+}
+
 int main(void) {
     setvbuf(stdout, NULL, _IOLBF, 0);
+    fifo_pairs_in_either_order();
     blocked_opens_and_connects();
     return finish();
 }

@@ -274,42 +274,20 @@ fn could_wait(flags: i32) -> bool {
     flags & (libc::O_NONBLOCK | libc::O_PATH) == 0 && flags & libc::O_ACCMODE != libc::O_RDWR
 }
 
-/// What the sentry makes of the gofer's answer to an open that could wait.
-/// A FIFO opened for reading comes back with the O_NONBLOCK the gofer
-/// added: the workload's open must wait for a writer, so the kernel redoes
-/// it in the workload (`Continue`), which waits there as on Linux, never
-/// in the sandbox; the gofer's reader lingers a moment so that a writer it
-/// woke finds the workload's reader (not none) when it writes. ENXIO (a
-/// FIFO's write-open without a reader) and EAGAIN (a lease) are redone by
-/// the kernel too. The kernel walks the workload's string in its own mount
-/// namespace (the container's mounts only; the devices cgroup admits only
-/// the sandbox's device set) with the caller's real credentials, so a
-/// string rewritten meanwhile reaches only what the caller may open anyway.
+/// What the sentry makes of the gofer's answer to an open that could wait
+/// (see `gofer::server`): ENXIO (a FIFO without its other end) and EAGAIN
+/// (a lease) are redone by the kernel in the workload (`Continue`), which
+/// waits there as on Linux, never in the sandbox. The kernel walks the
+/// workload's string in its own mount namespace (the container's mounts
+/// only; the devices cgroup admits only the sandbox's device set) with the
+/// caller's real credentials, so a string rewritten meanwhile reaches only
+/// what the caller may open anyway.
 fn settle_waiting_open(result: Result<OwnedFd, Errno>, cloexec: bool) -> Result<Outcome, Errno> {
     match result {
-        Ok(fd) => {
-            // The gofer leaves its O_NONBLOCK only on such a FIFO.
-            if sys::status_flags(fd.as_fd())? & libc::O_NONBLOCK != 0 {
-                linger(fd);
-                Ok(Outcome::Continue)
-            } else {
-                Ok(Outcome::Fd { fd, cloexec })
-            }
-        }
+        Ok(fd) => Ok(Outcome::Fd { fd, cloexec }),
         Err(Errno::ENXIO | Errno::EAGAIN) => Ok(Outcome::Continue),
         Err(e) => Err(e),
     }
-}
-
-/// Keeps the gofer's transient FIFO reader open for a second, then closes
-/// it (on a thread of its own; closed at once if none can be made).
-fn linger(fd: OwnedFd) {
-    let _ = std::thread::Builder::new()
-        .name("fifo-linger".into())
-        .spawn(move || {
-            std::thread::sleep(std::time::Duration::from_secs(1));
-            drop(fd);
-        });
 }
 
 /// An `O_PATH` open of a gofer-backed file. The kernel refuses to install
