@@ -135,9 +135,11 @@ fn write_sysctls(cfg: &ContainerConfig) -> Result<(), String> {
                 "linux.sysctl: {key:?} is not namespaced and would change the host"
             ));
         }
-        if key.starts_with("net.") && !cfg.has_new_namespace("network") {
+        // A network namespace joined by path was checked at create: it is
+        // not the host's (`spec::check_net_sysctls`).
+        if key.starts_with("net.") && !cfg.namespaces.iter().any(|n| n.typ == "network") {
             return Err(format!(
-                "linux.sysctl: {key:?} needs a new network namespace"
+                "linux.sysctl: {key:?} needs a network namespace"
             ));
         }
         let path = format!("/proc/sys/{}", key.replace('.', "/"));

@@ -252,8 +252,14 @@ fn mount_one(rootfs: &Path, m: &MountSpec) -> Result<()> {
                     &m.typ,
                 )?;
             }
-            // Filled by `mount_cgroups` once init is in its cgroups.
-            "cgroup" | "cgroup2" => mkdir_all(&dest)?,
+            // Filled by `mount_cgroups` once init is in its cgroups, which
+            // also applies the mount's propagation: here the mountpoint is
+            // a plain directory, not a mount, and a propagation change on
+            // it fails with EINVAL (podman asks for `rprivate`).
+            "cgroup" | "cgroup2" => {
+                mkdir_all(&dest)?;
+                return Ok(());
+            }
             "mqueue" => {
                 mkdir_all(&dest)?;
                 if let Err(e) = do_mount(
@@ -473,7 +479,8 @@ pub fn mount_cgroups(cfg: &ContainerConfig) -> Result<()> {
     let cgroup = super::cgroups::Cgroup::at(rel);
     for m in cgroup_mounts {
         let dest = secure_join(&cfg.rootfs, &m.destination)?;
-        let flags = parse_options(&m.options).flags & !MsFlags::MS_REC;
+        let opts = parse_options(&m.options);
+        let flags = opts.flags & !MsFlags::MS_REC;
         let bind = |src: &Path, target: &Path| -> Result<()> {
             do_mount(
                 Some(&src.to_string_lossy()),
@@ -493,23 +500,29 @@ pub fn mount_cgroups(cfg: &ContainerConfig) -> Result<()> {
             )
         };
         if cgroup.is_v2() {
-            if let Some((_, dir)) = cgroup.dirs().first() {
-                bind(dir, &dest)?;
+            let Some((_, dir)) = cgroup.dirs().first() else {
+                continue;
+            };
+            bind(dir, &dest)?;
+        } else {
+            do_mount(
+                Some("tmpfs"),
+                &dest,
+                Some("tmpfs"),
+                SYNTHETIC_MOUNT_FLAGS,
+                Some("mode=755"),
+                "cgroup tmpfs",
+            )?;
+            for (name, dir) in cgroup.shown_v1_hierarchies() {
+                let target = dest.join(name);
+                mkdir_all(&target)?;
+                bind(dir, &target)?;
             }
-            continue;
         }
-        do_mount(
-            Some("tmpfs"),
-            &dest,
-            Some("tmpfs"),
-            SYNTHETIC_MOUNT_FLAGS,
-            Some("mode=755"),
-            "cgroup tmpfs",
-        )?;
-        for (name, dir) in cgroup.shown_v1_hierarchies() {
-            let target = dest.join(name);
-            mkdir_all(&target)?;
-            bind(dir, &target)?;
+        // The spec's propagation (podman: `rprivate`), now that `dest` is
+        // a mount.
+        if !opts.propagation.is_empty() {
+            do_mount(None, &dest, None, opts.propagation, None, "propagation")?;
         }
     }
     Ok(())
