@@ -138,9 +138,7 @@ fn write_sysctls(cfg: &ContainerConfig) -> Result<(), String> {
         // A network namespace joined by path was checked at create: it is
         // not the host's (`spec::check_net_sysctls`).
         if key.starts_with("net.") && !cfg.namespaces.iter().any(|n| n.typ == "network") {
-            return Err(format!(
-                "linux.sysctl: {key:?} needs a network namespace"
-            ));
+            return Err(format!("linux.sysctl: {key:?} needs a network namespace"));
         }
         let path = format!("/proc/sys/{}", key.replace('.', "/"));
         ok(fs::write(&path, value), &format!("linux.sysctl {key}"))?;

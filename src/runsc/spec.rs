@@ -772,4 +772,34 @@ mod tests {
         let e = from_value(&v, &b, "x").unwrap_err().to_string();
         assert!(e.contains("process.cwd"), "{e}");
     }
+
+    #[test]
+    fn net_sysctls_need_a_network_namespace_not_the_hosts() {
+        let sysctl: BTreeMap<String, String> =
+            [("net.ipv4.ping_group_range".to_string(), "0 0".to_string())].into();
+        let ns = |path: Option<&str>| Namespace {
+            typ: "network".into(),
+            path: path.map(PathBuf::from),
+        };
+        let e = check_net_sysctls(&sysctl, &[]).unwrap_err().to_string();
+        assert!(
+            e.contains("linux.sysctl") && e.contains("ping_group_range"),
+            "{e}"
+        );
+        check_net_sysctls(&sysctl, &[ns(None)]).expect("a new network namespace");
+        // Joined by path (podman's /run/netns/...): allowed unless it is
+        // the host's own namespace.
+        let e = check_net_sysctls(&sysctl, &[ns(Some("/proc/self/ns/net"))])
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("host's network namespace"), "{e}");
+        let e = check_net_sysctls(&sysctl, &[ns(Some("/nonexistent/netns"))])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("linux.namespaces") && e.contains("/nonexistent/netns"),
+            "{e}"
+        );
+        check_net_sysctls(&BTreeMap::new(), &[]).expect("no net sysctl");
+    }
 }
