@@ -325,3 +325,35 @@ fn runtime_flag_ptrace_platform() {
         "{PODMAN_BIN} missing"
     );
 }
+
+/// `--read-only` (podman adds /tmp, /run and /var/tmp tmpfs mounts with
+/// runc's `tmpcopyup` extension) and `--tmpfs DIR:tmpcopyup`, which starts
+/// with a copy of the image's directory, its mode included.
+#[test]
+fn read_only_and_tmpcopyup() {
+    ensure_podman();
+    same_on_both(|rt| {
+        let c = Pod::new(rt, "ro");
+        let ro = c.run(
+            &["--rm", "--read-only"],
+            &[
+                "sh",
+                "-c",
+                "touch /x 2>/dev/null && echo root-writable; \
+                 echo data > /tmp/f && cat /tmp/f; stat -c '%a %U' /tmp",
+            ],
+        );
+        assert!(ro.success(), "{ro}");
+        let d = Pod::new(rt, "copyup");
+        let up = d.run(
+            &["--rm", "--tmpfs", "/bin:tmpcopyup"],
+            &[
+                "/bin/sh",
+                "-c",
+                "stat -c '%a %U' /bin; ls -l /bin | md5sum; touch /bin/new && echo bin-writable",
+            ],
+        );
+        assert!(up.success(), "{up}");
+        (ro.stdout, up.stdout)
+    });
+}

@@ -105,6 +105,9 @@ struct ParsedOptions {
     propagation: MsFlags,
     data: Vec<String>,
     bind: bool,
+    /// runc's and crun's extension: the tmpfs starts with a copy of what
+    /// the image has at its mountpoint (podman's `--read-only` /tmp, /run).
+    tmpcopyup: bool,
 }
 
 fn parse_options(options: &[String]) -> ParsedOptions {
@@ -112,6 +115,7 @@ fn parse_options(options: &[String]) -> ParsedOptions {
     let mut propagation = MsFlags::empty();
     let mut data = Vec::new();
     let mut bind = false;
+    let mut tmpcopyup = false;
     for o in options {
         match o.as_str() {
             "ro" => flags |= MsFlags::MS_RDONLY,
@@ -136,6 +140,7 @@ fn parse_options(options: &[String]) -> ParsedOptions {
             "mand" => flags |= MsFlags::MS_MANDLOCK,
             "nomand" => flags &= !MsFlags::MS_MANDLOCK,
             "bind" => bind = true,
+            "tmpcopyup" => tmpcopyup = true,
             "rbind" => {
                 bind = true;
                 flags |= MsFlags::MS_REC
@@ -156,6 +161,7 @@ fn parse_options(options: &[String]) -> ParsedOptions {
         propagation,
         data,
         bind,
+        tmpcopyup,
     }
 }
 
@@ -280,12 +286,84 @@ fn mount_one(rootfs: &Path, m: &MountSpec) -> Result<()> {
                 } else {
                     m.source.as_str()
                 };
+                // The image's directory, still reachable through this fd
+                // once the tmpfs covers it.
+                let under = match (opts.tmpcopyup, typ) {
+                    (true, "tmpfs") => {
+                        Some(fs::File::open(&dest).map_err(|source| RootfsError::Io {
+                            step: "tmpcopyup: open",
+                            path: dest.clone(),
+                            source,
+                        })?)
+                    }
+                    _ => None,
+                };
                 do_mount(Some(source), &dest, Some(typ), opts.flags, data, typ)?;
+                if let Some(under) = under {
+                    use std::os::fd::AsRawFd;
+                    use std::os::unix::fs::PermissionsExt;
+                    let from = PathBuf::from(format!("/proc/self/fd/{}", under.as_raw_fd()));
+                    copy_tree(&from, &dest)?;
+                    // As runc, the tmpfs takes the mode of the directory it
+                    // covers.
+                    let mode = under
+                        .metadata()
+                        .map_err(|source| RootfsError::Io {
+                            step: "tmpcopyup: stat",
+                            path: dest.clone(),
+                            source,
+                        })?
+                        .permissions()
+                        .mode();
+                    fs::set_permissions(&dest, fs::Permissions::from_mode(mode & 0o7777)).map_err(
+                        |source| RootfsError::Io {
+                            step: "tmpcopyup: chmod",
+                            path: dest.clone(),
+                            source,
+                        },
+                    )?;
+                }
             }
         }
     }
     if !opts.propagation.is_empty() {
         do_mount(None, &dest, None, opts.propagation, None, "propagation")?;
+    }
+    Ok(())
+}
+
+/// Copies the directory tree `from` into the existing directory `to`:
+/// directories, regular files and symlinks (never followed) with their
+/// modes and owners, as runc's tmpcopyup. Other file types are left out.
+fn copy_tree(from: &Path, to: &Path) -> Result<()> {
+    use std::os::unix::fs::{lchown, MetadataExt, PermissionsExt};
+    let io = |step: &'static str, path: &Path| {
+        let path = path.to_path_buf();
+        move |source| RootfsError::Io { step, path, source }
+    };
+    let entries = fs::read_dir(from).map_err(io("tmpcopyup: read", from))?;
+    for entry in entries {
+        let entry = entry.map_err(io("tmpcopyup: read", from))?;
+        let src = entry.path();
+        let dst = to.join(entry.file_name());
+        let meta = fs::symlink_metadata(&src).map_err(io("tmpcopyup: stat", &src))?;
+        let kind = meta.file_type();
+        if kind.is_dir() {
+            fs::create_dir(&dst).map_err(io("tmpcopyup: mkdir", &dst))?;
+            copy_tree(&src, &dst)?;
+        } else if kind.is_file() {
+            fs::copy(&src, &dst).map_err(io("tmpcopyup: copy", &dst))?;
+        } else if kind.is_symlink() {
+            let target = fs::read_link(&src).map_err(io("tmpcopyup: readlink", &src))?;
+            symlink(&target, &dst).map_err(io("tmpcopyup: symlink", &dst))?;
+        } else {
+            continue;
+        }
+        lchown(&dst, Some(meta.uid()), Some(meta.gid())).map_err(io("tmpcopyup: chown", &dst))?;
+        if !kind.is_symlink() {
+            fs::set_permissions(&dst, fs::Permissions::from_mode(meta.mode() & 0o7777))
+                .map_err(io("tmpcopyup: chmod", &dst))?;
+        }
     }
     Ok(())
 }
