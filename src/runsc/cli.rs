@@ -45,9 +45,14 @@ pub enum FileAccess {
 #[command(
     name = "runrs",
     version = concat!("version ", env!("CARGO_PKG_VERSION"), "\nspec: 1.0.2-dev"),
+    // `-v` and `--version`, as runc's (clap's own flag is `-V`).
+    disable_version_flag = true,
     about = "An OCI runtime that runs containers inside a user-space syscall sandbox"
 )]
 pub struct Cli {
+    /// Print the version.
+    #[arg(short = 'v', long = "version", action = clap::ArgAction::Version)]
+    pub version: Option<bool>,
     #[command(flatten)]
     pub global: GlobalOpts,
     #[command(subcommand)]
@@ -123,6 +128,10 @@ pub enum Command {
     Events(EventsArgs),
     /// What this runtime supports (JSON).
     Features,
+    /// Not supported: checkpoint a running container with CRIU (fails, saying so).
+    Checkpoint(CheckpointArgs),
+    /// Not supported: restore a container from a CRIU checkpoint (fails, saying so).
+    Restore(RestoreArgs),
     /// Register runrs as a Docker runtime in daemon.json.
     Install(InstallArgs),
     /// Remove the runtime from daemon.json.
@@ -272,6 +281,121 @@ pub struct EventsArgs {
     /// Interval between stats (without --stats), e.g. 5s.
     #[arg(long, default_value = "5s")]
     pub interval: String,
+    pub id: String,
+}
+
+/// runc's `checkpoint` flags, accepted so that a runc command line parses
+/// and gets runrs's one-line refusal (see `runsc::checkpoint`).
+#[derive(Args, Debug)]
+pub struct CheckpointArgs {
+    /// Path for saving CRIU image files.
+    #[arg(long = "image-path")]
+    pub image_path: Option<PathBuf>,
+    /// Path for saving work files and logs.
+    #[arg(long = "work-path")]
+    pub work_path: Option<PathBuf>,
+    /// Path for previous CRIU image files in pre-dump.
+    #[arg(long = "parent-path")]
+    pub parent_path: Option<PathBuf>,
+    /// Leave the process running after checkpointing.
+    #[arg(long = "leave-running")]
+    pub leave_running: bool,
+    /// Allow open TCP connections.
+    #[arg(long = "tcp-established")]
+    pub tcp_established: bool,
+    /// Allow external unix sockets.
+    #[arg(long = "ext-unix-sk")]
+    pub ext_unix_sk: bool,
+    /// Allow shell jobs.
+    #[arg(long = "shell-job")]
+    pub shell_job: bool,
+    /// Use userfaultfd to lazily restore memory pages.
+    #[arg(long = "lazy-pages")]
+    pub lazy_pages: bool,
+    /// CRIU writes \0 to this fd once lazy-pages is ready.
+    #[arg(long = "status-fd", allow_hyphen_values = true)]
+    pub status_fd: Option<i32>,
+    /// ADDRESS:PORT of the page server.
+    #[arg(long = "page-server")]
+    pub page_server: Option<String>,
+    /// Handle file locks.
+    #[arg(long = "file-locks")]
+    pub file_locks: bool,
+    /// Dump the container's memory only, leaving it running.
+    #[arg(long = "pre-dump")]
+    pub pre_dump: bool,
+    /// cgroups mode: soft, full or strict.
+    #[arg(long = "manage-cgroups-mode")]
+    pub manage_cgroups_mode: Option<String>,
+    /// Create a namespace, but do not restore its properties.
+    #[arg(long = "empty-ns")]
+    pub empty_ns: Option<String>,
+    /// Enable auto deduplication of memory images.
+    #[arg(long = "auto-dedup")]
+    pub auto_dedup: bool,
+    /// Container id.
+    pub id: String,
+}
+
+/// runc's `restore` flags, accepted for the same reason as
+/// [`CheckpointArgs`].
+#[derive(Args, Debug)]
+pub struct RestoreArgs {
+    /// Unix socket to send the pty master to.
+    #[arg(long = "console-socket")]
+    pub console_socket: Option<PathBuf>,
+    /// Path to the CRIU image files to restore.
+    #[arg(long = "image-path")]
+    pub image_path: Option<PathBuf>,
+    /// Path for saving work files and logs.
+    #[arg(long = "work-path")]
+    pub work_path: Option<PathBuf>,
+    /// Allow open TCP connections.
+    #[arg(long = "tcp-established")]
+    pub tcp_established: bool,
+    /// Allow external unix sockets.
+    #[arg(long = "ext-unix-sk")]
+    pub ext_unix_sk: bool,
+    /// Allow shell jobs.
+    #[arg(long = "shell-job")]
+    pub shell_job: bool,
+    /// Handle file locks.
+    #[arg(long = "file-locks")]
+    pub file_locks: bool,
+    /// cgroups mode: soft, full or strict.
+    #[arg(long = "manage-cgroups-mode")]
+    pub manage_cgroups_mode: Option<String>,
+    /// Path to the bundle directory.
+    #[arg(long, short = 'b')]
+    pub bundle: Option<PathBuf>,
+    /// Detach from the container's process.
+    #[arg(long, short = 'd')]
+    pub detach: bool,
+    /// File to write the process id to.
+    #[arg(long = "pid-file")]
+    pub pid_file: Option<PathBuf>,
+    /// Do not use a subreaper.
+    #[arg(long = "no-subreaper")]
+    pub no_subreaper: bool,
+    /// Do not use pivot_root.
+    #[arg(long = "no-pivot")]
+    pub no_pivot: bool,
+    /// Create a namespace, but do not restore its properties.
+    #[arg(long = "empty-ns")]
+    pub empty_ns: Option<String>,
+    /// Enable auto deduplication of memory images.
+    #[arg(long = "auto-dedup")]
+    pub auto_dedup: bool,
+    /// Use userfaultfd to lazily restore memory pages.
+    #[arg(long = "lazy-pages")]
+    pub lazy_pages: bool,
+    /// An LSM profile, TYPE:NAME.
+    #[arg(long = "lsm-profile")]
+    pub lsm_profile: Option<String>,
+    /// An LSM mount context.
+    #[arg(long = "lsm-mount-context")]
+    pub lsm_mount_context: Option<String>,
+    /// Container id.
     pub id: String,
 }
 

@@ -650,9 +650,17 @@ pub fn state_json(g: &GlobalOpts, id: &str) -> Result<String> {
         .map_err(|e| Error::Other(e.to_string()))
 }
 
-pub fn parse_signal(s: &str) -> Result<Signal> {
+/// A signal by name (`TERM`, `SIGTERM`, any case) or number; `None` is
+/// signal 0, which only checks that the process exists (as runc's
+/// `kill ID 0`).
+pub fn parse_signal(s: &str) -> Result<Option<Signal>> {
     if let Ok(n) = s.parse::<i32>() {
-        return Signal::try_from(n).map_err(|_| Error::Signal(s.to_string()));
+        if n == 0 {
+            return Ok(None);
+        }
+        return Signal::try_from(n)
+            .map(Some)
+            .map_err(|_| Error::Signal(s.to_string()));
     }
     let up = s.to_ascii_uppercase();
     let name = if up.starts_with("SIG") {
@@ -661,6 +669,7 @@ pub fn parse_signal(s: &str) -> Result<Signal> {
         format!("SIG{up}")
     };
     name.parse::<Signal>()
+        .map(Some)
         .map_err(|_| Error::Signal(s.to_string()))
 }
 

@@ -24,6 +24,9 @@ use std::path::Path;
 use cli::{Cli, Command};
 use error::Error;
 
+/// runc's exit status when `exec` itself fails.
+pub const EXEC_FAILED: i32 = 255;
+
 /// Runs one command; returns the process exit status.
 pub fn main(cli: Cli) -> i32 {
     let g = &cli.global;
@@ -49,7 +52,16 @@ pub fn main(cli: Cli) -> i32 {
         Command::Kill(a) => container::kill(g, &a.id, &a.signal, a.all).map(|_| 0),
         Command::Delete(a) => container::delete(g, &a.id, a.force).map(|_| 0),
         Command::Run(a) => container::run(g, a),
-        Command::Exec(a) => exec::exec(g, a),
+        // As runc: every failure of exec itself (a paused or missing
+        // container, a process that cannot start) exits 255, so that it is
+        // told apart from the process's own exit status.
+        Command::Exec(a) => match exec::exec(g, a) {
+            Ok(code) => Ok(code),
+            Err(e) => {
+                crate::log::error(&format!("exec failed: {e}"));
+                return EXEC_FAILED;
+            }
+        },
         Command::Pause(a) => manage::pause(g, &a.id).map(|_| 0),
         Command::Resume(a) => manage::resume(g, &a.id).map(|_| 0),
         Command::Ps(a) => manage::ps(g, a).map(|s| {
@@ -62,6 +74,8 @@ pub fn main(cli: Cli) -> i32 {
             println!("{}", manage::features());
             Ok(0)
         }
+        Command::Checkpoint(a) => Err(checkpoint_unsupported("checkpoint", &a.id)),
+        Command::Restore(a) => Err(checkpoint_unsupported("restore", &a.id)),
         Command::Install(a) => manage::install(a).map(|s| {
             print!("{s}");
             0
@@ -86,6 +100,17 @@ pub fn main(cli: Cli) -> i32 {
             1
         }
     }
+}
+
+/// checkpoint and restore: the workload's state is split between the host
+/// kernel (its own memory and threads) and the sandbox's processes (the
+/// sentry's fd table, mount table and virtual cwds, the gofer's open
+/// files), which CRIU cannot save together. One line, exit 1.
+fn checkpoint_unsupported(cmd: &str, id: &str) -> Error {
+    Error::Other(format!(
+        "{cmd} of container {id}: not supported by runrs: the sandbox's state \
+         (sentry and gofer) cannot be saved or restored with CRIU"
+    ))
 }
 
 /// `events --stats` prints once; without it, stats every interval until

@@ -1,0 +1,317 @@
+//! runc's command line, compared: the same commands on the same bundles
+//! under Debian's runc and under runrs, each with a state root of its own,
+//! must agree on exit status and output shape (issue 18: kill with signal
+//! 0, ps of a stopped container, -v, checkpoint/restore, exec's 255,
+//! `events --stats`). runc's messages are logrus lines
+//! (`time=... level=error msg="..."`), runrs's are plain, so stderr is
+//! compared by content, not byte for byte. Needs root and runc
+//! (scripts/test.sh installs it).
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use common::*;
+
+const RUNC: &str = "/usr/sbin/runc";
+
+/// One runtime binary with a state root of its own; force-deletes its
+/// containers on drop.
+struct Rt {
+    bin: PathBuf,
+    root: PathBuf,
+    ids: std::cell::RefCell<Vec<String>>,
+}
+
+impl Rt {
+    fn runc() -> Rt {
+        assert!(
+            Path::new(RUNC).exists(),
+            "{RUNC} is missing: install runc (Debian package `runc`), e.g. by running scripts/test.sh"
+        );
+        Rt::new(PathBuf::from(RUNC))
+    }
+    fn runrs() -> Rt {
+        Rt::new(runrs())
+    }
+    fn new(bin: PathBuf) -> Rt {
+        let root = std::env::temp_dir().join(unique_id("runrs-test-cli-root"));
+        std::fs::create_dir_all(&root).expect("mkdir state root");
+        Rt {
+            bin,
+            root,
+            ids: Default::default(),
+        }
+    }
+    fn name(&self) -> String {
+        self.bin
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default()
+    }
+    /// `BIN --root ROOT ARGS`.
+    fn cmd(&self, args: &[&str]) -> Output {
+        let mut c = Command::new(&self.bin);
+        c.arg("--root").arg(&self.root).args(args);
+        run_command(c)
+    }
+    /// `BIN ARGS` without --root.
+    fn bare(&self, args: &[&str]) -> Output {
+        let mut c = Command::new(&self.bin);
+        c.args(args);
+        run_command(c)
+    }
+    /// Creates and starts `sleep 100` from a fresh bundle; returns its id.
+    fn start_sleeper(&self, bundle: &Bundle) -> String {
+        let id = unique_id(&format!("cli-{}", self.name()));
+        self.ids.borrow_mut().push(id.clone());
+        let b = bundle.path().to_string_lossy().into_owned();
+        let out = self.cmd(&["create", "--bundle", &b, &id]);
+        assert!(
+            out.status.success(),
+            "{} create: {}",
+            self.name(),
+            describe(&out)
+        );
+        let out = self.cmd(&["start", &id]);
+        assert!(
+            out.status.success(),
+            "{} start: {}",
+            self.name(),
+            describe(&out)
+        );
+        id
+    }
+    /// SIGKILLs `id` and waits until its state says stopped.
+    fn stop(&self, id: &str) {
+        let out = self.cmd(&["kill", id, "KILL"]);
+        assert!(
+            out.status.success(),
+            "{} kill: {}",
+            self.name(),
+            describe(&out)
+        );
+        let stopped = wait_until(std::time::Duration::from_secs(10), || {
+            let st = self.cmd(&["state", id]);
+            String::from_utf8_lossy(&st.stdout).contains("\"stopped\"")
+        });
+        assert!(stopped, "{} container {id} did not stop", self.name());
+    }
+}
+
+impl Drop for Rt {
+    fn drop(&mut self) {
+        for id in self.ids.borrow().iter() {
+            let _ = self.cmd(&["delete", "--force", id]);
+        }
+        let _ = std::fs::remove_dir_all(&self.root);
+    }
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+/// Runs `f` with runc, then with runrs, and asserts equal results.
+fn same<T: PartialEq + std::fmt::Debug>(f: impl Fn(&Rt) -> T) -> T {
+    let want = f(&Rt::runc());
+    let got = f(&Rt::runrs());
+    assert_eq!(got, want, "runrs (left) differs from runc (right)");
+    got
+}
+
+/// `kill ID 0` checks that init exists: success while it runs, an error
+/// once it stopped; an unknown signal name is an error either way.
+#[test]
+fn kill_signal_zero() {
+    same(|rt| {
+        let bundle = Bundle::new(&["sleep", "100"]);
+        let id = rt.start_sleeper(&bundle);
+        let running = rt.cmd(&["kill", &id, "0"]).status.code();
+        let bogus = rt.cmd(&["kill", &id, "SIGZERO"]).status.code();
+        rt.stop(&id);
+        let stopped = rt.cmd(&["kill", &id, "0"]);
+        assert!(
+            text(&stopped.stderr).contains("not running"),
+            "{}: {}",
+            rt.name(),
+            describe(&stopped)
+        );
+        (running, bogus, stopped.status.code())
+    });
+}
+
+/// `ps` of a stopped container: the table's header only, or `null` with
+/// --format json, and exit 0.
+#[test]
+fn ps_of_stopped_container() {
+    same(|rt| {
+        let bundle = Bundle::new(&["sleep", "100"]);
+        let id = rt.start_sleeper(&bundle);
+        let running = rt.cmd(&["ps", "--format", "json", &id]);
+        let pids: Vec<i64> = serde_json::from_slice(&running.stdout)
+            .unwrap_or_else(|e| panic!("{} ps json ({e}): {}", rt.name(), describe(&running)));
+        rt.stop(&id);
+        let table = rt.cmd(&["ps", &id]);
+        let json = rt.cmd(&["ps", "--format", "json", &id]);
+        (
+            pids.len(),
+            table.status.code(),
+            text(&table.stdout),
+            json.status.code(),
+            text(&json.stdout),
+        )
+    });
+}
+
+/// `-v` and `--version`: exit 0, "NAME version X" first, a `spec:` line.
+#[test]
+fn version_flag() {
+    let spec = same(|rt| {
+        let mut lines = Vec::new();
+        for flag in ["-v", "--version"] {
+            let out = rt.bare(&[flag]);
+            assert!(
+                out.status.success(),
+                "{} {flag}: {}",
+                rt.name(),
+                describe(&out)
+            );
+            let stdout = text(&out.stdout);
+            assert!(
+                stdout.starts_with(&format!("{} version ", rt.name())),
+                "{} {flag}: {stdout}",
+                rt.name()
+            );
+            lines.push(
+                stdout
+                    .lines()
+                    .find(|l| l.starts_with("spec: "))
+                    .map(str::to_string),
+            );
+        }
+        lines
+    });
+    assert!(spec[0].is_some(), "no spec: line");
+}
+
+/// `checkpoint --help` works; `checkpoint` and `restore` fail (runc's for
+/// want of CRIU on this host), runrs's with one line saying the sandbox
+/// cannot do it, after accepting runc's flags.
+#[test]
+fn checkpoint_and_restore_refused_clearly() {
+    same(|rt| {
+        let help = rt.bare(&["checkpoint", "--help"]);
+        assert!(
+            text(&help.stdout).contains("checkpoint"),
+            "{}: {}",
+            rt.name(),
+            describe(&help)
+        );
+        let bundle = Bundle::new(&["sleep", "100"]);
+        let id = rt.start_sleeper(&bundle);
+        let images = std::env::temp_dir().join(unique_id("runrs-test-criu"));
+        let images = images.to_string_lossy().into_owned();
+        let ck = rt.cmd(&[
+            "checkpoint",
+            "--image-path",
+            &images,
+            "--leave-running",
+            "--tcp-established",
+            &id,
+        ]);
+        let b = bundle.path().to_string_lossy().into_owned();
+        let rs = rt.cmd(&["restore", "-d", "--image-path", &images, "-b", &b, "other"]);
+        let _ = std::fs::remove_dir_all(&images);
+        if rt.name() == "runrs" {
+            for (what, out) in [("checkpoint", &ck), ("restore", &rs)] {
+                let err = text(&out.stderr);
+                assert_eq!(err.lines().count(), 1, "{what}: {}", describe(out));
+                assert!(
+                    err.contains(what) && err.contains("not supported"),
+                    "{what}: {}",
+                    describe(out)
+                );
+            }
+            // The container is untouched.
+            let state = rt.cmd(&["state", &id]);
+            assert!(
+                text(&state.stdout).contains("\"running\""),
+                "{}",
+                describe(&state)
+            );
+        }
+        (help.status.code(), ck.status.success(), rs.status.success())
+    });
+}
+
+/// Failures of exec itself exit 255 (a paused container, a program that
+/// does not exist, an unknown container); the process's own status
+/// passes through.
+#[test]
+fn exec_failures_exit_255() {
+    same(|rt| {
+        let bundle = Bundle::new(&["sleep", "100"]);
+        let id = rt.start_sleeper(&bundle);
+        let own = rt.cmd(&["exec", &id, "sh", "-c", "exit 3"]).status.code();
+        let missing = rt.cmd(&["exec", &id, "/nonexistent"]);
+        let unknown = rt.cmd(&["exec", "no-such-container", "true"]);
+        let out = rt.cmd(&["pause", &id]);
+        assert!(
+            out.status.success(),
+            "{} pause: {}",
+            rt.name(),
+            describe(&out)
+        );
+        let paused = rt.cmd(&["exec", &id, "true"]);
+        let out = rt.cmd(&["resume", &id]);
+        assert!(
+            out.status.success(),
+            "{} resume: {}",
+            rt.name(),
+            describe(&out)
+        );
+        for out in [&missing, &unknown, &paused] {
+            assert!(
+                text(&out.stderr).contains("exec failed: "),
+                "{}: {}",
+                rt.name(),
+                describe(out)
+            );
+        }
+        assert!(
+            text(&paused.stderr).contains("paused"),
+            "{}",
+            describe(&paused)
+        );
+        (
+            own,
+            missing.status.code(),
+            unknown.status.code(),
+            paused.status.code(),
+        )
+    });
+}
+
+/// `events --stats` prints one JSON line that starts as runc's:
+/// `{"type":"stats","id":"ID","data":{...`.
+#[test]
+fn events_stats_line_shape() {
+    same(|rt| {
+        let bundle = Bundle::new(&["sleep", "100"]);
+        let id = rt.start_sleeper(&bundle);
+        let out = rt.cmd(&["events", "--stats", &id]);
+        assert!(out.status.success(), "{}: {}", rt.name(), describe(&out));
+        let line = text(&out.stdout);
+        let v: serde_json::Value = serde_json::from_str(&line)
+            .unwrap_or_else(|e| panic!("{} events --stats ({e}): {line}", rt.name()));
+        let prefix = format!(r#"{{"type":"stats","id":"{id}","data":{{"#);
+        (
+            line.lines().count(),
+            line.starts_with(&prefix),
+            v["data"]["memory"]["usage"]["usage"].is_u64(),
+            v["data"]["pids"]["current"].is_u64(),
+        )
+    });
+}
