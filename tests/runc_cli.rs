@@ -315,3 +315,58 @@ fn events_stats_line_shape() {
         )
     });
 }
+
+/// `runrs run` of `bundle` as `rt`, with its state removed after.
+fn run_once(rt: &Rt, bundle: &Bundle) -> Output {
+    let id = unique_id(&format!("cli-run-{}", rt.name()));
+    rt.ids.borrow_mut().push(id.clone());
+    let b = bundle.path().to_string_lossy().into_owned();
+    rt.cmd(&["run", "--bundle", &b, &id])
+}
+
+/// `linux.rootfsPropagation` shared and rshared (pivot_root used to fail
+/// with EINVAL: the mount holding the rootfs is now made private first, as
+/// runc does), private and rslave; nothing of the container's mounts is
+/// left on the host. (runc fails `unbindable` at pivot_root; runrs runs
+/// it: not compared.)
+#[test]
+fn rootfs_propagation_values() {
+    same(|rt| {
+        let mut results = Vec::new();
+        for prop in ["shared", "rshared", "private", "rslave"] {
+            let bundle = Bundle::new(&["sh", "-c", "echo in-container"]);
+            bundle.config_mut(|c| c["linux"]["rootfsPropagation"] = prop.into());
+            let out = run_once(rt, &bundle);
+            let left = mounts_snapshot(bundle.path());
+            assert!(left.is_empty(), "{} {prop}: mounts left:\n{left}", rt.name());
+            results.push((prop, out.status.code(), text(&out.stdout)));
+        }
+        results
+    });
+}
+
+/// A /proc or /sys that the image made a symlink is refused with a clear
+/// error naming the mount, as runc refuses it ("must be mounted on
+/// ordinary directory"), not followed.
+#[test]
+fn symlinked_proc_or_sys_refused() {
+    same(|rt| {
+        let mut results = Vec::new();
+        for (dir, typ) in [("proc", "proc"), ("sys", "sysfs")] {
+            let bundle = Bundle::new(&["sh", "-c", "echo in-container"]);
+            let at = bundle.rootfs().join(dir);
+            std::fs::remove_dir_all(&at).expect("rm dir");
+            std::os::unix::fs::symlink("/tmp", &at).expect("symlink");
+            let out = run_once(rt, &bundle);
+            let err = text(&out.stderr);
+            assert!(
+                err.contains(typ) && err.contains("ordinary directory"),
+                "{} /{dir}: {}",
+                rt.name(),
+                describe(&out)
+            );
+            results.push((dir, out.status.code(), text(&out.stdout)));
+        }
+        results
+    });
+}

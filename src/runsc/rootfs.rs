@@ -42,6 +42,11 @@ pub enum RootfsError {
         step: &'static str,
         source: nix::Error,
     },
+    #[error(
+        "mounts: {typ} at {destination:?} must be mounted on an ordinary directory, \
+         and the rootfs has a symlink or a non-directory there"
+    )]
+    NotDirectory { typ: String, destination: String },
     #[error("{step} {}: {source}", .path.display())]
     Io {
         step: &'static str,
@@ -196,6 +201,24 @@ const SYNTHETIC_MOUNT_FLAGS: MsFlags = MsFlags::MS_NOSUID
     .union(MsFlags::MS_NOEXEC);
 const SYNTHETIC_MOUNT_DATA: &str = "size=4k,mode=555";
 
+/// As runc: /proc and /sys go on an ordinary directory or nowhere. A
+/// symlink (or a file) the image put at the destination is refused rather
+/// than followed: it has been the way of mounting procfs somewhere else.
+fn refuse_non_directory(rootfs: &Path, m: &MountSpec) -> Result<()> {
+    let dest = Path::new(&m.destination);
+    let (Some(parent), Some(name)) = (dest.parent(), dest.file_name()) else {
+        return Ok(());
+    };
+    let at = secure_join(rootfs, &parent.to_string_lossy())?.join(name);
+    match fs::symlink_metadata(&at) {
+        Ok(meta) if !meta.is_dir() => Err(RootfsError::NotDirectory {
+            typ: m.typ.clone(),
+            destination: m.destination.clone(),
+        }),
+        _ => Ok(()),
+    }
+}
+
 fn mount_one(rootfs: &Path, m: &MountSpec) -> Result<()> {
     let dest = secure_join(rootfs, &m.destination)?;
     let opts = parse_options(&m.options);
@@ -248,6 +271,7 @@ fn mount_one(rootfs: &Path, m: &MountSpec) -> Result<()> {
             // Writable until the spec's mounts below it (/sys/fs/cgroup)
             // have their mountpoints: `prepare` then makes it read-only.
             "proc" | "sysfs" => {
+                refuse_non_directory(rootfs, m)?;
                 mkdir_all(&dest)?;
                 do_mount(
                     Some("runrs-synthetic"),
@@ -449,6 +473,55 @@ fn create_device(rootfs: &Path, d: &Device) -> Result<()> {
     }
 }
 
+/// The mount point of the mount that holds `path` (the longest mount point
+/// in /proc/self/mountinfo that is `path` or one of its parents).
+fn mount_point_of(path: &Path) -> Result<PathBuf> {
+    let info = Path::new("/proc/self/mountinfo");
+    let text = fs::read_to_string(info).map_err(|source| RootfsError::Io {
+        step: "read",
+        path: info.to_path_buf(),
+        source,
+    })?;
+    Ok(longest_mount_point(&text, path).unwrap_or_else(|| PathBuf::from("/")))
+}
+
+/// The longest mount point of a mountinfo text that is `path` or one of
+/// its parents. Mount points are the fifth field, with space, tab,
+/// newline and backslash written as octal escapes.
+fn longest_mount_point(mountinfo: &str, path: &Path) -> Option<PathBuf> {
+    mountinfo
+        .lines()
+        .filter_map(|l| l.split(' ').nth(4))
+        .map(|mp| PathBuf::from(unescape_octal(mp)))
+        .filter(|mp| path.starts_with(mp))
+        .max_by_key(|mp| mp.as_os_str().len())
+}
+
+fn unescape_octal(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        let oct = b
+            .get(i + 1..i + 4)
+            .filter(|d| b[i] == b'\\' && d.iter().all(|c| (b'0'..=b'7').contains(c)));
+        match oct {
+            Some(d) => {
+                out.push(
+                    d.iter()
+                        .fold(0u8, |n, c| n.wrapping_mul(8).wrapping_add(c - b'0')),
+                );
+                i += 4;
+            }
+            None => {
+                out.push(b[i]);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
 /// Everything before pivot_root: propagation, rootfs bind, mounts, /dev.
 pub fn prepare(cfg: &ContainerConfig) -> Result<()> {
     let prop = match cfg.rootfs_propagation.as_deref() {
@@ -466,6 +539,19 @@ pub fn prepare(cfg: &ContainerConfig) -> Result<()> {
         "root propagation",
     )?;
     let rootfs = &cfg.rootfs;
+    // As runc's rootfsParentMountPrivate: the mount holding the rootfs
+    // becomes private, so the rootfs bind below does not propagate out and
+    // pivot_root's check (no shared parent mount) passes with
+    // `rootfsPropagation: shared`.
+    let parent = mount_point_of(rootfs)?;
+    do_mount(
+        None,
+        &parent,
+        None,
+        MsFlags::MS_PRIVATE,
+        None,
+        "rootfs parent private",
+    )?;
     do_mount(
         Some(&rootfs.to_string_lossy()),
         rootfs,
@@ -699,6 +785,23 @@ fn mask_path(p: &str) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn mount_point_of_a_path_is_the_longest_parent() {
+        let info = "22 1 8:1 / / rw shared:1 - ext4 /dev/sda1 rw\n\
+                    30 22 0:5 / /var/lib rw - tmpfs tmpfs rw\n\
+                    31 22 0:6 / /var/lib/con\\040tainers rw - tmpfs tmpfs rw\n\
+                    32 22 0:7 / /var/libx rw - tmpfs tmpfs rw\n";
+        let at = |p: &str| longest_mount_point(info, Path::new(p));
+        assert_eq!(at("/var/lib/a/rootfs"), Some(PathBuf::from("/var/lib")));
+        assert_eq!(
+            at("/var/lib/con tainers/x"),
+            Some(PathBuf::from("/var/lib/con tainers"))
+        );
+        assert_eq!(at("/var/libxyz"), Some(PathBuf::from("/")));
+        assert_eq!(at("/var/lib"), Some(PathBuf::from("/var/lib")));
+        assert_eq!(longest_mount_point("", Path::new("/x")), None);
+    }
 
     #[test]
     fn secure_join_stays_inside_root() {
