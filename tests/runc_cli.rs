@@ -338,7 +338,11 @@ fn rootfs_propagation_values() {
             bundle.config_mut(|c| c["linux"]["rootfsPropagation"] = prop.into());
             let out = run_once(rt, &bundle);
             let left = mounts_snapshot(bundle.path());
-            assert!(left.is_empty(), "{} {prop}: mounts left:\n{left}", rt.name());
+            assert!(
+                left.is_empty(),
+                "{} {prop}: mounts left:\n{left}",
+                rt.name()
+            );
             results.push((prop, out.status.code(), text(&out.stdout)));
         }
         results
@@ -368,5 +372,79 @@ fn symlinked_proc_or_sys_refused() {
             results.push((dir, out.status.code(), text(&out.stdout)));
         }
         results
+    });
+}
+
+/// `exec -p process.json` whose process has no `user` runs as uid 0, gid
+/// 0 (runc's zero value); runrs refused the file before.
+#[test]
+fn exec_process_file_without_user() {
+    same(|rt| {
+        let bundle = Bundle::new(&["sleep", "100"]);
+        let id = rt.start_sleeper(&bundle);
+        let file = std::env::temp_dir().join(unique_id("runrs-test-process"));
+        std::fs::write(
+            &file,
+            r#"{"args":["sh","-c","echo from-p; id -u; id -g"],"cwd":"/tmp","env":["PATH=/bin"]}"#,
+        )
+        .expect("write process.json");
+        let out = rt.cmd(&["exec", "-p", &file.to_string_lossy(), &id]);
+        let _ = std::fs::remove_file(&file);
+        (out.status.code(), text(&out.stdout))
+    });
+}
+
+/// `events --interval` takes Go durations (`200ms`); every line of the
+/// stream starts `{"type":"stats","id":"ID"`; a bad duration is an error
+/// that names it.
+#[test]
+fn events_interval_go_duration() {
+    use std::io::BufRead;
+    same(|rt| {
+        let bundle = Bundle::new(&["sleep", "100"]);
+        let id = rt.start_sleeper(&bundle);
+        let mut child = Command::new(&rt.bin)
+            .arg("--root")
+            .arg(&rt.root)
+            .args(["events", "--interval", "200ms", &id])
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("spawn events");
+        let stdout = child.stdout.take().expect("stdout");
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for line in std::io::BufReader::new(stdout)
+                .lines()
+                .map_while(|l| l.ok())
+            {
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        let start = std::time::Instant::now();
+        let mut lines = Vec::new();
+        while lines.len() < 3 {
+            match rx.recv_timeout(std::time::Duration::from_secs(5)) {
+                Ok(l) => lines.push(l),
+                Err(_) => break,
+            }
+        }
+        let elapsed = start.elapsed();
+        let _ = child.kill();
+        let _ = child.wait();
+        let prefix = format!(r#"{{"type":"stats","id":"{id}""#);
+        assert!(
+            elapsed < std::time::Duration::from_secs(3),
+            "{}: 3 lines at 200ms took {elapsed:?}",
+            rt.name()
+        );
+        let bad = rt.cmd(&["events", "--interval", "5x", &id]);
+        (
+            lines.len(),
+            lines.iter().all(|l| l.starts_with(&prefix)),
+            bad.status.success(),
+        )
     });
 }

@@ -278,9 +278,9 @@ pub struct EventsArgs {
     /// Print the statistics once and exit.
     #[arg(long)]
     pub stats: bool,
-    /// Interval between stats (without --stats), e.g. 5s.
-    #[arg(long, default_value = "5s")]
-    pub interval: String,
+    /// Interval between stats (without --stats): a Go duration, e.g. 5s, 100ms, 1m30s.
+    #[arg(long, default_value = "5s", value_parser = parse_go_duration)]
+    pub interval: std::time::Duration,
     pub id: String,
 }
 
@@ -475,4 +475,68 @@ pub struct RoleArgs {
     /// The container's state directory.
     #[arg(long = "state-dir")]
     pub state_dir: PathBuf,
+}
+
+/// A Go duration as runc's flags take them (`time.ParseDuration`): one or
+/// more decimal numbers, each with a unit (ns, us, µs, ms, s, m, h), e.g.
+/// `1.5s`, `100ms`, `1h2m`; it must be greater than 0, as runc's
+/// `events --interval` requires.
+pub fn parse_go_duration(s: &str) -> Result<std::time::Duration, String> {
+    const UNITS: [(&str, f64); 8] = [
+        ("ns", 1e-9),
+        ("us", 1e-6),
+        ("\u{b5}s", 1e-6),
+        ("\u{3bc}s", 1e-6),
+        ("ms", 1e-3),
+        ("s", 1.0),
+        ("m", 60.0),
+        ("h", 3600.0),
+    ];
+    let bad = || format!("invalid duration {s:?} (e.g. 5s, 100ms, 1m30s)");
+    let mut rest = s.strip_prefix('+').unwrap_or(s);
+    if rest.is_empty() || rest.starts_with('-') {
+        return Err(format!("duration {s:?} must be greater than 0"));
+    }
+    let mut secs = 0f64;
+    while !rest.is_empty() {
+        let num_len = rest
+            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+            .unwrap_or(rest.len());
+        let num: f64 = rest[..num_len].parse().map_err(|_| bad())?;
+        rest = &rest[num_len..];
+        let unit_len = rest
+            .find(|c: char| c.is_ascii_digit() || c == '.')
+            .unwrap_or(rest.len());
+        let scale = UNITS
+            .iter()
+            .find(|(u, _)| *u == &rest[..unit_len])
+            .map(|&(_, scale)| scale)
+            .ok_or_else(bad)?;
+        rest = &rest[unit_len..];
+        secs += num * scale;
+    }
+    if secs <= 0.0 {
+        return Err(format!("duration {s:?} must be greater than 0"));
+    }
+    std::time::Duration::try_from_secs_f64(secs).map_err(|_| bad())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    #[test]
+    fn go_durations() {
+        let d = |s| parse_go_duration(s);
+        assert_eq!(d("5s"), Ok(Duration::from_secs(5)));
+        assert_eq!(d("100ms"), Ok(Duration::from_millis(100)));
+        assert_eq!(d("1m30s"), Ok(Duration::from_secs(90)));
+        assert_eq!(d("1.5h"), Ok(Duration::from_secs(5400)));
+        assert_eq!(d("250us"), Ok(Duration::from_micros(250)));
+        assert_eq!(d("+2s"), Ok(Duration::from_secs(2)));
+        for bad in ["", "5", "s", "5x", "1..2s", "-1s", "0s", "0", "ms5"] {
+            assert!(d(bad).is_err(), "{bad:?} accepted");
+        }
+    }
 }

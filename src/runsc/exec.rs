@@ -37,9 +37,19 @@ const JOINED: [(&str, CloneFlags); 6] = [
 fn process_config(dir: &StateDir, a: &ExecArgs) -> Result<ProcessConfig> {
     if let Some(path) = &a.process {
         let text = fs::read_to_string(path).map_err(Error::io("read process", path))?;
-        let de = &mut serde_json::Deserializer::from_str(&text);
+        let mut raw: serde_json::Value =
+            serde_json::from_str(&text).map_err(|e| Error::LoadSpec {
+                path: path.clone(),
+                msg: e.to_string(),
+            })?;
+        // runc reads a missing `user` as uid 0, gid 0 (Go's zero value);
+        // oci-spec's type requires the field.
+        if let Some(obj) = raw.as_object_mut() {
+            obj.entry("user")
+                .or_insert_with(|| serde_json::json!({"uid": 0, "gid": 0}));
+        }
         let proc: oci_spec::runtime::Process =
-            serde_path_to_error::deserialize(de).map_err(|e| Error::LoadSpec {
+            serde_path_to_error::deserialize(raw).map_err(|e| Error::LoadSpec {
                 path: path.clone(),
                 msg: format!("{}: {}", e.path(), e.inner()),
             })?;

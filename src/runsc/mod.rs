@@ -120,18 +120,19 @@ fn events(g: &cli::GlobalOpts, a: &cli::EventsArgs) -> Result<i32, Error> {
         println!("{}", manage::events_stats(g, &a.id)?);
         return Ok(0);
     }
-    let secs: u64 = a
-        .interval
-        .trim_end_matches('s')
-        .parse()
-        .map_err(|_| Error::Other(format!("invalid --interval {:?}", a.interval)))?;
+    let mut out = std::io::stdout();
     loop {
         match manage::events_stats(g, &a.id) {
-            Ok(line) => println!("{line}"),
+            // A reader that went away (`| head`) ends the stream quietly.
+            Ok(line) => {
+                if writeln!(out, "{line}").and_then(|_| out.flush()).is_err() {
+                    return Ok(0);
+                }
+            }
             Err(Error::NotRunning(_)) => return Ok(0),
             Err(e) => return Err(e),
         }
-        std::thread::sleep(std::time::Duration::from_secs(secs.max(1)));
+        std::thread::sleep(a.interval);
     }
 }
 
