@@ -448,3 +448,20 @@ fn events_interval_go_duration() {
         )
     });
 }
+
+/// An unknown command: runc's "No help topic for 'NAME'", exit status 3,
+/// and no guess that names an internal command.
+#[test]
+fn unknown_command() {
+    same(|rt| {
+        let out = rt.bare(&["frobnicate", "x"]);
+        let err = text(&out.stderr);
+        assert!(
+            err.contains("No help topic for 'frobnicate'") && !err.contains("boot"),
+            "{}: {}",
+            rt.name(),
+            describe(&out)
+        );
+        (out.status.code(), text(&out.stdout))
+    });
+}
