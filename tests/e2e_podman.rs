@@ -29,7 +29,6 @@ const PODMAN_BIN: &str = "/usr/local/lib/runrs-test-podman/runrs";
 /// output when it fails) and returns a guard that runs the tests one at a
 /// time: Debian's runc 1.1.5 under parallel podman runs now and then fails
 /// create with "error during container init: %!w(<nil>)".
-#[must_use]
 fn ensure_podman() -> std::sync::MutexGuard<'static, ()> {
     static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
     static SETUP: OnceLock<Result<(), String>> = OnceLock::new();
