@@ -465,3 +465,38 @@ fn unknown_command() {
         (out.status.code(), text(&out.stdout))
     });
 }
+
+/// `exec -g/--additional-gids` adds supplementary groups to the
+/// container's (with and without `-u`); `--no-new-privs` sets the flag.
+#[test]
+fn exec_additional_gids_and_no_new_privs() {
+    same(|rt| {
+        let bundle = Bundle::new(&["sleep", "100"]);
+        bundle.config_mut(|c| c["process"]["noNewPrivileges"] = false.into());
+        let id = rt.start_sleeper(&bundle);
+        let user = rt.cmd(&["exec", "-u", "1000:1000", "-g", "10", "-g", "20", &id, "id"]);
+        let nnp_off = rt.cmd(&["exec", &id, "sh", "-c", "grep NoNewPrivs /proc/self/status"]);
+        let root = rt.cmd(&["exec", "--additional-gids", "10", &id, "id", "-G"]);
+        let nnp = rt.cmd(&[
+            "exec",
+            "--no-new-privs",
+            &id,
+            "sh",
+            "-c",
+            "grep NoNewPrivs /proc/self/status",
+        ]);
+        (
+            user.status.code(),
+            text(&user.stdout),
+            text(&root.stdout),
+            text(&nnp_off.stdout)
+                .split_whitespace()
+                .collect::<Vec<_>>()
+                .join(" "),
+            text(&nnp.stdout)
+                .split_whitespace()
+                .collect::<Vec<_>>()
+                .join(" "),
+        )
+    });
+}

@@ -221,6 +221,13 @@ pub struct ExecArgs {
     /// UID[:GID] to run as.
     #[arg(long, short = 'u')]
     pub user: Option<String>,
+    /// Set no_new_privs for the process (runc's `--no-new-privs`).
+    #[arg(long = "no-new-privs")]
+    pub no_new_privs: bool,
+    /// A supplementary group for the process, added to the container's
+    /// (`user.additionalGids`); repeatable.
+    #[arg(long = "additional-gids", short = 'g')]
+    pub additional_gids: Vec<u32>,
     /// A capability to add to the process's bounding, effective and
     /// permitted sets (and ambient, when it has inheritable ones), as
     /// runc's `--cap`; repeatable.

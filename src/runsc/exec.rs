@@ -82,6 +82,8 @@ fn process_config(dir: &StateDir, a: &ExecArgs) -> Result<ProcessConfig> {
         p.uid = parse(uid)?;
         p.gid = parse(gid)?;
     }
+    p.additional_gids.extend(&a.additional_gids);
+    p.no_new_privs |= a.no_new_privs;
     for name in &a.cap {
         let cap: caps::Capability = name
             .parse()
