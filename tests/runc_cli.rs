@@ -500,3 +500,44 @@ fn exec_additional_gids_and_no_new_privs() {
         )
     });
 }
+
+/// `exec --ignore-paused` in a paused container waits, frozen, until the
+/// container is resumed, then runs; without the flag exec refuses (255).
+#[test]
+fn exec_ignore_paused_waits_for_resume() {
+    same(|rt| {
+        let bundle = Bundle::new(&["sleep", "100"]);
+        let id = rt.start_sleeper(&bundle);
+        let out = rt.cmd(&["pause", &id]);
+        assert!(
+            out.status.success(),
+            "{} pause: {}",
+            rt.name(),
+            describe(&out)
+        );
+        let refused = rt.cmd(&["exec", &id, "true"]).status.code();
+        let (bin, root, cid) = (rt.bin.clone(), rt.root.clone(), id.clone());
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let mut c = Command::new(bin);
+            c.arg("--root")
+                .arg(root)
+                .args(["exec", "--ignore-paused", &cid, "echo", "resumed"]);
+            let _ = tx.send(run_command(c));
+        });
+        let early = rx
+            .recv_timeout(std::time::Duration::from_millis(1500))
+            .is_ok();
+        let out = rt.cmd(&["resume", &id]);
+        assert!(
+            out.status.success(),
+            "{} resume: {}",
+            rt.name(),
+            describe(&out)
+        );
+        let done = rx
+            .recv_timeout(std::time::Duration::from_secs(20))
+            .unwrap_or_else(|_| panic!("{}: exec did not finish after resume", rt.name()));
+        (refused, early, done.status.code(), text(&done.stdout))
+    });
+}

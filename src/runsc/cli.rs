@@ -221,6 +221,10 @@ pub struct ExecArgs {
     /// UID[:GID] to run as.
     #[arg(long, short = 'u')]
     pub user: Option<String>,
+    /// Exec in a paused container too: the process waits, frozen, until
+    /// the container is resumed.
+    #[arg(long = "ignore-paused")]
+    pub ignore_paused: bool,
     /// Set no_new_privs for the process (runc's `--no-new-privs`).
     #[arg(long = "no-new-privs")]
     pub no_new_privs: bool,

@@ -105,8 +105,12 @@ pub fn exec(g: &GlobalOpts, a: &ExecArgs) -> Result<i32> {
     let st = dir.load(&a.id)?;
     match dir.status(&st) {
         Status::Stopped => return Err(Error::Other("cannot exec in a stopped container".into())),
-        // It would join a frozen cgroup and hang.
-        Status::Paused => return Err(Error::Other("cannot exec in a paused container".into())),
+        // It would join a frozen cgroup and wait there until resumed.
+        Status::Paused if !a.ignore_paused => {
+            return Err(Error::Other(
+                "cannot exec in a paused container (use --ignore-paused to override)".into(),
+            ))
+        }
         _ => {}
     }
     let process = process_config(&dir, a)?;
