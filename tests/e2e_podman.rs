@@ -278,7 +278,8 @@ fn kill_and_rm_force() {
     });
 }
 
-/// run -it and exec -it on a pseudo-terminal (conmon's console socket).
+/// run -it and exec -it on a pseudo-terminal (conmon's console socket);
+/// the container's /dev/console is its terminal.
 #[test]
 fn tty_run_and_exec() {
     let _serial = ensure_podman();
@@ -286,7 +287,15 @@ fn tty_run_and_exec() {
         let c = Pod::new(rt, "tty");
         let conf = format!("CONTAINERS_CONF={CONF}");
         let argv = vec!["env", conf.as_str(), "podman"];
-        let run_argv = c.run_argv(&["--rm", "-it"], &["sh", "-c", "tty; exit 4"]);
+        // /dev/console is the terminal too (runc's mountConsole).
+        let run_argv = c.run_argv(
+            &["--rm", "-it"],
+            &[
+                "sh",
+                "-c",
+                "tty; stat -c '%F %t' /dev/console; echo via-console > /dev/console; exit 4",
+            ],
+        );
         let mut full = argv.clone();
         full.extend_from_slice(&run_argv);
         let run = pty_run(30, &full);

@@ -265,7 +265,7 @@ fn child_main(
     }
     drop(namespaces);
     let console = if p.terminal {
-        Some(init::open_console(Path::new("/"), sock)?)
+        Some(init::open_console(Path::new("/"), sock)?.0)
     } else {
         None
     };
