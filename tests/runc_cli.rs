@@ -541,3 +541,64 @@ fn exec_ignore_paused_waits_for_resume() {
         (refused, early, done.status.code(), text(&done.stdout))
     });
 }
+
+/// tests/e2e/pty_io.py: `argv` on a fresh 33x101 terminal, `input` typed
+/// into it.
+fn on_pty(input: &str, argv: &[&str]) -> Output {
+    let mut c = Command::new("python3");
+    c.arg(manifest_dir().join("tests/e2e/pty_io.py"))
+        .args(["30", "33x101", input])
+        .args(argv);
+    run_command(c)
+}
+
+/// A shell session's output without busybox's cursor-position query and
+/// the prompt it redraws when no answer comes in time (timing, not
+/// behaviour).
+fn session(out: &Output) -> String {
+    text(&out.stdout)
+        .replace("\u{1b}[6n", "")
+        .replace("/ # \u{1b}[J", "")
+}
+
+/// A terminal container run in the foreground without --console-socket,
+/// and `exec -t` without it: the process gets a pty of its own as its
+/// controlling terminal, on the caller's terminal (raw, same size), as
+/// runc does; an interactive shell reads what is typed and its exit
+/// status comes back. runrs ran such a process on the caller's stdio
+/// ("can't access tty") and `exec -t` failed ("set controlling terminal").
+#[test]
+fn terminal_without_console_socket() {
+    same(|rt| {
+        let root = rt.root.to_string_lossy().into_owned();
+        let bin = rt.bin.to_string_lossy().into_owned();
+        let bundle = Bundle::new(&["sh"]);
+        bundle.config_mut(|c| c["process"]["terminal"] = true.into());
+        let id = unique_id(&format!("cli-tty-{}", rt.name()));
+        rt.ids.borrow_mut().push(id.clone());
+        let b = bundle.path().to_string_lossy().into_owned();
+        let run = on_pty(
+            "tty\\nstty size\\nls /dev/console\\necho hi-$((6*7))\\nexit 7\\n",
+            &[&bin, "--root", &root, "run", "--bundle", &b, &id],
+        );
+        assert!(
+            !text(&run.stdout).contains("can't access tty"),
+            "{}: {}",
+            rt.name(),
+            describe(&run)
+        );
+
+        let bundle = Bundle::new(&["sleep", "100"]);
+        let id = rt.start_sleeper(&bundle);
+        let exec = on_pty(
+            "tty\\nstty size\\nexit 6\\n",
+            &[&bin, "--root", &root, "exec", "-t", &id, "sh"],
+        );
+        (
+            run.status.code(),
+            session(&run),
+            exec.status.code(),
+            session(&exec),
+        )
+    });
+}

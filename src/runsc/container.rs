@@ -56,6 +56,9 @@ pub struct SandboxInfo {
 pub struct Created {
     pub state: State,
     pub dir: StateDir,
+    /// The pty master of a terminal container made by `run` without
+    /// --console-socket: `run` serves it on its own stdio (`super::tty`).
+    pub console: Option<OwnedFd>,
 }
 
 /// What a create in progress has made, saved in the state dir as it goes:
@@ -409,11 +412,8 @@ pub fn create(g: &GlobalOpts, args: &CreateArgs, interactive: bool) -> Result<Cr
             msg: "a terminal needs --console-socket".into(),
         });
     }
-    if interactive && args.console_socket.is_none() {
-        // runc run without a console socket runs the process on the caller's
-        // stdio; a pty proxy is not implemented.
-        cfg.process.terminal = false;
-    }
+    // A terminal without --console-socket (runc run in the foreground):
+    // `run` keeps the pty master and serves it on its own stdio.
     fs::DirBuilder::new()
         .recursive(true)
         .mode(0o711)
@@ -461,6 +461,7 @@ pub fn create(g: &GlobalOpts, args: &CreateArgs, interactive: bool) -> Result<Cr
     .map_err(Error::sys("mkfifo exec.fifo"))?;
 
     let (sync_parent, sync_child) = sync::seqpacket_pair().map_err(Error::sys("socketpair"))?;
+    let mut console = None;
     // Saved before the cgroup exists, so no moment leaves it unrecorded.
     guard.partial.cgroup = Some(cgroup_rel.clone());
     guard.partial.save(&dir)?;
@@ -531,8 +532,9 @@ pub fn create(g: &GlobalOpts, args: &CreateArgs, interactive: bool) -> Result<Cr
             }
             InitMsg::Pty { name } => {
                 let master = fd.ok_or_else(|| Error::Init("pty message without fd".into()))?;
-                if let Some(sock) = &args.console_socket {
-                    send_console(sock, &master, &name)?;
+                match &args.console_socket {
+                    Some(sock) => send_console(sock, &master, &name)?,
+                    None => console = Some(master),
                 }
             }
             InitMsg::Listener | InitMsg::Tracee if support.is_none() => {
@@ -595,7 +597,11 @@ pub fn create(g: &GlobalOpts, args: &CreateArgs, interactive: bool) -> Result<Cr
         write_pid_file(p, init.as_raw())?;
     }
     guard.armed = false;
-    Ok(Created { state, dir })
+    Ok(Created {
+        state,
+        dir,
+        console,
+    })
 }
 
 pub fn start(g: &GlobalOpts, id: &str) -> Result<()> {
@@ -775,7 +781,18 @@ pub fn delete(g: &GlobalOpts, id: &str, force: bool) -> Result<()> {
 /// runc run: create, start, wait for init; returns the exit status
 /// (128+signal for a signal death).
 pub fn run(g: &GlobalOpts, args: &super::cli::RunArgs) -> Result<i32> {
-    let created = create(g, &args.create, !args.detach)?;
+    let mut created = create(g, &args.create, !args.detach)?;
+    // The terminal's size is the container's before its process starts.
+    let proxy = match created.console.take() {
+        Some(master) => match super::tty::Proxy::start(master) {
+            Ok(p) => Some(p),
+            Err(e) => {
+                let _ = delete(g, &args.create.id, true);
+                return Err(e);
+            }
+        },
+        None => None,
+    };
     if let Err(e) = start(g, &args.create.id) {
         let _ = delete(g, &args.create.id, true);
         return Err(e);
@@ -784,7 +801,15 @@ pub fn run(g: &GlobalOpts, args: &super::cli::RunArgs) -> Result<i32> {
         return Ok(0);
     }
     let init = Pid::from_raw(created.state.init.pid);
-    let code = procs::forward_signals_and_wait(init);
+    let code = match proxy {
+        Some(proxy) => {
+            let code = procs::forward_signals_and_wait_with(init, Some(Box::new(proxy.resizer())));
+            // Restores the caller's terminal after the last output.
+            drop(proxy);
+            code
+        }
+        None => procs::forward_signals_and_wait(init),
+    };
     // The sentry and gofer exit once the last workload task is gone; reap them.
     for p in [created.state.sentry, created.state.gofer]
         .into_iter()

@@ -164,26 +164,48 @@ pub fn exec(g: &GlobalOpts, a: &ExecArgs) -> Result<i32> {
     // create threads (signal forwarding) while it differs.
     nix::sched::setns(&own_pidns, CloneFlags::CLONE_NEWPID)
         .map_err(Error::sys("return to our pid namespace"))?;
-    if let Err(e) = supervise_start(&dir, a, parent_sock.as_raw_fd(), child) {
-        let _ = nix::sys::signal::kill(child, nix::sys::signal::Signal::SIGKILL);
-        let _ = nix::sys::wait::waitpid(child, None);
-        return Err(e);
-    }
+    let console = match supervise_start(&dir, a, parent_sock.as_raw_fd(), child) {
+        Ok(c) => c,
+        Err(e) => {
+            let _ = nix::sys::signal::kill(child, nix::sys::signal::Signal::SIGKILL);
+            let _ = nix::sys::wait::waitpid(child, None);
+            return Err(e);
+        }
+    };
     if a.detach {
         return Ok(0);
     }
-    Ok(super::procs::forward_signals_and_wait(child))
+    match console {
+        Some(master) => {
+            let proxy = super::tty::Proxy::start(master)?;
+            let code =
+                super::procs::forward_signals_and_wait_with(child, Some(Box::new(proxy.resizer())));
+            // Restores the caller's terminal after the last output.
+            drop(proxy);
+            Ok(code)
+        }
+        None => Ok(super::procs::forward_signals_and_wait(child)),
+    }
 }
 
 /// Relays the child's pty and listener, then lets it exec.
-fn supervise_start(dir: &StateDir, a: &ExecArgs, sock: RawFd, child: Pid) -> Result<()> {
+/// Returns the pty master when there is a terminal but no console socket
+/// (`exec -t` in the foreground serves it on its own stdio).
+fn supervise_start(
+    dir: &StateDir,
+    a: &ExecArgs,
+    sock: RawFd,
+    child: Pid,
+) -> Result<Option<OwnedFd>> {
+    let mut console = None;
     loop {
         let (msg, fd) = sync::recv(sock).map_err(|e| Error::Init(format!("exec: {e}")))?;
         match msg {
             InitMsg::Pty { name } => {
                 let master = fd.ok_or_else(|| Error::Init("pty message without fd".into()))?;
-                if let Some(s) = &a.console_socket {
-                    send_console(s, &master, &name)?;
+                match &a.console_socket {
+                    Some(s) => send_console(s, &master, &name)?,
+                    None => console = Some(master),
                 }
             }
             InitMsg::Listener | InitMsg::Tracee => {
@@ -207,7 +229,7 @@ fn supervise_start(dir: &StateDir, a: &ExecArgs, sock: RawFd, child: Pid) -> Res
                 }
                 sync::send(sock, &InitMsg::Continue, None)
                     .map_err(|e| Error::Init(e.to_string()))?;
-                return Ok(());
+                return Ok(console);
             }
             InitMsg::Error { msg } => return Err(Error::Init(msg)),
             other => return Err(Error::Init(format!("unexpected message {other:?}"))),

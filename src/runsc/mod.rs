@@ -15,6 +15,7 @@ pub mod seccomp_profile;
 pub mod spec;
 pub mod state;
 pub mod sync;
+pub mod tty;
 pub mod userns;
 
 use std::io::Write;
