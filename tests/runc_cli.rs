@@ -602,3 +602,47 @@ fn terminal_without_console_socket() {
         )
     });
 }
+
+/// `--debug --log FILE` writes logrus-shaped debug lines for create,
+/// start and exec, in text (`time="..." level=debug msg="..."`) and json
+/// (`{"level":"debug","msg":...,"time":...}`); every line parses.
+#[test]
+fn debug_log_lines() {
+    same(|rt| {
+        let mut shapes = Vec::new();
+        for format in ["text", "json"] {
+            let log = std::env::temp_dir().join(unique_id("runrs-test-debug-log"));
+            let log_s = log.to_string_lossy().into_owned();
+            let bundle = Bundle::new(&["sleep", "100"]);
+            let id = unique_id(&format!("cli-dbg-{}", rt.name()));
+            rt.ids.borrow_mut().push(id.clone());
+            let b = bundle.path().to_string_lossy().into_owned();
+            let flags = ["--debug", "--log", &log_s, "--log-format", format];
+            for args in [
+                &["create", "--bundle", &b, &id][..],
+                &["start", &id],
+                &["exec", &id, "true"],
+            ] {
+                let mut v = flags.to_vec();
+                v.extend_from_slice(args);
+                let out = rt.cmd(&v);
+                assert!(
+                    out.status.success(),
+                    "{} {args:?}: {}",
+                    rt.name(),
+                    describe(&out)
+                );
+            }
+            let text = std::fs::read_to_string(&log).unwrap_or_default();
+            let _ = std::fs::remove_file(&log);
+            let debug_lines = text.lines().filter(|l| l.contains("debug")).count();
+            let well_formed = text.lines().all(|l| match format {
+                "json" => serde_json::from_str::<serde_json::Value>(l)
+                    .is_ok_and(|v| v["level"].is_string() && v["msg"].is_string()),
+                _ => l.starts_with("time=\"") && l.contains(" level=") && l.contains(" msg="),
+            });
+            shapes.push((format, debug_lines > 0, well_formed));
+        }
+        shapes
+    });
+}

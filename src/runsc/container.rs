@@ -406,6 +406,13 @@ pub fn create(g: &GlobalOpts, args: &CreateArgs, interactive: bool) -> Result<Cr
         source,
     })?;
     let mut cfg = spec::load(&bundle, &args.id)?;
+    crate::log::debug(&format!(
+        "create: container {}, bundle {}, rootfs {}, platform {:?}",
+        args.id,
+        bundle.display(),
+        cfg.rootfs.display(),
+        g.platform
+    ));
     if cfg.process.terminal && args.console_socket.is_none() && !interactive {
         return Err(Error::Spec {
             field: "process.terminal",
@@ -466,6 +473,7 @@ pub fn create(g: &GlobalOpts, args: &CreateArgs, interactive: bool) -> Result<Cr
     guard.partial.cgroup = Some(cgroup_rel.clone());
     guard.partial.save(&dir)?;
     let init = spawn_init(g, &cfg, &dir, &sync_child)?;
+    crate::log::debug(&format!("create: init pid {init}, cgroup {cgroup_rel}"));
     guard.track(&dir, init)?;
     drop(sync_child);
     // Into its cgroup before it runs anything of the user's.
@@ -543,6 +551,11 @@ pub fn create(g: &GlobalOpts, args: &CreateArgs, interactive: bool) -> Result<Cr
                 for p in [&gofer, &sentry] {
                     cgroup.join_scheduling(p.id() as i32)?;
                 }
+                crate::log::debug(&format!(
+                    "create: sentry pid {}, gofer pid {}",
+                    sentry.id(),
+                    gofer.id()
+                ));
                 support = Some((gofer, sentry));
                 if msg == InitMsg::Tracee {
                     sync::send(sync_parent.as_raw_fd(), &InitMsg::Continue, None)
@@ -597,6 +610,7 @@ pub fn create(g: &GlobalOpts, args: &CreateArgs, interactive: bool) -> Result<Cr
         write_pid_file(p, init.as_raw())?;
     }
     guard.armed = false;
+    crate::log::debug(&format!("create: container {} created", args.id));
     Ok(Created {
         state,
         dir,
@@ -613,6 +627,7 @@ pub fn start(g: &GlobalOpts, id: &str) -> Result<()> {
         Status::Running | Status::Paused => return Err(Error::StartRunning),
         Status::Created => {}
     }
+    crate::log::debug(&format!("start: container {id}, init pid {}", st.init.pid));
     let fifo = dir.file(state::EXEC_FIFO);
     let mut f = fs::OpenOptions::new()
         .write(true)
@@ -681,6 +696,7 @@ pub fn parse_signal(s: &str) -> Result<Option<Signal>> {
 
 pub fn kill(g: &GlobalOpts, id: &str, signal: &str, all: bool) -> Result<()> {
     let sig = parse_signal(signal)?;
+    crate::log::debug(&format!("kill: container {id}, signal {sig:?}, all {all}"));
     let dir = StateDir::new(&g.root, id);
     let st = dir.load(id)?;
     if dir.status(&st) == Status::Stopped {
@@ -756,6 +772,10 @@ pub fn delete(g: &GlobalOpts, id: &str, force: bool) -> Result<()> {
     };
     let _lock = dir.lock()?;
     let status = dir.status(&st);
+    crate::log::debug(&format!(
+        "delete: container {id}, status {}, force {force}",
+        status.as_str()
+    ));
     if status == Status::Running && !force {
         return Err(Error::DeleteRunning(id.to_string(), status.as_str().into()));
     }

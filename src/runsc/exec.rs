@@ -114,6 +114,10 @@ pub fn exec(g: &GlobalOpts, a: &ExecArgs) -> Result<i32> {
         _ => {}
     }
     let process = process_config(&dir, a)?;
+    crate::log::debug(&format!(
+        "exec: container {}, args {:?}, uid {}, gid {}, terminal {}",
+        a.id, process.args, process.uid, process.gid, process.terminal
+    ));
     // The container's platform, whatever this invocation's flag says.
     let platform = {
         let path = dir.file(super::state::SANDBOX_FILE);
@@ -172,6 +176,7 @@ pub fn exec(g: &GlobalOpts, a: &ExecArgs) -> Result<i32> {
             return Err(e);
         }
     };
+    crate::log::debug(&format!("exec: container {}, process pid {child}", a.id));
     if a.detach {
         return Ok(0);
     }
