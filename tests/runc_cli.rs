@@ -646,3 +646,116 @@ fn debug_log_lines() {
         shapes
     });
 }
+
+/// The cgroup v1 controllers these tests make directories in.
+const V1_CONTROLLERS: [&str; 7] = [
+    "memory",
+    "pids",
+    "freezer",
+    "devices",
+    "cpu,cpuacct",
+    "blkio",
+    "cpuset",
+];
+
+/// A cgroup `/NAME` made beforehand in every v1 hierarchy (cpuset filled
+/// in from the root), removed on drop; None on a host without cgroup v1.
+struct PreCgroup {
+    name: String,
+}
+
+impl PreCgroup {
+    fn new(prefix: &str) -> Option<PreCgroup> {
+        if !Path::new("/sys/fs/cgroup/freezer").is_dir() {
+            eprintln!("skipped: no cgroup v1 freezer hierarchy on this host");
+            return None;
+        }
+        let name = unique_id(prefix);
+        for c in V1_CONTROLLERS {
+            std::fs::create_dir_all(Path::new("/sys/fs/cgroup").join(c).join(&name))
+                .unwrap_or_else(|e| panic!("mkdir {c}/{name}: {e}"));
+        }
+        for f in ["cpuset.cpus", "cpuset.mems"] {
+            let root = std::fs::read_to_string(Path::new("/sys/fs/cgroup/cpuset").join(f))
+                .expect("read cpuset root");
+            std::fs::write(Path::new("/sys/fs/cgroup/cpuset").join(&name).join(f), root)
+                .expect("write cpuset");
+        }
+        Some(PreCgroup { name })
+    }
+    fn file(&self, controller: &str, file: &str) -> PathBuf {
+        Path::new("/sys/fs/cgroup")
+            .join(controller)
+            .join(&self.name)
+            .join(file)
+    }
+    /// A bundle whose cgroupsPath is this cgroup.
+    fn bundle(&self, args: &[&str]) -> Bundle {
+        let bundle = Bundle::new(args);
+        let path = format!("/{}", self.name);
+        bundle.config_mut(|c| c["linux"]["cgroupsPath"] = path.into());
+        bundle
+    }
+}
+
+impl Drop for PreCgroup {
+    fn drop(&mut self) {
+        let _ = std::fs::write(self.file("freezer", "freezer.state"), "THAWED");
+        for c in V1_CONTROLLERS {
+            let _ = std::fs::remove_dir(Path::new("/sys/fs/cgroup").join(c).join(&self.name));
+        }
+    }
+}
+
+/// A cgroupsPath someone left frozen is refused ("container's cgroup
+/// unexpectedly frozen"), as runc does; runrs's create waited forever.
+#[test]
+fn frozen_cgroup_refused() {
+    same(|rt| {
+        let Some(cg) = PreCgroup::new("runrs-test-frozen") else {
+            return None;
+        };
+        std::fs::write(cg.file("freezer", "freezer.state"), "FROZEN").expect("freeze");
+        let bundle = cg.bundle(&["true"]);
+        let out = run_once(rt, &bundle);
+        assert!(
+            text(&out.stderr).contains("container's cgroup unexpectedly frozen"),
+            "{}: {}",
+            rt.name(),
+            describe(&out)
+        );
+        Some(out.status.code())
+    });
+}
+
+/// A cgroupsPath that already holds a process: runc's warning ("container's
+/// cgroup is not empty"), the container runs, and its delete leaves that
+/// process alone (runrs killed every process of the cgroup).
+#[test]
+fn non_empty_cgroup_warned_and_its_process_spared() {
+    same(|rt| {
+        let Some(cg) = PreCgroup::new("runrs-test-nonempty") else {
+            return None;
+        };
+        let mut sleeper = Command::new("sleep")
+            .arg("1000")
+            .spawn()
+            .expect("spawn sleep");
+        for c in V1_CONTROLLERS {
+            std::fs::write(cg.file(c, "cgroup.procs"), sleeper.id().to_string())
+                .unwrap_or_else(|e| panic!("move sleep into {c}: {e}"));
+        }
+        let bundle = cg.bundle(&["sh", "-c", "echo ran"]);
+        let out = run_once(rt, &bundle);
+        std::thread::sleep(std::time::Duration::from_millis(300));
+        let alive = sleeper.try_wait().expect("try_wait").is_none();
+        let _ = sleeper.kill();
+        let _ = sleeper.wait();
+        Some((
+            out.status.code(),
+            text(&out.stdout),
+            text(&out.stderr).contains("container's cgroup is not empty: 1 process(es) found"),
+            alive,
+        ))
+    });
+}

@@ -467,6 +467,22 @@ pub fn create(g: &GlobalOpts, args: &CreateArgs, interactive: bool) -> Result<Cr
     )
     .map_err(Error::sys("mkfifo exec.fifo"))?;
 
+    // As runc's factory: a cgroup someone else left frozen would freeze
+    // init as it joins, and create would wait forever; one with processes
+    // is allowed, with runc's warning.
+    let existing = super::cgroups::Cgroup::at(&cgroup_rel);
+    if existing.is_frozen() {
+        return Err(Error::Other(format!(
+            "container's cgroup unexpectedly frozen ({cgroup_rel}; linux.cgroupsPath)"
+        )));
+    }
+    let pids = existing.pids();
+    if !pids.is_empty() {
+        crate::log::warn(&format!(
+            "container's cgroup is not empty: {} process(es) found",
+            pids.len()
+        ));
+    }
     let (sync_parent, sync_child) = sync::seqpacket_pair().map_err(Error::sys("socketpair"))?;
     let mut console = None;
     // Saved before the cgroup exists, so no moment leaves it unrecorded.
@@ -725,11 +741,22 @@ pub fn kill(g: &GlobalOpts, id: &str, signal: &str, all: bool) -> Result<()> {
 fn destroy(st: &State) {
     let cgroup = st.cgroup.as_deref().map(super::cgroups::Cgroup::at);
     // Frozen tasks do not die until thawed.
+    // As runc: with a pid namespace of its own, the container's processes
+    // are the ones in it; a process that was in the cgroup before the
+    // container (a shared cgroupsPath) is left alone. Without one, every
+    // process of the cgroup goes.
+    let own_ns = procs::pidns_inode(std::process::id() as i32);
+    let private_pidns = st.init_pidns_inode != 0 && Some(st.init_pidns_inode) != own_ns;
+    let mut spared = false;
     if let Some(c) = &cgroup {
         if c.is_frozen() {
             let _ = c.freeze(false);
         }
         for pid in c.pids() {
+            if private_pidns && procs::pidns_inode(pid) != Some(st.init_pidns_inode) {
+                spared = true;
+                continue;
+            }
             let _ = nix::sys::signal::kill(Pid::from_raw(pid), Signal::SIGKILL);
         }
     }
@@ -750,8 +777,16 @@ fn destroy(st: &State) {
         }
         std::thread::sleep(Duration::from_millis(10));
     }
-    if let Some(c) = cgroup {
-        c.destroy();
+    match cgroup {
+        // Its other processes keep it (runc too fails to remove it).
+        Some(c) if spared && !c.remove_if_empty() => {
+            crate::log::warn(&format!(
+                "cgroup {} kept: it holds processes from outside the container",
+                st.cgroup.as_deref().unwrap_or_default()
+            ));
+        }
+        Some(c) if !spared => c.destroy(),
+        _ => {}
     }
 }
 
