@@ -712,9 +712,7 @@ impl Drop for PreCgroup {
 #[test]
 fn frozen_cgroup_refused() {
     same(|rt| {
-        let Some(cg) = PreCgroup::new("runrs-test-frozen") else {
-            return None;
-        };
+        let cg = PreCgroup::new("runrs-test-frozen")?;
         std::fs::write(cg.file("freezer", "freezer.state"), "FROZEN").expect("freeze");
         let bundle = cg.bundle(&["true"]);
         let out = run_once(rt, &bundle);
@@ -734,9 +732,7 @@ fn frozen_cgroup_refused() {
 #[test]
 fn non_empty_cgroup_warned_and_its_process_spared() {
     same(|rt| {
-        let Some(cg) = PreCgroup::new("runrs-test-nonempty") else {
-            return None;
-        };
+        let cg = PreCgroup::new("runrs-test-nonempty")?;
         let mut sleeper = Command::new("sleep")
             .arg("1000")
             .spawn()
