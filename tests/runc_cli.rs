@@ -647,47 +647,68 @@ fn debug_log_lines() {
     });
 }
 
-/// The cgroup v1 controllers these tests make directories in.
-const V1_CONTROLLERS: [&str; 7] = [
-    "memory",
-    "pids",
-    "freezer",
-    "devices",
-    "cpu,cpuacct",
-    "blkio",
-    "cpuset",
-];
+/// The mount points of the host's cgroup hierarchies (v1 and, on a hybrid
+/// host, the v2 one), from /proc/self/mountinfo: never guessed from
+/// names (`cpu,cpuacct` is one mount on some hosts, two on others).
+fn cgroup_mounts() -> Vec<PathBuf> {
+    std::fs::read_to_string("/proc/self/mountinfo")
+        .unwrap_or_default()
+        .lines()
+        .filter(|l| l.contains(" - cgroup ") || l.contains(" - cgroup2 "))
+        .filter_map(|l| l.split(' ').nth(4).map(PathBuf::from))
+        .collect()
+}
 
 /// A cgroup `/NAME` made beforehand in every v1 hierarchy (cpuset filled
-/// in from the root), removed on drop; None on a host without cgroup v1.
+/// in from the root), removed from every hierarchy on drop (the runtimes
+/// add it to the others); None on a host without cgroup v1.
 struct PreCgroup {
     name: String,
+    v1: Vec<PathBuf>,
 }
 
 impl PreCgroup {
     fn new(prefix: &str) -> Option<PreCgroup> {
-        if !Path::new("/sys/fs/cgroup/freezer").is_dir() {
+        let v1: Vec<PathBuf> = cgroup_mounts()
+            .into_iter()
+            .filter(|m| !m.join("cgroup.controllers").exists())
+            .collect();
+        if !v1
+            .iter()
+            .any(|m| m.join("freezer.state").exists() || m.ends_with("freezer"))
+        {
             eprintln!("skipped: no cgroup v1 freezer hierarchy on this host");
             return None;
         }
         let name = unique_id(prefix);
-        for c in V1_CONTROLLERS {
-            std::fs::create_dir_all(Path::new("/sys/fs/cgroup").join(c).join(&name))
-                .unwrap_or_else(|e| panic!("mkdir {c}/{name}: {e}"));
+        for m in &v1 {
+            let dir = m.join(&name);
+            std::fs::create_dir(&dir).unwrap_or_else(|e| panic!("mkdir {}: {e}", dir.display()));
+            for f in ["cpuset.cpus", "cpuset.mems"] {
+                if let Ok(root) = std::fs::read_to_string(m.join(f)) {
+                    std::fs::write(dir.join(f), root).expect("write cpuset");
+                }
+            }
         }
-        for f in ["cpuset.cpus", "cpuset.mems"] {
-            let root = std::fs::read_to_string(Path::new("/sys/fs/cgroup/cpuset").join(f))
-                .expect("read cpuset root");
-            std::fs::write(Path::new("/sys/fs/cgroup/cpuset").join(&name).join(f), root)
-                .expect("write cpuset");
-        }
-        Some(PreCgroup { name })
+        Some(PreCgroup { name, v1 })
     }
+    /// `file` of this cgroup in the hierarchy mounted at a path ending in
+    /// `controller`.
     fn file(&self, controller: &str, file: &str) -> PathBuf {
-        Path::new("/sys/fs/cgroup")
-            .join(controller)
-            .join(&self.name)
-            .join(file)
+        let m = self
+            .v1
+            .iter()
+            .find(|m| m.ends_with(controller))
+            .unwrap_or_else(|| panic!("no {controller} hierarchy in {:?}", self.v1));
+        m.join(&self.name).join(file)
+    }
+    /// Moves `pid` into this cgroup in every v1 hierarchy.
+    fn add(&self, pid: u32) {
+        for m in &self.v1 {
+            let procs = m.join(&self.name).join("cgroup.procs");
+            std::fs::write(&procs, pid.to_string())
+                .unwrap_or_else(|e| panic!("{}: {e}", procs.display()));
+        }
     }
     /// A bundle whose cgroupsPath is this cgroup.
     fn bundle(&self, args: &[&str]) -> Bundle {
@@ -701,8 +722,8 @@ impl PreCgroup {
 impl Drop for PreCgroup {
     fn drop(&mut self) {
         let _ = std::fs::write(self.file("freezer", "freezer.state"), "THAWED");
-        for c in V1_CONTROLLERS {
-            let _ = std::fs::remove_dir(Path::new("/sys/fs/cgroup").join(c).join(&self.name));
+        for m in cgroup_mounts() {
+            let _ = std::fs::remove_dir(m.join(&self.name));
         }
     }
 }
@@ -737,10 +758,7 @@ fn non_empty_cgroup_warned_and_its_process_spared() {
             .arg("1000")
             .spawn()
             .expect("spawn sleep");
-        for c in V1_CONTROLLERS {
-            std::fs::write(cg.file(c, "cgroup.procs"), sleeper.id().to_string())
-                .unwrap_or_else(|e| panic!("move sleep into {c}: {e}"));
-        }
+        cg.add(sleeper.id());
         let bundle = cg.bundle(&["sh", "-c", "echo ran"]);
         let out = run_once(rt, &bundle);
         std::thread::sleep(std::time::Duration::from_millis(300));

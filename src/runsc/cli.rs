@@ -271,9 +271,11 @@ pub struct UpdateArgs {
     pub resources: Option<PathBuf>,
     #[arg(long)]
     pub memory: Option<i64>,
-    #[arg(long = "memory-swap")]
+    /// -1: unlimited.
+    #[arg(long = "memory-swap", allow_negative_numbers = true)]
     pub memory_swap: Option<i64>,
-    #[arg(long = "cpu-quota")]
+    /// -1: no quota.
+    #[arg(long = "cpu-quota", allow_negative_numbers = true)]
     pub cpu_quota: Option<i64>,
     #[arg(long = "cpu-period")]
     pub cpu_period: Option<u64>,
