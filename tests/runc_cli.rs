@@ -773,3 +773,23 @@ fn non_empty_cgroup_warned_and_its_process_spared() {
         ))
     });
 }
+
+/// `update --cpu-quota -1` (no quota) after a quota, as runc takes it
+/// (runrs's parser took -1 for a flag).
+#[test]
+fn update_cpu_quota_minus_one() {
+    same(|rt| {
+        let bundle = Bundle::new(&["sleep", "100"]);
+        let id = rt.start_sleeper(&bundle);
+        let quota = || {
+            let out = rt.cmd(&["exec", &id, "cat", "/sys/fs/cgroup/cpu/cpu.cfs_quota_us"]);
+            (out.status.code(), text(&out.stdout))
+        };
+        let mut seen = Vec::new();
+        for q in ["50000", "-1"] {
+            let out = rt.cmd(&["update", "--cpu-quota", q, &id]);
+            seen.push((out.status.code(), quota()));
+        }
+        seen
+    });
+}
