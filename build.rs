@@ -63,6 +63,18 @@ struct Row {
     allow_if: Option<AllowIf>,
     else_errno: Option<String>,
     emulate_if: Option<EmulateIf>,
+    on_ptrace: Option<OnPtrace>,
+}
+
+/// On a passthrough row: what the ptrace platform refuses (the sentry is
+/// every task's tracer there): every call, or those with a bit of
+/// `mask_set` set in argument `arg`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct OnPtrace {
+    errno: String,
+    arg: Option<u8>,
+    mask_set: Option<u64>,
 }
 
 /// On a passthrough row: the argument values that go to the sentry's
@@ -318,8 +330,36 @@ fn render_row(row: &Row) -> Result<String, String> {
         }
         _ => "None".to_string(),
     };
+    let on_ptrace = match &row.on_ptrace {
+        None => "None".to_string(),
+        Some(_) if row.disposition != "passthrough" => {
+            return Err("`on_ptrace` is only allowed on a passthrough row".into());
+        }
+        Some(p) => {
+            let errno =
+                errno_value(&p.errno).ok_or_else(|| format!("unknown errno name {:?}", p.errno))?;
+            let mask = match (p.arg, p.mask_set) {
+                (None, None) => "None".to_string(),
+                (Some(arg), Some(mask)) if arg <= 5 && mask != 0 => {
+                    format!("Some(({arg}, {mask:#x}))")
+                }
+                _ => {
+                    return Err(
+                        "on_ptrace needs both `arg` (0..=5) and a non-zero `mask_set`, or neither"
+                            .into(),
+                    );
+                }
+            };
+            if !note.contains("ptrace platform") {
+                return Err(
+                    "a row with `on_ptrace` says so in its note (\"ptrace platform\")".into(),
+                );
+            }
+            format!("Some(OnPtrace {{ errno: {errno}, mask: {mask} }})")
+        }
+    };
     Ok(format!(
-        "    SyscallRow {{ nr: {}, name: {:?}, family: {:?}, disposition: {disposition}, support: Support::{support}, note: {:?}, emulate_if: {emulate_if} }},\n",
+        "    SyscallRow {{ nr: {}, name: {:?}, family: {:?}, disposition: {disposition}, support: Support::{support}, note: {:?}, emulate_if: {emulate_if}, on_ptrace: {on_ptrace} }},\n",
         row.nr, row.name, row.family, note
     ))
 }

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds a Debian 12 (bookworm) minbase root filesystem at DEST with the
 # packages the Debian comparison test (tests/debian.rs) runs: python3, gcc,
-# sqlite3, git, procps, postgresql and the core utilities. Idempotent: DEST/.runrs-stamp
+# sqlite3, git, procps, postgresql, strace, gdb and the core utilities. Idempotent: DEST/.runrs-stamp
 # records the suite and package list, and a DEST whose stamp matches is left
 # alone (a debootstrap takes minutes; the tests and benchmarks share one).
 # The mirror is the one this host's apt uses (the Debian registry is the
@@ -14,7 +14,10 @@ if [ $# -ne 1 ] || [ -z "$1" ]; then
 fi
 DEST=$1
 SUITE=bookworm
-PACKAGES=python3,gcc,libc6-dev,sqlite3,git,procps,coreutils,tar,findutils,sed,postgresql
+# libboost-regex1.74.0 is named because gdb's libsource-highlight4v5 depends
+# on the virtual libboost-regex1.74.0-icu72, which debootstrap cannot resolve.
+# gcc brings libasan8/liblsan0 (gcc -fsanitize=address) through libgcc-12-dev.
+PACKAGES=python3,gcc,libc6-dev,sqlite3,git,procps,coreutils,tar,findutils,sed,postgresql,strace,gdb,libboost-regex1.74.0
 STAMP="suite=$SUITE variant=minbase include=$PACKAGES"
 
 if [ -f "$DEST/.runrs-stamp" ] && [ "$(cat "$DEST/.runrs-stamp")" = "$STAMP" ]; then

@@ -123,6 +123,28 @@ pub struct SyscallRow {
     pub note: &'static str,
     /// On a passthrough row: the argument values emulated instead.
     pub emulate_if: Option<EmulateIf>,
+    /// On a passthrough row: what the ptrace platform refuses.
+    pub on_ptrace: Option<OnPtrace>,
+}
+
+/// The calls of a passthrough row that the ptrace platform refuses in the
+/// kernel (`filter::ptrace_platform_filters`): there the sentry is every
+/// task's tracer, so the workload cannot trace (ptrace) and must not leave
+/// the sentry (clone with CLONE_UNTRACED).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct OnPtrace {
+    pub errno: i32,
+    /// `(arg, mask)`: only calls with a bit of `mask` set in `arg` (the
+    /// whole 64-bit register); `None`: every call.
+    pub mask: Option<(u8, u64)>,
+}
+
+impl OnPtrace {
+    /// Whether a call with these raw argument registers is refused.
+    pub fn refuses(&self, args: &[u64; 6]) -> bool {
+        self.mask
+            .is_none_or(|(arg, mask)| args[usize::from(arg)] & mask != 0)
+    }
 }
 
 include!(concat!(env!("OUT_DIR"), "/syscall_table.rs"));
@@ -326,6 +348,19 @@ pub fn compatibility_markdown() -> String {
                     e.handler,
                     e.arg,
                     set(e.values)
+                )
+            }
+            None => disposition,
+        };
+        let disposition = match r.on_ptrace {
+            Some(p) => {
+                let which = match p.mask {
+                    Some((arg, mask)) => format!(" if arg{arg} & {mask:#x} != 0"),
+                    None => String::new(),
+                };
+                format!(
+                    "{disposition}; on the ptrace platform {}{which}",
+                    errno_name(p.errno)
                 )
             }
             None => disposition,

@@ -211,7 +211,8 @@ fn supplementary_groups_match_runc() {
 /// The spec's masked and readonly paths as mounts in /proc/self/mounts
 /// (source, target, type, ro/rw; runc's other options and the ids are the
 /// host's), what a masked file and directory read as, and
-/// /proc/self/cgroup (in a cgroup namespace: every hierarchy at "/").
+/// /proc/self/cgroup (in a cgroup namespace: every hierarchy at "/"), and
+/// a write to /proc/sys (EROFS: runc mounts it read-only).
 /// Same lines under runc and runrs.
 #[test]
 fn masked_readonly_mounts_and_cgroup_match_runc() {
@@ -221,6 +222,7 @@ while read src tgt typ opts rest; do
 done < /proc/self/mounts
 wc -c < /etc/group; ls -a /home; touch /var/x 2>&1 || true
 cat /proc/self/cgroup
+(echo x > /proc/sys/kernel/hostname) 2>&1 || true
 "#;
     let make_bundle = || {
         let bundle = Bundle::new(&["/bin/sh", "-c", script]);
@@ -438,8 +440,25 @@ fn bad_user_namespace_specs_are_refused() {
     let map =
         |c: u32, h: u32, n: u32| serde_json::json!({"containerID": c, "hostID": h, "size": n});
     type Edit = Box<dyn Fn(&mut serde_json::Value)>;
+    // A user namespace with these uid and gid mappings (None: left out).
+    let userns = move |uids: Option<Vec<serde_json::Value>>,
+                       gids: Option<Vec<serde_json::Value>>| {
+        move |c: &mut serde_json::Value| {
+            c["linux"]["namespaces"]
+                .as_array_mut()
+                .expect("ns")
+                .push(serde_json::json!({"type": "user"}));
+            if let Some(u) = &uids {
+                c["linux"]["uidMappings"] = serde_json::json!(u);
+            }
+            if let Some(g) = &gids {
+                c["linux"]["gidMappings"] = serde_json::json!(g);
+            }
+        }
+    };
     let cases: Vec<(&str, Edit)> = vec![
         (
+            // Mappings without a user namespace.
             "linux.uidMappings",
             Box::new(move |c| {
                 c["linux"]["uidMappings"] = serde_json::json!([map(0, 100000, 65536)]);
@@ -447,59 +466,41 @@ fn bad_user_namespace_specs_are_refused() {
             }),
         ),
         (
+            // Overlapping container ids.
             "linux.uidMappings",
-            Box::new(move |c| {
-                c["linux"]["namespaces"]
-                    .as_array_mut()
-                    .expect("ns")
-                    .push(serde_json::json!({"type": "user"}));
-                c["linux"]["uidMappings"] =
-                    serde_json::json!([map(0, 100000, 10), map(5, 200000, 10)]);
-                c["linux"]["gidMappings"] = serde_json::json!([map(0, 100000, 10)]);
-            }),
+            Box::new(userns(
+                Some(vec![map(0, 100000, 10), map(5, 200000, 10)]),
+                Some(vec![map(0, 100000, 10)]),
+            )),
         ),
         (
+            // Overlapping host ids.
             "linux.gidMappings",
-            Box::new(move |c| {
-                c["linux"]["namespaces"]
-                    .as_array_mut()
-                    .expect("ns")
-                    .push(serde_json::json!({"type": "user"}));
-                c["linux"]["uidMappings"] = serde_json::json!([map(0, 100000, 10)]);
-                c["linux"]["gidMappings"] =
-                    serde_json::json!([map(0, 100000, 10), map(20, 100005, 10)]);
-            }),
+            Box::new(userns(
+                Some(vec![map(0, 100000, 10)]),
+                Some(vec![map(0, 100000, 10), map(20, 100005, 10)]),
+            )),
         ),
         (
+            // Past the last id.
             "linux.uidMappings",
-            Box::new(move |c| {
-                c["linux"]["namespaces"]
-                    .as_array_mut()
-                    .expect("ns")
-                    .push(serde_json::json!({"type": "user"}));
-                c["linux"]["uidMappings"] = serde_json::json!([map(4294967000, 0, 1000)]);
-                c["linux"]["gidMappings"] = serde_json::json!([map(0, 100000, 10)]);
-            }),
+            Box::new(userns(
+                Some(vec![map(4294967000, 0, 1000)]),
+                Some(vec![map(0, 100000, 10)]),
+            )),
         ),
         (
+            // A user namespace without mappings.
             "linux.uidMappings",
-            Box::new(move |c| {
-                c["linux"]["namespaces"]
-                    .as_array_mut()
-                    .expect("ns")
-                    .push(serde_json::json!({"type": "user"}));
-            }),
+            Box::new(userns(None, None)),
         ),
         (
+            // A rootfs the mapped root cannot enter (made 0700 below).
             "root.path",
-            Box::new(move |c| {
-                c["linux"]["namespaces"]
-                    .as_array_mut()
-                    .expect("ns")
-                    .push(serde_json::json!({"type": "user"}));
-                c["linux"]["uidMappings"] = serde_json::json!([map(0, 100000, 65536)]);
-                c["linux"]["gidMappings"] = serde_json::json!([map(0, 100000, 65536)]);
-            }),
+            Box::new(userns(
+                Some(vec![map(0, 100000, 65536)]),
+                Some(vec![map(0, 100000, 65536)]),
+            )),
         ),
     ];
     for (i, (field, edit)) in cases.iter().enumerate() {

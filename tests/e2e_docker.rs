@@ -1131,3 +1131,23 @@ fn user_and_group_add_are_the_kernels_ids() {
     );
     assert_eq!(results[1], results[0], "runrs vs runc");
 }
+
+/// /proc/self/status tells a seccomp filter as runc's container does:
+/// mode 2 and one filter under Docker's default profile, 0 without one
+/// (runrs's own filters are the sandbox's and not shown).
+#[test]
+fn status_seccomp_fields_match_runc() {
+    ensure_docker();
+    for opts in [&[][..], &["--security-opt", "seccomp=unconfined"][..]] {
+        let mut outputs = Vec::new();
+        for rt in ["runc", RUNTIME] {
+            let c = Ctr::on(rt, "seccompfield");
+            let mut o = vec!["--rm"];
+            o.extend_from_slice(opts);
+            let out = docker_run_on(rt, &c.name, &o, &["grep", "^Seccomp", "/proc/self/status"]);
+            assert!(out.success(), "{rt} {opts:?}: {out}");
+            outputs.push(out.stdout);
+        }
+        assert_eq!(outputs[1], outputs[0], "runrs vs runc with {opts:?}");
+    }
+}

@@ -406,9 +406,14 @@ fn denied_syscalls_fail_with_the_table_errno() {
             "delete_module",
             "open_by_handle_at",
             "name_to_handle_at",
-            "process_vm_readv",
-            "process_vm_writev",
-            "ptrace",
+            "ptrace_rewrite_to_unshare",
+            "ptrace_rewrite_to_mount",
+            "ptrace_rewrite_to_bpf",
+            "ptrace_rewrite_to_clone_newuser",
+            "ptrace_rewrite_to_packet_socket",
+            "ptrace_rewrite_to_open_host_path",
+            "ptrace_suspend_seccomp",
+            "ptrace_seize_suspend_seccomp",
             "socket_netlink",
             "socket_netlink_uevent",
             "netlink_route_newaddr",
@@ -603,6 +608,25 @@ fn blocked_fifo_opens_and_connects_do_not_stall_the_sandbox() {
 #[test]
 fn blocked_fifo_opens_and_connects_do_not_stall_the_sandbox_on_ptrace() {
     run_family_on("stalls", STALLS, &["--platform", "ptrace"]);
+}
+
+/// The ptrace platform's fd-passing socket (fd 1023): a forked child
+/// never receives its parent's fds through it, cannot break its parent's
+/// opens with it, and cannot replace it.
+#[test]
+fn ptrace_fd_channel_is_private_to_each_process() {
+    run_family_on(
+        "fdchannel",
+        &[
+            "fdchan_child_receives_nothing",
+            "fdchan_shutdown_in_child_harmless",
+            "fdchan_child_opens_work",
+            "fdchan_dup2_onto_reserved",
+            "fdchan_dup3_onto_reserved",
+            "fdchan_sentry_alive",
+        ],
+        &["--platform", "ptrace"],
+    );
 }
 
 /// The runtime's stdout is a host file whose path names another file in

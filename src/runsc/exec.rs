@@ -284,6 +284,23 @@ fn child_main(
     sock: RawFd,
     platform: super::cli::PlatformKind,
 ) -> std::result::Result<Infallible, String> {
+    // Not dumpable until it is under the filter (`init::become_process`
+    // makes it dumpable again, so that the sentry, which holds no
+    // CAP_SYS_PTRACE on the seccomp platform, can read its memory): the
+    // workload may
+    // ptrace (its own user namespace's processes, Linux's rules), and
+    // once we are in that namespace, holding its every capability and
+    // not under the filter yet, a workload tracer with CAP_SYS_PTRACE (or
+    // every capability) there would pass the uid and capability checks;
+    // a non-dumpable process needs CAP_SYS_PTRACE over the namespace of
+    // its mm, the host's. (runc's CVE-2016-9962 fix, the same.)
+    // SAFETY: prctl with integer arguments only.
+    if unsafe { libc::prctl(libc::PR_SET_DUMPABLE, 0, 0, 0, 0) } != 0 {
+        return Err(format!(
+            "make the process non-dumpable: {}",
+            std::io::Error::last_os_error()
+        ));
+    }
     for (fd, flag) in &namespaces {
         ok(
             nix::sched::setns(fd, *flag),

@@ -243,6 +243,14 @@ pub fn become_console(slave: OwnedFd) -> Result<(), String> {
 /// no_new_privs as the spec says (see `super::userns`).
 pub fn become_process(p: &ProcessConfig) -> Result<(), String> {
     super::userns::become_user(p)?;
+    // The user change made this process non-dumpable, and its memory still
+    // belongs to the host's user namespace (until its execve): the sentry,
+    // which holds no CAP_SYS_PTRACE, could not read it (the execve's path).
+    // The program's exec sets the dumpable mode as Linux does.
+    ok(
+        nix::sys::prctl::set_dumpable(true),
+        "prctl(PR_SET_DUMPABLE)",
+    )?;
     default_signal_dispositions();
     Ok(())
 }
@@ -378,6 +386,10 @@ impl HandOver {
                 )?;
                 filters.extend(ok(
                     filter::workload_filters(filter::NotifyMode::Trace),
+                    "build seccomp filter",
+                )?);
+                filters.extend(ok(
+                    filter::ptrace_platform_filters(),
                     "build seccomp filter",
                 )?);
                 ok(filter::install(&filters), "install seccomp filter").map(drop)

@@ -291,6 +291,7 @@ fn run(state_dir: &Path) -> Result<(), BootError> {
         hostname: cfg.hostname.clone().unwrap_or_default(),
         uid_map: cfg.uid_map.clone(),
         gid_map: cfg.gid_map.clone(),
+        spec_seccomp: cfg.seccomp.is_some(),
         memory_limit: cfg.memory_limit.filter(|l| *l > 0).map(|l| l as u64),
         start_time: start,
         mounts: mount_lines(&cfg),

@@ -418,14 +418,26 @@ pub fn refused() -> Vec<Refused> {
     }]
 }
 
-/// The capabilities the sentry keeps: ptrace access to workload tasks of
-/// any uid (pidfd_getfd, process_vm_*, /proc/<tid>/fd), searching their
-/// /proc directories, and killing the workload when the sandbox fails.
-pub const SENTRY_CAPS: &[Capability] = &[
-    Capability::CAP_SYS_PTRACE,
-    Capability::CAP_DAC_READ_SEARCH,
-    Capability::CAP_KILL,
-];
+/// The capabilities the sentry keeps: searching the workload tasks'
+/// /proc/<pid>/fd directories (0500, their owner's; the kernel's
+/// proc_fd_permission asks for CAP_DAC_READ_SEARCH in the sentry's own
+/// user namespace). Ptrace access to workload tasks of any uid
+/// (pidfd_getfd, process_vm_*, fd links, ptrace on that platform) and
+/// killing them need no capability: the workload's user namespace was made
+/// by init as host root, and the kernel grants the owner of a user
+/// namespace (same euid, parent namespace) every capability in it
+/// (cap_capable); workload tasks stay dumpable until their program runs
+/// (`runsc::init::become_process`), so their memory's user namespace is
+/// that one too.
+pub const SENTRY_CAPS: &[Capability] = &[Capability::CAP_DAC_READ_SEARCH];
+
+/// The ptrace platform's tracer thread keeps CAP_SYS_PTRACE too: it
+/// attaches to a `runrs exec` process while that is non-dumpable and its
+/// memory still belongs to the host's user namespace (see
+/// `runsc::exec::child_main`: no workload tracer may take it over before
+/// its filter), which the namespace's ownership does not cover.
+pub const SENTRY_PTRACE_CAPS: &[Capability] =
+    &[Capability::CAP_SYS_PTRACE, Capability::CAP_DAC_READ_SEARCH];
 
 /// Compiles `allowed` (the rest raises SIGSYS) and `refused` (errno) into
 /// the filters to install, in order.
@@ -818,7 +830,7 @@ pub fn security_counts_markdown() -> String {
             .collect::<Vec<_>>()
             .join(", "),
         ruled(&on_ptrace),
-        caps(SENTRY_CAPS)
+        caps(SENTRY_PTRACE_CAPS)
     );
     let _ = writeln!(
         out,

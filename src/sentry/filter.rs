@@ -315,9 +315,11 @@ pub const RESERVED_FD_TRACE: u32 = 0x7274;
 /// The extra filter of the ptrace platform: the workload keeps the
 /// sentry's fd-passing socket at `fd` (see `platform::ptrace`), so the
 /// calls that would close or replace it fail with EBADF, as for an fd
-/// that is not open: close(fd), dup2/dup3 onto it, fcntl on it (FD_CLOEXEC
-/// would lose it at the next exec). A close_range that covers it goes to
-/// the tracer, which closes the range around it (`closefrom(3)` is common).
+/// that is not open: close(fd) and fcntl on it (FD_CLOEXEC would lose it
+/// at the next exec) in the kernel; dup2/dup3 onto it go to the tracer,
+/// which refuses them (and runs its own, giving a new process its private
+/// channel). A close_range that covers it goes to the tracer, which closes
+/// the range around it (`closefrom(3)` is common).
 /// Only these rows read arguments; every other verdict stays cacheable.
 pub fn reserved_fd_filters(fd: i32) -> Result<Vec<Vec<libc::sock_filter>>, FilterError> {
     let fd = fd as u64;
@@ -332,15 +334,18 @@ pub fn reserved_fd_filters(fd: i32) -> Result<Vec<Vec<libc::sock_filter>>, Filte
     let mut rules: BTreeMap<i64, Vec<SeccompRule>> = BTreeMap::new();
     rules.insert(libc::SYS_close, eq(0));
     rules.insert(libc::SYS_fcntl, eq(0));
-    rules.insert(libc::SYS_dup2, eq(1));
-    rules.insert(libc::SYS_dup3, eq(1));
     let mut stack = compile(
         "reserved fd",
         rules,
         SeccompAction::Allow,
         SeccompAction::Errno(libc::EBADF as u32),
     )?;
+    // Traced rather than refused: the sentry refuses them (EBADF) when
+    // the workload makes them, and lets its own injected dup3 onto the
+    // reserved fd (a new process's private channel) run.
     let mut covering: BTreeMap<i64, Vec<SeccompRule>> = BTreeMap::new();
+    covering.insert(libc::SYS_dup2, eq(1));
+    covering.insert(libc::SYS_dup3, eq(1));
     covering.insert(
         libc::SYS_close_range,
         vec![rule(vec![
@@ -357,6 +362,52 @@ pub fn reserved_fd_filters(fd: i32) -> Result<Vec<Vec<libc::sock_filter>>, Filte
             SeccompAction::Trace(RESERVED_FD_TRACE),
         )?,
     ])
+}
+
+/// The ptrace platform's own rules, from the table's `on_ptrace` keys:
+/// one filter per errno refusing those calls in the kernel (never logged,
+/// like [`DENIED_IN_KERNEL`]). The sentry traces every workload task
+/// there, so a workload's own ptrace cannot work (EPERM at once rather
+/// than a tracer that waits for stops it never gets), and a clone with
+/// CLONE_UNTRACED would start a task the sentry does not trace, whose
+/// emulated calls then fail with ENOSYS. Installed after the workload
+/// stack; an ERRNO beats its TRACE and ALLOW verdicts whatever the order.
+pub fn ptrace_platform_filters() -> Result<Vec<Vec<libc::sock_filter>>, FilterError> {
+    let mut by_errno: BTreeMap<i32, BTreeMap<i64, Vec<SeccompRule>>> = BTreeMap::new();
+    for row in SYSCALLS {
+        let Some(p) = row.on_ptrace else { continue };
+        let rules = match p.mask {
+            None => Vec::new(),
+            // Any bit of the mask set: one rule per bit.
+            Some((arg, mask)) => (0..64)
+                .map(|bit| 1u64 << bit)
+                .filter(|b| mask & b != 0)
+                .map(|b| {
+                    rule(vec![cond(
+                        arg,
+                        SeccompCmpArgLen::Qword,
+                        SeccompCmpOp::MaskedEq(b),
+                        b,
+                    )])
+                })
+                .collect(),
+        };
+        by_errno
+            .entry(p.errno)
+            .or_default()
+            .insert(i64::from(row.nr), rules);
+    }
+    by_errno
+        .into_iter()
+        .map(|(e, rules)| {
+            compile(
+                &format!("ptrace platform errno {e}"),
+                rules,
+                SeccompAction::Allow,
+                SeccompAction::Errno(e as u32),
+            )
+        })
+        .collect()
 }
 
 /// Installs `filters` in order on the calling thread. Must run after
@@ -683,9 +734,10 @@ mod tests {
         assert_eq!(call(libc::SYS_close, [1023, 0]), ebadf);
         assert_eq!(call(libc::SYS_close, [1022, 0]), ALLOW);
         assert_eq!(call(libc::SYS_fcntl, [1023, 2]), ebadf);
-        assert_eq!(call(libc::SYS_dup2, [1, 1023]), ebadf);
+        let traced = libc::SECCOMP_RET_TRACE | RESERVED_FD_TRACE;
+        assert_eq!(call(libc::SYS_dup2, [1, 1023]), traced);
         assert_eq!(call(libc::SYS_dup2, [1023, 5]), ALLOW);
-        assert_eq!(call(libc::SYS_dup3, [1, 1023]), ebadf);
+        assert_eq!(call(libc::SYS_dup3, [1, 1023]), traced);
         assert_eq!(
             call(libc::SYS_close_range, [3, u32::MAX as u64]),
             libc::SECCOMP_RET_TRACE | RESERVED_FD_TRACE
@@ -693,6 +745,51 @@ mod tests {
         assert_eq!(call(libc::SYS_close_range, [3, 1022]), ALLOW);
         assert_eq!(call(libc::SYS_close_range, [1024, u32::MAX as u64]), ALLOW);
         assert_eq!(call(libc::SYS_read, [1023, 0]), ALLOW);
+    }
+
+    /// The ptrace platform's stack: the table's `on_ptrace` calls fail
+    /// with their errno, everything else keeps the workload stack's verdict.
+    #[test]
+    fn ptrace_platform_filter_refuses_ptrace_and_untraced_clones() {
+        let mut stack = workload_filters(NotifyMode::Trace).unwrap();
+        let extra = ptrace_platform_filters().unwrap();
+        assert!(!extra.is_empty());
+        stack.extend(extra);
+        let base = workload_filters(NotifyMode::Trace).unwrap();
+        let eperm = errno(libc::EPERM);
+        let verdict = |s: &[Vec<libc::sock_filter>], nr: i64, a0: u64| {
+            bpf::verdict(s, &data(nr as u32, AUDIT_ARCH_X86_64, Some((0, a0))))
+        };
+        for req in [0u64, 16, 0x4206, 24] {
+            assert_eq!(verdict(&stack, libc::SYS_ptrace, req), eperm);
+            assert_eq!(verdict(&base, libc::SYS_ptrace, req), ALLOW);
+        }
+        let untraced = libc::CLONE_UNTRACED as u64;
+        let thread = (libc::CLONE_VM | libc::CLONE_FS | libc::CLONE_FILES) as u64;
+        assert_eq!(verdict(&stack, libc::SYS_clone, thread | untraced), eperm);
+        assert_eq!(
+            verdict(&stack, libc::SYS_clone, untraced | (1 << 40)),
+            eperm
+        );
+        assert_eq!(verdict(&base, libc::SYS_clone, thread | untraced), ALLOW);
+        assert_eq!(verdict(&stack, libc::SYS_clone, thread), ALLOW);
+        assert_eq!(
+            verdict(&stack, libc::SYS_clone, libc::SIGCHLD as u64),
+            ALLOW
+        );
+        // Every other row keeps its verdict (the table says which rows
+        // have an `on_ptrace` rule; the rest are untouched).
+        for nr in 0..=470u32 {
+            for a0 in [0u64, untraced, 0x4206] {
+                let args = [a0, 0, 0, 0, 0, 0];
+                let d = data_with_args(nr, AUDIT_ARCH_X86_64, args);
+                let want = match row(nr).and_then(|r| r.on_ptrace) {
+                    Some(p) if p.refuses(&args) => errno(p.errno),
+                    _ => bpf::verdict(&base, &d),
+                };
+                assert_eq!(bpf::verdict(&stack, &d), want, "nr {nr} arg0 {a0:#x}");
+            }
+        }
     }
 
     fn last_errno() -> i32 {

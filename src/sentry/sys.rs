@@ -138,6 +138,24 @@ pub fn same_open_file(tid1: i32, fd1: i32, tid2: i32, fd2: i32) -> bool {
     r == 0
 }
 
+/// Whether tasks `tid1` and `tid2` share one file descriptor table (kcmp
+/// KCMP_FILES).
+pub fn same_fd_table(tid1: i32, tid2: i32) -> bool {
+    const KCMP_FILES: libc::c_long = 2;
+    // SAFETY: kcmp takes integers only.
+    let r = unsafe {
+        libc::syscall(
+            libc::SYS_kcmp,
+            libc::c_long::from(tid1),
+            libc::c_long::from(tid2),
+            KCMP_FILES,
+            0 as libc::c_long,
+            0 as libc::c_long,
+        )
+    };
+    r == 0
+}
+
 /// The caller's fd `fd` as a path the sentry can stat: its /proc link,
 /// which leads to the open file itself (one lookup instead of a pidfd,
 /// pidfd_getfd and fstat).

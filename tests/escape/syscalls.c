@@ -1,6 +1,7 @@
 /* Calls that would reach past the sandbox: namespaces and mounts, kernel
  * attack surface (io_uring, userfaultfd, bpf, perf, keyrings, kexec,
- * modules), file handles, device nodes and TIOCSTI. Each must fail with
+ * modules), file handles, device nodes, TIOCSTI, and syscalls a tracer
+ * rewrites at its tracee's syscall-entry stop. Each must fail with
  * exactly the errno syscall-table/x86_64.toml gives it (ERRNO_<name>). */
 #include "escape.h"
 #include <linux/io_uring.h>
@@ -8,6 +9,9 @@
 #include <signal.h>
 #include <sys/ioctl.h>
 #include <sys/mount.h>
+#include <sys/ptrace.h>
+#include <sys/user.h>
+#include <sys/wait.h>
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
 #include <net/if.h>
@@ -97,10 +101,6 @@ static void kernel_surface(void) {
     char h[128] = {0};
     int mnt = 0;
     DENIED("name_to_handle_at", syscall(SYS_name_to_handle_at, AT_FDCWD, "/", h, &mnt, 0));
-    struct iovec lv = {h, 8}, rv = {(void *)0x400000, 8};
-    DENIED("process_vm_readv", syscall(SYS_process_vm_readv, 1, &lv, 1, &rv, 1, 0));
-    DENIED("process_vm_writev", syscall(SYS_process_vm_writev, 1, &lv, 1, &rv, 1, 0));
-    DENIED("ptrace", syscall(SYS_ptrace, 0 /* TRACEME */, 0, 0, 0));
     /* Netlink passes for NETLINK_ROUTE only: sock_diag would list the
      * host's sockets of the namespace, uevent the host's devices. */
     expect_errno("socket_netlink", socket(AF_NETLINK, SOCK_RAW, NETLINK_SOCK_DIAG), table_errno("socket"));
@@ -143,10 +143,99 @@ static void tiocsti(void) {
     }
 }
 
+/* A child that asks to be traced, stops, then makes one getppid(a0, a1,
+ * a2) and exits with its errno (0 when it succeeded, 200 + the low bits
+ * of the result otherwise). The caller, its tracer, rewrites that call. */
+static pid_t stopped_tracee(long a0, long a1, long a2) {
+    pid_t pid = fork();
+    if (pid == 0) {
+        if (ptrace(PTRACE_TRACEME, 0, NULL, NULL) != 0) _exit(150);
+        raise(SIGSTOP);
+        long r = syscall(SYS_getppid, a0, a1, a2);
+        if (r == -1) _exit(errno);
+        if (r >= 0 && r < 50) {
+            /* an fd: say whether it holds the host sentinel */
+            _exit(fd_leaks_token((int)r) ? 199 : 0);
+        }
+        _exit(0);
+    }
+    int st;
+    if (pid < 0 || waitpid(pid, &st, 0) != pid || !WIFSTOPPED(st)) return -1;
+    ptrace(PTRACE_SETOPTIONS, pid, NULL, (void *)(long)(PTRACE_O_TRACESYSGOOD | PTRACE_O_EXITKILL));
+    return pid;
+}
+
+/* Runs the tracee to its getppid entry stop, makes it syscall `nr` (the
+ * arguments stay), lets it finish; returns its exit status or -1. */
+static int rewrite_and_finish(pid_t pid, long nr) {
+    struct user_regs_struct regs;
+    int st;
+    for (int i = 0; i < 32; i++) {
+        if (ptrace(PTRACE_SYSCALL, pid, NULL, NULL) != 0 || waitpid(pid, &st, 0) != pid) return -1;
+        if (!WIFSTOPPED(st)) return -1;
+        if (ptrace(PTRACE_GETREGS, pid, NULL, &regs) != 0) return -1;
+        if ((long)regs.orig_rax == SYS_getppid && (long)regs.rax == -ENOSYS) {
+            regs.orig_rax = nr;
+            if (ptrace(PTRACE_SETREGS, pid, NULL, &regs) != 0) return -1;
+            if (ptrace(PTRACE_CONT, pid, NULL, NULL) != 0 || waitpid(pid, &st, 0) != pid) return -1;
+            return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+        }
+    }
+    kill(pid, SIGKILL);
+    waitpid(pid, NULL, 0);
+    return -1;
+}
+
+static void rewritten(const char *name, long nr, long a0, long a1, long a2, int want) {
+    pid_t pid = stopped_tracee(a0, a1, a2);
+    int got = pid > 0 ? rewrite_and_finish(pid, nr) : -1;
+    report(name, got == want, "tracee's errno %d (%s), want %d (%s)", got,
+           got >= 0 && strerrorname_np(got) ? strerrorname_np(got) : "?", want,
+           strerrorname_np(want) ? strerrorname_np(want) : "?");
+}
+
+/* ptrace inside the container: a tracer that rewrites its tracee's
+ * syscall at the syscall-entry stop gets the table's answer for the new
+ * call (seccomp runs after that stop and filters the changed call), and
+ * it can never switch the tracee's filter off. */
+static void tracing(void) {
+    rewritten("ptrace_rewrite_to_unshare", SYS_unshare, CLONE_NEWUSER, 0, 0, table_errno("unshare"));
+    rewritten("ptrace_rewrite_to_mount", SYS_mount, (long)"none", (long)"/tmp", (long)"tmpfs",
+              table_errno("mount"));
+    rewritten("ptrace_rewrite_to_bpf", SYS_bpf, 0, 0, 0, table_errno("bpf"));
+    rewritten("ptrace_rewrite_to_clone_newuser", SYS_clone, CLONE_NEWUSER | SIGCHLD, 0, 0,
+              table_errno("clone"));
+    rewritten("ptrace_rewrite_to_packet_socket", SYS_socket, AF_PACKET, SOCK_RAW, 0,
+              table_errno("socket"));
+    /* an openat of the sentinel's host path: the sentry resolves it in
+     * the container (no such file), never the host */
+    rewritten("ptrace_rewrite_to_open_host_path", SYS_openat, AT_FDCWD, (long)env("HOST_SENTINEL"),
+              O_RDONLY, ENOENT);
+    /* PTRACE_O_SUSPEND_SECCOMP needs CAP_SYS_ADMIN in the host's user
+     * namespace, and a tracer without a filter of its own */
+    pid_t pid = stopped_tracee(0, 0, 0);
+    long r = pid > 0 ? ptrace(PTRACE_SETOPTIONS, pid, NULL, (void *)(long)PTRACE_O_SUSPEND_SECCOMP) : 0;
+    expect_errno("ptrace_suspend_seccomp", r, EPERM);
+    if (pid > 0) {
+        kill(pid, SIGKILL);
+        waitpid(pid, NULL, 0);
+    }
+    pid = fork();
+    if (pid == 0) {
+        pause();
+        _exit(0);
+    }
+    r = ptrace(PTRACE_SEIZE, pid, NULL, (void *)(long)(PTRACE_O_SUSPEND_SECCOMP | PTRACE_O_EXITKILL));
+    expect_errno("ptrace_seize_suspend_seccomp", r, EPERM);
+    kill(pid, SIGKILL);
+    waitpid(pid, NULL, 0);
+}
+
 int main(void) {
     setvbuf(stdout, NULL, _IOLBF, 0);
     namespaces_and_mounts();
     kernel_surface();
+    tracing();
     device_nodes();
     tiocsti();
     sentry_still_answers("syscalls_sentry_alive");

@@ -36,10 +36,6 @@ CASE(denied, syslog) { EXPECT_TABLE_ERRNO(syscall(SYS_syslog, 3, NULL, 0), "sysl
 CASE(denied, name_to_handle_at) {
     EXPECT_TABLE_ERRNO(syscall(SYS_name_to_handle_at, AT_FDCWD, "/", NULL, NULL, 0), "name_to_handle_at");
 }
-/* What strace (or gdb) inside the container gets, on every platform: the
- * ptrace platform's own tracer is invisible to the workload. 0 is
- * PTRACE_TRACEME. */
-CASE(denied, ptrace) { EXPECT_TABLE_ERRNO(syscall(SYS_ptrace, 0, 0, 0, 0), "ptrace"); }
 /* Netlink passes for NETLINK_ROUTE only (netif.c); other families stay
  * denied, as do packet sockets. */
 CASE(denied, socket_netlink) {

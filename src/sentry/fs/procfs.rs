@@ -34,6 +34,10 @@ pub struct ProcConfig {
     /// the spec): ids read from the host are shown through them.
     pub uid_map: crate::sentry::cred::IdMap,
     pub gid_map: crate::sentry::cred::IdMap,
+    /// The spec has its own seccomp profile (`linux.seccomp`): status shows
+    /// the filter mode and one filter, as under runc; runrs's own filters
+    /// are the sandbox's, not shown (a process without a profile reads 0).
+    pub spec_seccomp: bool,
     /// Bytes; caps MemTotal in meminfo.
     pub memory_limit: Option<u64>,
     /// Sandbox start: /proc/uptime counts from here.
@@ -1167,6 +1171,8 @@ impl ProcFs {
                     let list = ids(v, &c.gid_map).replace('\t', " ");
                     format!("{list} ")
                 }
+                "Seccomp" if c.spec_seccomp => "2".to_owned(),
+                "Seccomp_filters" if c.spec_seccomp => "1".to_owned(),
                 "Seccomp" | "Seccomp_filters" => "0".to_owned(),
                 _ => v.clone(),
             };
@@ -1554,6 +1560,7 @@ mod tests {
             hostname: "box".into(),
             uid_map: crate::sentry::cred::IdMap::identity(),
             gid_map: crate::sentry::cred::IdMap::identity(),
+            spec_seccomp: false,
             memory_limit: Some(64 << 20),
             start_time: SystemTime::now() - Duration::from_secs(100),
             hidden_fd: None,

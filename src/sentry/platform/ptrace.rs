@@ -344,6 +344,9 @@ enum Stop {
 struct Task {
     sock: Option<Arc<Sock>>,
     stop: Stop,
+    /// Its fd-passing channel is decided: its own (a new process gets a
+    /// private one at its first stop, before it runs) or its fd table's.
+    settled: bool,
 }
 
 struct Tracer {
@@ -386,10 +389,12 @@ fn tracer_thread(
     // capabilities are per thread: keep only the sentry's (the confinement
     // brings the empty root and the seccomp filter to every thread).
     let first = t.seize(pid, sock).and_then(|()| {
-        crate::sentry::confine::keep_only_caps(crate::sentry::confine::SENTRY_CAPS).map_err(|e| {
-            crate::log::error(&format!("sentry tracer: {e}"));
-            Errno::EPERM
-        })
+        crate::sentry::confine::keep_only_caps(crate::sentry::confine::SENTRY_PTRACE_CAPS).map_err(
+            |e| {
+                crate::log::error(&format!("sentry tracer: {e}"));
+                Errno::EPERM
+            },
+        )
     });
     let ok = first.is_ok();
     let _ = started.send(first);
@@ -479,6 +484,7 @@ impl Tracer {
             Task {
                 sock: Some(Arc::new(Sock { send: sock, recv })),
                 stop: Stop::Running,
+                settled: true,
             },
         );
         Ok(())
@@ -556,6 +562,7 @@ impl Tracer {
         self.tasks.entry(tid).or_insert(Task {
             sock: None,
             stop: Stop::Running,
+            settled: false,
         })
     }
 
@@ -573,12 +580,9 @@ impl Tracer {
         match event {
             EVENT_SECCOMP => self.on_seccomp(tid),
             EVENT_FORK | EVENT_VFORK | EVENT_CLONE => {
+                // The child's channel is settled at its own first stop.
                 if let Ok(child) = event_msg(tid) {
-                    let sock = self.tasks.get(&tid).and_then(|t| t.sock.clone());
-                    let c = self.task(child as i32);
-                    if c.sock.is_none() {
-                        c.sock = sock;
-                    }
+                    self.task(child as i32);
                 }
                 cont(tid, 0);
             }
@@ -608,6 +612,26 @@ impl Tracer {
                     let _ = ptrace_raw(libc::PTRACE_LISTEN, tid, 0, 0);
                 } else {
                     // A new task's first stop, or the end of a group-stop.
+                    if !self.tasks.get(&tid).is_some_and(|t| t.settled) {
+                        if let Err(e) = self.settle_channel(tid) {
+                            // Fail closed: a process that would share
+                            // another's channel never runs.
+                            crate::log::debug(&format!(
+                                "ptrace: no private fd channel for task {tid} ({e}); killing it"
+                            ));
+                            let tgid =
+                                crate::sentry::task::TaskInfo::ids(tid).map_or(tid, |t| t.tgid);
+                            // SAFETY: tgkill takes three integers (the
+                            // sentry's allowlist has it for tracees, not kill).
+                            unsafe { libc::syscall(libc::SYS_tgkill, tgid, tid, libc::SIGKILL) };
+                            return;
+                        }
+                        cont(tid, 0);
+                        // Signals sent to it meanwhile (a parent's
+                        // SIGSTOP right after its fork) were held back.
+                        self.release_held_signals();
+                        return;
+                    }
                     cont(tid, 0);
                 }
             }
@@ -638,6 +662,17 @@ impl Tracer {
                     cont(tid, 0);
                 }
                 self.release_held_signals();
+            }
+            return;
+        }
+        if msg == Some(u64::from(RESERVED_FD_TRACE)) {
+            // dup2/dup3 onto the reserved fd by the workload: refused, as
+            // for an fd number that cannot be replaced.
+            let mut r = regs;
+            r.orig_rax = u64::MAX;
+            r.rax = (-(libc::EBADF as i64)) as u64;
+            if setregs(tid, &r).is_ok() {
+                cont(tid, 0);
             }
             return;
         }
@@ -750,10 +785,10 @@ impl Tracer {
         let reserved = RESERVED_FD as u32;
         let mut parts = Vec::new();
         if first < reserved {
-            parts.push([u64::from(first), u64::from(reserved - 1), flags]);
+            parts.push([u64::from(first), u64::from(reserved - 1), flags, 0]);
         }
         if last > reserved {
-            parts.push([u64::from(reserved + 1), u64::from(last), flags]);
+            parts.push([u64::from(reserved + 1), u64::from(last), flags, 0]);
         }
         let mut result = 0;
         for (i, args) in parts.into_iter().enumerate() {
@@ -781,26 +816,117 @@ impl Tracer {
         }
     }
 
-    /// The socket `tid` received at start (inherited through fork), found
-    /// through its thread group or parent when it was first seen before
-    /// its creator's clone event.
+    /// The fd-passing channel of `tid`'s fd table (settled at its first
+    /// stop; a task whose first stop was not seen yet has none).
     fn sock_of(&mut self, tid: i32) -> Option<Arc<Sock>> {
-        if let Some(s) = self.tasks.get(&tid).and_then(|t| t.sock.clone()) {
-            return Some(s);
-        }
-        let status = std::fs::read_to_string(format!("/proc/{tid}/status")).ok()?;
+        self.tasks
+            .get(&tid)
+            .filter(|t| t.settled)
+            .and_then(|t| t.sock.clone())
+    }
+
+    /// Decides the channel of a new task at its first stop, before it runs
+    /// any of its own code. A task that shares its fd table with its thread
+    /// group leader (a thread) or its parent (CLONE_FILES) shares their
+    /// channel: it holds all their fds anyway. Any other gets a private
+    /// one, so that no process ever holds a socket on which the sentry
+    /// sends another process's fds (a forked child that drops its
+    /// privileges must not receive its parent's).
+    fn settle_channel(&mut self, tid: i32) -> Result<(), Errno> {
+        let status =
+            std::fs::read_to_string(format!("/proc/{tid}/status")).map_err(|_| Errno::ESRCH)?;
         let field = |name: &str| {
             status
                 .lines()
                 .find_map(|l| l.strip_prefix(name))
                 .and_then(|v| v.trim().parse::<i32>().ok())
         };
-        let found = [field("Tgid:"), field("PPid:")]
-            .into_iter()
-            .flatten()
-            .find_map(|p| self.tasks.get(&p).and_then(|t| t.sock.clone()))?;
-        self.task(tid).sock = Some(Arc::clone(&found));
-        Some(found)
+        let tgid = field("Tgid:").ok_or(Errno::ESRCH)?;
+        let mate = if tgid != tid {
+            tgid
+        } else {
+            field("PPid:").ok_or(Errno::ESRCH)?
+        };
+        let shared = self
+            .tasks
+            .get(&mate)
+            .filter(|m| m.settled && crate::sentry::sys::same_fd_table(tid, mate))
+            .and_then(|m| m.sock.clone());
+        let sock = match shared {
+            Some(s) => s,
+            None => Arc::new(self.private_channel(tid)?),
+        };
+        let t = self.task(tid);
+        t.sock = Some(sock);
+        t.settled = true;
+        Ok(())
+    }
+
+    /// Gives `tid`, stopped at its first stop right after the fork or
+    /// clone that made it (its `rip` follows that call's `syscall`
+    /// instruction), a socket pair of its own at the reserved fd: it runs
+    /// socketpair, the sentry takes one end with pidfd_getfd, and it runs
+    /// dup3 of the other onto the reserved fd (refused to the workload
+    /// itself, let through for these injections) and closes both; then its
+    /// registers and stack are as they were.
+    fn private_channel(&mut self, tid: i32) -> Result<Sock, Errno> {
+        let regs = getregs(tid)?;
+        let mut insn = [0u8; 2];
+        if read_remote(tid, regs.rip.wrapping_sub(2), &mut insn)? != 2 || insn != [0x0f, 0x05] {
+            return Err(Errno::EINVAL);
+        }
+        let base = (regs.rsp.wrapping_sub(128 + 16)) & !15;
+        let mut saved = [0u8; 8];
+        if read_remote(tid, base, &mut saved)? != saved.len() {
+            return Err(Errno::EFAULT);
+        }
+        let result = self.make_channel(tid, &regs, base);
+        let _ = write_remote(tid, base, &saved);
+        setregs(tid, &regs)?;
+        result
+    }
+
+    fn make_channel(
+        &mut self,
+        tid: i32,
+        regs: &libc::user_regs_struct,
+        base: u64,
+    ) -> Result<Sock, Errno> {
+        let unix = libc::AF_UNIX as u64;
+        let seqpacket = libc::SOCK_SEQPACKET as u64;
+        let r = self.inject(
+            tid,
+            regs,
+            true,
+            libc::SYS_socketpair,
+            [unix, seqpacket, 0, base],
+        )?;
+        if r < 0 {
+            return Err(Errno::from_raw(-r as i32));
+        }
+        let mut pair = [0u8; 8];
+        read_remote(tid, base, &mut pair)?;
+        let ours = i32::from_ne_bytes([pair[0], pair[1], pair[2], pair[3]]);
+        let theirs = i32::from_ne_bytes([pair[4], pair[5], pair[6], pair[7]]);
+        let send = crate::sentry::sys::getfd(tid, theirs);
+        let placed = self.inject(
+            tid,
+            regs,
+            true,
+            libc::SYS_dup3,
+            [ours as u64, RESERVED_FD as u64, 0, 0],
+        );
+        for fd in [ours, theirs] {
+            let _ = self.inject(tid, regs, true, libc::SYS_close, [fd as u64, 0, 0, 0]);
+        }
+        let send = send?;
+        match placed? {
+            r if r == i64::from(RESERVED_FD) => {}
+            r if r < 0 => return Err(Errno::from_raw(-r as i32)),
+            _ => return Err(Errno::EBADF),
+        }
+        let recv = crate::sentry::sys::getfd(tid, RESERVED_FD).ok();
+        Ok(Sock { send, recv })
     }
 
     /// Installs `fd` in `tid`, stopped at the seccomp stop with `regs`, by
@@ -840,7 +966,7 @@ impl Tracer {
             regs,
             false,
             libc::SYS_recvmsg,
-            [RESERVED_FD as u64, base, flags as u64],
+            [RESERVED_FD as u64, base, flags as u64, 0],
         );
         let ret = match ran {
             Ok(ret) => ret,
@@ -871,13 +997,14 @@ impl Tracer {
         regs: &libc::user_regs_struct,
         again: bool,
         nr: i64,
-        args: [u64; 3],
+        args: [u64; 4],
     ) -> Result<i64, Errno> {
         let mut r = *regs;
         r.orig_rax = nr as u64;
         r.rdi = args[0];
         r.rsi = args[1];
         r.rdx = args[2];
+        r.r10 = args[3];
         if again {
             // The `syscall` instruction (2 bytes) reads the number from rax.
             r.rax = nr as u64;

@@ -48,8 +48,9 @@ fn open_task_file_for_writing(
     flags: i32,
     cloexec: bool,
 ) -> SysResult {
-    if fs != SynthFs::Proc {
-        return Err(Errno::EACCES);
+    // /sys and /proc/sys are read-only mounts in runc's containers.
+    if fs != SynthFs::Proc || rel == "sys" || rel.starts_with("sys/") {
+        return Err(Errno::EROFS);
     }
     let Some((pid, tid, file)) = ctx.sentry.procfs.writable_file(ctx.tid(), rel)? else {
         return Err(Errno::EACCES);
@@ -287,9 +288,8 @@ fn could_wait(flags: i32) -> bool {
 fn settle_waiting_open(result: Result<OwnedFd, Errno>, cloexec: bool) -> Result<Outcome, Errno> {
     match result {
         Ok(fd) => {
-            let fifo = sys::fstat_fd(fd.as_fd())?.st_mode & libc::S_IFMT == libc::S_IFIFO;
-            let nonblocking = sys::status_flags(fd.as_fd())? & libc::O_NONBLOCK != 0;
-            if fifo && nonblocking {
+            // The gofer leaves its O_NONBLOCK only on such a FIFO.
+            if sys::status_flags(fd.as_fd())? & libc::O_NONBLOCK != 0 {
                 linger(fd);
                 Ok(Outcome::Continue)
             } else {
@@ -491,6 +491,22 @@ fn read_only_memfd(
 /// the errors Linux checks before permission, then `errno`; an O_PATH
 /// handle (which checks no permission) of a file or link is an empty
 /// memfd.
+/// An open of a synthetic symlink itself (not followed): Linux checks
+/// O_DIRECTORY before refusing the symlink; an O_PATH|O_NOFOLLOW handle on
+/// it is an empty memfd here.
+fn open_symlink_itself(flags: i32, cloexec: bool) -> SysResult {
+    if flags & libc::O_DIRECTORY != 0 {
+        Err(Errno::ENOTDIR)
+    } else if flags & libc::O_PATH != 0 {
+        Ok(Outcome::Fd {
+            fd: memfd_with(b"")?,
+            cloexec,
+        })
+    } else {
+        Err(Errno::ELOOP)
+    }
+}
+
 fn open_refused(flags: i32, kind: EntryKind, errno: Errno, cloexec: bool) -> SysResult {
     let follow = flags & libc::O_NOFOLLOW == 0;
     let write = flags & libc::O_PATH == 0
@@ -499,18 +515,7 @@ fn open_refused(flags: i32, kind: EntryKind, errno: Errno, cloexec: bool) -> Sys
         return Err(Errno::EEXIST);
     }
     match kind {
-        EntryKind::Symlink if !follow => {
-            if flags & libc::O_DIRECTORY != 0 {
-                Err(Errno::ENOTDIR)
-            } else if flags & libc::O_PATH != 0 {
-                Ok(Outcome::Fd {
-                    fd: memfd_with(b"")?,
-                    cloexec,
-                })
-            } else {
-                Err(Errno::ELOOP)
-            }
-        }
+        EntryKind::Symlink if !follow => open_symlink_itself(flags, cloexec),
         EntryKind::Symlink => Err(errno),
         EntryKind::File if flags & libc::O_DIRECTORY != 0 => Err(Errno::ENOTDIR),
         EntryKind::File if flags & libc::O_PATH != 0 => Ok(Outcome::Fd {
@@ -597,20 +602,7 @@ fn open_synthetic(
             };
             Ok(Outcome::DirFd { fd, cloexec, path })
         }
-        Node::Symlink(_) => {
-            // Linux checks O_DIRECTORY before refusing the symlink.
-            if flags & libc::O_DIRECTORY != 0 {
-                Err(Errno::ENOTDIR)
-            } else if flags & libc::O_PATH != 0 {
-                // An O_PATH|O_NOFOLLOW handle on a symlink: give an empty memfd.
-                Ok(Outcome::Fd {
-                    fd: memfd_with(b"")?,
-                    cloexec,
-                })
-            } else {
-                Err(Errno::ELOOP)
-            }
-        }
+        Node::Symlink(_) => open_symlink_itself(flags, cloexec),
         // Answered above.
         Node::Refused { errno, .. } => Err(errno),
         Node::FdLink { host_tid, fd } => {
