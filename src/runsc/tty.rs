@@ -29,6 +29,11 @@ impl Proxy {
     /// Starts copying: stdin to `master`, `master` to stdout. When stdin
     /// is not a terminal, it is copied as it is and nothing is made raw.
     pub fn start(master: OwnedFd) -> Result<Proxy> {
+        // Our threads inherit the mask: the forwarded signals must reach
+        // the forwarder's sigwait, never one of them.
+        super::procs::forwarded_signals()
+            .thread_block()
+            .map_err(Error::sys("block the forwarded signals"))?;
         let master = Arc::new(master);
         let stdin = std::io::stdin();
         let saved = termios::tcgetattr(stdin.as_fd()).ok();
