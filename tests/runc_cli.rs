@@ -578,8 +578,14 @@ fn terminal_without_console_socket() {
         rt.ids.borrow_mut().push(id.clone());
         let b = bundle.path().to_string_lossy().into_owned();
         let run = on_pty(
-            "tty\\nstty size\\nls /dev/console\\necho hi-$((6*7))\\nexit 7\\n",
+            "tty\\nstty size\\n<resize 40x120>stty size\\nls /dev/console\\necho hi-$((6*7))\\nexit 7\\n",
             &[&bin, "--root", &root, "run", "--bundle", &b, &id],
+        );
+        assert!(
+            session(&run).contains("33 101\n") && session(&run).contains("40 120\n"),
+            "{}: size not passed on: {}",
+            rt.name(),
+            describe(&run)
         );
         assert!(
             !text(&run.stdout).contains("can't access tty"),
