@@ -12,9 +12,9 @@ if [ "$(id -u)" -ne 0 ]; then
     exit 1
 fi
 
-section "Installing test dependencies (busybox-static, runc, gcc and static glibc for the escape suite, docker.io and containerd for the e2e suites)"
+section "Installing test dependencies (busybox-static, runc, gcc and static glibc for the escape suite, docker.io, containerd and podman for the e2e suites)"
 missing=()
-for pkg in busybox-static runc gcc libc6-dev docker.io containerd; do
+for pkg in busybox-static runc gcc libc6-dev docker.io containerd podman; do
     if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed'; then
         missing+=("$pkg")
     fi
@@ -46,6 +46,9 @@ section "e2e setup: containerd, dockerd, runtime registration, image runrs-bb"
 # daemons (scripts/e2e-setup.sh; the tests run it again, which is a no-op).
 cargo build --bin runrs
 RUNRS_BIN="$PWD/target/debug/runrs" bash scripts/e2e-setup.sh
+
+section "e2e setup: podman (runtime runrs in /etc/runrs-test/podman-containers.conf, image runrs-bb)"
+RUNRS_BIN="$PWD/target/debug/runrs" bash scripts/e2e-podman-setup.sh
 
 section "cargo test --all-targets -- --test-threads=2"
 RUNRS_TEST_ROOTFS="$PWD/build/rootfs-busybox" RUNRS_TEST_DEBIAN_ROOTFS="$PWD/build/rootfs-debian" \

@@ -29,6 +29,19 @@ fn main() {
             };
             let log = raw_flag(&args, "--log").map(std::path::PathBuf::from);
             runrs::log::init(log.as_deref(), format, false, false);
+            // An unknown command: runc's message and exit status 3 (what
+            // scripts test for), without clap's guesses, which may name
+            // an internal command.
+            if e.kind() == clap::error::ErrorKind::InvalidSubcommand {
+                let name = match e.get(clap::error::ContextKind::InvalidSubcommand) {
+                    Some(clap::error::ContextValue::String(s)) => s.clone(),
+                    _ => String::new(),
+                };
+                let msg = format!("No help topic for '{name}'");
+                runrs::log::error(&msg);
+                eprintln!("{msg}");
+                std::process::exit(3);
+            }
             let msg = e.to_string();
             let first = msg.lines().next().unwrap_or("invalid command line");
             runrs::log::error(first.trim_start_matches("error: "));

@@ -406,6 +406,14 @@ impl Cgroup {
     }
 
     /// Removes the directories (after the processes are gone).
+    /// Removes the cgroup's directories once, without waiting for them to
+    /// empty; those still holding processes stay. True when all are gone.
+    pub fn remove_if_empty(&self) -> bool {
+        self.dirs
+            .iter()
+            .all(|(_, dir)| fs::remove_dir(dir).is_ok() || !dir.exists())
+    }
+
     pub fn destroy(&self) {
         for (_, dir) in &self.dirs {
             let deadline = Instant::now() + Duration::from_secs(5);

@@ -45,9 +45,14 @@ pub enum FileAccess {
 #[command(
     name = "runrs",
     version = concat!("version ", env!("CARGO_PKG_VERSION"), "\nspec: 1.0.2-dev"),
+    // `-v` and `--version`, as runc's (clap's own flag is `-V`).
+    disable_version_flag = true,
     about = "An OCI runtime that runs containers inside a user-space syscall sandbox"
 )]
 pub struct Cli {
+    /// Print the version.
+    #[arg(short = 'v', long = "version", action = clap::ArgAction::Version)]
+    pub version: Option<bool>,
     #[command(flatten)]
     pub global: GlobalOpts,
     #[command(subcommand)]
@@ -123,6 +128,10 @@ pub enum Command {
     Events(EventsArgs),
     /// What this runtime supports (JSON).
     Features,
+    /// Not supported: checkpoint a running container with CRIU (fails, saying so).
+    Checkpoint(CheckpointArgs),
+    /// Not supported: restore a container from a CRIU checkpoint (fails, saying so).
+    Restore(RestoreArgs),
     /// Register runrs as a Docker runtime in daemon.json.
     Install(InstallArgs),
     /// Remove the runtime from daemon.json.
@@ -212,6 +221,17 @@ pub struct ExecArgs {
     /// UID[:GID] to run as.
     #[arg(long, short = 'u')]
     pub user: Option<String>,
+    /// Exec in a paused container too: the process waits, frozen, until
+    /// the container is resumed.
+    #[arg(long = "ignore-paused")]
+    pub ignore_paused: bool,
+    /// Set no_new_privs for the process (runc's `--no-new-privs`).
+    #[arg(long = "no-new-privs")]
+    pub no_new_privs: bool,
+    /// A supplementary group for the process, added to the container's
+    /// (`user.additionalGids`); repeatable.
+    #[arg(long = "additional-gids", short = 'g')]
+    pub additional_gids: Vec<u32>,
     /// A capability to add to the process's bounding, effective and
     /// permitted sets (and ambient, when it has inheritable ones), as
     /// runc's `--cap`; repeatable.
@@ -251,9 +271,11 @@ pub struct UpdateArgs {
     pub resources: Option<PathBuf>,
     #[arg(long)]
     pub memory: Option<i64>,
-    #[arg(long = "memory-swap")]
+    /// -1: unlimited.
+    #[arg(long = "memory-swap", allow_negative_numbers = true)]
     pub memory_swap: Option<i64>,
-    #[arg(long = "cpu-quota")]
+    /// -1: no quota.
+    #[arg(long = "cpu-quota", allow_negative_numbers = true)]
     pub cpu_quota: Option<i64>,
     #[arg(long = "cpu-period")]
     pub cpu_period: Option<u64>,
@@ -269,9 +291,124 @@ pub struct EventsArgs {
     /// Print the statistics once and exit.
     #[arg(long)]
     pub stats: bool,
-    /// Interval between stats (without --stats), e.g. 5s.
-    #[arg(long, default_value = "5s")]
-    pub interval: String,
+    /// Interval between stats (without --stats): a Go duration, e.g. 5s, 100ms, 1m30s.
+    #[arg(long, default_value = "5s", value_parser = parse_go_duration)]
+    pub interval: std::time::Duration,
+    pub id: String,
+}
+
+/// runc's `checkpoint` flags, accepted so that a runc command line parses
+/// and gets runrs's one-line refusal (see `runsc::checkpoint`).
+#[derive(Args, Debug)]
+pub struct CheckpointArgs {
+    /// Path for saving CRIU image files.
+    #[arg(long = "image-path")]
+    pub image_path: Option<PathBuf>,
+    /// Path for saving work files and logs.
+    #[arg(long = "work-path")]
+    pub work_path: Option<PathBuf>,
+    /// Path for previous CRIU image files in pre-dump.
+    #[arg(long = "parent-path")]
+    pub parent_path: Option<PathBuf>,
+    /// Leave the process running after checkpointing.
+    #[arg(long = "leave-running")]
+    pub leave_running: bool,
+    /// Allow open TCP connections.
+    #[arg(long = "tcp-established")]
+    pub tcp_established: bool,
+    /// Allow external unix sockets.
+    #[arg(long = "ext-unix-sk")]
+    pub ext_unix_sk: bool,
+    /// Allow shell jobs.
+    #[arg(long = "shell-job")]
+    pub shell_job: bool,
+    /// Use userfaultfd to lazily restore memory pages.
+    #[arg(long = "lazy-pages")]
+    pub lazy_pages: bool,
+    /// CRIU writes \0 to this fd once lazy-pages is ready.
+    #[arg(long = "status-fd", allow_hyphen_values = true)]
+    pub status_fd: Option<i32>,
+    /// ADDRESS:PORT of the page server.
+    #[arg(long = "page-server")]
+    pub page_server: Option<String>,
+    /// Handle file locks.
+    #[arg(long = "file-locks")]
+    pub file_locks: bool,
+    /// Dump the container's memory only, leaving it running.
+    #[arg(long = "pre-dump")]
+    pub pre_dump: bool,
+    /// cgroups mode: soft, full or strict.
+    #[arg(long = "manage-cgroups-mode")]
+    pub manage_cgroups_mode: Option<String>,
+    /// Create a namespace, but do not restore its properties.
+    #[arg(long = "empty-ns")]
+    pub empty_ns: Option<String>,
+    /// Enable auto deduplication of memory images.
+    #[arg(long = "auto-dedup")]
+    pub auto_dedup: bool,
+    /// Container id.
+    pub id: String,
+}
+
+/// runc's `restore` flags, accepted for the same reason as
+/// [`CheckpointArgs`].
+#[derive(Args, Debug)]
+pub struct RestoreArgs {
+    /// Unix socket to send the pty master to.
+    #[arg(long = "console-socket")]
+    pub console_socket: Option<PathBuf>,
+    /// Path to the CRIU image files to restore.
+    #[arg(long = "image-path")]
+    pub image_path: Option<PathBuf>,
+    /// Path for saving work files and logs.
+    #[arg(long = "work-path")]
+    pub work_path: Option<PathBuf>,
+    /// Allow open TCP connections.
+    #[arg(long = "tcp-established")]
+    pub tcp_established: bool,
+    /// Allow external unix sockets.
+    #[arg(long = "ext-unix-sk")]
+    pub ext_unix_sk: bool,
+    /// Allow shell jobs.
+    #[arg(long = "shell-job")]
+    pub shell_job: bool,
+    /// Handle file locks.
+    #[arg(long = "file-locks")]
+    pub file_locks: bool,
+    /// cgroups mode: soft, full or strict.
+    #[arg(long = "manage-cgroups-mode")]
+    pub manage_cgroups_mode: Option<String>,
+    /// Path to the bundle directory.
+    #[arg(long, short = 'b')]
+    pub bundle: Option<PathBuf>,
+    /// Detach from the container's process.
+    #[arg(long, short = 'd')]
+    pub detach: bool,
+    /// File to write the process id to.
+    #[arg(long = "pid-file")]
+    pub pid_file: Option<PathBuf>,
+    /// Do not use a subreaper.
+    #[arg(long = "no-subreaper")]
+    pub no_subreaper: bool,
+    /// Do not use pivot_root.
+    #[arg(long = "no-pivot")]
+    pub no_pivot: bool,
+    /// Create a namespace, but do not restore its properties.
+    #[arg(long = "empty-ns")]
+    pub empty_ns: Option<String>,
+    /// Enable auto deduplication of memory images.
+    #[arg(long = "auto-dedup")]
+    pub auto_dedup: bool,
+    /// Use userfaultfd to lazily restore memory pages.
+    #[arg(long = "lazy-pages")]
+    pub lazy_pages: bool,
+    /// An LSM profile, TYPE:NAME.
+    #[arg(long = "lsm-profile")]
+    pub lsm_profile: Option<String>,
+    /// An LSM mount context.
+    #[arg(long = "lsm-mount-context")]
+    pub lsm_mount_context: Option<String>,
+    /// Container id.
     pub id: String,
 }
 
@@ -351,4 +488,68 @@ pub struct RoleArgs {
     /// The container's state directory.
     #[arg(long = "state-dir")]
     pub state_dir: PathBuf,
+}
+
+/// A Go duration as runc's flags take them (`time.ParseDuration`): one or
+/// more decimal numbers, each with a unit (ns, us, µs, ms, s, m, h), e.g.
+/// `1.5s`, `100ms`, `1h2m`; it must be greater than 0, as runc's
+/// `events --interval` requires.
+pub fn parse_go_duration(s: &str) -> Result<std::time::Duration, String> {
+    const UNITS: [(&str, f64); 8] = [
+        ("ns", 1e-9),
+        ("us", 1e-6),
+        ("\u{b5}s", 1e-6),
+        ("\u{3bc}s", 1e-6),
+        ("ms", 1e-3),
+        ("s", 1.0),
+        ("m", 60.0),
+        ("h", 3600.0),
+    ];
+    let bad = || format!("invalid duration {s:?} (e.g. 5s, 100ms, 1m30s)");
+    let mut rest = s.strip_prefix('+').unwrap_or(s);
+    if rest.is_empty() || rest.starts_with('-') {
+        return Err(format!("duration {s:?} must be greater than 0"));
+    }
+    let mut secs = 0f64;
+    while !rest.is_empty() {
+        let num_len = rest
+            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+            .unwrap_or(rest.len());
+        let num: f64 = rest[..num_len].parse().map_err(|_| bad())?;
+        rest = &rest[num_len..];
+        let unit_len = rest
+            .find(|c: char| c.is_ascii_digit() || c == '.')
+            .unwrap_or(rest.len());
+        let scale = UNITS
+            .iter()
+            .find(|(u, _)| *u == &rest[..unit_len])
+            .map(|&(_, scale)| scale)
+            .ok_or_else(bad)?;
+        rest = &rest[unit_len..];
+        secs += num * scale;
+    }
+    if secs <= 0.0 {
+        return Err(format!("duration {s:?} must be greater than 0"));
+    }
+    std::time::Duration::try_from_secs_f64(secs).map_err(|_| bad())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    #[test]
+    fn go_durations() {
+        let d = |s| parse_go_duration(s);
+        assert_eq!(d("5s"), Ok(Duration::from_secs(5)));
+        assert_eq!(d("100ms"), Ok(Duration::from_millis(100)));
+        assert_eq!(d("1m30s"), Ok(Duration::from_secs(90)));
+        assert_eq!(d("1.5h"), Ok(Duration::from_secs(5400)));
+        assert_eq!(d("250us"), Ok(Duration::from_micros(250)));
+        assert_eq!(d("+2s"), Ok(Duration::from_secs(2)));
+        for bad in ["", "5", "s", "5x", "1..2s", "-1s", "0s", "0", "ms5"] {
+            assert!(d(bad).is_err(), "{bad:?} accepted");
+        }
+    }
 }

@@ -56,6 +56,9 @@ pub struct SandboxInfo {
 pub struct Created {
     pub state: State,
     pub dir: StateDir,
+    /// The pty master of a terminal container made by `run` without
+    /// --console-socket: `run` serves it on its own stdio (`super::tty`).
+    pub console: Option<OwnedFd>,
 }
 
 /// What a create in progress has made, saved in the state dir as it goes:
@@ -403,17 +406,21 @@ pub fn create(g: &GlobalOpts, args: &CreateArgs, interactive: bool) -> Result<Cr
         source,
     })?;
     let mut cfg = spec::load(&bundle, &args.id)?;
+    crate::log::debug(&format!(
+        "create: container {}, bundle {}, rootfs {}, platform {:?}",
+        args.id,
+        bundle.display(),
+        cfg.rootfs.display(),
+        g.platform
+    ));
     if cfg.process.terminal && args.console_socket.is_none() && !interactive {
         return Err(Error::Spec {
             field: "process.terminal",
             msg: "a terminal needs --console-socket".into(),
         });
     }
-    if interactive && args.console_socket.is_none() {
-        // runc run without a console socket runs the process on the caller's
-        // stdio; a pty proxy is not implemented.
-        cfg.process.terminal = false;
-    }
+    // A terminal without --console-socket (runc run in the foreground):
+    // `run` keeps the pty master and serves it on its own stdio.
     fs::DirBuilder::new()
         .recursive(true)
         .mode(0o711)
@@ -460,11 +467,29 @@ pub fn create(g: &GlobalOpts, args: &CreateArgs, interactive: bool) -> Result<Cr
     )
     .map_err(Error::sys("mkfifo exec.fifo"))?;
 
+    // As runc's factory: a cgroup someone else left frozen would freeze
+    // init as it joins, and create would wait forever; one with processes
+    // is allowed, with runc's warning.
+    let existing = super::cgroups::Cgroup::at(&cgroup_rel);
+    if existing.is_frozen() {
+        return Err(Error::Other(format!(
+            "container's cgroup unexpectedly frozen ({cgroup_rel}; linux.cgroupsPath)"
+        )));
+    }
+    let pids = existing.pids();
+    if !pids.is_empty() {
+        crate::log::warn(&format!(
+            "container's cgroup is not empty: {} process(es) found",
+            pids.len()
+        ));
+    }
     let (sync_parent, sync_child) = sync::seqpacket_pair().map_err(Error::sys("socketpair"))?;
+    let mut console = None;
     // Saved before the cgroup exists, so no moment leaves it unrecorded.
     guard.partial.cgroup = Some(cgroup_rel.clone());
     guard.partial.save(&dir)?;
     let init = spawn_init(g, &cfg, &dir, &sync_child)?;
+    crate::log::debug(&format!("create: init pid {init}, cgroup {cgroup_rel}"));
     guard.track(&dir, init)?;
     drop(sync_child);
     // Into its cgroup before it runs anything of the user's.
@@ -531,8 +556,9 @@ pub fn create(g: &GlobalOpts, args: &CreateArgs, interactive: bool) -> Result<Cr
             }
             InitMsg::Pty { name } => {
                 let master = fd.ok_or_else(|| Error::Init("pty message without fd".into()))?;
-                if let Some(sock) = &args.console_socket {
-                    send_console(sock, &master, &name)?;
+                match &args.console_socket {
+                    Some(sock) => send_console(sock, &master, &name)?,
+                    None => console = Some(master),
                 }
             }
             InitMsg::Listener | InitMsg::Tracee if support.is_none() => {
@@ -541,6 +567,11 @@ pub fn create(g: &GlobalOpts, args: &CreateArgs, interactive: bool) -> Result<Cr
                 for p in [&gofer, &sentry] {
                     cgroup.join_scheduling(p.id() as i32)?;
                 }
+                crate::log::debug(&format!(
+                    "create: sentry pid {}, gofer pid {}",
+                    sentry.id(),
+                    gofer.id()
+                ));
                 support = Some((gofer, sentry));
                 if msg == InitMsg::Tracee {
                     sync::send(sync_parent.as_raw_fd(), &InitMsg::Continue, None)
@@ -595,7 +626,12 @@ pub fn create(g: &GlobalOpts, args: &CreateArgs, interactive: bool) -> Result<Cr
         write_pid_file(p, init.as_raw())?;
     }
     guard.armed = false;
-    Ok(Created { state, dir })
+    crate::log::debug(&format!("create: container {} created", args.id));
+    Ok(Created {
+        state,
+        dir,
+        console,
+    })
 }
 
 pub fn start(g: &GlobalOpts, id: &str) -> Result<()> {
@@ -607,6 +643,7 @@ pub fn start(g: &GlobalOpts, id: &str) -> Result<()> {
         Status::Running | Status::Paused => return Err(Error::StartRunning),
         Status::Created => {}
     }
+    crate::log::debug(&format!("start: container {id}, init pid {}", st.init.pid));
     let fifo = dir.file(state::EXEC_FIFO);
     let mut f = fs::OpenOptions::new()
         .write(true)
@@ -650,9 +687,17 @@ pub fn state_json(g: &GlobalOpts, id: &str) -> Result<String> {
         .map_err(|e| Error::Other(e.to_string()))
 }
 
-pub fn parse_signal(s: &str) -> Result<Signal> {
+/// A signal by name (`TERM`, `SIGTERM`, any case) or number; `None` is
+/// signal 0, which only checks that the process exists (as runc's
+/// `kill ID 0`).
+pub fn parse_signal(s: &str) -> Result<Option<Signal>> {
     if let Ok(n) = s.parse::<i32>() {
-        return Signal::try_from(n).map_err(|_| Error::Signal(s.to_string()));
+        if n == 0 {
+            return Ok(None);
+        }
+        return Signal::try_from(n)
+            .map(Some)
+            .map_err(|_| Error::Signal(s.to_string()));
     }
     let up = s.to_ascii_uppercase();
     let name = if up.starts_with("SIG") {
@@ -661,11 +706,13 @@ pub fn parse_signal(s: &str) -> Result<Signal> {
         format!("SIG{up}")
     };
     name.parse::<Signal>()
+        .map(Some)
         .map_err(|_| Error::Signal(s.to_string()))
 }
 
 pub fn kill(g: &GlobalOpts, id: &str, signal: &str, all: bool) -> Result<()> {
     let sig = parse_signal(signal)?;
+    crate::log::debug(&format!("kill: container {id}, signal {sig:?}, all {all}"));
     let dir = StateDir::new(&g.root, id);
     let st = dir.load(id)?;
     if dir.status(&st) == Status::Stopped {
@@ -694,11 +741,22 @@ pub fn kill(g: &GlobalOpts, id: &str, signal: &str, all: bool) -> Result<()> {
 fn destroy(st: &State) {
     let cgroup = st.cgroup.as_deref().map(super::cgroups::Cgroup::at);
     // Frozen tasks do not die until thawed.
+    // As runc: with a pid namespace of its own, the container's processes
+    // are the ones in it; a process that was in the cgroup before the
+    // container (a shared cgroupsPath) is left alone. Without one, every
+    // process of the cgroup goes.
+    let own_ns = procs::pidns_inode(std::process::id() as i32);
+    let private_pidns = st.init_pidns_inode != 0 && Some(st.init_pidns_inode) != own_ns;
+    let mut spared = false;
     if let Some(c) = &cgroup {
         if c.is_frozen() {
             let _ = c.freeze(false);
         }
         for pid in c.pids() {
+            if private_pidns && procs::pidns_inode(pid) != Some(st.init_pidns_inode) {
+                spared = true;
+                continue;
+            }
             let _ = nix::sys::signal::kill(Pid::from_raw(pid), Signal::SIGKILL);
         }
     }
@@ -719,8 +777,16 @@ fn destroy(st: &State) {
         }
         std::thread::sleep(Duration::from_millis(10));
     }
-    if let Some(c) = cgroup {
-        c.destroy();
+    match cgroup {
+        // Its other processes keep it (runc too fails to remove it).
+        Some(c) if spared && !c.remove_if_empty() => {
+            crate::log::warn(&format!(
+                "cgroup {} kept: it holds processes from outside the container",
+                st.cgroup.as_deref().unwrap_or_default()
+            ));
+        }
+        Some(c) if !spared => c.destroy(),
+        _ => {}
     }
 }
 
@@ -741,6 +807,10 @@ pub fn delete(g: &GlobalOpts, id: &str, force: bool) -> Result<()> {
     };
     let _lock = dir.lock()?;
     let status = dir.status(&st);
+    crate::log::debug(&format!(
+        "delete: container {id}, status {}, force {force}",
+        status.as_str()
+    ));
     if status == Status::Running && !force {
         return Err(Error::DeleteRunning(id.to_string(), status.as_str().into()));
     }
@@ -766,7 +836,18 @@ pub fn delete(g: &GlobalOpts, id: &str, force: bool) -> Result<()> {
 /// runc run: create, start, wait for init; returns the exit status
 /// (128+signal for a signal death).
 pub fn run(g: &GlobalOpts, args: &super::cli::RunArgs) -> Result<i32> {
-    let created = create(g, &args.create, !args.detach)?;
+    let mut created = create(g, &args.create, !args.detach)?;
+    // The terminal's size is the container's before its process starts.
+    let proxy = match created.console.take() {
+        Some(master) => match super::tty::Proxy::start(master) {
+            Ok(p) => Some(p),
+            Err(e) => {
+                let _ = delete(g, &args.create.id, true);
+                return Err(e);
+            }
+        },
+        None => None,
+    };
     if let Err(e) = start(g, &args.create.id) {
         let _ = delete(g, &args.create.id, true);
         return Err(e);
@@ -775,7 +856,15 @@ pub fn run(g: &GlobalOpts, args: &super::cli::RunArgs) -> Result<i32> {
         return Ok(0);
     }
     let init = Pid::from_raw(created.state.init.pid);
-    let code = procs::forward_signals_and_wait(init);
+    let code = match proxy {
+        Some(proxy) => {
+            let code = procs::forward_signals_and_wait_with(init, Some(Box::new(proxy.resizer())));
+            // Restores the caller's terminal after the last output.
+            drop(proxy);
+            code
+        }
+        None => procs::forward_signals_and_wait(init),
+    };
     // The sentry and gofer exit once the last workload task is gone; reap them.
     for p in [created.state.sentry, created.state.gofer]
         .into_iter()

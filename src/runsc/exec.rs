@@ -37,9 +37,19 @@ const JOINED: [(&str, CloneFlags); 6] = [
 fn process_config(dir: &StateDir, a: &ExecArgs) -> Result<ProcessConfig> {
     if let Some(path) = &a.process {
         let text = fs::read_to_string(path).map_err(Error::io("read process", path))?;
-        let de = &mut serde_json::Deserializer::from_str(&text);
+        let mut raw: serde_json::Value =
+            serde_json::from_str(&text).map_err(|e| Error::LoadSpec {
+                path: path.clone(),
+                msg: e.to_string(),
+            })?;
+        // runc reads a missing `user` as uid 0, gid 0 (Go's zero value);
+        // oci-spec's type requires the field.
+        if let Some(obj) = raw.as_object_mut() {
+            obj.entry("user")
+                .or_insert_with(|| serde_json::json!({"uid": 0, "gid": 0}));
+        }
         let proc: oci_spec::runtime::Process =
-            serde_path_to_error::deserialize(de).map_err(|e| Error::LoadSpec {
+            serde_path_to_error::deserialize(raw).map_err(|e| Error::LoadSpec {
                 path: path.clone(),
                 msg: format!("{}: {}", e.path(), e.inner()),
             })?;
@@ -72,6 +82,8 @@ fn process_config(dir: &StateDir, a: &ExecArgs) -> Result<ProcessConfig> {
         p.uid = parse(uid)?;
         p.gid = parse(gid)?;
     }
+    p.additional_gids.extend(&a.additional_gids);
+    p.no_new_privs |= a.no_new_privs;
     for name in &a.cap {
         let cap: caps::Capability = name
             .parse()
@@ -93,11 +105,19 @@ pub fn exec(g: &GlobalOpts, a: &ExecArgs) -> Result<i32> {
     let st = dir.load(&a.id)?;
     match dir.status(&st) {
         Status::Stopped => return Err(Error::Other("cannot exec in a stopped container".into())),
-        // It would join a frozen cgroup and hang.
-        Status::Paused => return Err(Error::Other("cannot exec in a paused container".into())),
+        // It would join a frozen cgroup and wait there until resumed.
+        Status::Paused if !a.ignore_paused => {
+            return Err(Error::Other(
+                "cannot exec in a paused container (use --ignore-paused to override)".into(),
+            ))
+        }
         _ => {}
     }
     let process = process_config(&dir, a)?;
+    crate::log::debug(&format!(
+        "exec: container {}, args {:?}, uid {}, gid {}, terminal {}",
+        a.id, process.args, process.uid, process.gid, process.terminal
+    ));
     // The container's platform, whatever this invocation's flag says.
     let platform = {
         let path = dir.file(super::state::SANDBOX_FILE);
@@ -148,26 +168,49 @@ pub fn exec(g: &GlobalOpts, a: &ExecArgs) -> Result<i32> {
     // create threads (signal forwarding) while it differs.
     nix::sched::setns(&own_pidns, CloneFlags::CLONE_NEWPID)
         .map_err(Error::sys("return to our pid namespace"))?;
-    if let Err(e) = supervise_start(&dir, a, parent_sock.as_raw_fd(), child) {
-        let _ = nix::sys::signal::kill(child, nix::sys::signal::Signal::SIGKILL);
-        let _ = nix::sys::wait::waitpid(child, None);
-        return Err(e);
-    }
+    let console = match supervise_start(&dir, a, parent_sock.as_raw_fd(), child) {
+        Ok(c) => c,
+        Err(e) => {
+            let _ = nix::sys::signal::kill(child, nix::sys::signal::Signal::SIGKILL);
+            let _ = nix::sys::wait::waitpid(child, None);
+            return Err(e);
+        }
+    };
+    crate::log::debug(&format!("exec: container {}, process pid {child}", a.id));
     if a.detach {
         return Ok(0);
     }
-    Ok(super::procs::forward_signals_and_wait(child))
+    match console {
+        Some(master) => {
+            let proxy = super::tty::Proxy::start(master)?;
+            let code =
+                super::procs::forward_signals_and_wait_with(child, Some(Box::new(proxy.resizer())));
+            // Restores the caller's terminal after the last output.
+            drop(proxy);
+            Ok(code)
+        }
+        None => Ok(super::procs::forward_signals_and_wait(child)),
+    }
 }
 
 /// Relays the child's pty and listener, then lets it exec.
-fn supervise_start(dir: &StateDir, a: &ExecArgs, sock: RawFd, child: Pid) -> Result<()> {
+/// Returns the pty master when there is a terminal but no console socket
+/// (`exec -t` in the foreground serves it on its own stdio).
+fn supervise_start(
+    dir: &StateDir,
+    a: &ExecArgs,
+    sock: RawFd,
+    child: Pid,
+) -> Result<Option<OwnedFd>> {
+    let mut console = None;
     loop {
         let (msg, fd) = sync::recv(sock).map_err(|e| Error::Init(format!("exec: {e}")))?;
         match msg {
             InitMsg::Pty { name } => {
                 let master = fd.ok_or_else(|| Error::Init("pty message without fd".into()))?;
-                if let Some(s) = &a.console_socket {
-                    send_console(s, &master, &name)?;
+                match &a.console_socket {
+                    Some(s) => send_console(s, &master, &name)?,
+                    None => console = Some(master),
                 }
             }
             InitMsg::Listener | InitMsg::Tracee => {
@@ -191,7 +234,7 @@ fn supervise_start(dir: &StateDir, a: &ExecArgs, sock: RawFd, child: Pid) -> Res
                 }
                 sync::send(sock, &InitMsg::Continue, None)
                     .map_err(|e| Error::Init(e.to_string()))?;
-                return Ok(());
+                return Ok(console);
             }
             InitMsg::Error { msg } => return Err(Error::Init(msg)),
             other => return Err(Error::Init(format!("unexpected message {other:?}"))),
@@ -266,7 +309,7 @@ fn child_main(
     }
     drop(namespaces);
     let console = if p.terminal {
-        Some(init::open_console(Path::new("/"), sock)?)
+        Some(init::open_console(Path::new("/"), sock)?.0)
     } else {
         None
     };

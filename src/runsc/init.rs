@@ -135,10 +135,10 @@ fn write_sysctls(cfg: &ContainerConfig) -> Result<(), String> {
                 "linux.sysctl: {key:?} is not namespaced and would change the host"
             ));
         }
-        if key.starts_with("net.") && !cfg.has_new_namespace("network") {
-            return Err(format!(
-                "linux.sysctl: {key:?} needs a new network namespace"
-            ));
+        // A network namespace joined by path was checked at create: it is
+        // not the host's (`spec::check_net_sysctls`).
+        if key.starts_with("net.") && !cfg.namespaces.iter().any(|n| n.typ == "network") {
+            return Err(format!("linux.sysctl: {key:?} needs a network namespace"));
         }
         let path = format!("/proc/sys/{}", key.replace('.', "/"));
         ok(fs::write(&path, value), &format!("linux.sysctl {key}"))?;
@@ -148,8 +148,9 @@ fn write_sysctls(cfg: &ContainerConfig) -> Result<(), String> {
 
 /// Opens the pty inside the container's devpts; returns the slave.
 /// Opens a pty in the devpts under `root`, sends the master over `sock`
-/// (for --console-socket) and returns the slave.
-pub fn open_console(root: &Path, sock: RawFd) -> Result<OwnedFd, String> {
+/// (for --console-socket) and returns the slave and its path in the
+/// container (`/dev/pts/N`).
+pub fn open_console(root: &Path, sock: RawFd) -> Result<(OwnedFd, String), String> {
     let ptmx = rootfs::secure_join(root, "/dev/pts/ptmx").map_err(|e| e.to_string())?;
     let master: OwnedFd = ok(
         fs::OpenOptions::new()
@@ -182,10 +183,41 @@ pub fn open_console(root: &Path, sock: RawFd) -> Result<OwnedFd, String> {
     )?
     .into();
     ok(
-        sync::send(sock, &InitMsg::Pty { name }, Some(master.as_raw_fd())),
+        sync::send(
+            sock,
+            &InitMsg::Pty { name: name.clone() },
+            Some(master.as_raw_fd()),
+        ),
         "send pty",
     )?;
-    Ok(slave)
+    Ok((slave, name))
+}
+
+/// As runc's mountConsole: the container's terminal is also its
+/// /dev/console (a bind of the pty slave over an empty file), for a
+/// container's init only (`exec -t` leaves /dev/console alone).
+pub fn mount_console(root: &Path, slave_name: &str) -> Result<(), String> {
+    let console = rootfs::secure_join(root, "/dev/console").map_err(|e| e.to_string())?;
+    let slave = rootfs::secure_join(root, slave_name).map_err(|e| e.to_string())?;
+    ok(
+        fs::OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .mode(0o666)
+            .open(&console),
+        "create /dev/console",
+    )?;
+    ok(
+        nix::mount::mount(
+            Some(&slave),
+            &console,
+            None::<&str>,
+            nix::mount::MsFlags::MS_BIND,
+            None::<&str>,
+        ),
+        "bind the terminal on /dev/console",
+    )
 }
 
 pub fn become_console(slave: OwnedFd) -> Result<(), String> {
@@ -415,7 +447,9 @@ fn run(state_dir: &Path, sock: RawFd, platform: PlatformKind) -> Result<Infallib
         )?;
     }
     let console = if cfg.process.terminal {
-        Some(open_console(&cfg.rootfs, sock)?)
+        let (slave, name) = open_console(&cfg.rootfs, sock)?;
+        mount_console(&cfg.rootfs, &name)?;
+        Some(slave)
     } else {
         None
     };

@@ -49,15 +49,29 @@ pub fn resume(g: &GlobalOpts, id: &str) -> Result<()> {
 
 /// `ps --format json` prints the host pids (the shim and `docker top` use
 /// them with the host's ps); the table runs the host's ps for those pids.
+/// `ps`: the container's processes, as a table (the host's `ps` lines of
+/// its pids) or a JSON list of pids. A stopped container has none: runc
+/// prints just the table's header (or `null`) and succeeds.
 pub fn ps(g: &GlobalOpts, a: &PsArgs) -> Result<String> {
-    let (_, st, cg) = running_cgroup(g, &a.id)?;
-    let mut pids = cg.pids();
-    if pids.is_empty() {
-        pids = super::procs::container_pids(&st);
-    }
+    let dir = StateDir::new(&g.root, &a.id);
+    let st = dir.load(&a.id)?;
+    let mut pids = if dir.status(&st) == Status::Stopped {
+        Vec::new()
+    } else {
+        let (_, st, cg) = running_cgroup(g, &a.id)?;
+        match cg.pids() {
+            p if p.is_empty() => super::procs::container_pids(&st),
+            p => p,
+        }
+    };
     pids.sort_unstable();
     match a.format.as_str() {
-        "json" => serde_json::to_string(&pids).map_err(|e| Error::Other(e.to_string())),
+        // runc marshals its empty (nil) list as `null`.
+        // A line, as runc's json.Encoder writes it.
+        "json" if pids.is_empty() => Ok("null\n".into()),
+        "json" => serde_json::to_string(&pids)
+            .map(|s| s + "\n")
+            .map_err(|e| Error::Other(e.to_string())),
         "table" => {
             let mut args: Vec<String> = if a.ps_args.is_empty() {
                 vec!["-ef".into()]
@@ -131,8 +145,21 @@ pub fn update(g: &GlobalOpts, a: &UpdateArgs) -> Result<()> {
 }
 
 pub fn events_stats(g: &GlobalOpts, id: &str) -> Result<String> {
+    /// Fields in runc's order: tools match lines on `{"type":"stats","id":`.
+    #[derive(serde::Serialize)]
+    struct Event<'a, T> {
+        #[serde(rename = "type")]
+        typ: &'static str,
+        id: &'a str,
+        data: T,
+    }
     let (_, _, cg) = running_cgroup(g, id)?;
-    Ok(serde_json::json!({"type": "stats", "id": id, "data": cg.stats()}).to_string())
+    serde_json::to_string(&Event {
+        typ: "stats",
+        id,
+        data: cg.stats(),
+    })
+    .map_err(|e| Error::Other(format!("events: {e}")))
 }
 
 /// What this runtime supports, in the shape of `runc features`.

@@ -15,6 +15,7 @@ pub mod seccomp_profile;
 pub mod spec;
 pub mod state;
 pub mod sync;
+pub mod tty;
 pub mod userns;
 
 use std::io::Write;
@@ -23,6 +24,9 @@ use std::path::Path;
 
 use cli::{Cli, Command};
 use error::Error;
+
+/// runc's exit status when `exec` itself fails.
+pub const EXEC_FAILED: i32 = 255;
 
 /// Runs one command; returns the process exit status.
 pub fn main(cli: Cli) -> i32 {
@@ -49,7 +53,16 @@ pub fn main(cli: Cli) -> i32 {
         Command::Kill(a) => container::kill(g, &a.id, &a.signal, a.all).map(|_| 0),
         Command::Delete(a) => container::delete(g, &a.id, a.force).map(|_| 0),
         Command::Run(a) => container::run(g, a),
-        Command::Exec(a) => exec::exec(g, a),
+        // As runc: every failure of exec itself (a paused or missing
+        // container, a process that cannot start) exits 255, so that it is
+        // told apart from the process's own exit status.
+        Command::Exec(a) => match exec::exec(g, a) {
+            Ok(code) => Ok(code),
+            Err(e) => {
+                crate::log::error(&format!("exec failed: {e}"));
+                return EXEC_FAILED;
+            }
+        },
         Command::Pause(a) => manage::pause(g, &a.id).map(|_| 0),
         Command::Resume(a) => manage::resume(g, &a.id).map(|_| 0),
         Command::Ps(a) => manage::ps(g, a).map(|s| {
@@ -62,6 +75,8 @@ pub fn main(cli: Cli) -> i32 {
             println!("{}", manage::features());
             Ok(0)
         }
+        Command::Checkpoint(a) => Err(checkpoint_unsupported("checkpoint", &a.id)),
+        Command::Restore(a) => Err(checkpoint_unsupported("restore", &a.id)),
         Command::Install(a) => manage::install(a).map(|s| {
             print!("{s}");
             0
@@ -88,6 +103,17 @@ pub fn main(cli: Cli) -> i32 {
     }
 }
 
+/// checkpoint and restore: the workload's state is split between the host
+/// kernel (its own memory and threads) and the sandbox's processes (the
+/// sentry's fd table, mount table and virtual cwds, the gofer's open
+/// files), which CRIU cannot save together. One line, exit 1.
+fn checkpoint_unsupported(cmd: &str, id: &str) -> Error {
+    Error::Other(format!(
+        "{cmd} of container {id}: not supported by runrs: the sandbox's state \
+         (sentry and gofer) cannot be saved or restored with CRIU"
+    ))
+}
+
 /// `events --stats` prints once; without it, stats every interval until
 /// the container stops.
 fn events(g: &cli::GlobalOpts, a: &cli::EventsArgs) -> Result<i32, Error> {
@@ -95,18 +121,19 @@ fn events(g: &cli::GlobalOpts, a: &cli::EventsArgs) -> Result<i32, Error> {
         println!("{}", manage::events_stats(g, &a.id)?);
         return Ok(0);
     }
-    let secs: u64 = a
-        .interval
-        .trim_end_matches('s')
-        .parse()
-        .map_err(|_| Error::Other(format!("invalid --interval {:?}", a.interval)))?;
+    let mut out = std::io::stdout();
     loop {
         match manage::events_stats(g, &a.id) {
-            Ok(line) => println!("{line}"),
+            // A reader that went away (`| head`) ends the stream quietly.
+            Ok(line) => {
+                if writeln!(out, "{line}").and_then(|_| out.flush()).is_err() {
+                    return Ok(0);
+                }
+            }
             Err(Error::NotRunning(_)) => return Ok(0),
             Err(e) => return Err(e),
         }
-        std::thread::sleep(std::time::Duration::from_secs(secs.max(1)));
+        std::thread::sleep(a.interval);
     }
 }
 

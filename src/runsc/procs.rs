@@ -38,9 +38,11 @@ pub fn container_pids(st: &State) -> Vec<i32> {
     pids
 }
 
-/// Waits for `init` (our child) while forwarding the usual terminal and
-/// job-control signals to it; returns its exit status, 128+n for signal n.
-pub fn forward_signals_and_wait(init: Pid) -> i32 {
+/// The signals `run` and `exec` forward to the container's process. Every
+/// thread must block them (a thread started before the forwarder blocks
+/// them first: `super::tty`), or the kernel may deliver one to a thread
+/// that does not, where SIGINT's default ends runrs.
+pub fn forwarded_signals() -> SigSet {
     let mut set = SigSet::empty();
     for s in [
         Signal::SIGINT,
@@ -53,10 +55,28 @@ pub fn forward_signals_and_wait(init: Pid) -> i32 {
     ] {
         set.add(s);
     }
+    set
+}
+
+/// Waits for `init` (our child) while forwarding the usual terminal and
+/// job-control signals to it; returns its exit status, 128+n for signal n.
+pub fn forward_signals_and_wait(init: Pid) -> i32 {
+    forward_signals_and_wait_with(init, None)
+}
+
+/// [`forward_signals_and_wait`], with SIGWINCH handed to `on_winch`
+/// instead (a terminal proxy resizes the container's pty, and the kernel
+/// signals its foreground process group).
+pub fn forward_signals_and_wait_with(init: Pid, on_winch: Option<Box<dyn Fn() + Send>>) -> i32 {
+    let set = forwarded_signals();
     let _ = set.thread_block();
     std::thread::spawn(move || loop {
-        if let Ok(sig) = set.wait() {
-            let _ = nix::sys::signal::kill(init, sig);
+        match (set.wait(), &on_winch) {
+            (Ok(Signal::SIGWINCH), Some(f)) => f(),
+            (Ok(sig), _) => {
+                let _ = nix::sys::signal::kill(init, sig);
+            }
+            (Err(_), _) => {}
         }
     });
     loop {

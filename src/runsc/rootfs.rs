@@ -42,6 +42,11 @@ pub enum RootfsError {
         step: &'static str,
         source: nix::Error,
     },
+    #[error(
+        "mounts: {typ} at {destination:?} must be mounted on an ordinary directory, \
+         and the rootfs has a symlink or a non-directory there"
+    )]
+    NotDirectory { typ: String, destination: String },
     #[error("{step} {}: {source}", .path.display())]
     Io {
         step: &'static str,
@@ -105,6 +110,9 @@ struct ParsedOptions {
     propagation: MsFlags,
     data: Vec<String>,
     bind: bool,
+    /// runc's and crun's extension: the tmpfs starts with a copy of what
+    /// the image has at its mountpoint (podman's `--read-only` /tmp, /run).
+    tmpcopyup: bool,
 }
 
 fn parse_options(options: &[String]) -> ParsedOptions {
@@ -112,6 +120,7 @@ fn parse_options(options: &[String]) -> ParsedOptions {
     let mut propagation = MsFlags::empty();
     let mut data = Vec::new();
     let mut bind = false;
+    let mut tmpcopyup = false;
     for o in options {
         match o.as_str() {
             "ro" => flags |= MsFlags::MS_RDONLY,
@@ -136,6 +145,7 @@ fn parse_options(options: &[String]) -> ParsedOptions {
             "mand" => flags |= MsFlags::MS_MANDLOCK,
             "nomand" => flags &= !MsFlags::MS_MANDLOCK,
             "bind" => bind = true,
+            "tmpcopyup" => tmpcopyup = true,
             "rbind" => {
                 bind = true;
                 flags |= MsFlags::MS_REC
@@ -156,6 +166,7 @@ fn parse_options(options: &[String]) -> ParsedOptions {
         propagation,
         data,
         bind,
+        tmpcopyup,
     }
 }
 
@@ -189,6 +200,24 @@ const SYNTHETIC_MOUNT_FLAGS: MsFlags = MsFlags::MS_NOSUID
     .union(MsFlags::MS_NODEV)
     .union(MsFlags::MS_NOEXEC);
 const SYNTHETIC_MOUNT_DATA: &str = "size=4k,mode=555";
+
+/// As runc: /proc and /sys go on an ordinary directory or nowhere. A
+/// symlink (or a file) the image put at the destination is refused rather
+/// than followed: it has been the way of mounting procfs somewhere else.
+fn refuse_non_directory(rootfs: &Path, m: &MountSpec) -> Result<()> {
+    let dest = Path::new(&m.destination);
+    let (Some(parent), Some(name)) = (dest.parent(), dest.file_name()) else {
+        return Ok(());
+    };
+    let at = secure_join(rootfs, &parent.to_string_lossy())?.join(name);
+    match fs::symlink_metadata(&at) {
+        Ok(meta) if !meta.is_dir() => Err(RootfsError::NotDirectory {
+            typ: m.typ.clone(),
+            destination: m.destination.clone(),
+        }),
+        _ => Ok(()),
+    }
+}
 
 fn mount_one(rootfs: &Path, m: &MountSpec) -> Result<()> {
     let dest = secure_join(rootfs, &m.destination)?;
@@ -242,6 +271,7 @@ fn mount_one(rootfs: &Path, m: &MountSpec) -> Result<()> {
             // Writable until the spec's mounts below it (/sys/fs/cgroup)
             // have their mountpoints: `prepare` then makes it read-only.
             "proc" | "sysfs" => {
+                refuse_non_directory(rootfs, m)?;
                 mkdir_all(&dest)?;
                 do_mount(
                     Some("runrs-synthetic"),
@@ -252,8 +282,14 @@ fn mount_one(rootfs: &Path, m: &MountSpec) -> Result<()> {
                     &m.typ,
                 )?;
             }
-            // Filled by `mount_cgroups` once init is in its cgroups.
-            "cgroup" | "cgroup2" => mkdir_all(&dest)?,
+            // Filled by `mount_cgroups` once init is in its cgroups, which
+            // also applies the mount's propagation: here the mountpoint is
+            // a plain directory, not a mount, and a propagation change on
+            // it fails with EINVAL (podman asks for `rprivate`).
+            "cgroup" | "cgroup2" => {
+                mkdir_all(&dest)?;
+                return Ok(());
+            }
             "mqueue" => {
                 mkdir_all(&dest)?;
                 if let Err(e) = do_mount(
@@ -274,12 +310,84 @@ fn mount_one(rootfs: &Path, m: &MountSpec) -> Result<()> {
                 } else {
                     m.source.as_str()
                 };
+                // The image's directory, still reachable through this fd
+                // once the tmpfs covers it.
+                let under = match (opts.tmpcopyup, typ) {
+                    (true, "tmpfs") => {
+                        Some(fs::File::open(&dest).map_err(|source| RootfsError::Io {
+                            step: "tmpcopyup: open",
+                            path: dest.clone(),
+                            source,
+                        })?)
+                    }
+                    _ => None,
+                };
                 do_mount(Some(source), &dest, Some(typ), opts.flags, data, typ)?;
+                if let Some(under) = under {
+                    use std::os::fd::AsRawFd;
+                    use std::os::unix::fs::PermissionsExt;
+                    let from = PathBuf::from(format!("/proc/self/fd/{}", under.as_raw_fd()));
+                    copy_tree(&from, &dest)?;
+                    // As runc, the tmpfs takes the mode of the directory it
+                    // covers.
+                    let mode = under
+                        .metadata()
+                        .map_err(|source| RootfsError::Io {
+                            step: "tmpcopyup: stat",
+                            path: dest.clone(),
+                            source,
+                        })?
+                        .permissions()
+                        .mode();
+                    fs::set_permissions(&dest, fs::Permissions::from_mode(mode & 0o7777)).map_err(
+                        |source| RootfsError::Io {
+                            step: "tmpcopyup: chmod",
+                            path: dest.clone(),
+                            source,
+                        },
+                    )?;
+                }
             }
         }
     }
     if !opts.propagation.is_empty() {
         do_mount(None, &dest, None, opts.propagation, None, "propagation")?;
+    }
+    Ok(())
+}
+
+/// Copies the directory tree `from` into the existing directory `to`:
+/// directories, regular files and symlinks (never followed) with their
+/// modes and owners, as runc's tmpcopyup. Other file types are left out.
+fn copy_tree(from: &Path, to: &Path) -> Result<()> {
+    use std::os::unix::fs::{lchown, MetadataExt, PermissionsExt};
+    let io = |step: &'static str, path: &Path| {
+        let path = path.to_path_buf();
+        move |source| RootfsError::Io { step, path, source }
+    };
+    let entries = fs::read_dir(from).map_err(io("tmpcopyup: read", from))?;
+    for entry in entries {
+        let entry = entry.map_err(io("tmpcopyup: read", from))?;
+        let src = entry.path();
+        let dst = to.join(entry.file_name());
+        let meta = fs::symlink_metadata(&src).map_err(io("tmpcopyup: stat", &src))?;
+        let kind = meta.file_type();
+        if kind.is_dir() {
+            fs::create_dir(&dst).map_err(io("tmpcopyup: mkdir", &dst))?;
+            copy_tree(&src, &dst)?;
+        } else if kind.is_file() {
+            fs::copy(&src, &dst).map_err(io("tmpcopyup: copy", &dst))?;
+        } else if kind.is_symlink() {
+            let target = fs::read_link(&src).map_err(io("tmpcopyup: readlink", &src))?;
+            symlink(&target, &dst).map_err(io("tmpcopyup: symlink", &dst))?;
+        } else {
+            continue;
+        }
+        lchown(&dst, Some(meta.uid()), Some(meta.gid())).map_err(io("tmpcopyup: chown", &dst))?;
+        if !kind.is_symlink() {
+            fs::set_permissions(&dst, fs::Permissions::from_mode(meta.mode() & 0o7777))
+                .map_err(io("tmpcopyup: chmod", &dst))?;
+        }
     }
     Ok(())
 }
@@ -365,6 +473,55 @@ fn create_device(rootfs: &Path, d: &Device) -> Result<()> {
     }
 }
 
+/// The mount point of the mount that holds `path` (the longest mount point
+/// in /proc/self/mountinfo that is `path` or one of its parents).
+fn mount_point_of(path: &Path) -> Result<PathBuf> {
+    let info = Path::new("/proc/self/mountinfo");
+    let text = fs::read_to_string(info).map_err(|source| RootfsError::Io {
+        step: "read",
+        path: info.to_path_buf(),
+        source,
+    })?;
+    Ok(longest_mount_point(&text, path).unwrap_or_else(|| PathBuf::from("/")))
+}
+
+/// The longest mount point of a mountinfo text that is `path` or one of
+/// its parents. Mount points are the fifth field, with space, tab,
+/// newline and backslash written as octal escapes.
+fn longest_mount_point(mountinfo: &str, path: &Path) -> Option<PathBuf> {
+    mountinfo
+        .lines()
+        .filter_map(|l| l.split(' ').nth(4))
+        .map(|mp| PathBuf::from(unescape_octal(mp)))
+        .filter(|mp| path.starts_with(mp))
+        .max_by_key(|mp| mp.as_os_str().len())
+}
+
+fn unescape_octal(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        let oct = b
+            .get(i + 1..i + 4)
+            .filter(|d| b[i] == b'\\' && d.iter().all(|c| (b'0'..=b'7').contains(c)));
+        match oct {
+            Some(d) => {
+                out.push(
+                    d.iter()
+                        .fold(0u8, |n, c| n.wrapping_mul(8).wrapping_add(c - b'0')),
+                );
+                i += 4;
+            }
+            None => {
+                out.push(b[i]);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
 /// Everything before pivot_root: propagation, rootfs bind, mounts, /dev.
 pub fn prepare(cfg: &ContainerConfig) -> Result<()> {
     let prop = match cfg.rootfs_propagation.as_deref() {
@@ -382,6 +539,19 @@ pub fn prepare(cfg: &ContainerConfig) -> Result<()> {
         "root propagation",
     )?;
     let rootfs = &cfg.rootfs;
+    // As runc's rootfsParentMountPrivate: the mount holding the rootfs
+    // becomes private, so the rootfs bind below does not propagate out and
+    // pivot_root's check (no shared parent mount) passes with
+    // `rootfsPropagation: shared`.
+    let parent = mount_point_of(rootfs)?;
+    do_mount(
+        None,
+        &parent,
+        None,
+        MsFlags::MS_PRIVATE,
+        None,
+        "rootfs parent private",
+    )?;
     do_mount(
         Some(&rootfs.to_string_lossy()),
         rootfs,
@@ -473,7 +643,8 @@ pub fn mount_cgroups(cfg: &ContainerConfig) -> Result<()> {
     let cgroup = super::cgroups::Cgroup::at(rel);
     for m in cgroup_mounts {
         let dest = secure_join(&cfg.rootfs, &m.destination)?;
-        let flags = parse_options(&m.options).flags & !MsFlags::MS_REC;
+        let opts = parse_options(&m.options);
+        let flags = opts.flags & !MsFlags::MS_REC;
         let bind = |src: &Path, target: &Path| -> Result<()> {
             do_mount(
                 Some(&src.to_string_lossy()),
@@ -493,23 +664,29 @@ pub fn mount_cgroups(cfg: &ContainerConfig) -> Result<()> {
             )
         };
         if cgroup.is_v2() {
-            if let Some((_, dir)) = cgroup.dirs().first() {
-                bind(dir, &dest)?;
+            let Some((_, dir)) = cgroup.dirs().first() else {
+                continue;
+            };
+            bind(dir, &dest)?;
+        } else {
+            do_mount(
+                Some("tmpfs"),
+                &dest,
+                Some("tmpfs"),
+                SYNTHETIC_MOUNT_FLAGS,
+                Some("mode=755"),
+                "cgroup tmpfs",
+            )?;
+            for (name, dir) in cgroup.shown_v1_hierarchies() {
+                let target = dest.join(name);
+                mkdir_all(&target)?;
+                bind(dir, &target)?;
             }
-            continue;
         }
-        do_mount(
-            Some("tmpfs"),
-            &dest,
-            Some("tmpfs"),
-            SYNTHETIC_MOUNT_FLAGS,
-            Some("mode=755"),
-            "cgroup tmpfs",
-        )?;
-        for (name, dir) in cgroup.shown_v1_hierarchies() {
-            let target = dest.join(name);
-            mkdir_all(&target)?;
-            bind(dir, &target)?;
+        // The spec's propagation (podman: `rprivate`), now that `dest` is
+        // a mount.
+        if !opts.propagation.is_empty() {
+            do_mount(None, &dest, None, opts.propagation, None, "propagation")?;
         }
     }
     Ok(())
@@ -608,6 +785,23 @@ fn mask_path(p: &str) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn mount_point_of_a_path_is_the_longest_parent() {
+        let info = "22 1 8:1 / / rw shared:1 - ext4 /dev/sda1 rw\n\
+                    30 22 0:5 / /var/lib rw - tmpfs tmpfs rw\n\
+                    31 22 0:6 / /var/lib/con\\040tainers rw - tmpfs tmpfs rw\n\
+                    32 22 0:7 / /var/libx rw - tmpfs tmpfs rw\n";
+        let at = |p: &str| longest_mount_point(info, Path::new(p));
+        assert_eq!(at("/var/lib/a/rootfs"), Some(PathBuf::from("/var/lib")));
+        assert_eq!(
+            at("/var/lib/con tainers/x"),
+            Some(PathBuf::from("/var/lib/con tainers"))
+        );
+        assert_eq!(at("/var/libxyz"), Some(PathBuf::from("/")));
+        assert_eq!(at("/var/lib"), Some(PathBuf::from("/var/lib")));
+        assert_eq!(longest_mount_point("", Path::new("/x")), None);
+    }
 
     #[test]
     fn secure_join_stays_inside_root() {

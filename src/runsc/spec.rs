@@ -2,6 +2,8 @@
 //! types), validated, and reduced to the `ContainerConfig` the roles use.
 
 use std::collections::BTreeMap;
+use std::fs;
+use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
@@ -358,6 +360,8 @@ pub fn from_value(v: &serde_json::Value, bundle: &Path, id: &str) -> Result<Cont
             ));
         }
     }
+    let sysctl: BTreeMap<String, String> = parse(v, &["linux", "sysctl"], "linux.sysctl")?;
+    check_net_sysctls(&sysctl, &namespaces)?;
     let memory_limit = get(v, &["linux", "resources", "memory", "limit"]).and_then(|x| x.as_i64());
     let pids_limit = get(v, &["linux", "resources", "pids", "limit"]).and_then(|x| x.as_i64());
     Ok(ContainerConfig {
@@ -377,7 +381,7 @@ pub fn from_value(v: &serde_json::Value, bundle: &Path, id: &str) -> Result<Cont
         devices: parse(v, &["linux", "devices"], "linux.devices")?,
         masked_paths: parse(v, &["linux", "maskedPaths"], "linux.maskedPaths")?,
         readonly_paths: parse(v, &["linux", "readonlyPaths"], "linux.readonlyPaths")?,
-        sysctl: parse(v, &["linux", "sysctl"], "linux.sysctl")?,
+        sysctl,
         rootfs_propagation: parse(
             v,
             &["linux", "rootfsPropagation"],
@@ -397,6 +401,42 @@ pub fn from_value(v: &serde_json::Value, bundle: &Path, id: &str) -> Result<Cont
         cgroups_path: parse(v, &["linux", "cgroupsPath"], "linux.cgroupsPath")?,
         annotations: parse(v, &["annotations"], "annotations")?,
     })
+}
+
+/// As runc's validator: a `net.*` sysctl needs a network namespace in the
+/// spec, a new one or one joined by path (podman's `/run/netns/...`), and
+/// never the host's own (it would change the host).
+fn check_net_sysctls(sysctl: &BTreeMap<String, String>, namespaces: &[Namespace]) -> Result<()> {
+    let Some(key) = sysctl.keys().find(|k| k.starts_with("net.")) else {
+        return Ok(());
+    };
+    let Some(net) = namespaces.iter().find(|n| n.typ == "network") else {
+        return Err(spec_err(
+            "linux.sysctl",
+            format!("{key:?} needs a network namespace (linux.namespaces has none)"),
+        ));
+    };
+    let Some(path) = &net.path else {
+        return Ok(());
+    };
+    let ns = fs::metadata(path).map_err(|e| {
+        spec_err(
+            "linux.namespaces",
+            format!("network namespace {}: {e}", path.display()),
+        )
+    })?;
+    let host = fs::metadata("/proc/self/ns/net")
+        .map_err(|e| spec_err("linux.sysctl", format!("/proc/self/ns/net: {e}")))?;
+    if (ns.dev(), ns.ino()) == (host.dev(), host.ino()) {
+        return Err(spec_err(
+            "linux.sysctl",
+            format!(
+                "{key:?} is not allowed in the host's network namespace ({})",
+                path.display()
+            ),
+        ));
+    }
+    Ok(())
 }
 
 /// The kernel's limit on the lines of one uid_map or gid_map.
@@ -731,5 +771,35 @@ mod tests {
         v["process"]["cwd"] = serde_json::json!("relative");
         let e = from_value(&v, &b, "x").unwrap_err().to_string();
         assert!(e.contains("process.cwd"), "{e}");
+    }
+
+    #[test]
+    fn net_sysctls_need_a_network_namespace_not_the_hosts() {
+        let sysctl: BTreeMap<String, String> =
+            [("net.ipv4.ping_group_range".to_string(), "0 0".to_string())].into();
+        let ns = |path: Option<&str>| Namespace {
+            typ: "network".into(),
+            path: path.map(PathBuf::from),
+        };
+        let e = check_net_sysctls(&sysctl, &[]).unwrap_err().to_string();
+        assert!(
+            e.contains("linux.sysctl") && e.contains("ping_group_range"),
+            "{e}"
+        );
+        check_net_sysctls(&sysctl, &[ns(None)]).expect("a new network namespace");
+        // Joined by path (podman's /run/netns/...): allowed unless it is
+        // the host's own namespace.
+        let e = check_net_sysctls(&sysctl, &[ns(Some("/proc/self/ns/net"))])
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("host's network namespace"), "{e}");
+        let e = check_net_sysctls(&sysctl, &[ns(Some("/nonexistent/netns"))])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("linux.namespaces") && e.contains("/nonexistent/netns"),
+            "{e}"
+        );
+        check_net_sysctls(&BTreeMap::new(), &[]).expect("no net sysctl");
     }
 }

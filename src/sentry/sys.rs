@@ -507,3 +507,19 @@ pub fn inotify_add_watch_fd(
     }
     Ok(r)
 }
+
+/// The window size of the terminal `fd` (TIOCGWINSZ), for the front end's
+/// terminal proxy (`runsc::tty`).
+pub fn get_winsize(fd: BorrowedFd<'_>) -> Result<libc::winsize, Errno> {
+    let mut ws: libc::winsize = zeroed();
+    // SAFETY: TIOCGWINSZ writes one winsize into `ws`, which outlives the call.
+    let r = unsafe { libc::ioctl(fd.as_raw_fd(), libc::TIOCGWINSZ, &mut ws) };
+    Errno::result(r).map(|_| ws)
+}
+
+/// Sets the window size of the terminal `fd` (TIOCSWINSZ).
+pub fn set_winsize(fd: BorrowedFd<'_>, ws: &libc::winsize) -> Result<(), Errno> {
+    // SAFETY: TIOCSWINSZ reads one winsize from `ws`, valid for the call.
+    let r = unsafe { libc::ioctl(fd.as_raw_fd(), libc::TIOCSWINSZ, ws) };
+    Errno::result(r).map(drop)
+}
