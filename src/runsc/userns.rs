@@ -51,8 +51,10 @@ pub fn write_maps(pid: i32, uids: &IdMap, gids: &IdMap) -> std::io::Result<()> {
     fs::write(format!("/proc/{pid}/gid_map"), gids.proc_text())
 }
 
+/// The capabilities of `bits` this kernel knows (a spec may name newer
+/// ones; runc leaves those out too).
 fn cap_set(bits: u64) -> caps::CapsHashSet {
-    caps::all()
+    caps::runtime::thread_all_supported()
         .into_iter()
         .filter(|c| bits & c.bitmask() != 0)
         .collect()
@@ -64,7 +66,7 @@ fn cap_set(bits: u64) -> caps::CapsHashSet {
 /// effective and permitted (in the order each stays a subset of what the
 /// kernel allows at that point), ambient, and no_new_privs if asked.
 pub fn become_user(p: &ProcessConfig) -> Result<(), String> {
-    for cap in caps::all() {
+    for cap in caps::runtime::thread_all_supported() {
         if p.caps.bounding & cap.bitmask() == 0 {
             ok(
                 caps::drop(None, CapSet::Bounding, cap),
