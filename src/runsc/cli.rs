@@ -297,22 +297,15 @@ pub struct EventsArgs {
     pub id: String,
 }
 
-/// runc's `checkpoint` flags, accepted so that a runc command line parses
-/// and gets runrs's one-line refusal (see `runsc::checkpoint`).
+/// The CRIU flags runc's `checkpoint` and `restore` share.
 #[derive(Args, Debug)]
-pub struct CheckpointArgs {
-    /// Path for saving CRIU image files.
+pub struct CriuArgs {
+    /// Path for the CRIU image files.
     #[arg(long = "image-path")]
     pub image_path: Option<PathBuf>,
     /// Path for saving work files and logs.
     #[arg(long = "work-path")]
     pub work_path: Option<PathBuf>,
-    /// Path for previous CRIU image files in pre-dump.
-    #[arg(long = "parent-path")]
-    pub parent_path: Option<PathBuf>,
-    /// Leave the process running after checkpointing.
-    #[arg(long = "leave-running")]
-    pub leave_running: bool,
     /// Allow open TCP connections.
     #[arg(long = "tcp-established")]
     pub tcp_established: bool,
@@ -325,18 +318,9 @@ pub struct CheckpointArgs {
     /// Use userfaultfd to lazily restore memory pages.
     #[arg(long = "lazy-pages")]
     pub lazy_pages: bool,
-    /// CRIU writes \0 to this fd once lazy-pages is ready.
-    #[arg(long = "status-fd", allow_hyphen_values = true)]
-    pub status_fd: Option<i32>,
-    /// ADDRESS:PORT of the page server.
-    #[arg(long = "page-server")]
-    pub page_server: Option<String>,
     /// Handle file locks.
     #[arg(long = "file-locks")]
     pub file_locks: bool,
-    /// Dump the container's memory only, leaving it running.
-    #[arg(long = "pre-dump")]
-    pub pre_dump: bool,
     /// cgroups mode: soft, full or strict.
     #[arg(long = "manage-cgroups-mode")]
     pub manage_cgroups_mode: Option<String>,
@@ -346,6 +330,29 @@ pub struct CheckpointArgs {
     /// Enable auto deduplication of memory images.
     #[arg(long = "auto-dedup")]
     pub auto_dedup: bool,
+}
+
+/// runc's `checkpoint` flags, accepted so that a runc command line parses
+/// and gets runrs's one-line refusal (see `runsc::checkpoint`).
+#[derive(Args, Debug)]
+pub struct CheckpointArgs {
+    #[command(flatten)]
+    pub criu: CriuArgs,
+    /// Path for previous CRIU image files in pre-dump.
+    #[arg(long = "parent-path")]
+    pub parent_path: Option<PathBuf>,
+    /// Leave the process running after checkpointing.
+    #[arg(long = "leave-running")]
+    pub leave_running: bool,
+    /// CRIU writes \0 to this fd once lazy-pages is ready.
+    #[arg(long = "status-fd", allow_hyphen_values = true)]
+    pub status_fd: Option<i32>,
+    /// ADDRESS:PORT of the page server.
+    #[arg(long = "page-server")]
+    pub page_server: Option<String>,
+    /// Dump the container's memory only, leaving it running.
+    #[arg(long = "pre-dump")]
+    pub pre_dump: bool,
     /// Container id.
     pub id: String,
 }
@@ -354,30 +361,11 @@ pub struct CheckpointArgs {
 /// [`CheckpointArgs`].
 #[derive(Args, Debug)]
 pub struct RestoreArgs {
+    #[command(flatten)]
+    pub criu: CriuArgs,
     /// Unix socket to send the pty master to.
     #[arg(long = "console-socket")]
     pub console_socket: Option<PathBuf>,
-    /// Path to the CRIU image files to restore.
-    #[arg(long = "image-path")]
-    pub image_path: Option<PathBuf>,
-    /// Path for saving work files and logs.
-    #[arg(long = "work-path")]
-    pub work_path: Option<PathBuf>,
-    /// Allow open TCP connections.
-    #[arg(long = "tcp-established")]
-    pub tcp_established: bool,
-    /// Allow external unix sockets.
-    #[arg(long = "ext-unix-sk")]
-    pub ext_unix_sk: bool,
-    /// Allow shell jobs.
-    #[arg(long = "shell-job")]
-    pub shell_job: bool,
-    /// Handle file locks.
-    #[arg(long = "file-locks")]
-    pub file_locks: bool,
-    /// cgroups mode: soft, full or strict.
-    #[arg(long = "manage-cgroups-mode")]
-    pub manage_cgroups_mode: Option<String>,
     /// Path to the bundle directory.
     #[arg(long, short = 'b')]
     pub bundle: Option<PathBuf>,
@@ -393,15 +381,6 @@ pub struct RestoreArgs {
     /// Do not use pivot_root.
     #[arg(long = "no-pivot")]
     pub no_pivot: bool,
-    /// Create a namespace, but do not restore its properties.
-    #[arg(long = "empty-ns")]
-    pub empty_ns: Option<String>,
-    /// Enable auto deduplication of memory images.
-    #[arg(long = "auto-dedup")]
-    pub auto_dedup: bool,
-    /// Use userfaultfd to lazily restore memory pages.
-    #[arg(long = "lazy-pages")]
-    pub lazy_pages: bool,
     /// An LSM profile, TYPE:NAME.
     #[arg(long = "lsm-profile")]
     pub lsm_profile: Option<String>,
