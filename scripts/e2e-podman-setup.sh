@@ -35,43 +35,16 @@ DEST_BIN=$DEST_DIR/runrs
 ROOTFS=$ROOT/build/rootfs-busybox
 
 # ---------------------------------------------------------------- packages
-missing=()
-for pkg in podman runc; do
-    if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed'; then
-        missing+=("$pkg")
-    fi
-done
-if [ ${#missing[@]} -gt 0 ]; then
-    say "installing ${missing[*]}"
-    export DEBIAN_FRONTEND=noninteractive
-    apt-get update -qq
-    apt-get install -y -qq "${missing[@]}" >/dev/null
-else
-    say "podman and runc already installed"
-fi
-command -v python3 >/dev/null || die "python3 is required"
+source "$ROOT/scripts/e2e-common.sh"
+install_missing podman runc
 command -v podman >/dev/null || die "podman not found after installing it"
 command -v conmon >/dev/null || die "conmon not found (it comes with podman)"
 
 # ------------------------------------------------------------------ rootfs
-if [ -x "$ROOTFS/bin/busybox" ] && [ -e "$ROOTFS/bin/sh" ]; then
-    say "rootfs $ROOTFS present"
-else
-    say "building rootfs $ROOTFS"
-    bash scripts/mkrootfs-busybox.sh "$ROOTFS"
-fi
+ensure_busybox_rootfs
 
 # ------------------------------------------------------------------ binary
-[ -x "$SRC_BIN" ] || die "runrs binary $SRC_BIN missing (run cargo build first, or set RUNRS_BIN)"
-mkdir -p "$DEST_DIR"
-if [ -x "$DEST_BIN" ] && cmp -s "$SRC_BIN" "$DEST_BIN"; then
-    say "$DEST_BIN is up to date"
-else
-    say "installing $SRC_BIN -> $DEST_BIN"
-    cp "$SRC_BIN" "$DEST_BIN.tmp.$$"
-    chmod 0755 "$DEST_BIN.tmp.$$"
-    mv -f "$DEST_BIN.tmp.$$" "$DEST_BIN"   # rename: running copies keep their inode
-fi
+install_runrs_binary
 
 # ---------------------------------------------------------- containers.conf
 # default_ulimits: as root, podman 4.3 gives every container RLIMIT_NOFILE
