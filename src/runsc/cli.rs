@@ -396,7 +396,7 @@ pub struct InstallArgs {
     /// The runtime's name in Docker.
     #[arg(long, default_value = "runrs")]
     pub runtime: String,
-    /// Docker's daemon.json.
+    /// Docker's daemon.json [default: /etc/docker/daemon.json].
     #[arg(long = "config-file")]
     pub config_file: Option<PathBuf>,
     /// Arguments Docker passes to runrs (after --), e.g. -- --strace.

@@ -249,10 +249,14 @@ pub fn install(a: &InstallArgs) -> Result<String> {
     if !a.runtime_args.is_empty() {
         entry["runtimeArgs"] = serde_json::json!(a.runtime_args);
     }
-    runtimes.insert(a.runtime.clone(), entry);
+    let what = match runtimes.insert(a.runtime.clone(), entry.clone()) {
+        None => "added to".to_string(),
+        Some(old) if old == entry => "already in".to_string(),
+        Some(old) => format!("changed from {old} to {entry} in"),
+    };
     write_daemon_json(&path, &v)?;
     Ok(format!(
-        "Runtime {} added to {}. Reload dockerd to use it: kill -HUP $(pidof dockerd) (or systemctl reload docker)\n",
+        "Runtime {} {what} {}. Reload dockerd to use it: kill -HUP $(pidof dockerd) (or systemctl reload docker)\n",
         a.runtime,
         path.display()
     ))
