@@ -831,7 +831,11 @@ impl Tracer {
     /// channel: it holds all their fds anyway. Any other gets a private
     /// one, so that no process ever holds a socket on which the sentry
     /// sends another process's fds (a forked child that drops its
-    /// privileges must not receive its parent's).
+    /// privileges must not receive its parent's). Known gap: a process
+    /// made with CLONE_FILES shares its creator's table and so its
+    /// channel; if it later execs, the kernel gives it a copy of the table
+    /// (with the same socket at the reserved fd) and the two keep sharing
+    /// the channel, which they did with every fd until then anyway.
     fn settle_channel(&mut self, tid: i32) -> Result<(), Errno> {
         let status =
             std::fs::read_to_string(format!("/proc/{tid}/status")).map_err(|_| Errno::ESRCH)?;
