@@ -26,20 +26,22 @@ use super::GoferError;
 /// `fd`, just opened with `flags`, unless it is a device node outside the
 /// sandbox's set (a host device in the image or in a bind mount: the
 /// sandbox hands no host device to the workload, docs/SECURITY.md): the
-/// default set's character devices (`runsc::spec::SANDBOX_DEVICES`), the
+/// default set's character devices (`gofer::SANDBOX_DEVICES`), the
 /// pty master multiplexer and pty slaves. An O_PATH fd opens nothing.
-fn sandbox_file(fd: OwnedFd, flags: i32) -> Result<OwnedFd, Errno> {
+/// Returns the fd with the file's type (S_IFMT bits; 0 for an O_PATH fd,
+/// which it does not stat).
+fn sandbox_file(fd: OwnedFd, flags: i32) -> Result<(OwnedFd, libc::mode_t), Errno> {
     /// UNIX98_PTY_SLAVE_MAJOR and its 8 majors (linux/major.h).
     const PTY_SLAVE_MAJORS: std::ops::Range<u32> = 136..144;
     /// TTYAUX_MAJOR: /dev/tty (0), /dev/ptmx (2).
     const TTYAUX_MAJOR: u32 = 5;
     if flags & libc::O_PATH != 0 {
-        return Ok(fd);
+        return Ok((fd, 0));
     }
     let st = sys::fstat(fd.as_fd())?;
     let kind = st.st_mode & libc::S_IFMT;
     if kind != libc::S_IFCHR && kind != libc::S_IFBLK {
-        return Ok(fd);
+        return Ok((fd, kind));
     }
     let (major, minor) = (
         nix::sys::stat::major(st.st_rdev) as u32,
@@ -48,11 +50,11 @@ fn sandbox_file(fd: OwnedFd, flags: i32) -> Result<OwnedFd, Errno> {
     let allowed = kind == libc::S_IFCHR
         && (PTY_SLAVE_MAJORS.contains(&major)
             || (major, minor) == (TTYAUX_MAJOR, 2)
-            || crate::runsc::spec::SANDBOX_DEVICES
+            || super::SANDBOX_DEVICES
                 .iter()
                 .any(|&(_, ma, mi)| (i64::from(major), i64::from(minor)) == (ma, mi)));
     if allowed {
-        Ok(fd)
+        Ok((fd, kind))
     } else {
         debug!(major, minor, "refused to open a host device node");
         Err(Errno::EACCES)
@@ -323,15 +325,16 @@ impl Ops<'_> {
         mode: u32,
         symlinks: u32,
     ) -> Result<Walked<OwnedFd>, Errno> {
-        let could_wait = flags & (libc::O_NONBLOCK | libc::O_PATH) == 0
-            && flags & libc::O_ACCMODE != libc::O_RDWR;
-        if !could_wait {
-            return self.open_at_now(path, flags, mode, symlinks);
+        let done = |w: Walked<(OwnedFd, libc::mode_t)>| match w {
+            Walked::Done((fd, _)) => Walked::Done(fd),
+            Walked::Redirect(r) => Walked::Redirect(r),
+        };
+        if !super::open_could_wait(flags) {
+            return self.open_at_now(path, flags, mode, symlinks).map(done);
         }
         match self.open_at_now(path, flags | libc::O_NONBLOCK, mode, symlinks)? {
-            Walked::Done(fd) => {
-                let fifo = sys::fstat(fd.as_fd())?.st_mode & libc::S_IFMT == libc::S_IFIFO;
-                if fifo
+            Walked::Done((fd, kind)) => {
+                if kind == libc::S_IFIFO
                     && flags & libc::O_ACCMODE == libc::O_RDONLY
                     && !sys::fifo_has_writer_or_data(fd.as_fd())?
                 {
@@ -340,7 +343,7 @@ impl Ops<'_> {
                 sys::clear_nonblock(fd.as_fd())?;
                 Ok(Walked::Done(fd))
             }
-            redirect => Ok(redirect),
+            Walked::Redirect(r) => Ok(Walked::Redirect(r)),
         }
     }
 
@@ -350,7 +353,7 @@ impl Ops<'_> {
         flags: i32,
         mode: u32,
         symlinks: u32,
-    ) -> Result<Walked<OwnedFd>, Errno> {
+    ) -> Result<Walked<(OwnedFd, libc::mode_t)>, Errno> {
         let flags = Self::open_flags(flags);
         if let Some(r) = self.w.fast_open(path, flags, mode) {
             return r.and_then(|fd| sandbox_file(fd, flags)).map(Walked::Done);
@@ -697,7 +700,7 @@ mod tests {
                 nix::fcntl::OFlag::from_bits_truncate(flags),
                 nix::sys::stat::Mode::empty(),
             )?;
-            sandbox_file(fd, flags)
+            sandbox_file(fd, flags).map(|(fd, _)| fd)
         };
         assert!(open("/dev/null", libc::O_RDWR).is_ok());
         assert!(open("/dev/urandom", libc::O_RDONLY).is_ok());

@@ -58,18 +58,7 @@ pub struct Device {
     pub gid: Option<u32>,
 }
 
-/// The character devices a sandbox holds, as (name, major, minor):
-/// runc's default set, which `rootfs::prepare` creates in a tmpfs /dev.
-/// Together with the container's own devpts (pts/*, ptmx) these are the
-/// only device nodes a workload may open (docs/SECURITY.md).
-pub const SANDBOX_DEVICES: &[(&str, i64, i64)] = &[
-    ("null", 1, 3),
-    ("zero", 1, 5),
-    ("full", 1, 7),
-    ("random", 1, 8),
-    ("urandom", 1, 9),
-    ("tty", 5, 0),
-];
+pub use crate::gofer::SANDBOX_DEVICES;
 
 impl Device {
     /// Whether the sandbox creates this `linux.devices` entry: a FIFO, or

@@ -1,7 +1,7 @@
 //! The workload's credentials, as the kernel holds them.
 //!
 //! Every workload task runs in a user namespace that runrs creates (see
-//! `crate::runsc::userns`): with no user namespace in the spec, an identity
+//! the front end's `userns` module): with no user namespace in the spec, an identity
 //! mapping of the whole id range, so container uid N is host uid N, as under
 //! runc; with one, the spec's mappings. The spec's capabilities are real
 //! capabilities in that namespace, so the set*id family, setgroups, capset,

@@ -120,40 +120,33 @@ pub fn getfd(tid: i32, fd: i32) -> Result<OwnedFd, Errno> {
     Ok(unsafe { OwnedFd::from_raw_fd(r as i32) })
 }
 
-/// Whether fd `fd1` of task `tid1` and fd `fd2` of task `tid2` are the
-/// same open file description (kcmp KCMP_FILE).
-pub fn same_open_file(tid1: i32, fd1: i32, tid2: i32, fd2: i32) -> bool {
-    const KCMP_FILE: libc::c_long = 0;
+/// kcmp(2) of tasks `tid1` and `tid2` for resource `kind` (and the fds
+/// `idx1`, `idx2` where the kind names one): true when they are the same.
+fn kcmp(tid1: i32, tid2: i32, kind: libc::c_long, idx1: i32, idx2: i32) -> bool {
     // SAFETY: kcmp takes integers only.
     let r = unsafe {
         libc::syscall(
             libc::SYS_kcmp,
             libc::c_long::from(tid1),
             libc::c_long::from(tid2),
-            KCMP_FILE,
-            libc::c_long::from(fd1),
-            libc::c_long::from(fd2),
+            kind,
+            libc::c_long::from(idx1),
+            libc::c_long::from(idx2),
         )
     };
     r == 0
 }
 
-/// Whether tasks `tid1` and `tid2` share one file descriptor table (kcmp
-/// KCMP_FILES).
+/// Whether fd `fd1` of task `tid1` and fd `fd2` of task `tid2` are the
+/// same open file description (KCMP_FILE).
+pub fn same_open_file(tid1: i32, fd1: i32, tid2: i32, fd2: i32) -> bool {
+    kcmp(tid1, tid2, 0, fd1, fd2)
+}
+
+/// Whether tasks `tid1` and `tid2` share one file descriptor table
+/// (KCMP_FILES).
 pub fn same_fd_table(tid1: i32, tid2: i32) -> bool {
-    const KCMP_FILES: libc::c_long = 2;
-    // SAFETY: kcmp takes integers only.
-    let r = unsafe {
-        libc::syscall(
-            libc::SYS_kcmp,
-            libc::c_long::from(tid1),
-            libc::c_long::from(tid2),
-            KCMP_FILES,
-            0 as libc::c_long,
-            0 as libc::c_long,
-        )
-    };
-    r == 0
+    kcmp(tid1, tid2, 2, 0, 0)
 }
 
 /// The caller's fd `fd` as a path the sentry can stat: its /proc link,

@@ -837,20 +837,9 @@ impl Tracer {
     /// (with the same socket at the reserved fd) and the two keep sharing
     /// the channel, which they did with every fd until then anyway.
     fn settle_channel(&mut self, tid: i32) -> Result<(), Errno> {
-        let status =
-            std::fs::read_to_string(format!("/proc/{tid}/status")).map_err(|_| Errno::ESRCH)?;
-        let field = |name: &str| {
-            status
-                .lines()
-                .find_map(|l| l.strip_prefix(name))
-                .and_then(|v| v.trim().parse::<i32>().ok())
-        };
-        let tgid = field("Tgid:").ok_or(Errno::ESRCH)?;
-        let mate = if tgid != tid {
-            tgid
-        } else {
-            field("PPid:").ok_or(Errno::ESRCH)?
-        };
+        let info = crate::sentry::sys::pidfd_info(tid).map_err(|_| Errno::ESRCH)?;
+        let (tgid, ppid) = (info.tgid as i32, info.ppid as i32);
+        let mate = if tgid != tid { tgid } else { ppid };
         let shared = self
             .tasks
             .get(&mate)

@@ -16,7 +16,7 @@ pub fn execve(ctx: &mut Ctx) -> SysResult {
     if path.first() != Some(&b'/') && !path.is_empty() && !ctx.base_is_sandboxed(AT_FDCWD)? {
         return Err(Errno::EACCES);
     }
-    exec_resets_caps(ctx)?;
+    forget_credentials(ctx)?;
     Ok(Outcome::Continue)
 }
 
@@ -29,7 +29,7 @@ pub fn execveat(ctx: &mut Ctx) -> SysResult {
     if path.first() != Some(&b'/') && !is_memfd(ctx, dirfd) && !ctx.base_is_sandboxed(dirfd)? {
         return Err(Errno::EACCES);
     }
-    exec_resets_caps(ctx)?;
+    forget_credentials(ctx)?;
     Ok(Outcome::Continue)
 }
 
@@ -43,10 +43,8 @@ fn is_memfd(ctx: &Ctx, fd: i32) -> bool {
 /// execve may change the caller's credentials (set-user-ID and
 /// set-group-ID programs, file capabilities, root's capability rules);
 /// a non-leader thread's exec also takes over its leader's tid.
-fn exec_resets_caps(ctx: &mut Ctx) -> Result<(), Errno> {
-    let tid = ctx.tid();
+fn forget_credentials(ctx: &mut Ctx) -> Result<(), Errno> {
     let tgid = ctx.task()?.tgid;
-    ctx.sentry.procfs.creds.forget(tid);
     ctx.sentry.procfs.creds.forget(tgid);
     ctx.forget_cred();
     Ok(())

@@ -267,13 +267,6 @@ fn do_open(
     }
 }
 
-/// Whether an open with `flags` could wait on the workload (a FIFO without
-/// its other end, a file under a lease): the gofer then opens without
-/// waiting (see `gofer::server`), and the wait is left to the workload.
-fn could_wait(flags: i32) -> bool {
-    flags & (libc::O_NONBLOCK | libc::O_PATH) == 0 && flags & libc::O_ACCMODE != libc::O_RDWR
-}
-
 /// What the sentry makes of the gofer's answer to an open that could wait
 /// (see `gofer::server`): ENXIO (a FIFO without its other end) and EAGAIN
 /// (a lease) are redone by the kernel in the workload (`Continue`), which
@@ -384,7 +377,7 @@ fn open_abs(ctx: &mut Ctx, abs: &[u8], flags: i32, mode: u32, depth: u32) -> Sys
         |g, p, c, l| {
             let opened = g.open(p, flags_for_gofer, mode, c, l);
             // The kernel can redo only the path the workload gave.
-            if could_wait(flags) && p == abs {
+            if crate::gofer::open_could_wait(flags) && p == abs {
                 return match opened {
                     Ok(Walked::Redirect(r)) => Ok(Walked::Redirect(r)),
                     Ok(Walked::Done(fd)) => settle_waiting_open(Ok(fd), cloexec).map(Walked::Done),

@@ -10,8 +10,6 @@ use super::{Ctx, Outcome, SysResult};
 /// The caller may change its credentials: drop what the sentry knows of
 /// them and let the kernel do the call.
 fn changes_credentials(ctx: &mut Ctx) -> SysResult {
-    let tid = ctx.tid();
-    ctx.sentry.procfs.creds.forget(tid);
     ctx.forget_cred();
     Ok(Outcome::Continue)
 }

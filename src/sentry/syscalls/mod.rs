@@ -212,8 +212,10 @@ impl<'a> Ctx<'a> {
         (cfg.uid_map.to_container(uid), cfg.gid_map.to_container(gid))
     }
 
-    /// The caller is about to change its credentials.
+    /// The caller is about to change its credentials: what the sentry
+    /// read of them (this call's copy and the table's) is dropped.
     pub fn forget_cred(&mut self) {
+        self.sentry.procfs.creds.forget(self.tid());
         self.cred = None;
     }
 

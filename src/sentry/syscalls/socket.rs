@@ -14,6 +14,7 @@ use std::os::fd::AsFd;
 use nix::errno::Errno;
 
 use super::{Ctx, Outcome, SysResult, AT_FDCWD};
+use crate::gofer::{Follow, Walked};
 use crate::sentry::sys;
 
 /// offsetof(struct sockaddr_un, sun_path).
@@ -131,15 +132,12 @@ fn connect_in_kernel(ctx: &mut Ctx, abs: &[u8]) -> Result<Option<Outcome>, Errno
         |g, p, c, l| {
             if p != abs {
                 // Redirected through /proc: the kernel would not get there.
-                return Ok(crate::gofer::proto::Walked::Done(false));
+                return Ok(Walked::Done(false));
             }
-            g.walk(p, crate::gofer::Follow::Follow, c, l)
-                .map(|w| match w {
-                    crate::gofer::proto::Walked::Done(_) => crate::gofer::proto::Walked::Done(true),
-                    crate::gofer::proto::Walked::Redirect(r) => {
-                        crate::gofer::proto::Walked::Redirect(r)
-                    }
-                })
+            g.walk(p, Follow::Follow, c, l).map(|w| match w {
+                Walked::Done(_) => Walked::Done(true),
+                Walked::Redirect(r) => Walked::Redirect(r),
+            })
         },
         |_, _, _, _| Ok(false),
     )?;
