@@ -9,5 +9,6 @@
 pub mod gofer;
 pub mod log;
 pub mod runsc;
+pub mod sandbox;
 pub mod sentry;
 pub mod table;

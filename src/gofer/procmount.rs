@@ -112,7 +112,7 @@ pub fn container_proc_mount(init_pid: i32) -> Result<Option<OwnedFd>, String> {
         return Ok(None);
     }
     let (parent_sock, child_sock) =
-        crate::runsc::sync::seqpacket_pair().map_err(|e| format!("socketpair: {e}"))?;
+        crate::sandbox::sync::seqpacket_pair().map_err(|e| format!("socketpair: {e}"))?;
     // Our children are born in the container's pid namespace; we stay out.
     setns(&pidns, CloneFlags::CLONE_NEWPID)
         .map_err(|e| format!("join the container's pid namespace: {e}"))?;

@@ -7,66 +7,10 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use serde::Deserialize;
-
 use super::error::{Error, Result};
-
-const ROOT: &str = "/sys/fs/cgroup";
-/// v1 controllers runrs manages (a container is put in each that is mounted).
-/// The hierarchies of a v1 host a container joins, as runc does: the
-/// controllers, then systemd's named hierarchy and a hybrid host's v2 one
-/// (no controllers there; /proc/self/cgroup lists them too).
-const V1_CONTROLLERS: [&str; 10] = [
-    "memory", "cpu", "cpuacct", "cpuset", "pids", "freezer", "blkio", "devices", "systemd",
-    "unified",
-];
-
-/// Resource settings as `linux.resources` and `update --resources` carry
-/// them; zero or absent means "leave alone", as runc does.
-#[derive(Clone, Debug, Default, Deserialize, serde::Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Resources {
-    #[serde(default)]
-    pub memory: Option<Memory>,
-    #[serde(default)]
-    pub cpu: Option<Cpu>,
-    #[serde(default)]
-    pub pids: Option<Pids>,
-}
-
-#[derive(Clone, Debug, Default, Deserialize, serde::Serialize)]
-pub struct Memory {
-    #[serde(default)]
-    pub limit: Option<i64>,
-    #[serde(default)]
-    pub swap: Option<i64>,
-    #[serde(default)]
-    pub reservation: Option<i64>,
-}
-
-#[derive(Clone, Debug, Default, Deserialize, serde::Serialize)]
-pub struct Cpu {
-    #[serde(default)]
-    pub shares: Option<u64>,
-    #[serde(default)]
-    pub quota: Option<i64>,
-    #[serde(default)]
-    pub period: Option<u64>,
-    #[serde(default)]
-    pub cpus: Option<String>,
-    #[serde(default)]
-    pub mems: Option<String>,
-}
-
-#[derive(Clone, Debug, Default, Deserialize, serde::Serialize)]
-pub struct Pids {
-    #[serde(default)]
-    pub limit: Option<i64>,
-}
-
-fn is_v2() -> bool {
-    Path::new(ROOT).join("cgroup.controllers").exists()
-}
+pub use crate::sandbox::cgroup::Cgroup;
+use crate::sandbox::cgroup::ROOT;
+pub use crate::sandbox::config::{Cpu, Memory, Pids, Resources};
 
 /// `cgroupsPath` as a path below each hierarchy. With --systemd-cgroup the
 /// spec says `slice:prefix:name`, which systemd places at
@@ -110,44 +54,9 @@ pub fn relative_path(cgroups_path: Option<&str>, id: &str, systemd: bool) -> Res
     Ok(p)
 }
 
-/// One container's cgroup, in every hierarchy it lives in.
-pub struct Cgroup {
-    dirs: Vec<(String, PathBuf)>,
-    v2: bool,
-}
-
+/// The front end's part of a container's cgroup: creating it, applying
+/// resources, freezing, stats, removal.
 impl Cgroup {
-    pub fn at(rel: &str) -> Cgroup {
-        let rel = rel.trim_start_matches('/');
-        if is_v2() {
-            return Cgroup {
-                dirs: vec![("unified".into(), Path::new(ROOT).join(rel))],
-                v2: true,
-            };
-        }
-        let dirs = V1_CONTROLLERS
-            .iter()
-            .filter(|c| Path::new(ROOT).join(c).join("cgroup.procs").exists())
-            .map(|c| (c.to_string(), Path::new(ROOT).join(c).join(rel)))
-            .collect();
-        Cgroup { dirs, v2: false }
-    }
-
-    /// Each hierarchy's name and the container's directory in it.
-    pub fn dirs(&self) -> &[(String, PathBuf)] {
-        &self.dirs
-    }
-
-    /// The v1 hierarchies a cgroup mount shows, as runc mounts it: every
-    /// one the container joined but a hybrid host's v2 one.
-    pub fn shown_v1_hierarchies(&self) -> impl Iterator<Item = &(String, PathBuf)> {
-        self.dirs.iter().filter(|(name, _)| name != "unified")
-    }
-
-    pub fn is_v2(&self) -> bool {
-        self.v2
-    }
-
     fn dir(&self, controller: &str) -> Option<&Path> {
         if self.v2 {
             return self.dirs.first().map(|(_, p)| p.as_path());

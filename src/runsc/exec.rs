@@ -17,7 +17,7 @@ use super::error::{Error, Result};
 use super::init::{self, ok};
 use super::spec::{self, ProcessConfig};
 use super::state::{StateDir, Status};
-use super::sync::{self, InitMsg};
+use crate::sandbox::sync::{self, InitMsg};
 use crate::sentry::boot::control_socket_addr;
 
 /// Namespaces an exec'd process joins (pid separately, through a fork).
@@ -122,7 +122,7 @@ pub fn exec(g: &GlobalOpts, a: &ExecArgs) -> Result<i32> {
     let platform = {
         let path = dir.file(super::state::SANDBOX_FILE);
         let data = fs::read(&path).map_err(Error::io("read", &path))?;
-        serde_json::from_slice::<super::container::SandboxInfo>(&data)
+        serde_json::from_slice::<crate::sandbox::SandboxInfo>(&data)
             .map_err(|e| Error::Other(format!("{}: {e}", path.display())))?
             .platform
     };

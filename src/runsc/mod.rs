@@ -14,7 +14,6 @@ pub mod rootfs;
 pub mod seccomp_profile;
 pub mod spec;
 pub mod state;
-pub mod sync;
 pub mod tty;
 pub mod userns;
 
@@ -155,11 +154,11 @@ fn gofer_main(state_dir: &Path) -> i32 {
 fn gofer_run(state_dir: &Path) -> Result<(), String> {
     let data = std::fs::read(state_dir.join(state::SANDBOX_FILE))
         .map_err(|e| format!("read sandbox.json: {e}"))?;
-    let info: container::SandboxInfo =
+    let info: crate::sandbox::SandboxInfo =
         serde_json::from_slice(&data).map_err(|e| format!("parse sandbox.json: {e}"))?;
     // SAFETY: create passed the channels at fds 3.. and nothing else owns them.
     let channels: Vec<OwnedFd> = (0..info.gofer_channels)
-        .map(|i| unsafe { OwnedFd::from_raw_fd(container::FIRST_ROLE_FD + i as i32) })
+        .map(|i| unsafe { OwnedFd::from_raw_fd(crate::sandbox::FIRST_ROLE_FD + i as i32) })
         .collect();
     let init_pidfd =
         crate::sentry::sys::pidfd_open(info.init_pid).map_err(|e| format!("pidfd of init: {e}"))?;

@@ -14,8 +14,7 @@ use serde::{Deserialize, Serialize};
 use super::error::{Error, Result};
 
 pub const STATE_FILE: &str = "state.json";
-pub const SPEC_FILE: &str = "spec.json";
-pub const SANDBOX_FILE: &str = "sandbox.json";
+pub use crate::sandbox::{SANDBOX_FILE, SPEC_FILE};
 pub const EXEC_FIFO: &str = "exec.fifo";
 pub const LOCK_FILE: &str = "lock";
 

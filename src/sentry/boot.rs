@@ -23,10 +23,8 @@ use super::vfs::{Location, SynthFs};
 use super::workers::{Next, Workers};
 use super::{dispatch, sys, Sentry};
 use crate::gofer::Client;
-use crate::runsc::cli::{FileAccess, PlatformKind};
-use crate::runsc::container::{SandboxInfo, FIRST_ROLE_FD};
-use crate::runsc::spec::{ContainerConfig, MountSpec};
-use crate::runsc::state;
+use crate::sandbox::config::{ContainerConfig, MountSpec};
+use crate::sandbox::{self, FileAccess, PlatformKind, SandboxInfo, FIRST_ROLE_FD};
 
 /// The control socket's name in the state directory.
 pub const CONTROL_SOCKET: &str = "sentry.sock";
@@ -210,7 +208,7 @@ fn cgroup_mount_lines(cfg: &ContainerConfig, m: &MountSpec) -> Option<Vec<MountL
     if m.typ != "cgroup" && m.typ != "cgroup2" {
         return None;
     }
-    let cgroup = crate::runsc::cgroups::Cgroup::at(cfg.cgroups_path.as_deref()?);
+    let cgroup = crate::sandbox::cgroup::Cgroup::at(cfg.cgroups_path.as_deref()?);
     let flags = "nosuid,nodev,noexec,relatime";
     let ro = if m.options.iter().any(|o| o == "ro") {
         "ro"
@@ -258,8 +256,8 @@ pub fn main(state_dir: &Path) -> i32 {
 }
 
 fn run(state_dir: &Path) -> Result<(), BootError> {
-    let cfg: ContainerConfig = read_json(state_dir, state::SPEC_FILE)?;
-    let info: SandboxInfo = read_json(state_dir, state::SANDBOX_FILE)?;
+    let cfg: ContainerConfig = read_json(state_dir, sandbox::SPEC_FILE)?;
+    let info: SandboxInfo = read_json(state_dir, sandbox::SANDBOX_FILE)?;
     // SAFETY: create passed the listener (seccomp) or the fd-passing
     // socket (ptrace) at fd 3 and the gofer channels at 4..; nothing else
     // in this process owns them.
@@ -508,31 +506,31 @@ fn serve_control(
             Err(Errno::EINTR) => continue,
             Err(_) => return,
         };
-        let msg = crate::runsc::sync::recv(conn.as_raw_fd());
+        let msg = crate::sandbox::sync::recv(conn.as_raw_fd());
         let reply = match msg {
-            Ok((crate::runsc::sync::InitMsg::Attach { pid }, Some(sock))) if ptrace.is_some() => {
+            Ok((crate::sandbox::sync::InitMsg::Attach { pid }, Some(sock))) if ptrace.is_some() => {
                 // Workers already serve every traced task.
                 match ptrace.as_ref().map(|p| p.seize(pid, sock)) {
-                    Some(Ok(())) => crate::runsc::sync::InitMsg::Ready,
-                    Some(Err(e)) => crate::runsc::sync::InitMsg::Error {
+                    Some(Ok(())) => crate::sandbox::sync::InitMsg::Ready,
+                    Some(Err(e)) => crate::sandbox::sync::InitMsg::Error {
                         msg: format!("attach to process {pid}: {e}"),
                     },
-                    None => crate::runsc::sync::InitMsg::Error {
+                    None => crate::sandbox::sync::InitMsg::Error {
                         msg: "not a ptrace sandbox".into(),
                     },
                 }
             }
-            Ok((crate::runsc::sync::InitMsg::Listener, Some(listener))) if ptrace.is_none() => {
+            Ok((crate::sandbox::sync::InitMsg::Listener, Some(listener))) if ptrace.is_none() => {
                 match SeccompNotify::new(listener) {
                     Ok(p) => {
                         let p = Arc::new(p);
                         spawn_workers(&p, &sentry, &gofers, EXEC_WORKERS);
-                        crate::runsc::sync::InitMsg::Ready
+                        crate::sandbox::sync::InitMsg::Ready
                     }
-                    Err(e) => crate::runsc::sync::InitMsg::Error { msg: e.to_string() },
+                    Err(e) => crate::sandbox::sync::InitMsg::Error { msg: e.to_string() },
                 }
             }
-            _ => crate::runsc::sync::InitMsg::Error {
+            _ => crate::sandbox::sync::InitMsg::Error {
                 msg: if ptrace.is_some() {
                     "expected a process to attach to (this sandbox runs on ptrace)".into()
                 } else {
@@ -540,7 +538,7 @@ fn serve_control(
                 },
             },
         };
-        let _ = crate::runsc::sync::send(conn.as_raw_fd(), &reply, None);
+        let _ = crate::sandbox::sync::send(conn.as_raw_fd(), &reply, None);
     }
 }
 

@@ -18,7 +18,7 @@ use std::path::Path;
 use std::sync::atomic::{AtomicI32, Ordering};
 use std::sync::OnceLock;
 
-use crate::runsc::cli::PlatformKind;
+use crate::sandbox::PlatformKind;
 
 use caps::{CapSet, Capability};
 use nix::errno::Errno;

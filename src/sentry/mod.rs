@@ -34,8 +34,8 @@ use std::collections::HashMap;
 use std::os::fd::{AsRawFd, OwnedFd};
 use std::sync::{Arc, Mutex};
 
-use crate::runsc::container::SandboxInfo;
-use crate::runsc::spec::ContainerConfig;
+use crate::sandbox::config::ContainerConfig;
+use crate::sandbox::SandboxInfo;
 
 /// State shared by all sentry threads.
 pub struct Sentry {

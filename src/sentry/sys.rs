@@ -7,6 +7,8 @@ use std::os::fd::{AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
 
 use nix::errno::Errno;
 
+pub use crate::sandbox::sys::{kill_pidfd, pidfd_open};
+
 /// The bytes of a plain-data kernel struct, to copy into workload memory.
 pub fn struct_bytes<T: Copy>(v: &T) -> &[u8] {
     // SAFETY: T is a Copy repr(C) kernel struct (stat, statx, statfs,
@@ -29,17 +31,6 @@ pub fn struct_from_bytes<T: Copy>(b: &[u8]) -> Option<T> {
 pub fn zeroed<T: Copy>() -> T {
     // SAFETY: used only for libc integer structs, valid when all-zero.
     unsafe { std::mem::zeroed() }
-}
-
-/// pidfd_open(pid, 0): a pidfd for a process (its thread-group leader).
-pub fn pidfd_open(pid: i32) -> Result<OwnedFd, Errno> {
-    // SAFETY: pidfd_open takes two integers; nix and libc lack a wrapper.
-    let r = unsafe { libc::syscall(libc::SYS_pidfd_open, pid, 0) };
-    if r < 0 {
-        return Err(Errno::last());
-    }
-    // SAFETY: the kernel returned a new fd that only we own.
-    Ok(unsafe { OwnedFd::from_raw_fd(r as i32) })
 }
 
 /// `struct pidfd_info` up to PIDFD_INFO_SIZE_VER0 (64 bytes).
@@ -291,20 +282,6 @@ pub fn lseek(fd: BorrowedFd<'_>, off: i64, whence: i32) -> Result<i64, Errno> {
     } else {
         Ok(r)
     }
-}
-
-/// pidfd_send_signal(SIGKILL): ends the workload when the sandbox fails.
-pub fn kill_pidfd(pidfd: &OwnedFd) {
-    // SAFETY: integers and a null siginfo, as the man page allows.
-    unsafe {
-        libc::syscall(
-            libc::SYS_pidfd_send_signal,
-            pidfd.as_raw_fd(),
-            libc::SIGKILL,
-            std::ptr::null::<libc::siginfo_t>(),
-            0,
-        )
-    };
 }
 
 /// pidfd_send_signal with a siginfo (`info`: the 128-byte struct as ints).
