@@ -6,6 +6,7 @@
 //! `gofer`, and `init` (the container's first process before it execs the
 //! user's program). See `docs/` and the design notes in the repository.
 
+pub mod confine;
 pub mod gofer;
 pub mod log;
 pub mod runsc;

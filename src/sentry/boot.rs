@@ -56,7 +56,7 @@ pub enum BootError {
     #[error("network namespace: {0}")]
     Netns(String),
     #[error("confine the sentry: {0}")]
-    Confine(super::confine::ConfineError),
+    Confine(crate::confine::ConfineError),
     #[error("platform: {0}")]
     Platform(#[from] super::platform::PlatformError),
 }
@@ -265,7 +265,7 @@ fn run(state_dir: &Path) -> Result<(), BootError> {
     // The tracer must attach before init installs its filter (create waits
     // for our control socket), and before this process starts any thread.
     // Before any thread starts (see confine::private_mount_ns).
-    super::confine::private_mount_ns().map_err(BootError::Confine)?;
+    crate::confine::private_mount_ns().map_err(BootError::Confine)?;
     let (ptrace, listener) = match info.platform {
         PlatformKind::Ptrace => (Some(Arc::new(Ptrace::start(info.init_pid, first)?)), None),
         PlatformKind::Seccomp => (None, Some(first)),

@@ -389,12 +389,10 @@ fn tracer_thread(
     // capabilities are per thread: keep only the sentry's (the confinement
     // brings the empty root and the seccomp filter to every thread).
     let first = t.seize(pid, sock).and_then(|()| {
-        crate::sentry::confine::keep_only_caps(crate::sentry::confine::SENTRY_PTRACE_CAPS).map_err(
-            |e| {
-                crate::log::error(&format!("sentry tracer: {e}"));
-                Errno::EPERM
-            },
-        )
+        crate::confine::keep_only_caps(crate::sentry::confine::SENTRY_PTRACE_CAPS).map_err(|e| {
+            crate::log::error(&format!("sentry tracer: {e}"));
+            Errno::EPERM
+        })
     });
     let ok = first.is_ok();
     let _ = started.send(first);
