@@ -7,6 +7,7 @@
 //! returned with `SCM_RIGHTS`. Paths that land in a synthetic mount served by
 //! the sentry itself (`/proc`, `/sys`, ...) are answered with a [`Redirect`].
 
+pub mod boot;
 pub mod client;
 pub mod confine;
 pub mod procmount;

@@ -71,7 +71,7 @@ fn fsconfig(
 
 /// A detached nosuid,nodev,noexec `proc` mount with `subset=pid` of the
 /// caller's pid namespace.
-fn make_mount() -> Result<OwnedFd, String> {
+pub(crate) fn make_mount() -> Result<OwnedFd, String> {
     // SAFETY: "proc" is NUL-terminated; fsopen returns a new fd or -1.
     let fs =
         fd_result(unsafe { libc::syscall(libc::SYS_fsopen, c"proc".as_ptr(), FSOPEN_CLOEXEC) })
@@ -116,7 +116,7 @@ pub fn container_proc_mount(init_pid: i32) -> Result<Option<OwnedFd>, String> {
     // Our children are born in the container's pid namespace; we stay out.
     setns(&pidns, CloneFlags::CLONE_NEWPID)
         .map_err(|e| format!("join the container's pid namespace: {e}"))?;
-    // SAFETY: the gofer is single-threaded here (`gofer_run` calls this
+    // SAFETY: the gofer is single-threaded here (`boot::run` calls this
     // before its setns into the mount namespace, which needs that too),
     // so the child may run ordinary Rust.
     let forked = match unsafe { fork() } {
@@ -150,26 +150,5 @@ pub fn container_proc_mount(init_pid: i32) -> Result<Option<OwnedFd>, String> {
             "in the container's pid namespace: {}",
             String::from_utf8_lossy(&buf[..pkt.len.min(buf.len())])
         )),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// The mount holds pid directories only, and an fd of a file in it
-    /// reads as /proc/<pid>/... to the sentry (`hostproc::fd_link`).
-    #[test]
-    fn subset_mount_and_fd_link() {
-        let mnt = make_mount().expect("proc mount (needs root)");
-        let pid = std::process::id();
-        let name = std::ffi::CString::new(format!("{pid}/comm")).unwrap();
-        let fd = sys::openat(mnt.as_fd(), &name, libc::O_RDONLY | libc::O_CLOEXEC, 0).unwrap();
-        let link = crate::sentry::fs::hostproc::fd_link(pid as i32, fd.as_raw_fd()).unwrap();
-        assert_eq!(String::from_utf8_lossy(&link), format!("/proc/{pid}/comm"));
-        assert_eq!(
-            sys::openat(mnt.as_fd(), c"sys", libc::O_RDONLY | libc::O_CLOEXEC, 0).map(drop),
-            Err(Errno::ENOENT)
-        );
     }
 }
