@@ -7,6 +7,7 @@
 //! user's program). See `docs/` and the design notes in the repository.
 
 pub mod confine;
+pub mod conformance;
 pub mod gofer;
 pub mod log;
 pub mod runsc;

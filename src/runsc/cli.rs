@@ -4,6 +4,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
+pub use crate::conformance::ConformanceArgs;
 use crate::log::Format;
 pub use crate::sandbox::{FileAccess, PlatformKind};
 
@@ -439,30 +440,6 @@ pub struct ListArgs {
     /// Print only the ids.
     #[arg(long, short = 'q')]
     pub quiet: bool,
-}
-
-#[derive(Args, Debug)]
-pub struct ConformanceArgs {
-    /// Runtime to compare (repeatable): native, runc, runrs, runrs:PLATFORM
-    /// or a runtime binary. Default: native, runc if installed, runrs with
-    /// each platform.
-    #[arg(long)]
-    pub runtime: Vec<String>,
-    /// Only cases matching this glob (e.g. 'open*').
-    #[arg(long)]
-    pub filter: Option<String>,
-    /// text, json or markdown.
-    #[arg(long, default_value = "text")]
-    pub format: String,
-    /// The suite binary (built by tests/syscalls/build.sh).
-    #[arg(long)]
-    pub binary: Option<PathBuf>,
-    /// Rootfs copied into the bundles (default build/rootfs-busybox).
-    #[arg(long)]
-    pub rootfs: Option<PathBuf>,
-    /// KNOWN_GAPS file annotating runrs failures (default tests/syscalls/KNOWN_GAPS).
-    #[arg(long = "known-gaps")]
-    pub known_gaps: Option<PathBuf>,
 }
 
 #[derive(Args, Debug)]

@@ -2,7 +2,6 @@
 
 pub mod cgroups;
 pub mod cli;
-pub mod conformance;
 pub mod container;
 pub mod error;
 pub mod exec;
@@ -86,7 +85,7 @@ pub fn main(cli: Cli) -> i32 {
             print!("{s}");
             0
         }),
-        Command::Conformance(a) => conformance::main(a).map_err(Error::Other),
+        Command::Conformance(a) => crate::conformance::main(a).map_err(Error::Other),
         Command::Boot(a) => return crate::sentry::boot::main(&a.state_dir),
         Command::Gofer(a) => return crate::gofer::boot::main(&a.state_dir),
         Command::Init(a) => return init::main(&a.state_dir, g.platform),

@@ -121,3 +121,23 @@ impl Sentry {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::dispatch;
+
+    #[test]
+    fn dispatch_matches_emulated_rows() {
+        for nr in 0..=1024u32 {
+            let emulated = crate::table::row(nr).is_some_and(|r| {
+                matches!(r.disposition, crate::table::Disposition::Emulated { .. })
+                    || r.emulate_if.is_some()
+            });
+            assert_eq!(
+                dispatch::handler(nr).is_some(),
+                emulated,
+                "dispatch disagrees with the table for nr {nr}"
+            );
+        }
+    }
+}
