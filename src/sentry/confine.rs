@@ -250,11 +250,10 @@ pub fn security_counts_markdown() -> String {
     let passthrough = count(&|d| matches!(d, Disposition::Passthrough(_)));
     let conditional = count(&|d| matches!(d, Disposition::Passthrough(Some(_))));
     let emulated = count(&|d| matches!(d, Disposition::Emulated { .. }));
-    let in_kernel = crate::sentry::filter::DENIED_IN_KERNEL;
     let denied = SYSCALLS
         .iter()
         .filter(|r| matches!(r.disposition, Disposition::Denied { .. }))
-        .filter(|r| !in_kernel.contains(&r.name))
+        .filter(|r| !r.in_kernel)
         .count();
     let sentry = sentry_allowlist(0, PlatformKind::Seccomp);
     let on_ptrace = sentry_allowlist(0, PlatformKind::Ptrace);
@@ -314,9 +313,10 @@ pub fn security_counts_markdown() -> String {
          denied by the kernel without a log line ({}: libc probes it before every fork); \
          numbers outside the table get ENOSYS. Refused with an errno in the sentry and \
          gofer (not counted): {}.",
-        in_kernel
+        SYSCALLS
             .iter()
-            .map(|n| format!("`{n}`"))
+            .filter(|r| r.in_kernel)
+            .map(|r| format!("`{}`", r.name))
             .collect::<Vec<_>>()
             .join(", "),
         refused()

@@ -140,4 +140,54 @@ mod tests {
             );
         }
     }
+
+    /// The table is the only list of handlers: every handler a row names
+    /// is `syscalls::<family>::<name>` (its family's file, named after the
+    /// syscall), and every function with the handler signature in the
+    /// family files is named by a row (no handler the dispatch cannot reach).
+    #[test]
+    fn handlers_are_exactly_the_tables() {
+        use std::collections::BTreeSet;
+        let mut named = BTreeSet::new();
+        for r in crate::table::SYSCALLS {
+            let handler = match (r.disposition, r.emulate_if) {
+                (crate::table::Disposition::Emulated { handler }, _) => handler,
+                (_, Some(e)) => e.handler,
+                _ => continue,
+            };
+            assert_eq!(
+                handler,
+                format!("{}::{}", r.family, r.name),
+                "{}: the handler lives in its family's file, named after the syscall",
+                r.name
+            );
+            named.insert(handler.to_string());
+        }
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/sentry/syscalls");
+        let mut found = BTreeSet::new();
+        for e in std::fs::read_dir(&dir).expect("syscalls dir") {
+            let path = e.expect("entry").path();
+            let module = path
+                .file_stem()
+                .expect("name")
+                .to_string_lossy()
+                .into_owned();
+            if module == "mod" {
+                continue;
+            }
+            let text = std::fs::read_to_string(&path).expect("read");
+            for line in text.lines() {
+                let Some(rest) = line.strip_prefix("pub fn ") else {
+                    continue;
+                };
+                if let Some((name, "ctx: &mut Ctx) -> SysResult {")) = rest.split_once('(') {
+                    found.insert(format!("{module}::{name}"));
+                }
+            }
+        }
+        assert_eq!(
+            found, named,
+            "handlers in src/sentry/syscalls vs the table's"
+        );
+    }
 }

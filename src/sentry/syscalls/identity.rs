@@ -9,7 +9,7 @@ use super::{Ctx, Outcome, SysResult};
 
 /// The caller may change its credentials: drop what the sentry knows of
 /// them and let the kernel do the call.
-fn changes_credentials(ctx: &mut Ctx) -> SysResult {
+pub(super) fn changes_credentials(ctx: &mut Ctx) -> SysResult {
     ctx.forget_cred();
     Ok(Outcome::Continue)
 }
@@ -62,28 +62,4 @@ pub fn setgroups(ctx: &mut Ctx) -> SysResult {
 /// capset(2).
 pub fn capset(ctx: &mut Ctx) -> SysResult {
     changes_credentials(ctx)
-}
-
-/// prctl(2), the options that change credentials or the dumpable mode
-/// (the table sends only those here: PR_SET_DUMPABLE, PR_SET_KEEPCAPS,
-/// PR_CAPBSET_DROP, PR_SET_SECUREBITS, PR_SET_NO_NEW_PRIVS, PR_CAP_AMBIENT).
-pub fn prctl(ctx: &mut Ctx) -> SysResult {
-    let option = ctx.arg(0) & 0xffff_ffff;
-    ctx.note(|| format!("{option:#x}"));
-    changes_credentials(ctx)
-}
-
-/// exit_group(2): before the process ends, its children that have made no
-/// emulated call yet record the virtual cwd they inherit from it; once
-/// reparented (to init or a subreaper) they would inherit from that
-/// instead. Then the kernel ends it. Never fails.
-pub fn exit_group(ctx: &mut Ctx) -> SysResult {
-    let tid = ctx.tid();
-    // Nobody entered a synthetic directory (the common case): nothing to
-    // pass on, no lookup.
-    if !ctx.sentry.procfs.cwds.recorded() {
-        return Ok(Outcome::Continue);
-    }
-    let _ = ctx.sentry.procfs.cwds.note_exit(tid);
-    Ok(Outcome::Continue)
 }

@@ -11,6 +11,7 @@ pub mod identity;
 pub mod io;
 pub mod misc;
 pub mod notify;
+pub mod process;
 pub mod socket;
 pub mod stat;
 pub mod xattr;
