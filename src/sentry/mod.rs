@@ -22,6 +22,8 @@ pub mod sys;
 pub mod syscalls;
 pub mod sysfs;
 pub mod task;
+#[cfg(test)]
+pub mod testkit;
 pub mod vfs;
 pub mod workers;
 
