@@ -493,3 +493,17 @@ pub fn set_winsize(fd: BorrowedFd<'_>, ws: &libc::winsize) -> Result<(), Errno> 
     let r = unsafe { libc::ioctl(fd.as_raw_fd(), libc::TIOCSWINSZ, ws) };
     Errno::result(r).map(drop)
 }
+
+/// inotify_init1(IN_CLOEXEC): a new inotify instance (for tests that play
+/// the workload; the sentry itself never makes one).
+#[cfg(test)]
+pub fn inotify_init() -> Result<OwnedFd, Errno> {
+    // SAFETY: inotify_init1 takes one integer; the fd it returns is new
+    // and only ours. (nix has it behind a feature we do not build.)
+    let r = unsafe { libc::inotify_init1(libc::IN_CLOEXEC) };
+    if r < 0 {
+        return Err(Errno::last());
+    }
+    // SAFETY: as above.
+    Ok(unsafe { OwnedFd::from_raw_fd(r) })
+}

@@ -49,3 +49,19 @@ fn forget_credentials(ctx: &mut Ctx) -> Result<(), Errno> {
     ctx.forget_cred();
     Ok(())
 }
+
+/// The handlers against a real sentry, a recording fake platform and an
+/// in-process gofer over a temporary tree (`sentry::testkit`).
+#[cfg(test)]
+mod handler_tests {
+    use crate::sentry::testkit::{continued, Kit};
+
+    /// The kernel execs (in the workload's mount namespace); the sentry
+    /// only forgets the caller's credentials first.
+    #[test]
+    fn execve_of_an_absolute_path_continues() {
+        let k = Kit::new("execve");
+        let p = k.path("/bin/sh");
+        assert!(continued(&k.call("execve", [p, 0, 0, 0, 0, 0])));
+    }
+}

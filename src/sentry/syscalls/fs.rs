@@ -265,3 +265,63 @@ mod tests {
         );
     }
 }
+
+/// The handlers against a real sentry, a recording fake platform and an
+/// in-process gofer over a temporary tree (`sentry::testkit`).
+#[cfg(test)]
+mod handler_tests {
+    use nix::errno::Errno;
+
+    use crate::sentry::testkit::{continued, errno, value, Kit};
+
+    #[test]
+    fn chdir_to_a_tree_directory_is_the_kernels() {
+        let k = Kit::new("chdir");
+        std::fs::create_dir(k.host("d")).unwrap();
+        let p = k.path("/d");
+        assert!(continued(&k.call("chdir", [p, 0, 0, 0, 0, 0])));
+    }
+
+    #[test]
+    fn chdir_to_a_file_is_enotdir() {
+        let k = Kit::new("chdir-file");
+        std::fs::write(k.host("f"), "").unwrap();
+        let p = k.path("/f");
+        assert_eq!(errno(k.call("chdir", [p, 0, 0, 0, 0, 0])), Errno::ENOTDIR);
+    }
+
+    #[test]
+    fn chdir_missing_is_enoent() {
+        let k = Kit::new("chdir-enoent");
+        let p = k.path("/nope");
+        assert_eq!(errno(k.call("chdir", [p, 0, 0, 0, 0, 0])), Errno::ENOENT);
+    }
+
+    /// A synthetic directory becomes the virtual cwd; getcwd answers it
+    /// (with its NUL), a short buffer gets ERANGE.
+    #[test]
+    fn chdir_into_proc_then_getcwd() {
+        let k = Kit::new("chdir-proc");
+        let p = k.path("/proc/self");
+        let r = k.call("chdir", [p, 0, 0, 0, 0, 0]);
+        assert!(r.is_ok(), "chdir /proc/self");
+        let buf = k.platform.buf(256);
+        let n = value(k.call("getcwd", [buf, 256, 0, 0, 0, 0])) as usize;
+        let cwd = String::from_utf8(k.platform.get(buf, n - 1)).unwrap();
+        assert_eq!(cwd, format!("/proc/{}", std::process::id()));
+        assert_eq!(errno(k.call("getcwd", [buf, 3, 0, 0, 0, 0])), Errno::ERANGE);
+        // Leaving for a tree directory drops the virtual cwd.
+        std::fs::create_dir(k.host("d")).unwrap();
+        let d = k.path("/d");
+        assert!(continued(&k.call("chdir", [d, 0, 0, 0, 0, 0])));
+        assert!(continued(&k.call("getcwd", [buf, 256, 0, 0, 0, 0])));
+    }
+
+    #[test]
+    fn getcwd_without_a_virtual_cwd_is_the_kernels() {
+        let k = Kit::new("getcwd");
+        let buf = k.platform.buf(64);
+        assert!(continued(&k.call("getcwd", [buf, 64, 0, 0, 0, 0])));
+        assert!(k.platform.writes().is_empty());
+    }
+}

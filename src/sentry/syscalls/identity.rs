@@ -63,3 +63,43 @@ pub fn setgroups(ctx: &mut Ctx) -> SysResult {
 pub fn capset(ctx: &mut Ctx) -> SysResult {
     changes_credentials(ctx)
 }
+
+/// The handlers against a real sentry, a recording fake platform and an
+/// in-process gofer over a temporary tree (`sentry::testkit`).
+#[cfg(test)]
+mod handler_tests {
+    use crate::sentry::testkit::{continued, Kit};
+
+    /// Every credential change is the kernel's: the sentry only forgets
+    /// what it read and continues the call, touching no memory.
+    #[test]
+    fn credential_calls_continue_untouched() {
+        let k = Kit::new("identity");
+        for name in [
+            "setuid",
+            "setgid",
+            "setreuid",
+            "setregid",
+            "setresuid",
+            "setresgid",
+            "setfsuid",
+            "setfsgid",
+            "setgroups",
+            "capset",
+        ] {
+            assert!(continued(&k.call(name, [0; 6])), "{name}");
+        }
+        assert!(k.platform.calls().is_empty());
+    }
+
+    /// The cached credentials are dropped: the next read is the kernel's.
+    #[test]
+    fn setuid_drops_the_cached_credentials() {
+        let k = Kit::new("identity-cache");
+        let tid = nix::unistd::gettid().as_raw();
+        let first = k.sentry.procfs.creds.own(tid).expect("own credentials");
+        assert!(continued(&k.call("setuid", [0; 6])));
+        let again = k.sentry.procfs.creds.own(tid).expect("read again");
+        assert_eq!(first.uid, again.uid);
+    }
+}

@@ -28,3 +28,29 @@ pub fn exit_group(ctx: &mut Ctx) -> SysResult {
     let _ = ctx.sentry.procfs.cwds.note_exit(tid);
     Ok(Outcome::Continue)
 }
+
+/// The handlers against a real sentry, a recording fake platform and an
+/// in-process gofer over a temporary tree (`sentry::testkit`).
+#[cfg(test)]
+mod handler_tests {
+    use crate::sentry::testkit::{continued, Kit};
+
+    #[test]
+    fn prctl_credential_options_continue() {
+        let k = Kit::new("prctl");
+        for option in [
+            libc::PR_SET_KEEPCAPS,
+            libc::PR_SET_NO_NEW_PRIVS,
+            libc::PR_SET_DUMPABLE,
+        ] {
+            assert!(continued(&k.call("prctl", [option as u64, 1, 0, 0, 0, 0])));
+        }
+    }
+
+    #[test]
+    fn exit_group_continues_without_a_recorded_cwd() {
+        let k = Kit::new("exit-group");
+        assert!(continued(&k.call("exit_group", [0; 6])));
+        assert!(k.platform.calls().is_empty());
+    }
+}

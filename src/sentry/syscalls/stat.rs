@@ -444,3 +444,250 @@ pub fn statfs(ctx: &mut Ctx) -> SysResult {
     ctx.write(buf, sys::struct_bytes(&st))?;
     Ok(Outcome::Value(0))
 }
+
+/// The handlers against a real sentry, a recording fake platform and an
+/// in-process gofer over a temporary tree (`sentry::testkit`).
+#[cfg(test)]
+mod handler_tests {
+    use std::os::unix::fs::PermissionsExt;
+
+    use nix::errno::Errno;
+
+    use crate::sentry::testkit::{errno, value, Kit, CWD};
+
+    /// struct stat (x86_64): st_mode at 24, st_size at 48, 144 bytes.
+    const STAT_SIZE: usize = 144;
+    fn mode(k: &Kit, buf: u64) -> u32 {
+        k.platform.get_u32(buf + 24)
+    }
+    fn size(k: &Kit, buf: u64) -> u64 {
+        k.platform.get_u64(buf + 48)
+    }
+
+    fn file(k: &Kit, name: &str, data: &str, perm: u32) {
+        std::fs::write(k.host(name), data).unwrap();
+        std::fs::set_permissions(k.host(name), std::fs::Permissions::from_mode(perm)).unwrap();
+    }
+
+    #[test]
+    fn stat_writes_mode_and_size() {
+        let k = Kit::new("stat");
+        file(&k, "f", "12345", 0o640);
+        let (p, buf) = (k.path("/f"), k.platform.buf(STAT_SIZE));
+        assert_eq!(value(k.call("stat", [p, buf, 0, 0, 0, 0])), 0);
+        assert_eq!(mode(&k, buf), libc::S_IFREG | 0o640);
+        assert_eq!(size(&k, buf), 5);
+        assert_eq!(k.platform.writes(), vec![(buf, STAT_SIZE)]);
+    }
+
+    #[test]
+    fn stat_follows_and_lstat_does_not() {
+        let k = Kit::new("lstat");
+        file(&k, "f", "x", 0o600);
+        std::os::unix::fs::symlink("f", k.host("l")).unwrap();
+        let (p, buf) = (k.path("/l"), k.platform.buf(STAT_SIZE));
+        value(k.call("stat", [p, buf, 0, 0, 0, 0]));
+        assert_eq!(mode(&k, buf) & libc::S_IFMT, libc::S_IFREG);
+        value(k.call("lstat", [p, buf, 0, 0, 0, 0]));
+        assert_eq!(mode(&k, buf) & libc::S_IFMT, libc::S_IFLNK);
+    }
+
+    #[test]
+    fn stat_missing_is_enoent_and_writes_nothing() {
+        let k = Kit::new("stat-enoent");
+        let (p, buf) = (k.path("/nope"), k.platform.buf(STAT_SIZE));
+        assert_eq!(errno(k.call("stat", [p, buf, 0, 0, 0, 0])), Errno::ENOENT);
+        assert!(k.platform.writes().is_empty());
+    }
+
+    #[test]
+    fn stat_into_unmapped_memory_is_efault() {
+        let k = Kit::new("stat-efault");
+        file(&k, "f", "", 0o644);
+        let p = k.path("/f");
+        assert_eq!(errno(k.call("stat", [p, 0x20, 0, 0, 0, 0])), Errno::EFAULT);
+    }
+
+    #[test]
+    fn stat_through_a_file_is_enotdir() {
+        let k = Kit::new("stat-enotdir");
+        file(&k, "f", "", 0o644);
+        let (p, buf) = (k.path("/f/x"), k.platform.buf(STAT_SIZE));
+        assert_eq!(errno(k.call("stat", [p, buf, 0, 0, 0, 0])), Errno::ENOTDIR);
+    }
+
+    #[test]
+    fn newfstatat_empty_path_without_the_flag_is_enoent() {
+        let k = Kit::new("fstatat-empty");
+        let (p, buf) = (k.path(""), k.platform.buf(STAT_SIZE));
+        assert_eq!(
+            errno(k.call("newfstatat", [CWD, p, buf, 0, 0, 0])),
+            Errno::ENOENT
+        );
+    }
+
+    #[test]
+    fn newfstatat_of_a_directory() {
+        let k = Kit::new("fstatat-dir");
+        std::fs::create_dir(k.host("d")).unwrap();
+        let (p, buf) = (k.path("/d"), k.platform.buf(STAT_SIZE));
+        assert_eq!(value(k.call("newfstatat", [CWD, p, buf, 0, 0, 0])), 0);
+        assert_eq!(mode(&k, buf) & libc::S_IFMT, libc::S_IFDIR);
+    }
+
+    #[test]
+    fn stat_of_proc_is_a_directory() {
+        let k = Kit::new("stat-proc");
+        let (p, buf) = (k.path("/proc/self"), k.platform.buf(STAT_SIZE));
+        assert_eq!(value(k.call("stat", [p, buf, 0, 0, 0, 0])), 0);
+        assert_eq!(mode(&k, buf) & libc::S_IFMT, libc::S_IFDIR);
+    }
+
+    #[test]
+    fn statx_reserved_mask_bit_is_einval() {
+        let k = Kit::new("statx-mask");
+        let (p, buf) = (k.path("/"), k.platform.buf(256));
+        let mask = libc::STATX__RESERVED as u64;
+        assert_eq!(
+            errno(k.call("statx", [CWD, p, 0, mask, buf, 0])),
+            Errno::EINVAL
+        );
+    }
+
+    #[test]
+    fn statx_unknown_flag_is_einval() {
+        let k = Kit::new("statx-flags");
+        let (p, buf) = (k.path("/"), k.platform.buf(256));
+        assert_eq!(
+            errno(k.call(
+                "statx",
+                [CWD, p, 0x1, libc::STATX_BASIC_STATS as u64, buf, 0]
+            )),
+            Errno::EINVAL
+        );
+    }
+
+    #[test]
+    fn statx_reports_size_and_mode() {
+        let k = Kit::new("statx");
+        file(&k, "f", "abc", 0o604);
+        let (p, buf) = (k.path("/f"), k.platform.buf(256));
+        let mask = libc::STATX_BASIC_STATS as u64;
+        assert_eq!(value(k.call("statx", [CWD, p, 0, mask, buf, 0])), 0);
+        // struct statx: stx_mode (u16) at 28, stx_size at 40.
+        assert_eq!(k.platform.get_u64(buf + 40), 3);
+        let m = u16::from_le_bytes(k.platform.get(buf + 28, 2).try_into().unwrap());
+        assert_eq!(u32::from(m), libc::S_IFREG | 0o604);
+    }
+
+    #[test]
+    fn access_existing_and_missing() {
+        let k = Kit::new("access");
+        file(&k, "f", "", 0o644);
+        let (p, q) = (k.path("/f"), k.path("/g"));
+        assert_eq!(
+            value(k.call("access", [p, libc::F_OK as u64, 0, 0, 0, 0])),
+            0
+        );
+        assert_eq!(
+            errno(k.call("access", [q, libc::F_OK as u64, 0, 0, 0, 0])),
+            Errno::ENOENT
+        );
+    }
+
+    #[test]
+    fn access_bad_mode_is_einval() {
+        let k = Kit::new("access-mode");
+        let p = k.path("/");
+        assert_eq!(errno(k.call("access", [p, 8, 0, 0, 0, 0])), Errno::EINVAL);
+    }
+
+    #[test]
+    fn faccessat2_unknown_flag_is_einval() {
+        let k = Kit::new("faccessat2");
+        let p = k.path("/");
+        assert_eq!(
+            errno(k.call("faccessat2", [CWD, p, 0, 0x1, 0, 0])),
+            Errno::EINVAL
+        );
+    }
+
+    #[test]
+    fn access_x_ok_needs_an_exec_bit() {
+        let k = Kit::new("access-x");
+        file(&k, "f", "", 0o644);
+        let p = k.path("/f");
+        // Not even root may execute a file without any x bit.
+        assert_eq!(
+            errno(k.call("access", [p, libc::X_OK as u64, 0, 0, 0, 0])),
+            Errno::EACCES
+        );
+    }
+
+    #[test]
+    fn readlink_copies_the_target_without_nul() {
+        let k = Kit::new("readlink");
+        std::os::unix::fs::symlink("target", k.host("l")).unwrap();
+        let (p, buf) = (k.path("/l"), k.platform.buf(64));
+        assert_eq!(value(k.call("readlink", [p, buf, 64, 0, 0, 0])), 6);
+        assert_eq!(k.platform.get(buf, 7), b"target\0");
+    }
+
+    #[test]
+    fn readlink_truncates_to_the_buffer() {
+        let k = Kit::new("readlink-short");
+        std::os::unix::fs::symlink("target", k.host("l")).unwrap();
+        let (p, buf) = (k.path("/l"), k.platform.buf(64));
+        assert_eq!(value(k.call("readlink", [p, buf, 3, 0, 0, 0])), 3);
+        assert_eq!(k.platform.get(buf, 4), b"tar\0");
+    }
+
+    #[test]
+    fn readlink_of_a_file_is_einval() {
+        let k = Kit::new("readlink-file");
+        file(&k, "f", "", 0o644);
+        let (p, buf) = (k.path("/f"), k.platform.buf(64));
+        assert_eq!(
+            errno(k.call("readlink", [p, buf, 64, 0, 0, 0])),
+            Errno::EINVAL
+        );
+    }
+
+    #[test]
+    fn readlink_zero_size_is_einval() {
+        let k = Kit::new("readlink-zero");
+        let (p, buf) = (k.path("/l"), k.platform.buf(8));
+        assert_eq!(
+            errno(k.call("readlink", [p, buf, 0, 0, 0, 0])),
+            Errno::EINVAL
+        );
+    }
+
+    #[test]
+    fn readlink_proc_self_is_the_pid() {
+        let k = Kit::new("readlink-proc");
+        let (p, buf) = (k.path("/proc/self"), k.platform.buf(64));
+        let n = value(k.call("readlink", [p, buf, 64, 0, 0, 0])) as usize;
+        assert_eq!(
+            String::from_utf8(k.platform.get(buf, n)).unwrap(),
+            std::process::id().to_string()
+        );
+    }
+
+    #[test]
+    fn statfs_of_proc_is_procfs() {
+        let k = Kit::new("statfs");
+        let (p, buf) = (k.path("/proc"), k.platform.buf(120));
+        assert_eq!(value(k.call("statfs", [p, buf, 0, 0, 0, 0])), 0);
+        assert_eq!(k.platform.get_u64(buf), 0x9fa0, "PROC_SUPER_MAGIC");
+    }
+
+    #[test]
+    fn statfs_of_the_tree_is_its_file_system() {
+        let k = Kit::new("statfs-tree");
+        let (p, buf) = (k.path("/"), k.platform.buf(120));
+        assert_eq!(value(k.call("statfs", [p, buf, 0, 0, 0, 0])), 0);
+        let host = nix::sys::statfs::statfs(&k.host("")).unwrap();
+        assert_eq!(k.platform.get_u64(buf), host.filesystem_type().0 as u64);
+    }
+}
