@@ -9,27 +9,63 @@ use nix::errno::Errno;
 
 pub use crate::sandbox::sys::{kill_pidfd, pidfd_open};
 
+/// Plain old data: a `repr(C)` kernel struct (or an array of them) made of
+/// integers only, with no references, for which every bit pattern is a
+/// valid value. The bound of [`struct_bytes`], [`struct_from_bytes`] and
+/// [`zeroed`], which are safe because of it.
+///
+/// # Safety
+///
+/// Implement it only for such types: integers, and structs and arrays of
+/// them with no pointer, reference, `bool`, `char`, enum or niche field.
+/// Padding bytes may be read by [`struct_bytes`]: build values that go to
+/// the workload from [`zeroed`] so that they are zero.
+pub unsafe trait Pod: Copy {}
+
+// SAFETY: each is a libc repr(C) struct of integer fields (arrays of
+// c_char for utsname), valid for any bit pattern.
+unsafe impl Pod for libc::stat {}
+// SAFETY: as above.
+unsafe impl Pod for libc::statx {}
+// SAFETY: as above.
+unsafe impl Pod for libc::statfs {}
+// SAFETY: as above.
+unsafe impl Pod for libc::utsname {}
+// SAFETY: as above.
+unsafe impl Pod for libc::open_how {}
+// SAFETY: as above.
+unsafe impl Pod for libc::timespec {}
+// SAFETY: as above.
+unsafe impl Pod for libc::timeval {}
+// SAFETY: as above.
+unsafe impl Pod for libc::winsize {}
+// SAFETY: as above.
+unsafe impl Pod for libc::user_regs_struct {}
+// SAFETY: an integer.
+unsafe impl Pod for i64 {}
+// SAFETY: an array of Pod values is Pod (no padding between elements).
+unsafe impl<T: Pod, const N: usize> Pod for [T; N] {}
+
 /// The bytes of a plain-data kernel struct, to copy into workload memory.
-pub fn struct_bytes<T: Copy>(v: &T) -> &[u8] {
-    // SAFETY: T is a Copy repr(C) kernel struct (stat, statx, statfs,
-    // utsname, cap data) with no references; reading its bytes is sound
-    // (padding bytes are zeroed by callers that build it from zeroed()).
+pub fn struct_bytes<T: Pod>(v: &T) -> &[u8] {
+    // SAFETY: T is Pod (no references; its bytes may be read), and the
+    // slice covers exactly the value borrowed for the slice's lifetime.
     unsafe { std::slice::from_raw_parts((v as *const T).cast::<u8>(), std::mem::size_of::<T>()) }
 }
 
 /// Builds a plain-data struct from bytes read out of workload memory.
-pub fn struct_from_bytes<T: Copy>(b: &[u8]) -> Option<T> {
+pub fn struct_from_bytes<T: Pod>(b: &[u8]) -> Option<T> {
     if b.len() < std::mem::size_of::<T>() {
         return None;
     }
-    // SAFETY: b holds at least size_of::<T>() bytes and T is a plain-data
-    // struct for which every bit pattern is valid (integers only).
+    // SAFETY: b holds at least size_of::<T>() bytes and T is Pod, valid
+    // for every bit pattern; read_unaligned copes with b's alignment.
     Some(unsafe { std::ptr::read_unaligned(b.as_ptr().cast::<T>()) })
 }
 
 /// A zeroed plain-data struct.
-pub fn zeroed<T: Copy>() -> T {
-    // SAFETY: used only for libc integer structs, valid when all-zero.
+pub fn zeroed<T: Pod>() -> T {
+    // SAFETY: T is Pod, so all-zero bytes are a valid value.
     unsafe { std::mem::zeroed() }
 }
 
