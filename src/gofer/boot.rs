@@ -24,17 +24,39 @@ pub fn main(state_dir: &Path) -> i32 {
     }
 }
 
-fn run(state_dir: &Path) -> Result<(), String> {
+/// What stopped the gofer, by step.
+#[derive(Debug, thiserror::Error)]
+pub enum GoferBootError {
+    #[error("read sandbox.json: {0}")]
+    ReadSandbox(#[source] std::io::Error),
+    #[error("parse sandbox.json: {0}")]
+    ParseSandbox(#[source] serde_json::Error),
+    #[error("pidfd of init: {0}")]
+    InitPidfd(#[source] nix::errno::Errno),
+    #[error("open init's mount namespace: {0}")]
+    OpenMountNs(#[source] std::io::Error),
+    #[error("join the container's mount namespace: {0}")]
+    JoinMountNs(#[source] nix::errno::Errno),
+    #[error("chdir /: {0}")]
+    Chdir(#[source] nix::errno::Errno),
+    #[error("open the container root: {0}")]
+    OpenRoot(#[source] std::io::Error),
+    #[error("confine: {0}")]
+    Confine(#[source] crate::confine::ConfineError),
+    #[error(transparent)]
+    Serve(super::GoferError),
+}
+
+fn run(state_dir: &Path) -> Result<(), GoferBootError> {
     let data = std::fs::read(state_dir.join(sandbox::SANDBOX_FILE))
-        .map_err(|e| format!("read sandbox.json: {e}"))?;
+        .map_err(GoferBootError::ReadSandbox)?;
     let info: sandbox::SandboxInfo =
-        serde_json::from_slice(&data).map_err(|e| format!("parse sandbox.json: {e}"))?;
+        serde_json::from_slice(&data).map_err(GoferBootError::ParseSandbox)?;
     // SAFETY: create passed the channels at fds 3.. and nothing else owns them.
     let channels: Vec<OwnedFd> = (0..info.gofer_channels)
         .map(|i| unsafe { OwnedFd::from_raw_fd(sandbox::FIRST_ROLE_FD + i as i32) })
         .collect();
-    let init_pidfd =
-        sandbox::sys::pidfd_open(info.init_pid).map_err(|e| format!("pidfd of init: {e}"))?;
+    let init_pidfd = sandbox::sys::pidfd_open(info.init_pid).map_err(GoferBootError::InitPidfd)?;
     // Made now, with every capability and one thread; without it (the
     // host's pid namespace, or a kernel refusing) the workload's writes to
     // its comm and oom_score_adj fail with EACCES, as before.
@@ -48,16 +70,16 @@ fn run(state_dir: &Path) -> Result<(), String> {
         }
     };
     let mntns = std::fs::File::open(format!("/proc/{}/ns/mnt", info.init_pid))
-        .map_err(|e| format!("open init's mount namespace: {e}"))?;
+        .map_err(GoferBootError::OpenMountNs)?;
     nix::sched::setns(&mntns, nix::sched::CloneFlags::CLONE_NEWNS)
-        .map_err(|e| format!("join the container's mount namespace: {e}"))?;
+        .map_err(GoferBootError::JoinMountNs)?;
     drop(mntns);
-    nix::unistd::chdir("/").map_err(|e| format!("chdir /: {e}"))?;
+    nix::unistd::chdir("/").map_err(GoferBootError::Chdir)?;
     let root: OwnedFd = std::fs::OpenOptions::new()
         .read(true)
         .custom_flags(libc::O_PATH | libc::O_DIRECTORY | libc::O_CLOEXEC)
         .open("/")
-        .map_err(|e| format!("open the container root: {e}"))?
+        .map_err(GoferBootError::OpenRoot)?
         .into();
     let config = super::GoferConfig {
         synthetic_mounts: sandbox::SYNTHETIC_MOUNTS
@@ -67,8 +89,8 @@ fn run(state_dir: &Path) -> Result<(), String> {
         served_inside_synthetic: info.gofer_subtrees.clone(),
         proc_mount,
     };
-    super::confine::confine_gofer(&init_pidfd).map_err(|e| format!("confine: {e}"))?;
-    let result = super::serve(root, channels, config).map_err(|e| e.to_string());
+    super::confine::confine_gofer(&init_pidfd).map_err(GoferBootError::Confine)?;
+    let result = super::serve(root, channels, config).map_err(GoferBootError::Serve);
     sandbox::sys::kill_pidfd(&init_pidfd);
     result
 }
