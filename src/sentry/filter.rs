@@ -25,7 +25,7 @@
 
 use std::collections::BTreeMap;
 use std::fmt;
-use std::os::fd::{FromRawFd, OwnedFd};
+use std::os::fd::OwnedFd;
 
 use seccompiler::{
     BpfProgram, SeccompAction, SeccompCmpArgLen, SeccompCmpOp, SeccompCondition, SeccompFilter,
@@ -443,31 +443,10 @@ pub fn install_with_flags(
             } else {
                 0
             };
-        let fprog = libc::sock_fprog {
-            len: prog.len() as libc::c_ushort,
-            filter: prog.as_ptr().cast_mut(),
-        };
-        // SAFETY: `fprog` points at `prog`, a live, non-empty slice of
-        // `len` instructions; the kernel copies the program during the call
-        // and does not keep the pointer.
-        let ret = unsafe {
-            libc::syscall(
-                libc::SYS_seccomp,
-                libc::SECCOMP_SET_MODE_FILTER,
-                flags,
-                &fprog as *const libc::sock_fprog,
-            )
-        };
-        if ret < 0 {
-            return Err(FilterError::Install {
-                index,
-                source: std::io::Error::last_os_error(),
-            });
-        }
+        let fd = crate::sentry::sys::seccomp_set_mode_filter(prog, flags)
+            .map_err(|source| FilterError::Install { index, source })?;
         if wants_listener {
-            // SAFETY: with NEW_LISTENER, a successful seccomp() returns a
-            // new fd that nothing else owns.
-            listener = Some(unsafe { OwnedFd::from_raw_fd(ret as libc::c_int) });
+            listener = fd;
         }
     }
     Ok(listener)

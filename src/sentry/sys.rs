@@ -243,6 +243,80 @@ pub fn statx_at(
     }
 }
 
+/// fstatat(dir, name, AT_SYMLINK_NOFOLLOW): one name in a directory.
+pub fn fstatat_nofollow(dir: BorrowedFd<'_>, name: &CStr) -> Result<libc::stat, Errno> {
+    let mut st: libc::stat = zeroed();
+    // SAFETY: a NUL-terminated name and a valid out pointer; dir is open.
+    let r = unsafe {
+        libc::fstatat(
+            dir.as_raw_fd(),
+            name.as_ptr(),
+            &mut st,
+            libc::AT_SYMLINK_NOFOLLOW,
+        )
+    };
+    if r < 0 {
+        Err(Errno::last())
+    } else {
+        Ok(st)
+    }
+}
+
+/// statx of the caller's fd through its /proc link (followed: it leads to
+/// the open file); only the sync-type bits of `flags` apply.
+pub fn statx_caller_fd(tid: i32, fd: i32, flags: i32, mask: u32) -> Result<libc::statx, Errno> {
+    let mut st: libc::statx = zeroed();
+    let path = proc_fd_path(tid, fd);
+    // SAFETY: a NUL-terminated path and a valid out pointer.
+    let r = unsafe {
+        libc::statx(
+            libc::AT_FDCWD,
+            path.as_ptr(),
+            flags & libc::AT_STATX_SYNC_TYPE,
+            mask,
+            &mut st,
+        )
+    };
+    if r < 0 {
+        Err(Errno::last())
+    } else {
+        Ok(st)
+    }
+}
+
+/// seccomp(SECCOMP_SET_MODE_FILTER, flags, prog): installs one filter on
+/// the calling thread (all threads with TSYNC); with
+/// SECCOMP_FILTER_FLAG_NEW_LISTENER, the listener fd it returns.
+pub fn seccomp_set_mode_filter(
+    prog: &[libc::sock_filter],
+    flags: libc::c_ulong,
+) -> Result<Option<OwnedFd>, std::io::Error> {
+    let fprog = libc::sock_fprog {
+        len: prog.len() as libc::c_ushort,
+        filter: prog.as_ptr().cast_mut(),
+    };
+    // SAFETY: `fprog` points at `prog`, a live slice of `len` instructions;
+    // the kernel copies the program during the call and does not keep the
+    // pointer (nor write through it).
+    let ret = unsafe {
+        libc::syscall(
+            libc::SYS_seccomp,
+            libc::SECCOMP_SET_MODE_FILTER,
+            flags,
+            &fprog as *const libc::sock_fprog,
+        )
+    };
+    if ret < 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    if flags & libc::SECCOMP_FILTER_FLAG_NEW_LISTENER == 0 {
+        return Ok(None);
+    }
+    // SAFETY: with NEW_LISTENER, a successful seccomp() returns a new fd
+    // that nothing else owns.
+    Ok(Some(unsafe { OwnedFd::from_raw_fd(ret as libc::c_int) }))
+}
+
 /// Whether the file has a POSIX access ACL (which may refuse a user what
 /// its mode grants others). Unknown counts as yes. Through the fd's
 /// /proc link: the xattr calls refuse O_PATH fds themselves.

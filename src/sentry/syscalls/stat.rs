@@ -227,7 +227,7 @@ pub fn statx(ctx: &mut Ctx) -> SysResult {
         Subject::Child { dir, name, .. } => {
             sys::statx_at(dir.as_fd(), &name, flags & !libc::AT_EMPTY_PATH, mask)?
         }
-        Subject::CallerFd { fd, .. } => statx_caller_fd(ctx.tid(), fd, flags, mask)?,
+        Subject::CallerFd { fd, .. } => sys::statx_caller_fd(ctx.tid(), fd, flags, mask)?,
         Subject::Fd(fd) | Subject::Found(Found::Host(fd)) => {
             sys::statx_fd(fd.as_fd(), flags, mask)?
         }
@@ -245,28 +245,6 @@ pub fn statx(ctx: &mut Ctx) -> SysResult {
     }
     ctx.write(buf, sys::struct_bytes(&st))?;
     Ok(Outcome::Value(0))
-}
-
-/// statx of the caller's fd through its /proc link (followed: it leads to
-/// the open file).
-fn statx_caller_fd(tid: i32, fd: i32, flags: i32, mask: u32) -> Result<libc::statx, Errno> {
-    let mut st: libc::statx = sys::zeroed();
-    let path = sys::proc_fd_path(tid, fd);
-    // SAFETY: a NUL-terminated path and a valid out pointer.
-    let r = unsafe {
-        libc::statx(
-            libc::AT_FDCWD,
-            path.as_ptr(),
-            flags & libc::AT_STATX_SYNC_TYPE,
-            mask,
-            &mut st,
-        )
-    };
-    if r < 0 {
-        Err(Errno::last())
-    } else {
-        Ok(st)
-    }
 }
 
 fn do_access(ctx: &mut Ctx, dirfd: i32, mode: i32, flags: i32) -> SysResult {
