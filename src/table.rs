@@ -270,11 +270,35 @@ pub fn parse_list(text: &str) -> Vec<Case> {
 /// The conformance suite's case list (`tests/syscalls/build.sh` keeps it).
 pub const CASES: &str = include_str!("../tests/syscalls/CASES");
 
-/// Syscall name -> the conformance cases that check it (by family or COVERS).
+/// What each case makes natively, measured (`tests/syscalls/makes.sh`):
+/// the syscalls named by its family or COVERS, or containing one of those
+/// names (glibc's open() issues openat, its stat() newfstatat).
+pub const MAKES: &str = include_str!("../tests/syscalls/MAKES");
+
+/// Case name -> the syscalls it was measured to make (`MAKES`).
+pub fn made_by_case() -> BTreeMap<&'static str, Vec<&'static str>> {
+    MAKES
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .map(|l| {
+            let mut w = l.split_whitespace();
+            (w.next().unwrap_or_default(), w.collect())
+        })
+        .collect()
+}
+
+/// Syscall name -> the conformance cases that make it: as measured
+/// (`MAKES`), or for a case not measured yet, by its family and COVERS.
 pub fn cases_by_syscall() -> BTreeMap<&'static str, Vec<String>> {
+    let made = made_by_case();
     let mut m: BTreeMap<&'static str, Vec<String>> = BTreeMap::new();
     for c in parse_list(CASES) {
-        for s in c.syscalls() {
+        let credited = match made.get(c.name.as_str()) {
+            Some(v) => v.clone(),
+            None => c.syscalls(),
+        };
+        for s in credited {
             if let Some(r) = by_name(s) {
                 m.entry(r.name).or_default().push(c.name.clone());
             }
@@ -440,6 +464,29 @@ pub fn compatibility_markdown() -> String {
 mod tests {
     use super::*;
     use std::collections::BTreeSet;
+
+    /// MAKES measures exactly the cases of CASES, each with table
+    /// syscalls only (regenerate: `bash tests/syscalls/makes.sh BINARY`).
+    #[test]
+    fn makes_lists_every_case() {
+        let made = made_by_case();
+        let cases: BTreeSet<String> = parse_list(CASES).into_iter().map(|c| c.name).collect();
+        let measured: BTreeSet<String> = made.keys().map(|k| k.to_string()).collect();
+        assert_eq!(
+            measured, cases,
+            "tests/syscalls/MAKES is stale: run bash tests/syscalls/makes.sh on the built suite"
+        );
+        for (case, syscalls) in &made {
+            for s in syscalls {
+                assert!(
+                    by_name(s).is_some(),
+                    "MAKES: {case}: {s} is not a table syscall"
+                );
+            }
+        }
+        // glibc's open() is openat: an open case is credited with openat.
+        assert!(made["open.append_writes_at_end"].contains(&"openat"));
+    }
 
     #[test]
     fn sorted_unique_and_lookups() {
