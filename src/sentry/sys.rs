@@ -41,6 +41,8 @@ unsafe impl Pod for libc::timeval {}
 unsafe impl Pod for libc::winsize {}
 // SAFETY: as above.
 unsafe impl Pod for libc::user_regs_struct {}
+// SAFETY: as above (seccomp_data inside is integers too).
+unsafe impl Pod for libc::seccomp_notif {}
 // SAFETY: an integer.
 unsafe impl Pod for i64 {}
 // SAFETY: an array of Pod values is Pod (no padding between elements).
@@ -616,4 +618,94 @@ pub fn inotify_init() -> Result<OwnedFd, Errno> {
     }
     // SAFETY: as above.
     Ok(unsafe { OwnedFd::from_raw_fd(r) })
+}
+
+/// SECCOMP_IOCTL_NOTIF_SET_FLAGS on a listener.
+pub fn notif_set_flags(listener: BorrowedFd<'_>, flags: u64) -> Result<(), Errno> {
+    // SAFETY: SET_FLAGS takes the flags by value.
+    let r = unsafe {
+        libc::ioctl(
+            listener.as_raw_fd(),
+            libc::SECCOMP_IOCTL_NOTIF_SET_FLAGS as _,
+            flags,
+        )
+    };
+    if r < 0 {
+        Err(Errno::last())
+    } else {
+        Ok(())
+    }
+}
+
+/// SECCOMP_IOCTL_NOTIF_ID_VALID: whether notification `id` is pending.
+pub fn notif_id_valid(listener: BorrowedFd<'_>, id: u64) -> bool {
+    let mut id = id;
+    // SAFETY: ID_VALID reads a u64 from a valid pointer.
+    unsafe {
+        libc::ioctl(
+            listener.as_raw_fd(),
+            libc::SECCOMP_IOCTL_NOTIF_ID_VALID as _,
+            &mut id,
+        ) == 0
+    }
+}
+
+/// SECCOMP_IOCTL_NOTIF_RECV: the next notification.
+pub fn notif_recv(listener: BorrowedFd<'_>) -> Result<libc::seccomp_notif, Errno> {
+    // RECV requires the struct zeroed.
+    let mut notif: libc::seccomp_notif = zeroed();
+    // SAFETY: RECV writes a seccomp_notif to a valid pointer.
+    let r = unsafe {
+        libc::ioctl(
+            listener.as_raw_fd(),
+            libc::SECCOMP_IOCTL_NOTIF_RECV as _,
+            &mut notif as *mut libc::seccomp_notif,
+        )
+    };
+    if r < 0 {
+        Err(Errno::last())
+    } else {
+        Ok(notif)
+    }
+}
+
+/// SECCOMP_IOCTL_NOTIF_SEND: the answer to a notification.
+pub fn notif_send(listener: BorrowedFd<'_>, resp: &libc::seccomp_notif_resp) -> Result<(), Errno> {
+    let mut resp = *resp;
+    // SAFETY: SEND reads a seccomp_notif_resp from a valid pointer.
+    let r = unsafe {
+        libc::ioctl(
+            listener.as_raw_fd(),
+            libc::SECCOMP_IOCTL_NOTIF_SEND as _,
+            &mut resp as *mut libc::seccomp_notif_resp,
+        )
+    };
+    if r < 0 {
+        Err(Errno::last())
+    } else {
+        Ok(())
+    }
+}
+
+/// SECCOMP_IOCTL_NOTIF_ADDFD: installs `addfd.srcfd` in the notifying
+/// task; the fd number it got.
+pub fn notif_addfd(
+    listener: BorrowedFd<'_>,
+    addfd: &libc::seccomp_notif_addfd,
+) -> Result<i32, Errno> {
+    let mut addfd = *addfd;
+    // SAFETY: ADDFD reads a seccomp_notif_addfd from a valid pointer; the
+    // caller keeps srcfd open for the call.
+    let r = unsafe {
+        libc::ioctl(
+            listener.as_raw_fd(),
+            libc::SECCOMP_IOCTL_NOTIF_ADDFD as _,
+            &mut addfd as *mut libc::seccomp_notif_addfd,
+        )
+    };
+    if r < 0 {
+        Err(Errno::last())
+    } else {
+        Ok(r)
+    }
 }
