@@ -72,8 +72,11 @@ impl Cgroup {
             return Ok(());
         };
         let p = dir.join(file);
-        fs::write(&p, value)
-            .map_err(|e| Error::Other(format!("cgroup {}: write {value:?}: {e}", p.display())))
+        fs::write(&p, value).map_err(|source| Error::CgroupWrite {
+            path: p.clone(),
+            value: value.to_string(),
+            source,
+        })
     }
 
     /// The devices the workload may open through the kernel: the sandbox's
@@ -225,7 +228,7 @@ impl Cgroup {
             ("freezer.state", if frozen { "FROZEN" } else { "THAWED" })
         };
         if self.dir("freezer").is_none() {
-            return Err(Error::Other("the freezer cgroup is not available".into()));
+            return Err(Error::NoFreezer);
         }
         self.write("freezer", file, value)?;
         let deadline = Instant::now() + Duration::from_secs(10);
@@ -235,9 +238,7 @@ impl Cgroup {
             }
             std::thread::sleep(Duration::from_millis(5));
         }
-        Err(Error::Other(format!(
-            "cgroup did not reach {value} in 10 s"
-        )))
+        Err(Error::FreezeTimeout(value))
     }
 
     pub fn is_frozen(&self) -> bool {

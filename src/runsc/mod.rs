@@ -85,7 +85,7 @@ pub fn main(cli: Cli) -> i32 {
             print!("{s}");
             0
         }),
-        Command::Conformance(a) => crate::conformance::main(a).map_err(Error::Other),
+        Command::Conformance(a) => crate::conformance::main(a).map_err(Error::Conformance),
         Command::Boot(a) => return crate::sentry::boot::main(&a.state_dir),
         Command::Gofer(a) => return crate::gofer::boot::main(&a.state_dir),
         Command::Init(a) => return init::main(&a.state_dir, g.platform),
@@ -103,11 +103,11 @@ pub fn main(cli: Cli) -> i32 {
 /// kernel (its own memory and threads) and the sandbox's processes (the
 /// sentry's fd table, mount table and virtual cwds, the gofer's open
 /// files), which CRIU cannot save together. One line, exit 1.
-fn checkpoint_unsupported(cmd: &str, id: &str) -> Error {
-    Error::Other(format!(
-        "{cmd} of container {id}: not supported by runrs: the sandbox's state \
-         (sentry and gofer) cannot be saved or restored with CRIU"
-    ))
+fn checkpoint_unsupported(cmd: &'static str, id: &str) -> Error {
+    Error::CheckpointUnsupported {
+        cmd,
+        id: id.to_string(),
+    }
 }
 
 /// `events --stats` prints once; without it, stats every interval until

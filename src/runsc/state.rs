@@ -133,7 +133,7 @@ impl StateDir {
     pub fn save(&self, state: &State) -> Result<()> {
         let p = self.file(STATE_FILE);
         let tmp = self.file("state.json.tmp");
-        let data = serde_json::to_vec(state).map_err(|e| Error::Other(e.to_string()))?;
+        let data = serde_json::to_vec(state).map_err(Error::Encode)?;
         let mut f = fs::File::create(&tmp).map_err(Error::io("write state", &tmp))?;
         f.write_all(&data).map_err(Error::io("write state", &tmp))?;
         fs::rename(&tmp, &p).map_err(Error::io("write state", &p))
