@@ -329,7 +329,11 @@ fn run(state_dir: &Path) -> Result<(), BootError> {
     let extra = masked_and_readonly_lines(&cfg, &proc_config.mounts, is_dir);
     proc_config.mounts.extend(extra);
     drop(probe);
-    let procfs = ProcFs::new(proc_config);
+    let kernel = super::kernel::Kernel::new(&super::fs::hostproc::HostProc::new(
+        proc_config.host_proc.clone(),
+        proc_config.init_host_pid,
+    ));
+    let procfs = ProcFs::with_kernel(proc_config, &kernel);
     crate::sentry::vfs::set_gofer_subtrees(info.gofer_subtrees.clone());
     // Mounts of another file system are not cached: binds, and the real
     // mounts inside synthetic ones (cgroup files).
@@ -350,6 +354,7 @@ fn run(state_dir: &Path) -> Result<(), BootError> {
         peers: super::peers::Peers::new(diag),
         dcache,
         cfg,
+        kernel,
         procfs,
         synthetic_dir,
         synthetic_dir_id: (st.st_dev, st.st_ino),

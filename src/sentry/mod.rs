@@ -10,6 +10,7 @@ pub mod cred;
 pub mod cwd;
 pub mod dcache;
 pub mod filter;
+pub mod kernel;
 pub mod lineage;
 pub mod peers;
 pub mod fs {
@@ -43,6 +44,8 @@ use crate::sandbox::SandboxInfo;
 pub struct Sentry {
     pub cfg: ContainerConfig,
     pub info: SandboxInfo,
+    /// The workload's task state (credentials, virtual cwds).
+    pub kernel: kernel::Kernel,
     pub procfs: fs::procfs::ProcFs,
     /// An O_PATH fd of an empty read-only directory (the container's /proc
     /// mountpoint): synthetic directories are opened from it, so that the

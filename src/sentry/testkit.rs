@@ -286,24 +286,29 @@ impl Kit {
         let since = now
             .duration_since(std::time::UNIX_EPOCH)
             .unwrap_or_default();
-        let procfs = ProcFs::new(ProcConfig {
-            hostname: "box".into(),
-            uid_map: IdMap::identity(),
-            gid_map: IdMap::identity(),
-            spec_seccomp: false,
-            memory_limit: None,
-            start_time: now,
-            mounts: vec![MountLine {
-                source: "overlay".into(),
-                target: "/".into(),
-                fstype: "overlay".into(),
-                options: "rw".into(),
-            }],
-            init_host_pid: me,
-            host_proc: "/proc".into(),
-            cgroup_ns_roots: None,
-            hidden_fd: None,
-        });
+        let host = super::fs::hostproc::HostProc::new("/proc", me);
+        let kernel = super::kernel::Kernel::new(&host);
+        let procfs = ProcFs::with_kernel(
+            ProcConfig {
+                hostname: "box".into(),
+                uid_map: IdMap::identity(),
+                gid_map: IdMap::identity(),
+                spec_seccomp: false,
+                memory_limit: None,
+                start_time: now,
+                mounts: vec![MountLine {
+                    source: "overlay".into(),
+                    target: "/".into(),
+                    fstype: "overlay".into(),
+                    options: "rw".into(),
+                }],
+                init_host_pid: me,
+                host_proc: "/proc".into(),
+                cgroup_ns_roots: None,
+                hidden_fd: None,
+            },
+            &kernel,
+        );
         let sentry = Sentry {
             cfg: test_config(),
             info: SandboxInfo {
@@ -318,6 +323,7 @@ impl Kit {
                 start_time: (since.as_secs(), since.subsec_nanos()),
                 gofer_subtrees: Vec::new(),
             },
+            kernel,
             procfs,
             synthetic_dir,
             synthetic_dir_id: (st.st_dev, st.st_ino),

@@ -324,11 +324,10 @@ enum Res {
 pub struct ProcFs {
     config: ProcConfig,
     host: HostProc,
-    /// Every task's credentials, read from the kernel.
-    pub creds: std::sync::Arc<crate::sentry::cred::Table>,
-    /// Every process's virtual working directory (when it is a synthetic
-    /// directory the kernel cannot hold).
-    pub cwds: std::sync::Arc<crate::sentry::cwd::Table>,
+    /// The task state it renders (`sentry::kernel`, shared with the
+    /// sentry, which keeps it).
+    creds: std::sync::Arc<crate::sentry::cred::Table>,
+    cwds: std::sync::Arc<crate::sentry::cwd::Table>,
     /// The mount table as shown, worked out on first use (see `shown_mounts`).
     shown: std::sync::OnceLock<Vec<MountLine>>,
 }
@@ -468,15 +467,21 @@ fn path_has_prefix(path: &str, prefix: &str) -> bool {
 }
 
 impl ProcFs {
+    /// A /proc with task state of its own (a probe, a test).
     pub fn new(config: ProcConfig) -> Self {
         let host = HostProc::new(config.host_proc.clone(), config.init_host_pid);
-        let creds = crate::sentry::cred::Table::new(config.host_proc.clone());
-        let cwds = std::sync::Arc::new(crate::sentry::cwd::Table::new(host.clone()));
+        let kernel = crate::sentry::kernel::Kernel::new(&host);
+        Self::with_kernel(config, &kernel)
+    }
+
+    /// The /proc of a sandbox whose task state is `kernel`.
+    pub fn with_kernel(config: ProcConfig, kernel: &crate::sentry::kernel::Kernel) -> Self {
+        let host = HostProc::new(config.host_proc.clone(), config.init_host_pid);
         ProcFs {
             config,
             host,
-            creds: std::sync::Arc::new(creds),
-            cwds,
+            creds: std::sync::Arc::clone(&kernel.creds),
+            cwds: std::sync::Arc::clone(&kernel.cwds),
             shown: std::sync::OnceLock::new(),
         }
     }

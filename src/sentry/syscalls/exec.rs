@@ -45,7 +45,7 @@ fn is_memfd(ctx: &Ctx, fd: i32) -> bool {
 /// a non-leader thread's exec also takes over its leader's tid.
 fn forget_credentials(ctx: &mut Ctx) -> Result<(), Errno> {
     let tgid = ctx.task()?.tgid;
-    ctx.sentry.procfs.creds.forget(tgid);
+    ctx.sentry.kernel.creds.forget(tgid);
     ctx.forget_cred();
     Ok(())
 }

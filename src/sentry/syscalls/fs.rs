@@ -48,7 +48,7 @@ pub fn chdir(ctx: &mut Ctx) -> SysResult {
             if from_virtual || enters_synthetic(&abs) {
                 return virtual_host_dir(ctx, &abs, &st);
             }
-            ctx.sentry.procfs.cwds.set(ctx.tid(), None)?;
+            ctx.sentry.kernel.cwds.set(ctx.tid(), None)?;
             Ok(Outcome::Continue)
         }
         Found::Synthetic { fs, rel, node } => {
@@ -63,11 +63,11 @@ pub fn chdir(ctx: &mut Ctx) -> SysResult {
             // real cwd.
             let plain = matches!(vfs::locate(&abs), Location::Synthetic(_, ref r) if r.is_empty());
             if rel.is_empty() && plain && !from_virtual {
-                ctx.sentry.procfs.cwds.set(ctx.tid(), None)?;
+                ctx.sentry.kernel.cwds.set(ctx.tid(), None)?;
                 return Ok(Outcome::Continue);
             }
             let dir = ctx.synthetic_dir(fs, &rel)?;
-            ctx.sentry.procfs.cwds.set(ctx.tid(), Some(dir))?;
+            ctx.sentry.kernel.cwds.set(ctx.tid(), Some(dir))?;
             Ok(Outcome::Value(0))
         }
     }
@@ -155,7 +155,7 @@ fn virtual_host_dir(ctx: &mut Ctx, abs: &[u8], st: &libc::stat) -> SysResult {
     }
     let path = String::from_utf8(lexical).map_err(|_| Errno::EACCES)?;
     let dir = VirtualCwd { path, pin: None };
-    ctx.sentry.procfs.cwds.set(ctx.tid(), Some(dir))?;
+    ctx.sentry.kernel.cwds.set(ctx.tid(), Some(dir))?;
     Ok(Outcome::Value(0))
 }
 
@@ -198,7 +198,7 @@ pub fn fchdir(ctx: &mut Ctx) -> SysResult {
         return Ok(Outcome::Continue);
     }
     if (st.st_dev, st.st_ino) != ctx.sentry.synthetic_dir_id {
-        ctx.sentry.procfs.cwds.set(ctx.tid(), None)?;
+        ctx.sentry.kernel.cwds.set(ctx.tid(), None)?;
         return Ok(Outcome::Continue);
     }
     let tgid = ctx.task()?.tgid;
@@ -206,11 +206,11 @@ pub fn fchdir(ctx: &mut Ctx) -> SysResult {
     // An fd the sentry cannot place is taken for the mount point it
     // really is (as getdents64 on it).
     let Some(Location::Synthetic(fs, rel)) = path.map(|p| vfs::locate(p.as_bytes())) else {
-        ctx.sentry.procfs.cwds.set(ctx.tid(), None)?;
+        ctx.sentry.kernel.cwds.set(ctx.tid(), None)?;
         return Ok(Outcome::Continue);
     };
     if rel.is_empty() {
-        ctx.sentry.procfs.cwds.set(ctx.tid(), None)?;
+        ctx.sentry.kernel.cwds.set(ctx.tid(), None)?;
         return Ok(Outcome::Continue);
     }
     if !ctx.synthetic_lookup(fs, &rel)?.is_dir() {
@@ -218,7 +218,7 @@ pub fn fchdir(ctx: &mut Ctx) -> SysResult {
     }
     may_search(ctx, fs, &rel)?;
     let dir = ctx.synthetic_dir(fs, &rel)?;
-    ctx.sentry.procfs.cwds.set(ctx.tid(), Some(dir))?;
+    ctx.sentry.kernel.cwds.set(ctx.tid(), Some(dir))?;
     Ok(Outcome::Continue)
 }
 

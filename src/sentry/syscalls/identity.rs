@@ -97,9 +97,9 @@ mod handler_tests {
     fn setuid_drops_the_cached_credentials() {
         let k = Kit::new("identity-cache");
         let tid = nix::unistd::gettid().as_raw();
-        let first = k.sentry.procfs.creds.own(tid).expect("own credentials");
+        let first = k.sentry.kernel.creds.own(tid).expect("own credentials");
         assert!(continued(&k.call("setuid", [0; 6])));
-        let again = k.sentry.procfs.creds.own(tid).expect("read again");
+        let again = k.sentry.kernel.creds.own(tid).expect("read again");
         assert_eq!(first.uid, again.uid);
     }
 }

@@ -22,10 +22,10 @@ pub fn exit_group(ctx: &mut Ctx) -> SysResult {
     let tid = ctx.tid();
     // Nobody entered a synthetic directory (the common case): nothing to
     // pass on, no lookup.
-    if !ctx.sentry.procfs.cwds.recorded() {
+    if !ctx.sentry.kernel.cwds.recorded() {
         return Ok(Outcome::Continue);
     }
-    let _ = ctx.sentry.procfs.cwds.note_exit(tid);
+    let _ = ctx.sentry.kernel.cwds.note_exit(tid);
     Ok(Outcome::Continue)
 }
 

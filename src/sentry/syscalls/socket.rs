@@ -185,7 +185,7 @@ pub fn getsockopt(ctx: &mut Ctx) -> SysResult {
     }
     let host = ctx.sentry.procfs.host();
     let (pid, uid, gid) = if kernel.pid > 0 && host.in_container(kernel.pid) {
-        let cred = ctx.sentry.procfs.creds.get(kernel.pid);
+        let cred = ctx.sentry.kernel.creds.get(kernel.pid);
         match (host.container_pid(kernel.pid), cred) {
             (Some(pid), Ok(c)) => {
                 let (uid, gid) = ctx.shown_owner(c.uid[1], c.gid[1]);
