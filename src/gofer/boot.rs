@@ -3,7 +3,7 @@
 //! the sandbox description there (`crate::sandbox`) and its channels at
 //! fds 3.. .
 
-use std::os::fd::{FromRawFd, OwnedFd};
+use std::os::fd::OwnedFd;
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::Path;
 
@@ -33,6 +33,8 @@ pub enum GoferBootError {
     ParseSandbox(#[source] serde_json::Error),
     #[error("pidfd of init: {0}")]
     InitPidfd(#[source] nix::errno::Errno),
+    #[error("the fds create passed: {0}")]
+    RoleFds(#[source] nix::errno::Errno),
     #[error("open init's mount namespace: {0}")]
     OpenMountNs(#[source] std::io::Error),
     #[error("join the container's mount namespace: {0}")]
@@ -52,10 +54,9 @@ fn run(state_dir: &Path) -> Result<(), GoferBootError> {
         .map_err(GoferBootError::ReadSandbox)?;
     let info: sandbox::SandboxInfo =
         serde_json::from_slice(&data).map_err(GoferBootError::ParseSandbox)?;
-    // SAFETY: create passed the channels at fds 3.. and nothing else owns them.
-    let channels: Vec<OwnedFd> = (0..info.gofer_channels)
-        .map(|i| unsafe { OwnedFd::from_raw_fd(sandbox::FIRST_ROLE_FD + i as i32) })
-        .collect();
+    // create passed the channels at fds 3...
+    let channels: Vec<OwnedFd> =
+        sandbox::sys::take_role_fds(info.gofer_channels).map_err(GoferBootError::RoleFds)?;
     let init_pidfd = sandbox::sys::pidfd_open(info.init_pid).map_err(GoferBootError::InitPidfd)?;
     // Made now, with every capability and one thread; without it (the
     // host's pid namespace, or a kernel refusing) the workload's writes to

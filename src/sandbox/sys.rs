@@ -1,7 +1,8 @@
-//! The host calls every role makes on a process it serves: a pidfd for
-//! the container's init, and SIGKILL through it (fail closed).
+//! The host calls every role makes: taking the fds `create` passed it, a
+//! pidfd for the container's init, and SIGKILL through it (fail closed).
 
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use nix::errno::Errno;
 
@@ -28,4 +29,31 @@ pub fn kill_pidfd(pidfd: &OwnedFd) {
             0,
         )
     };
+}
+
+static ROLE_FDS_TAKEN: AtomicBool = AtomicBool::new(false);
+
+/// The `count` fds `create` passed a role at [`super::FIRST_ROLE_FD`]..,
+/// owned from now on. Once per process (a second call is EBUSY: the fds
+/// have an owner), and each must be open (EBADF otherwise).
+pub fn take_role_fds(count: usize) -> Result<Vec<OwnedFd>, Errno> {
+    if ROLE_FDS_TAKEN.swap(true, Ordering::SeqCst) {
+        return Err(Errno::EBUSY);
+    }
+    let fds: Vec<i32> = (0..count)
+        .map(|i| super::FIRST_ROLE_FD + i as i32)
+        .collect();
+    for &fd in &fds {
+        // SAFETY: F_GETFD takes no argument and only reads the fd table.
+        if unsafe { libc::fcntl(fd, libc::F_GETFD) } < 0 {
+            return Err(Errno::last());
+        }
+    }
+    Ok(fds
+        .into_iter()
+        // SAFETY: the fd is open (checked above), and nothing else in this
+        // process owns it: create passed it at exec for this role, and the
+        // guard above hands each one out once.
+        .map(|fd| unsafe { OwnedFd::from_raw_fd(fd) })
+        .collect())
 }

@@ -5,7 +5,7 @@
 //! a part of the sandbox is missing.
 
 use std::collections::HashMap;
-use std::os::fd::{AsFd, AsRawFd, FromRawFd, OwnedFd};
+use std::os::fd::{AsFd, AsRawFd, OwnedFd};
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
@@ -24,7 +24,7 @@ use super::workers::{Next, Workers};
 use super::{dispatch, sys, Sentry};
 use crate::gofer::Client;
 use crate::sandbox::config::{ContainerConfig, MountSpec};
-use crate::sandbox::{self, FileAccess, PlatformKind, SandboxInfo, FIRST_ROLE_FD};
+use crate::sandbox::{self, FileAccess, PlatformKind, SandboxInfo};
 
 /// The control socket's name in the state directory.
 pub const CONTROL_SOCKET: &str = "sentry.sock";
@@ -51,6 +51,8 @@ pub enum BootError {
     SyntheticStat(Errno),
     #[error("pidfd of init: {0}")]
     InitPidfd(Errno),
+    #[error("the fds create passed: {0}")]
+    RoleFds(Errno),
     #[error("control socket: {0}")]
     Control(String),
     #[error("network namespace: {0}")]
@@ -258,10 +260,13 @@ pub fn main(state_dir: &Path) -> i32 {
 fn run(state_dir: &Path) -> Result<(), BootError> {
     let cfg: ContainerConfig = read_json(state_dir, sandbox::SPEC_FILE)?;
     let info: SandboxInfo = read_json(state_dir, sandbox::SANDBOX_FILE)?;
-    // SAFETY: create passed the listener (seccomp) or the fd-passing
-    // socket (ptrace) at fd 3 and the gofer channels at 4..; nothing else
-    // in this process owns them.
-    let first = unsafe { OwnedFd::from_raw_fd(FIRST_ROLE_FD) };
+    // create passed the listener (seccomp) or the fd-passing socket
+    // (ptrace) at fd 3 and the gofer channels at 4...
+    let mut fds = sandbox::sys::take_role_fds(1 + info.gofer_channels)
+        .map_err(BootError::RoleFds)?
+        .into_iter();
+    let first = fds.next().ok_or(BootError::RoleFds(Errno::EBADF))?;
+    let channels: Vec<OwnedFd> = fds.collect();
     // The tracer must attach before init installs its filter (create waits
     // for our control socket), and before this process starts any thread.
     // Before any thread starts (see confine::private_mount_ns).
@@ -270,10 +275,6 @@ fn run(state_dir: &Path) -> Result<(), BootError> {
         PlatformKind::Ptrace => (Some(Arc::new(Ptrace::start(info.init_pid, first)?)), None),
         PlatformKind::Seccomp => (None, Some(first)),
     };
-    let channels: Vec<OwnedFd> = (0..info.gofer_channels)
-        // SAFETY: as above, one fd per channel.
-        .map(|i| unsafe { OwnedFd::from_raw_fd(FIRST_ROLE_FD + 1 + i as i32) })
-        .collect();
     let init_pidfd = sys::pidfd_open(info.init_pid).map_err(BootError::InitPidfd)?;
 
     let synthetic_dir: OwnedFd = std::fs::OpenOptions::new()
