@@ -241,6 +241,7 @@ const PID_ENTRIES: &[(&str, PidEntry)] = &[
     ("limits", PidEntry::File(0o444)),
     ("loginuid", PidEntry::File(0o644)),
     ("maps", PidEntry::File(0o444)),
+    ("mem", PidEntry::File(0o600)),
     ("mountinfo", PidEntry::File(0o444)),
     ("mounts", PidEntry::File(0o444)),
     ("net", PidEntry::Dir(0o555)),
@@ -692,7 +693,7 @@ impl ProcFs {
                     return Ok(Some((EntryKind::File, Errno::EACCES)));
                 }
                 match *name {
-                    "environ" | "auxv" | "maps" | "smaps" | "smaps_rollup" | "io" => {
+                    "environ" | "auxv" | "maps" | "smaps" | "smaps_rollup" | "io" | "mem" => {
                         ptrace(t, EntryKind::File, Errno::EACCES)
                     }
                     "personality" => ptrace(t, EntryKind::File, Errno::EPERM),
@@ -757,22 +758,28 @@ impl ProcFs {
         }
     }
 
-    /// The container (pid, tid) of the task whose `comm` or
-    /// `oom_score_adj` `rel` names, and which of them, for an open for
-    /// writing (see `gofer::proto::OpenProcFileReq`); `None` for any other
-    /// node. `tid` is set for a thread's `task/<tid>/comm`; oom_score_adj
-    /// is the process's whichever directory names it.
-    pub fn writable_file(
+    /// The container (pid, tid) of the task whose `comm`, `oom_score_adj`
+    /// or `mem` `rel` names, and which of them, for an open of the real
+    /// file (see `gofer::proto::OpenProcFileReq`): comm and oom_score_adj
+    /// when written, mem always (its reads are the task's memory). `None`
+    /// for any other node. `tid` is set for a thread's `task/<tid>/comm`
+    /// or `mem`; oom_score_adj is the process's whichever directory names
+    /// it.
+    pub fn real_file(
         &self,
         caller_host_tid: i32,
         rel: &str,
+        write: bool,
     ) -> Result<Option<(i32, Option<i32>, ProcFile)>, Errno> {
         let (res, _) = self.resolve(caller_host_tid, rel)?;
         Ok(match res {
-            Res::PidFile(t, "comm", _) => {
+            Res::PidFile(t, "comm", _) if write => {
                 Some((t.ctgid, t.thread.then_some(t.ctid), ProcFile::Comm))
             }
-            Res::PidFile(t, "oom_score_adj", _) => Some((t.ctgid, None, ProcFile::OomScoreAdj)),
+            Res::PidFile(t, "oom_score_adj", _) if write => {
+                Some((t.ctgid, None, ProcFile::OomScoreAdj))
+            }
+            Res::PidFile(t, "mem", _) => Some((t.ctgid, t.thread.then_some(t.ctid), ProcFile::Mem)),
             _ => None,
         })
     }
@@ -1218,6 +1225,8 @@ impl ProcFs {
             "environ" => self.host.environ(t.htid),
             "comm" => self.host.comm(t.htid),
             "limits" => self.host.limits(t.htid),
+            // Read through a real fd (`real_file`); stat shows size 0.
+            "mem" => Ok(Vec::new()),
             // Paths as the container names them: the kernel renders each
             // mapped file's path from its own mount namespace's root.
             "maps" | "smaps" | "smaps_rollup" => self.host.read_file(t.htid, name),
