@@ -1436,6 +1436,9 @@ impl ProcFs {
             "meminfo" => self.meminfo(),
             "stat" => self.stat(caller),
             "uptime" => Ok(format!("{:.2} 0.00\n", self.elapsed()).into_bytes()),
+            // The container's own task counts and last pid; the load
+            // averages stay 0.00, as gVisor shows them: the host's would
+            // tell a tenant how busy the others keep the machine.
             "loadavg" => {
                 let stats = self.container_stats();
                 let running = stats.iter().filter(|(_, s)| s.state == 'R').count().max(1);
