@@ -618,13 +618,18 @@ fn open_synthetic(
 }
 
 /// Whether an open of a /proc/<pid>/fd/N link with `flags` may be given
-/// `file`, the link's own open file description: only for the access it
-/// grants already (a reopen of Linux would check the inode's permission
-/// bits instead; asking more is EACCES here, so a read-only stdin never
-/// becomes writable), and O_DIRECTORY only for a directory.
+/// `file`, the link's own open file description: never for a socket
+/// (Linux's sockfs refuses every open but O_PATH: ENXIO), only for the
+/// access it grants already (a reopen of Linux would check the inode's
+/// permission bits instead; asking more is EACCES here, so a read-only
+/// stdin never becomes writable), and O_DIRECTORY only for a directory.
 fn same_description_allows(file: &OwnedFd, flags: i32) -> Result<(), Errno> {
     if flags & libc::O_PATH != 0 {
         return Ok(());
+    }
+    let st = sys::fstat_fd(file.as_fd())?;
+    if st.st_mode & libc::S_IFMT == libc::S_IFSOCK {
+        return Err(Errno::ENXIO);
     }
     let held = nix::fcntl::fcntl(file, nix::fcntl::FcntlArg::F_GETFL)? & libc::O_ACCMODE;
     let (want_read, want_write) = match flags & libc::O_ACCMODE {
@@ -641,7 +646,6 @@ fn same_description_allows(file: &OwnedFd, flags: i32) -> Result<(), Errno> {
         return Err(Errno::EACCES);
     }
     if flags & libc::O_DIRECTORY != 0 {
-        let st = sys::fstat_fd(file.as_fd())?;
         if st.st_mode & libc::S_IFMT != libc::S_IFDIR {
             return Err(Errno::ENOTDIR);
         }
