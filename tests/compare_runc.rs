@@ -75,6 +75,43 @@ fn runc_run(bundle: &Path, id: &str, state_root: &Path) -> std::process::Output 
     run_command(cmd)
 }
 
+/// Runs a bundle from `make_bundle` under runc, checks that runc printed
+/// what the test assumes (`runc_as_assumed`), then under runrs, and wants
+/// the same stdout.
+fn same_stdout_as_runc(
+    make_bundle: impl Fn() -> Bundle,
+    name: &str,
+    runc_as_assumed: impl Fn(&str) -> bool,
+) {
+    let runc_bundle = make_bundle();
+    let runc_root = std::env::temp_dir().join(unique_id("runrs-test-runc-root"));
+    let runc_out = runc_run(
+        runc_bundle.path(),
+        &unique_id(&format!("{name}-runc")),
+        &runc_root,
+    );
+    let _ = std::fs::remove_dir_all(&runc_root);
+    let want = String::from_utf8_lossy(&runc_out.stdout).into_owned();
+    assert!(
+        runc_as_assumed(&want),
+        "runc's own output is not what this test assumes:\n{}",
+        describe(&runc_out)
+    );
+    let root = Root::new();
+    let bundle = make_bundle();
+    let b = bundle.path().to_string_lossy().into_owned();
+    let out = run(
+        &root,
+        &["run", "--bundle", &b, &unique_id(&format!("{name}-runrs"))],
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        want,
+        "runrs vs runc\n{}",
+        describe(&out)
+    );
+}
+
 #[test]
 fn normalise_drops_links_and_dates() {
     let out = "total 48\n\
@@ -245,26 +282,9 @@ cat /proc/self/cgroup
         });
         bundle
     };
-    let runc_bundle = make_bundle();
-    let runc_root = std::env::temp_dir().join(unique_id("runrs-test-runc-root"));
-    let runc_out = runc_run(runc_bundle.path(), &unique_id("mask-runc"), &runc_root);
-    let _ = std::fs::remove_dir_all(&runc_root);
-    let want = String::from_utf8_lossy(&runc_out.stdout).into_owned();
-    assert!(
-        want.contains("tmpfs /home tmpfs ro") && want.contains("proc /proc/sys proc ro"),
-        "runc's own output is not what this test assumes:\n{}",
-        describe(&runc_out)
-    );
-    let root = Root::new();
-    let bundle = make_bundle();
-    let b = bundle.path().to_string_lossy().into_owned();
-    let out = run(&root, &["run", "--bundle", &b, &unique_id("mask-runrs")]);
-    assert_eq!(
-        String::from_utf8_lossy(&out.stdout),
-        want,
-        "runrs vs runc\n{}",
-        describe(&out)
-    );
+    same_stdout_as_runc(make_bundle, "mask", |want| {
+        want.contains("tmpfs /home tmpfs ro") && want.contains("proc /proc/sys proc ro")
+    });
 }
 
 /// /sys/fs/cgroup shows the container's own cgroups as runc mounts them on
@@ -567,27 +587,10 @@ find /proc/sys/net/ipv4/conf | wc -l
         });
         bundle
     };
-    let runc_bundle = make_bundle();
-    let runc_root = std::env::temp_dir().join(unique_id("runrs-test-runc-root"));
-    let runc_out = runc_run(runc_bundle.path(), &unique_id("sysctl-runc"), &runc_root);
-    let _ = std::fs::remove_dir_all(&runc_root);
-    let want = String::from_utf8_lossy(&runc_out.stdout).into_owned();
-    assert!(
+    same_stdout_as_runc(make_bundle, "sysctl", |want| {
         want.contains("/proc/acpi dir 0")
             && want.contains("proc /proc/sys proc ro,")
             && want.contains("Permission denied")
-            && want.contains("Read-only file system"),
-        "runc's own output is not what this test assumes:\n{}",
-        describe(&runc_out)
-    );
-    let root = Root::new();
-    let bundle = make_bundle();
-    let b = bundle.path().to_string_lossy().into_owned();
-    let out = run(&root, &["run", "--bundle", &b, &unique_id("sysctl-runrs")]);
-    assert_eq!(
-        String::from_utf8_lossy(&out.stdout),
-        want,
-        "runrs vs runc\n{}",
-        describe(&out)
-    );
+            && want.contains("Read-only file system")
+    });
 }
