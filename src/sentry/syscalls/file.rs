@@ -645,10 +645,8 @@ fn same_description_allows(file: &OwnedFd, flags: i32) -> Result<(), Errno> {
     if (want_read && !has_read) || (want_write && !has_write) {
         return Err(Errno::EACCES);
     }
-    if flags & libc::O_DIRECTORY != 0 {
-        if st.st_mode & libc::S_IFMT != libc::S_IFDIR {
-            return Err(Errno::ENOTDIR);
-        }
+    if flags & libc::O_DIRECTORY != 0 && st.st_mode & libc::S_IFMT != libc::S_IFDIR {
+        return Err(Errno::ENOTDIR);
     }
     Ok(())
 }
