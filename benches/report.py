@@ -18,6 +18,7 @@ RUNTIMES = ["native", "runc", "crun", "runrs", "runrs-ptrace"]
 MACRO = [
     ("files", "file-heavy: create N small files, tar, untar, find, sha256sum (busybox, files in the rootfs)"),
     ("compile", "gcc -O2 on 3 C files, link, run (Debian rootfs, read-only, work dir bound at /mnt)"),
+    ("strace", "the compile job under `strace -f -o /dev/null` inside the container (a traced CI job; the ptrace platform refuses ptrace: n/a)"),
     ("python", "python3 start importing json, decimal, email, http.client, asyncio, sqlite3, subprocess, ..."),
 ]
 MICRO = [
@@ -111,7 +112,7 @@ def write_chart(path, rts, sandboxes, pr, m, meta):
         for a in sandboxes:
             v = pr(name, a, "runc")
             series[a].append(float(v[:-1]) if v.endswith("x") else 0.0)
-    for name in ["true_start_exit", "files", "compile", "python", "docker_true"]:
+    for name in ["true_start_exit", "files", "compile", "strace", "python", "docker_true"]:
         base = m("macro", name, "runc")
         if base is None:
             continue

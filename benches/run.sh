@@ -21,7 +21,7 @@
 # per round, interleaved (runtime order rotated every round): the kernel
 # probes, every micro workload under every runtime, 10 start-to-exit runs of
 # /bin/true per runtime, `docker run` of true, the macro jobs (file-heavy,
-# compile, python start); finally the idle memory of a `sleep 30` container.
+# compile, compile under strace -f, python start); finally the idle memory of a `sleep 30` container.
 # Raw numbers go to build/bench/<results|quick>/raw.tsv, and
 # benches/report.py turns them into the report.
 set -uo pipefail
@@ -129,9 +129,10 @@ if [ -x "$DEBIAN_ROOTFS/usr/bin/python3" ] && [ -x "$DEBIAN_ROOTFS/usr/bin/gcc" 
     mkdir -p "$B/debian-work"
     cp benches/workloads/compile.sh benches/workloads/bench.c benches/probe/notify_probe.c \
         benches/probe/ptrace_probe.c "$B/debian-work/"
-    for job in compile python; do
+    for job in compile strace python; do
         case $job in
             compile) cmd=(/bin/sh /mnt/compile.sh) ;;
+            strace) cmd=(/usr/bin/strace -f -qq -o /dev/null /bin/sh /mnt/compile.sh) ;;
             python) cmd=(/usr/bin/python3 -c "$PYTHON_IMPORTS") ;;
         esac
         bash scripts/mkbundle.sh "$B/bundles/$job" "$B/rootfs" -- "${cmd[@]}" >/dev/null || die "mkbundle $job"
@@ -343,6 +344,9 @@ for ((r = 1; r <= ROUNDS; r++)); do
         shift 2
         for rt in "${order[@]}"; do
             have "$rt" || continue
+            # The ptrace platform refuses ptrace inside the container
+            # (docs/PTRACE.md): no traced job there.
+            [ "$name" = strace ] && [ "$rt" = runrs-ptrace ] && continue
             # Start every run with no dirty pages of the previous one
             # waiting for writeback (the file job writes ~5,000 files).
             sync
@@ -362,6 +366,8 @@ for ((r = 1; r <= ROUNDS; r++)); do
     if ((HAVE_DEBIAN)); then
         log "round $r/$ROUNDS: compile job"
         macro_job compile "$REPO/$B/bundles/compile" native_chroot "$DEBIAN_ROOTFS" "$REPO/$B/debian-work" /bin/sh /mnt/compile.sh
+        log "round $r/$ROUNDS: compile job under strace -f"
+        macro_job strace "$REPO/$B/bundles/strace" native_chroot "$DEBIAN_ROOTFS" "$REPO/$B/debian-work" /usr/bin/strace -f -qq -o /dev/null /bin/sh /mnt/compile.sh
         log "round $r/$ROUNDS: python start"
         macro_job python "$REPO/$B/bundles/python" native_chroot "$DEBIAN_ROOTFS" "$REPO/$B/debian-work" /usr/bin/python3 -c "$PYTHON_IMPORTS"
     fi

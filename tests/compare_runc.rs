@@ -75,6 +75,43 @@ fn runc_run(bundle: &Path, id: &str, state_root: &Path) -> std::process::Output 
     run_command(cmd)
 }
 
+/// Runs a bundle from `make_bundle` under runc, checks that runc printed
+/// what the test assumes (`runc_as_assumed`), then under runrs, and wants
+/// the same stdout.
+fn same_stdout_as_runc(
+    make_bundle: impl Fn() -> Bundle,
+    name: &str,
+    runc_as_assumed: impl Fn(&str) -> bool,
+) {
+    let runc_bundle = make_bundle();
+    let runc_root = std::env::temp_dir().join(unique_id("runrs-test-runc-root"));
+    let runc_out = runc_run(
+        runc_bundle.path(),
+        &unique_id(&format!("{name}-runc")),
+        &runc_root,
+    );
+    let _ = std::fs::remove_dir_all(&runc_root);
+    let want = String::from_utf8_lossy(&runc_out.stdout).into_owned();
+    assert!(
+        runc_as_assumed(&want),
+        "runc's own output is not what this test assumes:\n{}",
+        describe(&runc_out)
+    );
+    let root = Root::new();
+    let bundle = make_bundle();
+    let b = bundle.path().to_string_lossy().into_owned();
+    let out = run(
+        &root,
+        &["run", "--bundle", &b, &unique_id(&format!("{name}-runrs"))],
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        want,
+        "runrs vs runc\n{}",
+        describe(&out)
+    );
+}
+
 #[test]
 fn normalise_drops_links_and_dates() {
     let out = "total 48\n\
@@ -245,26 +282,9 @@ cat /proc/self/cgroup
         });
         bundle
     };
-    let runc_bundle = make_bundle();
-    let runc_root = std::env::temp_dir().join(unique_id("runrs-test-runc-root"));
-    let runc_out = runc_run(runc_bundle.path(), &unique_id("mask-runc"), &runc_root);
-    let _ = std::fs::remove_dir_all(&runc_root);
-    let want = String::from_utf8_lossy(&runc_out.stdout).into_owned();
-    assert!(
-        want.contains("tmpfs /home tmpfs ro") && want.contains("proc /proc/sys proc ro"),
-        "runc's own output is not what this test assumes:\n{}",
-        describe(&runc_out)
-    );
-    let root = Root::new();
-    let bundle = make_bundle();
-    let b = bundle.path().to_string_lossy().into_owned();
-    let out = run(&root, &["run", "--bundle", &b, &unique_id("mask-runrs")]);
-    assert_eq!(
-        String::from_utf8_lossy(&out.stdout),
-        want,
-        "runrs vs runc\n{}",
-        describe(&out)
-    );
+    same_stdout_as_runc(make_bundle, "mask", |want| {
+        want.contains("tmpfs /home tmpfs ro") && want.contains("proc /proc/sys proc ro")
+    });
 }
 
 /// /sys/fs/cgroup shows the container's own cgroups as runc mounts them on
@@ -533,4 +553,44 @@ fn bad_user_namespace_specs_are_refused() {
             "case {i}: a state dir is left"
         );
     }
+}
+
+/// What a process sees of its mounts and of /proc/sys, as an unprivileged
+/// user: mountinfo and mounts line for line (the root's file-system
+/// options cut to ro/rw: runrs does not show host paths), the spec's masked
+/// paths present and empty, its read-only paths present, the sysctl tree
+/// of the container's own network namespace, a root-only sysctl refused,
+/// and writes refused as on a read-only /proc/sys.
+#[test]
+fn mounts_masked_paths_and_sysctls_match_runc() {
+    let script = r#"
+awk '{ split($0, h, " - "); split(h[1], l, " "); split(h[2], r, " ");
+       sb = r[3]; if (l[5] == "/") { split(sb, o, ","); sb = o[1] }
+       print l[5], l[6], r[1], r[2], sb }' /proc/self/mountinfo
+awk '{ if ($2 == "/") { split($4, o, ","); $4 = o[1] "," o[2] } print }' /proc/self/mounts
+for p in /proc/acpi /proc/asound /proc/kcore /proc/keys /proc/latency_stats /proc/timer_list \
+         /proc/timer_stats /proc/sched_debug /proc/scsi /sys/firmware; do
+  if [ -d $p ]; then echo "$p dir $(ls -A $p | wc -l)"; elif [ -e $p ]; then echo "$p file $(wc -c < $p)"; fi
+done
+for p in /proc/bus /proc/fs /proc/irq /proc/sys /proc/sysrq-trigger; do [ -e $p ] && echo "$p there"; done
+ls /proc/sys; ls /proc/sys/net; ls /proc/sys/net/ipv4/conf /proc/sys/net/core | head -40
+cat /proc/sys/net/ipv4/ip_forward /proc/sys/kernel/ostype /proc/sys/kernel/hostname /proc/sys/net/core/somaxconn
+cat /proc/sys/net/ipv4/tcp_fastopen_key 2>&1 >/dev/null | sed 's/.*: //'
+cat /proc/sys/vm/drop_caches 2>&1 >/dev/null | sed 's/.*: //'
+(echo 60 > /proc/sys/vm/swappiness) 2>&1 | sed 's/.*: //'
+find /proc/sys/net/ipv4/conf | wc -l
+"#;
+    let make_bundle = || {
+        let bundle = Bundle::new(&["/bin/sh", "-c", script]);
+        bundle.config_mut(|c| {
+            c["process"]["user"] = serde_json::json!({"uid": 65534, "gid": 65534});
+        });
+        bundle
+    };
+    same_stdout_as_runc(make_bundle, "sysctl", |want| {
+        want.contains("/proc/acpi dir 0")
+            && want.contains("proc /proc/sys proc ro,")
+            && want.contains("Permission denied")
+            && want.contains("Read-only file system")
+    });
 }

@@ -309,12 +309,14 @@ pub struct LinkFdReq {
     pub symlinks: u32,
 }
 
-/// The writable per-task /proc files the gofer opens (see
-/// [`OpenProcFileReq`]); nothing else of its /proc can be named.
+/// The per-task /proc files the gofer opens (see [`OpenProcFileReq`]);
+/// nothing else of its /proc can be named.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ProcFile {
     Comm = 0,
     OomScoreAdj = 1,
+    /// The task's memory (debuggers read and write it through the fd).
+    Mem = 2,
 }
 
 impl ProcFile {
@@ -323,18 +325,20 @@ impl ProcFile {
         match self {
             ProcFile::Comm => "comm",
             ProcFile::OomScoreAdj => "oom_score_adj",
+            ProcFile::Mem => "mem",
         }
     }
 }
 
-/// Open a container task's `comm` or `oom_score_adj` in the gofer's procfs
-/// of the container's pid namespace (`pid`/`tid` are container ids; `tid`
-/// names a thread's `task/<tid>/comm`, comm only) with `flags` (an access
-/// mode and O_TRUNC/O_APPEND/O_NONBLOCK only): reply [`FdResp`]. The
-/// sentry has checked the caller's permission; the gofer opens with its
-/// own file capabilities, and the workload's write(2) on the fd is checked
-/// by the kernel against the writing task (comm: same thread group;
-/// oom_score_adj: CAP_SYS_RESOURCE to go below the minimum).
+/// Open a container task's `comm`, `oom_score_adj` or `mem` in the gofer's
+/// procfs of the container's pid namespace (`pid`/`tid` are container ids;
+/// `tid` names a thread's `task/<tid>/comm` or `mem`) with `flags` (an
+/// access mode and O_TRUNC/O_APPEND/O_NONBLOCK only): reply [`FdResp`].
+/// The sentry has checked the caller's permission (for mem, Linux's
+/// ptrace access check); the gofer opens with its own file capabilities,
+/// and the workload's write(2) on the fd is checked by the kernel against
+/// the writing task (comm: same thread group; oom_score_adj:
+/// CAP_SYS_RESOURCE to go below the minimum).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct OpenProcFileReq {
     pub pid: i32,
@@ -614,6 +618,7 @@ impl Wire for ProcFile {
         match u8::get(d)? {
             0 => Ok(ProcFile::Comm),
             1 => Ok(ProcFile::OomScoreAdj),
+            2 => Ok(ProcFile::Mem),
             v => Err(GoferError::BadValue {
                 what: "proc file",
                 value: v.into(),

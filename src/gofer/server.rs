@@ -248,8 +248,8 @@ fn handle(ctx: &Ctx, req: &Request, fds: Vec<OwnedFd>) -> (Response, Option<Owne
     }
 }
 
-/// Opens `<pid>/comm`, `<pid>/task/<tid>/comm` or `<pid>/oom_score_adj`
-/// under `proc` (see [`OpenProcFileReq`]). Only those names of positive
+/// Opens `<pid>/comm`, `<pid>/oom_score_adj`, `<pid>/mem` or a thread's
+/// `<pid>/task/<tid>/comm` or `mem` under `proc` (see [`OpenProcFileReq`]). Only those names of positive
 /// ids can be formed, and the resolution stays in that procfs mount and
 /// follows no link, so nothing but these files of the container's own
 /// tasks is ever opened.
@@ -261,7 +261,9 @@ fn open_proc_file(proc: Option<&OwnedFd>, m: &OpenProcFileReq) -> Result<OwnedFd
     }
     let path = match (m.tid, m.file) {
         (None, f) => format!("{}/{}", m.pid, f.name()),
-        (Some(tid), ProcFile::Comm) => format!("{}/task/{tid}/comm", m.pid),
+        (Some(tid), ProcFile::Comm | ProcFile::Mem) => {
+            format!("{}/task/{tid}/{}", m.pid, m.file.name())
+        }
         (Some(_), ProcFile::OomScoreAdj) => return Err(Errno::EINVAL),
     };
     let path = std::ffi::CString::new(path).map_err(|_| Errno::EINVAL)?;
@@ -1220,6 +1222,14 @@ mod tests {
             .open_proc_file(pid, None, ProcFile::OomScoreAdj, libc::O_RDONLY)
             .expect("own oom_score_adj");
         assert!(!read_fd(fd).is_empty());
+        // A thread's memory: this very static, read through the fd.
+        static MARK: [u8; 8] = *b"memfile!";
+        let fd = client
+            .open_proc_file(pid, Some(tid), ProcFile::Mem, libc::O_RDONLY)
+            .expect("own thread's mem");
+        let mut buf = [0u8; 8];
+        let n = nix::sys::uio::pread(&fd, &mut buf, MARK.as_ptr() as i64).expect("pread mem");
+        assert_eq!((n, buf), (8, MARK));
         let refused = [
             (0, None, ProcFile::Comm, libc::O_WRONLY, Errno::EINVAL),
             (-1, None, ProcFile::Comm, libc::O_WRONLY, Errno::EINVAL),

@@ -403,6 +403,10 @@ pub struct InstallArgs {
     /// Docker's daemon.json [default: /etc/docker/daemon.json].
     #[arg(long = "config-file")]
     pub config_file: Option<PathBuf>,
+    /// The binary Docker runs, an absolute path (install only) [default:
+    /// this runrs binary].
+    #[arg(long)]
+    pub binary: Option<PathBuf>,
     /// Arguments Docker passes to runrs (after --), e.g. -- --strace.
     #[arg(last = true)]
     pub runtime_args: Vec<String>,

@@ -3,6 +3,7 @@
 //! uninstall), as runc and runsc provide them.
 
 use std::io::Read;
+use std::os::unix::fs::PermissionsExt as _;
 use std::path::Path;
 
 use super::cgroups::{Cgroup, Cpu, Memory, Pids, Resources};
@@ -238,7 +239,28 @@ pub fn install(a: &InstallArgs) -> Result<String> {
     let obj = v
         .as_object_mut()
         .ok_or_else(|| Error::Other(format!("{}: not a JSON object", path.display())))?;
-    let exe = std::env::current_exe().map_err(Error::io("current executable", "/proc/self/exe"))?;
+    let exe = match &a.binary {
+        Some(b) => {
+            // Docker runs the path as given, from its own working directory.
+            if !b.is_absolute() {
+                return Err(Error::Other(format!(
+                    "--binary {}: not an absolute path",
+                    b.display()
+                )));
+            }
+            let md = std::fs::metadata(b).map_err(Error::io("--binary", b.clone()))?;
+            if !md.is_file() || md.permissions().mode() & 0o111 == 0 {
+                return Err(Error::Other(format!(
+                    "--binary {}: not an executable file",
+                    b.display()
+                )));
+            }
+            b.clone()
+        }
+        None => {
+            std::env::current_exe().map_err(Error::io("current executable", "/proc/self/exe"))?
+        }
+    };
     let runtimes = obj
         .entry("runtimes")
         .or_insert_with(|| serde_json::json!({}));
@@ -293,6 +315,31 @@ mod tests {
     use super::*;
 
     #[test]
+    fn install_takes_an_absolute_executable_binary_only() {
+        let dir = std::env::temp_dir().join(format!("runrs-install-bin-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("mkdir");
+        let path = dir.join("daemon.json");
+        let with = |binary: &str| InstallArgs {
+            runtime: "runrs".into(),
+            config_file: Some(path.clone()),
+            binary: Some(binary.into()),
+            runtime_args: vec![],
+        };
+        let plain = dir.join("not-executable");
+        std::fs::write(&plain, "x").expect("write");
+        let plain = plain.to_string_lossy().into_owned();
+        for bad in ["runrs", "/nonexistent/runrs", plain.as_str(), "/usr"] {
+            let e = install(&with(bad)).expect_err(bad).to_string();
+            assert!(e.contains("--binary"), "{bad}: {e}");
+        }
+        install(&with("/bin/true")).expect("install");
+        let v: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&path).expect("read")).expect("json");
+        assert_eq!(v["runtimes"]["runrs"]["path"], "/bin/true");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
     fn install_keeps_other_keys_and_uninstall_removes_only_ours() {
         let dir = std::env::temp_dir().join(format!("runrs-install-{}", std::process::id()));
         std::fs::create_dir_all(&dir).expect("mkdir");
@@ -305,6 +352,7 @@ mod tests {
         let a = InstallArgs {
             runtime: "runrs".into(),
             config_file: Some(path.clone()),
+            binary: None,
             runtime_args: vec!["--strace".into()],
         };
         install(&a).expect("install");

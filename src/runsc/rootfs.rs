@@ -274,7 +274,7 @@ fn mount_one(rootfs: &Path, m: &MountSpec) -> Result<()> {
                 refuse_non_directory(rootfs, m)?;
                 mkdir_all(&dest)?;
                 do_mount(
-                    Some("runrs-synthetic"),
+                    Some(crate::sentry::vfs::SYNTHETIC_MOUNT_SOURCE),
                     &dest,
                     Some("tmpfs"),
                     SYNTHETIC_MOUNT_FLAGS,

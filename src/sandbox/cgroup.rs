@@ -49,9 +49,28 @@ impl Cgroup {
     }
 
     /// The v1 hierarchies a cgroup mount shows, as runc mounts it: every
-    /// one the container joined but a hybrid host's v2 one.
-    pub fn shown_v1_hierarchies(&self) -> impl Iterator<Item = &(String, PathBuf)> {
-        self.dirs.iter().filter(|(name, _)| name != "unified")
+    /// one the container joined but a hybrid host's v2 one, in the order
+    /// the host mounted them (runc follows the host's mountinfo).
+    pub fn shown_v1_hierarchies(&self) -> Vec<&(String, PathBuf)> {
+        let host_order: Vec<String> = std::fs::read_to_string("/proc/self/mountinfo")
+            .unwrap_or_default()
+            .lines()
+            .filter_map(|l| l.split(' ').nth(4))
+            .filter_map(|mp| mp.strip_prefix(&format!("{ROOT}/")))
+            .map(str::to_owned)
+            .collect();
+        let mut shown: Vec<&(String, PathBuf)> = self
+            .dirs
+            .iter()
+            .filter(|(name, _)| name != "unified")
+            .collect();
+        shown.sort_by_key(|(name, _)| {
+            host_order
+                .iter()
+                .position(|h| h == name)
+                .unwrap_or(usize::MAX)
+        });
+        shown
     }
 
     pub fn is_v2(&self) -> bool {

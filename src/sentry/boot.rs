@@ -57,6 +57,8 @@ pub enum BootError {
     Control(String),
     #[error("network namespace: {0}")]
     Netns(String),
+    #[error("/proc/sys: {0}")]
+    Sysctl(super::fs::sysctl::SysctlError),
     #[error("confine the sentry: {0}")]
     Confine(crate::confine::ConfineError),
     #[error("platform: {0}")]
@@ -115,26 +117,22 @@ fn masked_and_readonly_lines(
             .max_by_key(|m| m.target.len())
             .cloned()
     };
-    let flags = |m: &MountLine| -> Vec<String> {
-        m.options
-            .split(',')
-            .filter(|o| !matches!(*o, "ro" | "rw"))
-            .map(str::to_string)
-            .collect()
-    };
     let mut out = Vec::new();
     for p in &cfg.readonly_paths {
         if is_dir(p).is_none() {
             continue;
         }
         let Some(h) = holder(p) else { continue };
-        let mut opts = vec!["ro".to_string()];
-        opts.extend(flags(&h));
+        // The holder's flags as shown, made read-only.
+        let shown = super::fs::procfs::mount_text(&h);
+        let mut opts = vec!["ro"];
+        opts.extend(shown.split(',').skip(1));
         out.push(MountLine {
             source: h.source.clone(),
             target: p.clone(),
             fstype: h.fstype.clone(),
             options: opts.join(","),
+            super_options: Some(super::fs::procfs::super_text(&h)),
         });
     }
     for p in &cfg.masked_paths {
@@ -145,6 +143,7 @@ fn masked_and_readonly_lines(
                 target: p.clone(),
                 fstype: "tmpfs".into(),
                 options: "ro".into(),
+                super_options: None,
             }),
             Some(false) => {
                 if let Some(h) = holder("/dev/null") {
@@ -160,12 +159,60 @@ fn masked_and_readonly_lines(
 }
 
 /// The sandbox's mount table as /proc/self/mounts shows it.
+/// Takes each mount's options, type and source from the kernel's own
+/// view (`mountinfo` of the container's mount namespace) where the kernel
+/// really has that mount: the exact flags, the file system's options and
+/// its real type (a cgroup v1 hierarchy named systemd is of type cgroup).
+/// The stand-ins init mounts for the synthetic /proc and /sys are not
+/// theirs. No host path is copied: an option naming one (overlay's
+/// lowerdir) is dropped, and the root's file system shows only ro or rw.
+fn take_kernel_view(lines: &mut [MountLine], mountinfo: &str) {
+    use super::fs::hostproc::unescape_octal;
+    let mut seen: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
+    for line in mountinfo.lines() {
+        let Some((left, right)) = line.split_once(" - ") else {
+            continue;
+        };
+        let left: Vec<&str> = left.split(' ').collect();
+        let right: Vec<&str> = right.split(' ').collect();
+        let (Some(target), Some(opts), [fstype, source, sb, ..]) =
+            (left.get(4), left.get(5), right.as_slice())
+        else {
+            continue;
+        };
+        if *source == super::vfs::SYNTHETIC_MOUNT_SOURCE {
+            continue;
+        }
+        let target = unescape_octal(target);
+        let sb: Vec<&str> = sb
+            .split(',')
+            .enumerate()
+            .filter(|(i, o)| !o.contains('/') && (target != "/" || *i == 0))
+            .map(|(_, o)| o)
+            .collect();
+        // The n-th real mount on a path is the table's n-th there (init
+        // also remounts the spec's read-only paths it can reach).
+        let nth = seen.entry(target.clone()).or_insert(0usize);
+        let this = lines.iter_mut().filter(|m| m.target == target).nth(*nth);
+        *nth += 1;
+        if let Some(m) = this {
+            m.options = (*opts).to_owned();
+            m.super_options = Some(sb.join(","));
+            if target != "/" {
+                m.fstype = unescape_octal(fstype);
+                m.source = unescape_octal(source);
+            }
+        }
+    }
+}
+
 fn mount_lines(cfg: &ContainerConfig) -> Vec<MountLine> {
     let mut lines = vec![MountLine {
         source: "none".into(),
         target: "/".into(),
         fstype: "rootfs".into(),
         options: if cfg.readonly_root { "ro" } else { "rw" }.into(),
+        super_options: None,
     }];
     for m in &cfg.mounts {
         if let Some(cgroup_lines) = cgroup_mount_lines(cfg, m) {
@@ -198,6 +245,7 @@ fn mount_lines(cfg: &ContainerConfig) -> Vec<MountLine> {
             target: m.destination.clone(),
             fstype,
             options: opts.join(","),
+            super_options: None,
         });
     }
     lines
@@ -223,6 +271,7 @@ fn cgroup_mount_lines(cfg: &ContainerConfig, m: &MountSpec) -> Option<Vec<MountL
             target: m.destination.clone(),
             fstype: "cgroup2".into(),
             options: format!("{ro},{flags}"),
+            super_options: None,
         }]);
     }
     let mut lines = vec![MountLine {
@@ -230,6 +279,7 @@ fn cgroup_mount_lines(cfg: &ContainerConfig, m: &MountSpec) -> Option<Vec<MountL
         target: m.destination.clone(),
         fstype: "tmpfs".into(),
         options: format!("rw,{flags},mode=755"),
+        super_options: None,
     }];
     for (name, _) in cgroup.shown_v1_hierarchies() {
         let (source, option) = if name == "systemd" {
@@ -242,6 +292,7 @@ fn cgroup_mount_lines(cfg: &ContainerConfig, m: &MountSpec) -> Option<Vec<MountL
             target: format!("{}/{name}", m.destination.trim_end_matches('/')),
             fstype: "cgroup".into(),
             options: format!("{ro},{flags},{option}"),
+            super_options: None,
         });
     }
     Some(lines)
@@ -286,6 +337,13 @@ fn run(state_dir: &Path) -> Result<(), BootError> {
     let st = sys::fstat_fd(synthetic_dir.as_fd()).map_err(BootError::SyntheticStat)?;
     let start =
         std::time::UNIX_EPOCH + std::time::Duration::new(info.start_time.0, info.start_time.1);
+    let sysctl = super::fs::sysctl::Sysctl::in_namespaces_of("/proc".into(), info.init_pid)
+        .map_err(BootError::Sysctl)?;
+    let placeholders = super::fs::procfs::placeholders(
+        &cfg.masked_paths,
+        &cfg.readonly_paths,
+        std::path::Path::new("/proc"),
+    );
     let mut proc_config = ProcConfig {
         hostname: cfg.hostname.clone().unwrap_or_default(),
         uid_map: cfg.uid_map.clone(),
@@ -297,6 +355,8 @@ fn run(state_dir: &Path) -> Result<(), BootError> {
         init_host_pid: info.init_pid,
         cgroup_ns_roots: cgroup_ns_roots(&cfg, info.init_pid),
         host_proc: "/proc".into(),
+        sysctl: std::sync::Arc::new(sysctl),
+        placeholders,
         hidden_fd: ptrace
             .as_ref()
             .map(|_| super::platform::ptrace::RESERVED_FD),
@@ -327,6 +387,11 @@ fn run(state_dir: &Path) -> Result<(), BootError> {
             }
         }
     };
+    // The mounts init made are real: show them as the kernel does.
+    match std::fs::read_to_string(format!("/proc/{}/mountinfo", info.init_pid)) {
+        Ok(text) => take_kernel_view(&mut proc_config.mounts, &text),
+        Err(e) => crate::log::debug(&format!("sentry: init's mountinfo: {e}")),
+    }
     let extra = masked_and_readonly_lines(&cfg, &proc_config.mounts, is_dir);
     proc_config.mounts.extend(extra);
     drop(probe);
@@ -696,4 +761,72 @@ fn fail_closed(sentry: &Sentry) -> ! {
         sys::kill_pidfd(&pidfd);
     }
     std::process::exit(1);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn line(target: &str, fstype: &str, options: &str) -> MountLine {
+        MountLine {
+            source: fstype.into(),
+            target: target.into(),
+            fstype: fstype.into(),
+            options: options.into(),
+            super_options: None,
+        }
+    }
+
+    /// The kernel's words replace the spec's for real mounts, in order per
+    /// path; synthetic stand-ins, host paths and the root's file-system
+    /// options are not copied.
+    #[test]
+    fn the_kernel_view_refines_real_mounts_only() {
+        let mut lines = vec![
+            line("/", "rootfs", "rw"),
+            line("/proc", "proc", "nosuid,noexec,nodev"),
+            line("/dev/shm", "tmpfs", "nosuid,size=65536k"),
+            line("/sys/fs/cgroup/systemd", "systemd", "ro,nosuid"),
+            line("/mnt/a b", "bind", "rbind"),
+        ];
+        let mountinfo = "\
+78 52 0:40 / / rw,relatime - overlay overlay rw,lowerdir=/var/lib/l,upperdir=/var/lib/u
+79 78 0:43 / /proc ro,nosuid,nodev,noexec,relatime - tmpfs runrs-synthetic ro,size=4k,mode=555
+84 80 0:47 / /dev/shm rw,nosuid,nodev,noexec,relatime - tmpfs shm rw,size=65536k
+85 80 0:47 / /dev/shm ro,nosuid,nodev,noexec,relatime - tmpfs shm rw,size=65536k
+98 89 0:37 /x /sys/fs/cgroup/systemd ro,nosuid,nodev,noexec,relatime shared:5 - cgroup cgroup rw,name=systemd
+99 78 254:0 /y /mnt/a\\040b rw,relatime - ext4 /dev/vda rw,discard,journal_path=/dev/x
+";
+        take_kernel_view(&mut lines, mountinfo);
+        let shown: Vec<(String, String, String, Option<String>)> = lines
+            .into_iter()
+            .map(|m| (m.source, m.fstype, m.options, m.super_options))
+            .collect();
+        let s = |x: &str| x.to_string();
+        assert_eq!(
+            shown,
+            vec![
+                (s("rootfs"), s("rootfs"), s("rw,relatime"), Some(s("rw"))),
+                (s("proc"), s("proc"), s("nosuid,noexec,nodev"), None),
+                (
+                    s("shm"),
+                    s("tmpfs"),
+                    s("rw,nosuid,nodev,noexec,relatime"),
+                    Some(s("rw,size=65536k"))
+                ),
+                (
+                    s("cgroup"),
+                    s("cgroup"),
+                    s("ro,nosuid,nodev,noexec,relatime"),
+                    Some(s("rw,name=systemd"))
+                ),
+                (
+                    s("/dev/vda"),
+                    s("ext4"),
+                    s("rw,relatime"),
+                    Some(s("rw,discard"))
+                ),
+            ]
+        );
+    }
 }

@@ -74,6 +74,18 @@ impl<'a> From<&'a crate::gofer::Creds> for Asker<'a> {
     }
 }
 
+/// A task asks with its fs ids, its groups and its effective set.
+impl<'a> From<&'a Cred> for Asker<'a> {
+    fn from(c: &'a Cred) -> Self {
+        Asker {
+            fsuid: c.uid[3],
+            fsgid: c.gid[3],
+            groups: &c.groups,
+            cap_effective: c.effective,
+        }
+    }
+}
+
 /// The mode class rule of Linux's acl_permission_check: the owner's bits
 /// for the owner, else the group's for a member, else the others'. `want`
 /// is a mask of 4 (read), 2 (write), 1 (execute/search).

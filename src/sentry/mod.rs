@@ -17,6 +17,7 @@ pub mod fs {
     pub mod hostproc;
     pub mod procfs;
     pub mod procperm;
+    pub mod sysctl;
 }
 pub mod platform;
 pub mod sys;

@@ -54,9 +54,29 @@ fn cpu_dirs() -> Vec<String> {
     out
 }
 
+/// Directories shown empty when the host has them: what runc's default
+/// spec masks under /sys (an empty read-only tmpfs there); runrs never
+/// shows their contents.
+const EMPTY_IF_HOST_HAS: &[&str] = &["firmware", "devices/virtual/powercap"];
+
 fn all_dirs() -> Vec<String> {
     let mut d: Vec<String> = DIRS.iter().map(|s| s.to_string()).collect();
     d.extend(cpu_dirs());
+    for masked in EMPTY_IF_HOST_HAS {
+        if std::path::Path::new("/sys").join(masked).is_dir() {
+            let mut at = String::new();
+            for comp in masked.split('/') {
+                at = if at.is_empty() {
+                    comp.to_owned()
+                } else {
+                    format!("{at}/{comp}")
+                };
+                if !d.contains(&at) {
+                    d.push(at.clone());
+                }
+            }
+        }
+    }
     d
 }
 
@@ -137,6 +157,10 @@ pub fn attr(rel: &str) -> Result<NodeAttr, Errno> {
     let (kind, mode, nlink) = match node {
         // As Linux's sysfs: the root 0555, directories 0755, tunables 0644, lists 0444.
         Node::Dir(_) if rel.is_empty() => (EntryKind::Dir, libc::S_IFDIR | 0o555, 2),
+        // runc's empty tmpfs.
+        Node::Dir(_) if EMPTY_IF_HOST_HAS.contains(&rel) => {
+            (EntryKind::Dir, libc::S_IFDIR | 0o1777, 2)
+        }
         Node::Dir(_) => (EntryKind::Dir, libc::S_IFDIR | 0o755, 2),
         _ if rel.starts_with("kernel/mm/transparent_hugepage/")
             && rel != "kernel/mm/transparent_hugepage/hpage_pmd_size" =>
@@ -180,6 +204,13 @@ mod tests {
             Ok(0o755)
         );
         assert_eq!(lookup("nope").unwrap_err(), Errno::ENOENT);
+        // Masked: there when the host has it, and empty.
+        if std::path::Path::new("/sys/firmware").is_dir() {
+            let Ok(Node::Dir(e)) = lookup("firmware") else {
+                panic!("firmware")
+            };
+            assert_eq!(e.len(), 2, "{e:?}");
+        }
         assert_eq!(
             lookup("devices/system/cpu/online/x").unwrap_err(),
             Errno::ENOTDIR

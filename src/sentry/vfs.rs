@@ -3,6 +3,10 @@
 
 pub use crate::sandbox::{SynthFs, SYNTHETIC_MOUNTS};
 
+/// The source of the empty tmpfs init mounts where a synthetic file
+/// system is (the directory the workload's kernel-side opens find).
+pub const SYNTHETIC_MOUNT_SOURCE: &str = "runrs-synthetic";
+
 /// The name prefix of the memfd that holds a synthetic file's contents;
 /// the file's sandbox path follows, so a rewind can regenerate it and
 /// /proc/<pid>/fd/N can show the path as Linux does.

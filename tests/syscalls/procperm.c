@@ -6,6 +6,7 @@
  * conformance bundle grants them) and skip without. */
 #include "harness.h"
 #include <grp.h>
+#include <stdint.h>
 #include <linux/capability.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
@@ -64,7 +65,7 @@ static long long stat_field(const char *line, int n) {
 /* The files a task's memory, environment and I/O show: the mode (0400) or
  * the ptrace check refuses them, EACCES at open. */
 static const char *const refused_files[] = {
-    "environ", "auxv", "maps", "smaps", "smaps_rollup", "io", "personality", NULL,
+    "environ", "auxv", "maps", "smaps", "smaps_rollup", "io", "personality", "mem", NULL,
 };
 
 /* A user may not open, list or follow root's memory, environment, links
@@ -210,6 +211,53 @@ CASE(proc, same_user_needs_a_dumpable_target) {
     int d = EXPECT_OK(open(path_of(child, "fd"), O_RDONLY | O_DIRECTORY));
     close(d);
     close(go[1]);
+    int status;
+    EXPECT_EQ(waitpid(child, &status, 0), child);
+    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+}
+
+/* /proc/<pid>/mem is the task's memory, read and written through the fd
+ * at the task's addresses (what gdb does instead of PTRACE_PEEK/POKE): its
+ * own, and a child's, which sees the write. */
+static volatile char mem_mark[16] = "before";
+COVERS("open pread64 pwrite64")
+CASE(proc, mem_reads_and_writes_a_tasks_memory) {
+    char buf[16];
+    int self = EXPECT_OK(open("/proc/self/mem", O_RDONLY));
+    EXPECT_EQ(pread(self, buf, 7, (off_t)(uintptr_t)mem_mark), 7);
+    EXPECT_STREQ(buf, "before");
+    close(self);
+    int go[2], done[2];
+    EXPECT_OK(pipe(go));
+    EXPECT_OK(pipe(done));
+    pid_t child = fork();
+    if (child == 0) {
+        char c;
+        close(go[1]);
+        if (read(go[0], &c, 1) != 1)
+            _exit(2);
+        _exit(strcmp((const char *)mem_mark, "after") == 0 ? 0 : 1);
+    }
+    EXPECT_TRUE(child > 0);
+    close(go[0]);
+    int fd = EXPECT_OK(open(path_of(child, "mem"), O_RDWR));
+    EXPECT_EQ(pread(fd, buf, 7, (off_t)(uintptr_t)mem_mark), 7);
+    EXPECT_STREQ(buf, "before");
+    EXPECT_EQ(pwrite(fd, "after", 6, (off_t)(uintptr_t)mem_mark), 6);
+    close(fd);
+    char name[64];
+    snprintf(name, sizeof name, "task/%d/mem", (int)child);
+    fd = EXPECT_OK(open(path_of(child, name), O_RDONLY));
+    EXPECT_EQ(pread(fd, buf, 6, (off_t)(uintptr_t)mem_mark), 6);
+    EXPECT_STREQ(buf, "after");
+    close(fd);
+    struct stat st;
+    EXPECT_OK(stat(path_of(child, "mem"), &st));
+    EXPECT_EQ(st.st_mode & 0777, 0600);
+    EXPECT_EQ(write(go[1], "g", 1), 1);
+    close(go[1]);
+    close(done[0]);
+    close(done[1]);
     int status;
     EXPECT_EQ(waitpid(child, &status, 0), child);
     EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);

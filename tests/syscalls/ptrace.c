@@ -276,3 +276,35 @@ CASE(clone, untraced_child_stays_in_the_sandbox) {
     EXPECT_EQ(EXPECT_OK(waitpid(pid, &st, 0)), pid);
     EXPECT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 0);
 }
+
+/* A supervisor takes a child's fd through its pidfd (Linux's ptrace
+ * access check): the copy is the same open file description. */
+COVERS("pidfd_open")
+CASE(pidfd_getfd, takes_a_childs_fd) {
+    int p[2], go[2];
+    EXPECT_OK(pipe(p));
+    EXPECT_OK(pipe(go));
+    pid_t pid = EXPECT_OK(fork());
+    if (pid == 0) {
+        char c;
+        close(p[0]);
+        if (read(go[0], &c, 1) != 1)
+            _exit(2);
+        _exit(0);
+    }
+    int pidfd = EXPECT_OK((int)syscall(SYS_pidfd_open, pid, 0));
+    int theirs = EXPECT_OK((int)syscall(SYS_pidfd_getfd, pidfd, p[1], 0));
+    EXPECT_TRUE(fcntl(theirs, F_GETFD) & FD_CLOEXEC);
+    EXPECT_EQ(write(theirs, "y", 1), 1);
+    char c = 0;
+    EXPECT_EQ(read(p[0], &c, 1), 1);
+    EXPECT_EQ(c, 'y');
+    EXPECT_ERRNO(syscall(SYS_pidfd_getfd, pidfd, 999, 0), EBADF);
+    EXPECT_ERRNO(syscall(SYS_pidfd_getfd, pidfd, p[1], 1), EINVAL);
+    close(theirs);
+    EXPECT_EQ(write(go[1], "x", 1), 1);
+    int st;
+    EXPECT_EQ(EXPECT_OK(waitpid(pid, &st, 0)), pid);
+    EXPECT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    close(pidfd);
+}

@@ -339,3 +339,28 @@ CASE(eventfd, semaphore_mode) {
     EXPECT_EQ(read(ev, &v, 8), 8);
     EXPECT_ERRNO(read(ev, &v, 8), EAGAIN);
 }
+
+/* A socket cannot be opened again through its /proc/self/fd link (sockfs
+ * refuses: ENXIO), though an O_PATH open of the link works; a pipe's can. */
+COVERS("open socketpair pipe")
+CASE(open, socket_fd_link_is_not_reopened) {
+    int sv[2], p[2];
+    EXPECT_OK(socketpair(AF_UNIX, SOCK_STREAM, 0, sv));
+    char link[64];
+    snprintf(link, sizeof link, "/proc/self/fd/%d", sv[0]);
+    EXPECT_ERRNO(open(link, O_RDWR), ENXIO);
+    EXPECT_ERRNO(open(link, O_RDONLY), ENXIO);
+    int path = EXPECT_OK(open(link, O_PATH));
+    close(path);
+    EXPECT_OK(pipe(p));
+    snprintf(link, sizeof link, "/proc/self/fd/%d", p[0]);
+    int again = EXPECT_OK(open(link, O_RDONLY));
+    EXPECT_EQ(write(p[1], "x", 1), 1);
+    char c;
+    EXPECT_EQ(read(again, &c, 1), 1);
+    close(again);
+    close(p[0]);
+    close(p[1]);
+    close(sv[0]);
+    close(sv[1]);
+}

@@ -56,6 +56,80 @@ pub struct ProcConfig {
     /// platform's fd-passing socket): not listed in /proc/<pid>/fd and
     /// fdinfo, and ENOENT when named there.
     pub hidden_fd: Option<i32>,
+    /// /proc/sys, from the container's namespaces.
+    pub sysctl: std::sync::Arc<super::sysctl::Sysctl>,
+    /// Entries that stand in for the spec's masked and read-only /proc
+    /// paths that the host's /proc has (see [`placeholders`]).
+    pub placeholders: Vec<Placeholder>,
+}
+
+/// Whether the synthetic /proc has an entry `name` of its own at its top.
+fn serves_top_name(name: &str) -> bool {
+    matches!(name, "self" | "thread-self" | "mounts" | "net" | "sys")
+        || TOP_FILES.contains(&name)
+        || hostproc::parse_pid_name(name).is_some()
+}
+
+/// An empty /proc entry in place of a host one the spec masks (or makes
+/// read-only and the sandbox does not show): runc mounts an empty
+/// read-only tmpfs on a masked directory and /dev/null on a masked file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Placeholder {
+    pub name: String,
+    pub dir: bool,
+    /// Permission bits.
+    pub mode: u32,
+}
+
+/// The placeholders for the spec's `masked` and `readonly` paths: each
+/// single-component /proc path that the host's /proc (at `host_proc`)
+/// has and that the synthetic /proc does not serve itself.
+/// The host's contents are never shown: a masked path is empty as under
+/// runc, and a read-only directory runrs does not emulate (bus, fs, irq:
+/// host hardware) is empty too. A read-only file keeps the host's mode
+/// and refuses writes (/proc/sysrq-trigger).
+pub fn placeholders(
+    masked: &[String],
+    readonly: &[String],
+    host_proc: &std::path::Path,
+) -> Vec<Placeholder> {
+    use std::os::unix::fs::MetadataExt as _;
+    let mut out: Vec<Placeholder> = Vec::new();
+    for (path, is_masked) in masked
+        .iter()
+        .map(|p| (p, true))
+        .chain(readonly.iter().map(|p| (p, false)))
+    {
+        let Some(name) = path.strip_prefix("/proc/") else {
+            continue;
+        };
+        if name.is_empty()
+            || name.contains('/')
+            || name == "."
+            || name == ".."
+            || serves_top_name(name)
+            || out.iter().any(|p| p.name == name)
+        {
+            continue;
+        }
+        let Ok(md) = std::fs::symlink_metadata(host_proc.join(name)) else {
+            continue;
+        };
+        let dir = md.is_dir();
+        let mode = match (dir, is_masked) {
+            // runc's empty tmpfs.
+            (true, true) => 0o1777,
+            (true, false) => 0o555,
+            (false, true) => 0o444,
+            (false, false) => md.mode() & 0o777,
+        };
+        out.push(Placeholder {
+            name: name.to_owned(),
+            dir,
+            mode,
+        });
+    }
+    out
 }
 
 /// One line of the sandbox mount table.
@@ -64,7 +138,12 @@ pub struct MountLine {
     pub source: String,
     pub target: String,
     pub fstype: String,
+    /// The per-mount options, and the file system's own too unless
+    /// `super_options` has them.
     pub options: String,
+    /// The file system's options as the kernel shows them (after " - "
+    /// in mountinfo), for a mount the kernel really has.
+    pub super_options: Option<String>,
 }
 
 /// A resolved /proc node.
@@ -139,18 +218,6 @@ const TOP_FILES: &[&str] = &[
     "vmstat",
 ];
 
-const SYS_FILES: &[(&str, u32)] = &[
-    ("sys/fs/file-max", 0o644),
-    ("sys/fs/nr_open", 0o644),
-    ("sys/kernel/cap_last_cap", 0o444),
-    ("sys/kernel/hostname", 0o644),
-    ("sys/kernel/ngroups_max", 0o444),
-    ("sys/kernel/osrelease", 0o444),
-    ("sys/kernel/pid_max", 0o644),
-    ("sys/net/core/somaxconn", 0o644),
-    ("sys/vm/overcommit_memory", 0o644),
-];
-
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum PidEntry {
     File(u32),
@@ -174,6 +241,7 @@ const PID_ENTRIES: &[(&str, PidEntry)] = &[
     ("limits", PidEntry::File(0o444)),
     ("loginuid", PidEntry::File(0o644)),
     ("maps", PidEntry::File(0o444)),
+    ("mem", PidEntry::File(0o600)),
     ("mountinfo", PidEntry::File(0o444)),
     ("mounts", PidEntry::File(0o444)),
     ("net", PidEntry::Dir(0o555)),
@@ -232,15 +300,17 @@ const NET_FILES: &[&str] = &[
 const FILESYSTEMS: &str = "nodev\tsysfs\nnodev\ttmpfs\nnodev\tbdev\nnodev\tproc\nnodev\tcgroup2\nnodev\tdevpts\nnodev\tmqueue\nnodev\toverlay\n";
 
 /// Mount options that are per-mount flags (shown before " - " in mountinfo).
+/// In the order the kernel shows them (show_mnt_opts); strictatime is
+/// never shown.
 const MNT_FLAGS: &[&str] = &[
     "nosuid",
     "nodev",
     "noexec",
-    "relatime",
     "noatime",
     "nodiratime",
-    "strictatime",
+    "relatime",
     "nosymfollow",
+    "strictatime",
 ];
 /// Spec option words that are not mount options at all.
 const NON_OPTIONS: &[&str] = &[
@@ -301,8 +371,10 @@ struct Task {
 enum Res {
     Root,
     TopFile(&'static str),
-    SysDir(String),
-    SysFile(&'static str, u32),
+    /// A node below /proc/sys ("" is /proc/sys) and its host attributes.
+    Sys(String, super::sysctl::SysAttr),
+    /// `config.placeholders[i]`.
+    Placeholder(usize),
     /// A link whose target is relative to /proc (self, thread-self, mounts).
     Link(String),
     /// exe / cwd / root of a task.
@@ -446,6 +518,35 @@ fn split_options(options: &str) -> (bool, Vec<&str>, Vec<&str>) {
         }
     }
     (ro, mnt, sb)
+}
+
+/// The file system's options shown for `m` (after " - " in mountinfo).
+pub fn super_text(m: &MountLine) -> String {
+    match &m.super_options {
+        Some(s) => s.clone(),
+        None => {
+            let (ro, _, sb) = split_options(&m.options);
+            opts_string(ro, &sb)
+        }
+    }
+}
+
+/// The per-mount options shown for `m`: ro or rw, then its flags in the
+/// kernel's order, with relatime when the spec gives no other atime mode
+/// (Linux's default).
+pub fn mount_text(m: &MountLine) -> String {
+    let (ro, mut mnt, _) = split_options(&m.options);
+    // A mount the kernel has shows its own words already.
+    let default_atime = m.super_options.is_none()
+        && !mnt
+            .iter()
+            .any(|o| matches!(*o, "relatime" | "noatime" | "strictatime"));
+    if default_atime {
+        mnt.push("relatime");
+    }
+    mnt.retain(|o| *o != "strictatime");
+    mnt.sort_by_key(|o| MNT_FLAGS.iter().position(|f| f == o));
+    opts_string(ro, &mnt)
 }
 
 fn opts_string(ro: bool, parts: &[&str]) -> String {
@@ -597,12 +698,21 @@ impl ProcFs {
                     return Ok(Some((EntryKind::File, Errno::EACCES)));
                 }
                 match *name {
-                    "environ" | "auxv" | "maps" | "smaps" | "smaps_rollup" | "io" => {
+                    "environ" | "auxv" | "maps" | "smaps" | "smaps_rollup" | "io" | "mem" => {
                         ptrace(t, EntryKind::File, Errno::EACCES)
                     }
                     "personality" => ptrace(t, EntryKind::File, Errno::EPERM),
                     _ => Ok(None),
                 }
+            }
+            // Some sysctls are root's alone (0600: net/ipv4/tcp_fastopen_key),
+            // some write-only (0200: vm/drop_caches). Linux's sysctl_perm
+            // applies the class rule alone: no capability overrides it.
+            Res::Sys(_, a) if !a.dir => {
+                let c = self.creds.get(caller)?;
+                let asker = crate::sentry::cred::Asker::from(&c);
+                let may = crate::sentry::cred::class_permits(&asker, a.uid, a.gid, a.mode, 4);
+                Ok((!may).then_some((EntryKind::File, Errno::EACCES)))
             }
             _ => Ok(None),
         }
@@ -653,22 +763,28 @@ impl ProcFs {
         }
     }
 
-    /// The container (pid, tid) of the task whose `comm` or
-    /// `oom_score_adj` `rel` names, and which of them, for an open for
-    /// writing (see `gofer::proto::OpenProcFileReq`); `None` for any other
-    /// node. `tid` is set for a thread's `task/<tid>/comm`; oom_score_adj
-    /// is the process's whichever directory names it.
-    pub fn writable_file(
+    /// The container (pid, tid) of the task whose `comm`, `oom_score_adj`
+    /// or `mem` `rel` names, and which of them, for an open of the real
+    /// file (see `gofer::proto::OpenProcFileReq`): comm and oom_score_adj
+    /// when written, mem always (its reads are the task's memory). `None`
+    /// for any other node. `tid` is set for a thread's `task/<tid>/comm`
+    /// or `mem`; oom_score_adj is the process's whichever directory names
+    /// it.
+    pub fn real_file(
         &self,
         caller_host_tid: i32,
         rel: &str,
+        write: bool,
     ) -> Result<Option<(i32, Option<i32>, ProcFile)>, Errno> {
         let (res, _) = self.resolve(caller_host_tid, rel)?;
         Ok(match res {
-            Res::PidFile(t, "comm", _) => {
+            Res::PidFile(t, "comm", _) if write => {
                 Some((t.ctgid, t.thread.then_some(t.ctid), ProcFile::Comm))
             }
-            Res::PidFile(t, "oom_score_adj", _) => Some((t.ctgid, None, ProcFile::OomScoreAdj)),
+            Res::PidFile(t, "oom_score_adj", _) if write => {
+                Some((t.ctgid, None, ProcFile::OomScoreAdj))
+            }
+            Res::PidFile(t, "mem", _) => Some((t.ctgid, t.thread.then_some(t.ctid), ProcFile::Mem)),
             _ => None,
         })
     }
@@ -677,13 +793,23 @@ impl ProcFs {
     pub fn attr(&self, caller_host_tid: i32, rel: &str) -> Result<NodeAttr, Errno> {
         let (res, canon) = self.resolve(caller_host_tid, rel)?;
         let (kind, perm, owner) = match &res {
-            Res::Root | Res::SysDir(_) => (EntryKind::Dir, 0o555, None),
+            Res::Root => (EntryKind::Dir, 0o555, None),
+            Res::Sys(_, a) if a.dir => (EntryKind::Dir, a.mode, None),
+            Res::Sys(_, a) => (EntryKind::File, a.mode, None),
+            Res::Placeholder(i) => {
+                let p = &self.config.placeholders[*i];
+                let kind = if p.dir {
+                    EntryKind::Dir
+                } else {
+                    EntryKind::File
+                };
+                (kind, p.mode, None)
+            }
             Res::Pid(t) | Res::TaskDir(t) => (EntryKind::Dir, 0o555, Some(*t)),
             Res::FdDir(t) => (EntryKind::Dir, 0o500, Some(*t)),
             Res::FdinfoDir(t) | Res::NetDir(t) => (EntryKind::Dir, 0o555, Some(*t)),
             Res::NetFile(t, _) => (EntryKind::File, 0o444, Some(*t)),
             Res::TopFile(_) => (EntryKind::File, 0o444, None),
-            Res::SysFile(_, m) => (EntryKind::File, *m, None),
             Res::PidFile(t, _, m) => (EntryKind::File, *m, Some(*t)),
             Res::Fdinfo(t, _) => (EntryKind::File, 0o444, Some(*t)),
             Res::Link(_) => (EntryKind::Symlink, 0o777, None),
@@ -712,7 +838,14 @@ impl ProcFs {
                     (0, 0)
                 }
             }
-            None => (0, 0),
+            // /proc/sys/net belongs to the root of its namespace's owner.
+            None => match &res {
+                Res::Sys(_, a) => (
+                    self.config.uid_map.to_container(a.uid),
+                    self.config.gid_map.to_container(a.gid),
+                ),
+                _ => (0, 0),
+            },
         };
         let (type_bits, nlink) = match kind {
             EntryKind::Dir => {
@@ -802,10 +935,13 @@ impl ProcFs {
                 }
                 "mounts" => Ok(Res::Link("self/mounts".to_owned())),
                 "net" => Ok(Res::Link("self/net".to_owned())),
-                "sys" => Ok(Res::SysDir("sys".to_owned())),
+                "sys" => Ok(Res::Sys(String::new(), self.config.sysctl.stat("")?)),
                 _ => {
                     if let Some(name) = TOP_FILES.iter().find(|n| **n == comp) {
                         return Ok(Res::TopFile(name));
+                    }
+                    if let Some(i) = self.config.placeholders.iter().position(|p| p.name == comp) {
+                        return Ok(Res::Placeholder(i));
                     }
                     let cpid = hostproc::parse_pid_name(comp).ok_or(Errno::ENOENT)?;
                     let hpid = self.host.host_pid(cpid).ok_or(Errno::ENOENT)?;
@@ -818,18 +954,16 @@ impl ProcFs {
                     }))
                 }
             },
-            Res::SysDir(dir) => {
-                let child = format!("{dir}/{comp}");
-                if let Some((name, mode)) = SYS_FILES.iter().find(|(n, _)| *n == child) {
-                    return Ok(Res::SysFile(name, *mode));
-                }
-                let prefix = format!("{child}/");
-                if SYS_FILES.iter().any(|(n, _)| n.starts_with(&prefix)) {
-                    Ok(Res::SysDir(child))
+            Res::Sys(dir, a) if a.dir => {
+                let child = if dir.is_empty() {
+                    comp.to_owned()
                 } else {
-                    Err(Errno::ENOENT)
-                }
+                    format!("{dir}/{comp}")
+                };
+                let attr = self.config.sysctl.stat(&child)?;
+                Ok(Res::Sys(child, attr))
             }
+            Res::Placeholder(i) if self.config.placeholders[*i].dir => Err(Errno::ENOENT),
             Res::Pid(t) => {
                 let (name, e) = PID_ENTRIES
                     .iter()
@@ -896,7 +1030,8 @@ impl ProcFs {
             Res::Link(_) => Err(Errno::ELOOP),
             Res::NetFile(..)
             | Res::TopFile(_)
-            | Res::SysFile(..)
+            | Res::Sys(..)
+            | Res::Placeholder(_)
             | Res::PidLink(..)
             | Res::PidFile(..)
             | Res::Fd(..)
@@ -917,6 +1052,14 @@ impl ProcFs {
                     ("sys".into(), EntryKind::Dir),
                 ];
                 children.extend(TOP_FILES.iter().map(|n| (n.to_string(), EntryKind::File)));
+                children.extend(self.config.placeholders.iter().map(|p| {
+                    let kind = if p.dir {
+                        EntryKind::Dir
+                    } else {
+                        EntryKind::File
+                    };
+                    (p.name.clone(), kind)
+                }));
                 children.extend(
                     self.host
                         .list_container_pids()
@@ -926,23 +1069,23 @@ impl ProcFs {
                 Node::Dir(self.listing(canon, children))
             }
             Res::TopFile(name) => Node::File(self.top_file(caller, name)?),
-            Res::SysDir(dir) => {
-                let prefix = format!("{dir}/");
-                let mut children: Vec<(String, EntryKind)> = Vec::new();
-                for (path, _) in SYS_FILES {
-                    if let Some(rest) = path.strip_prefix(&prefix) {
-                        let (name, kind) = match rest.split_once('/') {
-                            Some((d, _)) => (d, EntryKind::Dir),
-                            None => (rest, EntryKind::File),
-                        };
-                        if !children.iter().any(|(n, _)| n == name) {
-                            children.push((name.to_owned(), kind));
-                        }
-                    }
-                }
-                Node::Dir(self.listing(canon, children))
+            Res::Sys(rel, a) if a.dir => {
+                Node::Dir(self.listing(canon, self.config.sysctl.list(rel)?))
             }
-            Res::SysFile(name, _) => Node::File(self.sys_file(name)),
+            // Some refuse every read (net/ipv6/conf/*/stable_secret while
+            // unset: EIO); they still exist.
+            Res::Sys(rel, _) => match self.config.sysctl.read(rel) {
+                Ok(content) => Node::File(content),
+                Err(errno) if errno != Errno::ENOENT => Node::Refused {
+                    kind: EntryKind::File,
+                    errno,
+                },
+                Err(errno) => return Err(errno),
+            },
+            Res::Placeholder(i) if self.config.placeholders[*i].dir => {
+                Node::Dir(self.listing(canon, Vec::new()))
+            }
+            Res::Placeholder(_) => Node::File(Vec::new()),
             Res::Link(t) => Node::Symlink(t.clone()),
             Res::PidLink(t, name) => Node::Symlink(self.pid_link(t, name)?),
             Res::Pid(t) => {
@@ -1087,6 +1230,8 @@ impl ProcFs {
             "environ" => self.host.environ(t.htid),
             "comm" => self.host.comm(t.htid),
             "limits" => self.host.limits(t.htid),
+            // Read through a real fd (`real_file`); stat shows size 0.
+            "mem" => Ok(Vec::new()),
             // Paths as the container names them: the kernel renders each
             // mapped file's path from its own mount namespace's root.
             "maps" | "smaps" | "smaps_rollup" => self.host.read_file(t.htid, name),
@@ -1229,14 +1374,21 @@ impl ProcFs {
     fn mounts_text(&self) -> String {
         let mut out = String::new();
         for m in self.shown_mounts() {
-            let (ro, mnt, sb) = split_options(&m.options);
-            let all: Vec<&str> = mnt.iter().chain(sb.iter()).copied().collect();
+            // As show_vfsmnt: ro if the mount or its file system is, the
+            // mount's flags, then the file system's own options.
+            let (mnt, sb) = (mount_text(m), super_text(m));
+            let ro = mnt.starts_with("ro") || sb.split(',').next() == Some("ro");
+            let words: Vec<&str> = mnt
+                .split(',')
+                .skip(1)
+                .chain(sb.split(',').filter(|o| !matches!(*o, "ro" | "rw")))
+                .collect();
             out.push_str(&format!(
                 "{} {} {} {} 0 0\n",
                 escape_mount_field(&m.source),
                 escape_mount_field(&m.target),
                 escape_mount_field(&m.fstype),
-                opts_string(ro, &all)
+                opts_string(ro, &words)
             ));
         }
         out
@@ -1253,14 +1405,13 @@ impl ProcFs {
                 .iter()
                 .rposition(|p| path_has_prefix(&m.target, &p.target))
                 .map_or(id, |j| j + 1);
-            let (ro, mnt, sb) = split_options(&m.options);
             out.push_str(&format!(
                 "{id} {parent} 0:{id} / {} {} - {} {} {}\n",
                 escape_mount_field(&m.target),
-                opts_string(ro, &mnt),
+                mount_text(m),
                 escape_mount_field(&m.fstype),
                 escape_mount_field(&m.source),
-                opts_string(ro, &sb)
+                super_text(m)
             ));
         }
         out
@@ -1290,6 +1441,9 @@ impl ProcFs {
             "meminfo" => self.meminfo(),
             "stat" => self.stat(caller),
             "uptime" => Ok(format!("{:.2} 0.00\n", self.elapsed()).into_bytes()),
+            // The container's own task counts and last pid; the load
+            // averages stay 0.00, as gVisor shows them: the host's would
+            // tell a tenant how busy the others keep the machine.
             "loadavg" => {
                 let stats = self.container_stats();
                 let running = stats.iter().filter(|(_, s)| s.state == 'R').count().max(1);
@@ -1474,30 +1628,6 @@ impl ProcFs {
         ));
         Ok(out.into_bytes())
     }
-
-    fn sys_file(&self, name: &str) -> Vec<u8> {
-        let host_or = |path: &str, dflt: &str| {
-            self.host
-                .read_global(path)
-                .ok()
-                .map(|b| String::from_utf8_lossy(&b).trim().to_owned())
-                .filter(|s| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()))
-                .unwrap_or_else(|| dflt.to_owned())
-        };
-        let v = match name {
-            "sys/kernel/hostname" => self.config.hostname.clone(),
-            "sys/kernel/osrelease" => self.osrelease(),
-            "sys/kernel/pid_max" => "4194304".to_owned(),
-            "sys/kernel/ngroups_max" => "65536".to_owned(),
-            "sys/kernel/cap_last_cap" => "40".to_owned(),
-            "sys/vm/overcommit_memory" => "0".to_owned(),
-            "sys/net/core/somaxconn" => "4096".to_owned(),
-            "sys/fs/file-max" => host_or("sys/fs/file-max", "9223372036854775807"),
-            "sys/fs/nr_open" => host_or("sys/fs/nr_open", "1048576"),
-            _ => String::new(),
-        };
-        format!("{v}\n").into_bytes()
-    }
 }
 
 /// A stat line as Linux shows it to a reader without ptrace read access
@@ -1575,22 +1705,31 @@ mod tests {
                     target: "/".into(),
                     fstype: "overlay".into(),
                     options: "rw".into(),
+                    super_options: None,
                 },
                 MountLine {
                     source: "proc".into(),
                     target: "/proc".into(),
                     fstype: "proc".into(),
                     options: "nosuid,noexec,nodev".into(),
+                    super_options: None,
                 },
                 MountLine {
                     source: "tmpfs".into(),
                     target: "/tmp".into(),
                     fstype: "tmpfs".into(),
                     options: "rbind,nosuid,size=65536k,mode=755".into(),
+                    super_options: None,
                 },
             ],
             cgroup_ns_roots: None,
             init_host_pid: init,
+            sysctl: std::sync::Arc::new(super::super::sysctl::Sysctl::direct(host_proc.clone())),
+            placeholders: vec![Placeholder {
+                name: "timer_list".into(),
+                dir: false,
+                mode: 0o444,
+            }],
             host_proc,
         }
     }
@@ -1746,24 +1885,32 @@ mod tests {
             .expect("num");
         assert!((100.0..110.0).contains(&up), "{s}");
         assert!(s.ends_with(" 0.00\n"));
-        assert_eq!(
-            file(p.lookup(me, "sys/kernel/hostname").expect("h")),
-            "box\n"
-        );
-        assert_eq!(
-            file(p.lookup(me, "sys/kernel/cap_last_cap").expect("c")),
-            "40\n"
-        );
+        // /proc/sys is the host's tree as the reader's namespaces show it
+        // (here: the test's own).
+        for name in [
+            "kernel/hostname",
+            "kernel/cap_last_cap",
+            "net/core/somaxconn",
+        ] {
+            assert_eq!(
+                p.lookup(me, &format!("sys/{name}")).expect(name),
+                Node::File(std::fs::read(format!("/proc/sys/{name}")).expect(name)),
+            );
+        }
         assert!(file(p.lookup(me, "version").expect("v")).starts_with("Linux version "));
         assert!(file(p.lookup(me, "cpuinfo").expect("cpu")).contains("processor"));
         let st = file(p.lookup(me, "stat").expect("stat"));
         assert!(st.starts_with("cpu  ") && st.contains("\nprocesses ") && st.contains("\nbtime "));
         let la = file(p.lookup(me, "loadavg").expect("loadavg"));
         assert!(la.starts_with("0.00 0.00 0.00 "), "{la}");
-        assert_eq!(
-            names(p.lookup(me, "sys").expect("sys")),
-            [".", "..", "fs", "kernel", "net", "vm"]
-        );
+        let sys = names(p.lookup(me, "sys").expect("sys"));
+        for name in [".", "..", "fs", "kernel", "net", "vm"] {
+            assert!(sys.iter().any(|n| n == name), "{name} in {sys:?}");
+        }
+        // A masked host file is there and empty.
+        assert!(names(p.lookup(me, "").expect("/proc")).contains(&"timer_list".to_string()));
+        assert_eq!(file(p.lookup(me, "timer_list").expect("masked")), "");
+        assert_eq!(p.lookup(me, "timer_list/x"), Err(Errno::ENOTDIR));
         let a = p.attr(me, "").expect("attr");
         assert_eq!(
             (a.kind, a.mode, a.ino),
@@ -1802,12 +1949,12 @@ mod tests {
         let m = file(p.lookup(me(), "self/mounts").expect("mounts"));
         assert_eq!(
             m,
-            "overlay / overlay rw 0 0\nproc /proc proc rw,nosuid,noexec,nodev 0 0\ntmpfs /tmp tmpfs rw,nosuid,size=65536k,mode=755 0 0\n"
+            "overlay / overlay rw,relatime 0 0\nproc /proc proc rw,nosuid,nodev,noexec,relatime 0 0\ntmpfs /tmp tmpfs rw,nosuid,relatime,size=65536k,mode=755 0 0\n"
         );
         let mi = file(p.lookup(me(), "self/mountinfo").expect("mountinfo"));
         assert_eq!(
             mi,
-            "1 1 0:1 / / rw - overlay overlay rw\n2 1 0:2 / /proc rw,nosuid,noexec,nodev - proc proc rw\n3 1 0:3 / /tmp rw,nosuid - tmpfs tmpfs rw,size=65536k,mode=755\n"
+            "1 1 0:1 / / rw,relatime - overlay overlay rw\n2 1 0:2 / /proc rw,nosuid,nodev,noexec,relatime - proc proc rw\n3 1 0:3 / /tmp rw,nosuid,relatime - tmpfs tmpfs rw,size=65536k,mode=755\n"
         );
         assert_eq!(p.lookup(me(), "mounts/x"), Err(Errno::ENOTDIR));
     }

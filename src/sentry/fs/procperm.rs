@@ -76,13 +76,7 @@ pub fn dump_owner(target: &Cred, root: (u32, u32)) -> (u32, u32) {
 /// mode alone (Linux's generic_permission with the caller's fs ids).
 pub fn may_by_mode(caller: &Cred, target: &Cred, root: (u32, u32), mode: u32, want: u32) -> bool {
     let (uid, gid) = dump_owner(target, root);
-    let asker = Asker {
-        fsuid: caller.uid[3],
-        fsgid: caller.gid[3],
-        groups: &caller.groups,
-        cap_effective: caller.effective,
-    };
-    crate::sentry::cred::may(&asker, uid, gid, mode, want)
+    crate::sentry::cred::may(&Asker::from(caller), uid, gid, mode, want)
 }
 
 #[cfg(test)]

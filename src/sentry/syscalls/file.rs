@@ -35,34 +35,36 @@ const VALID_OPEN_FLAGS: i32 = libc::O_ACCMODE
     | libc::O_SYNC
     | libc::O_TMPFILE;
 
-/// Opens a task's /proc `comm` or `oom_score_adj` for writing: the
-/// caller's permission is checked here as Linux does (the file's owner is
-/// the task's effective uid, see `procfs::attr`), then the gofer opens the
-/// real file (`gofer::proto::OpenProcFileReq`) and the workload writes it
-/// itself, so the kernel applies its rules to the writer. Every other
-/// synthetic file, or without the gofer's procfs, is read-only (EACCES).
-fn open_task_file_for_writing(
+/// Opens a task's real /proc file: `comm` or `oom_score_adj` for
+/// writing, `mem` for anything (`procfs::real_file`). The caller's
+/// permission is checked here as Linux does (the file's owner is the
+/// task's effective uid, see `procfs::attr`; mem's ptrace check is the
+/// lookup's, `procfs::refusal`), then the gofer opens the real file
+/// (`gofer::proto::OpenProcFileReq`) and the workload reads or writes it
+/// itself, so the kernel applies its rules to the task that does.
+/// `Ok(None)`: not such a file.
+fn open_real_task_file(
     ctx: &mut Ctx,
     fs: SynthFs,
     rel: &str,
     flags: i32,
+    write: bool,
     cloexec: bool,
-) -> SysResult {
-    // /sys and /proc/sys are read-only mounts in runc's containers.
-    if fs != SynthFs::Proc || rel == "sys" || rel.starts_with("sys/") {
-        return Err(Errno::EROFS);
+) -> Result<Option<Outcome>, Errno> {
+    if fs != SynthFs::Proc || flags & libc::O_PATH != 0 {
+        return Ok(None);
     }
-    let Some((pid, tid, file)) = ctx.sentry.procfs.writable_file(ctx.tid(), rel)? else {
-        return Err(Errno::EACCES);
+    let Some((pid, tid, file)) = ctx.sentry.procfs.real_file(ctx.tid(), rel, write)? else {
+        return Ok(None);
     };
     let attr = ctx.synthetic_attr(fs, rel)?;
     let creds = ctx.creds()?;
-    // Write, and read unless O_WRONLY (O_RDONLY|O_TRUNC writes too; the
-    // access mode 3 needs both, as on Linux).
-    let want = if flags & libc::O_ACCMODE == libc::O_WRONLY {
-        0o2
-    } else {
-        0o6
+    // The access mode's bits (O_RDONLY|O_TRUNC writes too; the access
+    // mode 3 needs both, as on Linux).
+    let want = match flags & libc::O_ACCMODE {
+        libc::O_RDONLY if !write => 0o4,
+        libc::O_WRONLY => 0o2,
+        _ => 0o6,
     };
     if !cred::may(&(&creds).into(), attr.uid, attr.gid, attr.mode, want) {
         return Err(Errno::EACCES);
@@ -71,7 +73,7 @@ fn open_task_file_for_writing(
     // flag; what else open(2) accepts changes nothing for these files.
     let gofer_flags = flags & (libc::O_ACCMODE | libc::O_TRUNC | libc::O_APPEND | libc::O_NONBLOCK);
     let fd = ctx.gofer.open_proc_file(pid, tid, file, gofer_flags)?;
-    Ok(Outcome::Fd { fd, cloexec })
+    Ok(Some(Outcome::Fd { fd, cloexec }))
 }
 
 /// open(2) implements linux syscall open.
@@ -533,8 +535,18 @@ fn open_synthetic(
             if flags & libc::O_DIRECTORY != 0 {
                 return Err(Errno::ENOTDIR);
             }
+            if let Some(opened) = open_real_task_file(ctx, fs, &rel, flags, write, cloexec)? {
+                return Ok(opened);
+            }
+            // /sys and /proc/sys are read-only mounts in runc's
+            // containers; every other synthetic file is read-only too.
             if write {
-                return open_task_file_for_writing(ctx, fs, &rel, flags, cloexec);
+                let read_only_mount = fs == SynthFs::Sys || rel == "sys" || rel.starts_with("sys/");
+                return Err(if read_only_mount {
+                    Errno::EROFS
+                } else {
+                    Errno::EACCES
+                });
             }
             let path = match fs {
                 SynthFs::Proc => format!(
@@ -606,13 +618,18 @@ fn open_synthetic(
 }
 
 /// Whether an open of a /proc/<pid>/fd/N link with `flags` may be given
-/// `file`, the link's own open file description: only for the access it
-/// grants already (a reopen of Linux would check the inode's permission
-/// bits instead; asking more is EACCES here, so a read-only stdin never
-/// becomes writable), and O_DIRECTORY only for a directory.
+/// `file`, the link's own open file description: never for a socket
+/// (Linux's sockfs refuses every open but O_PATH: ENXIO), only for the
+/// access it grants already (a reopen of Linux would check the inode's
+/// permission bits instead; asking more is EACCES here, so a read-only
+/// stdin never becomes writable), and O_DIRECTORY only for a directory.
 fn same_description_allows(file: &OwnedFd, flags: i32) -> Result<(), Errno> {
     if flags & libc::O_PATH != 0 {
         return Ok(());
+    }
+    let st = sys::fstat_fd(file.as_fd())?;
+    if st.st_mode & libc::S_IFMT == libc::S_IFSOCK {
+        return Err(Errno::ENXIO);
     }
     let held = nix::fcntl::fcntl(file, nix::fcntl::FcntlArg::F_GETFL)? & libc::O_ACCMODE;
     let (want_read, want_write) = match flags & libc::O_ACCMODE {
@@ -628,11 +645,8 @@ fn same_description_allows(file: &OwnedFd, flags: i32) -> Result<(), Errno> {
     if (want_read && !has_read) || (want_write && !has_write) {
         return Err(Errno::EACCES);
     }
-    if flags & libc::O_DIRECTORY != 0 {
-        let st = sys::fstat_fd(file.as_fd())?;
-        if st.st_mode & libc::S_IFMT != libc::S_IFDIR {
-            return Err(Errno::ENOTDIR);
-        }
+    if flags & libc::O_DIRECTORY != 0 && st.st_mode & libc::S_IFMT != libc::S_IFDIR {
+        return Err(Errno::ENOTDIR);
     }
     Ok(())
 }

@@ -1,0 +1,345 @@
+//! /proc/sys as a process of the container sees it: the host's tree,
+//! read-only (runc's containers get it as a read-only bind), with the
+//! entries that are per namespace (net/, the IPC limits, hostname) taken
+//! from the container's namespaces.
+//!
+//! The kernel picks those entries' namespace from the task that does the
+//! lookup, at every lookup, so a directory fd opened early does not pin
+//! them. One sentry thread therefore joins the container's network, IPC
+//! and UTS namespaces at boot, while the sentry still holds its
+//! capabilities, drops all of its own, and then does every /proc/sys stat,
+//! listing and read for the workers, which ask it over a channel. A sysctl
+//! read never waits on anything the workload controls.
+
+use std::fs::File;
+use std::io::Read as _;
+use std::os::unix::fs::{FileTypeExt as _, MetadataExt as _, OpenOptionsExt as _};
+use std::path::PathBuf;
+use std::sync::mpsc;
+use std::sync::Mutex;
+
+use nix::errno::Errno;
+
+use super::procfs::EntryKind;
+
+/// The most a sysctl read returns (the largest real ones are a few KiB).
+const READ_LIMIT: u64 = 1 << 20;
+
+/// Subtrees not shown: binfmt_misc is a file system of its own, mounted
+/// on demand on some hosts (a lookup could trigger the automount).
+const HIDDEN: &[&str] = &["fs/binfmt_misc"];
+
+/// A /proc/sys node's host attributes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SysAttr {
+    pub dir: bool,
+    /// Permission bits.
+    pub mode: u32,
+    /// Host ids of the owner (net/ entries belong to the root of the
+    /// network namespace's user namespace).
+    pub uid: u32,
+    pub gid: u32,
+}
+
+enum Op {
+    Stat,
+    List,
+    Read,
+}
+
+enum Answer {
+    Stat(SysAttr),
+    List(Vec<(String, EntryKind)>),
+    Read(Vec<u8>),
+}
+
+struct Request {
+    op: Op,
+    rel: String,
+    reply: mpsc::SyncSender<Result<Answer, Errno>>,
+}
+
+/// Who does the lookups.
+enum Reader {
+    /// The calling thread (unit tests: the test's own namespaces).
+    Direct,
+    /// The thread in the container's namespaces.
+    Thread(Mutex<mpsc::Sender<Request>>),
+}
+
+/// The /proc/sys of one sandbox.
+pub struct Sysctl {
+    root: PathBuf,
+    reader: Reader,
+}
+
+impl std::fmt::Debug for Sysctl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let how = match self.reader {
+            Reader::Direct => "direct",
+            Reader::Thread(_) => "thread",
+        };
+        write!(f, "Sysctl({}, {how})", self.root.display())
+    }
+}
+
+/// Why the sysctl thread could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum SysctlError {
+    #[error("open the container's {ns} namespace ({path}): {source}")]
+    OpenNs {
+        ns: &'static str,
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("join the container's {ns} namespace: {source}")]
+    Join { ns: &'static str, source: Errno },
+    #[error("drop the sysctl thread's capabilities: {0}")]
+    Caps(String),
+    #[error("the sysctl thread did not start")]
+    Start,
+}
+
+impl Sysctl {
+    /// Lookups on the calling thread, in its own namespaces.
+    pub fn direct(host_proc: PathBuf) -> Self {
+        Self {
+            root: host_proc.join("sys"),
+            reader: Reader::Direct,
+        }
+    }
+
+    /// Starts the thread that joins the namespaces of host task `init`.
+    /// Call before the sentry confines itself: joining needs
+    /// CAP_SYS_ADMIN; the thread then drops every capability of its own.
+    pub fn in_namespaces_of(host_proc: PathBuf, init: i32) -> Result<Self, SysctlError> {
+        use nix::sched::{setns, CloneFlags};
+        let mut joins = Vec::new();
+        for (ns, flag) in [
+            ("net", CloneFlags::CLONE_NEWNET),
+            ("ipc", CloneFlags::CLONE_NEWIPC),
+            ("uts", CloneFlags::CLONE_NEWUTS),
+        ] {
+            let path = host_proc.join(format!("{init}/ns/{ns}"));
+            let f = File::open(&path).map_err(|source| SysctlError::OpenNs {
+                ns,
+                path: path.display().to_string(),
+                source,
+            })?;
+            joins.push((ns, flag, f));
+        }
+        let root = host_proc.join("sys");
+        let (tx, rx) = mpsc::channel::<Request>();
+        let (ready_tx, ready_rx) = mpsc::sync_channel::<Result<(), SysctlError>>(1);
+        let thread_root = root.clone();
+        std::thread::Builder::new()
+            .name("sysctl".into())
+            .spawn(move || {
+                let joined = joins.iter().try_for_each(|(ns, flag, f)| {
+                    setns(f, *flag).map_err(|source| SysctlError::Join { ns, source })
+                });
+                let ready = joined.and_then(|()| {
+                    crate::confine::keep_only_caps(&[])
+                        .map_err(|e| SysctlError::Caps(e.to_string()))
+                });
+                drop(joins);
+                let ok = ready.is_ok();
+                let _ = ready_tx.send(ready);
+                if !ok {
+                    return;
+                }
+                for req in rx {
+                    let _ = req.reply.send(run(&thread_root, &req.op, &req.rel));
+                }
+            })
+            .map_err(|_| SysctlError::Start)?;
+        ready_rx.recv().map_err(|_| SysctlError::Start)??;
+        Ok(Self {
+            root,
+            reader: Reader::Thread(Mutex::new(tx)),
+        })
+    }
+
+    fn ask(&self, op: Op, rel: &str) -> Result<Answer, Errno> {
+        check_rel(rel)?;
+        match &self.reader {
+            Reader::Direct => run(&self.root, &op, rel),
+            Reader::Thread(tx) => {
+                let (reply, answer) = mpsc::sync_channel(1);
+                let req = Request {
+                    op,
+                    rel: rel.to_owned(),
+                    reply,
+                };
+                tx.lock()
+                    .map_err(|_| Errno::EIO)?
+                    .send(req)
+                    .map_err(|_| Errno::EIO)?;
+                answer.recv().map_err(|_| Errno::EIO)?
+            }
+        }
+    }
+
+    /// The node at `rel` below /proc/sys ("" is /proc/sys itself).
+    pub fn stat(&self, rel: &str) -> Result<SysAttr, Errno> {
+        match self.ask(Op::Stat, rel)? {
+            Answer::Stat(a) => Ok(a),
+            _ => Err(Errno::EIO),
+        }
+    }
+
+    /// The entries of directory `rel` (without "." and "..").
+    pub fn list(&self, rel: &str) -> Result<Vec<(String, EntryKind)>, Errno> {
+        match self.ask(Op::List, rel)? {
+            Answer::List(l) => Ok(l),
+            _ => Err(Errno::EIO),
+        }
+    }
+
+    /// The contents of file `rel`, as a read of it gives them now.
+    pub fn read(&self, rel: &str) -> Result<Vec<u8>, Errno> {
+        match self.ask(Op::Read, rel)? {
+            Answer::Read(b) => Ok(b),
+            _ => Err(Errno::EIO),
+        }
+    }
+}
+
+/// `rel` must be plain names: the resolver hands over normalised paths,
+/// and nothing may climb out of /proc/sys.
+fn check_rel(rel: &str) -> Result<(), Errno> {
+    if rel.is_empty() {
+        return Ok(());
+    }
+    let plain = rel
+        .split('/')
+        .all(|c| !c.is_empty() && c != "." && c != ".." && !c.contains('\0'));
+    if !plain
+        || HIDDEN
+            .iter()
+            .any(|h| rel == *h || rel.starts_with(&format!("{h}/")))
+    {
+        return Err(Errno::ENOENT);
+    }
+    Ok(())
+}
+
+fn errno_of(e: &std::io::Error) -> Errno {
+    Errno::from_raw(e.raw_os_error().unwrap_or(libc::EIO))
+}
+
+fn run(root: &std::path::Path, op: &Op, rel: &str) -> Result<Answer, Errno> {
+    let path = if rel.is_empty() {
+        root.to_path_buf()
+    } else {
+        root.join(rel)
+    };
+    match op {
+        Op::Stat => {
+            let md = std::fs::symlink_metadata(&path).map_err(|e| errno_of(&e))?;
+            let ft = md.file_type();
+            if !(ft.is_dir() || ft.is_file()) || ft.is_char_device() {
+                return Err(Errno::ENOENT);
+            }
+            Ok(Answer::Stat(SysAttr {
+                dir: ft.is_dir(),
+                mode: md.mode() & 0o7777,
+                uid: md.uid(),
+                gid: md.gid(),
+            }))
+        }
+        Op::List => {
+            let mut out = Vec::new();
+            for entry in std::fs::read_dir(&path).map_err(|e| errno_of(&e))? {
+                let entry = entry.map_err(|e| errno_of(&e))?;
+                let Ok(name) = entry.file_name().into_string() else {
+                    continue;
+                };
+                let child = if rel.is_empty() {
+                    name.clone()
+                } else {
+                    format!("{rel}/{name}")
+                };
+                if check_rel(&child).is_err() {
+                    continue;
+                }
+                let Ok(ft) = entry.file_type() else { continue };
+                if ft.is_dir() {
+                    out.push((name, EntryKind::Dir));
+                } else if ft.is_file() {
+                    out.push((name, EntryKind::File));
+                }
+            }
+            out.sort_by(|a, b| a.0.cmp(&b.0));
+            Ok(Answer::List(out))
+        }
+        Op::Read => {
+            let f = std::fs::OpenOptions::new()
+                .read(true)
+                .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK | libc::O_CLOEXEC)
+                .open(&path)
+                .map_err(|e| errno_of(&e))?;
+            if f.metadata().map_err(|e| errno_of(&e))?.is_dir() {
+                return Err(Errno::EISDIR);
+            }
+            let mut buf = Vec::new();
+            f.take(READ_LIMIT)
+                .read_to_end(&mut buf)
+                .map_err(|e| errno_of(&e))?;
+            Ok(Answer::Read(buf))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_that_climb_or_hide_are_not_found() {
+        let s = Sysctl::direct("/proc".into());
+        for rel in [
+            "..",
+            "kernel/../..",
+            "kernel//ostype",
+            "./kernel",
+            "fs/binfmt_misc",
+        ] {
+            assert_eq!(s.stat(rel), Err(Errno::ENOENT), "{rel}");
+        }
+    }
+
+    #[test]
+    fn reads_lists_and_stats_the_host_tree() {
+        let s = Sysctl::direct("/proc".into());
+        let root = s.stat("").expect("/proc/sys");
+        assert!(root.dir);
+        let kernel = s.list("kernel").expect("kernel/");
+        assert!(kernel.contains(&("ostype".to_string(), EntryKind::File)));
+        assert_eq!(s.read("kernel/ostype").expect("ostype"), b"Linux\n");
+        let a = s.stat("kernel/ostype").expect("stat");
+        assert!(!a.dir);
+        assert_eq!(a.mode, 0o444);
+        assert!(!s
+            .list("fs")
+            .expect("fs/")
+            .iter()
+            .any(|(n, _)| n == "binfmt_misc"));
+    }
+
+    #[test]
+    fn the_thread_sees_the_namespaces_it_joined() {
+        // Our own namespaces (joining needs CAP_SYS_ADMIN: the tests run
+        // as root): the thread starts, answers, and agrees with a direct
+        // read.
+        let me = std::process::id() as i32;
+        let s = Sysctl::in_namespaces_of("/proc".into(), me).expect("thread");
+        let d = Sysctl::direct("/proc".into());
+        assert_eq!(
+            s.read("kernel/hostname").expect("thread read"),
+            d.read("kernel/hostname").expect("direct read")
+        );
+        assert_eq!(s.read("kernel"), Err(Errno::EISDIR));
+        assert_eq!(s.stat("no/such"), Err(Errno::ENOENT));
+    }
+}
