@@ -665,4 +665,48 @@ mod handler_tests {
         assert!(matches!(e, Errno::EPERM | Errno::EINVAL), "{e}");
         assert!(!k.host("blk").exists());
     }
+
+    /// The names in a getdents64 buffer (struct linux_dirent64: d_reclen
+    /// at 16, the name from 19).
+    fn dirent_names(bytes: &[u8]) -> Vec<String> {
+        let mut names = Vec::new();
+        let mut off = 0;
+        while off + 19 <= bytes.len() {
+            let reclen = u16::from_le_bytes([bytes[off + 16], bytes[off + 17]]) as usize;
+            let name = &bytes[off + 19..off + reclen];
+            let end = name.iter().position(|b| *b == 0).unwrap_or(name.len());
+            names.push(String::from_utf8_lossy(&name[..end]).into_owned());
+            off += reclen;
+        }
+        names
+    }
+
+    /// A synthetic directory fd (recorded at its install, as the sentry
+    /// does) lists the sentry's entries.
+    #[test]
+    fn getdents64_lists_a_synthetic_directory() {
+        use std::os::fd::AsRawFd;
+        let k = Kit::new("getdents");
+        let p = k.path("/proc/self");
+        let flags = (libc::O_RDONLY | libc::O_DIRECTORY) as u64;
+        let (dir, path) = match k.call("open", [p, flags, 0, 0, 0, 0]) {
+            Ok(crate::sentry::syscalls::Outcome::DirFd { fd, path, .. }) => (fd, path),
+            _ => panic!("a synthetic directory fd"),
+        };
+        let held = dir.try_clone().unwrap();
+        let raw = dir.as_raw_fd();
+        k.sentry
+            .remember_synthetic_dir(std::process::id() as i32, raw, path, held);
+        let buf = k.platform.buf(8192);
+        let n = value(k.call("getdents64", [raw as u64, buf, 8192, 0, 0, 0])) as usize;
+        let names = dirent_names(&k.platform.get(buf, n));
+        for want in [".", "..", "status", "fd", "cwd"] {
+            assert!(names.iter().any(|x| x == want), "{want} in {names:?}");
+        }
+        // The end: 0.
+        assert_eq!(
+            value(k.call("getdents64", [raw as u64, buf, 8192, 0, 0, 0])),
+            0
+        );
+    }
 }
