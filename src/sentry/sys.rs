@@ -516,3 +516,60 @@ pub fn set_winsize(fd: BorrowedFd<'_>, ws: &libc::winsize) -> Result<(), Errno> 
     let r = unsafe { libc::ioctl(fd.as_raw_fd(), libc::TIOCSWINSZ, ws) };
     Errno::result(r).map(drop)
 }
+
+/// The first bytes (at most 64) of `path` as a process of the pid
+/// namespace `pid_ns` reads them: for the sysctls whose value is the
+/// reader's pid namespace's (kernel/pid_max). A child joins the namespace
+/// for its children and forks a grandchild into it, which reads the file
+/// and writes the bytes into a pipe.
+pub fn read_in_pid_namespace(pid_ns: BorrowedFd<'_>, path: &CStr) -> Result<Vec<u8>, Errno> {
+    use std::io::Read as _;
+    let (r, w) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC)?;
+    // SAFETY: the child and the grandchild call only async-signal-safe
+    // functions (setns, fork, open, read, write, waitpid, _exit) on memory
+    // they own, and always end in _exit, so forking a multi-threaded
+    // process is sound.
+    let child = unsafe { libc::fork() };
+    if child < 0 {
+        return Err(Errno::last());
+    }
+    if child == 0 {
+        // SAFETY: see above; `pid_ns`, `path` and `w` stay valid in the
+        // copy of the address space.
+        unsafe {
+            if libc::setns(pid_ns.as_raw_fd(), libc::CLONE_NEWPID) != 0 {
+                libc::_exit(1);
+            }
+            let grandchild = libc::fork();
+            if grandchild < 0 {
+                libc::_exit(2);
+            }
+            if grandchild == 0 {
+                let fd = libc::open(path.as_ptr(), libc::O_RDONLY | libc::O_CLOEXEC);
+                let mut buf = [0u8; 64];
+                let n = if fd < 0 {
+                    -1
+                } else {
+                    libc::read(fd, buf.as_mut_ptr().cast(), buf.len())
+                };
+                if n <= 0 || libc::write(w.as_raw_fd(), buf.as_ptr().cast(), n as usize) != n {
+                    libc::_exit(3);
+                }
+                libc::_exit(0);
+            }
+            let mut status = 0;
+            if libc::waitpid(grandchild, &mut status, 0) != grandchild || !libc::WIFEXITED(status) {
+                libc::_exit(4);
+            }
+            libc::_exit(libc::WEXITSTATUS(status));
+        }
+    }
+    drop(w);
+    let mut out = Vec::new();
+    let read = std::fs::File::from(r).read_to_end(&mut out);
+    let waited = nix::sys::wait::waitpid(nix::unistd::Pid::from_raw(child), None)?;
+    match (read, waited) {
+        (Ok(_), nix::sys::wait::WaitStatus::Exited(_, 0)) => Ok(out),
+        _ => Err(Errno::EIO),
+    }
+}
