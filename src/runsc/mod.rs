@@ -9,6 +9,8 @@ pub mod exec;
 pub mod hooks;
 pub mod init;
 pub mod manage;
+pub mod metrics_server;
+pub mod observe;
 pub mod procs;
 pub mod rootfs;
 pub mod seccomp_profile;
@@ -71,6 +73,11 @@ pub fn main(cli: Cli) -> i32 {
         }),
         Command::Update(a) => manage::update(g, a).map(|_| 0),
         Command::Events(a) => events(g, a),
+        Command::Metrics(a) => observe::metrics_cmd(g, &a.id, &a.format).map(|s| {
+            print!("{s}");
+            0
+        }),
+        Command::MetricsServer(a) => metrics_server::main(g, &a.listen),
         Command::Features => {
             println!("{}", manage::features());
             Ok(0)
@@ -114,15 +121,20 @@ fn checkpoint_unsupported(cmd: &str, id: &str) -> Error {
     ))
 }
 
-/// `events --stats` prints once; without it, stats every interval until
-/// the container stops.
+/// `events --stats` prints once; without it, the audit trail so far
+/// (denied syscalls, lifecycle events: docs/OBSERVABILITY.md), then its
+/// new lines and stats every interval until the container stops.
 fn events(g: &cli::GlobalOpts, a: &cli::EventsArgs) -> Result<i32, Error> {
     if a.stats {
         println!("{}", manage::events_stats(g, &a.id)?);
         return Ok(0);
     }
     let mut out = std::io::stdout();
+    let dir = state::StateDir::new(&g.root, &a.id);
+    dir.load(&a.id)?;
+    let mut audit_offset = 0;
     loop {
+        audit_offset = observe::print_audit(&dir, audit_offset)?;
         match manage::events_stats(g, &a.id) {
             // A reader that went away (`| head`) ends the stream quietly.
             Ok(line) => {

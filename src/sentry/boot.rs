@@ -366,6 +366,8 @@ fn run(state_dir: &Path) -> Result<(), BootError> {
         std::env::var_os("RUNRS_TEST_CONFINEMENT_PROBE").is_some(),
         Ordering::Relaxed,
     );
+    // The counters file and the audit trail (docs/OBSERVABILITY.md).
+    crate::metrics::start_sentry(state_dir);
     // Everything from the host is open now: confine before any thread
     // starts (capabilities are per thread; new threads inherit them).
     if let Err(e) = super::confine::confine_sentry(state_dir, &init_pidfd, sentry.info.platform) {
@@ -398,6 +400,7 @@ fn run(state_dir: &Path) -> Result<(), BootError> {
         (None, None) => return Ok(()),
     };
     wait_for_end(end, &init_pidfd);
+    crate::metrics::audit::sentry_exit();
     // Let handlers that are still answering (and logging) finish.
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(1);
     while IN_FLIGHT.load(Ordering::SeqCst) > 0 && std::time::Instant::now() < deadline {
@@ -581,7 +584,11 @@ fn handle(platform: &dyn Platform, sentry: &Sentry, gofer: &Client, req: Syscall
     let mut ctx = Ctx::new(req, platform, sentry, gofer);
     let result = match dispatch::handler(req.nr) {
         Some(h) => h(&mut ctx),
-        None => denied(req.nr),
+        None => {
+            let r = denied(req.nr);
+            audit_denied(&req, &r);
+            r
+        }
     };
     // The gofer client reports a hung-up channel as ECONNRESET.
     if result.as_ref().err() == Some(&Errno::ECONNRESET) {
@@ -626,6 +633,7 @@ fn handle(platform: &dyn Platform, sentry: &Sentry, gofer: &Client, req: Syscall
         }
         Err(e) => (platform.respond(&req, Response::Errno(e)), Shown::Errno(e)),
     };
+    crate::metrics::shm::record_syscall(req.nr, req.received);
     if sentry.strace {
         let name = crate::table::row(req.nr)
             .map(|r| r.name)
@@ -683,6 +691,16 @@ fn denied(nr: u32) -> Result<Outcome, Errno> {
         ));
     }
     Err(Errno::from_raw(errno))
+}
+
+/// Puts a denied call in the audit trail (rate-limited there).
+fn audit_denied(req: &SyscallRequest, result: &Result<Outcome, Errno>) {
+    let name = crate::table::row(req.nr).map_or("unknown", |r| r.name);
+    let errno = match result {
+        Err(e) => crate::table::errno_name(*e as i32),
+        Ok(_) => "none",
+    };
+    crate::metrics::audit::denied(name, req.nr, errno, &req.args, req.tid);
 }
 
 /// A sandbox without its gofer cannot serve files: end the workload.
