@@ -283,6 +283,23 @@ def main():
         L.append("| " + " | ".join(row) + " |")
     L.append("")
 
+    # --- metrics on vs off ---
+    L.append("## The sentry's counters on the hot path: metrics on vs off")
+    L.append("")
+    L.append("The same container run with the sentry's counters (the default) and with "
+             "`--no-metrics`, back to back in each round (order swapped every round). "
+             "With metrics on, every emulated call adds two relaxed atomic additions and a "
+             "vDSO clock read (docs/OBSERVABILITY.md).")
+    L.append("")
+    L.append("| workload | metrics on | metrics off | on/off (paired) |")
+    L.append("|---|---|---|---|")
+    for name in ["uname", "open_close"]:
+        on, off = vals("metrics", name, "on"), vals("metrics", name, "off")
+        r = paired("metrics", name, "on", "metrics", name, "off")
+        L.append(f"| `{name}` | {cell(on, fmt_ns)} | {cell(off, fmt_ns)} | "
+                 + ("n/a" if r is None else f"{r:.3f}x") + " |")
+    L.append("")
+
     # --- memory ---
     def kib(name, rt):
         v = m("mem", name, rt)

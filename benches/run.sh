@@ -298,6 +298,27 @@ for ((r = 1; r <= ROUNDS; r++)); do
         done
     done
 
+    # The sentry's counters on the hot path (issue 22): the same two
+    # emulated workloads with metrics on (the default) and off
+    # (--no-metrics), back to back, the order swapped every round.
+    log "round $r/$ROUNDS: uname and open_close with metrics on and off"
+    for w in uname open_close; do
+        mflags=(on off)
+        ((r % 2)) || mflags=(off on)
+        for mf in "${mflags[@]}"; do
+            SEQ=$((SEQ + 1))
+            extra=()
+            [ "$mf" = off ] && extra=(--no-metrics)
+            out=$("$RUNRS" --root "$STATE/runrs" "${extra[@]}" run --bundle "$REPO/$B/bundles/$w" "rb-$$-$SEQ" </dev/null 2>>"$ERRLOG")
+            ns=$(awk -v w="$w" '$1 == w { print $2 }' <<<"$out" | tail -1)
+            if [ -n "$ns" ]; then
+                rec metrics "$w" "$mf" "$r" "$ns"
+            else
+                echo "round $r: $w under runrs with metrics $mf produced no result" >>"$ERRLOG"
+            fi
+        done
+    done
+
     log "round $r/$ROUNDS: start-to-exit of true"
     for ((i = 0; i < TRUE_RUNS; i++)); do
         for rt in "${order[@]}"; do
@@ -459,6 +480,12 @@ if [ -s "$ERRLOG" ]; then
     log "some runs reported errors (see $ERRLOG):"
     grep -v '^$' "$ERRLOG" | sort | uniq -c | sort -rn | head -10 >&2
 fi
+# A real workload's syscall mix, as the sentry counted it (the chart in
+# docs/OBSERVABILITY.md; the quick run draws it under build/bench/quick).
+MIX_PNG=docs/syscall-mix.png
+((QUICK)) && MIX_PNG=$OUTDIR/syscall-mix.png
+RUNRS_BIN=$RUNRS bash benches/syscall_mix.sh "$MIX_PNG" 2>>"$ERRLOG" || echo "syscall mix: failed" >>"$ERRLOG"
+
 python3 benches/report.py "$OUTDIR" "$REPORT" || die "report.py"
 log "report written to $REPORT"
 # CI's check that the harness still works: every runrs cell must have run.

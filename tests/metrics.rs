@@ -269,12 +269,12 @@ fn prometheus_scrapes_emulated_and_denied_calls_and_events_show_the_denial() {
         "{table}"
     );
 
-    // The audit trail: stop the container, then `runrs events` prints
+    // The audit trail: stop the container, then `runrs events --audit` prints
     // what happened and ends.
     let out = run(&root, &["kill", &id, "KILL"]);
     assert!(out.status.success(), "kill: {}", describe(&out));
     assert!(wait_until(Duration::from_secs(20), || status(&root, &id) == "stopped"));
-    let out = run(&root, &["events", &id]);
+    let out = run(&root, &["events", "--audit", &id]);
     assert!(out.status.success(), "events: {}", describe(&out));
     let events: Vec<serde_json::Value> = String::from_utf8_lossy(&out.stdout)
         .lines()
@@ -382,4 +382,64 @@ fn metrics_server_survives_100_sandboxes_without_leaks_or_stale_series() {
     assert_eq!(baseline.1, 0, "a counters file stayed mapped");
     drop(server);
     let _ = std::fs::remove_dir_all(&work);
+}
+
+/// A workload that makes 2,000 denied calls as fast as it can: every one
+/// is counted, the trail takes the burst and the rate, and the rest are
+/// counted as dropped, not written.
+#[test]
+fn audit_trail_rate_limits_a_flood_of_denied_calls_and_counts_the_drops() {
+    const CALLS: u64 = 2000;
+    let root = Root::new();
+    let bundle = Bundle::new(&["/flood"]);
+    let src = bundle.path().join("flood.c");
+    std::fs::write(
+        &src,
+        format!(
+            "#include <stdio.h>\n#include <unistd.h>\n#include <sys/syscall.h>\n\
+             int main(void) {{ int failed = 0;\n\
+             for (int i = 0; i < {CALLS}; i++) if (syscall(SYS_sync) != 0) failed++;\n\
+             printf(\"%d\\n\", failed); return failed == {CALLS} ? 0 : 1; }}\n"
+        ),
+    )
+    .expect("flood.c");
+    let out = run_command({
+        let mut c = Command::new("gcc");
+        c.args(["-static", "-O2", "-o"])
+            .arg(bundle.rootfs().join("flood"))
+            .arg(&src);
+        c
+    });
+    assert!(out.status.success(), "gcc -static: {}", describe(&out));
+    let id = unique_id("flood");
+    create(&root, &bundle, &id);
+    start(&root, &id);
+    assert!(
+        wait_until(Duration::from_secs(60), || status(&root, &id) == "stopped"),
+        "the flood did not finish"
+    );
+    let out = run(&root, &["metrics", "--format", "json", &id]);
+    assert!(out.status.success(), "metrics: {}", describe(&out));
+    let m: serde_json::Value = serde_json::from_slice(&out.stdout).expect("metrics json");
+    let c = &m["counters"];
+    assert_eq!(c["syscalls"]["sync"]["calls"], CALLS, "{m:#}");
+    assert_eq!(c["denied"], serde_json::json!(["sync"]), "{m:#}");
+    let written = c["audit_written"].as_u64().expect("audit_written");
+    let dropped = c["audit_dropped"].as_u64().expect("audit_dropped");
+    assert_eq!(written + dropped, CALLS, "{m:#}");
+    // The burst is 100 and the rate 20/s: well under 2,000 in the
+    // seconds the flood takes.
+    assert!(
+        dropped > 0 && written >= 100,
+        "written {written}, dropped {dropped}"
+    );
+    let trail = std::fs::read_to_string(root.state_dir(&id).join("audit.jsonl")).expect("trail");
+    let denied_lines = trail
+        .lines()
+        .filter(|l| l.contains("\"type\":\"denied-syscall\""))
+        .count() as u64;
+    assert_eq!(
+        denied_lines, written,
+        "the trail's lines and the counter disagree"
+    );
 }

@@ -303,6 +303,10 @@ pub struct EventsArgs {
     /// Print the statistics once and exit.
     #[arg(long)]
     pub stats: bool,
+    /// Print the audit trail (denied syscalls, lifecycle events; JSON
+    /// lines), then its new lines every interval until the container stops.
+    #[arg(long, conflicts_with = "stats")]
+    pub audit: bool,
     /// Interval between stats (without --stats): a Go duration, e.g. 5s, 100ms, 1m30s.
     #[arg(long, default_value = "5s", value_parser = parse_go_duration)]
     pub interval: std::time::Duration,

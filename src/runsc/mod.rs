@@ -121,20 +121,19 @@ fn checkpoint_unsupported(cmd: &str, id: &str) -> Error {
     ))
 }
 
-/// `events --stats` prints once; without it, the audit trail so far
-/// (denied syscalls, lifecycle events: docs/OBSERVABILITY.md), then its
-/// new lines and stats every interval until the container stops.
+/// `events --stats` prints once; `events --audit` the audit trail
+/// (docs/OBSERVABILITY.md); without either, stats every interval until
+/// the container stops (runc's stream, unchanged).
 fn events(g: &cli::GlobalOpts, a: &cli::EventsArgs) -> Result<i32, Error> {
     if a.stats {
         println!("{}", manage::events_stats(g, &a.id)?);
         return Ok(0);
     }
+    if a.audit {
+        return observe::events_audit(g, &a.id, a.interval).map(|_| 0);
+    }
     let mut out = std::io::stdout();
-    let dir = state::StateDir::new(&g.root, &a.id);
-    dir.load(&a.id)?;
-    let mut audit_offset = 0;
     loop {
-        audit_offset = observe::print_audit(&dir, audit_offset)?;
         match manage::events_stats(g, &a.id) {
             // A reader that went away (`| head`) ends the stream quietly.
             Ok(line) => {

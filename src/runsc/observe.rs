@@ -318,6 +318,10 @@ pub fn json(m: &ContainerMetrics) -> serde_json::Value {
         serde_json::json!({
             "syscalls": rows(&mut c.syscalls.iter().enumerate().map(|(nr, r)| (syscall_name(nr).0.to_string(), r))),
             "gofer": rows(&mut c.gofer.iter().enumerate().map(|(op, r)| (crate::gofer::proto::OPS.get(op).copied().unwrap_or("unknown").to_string(), r))),
+            "denied": c.syscalls.iter().enumerate()
+                .filter(|(nr, r)| r.count() > 0 && syscall_name(*nr).2 == "denied")
+                .map(|(nr, _)| syscall_name(nr).0)
+                .collect::<Vec<_>>(),
             "audit_written": c.audit_written,
             "audit_dropped": c.audit_dropped,
         })
@@ -351,15 +355,33 @@ pub fn metrics_cmd(g: &GlobalOpts, id: &str, format: &str) -> Result<String> {
     }
 }
 
-/// `runrs events`: prints the audit lines of `dir` written since
-/// `offset`; returns the new offset.
-pub fn print_audit(dir: &StateDir, offset: u64) -> Result<u64> {
-    let mut out = std::io::stdout().lock();
-    let n = audit::copy_new_lines(&dir.path, offset, &mut out)
-        .map_err(Error::io("read", dir.file(audit::FILE)))?;
+/// `runrs events --audit ID`: the trail so far, then its new lines every
+/// `interval` while the container runs; ends once it has stopped (after
+/// its last lines) or the reader went away.
+pub fn events_audit(g: &GlobalOpts, id: &str, interval: std::time::Duration) -> Result<()> {
     use std::io::Write;
-    let _ = out.flush();
-    Ok(n)
+    let dir = StateDir::new(&g.root, id);
+    dir.load(id)?;
+    let mut offset = 0;
+    loop {
+        // Whether it still runs is read first: lines written before it
+        // stopped are then all printed by this round.
+        let running = dir
+            .load(id)
+            .is_ok_and(|st| dir.status(&st) != Status::Stopped);
+        let mut out = std::io::stdout().lock();
+        offset = match audit::copy_new_lines(&dir.path, offset, &mut out) {
+            Ok(n) => n,
+            // A deleted container: its trail is gone with it.
+            Err(_) if !dir.path.exists() => return Ok(()),
+            Err(e) => return Err(Error::io("read", dir.file(audit::FILE))(e)),
+        };
+        if out.flush().is_err() || !running {
+            return Ok(());
+        }
+        drop(out);
+        std::thread::sleep(interval);
+    }
 }
 
 #[cfg(test)]
