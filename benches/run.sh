@@ -484,7 +484,13 @@ fi
 # docs/OBSERVABILITY.md; the quick run draws it under build/bench/quick).
 MIX_PNG=docs/syscall-mix.png
 ((QUICK)) && MIX_PNG=$OUTDIR/syscall-mix.png
-RUNRS_BIN=$RUNRS bash benches/syscall_mix.sh "$MIX_PNG" 2>>"$ERRLOG" || echo "syscall mix: failed" >>"$ERRLOG"
+if ((HAVE_DEBIAN)); then
+    log "a real workload's syscall mix ($MIX_PNG)"
+    RUNRS_BIN=$RUNRS RUNRS_TEST_ROOTFS=$B/rootfs RUNRS_BENCH_DEBIAN_ROOTFS=$DEBIAN_ROOTFS \
+        bash benches/syscall_mix.sh "$MIX_PNG" >/dev/null 2>>"$ERRLOG" || echo "syscall mix (runrs): failed" >>"$ERRLOG"
+else
+    log "no Debian rootfs: no syscall mix chart"
+fi
 
 python3 benches/report.py "$OUTDIR" "$REPORT" || die "report.py"
 log "report written to $REPORT"

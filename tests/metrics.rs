@@ -269,6 +269,15 @@ fn prometheus_scrapes_emulated_and_denied_calls_and_events_show_the_denial() {
         "{table}"
     );
 
+    // Lifecycle lines of the operator's other commands.
+    for cmd in [
+        &["pause", &id][..],
+        &["resume", &id],
+        &["exec", &id, "true"],
+    ] {
+        let out = run(&root, cmd);
+        assert!(out.status.success(), "{cmd:?}: {}", describe(&out));
+    }
     // The audit trail: stop the container, then `runrs events --audit` prints
     // what happened and ends.
     let out = run(&root, &["kill", &id, "KILL"]);
@@ -287,7 +296,7 @@ fn prometheus_scrapes_emulated_and_denied_calls_and_events_show_the_denial() {
     assert_eq!(denial["id"], id.as_str());
     assert_eq!(denial["data"]["errno"], "EPERM");
     assert!(denial["data"]["pid"].as_i64().unwrap_or(0) > 1, "{denial}");
-    for ev in ["create", "start", "kill"] {
+    for ev in ["create", "start", "pause", "resume", "exec", "kill"] {
         assert!(
             events
                 .iter()

@@ -9,7 +9,7 @@
 //!   `pid` is the caller's pid in the container (0 when it is gone),
 //!   `args` the six raw argument registers in hex (memory they point at is
 //!   never read into the trail);
-//! - `{"type":"lifecycle", "data":{"event":"create|start|kill|exit|delete", ..}}`;
+//! - `{"type":"lifecycle", "data":{"event":"create|start|exec|pause|resume|kill|exit|delete", ..}}`;
 //! - `{"type":"audit-dropped", "data":{"dropped":N}}`: N denied-syscall
 //!   events were dropped by the rate limit since the last line.
 //!

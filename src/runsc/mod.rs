@@ -59,14 +59,24 @@ pub fn main(cli: Cli) -> i32 {
         // container, a process that cannot start) exits 255, so that it is
         // told apart from the process's own exit status.
         Command::Exec(a) => match exec::exec(g, a) {
-            Ok(code) => Ok(code),
+            Ok(code) => {
+                let data = serde_json::json!({"detach": a.detach, "exit_code": code});
+                observe::record_id(g, &a.id, "exec", data);
+                Ok(code)
+            }
             Err(e) => {
                 crate::log::error(&format!("exec failed: {e}"));
                 return EXEC_FAILED;
             }
         },
-        Command::Pause(a) => manage::pause(g, &a.id).map(|_| 0),
-        Command::Resume(a) => manage::resume(g, &a.id).map(|_| 0),
+        Command::Pause(a) => manage::pause(g, &a.id).map(|_| {
+            observe::record_id(g, &a.id, "pause", serde_json::json!({}));
+            0
+        }),
+        Command::Resume(a) => manage::resume(g, &a.id).map(|_| {
+            observe::record_id(g, &a.id, "resume", serde_json::json!({}));
+            0
+        }),
         Command::Ps(a) => manage::ps(g, a).map(|s| {
             print!("{s}");
             0

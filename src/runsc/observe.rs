@@ -31,6 +31,11 @@ pub fn record(dir: &StateDir, id: &str, event: &str, data: serde_json::Value) {
     }
 }
 
+/// [`record`] for container `id` under `--root`.
+pub fn record_id(g: &GlobalOpts, id: &str, event: &str, data: serde_json::Value) {
+    record(&StateDir::new(&g.root, id), id, event, data);
+}
+
 /// The labels every series of a container carries: its id, and the
 /// Kubernetes names from the CRI annotations when there are some
 /// (containerd's `io.kubernetes.cri.*`, CRI-O's `io.kubernetes.pod.*`).
