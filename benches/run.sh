@@ -388,6 +388,19 @@ for ((r = 1; r <= ROUNDS; r++)); do
     fi
 done
 
+# ---- the counters' own cost per call ----
+# Measured alone (examples/metrics_record_cost.rs): tens of nanoseconds
+# are within the noise of the container runs above on a shared machine.
+log "the sentry's counters: cost per call"
+cost_profile=(--release)
+((QUICK)) && cost_profile=()
+if out=$(cargo run --quiet "${cost_profile[@]}" --example metrics_record_cost -- "${QFLAG[@]}" 2>>"$ERRLOG"); then
+    rec metrics record_ns native 1 "$(awk '$1 == "record_ns" { print $2 }' <<<"$out")"
+    rec metrics clock_ns native 1 "$(awk '$1 == "clock_ns" { print $2 }' <<<"$out")"
+else
+    echo "metrics_record_cost (runrs) failed" >>"$ERRLOG"
+fi
+
 # ---- memory of an idle container ----
 # rss_kib PID...: VmRSS and Pss summed over the pids, "RSS PSS" in KiB.
 rss_kib() {

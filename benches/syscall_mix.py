@@ -26,7 +26,8 @@ def main():
         import matplotlib.pyplot as plt
     except ImportError:
         sys.exit("syscall_mix.py: matplotlib missing (pip install matplotlib)")
-    names = [f"{k}  ({v['sum_ns'] / v['calls'] / 1000:.1f} µs)" for k, v in items]
+    names = [f"{k}  ({v['sum_ns'] / max(1, v.get('observed', v['calls'])) / 1000:.1f} µs)"
+             for k, v in items]
     calls = [v["calls"] for _, v in items]
     colours = ["tab:red" if k in denied else "tab:blue" for k, _ in items]
     fig, ax = plt.subplots(figsize=(10, 0.32 * len(items) + 1.5))

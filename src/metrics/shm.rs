@@ -12,12 +12,16 @@
 //!   slots per row, audit events written and dropped;
 //! - one row per syscall number (`SYSCALL_ROWS`), then one per gofer
 //!   request kind (`GOFER_ROWS`); a row is [`BUCKETS`] latency buckets
-//!   (not cumulative; the last is +Inf), then the sum of the latencies in
-//!   nanoseconds, then unused words up to [`SLOTS`].
+//!   (not cumulative; the last is +Inf), the sum of the observed
+//!   latencies in nanoseconds, the call count, then unused words up to
+//!   [`SLOTS`].
 //!
-//! A row's call count is the sum of its buckets, so recording a call costs
-//! two uncontended relaxed atomic additions (its bucket and the sum) and
-//! one clock read, next to a seccomp notification's 2.5-6 µs round trip.
+//! Recording a call is one uncontended relaxed atomic addition (the
+//! count). Its latency is observed for one call in [`SAMPLE`] of each row
+//! (the count's old value picks it: no extra state): a clock read and two
+//! more additions (bucket and sum) then. So the average cost is about one
+//! atomic addition, next to a seccomp notification's 2.5-6 µs round trip
+//! (examples/metrics_record_cost.rs measures it).
 
 use std::fs::File;
 use std::io;
@@ -32,7 +36,9 @@ use super::sys::Mapping;
 /// The file's name in the state directory.
 pub const FILE: &str = "metrics";
 const MAGIC: u64 = u64::from_le_bytes(*b"RUNRSMT1");
-const VERSION: u64 = 1;
+const VERSION: u64 = 2;
+/// One call in this many has its latency observed (a power of two).
+pub const SAMPLE: u64 = 8;
 /// Syscall numbers counted (x86_64's highest is below 470).
 pub const SYSCALL_ROWS: usize = 512;
 /// Gofer request kinds counted (see `gofer::proto::Request::op_index`).
@@ -58,6 +64,8 @@ pub const BOUNDS_NS: [u64; 12] = [
 /// Buckets per row: one per bound and +Inf.
 pub const BUCKETS: usize = BOUNDS_NS.len() + 1;
 const SUM: usize = BUCKETS;
+const COUNT: usize = BUCKETS + 1;
+const _: () = assert!(COUNT < SLOTS);
 const HEADER_WORDS: usize = 8;
 const H_MAGIC: usize = 0;
 const H_VERSION: usize = 1;
@@ -109,8 +117,14 @@ fn bucket(ns: u64) -> usize {
 }
 
 fn add(words: &[AtomicU64], row: usize, since: Instant) {
-    let ns = since.elapsed().as_nanos().min(u128::from(u64::MAX)) as u64;
     let base = HEADER_WORDS + row * SLOTS;
+    let Some(count) = words.get(base + COUNT) else {
+        return;
+    };
+    if count.fetch_add(1, Ordering::Relaxed) % SAMPLE != 0 {
+        return;
+    }
+    let ns = since.elapsed().as_nanos().min(u128::from(u64::MAX)) as u64;
     if let (Some(b), Some(s)) = (words.get(base + bucket(ns)), words.get(base + SUM)) {
         b.fetch_add(1, Ordering::Relaxed);
         s.fetch_add(ns, Ordering::Relaxed);
@@ -148,22 +162,37 @@ pub fn record_audit(written: bool) {
     }
 }
 
-/// One row of a snapshot: latency buckets and their sum.
+/// One row of a snapshot: the calls, and the latency buckets and sum
+/// of the observed ones (one in [`SAMPLE`]).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Row {
+    pub calls: u64,
     pub buckets: [u64; BUCKETS],
     pub sum_ns: u64,
 }
 
 impl Row {
+    /// Calls recorded.
     pub fn count(&self) -> u64 {
+        self.calls
+    }
+    /// Calls whose latency was observed.
+    pub fn observed(&self) -> u64 {
         self.buckets.iter().sum()
+    }
+    /// Mean observed latency in µs (0 without any).
+    pub fn mean_micros(&self) -> f64 {
+        match self.observed() {
+            0 => 0.0,
+            n => self.sum_ns as f64 / n as f64 / 1000.0,
+        }
     }
     pub fn merge(&mut self, other: &Row) {
         for (a, b) in self.buckets.iter_mut().zip(other.buckets.iter()) {
             *a += b;
         }
         self.sum_ns += other.sum_ns;
+        self.calls += other.calls;
     }
     /// (upper bound in seconds, count in that bucket alone) for each
     /// bucket, +Inf last: what prometheus-client's encoder takes (it
@@ -277,6 +306,7 @@ fn read_file(f: &File, shown: &str) -> Result<Snapshot, ReadError> {
             *b = w[base + i].load(Ordering::Relaxed);
         }
         out.sum_ns = w[base + SUM].load(Ordering::Relaxed);
+        out.calls = w[base + COUNT].load(Ordering::Relaxed);
         out
     };
     Ok(Snapshot {
@@ -312,13 +342,16 @@ mod tests {
         record_audit(false);
         let s = read(&dir).expect("read").expect("file");
         assert_eq!(s.syscalls[2].count(), 2);
-        assert!(s.syscalls[2].sum_ns >= 6_000);
+        // The first call of a row is observed, the next SAMPLE - 1 not.
+        assert_eq!(s.syscalls[2].observed(), 1);
+        assert!(s.syscalls[2].sum_ns >= 3_000);
         assert_eq!(s.syscalls[3].count(), 0);
         assert_eq!(s.gofer[1].count(), 1);
+        assert_eq!(s.gofer[1].observed(), 1);
         assert_eq!(s.audit_dropped, 1);
         let b = s.syscalls[2].buckets_seconds();
         assert_eq!(b.len(), BUCKETS);
-        assert_eq!(b.iter().map(|x| x.1).sum::<u64>(), 2);
+        assert_eq!(b.iter().map(|x| x.1).sum::<u64>(), 1);
         assert_eq!(b[0].1, 0, "3 µs is above the 1 µs bucket");
         assert_eq!(b.last().map(|x| x.0), Some(f64::INFINITY));
         // A file of the wrong size is an error naming it, not a crash

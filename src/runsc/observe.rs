@@ -215,11 +215,7 @@ pub fn syscall_name(nr: usize) -> (&'static str, &'static str, &'static str) {
 }
 
 fn micros(row: &shm::Row) -> f64 {
-    if row.count() == 0 {
-        0.0
-    } else {
-        row.sum_ns as f64 / row.count() as f64 / 1000.0
-    }
+    row.mean_micros()
 }
 
 /// `runrs metrics ID`: a table for people.
@@ -313,7 +309,7 @@ pub fn json(m: &ContainerMetrics) -> serde_json::Value {
             .map(|(k, r)| {
                 (
                     k,
-                    serde_json::json!({"calls": r.count(), "sum_ns": r.sum_ns}),
+                    serde_json::json!({"calls": r.count(), "observed": r.observed(), "sum_ns": r.sum_ns}),
                 )
             })
             .collect::<serde_json::Map<_, _>>()
