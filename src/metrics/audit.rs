@@ -233,21 +233,27 @@ fn container_pid(tid: i32) -> i32 {
         .unwrap_or(0)
 }
 
-/// A denied syscall the sentry answered with `errno`.
-pub fn denied(name: &str, nr: u32, errno: &str, args: &[u64; 6], host_tid: i32) {
-    let Some(trail) = TRAIL.get() else {
-        return;
-    };
+/// A denied-syscall line admitted by the rate limit, to be written once
+/// the call is answered (the caller's pid is read before: a task that
+/// exits right after its call would be gone).
+pub struct Pending {
+    lines: Vec<u8>,
+}
+
+/// A denied syscall about to be answered with `errno`: None when the rate
+/// limit drops it (counted) or there is no trail.
+pub fn denied(name: &str, nr: u32, errno: &str, args: &[u64; 6], host_tid: i32) -> Option<Pending> {
+    let trail = TRAIL.get()?;
     let mut t = trail.lock().unwrap_or_else(|e| e.into_inner());
     if !t.limiter.admit(Instant::now()) {
         super::shm::record_audit(false);
-        return;
+        return None;
     }
+    let mut lines = Vec::new();
     if t.limiter.dropped > 0 {
         let data = serde_json::json!({ "dropped": t.limiter.dropped });
-        let bytes = line("audit-dropped", &t.id, data);
+        lines = line("audit-dropped", &t.id, data);
         t.limiter.dropped = 0;
-        t.write(&bytes);
     }
     let data = serde_json::json!({
         "syscall": name,
@@ -257,9 +263,20 @@ pub fn denied(name: &str, nr: u32, errno: &str, args: &[u64; 6], host_tid: i32) 
         "host_tid": host_tid,
         "args": args.iter().map(|a| format!("{a:#x}")).collect::<Vec<_>>(),
     });
-    let bytes = line("denied-syscall", &t.id, data);
-    let ok = t.write(&bytes);
-    super::shm::record_audit(ok);
+    lines.extend(line("denied-syscall", &t.id, data));
+    Some(Pending { lines })
+}
+
+impl Pending {
+    /// Appends the line(s) to the trail's files.
+    pub fn write(self) {
+        let Some(trail) = TRAIL.get() else {
+            return;
+        };
+        let mut t = trail.lock().unwrap_or_else(|e| e.into_inner());
+        let ok = t.write(&self.lines);
+        super::shm::record_audit(ok);
+    }
 }
 
 /// The sentry's last event: the workload is gone.
@@ -276,21 +293,21 @@ pub fn sentry_exit() {
     t.write(&bytes);
 }
 
-/// Appends the lines of `state_dir`'s trail from byte `offset` to `out`;
-/// returns the new offset (only whole lines are taken).
-pub fn copy_new_lines(state_dir: &Path, offset: u64, out: &mut impl Write) -> std::io::Result<u64> {
+/// The whole lines of `state_dir`'s trail from byte `offset`, and the
+/// offset after them.
+pub fn read_new_lines(state_dir: &Path, offset: u64) -> std::io::Result<(Vec<u8>, u64)> {
     use std::io::{Read, Seek, SeekFrom};
     let mut f = match File::open(state_dir.join(FILE)) {
         Ok(f) => f,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(offset),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok((Vec::new(), offset)),
         Err(e) => return Err(e),
     };
     f.seek(SeekFrom::Start(offset))?;
     let mut buf = Vec::new();
     f.take(MAX_BYTES * 2).read_to_end(&mut buf)?;
     let whole = buf.iter().rposition(|b| *b == b'\n').map_or(0, |i| i + 1);
-    out.write_all(&buf[..whole])?;
-    Ok(offset + whole as u64)
+    buf.truncate(whole);
+    Ok((buf, offset + whole as u64))
 }
 
 #[cfg(test)]
@@ -323,8 +340,7 @@ mod tests {
         c.save(&dir).expect("save");
         assert_eq!(Config::load(&dir), c);
         lifecycle(&dir, "x", "start", serde_json::json!({})).expect("lifecycle");
-        let mut out = Vec::new();
-        let off = copy_new_lines(&dir, 0, &mut out).expect("copy");
+        let (out, off) = read_new_lines(&dir, 0).expect("read");
         let text = String::from_utf8(out).expect("utf8");
         assert!(text.contains("\"event\":\"start\""), "{text}");
         assert_eq!(off as usize, text.len());

@@ -370,14 +370,16 @@ pub fn events_audit(g: &GlobalOpts, id: &str, interval: std::time::Duration) -> 
         let running = dir
             .load(id)
             .is_ok_and(|st| dir.status(&st) != Status::Stopped);
-        let mut out = std::io::stdout().lock();
-        offset = match audit::copy_new_lines(&dir.path, offset, &mut out) {
-            Ok(n) => n,
+        let lines;
+        (lines, offset) = match audit::read_new_lines(&dir.path, offset) {
+            Ok(r) => r,
             // A deleted container: its trail is gone with it.
             Err(_) if !dir.path.exists() => return Ok(()),
             Err(e) => return Err(Error::io("read", dir.file(audit::FILE))(e)),
         };
-        if out.flush().is_err() || !running {
+        // A reader that went away (`| head`) ends it quietly.
+        let mut out = std::io::stdout().lock();
+        if out.write_all(&lines).and_then(|_| out.flush()).is_err() || !running {
             return Ok(());
         }
         drop(out);

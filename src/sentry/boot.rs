@@ -582,11 +582,14 @@ fn handle(platform: &dyn Platform, sentry: &Sentry, gofer: &Client, req: Syscall
         unsafe { libc::getppid() };
     }
     let mut ctx = Ctx::new(req, platform, sentry, gofer);
+    // A denied call's audit line is made now (the caller's pid) and
+    // written once the call is answered.
+    let mut audit = None;
     let result = match dispatch::handler(req.nr) {
         Some(h) => h(&mut ctx),
         None => {
             let r = denied(req.nr);
-            audit_denied(&req, &r);
+            audit = audit_denied(&req, r.as_ref().err().copied());
             r
         }
     };
@@ -634,6 +637,9 @@ fn handle(platform: &dyn Platform, sentry: &Sentry, gofer: &Client, req: Syscall
         Err(e) => (platform.respond(&req, Response::Errno(e)), Shown::Errno(e)),
     };
     crate::metrics::shm::record_syscall(req.nr, req.received);
+    if let Some(line) = audit {
+        line.write();
+    }
     if sentry.strace {
         let name = crate::table::row(req.nr)
             .map(|r| r.name)
@@ -693,14 +699,15 @@ fn denied(nr: u32) -> Result<Outcome, Errno> {
     Err(Errno::from_raw(errno))
 }
 
-/// Puts a denied call in the audit trail (rate-limited there).
-fn audit_denied(req: &SyscallRequest, result: &Result<Outcome, Errno>) {
+/// The audit line of a denied call answered with `errno` (None when the
+/// trail's rate limit drops it).
+fn audit_denied(
+    req: &SyscallRequest,
+    errno: Option<Errno>,
+) -> Option<crate::metrics::audit::Pending> {
     let name = crate::table::row(req.nr).map_or("unknown", |r| r.name);
-    let errno = match result {
-        Err(e) => crate::table::errno_name(*e as i32),
-        Ok(_) => "none",
-    };
-    crate::metrics::audit::denied(name, req.nr, errno, &req.args, req.tid);
+    let errno = errno.map_or("none", |e| crate::table::errno_name(e as i32));
+    crate::metrics::audit::denied(name, req.nr, errno, &req.args, req.tid)
 }
 
 /// A sandbox without its gofer cannot serve files: end the workload.
