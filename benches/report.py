@@ -294,7 +294,8 @@ def main():
     L.append("")
     rec_ns, clock_ns = m("metrics", "record_ns", "native"), m("metrics", "clock_ns", "native")
     if rec_ns is not None:
-        L.append(f"Measured alone (`cargo run --release --example metrics_record_cost`): "
+        L.append(f"Measured alone (`examples/metrics_record_cost.rs`; a release build, or the "
+                 f"debug one in quick mode): "
                  f"**{rec_ns:.1f} ns per call** on average (one `Instant::now()` is "
                  f"{clock_ns:.1f} ns here), against the notify probe's "
                  f"{fmt_ns(m('probe', 'notify_sync', 'native'))} round trip. The container "
