@@ -351,6 +351,23 @@ fn metrics_server_survives_100_sandboxes_without_leaks_or_stale_series() {
             .filter(|l| l.contains(&format!("container=\"{id}\"")))
             .count()
     };
+    // A sandbox made with --no-metrics: its processes and cgroup only.
+    let out = run(&root, &["--no-metrics", "create", "--bundle", &b, "quiet"]);
+    assert!(
+        out.status.success(),
+        "create --no-metrics: {}",
+        describe(&out)
+    );
+    let text = unix_get(&sock, "/metrics").expect("scrape");
+    assert!(
+        text.contains("runrs_sandbox_info{container=\"quiet\"")
+            && text.contains("runrs_process_resident_memory_bytes{container=\"quiet\"")
+            && !text.contains("runrs_syscalls_total{container=\"quiet\""),
+        "--no-metrics sandbox:\n{text}"
+    );
+    assert!(!root.state_dir("quiet").join("metrics").exists());
+    let out = run(&root, &["delete", "--force", "quiet"]);
+    assert!(out.status.success(), "delete: {}", describe(&out));
     for i in 0..100 {
         let id = format!("cycle-{i}");
         let out = run(&root, &["create", "--bundle", &b, &id]);

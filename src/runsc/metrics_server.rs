@@ -507,6 +507,41 @@ mod tests {
         }
     }
 
+    /// The answer to `request` sent by a client over a socket pair.
+    fn exchange(request: &[u8]) -> String {
+        let (mut client, server) = std::os::unix::net::UnixStream::pair().expect("pair");
+        let root = std::env::temp_dir().join(format!("runrs-ms-test-{}", std::process::id()));
+        let t = std::thread::spawn(move || serve_conn(Box::new(server), &root));
+        client.write_all(request).expect("send");
+        let _ = client.shutdown(std::net::Shutdown::Write);
+        // A server that stopped reading an oversized request resets the
+        // connection after its answer: keep what arrived.
+        let mut out = Vec::new();
+        let mut buf = [0u8; 4096];
+        while let Ok(n @ 1..) = client.read(&mut buf) {
+            out.extend_from_slice(&buf[..n]);
+        }
+        t.join().expect("server thread");
+        String::from_utf8_lossy(&out).into_owned()
+    }
+
+    #[test]
+    fn requests_get_their_status_and_bad_ones_no_panic() {
+        let ok = exchange(b"GET /metrics HTTP/1.0\r\n\r\n");
+        assert!(ok.starts_with("HTTP/1.1 200 OK\r\n"), "{ok}");
+        assert!(ok.contains(CONTENT_TYPE) && ok.ends_with("# EOF\n"), "{ok}");
+        let q = exchange(b"GET /metrics?x=1 HTTP/1.1\r\nHost: a\r\n\r\n");
+        assert!(q.starts_with("HTTP/1.1 200 "), "{q}");
+        assert!(exchange(b"GET /nope HTTP/1.0\r\n\r\n").starts_with("HTTP/1.1 404 "));
+        assert!(exchange(b"POST /metrics HTTP/1.0\r\n\r\n").starts_with("HTTP/1.1 405 "));
+        // Too long, not UTF-8, cut short, empty: 400 or an answer, never a hang.
+        let long = [b"GET /".as_slice(), &vec![b'a'; MAX_HEAD * 2]].concat();
+        assert!(exchange(&long).starts_with("HTTP/1.1 400 "));
+        assert!(exchange(b"GET /\xff\xfe HTTP/1.0\r\n\r\n").starts_with("HTTP/1.1 400 "));
+        assert!(exchange(b"GET /metrics").starts_with("HTTP/1.1 200 "));
+        assert!(exchange(b"").starts_with("HTTP/1.1 405 "));
+    }
+
     #[test]
     fn an_empty_root_encodes_only_the_error_gauge() {
         let text = encode(&[], &[]);
