@@ -50,6 +50,9 @@ RUNRS_BIN="$PWD/target/debug/runrs" bash scripts/e2e-setup.sh
 section "e2e setup: podman (runtime runrs in /etc/runrs-test/podman-containers.conf, image runrs-bb)"
 RUNRS_BIN="$PWD/target/debug/runrs" bash scripts/e2e-podman-setup.sh
 
+section "metrics setup: prometheus (tests/metrics.rs starts its own on 127.0.0.1)"
+bash scripts/metrics-setup.sh
+
 section "cargo test --all-targets -- --test-threads=2"
 RUNRS_TEST_ROOTFS="$PWD/build/rootfs-busybox" RUNRS_TEST_DEBIAN_ROOTFS="$PWD/build/rootfs-debian" \
     cargo test --all-targets -- --test-threads=2

@@ -8,6 +8,7 @@
 
 pub mod gofer;
 pub mod log;
+pub mod metrics;
 pub mod runsc;
 pub mod sentry;
 pub mod table;

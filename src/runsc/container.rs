@@ -518,6 +518,7 @@ pub fn create(g: &GlobalOpts, args: &CreateArgs, interactive: bool) -> Result<Cr
                 .map(|m| (m.typ.as_str(), m.destination.as_str())),
         ),
     };
+    super::observe::save_config(g, &dir)?;
     let info_path = dir.file(state::SANDBOX_FILE);
     fs::write(
         &info_path,
@@ -626,6 +627,12 @@ pub fn create(g: &GlobalOpts, args: &CreateArgs, interactive: bool) -> Result<Cr
         write_pid_file(p, init.as_raw())?;
     }
     guard.armed = false;
+    super::observe::record(
+        &dir,
+        &args.id,
+        "create",
+        serde_json::json!({"pid": init.as_raw()}),
+    );
     crate::log::debug(&format!("create: container {} created", args.id));
     Ok(Created {
         state,
@@ -659,6 +666,7 @@ pub fn start(g: &GlobalOpts, id: &str) -> Result<()> {
     f.write_all(b"0").map_err(Error::io("write", &fifo))?;
     drop(f);
     fs::remove_file(&fifo).map_err(Error::io("remove", &fifo))?;
+    super::observe::record(&dir, id, "start", serde_json::json!({"pid": st.init.pid}));
     let cfg = load_config(&dir)?;
     let hs = hooks::HookState {
         id,
@@ -718,6 +726,12 @@ pub fn kill(g: &GlobalOpts, id: &str, signal: &str, all: bool) -> Result<()> {
     if dir.status(&st) == Status::Stopped {
         return Err(Error::NotRunning(id.to_string()));
     }
+    super::observe::record(
+        &dir,
+        id,
+        "kill",
+        serde_json::json!({"signal": signal, "all": all}),
+    );
     if all {
         for pid in procs::container_pids(&st) {
             let _ = nix::sys::signal::kill(Pid::from_raw(pid), sig);
@@ -827,6 +841,7 @@ pub fn delete(g: &GlobalOpts, id: &str, force: bool) -> Result<()> {
             crate::log::warn(&format!("poststop hook: {e}"));
         }
     }
+    super::observe::record(&dir, id, "delete", serde_json::json!({"force": force}));
     fs::remove_dir_all(&dir.path).map_err(|source| Error::StateDir {
         path: dir.path.clone(),
         source,

@@ -431,6 +431,8 @@ fn run(state_dir: &Path) -> Result<(), BootError> {
         std::env::var_os("RUNRS_TEST_CONFINEMENT_PROBE").is_some(),
         Ordering::Relaxed,
     );
+    // The counters file and the audit trail (docs/OBSERVABILITY.md).
+    crate::metrics::start_sentry(state_dir);
     // Everything from the host is open now: confine before any thread
     // starts (capabilities are per thread; new threads inherit them).
     if let Err(e) = super::confine::confine_sentry(state_dir, &init_pidfd, sentry.info.platform) {
@@ -463,6 +465,7 @@ fn run(state_dir: &Path) -> Result<(), BootError> {
         (None, None) => return Ok(()),
     };
     wait_for_end(end, &init_pidfd);
+    crate::metrics::audit::sentry_exit();
     // Let handlers that are still answering (and logging) finish.
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(1);
     while IN_FLIGHT.load(Ordering::SeqCst) > 0 && std::time::Instant::now() < deadline {
@@ -644,9 +647,16 @@ fn handle(platform: &dyn Platform, sentry: &Sentry, gofer: &Client, req: Syscall
         unsafe { libc::getppid() };
     }
     let mut ctx = Ctx::new(req, platform, sentry, gofer);
+    // A denied call's audit line is made now (the caller's pid) and
+    // written once the call is answered.
+    let mut audit = None;
     let result = match dispatch::handler(req.nr) {
         Some(h) => h(&mut ctx),
-        None => denied(req.nr),
+        None => {
+            let r = denied(req.nr);
+            audit = audit_denied(&req, r.as_ref().err().copied());
+            r
+        }
     };
     // The gofer client reports a hung-up channel as ECONNRESET.
     if result.as_ref().err() == Some(&Errno::ECONNRESET) {
@@ -691,6 +701,10 @@ fn handle(platform: &dyn Platform, sentry: &Sentry, gofer: &Client, req: Syscall
         }
         Err(e) => (platform.respond(&req, Response::Errno(e)), Shown::Errno(e)),
     };
+    crate::metrics::shm::record_syscall(req.nr, req.received);
+    if let Some(line) = audit {
+        line.write();
+    }
     if sentry.strace {
         let name = crate::table::row(req.nr)
             .map(|r| r.name)
@@ -748,6 +762,17 @@ fn denied(nr: u32) -> Result<Outcome, Errno> {
         ));
     }
     Err(Errno::from_raw(errno))
+}
+
+/// The audit line of a denied call answered with `errno` (None when the
+/// trail's rate limit drops it).
+fn audit_denied(
+    req: &SyscallRequest,
+    errno: Option<Errno>,
+) -> Option<crate::metrics::audit::Pending> {
+    let name = crate::table::row(req.nr).map_or("unknown", |r| r.name);
+    let errno = errno.map_or("none", |e| crate::table::errno_name(e as i32));
+    crate::metrics::audit::denied(name, req.nr, errno, &req.args, req.tid)
 }
 
 /// A sandbox without its gofer cannot serve files: end the workload.
