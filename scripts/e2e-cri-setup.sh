@@ -212,7 +212,7 @@ while IFS='|' read -r name layer cfg; do
     ref=$name
     stamp=$IMAGES_DIR/$(echo "$name" | tr '/:' '__').stamp
     want=$(printf '%s\n%s\n' "$cfg" "$layer_stamp")
-    if printf '%s\n' "$present" | grep -qxF "$ref" && [ "$(cat "$stamp" 2>/dev/null)" = "$want" ]; then
+    if grep -qxF "$ref" <<<"$present" && [ "$(cat "$stamp" 2>/dev/null)" = "$want" ]; then
         say "image $ref present"
         continue
     fi
@@ -224,6 +224,7 @@ while IFS='|' read -r name layer cfg; do
     rm -f "$tarball"
     printf '%s\n' "$want" >"$stamp"
 done <<<"$images"
-ctr --address "$SOCK" -n k8s.io images ls -q | grep -qxF runrs.test/pause:1 \
-    || die "the pause image is missing after import"
+# (no `ctr | grep -q` under pipefail: grep's early exit can fail ctr with SIGPIPE)
+present=$(ctr --address "$SOCK" -n k8s.io images ls -q)
+grep -qxF runrs.test/pause:1 <<<"$present" || die "the pause image is missing after import"
 say "ready (socket $SOCK)"

@@ -184,6 +184,15 @@ impl Cri {
             .map(drop)
     }
 
+    fn stop_container(&self, id: &str) -> Result<(), String> {
+        let req = cri::StopContainerRequest {
+            container_id: id.into(),
+            timeout: 10,
+        };
+        self.call("StopContainer", self.rs.clone().stop_container(req))
+            .map(drop)
+    }
+
     fn remove_container(&self, id: &str) -> Result<(), String> {
         let req = cri::RemoveContainerRequest {
             container_id: id.into(),
@@ -291,8 +300,7 @@ enum PidMode {
     /// Each container its own pid namespace (the kubelet's default).
     PerContainer,
     /// `shareProcessNamespace: true`: every container in the pause
-    /// container's pid namespace (runrs joins it with the next commit).
-    #[allow(dead_code)]
+    /// container's pid namespace.
     Pod,
 }
 
@@ -839,6 +847,82 @@ fn kv(k: &str, v: &str) -> cri::KeyValue {
         key: k.into(),
         value: v.into(),
     }
+}
+
+/// `shareProcessNamespace: true`: the app containers join the pause
+/// container's pid namespace; each sees the other's processes (and pause
+/// as pid 1), a signal from one reaches the other, stopping one container
+/// stops only its own processes, and each keeps its own sandbox (its own
+/// filter, sentry and user namespace: another container's memory and
+/// environment stay out of reach, as across user namespaces in Linux).
+#[test]
+fn shared_process_namespace() {
+    let cri = Cri::connect();
+    let h = handler();
+    let mut pod = Pod::run(&cri, "sharedpid", PidMode::Pod);
+    let a = pod.start_sh("a", "export SECRET=a-secret; exec sleep 100001");
+    let b = pod.start_sh("b", "exec sleep 100002");
+    let c = pod.start_sh("c", "exec sleep 100005");
+    for id in [&a, &b, &c] {
+        assert_runs_on_handler(&h, id);
+    }
+    for (me, other) in [(&a, "sleep 100002"), (&b, "sleep 100001")] {
+        let ps = cri.sh(me, "ps -o pid,args");
+        assert!(ps.contains(other), "{me} does not see `{other}`:\n{ps}");
+        let first = ps.lines().nth(1).unwrap_or_default();
+        assert!(
+            first.split_whitespace().next() == Some("1") && first.contains("pause"),
+            "pid 1 is not the pause container's process in {me}:\n{ps}"
+        );
+    }
+    let ps = cri.sh(&b, "ps -o pid,args");
+    let a_pid = ps
+        .lines()
+        .find(|l| l.contains("sleep 100001"))
+        .and_then(|l| l.split_whitespace().next())
+        .unwrap_or_else(|| panic!("{ps}"))
+        .to_string();
+    if is_runrs(&h) {
+        // Each container is a sandbox of its own: a seccomp filter on each
+        // main process, one user namespace each (so b's root holds no
+        // capability over a's processes: a's environment is EPERM/EACCES).
+        let (ha, hb) = (cri.pid(&a), cri.pid(&b));
+        for pid in [ha, hb] {
+            let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+            assert!(
+                status.contains("Seccomp:\t2"),
+                "host pid {pid} is not under a filter"
+            );
+        }
+        let userns = |pid: u32| std::fs::read_link(format!("/proc/{pid}/ns/user")).ok();
+        assert_ne!(userns(ha), userns(hb), "a and b share a user namespace");
+        let r = cri.exec_sync(&b, &["cat", &format!("/proc/{a_pid}/environ")]);
+        assert!(
+            r.exit_code != 0 && !String::from_utf8_lossy(&r.stdout).contains("a-secret"),
+            "b read a's environment: {r:?}"
+        );
+    }
+    // b signals a's main process by a's pid in the shared namespace.
+    cri.sh(&b, &format!("kill -TERM {a_pid}"));
+    let st = cri.wait_exited(&a, Duration::from_secs(30));
+    assert_eq!(st.exit_code, 143, "a after b's SIGTERM: {st:?}");
+    // Stopping c (the shim kills all of c's processes) leaves b and the pod.
+    cri.stop_container(&c).unwrap_or_else(|e| panic!("{e}"));
+    cri.wait_exited(&c, Duration::from_secs(30));
+    assert_eq!(
+        cri.state(&b).state,
+        cri::ContainerState::ContainerRunning as i32,
+        "b stopped with a or c"
+    );
+    let ps = cri.sh(&b, "echo alive; ps -o pid,args");
+    assert!(ps.starts_with("alive\n") && ps.contains("pause"), "{ps}");
+    assert!(
+        !ps.contains("sleep 100005"),
+        "c's process survived StopContainer: {ps}"
+    );
+    let status = cri.pod_status(&pod.id).status.expect("status");
+    assert_eq!(status.state, cri::PodSandboxState::SandboxReady as i32);
+    pod.remove_and_check();
 }
 
 /// The pod's cgroup parent and the containers' CPU and memory limits land
