@@ -1055,3 +1055,150 @@ fn broken_handler_fails_the_pod() {
         "the failed pod is still listed"
     );
 }
+
+/// Pods on the host's namespaces (hostNetwork, hostPID, hostIPC) and a
+/// privileged pod, as the kubelet asks for them.
+///
+/// hostNetwork: the host's interfaces and hostname (containerd gives such
+/// a pod the host's UTS namespace). hostIPC: a SysV segment made in the
+/// container is the host's. hostPID: the container runs in the host's pid
+/// namespace, but runrs's /proc shows the sandbox's processes, not every
+/// host process as runc's does (docs/KUBERNETES.md). Privileged: runs.
+#[test]
+fn host_namespace_and_privileged_pods() {
+    let cri = Cri::connect();
+    let h = handler();
+    let node = cri::NamespaceMode::Node as i32;
+    let set_node = |n: Option<&mut cri::NamespaceOption>| {
+        let n = n.expect("namespace options");
+        n.network = node;
+        n.pid = node;
+        n.ipc = node;
+    };
+    let mut config = Pod::config("hostns", PidMode::PerContainer, None);
+    set_node(
+        config
+            .linux
+            .as_mut()
+            .and_then(|l| l.security_context.as_mut())
+            .and_then(|s| s.namespace_options.as_mut()),
+    );
+    config.hostname = String::new();
+    let id = cri
+        .run_pod(&config, &h)
+        .unwrap_or_else(|e| panic!("host-namespace pod: {e}"));
+    let mut pod = Pod {
+        cri: &cri,
+        id,
+        config,
+        pid: PidMode::PerContainer,
+        handler: h.clone(),
+        containers: Vec::new(),
+    };
+    let mut cfg = pod.container_config("c", 0, BUSYBOX, &["sleep", "100006"], None);
+    set_node(
+        cfg.linux
+            .as_mut()
+            .and_then(|l| l.security_context.as_mut())
+            .and_then(|s| s.namespace_options.as_mut()),
+    );
+    let c = pod.start(cfg);
+    assert_runs_on_handler(&h, &c);
+    let host_name = nix_hostname();
+    assert_eq!(
+        cri.sh(&c, "hostname").trim(),
+        host_name,
+        "hostNetwork pod's hostname"
+    );
+    let host_ifaces = read_ifaces("/proc/net/dev");
+    let ifaces = cri.sh(&c, "cat /proc/net/dev");
+    let ifaces: Vec<String> = ifaces
+        .lines()
+        .skip(2)
+        .filter_map(|l| l.split(':').next())
+        .map(|s| s.trim().to_string())
+        .collect();
+    for want in ["lo", "runrs-cri0"] {
+        assert!(
+            host_ifaces.contains(&want.to_string()) && ifaces.contains(&want.to_string()),
+            "hostNetwork pod does not see the host's {want}: {ifaces:?} (host {host_ifaces:?})"
+        );
+    }
+    let key = 4300 + (std::process::id() % 1000);
+    cri.sh(&c, &format!("podtool shm-put {key} from-hostipc"));
+    let host_shm = std::fs::read_to_string("/proc/sysvipc/shm").unwrap_or_default();
+    let found = host_shm
+        .lines()
+        .filter_map(|l| l.split_whitespace().next())
+        .any(|k| k == key.to_string());
+    // Remove it from the host whatever the outcome.
+    let _ = run_with_timeout(
+        Command::new("ipcrm").arg("-M").arg(key.to_string()),
+        Duration::from_secs(10),
+    );
+    assert!(
+        found,
+        "hostIPC: segment {key} made in the container is not in the host's /proc/sysvipc/shm"
+    );
+    let ps = cri.sh(&c, "ps -o pid,args");
+    assert!(ps.contains("sleep 100006"), "hostPID pod: {ps}");
+    pod.remove_and_check();
+
+    // Privileged (the sandbox must be privileged too for containerd).
+    let mut config = Pod::config("priv", PidMode::PerContainer, None);
+    if let Some(sc) = config
+        .linux
+        .as_mut()
+        .and_then(|l| l.security_context.as_mut())
+    {
+        sc.privileged = true;
+    }
+    let id = cri
+        .run_pod(&config, &h)
+        .unwrap_or_else(|e| panic!("privileged pod: {e}"));
+    let mut pod = Pod {
+        cri: &cri,
+        id,
+        config,
+        pid: PidMode::PerContainer,
+        handler: h.clone(),
+        containers: Vec::new(),
+    };
+    let mut cfg = pod.container_config("c", 0, BUSYBOX, &["sleep", "100007"], None);
+    if let Some(sc) = cfg.linux.as_mut().and_then(|l| l.security_context.as_mut()) {
+        sc.privileged = true;
+    }
+    let c = pod.start(cfg);
+    assert_runs_on_handler(&h, &c);
+    // Every capability the host's root has (runc's privileged set).
+    let caps = cri.sh(&c, "grep CapEff /proc/self/status");
+    let host_caps = std::fs::read_to_string("/proc/self/status")
+        .unwrap_or_default()
+        .lines()
+        .find(|l| l.starts_with("CapBnd:"))
+        .map(|l| l.trim_start_matches("CapBnd:").trim().to_string())
+        .unwrap_or_default();
+    assert_eq!(
+        caps.trim_start_matches("CapEff:").trim(),
+        host_caps,
+        "privileged container's capabilities"
+    );
+    pod.remove_and_check();
+}
+
+fn nix_hostname() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .unwrap_or_default()
+        .trim()
+        .to_string()
+}
+
+fn read_ifaces(path: &str) -> Vec<String> {
+    std::fs::read_to_string(path)
+        .unwrap_or_default()
+        .lines()
+        .skip(2)
+        .filter_map(|l| l.split(':').next())
+        .map(|s| s.trim().to_string())
+        .collect()
+}
