@@ -612,6 +612,20 @@ fn assert_runs_on_handler(handler: &str, id: &str) {
     }
 }
 
+/// `runrs state` of a container under the handler's root (runrs handlers).
+fn runrs_state(handler: &str, id: &str) -> serde_json::Value {
+    let root = Path::new(RUN_DIR).join(handler).join("k8s.io");
+    let out = run_with_timeout(
+        Command::new(env!("CARGO_BIN_EXE_runrs"))
+            .arg("--root")
+            .arg(&root)
+            .args(["state", id]),
+        Duration::from_secs(30),
+    );
+    assert!(out.success(), "runrs state {id}: {out}");
+    serde_json::from_str(&out.stdout).unwrap_or_else(|e| panic!("runrs state {id}: {e}: {out}"))
+}
+
 /// Streaming exec as `kubectl exec` does it: Exec returns a URL of the
 /// CRI streaming server, which speaks Kubernetes' remotecommand protocol
 /// over a websocket (`v4.channel.k8s.io`: each binary message starts with
@@ -716,6 +730,23 @@ fn pod_shares_network_ipc_uts_exec_logs_restart_and_cleanup() {
     let client = pod.start_sh("client", "exec sleep 100000");
     assert_runs_on_handler(&h, &server);
     assert_runs_on_handler(&h, &client);
+    if is_runrs(&h) {
+        // The CRI plugin's annotations reach runrs (runrs state shows them).
+        let annotation = |id: &str, key: &str| {
+            runrs_state(&h, id)["annotations"][key]
+                .as_str()
+                .unwrap_or_default()
+                .to_string()
+        };
+        let kind = "io.kubernetes.cri.container-type";
+        assert_eq!(annotation(&pod.id, kind), "sandbox");
+        assert_eq!(annotation(&server, kind), "container");
+        assert_eq!(annotation(&server, "io.kubernetes.cri.sandbox-id"), pod.id);
+        assert_eq!(
+            annotation(&client, "io.kubernetes.cri.container-name"),
+            "client"
+        );
+    }
 
     // localhost: the client fetches from the server's loopback listener.
     let mut got = String::new();

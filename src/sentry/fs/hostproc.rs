@@ -774,6 +774,51 @@ mod tests {
         let _ = t.join();
     }
 
+    /// A process in a user namespace below ours is within our reach; we
+    /// are not within its, nor is a sibling namespace's process within
+    /// another sibling's (a pod's other sandbox).
+    #[test]
+    fn userns_within_follows_the_user_namespace_tree() {
+        let me = std::process::id() as i32;
+        let h = HostProc::new("/proc", me);
+        assert!(h.userns_within(me, me));
+        let spawn = || {
+            std::process::Command::new("unshare")
+                .args(["--user", "sleep", "30"])
+                .spawn()
+                .expect("unshare --user sleep (util-linux)")
+        };
+        let (mut a, mut b) = (spawn(), spawn());
+        let (pa, pb) = (a.id() as i32, b.id() as i32);
+        let ns = |p: i32| fs::read_link(format!("/proc/{p}/ns/user")).ok();
+        let own = ns(me);
+        assert!(
+            wait_for(|| ns(pa) != own && ns(pb) != own),
+            "unshare did not enter new user namespaces"
+        );
+        assert!(h.userns_within(pa, me), "a child namespace's process");
+        assert!(!h.userns_within(me, pa), "the parent's from the child's");
+        assert!(!h.userns_within(pa, pb), "a sibling namespace's process");
+        assert!(
+            !h.userns_within(pa, i32::MAX),
+            "a caller that does not exist"
+        );
+        for c in [&mut a, &mut b] {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+
+    fn wait_for(mut f: impl FnMut() -> bool) -> bool {
+        for _ in 0..500 {
+            if f() {
+                return true;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+        false
+    }
+
     #[test]
     fn nspid_parser() {
         let text = "Name:\tsh\nTgid:\t4242\nNgid:\t0\nPid:\t4242\nPPid:\t4000\nNStgid:\t4242\t1\nNSpid:\t4242\t1\nNSpgid:\t4242\t1\n";
