@@ -632,7 +632,6 @@ fn runrs_state(handler: &str, id: &str) -> serde_json::Value {
 /// its channel, 1 stdout, 2 stderr, 3 the final status as JSON).
 /// Returns (stdout, stderr, status JSON).
 fn stream_exec(cri: &Cri, id: &str, cmd: &[&str]) -> (String, String, serde_json::Value) {
-    use tungstenite::client::IntoClientRequest;
     let req = cri::ExecRequest {
         container_id: id.into(),
         cmd: cmd.iter().map(|s| s.to_string()).collect(),
@@ -645,26 +644,7 @@ fn stream_exec(cri: &Cri, id: &str, cmd: &[&str]) -> (String, String, serde_json
         .call("Exec", cri.rs.clone().exec(req))
         .unwrap_or_else(|e| panic!("{e}"))
         .url;
-    let ws_url = url.replacen("http://", "ws://", 1);
-    let mut request = ws_url
-        .as_str()
-        .into_client_request()
-        .unwrap_or_else(|e| panic!("Exec URL {url}: {e}"));
-    request.headers_mut().insert(
-        "Sec-WebSocket-Protocol",
-        "v4.channel.k8s.io".parse().expect("header value"),
-    );
-    let addr = url
-        .trim_start_matches("http://")
-        .split('/')
-        .next()
-        .unwrap_or_default()
-        .to_string();
-    let tcp = std::net::TcpStream::connect(&addr).unwrap_or_else(|e| panic!("{addr}: {e}"));
-    tcp.set_read_timeout(Some(Duration::from_secs(60)))
-        .expect("read timeout");
-    let (mut ws, _) = tungstenite::client(request, tcp)
-        .unwrap_or_else(|e| panic!("websocket handshake with {url}: {e}"));
+    let mut ws = ws_connect(&url);
     let (mut stdout, mut stderr, mut status) = (Vec::new(), Vec::new(), Vec::new());
     loop {
         match ws.read() {
@@ -688,6 +668,66 @@ fn stream_exec(cri: &Cri, id: &str, cmd: &[&str]) -> (String, String, serde_json
         String::from_utf8_lossy(&stderr).into_owned(),
         status,
     )
+}
+
+/// Attach (kubectl attach) to a running container's stdout, through the
+/// same streaming server and protocol as exec; reads until `needle` shows.
+fn attach_until(cri: &Cri, id: &str, needle: &str) -> String {
+    let req = cri::AttachRequest {
+        container_id: id.into(),
+        stdin: false,
+        tty: false,
+        stdout: true,
+        stderr: true,
+    };
+    let url = cri
+        .call("Attach", cri.rs.clone().attach(req))
+        .unwrap_or_else(|e| panic!("{e}"))
+        .url;
+    let mut ws = ws_connect(&url);
+    let mut seen = Vec::new();
+    while !String::from_utf8_lossy(&seen).contains(needle) {
+        match ws.read() {
+            Ok(tungstenite::Message::Binary(b)) if b.len() > 1 && b[0] == 1 => {
+                seen.extend_from_slice(&b[1..])
+            }
+            Ok(tungstenite::Message::Close(_)) => break,
+            Ok(_) => {}
+            Err(e) => panic!(
+                "attach to {id}: {e} (seen {:?})",
+                String::from_utf8_lossy(&seen)
+            ),
+        }
+    }
+    let _ = ws.close(None);
+    String::from_utf8_lossy(&seen).into_owned()
+}
+
+/// A websocket to a CRI streaming server URL, speaking Kubernetes'
+/// remotecommand protocol v4 (`v4.channel.k8s.io`).
+fn ws_connect(url: &str) -> tungstenite::WebSocket<std::net::TcpStream> {
+    use tungstenite::client::IntoClientRequest;
+    let ws_url = url.replacen("http://", "ws://", 1);
+    let mut request = ws_url
+        .as_str()
+        .into_client_request()
+        .unwrap_or_else(|e| panic!("Exec URL {url}: {e}"));
+    request.headers_mut().insert(
+        "Sec-WebSocket-Protocol",
+        "v4.channel.k8s.io".parse().expect("header value"),
+    );
+    let addr = url
+        .trim_start_matches("http://")
+        .split('/')
+        .next()
+        .unwrap_or_default()
+        .to_string();
+    let tcp = std::net::TcpStream::connect(&addr).unwrap_or_else(|e| panic!("{addr}: {e}"));
+    tcp.set_read_timeout(Some(Duration::from_secs(60)))
+        .expect("read timeout");
+    let (ws, _) = tungstenite::client(request, tcp)
+        .unwrap_or_else(|e| panic!("websocket handshake with {url}: {e}"));
+    ws
 }
 
 /// The pod of the kubelet's default kind (network, IPC and UTS shared
@@ -841,6 +881,11 @@ fn pod_shares_network_ipc_uts_exec_logs_restart_and_cleanup() {
             .any(|l| l.stream == "stderr" && l.tag == "F" && l.text == "started-err"),
         "{lines:?}"
     );
+
+    // Attach: a container that keeps printing, read live.
+    let ticker = pod.start_sh("ticker", "while :; do echo tick-$((n+=1)); sleep 0.2; done");
+    let seen = attach_until(&cri, &ticker, "tick-");
+    assert!(seen.contains("tick-"), "{seen}");
 
     // A container that exits; the kubelet's restart is attempt 1 of the
     // same name; then the first attempt is removed.
