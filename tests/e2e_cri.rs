@@ -1015,7 +1015,8 @@ fn shared_process_namespace() {
 }
 
 /// The pod's cgroup parent and the containers' CPU and memory limits land
-/// in the host's cgroups (and /proc/meminfo inside); a container over its
+/// in the host's cgroups (and /proc/meminfo inside), UpdateContainerResources
+/// changes them, ContainerStats reads them; a container over its
 /// memory limit is reported OOMKilled; an image whose entrypoint does not
 /// exist fails with an error naming it.
 #[test]
@@ -1068,6 +1069,39 @@ fn cgroup_parent_limits_oom_and_missing_entrypoint() {
             "MemTotal in the container: {meminfo}"
         );
     }
+    // UpdateContainerResources (runrs update through the shim) moves them.
+    let mut updated = res(128 * mib);
+    updated.cpu_quota = 25_000;
+    let req = cri::UpdateContainerResourcesRequest {
+        container_id: limited.clone(),
+        linux: Some(updated),
+        ..Default::default()
+    };
+    cri.call(
+        "UpdateContainerResources",
+        cri.rs.clone().update_container_resources(req),
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        cg("memory", "memory.limit_in_bytes"),
+        (128 * mib).to_string()
+    );
+    assert_eq!(cg("cpu", "cpu.cfs_quota_us"), "25000");
+    // ContainerStats: containerd reads the container's cgroup.
+    let req = cri::ContainerStatsRequest {
+        container_id: limited.clone(),
+    };
+    let stats = cri
+        .call("ContainerStats", cri.rs.clone().container_stats(req))
+        .unwrap_or_else(|e| panic!("{e}"))
+        .stats
+        .expect("ContainerStats without stats");
+    let usage = stats
+        .memory
+        .and_then(|m| m.usage_bytes)
+        .map(|v| v.value)
+        .unwrap_or(0);
+    assert!(usage > 0, "ContainerStats memory usage: {stats:?}");
     // The sandbox (pause) container is under the same parent.
     assert!(
         cgroup_dir("memory", &format!("{parent}/{}", pod.id)).is_dir(),
