@@ -703,6 +703,51 @@ fn attach_until(cri: &Cri, id: &str, needle: &str) -> String {
     String::from_utf8_lossy(&seen).into_owned()
 }
 
+/// PortForward (kubectl port-forward) to `port` in the pod's network
+/// namespace: Kubernetes' port-forward websocket protocol (a data and an
+/// error channel per port, each opened with the port number, little
+/// endian); sends `request` and reads the data channel until `needle`.
+fn port_forward(cri: &Cri, pod_id: &str, port: u16, request: &str, needle: &str) -> String {
+    let req = cri::PortForwardRequest {
+        pod_sandbox_id: pod_id.into(),
+        port: vec![port.into()],
+    };
+    let url = cri
+        .call("PortForward", cri.rs.clone().port_forward(req))
+        .unwrap_or_else(|e| panic!("{e}"))
+        .url;
+    let mut ws = ws_connect(&format!("{url}?port={port}"));
+    ws.send(tungstenite::Message::Binary(
+        [&[0u8][..], request.as_bytes()].concat().into(),
+    ))
+    .unwrap_or_else(|e| panic!("port-forward send: {e}"));
+    let mut data = Vec::new();
+    let mut opened = false;
+    while !String::from_utf8_lossy(&data).contains(needle) {
+        match ws.read() {
+            Ok(tungstenite::Message::Binary(b)) if !b.is_empty() && b[0] == 0 => {
+                // The first data frame is the port number.
+                if !opened && b.len() == 3 && b[1..] == port.to_le_bytes() {
+                    opened = true;
+                } else {
+                    data.extend_from_slice(&b[1..]);
+                }
+            }
+            Ok(tungstenite::Message::Binary(b)) if b.len() > 3 && b[0] == 1 => {
+                panic!("port-forward error: {}", String::from_utf8_lossy(&b[3..]))
+            }
+            Ok(tungstenite::Message::Close(_)) => break,
+            Ok(_) => {}
+            Err(e) => panic!(
+                "port-forward to {port}: {e} (data {:?})",
+                String::from_utf8_lossy(&data)
+            ),
+        }
+    }
+    let _ = ws.close(None);
+    String::from_utf8_lossy(&data).into_owned()
+}
+
 /// A websocket to a CRI streaming server URL, speaking Kubernetes'
 /// remotecommand protocol v4 (`v4.channel.k8s.io`).
 fn ws_connect(url: &str) -> tungstenite::WebSocket<std::net::TcpStream> {
@@ -881,6 +926,16 @@ fn pod_shares_network_ipc_uts_exec_logs_restart_and_cleanup() {
             .any(|l| l.stream == "stderr" && l.tag == "F" && l.text == "started-err"),
         "{lines:?}"
     );
+
+    // PortForward into the pod's network namespace reaches the server.
+    let page = port_forward(
+        &cri,
+        &pod.id,
+        8080,
+        "GET /index.html HTTP/1.0\r\n\r\n",
+        "hello-from-server",
+    );
+    assert!(page.contains("hello-from-server"), "{page}");
 
     // Attach: a container that keeps printing, read live.
     let ticker = pod.start_sh("ticker", "while :; do echo tick-$((n+=1)); sleep 0.2; done");
