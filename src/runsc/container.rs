@@ -220,6 +220,7 @@ fn spawn_init(
         .collect();
     let mut flags = nix::sched::CloneFlags::empty();
     let mut joins: Vec<(OwnedFd, nix::sched::CloneFlags)> = Vec::new();
+    let mut pid_ns: Option<fs::File> = None;
     for ns in &cfg.namespaces {
         match &ns.path {
             None => flags |= clone_flag(&ns.typ),
@@ -228,7 +229,11 @@ fn spawn_init(
                     field: "linux.namespaces",
                     msg: format!("{}: {e}", p.display()),
                 })?;
-                joins.push((f.into(), clone_flag(&ns.typ)));
+                if ns.typ == "pid" {
+                    pid_ns = Some(f);
+                } else {
+                    joins.push((f.into(), clone_flag(&ns.typ)));
+                }
             }
         }
     }
@@ -253,11 +258,28 @@ fn spawn_init(
         let _ = nix::unistd::execve(&exe, &argv, &env);
         122
     };
+    // A pid namespace given by path (a pod's, with shareProcessNamespace)
+    // is joined here: setns(CLONE_NEWPID) moves only the caller's future
+    // children, so this thread enters it for the clone and leaves after.
+    let own_pid_ns = match &pid_ns {
+        Some(ns) => {
+            let own = fs::File::open("/proc/thread-self/ns/pid")
+                .map_err(Error::io("open namespace", "/proc/thread-self/ns/pid"))?;
+            nix::sched::setns(ns, nix::sched::CloneFlags::CLONE_NEWPID)
+                .map_err(Error::sys("join the spec's pid namespace"))?;
+            Some(own)
+        }
+        None => None,
+    };
     // SAFETY: the child runs only the closure above, on its own stack, and
     // then execs; create is single-threaded at this point.
     let pid = unsafe { nix::sched::clone(Box::new(child), &mut stack, flags, Some(libc::SIGCHLD)) }
-        .map_err(Error::sys("clone init into new namespaces"))?;
-    Ok(pid)
+        .map_err(Error::sys("clone init into new namespaces"));
+    if let Some(own) = own_pid_ns {
+        nix::sched::setns(&own, nix::sched::CloneFlags::CLONE_NEWPID)
+            .map_err(Error::sys("return to our pid namespace"))?;
+    }
+    pid
 }
 
 /// Spawns a role (`boot` or `gofer`) with `fds` at 3, 4, ... and every
@@ -618,6 +640,11 @@ pub fn create(g: &GlobalOpts, args: &CreateArgs, interactive: bool) -> Result<Cr
         gofer: ProcId::of(gofer.id() as i32),
         annotations: cfg.annotations.clone(),
         init_pidns_inode: procs::pidns_inode(init.as_raw()).unwrap_or(0),
+        joined_pidns: cfg
+            .namespaces
+            .iter()
+            .any(|n| n.typ == "pid" && n.path.is_some()),
+        init_userns_inode: procs::userns_inode(init.as_raw()).unwrap_or(0),
         cgroup: Some(cgroup_rel),
     };
     dir.save(&state)?;
@@ -767,7 +794,9 @@ fn destroy(st: &State) {
             let _ = c.freeze(false);
         }
         for pid in c.pids() {
-            if private_pidns && procs::pidns_inode(pid) != Some(st.init_pidns_inode) {
+            if private_pidns
+                && (procs::pidns_inode(pid) != Some(st.init_pidns_inode) || !procs::is_own(st, pid))
+            {
                 spared = true;
                 continue;
             }

@@ -298,6 +298,32 @@ fn cgroup_mount_lines(cfg: &ContainerConfig, m: &MountSpec) -> Option<Vec<MountL
     Some(lines)
 }
 
+/// The hostname of the UTS namespace the workload runs in, for a spec
+/// without `hostname`: a Kubernetes app container joins the pause
+/// container's namespace by path (its hostname is the pod's), a container
+/// may keep the host's. uname(2) and /proc/sys/kernel/hostname answer it.
+/// Read on a thread of its own that joins the namespace (setns of a UTS
+/// namespace moves only the calling thread); the spec's path when it
+/// names one (init may not have joined it yet), else init's namespace
+/// (a new one is init's from its clone on).
+fn uts_nodename(cfg: &ContainerConfig, init_pid: i32) -> Option<String> {
+    let path = cfg
+        .namespaces
+        .iter()
+        .find(|n| n.typ == "uts")
+        .and_then(|n| n.path.clone())
+        .unwrap_or_else(|| format!("/proc/{init_pid}/ns/uts").into());
+    let ns = std::fs::File::open(path).ok()?;
+    std::thread::spawn(move || {
+        nix::sched::setns(&ns, nix::sched::CloneFlags::CLONE_NEWUTS).ok()?;
+        let u = nix::sys::utsname::uname().ok()?;
+        Some(u.nodename().to_string_lossy().into_owned())
+    })
+    .join()
+    .ok()
+    .flatten()
+}
+
 pub fn main(state_dir: &Path) -> i32 {
     match run(state_dir) {
         Ok(()) => 0,
@@ -309,7 +335,7 @@ pub fn main(state_dir: &Path) -> i32 {
 }
 
 fn run(state_dir: &Path) -> Result<(), BootError> {
-    let cfg: ContainerConfig = read_json(state_dir, state::SPEC_FILE)?;
+    let mut cfg: ContainerConfig = read_json(state_dir, state::SPEC_FILE)?;
     let info: SandboxInfo = read_json(state_dir, state::SANDBOX_FILE)?;
     // SAFETY: create passed the listener (seccomp) or the fd-passing
     // socket (ptrace) at fd 3 and the gofer channels at 4..; nothing else
@@ -328,6 +354,9 @@ fn run(state_dir: &Path) -> Result<(), BootError> {
         .map(|i| unsafe { OwnedFd::from_raw_fd(FIRST_ROLE_FD + 1 + i as i32) })
         .collect();
     let init_pidfd = sys::pidfd_open(info.init_pid).map_err(BootError::InitPidfd)?;
+    if cfg.hostname.is_none() {
+        cfg.hostname = uts_nodename(&cfg, info.init_pid);
+    }
 
     let synthetic_dir: OwnedFd = std::fs::OpenOptions::new()
         .read(true)

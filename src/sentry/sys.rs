@@ -62,6 +62,22 @@ pub struct PidfdInfo {
     pub exit_code: i32,
 }
 
+/// NS_GET_PARENT = _IO(NSIO 0xb7, 0x2) (linux/nsfs.h): the parent of a
+/// user (or pid) namespace, as a new fd.
+pub const NS_GET_PARENT: u64 = 0xb702;
+
+/// The parent of the user namespace open at `ns`; EPERM once the parent
+/// is outside the caller's own user namespace (the top was reached).
+pub fn ns_get_parent(ns: BorrowedFd<'_>) -> Result<OwnedFd, Errno> {
+    // SAFETY: NS_GET_PARENT takes no argument and returns a new fd or -1.
+    let r = unsafe { libc::ioctl(ns.as_raw_fd(), NS_GET_PARENT as _) };
+    if r < 0 {
+        return Err(Errno::last());
+    }
+    // SAFETY: the kernel just returned this new fd; nothing else owns it.
+    Ok(unsafe { OwnedFd::from_raw_fd(r) })
+}
+
 /// PIDFD_GET_INFO = _IOWR(PIDFS_IOCTL_MAGIC 0xFF, 11, 64 bytes).
 pub const PIDFD_GET_INFO: u64 = 0xC040_FF0B;
 const PIDFD_INFO_PID: u64 = 1;

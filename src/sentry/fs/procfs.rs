@@ -652,6 +652,11 @@ impl ProcFs {
         if self.same_group(caller, t) {
             return Ok(true);
         }
+        // Another sandbox's task (a pod's shared pid namespace): no
+        // capability of the caller reaches its user namespace.
+        if !self.host.userns_within(t.htid, caller) {
+            return Ok(false);
+        }
         let (c, target) = (self.creds.get(caller)?, self.creds.get(t.htid)?);
         Ok(procperm::may_ptrace_read(&c, &target, false))
     }
