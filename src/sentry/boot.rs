@@ -345,6 +345,9 @@ fn run(state_dir: &Path) -> Result<(), BootError> {
     // for our control socket), and before this process starts any thread.
     // Before any thread starts (see confine::private_mount_ns).
     super::confine::private_mount_ns().map_err(BootError::Confine)?;
+    // Before the tracer, which reaps every child of this process.
+    let pid_ns_values = super::fs::sysctl::pid_namespace_values(Path::new("/proc"), info.init_pid)
+        .map_err(BootError::Sysctl)?;
     let (ptrace, listener) = match info.platform {
         PlatformKind::Ptrace => (Some(Arc::new(Ptrace::start(info.init_pid, first)?)), None),
         PlatformKind::Seccomp => (None, Some(first)),
@@ -367,8 +370,9 @@ fn run(state_dir: &Path) -> Result<(), BootError> {
     let st = sys::fstat_fd(synthetic_dir.as_fd()).map_err(BootError::SyntheticStat)?;
     let start =
         std::time::UNIX_EPOCH + std::time::Duration::new(info.start_time.0, info.start_time.1);
-    let sysctl = super::fs::sysctl::Sysctl::in_namespaces_of("/proc".into(), info.init_pid)
-        .map_err(BootError::Sysctl)?;
+    let sysctl =
+        super::fs::sysctl::Sysctl::in_namespaces_of("/proc".into(), info.init_pid, pid_ns_values)
+            .map_err(BootError::Sysctl)?;
     let placeholders = super::fs::procfs::placeholders(
         &cfg.masked_paths,
         &cfg.readonly_paths,

@@ -74,6 +74,40 @@ enum Reader {
 /// (`procfs`: the container's highest pid, as loadavg shows it).
 const PID_NS_SYSCTLS: &[&str] = &["kernel/pid_max"];
 
+/// The values of [`PID_NS_SYSCTLS`] in a container's pid namespace.
+pub struct PidNsValues(Vec<(&'static str, Vec<u8>)>);
+
+/// Reads [`PID_NS_SYSCTLS`] as host task `init`'s pid namespace shows
+/// them, by a process forked into it. Call before the ptrace platform's
+/// tracer starts: it reaps every child of the sentry (`waitpid(-1,
+/// __WALL)`), this one's too.
+pub fn pid_namespace_values(
+    host_proc: &std::path::Path,
+    init: i32,
+) -> Result<PidNsValues, SysctlError> {
+    let pid_ns = File::open(host_proc.join(format!("{init}/ns/pid"))).map_err(|source| {
+        SysctlError::OpenNs {
+            ns: "pid",
+            path: format!("{init}/ns/pid"),
+            source,
+        }
+    })?;
+    let mut pid_ns_values = Vec::new();
+    for name in PID_NS_SYSCTLS {
+        let path = std::ffi::CString::new(format!("/proc/sys/{name}")).map_err(|_| {
+            SysctlError::PidNs {
+                name,
+                source: Errno::EINVAL,
+            }
+        })?;
+        let value =
+            crate::sentry::sys::read_in_pid_namespace(std::os::fd::AsFd::as_fd(&pid_ns), &path)
+                .map_err(|source| SysctlError::PidNs { name, source })?;
+        pid_ns_values.push((*name, value));
+    }
+    Ok(PidNsValues(pid_ns_values))
+}
+
 /// The /proc/sys of one sandbox.
 pub struct Sysctl {
     root: PathBuf,
@@ -125,7 +159,12 @@ impl Sysctl {
     /// Starts the thread that joins the namespaces of host task `init`.
     /// Call before the sentry confines itself: joining needs
     /// CAP_SYS_ADMIN; the thread then drops every capability of its own.
-    pub fn in_namespaces_of(host_proc: PathBuf, init: i32) -> Result<Self, SysctlError> {
+    /// `pid_ns_values` come from [`pid_namespace_values`].
+    pub fn in_namespaces_of(
+        host_proc: PathBuf,
+        init: i32,
+        pid_ns_values: PidNsValues,
+    ) -> Result<Self, SysctlError> {
         use nix::sched::{setns, CloneFlags};
         let mut joins = Vec::new();
         for (ns, flag) in [
@@ -140,26 +179,6 @@ impl Sysctl {
                 source,
             })?;
             joins.push((ns, flag, f));
-        }
-        let pid_ns = File::open(host_proc.join(format!("{init}/ns/pid"))).map_err(|source| {
-            SysctlError::OpenNs {
-                ns: "pid",
-                path: format!("{init}/ns/pid"),
-                source,
-            }
-        })?;
-        let mut pid_ns_values = Vec::new();
-        for name in PID_NS_SYSCTLS {
-            let path = std::ffi::CString::new(format!("/proc/sys/{name}")).map_err(|_| {
-                SysctlError::PidNs {
-                    name,
-                    source: Errno::EINVAL,
-                }
-            })?;
-            let value =
-                crate::sentry::sys::read_in_pid_namespace(std::os::fd::AsFd::as_fd(&pid_ns), &path)
-                    .map_err(|source| SysctlError::PidNs { name, source })?;
-            pid_ns_values.push((*name, value));
         }
         let root = host_proc.join("sys");
         let (tx, rx) = mpsc::channel::<Request>();
@@ -190,7 +209,7 @@ impl Sysctl {
         Ok(Self {
             root,
             reader: Reader::Thread(Mutex::new(tx)),
-            pid_ns_values,
+            pid_ns_values: pid_ns_values.0,
         })
     }
 
@@ -370,7 +389,8 @@ mod tests {
         // as root): the thread starts, answers, and agrees with a direct
         // read.
         let me = std::process::id() as i32;
-        let s = Sysctl::in_namespaces_of("/proc".into(), me).expect("thread");
+        let values = pid_namespace_values(std::path::Path::new("/proc"), me).expect("pid_max");
+        let s = Sysctl::in_namespaces_of("/proc".into(), me, values).expect("thread");
         let d = Sysctl::direct("/proc".into());
         assert_eq!(
             s.read("kernel/hostname").expect("thread read"),
