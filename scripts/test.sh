@@ -15,7 +15,7 @@ fi
 section "Installing test dependencies (busybox-static, runc, gcc and static glibc for the escape suite, docker.io, containerd and podman for the e2e suites, containernetworking-plugins for the CRI suite, protobuf-compiler for its gRPC client)"
 missing=()
 for pkg in busybox-static runc gcc libc6-dev docker.io containerd podman containernetworking-plugins protobuf-compiler; do
-    if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed'; then
+    if [ "$(dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null)" != 'install ok installed' ]; then
         missing+=("$pkg")
     fi
 done
