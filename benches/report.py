@@ -284,6 +284,33 @@ def main():
         L.append("| " + " | ".join(row) + " |")
     L.append("")
 
+    # --- metrics on vs off ---
+    L.append("## The sentry's counters on the hot path: metrics on vs off")
+    L.append("")
+    L.append("The same container run with the sentry's counters (the default) and with "
+             "`--no-metrics`, back to back in each round (order swapped every round). "
+             "With metrics on, every emulated call adds one relaxed atomic addition, and "
+             "one call in 8 of each syscall a clock read and two more (its latency; "
+             "docs/OBSERVABILITY.md).")
+    L.append("")
+    rec_ns, clock_ns = m("metrics", "record_ns", "native"), m("metrics", "clock_ns", "native")
+    if rec_ns is not None:
+        L.append(f"Measured alone (`examples/metrics_record_cost.rs`; a release build, or the "
+                 f"debug one in quick mode): "
+                 f"**{rec_ns:.1f} ns per call** on average (one `Instant::now()` is "
+                 f"{clock_ns:.1f} ns here), against the notify probe's "
+                 f"{fmt_ns(m('probe', 'notify_sync', 'native'))} round trip. The container "
+                 "ratios below carry the shared machine's noise, which is larger than that.")
+        L.append("")
+    L.append("| workload | metrics on | metrics off | on/off (paired) |")
+    L.append("|---|---|---|---|")
+    for name in ["uname", "open_close"]:
+        on, off = vals("metrics", name, "on"), vals("metrics", name, "off")
+        r = paired("metrics", name, "on", "metrics", name, "off")
+        L.append(f"| `{name}` | {cell(on, fmt_ns)} | {cell(off, fmt_ns)} | "
+                 + ("n/a" if r is None else f"{r:.3f}x") + " |")
+    L.append("")
+
     # --- memory ---
     def kib(name, rt):
         v = m("mem", name, rt)

@@ -299,6 +299,27 @@ for ((r = 1; r <= ROUNDS; r++)); do
         done
     done
 
+    # The sentry's counters on the hot path (issue 22): the same two
+    # emulated workloads with metrics on (the default) and off
+    # (--no-metrics), back to back, the order swapped every round.
+    log "round $r/$ROUNDS: uname and open_close with metrics on and off"
+    for w in uname open_close; do
+        mflags=(on off)
+        ((r % 2)) || mflags=(off on)
+        for mf in "${mflags[@]}"; do
+            SEQ=$((SEQ + 1))
+            extra=()
+            [ "$mf" = off ] && extra=(--no-metrics)
+            out=$("$RUNRS" --root "$STATE/runrs" "${extra[@]}" run --bundle "$REPO/$B/bundles/$w" "rb-$$-$SEQ" </dev/null 2>>"$ERRLOG")
+            ns=$(awk -v w="$w" '$1 == w { print $2 }' <<<"$out" | tail -1)
+            if [ -n "$ns" ]; then
+                rec metrics "$w" "$mf" "$r" "$ns"
+            else
+                echo "round $r: $w under runrs with metrics $mf produced no result" >>"$ERRLOG"
+            fi
+        done
+    done
+
     log "round $r/$ROUNDS: start-to-exit of true"
     for ((i = 0; i < TRUE_RUNS; i++)); do
         for rt in "${order[@]}"; do
@@ -372,6 +393,19 @@ for ((r = 1; r <= ROUNDS; r++)); do
         macro_job python "$REPO/$B/bundles/python" native_chroot "$DEBIAN_ROOTFS" "$REPO/$B/debian-work" /usr/bin/python3 -c "$PYTHON_IMPORTS"
     fi
 done
+
+# ---- the counters' own cost per call ----
+# Measured alone (examples/metrics_record_cost.rs): tens of nanoseconds
+# are within the noise of the container runs above on a shared machine.
+log "the sentry's counters: cost per call"
+cost_profile=(--release)
+((QUICK)) && cost_profile=()
+if out=$(cargo run --quiet "${cost_profile[@]}" --example metrics_record_cost -- "${QFLAG[@]}" 2>>"$ERRLOG"); then
+    rec metrics record_ns native 1 "$(awk '$1 == "record_ns" { print $2 }' <<<"$out")"
+    rec metrics clock_ns native 1 "$(awk '$1 == "clock_ns" { print $2 }' <<<"$out")"
+else
+    echo "metrics_record_cost (runrs) failed" >>"$ERRLOG"
+fi
 
 # ---- memory of an idle container ----
 # rss_kib PID...: VmRSS and Pss summed over the pids, "RSS PSS" in KiB.
@@ -465,6 +499,18 @@ if [ -s "$ERRLOG" ]; then
     log "some runs reported errors (see $ERRLOG):"
     grep -v '^$' "$ERRLOG" | sort | uniq -c | sort -rn | head -10 >&2
 fi
+# A real workload's syscall mix, as the sentry counted it (the chart in
+# docs/OBSERVABILITY.md; the quick run draws it under build/bench/quick).
+MIX_PNG=docs/syscall-mix.png
+((QUICK)) && MIX_PNG=$OUTDIR/syscall-mix.png
+if ((HAVE_DEBIAN)); then
+    log "a real workload's syscall mix ($MIX_PNG)"
+    RUNRS_BIN=$RUNRS RUNRS_TEST_ROOTFS=$B/rootfs RUNRS_BENCH_DEBIAN_ROOTFS=$DEBIAN_ROOTFS \
+        bash benches/syscall_mix.sh "$MIX_PNG" >/dev/null 2>>"$ERRLOG" || echo "syscall mix (runrs): failed" >>"$ERRLOG"
+else
+    log "no Debian rootfs: no syscall mix chart"
+fi
+
 python3 benches/report.py "$OUTDIR" "$REPORT" || die "report.py"
 log "report written to $REPORT"
 # CI's check that the harness still works: every runrs cell must have run.

@@ -12,10 +12,10 @@ if [ "$(id -u)" -ne 0 ]; then
     exit 1
 fi
 
-section "Installing test dependencies (busybox-static, runc, gcc and static glibc for the escape suite, docker.io, containerd and podman for the e2e suites)"
+section "Installing test dependencies (busybox-static, runc, gcc and static glibc for the escape suite, docker.io, containerd and podman for the e2e suites, containernetworking-plugins for the CRI suite, protobuf-compiler for its gRPC client)"
 missing=()
-for pkg in busybox-static runc gcc libc6-dev docker.io containerd podman; do
-    if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed'; then
+for pkg in busybox-static runc gcc libc6-dev docker.io containerd podman containernetworking-plugins protobuf-compiler; do
+    if [ "$(dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null)" != 'install ok installed' ]; then
         missing+=("$pkg")
     fi
 done
@@ -49,6 +49,12 @@ RUNRS_BIN="$PWD/target/debug/runrs" bash scripts/e2e-setup.sh
 
 section "e2e setup: podman (runtime runrs in /etc/runrs-test/podman-containers.conf, image runrs-bb)"
 RUNRS_BIN="$PWD/target/debug/runrs" bash scripts/e2e-podman-setup.sh
+
+section "metrics setup: prometheus (tests/metrics.rs starts its own on 127.0.0.1)"
+bash scripts/metrics-setup.sh
+
+section "e2e setup: the CRI suite's containerd (/run/runrs-test-cri/containerd.sock, handlers runrs, runrs-ptrace, runc, runrs-broken; images runrs.test/*)"
+RUNRS_BIN="$PWD/target/debug/runrs" RUNRS_TEST_ROOTFS="$PWD/build/rootfs-busybox" bash scripts/e2e-cri-setup.sh
 
 section "cargo test --all-targets -- --test-threads=2"
 RUNRS_TEST_ROOTFS="$PWD/build/rootfs-busybox" RUNRS_TEST_DEBIAN_ROOTFS="$PWD/build/rootfs-debian" \

@@ -10,6 +10,7 @@ pub mod confine;
 pub mod conformance;
 pub mod gofer;
 pub mod log;
+pub mod metrics;
 pub mod runsc;
 pub mod sandbox;
 pub mod sentry;

@@ -457,6 +457,70 @@ pub fn compatibility_markdown() -> String {
             cases_cell(cases.get(r.name))
         );
     }
+    out.push_str(&runtime_features_markdown());
+    out
+}
+
+/// The runtime section's source (`syscall-table/runtime-features.tsv`).
+const RUNTIME_FEATURES: &str = include_str!("../syscall-table/runtime-features.tsv");
+
+/// One row of `syscall-table/runtime-features.tsv`.
+struct RuntimeFeature<'a> {
+    area: &'a str,
+    feature: &'a str,
+    support: &'a str,
+    note: &'a str,
+    /// `tests/FILE.rs::fn`, or `-`.
+    test: &'a str,
+}
+
+/// The rows of `syscall-table/runtime-features.tsv` (comments and blank
+/// lines skipped); a row without five fields is an error naming its line.
+fn runtime_features() -> Result<Vec<RuntimeFeature<'static>>, String> {
+    RUNTIME_FEATURES
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty() && !l.starts_with('#'))
+        .map(|(i, l)| match l.split('\t').collect::<Vec<_>>()[..] {
+            [area, feature, support, note, test] => Ok(RuntimeFeature {
+                area,
+                feature,
+                support,
+                note,
+                test,
+            }),
+            _ => Err(format!(
+                "syscall-table/runtime-features.tsv line {}: not 5 tab-separated fields",
+                i + 1
+            )),
+        })
+        .collect()
+}
+
+/// The runtime section of `docs/COMPATIBILITY.md`: one row per runtime
+/// feature as a client (the Kubernetes CRI) drives it.
+fn runtime_features_markdown() -> String {
+    let mut out = String::from(
+        "\n## Runtime features\n\n\
+         From `syscall-table/runtime-features.tsv`: one row per feature as a client drives it \
+         (CRI: containerd 1.6's CRI plugin with the runc v2 shim, see `docs/KUBERNETES.md`), \
+         with the end-to-end test that shows it.\n\n\
+         | area | feature | support | note | test |\n|---|---|---|---|---|\n",
+    );
+    for f in runtime_features().unwrap_or_default() {
+        let test = match f.test {
+            "-" => "—".to_string(),
+            t => format!("`{t}`"),
+        };
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} | {} | {test} |",
+            f.area,
+            md_escape(f.feature),
+            f.support,
+            md_escape(f.note)
+        );
+    }
     out
 }
 
@@ -602,6 +666,38 @@ mod tests {
             seen += 1;
         }
         assert!(seen > 300);
+    }
+
+    #[test]
+    fn runtime_features_parse_and_name_real_tests() {
+        let rows = runtime_features().unwrap_or_else(|e| panic!("{e}"));
+        assert!(rows.len() >= 10, "{} rows", rows.len());
+        for f in rows {
+            assert!(
+                matches!(f.support, "full" | "partial" | "none"),
+                "{}: support {:?}",
+                f.feature,
+                f.support
+            );
+            assert!(!f.area.is_empty() && !f.note.is_empty(), "{}", f.feature);
+            if f.test == "-" {
+                assert_ne!(
+                    f.support, "full",
+                    "{}: a full row names its test",
+                    f.feature
+                );
+                continue;
+            }
+            let (file, func) = f.test.split_once("::").expect("tests/FILE.rs::fn");
+            let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(file);
+            let text = std::fs::read_to_string(&path)
+                .unwrap_or_else(|e| panic!("{}: {}: {e}", f.feature, path.display()));
+            assert!(
+                text.contains(&format!("fn {func}()")),
+                "{}: no test {func} in {file}",
+                f.feature
+            );
+        }
     }
 
     #[test]

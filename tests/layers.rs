@@ -3,7 +3,7 @@
 //! ```text
 //! runsc (the OCI front end), conformance (the suite runner)
 //!   → sentry → gofer (the sentry is the gofer's client)
-//!     → sandbox, confine, table (what the roles share)
+//!     → sandbox, confine, table, metrics (what the roles share)
 //!       → log
 //! ```
 //!
@@ -21,11 +21,15 @@ fn allowed() -> BTreeMap<&'static str, &'static [&'static str]> {
         ("log", &[][..]),
         ("table", &["log"][..]),
         ("sandbox", &["log"][..]),
+        ("metrics", &["log"][..]),
         ("confine", &["log", "table"][..]),
-        ("gofer", &["log", "table", "sandbox", "confine"][..]),
+        (
+            "gofer",
+            &["log", "table", "sandbox", "confine", "metrics"][..],
+        ),
         (
             "sentry",
-            &["log", "table", "sandbox", "confine", "gofer"][..],
+            &["log", "table", "sandbox", "confine", "metrics", "gofer"][..],
         ),
         ("conformance", &["log", "table"][..]),
         (
@@ -35,6 +39,7 @@ fn allowed() -> BTreeMap<&'static str, &'static [&'static str]> {
                 "table",
                 "sandbox",
                 "confine",
+                "metrics",
                 "gofer",
                 "sentry",
                 "conformance",

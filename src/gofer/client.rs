@@ -64,6 +64,18 @@ impl Client {
         req: Request,
         fd: Option<BorrowedFd<'_>>,
     ) -> Result<(Response, Option<OwnedFd>), Errno> {
+        let sent = std::time::Instant::now();
+        let op = req.op_index();
+        let r = self.exchange(req, fd);
+        crate::metrics::shm::record_gofer(op, sent);
+        r
+    }
+
+    fn exchange(
+        &self,
+        req: Request,
+        fd: Option<BorrowedFd<'_>>,
+    ) -> Result<(Response, Option<OwnedFd>), Errno> {
         let bytes = req.encode();
         let release_follows_fd = req.fd_reply_is_writable();
         let mut channel = self.channel.lock().unwrap_or_else(|p| p.into_inner());

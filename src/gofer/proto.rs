@@ -414,7 +414,53 @@ pub enum Response {
     Data(DataResp),
 }
 
+/// The request kinds' names, by [`Request::op_index`] (metrics labels).
+pub const OPS: [&str; 18] = [
+    "open",
+    "walk",
+    "mkdir",
+    "mknod",
+    "symlink",
+    "link",
+    "unlink",
+    "rename",
+    "chmod",
+    "chown",
+    "truncate",
+    "utimens",
+    "access",
+    "xattr",
+    "socket",
+    "inotify",
+    "link_fd",
+    "open_proc_file",
+];
+
 impl Request {
+    /// The request's kind, an index into [`OPS`].
+    pub fn op_index(&self) -> usize {
+        match self {
+            Request::Open(_) => 0,
+            Request::Walk(_) => 1,
+            Request::Mkdir(_) => 2,
+            Request::Mknod(_) => 3,
+            Request::Symlink(_) => 4,
+            Request::Link(_) => 5,
+            Request::Unlink(_) => 6,
+            Request::Rename(_) => 7,
+            Request::Chmod(_) => 8,
+            Request::Chown(_) => 9,
+            Request::Truncate(_) => 10,
+            Request::Utimens(_) => 11,
+            Request::Access(_) => 12,
+            Request::Xattr(_) => 13,
+            Request::Socket(_) => 14,
+            Request::Inotify(_) => 15,
+            Request::LinkFd(_) => 16,
+            Request::OpenProcFile(_) => 17,
+        }
+    }
+
     /// Whether an fd in the reply is open for writing, so a release
     /// message follows it (see `DoneResp`). Both sides decide it from the
     /// request alone, so they cannot disagree, and neither needs an fcntl.

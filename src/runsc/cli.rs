@@ -100,6 +100,14 @@ pub struct GlobalOpts {
         default_value = "exclusive"
     )]
     pub file_access: FileAccess,
+    /// Append the audit trail (denied syscalls, lifecycle events; JSON
+    /// lines) to this file too. Given to create; later commands follow it.
+    #[arg(long = "audit-log", global = true)]
+    pub audit_log: Option<PathBuf>,
+    /// Keep no syscall counters for a new sandbox (runrs metrics and
+    /// metrics-server then show only its processes and cgroup).
+    #[arg(long = "no-metrics", global = true)]
+    pub no_metrics: bool,
 }
 
 #[derive(Subcommand, Debug)]
@@ -132,6 +140,10 @@ pub enum Command {
     Events(EventsArgs),
     /// What this runtime supports (JSON).
     Features,
+    /// A container's syscall, gofer and resource figures, once (a table).
+    Metrics(MetricsArgs),
+    /// Serve every sandbox's metrics under --root at /metrics (Prometheus text format).
+    MetricsServer(MetricsServerArgs),
     /// Not supported: checkpoint a running container with CRIU (fails, saying so).
     Checkpoint(CheckpointArgs),
     /// Not supported: restore a container from a CRIU checkpoint (fails, saying so).
@@ -295,10 +307,29 @@ pub struct EventsArgs {
     /// Print the statistics once and exit.
     #[arg(long)]
     pub stats: bool,
+    /// Print the audit trail (denied syscalls, lifecycle events; JSON
+    /// lines), then its new lines every interval until the container stops.
+    #[arg(long, conflicts_with = "stats")]
+    pub audit: bool,
     /// Interval between stats (without --stats): a Go duration, e.g. 5s, 100ms, 1m30s.
     #[arg(long, default_value = "5s", value_parser = parse_go_duration)]
     pub interval: std::time::Duration,
     pub id: String,
+}
+
+#[derive(Args, Debug)]
+pub struct MetricsArgs {
+    /// table, json, or prometheus (this container's part of /metrics).
+    #[arg(long, short = 'f', default_value = "table")]
+    pub format: String,
+    pub id: String,
+}
+
+#[derive(Args, Debug)]
+pub struct MetricsServerArgs {
+    /// Where to serve: HOST:PORT (e.g. 127.0.0.1:9100) or unix:PATH; may be repeated.
+    #[arg(long, required = true)]
+    pub listen: Vec<String>,
 }
 
 /// The CRIU flags runc's `checkpoint` and `restore` share.

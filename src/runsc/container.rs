@@ -197,6 +197,7 @@ fn spawn_init(
         .collect();
     let mut flags = nix::sched::CloneFlags::empty();
     let mut joins: Vec<(OwnedFd, nix::sched::CloneFlags)> = Vec::new();
+    let mut pid_ns: Option<fs::File> = None;
     for ns in &cfg.namespaces {
         match &ns.path {
             None => flags |= clone_flag(&ns.typ),
@@ -205,7 +206,11 @@ fn spawn_init(
                     field: "linux.namespaces",
                     msg: format!("{}: {e}", p.display()),
                 })?;
-                joins.push((f.into(), clone_flag(&ns.typ)));
+                if ns.typ == "pid" {
+                    pid_ns = Some(f);
+                } else {
+                    joins.push((f.into(), clone_flag(&ns.typ)));
+                }
             }
         }
     }
@@ -230,11 +235,28 @@ fn spawn_init(
         let _ = nix::unistd::execve(&exe, &argv, &env);
         122
     };
+    // A pid namespace given by path (a pod's, with shareProcessNamespace)
+    // is joined here: setns(CLONE_NEWPID) moves only the caller's future
+    // children, so this thread enters it for the clone and leaves after.
+    let own_pid_ns = match &pid_ns {
+        Some(ns) => {
+            let own = fs::File::open("/proc/thread-self/ns/pid")
+                .map_err(Error::io("open namespace", "/proc/thread-self/ns/pid"))?;
+            nix::sched::setns(ns, nix::sched::CloneFlags::CLONE_NEWPID)
+                .map_err(Error::sys("join the spec's pid namespace"))?;
+            Some(own)
+        }
+        None => None,
+    };
     // SAFETY: the child runs only the closure above, on its own stack, and
     // then execs; create is single-threaded at this point.
     let pid = unsafe { nix::sched::clone(Box::new(child), &mut stack, flags, Some(libc::SIGCHLD)) }
-        .map_err(Error::sys("clone init into new namespaces"))?;
-    Ok(pid)
+        .map_err(Error::sys("clone init into new namespaces"));
+    if let Some(own) = own_pid_ns {
+        nix::sched::setns(&own, nix::sched::CloneFlags::CLONE_NEWPID)
+            .map_err(Error::sys("return to our pid namespace"))?;
+    }
+    pid
 }
 
 /// Spawns a role (`boot` or `gofer`) with `fds` at 3, 4, ... and every
@@ -495,6 +517,7 @@ pub fn create(g: &GlobalOpts, args: &CreateArgs, interactive: bool) -> Result<Cr
                 .map(|m| (m.typ.as_str(), m.destination.as_str())),
         ),
     };
+    super::observe::save_config(g, &dir)?;
     let info_path = dir.file(state::SANDBOX_FILE);
     fs::write(
         &info_path,
@@ -594,6 +617,11 @@ pub fn create(g: &GlobalOpts, args: &CreateArgs, interactive: bool) -> Result<Cr
         gofer: ProcId::of(gofer.id() as i32),
         annotations: cfg.annotations.clone(),
         init_pidns_inode: procs::pidns_inode(init.as_raw()).unwrap_or(0),
+        joined_pidns: cfg
+            .namespaces
+            .iter()
+            .any(|n| n.typ == "pid" && n.path.is_some()),
+        init_userns_inode: procs::userns_inode(init.as_raw()).unwrap_or(0),
         cgroup: Some(cgroup_rel),
     };
     dir.save(&state)?;
@@ -603,6 +631,12 @@ pub fn create(g: &GlobalOpts, args: &CreateArgs, interactive: bool) -> Result<Cr
         write_pid_file(p, init.as_raw())?;
     }
     guard.armed = false;
+    super::observe::record(
+        &dir,
+        &args.id,
+        "create",
+        serde_json::json!({"pid": init.as_raw()}),
+    );
     crate::log::debug(&format!("create: container {} created", args.id));
     Ok(Created {
         state,
@@ -636,6 +670,7 @@ pub fn start(g: &GlobalOpts, id: &str) -> Result<()> {
     f.write_all(b"0").map_err(Error::io("write", &fifo))?;
     drop(f);
     fs::remove_file(&fifo).map_err(Error::io("remove", &fifo))?;
+    super::observe::record(&dir, id, "start", serde_json::json!({"pid": st.init.pid}));
     let cfg = load_config(&dir)?;
     let hs = hooks::HookState {
         id,
@@ -695,6 +730,12 @@ pub fn kill(g: &GlobalOpts, id: &str, signal: &str, all: bool) -> Result<()> {
     if dir.status(&st) == Status::Stopped {
         return Err(Error::NotRunning(id.to_string()));
     }
+    super::observe::record(
+        &dir,
+        id,
+        "kill",
+        serde_json::json!({"signal": signal, "all": all}),
+    );
     if all {
         for pid in procs::container_pids(&st) {
             let _ = nix::sys::signal::kill(Pid::from_raw(pid), sig);
@@ -730,7 +771,9 @@ fn destroy(st: &State) {
             let _ = c.freeze(false);
         }
         for pid in c.pids() {
-            if private_pidns && procs::pidns_inode(pid) != Some(st.init_pidns_inode) {
+            if private_pidns
+                && (procs::pidns_inode(pid) != Some(st.init_pidns_inode) || !procs::is_own(st, pid))
+            {
                 spared = true;
                 continue;
             }
@@ -804,6 +847,7 @@ pub fn delete(g: &GlobalOpts, id: &str, force: bool) -> Result<()> {
             crate::log::warn(&format!("poststop hook: {e}"));
         }
     }
+    super::observe::record(&dir, id, "delete", serde_json::json!({"force": force}));
     fs::remove_dir_all(&dir.path).map_err(|source| Error::StateDir {
         path: dir.path.clone(),
         source,

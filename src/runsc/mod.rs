@@ -8,6 +8,8 @@ pub mod exec;
 pub mod hooks;
 pub mod init;
 pub mod manage;
+pub mod metrics_server;
+pub mod observe;
 pub mod procs;
 pub mod rootfs;
 pub mod seccomp_profile;
@@ -53,20 +55,35 @@ pub fn main(cli: Cli) -> i32 {
         // container, a process that cannot start) exits 255, so that it is
         // told apart from the process's own exit status.
         Command::Exec(a) => match exec::exec(g, a) {
-            Ok(code) => Ok(code),
+            Ok(code) => {
+                let data = serde_json::json!({"detach": a.detach, "exit_code": code});
+                observe::record_id(g, &a.id, "exec", data);
+                Ok(code)
+            }
             Err(e) => {
                 crate::log::error(&format!("exec failed: {e}"));
                 return EXEC_FAILED;
             }
         },
-        Command::Pause(a) => manage::pause(g, &a.id).map(|_| 0),
-        Command::Resume(a) => manage::resume(g, &a.id).map(|_| 0),
+        Command::Pause(a) => manage::pause(g, &a.id).map(|_| {
+            observe::record_id(g, &a.id, "pause", serde_json::json!({}));
+            0
+        }),
+        Command::Resume(a) => manage::resume(g, &a.id).map(|_| {
+            observe::record_id(g, &a.id, "resume", serde_json::json!({}));
+            0
+        }),
         Command::Ps(a) => manage::ps(g, a).map(|s| {
             print!("{s}");
             0
         }),
         Command::Update(a) => manage::update(g, a).map(|_| 0),
         Command::Events(a) => events(g, a),
+        Command::Metrics(a) => observe::metrics_cmd(g, &a.id, &a.format).map(|s| {
+            print!("{s}");
+            0
+        }),
+        Command::MetricsServer(a) => metrics_server::main(g, &a.listen),
         Command::Features => {
             println!("{}", manage::features());
             Ok(0)
@@ -110,12 +127,16 @@ fn checkpoint_unsupported(cmd: &'static str, id: &str) -> Error {
     }
 }
 
-/// `events --stats` prints once; without it, stats every interval until
-/// the container stops.
+/// `events --stats` prints once; `events --audit` the audit trail
+/// (docs/OBSERVABILITY.md); without either, stats every interval until
+/// the container stops (runc's stream, unchanged).
 fn events(g: &cli::GlobalOpts, a: &cli::EventsArgs) -> Result<i32, Error> {
     if a.stats {
         println!("{}", manage::events_stats(g, &a.id)?);
         return Ok(0);
+    }
+    if a.audit {
+        return observe::events_audit(g, &a.id, a.interval).map(|_| 0);
     }
     let mut out = std::io::stdout();
     loop {

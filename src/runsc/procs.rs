@@ -16,8 +16,24 @@ pub fn pidns_inode(pid: i32) -> Option<u64> {
         .map(|m| m.ino())
 }
 
-/// Host pids of every process in the container's pid namespace (just init
-/// when the container shares the host's).
+/// The inode of a process's user namespace.
+pub fn userns_inode(pid: i32) -> Option<u64> {
+    fs::metadata(format!("/proc/{pid}/ns/user"))
+        .ok()
+        .map(|m| m.ino())
+}
+
+/// Whether host process `pid` is one of the container's, given that it is
+/// in the container's pid namespace: in a pid namespace the container
+/// joined (a pod's, shared with the pause container and the pod's other
+/// containers), only the ones in the container's own user namespace are.
+pub fn is_own(st: &State, pid: i32) -> bool {
+    !st.joined_pidns || st.init_userns_inode == 0 || userns_inode(pid) == Some(st.init_userns_inode)
+}
+
+/// Host pids of every process of the container: the ones in its pid
+/// namespace (just init when the container shares the host's; in a joined
+/// one, those of its own user namespace, see [`is_own`]).
 pub fn container_pids(st: &State) -> Vec<i32> {
     let mut pids = Vec::new();
     let own_ns = pidns_inode(std::process::id() as i32);
@@ -25,7 +41,7 @@ pub fn container_pids(st: &State) -> Vec<i32> {
         if let Ok(entries) = fs::read_dir("/proc") {
             for e in entries.flatten() {
                 if let Some(pid) = e.file_name().to_str().and_then(|s| s.parse::<i32>().ok()) {
-                    if pidns_inode(pid) == Some(st.init_pidns_inode) {
+                    if pidns_inode(pid) == Some(st.init_pidns_inode) && is_own(st, pid) {
                         pids.push(pid);
                     }
                 }

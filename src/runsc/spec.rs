@@ -162,12 +162,6 @@ pub fn from_value(v: &serde_json::Value, bundle: &Path, id: &str) -> Result<Cont
                 "joining a mount namespace by path is not supported: the sandbox needs its own",
             ));
         }
-        if ns.typ == "pid" && ns.path.is_some() {
-            return Err(spec_err(
-                "linux.namespaces",
-                "joining a pid namespace by path is not supported yet",
-            ));
-        }
     }
     if !namespaces
         .iter()

@@ -61,6 +61,14 @@ pub struct State {
     pub annotations: std::collections::BTreeMap<String, String>,
     #[serde(default)]
     pub init_pidns_inode: u64,
+    /// The pid namespace was joined by path (a Kubernetes pod with
+    /// shareProcessNamespace): it holds other containers' processes too.
+    #[serde(default)]
+    pub joined_pidns: bool,
+    /// init's user namespace (every runrs container has its own): in a
+    /// joined pid namespace, the container's processes are the ones in it.
+    #[serde(default)]
+    pub init_userns_inode: u64,
     /// The workload's cgroup, relative to each hierarchy's root.
     #[serde(default)]
     pub cgroup: Option<String>,

@@ -298,6 +298,32 @@ fn cgroup_mount_lines(cfg: &ContainerConfig, m: &MountSpec) -> Option<Vec<MountL
     Some(lines)
 }
 
+/// The hostname of the UTS namespace the workload runs in, for a spec
+/// without `hostname`: a Kubernetes app container joins the pause
+/// container's namespace by path (its hostname is the pod's), a container
+/// may keep the host's. uname(2) and /proc/sys/kernel/hostname answer it.
+/// Read on a thread of its own that joins the namespace (setns of a UTS
+/// namespace moves only the calling thread); the spec's path when it
+/// names one (init may not have joined it yet), else init's namespace
+/// (a new one is init's from its clone on).
+fn uts_nodename(cfg: &ContainerConfig, init_pid: i32) -> Option<String> {
+    let path = cfg
+        .namespaces
+        .iter()
+        .find(|n| n.typ == "uts")
+        .and_then(|n| n.path.clone())
+        .unwrap_or_else(|| format!("/proc/{init_pid}/ns/uts").into());
+    let ns = std::fs::File::open(path).ok()?;
+    std::thread::spawn(move || {
+        nix::sched::setns(&ns, nix::sched::CloneFlags::CLONE_NEWUTS).ok()?;
+        let u = nix::sys::utsname::uname().ok()?;
+        Some(u.nodename().to_string_lossy().into_owned())
+    })
+    .join()
+    .ok()
+    .flatten()
+}
+
 pub fn main(state_dir: &Path) -> i32 {
     match run(state_dir) {
         Ok(()) => 0,
@@ -309,7 +335,7 @@ pub fn main(state_dir: &Path) -> i32 {
 }
 
 fn run(state_dir: &Path) -> Result<(), BootError> {
-    let cfg: ContainerConfig = read_json(state_dir, sandbox::SPEC_FILE)?;
+    let mut cfg: ContainerConfig = read_json(state_dir, sandbox::SPEC_FILE)?;
     let info: SandboxInfo = read_json(state_dir, sandbox::SANDBOX_FILE)?;
     // create passed the listener (seccomp) or the fd-passing socket
     // (ptrace) at fd 3 and the gofer channels at 4...
@@ -322,11 +348,17 @@ fn run(state_dir: &Path) -> Result<(), BootError> {
     // for our control socket), and before this process starts any thread.
     // Before any thread starts (see confine::private_mount_ns).
     crate::confine::private_mount_ns().map_err(BootError::Confine)?;
+    // Before the tracer, which reaps every child of this process.
+    let pid_ns_values = super::fs::sysctl::pid_namespace_values(Path::new("/proc"), info.init_pid)
+        .map_err(BootError::Sysctl)?;
     let (ptrace, listener) = match info.platform {
         PlatformKind::Ptrace => (Some(Arc::new(Ptrace::start(info.init_pid, first)?)), None),
         PlatformKind::Seccomp => (None, Some(first)),
     };
     let init_pidfd = sys::pidfd_open(info.init_pid).map_err(BootError::InitPidfd)?;
+    if cfg.hostname.is_none() {
+        cfg.hostname = uts_nodename(&cfg, info.init_pid);
+    }
 
     let synthetic_dir: OwnedFd = std::fs::OpenOptions::new()
         .read(true)
@@ -337,8 +369,9 @@ fn run(state_dir: &Path) -> Result<(), BootError> {
     let st = sys::fstat_fd(synthetic_dir.as_fd()).map_err(BootError::SyntheticStat)?;
     let start =
         std::time::UNIX_EPOCH + std::time::Duration::new(info.start_time.0, info.start_time.1);
-    let sysctl = super::fs::sysctl::Sysctl::in_namespaces_of("/proc".into(), info.init_pid)
-        .map_err(BootError::Sysctl)?;
+    let sysctl =
+        super::fs::sysctl::Sysctl::in_namespaces_of("/proc".into(), info.init_pid, pid_ns_values)
+            .map_err(BootError::Sysctl)?;
     let placeholders = super::fs::procfs::placeholders(
         &cfg.masked_paths,
         &cfg.readonly_paths,
@@ -435,6 +468,8 @@ fn run(state_dir: &Path) -> Result<(), BootError> {
         std::env::var_os("RUNRS_TEST_CONFINEMENT_PROBE").is_some(),
         Ordering::Relaxed,
     );
+    // The counters file and the audit trail (docs/OBSERVABILITY.md).
+    crate::metrics::start_sentry(state_dir);
     // Everything from the host is open now: confine before any thread
     // starts (capabilities are per thread; new threads inherit them).
     if let Err(e) = super::confine::confine_sentry(state_dir, &init_pidfd, sentry.info.platform) {
@@ -467,6 +502,7 @@ fn run(state_dir: &Path) -> Result<(), BootError> {
         (None, None) => return Ok(()),
     };
     wait_for_end(end, &init_pidfd);
+    crate::metrics::audit::sentry_exit();
     // Let handlers that are still answering (and logging) finish.
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(1);
     while IN_FLIGHT.load(Ordering::SeqCst) > 0 && std::time::Instant::now() < deadline {
@@ -648,9 +684,16 @@ fn handle(platform: &dyn Platform, sentry: &Sentry, gofer: &Client, req: Syscall
         unsafe { libc::getppid() };
     }
     let mut ctx = Ctx::new(req, platform, sentry, gofer);
+    // A denied call's audit line is made now (the caller's pid) and
+    // written once the call is answered.
+    let mut audit = None;
     let result = match dispatch::handler(req.nr) {
         Some(h) => h(&mut ctx),
-        None => denied(req.nr),
+        None => {
+            let r = denied(req.nr);
+            audit = audit_denied(&req, r.as_ref().err().copied());
+            r
+        }
     };
     // The gofer client reports a hung-up channel as ECONNRESET.
     if result.as_ref().err() == Some(&Errno::ECONNRESET) {
@@ -695,6 +738,10 @@ fn handle(platform: &dyn Platform, sentry: &Sentry, gofer: &Client, req: Syscall
         }
         Err(e) => (platform.respond(&req, Response::Errno(e)), Shown::Errno(e)),
     };
+    crate::metrics::shm::record_syscall(req.nr, req.received);
+    if let Some(line) = audit {
+        line.write();
+    }
     if sentry.strace {
         let name = crate::table::row(req.nr)
             .map(|r| r.name)
@@ -752,6 +799,17 @@ fn denied(nr: u32) -> Result<Outcome, Errno> {
         ));
     }
     Err(Errno::from_raw(errno))
+}
+
+/// The audit line of a denied call answered with `errno` (None when the
+/// trail's rate limit drops it).
+fn audit_denied(
+    req: &SyscallRequest,
+    errno: Option<Errno>,
+) -> Option<crate::metrics::audit::Pending> {
+    let name = crate::table::row(req.nr).map_or("unknown", |r| r.name);
+    let errno = errno.map_or("none", |e| crate::table::errno_name(e as i32));
+    crate::metrics::audit::denied(name, req.nr, errno, &req.args, req.tid)
 }
 
 /// A sandbox without its gofer cannot serve files: end the workload.

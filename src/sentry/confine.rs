@@ -90,8 +90,9 @@ pub fn sentry_allowlist(own_pid: i32, platform: PlatformKind) -> Vec<Allowed> {
                 SECCOMP_IOCTL_NOTIF_ADDFD,
                 SECCOMP_IOCTL_NOTIF_SET_FLAGS,
                 super::sys::PIDFD_GET_INFO,
+                super::sys::NS_GET_PARENT,
             ],
-            "the seccomp listener's requests and PIDFD_GET_INFO only",
+            "the seccomp listener's requests, PIDFD_GET_INFO, and NS_GET_PARENT (whether a task of a shared pid namespace is in the caller's user namespace tree)",
         ),
         any("process_vm_readv", SYS_process_vm_readv, "workload memory"),
         any(

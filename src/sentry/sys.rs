@@ -91,6 +91,22 @@ pub struct PidfdInfo {
     pub exit_code: i32,
 }
 
+/// NS_GET_PARENT = _IO(NSIO 0xb7, 0x2) (linux/nsfs.h): the parent of a
+/// user (or pid) namespace, as a new fd.
+pub const NS_GET_PARENT: u64 = 0xb702;
+
+/// The parent of the user namespace open at `ns`; EPERM once the parent
+/// is outside the caller's own user namespace (the top was reached).
+pub fn ns_get_parent(ns: BorrowedFd<'_>) -> Result<OwnedFd, Errno> {
+    // SAFETY: NS_GET_PARENT takes no argument and returns a new fd or -1.
+    let r = unsafe { libc::ioctl(ns.as_raw_fd(), NS_GET_PARENT as _) };
+    if r < 0 {
+        return Err(Errno::last());
+    }
+    // SAFETY: the kernel just returned this new fd; nothing else owns it.
+    Ok(unsafe { OwnedFd::from_raw_fd(r) })
+}
+
 /// PIDFD_GET_INFO = _IOWR(PIDFS_IOCTL_MAGIC 0xFF, 11, 64 bytes).
 pub const PIDFD_GET_INFO: u64 = 0xC040_FF0B;
 const PIDFD_INFO_PID: u64 = 1;
@@ -707,5 +723,62 @@ pub fn notif_addfd(
         Err(Errno::last())
     } else {
         Ok(r)
+    }
+}
+
+/// The first bytes (at most 64) of `path` as a process of the pid
+/// namespace `pid_ns` reads them: for the sysctls whose value is the
+/// reader's pid namespace's (kernel/pid_max). A child joins the namespace
+/// for its children and forks a grandchild into it, which reads the file
+/// and writes the bytes into a pipe.
+pub fn read_in_pid_namespace(pid_ns: BorrowedFd<'_>, path: &CStr) -> Result<Vec<u8>, Errno> {
+    use std::io::Read as _;
+    let (r, w) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC)?;
+    // SAFETY: the child and the grandchild call only async-signal-safe
+    // functions (setns, fork, open, read, write, waitpid, _exit) on memory
+    // they own, and always end in _exit, so forking a multi-threaded
+    // process is sound.
+    let child = unsafe { libc::fork() };
+    if child < 0 {
+        return Err(Errno::last());
+    }
+    if child == 0 {
+        // SAFETY: see above; `pid_ns`, `path` and `w` stay valid in the
+        // copy of the address space.
+        unsafe {
+            if libc::setns(pid_ns.as_raw_fd(), libc::CLONE_NEWPID) != 0 {
+                libc::_exit(1);
+            }
+            let grandchild = libc::fork();
+            if grandchild < 0 {
+                libc::_exit(2);
+            }
+            if grandchild == 0 {
+                let fd = libc::open(path.as_ptr(), libc::O_RDONLY | libc::O_CLOEXEC);
+                let mut buf = [0u8; 64];
+                let n = if fd < 0 {
+                    -1
+                } else {
+                    libc::read(fd, buf.as_mut_ptr().cast(), buf.len())
+                };
+                if n <= 0 || libc::write(w.as_raw_fd(), buf.as_ptr().cast(), n as usize) != n {
+                    libc::_exit(3);
+                }
+                libc::_exit(0);
+            }
+            let mut status = 0;
+            if libc::waitpid(grandchild, &mut status, 0) != grandchild || !libc::WIFEXITED(status) {
+                libc::_exit(4);
+            }
+            libc::_exit(libc::WEXITSTATUS(status));
+        }
+    }
+    drop(w);
+    let mut out = Vec::new();
+    let read = std::fs::File::from(r).read_to_end(&mut out);
+    let waited = nix::sys::wait::waitpid(nix::unistd::Pid::from_raw(child), None)?;
+    match (read, waited) {
+        (Ok(_), nix::sys::wait::WaitStatus::Exited(_, 0)) => Ok(out),
+        _ => Err(Errno::EIO),
     }
 }

@@ -435,6 +435,45 @@ impl HostProc {
         fs::read(self.path(host_pid, name)).map_err(|e| io_errno(&e))
     }
 
+    /// Whether task `target`'s user namespace is task `caller`'s or one
+    /// below it. A task of another sandbox is neither (a pod's containers
+    /// may share a pid namespace, each in a user namespace of its own):
+    /// the caller holds no capability over it, so Linux's commoncap check
+    /// (CAP_SYS_PTRACE in the target's user namespace, or the same
+    /// namespace) refuses. Unreadable namespaces count as outside.
+    pub fn userns_within(&self, target: i32, caller: i32) -> bool {
+        use std::os::fd::AsFd;
+        use std::os::unix::fs::MetadataExt;
+        let ino = |pid: i32| {
+            fs::metadata(self.path(pid, "ns/user"))
+                .ok()
+                .map(|m| m.ino())
+        };
+        let (Some(theirs), Some(mine)) = (ino(target), ino(caller)) else {
+            return false;
+        };
+        if theirs == mine {
+            return true;
+        }
+        let Ok(f) = fs::File::open(self.path(target, "ns/user")) else {
+            return false;
+        };
+        let mut ns: std::os::fd::OwnedFd = f.into();
+        // A user namespace is at most 32 levels below the initial one.
+        for _ in 0..33 {
+            ns = match crate::sentry::sys::ns_get_parent(ns.as_fd()) {
+                Ok(parent) => parent,
+                Err(_) => return false,
+            };
+            match crate::sentry::sys::fstat_fd(ns.as_fd()) {
+                Ok(st) if st.st_ino == mine => return true,
+                Ok(_) => {}
+                Err(_) => return false,
+            }
+        }
+        false
+    }
+
     /// Whether `/proc/<host_pid>/<name>` exists (without reading it).
     pub fn has(&self, host_pid: i32, name: &str) -> bool {
         fs::symlink_metadata(self.path(host_pid, name)).is_ok()
@@ -751,6 +790,51 @@ mod tests {
         assert_eq!(h.thread_of(me, ctid), Some(tid));
         let _ = end_tx.send(());
         let _ = t.join();
+    }
+
+    /// A process in a user namespace below ours is within our reach; we
+    /// are not within its, nor is a sibling namespace's process within
+    /// another sibling's (a pod's other sandbox).
+    #[test]
+    fn userns_within_follows_the_user_namespace_tree() {
+        let me = std::process::id() as i32;
+        let h = HostProc::new("/proc", me);
+        assert!(h.userns_within(me, me));
+        let spawn = || {
+            std::process::Command::new("unshare")
+                .args(["--user", "sleep", "30"])
+                .spawn()
+                .expect("unshare --user sleep (util-linux)")
+        };
+        let (mut a, mut b) = (spawn(), spawn());
+        let (pa, pb) = (a.id() as i32, b.id() as i32);
+        let ns = |p: i32| fs::read_link(format!("/proc/{p}/ns/user")).ok();
+        let own = ns(me);
+        assert!(
+            wait_for(|| ns(pa) != own && ns(pb) != own),
+            "unshare did not enter new user namespaces"
+        );
+        assert!(h.userns_within(pa, me), "a child namespace's process");
+        assert!(!h.userns_within(me, pa), "the parent's from the child's");
+        assert!(!h.userns_within(pa, pb), "a sibling namespace's process");
+        assert!(
+            !h.userns_within(pa, i32::MAX),
+            "a caller that does not exist"
+        );
+        for c in [&mut a, &mut b] {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+
+    fn wait_for(mut f: impl FnMut() -> bool) -> bool {
+        for _ in 0..500 {
+            if f() {
+                return true;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+        false
     }
 
     #[test]

@@ -657,6 +657,11 @@ impl ProcFs {
         if self.same_group(caller, t) {
             return Ok(true);
         }
+        // Another sandbox's task (a pod's shared pid namespace): no
+        // capability of the caller reaches its user namespace.
+        if !self.host.userns_within(t.htid, caller) {
+            return Ok(false);
+        }
         let (c, target) = (self.creds.get(caller)?, self.creds.get(t.htid)?);
         Ok(procperm::may_ptrace_read(&c, &target, false))
     }
@@ -1074,6 +1079,10 @@ impl ProcFs {
             }
             // Some refuse every read (net/ipv6/conf/*/stable_secret while
             // unset: EIO); they still exist.
+            // The reader's pid namespace's last pid: the container's.
+            Res::Sys(rel, _) if rel == "kernel/ns_last_pid" => {
+                Node::File(format!("{}\n", self.last_pid()).into_bytes())
+            }
             Res::Sys(rel, _) => match self.config.sysctl.read(rel) {
                 Ok(content) => Node::File(content),
                 Err(errno) if errno != Errno::ENOENT => Node::Refused {
@@ -1426,6 +1435,17 @@ impl ProcFs {
             .unwrap_or_default()
     }
 
+    /// The container's highest pid in use: what loadavg and
+    /// kernel/ns_last_pid show for the last pid the namespace handed out.
+    fn last_pid(&self) -> i32 {
+        self.host
+            .list_container_pids()
+            .into_iter()
+            .map(|(c, _)| c)
+            .max()
+            .unwrap_or(0)
+    }
+
     /// (container pid, stat) of each container process.
     fn container_stats(&self) -> Vec<(i32, hostproc::ProcStat)> {
         self.host
@@ -1448,7 +1468,7 @@ impl ProcFs {
                 let stats = self.container_stats();
                 let running = stats.iter().filter(|(_, s)| s.state == 'R').count().max(1);
                 let threads: i64 = stats.iter().map(|(_, s)| s.num_threads.max(1)).sum();
-                let last = stats.iter().map(|(c, _)| *c).max().unwrap_or(0);
+                let last = self.last_pid();
                 Ok(format!("0.00 0.00 0.00 {running}/{threads} {last}\n").into_bytes())
             }
             // No swap is visible in the sandbox (meminfo says SwapTotal 0 too).

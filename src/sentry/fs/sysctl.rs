@@ -67,10 +67,54 @@ enum Reader {
     Thread(Mutex<mpsc::Sender<Request>>),
 }
 
+/// The sysctls whose value is the reading task's pid namespace's: no
+/// thread can enter another pid namespace, so their values are read once
+/// at boot by a process forked into the container's (neither changes
+/// while /proc/sys is read-only). kernel/ns_last_pid is the procfs's
+/// (`procfs`: the container's highest pid, as loadavg shows it).
+const PID_NS_SYSCTLS: &[&str] = &["kernel/pid_max"];
+
+/// The values of [`PID_NS_SYSCTLS`] in a container's pid namespace.
+pub struct PidNsValues(Vec<(&'static str, Vec<u8>)>);
+
+/// Reads [`PID_NS_SYSCTLS`] as host task `init`'s pid namespace shows
+/// them, by a process forked into it. Call before the ptrace platform's
+/// tracer starts: it reaps every child of the sentry (`waitpid(-1,
+/// __WALL)`), this one's too.
+pub fn pid_namespace_values(
+    host_proc: &std::path::Path,
+    init: i32,
+) -> Result<PidNsValues, SysctlError> {
+    let pid_ns = File::open(host_proc.join(format!("{init}/ns/pid"))).map_err(|source| {
+        SysctlError::OpenNs {
+            ns: "pid",
+            path: format!("{init}/ns/pid"),
+            source,
+        }
+    })?;
+    let mut pid_ns_values = Vec::new();
+    for name in PID_NS_SYSCTLS {
+        let path = std::ffi::CString::new(format!("/proc/sys/{name}")).map_err(|_| {
+            SysctlError::PidNs {
+                name,
+                source: Errno::EINVAL,
+            }
+        })?;
+        let value =
+            crate::sentry::sys::read_in_pid_namespace(std::os::fd::AsFd::as_fd(&pid_ns), &path)
+                .map_err(|source| SysctlError::PidNs { name, source })?;
+        pid_ns_values.push((*name, value));
+    }
+    Ok(PidNsValues(pid_ns_values))
+}
+
 /// The /proc/sys of one sandbox.
 pub struct Sysctl {
     root: PathBuf,
     reader: Reader,
+    /// Values of [`PID_NS_SYSCTLS`] as the container's pid namespace
+    /// shows them.
+    pid_ns_values: Vec<(&'static str, Vec<u8>)>,
 }
 
 impl std::fmt::Debug for Sysctl {
@@ -98,6 +142,8 @@ pub enum SysctlError {
     Caps(String),
     #[error("the sysctl thread did not start")]
     Start,
+    #[error("read {name} in the container's pid namespace: {source}")]
+    PidNs { name: &'static str, source: Errno },
 }
 
 impl Sysctl {
@@ -106,13 +152,19 @@ impl Sysctl {
         Self {
             root: host_proc.join("sys"),
             reader: Reader::Direct,
+            pid_ns_values: Vec::new(),
         }
     }
 
     /// Starts the thread that joins the namespaces of host task `init`.
     /// Call before the sentry confines itself: joining needs
     /// CAP_SYS_ADMIN; the thread then drops every capability of its own.
-    pub fn in_namespaces_of(host_proc: PathBuf, init: i32) -> Result<Self, SysctlError> {
+    /// `pid_ns_values` come from [`pid_namespace_values`].
+    pub fn in_namespaces_of(
+        host_proc: PathBuf,
+        init: i32,
+        pid_ns_values: PidNsValues,
+    ) -> Result<Self, SysctlError> {
         use nix::sched::{setns, CloneFlags};
         let mut joins = Vec::new();
         for (ns, flag) in [
@@ -157,6 +209,7 @@ impl Sysctl {
         Ok(Self {
             root,
             reader: Reader::Thread(Mutex::new(tx)),
+            pid_ns_values: pid_ns_values.0,
         })
     }
 
@@ -198,6 +251,9 @@ impl Sysctl {
 
     /// The contents of file `rel`, as a read of it gives them now.
     pub fn read(&self, rel: &str) -> Result<Vec<u8>, Errno> {
+        if let Some((_, v)) = self.pid_ns_values.iter().find(|(n, _)| *n == rel) {
+            return Ok(v.clone());
+        }
         match self.ask(Op::Read, rel)? {
             Answer::Read(b) => Ok(b),
             _ => Err(Errno::EIO),
@@ -333,13 +389,19 @@ mod tests {
         // as root): the thread starts, answers, and agrees with a direct
         // read.
         let me = std::process::id() as i32;
-        let s = Sysctl::in_namespaces_of("/proc".into(), me).expect("thread");
+        let values = pid_namespace_values(std::path::Path::new("/proc"), me).expect("pid_max");
+        let s = Sysctl::in_namespaces_of("/proc".into(), me, values).expect("thread");
         let d = Sysctl::direct("/proc".into());
         assert_eq!(
             s.read("kernel/hostname").expect("thread read"),
             d.read("kernel/hostname").expect("direct read")
         );
         assert_eq!(s.read("kernel"), Err(Errno::EISDIR));
+        // Read by a process forked into our own pid namespace: the same.
+        assert_eq!(
+            s.read("kernel/pid_max").expect("pid_max"),
+            d.read("kernel/pid_max").expect("direct pid_max")
+        );
         assert_eq!(s.stat("no/such"), Err(Errno::ENOENT));
     }
 }
