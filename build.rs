@@ -64,6 +64,10 @@ struct Row {
     else_errno: Option<String>,
     emulate_if: Option<EmulateIf>,
     on_ptrace: Option<OnPtrace>,
+    /// On a denied row: the kernel's filter answers it, not the sentry
+    /// (so it is never logged): clone3, which glibc tries before every
+    /// fork and thread.
+    in_kernel: Option<bool>,
 }
 
 /// On a passthrough row: what the ptrace platform refuses (the sentry is
@@ -287,6 +291,10 @@ fn render_row(row: &Row) -> Result<String, String> {
             ));
         }
     };
+    if row.in_kernel.is_some() && row.disposition != "denied" {
+        return Err("`in_kernel` is only allowed on a denied row".into());
+    }
+    let in_kernel = row.in_kernel.unwrap_or(false);
     let emulate_if = match (&row.emulate_if, row.handler.as_deref()) {
         (Some(e), Some(handler)) if row.disposition == "passthrough" => {
             check_arg_values("emulate_if", e.arg, &e.values)?;
@@ -359,7 +367,7 @@ fn render_row(row: &Row) -> Result<String, String> {
         }
     };
     Ok(format!(
-        "    SyscallRow {{ nr: {}, name: {:?}, family: {:?}, disposition: {disposition}, support: Support::{support}, note: {:?}, emulate_if: {emulate_if}, on_ptrace: {on_ptrace} }},\n",
+        "    SyscallRow {{ nr: {}, name: {:?}, family: {:?}, disposition: {disposition}, support: Support::{support}, note: {:?}, emulate_if: {emulate_if}, on_ptrace: {on_ptrace}, in_kernel: {in_kernel} }},\n",
         row.nr, row.name, row.family, note
     ))
 }

@@ -6,9 +6,12 @@
 //! `gofer`, and `init` (the container's first process before it execs the
 //! user's program). See `docs/` and the design notes in the repository.
 
+pub mod confine;
+pub mod conformance;
 pub mod gofer;
 pub mod log;
 pub mod metrics;
 pub mod runsc;
+pub mod sandbox;
 pub mod sentry;
 pub mod table;

@@ -125,6 +125,9 @@ pub struct SyscallRow {
     pub emulate_if: Option<EmulateIf>,
     /// On a passthrough row: what the ptrace platform refuses.
     pub on_ptrace: Option<OnPtrace>,
+    /// On a denied row: answered by the kernel's filter instead of the
+    /// sentry, so never logged (`in_kernel = true` in the table).
+    pub in_kernel: bool,
 }
 
 /// The calls of a passthrough row that the ptrace platform refuses in the
@@ -214,14 +217,88 @@ fn md_escape(s: &str) -> String {
     s.replace('|', "\\|")
 }
 
+/// A case as `conformance --list` prints it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Case {
+    /// `family.behaviour`
+    pub name: String,
+    /// Syscalls named by the case's COVERS (besides its family).
+    pub covers: Vec<String>,
+}
+
+impl Case {
+    pub fn family(&self) -> &str {
+        family(&self.name)
+    }
+
+    /// Every table syscall the case checks: its family (when that is a
+    /// table name) and its COVERS.
+    pub fn syscalls(&self) -> Vec<&str> {
+        let mut v: Vec<&str> = Vec::new();
+        if by_name(self.family()).is_some() {
+            v.push(self.family());
+        }
+        for c in &self.covers {
+            if !v.contains(&c.as_str()) {
+                v.push(c);
+            }
+        }
+        v
+    }
+}
+
+pub fn family(case: &str) -> &str {
+    case.split_once('.').map_or(case, |(f, _)| f)
+}
+
+/// Parses `--list` output (or tests/syscalls/CASES): `case [syscall ...]`,
+/// `#` comments ignored.
+pub fn parse_list(text: &str) -> Vec<Case> {
+    text.lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .map(|l| {
+            let mut w = l.split_whitespace();
+            Case {
+                name: w.next().unwrap_or_default().to_string(),
+                covers: w.map(str::to_string).collect(),
+            }
+        })
+        .collect()
+}
+
 /// The conformance suite's case list (`tests/syscalls/build.sh` keeps it).
 pub const CASES: &str = include_str!("../tests/syscalls/CASES");
 
-/// Syscall name -> the conformance cases that check it (by family or COVERS).
+/// What each case makes natively, measured (`tests/syscalls/makes.sh`):
+/// the syscalls named by its family or COVERS, or containing one of those
+/// names (glibc's open() issues openat, its stat() newfstatat).
+pub const MAKES: &str = include_str!("../tests/syscalls/MAKES");
+
+/// Case name -> the syscalls it was measured to make (`MAKES`).
+pub fn made_by_case() -> BTreeMap<&'static str, Vec<&'static str>> {
+    MAKES
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .map(|l| {
+            let mut w = l.split_whitespace();
+            (w.next().unwrap_or_default(), w.collect())
+        })
+        .collect()
+}
+
+/// Syscall name -> the conformance cases that make it: as measured
+/// (`MAKES`), or for a case not measured yet, by its family and COVERS.
 pub fn cases_by_syscall() -> BTreeMap<&'static str, Vec<String>> {
+    let made = made_by_case();
     let mut m: BTreeMap<&'static str, Vec<String>> = BTreeMap::new();
-    for c in crate::runsc::conformance::parse_list(CASES) {
-        for s in c.syscalls() {
+    for c in parse_list(CASES) {
+        let credited = match made.get(c.name.as_str()) {
+            Some(v) => v.clone(),
+            None => c.syscalls(),
+        };
+        for s in credited {
             if let Some(r) = by_name(s) {
                 m.entry(r.name).or_default().push(c.name.clone());
             }
@@ -331,6 +408,9 @@ pub fn compatibility_markdown() -> String {
                 )
             }
             Disposition::Emulated { handler } => format!("emulated (`{handler}`)"),
+            Disposition::Denied { errno } if r.in_kernel => {
+                format!("denied ({}, by the kernel's filter)", errno_name(errno))
+            }
             Disposition::Denied { errno } => format!("denied ({})", errno_name(errno)),
         };
         let disposition = match r.emulate_if {
@@ -449,83 +529,28 @@ mod tests {
     use super::*;
     use std::collections::BTreeSet;
 
-    /// The emulated set is fixed by the design: exactly these handlers exist
-    /// in the sentry.
-    const EMULATED: &[&str] = &[
-        "file::open",
-        "file::openat",
-        "file::openat2",
-        "file::creat",
-        "stat::stat",
-        "stat::lstat",
-        "stat::newfstatat",
-        "stat::statx",
-        "attr::fchown",
-        "attr::fchmod",
-        "xattr::fsetxattr",
-        "xattr::fremovexattr",
-        "xattr::setxattr",
-        "xattr::lsetxattr",
-        "xattr::getxattr",
-        "xattr::lgetxattr",
-        "xattr::listxattr",
-        "xattr::llistxattr",
-        "xattr::removexattr",
-        "xattr::lremovexattr",
-        "stat::access",
-        "stat::faccessat",
-        "stat::faccessat2",
-        "stat::readlink",
-        "stat::readlinkat",
-        "stat::statfs",
-        "dir::getdents64",
-        "dir::getdents",
-        "dir::mkdir",
-        "dir::mkdirat",
-        "dir::rmdir",
-        "dir::unlink",
-        "dir::unlinkat",
-        "dir::rename",
-        "dir::renameat",
-        "dir::renameat2",
-        "dir::symlink",
-        "dir::symlinkat",
-        "dir::link",
-        "dir::linkat",
-        "dir::mknod",
-        "dir::mknodat",
-        "attr::chmod",
-        "attr::fchmodat",
-        "attr::fchmodat2",
-        "attr::chown",
-        "attr::lchown",
-        "attr::fchownat",
-        "attr::truncate",
-        "attr::utimensat",
-        "attr::utime",
-        "attr::utimes",
-        "attr::futimesat",
-        "fs::chdir",
-        "fs::fchdir",
-        "fs::getcwd",
-        "socket::bind",
-        "socket::connect",
-        "notify::inotify_add_watch",
-        "exec::execve",
-        "exec::execveat",
-        "misc::uname",
-        "identity::capset",
-        "identity::setgroups",
-        "identity::setuid",
-        "identity::setgid",
-        "identity::setreuid",
-        "identity::setregid",
-        "identity::setresuid",
-        "identity::setresgid",
-        "identity::setfsuid",
-        "identity::setfsgid",
-        "identity::exit_group",
-    ];
+    /// MAKES measures exactly the cases of CASES, each with table
+    /// syscalls only (regenerate: `bash tests/syscalls/makes.sh BINARY`).
+    #[test]
+    fn makes_lists_every_case() {
+        let made = made_by_case();
+        let cases: BTreeSet<String> = parse_list(CASES).into_iter().map(|c| c.name).collect();
+        let measured: BTreeSet<String> = made.keys().map(|k| k.to_string()).collect();
+        assert_eq!(
+            measured, cases,
+            "tests/syscalls/MAKES is stale: run bash tests/syscalls/makes.sh on the built suite"
+        );
+        for (case, syscalls) in &made {
+            for s in syscalls {
+                assert!(
+                    by_name(s).is_some(),
+                    "MAKES: {case}: {s} is not a table syscall"
+                );
+            }
+        }
+        // glibc's open() is openat: an open case is credited with openat.
+        assert!(made["open.append_writes_at_end"].contains(&"openat"));
+    }
 
     #[test]
     fn sorted_unique_and_lookups() {
@@ -540,37 +565,6 @@ mod tests {
         assert_eq!(by_name("openat").map(|r| r.nr), Some(257));
         assert!(row(400).is_none());
         assert!(by_name("no_such_syscall").is_none());
-    }
-
-    #[test]
-    fn emulated_set_is_exactly_the_design() {
-        let emulated: BTreeSet<&str> = SYSCALLS
-            .iter()
-            .filter_map(|r| match r.disposition {
-                Disposition::Emulated { handler } => {
-                    // the handler function is named after the syscall
-                    assert_eq!(handler.split_once("::").map(|x| x.1), Some(r.name));
-                    Some(handler)
-                }
-                _ => None,
-            })
-            .collect();
-        let expected: BTreeSet<&str> = EMULATED.iter().copied().collect();
-        assert_eq!(emulated, expected);
-    }
-
-    #[test]
-    fn dispatch_matches_emulated_rows() {
-        for nr in 0..=1024u32 {
-            let emulated = row(nr).is_some_and(|r| {
-                matches!(r.disposition, Disposition::Emulated { .. }) || r.emulate_if.is_some()
-            });
-            assert_eq!(
-                crate::sentry::dispatch::handler(nr).is_some(),
-                emulated,
-                "dispatch disagrees with the table for nr {nr}"
-            );
-        }
     }
 
     #[test]

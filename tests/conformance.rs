@@ -1,6 +1,6 @@
 //! Syscall conformance suite (tests/syscalls/): the same C cases run natively,
 //! inside runc (when installed) and inside runrs (each platform), compared
-//! side by side through `runrs::runsc::conformance` (the `runrs conformance`
+//! side by side through `runrs::conformance` (the `runrs conformance`
 //! runner). A case that passes natively must pass under runrs, on every
 //! platform, unless `tests/syscalls/KNOWN_GAPS` lists it (a reason starting
 //! `on PLATFORM:` lists it for that platform only: the platforms' columns
@@ -22,7 +22,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use runrs::runsc::conformance::{self as conf, Case, Outcome, Report, Results, Runtime};
+use runrs::conformance::{self as conf, Case, Outcome, Report, Results, Runtime};
 use runrs::table::{self, Disposition, Support};
 
 /// A scratch directory removed on drop.

@@ -1,20 +1,8 @@
-//! The gofer decodes every packet the sentry sends (and the sentry every
-//! reply): arbitrary bytes must decode to a message or a clean error, never
-//! a panic, and whatever decodes must survive an encode/decode round trip
-//! unchanged (so the two sides cannot disagree on a message's meaning).
+//! libFuzzer entry for `fuzz/checks/gofer_decode.rs` (the invariant lives there,
+//! shared with the corpus replay in `tests/fuzz_replay.rs`).
 #![no_main]
 
-use libfuzzer_sys::fuzz_target;
-use runrs::gofer::proto::{Request, Response};
+#[path = "../checks/gofer_decode.rs"]
+mod check;
 
-fuzz_target!(|data: &[u8]| {
-    if let Ok(req) = Request::decode(data) {
-        let again = Request::decode(&req.encode());
-        assert_eq!(again.ok().as_ref(), Some(&req), "request round trip");
-    }
-    if let Ok(resp) = Response::decode(data) {
-        let bytes = resp.encode();
-        let again = Response::decode(&bytes);
-        assert!(again.is_ok(), "response round trip: {resp:?}");
-    }
-});
+libfuzzer_sys::fuzz_target!(|data: &[u8]| check::check(data));

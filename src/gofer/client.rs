@@ -514,7 +514,7 @@ mod tests {
 
     #[test]
     fn client_side_validation_and_hangup() {
-        let (a, b) = crate::runsc::sync::seqpacket_pair().unwrap();
+        let (a, b) = crate::sandbox::sync::seqpacket_pair().unwrap();
         let c = Client::new(a);
         let long = vec![b'a'; PATH_MAX];
         assert_eq!(

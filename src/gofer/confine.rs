@@ -1,4 +1,4 @@
-//! The gofer's self-confinement (see `sentry::confine` for the shared
+//! The gofer's self-confinement (see `crate::confine` for the shared
 //! machinery). It runs in the container's mount namespace, so "/" and
 //! every path it can name are the container's rootfs and mounts; here it
 //! drops every capability that file operations on behalf of the workload
@@ -13,7 +13,7 @@ use std::os::fd::OwnedFd;
 use caps::Capability;
 
 use super::sys;
-use crate::sentry::confine::{self, Allowed, ConfineError};
+use crate::confine::{self, Allowed, ConfineError};
 
 /// What the gofer keeps: the file capabilities a workload may hold (it
 /// applies each caller's effective set per request, masked by these),

@@ -7,6 +7,7 @@
 //! returned with `SCM_RIGHTS`. Paths that land in a synthetic mount served by
 //! the sentry itself (`/proc`, `/sys`, ...) are answered with a [`Redirect`].
 
+pub mod boot;
 pub mod client;
 pub mod confine;
 pub mod procmount;
@@ -14,19 +15,6 @@ pub mod proto;
 pub mod server;
 pub mod sys;
 pub mod walk;
-
-/// The character devices a sandbox holds, as (name, major, minor):
-/// runc's default set, which `runsc::rootfs::prepare` creates in a tmpfs /dev.
-/// Together with the container's own devpts (pts/*, ptmx) these are the
-/// only device nodes a workload may open (docs/SECURITY.md).
-pub const SANDBOX_DEVICES: &[(&str, i64, i64)] = &[
-    ("null", 1, 3),
-    ("zero", 1, 5),
-    ("full", 1, 7),
-    ("random", 1, 8),
-    ("urandom", 1, 9),
-    ("tty", 5, 0),
-];
 
 /// Whether an open with `flags` could wait on the workload (no
 /// O_NONBLOCK, no O_PATH, not O_RDWR: a FIFO without its other end, a file

@@ -13,9 +13,8 @@
 //! the pid namespace of the task that creates it, so a child forked into
 //! that namespace creates it).
 
-use std::ffi::CStr;
 use std::fs::File;
-use std::os::fd::{AsFd, AsRawFd, FromRawFd, OwnedFd};
+use std::os::fd::{AsFd, OwnedFd};
 use std::os::unix::fs::MetadataExt;
 
 use nix::errno::Errno;
@@ -24,99 +23,71 @@ use nix::unistd::{fork, ForkResult};
 
 use super::sys;
 
-// uapi/linux/mount.h (libc does not export these for glibc targets).
-const FSOPEN_CLOEXEC: libc::c_uint = 1;
-const FSCONFIG_SET_STRING: libc::c_uint = 1;
-const FSCONFIG_CMD_CREATE: libc::c_uint = 6;
-const FSMOUNT_CLOEXEC: libc::c_uint = 1;
-const MOUNT_ATTR_NOSUID: libc::c_uint = 0x2;
-const MOUNT_ATTR_NODEV: libc::c_uint = 0x4;
-const MOUNT_ATTR_NOEXEC: libc::c_uint = 0x8;
-
-/// The fd a successful fs syscall returned.
-fn fd_result(r: libc::c_long) -> Result<OwnedFd, Errno> {
-    if r < 0 {
-        return Err(Errno::last());
-    }
-    // SAFETY: the kernel just returned this new fd; nothing else owns it.
-    Ok(unsafe { OwnedFd::from_raw_fd(r as i32) })
-}
-
-fn fsconfig(
-    fs: &OwnedFd,
-    cmd: libc::c_uint,
-    key: Option<&CStr>,
-    value: Option<&CStr>,
-) -> Result<(), Errno> {
-    let ptr = |s: Option<&CStr>| s.map_or(std::ptr::null(), CStr::as_ptr);
-    // SAFETY: `fs` is a live fs context fd; key and value are NUL-terminated
-    // strings (or NULL, which FSCONFIG_CMD_CREATE requires) that the kernel
-    // only reads during the call.
-    let r = unsafe {
-        libc::syscall(
-            libc::SYS_fsconfig,
-            fs.as_raw_fd(),
-            cmd,
-            ptr(key),
-            ptr(value),
-            0,
-        )
-    };
-    if r < 0 {
-        Err(Errno::last())
-    } else {
-        Ok(())
-    }
+/// What failed in making the gofer's procfs mount, and where.
+#[derive(Debug, thiserror::Error)]
+pub enum ProcMountError {
+    #[error("fsopen proc: {0}")]
+    Fsopen(#[source] Errno),
+    #[error("fsconfig subset=pid: {0}")]
+    Subset(#[source] Errno),
+    #[error("fsconfig create: {0}")]
+    Create(#[source] Errno),
+    #[error("fsmount: {0}")]
+    Fsmount(#[source] Errno),
+    #[error("open {which} pid namespace: {source}")]
+    OpenPidNs {
+        which: &'static str,
+        source: std::io::Error,
+    },
+    #[error("socketpair: {0}")]
+    Socketpair(#[source] Errno),
+    #[error("join the container's pid namespace: {0}")]
+    JoinPidNs(#[source] Errno),
+    #[error("fork into the container's pid namespace: {0}")]
+    Fork(#[source] Errno),
+    #[error("return to our pid namespace: {0}")]
+    ReturnPidNs(#[source] Errno),
+    #[error("receive the proc mount: {0}")]
+    Receive(#[source] Errno),
+    #[error("the proc mount helper exited without an answer")]
+    NoAnswer,
+    #[error("in the container's pid namespace: {0}")]
+    InContainer(String),
 }
 
 /// A detached nosuid,nodev,noexec `proc` mount with `subset=pid` of the
 /// caller's pid namespace.
-fn make_mount() -> Result<OwnedFd, String> {
-    // SAFETY: "proc" is NUL-terminated; fsopen returns a new fd or -1.
-    let fs =
-        fd_result(unsafe { libc::syscall(libc::SYS_fsopen, c"proc".as_ptr(), FSOPEN_CLOEXEC) })
-            .map_err(|e| format!("fsopen proc: {e}"))?;
-    fsconfig(&fs, FSCONFIG_SET_STRING, Some(c"subset"), Some(c"pid"))
-        .map_err(|e| format!("fsconfig subset=pid: {e}"))?;
-    fsconfig(&fs, FSCONFIG_CMD_CREATE, None, None).map_err(|e| format!("fsconfig create: {e}"))?;
-    // SAFETY: `fs` is a live, created fs context fd; fsmount returns a new
-    // fd or -1.
-    fd_result(unsafe {
-        libc::syscall(
-            libc::SYS_fsmount,
-            fs.as_raw_fd(),
-            FSMOUNT_CLOEXEC,
-            MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC,
-        )
-    })
-    .map_err(|e| format!("fsmount: {e}"))
+pub(crate) fn make_mount() -> Result<OwnedFd, ProcMountError> {
+    let fs = sys::fsopen_proc().map_err(ProcMountError::Fsopen)?;
+    sys::fsconfig(&fs, sys::FSCONFIG_SET_STRING, Some(c"subset"), Some(c"pid"))
+        .map_err(ProcMountError::Subset)?;
+    sys::fsconfig(&fs, sys::FSCONFIG_CMD_CREATE, None, None).map_err(ProcMountError::Create)?;
+    sys::fsmount_noexec(&fs).map_err(ProcMountError::Fsmount)
 }
 
 /// The procfs mount of init's pid namespace (see the module comment), or
 /// `None` when the container shares the gofer's pid namespace: a procfs
 /// of that one would show every host process, so those writes keep
 /// failing (EACCES) there. Must run while the caller is single-threaded.
-pub fn container_proc_mount(init_pid: i32) -> Result<Option<OwnedFd>, String> {
-    let pidns = File::open(format!("/proc/{init_pid}/ns/pid"))
-        .map_err(|e| format!("open init's pid namespace: {e}"))?;
-    let own =
-        File::open("/proc/self/ns/pid").map_err(|e| format!("open our pid namespace: {e}"))?;
-    let (theirs, ours) = (
-        pidns
-            .metadata()
-            .map_err(|e| format!("stat init's pid namespace: {e}"))?,
-        own.metadata()
-            .map_err(|e| format!("stat our pid namespace: {e}"))?,
-    );
+pub fn container_proc_mount(init_pid: i32) -> Result<Option<OwnedFd>, ProcMountError> {
+    let open_ns = |which: &'static str, path: String| {
+        File::open(path).map_err(|source| ProcMountError::OpenPidNs { which, source })
+    };
+    let pidns = open_ns("init's", format!("/proc/{init_pid}/ns/pid"))?;
+    let own = open_ns("our", "/proc/self/ns/pid".into())?;
+    let stat_ns = |which: &'static str, f: &File| {
+        f.metadata()
+            .map_err(|source| ProcMountError::OpenPidNs { which, source })
+    };
+    let (theirs, ours) = (stat_ns("init's", &pidns)?, stat_ns("our", &own)?);
     if (theirs.dev(), theirs.ino()) == (ours.dev(), ours.ino()) {
         return Ok(None);
     }
     let (parent_sock, child_sock) =
-        crate::runsc::sync::seqpacket_pair().map_err(|e| format!("socketpair: {e}"))?;
+        crate::sandbox::sync::seqpacket_pair().map_err(ProcMountError::Socketpair)?;
     // Our children are born in the container's pid namespace; we stay out.
-    setns(&pidns, CloneFlags::CLONE_NEWPID)
-        .map_err(|e| format!("join the container's pid namespace: {e}"))?;
-    // SAFETY: the gofer is single-threaded here (`gofer_run` calls this
+    setns(&pidns, CloneFlags::CLONE_NEWPID).map_err(ProcMountError::JoinPidNs)?;
+    // SAFETY: the gofer is single-threaded here (`boot::run` calls this
     // before its setns into the mount namespace, which needs that too),
     // so the child may run ordinary Rust.
     let forked = match unsafe { fork() } {
@@ -124,7 +95,7 @@ pub fn container_proc_mount(init_pid: i32) -> Result<Option<OwnedFd>, String> {
             drop(parent_sock);
             let sent = match make_mount() {
                 Ok(mnt) => sys::send_packet(child_sock.as_fd(), b"m", Some(mnt.as_fd())),
-                Err(msg) => sys::send_packet(child_sock.as_fd(), msg.as_bytes(), None),
+                Err(e) => sys::send_packet(child_sock.as_fd(), e.to_string().as_bytes(), None),
             };
             // SAFETY: _exit ends this forked child without running the
             // parent's exit handlers or flushing its buffers a second time.
@@ -136,40 +107,18 @@ pub fn container_proc_mount(init_pid: i32) -> Result<Option<OwnedFd>, String> {
     // Back first, whatever happened: the gofer's threads cannot be created
     // while its children's pid namespace differs from its own.
     let back = setns(&own, CloneFlags::CLONE_NEWPID);
-    let child = forked.map_err(|e| format!("fork into the container's pid namespace: {e}"))?;
+    let child = forked.map_err(ProcMountError::Fork)?;
     drop(child_sock);
     let mut buf = vec![0u8; 4096];
     let received = sys::recv_packet(parent_sock.as_fd(), &mut buf);
     let _ = nix::sys::wait::waitpid(child, None);
-    back.map_err(|e| format!("return to our pid namespace: {e}"))?;
-    let pkt = received.map_err(|e| format!("receive the proc mount: {e}"))?;
+    back.map_err(ProcMountError::ReturnPidNs)?;
+    let pkt = received.map_err(ProcMountError::Receive)?;
     match pkt.fds.into_iter().next() {
         Some(mnt) => Ok(Some(mnt)),
-        None if pkt.len == 0 => Err("the proc mount helper exited without an answer".into()),
-        None => Err(format!(
-            "in the container's pid namespace: {}",
-            String::from_utf8_lossy(&buf[..pkt.len.min(buf.len())])
+        None if pkt.len == 0 => Err(ProcMountError::NoAnswer),
+        None => Err(ProcMountError::InContainer(
+            String::from_utf8_lossy(&buf[..pkt.len.min(buf.len())]).into_owned(),
         )),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// The mount holds pid directories only, and an fd of a file in it
-    /// reads as /proc/<pid>/... to the sentry (`hostproc::fd_link`).
-    #[test]
-    fn subset_mount_and_fd_link() {
-        let mnt = make_mount().expect("proc mount (needs root)");
-        let pid = std::process::id();
-        let name = std::ffi::CString::new(format!("{pid}/comm")).unwrap();
-        let fd = sys::openat(mnt.as_fd(), &name, libc::O_RDONLY | libc::O_CLOEXEC, 0).unwrap();
-        let link = crate::sentry::fs::hostproc::fd_link(pid as i32, fd.as_raw_fd()).unwrap();
-        assert_eq!(String::from_utf8_lossy(&link), format!("/proc/{pid}/comm"));
-        assert_eq!(
-            sys::openat(mnt.as_fd(), c"sys", libc::O_RDONLY | libc::O_CLOEXEC, 0).map(drop),
-            Err(Errno::ENOENT)
-        );
     }
 }

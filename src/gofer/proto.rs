@@ -353,7 +353,7 @@ pub static PROC_FILE_CREDS: Creds = Creds {
     fsuid: 0,
     fsgid: 0,
     groups: Vec::new(),
-    cap_effective: 1 << crate::sentry::cred::CAP_DAC_OVERRIDE,
+    cap_effective: 1 << caps::Capability::CAP_DAC_OVERRIDE as u64,
 };
 
 /// Reply: success with data.

@@ -26,7 +26,7 @@ use super::GoferError;
 /// `fd`, just opened with `flags`, unless it is a device node outside the
 /// sandbox's set (a host device in the image or in a bind mount: the
 /// sandbox hands no host device to the workload, docs/SECURITY.md): the
-/// default set's character devices (`gofer::SANDBOX_DEVICES`), the
+/// default set's character devices (`sandbox::SANDBOX_DEVICES`), the
 /// pty master multiplexer and pty slaves. An O_PATH fd opens nothing.
 /// Returns the fd with the file's type (S_IFMT bits; 0 for an O_PATH fd,
 /// which it does not stat).
@@ -50,7 +50,7 @@ fn sandbox_file(fd: OwnedFd, flags: i32) -> Result<(OwnedFd, libc::mode_t), Errn
     let allowed = kind == libc::S_IFCHR
         && (PTY_SLAVE_MAJORS.contains(&major)
             || (major, minor) == (TTYAUX_MAJOR, 2)
-            || super::SANDBOX_DEVICES
+            || crate::sandbox::SANDBOX_DEVICES
                 .iter()
                 .any(|&(_, ma, mi)| (i64::from(major), i64::from(minor)) == (ma, mi)));
     if allowed {
@@ -755,7 +755,7 @@ mod tests {
         std::fs::write(t.p("etc/passwd"), b"root:x:0:0").unwrap();
         symlink("../proc/self/mounts", t.p("etc/mtab")).unwrap();
         symlink("passwd", t.p("etc/pw")).unwrap();
-        let (a, b) = crate::runsc::sync::seqpacket_pair().unwrap();
+        let (a, b) = crate::sandbox::sync::seqpacket_pair().unwrap();
         let root = t.root_fd();
         let cfg = GoferConfig {
             synthetic_mounts: vec!["/proc".into(), "/sys".into()],
@@ -1161,7 +1161,7 @@ mod tests {
 
     #[test]
     fn malformed_request_gets_einval() {
-        let (a, b) = crate::runsc::sync::seqpacket_pair().unwrap();
+        let (a, b) = crate::sandbox::sync::seqpacket_pair().unwrap();
         let t = TempTree::new("bad");
         let root = t.root_fd();
         let h = std::thread::spawn(move || serve(root, vec![b], GoferConfig::default()));
@@ -1192,7 +1192,7 @@ mod tests {
     #[test]
     fn open_proc_file_opens_only_task_files() {
         use crate::gofer::proto::ProcFile;
-        let (a, b) = crate::runsc::sync::seqpacket_pair().unwrap();
+        let (a, b) = crate::sandbox::sync::seqpacket_pair().unwrap();
         let t = TempTree::new("procfile");
         let root = t.root_fd();
         let proc = crate::gofer::testutil::open_path(std::path::Path::new("/proc"));
@@ -1264,7 +1264,7 @@ mod tests {
         drop(client);
         server.join().unwrap().unwrap();
         // Without the procfs (a container in the host's pid namespace).
-        let (a, b) = crate::runsc::sync::seqpacket_pair().unwrap();
+        let (a, b) = crate::sandbox::sync::seqpacket_pair().unwrap();
         let server =
             std::thread::spawn(move || serve(t.root_fd(), vec![b], GoferConfig::default()));
         let client = Client::new(a);

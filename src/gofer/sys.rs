@@ -663,3 +663,69 @@ pub fn inotify_add_watch(inotify: BorrowedFd<'_>, name: &CStr, mask: u32) -> Res
     }
     Ok(r)
 }
+
+// uapi/linux/mount.h (libc does not export these for glibc targets).
+const FSOPEN_CLOEXEC: libc::c_uint = 1;
+pub const FSCONFIG_SET_STRING: libc::c_uint = 1;
+pub const FSCONFIG_CMD_CREATE: libc::c_uint = 6;
+const FSMOUNT_CLOEXEC: libc::c_uint = 1;
+const MOUNT_ATTR_NOSUID: libc::c_uint = 0x2;
+const MOUNT_ATTR_NODEV: libc::c_uint = 0x4;
+const MOUNT_ATTR_NOEXEC: libc::c_uint = 0x8;
+
+/// The fd a successful fs syscall returned.
+fn fd_result(r: libc::c_long) -> Result<OwnedFd, Errno> {
+    if r < 0 {
+        return Err(Errno::last());
+    }
+    // SAFETY: the kernel just returned this new fd; nothing else owns it.
+    Ok(unsafe { OwnedFd::from_raw_fd(r as i32) })
+}
+
+/// fsconfig(2) on an fs context: `key`/`value` as `cmd` takes them.
+pub fn fsconfig(
+    fs: &OwnedFd,
+    cmd: libc::c_uint,
+    key: Option<&CStr>,
+    value: Option<&CStr>,
+) -> Result<(), Errno> {
+    let ptr = |s: Option<&CStr>| s.map_or(std::ptr::null(), CStr::as_ptr);
+    // SAFETY: `fs` is a live fs context fd; key and value are NUL-terminated
+    // strings (or NULL, which FSCONFIG_CMD_CREATE requires) that the kernel
+    // only reads during the call.
+    let r = unsafe {
+        libc::syscall(
+            libc::SYS_fsconfig,
+            fs.as_raw_fd(),
+            cmd,
+            ptr(key),
+            ptr(value),
+            0,
+        )
+    };
+    if r < 0 {
+        Err(Errno::last())
+    } else {
+        Ok(())
+    }
+}
+
+/// fsopen("proc", FSOPEN_CLOEXEC): a new procfs context.
+pub fn fsopen_proc() -> Result<OwnedFd, Errno> {
+    // SAFETY: "proc" is NUL-terminated; fsopen returns a new fd or -1.
+    fd_result(unsafe { libc::syscall(libc::SYS_fsopen, c"proc".as_ptr(), FSOPEN_CLOEXEC) })
+}
+
+/// fsmount of a created context as a detached nosuid,nodev,noexec mount.
+pub fn fsmount_noexec(fs: &OwnedFd) -> Result<OwnedFd, Errno> {
+    // SAFETY: `fs` is a live fs context fd; fsmount takes integers and
+    // returns a new fd or -1.
+    fd_result(unsafe {
+        libc::syscall(
+            libc::SYS_fsmount,
+            fs.as_raw_fd(),
+            FSMOUNT_CLOEXEC,
+            MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC,
+        )
+    })
+}

@@ -7,66 +7,10 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use serde::Deserialize;
-
 use super::error::{Error, Result};
-
-const ROOT: &str = "/sys/fs/cgroup";
-/// v1 controllers runrs manages (a container is put in each that is mounted).
-/// The hierarchies of a v1 host a container joins, as runc does: the
-/// controllers, then systemd's named hierarchy and a hybrid host's v2 one
-/// (no controllers there; /proc/self/cgroup lists them too).
-const V1_CONTROLLERS: [&str; 10] = [
-    "memory", "cpu", "cpuacct", "cpuset", "pids", "freezer", "blkio", "devices", "systemd",
-    "unified",
-];
-
-/// Resource settings as `linux.resources` and `update --resources` carry
-/// them; zero or absent means "leave alone", as runc does.
-#[derive(Clone, Debug, Default, Deserialize, serde::Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Resources {
-    #[serde(default)]
-    pub memory: Option<Memory>,
-    #[serde(default)]
-    pub cpu: Option<Cpu>,
-    #[serde(default)]
-    pub pids: Option<Pids>,
-}
-
-#[derive(Clone, Debug, Default, Deserialize, serde::Serialize)]
-pub struct Memory {
-    #[serde(default)]
-    pub limit: Option<i64>,
-    #[serde(default)]
-    pub swap: Option<i64>,
-    #[serde(default)]
-    pub reservation: Option<i64>,
-}
-
-#[derive(Clone, Debug, Default, Deserialize, serde::Serialize)]
-pub struct Cpu {
-    #[serde(default)]
-    pub shares: Option<u64>,
-    #[serde(default)]
-    pub quota: Option<i64>,
-    #[serde(default)]
-    pub period: Option<u64>,
-    #[serde(default)]
-    pub cpus: Option<String>,
-    #[serde(default)]
-    pub mems: Option<String>,
-}
-
-#[derive(Clone, Debug, Default, Deserialize, serde::Serialize)]
-pub struct Pids {
-    #[serde(default)]
-    pub limit: Option<i64>,
-}
-
-fn is_v2() -> bool {
-    Path::new(ROOT).join("cgroup.controllers").exists()
-}
+pub use crate::sandbox::cgroup::Cgroup;
+use crate::sandbox::cgroup::ROOT;
+pub use crate::sandbox::config::{Cpu, Memory, Pids, Resources};
 
 /// `cgroupsPath` as a path below each hierarchy. With --systemd-cgroup the
 /// spec says `slice:prefix:name`, which systemd places at
@@ -110,63 +54,9 @@ pub fn relative_path(cgroups_path: Option<&str>, id: &str, systemd: bool) -> Res
     Ok(p)
 }
 
-/// One container's cgroup, in every hierarchy it lives in.
-pub struct Cgroup {
-    dirs: Vec<(String, PathBuf)>,
-    v2: bool,
-}
-
+/// The front end's part of a container's cgroup: creating it, applying
+/// resources, freezing, stats, removal.
 impl Cgroup {
-    pub fn at(rel: &str) -> Cgroup {
-        let rel = rel.trim_start_matches('/');
-        if is_v2() {
-            return Cgroup {
-                dirs: vec![("unified".into(), Path::new(ROOT).join(rel))],
-                v2: true,
-            };
-        }
-        let dirs = V1_CONTROLLERS
-            .iter()
-            .filter(|c| Path::new(ROOT).join(c).join("cgroup.procs").exists())
-            .map(|c| (c.to_string(), Path::new(ROOT).join(c).join(rel)))
-            .collect();
-        Cgroup { dirs, v2: false }
-    }
-
-    /// Each hierarchy's name and the container's directory in it.
-    pub fn dirs(&self) -> &[(String, PathBuf)] {
-        &self.dirs
-    }
-
-    /// The v1 hierarchies a cgroup mount shows, as runc mounts it: every
-    /// one the container joined but a hybrid host's v2 one, in the order
-    /// the host mounted them (runc follows the host's mountinfo).
-    pub fn shown_v1_hierarchies(&self) -> Vec<&(String, PathBuf)> {
-        let host_order: Vec<String> = fs::read_to_string("/proc/self/mountinfo")
-            .unwrap_or_default()
-            .lines()
-            .filter_map(|l| l.split(' ').nth(4))
-            .filter_map(|mp| mp.strip_prefix(&format!("{ROOT}/")))
-            .map(str::to_owned)
-            .collect();
-        let mut shown: Vec<&(String, PathBuf)> = self
-            .dirs
-            .iter()
-            .filter(|(name, _)| name != "unified")
-            .collect();
-        shown.sort_by_key(|(name, _)| {
-            host_order
-                .iter()
-                .position(|h| h == name)
-                .unwrap_or(usize::MAX)
-        });
-        shown
-    }
-
-    pub fn is_v2(&self) -> bool {
-        self.v2
-    }
-
     fn dir(&self, controller: &str) -> Option<&Path> {
         if self.v2 {
             return self.dirs.first().map(|(_, p)| p.as_path());
@@ -182,8 +72,11 @@ impl Cgroup {
             return Ok(());
         };
         let p = dir.join(file);
-        fs::write(&p, value)
-            .map_err(|e| Error::Other(format!("cgroup {}: write {value:?}: {e}", p.display())))
+        fs::write(&p, value).map_err(|source| Error::CgroupWrite {
+            path: p.clone(),
+            value: value.to_string(),
+            source,
+        })
     }
 
     /// The devices the workload may open through the kernel: the sandbox's
@@ -335,7 +228,7 @@ impl Cgroup {
             ("freezer.state", if frozen { "FROZEN" } else { "THAWED" })
         };
         if self.dir("freezer").is_none() {
-            return Err(Error::Other("the freezer cgroup is not available".into()));
+            return Err(Error::NoFreezer);
         }
         self.write("freezer", file, value)?;
         let deadline = Instant::now() + Duration::from_secs(10);
@@ -345,9 +238,7 @@ impl Cgroup {
             }
             std::thread::sleep(Duration::from_millis(5));
         }
-        Err(Error::Other(format!(
-            "cgroup did not reach {value} in 10 s"
-        )))
+        Err(Error::FreezeTimeout(value))
     }
 
     pub fn is_frozen(&self) -> bool {

@@ -4,41 +4,45 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
+pub use crate::conformance::ConformanceArgs;
 use crate::log::Format;
+pub use crate::sandbox::{FileAccess, PlatformKind};
 
-/// Which interception mechanism brings the workload's syscalls to the sentry.
-#[derive(
-    Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum, serde::Serialize, serde::Deserialize,
-)]
-#[serde(rename_all = "lowercase")]
-pub enum PlatformKind {
-    /// seccomp user notification (SECCOMP_RET_USER_NOTIF).
-    Seccomp,
-    /// PTRACE_SEIZE with SECCOMP_RET_TRACE.
-    Ptrace,
+// The roles' enums are plain (`crate::sandbox`); the command line's names
+// and help for them live here.
+impl clap::ValueEnum for PlatformKind {
+    fn value_variants<'a>() -> &'a [Self] {
+        &[PlatformKind::Seccomp, PlatformKind::Ptrace]
+    }
+
+    fn to_possible_value(&self) -> Option<clap::builder::PossibleValue> {
+        use clap::builder::PossibleValue;
+        Some(match self {
+            PlatformKind::Seccomp => PossibleValue::new("seccomp")
+                .help("seccomp user notification (SECCOMP_RET_USER_NOTIF)"),
+            PlatformKind::Ptrace => {
+                PossibleValue::new("ptrace").help("PTRACE_SEIZE with SECCOMP_RET_TRACE")
+            }
+        })
+    }
 }
 
-/// Whether the container's root may change behind the sandbox's back
-/// (runsc's `--file-access`). Bind mounts are always treated as shared.
-#[derive(
-    Clone,
-    Copy,
-    Debug,
-    Default,
-    PartialEq,
-    Eq,
-    clap::ValueEnum,
-    serde::Serialize,
-    serde::Deserialize,
-)]
-#[serde(rename_all = "lowercase")]
-pub enum FileAccess {
-    /// Only this sandbox changes the root: the sentry keeps the directories
-    /// it walked (a stat in one is answered without the gofer).
-    #[default]
-    Exclusive,
-    /// Others may change it too: every lookup asks the gofer.
-    Shared,
+impl clap::ValueEnum for FileAccess {
+    fn value_variants<'a>() -> &'a [Self] {
+        &[FileAccess::Exclusive, FileAccess::Shared]
+    }
+
+    fn to_possible_value(&self) -> Option<clap::builder::PossibleValue> {
+        use clap::builder::PossibleValue;
+        Some(match self {
+            FileAccess::Exclusive => PossibleValue::new("exclusive").help(
+                "Only this sandbox changes the root: the sentry keeps the directories \
+                 it walked (a stat in one is answered without the gofer)",
+            ),
+            FileAccess::Shared => PossibleValue::new("shared")
+                .help("Others may change it too: every lookup asks the gofer"),
+        })
+    }
 }
 
 #[derive(Parser, Debug)]
@@ -471,30 +475,6 @@ pub struct ListArgs {
     /// Print only the ids.
     #[arg(long, short = 'q')]
     pub quiet: bool,
-}
-
-#[derive(Args, Debug)]
-pub struct ConformanceArgs {
-    /// Runtime to compare (repeatable): native, runc, runrs, runrs:PLATFORM
-    /// or a runtime binary. Default: native, runc if installed, runrs with
-    /// each platform.
-    #[arg(long)]
-    pub runtime: Vec<String>,
-    /// Only cases matching this glob (e.g. 'open*').
-    #[arg(long)]
-    pub filter: Option<String>,
-    /// text, json or markdown.
-    #[arg(long, default_value = "text")]
-    pub format: String,
-    /// The suite binary (built by tests/syscalls/build.sh).
-    #[arg(long)]
-    pub binary: Option<PathBuf>,
-    /// Rootfs copied into the bundles (default build/rootfs-busybox).
-    #[arg(long)]
-    pub rootfs: Option<PathBuf>,
-    /// KNOWN_GAPS file annotating runrs failures (default tests/syscalls/KNOWN_GAPS).
-    #[arg(long = "known-gaps")]
-    pub known_gaps: Option<PathBuf>,
 }
 
 #[derive(Args, Debug)]

@@ -19,39 +19,16 @@ use nix::sys::signal::Signal;
 use nix::unistd::Pid;
 use serde::{Deserialize, Serialize};
 
-use super::cli::{CreateArgs, FileAccess, GlobalOpts, PlatformKind};
+use super::cli::{CreateArgs, GlobalOpts, PlatformKind};
 use super::error::{Error, Result};
 use super::spec::{self, ContainerConfig};
 use super::state::{self, ProcId, State, StateDir, Status};
-use super::sync::{self, InitMsg};
 use super::{hooks, procs};
+use crate::sandbox::sync::{self, InitMsg};
+use crate::sandbox::{SandboxInfo, FIRST_ROLE_FD};
 
 /// Number of gofer channels, one per sentry worker thread.
 pub const GOFER_CHANNELS: usize = 4;
-/// Where the roles find their inherited fds.
-pub const FIRST_ROLE_FD: RawFd = 3;
-
-/// What the sentry and the gofer learn at start, besides the spec.
-#[derive(Clone, Debug, Serialize, Deserialize)]
-pub struct SandboxInfo {
-    pub init_pid: i32,
-    pub gofer_channels: usize,
-    pub platform: PlatformKind,
-    /// Older state files have none: exclusive, the default.
-    #[serde(default)]
-    pub file_access: FileAccess,
-    pub strace: bool,
-    pub debug: bool,
-    pub log: Option<PathBuf>,
-    pub log_json: bool,
-    /// Unix time (seconds, nanos) the sandbox was created: /proc/uptime counts from it.
-    pub start_time: (u64, u32),
-    /// Real mounts inside the synthetic /proc and /sys (the cgroup mount
-    /// at /sys/fs/cgroup): the gofer serves them.
-    #[serde(default)]
-    pub gofer_subtrees: Vec<String>,
-}
-
 /// The children a successful create leaves; `run` waits for them.
 pub struct Created {
     pub state: State,

@@ -58,6 +58,49 @@ pub enum Error {
     #[error("state of container {id}: {msg}")]
     State { id: String, msg: String },
     #[error("{0}")]
+    Encode(#[source] serde_json::Error),
+    #[error("{}: {source}", .path.display())]
+    Decode {
+        path: PathBuf,
+        source: serde_json::Error,
+    },
+    #[error("exec needs a command or --process")]
+    ExecNoCommand,
+    #[error("--user {0:?}: only numeric UID[:GID] is supported")]
+    ExecUser(String),
+    #[error("--cap {0:?}: unknown capability")]
+    ExecCap(String),
+    #[error("cannot exec in a stopped container")]
+    ExecStopped,
+    #[error("cannot exec in a paused container (use --ignore-paused to override)")]
+    ExecPaused,
+    #[error("cannot allocate tty if runrs will detach without setting console socket")]
+    ExecTtyDetached,
+    #[error("sentry control socket in {}: {source}", .dir.display())]
+    SentryControl { dir: PathBuf, source: nix::Error },
+    #[error("{0}")]
+    SentrySync(#[source] crate::sandbox::sync::SyncError),
+    #[error("sentry refused the process: {0}")]
+    SentryRefused(String),
+    #[error("sentry did not answer on its control socket")]
+    SentrySilent,
+    #[error("pty master: {0}")]
+    PtyMaster(#[source] std::io::Error),
+    #[error("cgroup {}: write {value:?}: {source}", .path.display())]
+    CgroupWrite {
+        path: PathBuf,
+        value: String,
+        source: std::io::Error,
+    },
+    #[error("the freezer cgroup is not available")]
+    NoFreezer,
+    #[error("cgroup did not reach {0} in 10 s")]
+    FreezeTimeout(&'static str),
+    #[error("{cmd} of container {id}: not supported by runrs: the sandbox's state (sentry and gofer) cannot be saved or restored with CRIU")]
+    CheckpointUnsupported { cmd: &'static str, id: String },
+    #[error("{0}")]
+    Conformance(String),
+    #[error("{0}")]
     Other(String),
 }
 

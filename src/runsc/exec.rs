@@ -17,7 +17,7 @@ use super::error::{Error, Result};
 use super::init::{self, ok};
 use super::spec::{self, ProcessConfig};
 use super::state::{StateDir, Status};
-use super::sync::{self, InitMsg};
+use crate::sandbox::sync::{self, InitMsg};
 use crate::sentry::boot::control_socket_addr;
 
 /// Namespaces an exec'd process joins (pid separately, through a fork).
@@ -53,11 +53,11 @@ fn process_config(dir: &StateDir, a: &ExecArgs) -> Result<ProcessConfig> {
                 path: path.clone(),
                 msg: format!("{}: {}", e.path(), e.inner()),
             })?;
-        let value = serde_json::to_value(&proc).map_err(|e| Error::Other(e.to_string()))?;
+        let value = serde_json::to_value(&proc).map_err(Error::Encode)?;
         return spec::process_from_value(&value);
     }
     if a.command.is_empty() {
-        return Err(Error::Other("exec needs a command or --process".into()));
+        return Err(Error::ExecNoCommand);
     }
     let mut p = load_config(dir)?.process;
     p.args = a.command.clone();
@@ -72,22 +72,14 @@ fn process_config(dir: &StateDir, a: &ExecArgs) -> Result<ProcessConfig> {
     }
     if let Some(user) = &a.user {
         let (uid, gid) = user.split_once(':').unwrap_or((user, "0"));
-        let parse = |s: &str| {
-            s.parse::<u32>().map_err(|_| {
-                Error::Other(format!(
-                    "--user {user:?}: only numeric UID[:GID] is supported"
-                ))
-            })
-        };
+        let parse = |s: &str| s.parse::<u32>().map_err(|_| Error::ExecUser(user.clone()));
         p.uid = parse(uid)?;
         p.gid = parse(gid)?;
     }
     p.additional_gids.extend(&a.additional_gids);
     p.no_new_privs |= a.no_new_privs;
     for name in &a.cap {
-        let cap: caps::Capability = name
-            .parse()
-            .map_err(|_| Error::Other(format!("--cap {name:?}: unknown capability")))?;
+        let cap: caps::Capability = name.parse().map_err(|_| Error::ExecCap(name.clone()))?;
         let bit = 1u64 << cap.index();
         p.caps.bounding |= bit;
         p.caps.effective |= bit;
@@ -104,13 +96,9 @@ pub fn exec(g: &GlobalOpts, a: &ExecArgs) -> Result<i32> {
     let dir = StateDir::new(&g.root, &a.id);
     let st = dir.load(&a.id)?;
     match dir.status(&st) {
-        Status::Stopped => return Err(Error::Other("cannot exec in a stopped container".into())),
+        Status::Stopped => return Err(Error::ExecStopped),
         // It would join a frozen cgroup and wait there until resumed.
-        Status::Paused if !a.ignore_paused => {
-            return Err(Error::Other(
-                "cannot exec in a paused container (use --ignore-paused to override)".into(),
-            ))
-        }
+        Status::Paused if !a.ignore_paused => return Err(Error::ExecPaused),
         _ => {}
     }
     let process = process_config(&dir, a)?;
@@ -122,8 +110,11 @@ pub fn exec(g: &GlobalOpts, a: &ExecArgs) -> Result<i32> {
     let platform = {
         let path = dir.file(super::state::SANDBOX_FILE);
         let data = fs::read(&path).map_err(Error::io("read", &path))?;
-        serde_json::from_slice::<super::container::SandboxInfo>(&data)
-            .map_err(|e| Error::Other(format!("{}: {e}", path.display())))?
+        serde_json::from_slice::<crate::sandbox::SandboxInfo>(&data)
+            .map_err(|source| Error::Decode {
+                path: path.clone(),
+                source,
+            })?
             .platform
     };
     let profile = match &load_config(&dir)?.seccomp {
@@ -131,9 +122,7 @@ pub fn exec(g: &GlobalOpts, a: &ExecArgs) -> Result<i32> {
         None => None,
     };
     if process.terminal && a.console_socket.is_none() && a.detach {
-        return Err(Error::Other(
-            "cannot allocate tty if runrs will detach without setting console socket".into(),
-        ));
+        return Err(Error::ExecTtyDetached);
     }
     let mut namespaces = Vec::new();
     for (name, flag) in JOINED {
@@ -246,11 +235,9 @@ fn supervise_start(
 /// listener (or the process to trace) and waits for its "ok".
 fn hand_to_sentry(state_dir: &Path, msg: &InitMsg, fd: &OwnedFd) -> Result<()> {
     use nix::sys::socket::{connect, socket, AddressFamily, SockFlag, SockType};
-    let err = |e: nix::Error| {
-        Error::Other(format!(
-            "sentry control socket in {}: {e}",
-            state_dir.display()
-        ))
+    let err = |source: nix::Error| Error::SentryControl {
+        dir: state_dir.to_path_buf(),
+        source,
     };
     let s = socket(
         AddressFamily::Unix,
@@ -261,16 +248,11 @@ fn hand_to_sentry(state_dir: &Path, msg: &InitMsg, fd: &OwnedFd) -> Result<()> {
     .map_err(err)?;
     let (_dir, addr) = control_socket_addr(state_dir).map_err(err)?;
     connect(s.as_raw_fd(), &addr).map_err(err)?;
-    sync::send(s.as_raw_fd(), msg, Some(fd.as_raw_fd()))
-        .map_err(|e| Error::Other(e.to_string()))?;
+    sync::send(s.as_raw_fd(), msg, Some(fd.as_raw_fd())).map_err(Error::SentrySync)?;
     match sync::recv(s.as_raw_fd()) {
         Ok((InitMsg::Ready, _)) => Ok(()),
-        Ok((InitMsg::Error { msg }, _)) => {
-            Err(Error::Other(format!("sentry refused the process: {msg}")))
-        }
-        Ok(_) | Err(_) => Err(Error::Other(
-            "sentry did not answer on its control socket".into(),
-        )),
+        Ok((InitMsg::Error { msg }, _)) => Err(Error::SentryRefused(msg)),
+        Ok(_) | Err(_) => Err(Error::SentrySilent),
     }
 }
 

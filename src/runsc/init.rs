@@ -11,11 +11,11 @@ use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
 use super::cli::PlatformKind;
-use super::container::FIRST_ROLE_FD;
 use super::rootfs;
 use super::spec::{ContainerConfig, ProcessConfig};
 use super::state;
-use super::sync::{self, InitMsg};
+use crate::sandbox::sync::{self, InitMsg};
+use crate::sandbox::FIRST_ROLE_FD;
 use crate::sentry::filter;
 
 /// The default PATH when the spec's env has none (Go's and runc's).

@@ -2,7 +2,6 @@
 
 pub mod cgroups;
 pub mod cli;
-pub mod conformance;
 pub mod container;
 pub mod error;
 pub mod exec;
@@ -16,13 +15,10 @@ pub mod rootfs;
 pub mod seccomp_profile;
 pub mod spec;
 pub mod state;
-pub mod sync;
 pub mod tty;
 pub mod userns;
 
 use std::io::Write;
-use std::os::fd::{FromRawFd, OwnedFd};
-use std::path::Path;
 
 use cli::{Cli, Command};
 use error::Error;
@@ -106,9 +102,9 @@ pub fn main(cli: Cli) -> i32 {
             print!("{s}");
             0
         }),
-        Command::Conformance(a) => conformance::main(a).map_err(Error::Other),
+        Command::Conformance(a) => crate::conformance::main(a).map_err(Error::Conformance),
         Command::Boot(a) => return crate::sentry::boot::main(&a.state_dir),
-        Command::Gofer(a) => return gofer_main(&a.state_dir),
+        Command::Gofer(a) => return crate::gofer::boot::main(&a.state_dir),
         Command::Init(a) => return init::main(&a.state_dir, g.platform),
     };
     match result {
@@ -124,11 +120,11 @@ pub fn main(cli: Cli) -> i32 {
 /// kernel (its own memory and threads) and the sandbox's processes (the
 /// sentry's fd table, mount table and virtual cwds, the gofer's open
 /// files), which CRIU cannot save together. One line, exit 1.
-fn checkpoint_unsupported(cmd: &str, id: &str) -> Error {
-    Error::Other(format!(
-        "{cmd} of container {id}: not supported by runrs: the sandbox's state \
-         (sentry and gofer) cannot be saved or restored with CRIU"
-    ))
+fn checkpoint_unsupported(cmd: &'static str, id: &str) -> Error {
+    Error::CheckpointUnsupported {
+        cmd,
+        id: id.to_string(),
+    }
 }
 
 /// `events --stats` prints once; `events --audit` the audit trail
@@ -157,69 +153,3 @@ fn events(g: &cli::GlobalOpts, a: &cli::EventsArgs) -> Result<i32, Error> {
         std::thread::sleep(a.interval);
     }
 }
-
-/// `runrs gofer`: joins the container's mount namespace (init's, after its
-/// pivot_root), so that "/" is the container's root and nothing of the
-/// host is in view, and serves the sentry's channels (fds 3..). When the
-/// sentry hangs up, the workload is killed: it must never run on without
-/// its sentry.
-fn gofer_main(state_dir: &Path) -> i32 {
-    match gofer_run(state_dir) {
-        Ok(()) => 0,
-        Err(e) => {
-            crate::log::error(&format!("gofer: {e}"));
-            1
-        }
-    }
-}
-
-fn gofer_run(state_dir: &Path) -> Result<(), String> {
-    let data = std::fs::read(state_dir.join(state::SANDBOX_FILE))
-        .map_err(|e| format!("read sandbox.json: {e}"))?;
-    let info: container::SandboxInfo =
-        serde_json::from_slice(&data).map_err(|e| format!("parse sandbox.json: {e}"))?;
-    // SAFETY: create passed the channels at fds 3.. and nothing else owns them.
-    let channels: Vec<OwnedFd> = (0..info.gofer_channels)
-        .map(|i| unsafe { OwnedFd::from_raw_fd(container::FIRST_ROLE_FD + i as i32) })
-        .collect();
-    let init_pidfd =
-        crate::sentry::sys::pidfd_open(info.init_pid).map_err(|e| format!("pidfd of init: {e}"))?;
-    // Made now, with every capability and one thread; without it (the
-    // host's pid namespace, or a kernel refusing) the workload's writes to
-    // its comm and oom_score_adj fail with EACCES, as before.
-    let proc_mount = match crate::gofer::procmount::container_proc_mount(info.init_pid) {
-        Ok(m) => m.map(std::sync::Arc::new),
-        Err(e) => {
-            crate::log::warn(&format!(
-                "gofer: no procfs for /proc/<pid>/comm writes: {e}"
-            ));
-            None
-        }
-    };
-    let mntns = std::fs::File::open(format!("/proc/{}/ns/mnt", info.init_pid))
-        .map_err(|e| format!("open init's mount namespace: {e}"))?;
-    nix::sched::setns(&mntns, nix::sched::CloneFlags::CLONE_NEWNS)
-        .map_err(|e| format!("join the container's mount namespace: {e}"))?;
-    drop(mntns);
-    nix::unistd::chdir("/").map_err(|e| format!("chdir /: {e}"))?;
-    let root: OwnedFd = std::fs::OpenOptions::new()
-        .read(true)
-        .custom_flags(libc::O_PATH | libc::O_DIRECTORY | libc::O_CLOEXEC)
-        .open("/")
-        .map_err(|e| format!("open the container root: {e}"))?
-        .into();
-    let config = crate::gofer::GoferConfig {
-        synthetic_mounts: crate::sentry::vfs::SYNTHETIC_MOUNTS
-            .iter()
-            .map(|m| m.mount_point().to_string())
-            .collect(),
-        served_inside_synthetic: info.gofer_subtrees.clone(),
-        proc_mount,
-    };
-    crate::gofer::confine::confine_gofer(&init_pidfd).map_err(|e| format!("confine: {e}"))?;
-    let result = crate::gofer::serve(root, channels, config).map_err(|e| e.to_string());
-    crate::sentry::sys::kill_pidfd(&init_pidfd);
-    result
-}
-
-use std::os::unix::fs::OpenOptionsExt;

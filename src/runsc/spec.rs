@@ -4,175 +4,16 @@
 use std::collections::BTreeMap;
 use std::fs;
 use std::os::unix::fs::MetadataExt;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 
 use super::error::{Error, Result};
+pub use crate::sandbox::config::{
+    CapSets, ContainerConfig, Device, Hook, Hooks, MountSpec, Namespace, ProcessConfig, Rlimit,
+};
+pub use crate::sandbox::SANDBOX_DEVICES;
 use crate::sentry::cred::{IdMap, IdRange};
-
-/// Capability sets as bit masks (bit n = capability number n).
-#[derive(Clone, Copy, Debug, Default, Serialize, Deserialize, PartialEq, Eq)]
-pub struct CapSets {
-    pub bounding: u64,
-    pub effective: u64,
-    pub permitted: u64,
-    pub inheritable: u64,
-    pub ambient: u64,
-}
-
-#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq, Eq)]
-pub struct MountSpec {
-    pub destination: String,
-    #[serde(rename = "type", default)]
-    pub typ: String,
-    #[serde(default)]
-    pub source: String,
-    #[serde(default)]
-    pub options: Vec<String>,
-}
-
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
-pub struct Namespace {
-    /// One of mount, network, uts, pid, ipc, user, cgroup, time.
-    #[serde(rename = "type")]
-    pub typ: String,
-    #[serde(default)]
-    pub path: Option<PathBuf>,
-}
-
-#[derive(Clone, Debug, Default, Serialize, Deserialize)]
-pub struct Device {
-    pub path: String,
-    #[serde(rename = "type")]
-    pub typ: String,
-    #[serde(default)]
-    pub major: i64,
-    #[serde(default)]
-    pub minor: i64,
-    #[serde(rename = "fileMode", default)]
-    pub file_mode: Option<u32>,
-    #[serde(default)]
-    pub uid: Option<u32>,
-    #[serde(default)]
-    pub gid: Option<u32>,
-}
-
-pub use crate::gofer::SANDBOX_DEVICES;
-
-impl Device {
-    /// Whether the sandbox creates this `linux.devices` entry: a FIFO, or
-    /// a character device of [`SANDBOX_DEVICES`] (under any path). Every
-    /// other entry (Docker's `--privileged` lists all of the host's
-    /// devices, `--device` one) is a host device: left out, with a
-    /// warning at create ([`load`]).
-    pub fn in_sandbox_set(&self) -> bool {
-        match self.typ.as_str() {
-            "p" => true,
-            "c" | "u" => SANDBOX_DEVICES
-                .iter()
-                .any(|&(_, major, minor)| (self.major, self.minor) == (major, minor)),
-            _ => false,
-        }
-    }
-}
-
-#[derive(Clone, Debug, Default, Serialize, Deserialize)]
-pub struct Hook {
-    pub path: PathBuf,
-    #[serde(default)]
-    pub args: Vec<String>,
-    #[serde(default)]
-    pub env: Vec<String>,
-    #[serde(default)]
-    pub timeout: Option<i64>,
-}
-
-#[derive(Clone, Debug, Default, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Hooks {
-    #[serde(default)]
-    pub prestart: Vec<Hook>,
-    #[serde(default)]
-    pub create_runtime: Vec<Hook>,
-    #[serde(default)]
-    pub create_container: Vec<Hook>,
-    #[serde(default)]
-    pub start_container: Vec<Hook>,
-    #[serde(default)]
-    pub poststart: Vec<Hook>,
-    #[serde(default)]
-    pub poststop: Vec<Hook>,
-}
-
-#[derive(Clone, Debug, Serialize, Deserialize)]
-pub struct Rlimit {
-    pub resource: u32,
-    pub name: String,
-    pub soft: u64,
-    pub hard: u64,
-}
-
-/// The process to run: the spec's `process`, or an exec's process.json.
-#[derive(Clone, Debug, Serialize, Deserialize)]
-pub struct ProcessConfig {
-    pub args: Vec<String>,
-    pub env: Vec<String>,
-    pub cwd: String,
-    pub terminal: bool,
-    pub uid: u32,
-    pub gid: u32,
-    pub additional_gids: Vec<u32>,
-    pub umask: Option<u32>,
-    pub caps: CapSets,
-    pub no_new_privs: bool,
-    pub rlimits: Vec<Rlimit>,
-    pub oom_score_adj: Option<i32>,
-}
-
-/// Everything the roles need from the spec, already validated.
-#[derive(Clone, Debug, Serialize, Deserialize)]
-pub struct ContainerConfig {
-    pub id: String,
-    pub bundle: PathBuf,
-    pub rootfs: PathBuf,
-    pub readonly_root: bool,
-    pub process: ProcessConfig,
-    pub hostname: Option<String>,
-    pub domainname: Option<String>,
-    pub mounts: Vec<MountSpec>,
-    pub namespaces: Vec<Namespace>,
-    /// The workload user namespace's mappings: the spec's
-    /// `linux.uidMappings`/`gidMappings` with a user namespace, else
-    /// every id to itself (see `super::userns`).
-    #[serde(default = "IdMap::identity")]
-    pub uid_map: IdMap,
-    #[serde(default = "IdMap::identity")]
-    pub gid_map: IdMap,
-    pub devices: Vec<Device>,
-    pub masked_paths: Vec<String>,
-    pub readonly_paths: Vec<String>,
-    pub sysctl: BTreeMap<String, String>,
-    pub rootfs_propagation: Option<String>,
-    pub hooks: Hooks,
-    pub memory_limit: Option<i64>,
-    #[serde(default)]
-    pub resources: super::cgroups::Resources,
-    /// `linux.seccomp`, validated by compiling it at create.
-    #[serde(default)]
-    pub seccomp: Option<serde_json::Value>,
-    pub pids_limit: Option<i64>,
-    pub cgroups_path: Option<String>,
-    pub annotations: BTreeMap<String, String>,
-}
-
-impl ContainerConfig {
-    pub fn has_new_namespace(&self, typ: &str) -> bool {
-        self.namespaces
-            .iter()
-            .any(|n| n.typ == typ && n.path.is_none())
-    }
-}
 
 fn spec_err(field: &'static str, msg: impl Into<String>) -> Error {
     Error::Spec {
@@ -688,6 +529,7 @@ pub fn default_spec() -> serde_json::Value {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::path::PathBuf;
 
     /// Only FIFOs and the default set's character devices are created.
     #[test]

@@ -14,8 +14,7 @@ use serde::{Deserialize, Serialize};
 use super::error::{Error, Result};
 
 pub const STATE_FILE: &str = "state.json";
-pub const SPEC_FILE: &str = "spec.json";
-pub const SANDBOX_FILE: &str = "sandbox.json";
+pub use crate::sandbox::{SANDBOX_FILE, SPEC_FILE};
 pub const EXEC_FIFO: &str = "exec.fifo";
 pub const LOCK_FILE: &str = "lock";
 
@@ -142,7 +141,7 @@ impl StateDir {
     pub fn save(&self, state: &State) -> Result<()> {
         let p = self.file(STATE_FILE);
         let tmp = self.file("state.json.tmp");
-        let data = serde_json::to_vec(state).map_err(|e| Error::Other(e.to_string()))?;
+        let data = serde_json::to_vec(state).map_err(Error::Encode)?;
         let mut f = fs::File::create(&tmp).map_err(Error::io("write state", &tmp))?;
         f.write_all(&data).map_err(Error::io("write state", &tmp))?;
         fs::rename(&tmp, &p).map_err(Error::io("write state", &p))

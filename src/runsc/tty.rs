@@ -50,11 +50,7 @@ impl Proxy {
             output: None,
         };
         proxy.resize();
-        let mut to_master = File::from(
-            master
-                .try_clone()
-                .map_err(|e| Error::Other(format!("pty master: {e}")))?,
-        );
+        let mut to_master = File::from(master.try_clone().map_err(Error::PtyMaster)?);
         // Stays blocked on stdin once the container is done; the process
         // exits under it.
         std::thread::spawn(move || {
@@ -71,11 +67,7 @@ impl Proxy {
                 }
             }
         });
-        let mut from_master = File::from(
-            master
-                .try_clone()
-                .map_err(|e| Error::Other(format!("pty master: {e}")))?,
-        );
+        let mut from_master = File::from(master.try_clone().map_err(Error::PtyMaster)?);
         let output = std::thread::spawn(move || {
             let mut buf = [0u8; 4096];
             let mut stdout = std::io::stdout();

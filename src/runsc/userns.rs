@@ -23,7 +23,7 @@ use std::fs;
 use caps::CapSet;
 
 use super::spec::ProcessConfig;
-use super::sync::{self, InitMsg};
+use crate::sandbox::sync::{self, InitMsg};
 use crate::sentry::cred::IdMap;
 
 fn ok<T, E: std::fmt::Display>(r: Result<T, E>, step: &str) -> Result<T, String> {

@@ -5,7 +5,7 @@
 //! a part of the sandbox is missing.
 
 use std::collections::HashMap;
-use std::os::fd::{AsFd, AsRawFd, FromRawFd, OwnedFd};
+use std::os::fd::{AsFd, AsRawFd, OwnedFd};
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
@@ -23,10 +23,8 @@ use super::vfs::{Location, SynthFs};
 use super::workers::{Next, Workers};
 use super::{dispatch, sys, Sentry};
 use crate::gofer::Client;
-use crate::runsc::cli::{FileAccess, PlatformKind};
-use crate::runsc::container::{SandboxInfo, FIRST_ROLE_FD};
-use crate::runsc::spec::{ContainerConfig, MountSpec};
-use crate::runsc::state;
+use crate::sandbox::config::{ContainerConfig, MountSpec};
+use crate::sandbox::{self, FileAccess, PlatformKind, SandboxInfo};
 
 /// The control socket's name in the state directory.
 pub const CONTROL_SOCKET: &str = "sentry.sock";
@@ -53,6 +51,8 @@ pub enum BootError {
     SyntheticStat(Errno),
     #[error("pidfd of init: {0}")]
     InitPidfd(Errno),
+    #[error("the fds create passed: {0}")]
+    RoleFds(Errno),
     #[error("control socket: {0}")]
     Control(String),
     #[error("network namespace: {0}")]
@@ -60,7 +60,7 @@ pub enum BootError {
     #[error("/proc/sys: {0}")]
     Sysctl(super::fs::sysctl::SysctlError),
     #[error("confine the sentry: {0}")]
-    Confine(super::confine::ConfineError),
+    Confine(crate::confine::ConfineError),
     #[error("platform: {0}")]
     Platform(#[from] super::platform::PlatformError),
 }
@@ -258,7 +258,7 @@ fn cgroup_mount_lines(cfg: &ContainerConfig, m: &MountSpec) -> Option<Vec<MountL
     if m.typ != "cgroup" && m.typ != "cgroup2" {
         return None;
     }
-    let cgroup = crate::runsc::cgroups::Cgroup::at(cfg.cgroups_path.as_deref()?);
+    let cgroup = crate::sandbox::cgroup::Cgroup::at(cfg.cgroups_path.as_deref()?);
     let flags = "nosuid,nodev,noexec,relatime";
     let ro = if m.options.iter().any(|o| o == "ro") {
         "ro"
@@ -335,16 +335,19 @@ pub fn main(state_dir: &Path) -> i32 {
 }
 
 fn run(state_dir: &Path) -> Result<(), BootError> {
-    let mut cfg: ContainerConfig = read_json(state_dir, state::SPEC_FILE)?;
-    let info: SandboxInfo = read_json(state_dir, state::SANDBOX_FILE)?;
-    // SAFETY: create passed the listener (seccomp) or the fd-passing
-    // socket (ptrace) at fd 3 and the gofer channels at 4..; nothing else
-    // in this process owns them.
-    let first = unsafe { OwnedFd::from_raw_fd(FIRST_ROLE_FD) };
+    let mut cfg: ContainerConfig = read_json(state_dir, sandbox::SPEC_FILE)?;
+    let info: SandboxInfo = read_json(state_dir, sandbox::SANDBOX_FILE)?;
+    // create passed the listener (seccomp) or the fd-passing socket
+    // (ptrace) at fd 3 and the gofer channels at 4...
+    let mut fds = sandbox::sys::take_role_fds(1 + info.gofer_channels)
+        .map_err(BootError::RoleFds)?
+        .into_iter();
+    let first = fds.next().ok_or(BootError::RoleFds(Errno::EBADF))?;
+    let channels: Vec<OwnedFd> = fds.collect();
     // The tracer must attach before init installs its filter (create waits
     // for our control socket), and before this process starts any thread.
     // Before any thread starts (see confine::private_mount_ns).
-    super::confine::private_mount_ns().map_err(BootError::Confine)?;
+    crate::confine::private_mount_ns().map_err(BootError::Confine)?;
     // Before the tracer, which reaps every child of this process.
     let pid_ns_values = super::fs::sysctl::pid_namespace_values(Path::new("/proc"), info.init_pid)
         .map_err(BootError::Sysctl)?;
@@ -352,10 +355,6 @@ fn run(state_dir: &Path) -> Result<(), BootError> {
         PlatformKind::Ptrace => (Some(Arc::new(Ptrace::start(info.init_pid, first)?)), None),
         PlatformKind::Seccomp => (None, Some(first)),
     };
-    let channels: Vec<OwnedFd> = (0..info.gofer_channels)
-        // SAFETY: as above, one fd per channel.
-        .map(|i| unsafe { OwnedFd::from_raw_fd(FIRST_ROLE_FD + 1 + i as i32) })
-        .collect();
     let init_pidfd = sys::pidfd_open(info.init_pid).map_err(BootError::InitPidfd)?;
     if cfg.hostname.is_none() {
         cfg.hostname = uts_nodename(&cfg, info.init_pid);
@@ -429,7 +428,11 @@ fn run(state_dir: &Path) -> Result<(), BootError> {
     let extra = masked_and_readonly_lines(&cfg, &proc_config.mounts, is_dir);
     proc_config.mounts.extend(extra);
     drop(probe);
-    let procfs = ProcFs::new(proc_config);
+    let kernel = super::kernel::Kernel::new(&super::fs::hostproc::HostProc::new(
+        proc_config.host_proc.clone(),
+        proc_config.init_host_pid,
+    ));
+    let procfs = ProcFs::with_kernel(proc_config, &kernel);
     crate::sentry::vfs::set_gofer_subtrees(info.gofer_subtrees.clone());
     // Mounts of another file system are not cached: binds, and the real
     // mounts inside synthetic ones (cgroup files).
@@ -450,6 +453,7 @@ fn run(state_dir: &Path) -> Result<(), BootError> {
         peers: super::peers::Peers::new(diag),
         dcache,
         cfg,
+        kernel,
         procfs,
         synthetic_dir,
         synthetic_dir_id: (st.st_dev, st.st_ino),
@@ -609,31 +613,31 @@ fn serve_control(
             Err(Errno::EINTR) => continue,
             Err(_) => return,
         };
-        let msg = crate::runsc::sync::recv(conn.as_raw_fd());
+        let msg = crate::sandbox::sync::recv(conn.as_raw_fd());
         let reply = match msg {
-            Ok((crate::runsc::sync::InitMsg::Attach { pid }, Some(sock))) if ptrace.is_some() => {
+            Ok((crate::sandbox::sync::InitMsg::Attach { pid }, Some(sock))) if ptrace.is_some() => {
                 // Workers already serve every traced task.
                 match ptrace.as_ref().map(|p| p.seize(pid, sock)) {
-                    Some(Ok(())) => crate::runsc::sync::InitMsg::Ready,
-                    Some(Err(e)) => crate::runsc::sync::InitMsg::Error {
+                    Some(Ok(())) => crate::sandbox::sync::InitMsg::Ready,
+                    Some(Err(e)) => crate::sandbox::sync::InitMsg::Error {
                         msg: format!("attach to process {pid}: {e}"),
                     },
-                    None => crate::runsc::sync::InitMsg::Error {
+                    None => crate::sandbox::sync::InitMsg::Error {
                         msg: "not a ptrace sandbox".into(),
                     },
                 }
             }
-            Ok((crate::runsc::sync::InitMsg::Listener, Some(listener))) if ptrace.is_none() => {
+            Ok((crate::sandbox::sync::InitMsg::Listener, Some(listener))) if ptrace.is_none() => {
                 match SeccompNotify::new(listener) {
                     Ok(p) => {
                         let p = Arc::new(p);
                         spawn_workers(&p, &sentry, &gofers, EXEC_WORKERS);
-                        crate::runsc::sync::InitMsg::Ready
+                        crate::sandbox::sync::InitMsg::Ready
                     }
-                    Err(e) => crate::runsc::sync::InitMsg::Error { msg: e.to_string() },
+                    Err(e) => crate::sandbox::sync::InitMsg::Error { msg: e.to_string() },
                 }
             }
-            _ => crate::runsc::sync::InitMsg::Error {
+            _ => crate::sandbox::sync::InitMsg::Error {
                 msg: if ptrace.is_some() {
                     "expected a process to attach to (this sandbox runs on ptrace)".into()
                 } else {
@@ -641,7 +645,7 @@ fn serve_control(
                 },
             },
         };
-        let _ = crate::runsc::sync::send(conn.as_raw_fd(), &reply, None);
+        let _ = crate::sandbox::sync::send(conn.as_raw_fd(), &reply, None);
     }
 }
 

@@ -30,6 +30,8 @@ use std::sync::Mutex;
 
 use nix::errno::Errno;
 
+pub use crate::sandbox::idmap::{IdMap, IdRange, OVERFLOW_ID};
+
 pub const CAP_CHOWN: u32 = 0;
 pub const CAP_DAC_OVERRIDE: u32 = 1;
 pub const CAP_DAC_READ_SEARCH: u32 = 2;
@@ -250,61 +252,6 @@ impl Cred {
             c.dumpable = 0;
         }
         Ok(c)
-    }
-}
-
-/// One id mapping line: `count` ids from `inside` map to `outside`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct IdRange {
-    pub inside: u32,
-    pub outside: u32,
-    pub count: u32,
-}
-
-/// The workload user namespace's uid or gid mapping (uid_map / gid_map).
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct IdMap(pub Vec<IdRange>);
-
-/// overflowuid/overflowgid: what an unmapped id reads as.
-pub const OVERFLOW_ID: u32 = 65534;
-
-impl IdMap {
-    /// The whole range, container id N = host id N (4294967295 ids:
-    /// (uid_t)-1 stays invalid).
-    pub fn identity() -> IdMap {
-        IdMap(vec![IdRange {
-            inside: 0,
-            outside: 0,
-            count: u32::MAX,
-        }])
-    }
-
-    pub fn is_identity(&self) -> bool {
-        *self == IdMap::identity()
-    }
-
-    /// The container's id of host id `host` (OVERFLOW_ID when unmapped).
-    pub fn to_container(&self, host: u32) -> u32 {
-        self.0
-            .iter()
-            .find(|r| host >= r.outside && host - r.outside < r.count)
-            .map_or(OVERFLOW_ID, |r| r.inside + (host - r.outside))
-    }
-
-    /// The host id of container id `id`, if it is mapped.
-    pub fn to_host(&self, id: u32) -> Option<u32> {
-        self.0
-            .iter()
-            .find(|r| id >= r.inside && id - r.inside < r.count)
-            .map(|r| r.outside + (id - r.inside))
-    }
-
-    /// The text of /proc/<pid>/uid_map for it.
-    pub fn proc_text(&self) -> String {
-        self.0
-            .iter()
-            .map(|r| format!("{:>10} {:>10} {:>10}\n", r.inside, r.outside, r.count))
-            .collect()
     }
 }
 

@@ -270,21 +270,7 @@ pub fn split_plain(path: &[u8]) -> Option<(Vec<u8>, &[u8])> {
 /// fstatat of one name in a cached directory, without following it.
 pub fn stat_child(dir: &OwnedFd, name: &[u8]) -> Result<libc::stat, nix::errno::Errno> {
     let name = std::ffi::CString::new(name).map_err(|_| nix::errno::Errno::EINVAL)?;
-    let mut st: libc::stat = super::sys::zeroed();
-    // SAFETY: a NUL-terminated name and a valid out pointer; dir is open.
-    let r = unsafe {
-        libc::fstatat(
-            dir.as_raw_fd(),
-            name.as_ptr(),
-            &mut st,
-            libc::AT_SYMLINK_NOFOLLOW,
-        )
-    };
-    if r < 0 {
-        Err(nix::errno::Errno::last())
-    } else {
-        Ok(st)
-    }
+    super::sys::fstatat_nofollow(dir.as_fd(), &name)
 }
 
 #[cfg(test)]

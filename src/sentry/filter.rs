@@ -4,10 +4,11 @@
 //! seccompiler has one match action per filter and no USER_NOTIF action, so
 //! the policy is a stack of filters (install order):
 //! 1. allowlist: passthrough rows (with their argument rule), emulated and
-//!    denied rows (but [`DENIED_IN_KERNEL`]) → ALLOW; anything else →
+//!    denied rows (but those marked `in_kernel`) → ALLOW; anything else →
 //!    ERRNO(ENOSYS);
-//! 2. one filter per errno: failed argument rules and the denied rows in
-//!    [`DENIED_IN_KERNEL`] → ERRNO(e); anything else → ALLOW;
+//! 2. one filter per errno: failed argument rules and the denied rows
+//!    marked `in_kernel` ([`crate::table::SyscallRow::in_kernel`]) →
+//!    ERRNO(e); anything else → ALLOW;
 //! 3. notify: emulated and other denied rows → TRACE(MAGIC), rewritten to
 //!    USER_NOTIF in [`NotifyMode::UserNotif`]; anything else → ALLOW. The
 //!    sentry answers a denied row with the table's errno and logs the first
@@ -24,7 +25,7 @@
 
 use std::collections::BTreeMap;
 use std::fmt;
-use std::os::fd::{FromRawFd, OwnedFd};
+use std::os::fd::OwnedFd;
 
 use seccompiler::{
     BpfProgram, SeccompAction, SeccompCmpArgLen, SeccompCmpOp, SeccompCondition, SeccompFilter,
@@ -36,12 +37,6 @@ use crate::table::{ArgRule, ArgRuleKind, Disposition, SYSCALLS};
 /// `SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP` (for `SECCOMP_IOCTL_NOTIF_SET_FLAGS`),
 /// missing from libc.
 pub const SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP: u64 = 1;
-
-/// Denied rows answered by the kernel itself instead of the sentry (so
-/// never logged): glibc tries clone3 before every fork and thread and falls
-/// back to clone on ENOSYS; a sentry round trip there would cost every
-/// fork 3-50 us and log nothing anyone can act on.
-pub const DENIED_IN_KERNEL: &[&str] = &["clone3"];
 
 /// `SECCOMP_RET_DATA` of the placeholder TRACE action of the notify filter
 /// ("rs"); it is what a ptrace supervisor sees as the event message.
@@ -230,7 +225,7 @@ pub fn workload_filters(mode: NotifyMode) -> Result<Vec<Vec<libc::sock_filter>>,
             // Allowed by the allowlist, then sent to the sentry like an
             // emulated row: it answers the table's errno and logs the first
             // use of each in the container (so a denial is discoverable).
-            Disposition::Denied { errno } if DENIED_IN_KERNEL.contains(&row.name) => {
+            Disposition::Denied { errno } if row.in_kernel => {
                 by_errno.entry(*errno).or_default().insert(nr, Vec::new());
             }
             Disposition::Denied { .. } => {
@@ -366,7 +361,7 @@ pub fn reserved_fd_filters(fd: i32) -> Result<Vec<Vec<libc::sock_filter>>, Filte
 
 /// The ptrace platform's own rules, from the table's `on_ptrace` keys:
 /// one filter per errno refusing those calls in the kernel (never logged,
-/// like [`DENIED_IN_KERNEL`]). The sentry traces every workload task
+/// like the denied rows marked `in_kernel`). The sentry traces every workload task
 /// there, so a workload's own ptrace cannot work (EPERM at once rather
 /// than a tracer that waits for stops it never gets), and a clone with
 /// CLONE_UNTRACED would start a task the sentry does not trace, whose
@@ -448,31 +443,10 @@ pub fn install_with_flags(
             } else {
                 0
             };
-        let fprog = libc::sock_fprog {
-            len: prog.len() as libc::c_ushort,
-            filter: prog.as_ptr().cast_mut(),
-        };
-        // SAFETY: `fprog` points at `prog`, a live, non-empty slice of
-        // `len` instructions; the kernel copies the program during the call
-        // and does not keep the pointer.
-        let ret = unsafe {
-            libc::syscall(
-                libc::SYS_seccomp,
-                libc::SECCOMP_SET_MODE_FILTER,
-                flags,
-                &fprog as *const libc::sock_fprog,
-            )
-        };
-        if ret < 0 {
-            return Err(FilterError::Install {
-                index,
-                source: std::io::Error::last_os_error(),
-            });
-        }
+        let fd = crate::sentry::sys::seccomp_set_mode_filter(prog, flags)
+            .map_err(|source| FilterError::Install { index, source })?;
         if wants_listener {
-            // SAFETY: with NEW_LISTENER, a successful seccomp() returns a
-            // new fd that nothing else owns.
-            listener = Some(unsafe { OwnedFd::from_raw_fd(ret as libc::c_int) });
+            listener = fd;
         }
     }
     Ok(listener)
@@ -647,7 +621,7 @@ mod tests {
                         );
                     }
                 }
-                Disposition::Denied { errno: e } if DENIED_IN_KERNEL.contains(&r.name) => {
+                Disposition::Denied { errno: e } if r.in_kernel => {
                     assert_eq!(got, errno(e), "{}", r.name)
                 }
                 Disposition::Emulated { .. } | Disposition::Denied { .. } => {

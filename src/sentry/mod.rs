@@ -10,6 +10,7 @@ pub mod cred;
 pub mod cwd;
 pub mod dcache;
 pub mod filter;
+pub mod kernel;
 pub mod lineage;
 pub mod peers;
 pub mod fs {
@@ -23,6 +24,8 @@ pub mod sys;
 pub mod syscalls;
 pub mod sysfs;
 pub mod task;
+#[cfg(test)]
+pub mod testkit;
 pub mod vfs;
 pub mod workers;
 
@@ -35,13 +38,15 @@ use std::collections::HashMap;
 use std::os::fd::{AsRawFd, OwnedFd};
 use std::sync::{Arc, Mutex};
 
-use crate::runsc::container::SandboxInfo;
-use crate::runsc::spec::ContainerConfig;
+use crate::sandbox::config::ContainerConfig;
+use crate::sandbox::SandboxInfo;
 
 /// State shared by all sentry threads.
 pub struct Sentry {
     pub cfg: ContainerConfig,
     pub info: SandboxInfo,
+    /// The workload's task state (credentials, virtual cwds).
+    pub kernel: kernel::Kernel,
     pub procfs: fs::procfs::ProcFs,
     /// An O_PATH fd of an empty read-only directory (the container's /proc
     /// mountpoint): synthetic directories are opened from it, so that the
@@ -120,5 +125,75 @@ impl Sentry {
                     .is_ok_and(|st| (st.st_dev, st.st_ino) == self.synthetic_dir_id)
             });
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::dispatch;
+
+    #[test]
+    fn dispatch_matches_emulated_rows() {
+        for nr in 0..=1024u32 {
+            let emulated = crate::table::row(nr).is_some_and(|r| {
+                matches!(r.disposition, crate::table::Disposition::Emulated { .. })
+                    || r.emulate_if.is_some()
+            });
+            assert_eq!(
+                dispatch::handler(nr).is_some(),
+                emulated,
+                "dispatch disagrees with the table for nr {nr}"
+            );
+        }
+    }
+
+    /// The table is the only list of handlers: every handler a row names
+    /// is `syscalls::<family>::<name>` (its family's file, named after the
+    /// syscall), and every function with the handler signature in the
+    /// family files is named by a row (no handler the dispatch cannot reach).
+    #[test]
+    fn handlers_are_exactly_the_tables() {
+        use std::collections::BTreeSet;
+        let mut named = BTreeSet::new();
+        for r in crate::table::SYSCALLS {
+            let handler = match (r.disposition, r.emulate_if) {
+                (crate::table::Disposition::Emulated { handler }, _) => handler,
+                (_, Some(e)) => e.handler,
+                _ => continue,
+            };
+            assert_eq!(
+                handler,
+                format!("{}::{}", r.family, r.name),
+                "{}: the handler lives in its family's file, named after the syscall",
+                r.name
+            );
+            named.insert(handler.to_string());
+        }
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/sentry/syscalls");
+        let mut found = BTreeSet::new();
+        for e in std::fs::read_dir(&dir).expect("syscalls dir") {
+            let path = e.expect("entry").path();
+            let module = path
+                .file_stem()
+                .expect("name")
+                .to_string_lossy()
+                .into_owned();
+            if module == "mod" {
+                continue;
+            }
+            let text = std::fs::read_to_string(&path).expect("read");
+            for line in text.lines() {
+                let Some(rest) = line.strip_prefix("pub fn ") else {
+                    continue;
+                };
+                if let Some((name, "ctx: &mut Ctx) -> SysResult {")) = rest.split_once('(') {
+                    found.insert(format!("{module}::{name}"));
+                }
+            }
+        }
+        assert_eq!(
+            found, named,
+            "handlers in src/sentry/syscalls vs the table's"
+        );
     }
 }

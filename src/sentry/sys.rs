@@ -7,39 +7,68 @@ use std::os::fd::{AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
 
 use nix::errno::Errno;
 
+pub use crate::sandbox::sys::{kill_pidfd, pidfd_open};
+
+/// Plain old data: a `repr(C)` kernel struct (or an array of them) made of
+/// integers only, with no references, for which every bit pattern is a
+/// valid value. The bound of [`struct_bytes`], [`struct_from_bytes`] and
+/// [`zeroed`], which are safe because of it.
+///
+/// # Safety
+///
+/// Implement it only for such types: integers, and structs and arrays of
+/// them with no pointer, reference, `bool`, `char`, enum or niche field.
+/// Padding bytes may be read by [`struct_bytes`]: build values that go to
+/// the workload from [`zeroed`] so that they are zero.
+pub unsafe trait Pod: Copy {}
+
+// SAFETY: each is a libc repr(C) struct of integer fields (arrays of
+// c_char for utsname), valid for any bit pattern.
+unsafe impl Pod for libc::stat {}
+// SAFETY: as above.
+unsafe impl Pod for libc::statx {}
+// SAFETY: as above.
+unsafe impl Pod for libc::statfs {}
+// SAFETY: as above.
+unsafe impl Pod for libc::utsname {}
+// SAFETY: as above.
+unsafe impl Pod for libc::open_how {}
+// SAFETY: as above.
+unsafe impl Pod for libc::timespec {}
+// SAFETY: as above.
+unsafe impl Pod for libc::timeval {}
+// SAFETY: as above.
+unsafe impl Pod for libc::winsize {}
+// SAFETY: as above.
+unsafe impl Pod for libc::user_regs_struct {}
+// SAFETY: as above (seccomp_data inside is integers too).
+unsafe impl Pod for libc::seccomp_notif {}
+// SAFETY: an integer.
+unsafe impl Pod for i64 {}
+// SAFETY: an array of Pod values is Pod (no padding between elements).
+unsafe impl<T: Pod, const N: usize> Pod for [T; N] {}
+
 /// The bytes of a plain-data kernel struct, to copy into workload memory.
-pub fn struct_bytes<T: Copy>(v: &T) -> &[u8] {
-    // SAFETY: T is a Copy repr(C) kernel struct (stat, statx, statfs,
-    // utsname, cap data) with no references; reading its bytes is sound
-    // (padding bytes are zeroed by callers that build it from zeroed()).
+pub fn struct_bytes<T: Pod>(v: &T) -> &[u8] {
+    // SAFETY: T is Pod (no references; its bytes may be read), and the
+    // slice covers exactly the value borrowed for the slice's lifetime.
     unsafe { std::slice::from_raw_parts((v as *const T).cast::<u8>(), std::mem::size_of::<T>()) }
 }
 
 /// Builds a plain-data struct from bytes read out of workload memory.
-pub fn struct_from_bytes<T: Copy>(b: &[u8]) -> Option<T> {
+pub fn struct_from_bytes<T: Pod>(b: &[u8]) -> Option<T> {
     if b.len() < std::mem::size_of::<T>() {
         return None;
     }
-    // SAFETY: b holds at least size_of::<T>() bytes and T is a plain-data
-    // struct for which every bit pattern is valid (integers only).
+    // SAFETY: b holds at least size_of::<T>() bytes and T is Pod, valid
+    // for every bit pattern; read_unaligned copes with b's alignment.
     Some(unsafe { std::ptr::read_unaligned(b.as_ptr().cast::<T>()) })
 }
 
 /// A zeroed plain-data struct.
-pub fn zeroed<T: Copy>() -> T {
-    // SAFETY: used only for libc integer structs, valid when all-zero.
+pub fn zeroed<T: Pod>() -> T {
+    // SAFETY: T is Pod, so all-zero bytes are a valid value.
     unsafe { std::mem::zeroed() }
-}
-
-/// pidfd_open(pid, 0): a pidfd for a process (its thread-group leader).
-pub fn pidfd_open(pid: i32) -> Result<OwnedFd, Errno> {
-    // SAFETY: pidfd_open takes two integers; nix and libc lack a wrapper.
-    let r = unsafe { libc::syscall(libc::SYS_pidfd_open, pid, 0) };
-    if r < 0 {
-        return Err(Errno::last());
-    }
-    // SAFETY: the kernel returned a new fd that only we own.
-    Ok(unsafe { OwnedFd::from_raw_fd(r as i32) })
 }
 
 /// `struct pidfd_info` up to PIDFD_INFO_SIZE_VER0 (64 bytes).
@@ -232,6 +261,80 @@ pub fn statx_at(
     }
 }
 
+/// fstatat(dir, name, AT_SYMLINK_NOFOLLOW): one name in a directory.
+pub fn fstatat_nofollow(dir: BorrowedFd<'_>, name: &CStr) -> Result<libc::stat, Errno> {
+    let mut st: libc::stat = zeroed();
+    // SAFETY: a NUL-terminated name and a valid out pointer; dir is open.
+    let r = unsafe {
+        libc::fstatat(
+            dir.as_raw_fd(),
+            name.as_ptr(),
+            &mut st,
+            libc::AT_SYMLINK_NOFOLLOW,
+        )
+    };
+    if r < 0 {
+        Err(Errno::last())
+    } else {
+        Ok(st)
+    }
+}
+
+/// statx of the caller's fd through its /proc link (followed: it leads to
+/// the open file); only the sync-type bits of `flags` apply.
+pub fn statx_caller_fd(tid: i32, fd: i32, flags: i32, mask: u32) -> Result<libc::statx, Errno> {
+    let mut st: libc::statx = zeroed();
+    let path = proc_fd_path(tid, fd);
+    // SAFETY: a NUL-terminated path and a valid out pointer.
+    let r = unsafe {
+        libc::statx(
+            libc::AT_FDCWD,
+            path.as_ptr(),
+            flags & libc::AT_STATX_SYNC_TYPE,
+            mask,
+            &mut st,
+        )
+    };
+    if r < 0 {
+        Err(Errno::last())
+    } else {
+        Ok(st)
+    }
+}
+
+/// seccomp(SECCOMP_SET_MODE_FILTER, flags, prog): installs one filter on
+/// the calling thread (all threads with TSYNC); with
+/// SECCOMP_FILTER_FLAG_NEW_LISTENER, the listener fd it returns.
+pub fn seccomp_set_mode_filter(
+    prog: &[libc::sock_filter],
+    flags: libc::c_ulong,
+) -> Result<Option<OwnedFd>, std::io::Error> {
+    let fprog = libc::sock_fprog {
+        len: prog.len() as libc::c_ushort,
+        filter: prog.as_ptr().cast_mut(),
+    };
+    // SAFETY: `fprog` points at `prog`, a live slice of `len` instructions;
+    // the kernel copies the program during the call and does not keep the
+    // pointer (nor write through it).
+    let ret = unsafe {
+        libc::syscall(
+            libc::SYS_seccomp,
+            libc::SECCOMP_SET_MODE_FILTER,
+            flags,
+            &fprog as *const libc::sock_fprog,
+        )
+    };
+    if ret < 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    if flags & libc::SECCOMP_FILTER_FLAG_NEW_LISTENER == 0 {
+        return Ok(None);
+    }
+    // SAFETY: with NEW_LISTENER, a successful seccomp() returns a new fd
+    // that nothing else owns.
+    Ok(Some(unsafe { OwnedFd::from_raw_fd(ret as libc::c_int) }))
+}
+
 /// Whether the file has a POSIX access ACL (which may refuse a user what
 /// its mode grants others). Unknown counts as yes. Through the fd's
 /// /proc link: the xattr calls refuse O_PATH fds themselves.
@@ -307,20 +410,6 @@ pub fn lseek(fd: BorrowedFd<'_>, off: i64, whence: i32) -> Result<i64, Errno> {
     } else {
         Ok(r)
     }
-}
-
-/// pidfd_send_signal(SIGKILL): ends the workload when the sandbox fails.
-pub fn kill_pidfd(pidfd: &OwnedFd) {
-    // SAFETY: integers and a null siginfo, as the man page allows.
-    unsafe {
-        libc::syscall(
-            libc::SYS_pidfd_send_signal,
-            pidfd.as_raw_fd(),
-            libc::SIGKILL,
-            std::ptr::null::<libc::siginfo_t>(),
-            0,
-        )
-    };
 }
 
 /// pidfd_send_signal with a siginfo (`info`: the 128-byte struct as ints).
@@ -531,6 +620,110 @@ pub fn set_winsize(fd: BorrowedFd<'_>, ws: &libc::winsize) -> Result<(), Errno> 
     // SAFETY: TIOCSWINSZ reads one winsize from `ws`, valid for the call.
     let r = unsafe { libc::ioctl(fd.as_raw_fd(), libc::TIOCSWINSZ, ws) };
     Errno::result(r).map(drop)
+}
+
+/// inotify_init1(IN_CLOEXEC): a new inotify instance (for tests that play
+/// the workload; the sentry itself never makes one).
+#[cfg(test)]
+pub fn inotify_init() -> Result<OwnedFd, Errno> {
+    // SAFETY: inotify_init1 takes one integer; the fd it returns is new
+    // and only ours. (nix has it behind a feature we do not build.)
+    let r = unsafe { libc::inotify_init1(libc::IN_CLOEXEC) };
+    if r < 0 {
+        return Err(Errno::last());
+    }
+    // SAFETY: as above.
+    Ok(unsafe { OwnedFd::from_raw_fd(r) })
+}
+
+/// SECCOMP_IOCTL_NOTIF_SET_FLAGS on a listener.
+pub fn notif_set_flags(listener: BorrowedFd<'_>, flags: u64) -> Result<(), Errno> {
+    // SAFETY: SET_FLAGS takes the flags by value.
+    let r = unsafe {
+        libc::ioctl(
+            listener.as_raw_fd(),
+            libc::SECCOMP_IOCTL_NOTIF_SET_FLAGS as _,
+            flags,
+        )
+    };
+    if r < 0 {
+        Err(Errno::last())
+    } else {
+        Ok(())
+    }
+}
+
+/// SECCOMP_IOCTL_NOTIF_ID_VALID: whether notification `id` is pending.
+pub fn notif_id_valid(listener: BorrowedFd<'_>, id: u64) -> bool {
+    let mut id = id;
+    // SAFETY: ID_VALID reads a u64 from a valid pointer.
+    unsafe {
+        libc::ioctl(
+            listener.as_raw_fd(),
+            libc::SECCOMP_IOCTL_NOTIF_ID_VALID as _,
+            &mut id,
+        ) == 0
+    }
+}
+
+/// SECCOMP_IOCTL_NOTIF_RECV: the next notification.
+pub fn notif_recv(listener: BorrowedFd<'_>) -> Result<libc::seccomp_notif, Errno> {
+    // RECV requires the struct zeroed.
+    let mut notif: libc::seccomp_notif = zeroed();
+    // SAFETY: RECV writes a seccomp_notif to a valid pointer.
+    let r = unsafe {
+        libc::ioctl(
+            listener.as_raw_fd(),
+            libc::SECCOMP_IOCTL_NOTIF_RECV as _,
+            &mut notif as *mut libc::seccomp_notif,
+        )
+    };
+    if r < 0 {
+        Err(Errno::last())
+    } else {
+        Ok(notif)
+    }
+}
+
+/// SECCOMP_IOCTL_NOTIF_SEND: the answer to a notification.
+pub fn notif_send(listener: BorrowedFd<'_>, resp: &libc::seccomp_notif_resp) -> Result<(), Errno> {
+    let mut resp = *resp;
+    // SAFETY: SEND reads a seccomp_notif_resp from a valid pointer.
+    let r = unsafe {
+        libc::ioctl(
+            listener.as_raw_fd(),
+            libc::SECCOMP_IOCTL_NOTIF_SEND as _,
+            &mut resp as *mut libc::seccomp_notif_resp,
+        )
+    };
+    if r < 0 {
+        Err(Errno::last())
+    } else {
+        Ok(())
+    }
+}
+
+/// SECCOMP_IOCTL_NOTIF_ADDFD: installs `addfd.srcfd` in the notifying
+/// task; the fd number it got.
+pub fn notif_addfd(
+    listener: BorrowedFd<'_>,
+    addfd: &libc::seccomp_notif_addfd,
+) -> Result<i32, Errno> {
+    let mut addfd = *addfd;
+    // SAFETY: ADDFD reads a seccomp_notif_addfd from a valid pointer; the
+    // caller keeps srcfd open for the call.
+    let r = unsafe {
+        libc::ioctl(
+            listener.as_raw_fd(),
+            libc::SECCOMP_IOCTL_NOTIF_ADDFD as _,
+            &mut addfd as *mut libc::seccomp_notif_addfd,
+        )
+    };
+    if r < 0 {
+        Err(Errno::last())
+    } else {
+        Ok(r)
+    }
 }
 
 /// The first bytes (at most 64) of `path` as a process of the pid

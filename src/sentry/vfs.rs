@@ -1,23 +1,7 @@
 //! Where a sandbox path lives: in a synthetic file system the sentry serves
 //! (/proc, /sys) or behind the gofer. Paths are byte strings, as Linux's.
 
-/// The sentry's own mounts.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum SynthFs {
-    Proc,
-    Sys,
-}
-
-impl SynthFs {
-    pub fn mount_point(self) -> &'static str {
-        match self {
-            SynthFs::Proc => "/proc",
-            SynthFs::Sys => "/sys",
-        }
-    }
-}
-
-pub const SYNTHETIC_MOUNTS: [SynthFs; 2] = [SynthFs::Proc, SynthFs::Sys];
+pub use crate::sandbox::{SynthFs, SYNTHETIC_MOUNTS};
 
 /// The source of the empty tmpfs init mounts where a synthetic file
 /// system is (the directory the workload's kernel-side opens find).

@@ -95,7 +95,7 @@ pub fn unique_id(prefix: &str) -> String {
 /// step): the conformance runner's bundle spec, running `args`.
 pub fn default_spec(args: &[&str]) -> serde_json::Value {
     let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
-    runrs::runsc::conformance::bundle_spec(&args)
+    runrs::conformance::bundle_spec(&args)
 }
 
 /// An OCI bundle in a fresh directory under the temp dir: `rootfs/` (a

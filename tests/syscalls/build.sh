@@ -5,6 +5,8 @@
 # under a header; tests/syscalls/CASES is the checked-in copy (src/table.rs
 # reads it for docs/COMPATIBILITY.md). With RUNRS_BLESS=1 the checked-in copy
 # is rewritten; tests/conformance.rs fails when it is stale.
+# When the cases change, also run `bash tests/syscalls/makes.sh OUT_DIR/conformance`
+# (tests/syscalls/MAKES: what each case makes, which the table credits it with).
 set -euo pipefail
 out=${1:?usage: build.sh OUT_DIR}
 here=$(cd "$(dirname "$0")" && pwd)

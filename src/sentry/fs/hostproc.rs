@@ -747,6 +747,24 @@ impl HostProc {
 mod tests {
     use super::*;
 
+    /// The mount holds pid directories only, and an fd of a file in it
+    /// reads as /proc/<pid>/... to the sentry (`fd_link`; the mount is `gofer::procmount`'s).
+    #[test]
+    fn gofer_proc_mount_reads_as_proc() {
+        use crate::gofer::sys;
+        use std::os::fd::{AsFd, AsRawFd};
+        let mnt = crate::gofer::procmount::make_mount().expect("proc mount (needs root)");
+        let pid = std::process::id();
+        let name = std::ffi::CString::new(format!("{pid}/comm")).unwrap();
+        let fd = sys::openat(mnt.as_fd(), &name, libc::O_RDONLY | libc::O_CLOEXEC, 0).unwrap();
+        let link = fd_link(pid as i32, fd.as_raw_fd()).unwrap();
+        assert_eq!(String::from_utf8_lossy(&link), format!("/proc/{pid}/comm"));
+        assert_eq!(
+            sys::openat(mnt.as_fd(), c"sys", libc::O_RDONLY | libc::O_CLOEXEC, 0).map(drop),
+            Err(Errno::ENOENT)
+        );
+    }
+
     /// On the live /proc the ids come from the status once, then from the
     /// cache while the task lives; a thread is found among its process's.
     #[test]

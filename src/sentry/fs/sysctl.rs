@@ -191,7 +191,7 @@ impl Sysctl {
                     setns(f, *flag).map_err(|source| SysctlError::Join { ns, source })
                 });
                 let ready = joined.and_then(|()| {
-                    crate::sentry::confine::keep_only_caps(&[])
+                    crate::confine::keep_only_caps(&[])
                         .map_err(|e| SysctlError::Caps(e.to_string()))
                 });
                 drop(joins);

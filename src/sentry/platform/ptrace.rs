@@ -389,12 +389,10 @@ fn tracer_thread(
     // capabilities are per thread: keep only the sentry's (the confinement
     // brings the empty root and the seccomp filter to every thread).
     let first = t.seize(pid, sock).and_then(|()| {
-        crate::sentry::confine::keep_only_caps(crate::sentry::confine::SENTRY_PTRACE_CAPS).map_err(
-            |e| {
-                crate::log::error(&format!("sentry tracer: {e}"));
-                Errno::EPERM
-            },
-        )
+        crate::confine::keep_only_caps(crate::sentry::confine::SENTRY_PTRACE_CAPS).map_err(|e| {
+            crate::log::error(&format!("sentry tracer: {e}"));
+            Errno::EPERM
+        })
     });
     let ok = first.is_ok();
     let _ = started.send(first);
@@ -410,14 +408,21 @@ fn tracer_thread(
     drop(end);
 }
 
-fn ptrace_raw(
+/// ptrace(2) as libc has it.
+///
+/// # Safety
+///
+/// `addr` and `data` must be what `req` takes: integers, or the address
+/// of a live value of the type the request reads or writes
+/// (`user_regs_struct` for PTRACE_GETREGS/SETREGS, `c_ulong` for
+/// PTRACE_GETEVENTMSG), valid and not otherwise borrowed for the call.
+unsafe fn ptrace_raw(
     req: libc::c_uint,
     tid: i32,
     addr: usize,
     data: usize,
 ) -> Result<libc::c_long, Errno> {
-    // SAFETY: every request used here takes an integer or a pointer to a
-    // live value of the type the request expects, passed by the caller.
+    // SAFETY: the caller passes what `req` expects (see above).
     let r = unsafe { libc::ptrace(req, tid, addr, data) };
     if r < 0 {
         Err(Errno::last())
@@ -426,42 +431,69 @@ fn ptrace_raw(
     }
 }
 
+/// A ptrace request whose arguments are integers only (no memory is
+/// passed): SEIZE (options), CONT and SYSCALL (a signal), LISTEN; any
+/// other request is EINVAL here.
+fn ptrace_int(req: libc::c_uint, tid: i32, data: usize) -> Result<libc::c_long, Errno> {
+    if !matches!(
+        req,
+        libc::PTRACE_SEIZE | libc::PTRACE_CONT | libc::PTRACE_SYSCALL | libc::PTRACE_LISTEN
+    ) {
+        return Err(Errno::EINVAL);
+    }
+    // SAFETY: these requests take integers (addr 0, data options or a
+    // signal number) and touch no memory of ours.
+    unsafe { ptrace_raw(req, tid, 0, data) }
+}
+
 fn getregs(tid: i32) -> Result<libc::user_regs_struct, Errno> {
     let mut regs = crate::sentry::sys::zeroed::<libc::user_regs_struct>();
-    ptrace_raw(
-        libc::PTRACE_GETREGS,
-        tid,
-        0,
-        &mut regs as *mut libc::user_regs_struct as usize,
-    )?;
+    // SAFETY: GETREGS writes one user_regs_struct at data: `regs`, which
+    // lives and is borrowed by nothing else for the call.
+    unsafe {
+        ptrace_raw(
+            libc::PTRACE_GETREGS,
+            tid,
+            0,
+            &mut regs as *mut libc::user_regs_struct as usize,
+        )
+    }?;
     Ok(regs)
 }
 
 fn setregs(tid: i32, regs: &libc::user_regs_struct) -> Result<(), Errno> {
-    ptrace_raw(
-        libc::PTRACE_SETREGS,
-        tid,
-        0,
-        regs as *const libc::user_regs_struct as usize,
-    )
+    // SAFETY: SETREGS reads one user_regs_struct at data: `regs`, borrowed
+    // for the call.
+    unsafe {
+        ptrace_raw(
+            libc::PTRACE_SETREGS,
+            tid,
+            0,
+            regs as *const libc::user_regs_struct as usize,
+        )
+    }
     .map(drop)
 }
 
 fn event_msg(tid: i32) -> Result<u64, Errno> {
     let mut msg: libc::c_ulong = 0;
-    ptrace_raw(
-        libc::PTRACE_GETEVENTMSG,
-        tid,
-        0,
-        &mut msg as *mut libc::c_ulong as usize,
-    )?;
+    // SAFETY: GETEVENTMSG writes one c_ulong at data: `msg`, which lives
+    // and is borrowed by nothing else for the call.
+    unsafe {
+        ptrace_raw(
+            libc::PTRACE_GETEVENTMSG,
+            tid,
+            0,
+            &mut msg as *mut libc::c_ulong as usize,
+        )
+    }?;
     Ok(msg)
 }
 
 /// Resumes `tid`, delivering `sig` (0 for none); a raw signal number so
 /// that real-time signals pass too.
 fn cont(tid: i32, sig: i32) {
-    let _ = ptrace_raw(libc::PTRACE_CONT, tid, 0, sig as usize);
+    let _ = ptrace_int(libc::PTRACE_CONT, tid, sig as usize);
 }
 
 fn waitpid_raw(pid: i32, flags: i32) -> Result<(i32, i32), Errno> {
@@ -477,7 +509,7 @@ fn waitpid_raw(pid: i32, flags: i32) -> Result<(i32, i32), Errno> {
 
 impl Tracer {
     fn seize(&mut self, pid: i32, sock: OwnedFd) -> Result<(), Errno> {
-        ptrace_raw(libc::PTRACE_SEIZE, pid, 0, OPTIONS as usize)?;
+        ptrace_int(libc::PTRACE_SEIZE, pid, OPTIONS as usize)?;
         let recv = crate::sentry::sys::getfd(pid, RESERVED_FD).ok();
         self.tasks.insert(
             pid,
@@ -609,7 +641,7 @@ impl Tracer {
                 ) {
                     // Group-stop: stay stopped (for the workload's wait
                     // and job control) until SIGCONT, without us.
-                    let _ = ptrace_raw(libc::PTRACE_LISTEN, tid, 0, 0);
+                    let _ = ptrace_int(libc::PTRACE_LISTEN, tid, 0);
                 } else {
                     // A new task's first stop, or the end of a group-stop.
                     if !self.tasks.get(&tid).is_some_and(|t| t.settled) {
@@ -1004,11 +1036,11 @@ impl Tracer {
             r.rip = r.rip.wrapping_sub(2);
         }
         setregs(tid, &r)?;
-        ptrace_raw(libc::PTRACE_SYSCALL, tid, 0, 0)?;
+        ptrace_int(libc::PTRACE_SYSCALL, tid, 0)?;
         if again {
             // Its syscall-entry stop first (the seccomp check follows it).
             self.wait_syscall_stop(tid)?;
-            ptrace_raw(libc::PTRACE_SYSCALL, tid, 0, 0)?;
+            ptrace_int(libc::PTRACE_SYSCALL, tid, 0)?;
         }
         self.wait_syscall_stop(tid)
     }
@@ -1038,7 +1070,7 @@ impl Tracer {
             if event == 0 {
                 self.held_signals.push((tid, sig));
             }
-            ptrace_raw(libc::PTRACE_SYSCALL, tid, 0, 0)?;
+            ptrace_int(libc::PTRACE_SYSCALL, tid, 0)?;
         }
     }
 }

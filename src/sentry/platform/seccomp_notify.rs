@@ -4,13 +4,14 @@
 //! NOTIF_SEND, or NOTIF_ADDFD with SECCOMP_ADDFD_FLAG_SEND so that an fd and
 //! the syscall's return are one atomic step.
 
-use std::os::fd::{AsRawFd, OwnedFd};
+use std::os::fd::{AsFd, AsRawFd, OwnedFd};
 use std::time::{Duration, Instant};
 
 use nix::errno::Errno;
 
 use super::{Platform, PlatformError, Response, SyscallRequest};
 use crate::sentry::filter::SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP;
+use crate::sentry::sys;
 
 pub struct SeccompNotify {
     listener: OwnedFd,
@@ -35,17 +36,7 @@ impl SeccompNotify {
     /// workload's CPU (a cross-core wake-up costs 20x the syscall).
     pub fn new(listener: OwnedFd) -> Result<SeccompNotify, PlatformError> {
         let flags: u64 = SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP;
-        // SAFETY: SET_FLAGS takes the flags by value on a listener fd we own.
-        let r = unsafe {
-            libc::ioctl(
-                listener.as_raw_fd(),
-                libc::SECCOMP_IOCTL_NOTIF_SET_FLAGS as _,
-                flags,
-            )
-        };
-        if r < 0 {
-            return Err(PlatformError::SetFlags(Errno::last()));
-        }
+        sys::notif_set_flags(listener.as_fd(), flags).map_err(PlatformError::SetFlags)?;
         let pid_max = std::fs::read_to_string("/proc/sys/kernel/pid_max")
             .ok()
             .and_then(|s| s.trim().parse::<u64>().ok())
@@ -77,32 +68,16 @@ impl SeccompNotify {
     /// Whether the notification is still pending: its task has not died or
     /// been interrupted since we received it.
     fn id_valid(&self, id: u64) -> bool {
-        let mut id = id;
-        // SAFETY: ID_VALID reads a u64 from a valid pointer.
-        unsafe {
-            libc::ioctl(
-                self.listener.as_raw_fd(),
-                libc::SECCOMP_IOCTL_NOTIF_ID_VALID as _,
-                &mut id,
-            ) == 0
-        }
+        sys::notif_id_valid(self.listener.as_fd(), id)
     }
 
     fn send(&self, resp: &mut libc::seccomp_notif_resp) -> Result<(), PlatformError> {
-        // SAFETY: SEND reads a seccomp_notif_resp from a valid pointer.
-        let r = unsafe {
-            libc::ioctl(
-                self.listener.as_raw_fd(),
-                libc::SECCOMP_IOCTL_NOTIF_SEND as _,
-                resp as *mut libc::seccomp_notif_resp,
-            )
-        };
-        match r {
-            0 => Ok(()),
+        match sys::notif_send(self.listener.as_fd(), resp) {
+            Ok(()) => Ok(()),
             // The task died or was interrupted by a signal: nobody waits for
             // this answer any more.
-            _ if Errno::last() == Errno::ENOENT => Ok(()),
-            _ => Err(PlatformError::Send(Errno::last())),
+            Err(Errno::ENOENT) => Ok(()),
+            Err(e) => Err(PlatformError::Send(e)),
         }
     }
 
@@ -113,7 +88,7 @@ impl SeccompNotify {
         cloexec: bool,
         send: bool,
     ) -> Result<i32, Errno> {
-        let mut addfd = libc::seccomp_notif_addfd {
+        let addfd = libc::seccomp_notif_addfd {
             id: req.id,
             flags: if send {
                 libc::SECCOMP_ADDFD_FLAG_SEND as u32
@@ -124,43 +99,20 @@ impl SeccompNotify {
             newfd: 0,
             newfd_flags: if cloexec { libc::O_CLOEXEC as u32 } else { 0 },
         };
-        // SAFETY: ADDFD reads a seccomp_notif_addfd from a valid pointer;
-        // srcfd is open for the duration of the call.
-        let r = unsafe {
-            libc::ioctl(
-                self.listener.as_raw_fd(),
-                libc::SECCOMP_IOCTL_NOTIF_ADDFD as _,
-                &mut addfd as *mut libc::seccomp_notif_addfd,
-            )
-        };
-        if r < 0 {
-            Err(Errno::last())
-        } else {
-            Ok(r)
-        }
+        // srcfd is `fd`, borrowed (so open) for the call.
+        sys::notif_addfd(self.listener.as_fd(), &addfd)
     }
 }
 
 impl Platform for SeccompNotify {
     fn wait(&self) -> Result<Option<SyscallRequest>, PlatformError> {
-        // SAFETY: seccomp_notif is plain data; RECV requires it zeroed.
-        let mut notif: libc::seccomp_notif = unsafe { std::mem::zeroed() };
-        // SAFETY: RECV writes a seccomp_notif to a valid pointer.
-        let r = unsafe {
-            libc::ioctl(
-                self.listener.as_raw_fd(),
-                libc::SECCOMP_IOCTL_NOTIF_RECV as _,
-                &mut notif as *mut libc::seccomp_notif,
-            )
+        let notif = match sys::notif_recv(self.listener.as_fd()) {
+            Ok(n) => n,
+            // EINTR: a signal; ENOENT: the notification went away (its
+            // task died) between the wake-up and our receive.
+            Err(Errno::EINTR | Errno::ENOENT) => return Ok(None),
+            Err(e) => return Err(PlatformError::Recv(e)),
         };
-        if r < 0 {
-            return match Errno::last() {
-                // EINTR: a signal; ENOENT: the notification went away (its
-                // task died) between the wake-up and our receive.
-                Errno::EINTR | Errno::ENOENT => Ok(None),
-                e => Err(PlatformError::Recv(e)),
-            };
-        }
         Ok(Some(SyscallRequest {
             id: notif.id,
             tid: notif.pid as i32,
@@ -172,7 +124,6 @@ impl Platform for SeccompNotify {
 
     fn hung_up(&self) -> bool {
         use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
-        use std::os::fd::AsFd;
         let mut fds = [PollFd::new(self.listener.as_fd(), PollFlags::empty())];
         matches!(poll(&mut fds, PollTimeout::ZERO), Ok(n) if n > 0)
             && fds[0]

@@ -338,3 +338,206 @@ pub fn futimesat(ctx: &mut Ctx) -> SysResult {
     let times = read_timevals(ctx, ctx.arg(2))?;
     do_utimens(ctx, abs, times, Follow::Follow)
 }
+
+/// The handlers against a real sentry, a recording fake platform and an
+/// in-process gofer over a temporary tree (`sentry::testkit`).
+#[cfg(test)]
+mod handler_tests {
+    use std::os::unix::fs::{MetadataExt, PermissionsExt};
+
+    use nix::errno::Errno;
+
+    use crate::sentry::testkit::{errno, value, Kit, CWD};
+
+    fn file(k: &Kit, name: &str) {
+        std::fs::write(k.host(name), "data").unwrap();
+    }
+
+    #[test]
+    fn chmod_sets_the_mode() {
+        let k = Kit::new("chmod");
+        file(&k, "f");
+        let p = k.path("/f");
+        assert_eq!(value(k.call("chmod", [p, 0o604, 0, 0, 0, 0])), 0);
+        let m = std::fs::metadata(k.host("f")).unwrap();
+        assert_eq!(m.permissions().mode() & 0o7777, 0o604);
+    }
+
+    #[test]
+    fn chmod_missing_is_enoent() {
+        let k = Kit::new("chmod-enoent");
+        let p = k.path("/nope");
+        assert_eq!(
+            errno(k.call("chmod", [p, 0o600, 0, 0, 0, 0])),
+            Errno::ENOENT
+        );
+    }
+
+    #[test]
+    fn fchmodat2_nofollow_on_a_symlink_is_eopnotsupp() {
+        let k = Kit::new("fchmodat2");
+        file(&k, "f");
+        std::os::unix::fs::symlink("f", k.host("l")).unwrap();
+        let p = k.path("/l");
+        let nofollow = libc::AT_SYMLINK_NOFOLLOW as u64;
+        assert_eq!(
+            errno(k.call("fchmodat2", [CWD, p, 0o600, nofollow, 0, 0])),
+            Errno::EOPNOTSUPP
+        );
+    }
+
+    #[test]
+    fn fchmodat2_unknown_flag_is_einval() {
+        let k = Kit::new("fchmodat2-flags");
+        file(&k, "f");
+        let p = k.path("/f");
+        assert_eq!(
+            errno(k.call("fchmodat2", [CWD, p, 0o600, 0x1, 0, 0])),
+            Errno::EINVAL
+        );
+    }
+
+    #[test]
+    fn chown_follows_the_callers_privilege() {
+        let k = Kit::new("chown");
+        file(&k, "f");
+        let p = k.path("/f");
+        let r = k.call("chown", [p, 4321, 4321, 0, 0, 0]);
+        if nix::unistd::geteuid().is_root() {
+            assert_eq!(value(r), 0);
+            let m = std::fs::metadata(k.host("f")).unwrap();
+            assert_eq!((m.uid(), m.gid()), (4321, 4321));
+        } else {
+            assert_eq!(errno(r), Errno::EPERM);
+        }
+    }
+
+    #[test]
+    fn chown_minus_one_changes_nothing() {
+        let k = Kit::new("chown-keep");
+        file(&k, "f");
+        let before = std::fs::metadata(k.host("f")).unwrap();
+        let p = k.path("/f");
+        let keep = u32::MAX as u64;
+        assert_eq!(value(k.call("chown", [p, keep, keep, 0, 0, 0])), 0);
+        let after = std::fs::metadata(k.host("f")).unwrap();
+        assert_eq!((before.uid(), before.gid()), (after.uid(), after.gid()));
+    }
+
+    #[test]
+    fn lchown_changes_the_link_not_the_target() {
+        let k = Kit::new("lchown");
+        if !nix::unistd::geteuid().is_root() {
+            println!("lchown_changes_the_link_not_the_target: skipped, needs root (chown to another uid)");
+            return;
+        }
+        file(&k, "f");
+        std::os::unix::fs::symlink("f", k.host("l")).unwrap();
+        let p = k.path("/l");
+        assert_eq!(value(k.call("lchown", [p, 4321, 4321, 0, 0, 0])), 0);
+        assert_eq!(std::fs::symlink_metadata(k.host("l")).unwrap().uid(), 4321);
+        assert_ne!(std::fs::metadata(k.host("f")).unwrap().uid(), 4321);
+    }
+
+    #[test]
+    fn truncate_sets_the_size() {
+        let k = Kit::new("truncate");
+        file(&k, "f");
+        let p = k.path("/f");
+        assert_eq!(value(k.call("truncate", [p, 2, 0, 0, 0, 0])), 0);
+        assert_eq!(std::fs::read_to_string(k.host("f")).unwrap(), "da");
+        assert_eq!(value(k.call("truncate", [p, 10, 0, 0, 0, 0])), 0);
+        assert_eq!(std::fs::metadata(k.host("f")).unwrap().len(), 10);
+    }
+
+    #[test]
+    fn truncate_negative_is_einval() {
+        let k = Kit::new("truncate-neg");
+        file(&k, "f");
+        let p = k.path("/f");
+        assert_eq!(
+            errno(k.call("truncate", [p, (-1i64) as u64, 0, 0, 0, 0])),
+            Errno::EINVAL
+        );
+    }
+
+    #[test]
+    fn truncate_directory_is_eisdir() {
+        let k = Kit::new("truncate-dir");
+        std::fs::create_dir(k.host("d")).unwrap();
+        let p = k.path("/d");
+        assert_eq!(errno(k.call("truncate", [p, 0, 0, 0, 0, 0])), Errno::EISDIR);
+    }
+
+    fn timespecs(k: &Kit, a: (i64, i64), m: (i64, i64)) -> u64 {
+        let mut b = Vec::new();
+        for v in [a.0, a.1, m.0, m.1] {
+            b.extend_from_slice(&v.to_le_bytes());
+        }
+        k.platform.put(&b)
+    }
+
+    #[test]
+    fn utimensat_sets_both_times() {
+        let k = Kit::new("utimensat");
+        file(&k, "f");
+        let p = k.path("/f");
+        let t = timespecs(&k, (1_000_000_000, 5), (1_100_000_000, 7));
+        assert_eq!(value(k.call("utimensat", [CWD, p, t, 0, 0, 0])), 0);
+        let m = std::fs::metadata(k.host("f")).unwrap();
+        assert_eq!((m.atime(), m.atime_nsec()), (1_000_000_000, 5));
+        assert_eq!((m.mtime(), m.mtime_nsec()), (1_100_000_000, 7));
+    }
+
+    #[test]
+    fn utimensat_bad_nanoseconds_is_einval() {
+        let k = Kit::new("utimensat-ns");
+        file(&k, "f");
+        let p = k.path("/f");
+        let t = timespecs(&k, (1, 1_000_000_000), (1, 0));
+        assert_eq!(
+            errno(k.call("utimensat", [CWD, p, t, 0, 0, 0])),
+            Errno::EINVAL
+        );
+    }
+
+    #[test]
+    fn utimensat_unknown_flag_is_einval() {
+        let k = Kit::new("utimensat-flags");
+        let p = k.path("/f");
+        assert_eq!(
+            errno(k.call("utimensat", [CWD, p, 0, 0x1, 0, 0])),
+            Errno::EINVAL
+        );
+    }
+
+    #[test]
+    fn utime_sets_seconds() {
+        let k = Kit::new("utime");
+        file(&k, "f");
+        let p = k.path("/f");
+        let mut b = Vec::new();
+        for v in [1_200_000_000i64, 1_300_000_000] {
+            b.extend_from_slice(&v.to_le_bytes());
+        }
+        let t = k.platform.put(&b);
+        assert_eq!(value(k.call("utime", [p, t, 0, 0, 0, 0])), 0);
+        let m = std::fs::metadata(k.host("f")).unwrap();
+        assert_eq!((m.atime(), m.mtime()), (1_200_000_000, 1_300_000_000));
+    }
+
+    #[test]
+    fn utimes_sets_microseconds() {
+        let k = Kit::new("utimes");
+        file(&k, "f");
+        let p = k.path("/f");
+        let mut b = Vec::new();
+        for v in [1_200_000_000i64, 3, 1_300_000_000, 4] {
+            b.extend_from_slice(&v.to_le_bytes());
+        }
+        let t = k.platform.put(&b);
+        assert_eq!(value(k.call("utimes", [p, t, 0, 0, 0, 0])), 0);
+        let m = std::fs::metadata(k.host("f")).unwrap();
+        assert_eq!((m.mtime(), m.mtime_nsec()), (1_300_000_000, 4000));
+    }
+}

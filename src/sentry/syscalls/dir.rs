@@ -464,3 +464,249 @@ mod tests {
         assert_eq!((b.len(), next), (24, 1));
     }
 }
+
+/// The handlers against a real sentry, a recording fake platform and an
+/// in-process gofer over a temporary tree (`sentry::testkit`).
+#[cfg(test)]
+mod handler_tests {
+    use std::os::unix::fs::{FileTypeExt, MetadataExt, PermissionsExt};
+
+    use nix::errno::Errno;
+
+    use crate::sentry::testkit::{errno, value, Kit, CWD};
+
+    #[test]
+    fn mkdir_makes_a_directory() {
+        let k = Kit::new("mkdir");
+        let p = k.path("/d");
+        assert_eq!(value(k.call("mkdir", [p, 0o750, 0, 0, 0, 0])), 0);
+        let m = std::fs::metadata(k.host("d")).unwrap();
+        assert!(m.is_dir());
+        assert_eq!(m.permissions().mode() & !0o750 & 0o777, 0);
+    }
+
+    #[test]
+    fn mkdir_existing_is_eexist() {
+        let k = Kit::new("mkdir-eexist");
+        std::fs::create_dir(k.host("d")).unwrap();
+        let p = k.path("/d");
+        assert_eq!(
+            errno(k.call("mkdir", [p, 0o755, 0, 0, 0, 0])),
+            Errno::EEXIST
+        );
+    }
+
+    #[test]
+    fn mkdir_without_parent_is_enoent() {
+        let k = Kit::new("mkdir-enoent");
+        let p = k.path("/a/b");
+        assert_eq!(
+            errno(k.call("mkdir", [p, 0o755, 0, 0, 0, 0])),
+            Errno::ENOENT
+        );
+    }
+
+    #[test]
+    fn mkdirat_with_cwd_and_absolute_path() {
+        let k = Kit::new("mkdirat");
+        let p = k.path("/e");
+        assert_eq!(value(k.call("mkdirat", [CWD, p, 0o700, 0, 0, 0])), 0);
+        assert!(k.host("e").is_dir());
+    }
+
+    #[test]
+    fn rmdir_removes_an_empty_directory() {
+        let k = Kit::new("rmdir");
+        std::fs::create_dir(k.host("d")).unwrap();
+        let p = k.path("/d");
+        assert_eq!(value(k.call("rmdir", [p, 0, 0, 0, 0, 0])), 0);
+        assert!(!k.host("d").exists());
+    }
+
+    #[test]
+    fn rmdir_non_empty_is_enotempty() {
+        let k = Kit::new("rmdir-full");
+        std::fs::create_dir(k.host("d")).unwrap();
+        std::fs::write(k.host("d/f"), "").unwrap();
+        let p = k.path("/d");
+        assert_eq!(errno(k.call("rmdir", [p, 0, 0, 0, 0, 0])), Errno::ENOTEMPTY);
+    }
+
+    #[test]
+    fn rmdir_of_a_file_is_enotdir() {
+        let k = Kit::new("rmdir-file");
+        std::fs::write(k.host("f"), "").unwrap();
+        let p = k.path("/f");
+        assert_eq!(errno(k.call("rmdir", [p, 0, 0, 0, 0, 0])), Errno::ENOTDIR);
+    }
+
+    #[test]
+    fn unlink_removes_a_file() {
+        let k = Kit::new("unlink");
+        std::fs::write(k.host("f"), "").unwrap();
+        let p = k.path("/f");
+        assert_eq!(value(k.call("unlink", [p, 0, 0, 0, 0, 0])), 0);
+        assert!(!k.host("f").exists());
+    }
+
+    #[test]
+    fn unlink_of_a_directory_is_eisdir() {
+        let k = Kit::new("unlink-dir");
+        std::fs::create_dir(k.host("d")).unwrap();
+        let p = k.path("/d");
+        assert_eq!(errno(k.call("unlink", [p, 0, 0, 0, 0, 0])), Errno::EISDIR);
+    }
+
+    #[test]
+    fn unlinkat_removedir_and_bad_flags() {
+        let k = Kit::new("unlinkat");
+        std::fs::create_dir(k.host("d")).unwrap();
+        let p = k.path("/d");
+        assert_eq!(
+            errno(k.call("unlinkat", [CWD, p, 0x1, 0, 0, 0])),
+            Errno::EINVAL
+        );
+        let rm = libc::AT_REMOVEDIR as u64;
+        assert_eq!(value(k.call("unlinkat", [CWD, p, rm, 0, 0, 0])), 0);
+        assert!(!k.host("d").exists());
+    }
+
+    #[test]
+    fn rename_moves_a_file() {
+        let k = Kit::new("rename");
+        std::fs::write(k.host("a"), "A").unwrap();
+        let (a, b) = (k.path("/a"), k.path("/b"));
+        assert_eq!(value(k.call("rename", [a, b, 0, 0, 0, 0])), 0);
+        assert_eq!(std::fs::read_to_string(k.host("b")).unwrap(), "A");
+        assert!(!k.host("a").exists());
+    }
+
+    #[test]
+    fn renameat2_noreplace_on_existing_is_eexist() {
+        let k = Kit::new("renameat2");
+        std::fs::write(k.host("a"), "A").unwrap();
+        std::fs::write(k.host("b"), "B").unwrap();
+        let (a, b) = (k.path("/a"), k.path("/b"));
+        let noreplace = libc::RENAME_NOREPLACE as u64;
+        assert_eq!(
+            errno(k.call("renameat2", [CWD, a, CWD, b, noreplace, 0])),
+            Errno::EEXIST
+        );
+        assert_eq!(std::fs::read_to_string(k.host("b")).unwrap(), "B");
+    }
+
+    #[test]
+    fn renameat2_exchange_swaps() {
+        let k = Kit::new("renameat2-x");
+        std::fs::write(k.host("a"), "A").unwrap();
+        std::fs::write(k.host("b"), "B").unwrap();
+        let (a, b) = (k.path("/a"), k.path("/b"));
+        let exchange = libc::RENAME_EXCHANGE as u64;
+        assert_eq!(value(k.call("renameat2", [CWD, a, CWD, b, exchange, 0])), 0);
+        assert_eq!(std::fs::read_to_string(k.host("a")).unwrap(), "B");
+        assert_eq!(std::fs::read_to_string(k.host("b")).unwrap(), "A");
+    }
+
+    #[test]
+    fn symlink_stores_the_target_as_given() {
+        let k = Kit::new("symlink");
+        let (t, l) = (k.path("../../etc/x"), k.path("/l"));
+        assert_eq!(value(k.call("symlink", [t, l, 0, 0, 0, 0])), 0);
+        assert_eq!(
+            std::fs::read_link(k.host("l")).unwrap(),
+            std::path::Path::new("../../etc/x")
+        );
+    }
+
+    #[test]
+    fn symlink_empty_target_is_enoent() {
+        let k = Kit::new("symlink-empty");
+        let (t, l) = (k.path(""), k.path("/l"));
+        assert_eq!(errno(k.call("symlink", [t, l, 0, 0, 0, 0])), Errno::ENOENT);
+    }
+
+    #[test]
+    fn link_makes_a_second_name() {
+        let k = Kit::new("link");
+        std::fs::write(k.host("f"), "").unwrap();
+        let (a, b) = (k.path("/f"), k.path("/g"));
+        assert_eq!(value(k.call("link", [a, b, 0, 0, 0, 0])), 0);
+        assert_eq!(std::fs::metadata(k.host("f")).unwrap().nlink(), 2);
+    }
+
+    #[test]
+    fn linkat_unknown_flag_is_einval() {
+        let k = Kit::new("linkat");
+        let (a, b) = (k.path("/f"), k.path("/g"));
+        assert_eq!(
+            errno(k.call("linkat", [CWD, a, CWD, b, 0x1, 0])),
+            Errno::EINVAL
+        );
+    }
+
+    #[test]
+    fn mknod_makes_a_fifo() {
+        let k = Kit::new("mknod");
+        let p = k.path("/fifo");
+        let mode = (libc::S_IFIFO | 0o600) as u64;
+        assert_eq!(value(k.call("mknod", [p, mode, 0, 0, 0, 0])), 0);
+        assert!(std::fs::metadata(k.host("fifo"))
+            .unwrap()
+            .file_type()
+            .is_fifo());
+    }
+
+    #[test]
+    fn mknod_block_device_is_refused() {
+        let k = Kit::new("mknod-blk");
+        let p = k.path("/blk");
+        let mode = (libc::S_IFBLK | 0o600) as u64;
+        let e = errno(k.call("mknod", [p, mode, libc::makedev(8, 0), 0, 0, 0]));
+        assert!(matches!(e, Errno::EPERM | Errno::EINVAL), "{e}");
+        assert!(!k.host("blk").exists());
+    }
+
+    /// The names in a getdents64 buffer (struct linux_dirent64: d_reclen
+    /// at 16, the name from 19).
+    fn dirent_names(bytes: &[u8]) -> Vec<String> {
+        let mut names = Vec::new();
+        let mut off = 0;
+        while off + 19 <= bytes.len() {
+            let reclen = u16::from_le_bytes([bytes[off + 16], bytes[off + 17]]) as usize;
+            let name = &bytes[off + 19..off + reclen];
+            let end = name.iter().position(|b| *b == 0).unwrap_or(name.len());
+            names.push(String::from_utf8_lossy(&name[..end]).into_owned());
+            off += reclen;
+        }
+        names
+    }
+
+    /// A synthetic directory fd (recorded at its install, as the sentry
+    /// does) lists the sentry's entries.
+    #[test]
+    fn getdents64_lists_a_synthetic_directory() {
+        use std::os::fd::AsRawFd;
+        let k = Kit::new("getdents");
+        let p = k.path("/proc/self");
+        let flags = (libc::O_RDONLY | libc::O_DIRECTORY) as u64;
+        let (dir, path) = match k.call("open", [p, flags, 0, 0, 0, 0]) {
+            Ok(crate::sentry::syscalls::Outcome::DirFd { fd, path, .. }) => (fd, path),
+            _ => panic!("a synthetic directory fd"),
+        };
+        let held = dir.try_clone().unwrap();
+        let raw = dir.as_raw_fd();
+        k.sentry
+            .remember_synthetic_dir(std::process::id() as i32, raw, path, held);
+        let buf = k.platform.buf(8192);
+        let n = value(k.call("getdents64", [raw as u64, buf, 8192, 0, 0, 0])) as usize;
+        let names = dirent_names(&k.platform.get(buf, n));
+        for want in [".", "..", "status", "fd", "cwd"] {
+            assert!(names.iter().any(|x| x == want), "{want} in {names:?}");
+        }
+        // The end: 0.
+        assert_eq!(
+            value(k.call("getdents64", [raw as u64, buf, 8192, 0, 0, 0])),
+            0
+        );
+    }
+}

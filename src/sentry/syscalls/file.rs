@@ -650,3 +650,200 @@ fn same_description_allows(file: &OwnedFd, flags: i32) -> Result<(), Errno> {
     }
     Ok(())
 }
+
+/// The handlers against a real sentry, a recording fake platform and an
+/// in-process gofer over a temporary tree (`sentry::testkit`).
+#[cfg(test)]
+mod handler_tests {
+    use std::io::Read;
+    use std::os::unix::fs::PermissionsExt;
+
+    use nix::errno::Errno;
+
+    use crate::sentry::testkit::{errno, fd, Kit, CWD};
+
+    fn read_all(f: std::os::fd::OwnedFd) -> String {
+        let mut s = String::new();
+        std::fs::File::from(f).read_to_string(&mut s).unwrap();
+        s
+    }
+
+    #[test]
+    fn open_reads_the_trees_file() {
+        let k = Kit::new("open");
+        std::fs::write(k.host("f"), "hello").unwrap();
+        let p = k.path("/f");
+        let f = fd(k.call("open", [p, libc::O_RDONLY as u64, 0, 0, 0, 0]));
+        assert_eq!(read_all(f), "hello");
+    }
+
+    #[test]
+    fn open_missing_is_enoent() {
+        let k = Kit::new("open-enoent");
+        let p = k.path("/missing");
+        assert_eq!(errno(k.call("open", [p, 0, 0, 0, 0, 0])), Errno::ENOENT);
+    }
+
+    #[test]
+    fn open_creat_makes_the_file() {
+        let k = Kit::new("open-creat");
+        let p = k.path("/new");
+        let flags = (libc::O_CREAT | libc::O_WRONLY) as u64;
+        drop(fd(k.call("open", [p, flags, 0o640, 0, 0, 0])));
+        let m = std::fs::metadata(k.host("new")).unwrap();
+        assert!(m.is_file());
+        assert_eq!(
+            m.permissions().mode() & !0o640 & 0o777,
+            0,
+            "no bit beyond the mode"
+        );
+    }
+
+    #[test]
+    fn open_excl_on_existing_is_eexist() {
+        let k = Kit::new("open-excl");
+        std::fs::write(k.host("f"), "").unwrap();
+        let p = k.path("/f");
+        let flags = (libc::O_CREAT | libc::O_EXCL | libc::O_WRONLY) as u64;
+        assert_eq!(
+            errno(k.call("open", [p, flags, 0o600, 0, 0, 0])),
+            Errno::EEXIST
+        );
+    }
+
+    #[test]
+    fn open_directory_flag_on_a_file_is_enotdir() {
+        let k = Kit::new("open-dir");
+        std::fs::write(k.host("f"), "").unwrap();
+        let p = k.path("/f");
+        let flags = (libc::O_RDONLY | libc::O_DIRECTORY) as u64;
+        assert_eq!(
+            errno(k.call("open", [p, flags, 0, 0, 0, 0])),
+            Errno::ENOTDIR
+        );
+    }
+
+    #[test]
+    fn open_nofollow_on_a_symlink_is_eloop() {
+        let k = Kit::new("open-nofollow");
+        std::fs::write(k.host("f"), "").unwrap();
+        std::os::unix::fs::symlink("f", k.host("l")).unwrap();
+        let p = k.path("/l");
+        let flags = (libc::O_RDONLY | libc::O_NOFOLLOW) as u64;
+        assert_eq!(errno(k.call("open", [p, flags, 0, 0, 0, 0])), Errno::ELOOP);
+    }
+
+    #[test]
+    fn open_follows_a_symlink_inside_the_tree() {
+        let k = Kit::new("open-follow");
+        std::fs::write(k.host("f"), "target").unwrap();
+        std::os::unix::fs::symlink("/f", k.host("l")).unwrap();
+        let p = k.path("/l");
+        assert_eq!(read_all(fd(k.call("open", [p, 0, 0, 0, 0, 0]))), "target");
+    }
+
+    #[test]
+    fn open_dotdot_stays_in_the_root() {
+        let k = Kit::new("open-dotdot");
+        std::fs::write(k.host("f"), "root's").unwrap();
+        let p = k.path("/../../../f");
+        assert_eq!(read_all(fd(k.call("open", [p, 0, 0, 0, 0, 0]))), "root's");
+    }
+
+    #[test]
+    fn openat_unmapped_path_is_efault() {
+        let k = Kit::new("openat-efault");
+        assert_eq!(
+            errno(k.call("openat", [CWD, 0x10, 0, 0, 0, 0])),
+            Errno::EFAULT
+        );
+    }
+
+    #[test]
+    fn openat_overlong_path_is_enametoolong() {
+        let k = Kit::new("openat-long");
+        let p = k.path(&"a".repeat(5000));
+        assert_eq!(
+            errno(k.call("openat", [CWD, p, 0, 0, 0, 0])),
+            Errno::ENAMETOOLONG
+        );
+    }
+
+    #[test]
+    fn openat_dead_caller_memory_fails_without_opening() {
+        let k = Kit::new("openat-dead");
+        std::fs::write(k.host("f"), "").unwrap();
+        let p = k.path("/f");
+        k.platform.fail_reads(Errno::ESRCH);
+        assert_eq!(errno(k.call("openat", [CWD, p, 0, 0, 0, 0])), Errno::ESRCH);
+        assert!(k.platform.writes().is_empty());
+    }
+
+    #[test]
+    fn creat_truncates() {
+        let k = Kit::new("creat");
+        std::fs::write(k.host("f"), "old contents").unwrap();
+        let p = k.path("/f");
+        drop(fd(k.call("creat", [p, 0o644, 0, 0, 0, 0])));
+        assert_eq!(std::fs::metadata(k.host("f")).unwrap().len(), 0);
+    }
+
+    fn how(k: &Kit, flags: u64, resolve: u64) -> u64 {
+        let mut b = Vec::new();
+        for v in [flags, 0, resolve] {
+            b.extend_from_slice(&v.to_le_bytes());
+        }
+        k.platform.put(&b)
+    }
+
+    #[test]
+    fn openat2_opens_like_openat() {
+        let k = Kit::new("openat2");
+        std::fs::write(k.host("f"), "two").unwrap();
+        let p = k.path("/f");
+        let h = how(&k, libc::O_RDONLY as u64, 0);
+        assert_eq!(
+            read_all(fd(k.call("openat2", [CWD, p, h, 24, 0, 0]))),
+            "two"
+        );
+    }
+
+    #[test]
+    fn open_proc_self_status_is_the_callers() {
+        let k = Kit::new("open-proc");
+        let p = k.path("/proc/self/status");
+        let text = read_all(fd(k.call("open", [p, 0, 0, 0, 0, 0])));
+        assert!(text.starts_with("Name:"), "{text}");
+        assert!(
+            text.contains(&format!("\nPid:\t{}\n", std::process::id())),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn open_proc_file_for_writing_is_eacces() {
+        let k = Kit::new("open-proc-w");
+        let p = k.path("/proc/self/status");
+        assert_eq!(
+            errno(k.call("open", [p, libc::O_WRONLY as u64, 0, 0, 0, 0])),
+            Errno::EACCES
+        );
+    }
+
+    /// A struct shorter than open_how, an unknown RESOLVE_ flag, and
+    /// RESOLVE_BENEATH with an absolute path.
+    #[test]
+    fn openat2_refuses_bad_arguments() {
+        let k = Kit::new("openat2-args");
+        std::fs::write(k.host("f"), "").unwrap();
+        let p = k.path("/f");
+        let cases = [
+            (how(&k, 0, 0), 8, Errno::EINVAL),
+            (how(&k, 0, 0x1000), 24, Errno::EINVAL),
+            (how(&k, 0, libc::RESOLVE_BENEATH), 24, Errno::EXDEV),
+        ];
+        for (h, size, want) in cases {
+            assert_eq!(errno(k.call("openat2", [CWD, p, h, size, 0, 0])), want);
+        }
+    }
+}

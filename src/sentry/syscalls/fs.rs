@@ -48,7 +48,7 @@ pub fn chdir(ctx: &mut Ctx) -> SysResult {
             if from_virtual || enters_synthetic(&abs) {
                 return virtual_host_dir(ctx, &abs, &st);
             }
-            ctx.sentry.procfs.cwds.set(ctx.tid(), None)?;
+            ctx.sentry.kernel.cwds.set(ctx.tid(), None)?;
             Ok(Outcome::Continue)
         }
         Found::Synthetic { fs, rel, node } => {
@@ -63,11 +63,11 @@ pub fn chdir(ctx: &mut Ctx) -> SysResult {
             // real cwd.
             let plain = matches!(vfs::locate(&abs), Location::Synthetic(_, ref r) if r.is_empty());
             if rel.is_empty() && plain && !from_virtual {
-                ctx.sentry.procfs.cwds.set(ctx.tid(), None)?;
+                ctx.sentry.kernel.cwds.set(ctx.tid(), None)?;
                 return Ok(Outcome::Continue);
             }
             let dir = ctx.synthetic_dir(fs, &rel)?;
-            ctx.sentry.procfs.cwds.set(ctx.tid(), Some(dir))?;
+            ctx.sentry.kernel.cwds.set(ctx.tid(), Some(dir))?;
             Ok(Outcome::Value(0))
         }
     }
@@ -155,7 +155,7 @@ fn virtual_host_dir(ctx: &mut Ctx, abs: &[u8], st: &libc::stat) -> SysResult {
     }
     let path = String::from_utf8(lexical).map_err(|_| Errno::EACCES)?;
     let dir = VirtualCwd { path, pin: None };
-    ctx.sentry.procfs.cwds.set(ctx.tid(), Some(dir))?;
+    ctx.sentry.kernel.cwds.set(ctx.tid(), Some(dir))?;
     Ok(Outcome::Value(0))
 }
 
@@ -198,7 +198,7 @@ pub fn fchdir(ctx: &mut Ctx) -> SysResult {
         return Ok(Outcome::Continue);
     }
     if (st.st_dev, st.st_ino) != ctx.sentry.synthetic_dir_id {
-        ctx.sentry.procfs.cwds.set(ctx.tid(), None)?;
+        ctx.sentry.kernel.cwds.set(ctx.tid(), None)?;
         return Ok(Outcome::Continue);
     }
     let tgid = ctx.task()?.tgid;
@@ -206,11 +206,11 @@ pub fn fchdir(ctx: &mut Ctx) -> SysResult {
     // An fd the sentry cannot place is taken for the mount point it
     // really is (as getdents64 on it).
     let Some(Location::Synthetic(fs, rel)) = path.map(|p| vfs::locate(p.as_bytes())) else {
-        ctx.sentry.procfs.cwds.set(ctx.tid(), None)?;
+        ctx.sentry.kernel.cwds.set(ctx.tid(), None)?;
         return Ok(Outcome::Continue);
     };
     if rel.is_empty() {
-        ctx.sentry.procfs.cwds.set(ctx.tid(), None)?;
+        ctx.sentry.kernel.cwds.set(ctx.tid(), None)?;
         return Ok(Outcome::Continue);
     }
     if !ctx.synthetic_lookup(fs, &rel)?.is_dir() {
@@ -218,7 +218,7 @@ pub fn fchdir(ctx: &mut Ctx) -> SysResult {
     }
     may_search(ctx, fs, &rel)?;
     let dir = ctx.synthetic_dir(fs, &rel)?;
-    ctx.sentry.procfs.cwds.set(ctx.tid(), Some(dir))?;
+    ctx.sentry.kernel.cwds.set(ctx.tid(), Some(dir))?;
     Ok(Outcome::Continue)
 }
 
@@ -263,5 +263,65 @@ mod tests {
             synthetic_entry(b"//sys/./kernel").as_deref(),
             Some(&b"/sys/kernel"[..])
         );
+    }
+}
+
+/// The handlers against a real sentry, a recording fake platform and an
+/// in-process gofer over a temporary tree (`sentry::testkit`).
+#[cfg(test)]
+mod handler_tests {
+    use nix::errno::Errno;
+
+    use crate::sentry::testkit::{continued, errno, value, Kit};
+
+    #[test]
+    fn chdir_to_a_tree_directory_is_the_kernels() {
+        let k = Kit::new("chdir");
+        std::fs::create_dir(k.host("d")).unwrap();
+        let p = k.path("/d");
+        assert!(continued(&k.call("chdir", [p, 0, 0, 0, 0, 0])));
+    }
+
+    #[test]
+    fn chdir_to_a_file_is_enotdir() {
+        let k = Kit::new("chdir-file");
+        std::fs::write(k.host("f"), "").unwrap();
+        let p = k.path("/f");
+        assert_eq!(errno(k.call("chdir", [p, 0, 0, 0, 0, 0])), Errno::ENOTDIR);
+    }
+
+    #[test]
+    fn chdir_missing_is_enoent() {
+        let k = Kit::new("chdir-enoent");
+        let p = k.path("/nope");
+        assert_eq!(errno(k.call("chdir", [p, 0, 0, 0, 0, 0])), Errno::ENOENT);
+    }
+
+    /// A synthetic directory becomes the virtual cwd; getcwd answers it
+    /// (with its NUL), a short buffer gets ERANGE.
+    #[test]
+    fn chdir_into_proc_then_getcwd() {
+        let k = Kit::new("chdir-proc");
+        let p = k.path("/proc/self");
+        let r = k.call("chdir", [p, 0, 0, 0, 0, 0]);
+        assert!(r.is_ok(), "chdir /proc/self");
+        let buf = k.platform.buf(256);
+        let n = value(k.call("getcwd", [buf, 256, 0, 0, 0, 0])) as usize;
+        let cwd = String::from_utf8(k.platform.get(buf, n - 1)).unwrap();
+        assert_eq!(cwd, format!("/proc/{}", std::process::id()));
+        assert_eq!(errno(k.call("getcwd", [buf, 3, 0, 0, 0, 0])), Errno::ERANGE);
+        // Leaving for a tree directory drops the virtual cwd.
+        std::fs::create_dir(k.host("d")).unwrap();
+        let d = k.path("/d");
+        assert!(continued(&k.call("chdir", [d, 0, 0, 0, 0, 0])));
+        assert!(continued(&k.call("getcwd", [buf, 256, 0, 0, 0, 0])));
+    }
+
+    #[test]
+    fn getcwd_without_a_virtual_cwd_is_the_kernels() {
+        let k = Kit::new("getcwd");
+        let buf = k.platform.buf(64);
+        assert!(continued(&k.call("getcwd", [buf, 64, 0, 0, 0, 0])));
+        assert!(k.platform.writes().is_empty());
     }
 }

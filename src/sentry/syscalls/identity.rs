@@ -9,7 +9,7 @@ use super::{Ctx, Outcome, SysResult};
 
 /// The caller may change its credentials: drop what the sentry knows of
 /// them and let the kernel do the call.
-fn changes_credentials(ctx: &mut Ctx) -> SysResult {
+pub(super) fn changes_credentials(ctx: &mut Ctx) -> SysResult {
     ctx.forget_cred();
     Ok(Outcome::Continue)
 }
@@ -64,26 +64,42 @@ pub fn capset(ctx: &mut Ctx) -> SysResult {
     changes_credentials(ctx)
 }
 
-/// prctl(2), the options that change credentials or the dumpable mode
-/// (the table sends only those here: PR_SET_DUMPABLE, PR_SET_KEEPCAPS,
-/// PR_CAPBSET_DROP, PR_SET_SECUREBITS, PR_SET_NO_NEW_PRIVS, PR_CAP_AMBIENT).
-pub fn prctl(ctx: &mut Ctx) -> SysResult {
-    let option = ctx.arg(0) & 0xffff_ffff;
-    ctx.note(|| format!("{option:#x}"));
-    changes_credentials(ctx)
-}
+/// The handlers against a real sentry, a recording fake platform and an
+/// in-process gofer over a temporary tree (`sentry::testkit`).
+#[cfg(test)]
+mod handler_tests {
+    use crate::sentry::testkit::{continued, Kit};
 
-/// exit_group(2): before the process ends, its children that have made no
-/// emulated call yet record the virtual cwd they inherit from it; once
-/// reparented (to init or a subreaper) they would inherit from that
-/// instead. Then the kernel ends it. Never fails.
-pub fn exit_group(ctx: &mut Ctx) -> SysResult {
-    let tid = ctx.tid();
-    // Nobody entered a synthetic directory (the common case): nothing to
-    // pass on, no lookup.
-    if !ctx.sentry.procfs.cwds.recorded() {
-        return Ok(Outcome::Continue);
+    /// Every credential change is the kernel's: the sentry only forgets
+    /// what it read and continues the call, touching no memory.
+    #[test]
+    fn credential_calls_continue_untouched() {
+        let k = Kit::new("identity");
+        for name in [
+            "setuid",
+            "setgid",
+            "setreuid",
+            "setregid",
+            "setresuid",
+            "setresgid",
+            "setfsuid",
+            "setfsgid",
+            "setgroups",
+            "capset",
+        ] {
+            assert!(continued(&k.call(name, [0; 6])), "{name}");
+        }
+        assert!(k.platform.calls().is_empty());
     }
-    let _ = ctx.sentry.procfs.cwds.note_exit(tid);
-    Ok(Outcome::Continue)
+
+    /// The cached credentials are dropped: the next read is the kernel's.
+    #[test]
+    fn setuid_drops_the_cached_credentials() {
+        let k = Kit::new("identity-cache");
+        let tid = nix::unistd::gettid().as_raw();
+        let first = k.sentry.kernel.creds.own(tid).expect("own credentials");
+        assert!(continued(&k.call("setuid", [0; 6])));
+        let again = k.sentry.kernel.creds.own(tid).expect("read again");
+        assert_eq!(first.uid, again.uid);
+    }
 }

@@ -127,3 +127,52 @@ impl SyntheticFiles {
         None
     }
 }
+
+/// The handlers against a real sentry, a recording fake platform and an
+/// in-process gofer over a temporary tree (`sentry::testkit`).
+#[cfg(test)]
+mod handler_tests {
+    use std::os::fd::AsRawFd;
+    use std::os::unix::fs::FileExt;
+
+    use crate::sentry::testkit::{continued, fd, Kit};
+
+    fn pread_all(f: &std::fs::File) -> String {
+        let mut buf = vec![0u8; 256];
+        let n = f.read_at(&mut buf, 0).unwrap();
+        String::from_utf8_lossy(&buf[..n]).into_owned()
+    }
+
+    /// A rewind of a synthetic file makes it again (procps's refresh):
+    /// the thread's comm, renamed between the open and the rewind.
+    #[test]
+    fn rewind_regenerates_a_synthetic_file() {
+        let k = Kit::new("lseek");
+        nix::sys::prctl::set_name(c"kit-before").unwrap();
+        let p = k.path("/proc/thread-self/comm");
+        let f = std::fs::File::from(fd(k.call("open", [p, 0, 0, 0, 0, 0])));
+        assert_eq!(pread_all(&f), "kit-before\n");
+        nix::sys::prctl::set_name(c"kit-after").unwrap();
+        let raw = f.as_raw_fd() as u64;
+        assert!(continued(
+            &k.call("lseek", [raw, 0, libc::SEEK_SET as u64, 0, 0, 0])
+        ));
+        assert_eq!(pread_all(&f), "kit-after\n");
+    }
+
+    /// An ordinary file is the kernel's: nothing is read or written.
+    #[test]
+    fn rewind_of_a_tree_file_is_the_kernels() {
+        let k = Kit::new("lseek-file");
+        std::fs::write(k.host("f"), "same").unwrap();
+        let p = k.path("/f");
+        let f = std::fs::File::from(fd(k.call("open", [p, 0, 0, 0, 0, 0])));
+        let raw = f.as_raw_fd() as u64;
+        let before = k.platform.calls().len();
+        assert!(continued(
+            &k.call("lseek", [raw, 0, libc::SEEK_SET as u64, 0, 0, 0])
+        ));
+        assert_eq!(k.platform.calls().len(), before);
+        assert_eq!(pread_all(&f), "same");
+    }
+}

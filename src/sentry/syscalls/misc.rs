@@ -37,3 +37,29 @@ fn utsname(ctx: &Ctx) -> Vec<u8> {
     set_field(&mut u.domainname, &domain);
     sys::struct_bytes(&u).to_vec()
 }
+
+/// The handlers against a real sentry, a recording fake platform and an
+/// in-process gofer over a temporary tree (`sentry::testkit`).
+#[cfg(test)]
+mod handler_tests {
+    use nix::errno::Errno;
+
+    use crate::sentry::testkit::{errno, value, Kit};
+
+    /// struct utsname: six 65-byte fields; nodename second, domainname last.
+    #[test]
+    fn uname_shows_the_containers_hostname() {
+        let k = Kit::new("uname");
+        let buf = k.platform.buf(6 * 65);
+        assert_eq!(value(k.call("uname", [buf, 0, 0, 0, 0, 0])), 0);
+        assert_eq!(k.platform.get_cstr(buf), "Linux");
+        assert_eq!(k.platform.get_cstr(buf + 65), "box");
+        assert_eq!(k.platform.get_cstr(buf + 5 * 65), "(none)");
+    }
+
+    #[test]
+    fn uname_into_unmapped_memory_is_efault() {
+        let k = Kit::new("uname-efault");
+        assert_eq!(errno(k.call("uname", [0x30, 0, 0, 0, 0, 0])), Errno::EFAULT);
+    }
+}

@@ -11,6 +11,7 @@ pub mod identity;
 pub mod io;
 pub mod misc;
 pub mod notify;
+pub mod process;
 pub mod socket;
 pub mod stat;
 pub mod xattr;
@@ -188,7 +189,7 @@ impl<'a> Ctx<'a> {
         if let Some(c) = &self.cred {
             return Ok(c.clone());
         }
-        let c = self.sentry.procfs.creds.own(self.tid())?;
+        let c = self.sentry.kernel.creds.own(self.tid())?;
         self.cred = Some(c.clone());
         Ok(c)
     }
@@ -215,7 +216,7 @@ impl<'a> Ctx<'a> {
     /// The caller is about to change its credentials: what the sentry
     /// read of them (this call's copy and the table's) is dropped.
     pub fn forget_cred(&mut self) {
-        self.sentry.procfs.creds.forget(self.tid());
+        self.sentry.kernel.creds.forget(self.tid());
         self.cred = None;
     }
 
@@ -275,7 +276,7 @@ impl<'a> Ctx<'a> {
     /// The caller's virtual working directory, when it is a directory the
     /// kernel cannot hold (see `cwd`); None: the kernel's cwd is the cwd.
     pub fn virtual_cwd(&mut self) -> Result<Option<VirtualCwd>, Errno> {
-        self.sentry.procfs.cwds.get(self.tid())
+        self.sentry.kernel.cwds.get(self.tid())
     }
 
     /// The canonical sandbox path of the synthetic directory `rel` of `fs`

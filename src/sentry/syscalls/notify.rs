@@ -67,3 +67,54 @@ pub fn inotify_add_watch(ctx: &mut Ctx) -> SysResult {
     )?;
     Ok(Outcome::Value(wd.into()))
 }
+
+/// The handlers against a real sentry, a recording fake platform and an
+/// in-process gofer over a temporary tree (`sentry::testkit`).
+#[cfg(test)]
+mod handler_tests {
+    use std::os::fd::AsRawFd;
+
+    use nix::errno::Errno;
+
+    use crate::sentry::testkit::{errno, value, Kit};
+
+    #[test]
+    fn inotify_add_watch_on_a_tree_file() {
+        let k = Kit::new("inotify");
+        std::fs::write(k.host("f"), "").unwrap();
+        // The caller's inotify fd: the test's own.
+        let ino = crate::sentry::sys::inotify_init().unwrap();
+        let fd = ino.as_raw_fd() as u64;
+        let p = k.path("/f");
+        let wd = value(k.call(
+            "inotify_add_watch",
+            [fd, p, libc::IN_MODIFY as u64, 0, 0, 0],
+        ));
+        assert!(wd >= 1);
+    }
+
+    #[test]
+    fn inotify_add_watch_empty_mask_is_einval() {
+        let k = Kit::new("inotify-mask");
+        let p = k.path("/f");
+        assert_eq!(
+            errno(k.call("inotify_add_watch", [0, p, 0, 0, 0, 0])),
+            Errno::EINVAL
+        );
+    }
+
+    #[test]
+    fn inotify_add_watch_on_a_non_inotify_fd_is_einval() {
+        let k = Kit::new("inotify-fd");
+        let f = std::fs::File::open("/dev/null").unwrap();
+        let p = k.path("/f");
+        let fd = f.as_raw_fd() as u64;
+        assert_eq!(
+            errno(k.call(
+                "inotify_add_watch",
+                [fd, p, libc::IN_MODIFY as u64, 0, 0, 0]
+            )),
+            Errno::EINVAL
+        );
+    }
+}

@@ -227,7 +227,7 @@ pub fn statx(ctx: &mut Ctx) -> SysResult {
         Subject::Child { dir, name, .. } => {
             sys::statx_at(dir.as_fd(), &name, flags & !libc::AT_EMPTY_PATH, mask)?
         }
-        Subject::CallerFd { fd, .. } => statx_caller_fd(ctx.tid(), fd, flags, mask)?,
+        Subject::CallerFd { fd, .. } => sys::statx_caller_fd(ctx.tid(), fd, flags, mask)?,
         Subject::Fd(fd) | Subject::Found(Found::Host(fd)) => {
             sys::statx_fd(fd.as_fd(), flags, mask)?
         }
@@ -245,28 +245,6 @@ pub fn statx(ctx: &mut Ctx) -> SysResult {
     }
     ctx.write(buf, sys::struct_bytes(&st))?;
     Ok(Outcome::Value(0))
-}
-
-/// statx of the caller's fd through its /proc link (followed: it leads to
-/// the open file).
-fn statx_caller_fd(tid: i32, fd: i32, flags: i32, mask: u32) -> Result<libc::statx, Errno> {
-    let mut st: libc::statx = sys::zeroed();
-    let path = sys::proc_fd_path(tid, fd);
-    // SAFETY: a NUL-terminated path and a valid out pointer.
-    let r = unsafe {
-        libc::statx(
-            libc::AT_FDCWD,
-            path.as_ptr(),
-            flags & libc::AT_STATX_SYNC_TYPE,
-            mask,
-            &mut st,
-        )
-    };
-    if r < 0 {
-        Err(Errno::last())
-    } else {
-        Ok(st)
-    }
 }
 
 fn do_access(ctx: &mut Ctx, dirfd: i32, mode: i32, flags: i32) -> SysResult {
@@ -443,4 +421,215 @@ pub fn statfs(ctx: &mut Ctx) -> SysResult {
     };
     ctx.write(buf, sys::struct_bytes(&st))?;
     Ok(Outcome::Value(0))
+}
+
+/// The handlers against a real sentry, a recording fake platform and an
+/// in-process gofer over a temporary tree (`sentry::testkit`).
+#[cfg(test)]
+mod handler_tests {
+    use std::os::unix::fs::PermissionsExt;
+
+    use nix::errno::Errno;
+
+    use crate::sentry::testkit::{errno, value, Kit, CWD};
+
+    /// struct stat (x86_64): st_mode at 24, st_size at 48, 144 bytes.
+    const STAT_SIZE: usize = 144;
+    fn mode(k: &Kit, buf: u64) -> u32 {
+        k.platform.get_u32(buf + 24)
+    }
+    fn size(k: &Kit, buf: u64) -> u64 {
+        k.platform.get_u64(buf + 48)
+    }
+
+    fn file(k: &Kit, name: &str, data: &str, perm: u32) {
+        std::fs::write(k.host(name), data).unwrap();
+        std::fs::set_permissions(k.host(name), std::fs::Permissions::from_mode(perm)).unwrap();
+    }
+
+    #[test]
+    fn stat_writes_mode_and_size() {
+        let k = Kit::new("stat");
+        file(&k, "f", "12345", 0o640);
+        let (p, buf) = (k.path("/f"), k.platform.buf(STAT_SIZE));
+        assert_eq!(value(k.call("stat", [p, buf, 0, 0, 0, 0])), 0);
+        assert_eq!(mode(&k, buf), libc::S_IFREG | 0o640);
+        assert_eq!(size(&k, buf), 5);
+        assert_eq!(k.platform.writes(), vec![(buf, STAT_SIZE)]);
+    }
+
+    #[test]
+    fn stat_follows_and_lstat_does_not() {
+        let k = Kit::new("lstat");
+        file(&k, "f", "x", 0o600);
+        std::os::unix::fs::symlink("f", k.host("l")).unwrap();
+        let (p, buf) = (k.path("/l"), k.platform.buf(STAT_SIZE));
+        value(k.call("stat", [p, buf, 0, 0, 0, 0]));
+        assert_eq!(mode(&k, buf) & libc::S_IFMT, libc::S_IFREG);
+        value(k.call("lstat", [p, buf, 0, 0, 0, 0]));
+        assert_eq!(mode(&k, buf) & libc::S_IFMT, libc::S_IFLNK);
+    }
+
+    #[test]
+    fn stat_missing_is_enoent_and_writes_nothing() {
+        let k = Kit::new("stat-enoent");
+        let (p, buf) = (k.path("/nope"), k.platform.buf(STAT_SIZE));
+        assert_eq!(errno(k.call("stat", [p, buf, 0, 0, 0, 0])), Errno::ENOENT);
+        assert!(k.platform.writes().is_empty());
+    }
+
+    #[test]
+    fn stat_into_unmapped_memory_is_efault() {
+        let k = Kit::new("stat-efault");
+        file(&k, "f", "", 0o644);
+        let p = k.path("/f");
+        assert_eq!(errno(k.call("stat", [p, 0x20, 0, 0, 0, 0])), Errno::EFAULT);
+    }
+
+    #[test]
+    fn stat_through_a_file_is_enotdir() {
+        let k = Kit::new("stat-enotdir");
+        file(&k, "f", "", 0o644);
+        let (p, buf) = (k.path("/f/x"), k.platform.buf(STAT_SIZE));
+        assert_eq!(errno(k.call("stat", [p, buf, 0, 0, 0, 0])), Errno::ENOTDIR);
+    }
+
+    #[test]
+    fn newfstatat_of_a_directory() {
+        let k = Kit::new("fstatat-dir");
+        std::fs::create_dir(k.host("d")).unwrap();
+        let (p, buf) = (k.path("/d"), k.platform.buf(STAT_SIZE));
+        assert_eq!(value(k.call("newfstatat", [CWD, p, buf, 0, 0, 0])), 0);
+        assert_eq!(mode(&k, buf) & libc::S_IFMT, libc::S_IFDIR);
+    }
+
+    #[test]
+    fn stat_of_proc_is_a_directory() {
+        let k = Kit::new("stat-proc");
+        let (p, buf) = (k.path("/proc/self"), k.platform.buf(STAT_SIZE));
+        assert_eq!(value(k.call("stat", [p, buf, 0, 0, 0, 0])), 0);
+        assert_eq!(mode(&k, buf) & libc::S_IFMT, libc::S_IFDIR);
+    }
+
+    #[test]
+    fn statx_reports_size_and_mode() {
+        let k = Kit::new("statx");
+        file(&k, "f", "abc", 0o604);
+        let (p, buf) = (k.path("/f"), k.platform.buf(256));
+        let mask = libc::STATX_BASIC_STATS as u64;
+        assert_eq!(value(k.call("statx", [CWD, p, 0, mask, buf, 0])), 0);
+        // struct statx: stx_mode (u16) at 28, stx_size at 40.
+        assert_eq!(k.platform.get_u64(buf + 40), 3);
+        let m = u16::from_le_bytes(k.platform.get(buf + 28, 2).try_into().unwrap());
+        assert_eq!(u32::from(m), libc::S_IFREG | 0o604);
+    }
+
+    #[test]
+    fn access_existing_and_missing() {
+        let k = Kit::new("access");
+        file(&k, "f", "", 0o644);
+        let (p, q) = (k.path("/f"), k.path("/g"));
+        assert_eq!(
+            value(k.call("access", [p, libc::F_OK as u64, 0, 0, 0, 0])),
+            0
+        );
+        assert_eq!(
+            errno(k.call("access", [q, libc::F_OK as u64, 0, 0, 0, 0])),
+            Errno::ENOENT
+        );
+    }
+
+    #[test]
+    fn access_x_ok_needs_an_exec_bit() {
+        let k = Kit::new("access-x");
+        file(&k, "f", "", 0o644);
+        let p = k.path("/f");
+        // Not even root may execute a file without any x bit.
+        assert_eq!(
+            errno(k.call("access", [p, libc::X_OK as u64, 0, 0, 0, 0])),
+            Errno::EACCES
+        );
+    }
+
+    #[test]
+    fn readlink_copies_the_target_without_nul() {
+        let k = Kit::new("readlink");
+        std::os::unix::fs::symlink("target", k.host("l")).unwrap();
+        let (p, buf) = (k.path("/l"), k.platform.buf(64));
+        assert_eq!(value(k.call("readlink", [p, buf, 64, 0, 0, 0])), 6);
+        assert_eq!(k.platform.get(buf, 7), b"target\0");
+    }
+
+    #[test]
+    fn readlink_truncates_to_the_buffer() {
+        let k = Kit::new("readlink-short");
+        std::os::unix::fs::symlink("target", k.host("l")).unwrap();
+        let (p, buf) = (k.path("/l"), k.platform.buf(64));
+        assert_eq!(value(k.call("readlink", [p, buf, 3, 0, 0, 0])), 3);
+        assert_eq!(k.platform.get(buf, 4), b"tar\0");
+    }
+
+    #[test]
+    fn readlink_of_a_file_is_einval() {
+        let k = Kit::new("readlink-file");
+        file(&k, "f", "", 0o644);
+        let (p, buf) = (k.path("/f"), k.platform.buf(64));
+        assert_eq!(
+            errno(k.call("readlink", [p, buf, 64, 0, 0, 0])),
+            Errno::EINVAL
+        );
+    }
+
+    #[test]
+    fn readlink_proc_self_is_the_pid() {
+        let k = Kit::new("readlink-proc");
+        let (p, buf) = (k.path("/proc/self"), k.platform.buf(64));
+        let n = value(k.call("readlink", [p, buf, 64, 0, 0, 0])) as usize;
+        assert_eq!(
+            String::from_utf8(k.platform.get(buf, n)).unwrap(),
+            std::process::id().to_string()
+        );
+    }
+
+    #[test]
+    fn statfs_of_proc_is_procfs() {
+        let k = Kit::new("statfs");
+        let (p, buf) = (k.path("/proc"), k.platform.buf(120));
+        assert_eq!(value(k.call("statfs", [p, buf, 0, 0, 0, 0])), 0);
+        assert_eq!(k.platform.get_u64(buf), 0x9fa0, "PROC_SUPER_MAGIC");
+    }
+
+    #[test]
+    fn statfs_of_the_tree_is_its_file_system() {
+        let k = Kit::new("statfs-tree");
+        let (p, buf) = (k.path("/"), k.platform.buf(120));
+        assert_eq!(value(k.call("statfs", [p, buf, 0, 0, 0, 0])), 0);
+        let host = nix::sys::statfs::statfs(&k.host("")).unwrap();
+        assert_eq!(k.platform.get_u64(buf), host.filesystem_type().0 as u64);
+    }
+
+    /// Arguments Linux refuses before looking at the file, and the empty
+    /// path without AT_EMPTY_PATH.
+    #[test]
+    fn bad_arguments_fail_as_linux() {
+        let k = Kit::new("stat-args");
+        let (root, empty, buf) = (k.path("/"), k.path(""), k.platform.buf(256));
+        let basic = libc::STATX_BASIC_STATS as u64;
+        let cases: [(&str, [u64; 6], Errno); 6] = [
+            (
+                "statx",
+                [CWD, root, 0, libc::STATX__RESERVED as u64, buf, 0],
+                Errno::EINVAL,
+            ),
+            ("statx", [CWD, root, 0x1, basic, buf, 0], Errno::EINVAL),
+            ("access", [root, 8, 0, 0, 0, 0], Errno::EINVAL),
+            ("faccessat2", [CWD, root, 0, 0x1, 0, 0], Errno::EINVAL),
+            ("readlink", [root, buf, 0, 0, 0, 0], Errno::EINVAL),
+            ("newfstatat", [CWD, empty, buf, 0, 0, 0], Errno::ENOENT),
+        ];
+        for (name, args, want) in cases {
+            assert_eq!(errno(k.call(name, args)), want, "{name} {args:x?}");
+        }
+        assert!(k.platform.writes().is_empty());
+    }
 }

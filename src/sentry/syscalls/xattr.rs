@@ -215,3 +215,102 @@ pub fn removexattr(ctx: &mut Ctx) -> SysResult {
 pub fn lremovexattr(ctx: &mut Ctx) -> SysResult {
     do_removexattr(ctx, true)
 }
+
+/// The handlers against a real sentry, a recording fake platform and an
+/// in-process gofer over a temporary tree (`sentry::testkit`).
+#[cfg(test)]
+mod handler_tests {
+    use nix::errno::Errno;
+
+    use crate::sentry::testkit::{errno, value, Kit};
+
+    /// A tree with an empty file "f". Its file system takes user xattrs
+    /// (tmpfs since Linux 6.6, ext4, xfs, btrfs).
+    fn tree(tag: &str) -> Kit {
+        let k = Kit::new(tag);
+        std::fs::write(k.host("f"), "").unwrap();
+        k
+    }
+
+    #[test]
+    fn setxattr_then_getxattr_round_trips() {
+        let k = tree("xattr");
+        let (p, n, v) = (k.path("/f"), k.path("user.k"), k.platform.put(b"value"));
+        assert_eq!(value(k.call("setxattr", [p, n, v, 5, 0, 0])), 0);
+        let buf = k.platform.buf(16);
+        assert_eq!(value(k.call("getxattr", [p, n, buf, 16, 0, 0])), 5);
+        assert_eq!(k.platform.get(buf, 5), b"value");
+        // Size 0 asks for the length only.
+        assert_eq!(value(k.call("getxattr", [p, n, 0, 0, 0, 0])), 5);
+    }
+
+    #[test]
+    fn getxattr_short_buffer_is_erange() {
+        let k = tree("xattr-short");
+        let (p, n, v) = (k.path("/f"), k.path("user.k"), k.platform.put(b"value"));
+        value(k.call("setxattr", [p, n, v, 5, 0, 0]));
+        let buf = k.platform.buf(16);
+        assert_eq!(
+            errno(k.call("getxattr", [p, n, buf, 2, 0, 0])),
+            Errno::ERANGE
+        );
+    }
+
+    #[test]
+    fn getxattr_missing_is_enodata() {
+        let k = tree("xattr-missing");
+        let (p, n, buf) = (k.path("/f"), k.path("user.none"), k.platform.buf(16));
+        assert_eq!(
+            errno(k.call("getxattr", [p, n, buf, 16, 0, 0])),
+            Errno::ENODATA
+        );
+    }
+
+    #[test]
+    fn listxattr_and_removexattr() {
+        let k = tree("xattr-list");
+        let (p, n, v) = (k.path("/f"), k.path("user.k"), k.platform.put(b"v"));
+        value(k.call("setxattr", [p, n, v, 1, 0, 0]));
+        let buf = k.platform.buf(64);
+        let len = value(k.call("listxattr", [p, buf, 64, 0, 0, 0])) as usize;
+        let names = k.platform.get(buf, len);
+        assert!(
+            names.split(|b| *b == 0).any(|s| s == b"user.k"),
+            "{names:?}"
+        );
+        assert_eq!(value(k.call("removexattr", [p, n, 0, 0, 0, 0])), 0);
+        assert_eq!(
+            errno(k.call("removexattr", [p, n, 0, 0, 0, 0])),
+            Errno::ENODATA
+        );
+    }
+
+    #[test]
+    fn setxattr_empty_name_is_erange() {
+        let k = Kit::new("xattr-name");
+        let (p, n, v) = (k.path("/f"), k.path(""), k.platform.put(b"v"));
+        assert_eq!(errno(k.call("setxattr", [p, n, v, 1, 0, 0])), Errno::ERANGE);
+    }
+
+    #[test]
+    fn setxattr_unknown_flag_is_einval() {
+        let k = Kit::new("xattr-flags");
+        let (p, n, v) = (k.path("/f"), k.path("user.k"), k.platform.put(b"v"));
+        assert_eq!(
+            errno(k.call("setxattr", [p, n, v, 1, 0x4, 0])),
+            Errno::EINVAL
+        );
+    }
+
+    #[test]
+    fn setxattr_create_on_existing_is_eexist() {
+        let k = tree("xattr-create");
+        let (p, n, v) = (k.path("/f"), k.path("user.k"), k.platform.put(b"v"));
+        value(k.call("setxattr", [p, n, v, 1, 0, 0]));
+        let create = libc::XATTR_CREATE as u64;
+        assert_eq!(
+            errno(k.call("setxattr", [p, n, v, 1, create, 0])),
+            Errno::EEXIST
+        );
+    }
+}

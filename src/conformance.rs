@@ -10,7 +10,9 @@
 //! `scripts/mkbundle.sh`, via `<runtime> --root <tmp> run --bundle <b> <id>`.
 //! Under runrs the suite also gets `name=errno` for every denied (or
 //! argument-ruled) table row, which enables the sandbox-only cases.
-//! `tests/conformance.rs` uses this module too.
+//! `tests/conformance.rs` uses this module too. It sits above the table
+//! (whose case list it shares, `table::parse_list`) and beside the front
+//! end, which only forwards `runrs conformance` here.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -21,6 +23,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use crate::table::{self, Disposition};
+pub use crate::table::{family, parse_list, Case};
 
 /// How long one whole suite run may take.
 pub const RUN_TIMEOUT: Duration = Duration::from_secs(600);
@@ -60,56 +63,6 @@ impl Outcome {
 
 /// Case name -> outcome.
 pub type Results = BTreeMap<String, Outcome>;
-
-/// A case as `conformance --list` prints it.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Case {
-    /// `family.behaviour`
-    pub name: String,
-    /// Syscalls named by the case's COVERS (besides its family).
-    pub covers: Vec<String>,
-}
-
-impl Case {
-    pub fn family(&self) -> &str {
-        family(&self.name)
-    }
-
-    /// Every table syscall the case checks: its family (when that is a
-    /// table name) and its COVERS.
-    pub fn syscalls(&self) -> Vec<&str> {
-        let mut v: Vec<&str> = Vec::new();
-        if table::by_name(self.family()).is_some() {
-            v.push(self.family());
-        }
-        for c in &self.covers {
-            if !v.contains(&c.as_str()) {
-                v.push(c);
-            }
-        }
-        v
-    }
-}
-
-pub fn family(case: &str) -> &str {
-    case.split_once('.').map_or(case, |(f, _)| f)
-}
-
-/// Parses `--list` output (or tests/syscalls/CASES): `case [syscall ...]`,
-/// `#` comments ignored.
-pub fn parse_list(text: &str) -> Vec<Case> {
-    text.lines()
-        .map(str::trim)
-        .filter(|l| !l.is_empty() && !l.starts_with('#'))
-        .map(|l| {
-            let mut w = l.split_whitespace();
-            Case {
-                name: w.next().unwrap_or_default().to_string(),
-                covers: w.map(str::to_string).collect(),
-            }
-        })
-        .collect()
-}
 
 /// Parses the suite's result lines (`ok`, `ok ... # skip`, `not ok ...: msg`).
 pub fn parse_results(stdout: &str) -> Result<Results, String> {
@@ -752,8 +705,33 @@ impl Report {
     }
 }
 
+/// `runrs conformance`'s flags.
+#[derive(clap::Args, Debug)]
+pub struct ConformanceArgs {
+    /// Runtime to compare (repeatable): native, runc, runrs, runrs:PLATFORM
+    /// or a runtime binary. Default: native, runc if installed, runrs with
+    /// each platform.
+    #[arg(long)]
+    pub runtime: Vec<String>,
+    /// Only cases matching this glob (e.g. 'open*').
+    #[arg(long)]
+    pub filter: Option<String>,
+    /// text, json or markdown.
+    #[arg(long, default_value = "text")]
+    pub format: String,
+    /// The suite binary (built by tests/syscalls/build.sh).
+    #[arg(long)]
+    pub binary: Option<PathBuf>,
+    /// Rootfs copied into the bundles (default build/rootfs-busybox).
+    #[arg(long)]
+    pub rootfs: Option<PathBuf>,
+    /// KNOWN_GAPS file annotating runrs failures (default tests/syscalls/KNOWN_GAPS).
+    #[arg(long = "known-gaps")]
+    pub known_gaps: Option<PathBuf>,
+}
+
 /// `runrs conformance`.
-pub fn main(a: &super::cli::ConformanceArgs) -> Result<i32, String> {
+pub fn main(a: &ConformanceArgs) -> Result<i32, String> {
     let binary = a
         .binary
         .clone()

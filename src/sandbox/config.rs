@@ -1,0 +1,215 @@
+//! The container config the roles use: the bundle's config.json as
+//! `runsc::spec` parsed and validated it, saved in the state dir
+//! ([`super::SPEC_FILE`]) for the sentry and init.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use serde::{Deserialize, Serialize};
+
+use super::idmap::IdMap;
+use super::SANDBOX_DEVICES;
+
+/// Capability sets as bit masks (bit n = capability number n).
+#[derive(Clone, Copy, Debug, Default, Serialize, Deserialize, PartialEq, Eq)]
+pub struct CapSets {
+    pub bounding: u64,
+    pub effective: u64,
+    pub permitted: u64,
+    pub inheritable: u64,
+    pub ambient: u64,
+}
+
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq, Eq)]
+pub struct MountSpec {
+    pub destination: String,
+    #[serde(rename = "type", default)]
+    pub typ: String,
+    #[serde(default)]
+    pub source: String,
+    #[serde(default)]
+    pub options: Vec<String>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Namespace {
+    /// One of mount, network, uts, pid, ipc, user, cgroup, time.
+    #[serde(rename = "type")]
+    pub typ: String,
+    #[serde(default)]
+    pub path: Option<PathBuf>,
+}
+
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct Device {
+    pub path: String,
+    #[serde(rename = "type")]
+    pub typ: String,
+    #[serde(default)]
+    pub major: i64,
+    #[serde(default)]
+    pub minor: i64,
+    #[serde(rename = "fileMode", default)]
+    pub file_mode: Option<u32>,
+    #[serde(default)]
+    pub uid: Option<u32>,
+    #[serde(default)]
+    pub gid: Option<u32>,
+}
+
+impl Device {
+    /// Whether the sandbox creates this `linux.devices` entry: a FIFO, or
+    /// a character device of [`SANDBOX_DEVICES`] (under any path). Every
+    /// other entry (Docker's `--privileged` lists all of the host's
+    /// devices, `--device` one) is a host device: left out, with a
+    /// warning at create ([`load`]).
+    pub fn in_sandbox_set(&self) -> bool {
+        match self.typ.as_str() {
+            "p" => true,
+            "c" | "u" => SANDBOX_DEVICES
+                .iter()
+                .any(|&(_, major, minor)| (self.major, self.minor) == (major, minor)),
+            _ => false,
+        }
+    }
+}
+
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct Hook {
+    pub path: PathBuf,
+    #[serde(default)]
+    pub args: Vec<String>,
+    #[serde(default)]
+    pub env: Vec<String>,
+    #[serde(default)]
+    pub timeout: Option<i64>,
+}
+
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Hooks {
+    #[serde(default)]
+    pub prestart: Vec<Hook>,
+    #[serde(default)]
+    pub create_runtime: Vec<Hook>,
+    #[serde(default)]
+    pub create_container: Vec<Hook>,
+    #[serde(default)]
+    pub start_container: Vec<Hook>,
+    #[serde(default)]
+    pub poststart: Vec<Hook>,
+    #[serde(default)]
+    pub poststop: Vec<Hook>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Rlimit {
+    pub resource: u32,
+    pub name: String,
+    pub soft: u64,
+    pub hard: u64,
+}
+
+/// The process to run: the spec's `process`, or an exec's process.json.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct ProcessConfig {
+    pub args: Vec<String>,
+    pub env: Vec<String>,
+    pub cwd: String,
+    pub terminal: bool,
+    pub uid: u32,
+    pub gid: u32,
+    pub additional_gids: Vec<u32>,
+    pub umask: Option<u32>,
+    pub caps: CapSets,
+    pub no_new_privs: bool,
+    pub rlimits: Vec<Rlimit>,
+    pub oom_score_adj: Option<i32>,
+}
+
+/// Everything the roles need from the spec, already validated.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct ContainerConfig {
+    pub id: String,
+    pub bundle: PathBuf,
+    pub rootfs: PathBuf,
+    pub readonly_root: bool,
+    pub process: ProcessConfig,
+    pub hostname: Option<String>,
+    pub domainname: Option<String>,
+    pub mounts: Vec<MountSpec>,
+    pub namespaces: Vec<Namespace>,
+    /// The workload user namespace's mappings: the spec's
+    /// `linux.uidMappings`/`gidMappings` with a user namespace, else
+    /// every id to itself (see `runsc::userns`).
+    #[serde(default = "IdMap::identity")]
+    pub uid_map: IdMap,
+    #[serde(default = "IdMap::identity")]
+    pub gid_map: IdMap,
+    pub devices: Vec<Device>,
+    pub masked_paths: Vec<String>,
+    pub readonly_paths: Vec<String>,
+    pub sysctl: BTreeMap<String, String>,
+    pub rootfs_propagation: Option<String>,
+    pub hooks: Hooks,
+    pub memory_limit: Option<i64>,
+    #[serde(default)]
+    pub resources: Resources,
+    /// `linux.seccomp`, validated by compiling it at create.
+    #[serde(default)]
+    pub seccomp: Option<serde_json::Value>,
+    pub pids_limit: Option<i64>,
+    pub cgroups_path: Option<String>,
+    pub annotations: BTreeMap<String, String>,
+}
+
+impl ContainerConfig {
+    pub fn has_new_namespace(&self, typ: &str) -> bool {
+        self.namespaces
+            .iter()
+            .any(|n| n.typ == typ && n.path.is_none())
+    }
+}
+
+/// Resource settings as `linux.resources` and `update --resources` carry
+/// them; zero or absent means "leave alone", as runc does.
+#[derive(Clone, Debug, Default, Deserialize, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Resources {
+    #[serde(default)]
+    pub memory: Option<Memory>,
+    #[serde(default)]
+    pub cpu: Option<Cpu>,
+    #[serde(default)]
+    pub pids: Option<Pids>,
+}
+
+#[derive(Clone, Debug, Default, Deserialize, serde::Serialize)]
+pub struct Memory {
+    #[serde(default)]
+    pub limit: Option<i64>,
+    #[serde(default)]
+    pub swap: Option<i64>,
+    #[serde(default)]
+    pub reservation: Option<i64>,
+}
+
+#[derive(Clone, Debug, Default, Deserialize, serde::Serialize)]
+pub struct Cpu {
+    #[serde(default)]
+    pub shares: Option<u64>,
+    #[serde(default)]
+    pub quota: Option<i64>,
+    #[serde(default)]
+    pub period: Option<u64>,
+    #[serde(default)]
+    pub cpus: Option<String>,
+    #[serde(default)]
+    pub mems: Option<String>,
+}
+
+#[derive(Clone, Debug, Default, Deserialize, serde::Serialize)]
+pub struct Pids {
+    #[serde(default)]
+    pub limit: Option<i64>,
+}
