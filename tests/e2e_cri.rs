@@ -21,7 +21,7 @@ use std::process::Command;
 use std::sync::OnceLock;
 use std::time::Duration;
 
-use e2e::{manifest_dir, pids_mentioning, run_with_timeout, unique_name, wait_until};
+use e2e::{pids_mentioning, run_setup_once, run_with_timeout, unique_name, wait_until};
 use hyper_util::rt::TokioIo;
 use k8s_cri::v1 as cri;
 use k8s_cri::v1::image_service_client::ImageServiceClient;
@@ -52,28 +52,7 @@ fn is_runrs(handler: &str) -> bool {
 /// output when it fails.
 fn ensure_setup() {
     static SETUP: OnceLock<Result<String, String>> = OnceLock::new();
-    let res = SETUP.get_or_init(|| {
-        let script = manifest_dir().join("scripts/e2e-cri-setup.sh");
-        let out = run_with_timeout(
-            Command::new("bash")
-                .arg(&script)
-                .env("RUNRS_BIN", env!("CARGO_BIN_EXE_runrs")),
-            Duration::from_secs(600),
-        );
-        let text = format!("{}{}", out.stdout, out.stderr);
-        if out.success() {
-            Ok(text)
-        } else {
-            Err(format!(
-                "{} failed ({}):\n{text}",
-                script.display(),
-                out.status_text()
-            ))
-        }
-    });
-    if let Err(e) = res {
-        panic!("CRI e2e setup failed:\n{e}");
-    }
+    run_setup_once(&SETUP, "e2e-cri-setup.sh", "cannot test the CRI");
 }
 
 /// A CRI client: the kubelet's two gRPC services on containerd's socket,

@@ -32,8 +32,14 @@ pub fn manifest_dir() -> PathBuf {
 /// when it fails.
 pub fn ensure_docker() {
     static SETUP: OnceLock<Result<String, String>> = OnceLock::new();
-    let res = SETUP.get_or_init(|| {
-        let script = manifest_dir().join("scripts/e2e-setup.sh");
+    run_setup_once(&SETUP, "e2e-setup.sh", "cannot test against docker");
+}
+
+/// Runs `scripts/{script}` with the binary under test once per `cell`
+/// (one per test binary); panics with its output and `why` when it fails.
+pub fn run_setup_once(cell: &OnceLock<Result<String, String>>, script: &str, why: &str) {
+    let res = cell.get_or_init(|| {
+        let script = manifest_dir().join("scripts").join(script);
         let out = run_with_timeout(
             Command::new("bash")
                 .arg(&script)
@@ -52,7 +58,7 @@ pub fn ensure_docker() {
         }
     });
     if let Err(e) = res {
-        panic!("e2e setup failed, cannot test against docker:\n{e}");
+        panic!("{script} failed, {why}:\n{e}");
     }
 }
 
