@@ -503,8 +503,9 @@ fn runtime_features_markdown() -> String {
     let mut out = String::from(
         "\n## Runtime features\n\n\
          From `syscall-table/runtime-features.tsv`: one row per feature as a client drives it \
-         (CRI: containerd 1.6's CRI plugin with the runc v2 shim, see `docs/KUBERNETES.md`), \
-         with the end-to-end test that shows it.\n\n\
+         (CRI: containerd 1.6's CRI plugin with the runc v2 shim, see `docs/KUBERNETES.md`; \
+         runc CLI: runc 1.1's command line, subcommand by subcommand and flag by flag, as \
+         people, scripts, shims and conmon use it), with the test that shows it.\n\n\
          | area | feature | support | note | test |\n|---|---|---|---|---|\n",
     );
     for f in runtime_features().unwrap_or_default() {
