@@ -594,3 +594,32 @@ find /proc/sys/net/ipv4/conf | wc -l
             && want.contains("Read-only file system")
     });
 }
+
+/// A createContainer hook runs in the container's mount namespace before
+/// pivot_root (OCI: "in the container namespace", its path resolved in the
+/// runtime's view), with the state ("creating") on its stdin: what it
+/// writes into a tmpfs the spec mounts in the rootfs is the container's
+/// to read.
+#[test]
+fn create_container_hook_runs_in_the_container_mount_namespace() {
+    let make_bundle = || {
+        let bundle = Bundle::new(&["/bin/sh", "-c", "cat /mnt/x/hooked; ls /mnt/x"]);
+        std::fs::create_dir_all(bundle.rootfs().join("mnt/x")).expect("mkdir mnt/x");
+        let rootfs = bundle.rootfs().to_string_lossy().into_owned();
+        bundle.config_mut(|c| {
+            c["mounts"].as_array_mut().expect("mounts").push(serde_json::json!({
+                "destination": "/mnt/x", "type": "tmpfs", "source": "tmpfs",
+                "options": ["nosuid", "nodev"]
+            }));
+            c["hooks"] = serde_json::json!({"createContainer": [{
+                "path": "/bin/sh",
+                "args": ["sh", "-c", "read -r state; echo \"hooked $(echo \"$state\" | grep -c creating)\" > \"$ROOTFS/mnt/x/hooked\""],
+                "env": [format!("ROOTFS={rootfs}")]
+            }]});
+        });
+        bundle
+    };
+    // Had the hook run in the host's mount namespace, its file would be
+    // under the tmpfs, not in it, and cat would fail.
+    same_stdout_as_runc(make_bundle, "cchook", |want| want == "hooked 1\nhooked\n");
+}

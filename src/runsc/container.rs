@@ -551,6 +551,7 @@ pub fn create(g: &GlobalOpts, args: &CreateArgs, interactive: bool) -> Result<Cr
                 };
                 hooks::run_all(&cfg.hooks.prestart, &st)?;
                 hooks::run_all(&cfg.hooks.create_runtime, &st)?;
+                hooks::run_all_in_namespaces_of(&cfg.hooks.create_container, &st, init.as_raw())?;
                 sync::send(sync_parent.as_raw_fd(), &InitMsg::Continue, None)
                     .map_err(|e| Error::Init(e.to_string()))?;
             }

@@ -7,6 +7,8 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+use nix::sched::CloneFlags;
+
 use super::error::{Error, Result};
 use super::spec::Hook;
 
@@ -35,10 +37,47 @@ impl HookState<'_> {
 }
 
 pub fn run_all(hooks: &[Hook], state: &HookState) -> Result<()> {
-    hooks.iter().try_for_each(|h| run(h, state))
+    hooks.iter().try_for_each(|h| run(h, state, None))
 }
 
-fn run(hook: &Hook, state: &HookState) -> Result<()> {
+/// The namespaces a createContainer hook shares with the container (OCI:
+/// "in the container namespace"): its mount namespace (still with the
+/// host's root, before pivot_root, so the hook's path resolves as in the
+/// runtime's view with the container's mounts on the rootfs), network,
+/// IPC, UTS and cgroup. Not its pid namespace (a process cannot enter one
+/// itself) nor its user namespace (init makes that one later).
+const CONTAINER_HOOK_NAMESPACES: &[(&str, CloneFlags)] = &[
+    ("ipc", CloneFlags::CLONE_NEWIPC),
+    ("uts", CloneFlags::CLONE_NEWUTS),
+    ("net", CloneFlags::CLONE_NEWNET),
+    ("cgroup", CloneFlags::CLONE_NEWCGROUP),
+    ("mnt", CloneFlags::CLONE_NEWNS),
+];
+
+/// Runs createContainer `hooks` in the namespaces of host task `pid` (the
+/// container's init, waiting before its pivot_root; see
+/// [`CONTAINER_HOOK_NAMESPACES`]).
+pub fn run_all_in_namespaces_of(hooks: &[Hook], state: &HookState, pid: i32) -> Result<()> {
+    for hook in hooks {
+        let mut namespaces = Vec::new();
+        for (name, flag) in CONTAINER_HOOK_NAMESPACES {
+            let path = format!("/proc/{pid}/ns/{name}");
+            let f = std::fs::File::open(&path).map_err(|e| Error::Hook {
+                path: hook.path.clone(),
+                msg: format!("open the container's namespace {path}: {e}"),
+            })?;
+            namespaces.push((std::os::fd::OwnedFd::from(f), *flag));
+        }
+        run(hook, state, Some(namespaces))?;
+    }
+    Ok(())
+}
+
+fn run(
+    hook: &Hook,
+    state: &HookState,
+    namespaces: Option<Vec<(std::os::fd::OwnedFd, CloneFlags)>>,
+) -> Result<()> {
     let err = |msg: String| Error::Hook {
         path: hook.path.clone(),
         msg,
@@ -58,6 +97,9 @@ fn run(hook: &Hook, state: &HookState) -> Result<()> {
     cmd.stdin(Stdio::piped())
         .stdout(Stdio::null())
         .stderr(Stdio::piped());
+    if let Some(namespaces) = namespaces {
+        crate::sandbox::sys::join_namespaces_at_exec(&mut cmd, namespaces);
+    }
     let mut child = cmd.spawn().map_err(|e| err(e.to_string()))?;
     if let Some(mut stdin) = child.stdin.take() {
         // A hook that does not read its stdin is fine: ignore EPIPE.

@@ -57,3 +57,24 @@ pub fn take_role_fds(count: usize) -> Result<Vec<OwnedFd>, Errno> {
         .map(|fd| unsafe { OwnedFd::from_raw_fd(fd) })
         .collect())
 }
+
+/// Makes `cmd`'s child join `namespaces` (an fd of each, from
+/// /proc/<pid>/ns/<name>, and its CLONE_NEW* flag) between fork and exec,
+/// so that the program runs in them. The fds are closed in the child by
+/// its exec (open them O_CLOEXEC) and in the parent when `cmd` drops.
+pub fn join_namespaces_at_exec(
+    cmd: &mut std::process::Command,
+    namespaces: Vec<(OwnedFd, nix::sched::CloneFlags)>,
+) {
+    use std::os::unix::process::CommandExt as _;
+    // SAFETY: the closure runs in the child between fork and exec and only
+    // calls setns, which is async-signal-safe, on fds the closure owns.
+    unsafe {
+        cmd.pre_exec(move || {
+            for (fd, flag) in &namespaces {
+                nix::sched::setns(fd, *flag).map_err(std::io::Error::from)?;
+            }
+            Ok(())
+        });
+    }
+}
