@@ -60,6 +60,9 @@ section "cargo test --all-targets -- --test-threads=2"
 RUNRS_TEST_ROOTFS="$PWD/build/rootfs-busybox" RUNRS_TEST_DEBIAN_ROOTFS="$PWD/build/rootfs-debian" \
     cargo test --all-targets -- --test-threads=2
 
+section "the CRI suite again with a release build (cargo test --release --test e2e_cri), as Kubernetes nodes would run runrs"
+RUNRS_TEST_ROOTFS="$PWD/build/rootfs-busybox" cargo test --release --test e2e_cri
+
 section "benchmark harness, quick mode (checks that it runs; numbers are not asserted)"
 RUNRS_BENCH_BIN="$PWD/target/debug/runrs" bash benches/run.sh --quick
 
