@@ -115,8 +115,9 @@ impl Cgroup {
         Ok(())
     }
 
-    /// Creates the directories and puts `pid` in them.
-    pub fn create_and_join(&self, pid: i32) -> Result<()> {
+    /// Creates the directories (a cpuset one with its parent's CPUs and
+    /// memory nodes; on v2 with the controllers enabled down to it).
+    pub fn create(&self) -> Result<()> {
         for (controller, dir) in &self.dirs {
             fs::create_dir_all(dir).map_err(Error::io("create cgroup", dir))?;
             if controller == "cpuset" {
@@ -129,7 +130,7 @@ impl Cgroup {
                 enable_v2_controllers(dir);
             }
         }
-        self.join(pid)
+        Ok(())
     }
 
     /// Puts a sandbox process (sentry, gofer) in the container's CPU

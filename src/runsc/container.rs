@@ -491,12 +491,16 @@ pub fn create(g: &GlobalOpts, args: &CreateArgs, interactive: bool) -> Result<Cr
     crate::log::debug(&format!("create: init pid {init}, cgroup {cgroup_rel}"));
     guard.track(&dir, init)?;
     drop(sync_child);
-    // Into its cgroup before it runs anything of the user's.
+    // Into its cgroup before it runs anything of the user's, once the
+    // cgroup's rules are all written: the device rules start with a
+    // deny-all, and init may be opening /dev/pts/ptmx for the console
+    // meanwhile.
     let cgroup = super::cgroups::Cgroup::at(&cgroup_rel);
-    cgroup.create_and_join(init.as_raw())?;
+    cgroup.create()?;
     guard.cgroup = Some(super::cgroups::Cgroup::at(&cgroup_rel));
     cgroup.apply(&cfg.resources)?;
     cgroup.restrict_devices()?;
+    cgroup.join(init.as_raw())?;
 
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
