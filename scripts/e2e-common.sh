@@ -1,5 +1,15 @@
-# Shared by scripts/e2e-setup.sh and scripts/e2e-podman-setup.sh (sourced;
+# Shared by scripts/e2e-setup.sh, scripts/e2e-podman-setup.sh and scripts/e2e-cri-setup.sh (sourced;
 # they set ROOT, ROOTFS, SRC_BIN, DEST_DIR, DEST_BIN and define say/die).
+
+# Waits until "$@" succeeds, at most $1 seconds. Returns 1 on timeout.
+wait_for() {
+    local timeout=$1; shift
+    local deadline=$((SECONDS + timeout))
+    until "$@" >/dev/null 2>&1; do
+        [ $SECONDS -lt $deadline ] || return 1
+        sleep 0.5
+    done
+}
 
 # Installs the Debian packages "$@" that are missing.
 install_missing() {

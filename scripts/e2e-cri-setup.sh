@@ -53,15 +53,6 @@ IMAGES_DIR=$DATA_ROOT/image-build
 BRIDGE=runrs-cri0
 SUBNET=10.251.77.0/24
 
-wait_for() {
-    local timeout=$1; shift
-    local deadline=$((SECONDS + timeout))
-    until "$@" >/dev/null 2>&1; do
-        [ $SECONDS -lt $deadline ] || return 1
-        sleep 0.5
-    done
-}
-
 # ---------------------------------------------------------------- packages
 source "$ROOT/scripts/e2e-common.sh"
 install_missing containerd runc containernetworking-plugins gcc libc6-dev iproute2

@@ -35,16 +35,6 @@ DEST_DIR=/usr/local/lib/runrs-test
 DEST_BIN=$DEST_DIR/runrs
 ROOTFS=$ROOT/build/rootfs-busybox
 
-# Waits until "$@" succeeds, at most $1 seconds. Returns 1 on timeout.
-wait_for() {
-    local timeout=$1; shift
-    local deadline=$((SECONDS + timeout))
-    until "$@" >/dev/null 2>&1; do
-        [ $SECONDS -lt $deadline ] || return 1
-        sleep 0.5
-    done
-}
-
 # ---------------------------------------------------------------- packages
 source "$ROOT/scripts/e2e-common.sh"
 install_missing docker.io containerd iproute2
