@@ -70,9 +70,19 @@ pub struct ProcConfig {
     pub placeholders: Vec<Placeholder>,
 }
 
+/// The links and directories at the top of the synthetic /proc besides
+/// its files and pid directories (`step` resolves each).
+const ROOT_ENTRIES: &[(&str, EntryKind)] = &[
+    ("self", EntryKind::Symlink),
+    ("thread-self", EntryKind::Symlink),
+    ("mounts", EntryKind::Symlink),
+    ("net", EntryKind::Symlink),
+    ("sys", EntryKind::Dir),
+];
+
 /// Whether the synthetic /proc has an entry `name` of its own at its top.
 fn serves_top_name(name: &str) -> bool {
-    matches!(name, "self" | "thread-self" | "mounts" | "net" | "sys")
+    ROOT_ENTRIES.iter().any(|(n, _)| *n == name)
         || TOP_FILES.contains(&name)
         || hostproc::parse_pid_name(name).is_some()
 }
@@ -86,6 +96,16 @@ pub struct Placeholder {
     pub dir: bool,
     /// Permission bits.
     pub mode: u32,
+}
+
+impl Placeholder {
+    fn kind(&self) -> EntryKind {
+        if self.dir {
+            EntryKind::Dir
+        } else {
+            EntryKind::File
+        }
+    }
 }
 
 /// The placeholders for the spec's `masked` and `readonly` paths: each
@@ -810,12 +830,7 @@ impl ProcFs {
             Res::Sys(_, a) => (EntryKind::File, a.mode, None),
             Res::Placeholder(i) => {
                 let p = &self.config.placeholders[*i];
-                let kind = if p.dir {
-                    EntryKind::Dir
-                } else {
-                    EntryKind::File
-                };
-                (kind, p.mode, None)
+                (p.kind(), p.mode, None)
             }
             Res::Pid(t) | Res::TaskDir(t) => (EntryKind::Dir, 0o555, Some(*t)),
             Res::FdDir(t) => (EntryKind::Dir, 0o500, Some(*t)),
@@ -1056,22 +1071,17 @@ impl ProcFs {
     fn node_of(&self, caller: i32, res: &Res, canon: &str) -> Result<Node, Errno> {
         Ok(match res {
             Res::Root => {
-                let mut children: Vec<(String, EntryKind)> = vec![
-                    ("self".into(), EntryKind::Symlink),
-                    ("thread-self".into(), EntryKind::Symlink),
-                    ("mounts".into(), EntryKind::Symlink),
-                    ("net".into(), EntryKind::Symlink),
-                    ("sys".into(), EntryKind::Dir),
-                ];
+                let mut children: Vec<(String, EntryKind)> = ROOT_ENTRIES
+                    .iter()
+                    .map(|(n, k)| (n.to_string(), *k))
+                    .collect();
                 children.extend(TOP_FILES.iter().map(|n| (n.to_string(), EntryKind::File)));
-                children.extend(self.config.placeholders.iter().map(|p| {
-                    let kind = if p.dir {
-                        EntryKind::Dir
-                    } else {
-                        EntryKind::File
-                    };
-                    (p.name.clone(), kind)
-                }));
+                children.extend(
+                    self.config
+                        .placeholders
+                        .iter()
+                        .map(|p| (p.name.clone(), p.kind())),
+                );
                 children.extend(
                     self.host
                         .list_container_pids()
