@@ -13,7 +13,7 @@
 
 use std::fs::File;
 use std::io::Read as _;
-use std::os::unix::fs::{FileTypeExt as _, MetadataExt as _, OpenOptionsExt as _};
+use std::os::unix::fs::{MetadataExt as _, OpenOptionsExt as _};
 use std::path::PathBuf;
 use std::sync::mpsc;
 use std::sync::Mutex;
@@ -294,7 +294,7 @@ fn run(root: &std::path::Path, op: &Op, rel: &str) -> Result<Answer, Errno> {
         Op::Stat => {
             let md = std::fs::symlink_metadata(&path).map_err(|e| errno_of(&e))?;
             let ft = md.file_type();
-            if !(ft.is_dir() || ft.is_file()) || ft.is_char_device() {
+            if !(ft.is_dir() || ft.is_file()) {
                 return Err(Errno::ENOENT);
             }
             Ok(Answer::Stat(SysAttr {
