@@ -170,6 +170,22 @@ fn clone_flag(typ: &str) -> nix::sched::CloneFlags {
 
 /// Clones init into the spec's new namespaces, joining the ones given by
 /// path, and execs `runrs init` with the sync socket at fd 3.
+/// A hook reads the container's namespaces through init's pid: when one
+/// fails, say whether init was still there (a hook that found no
+/// /proc/<pid>/ns/net otherwise looks like the hook's own fault).
+fn with_init_status(err: Error, init: Pid) -> Error {
+    use nix::sys::wait::{waitpid, WaitPidFlag, WaitStatus};
+    match (err, waitpid(init, Some(WaitPidFlag::WNOHANG))) {
+        (Error::Hook { path, msg }, Ok(status)) if status != WaitStatus::StillAlive => {
+            Error::Hook {
+                path,
+                msg: format!("{msg} (container init {init} had already ended: {status:?})"),
+            }
+        }
+        (err, _) => err,
+    }
+}
+
 fn spawn_init(
     g: &GlobalOpts,
     cfg: &ContainerConfig,
@@ -553,9 +569,16 @@ pub fn create(g: &GlobalOpts, args: &CreateArgs, interactive: bool) -> Result<Cr
                     bundle: &bundle,
                     annotations: &cfg.annotations,
                 };
-                hooks::run_all(&cfg.hooks.prestart, &st)?;
-                hooks::run_all(&cfg.hooks.create_runtime, &st)?;
-                hooks::run_all_in_namespaces_of(&cfg.hooks.create_container, &st, init.as_raw())?;
+                hooks::run_all(&cfg.hooks.prestart, &st)
+                    .and_then(|()| hooks::run_all(&cfg.hooks.create_runtime, &st))
+                    .and_then(|()| {
+                        hooks::run_all_in_namespaces_of(
+                            &cfg.hooks.create_container,
+                            &st,
+                            init.as_raw(),
+                        )
+                    })
+                    .map_err(|e| with_init_status(e, init))?;
                 sync::send(sync_parent.as_raw_fd(), &InitMsg::Continue, None)
                     .map_err(|e| Error::Init(e.to_string()))?;
             }
