@@ -611,6 +611,12 @@ mod tests {
         // Interface queries pass, interface changes do not.
         assert!(rule("ioctl").allows(libc::SIOCGIFCONF));
         assert!(rule("ioctl").allows(libc::SIOCGIFHWADDR));
+        // The owner, OOB-mark and timestamp requests on a socket (fcntl's
+        // F_SETOWN reach) and FIOQSIZE pass.
+        // (libc lacks these: FIOSETOWN, SIOCGPGRP, SIOCATMARK, SIOCGSTAMP, FIOQSIZE.)
+        for request in [0x8901u64, 0x8904, 0x8905, 0x8906, 0x5460] {
+            assert!(rule("ioctl").allows(request), "{request:#x}");
+        }
         for change in [
             libc::SIOCSIFFLAGS,
             libc::SIOCSIFADDR,
