@@ -400,6 +400,22 @@ CASE(clone3, set_tid_needs_cap_sys_admin) {
     EXPECT_EQ(errno, EPERM);
 }
 
+/* What clone3's ENOSYS makes callers fall back to: clone with CLONE_PIDFD. */
+CASE(clone, clone_pidfd_fork_returns_a_pidfd) {
+    int pidfd = -1;
+    long c = syscall(SYS_clone, CLONE_PIDFD | SIGCHLD, 0, &pidfd, 0, 0);
+    if (c == 0)
+        _exit(4);
+    EXPECT_OK(c);
+    EXPECT_TRUE(pidfd >= 0);
+    EXPECT_EQ(fcntl(pidfd, F_GETFD), FD_CLOEXEC);
+    siginfo_t si;
+    memset(&si, 0, sizeof si);
+    EXPECT_OK(waitid((idtype_t)P_PIDFD, (id_t)pidfd, &si, WEXITED));
+    EXPECT_EQ(si.si_pid, c);
+    EXPECT_EQ(si.si_status, 4);
+}
+
 /* ---- kcmp ---- */
 
 CASE(kcmp, dup_is_the_same_file) {
