@@ -210,6 +210,52 @@ fn network_none_has_no_route() {
     assert!(!out.stdout.contains("rc=0"), "{out}");
 }
 
+/// Docker's default capabilities include CAP_NET_RAW: ping's raw socket
+/// works on loopback and to the bridge's gateway, as under runc; changing
+/// an interface needs CAP_NET_ADMIN, which `--cap-add` grants over the
+/// container's own network only.
+#[test]
+fn ping_and_network_capabilities_match_runc() {
+    ensure_docker();
+    let script = "ping -c1 -W3 127.0.0.1 >/dev/null; echo lo=$?; \
+                  gw=$(ip route | awk '/default/ {print $3}'); \
+                  ping -c1 -W3 $gw >/dev/null; echo gw=$?; \
+                  ip link set lo mtu 1400 2>/dev/null; echo mtu=$?";
+    let run = |rt: &str, opts: &[&str]| {
+        let c = Ctr::new("netcap");
+        let mut all = vec!["--rm"];
+        all.extend_from_slice(opts);
+        docker_run_on(rt, &c.name, &all, &["sh", "-c", script])
+    };
+    for opts in [
+        &[][..],
+        &["--cap-add", "NET_ADMIN"][..],
+        &["--cap-drop", "NET_RAW"][..],
+    ] {
+        let ours = run(RUNTIME, opts);
+        let theirs = run("runc", opts);
+        assert!(
+            ours.success() && theirs.success(),
+            "{opts:?}: {ours} / {theirs}"
+        );
+        assert_eq!(
+            lines(&ours.stdout),
+            lines(&theirs.stdout),
+            "{opts:?}: {ours}"
+        );
+        if opts.is_empty() {
+            assert!(
+                ours.stdout.contains("lo=0") && ours.stdout.contains("gw=0"),
+                "{ours}"
+            );
+            assert!(
+                ours.stdout.contains("mtu=1") || ours.stdout.contains("mtu=2"),
+                "{ours}"
+            );
+        }
+    }
+}
+
 #[test]
 fn bridge_tcp_between_two_containers() {
     ensure_docker();

@@ -191,6 +191,7 @@ fn spawn_init(
     cfg: &ContainerConfig,
     dir: &StateDir,
     sync_child: &OwnedFd,
+    own_net: Option<&OwnedFd>,
 ) -> Result<Pid> {
     let exe = CString::new(self_exe()?.as_os_str().as_encoded_bytes())
         .map_err(|e| Error::Other(e.to_string()))?;
@@ -216,6 +217,15 @@ fn spawn_init(
     let mut pid_ns: Option<fs::File> = None;
     for ns in &cfg.namespaces {
         match &ns.path {
+            // The new network namespace is made with the user namespace
+            // (`userns::make`), which owns it: init joins it.
+            None if ns.typ == "network" => {
+                let net = own_net.ok_or_else(|| Error::Init("no network namespace made".into()))?;
+                let net = net
+                    .try_clone()
+                    .map_err(Error::io("dup", "network namespace"))?;
+                joins.push((net, nix::sched::CloneFlags::CLONE_NEWNET));
+            }
             None => flags |= clone_flag(&ns.typ),
             Some(p) => {
                 let f = fs::File::open(p).map_err(|e| Error::Spec {
@@ -503,7 +513,10 @@ pub fn create(g: &GlobalOpts, args: &CreateArgs, interactive: bool) -> Result<Cr
     // Saved before the cgroup exists, so no moment leaves it unrecorded.
     guard.partial.cgroup = Some(cgroup_rel.clone());
     guard.partial.save(&dir)?;
-    let init = spawn_init(g, &cfg, &dir, &sync_child)?;
+    let namespaces =
+        super::userns::make(&cfg.uid_map, &cfg.gid_map, cfg.has_new_namespace("network"))
+            .map_err(|e| Error::Init(format!("make the container's user namespace: {e}")))?;
+    let init = spawn_init(g, &cfg, &dir, &sync_child, namespaces.net.as_ref())?;
     crate::log::debug(&format!("create: init pid {init}, cgroup {cgroup_rel}"));
     guard.track(&dir, init)?;
     drop(sync_child);
@@ -607,15 +620,12 @@ pub fn create(g: &GlobalOpts, args: &CreateArgs, interactive: bool) -> Result<Cr
                 }
             }
             InitMsg::UserNamespace => {
-                super::userns::write_maps(init.as_raw(), &cfg.uid_map, &cfg.gid_map).map_err(
-                    |e| {
-                        Error::Init(format!(
-                            "write the user namespace's uid_map and gid_map: {e}"
-                        ))
-                    },
-                )?;
-                sync::send(sync_parent.as_raw_fd(), &InitMsg::Continue, None)
-                    .map_err(|e| Error::Init(e.to_string()))?;
+                sync::send(
+                    sync_parent.as_raw_fd(),
+                    &InitMsg::Continue,
+                    Some(namespaces.user.as_raw_fd()),
+                )
+                .map_err(|e| Error::Init(e.to_string()))?;
             }
             InitMsg::Ready => break,
             InitMsg::Error { msg } => {

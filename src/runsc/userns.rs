@@ -12,13 +12,22 @@
 //! namespace, so they must be joined while it still holds host
 //! capabilities) and does the same.
 //!
-//! The namespaces init was cloned into (mount, pid, network, ipc, uts)
-//! stay owned by the host's user namespace: the workload's capabilities
-//! confer nothing over them (mount, sethostname, network configuration of
-//! the container's interfaces are refused by the kernel as before), only
-//! over the container's own users, files and processes.
+//! The user namespace is made before init, by a short-lived process of
+//! `create`'s ([`make`]), together with the container's new network
+//! namespace, which it then owns: the spec's network capabilities act
+//! over the container's network as they do under runc (CAP_NET_RAW opens
+//! raw and packet sockets, so ping works; CAP_NET_ADMIN, when granted,
+//! configures the container's interfaces), and over nothing else. Init
+//! joins that network namespace when it is cloned and the user namespace
+//! where it used to make one. The other namespaces init was cloned into
+//! (mount, pid, ipc, uts) stay owned by the host's user namespace: the
+//! workload's capabilities confer nothing over them (mount and
+//! sethostname are refused by the kernel), only over the container's own
+//! users, files and processes. A network namespace given by path (a pod's)
+//! keeps its owner.
 
 use std::fs;
+use std::os::fd::OwnedFd;
 
 use caps::CapSet;
 
@@ -30,25 +39,82 @@ fn ok<T, E: std::fmt::Display>(r: Result<T, E>, step: &str) -> Result<T, String>
     r.map_err(|e| format!("{step}: {e}"))
 }
 
-/// In init: enters a new user namespace and waits until `create` has
-/// written its mappings (`write_maps`).
+/// In init: asks `create` for the container's user namespace (see
+/// [`make`]) and joins it, which gives init every capability in it.
 pub fn enter(sock: std::os::fd::RawFd) -> Result<(), String> {
-    ok(
-        nix::sched::unshare(nix::sched::CloneFlags::CLONE_NEWUSER),
-        "unshare(CLONE_NEWUSER) for the container's user namespace",
-    )?;
     ok(sync::send(sock, &InitMsg::UserNamespace, None), "sync")?;
-    match ok(sync::recv(sock), "sync")? {
-        (InitMsg::Continue, _) => Ok(()),
-        (InitMsg::Error { msg }, _) => Err(msg),
-        (other, _) => Err(format!("unexpected message {other:?}")),
-    }
+    let userns = match ok(sync::recv(sock), "sync")? {
+        (InitMsg::Continue, Some(fd)) => fd,
+        (InitMsg::Error { msg }, _) => return Err(msg),
+        (other, _) => return Err(format!("unexpected message {other:?}")),
+    };
+    ok(
+        nix::sched::setns(&userns, nix::sched::CloneFlags::CLONE_NEWUSER),
+        "join the container's user namespace",
+    )
 }
 
-/// In `create`: writes init's uid_map and gid_map.
-pub fn write_maps(pid: i32, uids: &IdMap, gids: &IdMap) -> std::io::Result<()> {
-    fs::write(format!("/proc/{pid}/uid_map"), uids.proc_text())?;
-    fs::write(format!("/proc/{pid}/gid_map"), gids.proc_text())
+/// The namespaces [`make`] made: the user namespace (mapped) and, when
+/// asked, a network namespace it owns.
+pub struct Made {
+    pub user: OwnedFd,
+    pub net: Option<OwnedFd>,
+}
+
+/// In `create`, before init: makes the container's user namespace with
+/// `uids` and `gids` mapped, and a network namespace owned by it when
+/// `new_net`, in a forked process that unshares both and waits until their
+/// fds are open (namespaces live on while an fd names them).
+pub fn make(uids: &IdMap, gids: &IdMap, new_net: bool) -> std::io::Result<Made> {
+    use nix::sched::CloneFlags;
+    use nix::unistd::{fork, pipe2, ForkResult};
+    let (made_r, made_w) = pipe2(nix::fcntl::OFlag::O_CLOEXEC)?;
+    let (done_r, done_w) = pipe2(nix::fcntl::OFlag::O_CLOEXEC)?;
+    let flags = if new_net {
+        CloneFlags::CLONE_NEWUSER | CloneFlags::CLONE_NEWNET
+    } else {
+        CloneFlags::CLONE_NEWUSER
+    };
+    // SAFETY: create is single-threaded here (as for init's clone); the
+    // child makes only async-signal-safe calls and _exits.
+    match unsafe { fork() }? {
+        ForkResult::Child => {
+            drop(made_r);
+            drop(done_w);
+            let mut byte = [0u8; 1];
+            if nix::sched::unshare(flags).is_ok() && nix::unistd::write(&made_w, b"m").is_ok() {
+                // Until create has opened the namespaces and closes its end.
+                let _ = nix::unistd::read(&done_r, &mut byte);
+            }
+            // SAFETY: _exit runs no destructor or atexit handler of the copy.
+            unsafe { libc::_exit(0) }
+        }
+        ForkResult::Parent { child } => {
+            drop(made_w);
+            drop(done_r);
+            let made = (|| {
+                let mut byte = [0u8; 1];
+                if nix::unistd::read(&made_r, &mut byte)? != 1 {
+                    return Err(std::io::Error::other(format!(
+                        "unshare({flags:?}) failed in the namespaces' maker"
+                    )));
+                }
+                let pid = child.as_raw();
+                fs::write(format!("/proc/{pid}/uid_map"), uids.proc_text())?;
+                fs::write(format!("/proc/{pid}/gid_map"), gids.proc_text())?;
+                let open = |name: &str| -> std::io::Result<OwnedFd> {
+                    Ok(fs::File::open(format!("/proc/{pid}/ns/{name}"))?.into())
+                };
+                Ok(Made {
+                    user: open("user")?,
+                    net: if new_net { Some(open("net")?) } else { None },
+                })
+            })();
+            drop(done_w);
+            let _ = nix::sys::wait::waitpid(child, None);
+            made
+        }
+    }
 }
 
 /// The capabilities of `bits` this kernel knows (a spec may name newer
