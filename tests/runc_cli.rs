@@ -799,3 +799,105 @@ fn update_cpu_quota_minus_one() {
         seen
     });
 }
+
+/// startContainer hooks run where runc runs them: not at create, but
+/// after `start`, in the container (its root: the hook writes into the
+/// image's tree, and its user, cwd and pid namespace), before the
+/// program, with the state ("created", pid 1) on stdin and only the
+/// hook's own env. A failing hook ends the container before its program
+/// runs: `run` exits 1 and prints what the hook said on stderr.
+#[test]
+fn start_container_hook_runs_in_the_container_before_the_program() {
+    const HOOK: &str = "read -r state; { echo \"$state\"; id -u; echo \"$FOO\"; pwd; \
+        cat /proc/self/cgroup >/dev/null && echo cgroup-ok; \
+        test -e /only-in-image && echo in-image; } > /hook-out";
+    let make_bundle = |hook: &str| {
+        let bundle = Bundle::new(&["sh", "-c", "cat /hook-out 2>&1; echo program"]);
+        bundle.write_file("only-in-image", b"");
+        bundle.config_mut(|c| {
+            c["process"]["user"] = serde_json::json!({"uid": 1000, "gid": 1000});
+            c["process"]["cwd"] = "/tmp".into();
+            c["hooks"] = serde_json::json!({"startContainer": [{
+                "path": "/bin/sh", "args": ["sh", "-c", hook], "env": ["FOO=bar"]
+            }]});
+        });
+        std::fs::create_dir_all(bundle.rootfs().join("tmp")).expect("mkdir tmp");
+        // The hook runs as the process's user: let it write at /.
+        std::fs::set_permissions(
+            bundle.rootfs(),
+            std::os::unix::fs::PermissionsExt::from_mode(0o777),
+        )
+        .expect("chmod rootfs");
+        bundle
+    };
+    assert!(
+        !Path::new("/hook-out").exists(),
+        "/hook-out exists on the host: remove it first"
+    );
+    same(|rt| {
+        let bundle = make_bundle(HOOK);
+        let id = unique_id(&format!("cli-hook-{}", rt.name()));
+        rt.ids.borrow_mut().push(id.clone());
+        let b = bundle.path().to_string_lossy().into_owned();
+        let out = rt.cmd(&["create", "--bundle", &b, &id]);
+        assert!(
+            out.status.success(),
+            "{} create: {}",
+            rt.name(),
+            describe(&out)
+        );
+        let out_file = bundle.rootfs().join("hook-out");
+        let ran_at_create = out_file.exists();
+        let out = rt.cmd(&["start", &id]);
+        assert!(
+            out.status.success(),
+            "{} start: {}",
+            rt.name(),
+            describe(&out)
+        );
+        let stopped = wait_until(std::time::Duration::from_secs(20), || {
+            text(&rt.cmd(&["state", &id]).stdout).contains("\"stopped\"")
+        });
+        assert!(stopped, "{} container {id} did not stop", rt.name());
+        let written = std::fs::read_to_string(&out_file).unwrap_or_else(|e| {
+            panic!(
+                "{}: the hook wrote no {}: {e}",
+                rt.name(),
+                out_file.display()
+            )
+        });
+        let mut lines = written.lines();
+        let st: serde_json::Value = serde_json::from_str(lines.next().unwrap_or_default())
+            .unwrap_or_else(|e| {
+                panic!(
+                    "{}: the hook's stdin is no state ({e}): {written}",
+                    rt.name()
+                )
+            });
+        let rest: Vec<String> = lines.map(str::to_string).collect();
+        // A failing hook: exit 1, its words on stderr, no program.
+        let failing = make_bundle("echo said-out; echo said-err >&2; exit 3");
+        let failed = run_once(rt, &failing);
+        let err = text(&failed.stderr);
+        assert!(
+            err.contains("said-err") && err.contains("said-out") && err.contains("hook #0"),
+            "{}: {}",
+            rt.name(),
+            describe(&failed)
+        );
+        (
+            ran_at_create,
+            st["id"] == id.as_str(),
+            st["bundle"] == b.as_str(),
+            st["status"].clone(),
+            st["pid"].clone(),
+            rest,
+            failed.status.code(),
+            text(&failed.stdout),
+        )
+    });
+    assert!(
+        !Path::new("/hook-out").exists(),
+        "a startContainer hook wrote to the host's root"
+    );
+}

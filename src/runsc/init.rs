@@ -407,6 +407,33 @@ pub fn install_profile(p: &super::seccomp_profile::Compiled) {
     }
 }
 
+/// OCI's startContainer hooks, where runc runs them: after `start`, in
+/// the container (its namespaces, its root, its cwd), before the user's
+/// program. A hook's path is the image's binary, so it never runs on the
+/// host: init forks it here, after pivot_root, the user change and the
+/// filter, so it is one more process of the workload under the sentry,
+/// with the process's user, capabilities and seccomp profile (the one
+/// that comes with no_new_privs is already on, as in runc). The state's
+/// pid is init's in the container (1 in a pid namespace of its own), its
+/// status "created". A failure ends the container before its program
+/// runs, with runc's message on its stderr and exit status 1; `start` has
+/// returned by then, as runc's has.
+fn run_start_container_hooks(cfg: &ContainerConfig) {
+    let state = super::hooks::HookState {
+        id: &cfg.id,
+        status: "created",
+        pid: std::process::id() as i32,
+        bundle: &cfg.bundle,
+        annotations: &cfg.annotations,
+    };
+    for (i, hook) in cfg.hooks.start_container.iter().enumerate() {
+        if let Err(e) = super::hooks::run_all(std::slice::from_ref(hook), &state) {
+            eprintln!("runrs: error running startContainer hook #{i}: {e}");
+            std::process::exit(1);
+        }
+    }
+}
+
 pub fn cstrings(v: &[String], what: &str) -> Result<Vec<CString>, String> {
     v.iter()
         .map(|s| {
@@ -528,6 +555,7 @@ fn run(state_dir: &Path, sock: RawFd, platform: PlatformKind) -> Result<Infallib
     if let Some(p) = profile.as_ref().filter(|_| cfg.process.no_new_privs) {
         install_profile(p);
     }
+    run_start_container_hooks(&cfg);
     let e = nix::unistd::execve(&program, &argv, &envp).unwrap_err();
     eprintln!(
         "runrs: exec {}: {}",
