@@ -901,3 +901,127 @@ fn start_container_hook_runs_in_the_container_before_the_program() {
         "a startContainer hook wrote to the host's root"
     );
 }
+
+/// `BIN --root ROOT ARGS` with `files` at fds 3, 4, ... of the runtime.
+fn cmd_with_fds(rt: &Rt, args: &[&str], files: &[&std::fs::File]) -> Output {
+    use std::os::fd::AsRawFd;
+    use std::os::unix::process::CommandExt;
+    let raw: Vec<i32> = files.iter().map(|f| f.as_raw_fd()).collect();
+    let mut c = Command::new(&rt.bin);
+    c.arg("--root").arg(&rt.root).args(args);
+    // SAFETY: between fork and exec only fcntl and dup2, which are
+    // async-signal-safe; each source is first copied above the targets so
+    // that no dup2 overwrites one still to be placed, and dup2 clears
+    // CLOEXEC on the copy, which is the point.
+    unsafe {
+        c.pre_exec(move || {
+            let mut high = Vec::with_capacity(raw.len());
+            for &f in &raw {
+                let m = libc::fcntl(f, libc::F_DUPFD_CLOEXEC, 100);
+                if m < 0 {
+                    return Err(std::io::Error::last_os_error());
+                }
+                high.push(m);
+            }
+            for (i, &m) in high.iter().enumerate() {
+                if libc::dup2(m, 3 + i as i32) < 0 {
+                    return Err(std::io::Error::last_os_error());
+                }
+            }
+            Ok(())
+        });
+    }
+    run_command(c)
+}
+
+/// `--preserve-fds N` hands the caller's fds 3..3+N to the process at
+/// 3..3+N, for run and for exec, and nothing above them (runc's
+/// LISTEN_FDS-style passing): the container reads the file at 3 and
+/// writes to the file at 4 as runc's does.
+#[test]
+fn preserve_fds_for_run_and_exec() {
+    let tmp = std::env::temp_dir().join(unique_id("runrs-test-preserve"));
+    std::fs::create_dir_all(&tmp).expect("mkdir");
+    let result = same(|rt| {
+        let input = tmp.join(format!("in-{}", rt.name()));
+        let output = tmp.join(format!("out-{}", rt.name()));
+        std::fs::write(&input, "hello-3\n").expect("write input");
+        let open = || {
+            (
+                std::fs::File::open(&input).expect("open input"),
+                std::fs::File::create(&output).expect("create output"),
+            )
+        };
+        let bundle = Bundle::new(&[
+            "sh",
+            "-c",
+            "read l <&3; echo \"run got $l\"; echo run-to-4 >&4; \
+             { echo x >&5; } 2>/dev/null || echo no-5",
+        ]);
+        let id = unique_id(&format!("cli-pfd-{}", rt.name()));
+        rt.ids.borrow_mut().push(id.clone());
+        let b = bundle.path().to_string_lossy().into_owned();
+        let (i, o) = open();
+        let ran = cmd_with_fds(
+            rt,
+            &["run", "--preserve-fds", "2", "--bundle", &b, &id],
+            &[&i, &o],
+        );
+        let run_wrote = std::fs::read_to_string(&output).unwrap_or_default();
+
+        let sleeper = Bundle::new(&["sleep", "100"]);
+        let sid = rt.start_sleeper(&sleeper);
+        let (i, o) = open();
+        let execd = cmd_with_fds(
+            rt,
+            &[
+                "exec",
+                "--preserve-fds",
+                "2",
+                &sid,
+                "sh",
+                "-c",
+                "read l <&3; echo \"exec got $l\"; echo exec-to-4 >&4; \
+                 { echo x >&5; } 2>/dev/null || echo no-5",
+            ],
+            &[&i, &o],
+        );
+        let exec_wrote = std::fs::read_to_string(&output).unwrap_or_default();
+        rt.stop(&sid);
+        (
+            ran.status.code(),
+            text(&ran.stdout),
+            run_wrote,
+            execd.status.code(),
+            text(&execd.stdout),
+            exec_wrote,
+        )
+    });
+    let _ = std::fs::remove_dir_all(&tmp);
+    assert_eq!(result.1, "run got hello-3\nno-5\n", "{result:?}");
+}
+
+/// A preserved fd the caller did not open fails create (and exec, with
+/// 255) naming it, and leaves no container behind.
+#[test]
+fn preserve_fds_missing_fd_refused() {
+    let rt = Rt::runrs();
+    let bundle = Bundle::new(&["true"]);
+    let b = bundle.path().to_string_lossy().into_owned();
+    let out = rt.cmd(&[
+        "create",
+        "--preserve-fds",
+        "900",
+        "--bundle",
+        &b,
+        "pfd-missing",
+    ]);
+    assert_eq!(out.status.code(), Some(1), "{}", describe(&out));
+    assert!(
+        text(&out.stderr).contains("unable to stat preserved-fd"),
+        "{}",
+        describe(&out)
+    );
+    let list = rt.cmd(&["list", "-q"]);
+    assert_eq!(text(&list.stdout), "", "{}", describe(&list));
+}

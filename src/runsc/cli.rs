@@ -191,7 +191,8 @@ pub struct CreateArgs {
     /// Accepted for runc compatibility.
     #[arg(long = "no-new-keyring")]
     pub no_new_keyring: bool,
-    /// Accepted for runc compatibility.
+    /// Pass N additional fds to the container's process (the caller's
+    /// 3..3+N, at 3..3+N): host fds, handed over on purpose.
     #[arg(long = "preserve-fds", default_value_t = 0)]
     pub preserve_fds: u32,
     /// Container id.
@@ -253,7 +254,8 @@ pub struct ExecArgs {
     /// runc's `--cap`; repeatable.
     #[arg(long = "cap", short = 'c')]
     pub cap: Vec<String>,
-    /// Accepted for runc compatibility.
+    /// Pass N additional fds to the process (the caller's 3..3+N, at
+    /// 3..3+N): host fds, handed over on purpose.
     #[arg(long = "preserve-fds", default_value_t = 0)]
     pub preserve_fds: u32,
     /// Accepted for runc compatibility.
@@ -482,6 +484,9 @@ pub struct RoleArgs {
     /// The container's state directory.
     #[arg(long = "state-dir")]
     pub state_dir: PathBuf,
+    /// init: the caller's `--preserve-fds`, at 4.. (after the sync socket).
+    #[arg(long = "preserve-fds", default_value_t = 0)]
+    pub preserve_fds: u32,
 }
 
 /// A Go duration as runc's flags take them (`time.ParseDuration`): one or

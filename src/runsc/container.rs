@@ -191,6 +191,7 @@ fn spawn_init(
     cfg: &ContainerConfig,
     dir: &StateDir,
     sync_child: &OwnedFd,
+    preserve_fds: u32,
 ) -> Result<Pid> {
     let exe = CString::new(self_exe()?.as_os_str().as_encoded_bytes())
         .map_err(|e| Error::Other(e.to_string()))?;
@@ -200,6 +201,8 @@ fn spawn_init(
         "init".to_string(),
         "--state-dir".into(),
         dir.path.display().to_string(),
+        "--preserve-fds".into(),
+        preserve_fds.to_string(),
     ]) {
         argv.push(CString::new(a).map_err(|e| Error::Other(e.to_string()))?);
     }
@@ -240,14 +243,34 @@ fn spawn_init(
                 return 120;
             }
         }
+        // --preserve-fds: the caller's fds 3..3+N move up one, to 4..,
+        // highest first, after the sync socket is copied out of their way
+        // (init puts them back at 3.. for the program).
+        let n = preserve_fds as RawFd;
+        let mut sync_fd = sync_fd;
+        if n > 0 {
+            // SAFETY: fcntl/dup2 on numbers of our own fd table.
+            unsafe {
+                sync_fd = libc::fcntl(sync_fd, libc::F_DUPFD_CLOEXEC, FIRST_ROLE_FD + n + 1);
+                if sync_fd < 0 {
+                    return 121;
+                }
+                for fd in (FIRST_ROLE_FD..FIRST_ROLE_FD + n).rev() {
+                    if libc::dup2(fd, fd + 1) < 0 {
+                        return 121;
+                    }
+                }
+            }
+        }
         // SAFETY: dup2 on fds we own; fd 3 becomes the sync socket (clearing
         // CLOEXEC, as dup2 does), replacing whatever the caller leaked there.
         if unsafe { libc::dup2(sync_fd, FIRST_ROLE_FD) } < 0 {
             return 121;
         }
-        // SAFETY: closes every inherited fd above the sync socket; none is
-        // needed by init and a leaked one would reach the workload.
-        unsafe { libc::syscall(libc::SYS_close_range, FIRST_ROLE_FD + 1, u32::MAX, 0) };
+        // SAFETY: closes every inherited fd above the sync socket and the
+        // preserved ones; none is needed by init and a leaked one would
+        // reach the workload.
+        unsafe { libc::syscall(libc::SYS_close_range, FIRST_ROLE_FD + 1 + n, u32::MAX, 0) };
         let _ = nix::unistd::execve(&exe, &argv, &env);
         122
     };
@@ -416,6 +439,7 @@ fn spawn_support(
 /// the sentry's stderr stays the caller's so `--strace` output is visible.
 pub fn create(g: &GlobalOpts, args: &CreateArgs, interactive: bool) -> Result<Created> {
     state::validate_id(&args.id)?;
+    crate::sandbox::sys::check_preserved_fds(args.preserve_fds).map_err(Error::Other)?;
     let bundle = args.bundle.canonicalize().map_err(|source| Error::Bundle {
         path: args.bundle.clone(),
         source,
@@ -503,7 +527,7 @@ pub fn create(g: &GlobalOpts, args: &CreateArgs, interactive: bool) -> Result<Cr
     // Saved before the cgroup exists, so no moment leaves it unrecorded.
     guard.partial.cgroup = Some(cgroup_rel.clone());
     guard.partial.save(&dir)?;
-    let init = spawn_init(g, &cfg, &dir, &sync_child)?;
+    let init = spawn_init(g, &cfg, &dir, &sync_child, args.preserve_fds)?;
     crate::log::debug(&format!("create: init pid {init}, cgroup {cgroup_rel}"));
     guard.track(&dir, init)?;
     drop(sync_child);

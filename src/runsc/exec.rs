@@ -93,6 +93,7 @@ fn process_config(dir: &StateDir, a: &ExecArgs) -> Result<ProcessConfig> {
 }
 
 pub fn exec(g: &GlobalOpts, a: &ExecArgs) -> Result<i32> {
+    crate::sandbox::sys::check_preserved_fds(a.preserve_fds).map_err(Error::Other)?;
     let dir = StateDir::new(&g.root, &a.id);
     let st = dir.load(&a.id)?;
     match dir.status(&st) {
@@ -145,7 +146,14 @@ pub fn exec(g: &GlobalOpts, a: &ExecArgs) -> Result<i32> {
         ForkResult::Child => {
             drop(parent_sock);
             let sock = child_sock.as_raw_fd();
-            let Err(msg) = child_main(&process, profile.as_ref(), namespaces, sock, platform);
+            let Err(msg) = child_main(
+                &process,
+                profile.as_ref(),
+                namespaces,
+                sock,
+                platform,
+                a.preserve_fds,
+            );
             let _ = sync::send(sock, &InitMsg::Error { msg }, None);
             std::process::exit(255);
         }
@@ -265,6 +273,7 @@ fn child_main(
     namespaces: Vec<(OwnedFd, CloneFlags)>,
     sock: RawFd,
     platform: super::cli::PlatformKind,
+    preserve_fds: u32,
 ) -> std::result::Result<Infallible, String> {
     // Not dumpable until it is under the filter (`init::become_process`
     // makes it dumpable again, so that the sentry, which holds no
@@ -322,15 +331,17 @@ fn child_main(
         init::install_profile(prof);
     }
     init::become_process(p)?;
+    let first = 3 + preserve_fds;
     // SAFETY: fds above stderr belong to runrs (the sync socket, the log):
-    // none may reach the workload. The ptrace platform's reserved fd
-    // stays (its filter refuses a close_range that covers it).
+    // none may reach the workload, but the caller's --preserve-fds at
+    // 3..3+N (runrs opened its own above them). The ptrace platform's
+    // reserved fd stays (its filter refuses a close_range that covers it).
     unsafe {
         if seccomp {
-            libc::syscall(libc::SYS_close_range, 3, u32::MAX, 0);
+            libc::syscall(libc::SYS_close_range, first, u32::MAX, 0);
         } else {
             let reserved = crate::sentry::platform::ptrace::RESERVED_FD as u32;
-            libc::syscall(libc::SYS_close_range, 3, reserved - 1, 0);
+            libc::syscall(libc::SYS_close_range, first, reserved - 1, 0);
             libc::syscall(libc::SYS_close_range, reserved + 1, u32::MAX, 0);
         }
     }

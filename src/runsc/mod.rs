@@ -105,7 +105,7 @@ pub fn main(cli: Cli) -> i32 {
         Command::Conformance(a) => crate::conformance::main(a).map_err(Error::Conformance),
         Command::Boot(a) => return crate::sentry::boot::main(&a.state_dir),
         Command::Gofer(a) => return crate::gofer::boot::main(&a.state_dir),
-        Command::Init(a) => return init::main(&a.state_dir, g.platform),
+        Command::Init(a) => return init::main(&a.state_dir, g.platform, a.preserve_fds),
     };
     match result {
         Ok(code) => code,
