@@ -1025,3 +1025,88 @@ fn preserve_fds_missing_fd_refused() {
     let list = rt.cmd(&["list", "-q"]);
     assert_eq!(text(&list.stdout), "", "{}", describe(&list));
 }
+
+/// `exec --cgroup`: the process joins an existing sub-cgroup of the
+/// container's, in every hierarchy or in the named controllers' only, as
+/// the host's /proc/<pid>/cgroup shows; a missing sub-cgroup, an unknown
+/// controller or a malformed argument is a runtime-side failure (255);
+/// delete removes the sub-cgroups with the container's (cgroup v1).
+#[test]
+fn exec_cgroup_joins_sub_cgroups() {
+    let v1 = Path::new("/sys/fs/cgroup/cpu/cgroup.procs").exists()
+        && Path::new("/sys/fs/cgroup/memory/cgroup.procs").exists();
+    if !v1 {
+        eprintln!("skipped: needs cgroup v1 cpu and memory hierarchies");
+        return;
+    }
+    same(|rt| {
+        let cg = format!(
+            "/{}",
+            unique_id(&format!("runrs-test-execcg-{}", rt.name()))
+        );
+        let bundle = Bundle::new(&["sleep", "100"]);
+        bundle.config_mut(|c| c["linux"]["cgroupsPath"] = cg.as_str().into());
+        let id = rt.start_sleeper(&bundle);
+        let hier = |c: &str| PathBuf::from(format!("/sys/fs/cgroup/{c}{cg}"));
+        for c in ["cpu", "memory"] {
+            std::fs::create_dir(hier(c).join("sub")).expect("mkdir sub-cgroup");
+        }
+        let pid_file = bundle.path().join("exec.pid");
+        let pf = pid_file.to_string_lossy().into_owned();
+        let mut results = Vec::new();
+        for arg in [
+            "cpu:sub",
+            "cpu,memory:sub",
+            "nosuch",
+            "cpu:nosuch",
+            "a:b:c",
+            "bogus:sub",
+        ] {
+            let _ = std::fs::remove_file(&pid_file);
+            let out = rt.cmd(&[
+                "exec",
+                "-d",
+                "--pid-file",
+                &pf,
+                "--cgroup",
+                arg,
+                &id,
+                "sleep",
+                "100",
+            ]);
+            // The cpu and memory lines of the host's /proc/<pid>/cgroup,
+            // relative to the container's cgroup.
+            let joined: Vec<String> = std::fs::read_to_string(&pid_file)
+                .ok()
+                .and_then(|p| std::fs::read_to_string(format!("/proc/{}/cgroup", p.trim())).ok())
+                .unwrap_or_default()
+                .lines()
+                .filter_map(|l| {
+                    let mut f = l.splitn(3, ':').skip(1);
+                    let (ctl, path) = (f.next()?, f.next()?);
+                    let rel = path.strip_prefix(cg.as_str())?;
+                    matches!(ctl, "cpu" | "memory").then(|| format!("{ctl}:{rel}"))
+                })
+                .collect();
+            if !out.status.success() {
+                assert!(
+                    text(&out.stderr).to_lowercase().contains("cgroup"),
+                    "{} exec --cgroup {arg}: {}",
+                    rt.name(),
+                    describe(&out)
+                );
+            }
+            results.push((arg, out.status.code(), joined));
+        }
+        rt.stop(&id);
+        let out = rt.cmd(&["delete", &id]);
+        assert!(
+            out.status.success(),
+            "{} delete: {}",
+            rt.name(),
+            describe(&out)
+        );
+        let left: Vec<bool> = ["cpu", "memory"].iter().map(|c| hier(c).exists()).collect();
+        (results, left)
+    });
+}

@@ -54,6 +54,52 @@ pub fn relative_path(cgroups_path: Option<&str>, id: &str, systemd: bool) -> Res
     Ok(p)
 }
 
+/// `exec --cgroup [<controller>[,<controller>...]:]<path>` (repeatable):
+/// existing sub-cgroups of the container's to put the process in, one for
+/// every hierarchy or one per named controller (runc's SubCgroupPaths).
+#[derive(Debug, Default, PartialEq)]
+pub struct SubCgroups {
+    all: Option<PathBuf>,
+    per_controller: std::collections::BTreeMap<String, PathBuf>,
+}
+
+impl SubCgroups {
+    /// Parses the flags with runc's rules and messages: a path without a
+    /// prefix only alone, no empty controller, no path that leaves the
+    /// container's cgroup.
+    pub fn parse(args: &[String]) -> Result<SubCgroups> {
+        let invalid =
+            |a: &str, why: &str| Error::Other(format!("invalid --cgroup argument: {a}{why}"));
+        let mut sub = SubCgroups::default();
+        for a in args {
+            let parts: Vec<&str> = a.splitn(3, ':').collect();
+            let (controllers, path) = match parts.as_slice() {
+                [path] if args.len() == 1 => (None, *path),
+                [_] => return Err(invalid(a, " (missing <controller>: prefix)")),
+                [controllers, path] => (Some(*controllers), *path),
+                _ => return Err(invalid(a, "")),
+            };
+            let rel = PathBuf::from(path.trim_start_matches('/'));
+            if path.split('/').any(|c| c == "..") {
+                return Err(Error::Other(format!("{path} is not a sub cgroup path")));
+            }
+            match controllers {
+                None => sub.all = Some(rel),
+                Some(list) => {
+                    for c in list.split(',') {
+                        if c.is_empty() {
+                            return Err(invalid(a, " (empty <controller> prefix)"));
+                        }
+                        let c = c.strip_prefix("name=").unwrap_or(c);
+                        sub.per_controller.insert(c.to_string(), rel.clone());
+                    }
+                }
+            }
+        }
+        Ok(sub)
+    }
+}
+
 /// The front end's part of a container's cgroup: creating it, applying
 /// resources, freezing, stats, removal.
 impl Cgroup {
@@ -152,8 +198,35 @@ impl Cgroup {
     }
 
     pub fn join(&self, pid: i32) -> Result<()> {
-        for (controller, _) in &self.dirs {
-            self.write(controller, "cgroup.procs", &pid.to_string())?;
+        self.join_sub(pid, &SubCgroups::default())
+    }
+
+    /// Puts `pid` in the container's cgroups, or in the existing
+    /// sub-cgroups `sub` names (`exec --cgroup`), as runc does: a missing
+    /// one is an error naming its cgroup.procs.
+    pub fn join_sub(&self, pid: i32, sub: &SubCgroups) -> Result<()> {
+        if let Some(c) = sub.per_controller.keys().find(|c| self.dir(c).is_none()) {
+            return Err(Error::Other(format!(
+                "unknown controller {c} in SubCgroupPaths"
+            )));
+        }
+        if self.v2 && !sub.per_controller.is_empty() {
+            return Err(Error::Other(
+                "invalid --cgroup argument: a <controller>: prefix needs cgroup v1".into(),
+            ));
+        }
+        for (controller, dir) in &self.dirs {
+            let rel = sub.per_controller.get(controller).or(sub.all.as_ref());
+            let dir = match rel {
+                Some(rel) => dir.join(rel),
+                None => dir.clone(),
+            };
+            let p = dir.join("cgroup.procs");
+            fs::write(&p, pid.to_string()).map_err(|source| Error::CgroupWrite {
+                path: p.clone(),
+                value: pid.to_string(),
+                source,
+            })?;
         }
         Ok(())
     }
@@ -328,11 +401,26 @@ impl Cgroup {
     pub fn destroy(&self) {
         for (_, dir) in &self.dirs {
             let deadline = Instant::now() + Duration::from_secs(5);
-            while fs::remove_dir(dir).is_err() && dir.exists() && Instant::now() < deadline {
+            while remove_tree(dir).is_err() && dir.exists() && Instant::now() < deadline {
                 std::thread::sleep(Duration::from_millis(10));
             }
         }
     }
+}
+
+/// Removes a cgroup directory and the sub-cgroups made in it (`exec
+/// --cgroup` joins ones the caller made), deepest first, as runc's
+/// RemovePath: a cgroup directory holds only control files, which go
+/// with it, and child cgroups.
+fn remove_tree(dir: &Path) -> std::io::Result<()> {
+    if let Ok(entries) = fs::read_dir(dir) {
+        for e in entries.flatten() {
+            if e.file_type().is_ok_and(|t| t.is_dir()) {
+                remove_tree(&e.path())?;
+            }
+        }
+    }
+    fs::remove_dir(dir)
 }
 
 fn v2_max(v: i64) -> String {
@@ -391,6 +479,26 @@ fn enable_v2_controllers(dir: &Path) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn sub_cgroups_parse_as_runc() {
+        let args = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        let all = SubCgroups::parse(&args(&["sub/x"])).expect("one path");
+        assert_eq!(all.all, Some(PathBuf::from("sub/x")));
+        let per = SubCgroups::parse(&args(&["cpu,memory:a", "pids:/b"])).expect("per controller");
+        assert_eq!(per.per_controller.get("memory"), Some(&PathBuf::from("a")));
+        assert_eq!(per.per_controller.get("pids"), Some(&PathBuf::from("b")));
+        assert!(per.all.is_none());
+        for (bad, msg) in [
+            (&["a:b:c"][..], "invalid --cgroup argument: a:b:c"),
+            (&["x", "cpu:y"][..], "missing <controller>: prefix"),
+            (&[":y"][..], "empty <controller> prefix"),
+            (&["cpu:../.."][..], "is not a sub cgroup path"),
+        ] {
+            let e = SubCgroups::parse(&args(bad)).unwrap_err().to_string();
+            assert!(e.contains(msg), "{bad:?}: {e}");
+        }
+    }
 
     #[test]
     fn cgroups_paths_as_runc_reads_them() {

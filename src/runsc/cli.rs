@@ -258,6 +258,11 @@ pub struct ExecArgs {
     /// 3..3+N): host fds, handed over on purpose.
     #[arg(long = "preserve-fds", default_value_t = 0)]
     pub preserve_fds: u32,
+    /// Run the process in an existing sub-cgroup of the container's:
+    /// `[<controller>[,<controller>...]:]<path>`, repeatable (cgroup v1
+    /// takes one per controller).
+    #[arg(long = "cgroup")]
+    pub cgroup: Vec<String>,
     /// Accepted for runc compatibility.
     #[arg(long = "process-label")]
     pub process_label: Option<String>,

@@ -102,6 +102,7 @@ pub fn exec(g: &GlobalOpts, a: &ExecArgs) -> Result<i32> {
         Status::Paused if !a.ignore_paused => return Err(Error::ExecPaused),
         _ => {}
     }
+    let sub_cgroups = super::cgroups::SubCgroups::parse(&a.cgroup)?;
     let process = process_config(&dir, a)?;
     crate::log::debug(&format!(
         "exec: container {}, args {:?}, uid {}, gid {}, terminal {}",
@@ -165,7 +166,7 @@ pub fn exec(g: &GlobalOpts, a: &ExecArgs) -> Result<i32> {
     // create threads (signal forwarding) while it differs.
     nix::sched::setns(&own_pidns, CloneFlags::CLONE_NEWPID)
         .map_err(Error::sys("return to our pid namespace"))?;
-    let console = match supervise_start(&dir, a, parent_sock.as_raw_fd(), child) {
+    let console = match supervise_start(&dir, a, &sub_cgroups, parent_sock.as_raw_fd(), child) {
         Ok(c) => c,
         Err(e) => {
             let _ = nix::sys::signal::kill(child, nix::sys::signal::Signal::SIGKILL);
@@ -196,6 +197,7 @@ pub fn exec(g: &GlobalOpts, a: &ExecArgs) -> Result<i32> {
 fn supervise_start(
     dir: &StateDir,
     a: &ExecArgs,
+    sub_cgroups: &super::cgroups::SubCgroups,
     sock: RawFd,
     child: Pid,
 ) -> Result<Option<OwnedFd>> {
@@ -214,7 +216,7 @@ fn supervise_start(
                 // The exec'd process counts against the container's limits.
                 let st = dir.load(&a.id)?;
                 if let Some(c) = st.cgroup.as_deref() {
-                    super::cgroups::Cgroup::at(c).join(child.as_raw())?;
+                    super::cgroups::Cgroup::at(c).join_sub(child.as_raw(), sub_cgroups)?;
                 }
                 let fd = fd.ok_or_else(|| Error::Init(format!("{msg:?} message without fd")))?;
                 // ptrace: the sentry attaches to the child, which waits for
