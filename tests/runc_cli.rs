@@ -1110,3 +1110,172 @@ fn exec_cgroup_joins_sub_cgroups() {
         (results, left)
     });
 }
+
+/// `BIN --root ROOT ARGS < input`.
+fn cmd_with_stdin(rt: &Rt, args: &[&str], input: &Path) -> Output {
+    let mut c = Command::new("sh");
+    c.args(["-c", "exec \"$0\" \"$@\" < \"$RUNRS_TEST_STDIN\""])
+        .arg(&rt.bin)
+        .arg("--root")
+        .arg(&rt.root)
+        .args(args)
+        .env("RUNRS_TEST_STDIN", input);
+    run_command(c)
+}
+
+/// The text of `file` in the container cgroup `cg`'s `controller`
+/// hierarchy (cgroup v1), trimmed.
+fn cg_file(controller: &str, cg: &str, file: &str) -> String {
+    std::fs::read_to_string(format!("/sys/fs/cgroup/{controller}{cg}/{file}"))
+        .map(|s| s.trim().to_string())
+        .unwrap_or_else(|e| format!("unreadable: {e}"))
+}
+
+fn cgroup_v1() -> bool {
+    ["cpu", "memory", "cpuset"]
+        .iter()
+        .all(|c| Path::new(&format!("/sys/fs/cgroup/{c}/cgroup.procs")).exists())
+}
+
+/// `update` as runc's: a shorter CFS period with a smaller quota under a
+/// parent's quota (the period alone would exceed the parent's share: the
+/// quota goes first), --memory-reservation with a unit, --cpuset-cpus/
+/// -mems, the realtime period and runtime, --blkio-weight (written to the
+/// file the host has, or failing as runc's does where it has none), and
+/// `-r -` applying every field runc's takes (not swappiness) and
+/// ignoring the flags.
+#[test]
+fn update_fields_and_order_match_runc() {
+    if !cgroup_v1() {
+        eprintln!("skipped: needs cgroup v1 cpu, memory and cpuset hierarchies");
+        return;
+    }
+    same(|rt| {
+        let parent = format!("/{}", unique_id(&format!("runrs-test-upd-{}", rt.name())));
+        let pdir = PathBuf::from(format!("/sys/fs/cgroup/cpu{parent}"));
+        std::fs::create_dir(&pdir).expect("mkdir parent cgroup");
+        std::fs::write(pdir.join("cpu.cfs_quota_us"), "50000").expect("parent quota");
+        let cg = format!("{parent}/c");
+        let bundle = Bundle::new(&["sleep", "100"]);
+        bundle.config_mut(|c| {
+            c["linux"]["cgroupsPath"] = cg.as_str().into();
+            c["linux"]["resources"] =
+                serde_json::json!({"cpu": {"quota": 50000, "period": 100000}});
+        });
+        let id = rt.start_sleeper(&bundle);
+        let mut results = Vec::new();
+        let mut step = |name: &str, out: Output, files: &[(&str, &str)]| {
+            let values: Vec<String> = files.iter().map(|(c, f)| cg_file(c, &cg, f)).collect();
+            results.push((name.to_string(), out.status.code(), values));
+        };
+        let out = rt.cmd(&[
+            "update",
+            "--cpu-period",
+            "50000",
+            "--cpu-quota",
+            "25000",
+            &id,
+        ]);
+        step(
+            "period+quota",
+            out,
+            &[("cpu", "cpu.cfs_period_us"), ("cpu", "cpu.cfs_quota_us")],
+        );
+        let out = rt.cmd(&[
+            "update",
+            "--memory-reservation",
+            "32m",
+            "--cpuset-cpus",
+            "0",
+            "--cpuset-mems",
+            "0",
+            "--cpu-rt-period",
+            "900000",
+            &id,
+        ]);
+        let flag_files = [
+            ("memory", "memory.soft_limit_in_bytes"),
+            ("cpuset", "cpuset.cpus"),
+            ("cpuset", "cpuset.mems"),
+            ("cpu", "cpu.rt_period_us"),
+            ("cpu", "cpu.rt_runtime_us"),
+            ("memory", "memory.swappiness"),
+        ];
+        step("flags", out, &flag_files);
+        let out = rt.cmd(&["update", "--blkio-weight", "500", &id]);
+        let blkio = if Path::new("/sys/fs/cgroup/blkio/blkio.bfq.weight").exists() {
+            "blkio.bfq.weight"
+        } else {
+            "blkio.weight"
+        };
+        step("blkio", out, &[("blkio", blkio)]);
+        let resources = r#"{"memory": {"reservation": 16777216, "swappiness": 7},
+            "cpu": {"realtimePeriod": 800000, "cpus": "0", "mems": "0"}}"#;
+        let input = bundle.path().join("resources.json");
+        std::fs::write(&input, resources).expect("write resources");
+        let out = cmd_with_stdin(
+            rt,
+            &["update", "-r", "-", "--memory-reservation", "1g", &id],
+            &input,
+        );
+        step("-r -", out, &flag_files);
+        rt.stop(&id);
+        let out = rt.cmd(&["delete", &id]);
+        assert!(
+            out.status.success(),
+            "{} delete: {}",
+            rt.name(),
+            describe(&out)
+        );
+        for h in [
+            "cpu", "cpuacct", "cpuset", "memory", "pids", "blkio", "devices", "freezer",
+        ] {
+            let _ = std::fs::remove_dir(format!("/sys/fs/cgroup/{h}{parent}"));
+        }
+        let _ = std::fs::remove_dir(format!("/sys/fs/cgroup/systemd{parent}"));
+        results
+    });
+}
+
+/// `linux.resources.memory` reservation, swappiness and disableOOMKiller
+/// at create, in the memory cgroup as runc writes them; `unified` on a
+/// v1 host refused at create, leaving no container.
+#[test]
+fn memory_knobs_and_unified_on_v1_match_runc() {
+    if !cgroup_v1() {
+        eprintln!("skipped: needs cgroup v1 cpu, memory and cpuset hierarchies");
+        return;
+    }
+    same(|rt| {
+        let cg = format!("/{}", unique_id(&format!("runrs-test-mem-{}", rt.name())));
+        let bundle = Bundle::new(&["sleep", "100"]);
+        bundle.config_mut(|c| {
+            c["linux"]["cgroupsPath"] = cg.as_str().into();
+            c["linux"]["resources"] = serde_json::json!({"memory": {
+                "limit": 268435456, "reservation": 67108864, "swappiness": 13, "disableOOMKiller": true
+            }});
+        });
+        let id = rt.start_sleeper(&bundle);
+        let oom_disabled = cg_file("memory", &cg, "memory.oom_control")
+            .lines()
+            .any(|l| l == "oom_kill_disable 1");
+        let values = (
+            cg_file("memory", &cg, "memory.soft_limit_in_bytes"),
+            cg_file("memory", &cg, "memory.swappiness"),
+            oom_disabled,
+        );
+        rt.stop(&id);
+
+        let unified = Bundle::new(&["true"]);
+        unified.config_mut(|c| {
+            c["linux"]["resources"] = serde_json::json!({"unified": {"memory.high": "1000000"}});
+        });
+        let uid = unique_id(&format!("cli-unified-{}", rt.name()));
+        let b = unified.path().to_string_lossy().into_owned();
+        let out = rt.cmd(&["create", "--bundle", &b, &uid]);
+        let err = text(&out.stderr);
+        assert!(err.contains("unified"), "{}: {}", rt.name(), describe(&out));
+        let left = text(&rt.cmd(&["list", "-q"]).stdout);
+        (values, out.status.code(), left.contains(&uid))
+    });
+}

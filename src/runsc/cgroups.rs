@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use super::error::{Error, Result};
 pub use crate::sandbox::cgroup::Cgroup;
 use crate::sandbox::cgroup::ROOT;
-pub use crate::sandbox::config::{Cpu, Memory, Pids, Resources};
+pub use crate::sandbox::config::{BlockIo, Cpu, Memory, Pids, Resources};
 
 /// `cgroupsPath` as a path below each hierarchy. With --systemd-cgroup the
 /// spec says `slice:prefix:name`, which systemd places at
@@ -242,6 +242,13 @@ impl Cgroup {
                     self.write("memory", "memory.limit_in_bytes", &limit.to_string())?;
                 }
             }
+            if let Some(r) = m.reservation.filter(|r| *r != 0) {
+                if self.v2 {
+                    self.write("memory", "memory.low", &v2_max(r))?;
+                } else {
+                    self.write("memory", "memory.soft_limit_in_bytes", &r.to_string())?;
+                }
+            }
             if let Some(swap) = m.swap.filter(|s| *s != 0) {
                 if self.v2 {
                     let limit = m.limit.unwrap_or(0);
@@ -259,6 +266,25 @@ impl Cgroup {
                 }
             }
         }
+        if let Some(m) = &r.memory {
+            // cgroup v2 has neither knob; runc leaves them alone there too.
+            if !self.v2 {
+                if let Some(sw) = m.swappiness {
+                    if sw > 100 {
+                        return Err(Error::Spec {
+                            field: "linux.resources.memory.swappiness",
+                            msg: format!(
+                                "invalid value:{sw}. valid memory swappiness range is 0-100"
+                            ),
+                        });
+                    }
+                    self.write("memory", "memory.swappiness", &sw.to_string())?;
+                }
+                if m.disable_oom_killer == Some(true) {
+                    self.write("memory", "memory.oom_control", "1")?;
+                }
+            }
+        }
         if let Some(c) = &r.cpu {
             if self.v2 {
                 if let Some(q) = c.quota.filter(|q| *q != 0) {
@@ -270,12 +296,41 @@ impl Cgroup {
                     let weight = 1 + ((s.clamp(2, 262_144) - 2) * 9999) / 262_142;
                     self.write("cpu", "cpu.weight", &weight.to_string())?;
                 }
-            } else {
-                if let Some(p) = c.period.filter(|p| *p != 0) {
-                    self.write("cpu", "cpu.cfs_period_us", &p.to_string())?;
+                if c.realtime_runtime.is_some_and(|r| r != 0)
+                    || c.realtime_period.is_some_and(|p| p != 0)
+                {
+                    return Err(Error::Spec {
+                        field: "linux.resources.cpu.realtimeRuntime",
+                        msg: "realtime scheduling is not supported on cgroup v2".into(),
+                    });
                 }
-                if let Some(q) = c.quota.filter(|q| *q != 0) {
+            } else {
+                // As runc: a shorter period may be refused (EINVAL) while
+                // the old quota over it exceeds a parent's quota; then the
+                // quota goes first and the period after it.
+                let quota = c.quota.filter(|q| *q != 0);
+                let mut period_later = None;
+                if let Some(p) = c.period.filter(|p| *p != 0) {
+                    match self.write("cpu", "cpu.cfs_period_us", &p.to_string()) {
+                        Err(Error::CgroupWrite { source, .. })
+                            if source.raw_os_error() == Some(libc::EINVAL) && quota.is_some() =>
+                        {
+                            period_later = Some(p);
+                        }
+                        r => r?,
+                    }
+                }
+                if let Some(q) = quota {
                     self.write("cpu", "cpu.cfs_quota_us", &q.to_string())?;
+                    if let Some(p) = period_later {
+                        self.write("cpu", "cpu.cfs_period_us", &p.to_string())?;
+                    }
+                }
+                if let Some(p) = c.realtime_period.filter(|p| *p != 0) {
+                    self.write("cpu", "cpu.rt_period_us", &p.to_string())?;
+                }
+                if let Some(r) = c.realtime_runtime.filter(|r| *r != 0) {
+                    self.write("cpu", "cpu.rt_runtime_us", &r.to_string())?;
                 }
                 if let Some(s) = c.shares.filter(|s| *s != 0) {
                     self.write("cpu", "cpu.shares", &s.to_string())?;
@@ -290,6 +345,46 @@ impl Cgroup {
         }
         if let Some(limit) = r.pids.as_ref().and_then(|p| p.limit).filter(|l| *l != 0) {
             self.write("pids", "pids.max", &v2_max(limit))?;
+        }
+        if let Some(w) = r
+            .block_io
+            .as_ref()
+            .and_then(|b| b.weight)
+            .filter(|w| *w != 0)
+        {
+            // BFQ's file where the host has it, as runc picks.
+            let bfq = if self.v2 {
+                "io.bfq.weight"
+            } else {
+                "blkio.bfq.weight"
+            };
+            let has_bfq = self.dir("blkio").is_some_and(|d| d.join(bfq).exists());
+            if has_bfq {
+                self.write("blkio", bfq, &w.to_string())?;
+            } else if self.v2 {
+                // runc's conversion of blkio weight (10..1000) to io.weight (1..10000).
+                let weight = 1 + (u64::from(w).saturating_sub(10) * 9999) / 990;
+                self.write("blkio", "io.weight", &format!("default {weight}"))?;
+            } else {
+                self.write("blkio", "blkio.weight", &w.to_string())?;
+            }
+        }
+        if let Some(u) = r.unified.as_ref().filter(|u| !u.is_empty()) {
+            if !self.v2 {
+                return Err(Error::Spec {
+                    field: "linux.resources.unified",
+                    msg: "cgroup v2 is not enabled on this host, can't use unified".into(),
+                });
+            }
+            for (file, value) in u {
+                if file.contains('/') || file.starts_with('.') {
+                    return Err(Error::Spec {
+                        field: "linux.resources.unified",
+                        msg: format!("{file:?} is not a file of the container's cgroup"),
+                    });
+                }
+                self.write("unified", file, value)?;
+            }
         }
         Ok(())
     }
