@@ -1279,3 +1279,68 @@ fn memory_knobs_and_unified_on_v1_match_runc() {
         (values, out.status.code(), left.contains(&uid))
     });
 }
+
+/// `events` streams an OOM kill in the container's memory cgroup as it
+/// happens, as runc's line `{"type":"oom","id":ID}`, between the stats
+/// lines (the first after one interval).
+#[test]
+fn events_stream_oom_kills() {
+    use std::io::BufRead;
+    let (_, saw_oom, _) = same(|rt| {
+        let bundle = Bundle::new(&[
+            "sh",
+            "-c",
+            "while [ ! -e /go ]; do sleep 0.1; done; \
+             dd if=/dev/zero of=/dev/null bs=64M count=1; sleep 100",
+        ]);
+        bundle.config_mut(|c| {
+            c["linux"]["resources"] =
+                serde_json::json!({"memory": {"limit": 16777216, "swap": 16777216}});
+        });
+        let id = rt.start_sleeper(&bundle);
+        let mut child = Command::new(&rt.bin)
+            .arg("--root")
+            .arg(&rt.root)
+            .args(["events", "--interval", "100ms", &id])
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("spawn events");
+        let stdout = child.stdout.take().expect("stdout");
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for line in std::io::BufReader::new(stdout)
+                .lines()
+                .map_while(|l| l.ok())
+            {
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        let next = || rx.recv_timeout(std::time::Duration::from_secs(20)).ok();
+        // The first stats line: the OOM watch is in place by then.
+        let first = next();
+        std::fs::write(bundle.rootfs().join("go"), "").expect("touch go");
+        let oom_line = format!(r#"{{"type":"oom","id":"{id}"}}"#);
+        let mut saw_oom = false;
+        let mut others_are_stats = true;
+        for _ in 0..400 {
+            let Some(line) = next() else { break };
+            if line == oom_line {
+                saw_oom = true;
+                break;
+            }
+            others_are_stats &= line.starts_with(&format!(r#"{{"type":"stats","id":"{id}""#));
+        }
+        let _ = child.kill();
+        let _ = child.wait();
+        rt.stop(&id);
+        (
+            first.is_some_and(|l| l.starts_with(r#"{"type":"stats""#)),
+            saw_oom,
+            others_are_stats,
+        )
+    });
+    assert!(saw_oom, "neither runtime reported the OOM kill");
+}

@@ -503,6 +503,119 @@ impl Cgroup {
     }
 }
 
+/// A container's OOM notifications, as runc's NotifyOOM: on cgroup v1 an
+/// eventfd registered for memory.oom_control through
+/// cgroup.event_control, on v2 memory.events' `oom_kill` count, watched
+/// with inotify.
+pub enum OomWatch {
+    V1 {
+        efd: nix::sys::eventfd::EventFd,
+        _control: fs::File,
+        dir: PathBuf,
+    },
+    V2 {
+        inotify: nix::sys::inotify::Inotify,
+        events: PathBuf,
+        seen: u64,
+    },
+    /// No memory cgroup, or it is gone: nothing more will come.
+    Done,
+}
+
+impl Cgroup {
+    /// Starts watching the memory cgroup for OOM kills.
+    pub fn watch_oom(&self) -> Result<OomWatch> {
+        use std::os::fd::{AsFd, AsRawFd};
+        let Some(dir) = self.dir("memory").map(Path::to_path_buf) else {
+            return Ok(OomWatch::Done);
+        };
+        if self.v2 {
+            let events = dir.join("memory.events");
+            let inotify =
+                nix::sys::inotify::Inotify::init(nix::sys::inotify::InitFlags::IN_CLOEXEC)
+                    .map_err(Error::sys("inotify_init"))?;
+            inotify
+                .add_watch(&events, nix::sys::inotify::AddWatchFlags::IN_MODIFY)
+                .map_err(Error::sys("watch memory.events"))?;
+            let seen = oom_kills(&events);
+            return Ok(OomWatch::V2 {
+                inotify,
+                events,
+                seen,
+            });
+        }
+        let control_path = dir.join("memory.oom_control");
+        let control = fs::File::open(&control_path).map_err(Error::io("open", &control_path))?;
+        let efd = nix::sys::eventfd::EventFd::from_flags(nix::sys::eventfd::EfdFlags::EFD_CLOEXEC)
+            .map_err(Error::sys("eventfd"))?;
+        let registration = format!("{} {}", efd.as_fd().as_raw_fd(), control.as_raw_fd());
+        self.write("memory", "cgroup.event_control", &registration)?;
+        Ok(OomWatch::V1 {
+            efd,
+            _control: control,
+            dir,
+        })
+    }
+}
+
+/// The `oom_kill` count of a v2 memory.events file (0 if unreadable).
+fn oom_kills(events: &Path) -> u64 {
+    fs::read_to_string(events)
+        .unwrap_or_default()
+        .lines()
+        .find_map(|l| l.strip_prefix("oom_kill "))
+        .and_then(|n| n.trim().parse().ok())
+        .unwrap_or(0)
+}
+
+impl OomWatch {
+    /// Waits up to `timeout` for OOM kills; returns how many were seen.
+    /// Once the cgroup is gone it returns 0 at once, as after the timeout.
+    pub fn wait(&mut self, timeout: Duration) -> u64 {
+        use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
+        use std::os::fd::AsFd;
+        let ms = PollTimeout::try_from(timeout).unwrap_or(PollTimeout::MAX);
+        match self {
+            OomWatch::Done => {
+                std::thread::sleep(timeout);
+                0
+            }
+            OomWatch::V1 { efd, dir, .. } => {
+                let mut fds = [PollFd::new(efd.as_fd(), PollFlags::POLLIN)];
+                if !matches!(poll(&mut fds, ms), Ok(n) if n > 0) {
+                    return 0;
+                }
+                let n = efd.read().unwrap_or(0);
+                // The eventfd also fires when the cgroup is removed.
+                if !dir.join("cgroup.event_control").exists() {
+                    *self = OomWatch::Done;
+                    return 0;
+                }
+                n
+            }
+            OomWatch::V2 {
+                inotify,
+                events,
+                seen,
+            } => {
+                let mut fds = [PollFd::new(inotify.as_fd(), PollFlags::POLLIN)];
+                if !matches!(poll(&mut fds, ms), Ok(n) if n > 0) {
+                    return 0;
+                }
+                let _ = inotify.read_events();
+                if !events.exists() {
+                    *self = OomWatch::Done;
+                    return 0;
+                }
+                let now = oom_kills(events);
+                let new = now.saturating_sub(*seen);
+                *seen = now.max(*seen);
+                new
+            }
+        }
+    }
+}
+
 /// Removes a cgroup directory and the sub-cgroups made in it (`exec
 /// --cgroup` joins ones the caller made), deepest first, as runc's
 /// RemovePath: a cgroup directory holds only control files, which go

@@ -169,6 +169,12 @@ fn resources_from_flags(a: &UpdateArgs) -> Resources {
     }
 }
 
+/// Starts watching a running container's memory cgroup for OOM kills.
+pub fn watch_oom(g: &GlobalOpts, id: &str) -> Result<super::cgroups::OomWatch> {
+    let (_, _, cg) = running_cgroup(g, id)?;
+    cg.watch_oom()
+}
+
 pub fn events_stats(g: &GlobalOpts, id: &str) -> Result<String> {
     /// Fields in runc's order: tools match lines on `{"type":"stats","id":`.
     #[derive(serde::Serialize)]
