@@ -1344,3 +1344,171 @@ fn events_stream_oom_kills() {
     });
     assert!(saw_oom, "neither runtime reported the OOM kill");
 }
+
+/// Mount options as runc applies them: `rro` makes a bind mount and the
+/// mounts below it read-only (MOUNT_ATTR_RDONLY with AT_RECURSIVE; plain
+/// `ro` leaves a submount writable), and a read-only /dev still gets
+/// /dev/pts, /dev/shm and its device nodes (made before it turns
+/// read-only), while a new file there is refused.
+#[test]
+fn recursive_read_only_and_read_only_dev_match_runc() {
+    let host = std::env::temp_dir().join(unique_id("runrs-test-rro"));
+    let sub = host.join("sub");
+    std::fs::create_dir_all(&sub).expect("mkdir");
+    let mounted = Command::new("mount")
+        .args(["-t", "tmpfs", "tmpfs"])
+        .arg(&sub)
+        .status()
+        .expect("mount tmpfs");
+    assert!(mounted.success(), "mount a tmpfs on {}", sub.display());
+    let script = "for f in /rro/a /rro/sub/b /ro/a /ro/sub/b /dev/x; do \
+                    touch $f 2>/dev/null && echo \"$f written\" || echo \"$f refused\"; done; \
+                  ls /dev/pts /dev/null /dev/shm; \
+                  grep -e ' /dev ' -e ' /rro ' -e ' /ro ' /proc/self/mountinfo | cut -d' ' -f5,6";
+    let result = std::panic::catch_unwind(|| {
+        same(|rt| {
+            let bundle = Bundle::new(&["sh", "-c", script]);
+            bundle.config_mut(|c| {
+                let mounts = c["mounts"].as_array_mut().expect("mounts");
+                for m in mounts.iter_mut() {
+                    if m["destination"] == "/dev" {
+                        m["options"]
+                            .as_array_mut()
+                            .expect("options")
+                            .push("ro".into());
+                    }
+                }
+                let src = host.to_string_lossy().into_owned();
+                mounts.push(serde_json::json!({"destination": "/rro", "type": "bind",
+                    "source": src, "options": ["rbind", "rro"]}));
+                mounts.push(serde_json::json!({"destination": "/ro", "type": "bind",
+                    "source": src, "options": ["rbind", "ro"]}));
+            });
+            let out = run_once(rt, &bundle);
+            (out.status.code(), text(&out.stdout))
+        })
+    });
+    let _ = Command::new("umount").arg(&sub).status();
+    let _ = std::fs::remove_dir_all(&host);
+    let (_, stdout) = result.unwrap_or_else(|e| std::panic::resume_unwind(e));
+    assert!(
+        stdout.contains("/rro/sub/b refused") && stdout.contains("/ro/sub/b written"),
+        "{stdout}"
+    );
+}
+
+/// A table's cells, and whether its columns are laid out as Go's
+/// tabwriter with runc's settings (minwidth 12, padding 3) lays them out:
+/// each column but the last starts where the one before it starts plus
+/// its widest cell plus 3, at least 12 further.
+fn tabwriter_cells(table: &str) -> (Vec<Vec<String>>, bool) {
+    let rows: Vec<Vec<String>> = table
+        .lines()
+        .map(|l| l.split_whitespace().map(String::from).collect())
+        .collect();
+    let columns = rows.first().map(Vec::len).unwrap_or(0);
+    let mut starts = vec![0usize];
+    for c in 0..columns.saturating_sub(1) {
+        let widest = rows
+            .iter()
+            .filter_map(|r| r.get(c))
+            .map(String::len)
+            .max()
+            .unwrap_or(0);
+        starts.push(starts[c] + (widest + 3).max(12));
+    }
+    let laid_out = table.lines().zip(&rows).all(|(line, cells)| {
+        cells.len() == columns
+            && cells.iter().zip(&starts).all(|(cell, &at)| {
+                line.get(at..)
+                    .is_some_and(|rest| rest.starts_with(cell.as_str()))
+            })
+    });
+    (rows, laid_out)
+}
+
+/// `list` as runc's: the table's columns (tabwriter widths, the header
+/// alone for no container), `-q`, and `-f json` (`null` for none, a
+/// newline after the array), with the id, pid and times normalised.
+#[test]
+fn list_matches_runc() {
+    same(|rt| {
+        let normal = |s: String, id: &str, pid: &str, created: &str| {
+            s.replace(id, "<id>")
+                .replace(created, "<created-time-for-this-run>")
+                .replace(pid, "<pid>")
+        };
+        let empty = (
+            tabwriter_cells(&text(&rt.cmd(&["list"]).stdout)),
+            text(&rt.cmd(&["list", "-f", "json"]).stdout),
+        );
+        let bundle = Bundle::new(&["sleep", "100"]);
+        let id = rt.start_sleeper(&bundle);
+        let st: serde_json::Value =
+            serde_json::from_slice(&rt.cmd(&["state", &id]).stdout).expect("state json");
+        let pid = st["pid"].to_string();
+        let created = st["created"].as_str().unwrap_or_default().to_string();
+        let b = bundle.path().to_string_lossy().into_owned();
+        let fix = |s: String| normal(s.replace(&b, "<bundle>"), &id, &pid, &created);
+        let (cells, laid_out) = tabwriter_cells(&text(&rt.cmd(&["list"]).stdout));
+        let cells: Vec<Vec<String>> = cells
+            .into_iter()
+            .map(|r| r.into_iter().map(&fix).collect())
+            .collect();
+        let table = (cells, laid_out);
+        let json = fix(text(&rt.cmd(&["list", "--format", "json"]).stdout));
+        let quiet = fix(text(&rt.cmd(&["list", "-q"]).stdout));
+        rt.stop(&id);
+        (empty, table, json, quiet)
+    });
+}
+
+/// `features` has runc's shape: the same keys, OCI versions and hooks,
+/// and every mount option, namespace and seccomp action runrs lists is
+/// one runc lists (runrs leaves out what the sandbox refuses).
+#[test]
+fn features_shape_matches_runc() {
+    let parse = |rt: &Rt| -> serde_json::Value {
+        let out = rt.bare(&["features"]);
+        assert!(
+            out.status.success(),
+            "{} features: {}",
+            rt.name(),
+            describe(&out)
+        );
+        serde_json::from_slice(&out.stdout).expect("features json")
+    };
+    let (runc, runrs) = (parse(&Rt::runc()), parse(&Rt::runrs()));
+    let keys = |v: &serde_json::Value| -> Vec<String> {
+        v.as_object()
+            .map(|o| o.keys().cloned().collect())
+            .unwrap_or_default()
+    };
+    assert_eq!(keys(&runrs), keys(&runc), "top-level keys");
+    assert_eq!(keys(&runrs["linux"]), keys(&runc["linux"]), "linux keys");
+    for k in ["ociVersionMin", "ociVersionMax", "hooks"] {
+        assert_eq!(runrs[k], runc[k], "{k}");
+    }
+    let list = |v: &serde_json::Value| -> Vec<String> {
+        v.as_array()
+            .map(|a| {
+                a.iter()
+                    .filter_map(|s| s.as_str().map(String::from))
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    for path in [
+        &["mountOptions"][..],
+        &["linux", "namespaces"],
+        &["linux", "capabilities"],
+        &["linux", "seccomp", "actions"],
+        &["linux", "seccomp", "operators"],
+    ] {
+        let get = |v: &serde_json::Value| path.iter().fold(v.clone(), |v, k| v[*k].clone());
+        let (ours, theirs) = (list(&get(&runrs)), list(&get(&runc)));
+        assert!(!ours.is_empty(), "{path:?} is empty");
+        let extra: Vec<&String> = ours.iter().filter(|o| !theirs.contains(o)).collect();
+        assert!(extra.is_empty(), "{path:?}: not runc's: {extra:?}");
+    }
+}

@@ -1001,7 +1001,14 @@ pub fn list(g: &GlobalOpts, format: &str, quiet: bool) -> Result<String> {
                     ..state::oci_state(s, *st)
                 })
                 .collect();
-            serde_json::to_string(&v).map_err(|e| Error::Other(e.to_string()))
+            // As Go's encoder of runc's nil slice: `null` when there is
+            // none, and a newline after the value.
+            if v.is_empty() {
+                return Ok("null\n".into());
+            }
+            serde_json::to_string(&v)
+                .map(|j| j + "\n")
+                .map_err(|e| Error::Other(e.to_string()))
         }
         "table" => {
             // Columns padded to their widest cell, as runc's tabwriter does.
@@ -1022,17 +1029,23 @@ pub fn list(g: &GlobalOpts, format: &str, quiet: bool) -> Result<String> {
                     "root".to_string(),
                 ]);
             }
+            // runc's tabwriter (minwidth 12, padding 3): each column but
+            // the last is its widest cell plus 3, at least 12 wide.
             let widths: Vec<usize> = (0..6)
-                .map(|c| table.iter().map(|r| r[c].len()).max().unwrap_or(0))
+                .map(|c| {
+                    let widest = table.iter().map(|r| r[c].len()).max().unwrap_or(0);
+                    (widest + 3).max(12)
+                })
                 .collect();
             let mut out = String::new();
             for row in &table {
-                let cells: Vec<String> = row
-                    .iter()
-                    .zip(&widths)
-                    .map(|(cell, w)| format!("{cell:<w$}"))
-                    .collect();
-                out.push_str(cells.join("   ").trim_end());
+                for (c, (cell, w)) in row.iter().zip(&widths).enumerate() {
+                    if c + 1 == row.len() {
+                        out.push_str(cell);
+                    } else {
+                        out.push_str(&format!("{cell:<w$}"));
+                    }
+                }
                 out.push('\n');
             }
             Ok(out)

@@ -135,3 +135,33 @@ pub fn place_fds(from: i32, to: i32, n: u32) -> Result<(), Errno> {
     }
     Ok(())
 }
+
+/// mount_setattr(path, AT_RECURSIVE): sets `set` and clears `clr`
+/// (MOUNT_ATTR_* bits) on the mount at `path` and every mount below it,
+/// as runc's recursive mount options (`rro`, `rnosuid`, ...) do.
+pub fn mount_setattr_recursive(path: &std::path::Path, set: u64, clr: u64) -> Result<(), Errno> {
+    use std::os::unix::ffi::OsStrExt;
+    let c = std::ffi::CString::new(path.as_os_str().as_bytes()).map_err(|_| Errno::EINVAL)?;
+    let attr = libc::mount_attr {
+        attr_set: set,
+        attr_clr: clr,
+        propagation: 0,
+        userns_fd: 0,
+    };
+    // SAFETY: a NUL-terminated path and a mount_attr that outlive the
+    // call, with its size; the kernel only reads them.
+    let r = unsafe {
+        libc::syscall(
+            libc::SYS_mount_setattr,
+            libc::AT_FDCWD,
+            c.as_ptr(),
+            libc::AT_RECURSIVE as libc::c_uint,
+            &attr as *const libc::mount_attr,
+            std::mem::size_of::<libc::mount_attr>(),
+        )
+    };
+    if r < 0 {
+        return Err(Errno::last());
+    }
+    Ok(())
+}
