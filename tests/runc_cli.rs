@@ -1512,3 +1512,41 @@ fn features_shape_matches_runc() {
         assert!(extra.is_empty(), "{path:?}: not runc's: {extra:?}");
     }
 }
+
+/// The section headings of a help text: lines like `NAME:` at column 0.
+fn help_sections(help: &str) -> Vec<String> {
+    help.lines()
+        .filter(|l| {
+            l.ends_with(':')
+                && l.chars()
+                    .all(|c| c.is_ascii_uppercase() || c == ' ' || c == ':')
+        })
+        .map(String::from)
+        .collect()
+}
+
+/// Help laid out as runc's (urfave/cli): `--help` has NAME: (`BIN -
+/// about`), USAGE:, VERSION:, COMMANDS: and GLOBAL OPTIONS:, and a
+/// command's `--help` NAME: (`BIN create - about`), USAGE: and OPTIONS:
+/// (runc adds DESCRIPTION: to some); both exit 0.
+#[test]
+fn help_layout_matches_runc() {
+    same(|rt| {
+        let name = rt.name();
+        let top = rt.bare(&["--help"]);
+        let create = rt.bare(&["create", "--help"]);
+        let (top_text, create_text) = (text(&top.stdout), text(&create.stdout));
+        let second = |t: &str| t.lines().nth(1).unwrap_or_default().to_string();
+        (
+            top.status.code(),
+            help_sections(&top_text),
+            second(&top_text).starts_with(&format!("   {name} - ")),
+            create.status.code(),
+            help_sections(&create_text)
+                .into_iter()
+                .filter(|s| s != "DESCRIPTION:")
+                .collect::<Vec<_>>(),
+            second(&create_text).starts_with(&format!("   {name} create - ")),
+        )
+    });
+}

@@ -45,6 +45,35 @@ impl clap::ValueEnum for FileAccess {
     }
 }
 
+/// runc's help layout (urfave/cli's), which people and scripts know:
+/// NAME:, USAGE:, VERSION:, COMMANDS:, GLOBAL OPTIONS: sections.
+const HELP_TEMPLATE: &str = "NAME:\n   {name} - {about}\n\nUSAGE:\n   {usage}\n\n\
+VERSION:\n   {version}\n\nCOMMANDS:\n{subcommands}\n\nGLOBAL OPTIONS:\n{options}\n";
+
+/// A command's help as runc's: NAME: (`runrs create - ...`), USAGE:,
+/// OPTIONS: (clap's `{name}` would say `runrs-create`).
+fn command_help_template(name: &str) -> String {
+    format!("NAME:\n   runrs {name} - {{about}}\n\nUSAGE:\n   {{usage}}\n\nOPTIONS:\n{{options}}\n")
+}
+
+/// The command line with runc's help layout.
+pub fn command() -> clap::Command {
+    use clap::CommandFactory;
+    Cli::command()
+        .help_template(HELP_TEMPLATE)
+        .override_usage("runrs [global options] command [command options] [arguments...]")
+        .mut_subcommands(|c| {
+            let template = command_help_template(c.get_name());
+            c.help_template(template)
+        })
+}
+
+/// Parses the process's arguments (see [`command`]).
+pub fn try_parse() -> Result<Cli, clap::Error> {
+    let matches = command().try_get_matches()?;
+    <Cli as clap::FromArgMatches>::from_arg_matches(&matches)
+}
+
 #[derive(Parser, Debug)]
 #[command(
     name = "runrs",
@@ -136,7 +165,7 @@ pub enum Command {
     Ps(PsArgs),
     /// Change the container's resource limits.
     Update(UpdateArgs),
-    /// Resource statistics (--stats) of a container.
+    /// Container events: OOM kills as they happen and resource statistics (--stats: once).
     Events(EventsArgs),
     /// What this runtime supports (JSON).
     Features,
