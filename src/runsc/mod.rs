@@ -143,7 +143,12 @@ fn events(g: &cli::GlobalOpts, a: &cli::EventsArgs) -> Result<i32, Error> {
     let mut oom = match manage::watch_oom(g, &a.id) {
         Ok(w) => w,
         Err(Error::NotRunning(_)) => return Ok(0),
-        Err(e) => return Err(e),
+        // A kernel without v1 OOM notifications (cgroup.event_control)
+        // still gets its stats.
+        Err(e) => {
+            crate::log::warn(&format!("events: no OOM notifications: {e}"));
+            cgroups::OomWatch::Done
+        }
     };
     let mut out = std::io::stdout();
     loop {
