@@ -1227,12 +1227,14 @@ fn update_fields_and_order_match_runc() {
             rt.name(),
             describe(&out)
         );
-        for h in [
-            "cpu", "cpuacct", "cpuset", "memory", "pids", "blkio", "devices", "freezer",
-        ] {
-            let _ = std::fs::remove_dir(format!("/sys/fs/cgroup/{h}{parent}"));
+        // The parent, in every hierarchy the container's cgroup made it.
+        for h in std::fs::read_dir("/sys/fs/cgroup")
+            .into_iter()
+            .flatten()
+            .flatten()
+        {
+            let _ = std::fs::remove_dir(h.path().join(parent.trim_start_matches('/')));
         }
-        let _ = std::fs::remove_dir(format!("/sys/fs/cgroup/systemd{parent}"));
         results
     });
 }
