@@ -1,8 +1,6 @@
 //! The `runrs` command: parses the runc-compatible command line and hands
 //! over to the OCI front end (or to one of the internal roles).
 
-use clap::Parser;
-
 /// The value of `--name VALUE` or `--name=VALUE` in the raw arguments.
 fn raw_flag(args: &[String], name: &str) -> Option<String> {
     let eq = format!("{name}=");
@@ -16,7 +14,7 @@ fn raw_flag(args: &[String], name: &str) -> Option<String> {
 }
 
 fn main() {
-    let cli = match runrs::runsc::cli::Cli::try_parse() {
+    let cli = match runrs::runsc::cli::try_parse() {
         Ok(cli) => cli,
         Err(e) if !e.use_stderr() => e.exit(),
         Err(e) => {

@@ -799,3 +799,756 @@ fn update_cpu_quota_minus_one() {
         seen
     });
 }
+
+/// startContainer hooks run where runc runs them: not at create, but
+/// after `start`, in the container (its root: the hook writes into the
+/// image's tree, and its user, cwd and pid namespace), before the
+/// program, with the state ("created", pid 1) on stdin and only the
+/// hook's own env. A failing hook ends the container before its program
+/// runs: `run` exits 1 and prints what the hook said on stderr.
+#[test]
+fn start_container_hook_runs_in_the_container_before_the_program() {
+    const HOOK: &str = "read -r state; { echo \"$state\"; id -u; echo \"$FOO\"; pwd; \
+        cat /proc/self/cgroup >/dev/null && echo cgroup-ok; \
+        test -e /only-in-image && echo in-image; } > /hook-out";
+    let make_bundle = |hook: &str| {
+        let bundle = Bundle::new(&["sh", "-c", "cat /hook-out 2>&1; echo program"]);
+        bundle.write_file("only-in-image", b"");
+        bundle.config_mut(|c| {
+            c["process"]["user"] = serde_json::json!({"uid": 1000, "gid": 1000});
+            c["process"]["cwd"] = "/tmp".into();
+            c["hooks"] = serde_json::json!({"startContainer": [{
+                "path": "/bin/sh", "args": ["sh", "-c", hook], "env": ["FOO=bar"]
+            }]});
+        });
+        std::fs::create_dir_all(bundle.rootfs().join("tmp")).expect("mkdir tmp");
+        // The hook runs as the process's user: let it write at /.
+        std::fs::set_permissions(
+            bundle.rootfs(),
+            std::os::unix::fs::PermissionsExt::from_mode(0o777),
+        )
+        .expect("chmod rootfs");
+        bundle
+    };
+    assert!(
+        !Path::new("/hook-out").exists(),
+        "/hook-out exists on the host: remove it first"
+    );
+    same(|rt| {
+        let bundle = make_bundle(HOOK);
+        let id = unique_id(&format!("cli-hook-{}", rt.name()));
+        rt.ids.borrow_mut().push(id.clone());
+        let b = bundle.path().to_string_lossy().into_owned();
+        let out = rt.cmd(&["create", "--bundle", &b, &id]);
+        assert!(
+            out.status.success(),
+            "{} create: {}",
+            rt.name(),
+            describe(&out)
+        );
+        let out_file = bundle.rootfs().join("hook-out");
+        let ran_at_create = out_file.exists();
+        let out = rt.cmd(&["start", &id]);
+        assert!(
+            out.status.success(),
+            "{} start: {}",
+            rt.name(),
+            describe(&out)
+        );
+        let stopped = wait_until(std::time::Duration::from_secs(20), || {
+            text(&rt.cmd(&["state", &id]).stdout).contains("\"stopped\"")
+        });
+        assert!(stopped, "{} container {id} did not stop", rt.name());
+        let written = std::fs::read_to_string(&out_file).unwrap_or_else(|e| {
+            panic!(
+                "{}: the hook wrote no {}: {e}",
+                rt.name(),
+                out_file.display()
+            )
+        });
+        let mut lines = written.lines();
+        let st: serde_json::Value = serde_json::from_str(lines.next().unwrap_or_default())
+            .unwrap_or_else(|e| {
+                panic!(
+                    "{}: the hook's stdin is no state ({e}): {written}",
+                    rt.name()
+                )
+            });
+        let rest: Vec<String> = lines.map(str::to_string).collect();
+        // A failing hook: exit 1, its words on stderr, no program.
+        let failing = make_bundle("echo said-out; echo said-err >&2; exit 3");
+        let failed = run_once(rt, &failing);
+        let err = text(&failed.stderr);
+        assert!(
+            err.contains("said-err") && err.contains("said-out") && err.contains("hook #0"),
+            "{}: {}",
+            rt.name(),
+            describe(&failed)
+        );
+        (
+            ran_at_create,
+            st["id"] == id.as_str(),
+            st["bundle"] == b.as_str(),
+            st["status"].clone(),
+            st["pid"].clone(),
+            rest,
+            failed.status.code(),
+            text(&failed.stdout),
+        )
+    });
+    assert!(
+        !Path::new("/hook-out").exists(),
+        "a startContainer hook wrote to the host's root"
+    );
+}
+
+/// `BIN --root ROOT ARGS` with `files` at fds 3, 4, ... of the runtime.
+fn cmd_with_fds(rt: &Rt, args: &[&str], files: &[&std::fs::File]) -> Output {
+    use std::os::fd::AsRawFd;
+    use std::os::unix::process::CommandExt;
+    let raw: Vec<i32> = files.iter().map(|f| f.as_raw_fd()).collect();
+    let mut c = Command::new(&rt.bin);
+    c.arg("--root").arg(&rt.root).args(args);
+    // SAFETY: between fork and exec only fcntl and dup2, which are
+    // async-signal-safe; each source is first copied above the targets so
+    // that no dup2 overwrites one still to be placed, and dup2 clears
+    // CLOEXEC on the copy, which is the point.
+    unsafe {
+        c.pre_exec(move || {
+            let mut high = Vec::with_capacity(raw.len());
+            for &f in &raw {
+                let m = libc::fcntl(f, libc::F_DUPFD_CLOEXEC, 100);
+                if m < 0 {
+                    return Err(std::io::Error::last_os_error());
+                }
+                high.push(m);
+            }
+            for (i, &m) in high.iter().enumerate() {
+                if libc::dup2(m, 3 + i as i32) < 0 {
+                    return Err(std::io::Error::last_os_error());
+                }
+            }
+            Ok(())
+        });
+    }
+    run_command(c)
+}
+
+/// `--preserve-fds N` hands the caller's fds 3..3+N to the process at
+/// 3..3+N, for run and for exec, and nothing above them (runc's
+/// LISTEN_FDS-style passing): the container reads the file at 3 and
+/// writes to the file at 4 as runc's does.
+#[test]
+fn preserve_fds_for_run_and_exec() {
+    let tmp = std::env::temp_dir().join(unique_id("runrs-test-preserve"));
+    std::fs::create_dir_all(&tmp).expect("mkdir");
+    let result = same(|rt| {
+        let input = tmp.join(format!("in-{}", rt.name()));
+        let output = tmp.join(format!("out-{}", rt.name()));
+        std::fs::write(&input, "hello-3\n").expect("write input");
+        let open = || {
+            (
+                std::fs::File::open(&input).expect("open input"),
+                std::fs::File::create(&output).expect("create output"),
+            )
+        };
+        let bundle = Bundle::new(&[
+            "sh",
+            "-c",
+            "read l <&3; echo \"run got $l\"; echo run-to-4 >&4; \
+             { echo x >&5; } 2>/dev/null || echo no-5",
+        ]);
+        let id = unique_id(&format!("cli-pfd-{}", rt.name()));
+        rt.ids.borrow_mut().push(id.clone());
+        let b = bundle.path().to_string_lossy().into_owned();
+        let (i, o) = open();
+        let ran = cmd_with_fds(
+            rt,
+            &["run", "--preserve-fds", "2", "--bundle", &b, &id],
+            &[&i, &o],
+        );
+        let run_wrote = std::fs::read_to_string(&output).unwrap_or_default();
+
+        let sleeper = Bundle::new(&["sleep", "100"]);
+        let sid = rt.start_sleeper(&sleeper);
+        let (i, o) = open();
+        let execd = cmd_with_fds(
+            rt,
+            &[
+                "exec",
+                "--preserve-fds",
+                "2",
+                &sid,
+                "sh",
+                "-c",
+                "read l <&3; echo \"exec got $l\"; echo exec-to-4 >&4; \
+                 { echo x >&5; } 2>/dev/null || echo no-5",
+            ],
+            &[&i, &o],
+        );
+        let exec_wrote = std::fs::read_to_string(&output).unwrap_or_default();
+        rt.stop(&sid);
+        (
+            ran.status.code(),
+            text(&ran.stdout),
+            run_wrote,
+            execd.status.code(),
+            text(&execd.stdout),
+            exec_wrote,
+        )
+    });
+    let _ = std::fs::remove_dir_all(&tmp);
+    assert_eq!(result.1, "run got hello-3\nno-5\n", "{result:?}");
+}
+
+/// A preserved fd the caller did not open fails create (and exec, with
+/// 255) naming it, and leaves no container behind.
+#[test]
+fn preserve_fds_missing_fd_refused() {
+    let rt = Rt::runrs();
+    let bundle = Bundle::new(&["true"]);
+    let b = bundle.path().to_string_lossy().into_owned();
+    let out = rt.cmd(&[
+        "create",
+        "--preserve-fds",
+        "900",
+        "--bundle",
+        &b,
+        "pfd-missing",
+    ]);
+    assert_eq!(out.status.code(), Some(1), "{}", describe(&out));
+    assert!(
+        text(&out.stderr).contains("unable to stat preserved-fd"),
+        "{}",
+        describe(&out)
+    );
+    let list = rt.cmd(&["list", "-q"]);
+    assert_eq!(text(&list.stdout), "", "{}", describe(&list));
+}
+
+/// `exec --cgroup`: the process joins an existing sub-cgroup of the
+/// container's, in every hierarchy or in the named controllers' only, as
+/// the host's /proc/<pid>/cgroup shows; a missing sub-cgroup, an unknown
+/// controller or a malformed argument is a runtime-side failure (255);
+/// delete removes the sub-cgroups with the container's (cgroup v1).
+#[test]
+fn exec_cgroup_joins_sub_cgroups() {
+    let v1 = Path::new("/sys/fs/cgroup/cpu/cgroup.procs").exists()
+        && Path::new("/sys/fs/cgroup/memory/cgroup.procs").exists();
+    if !v1 {
+        eprintln!("skipped: needs cgroup v1 cpu and memory hierarchies");
+        return;
+    }
+    same(|rt| {
+        let cg = format!(
+            "/{}",
+            unique_id(&format!("runrs-test-execcg-{}", rt.name()))
+        );
+        let bundle = Bundle::new(&["sleep", "100"]);
+        bundle.config_mut(|c| c["linux"]["cgroupsPath"] = cg.as_str().into());
+        let id = rt.start_sleeper(&bundle);
+        let hier = |c: &str| PathBuf::from(format!("/sys/fs/cgroup/{c}{cg}"));
+        for c in ["cpu", "memory"] {
+            std::fs::create_dir(hier(c).join("sub")).expect("mkdir sub-cgroup");
+        }
+        let pid_file = bundle.path().join("exec.pid");
+        let pf = pid_file.to_string_lossy().into_owned();
+        let mut results = Vec::new();
+        for arg in [
+            "cpu:sub",
+            "cpu,memory:sub",
+            "nosuch",
+            "cpu:nosuch",
+            "a:b:c",
+            "bogus:sub",
+        ] {
+            let _ = std::fs::remove_file(&pid_file);
+            let out = rt.cmd(&[
+                "exec",
+                "-d",
+                "--pid-file",
+                &pf,
+                "--cgroup",
+                arg,
+                &id,
+                "sleep",
+                "100",
+            ]);
+            // The cpu and memory lines of the host's /proc/<pid>/cgroup,
+            // relative to the container's cgroup.
+            let joined: Vec<String> = std::fs::read_to_string(&pid_file)
+                .ok()
+                .and_then(|p| std::fs::read_to_string(format!("/proc/{}/cgroup", p.trim())).ok())
+                .unwrap_or_default()
+                .lines()
+                .filter_map(|l| {
+                    let mut f = l.splitn(3, ':').skip(1);
+                    let (ctl, path) = (f.next()?, f.next()?);
+                    let rel = path.strip_prefix(cg.as_str())?;
+                    matches!(ctl, "cpu" | "memory").then(|| format!("{ctl}:{rel}"))
+                })
+                .collect();
+            if !out.status.success() {
+                assert!(
+                    text(&out.stderr).to_lowercase().contains("cgroup"),
+                    "{} exec --cgroup {arg}: {}",
+                    rt.name(),
+                    describe(&out)
+                );
+            }
+            results.push((arg, out.status.code(), joined));
+        }
+        rt.stop(&id);
+        let out = rt.cmd(&["delete", &id]);
+        assert!(
+            out.status.success(),
+            "{} delete: {}",
+            rt.name(),
+            describe(&out)
+        );
+        let left: Vec<bool> = ["cpu", "memory"].iter().map(|c| hier(c).exists()).collect();
+        (results, left)
+    });
+}
+
+/// `BIN --root ROOT ARGS < input`.
+fn cmd_with_stdin(rt: &Rt, args: &[&str], input: &Path) -> Output {
+    let mut c = Command::new("sh");
+    c.args(["-c", "exec \"$0\" \"$@\" < \"$RUNRS_TEST_STDIN\""])
+        .arg(&rt.bin)
+        .arg("--root")
+        .arg(&rt.root)
+        .args(args)
+        .env("RUNRS_TEST_STDIN", input);
+    run_command(c)
+}
+
+/// The text of `file` in the container cgroup `cg`'s `controller`
+/// hierarchy (cgroup v1), trimmed.
+fn cg_file(controller: &str, cg: &str, file: &str) -> String {
+    std::fs::read_to_string(format!("/sys/fs/cgroup/{controller}{cg}/{file}"))
+        .map(|s| s.trim().to_string())
+        .unwrap_or_else(|e| format!("unreadable: {e}"))
+}
+
+fn cgroup_v1() -> bool {
+    ["cpu", "memory", "cpuset"]
+        .iter()
+        .all(|c| Path::new(&format!("/sys/fs/cgroup/{c}/cgroup.procs")).exists())
+}
+
+/// `update` as runc's: a shorter CFS period with a smaller quota under a
+/// parent's quota (the period alone would exceed the parent's share: the
+/// quota goes first), --memory-reservation with a unit, --cpuset-cpus/
+/// -mems, the realtime period and runtime, --blkio-weight (written to the
+/// file the host has, or failing as runc's does where it has none), and
+/// `-r -` applying every field runc's takes (not swappiness) and
+/// ignoring the flags.
+#[test]
+fn update_fields_and_order_match_runc() {
+    if !cgroup_v1() {
+        eprintln!("skipped: needs cgroup v1 cpu, memory and cpuset hierarchies");
+        return;
+    }
+    same(|rt| {
+        let parent = format!("/{}", unique_id(&format!("runrs-test-upd-{}", rt.name())));
+        let pdir = PathBuf::from(format!("/sys/fs/cgroup/cpu{parent}"));
+        std::fs::create_dir(&pdir).expect("mkdir parent cgroup");
+        std::fs::write(pdir.join("cpu.cfs_quota_us"), "50000").expect("parent quota");
+        let cg = format!("{parent}/c");
+        let bundle = Bundle::new(&["sleep", "100"]);
+        bundle.config_mut(|c| {
+            c["linux"]["cgroupsPath"] = cg.as_str().into();
+            c["linux"]["resources"] =
+                serde_json::json!({"cpu": {"quota": 50000, "period": 100000}});
+        });
+        let id = rt.start_sleeper(&bundle);
+        let mut results = Vec::new();
+        let mut step = |name: &str, out: Output, files: &[(&str, &str)]| {
+            let values: Vec<String> = files.iter().map(|(c, f)| cg_file(c, &cg, f)).collect();
+            results.push((name.to_string(), out.status.code(), values));
+        };
+        let out = rt.cmd(&[
+            "update",
+            "--cpu-period",
+            "50000",
+            "--cpu-quota",
+            "25000",
+            &id,
+        ]);
+        step(
+            "period+quota",
+            out,
+            &[("cpu", "cpu.cfs_period_us"), ("cpu", "cpu.cfs_quota_us")],
+        );
+        let out = rt.cmd(&[
+            "update",
+            "--memory-reservation",
+            "32m",
+            "--cpuset-cpus",
+            "0",
+            "--cpuset-mems",
+            "0",
+            "--cpu-rt-period",
+            "900000",
+            &id,
+        ]);
+        let flag_files = [
+            ("memory", "memory.soft_limit_in_bytes"),
+            ("cpuset", "cpuset.cpus"),
+            ("cpuset", "cpuset.mems"),
+            ("cpu", "cpu.rt_period_us"),
+            ("cpu", "cpu.rt_runtime_us"),
+            ("memory", "memory.swappiness"),
+        ];
+        step("flags", out, &flag_files);
+        let out = rt.cmd(&["update", "--blkio-weight", "500", &id]);
+        let blkio = if Path::new("/sys/fs/cgroup/blkio/blkio.bfq.weight").exists() {
+            "blkio.bfq.weight"
+        } else {
+            "blkio.weight"
+        };
+        step("blkio", out, &[("blkio", blkio)]);
+        let resources = r#"{"memory": {"reservation": 16777216, "swappiness": 7},
+            "cpu": {"realtimePeriod": 800000, "cpus": "0", "mems": "0"}}"#;
+        let input = bundle.path().join("resources.json");
+        std::fs::write(&input, resources).expect("write resources");
+        let out = cmd_with_stdin(
+            rt,
+            &["update", "-r", "-", "--memory-reservation", "1g", &id],
+            &input,
+        );
+        step("-r -", out, &flag_files);
+        rt.stop(&id);
+        let out = rt.cmd(&["delete", &id]);
+        assert!(
+            out.status.success(),
+            "{} delete: {}",
+            rt.name(),
+            describe(&out)
+        );
+        // The parent, in every hierarchy the container's cgroup made it.
+        for h in std::fs::read_dir("/sys/fs/cgroup")
+            .into_iter()
+            .flatten()
+            .flatten()
+        {
+            let _ = std::fs::remove_dir(h.path().join(parent.trim_start_matches('/')));
+        }
+        results
+    });
+}
+
+/// `linux.resources.memory` reservation, swappiness and disableOOMKiller
+/// at create, in the memory cgroup as runc writes them; `unified` on a
+/// v1 host refused at create, leaving no container.
+#[test]
+fn memory_knobs_and_unified_on_v1_match_runc() {
+    if !cgroup_v1() {
+        eprintln!("skipped: needs cgroup v1 cpu, memory and cpuset hierarchies");
+        return;
+    }
+    same(|rt| {
+        let cg = format!("/{}", unique_id(&format!("runrs-test-mem-{}", rt.name())));
+        let bundle = Bundle::new(&["sleep", "100"]);
+        bundle.config_mut(|c| {
+            c["linux"]["cgroupsPath"] = cg.as_str().into();
+            c["linux"]["resources"] = serde_json::json!({"memory": {
+                "limit": 268435456, "reservation": 67108864, "swappiness": 13, "disableOOMKiller": true
+            }});
+        });
+        let id = rt.start_sleeper(&bundle);
+        let oom_disabled = cg_file("memory", &cg, "memory.oom_control")
+            .lines()
+            .any(|l| l == "oom_kill_disable 1");
+        let values = (
+            cg_file("memory", &cg, "memory.soft_limit_in_bytes"),
+            cg_file("memory", &cg, "memory.swappiness"),
+            oom_disabled,
+        );
+        rt.stop(&id);
+
+        let unified = Bundle::new(&["true"]);
+        unified.config_mut(|c| {
+            c["linux"]["resources"] = serde_json::json!({"unified": {"memory.high": "1000000"}});
+        });
+        let uid = unique_id(&format!("cli-unified-{}", rt.name()));
+        let b = unified.path().to_string_lossy().into_owned();
+        let out = rt.cmd(&["create", "--bundle", &b, &uid]);
+        let err = text(&out.stderr);
+        assert!(err.contains("unified"), "{}: {}", rt.name(), describe(&out));
+        let left = text(&rt.cmd(&["list", "-q"]).stdout);
+        (values, out.status.code(), left.contains(&uid))
+    });
+}
+
+/// `events` streams an OOM kill in the container's memory cgroup as it
+/// happens, as runc's line `{"type":"oom","id":ID}`, between the stats
+/// lines (the first after one interval).
+#[test]
+fn events_stream_oom_kills() {
+    use std::io::BufRead;
+    let (_, saw_oom, _) = same(|rt| {
+        let bundle = Bundle::new(&[
+            "sh",
+            "-c",
+            "while [ ! -e /go ]; do sleep 0.1; done; \
+             dd if=/dev/zero of=/dev/null bs=64M count=1; sleep 100",
+        ]);
+        bundle.config_mut(|c| {
+            c["linux"]["resources"] =
+                serde_json::json!({"memory": {"limit": 16777216, "swap": 16777216}});
+        });
+        let id = rt.start_sleeper(&bundle);
+        let mut child = Command::new(&rt.bin)
+            .arg("--root")
+            .arg(&rt.root)
+            .args(["events", "--interval", "100ms", &id])
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("spawn events");
+        let stdout = child.stdout.take().expect("stdout");
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for line in std::io::BufReader::new(stdout)
+                .lines()
+                .map_while(|l| l.ok())
+            {
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        let next = || rx.recv_timeout(std::time::Duration::from_secs(20)).ok();
+        // The first stats line: the OOM watch is in place by then.
+        let first = next();
+        std::fs::write(bundle.rootfs().join("go"), "").expect("touch go");
+        let oom_line = format!(r#"{{"type":"oom","id":"{id}"}}"#);
+        let mut saw_oom = false;
+        let mut others_are_stats = true;
+        for _ in 0..400 {
+            let Some(line) = next() else { break };
+            if line == oom_line {
+                saw_oom = true;
+                break;
+            }
+            others_are_stats &= line.starts_with(&format!(r#"{{"type":"stats","id":"{id}""#));
+        }
+        let _ = child.kill();
+        let _ = child.wait();
+        rt.stop(&id);
+        (
+            first.is_some_and(|l| l.starts_with(r#"{"type":"stats""#)),
+            saw_oom,
+            others_are_stats,
+        )
+    });
+    assert!(saw_oom, "neither runtime reported the OOM kill");
+}
+
+/// Mount options as runc applies them: `rro` makes a bind mount and the
+/// mounts below it read-only (MOUNT_ATTR_RDONLY with AT_RECURSIVE; plain
+/// `ro` leaves a submount writable), and a read-only /dev still gets
+/// /dev/pts, /dev/shm and its device nodes (made before it turns
+/// read-only), while a new file there is refused.
+#[test]
+fn recursive_read_only_and_read_only_dev_match_runc() {
+    let host = std::env::temp_dir().join(unique_id("runrs-test-rro"));
+    let sub = host.join("sub");
+    std::fs::create_dir_all(&sub).expect("mkdir");
+    let mounted = Command::new("mount")
+        .args(["-t", "tmpfs", "tmpfs"])
+        .arg(&sub)
+        .status()
+        .expect("mount tmpfs");
+    assert!(mounted.success(), "mount a tmpfs on {}", sub.display());
+    let script = "for f in /rro/a /rro/sub/b /ro/a /ro/sub/b /dev/x; do \
+                    touch $f 2>/dev/null && echo \"$f written\" || echo \"$f refused\"; done; \
+                  ls /dev/pts /dev/null /dev/shm; \
+                  grep -e ' /dev ' -e ' /rro ' -e ' /ro ' /proc/self/mountinfo | cut -d' ' -f5,6";
+    let result = std::panic::catch_unwind(|| {
+        same(|rt| {
+            let bundle = Bundle::new(&["sh", "-c", script]);
+            bundle.config_mut(|c| {
+                let mounts = c["mounts"].as_array_mut().expect("mounts");
+                for m in mounts.iter_mut() {
+                    if m["destination"] == "/dev" {
+                        m["options"]
+                            .as_array_mut()
+                            .expect("options")
+                            .push("ro".into());
+                    }
+                }
+                let src = host.to_string_lossy().into_owned();
+                mounts.push(serde_json::json!({"destination": "/rro", "type": "bind",
+                    "source": src, "options": ["rbind", "rro"]}));
+                mounts.push(serde_json::json!({"destination": "/ro", "type": "bind",
+                    "source": src, "options": ["rbind", "ro"]}));
+            });
+            let out = run_once(rt, &bundle);
+            (out.status.code(), text(&out.stdout))
+        })
+    });
+    let _ = Command::new("umount").arg(&sub).status();
+    let _ = std::fs::remove_dir_all(&host);
+    let (_, stdout) = result.unwrap_or_else(|e| std::panic::resume_unwind(e));
+    assert!(
+        stdout.contains("/rro/sub/b refused") && stdout.contains("/ro/sub/b written"),
+        "{stdout}"
+    );
+}
+
+/// A table's cells, and whether its columns are laid out as Go's
+/// tabwriter with runc's settings (minwidth 12, padding 3) lays them out:
+/// each column but the last starts where the one before it starts plus
+/// its widest cell plus 3, at least 12 further.
+fn tabwriter_cells(table: &str) -> (Vec<Vec<String>>, bool) {
+    let rows: Vec<Vec<String>> = table
+        .lines()
+        .map(|l| l.split_whitespace().map(String::from).collect())
+        .collect();
+    let columns = rows.first().map(Vec::len).unwrap_or(0);
+    let mut starts = vec![0usize];
+    for c in 0..columns.saturating_sub(1) {
+        let widest = rows
+            .iter()
+            .filter_map(|r| r.get(c))
+            .map(String::len)
+            .max()
+            .unwrap_or(0);
+        starts.push(starts[c] + (widest + 3).max(12));
+    }
+    let laid_out = table.lines().zip(&rows).all(|(line, cells)| {
+        cells.len() == columns
+            && cells.iter().zip(&starts).all(|(cell, &at)| {
+                line.get(at..)
+                    .is_some_and(|rest| rest.starts_with(cell.as_str()))
+            })
+    });
+    (rows, laid_out)
+}
+
+/// `list` as runc's: the table's columns (tabwriter widths, the header
+/// alone for no container), `-q`, and `-f json` (`null` for none, a
+/// newline after the array), with the id, pid and times normalised.
+#[test]
+fn list_matches_runc() {
+    same(|rt| {
+        let normal = |s: String, id: &str, pid: &str, created: &str| {
+            s.replace(id, "<id>")
+                .replace(created, "<created-time-for-this-run>")
+                .replace(pid, "<pid>")
+        };
+        let empty = (
+            tabwriter_cells(&text(&rt.cmd(&["list"]).stdout)),
+            text(&rt.cmd(&["list", "-f", "json"]).stdout),
+        );
+        let bundle = Bundle::new(&["sleep", "100"]);
+        let id = rt.start_sleeper(&bundle);
+        let st: serde_json::Value =
+            serde_json::from_slice(&rt.cmd(&["state", &id]).stdout).expect("state json");
+        let pid = st["pid"].to_string();
+        let created = st["created"].as_str().unwrap_or_default().to_string();
+        let b = bundle.path().to_string_lossy().into_owned();
+        let fix = |s: String| normal(s.replace(&b, "<bundle>"), &id, &pid, &created);
+        let (cells, laid_out) = tabwriter_cells(&text(&rt.cmd(&["list"]).stdout));
+        let cells: Vec<Vec<String>> = cells
+            .into_iter()
+            .map(|r| r.into_iter().map(&fix).collect())
+            .collect();
+        let table = (cells, laid_out);
+        let json = fix(text(&rt.cmd(&["list", "--format", "json"]).stdout));
+        let quiet = fix(text(&rt.cmd(&["list", "-q"]).stdout));
+        rt.stop(&id);
+        (empty, table, json, quiet)
+    });
+}
+
+/// `features` has runc's shape: the same keys, OCI versions and hooks,
+/// and every mount option, namespace and seccomp action runrs lists is
+/// one runc lists (runrs leaves out what the sandbox refuses).
+#[test]
+fn features_shape_matches_runc() {
+    let parse = |rt: &Rt| -> serde_json::Value {
+        let out = rt.bare(&["features"]);
+        assert!(
+            out.status.success(),
+            "{} features: {}",
+            rt.name(),
+            describe(&out)
+        );
+        serde_json::from_slice(&out.stdout).expect("features json")
+    };
+    let (runc, runrs) = (parse(&Rt::runc()), parse(&Rt::runrs()));
+    let keys = |v: &serde_json::Value| -> Vec<String> {
+        v.as_object()
+            .map(|o| o.keys().cloned().collect())
+            .unwrap_or_default()
+    };
+    assert_eq!(keys(&runrs), keys(&runc), "top-level keys");
+    assert_eq!(keys(&runrs["linux"]), keys(&runc["linux"]), "linux keys");
+    for k in ["ociVersionMin", "ociVersionMax", "hooks"] {
+        assert_eq!(runrs[k], runc[k], "{k}");
+    }
+    let list = |v: &serde_json::Value| -> Vec<String> {
+        v.as_array()
+            .map(|a| {
+                a.iter()
+                    .filter_map(|s| s.as_str().map(String::from))
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    for path in [
+        &["mountOptions"][..],
+        &["linux", "namespaces"],
+        &["linux", "capabilities"],
+        &["linux", "seccomp", "actions"],
+        &["linux", "seccomp", "operators"],
+    ] {
+        let get = |v: &serde_json::Value| path.iter().fold(v.clone(), |v, k| v[*k].clone());
+        let (ours, theirs) = (list(&get(&runrs)), list(&get(&runc)));
+        assert!(!ours.is_empty(), "{path:?} is empty");
+        let extra: Vec<&String> = ours.iter().filter(|o| !theirs.contains(o)).collect();
+        assert!(extra.is_empty(), "{path:?}: not runc's: {extra:?}");
+    }
+}
+
+/// The section headings of a help text: lines like `NAME:` at column 0.
+fn help_sections(help: &str) -> Vec<String> {
+    help.lines()
+        .filter(|l| {
+            l.ends_with(':')
+                && l.chars()
+                    .all(|c| c.is_ascii_uppercase() || c == ' ' || c == ':')
+        })
+        .map(String::from)
+        .collect()
+}
+
+/// Help laid out as runc's (urfave/cli): `--help` has NAME: (`BIN -
+/// about`), USAGE:, VERSION:, COMMANDS: and GLOBAL OPTIONS:, and a
+/// command's `--help` NAME: (`BIN create - about`), USAGE: and OPTIONS:
+/// (runc adds DESCRIPTION: to some); both exit 0.
+#[test]
+fn help_layout_matches_runc() {
+    same(|rt| {
+        let name = rt.name();
+        let top = rt.bare(&["--help"]);
+        let create = rt.bare(&["create", "--help"]);
+        let (top_text, create_text) = (text(&top.stdout), text(&create.stdout));
+        let second = |t: &str| t.lines().nth(1).unwrap_or_default().to_string();
+        (
+            top.status.code(),
+            help_sections(&top_text),
+            second(&top_text).starts_with(&format!("   {name} - ")),
+            create.status.code(),
+            help_sections(&create_text)
+                .into_iter()
+                .filter(|s| s != "DESCRIPTION:")
+                .collect::<Vec<_>>(),
+            second(&create_text).starts_with(&format!("   {name} create - ")),
+        )
+    });
+}

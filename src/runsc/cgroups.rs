@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use super::error::{Error, Result};
 pub use crate::sandbox::cgroup::Cgroup;
 use crate::sandbox::cgroup::ROOT;
-pub use crate::sandbox::config::{Cpu, Memory, Pids, Resources};
+pub use crate::sandbox::config::{BlockIo, Cpu, Memory, Pids, Resources};
 
 /// `cgroupsPath` as a path below each hierarchy. With --systemd-cgroup the
 /// spec says `slice:prefix:name`, which systemd places at
@@ -52,6 +52,52 @@ pub fn relative_path(cgroups_path: Option<&str>, id: &str, systemd: bool) -> Res
         });
     }
     Ok(p)
+}
+
+/// `exec --cgroup [<controller>[,<controller>...]:]<path>` (repeatable):
+/// existing sub-cgroups of the container's to put the process in, one for
+/// every hierarchy or one per named controller (runc's SubCgroupPaths).
+#[derive(Debug, Default, PartialEq)]
+pub struct SubCgroups {
+    all: Option<PathBuf>,
+    per_controller: std::collections::BTreeMap<String, PathBuf>,
+}
+
+impl SubCgroups {
+    /// Parses the flags with runc's rules and messages: a path without a
+    /// prefix only alone, no empty controller, no path that leaves the
+    /// container's cgroup.
+    pub fn parse(args: &[String]) -> Result<SubCgroups> {
+        let invalid =
+            |a: &str, why: &str| Error::Other(format!("invalid --cgroup argument: {a}{why}"));
+        let mut sub = SubCgroups::default();
+        for a in args {
+            let parts: Vec<&str> = a.splitn(3, ':').collect();
+            let (controllers, path) = match parts.as_slice() {
+                [path] if args.len() == 1 => (None, *path),
+                [_] => return Err(invalid(a, " (missing <controller>: prefix)")),
+                [controllers, path] => (Some(*controllers), *path),
+                _ => return Err(invalid(a, "")),
+            };
+            let rel = PathBuf::from(path.trim_start_matches('/'));
+            if path.split('/').any(|c| c == "..") {
+                return Err(Error::Other(format!("{path} is not a sub cgroup path")));
+            }
+            match controllers {
+                None => sub.all = Some(rel),
+                Some(list) => {
+                    for c in list.split(',') {
+                        if c.is_empty() {
+                            return Err(invalid(a, " (empty <controller> prefix)"));
+                        }
+                        let c = c.strip_prefix("name=").unwrap_or(c);
+                        sub.per_controller.insert(c.to_string(), rel.clone());
+                    }
+                }
+            }
+        }
+        Ok(sub)
+    }
 }
 
 /// The front end's part of a container's cgroup: creating it, applying
@@ -152,8 +198,35 @@ impl Cgroup {
     }
 
     pub fn join(&self, pid: i32) -> Result<()> {
-        for (controller, _) in &self.dirs {
-            self.write(controller, "cgroup.procs", &pid.to_string())?;
+        self.join_sub(pid, &SubCgroups::default())
+    }
+
+    /// Puts `pid` in the container's cgroups, or in the existing
+    /// sub-cgroups `sub` names (`exec --cgroup`), as runc does: a missing
+    /// one is an error naming its cgroup.procs.
+    pub fn join_sub(&self, pid: i32, sub: &SubCgroups) -> Result<()> {
+        if let Some(c) = sub.per_controller.keys().find(|c| self.dir(c).is_none()) {
+            return Err(Error::Other(format!(
+                "unknown controller {c} in SubCgroupPaths"
+            )));
+        }
+        if self.v2 && !sub.per_controller.is_empty() {
+            return Err(Error::Other(
+                "invalid --cgroup argument: a <controller>: prefix needs cgroup v1".into(),
+            ));
+        }
+        for (controller, dir) in &self.dirs {
+            let rel = sub.per_controller.get(controller).or(sub.all.as_ref());
+            let dir = match rel {
+                Some(rel) => dir.join(rel),
+                None => dir.clone(),
+            };
+            let p = dir.join("cgroup.procs");
+            fs::write(&p, pid.to_string()).map_err(|source| Error::CgroupWrite {
+                path: p.clone(),
+                value: pid.to_string(),
+                source,
+            })?;
         }
         Ok(())
     }
@@ -167,6 +240,13 @@ impl Cgroup {
                     // The swap limit may not go below the memory limit: order matters.
                     let _ = self.write("memory", "memory.memsw.limit_in_bytes", "-1");
                     self.write("memory", "memory.limit_in_bytes", &limit.to_string())?;
+                }
+            }
+            if let Some(r) = m.reservation.filter(|r| *r != 0) {
+                if self.v2 {
+                    self.write("memory", "memory.low", &v2_max(r))?;
+                } else {
+                    self.write("memory", "memory.soft_limit_in_bytes", &r.to_string())?;
                 }
             }
             if let Some(swap) = m.swap.filter(|s| *s != 0) {
@@ -186,6 +266,25 @@ impl Cgroup {
                 }
             }
         }
+        if let Some(m) = &r.memory {
+            // cgroup v2 has neither knob; runc leaves them alone there too.
+            if !self.v2 {
+                if let Some(sw) = m.swappiness {
+                    if sw > 100 {
+                        return Err(Error::Spec {
+                            field: "linux.resources.memory.swappiness",
+                            msg: format!(
+                                "invalid value:{sw}. valid memory swappiness range is 0-100"
+                            ),
+                        });
+                    }
+                    self.write("memory", "memory.swappiness", &sw.to_string())?;
+                }
+                if m.disable_oom_killer == Some(true) {
+                    self.write("memory", "memory.oom_control", "1")?;
+                }
+            }
+        }
         if let Some(c) = &r.cpu {
             if self.v2 {
                 if let Some(q) = c.quota.filter(|q| *q != 0) {
@@ -197,12 +296,41 @@ impl Cgroup {
                     let weight = 1 + ((s.clamp(2, 262_144) - 2) * 9999) / 262_142;
                     self.write("cpu", "cpu.weight", &weight.to_string())?;
                 }
-            } else {
-                if let Some(p) = c.period.filter(|p| *p != 0) {
-                    self.write("cpu", "cpu.cfs_period_us", &p.to_string())?;
+                if c.realtime_runtime.is_some_and(|r| r != 0)
+                    || c.realtime_period.is_some_and(|p| p != 0)
+                {
+                    return Err(Error::Spec {
+                        field: "linux.resources.cpu.realtimeRuntime",
+                        msg: "realtime scheduling is not supported on cgroup v2".into(),
+                    });
                 }
-                if let Some(q) = c.quota.filter(|q| *q != 0) {
+            } else {
+                // As runc: a shorter period may be refused (EINVAL) while
+                // the old quota over it exceeds a parent's quota; then the
+                // quota goes first and the period after it.
+                let quota = c.quota.filter(|q| *q != 0);
+                let mut period_later = None;
+                if let Some(p) = c.period.filter(|p| *p != 0) {
+                    match self.write("cpu", "cpu.cfs_period_us", &p.to_string()) {
+                        Err(Error::CgroupWrite { source, .. })
+                            if source.raw_os_error() == Some(libc::EINVAL) && quota.is_some() =>
+                        {
+                            period_later = Some(p);
+                        }
+                        r => r?,
+                    }
+                }
+                if let Some(q) = quota {
                     self.write("cpu", "cpu.cfs_quota_us", &q.to_string())?;
+                    if let Some(p) = period_later {
+                        self.write("cpu", "cpu.cfs_period_us", &p.to_string())?;
+                    }
+                }
+                if let Some(p) = c.realtime_period.filter(|p| *p != 0) {
+                    self.write("cpu", "cpu.rt_period_us", &p.to_string())?;
+                }
+                if let Some(r) = c.realtime_runtime.filter(|r| *r != 0) {
+                    self.write("cpu", "cpu.rt_runtime_us", &r.to_string())?;
                 }
                 if let Some(s) = c.shares.filter(|s| *s != 0) {
                     self.write("cpu", "cpu.shares", &s.to_string())?;
@@ -217,6 +345,46 @@ impl Cgroup {
         }
         if let Some(limit) = r.pids.as_ref().and_then(|p| p.limit).filter(|l| *l != 0) {
             self.write("pids", "pids.max", &v2_max(limit))?;
+        }
+        if let Some(w) = r
+            .block_io
+            .as_ref()
+            .and_then(|b| b.weight)
+            .filter(|w| *w != 0)
+        {
+            // BFQ's file where the host has it, as runc picks.
+            let bfq = if self.v2 {
+                "io.bfq.weight"
+            } else {
+                "blkio.bfq.weight"
+            };
+            let has_bfq = self.dir("blkio").is_some_and(|d| d.join(bfq).exists());
+            if has_bfq {
+                self.write("blkio", bfq, &w.to_string())?;
+            } else if self.v2 {
+                // runc's conversion of blkio weight (10..1000) to io.weight (1..10000).
+                let weight = 1 + (u64::from(w).saturating_sub(10) * 9999) / 990;
+                self.write("blkio", "io.weight", &format!("default {weight}"))?;
+            } else {
+                self.write("blkio", "blkio.weight", &w.to_string())?;
+            }
+        }
+        if let Some(u) = r.unified.as_ref().filter(|u| !u.is_empty()) {
+            if !self.v2 {
+                return Err(Error::Spec {
+                    field: "linux.resources.unified",
+                    msg: "cgroup v2 is not enabled on this host, can't use unified".into(),
+                });
+            }
+            for (file, value) in u {
+                if file.contains('/') || file.starts_with('.') {
+                    return Err(Error::Spec {
+                        field: "linux.resources.unified",
+                        msg: format!("{file:?} is not a file of the container's cgroup"),
+                    });
+                }
+                self.write("unified", file, value)?;
+            }
         }
         Ok(())
     }
@@ -328,11 +496,139 @@ impl Cgroup {
     pub fn destroy(&self) {
         for (_, dir) in &self.dirs {
             let deadline = Instant::now() + Duration::from_secs(5);
-            while fs::remove_dir(dir).is_err() && dir.exists() && Instant::now() < deadline {
+            while remove_tree(dir).is_err() && dir.exists() && Instant::now() < deadline {
                 std::thread::sleep(Duration::from_millis(10));
             }
         }
     }
+}
+
+/// A container's OOM notifications, as runc's NotifyOOM: on cgroup v1 an
+/// eventfd registered for memory.oom_control through
+/// cgroup.event_control, on v2 memory.events' `oom_kill` count, watched
+/// with inotify.
+pub enum OomWatch {
+    V1 {
+        efd: nix::sys::eventfd::EventFd,
+        _control: fs::File,
+        dir: PathBuf,
+    },
+    V2 {
+        inotify: nix::sys::inotify::Inotify,
+        events: PathBuf,
+        seen: u64,
+    },
+    /// No memory cgroup, or it is gone: nothing more will come.
+    Done,
+}
+
+impl Cgroup {
+    /// Starts watching the memory cgroup for OOM kills.
+    pub fn watch_oom(&self) -> Result<OomWatch> {
+        use std::os::fd::{AsFd, AsRawFd};
+        let Some(dir) = self.dir("memory").map(Path::to_path_buf) else {
+            return Ok(OomWatch::Done);
+        };
+        if self.v2 {
+            let events = dir.join("memory.events");
+            let inotify =
+                nix::sys::inotify::Inotify::init(nix::sys::inotify::InitFlags::IN_CLOEXEC)
+                    .map_err(Error::sys("inotify_init"))?;
+            inotify
+                .add_watch(&events, nix::sys::inotify::AddWatchFlags::IN_MODIFY)
+                .map_err(Error::sys("watch memory.events"))?;
+            let seen = oom_kills(&events);
+            return Ok(OomWatch::V2 {
+                inotify,
+                events,
+                seen,
+            });
+        }
+        let control_path = dir.join("memory.oom_control");
+        let control = fs::File::open(&control_path).map_err(Error::io("open", &control_path))?;
+        let efd = nix::sys::eventfd::EventFd::from_flags(nix::sys::eventfd::EfdFlags::EFD_CLOEXEC)
+            .map_err(Error::sys("eventfd"))?;
+        let registration = format!("{} {}", efd.as_fd().as_raw_fd(), control.as_raw_fd());
+        self.write("memory", "cgroup.event_control", &registration)?;
+        Ok(OomWatch::V1 {
+            efd,
+            _control: control,
+            dir,
+        })
+    }
+}
+
+/// The `oom_kill` count of a v2 memory.events file (0 if unreadable).
+fn oom_kills(events: &Path) -> u64 {
+    fs::read_to_string(events)
+        .unwrap_or_default()
+        .lines()
+        .find_map(|l| l.strip_prefix("oom_kill "))
+        .and_then(|n| n.trim().parse().ok())
+        .unwrap_or(0)
+}
+
+impl OomWatch {
+    /// Waits up to `timeout` for OOM kills; returns how many were seen.
+    /// Once the cgroup is gone it returns 0 at once, as after the timeout.
+    pub fn wait(&mut self, timeout: Duration) -> u64 {
+        use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
+        use std::os::fd::AsFd;
+        let ms = PollTimeout::try_from(timeout).unwrap_or(PollTimeout::MAX);
+        match self {
+            OomWatch::Done => {
+                std::thread::sleep(timeout);
+                0
+            }
+            OomWatch::V1 { efd, dir, .. } => {
+                let mut fds = [PollFd::new(efd.as_fd(), PollFlags::POLLIN)];
+                if !matches!(poll(&mut fds, ms), Ok(n) if n > 0) {
+                    return 0;
+                }
+                let n = efd.read().unwrap_or(0);
+                // The eventfd also fires when the cgroup is removed.
+                if !dir.join("cgroup.event_control").exists() {
+                    *self = OomWatch::Done;
+                    return 0;
+                }
+                n
+            }
+            OomWatch::V2 {
+                inotify,
+                events,
+                seen,
+            } => {
+                let mut fds = [PollFd::new(inotify.as_fd(), PollFlags::POLLIN)];
+                if !matches!(poll(&mut fds, ms), Ok(n) if n > 0) {
+                    return 0;
+                }
+                let _ = inotify.read_events();
+                if !events.exists() {
+                    *self = OomWatch::Done;
+                    return 0;
+                }
+                let now = oom_kills(events);
+                let new = now.saturating_sub(*seen);
+                *seen = now.max(*seen);
+                new
+            }
+        }
+    }
+}
+
+/// Removes a cgroup directory and the sub-cgroups made in it (`exec
+/// --cgroup` joins ones the caller made), deepest first, as runc's
+/// RemovePath: a cgroup directory holds only control files, which go
+/// with it, and child cgroups.
+fn remove_tree(dir: &Path) -> std::io::Result<()> {
+    if let Ok(entries) = fs::read_dir(dir) {
+        for e in entries.flatten() {
+            if e.file_type().is_ok_and(|t| t.is_dir()) {
+                remove_tree(&e.path())?;
+            }
+        }
+    }
+    fs::remove_dir(dir)
 }
 
 fn v2_max(v: i64) -> String {
@@ -391,6 +687,26 @@ fn enable_v2_controllers(dir: &Path) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn sub_cgroups_parse_as_runc() {
+        let args = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        let all = SubCgroups::parse(&args(&["sub/x"])).expect("one path");
+        assert_eq!(all.all, Some(PathBuf::from("sub/x")));
+        let per = SubCgroups::parse(&args(&["cpu,memory:a", "pids:/b"])).expect("per controller");
+        assert_eq!(per.per_controller.get("memory"), Some(&PathBuf::from("a")));
+        assert_eq!(per.per_controller.get("pids"), Some(&PathBuf::from("b")));
+        assert!(per.all.is_none());
+        for (bad, msg) in [
+            (&["a:b:c"][..], "invalid --cgroup argument: a:b:c"),
+            (&["x", "cpu:y"][..], "missing <controller>: prefix"),
+            (&[":y"][..], "empty <controller> prefix"),
+            (&["cpu:../.."][..], "is not a sub cgroup path"),
+        ] {
+            let e = SubCgroups::parse(&args(bad)).unwrap_err().to_string();
+            assert!(e.contains(msg), "{bad:?}: {e}");
+        }
+    }
 
     #[test]
     fn cgroups_paths_as_runc_reads_them() {

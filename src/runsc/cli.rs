@@ -45,6 +45,35 @@ impl clap::ValueEnum for FileAccess {
     }
 }
 
+/// runc's help layout (urfave/cli's), which people and scripts know:
+/// NAME:, USAGE:, VERSION:, COMMANDS:, GLOBAL OPTIONS: sections.
+const HELP_TEMPLATE: &str = "NAME:\n   {name} - {about}\n\nUSAGE:\n   {usage}\n\n\
+VERSION:\n   {version}\n\nCOMMANDS:\n{subcommands}\n\nGLOBAL OPTIONS:\n{options}\n";
+
+/// A command's help as runc's: NAME: (`runrs create - ...`), USAGE:,
+/// OPTIONS: (clap's `{name}` would say `runrs-create`).
+fn command_help_template(name: &str) -> String {
+    format!("NAME:\n   runrs {name} - {{about}}\n\nUSAGE:\n   {{usage}}\n\nOPTIONS:\n{{options}}\n")
+}
+
+/// The command line with runc's help layout.
+pub fn command() -> clap::Command {
+    use clap::CommandFactory;
+    Cli::command()
+        .help_template(HELP_TEMPLATE)
+        .override_usage("runrs [global options] command [command options] [arguments...]")
+        .mut_subcommands(|c| {
+            let template = command_help_template(c.get_name());
+            c.help_template(template)
+        })
+}
+
+/// Parses the process's arguments (see [`command`]).
+pub fn try_parse() -> Result<Cli, clap::Error> {
+    let matches = command().try_get_matches()?;
+    <Cli as clap::FromArgMatches>::from_arg_matches(&matches)
+}
+
 #[derive(Parser, Debug)]
 #[command(
     name = "runrs",
@@ -136,7 +165,7 @@ pub enum Command {
     Ps(PsArgs),
     /// Change the container's resource limits.
     Update(UpdateArgs),
-    /// Resource statistics (--stats) of a container.
+    /// Container events: OOM kills as they happen and resource statistics (--stats: once).
     Events(EventsArgs),
     /// What this runtime supports (JSON).
     Features,
@@ -191,7 +220,8 @@ pub struct CreateArgs {
     /// Accepted for runc compatibility.
     #[arg(long = "no-new-keyring")]
     pub no_new_keyring: bool,
-    /// Accepted for runc compatibility.
+    /// Pass N additional fds to the container's process (the caller's
+    /// 3..3+N, at 3..3+N): host fds, handed over on purpose.
     #[arg(long = "preserve-fds", default_value_t = 0)]
     pub preserve_fds: u32,
     /// Container id.
@@ -253,9 +283,15 @@ pub struct ExecArgs {
     /// runc's `--cap`; repeatable.
     #[arg(long = "cap", short = 'c')]
     pub cap: Vec<String>,
-    /// Accepted for runc compatibility.
+    /// Pass N additional fds to the process (the caller's 3..3+N, at
+    /// 3..3+N): host fds, handed over on purpose.
     #[arg(long = "preserve-fds", default_value_t = 0)]
     pub preserve_fds: u32,
+    /// Run the process in an existing sub-cgroup of the container's:
+    /// `[<controller>[,<controller>...]:]<path>`, repeatable (cgroup v1
+    /// takes one per controller).
+    #[arg(long = "cgroup")]
+    pub cgroup: Vec<String>,
     /// Accepted for runc compatibility.
     #[arg(long = "process-label")]
     pub process_label: Option<String>,
@@ -285,11 +321,21 @@ pub struct UpdateArgs {
     /// A JSON file (or - for stdin) with OCI LinuxResources.
     #[arg(long, short = 'r')]
     pub resources: Option<PathBuf>,
-    #[arg(long)]
+    /// Memory limit (in bytes, or with a unit: 64m, 1g).
+    #[arg(long, allow_negative_numbers = true, value_parser = parse_ram_in_bytes)]
     pub memory: Option<i64>,
-    /// -1: unlimited.
-    #[arg(long = "memory-swap", allow_negative_numbers = true)]
+    /// Memory reservation or soft_limit (in bytes, or with a unit).
+    #[arg(long = "memory-reservation", allow_negative_numbers = true, value_parser = parse_ram_in_bytes)]
+    pub memory_reservation: Option<i64>,
+    /// Total memory usage (memory + swap); -1: unlimited.
+    #[arg(long = "memory-swap", allow_negative_numbers = true, value_parser = parse_ram_in_bytes)]
     pub memory_swap: Option<i64>,
+    /// Deprecated and ignored, as by runc.
+    #[arg(long = "kernel-memory", allow_negative_numbers = true, value_parser = parse_ram_in_bytes)]
+    pub kernel_memory: Option<i64>,
+    /// Deprecated and ignored, as by runc.
+    #[arg(long = "kernel-memory-tcp", allow_negative_numbers = true, value_parser = parse_ram_in_bytes)]
+    pub kernel_memory_tcp: Option<i64>,
     /// -1: no quota.
     #[arg(long = "cpu-quota", allow_negative_numbers = true)]
     pub cpu_quota: Option<i64>,
@@ -297,7 +343,22 @@ pub struct UpdateArgs {
     pub cpu_period: Option<u64>,
     #[arg(long = "cpu-share")]
     pub cpu_shares: Option<u64>,
-    #[arg(long = "pids-limit")]
+    /// CPU realtime period (in usecs).
+    #[arg(long = "cpu-rt-period")]
+    pub cpu_rt_period: Option<u64>,
+    /// CPU realtime runtime (in usecs).
+    #[arg(long = "cpu-rt-runtime", allow_negative_numbers = true)]
+    pub cpu_rt_runtime: Option<i64>,
+    /// CPU(s) to use.
+    #[arg(long = "cpuset-cpus")]
+    pub cpuset_cpus: Option<String>,
+    /// Memory node(s) to use.
+    #[arg(long = "cpuset-mems")]
+    pub cpuset_mems: Option<String>,
+    /// Block IO weight, 10 to 1000.
+    #[arg(long = "blkio-weight")]
+    pub blkio_weight: Option<u16>,
+    #[arg(long = "pids-limit", allow_negative_numbers = true)]
     pub pids_limit: Option<i64>,
     pub id: String,
 }
@@ -482,6 +543,40 @@ pub struct RoleArgs {
     /// The container's state directory.
     #[arg(long = "state-dir")]
     pub state_dir: PathBuf,
+    /// init: the caller's `--preserve-fds`, at 4.. (after the sync socket).
+    #[arg(long = "preserve-fds", default_value_t = 0)]
+    pub preserve_fds: u32,
+}
+
+/// A size as runc's memory flags take them (go-units' RAMInBytes): a
+/// number, optionally with a binary unit (k, m, g, t, p, optionally
+/// followed by "b" or "ib", any case); "-1" stays -1 (unlimited).
+pub fn parse_ram_in_bytes(s: &str) -> Result<i64, String> {
+    if s == "-1" {
+        return Ok(-1);
+    }
+    let bad = || format!("invalid size: '{s}'");
+    let t = s.trim();
+    let split = t
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(t.len());
+    let (num, unit) = t.split_at(split);
+    let n: f64 = num.parse().map_err(|_| bad())?;
+    let unit = unit.trim_start().to_ascii_lowercase();
+    let unit = unit
+        .strip_suffix("ib")
+        .or_else(|| unit.strip_suffix('b'))
+        .unwrap_or(&unit);
+    let mult: f64 = match unit {
+        "" => 1.0,
+        "k" => 1024.0,
+        "m" => 1024f64.powi(2),
+        "g" => 1024f64.powi(3),
+        "t" => 1024f64.powi(4),
+        "p" => 1024f64.powi(5),
+        _ => return Err(bad()),
+    };
+    Ok((n * mult) as i64)
 }
 
 /// A Go duration as runc's flags take them (`time.ParseDuration`): one or
@@ -532,6 +627,21 @@ pub fn parse_go_duration(s: &str) -> Result<std::time::Duration, String> {
 mod tests {
     use super::*;
     use std::time::Duration;
+
+    #[test]
+    fn ram_in_bytes_as_go_units() {
+        assert_eq!(parse_ram_in_bytes("-1"), Ok(-1));
+        assert_eq!(parse_ram_in_bytes("4096"), Ok(4096));
+        assert_eq!(parse_ram_in_bytes("32m"), Ok(32 << 20));
+        assert_eq!(parse_ram_in_bytes("1.5m"), Ok(1_572_864));
+        assert_eq!(parse_ram_in_bytes("2GiB"), Ok(2 << 30));
+        assert_eq!(parse_ram_in_bytes("1 kb"), Ok(1024));
+        assert_eq!(
+            parse_ram_in_bytes("10X"),
+            Err("invalid size: '10X'".to_string())
+        );
+        assert!(parse_ram_in_bytes("m").is_err());
+    }
 
     #[test]
     fn go_durations() {

@@ -192,6 +192,7 @@ fn spawn_init(
     dir: &StateDir,
     sync_child: &OwnedFd,
     own_net: Option<&OwnedFd>,
+    preserve_fds: u32,
 ) -> Result<Pid> {
     let exe = CString::new(self_exe()?.as_os_str().as_encoded_bytes())
         .map_err(|e| Error::Other(e.to_string()))?;
@@ -201,6 +202,8 @@ fn spawn_init(
         "init".to_string(),
         "--state-dir".into(),
         dir.path.display().to_string(),
+        "--preserve-fds".into(),
+        preserve_fds.to_string(),
     ]) {
         argv.push(CString::new(a).map_err(|e| Error::Other(e.to_string()))?);
     }
@@ -250,14 +253,34 @@ fn spawn_init(
                 return 120;
             }
         }
+        // --preserve-fds: the caller's fds 3..3+N move up one, to 4..,
+        // highest first, after the sync socket is copied out of their way
+        // (init puts them back at 3.. for the program).
+        let n = preserve_fds as RawFd;
+        let mut sync_fd = sync_fd;
+        if n > 0 {
+            // SAFETY: fcntl/dup2 on numbers of our own fd table.
+            unsafe {
+                sync_fd = libc::fcntl(sync_fd, libc::F_DUPFD_CLOEXEC, FIRST_ROLE_FD + n + 1);
+                if sync_fd < 0 {
+                    return 121;
+                }
+                for fd in (FIRST_ROLE_FD..FIRST_ROLE_FD + n).rev() {
+                    if libc::dup2(fd, fd + 1) < 0 {
+                        return 121;
+                    }
+                }
+            }
+        }
         // SAFETY: dup2 on fds we own; fd 3 becomes the sync socket (clearing
         // CLOEXEC, as dup2 does), replacing whatever the caller leaked there.
         if unsafe { libc::dup2(sync_fd, FIRST_ROLE_FD) } < 0 {
             return 121;
         }
-        // SAFETY: closes every inherited fd above the sync socket; none is
-        // needed by init and a leaked one would reach the workload.
-        unsafe { libc::syscall(libc::SYS_close_range, FIRST_ROLE_FD + 1, u32::MAX, 0) };
+        // SAFETY: closes every inherited fd above the sync socket and the
+        // preserved ones; none is needed by init and a leaked one would
+        // reach the workload.
+        unsafe { libc::syscall(libc::SYS_close_range, FIRST_ROLE_FD + 1 + n, u32::MAX, 0) };
         let _ = nix::unistd::execve(&exe, &argv, &env);
         122
     };
@@ -426,6 +449,7 @@ fn spawn_support(
 /// the sentry's stderr stays the caller's so `--strace` output is visible.
 pub fn create(g: &GlobalOpts, args: &CreateArgs, interactive: bool) -> Result<Created> {
     state::validate_id(&args.id)?;
+    crate::sandbox::sys::check_preserved_fds(args.preserve_fds).map_err(Error::Other)?;
     let bundle = args.bundle.canonicalize().map_err(|source| Error::Bundle {
         path: args.bundle.clone(),
         source,
@@ -516,7 +540,14 @@ pub fn create(g: &GlobalOpts, args: &CreateArgs, interactive: bool) -> Result<Cr
     let namespaces =
         super::userns::make(&cfg.uid_map, &cfg.gid_map, cfg.has_new_namespace("network"))
             .map_err(|e| Error::Init(format!("make the container's user namespace: {e}")))?;
-    let init = spawn_init(g, &cfg, &dir, &sync_child, namespaces.net.as_ref())?;
+    let init = spawn_init(
+        g,
+        &cfg,
+        &dir,
+        &sync_child,
+        namespaces.net.as_ref(),
+        args.preserve_fds,
+    )?;
     crate::log::debug(&format!("create: init pid {init}, cgroup {cgroup_rel}"));
     guard.track(&dir, init)?;
     drop(sync_child);
@@ -987,7 +1018,14 @@ pub fn list(g: &GlobalOpts, format: &str, quiet: bool) -> Result<String> {
                     ..state::oci_state(s, *st)
                 })
                 .collect();
-            serde_json::to_string(&v).map_err(|e| Error::Other(e.to_string()))
+            // As Go's encoder of runc's nil slice: `null` when there is
+            // none, and a newline after the value.
+            if v.is_empty() {
+                return Ok("null\n".into());
+            }
+            serde_json::to_string(&v)
+                .map(|j| j + "\n")
+                .map_err(|e| Error::Other(e.to_string()))
         }
         "table" => {
             // Columns padded to their widest cell, as runc's tabwriter does.
@@ -1008,17 +1046,23 @@ pub fn list(g: &GlobalOpts, format: &str, quiet: bool) -> Result<String> {
                     "root".to_string(),
                 ]);
             }
+            // runc's tabwriter (minwidth 12, padding 3): each column but
+            // the last is its widest cell plus 3, at least 12 wide.
             let widths: Vec<usize> = (0..6)
-                .map(|c| table.iter().map(|r| r[c].len()).max().unwrap_or(0))
+                .map(|c| {
+                    let widest = table.iter().map(|r| r[c].len()).max().unwrap_or(0);
+                    (widest + 3).max(12)
+                })
                 .collect();
             let mut out = String::new();
             for row in &table {
-                let cells: Vec<String> = row
-                    .iter()
-                    .zip(&widths)
-                    .map(|(cell, w)| format!("{cell:<w$}"))
-                    .collect();
-                out.push_str(cells.join("   ").trim_end());
+                for (c, (cell, w)) in row.iter().zip(&widths).enumerate() {
+                    if c + 1 == row.len() {
+                        out.push_str(cell);
+                    } else {
+                        out.push_str(&format!("{cell:<w$}"));
+                    }
+                }
                 out.push('\n');
             }
             Ok(out)

@@ -93,6 +93,7 @@ fn process_config(dir: &StateDir, a: &ExecArgs) -> Result<ProcessConfig> {
 }
 
 pub fn exec(g: &GlobalOpts, a: &ExecArgs) -> Result<i32> {
+    crate::sandbox::sys::check_preserved_fds(a.preserve_fds).map_err(Error::Other)?;
     let dir = StateDir::new(&g.root, &a.id);
     let st = dir.load(&a.id)?;
     match dir.status(&st) {
@@ -101,6 +102,7 @@ pub fn exec(g: &GlobalOpts, a: &ExecArgs) -> Result<i32> {
         Status::Paused if !a.ignore_paused => return Err(Error::ExecPaused),
         _ => {}
     }
+    let sub_cgroups = super::cgroups::SubCgroups::parse(&a.cgroup)?;
     let process = process_config(&dir, a)?;
     crate::log::debug(&format!(
         "exec: container {}, args {:?}, uid {}, gid {}, terminal {}",
@@ -145,7 +147,14 @@ pub fn exec(g: &GlobalOpts, a: &ExecArgs) -> Result<i32> {
         ForkResult::Child => {
             drop(parent_sock);
             let sock = child_sock.as_raw_fd();
-            let Err(msg) = child_main(&process, profile.as_ref(), namespaces, sock, platform);
+            let Err(msg) = child_main(
+                &process,
+                profile.as_ref(),
+                namespaces,
+                sock,
+                platform,
+                a.preserve_fds,
+            );
             let _ = sync::send(sock, &InitMsg::Error { msg }, None);
             std::process::exit(255);
         }
@@ -157,7 +166,7 @@ pub fn exec(g: &GlobalOpts, a: &ExecArgs) -> Result<i32> {
     // create threads (signal forwarding) while it differs.
     nix::sched::setns(&own_pidns, CloneFlags::CLONE_NEWPID)
         .map_err(Error::sys("return to our pid namespace"))?;
-    let console = match supervise_start(&dir, a, parent_sock.as_raw_fd(), child) {
+    let console = match supervise_start(&dir, a, &sub_cgroups, parent_sock.as_raw_fd(), child) {
         Ok(c) => c,
         Err(e) => {
             let _ = nix::sys::signal::kill(child, nix::sys::signal::Signal::SIGKILL);
@@ -188,6 +197,7 @@ pub fn exec(g: &GlobalOpts, a: &ExecArgs) -> Result<i32> {
 fn supervise_start(
     dir: &StateDir,
     a: &ExecArgs,
+    sub_cgroups: &super::cgroups::SubCgroups,
     sock: RawFd,
     child: Pid,
 ) -> Result<Option<OwnedFd>> {
@@ -206,7 +216,7 @@ fn supervise_start(
                 // The exec'd process counts against the container's limits.
                 let st = dir.load(&a.id)?;
                 if let Some(c) = st.cgroup.as_deref() {
-                    super::cgroups::Cgroup::at(c).join(child.as_raw())?;
+                    super::cgroups::Cgroup::at(c).join_sub(child.as_raw(), sub_cgroups)?;
                 }
                 let fd = fd.ok_or_else(|| Error::Init(format!("{msg:?} message without fd")))?;
                 // ptrace: the sentry attaches to the child, which waits for
@@ -265,6 +275,7 @@ fn child_main(
     namespaces: Vec<(OwnedFd, CloneFlags)>,
     sock: RawFd,
     platform: super::cli::PlatformKind,
+    preserve_fds: u32,
 ) -> std::result::Result<Infallible, String> {
     // Not dumpable until it is under the filter (`init::become_process`
     // makes it dumpable again, so that the sentry, which holds no
@@ -322,15 +333,17 @@ fn child_main(
         init::install_profile(prof);
     }
     init::become_process(p)?;
+    let first = 3 + preserve_fds;
     // SAFETY: fds above stderr belong to runrs (the sync socket, the log):
-    // none may reach the workload. The ptrace platform's reserved fd
-    // stays (its filter refuses a close_range that covers it).
+    // none may reach the workload, but the caller's --preserve-fds at
+    // 3..3+N (runrs opened its own above them). The ptrace platform's
+    // reserved fd stays (its filter refuses a close_range that covers it).
     unsafe {
         if seccomp {
-            libc::syscall(libc::SYS_close_range, 3, u32::MAX, 0);
+            libc::syscall(libc::SYS_close_range, first, u32::MAX, 0);
         } else {
             let reserved = crate::sentry::platform::ptrace::RESERVED_FD as u32;
-            libc::syscall(libc::SYS_close_range, 3, reserved - 1, 0);
+            libc::syscall(libc::SYS_close_range, first, reserved - 1, 0);
             libc::syscall(libc::SYS_close_range, reserved + 1, u32::MAX, 0);
         }
     }

@@ -95,7 +95,7 @@ fn run(
         }
     }
     cmd.stdin(Stdio::piped())
-        .stdout(Stdio::null())
+        .stdout(Stdio::piped())
         .stderr(Stdio::piped());
     if let Some(namespaces) = namespaces {
         crate::sandbox::sys::join_namespaces_at_exec(&mut cmd, namespaces);
@@ -105,6 +105,25 @@ fn run(
         // A hook that does not read its stdin is fine: ignore EPIPE.
         let _ = stdin.write_all(state.json().as_bytes());
     }
+    // As runc, a failure reports what the hook printed on both streams;
+    // each is drained as it comes, so a talkative hook never blocks.
+    let drain = |r: Option<Box<dyn std::io::Read + Send>>| {
+        std::thread::spawn(move || {
+            let mut text = String::new();
+            if let Some(mut r) = r {
+                let _ = r.read_to_string(&mut text);
+            }
+            text
+        })
+    };
+    let stdout = drain(child.stdout.take().map(|r| Box::new(r) as _));
+    let stderr = drain(child.stderr.take().map(|r| Box::new(r) as _));
+    let printed = |stdout: std::thread::JoinHandle<String>,
+                   stderr: std::thread::JoinHandle<String>| {
+        let out = stdout.join().unwrap_or_default();
+        let err = stderr.join().unwrap_or_default();
+        format!("stdout: {}, stderr: {}", out.trim(), err.trim())
+    };
     let deadline = hook
         .timeout
         .filter(|t| *t > 0)
@@ -115,11 +134,7 @@ fn run(
                 if status.success() {
                     return Ok(());
                 }
-                let mut stderr = String::new();
-                if let Some(mut e) = child.stderr.take() {
-                    let _ = std::io::Read::read_to_string(&mut e, &mut stderr);
-                }
-                return Err(err(format!("{status}: {}", stderr.trim())));
+                return Err(err(format!("{status}, {}", printed(stdout, stderr))));
             }
             Ok(None) => {
                 if deadline.is_some_and(|d| Instant::now() > d) {

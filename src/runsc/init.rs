@@ -21,9 +21,9 @@ use crate::sentry::filter;
 /// The default PATH when the spec's env has none (Go's and runc's).
 const DEFAULT_PATH: &str = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
-pub fn main(state_dir: &Path, platform: PlatformKind) -> i32 {
+pub fn main(state_dir: &Path, platform: PlatformKind, preserve_fds: u32) -> i32 {
     let sock = FIRST_ROLE_FD;
-    match run(state_dir, sock, platform) {
+    match run(state_dir, sock, platform, preserve_fds) {
         Ok(never) => match never {},
         Err(msg) => {
             let _ = sync::send(sock, &InitMsg::Error { msg: msg.clone() }, None);
@@ -407,6 +407,33 @@ pub fn install_profile(p: &super::seccomp_profile::Compiled) {
     }
 }
 
+/// OCI's startContainer hooks, where runc runs them: after `start`, in
+/// the container (its namespaces, its root, its cwd), before the user's
+/// program. A hook's path is the image's binary, so it never runs on the
+/// host: init forks it here, after pivot_root, the user change and the
+/// filter, so it is one more process of the workload under the sentry,
+/// with the process's user, capabilities and seccomp profile (the one
+/// that comes with no_new_privs is already on, as in runc). The state's
+/// pid is init's in the container (1 in a pid namespace of its own), its
+/// status "created". A failure ends the container before its program
+/// runs, with runc's message on its stderr and exit status 1; `start` has
+/// returned by then, as runc's has.
+fn run_start_container_hooks(cfg: &ContainerConfig) {
+    let state = super::hooks::HookState {
+        id: &cfg.id,
+        status: "created",
+        pid: std::process::id() as i32,
+        bundle: &cfg.bundle,
+        annotations: &cfg.annotations,
+    };
+    for (i, hook) in cfg.hooks.start_container.iter().enumerate() {
+        if let Err(e) = super::hooks::run_all(std::slice::from_ref(hook), &state) {
+            eprintln!("runrs: error running startContainer hook #{i}: {e}");
+            std::process::exit(1);
+        }
+    }
+}
+
 pub fn cstrings(v: &[String], what: &str) -> Result<Vec<CString>, String> {
     v.iter()
         .map(|s| {
@@ -415,7 +442,19 @@ pub fn cstrings(v: &[String], what: &str) -> Result<Vec<CString>, String> {
         .collect()
 }
 
-fn run(state_dir: &Path, sock: RawFd, platform: PlatformKind) -> Result<Infallible, String> {
+fn run(
+    state_dir: &Path,
+    sock: RawFd,
+    platform: PlatformKind,
+    preserve_fds: u32,
+) -> Result<Infallible, String> {
+    // The caller's --preserve-fds, which create put right after the sync
+    // socket: close-on-exec until they move to 3.. for the program.
+    let preserved_at = FIRST_ROLE_FD + 1;
+    ok(
+        crate::sandbox::sys::set_cloexec(preserved_at, preserve_fds),
+        "--preserve-fds",
+    )?;
     let spec_path = state_dir.join(state::SPEC_FILE);
     let data = ok(fs::read(&spec_path), "read spec")?;
     let cfg: ContainerConfig = ok(serde_json::from_slice(&data), "parse spec")?;
@@ -527,6 +566,15 @@ fn run(state_dir: &Path, sock: RawFd, platform: PlatformKind) -> Result<Infallib
     drop(fifo);
     if let Some(p) = profile.as_ref().filter(|_| cfg.process.no_new_privs) {
         install_profile(p);
+    }
+    run_start_container_hooks(&cfg);
+    // The sync socket at 3 is closed: the preserved fds go to 3.., as
+    // runc passes them. They are host fds the caller handed over, like
+    // the stdio: the sentry treats them as fds received over a socket
+    // (`host:[N]` in /proc, never resolved by path in the container).
+    if let Err(e) = crate::sandbox::sys::place_fds(preserved_at, FIRST_ROLE_FD, preserve_fds) {
+        eprintln!("runrs: --preserve-fds: {e}");
+        std::process::exit(1);
     }
     let e = nix::unistd::execve(&program, &argv, &envp).unwrap_err();
     eprintln!(

@@ -6,7 +6,7 @@ use std::io::Read;
 use std::os::unix::fs::PermissionsExt as _;
 use std::path::Path;
 
-use super::cgroups::{Cgroup, Cpu, Memory, Pids, Resources};
+use super::cgroups::{BlockIo, Cgroup, Cpu, Memory, Pids, Resources};
 use super::cli::{GlobalOpts, InstallArgs, PsArgs, UpdateArgs};
 use super::error::{Error, Result};
 use super::state::{State, StateDir, Status};
@@ -112,7 +112,9 @@ pub fn ps(g: &GlobalOpts, a: &PsArgs) -> Result<String> {
 
 pub fn update(g: &GlobalOpts, a: &UpdateArgs) -> Result<()> {
     let (_, _, cg) = running_cgroup(g, &a.id)?;
-    let mut r = match &a.resources {
+    // As runc: resources from a file (or stdin) replace the flags, and
+    // only the fields runc's update takes are applied.
+    let r = match &a.resources {
         Some(p) => {
             let mut text = String::new();
             if p.as_os_str() == "-" {
@@ -123,26 +125,54 @@ pub fn update(g: &GlobalOpts, a: &UpdateArgs) -> Result<()> {
                 text = std::fs::read_to_string(p).map_err(Error::io("read", p))?;
             }
             let de = &mut serde_json::Deserializer::from_str(&text);
-            serde_path_to_error::deserialize::<_, Resources>(de)
-                .map_err(|e| Error::Other(format!("resources: {}: {}", e.path(), e.inner())))?
+            let mut r = serde_path_to_error::deserialize::<_, Resources>(de)
+                .map_err(|e| Error::Other(format!("resources: {}: {}", e.path(), e.inner())))?;
+            if let Some(m) = r.memory.as_mut() {
+                m.swappiness = None;
+                m.disable_oom_killer = None;
+            }
+            r
         }
-        None => Resources::default(),
+        None => {
+            if a.kernel_memory.is_some() || a.kernel_memory_tcp.is_some() {
+                crate::log::warn("Kernel memory settings are ignored and will be removed");
+            }
+            resources_from_flags(a)
+        }
     };
-    if a.memory.is_some() || a.memory_swap.is_some() {
-        let m = r.memory.get_or_insert_with(Memory::default);
-        m.limit = a.memory.or(m.limit);
-        m.swap = a.memory_swap.or(m.swap);
-    }
-    if a.cpu_quota.is_some() || a.cpu_period.is_some() || a.cpu_shares.is_some() {
-        let c = r.cpu.get_or_insert_with(Cpu::default);
-        c.quota = a.cpu_quota.or(c.quota);
-        c.period = a.cpu_period.or(c.period);
-        c.shares = a.cpu_shares.or(c.shares);
-    }
-    if let Some(l) = a.pids_limit {
-        r.pids = Some(Pids { limit: Some(l) });
-    }
     cg.apply(&r)
+}
+
+/// `update`'s flags as resources (unset ones left alone).
+fn resources_from_flags(a: &UpdateArgs) -> Resources {
+    let memory = Memory {
+        limit: a.memory,
+        swap: a.memory_swap,
+        reservation: a.memory_reservation,
+        ..Default::default()
+    };
+    let cpu = Cpu {
+        shares: a.cpu_shares,
+        quota: a.cpu_quota,
+        period: a.cpu_period,
+        cpus: a.cpuset_cpus.clone(),
+        mems: a.cpuset_mems.clone(),
+        realtime_runtime: a.cpu_rt_runtime,
+        realtime_period: a.cpu_rt_period,
+    };
+    Resources {
+        memory: Some(memory),
+        cpu: Some(cpu),
+        pids: a.pids_limit.map(|l| Pids { limit: Some(l) }),
+        block_io: a.blkio_weight.map(|w| BlockIo { weight: Some(w) }),
+        unified: None,
+    }
+}
+
+/// Starts watching a running container's memory cgroup for OOM kills.
+pub fn watch_oom(g: &GlobalOpts, id: &str) -> Result<super::cgroups::OomWatch> {
+    let (_, _, cg) = running_cgroup(g, id)?;
+    cg.watch_oom()
 }
 
 pub fn events_stats(g: &GlobalOpts, id: &str) -> Result<String> {
@@ -174,11 +204,13 @@ pub fn features() -> String {
     serde_json::to_string_pretty(&serde_json::json!({
         "ociVersionMin": "1.0.0",
         "ociVersionMax": "1.0.2-dev",
-        "hooks": ["prestart", "createRuntime", "poststart", "poststop"],
+        "hooks": ["prestart", "createRuntime", "createContainer", "startContainer", "poststart", "poststop"],
         "mountOptions": ["async", "atime", "bind", "dev", "diratime", "dirsync", "exec", "mand", "noatime", "nodev",
-            "nodiratime", "noexec", "nomand", "norelatime", "nostrictatime", "nosuid", "private", "rbind", "relatime",
-            "remount", "ro", "rprivate", "rshared", "rslave", "runbindable", "rw", "shared", "slave", "strictatime",
-            "suid", "sync", "unbindable"],
+            "nodiratime", "noexec", "nomand", "norelatime", "nostrictatime", "nosuid", "private", "ratime", "rbind",
+            "rdev", "rdiratime", "relatime", "remount", "rexec", "rnoatime", "rnodev", "rnodiratime", "rnoexec",
+            "rnorelatime", "rnostrictatime", "rnosuid", "rnosymfollow", "ro", "rprivate", "rrelatime", "rro", "rrw",
+            "rshared", "rslave", "rstrictatime", "rsuid", "rsymfollow", "runbindable", "rw", "shared", "slave",
+            "strictatime", "suid", "sync", "tmpcopyup", "unbindable"],
         "linux": {
             "namespaces": ["cgroup", "ipc", "mount", "network", "pid", "uts"],
             "capabilities": caps,

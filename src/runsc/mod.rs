@@ -105,7 +105,7 @@ pub fn main(cli: Cli) -> i32 {
         Command::Conformance(a) => crate::conformance::main(a).map_err(Error::Conformance),
         Command::Boot(a) => return crate::sentry::boot::main(&a.state_dir),
         Command::Gofer(a) => return crate::gofer::boot::main(&a.state_dir),
-        Command::Init(a) => return init::main(&a.state_dir, g.platform),
+        Command::Init(a) => return init::main(&a.state_dir, g.platform, a.preserve_fds),
     };
     match result {
         Ok(code) => code,
@@ -138,8 +138,35 @@ fn events(g: &cli::GlobalOpts, a: &cli::EventsArgs) -> Result<i32, Error> {
     if a.audit {
         return observe::events_audit(g, &a.id, a.interval).map(|_| 0);
     }
+    // As runc: OOM kills as they happen, stats after every interval
+    // (the first after one interval), until the container stops.
+    let mut oom = match manage::watch_oom(g, &a.id) {
+        Ok(w) => w,
+        Err(Error::NotRunning(_)) => return Ok(0),
+        // A kernel without v1 OOM notifications (cgroup.event_control)
+        // still gets its stats.
+        Err(e) => {
+            crate::log::warn(&format!("events: no OOM notifications: {e}"));
+            cgroups::OomWatch::Done
+        }
+    };
     let mut out = std::io::stdout();
     loop {
+        let deadline = std::time::Instant::now() + a.interval;
+        loop {
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            if left.is_zero() {
+                break;
+            }
+            for _ in 0..oom.wait(left) {
+                // runc's field order (type first), which tools match on.
+                let id = serde_json::to_string(&a.id).unwrap_or_default();
+                let line = format!(r#"{{"type":"oom","id":{id}}}"#);
+                if writeln!(out, "{line}").and_then(|_| out.flush()).is_err() {
+                    return Ok(0);
+                }
+            }
+        }
         match manage::events_stats(g, &a.id) {
             // A reader that went away (`| head`) ends the stream quietly.
             Ok(line) => {
@@ -150,6 +177,5 @@ fn events(g: &cli::GlobalOpts, a: &cli::EventsArgs) -> Result<i32, Error> {
             Err(Error::NotRunning(_)) => return Ok(0),
             Err(e) => return Err(e),
         }
-        std::thread::sleep(a.interval);
     }
 }

@@ -113,7 +113,33 @@ struct ParsedOptions {
     /// runc's and crun's extension: the tmpfs starts with a copy of what
     /// the image has at its mountpoint (podman's `--read-only` /tmp, /run).
     tmpcopyup: bool,
+    /// runc's recursive options (`rro`, `rnosuid`, ...): MOUNT_ATTR_* bits
+    /// to set and to clear on the mount and every mount below it.
+    rec_set: u64,
+    rec_clr: u64,
 }
+
+/// runc's recursive mount options: (option, MOUNT_ATTR_* bit, clears it).
+const RECURSIVE_OPTIONS: [(&str, u64, bool); 18] = [
+    ("rro", libc::MOUNT_ATTR_RDONLY, false),
+    ("rrw", libc::MOUNT_ATTR_RDONLY, true),
+    ("rnosuid", libc::MOUNT_ATTR_NOSUID, false),
+    ("rsuid", libc::MOUNT_ATTR_NOSUID, true),
+    ("rnodev", libc::MOUNT_ATTR_NODEV, false),
+    ("rdev", libc::MOUNT_ATTR_NODEV, true),
+    ("rnoexec", libc::MOUNT_ATTR_NOEXEC, false),
+    ("rexec", libc::MOUNT_ATTR_NOEXEC, true),
+    ("rnodiratime", libc::MOUNT_ATTR_NODIRATIME, false),
+    ("rdiratime", libc::MOUNT_ATTR_NODIRATIME, true),
+    ("rrelatime", libc::MOUNT_ATTR_RELATIME, false),
+    ("rnorelatime", libc::MOUNT_ATTR_RELATIME, true),
+    ("rnoatime", libc::MOUNT_ATTR_NOATIME, false),
+    ("ratime", libc::MOUNT_ATTR_NOATIME, true),
+    ("rstrictatime", libc::MOUNT_ATTR_STRICTATIME, false),
+    ("rnostrictatime", libc::MOUNT_ATTR_STRICTATIME, true),
+    ("rnosymfollow", libc::MOUNT_ATTR_NOSYMFOLLOW, false),
+    ("rsymfollow", libc::MOUNT_ATTR_NOSYMFOLLOW, true),
+];
 
 fn parse_options(options: &[String]) -> ParsedOptions {
     let mut flags = MsFlags::empty();
@@ -121,7 +147,20 @@ fn parse_options(options: &[String]) -> ParsedOptions {
     let mut data = Vec::new();
     let mut bind = false;
     let mut tmpcopyup = false;
+    let (mut rec_set, mut rec_clr) = (0u64, 0u64);
     for o in options {
+        if let Some(&(_, bit, clear)) = RECURSIVE_OPTIONS.iter().find(|(n, _, _)| n == o) {
+            if clear {
+                rec_clr |= bit;
+            } else {
+                rec_set |= bit;
+                // An atime mode replaces the mount's: clear the field first.
+                if bit & libc::MOUNT_ATTR__ATIME == bit {
+                    rec_clr |= libc::MOUNT_ATTR__ATIME;
+                }
+            }
+            continue;
+        }
         match o.as_str() {
             "ro" => flags |= MsFlags::MS_RDONLY,
             "rw" => flags &= !MsFlags::MS_RDONLY,
@@ -167,6 +206,8 @@ fn parse_options(options: &[String]) -> ParsedOptions {
         data,
         bind,
         tmpcopyup,
+        rec_set,
+        rec_clr,
     }
 }
 
@@ -322,7 +363,15 @@ fn mount_one(rootfs: &Path, m: &MountSpec) -> Result<()> {
                     }
                     _ => None,
                 };
-                do_mount(Some(source), &dest, Some(typ), opts.flags, data, typ)?;
+                // As runc: a read-only tmpfs is mounted writable, and made
+                // read-only by `prepare` once its mountpoints, device
+                // nodes and copies are in place (a read-only /dev still
+                // gets /dev/pts, /dev/shm and its devices).
+                let flags = match typ {
+                    "tmpfs" => opts.flags & !MsFlags::MS_RDONLY,
+                    _ => opts.flags,
+                };
+                do_mount(Some(source), &dest, Some(typ), flags, data, typ)?;
                 if let Some(under) = under {
                     use std::os::fd::AsRawFd;
                     use std::os::unix::fs::PermissionsExt;
@@ -617,6 +666,31 @@ pub fn prepare(cfg: &ContainerConfig) -> Result<()> {
     let cwd = secure_join(rootfs, &cfg.process.cwd)?;
     if !cwd.exists() {
         mkdir_all(&cwd)?;
+    }
+    for m in &cfg.mounts {
+        let opts = parse_options(&m.options);
+        let dest = || secure_join(rootfs, &m.destination);
+        // A bind remount, as runc's remountReadonly: the mount is
+        // read-only, its tmpfs (superblock) stays as mounted.
+        if m.typ == "tmpfs" && !opts.bind && opts.flags.contains(MsFlags::MS_RDONLY) {
+            do_mount(
+                None,
+                &dest()?,
+                None,
+                MsFlags::MS_REMOUNT | MsFlags::MS_BIND | (opts.flags & !MsFlags::MS_REC),
+                None,
+                "read-only tmpfs remount",
+            )?;
+        }
+        if opts.rec_set != 0 || opts.rec_clr != 0 {
+            let dest = dest()?;
+            crate::sandbox::sys::mount_setattr_recursive(&dest, opts.rec_set, opts.rec_clr)
+                .map_err(|source| RootfsError::Mount {
+                    typ: "recursive mount options".into(),
+                    dest,
+                    source,
+                })?;
+        }
     }
     Ok(())
 }

@@ -182,9 +182,15 @@ pub struct Resources {
     pub cpu: Option<Cpu>,
     #[serde(default)]
     pub pids: Option<Pids>,
+    #[serde(default, rename = "blockIO")]
+    pub block_io: Option<BlockIo>,
+    /// cgroup v2 files by name; refused on a v1 host, as runc does.
+    #[serde(default)]
+    pub unified: Option<BTreeMap<String, String>>,
 }
 
 #[derive(Clone, Debug, Default, Deserialize, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct Memory {
     #[serde(default)]
     pub limit: Option<i64>,
@@ -192,6 +198,16 @@ pub struct Memory {
     pub swap: Option<i64>,
     #[serde(default)]
     pub reservation: Option<i64>,
+    #[serde(default)]
+    pub swappiness: Option<u64>,
+    #[serde(default, rename = "disableOOMKiller")]
+    pub disable_oom_killer: Option<bool>,
+}
+
+#[derive(Clone, Debug, Default, Deserialize, serde::Serialize)]
+pub struct BlockIo {
+    #[serde(default)]
+    pub weight: Option<u16>,
 }
 
 #[derive(Clone, Debug, Default, Deserialize, serde::Serialize)]
@@ -206,6 +222,10 @@ pub struct Cpu {
     pub cpus: Option<String>,
     #[serde(default)]
     pub mems: Option<String>,
+    #[serde(default, rename = "realtimeRuntime")]
+    pub realtime_runtime: Option<i64>,
+    #[serde(default, rename = "realtimePeriod")]
+    pub realtime_period: Option<u64>,
 }
 
 #[derive(Clone, Debug, Default, Deserialize, serde::Serialize)]

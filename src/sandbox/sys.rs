@@ -78,3 +78,90 @@ pub fn join_namespaces_at_exec(
         });
     }
 }
+
+/// The most fds `--preserve-fds` may pass: they sit below the ptrace
+/// platform's reserved fd (1023), init's copies one higher.
+pub const MAX_PRESERVED_FDS: u32 = 1000;
+
+/// runc's `--preserve-fds N`: the caller's fds 3..3+N must each be open
+/// (runc stats them first); the error is runc's.
+pub fn check_preserved_fds(n: u32) -> Result<(), String> {
+    if n > MAX_PRESERVED_FDS {
+        return Err(format!(
+            "--preserve-fds {n}: at most {MAX_PRESERVED_FDS} fds can be preserved"
+        ));
+    }
+    for i in 0..n {
+        let fd = super::FIRST_ROLE_FD + i as i32;
+        // SAFETY: F_GETFD takes no argument and only reads the fd table.
+        if unsafe { libc::fcntl(fd, libc::F_GETFD) } < 0 {
+            return Err(format!(
+                "unable to stat preserved-fd {i} (of {n}): stat /proc/self/fd/{fd}: {}",
+                std::io::Error::last_os_error()
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Marks fds `first`..`first`+`n` close-on-exec: init holds the preserved
+/// fds so while it sets up, and a startContainer hook it forks does not
+/// inherit them (runc's hooks do not either).
+pub fn set_cloexec(first: i32, n: u32) -> Result<(), Errno> {
+    for fd in first..first + n as i32 {
+        // SAFETY: F_SETFD with an int flag on a number of our fd table; a
+        // closed one is EBADF.
+        if unsafe { libc::fcntl(fd, libc::F_SETFD, libc::FD_CLOEXEC) } < 0 {
+            return Err(Errno::last());
+        }
+    }
+    Ok(())
+}
+
+/// Moves fds `from`..`from`+`n` down to `to`..`to`+`n` (`to` < `from`),
+/// without close-on-exec, and closes what is left above: the preserved
+/// fds where runc puts them, at 3.. for the program's execve.
+pub fn place_fds(from: i32, to: i32, n: u32) -> Result<(), Errno> {
+    for i in 0..n as i32 {
+        // SAFETY: dup2 between numbers of our own fd table; ascending, so
+        // each source is still open when it is copied (to < from).
+        if unsafe { libc::dup2(from + i, to + i) } < 0 {
+            return Err(Errno::last());
+        }
+    }
+    for fd in (to + n as i32).max(from)..from + n as i32 {
+        // SAFETY: closes the copies' sources left above the moved range.
+        unsafe { libc::close(fd) };
+    }
+    Ok(())
+}
+
+/// mount_setattr(path, AT_RECURSIVE): sets `set` and clears `clr`
+/// (MOUNT_ATTR_* bits) on the mount at `path` and every mount below it,
+/// as runc's recursive mount options (`rro`, `rnosuid`, ...) do.
+pub fn mount_setattr_recursive(path: &std::path::Path, set: u64, clr: u64) -> Result<(), Errno> {
+    use std::os::unix::ffi::OsStrExt;
+    let c = std::ffi::CString::new(path.as_os_str().as_bytes()).map_err(|_| Errno::EINVAL)?;
+    let attr = libc::mount_attr {
+        attr_set: set,
+        attr_clr: clr,
+        propagation: 0,
+        userns_fd: 0,
+    };
+    // SAFETY: a NUL-terminated path and a mount_attr that outlive the
+    // call, with its size; the kernel only reads them.
+    let r = unsafe {
+        libc::syscall(
+            libc::SYS_mount_setattr,
+            libc::AT_FDCWD,
+            c.as_ptr(),
+            libc::AT_RECURSIVE as libc::c_uint,
+            &attr as *const libc::mount_attr,
+            std::mem::size_of::<libc::mount_attr>(),
+        )
+    };
+    if r < 0 {
+        return Err(Errno::last());
+    }
+    Ok(())
+}
