@@ -525,18 +525,23 @@ CASE(proc, ns_same_for_parent_and_child) {
     EXPECT_STREQ(a, b);
 }
 
-CASE(proc, ns_file_stat_matches_link_inode) {
+CASE(proc, ns_link_lstat_is_a_symlink) {
+    struct stat st;
+    EXPECT_OK(lstat("/proc/self/ns/uts", &st));
+    EXPECT_TRUE(S_ISLNK(st.st_mode));
+}
+
+/* Opening a namespace link gives the namespace file (nsfs): its inode is
+ * the link's number, and it cannot be read. */
+CASE(proc, ns_file_opens_read_only) {
     char link[64] = {0};
     EXPECT_OK(readlink("/proc/self/ns/uts", link, sizeof link - 1));
     unsigned long long ino = 0;
     EXPECT_EQ(sscanf(link, "uts:[%llu]", &ino), 1);
+    int fd = EXPECT_OK(open("/proc/self/ns/uts", O_RDONLY | O_CLOEXEC));
     struct stat st;
-    EXPECT_OK(stat("/proc/self/ns/uts", &st));
+    EXPECT_OK(fstat(fd, &st));
     EXPECT_EQ(st.st_ino, ino);
-}
-
-CASE(proc, ns_file_opens_read_only) {
-    int fd = EXPECT_OK(open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC));
     char c;
     EXPECT_ERRNO(read(fd, &c, 1), EINVAL);
     close(fd);
