@@ -55,8 +55,24 @@ impl ProcFs {
             "mountinfo" => Ok(self.mountinfo_text().into_bytes()),
             "cgroup" => self.cgroup_text(t.htid),
             "oom_score_adj" => self.host.read_file(t.htid, "oom_score_adj"),
+            "children" => self.children(t),
             _ => Err(Errno::ENOENT),
         }
+    }
+
+    /// task/<tid>/children: the container pids of the thread's children
+    /// ("1 2 "), from the host's list.
+    fn children(&self, t: &Task) -> Result<Vec<u8>, Errno> {
+        let host = self
+            .host
+            .read_file(t.htid, &format!("task/{}/children", t.htid))?;
+        let mut out = String::new();
+        for h in String::from_utf8_lossy(&host).split_whitespace() {
+            if let Some(c) = h.parse().ok().and_then(|h| self.host.container_pid(h)) {
+                out.push_str(&format!("{c} "));
+            }
+        }
+        Ok(out.into_bytes())
     }
 
     /// The task's cgroup memberships (every hierarchy, v1 and v2), as
