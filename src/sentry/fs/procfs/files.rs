@@ -290,6 +290,11 @@ impl ProcFs {
             // Memory event counters only (no paths or pids): vmstat(8)
             // refuses to run without it.
             "vmstat" => self.host.read_global("vmstat"),
+            // The kernel's controllers (names, hierarchy ids, enabled):
+            // what cgroup tools and runtimes probe for v1 support. The
+            // host-wide cgroup counts are shown as 1, as loadavg hides
+            // the host's load.
+            "cgroups" => Ok(cgroups_text(&self.host.read_global("cgroups")?)),
             "version" => {
                 let rel = self.osrelease();
                 let ver = self
@@ -511,5 +516,33 @@ pub(super) fn show_running(content: Vec<u8>, name: &str) -> Vec<u8> {
             out.into_bytes()
         }
         _ => content,
+    }
+}
+
+/// /proc/cgroups with each controller's num_cgroups (the third column)
+/// shown as 1.
+fn cgroups_text(host: &[u8]) -> Vec<u8> {
+    let mut out = String::new();
+    for line in String::from_utf8_lossy(host).lines() {
+        let f: Vec<&str> = line.split('\t').collect();
+        if line.starts_with('#') || f.len() != 4 {
+            out.push_str(line);
+        } else {
+            out.push_str(&format!("{}\t{}\t1\t{}", f[0], f[1], f[3]));
+        }
+        out.push('\n');
+    }
+    out.into_bytes()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn cgroups_hides_the_host_counts() {
+        let host = b"#subsys_name\thierarchy\tnum_cgroups\tenabled\ncpu\t1\t87\t1\nodd line\n";
+        assert_eq!(
+            String::from_utf8(super::cgroups_text(host)).unwrap(),
+            "#subsys_name\thierarchy\tnum_cgroups\tenabled\ncpu\t1\t1\t1\nodd line\n"
+        );
     }
 }

@@ -234,6 +234,7 @@ pub struct NodeAttr {
 }
 
 const TOP_FILES: &[&str] = &[
+    "cgroups",
     "cpuinfo",
     "filesystems",
     "loadavg",
