@@ -45,10 +45,9 @@ impl ProcFs {
             // Numbers and names with no pid or path in them, as the host
             // has them for this task (its namespaces' maps, its I/O
             // counters, its auxiliary vector...).
-            "auxv" | "coredump_filter" | "gid_map" | "io" | "loginuid" | "oom_score"
-            | "personality" | "schedstat" | "sessionid" | "setgroups" | "uid_map" | "wchan" => {
-                self.host.read_file(t.htid, name)
-            }
+            "arch_status" | "auxv" | "coredump_filter" | "gid_map" | "io" | "loginuid"
+            | "oom_score" | "personality" | "schedstat" | "sessionid" | "setgroups" | "uid_map"
+            | "wchan" => self.host.read_file(t.htid, name),
             // Page counts only (no pids or paths): ps and top read it.
             "statm" => self.host.read_file(t.htid, "statm"),
             "mounts" => Ok(self.mounts_text().into_bytes()),

@@ -254,6 +254,7 @@ enum PidEntry {
 }
 
 const PID_ENTRIES: &[(&str, PidEntry)] = &[
+    ("arch_status", PidEntry::File(0o444)),
     ("auxv", PidEntry::File(0o400)),
     ("cgroup", PidEntry::File(0o444)),
     // A thread's only (task/<tid>/children): its children's pids.
@@ -1385,7 +1386,7 @@ mod tests {
     }
 
     #[test]
-    fn ns_links_and_children() {
+    fn ns_links_children_and_arch_status() {
         let p = host_fs();
         let me = me();
         let ns = names(p.lookup(me, "self/ns").expect("ns dir"));
@@ -1407,6 +1408,9 @@ mod tests {
                 .expect("children"),
         );
         assert!(kids.split_whitespace().all(|k| k.parse::<i32>().is_ok()));
+        // x86_64 kernels always have arch_status (X86_64 selects it).
+        let arch = file(p.lookup(me, "self/arch_status").expect("arch_status"));
+        assert!(arch.starts_with("AVX512_elapsed_ms:"), "{arch}");
     }
 
     #[test]
