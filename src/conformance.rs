@@ -862,13 +862,14 @@ mod tests {
         let plain = suite_spec(Some("x.*"), false, false);
         let admin = suite_spec(Some(ADMIN_GLOB), true, true);
         assert!(!plain.contains("CAP_SYS_ADMIN"));
-        assert!(admin.contains("CAP_SYS_ADMIN") && admin.contains("mount="));
+        assert!(admin.contains("CAP_SYS_ADMIN") && admin.contains("pivot_root="));
     }
 
     #[test]
     fn expectations_cover_denied_rows() {
         let e = table_expectations();
-        assert!(e.iter().any(|s| s.starts_with("mount=")));
+        assert!(e.iter().any(|s| s.starts_with("pivot_root=")));
+        assert!(e.iter().any(|s| s.starts_with("unshare=")));
         assert!(!e.iter().any(|s| s.starts_with("read=")));
     }
 }
