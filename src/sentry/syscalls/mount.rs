@@ -13,6 +13,10 @@ use crate::gofer::Follow;
 
 /// MS_NOUSER: never valid from user space (path_mount).
 const MS_NOUSER: u64 = 1 << 31;
+/// The old magic in the flags' top half (MS_MGC_VAL under MS_MGC_MSK),
+/// which the kernel strips first.
+const MS_MGC_MSK: u64 = 0xffff_0000;
+const MS_MGC_VAL: u64 = 0xc0ed_0000;
 /// umount2's flags: MNT_FORCE | MNT_DETACH | MNT_EXPIRE | UMOUNT_NOFOLLOW.
 const UMOUNT_FLAGS: i32 = 0x1 | 0x2 | 0x4 | 0x8;
 const UMOUNT_NOFOLLOW: i32 = 0x8;
@@ -36,7 +40,10 @@ fn look_up(ctx: &mut Ctx, dirfd: i32, path_idx: usize, follow: Follow) -> Result
 
 /// mount(2): the target's lookup errors, EINVAL for MS_NOUSER, else EPERM.
 pub fn mount(ctx: &mut Ctx) -> SysResult {
-    let flags = ctx.arg(3);
+    let mut flags = ctx.arg(3) & 0xffff_ffff;
+    if flags & MS_MGC_MSK == MS_MGC_VAL {
+        flags &= !MS_MGC_MSK;
+    }
     look_up(ctx, AT_FDCWD, 1, Follow::Follow)?;
     if flags & MS_NOUSER != 0 {
         return Err(Errno::EINVAL);
@@ -98,6 +105,11 @@ mod handler_tests {
         assert_eq!(
             errno(k.call("mount", [0, d, 0, super::MS_NOUSER, 0, 0])),
             Errno::EINVAL
+        );
+        // The old magic value is no MS_NOUSER.
+        assert_eq!(
+            errno(k.call("mount", [0, d, 0, super::MS_MGC_VAL | 1, 0, 0])),
+            Errno::EPERM
         );
     }
 
