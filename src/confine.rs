@@ -479,8 +479,9 @@ pub fn private_mount_ns() -> Result<(), ConfineError> {
 
 /// Makes the root of the process's private mount namespace (see
 /// [`private_mount_ns`]) an empty read-only tmpfs holding only a read-only
-/// bind of the host's /proc and of /sys/devices/system/cpu (what the
-/// sentry's procfs and sysfs read). `scratch` is any existing directory:
+/// procfs of the host's pid namespace that shows the tasks the reader may
+/// ptrace-read, and a read-only bind of /sys (what the sentry's procfs and
+/// sysfs read). `scratch` is any existing directory:
 /// the tmpfs is mounted on it in the private namespace only. pivot_root
 /// moves every thread of the namespace whose root was the old one.
 pub fn enter_empty_root(scratch: &Path) -> Result<(), ConfineError> {
@@ -528,7 +529,28 @@ pub fn enter_empty_root(scratch: &Path) -> Result<(), ConfineError> {
         )
         .map_err(err)
     };
-    ro_bind("/proc")?;
+    // /proc: an instance of its own (of the host's pid namespace, where
+    // the sentry lives) in which only the tasks the sentry may ptrace-read
+    // appear (hidepid=invisible, checked with each reading thread's
+    // credentials): its capability-less threads see the sandboxes'
+    // workload tasks, whose user namespaces root made, and no host daemon.
+    {
+        let target = scratch.join("proc");
+        let err = |source| ConfineError::Populate {
+            path: "/proc".into(),
+            source,
+        };
+        std::fs::create_dir_all(&target)
+            .map_err(|e| err(Errno::from_raw(e.raw_os_error().unwrap_or(libc::EIO))))?;
+        mount(
+            Some("proc"),
+            cpath(&target).as_c_str(),
+            Some("proc"),
+            MsFlags::MS_RDONLY | MsFlags::MS_NOSUID | MsFlags::MS_NODEV | MsFlags::MS_NOEXEC,
+            Some("hidepid=invisible"),
+        )
+        .map_err(err)?;
+    }
     // sysfs (read-only; not its submounts): CPU lists, THP settings, block
     // device names behind /sys/dev/block (links into /sys/devices).
     if Path::new("/sys/devices").is_dir() {

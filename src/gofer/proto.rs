@@ -324,20 +324,56 @@ pub enum ProcFile {
     OomScoreAdj = 1,
     /// The task's memory (debuggers read and write it through the fd).
     Mem = 2,
+    /// The 0400 files, read-only: their owner is the task's host uid, out
+    /// of the sentry's reach (it holds no DAC capability), and Linux checks
+    /// ptrace access at open (environ, auxv) or at each read with the
+    /// reader's credentials (io, personality).
+    Environ = 3,
+    Auxv = 4,
+    Io = 5,
+    Personality = 6,
 }
 
 impl ProcFile {
+    /// Every file, in wire order.
+    pub const ALL: [ProcFile; 7] = [
+        ProcFile::Comm,
+        ProcFile::OomScoreAdj,
+        ProcFile::Mem,
+        ProcFile::Environ,
+        ProcFile::Auxv,
+        ProcFile::Io,
+        ProcFile::Personality,
+    ];
+
     /// The file's name in a pid (or task) directory.
     pub fn name(self) -> &'static str {
         match self {
             ProcFile::Comm => "comm",
             ProcFile::OomScoreAdj => "oom_score_adj",
             ProcFile::Mem => "mem",
+            ProcFile::Environ => "environ",
+            ProcFile::Auxv => "auxv",
+            ProcFile::Io => "io",
+            ProcFile::Personality => "personality",
         }
+    }
+
+    /// The read-only file named `name`, if it is one.
+    pub fn read_only(name: &str) -> Option<ProcFile> {
+        Self::ALL
+            .into_iter()
+            .find(|f| f.name() == name && !f.writable())
+    }
+
+    /// Whether the file may be opened for writing at all.
+    pub fn writable(self) -> bool {
+        matches!(self, ProcFile::Comm | ProcFile::OomScoreAdj | ProcFile::Mem)
     }
 }
 
-/// Open a container task's `comm`, `oom_score_adj` or `mem` in the gofer's
+/// Open a container task's `comm`, `oom_score_adj`, `mem` or a read-only
+/// [`ProcFile`] in the gofer's
 /// procfs of the container's pid namespace (`pid`/`tid` are container ids;
 /// `tid` names a thread's `task/<tid>/comm` or `mem`) with `flags` (an
 /// access mode and O_TRUNC/O_APPEND/O_NONBLOCK only): reply [`FdResp`].
@@ -668,15 +704,14 @@ impl Wire for ProcFile {
         (*self as u8).put(out);
     }
     fn get(d: &mut Dec<'_>) -> Result<Self, GoferError> {
-        match u8::get(d)? {
-            0 => Ok(ProcFile::Comm),
-            1 => Ok(ProcFile::OomScoreAdj),
-            2 => Ok(ProcFile::Mem),
-            v => Err(GoferError::BadValue {
+        let v = u8::get(d)?;
+        ProcFile::ALL
+            .get(usize::from(v))
+            .copied()
+            .ok_or(GoferError::BadValue {
                 what: "proc file",
                 value: v.into(),
-            }),
-        }
+            })
     }
 }
 
@@ -1136,6 +1171,12 @@ mod tests {
                 tid: None,
                 file: ProcFile::OomScoreAdj,
                 flags: libc::O_RDWR,
+            }),
+            Request::OpenProcFile(OpenProcFileReq {
+                pid: 3,
+                tid: Some(4),
+                file: ProcFile::Personality,
+                flags: libc::O_RDONLY,
             }),
             Request::Access(AccessReq {
                 path: p,

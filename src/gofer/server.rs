@@ -248,8 +248,9 @@ fn handle(ctx: &Ctx, req: &Request, fds: Vec<OwnedFd>) -> (Response, Option<Owne
     }
 }
 
-/// Opens `<pid>/comm`, `<pid>/oom_score_adj`, `<pid>/mem` or a thread's
-/// `<pid>/task/<tid>/comm` or `mem` under `proc` (see [`OpenProcFileReq`]). Only those names of positive
+/// Opens `<pid>/comm`, `<pid>/oom_score_adj`, `<pid>/mem`, a read-only
+/// [`ProcFile`] or a thread's `<pid>/task/<tid>/` one but oom_score_adj
+/// under `proc` (see [`OpenProcFileReq`]). Only those names of positive
 /// ids can be formed, and the resolution stays in that procfs mount and
 /// follows no link, so nothing but these files of the container's own
 /// tasks is ever opened.
@@ -259,12 +260,13 @@ fn open_proc_file(proc: Option<&OwnedFd>, m: &OpenProcFileReq) -> Result<OwnedFd
     if m.pid <= 0 || m.tid.is_some_and(|t| t <= 0) || m.flags & !ALLOWED != 0 {
         return Err(Errno::EINVAL);
     }
+    if !m.file.writable() && m.flags & libc::O_ACCMODE != libc::O_RDONLY {
+        return Err(Errno::EACCES);
+    }
     let path = match (m.tid, m.file) {
         (None, f) => format!("{}/{}", m.pid, f.name()),
-        (Some(tid), ProcFile::Comm | ProcFile::Mem) => {
-            format!("{}/task/{tid}/{}", m.pid, m.file.name())
-        }
         (Some(_), ProcFile::OomScoreAdj) => return Err(Errno::EINVAL),
+        (Some(tid), f) => format!("{}/task/{tid}/{}", m.pid, f.name()),
     };
     let path = std::ffi::CString::new(path).map_err(|_| Errno::EINVAL)?;
     sys::openat2(

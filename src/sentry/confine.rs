@@ -196,26 +196,25 @@ pub fn ptrace_platform_allowlist() -> Vec<Allowed> {
     ]
 }
 
-/// The capabilities the sentry keeps: searching the workload tasks'
-/// /proc/<pid>/fd directories (0500, their owner's; the kernel's
-/// proc_fd_permission asks for CAP_DAC_READ_SEARCH in the sentry's own
-/// user namespace). Ptrace access to workload tasks of any uid
-/// (pidfd_getfd, process_vm_*, fd links, ptrace on that platform) and
-/// killing them need no capability: the workload's user namespace was made
-/// by init as host root, and the kernel grants the owner of a user
-/// namespace (same euid, parent namespace) every capability in it
-/// (cap_capable); workload tasks stay dumpable until their program runs
-/// (`runsc::init::become_process`), so their memory's user namespace is
-/// that one too.
-pub const SENTRY_CAPS: &[Capability] = &[Capability::CAP_DAC_READ_SEARCH];
+/// The capabilities the sentry keeps: none. Ptrace access to workload
+/// tasks of any uid (pidfd_getfd, process_vm_*, fd links, fdinfo, ptrace
+/// on that platform) and killing them need no capability: the workload's
+/// user namespace was made by init as host root, and the kernel grants the
+/// owner of a user namespace (same euid, parent namespace) every
+/// capability in it (cap_capable); workload tasks stay dumpable until
+/// their program runs (`runsc::init::become_process`), so their memory's
+/// user namespace is that one too. What DAC alone guards, the sentry
+/// reaches another way: a task's fd directory (0500, its owner's) through
+/// its fdinfo directory and pidfd_getfd (`sys::with_task_fd_path`), its
+/// 0400 files through the gofer (`gofer::proto::ProcFile`).
+pub const SENTRY_CAPS: &[Capability] = &[];
 
-/// The ptrace platform's tracer thread keeps CAP_SYS_PTRACE too: it
-/// attaches to a `runrs exec` process while that is non-dumpable and its
-/// memory still belongs to the host's user namespace (see
+/// The ptrace platform's tracer thread keeps CAP_SYS_PTRACE: it attaches
+/// to a `runrs exec` process while that is non-dumpable and its memory
+/// still belongs to the host's user namespace (see
 /// `runsc::exec::child_main`: no workload tracer may take it over before
 /// its filter), which the namespace's ownership does not cover.
-pub const SENTRY_PTRACE_CAPS: &[Capability] =
-    &[Capability::CAP_SYS_PTRACE, Capability::CAP_DAC_READ_SEARCH];
+pub const SENTRY_PTRACE_CAPS: &[Capability] = &[Capability::CAP_SYS_PTRACE];
 
 /// Confines the sentry after its setup and before its worker threads
 /// start: empty root, capabilities, no_new_privs, seccomp allowlist.

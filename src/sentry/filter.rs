@@ -799,11 +799,11 @@ mod tests {
             }
         }
         // Conditional passthrough: netlink sockets other than
-        // NETLINK_ROUTE, packet sockets and TIOCSTI are refused.
+        // NETLINK_ROUTE, unlisted families and TIOCSTI are refused.
         for (family, protocol) in [
             (libc::AF_NETLINK, libc::NETLINK_AUDIT),
             (libc::AF_NETLINK, libc::NETLINK_KOBJECT_UEVENT),
-            (libc::AF_PACKET, 0),
+            (libc::AF_VSOCK, 0),
         ] {
             // SAFETY: socket() with integer arguments.
             let r = unsafe { libc::socket(family, libc::SOCK_RAW, protocol) };

@@ -194,12 +194,38 @@ pub fn same_fd_table(tid1: i32, tid2: i32) -> bool {
     kcmp(tid1, tid2, 2, 0, 0)
 }
 
-/// The caller's fd `fd` as a path the sentry can stat: its /proc link,
-/// which leads to the open file itself (one lookup instead of a pidfd,
-/// pidfd_getfd and fstat).
-pub fn proc_fd_path(tid: i32, fd: i32) -> std::ffi::CString {
-    // No NUL can appear in two formatted integers.
-    std::ffi::CString::new(format!("/proc/{tid}/fd/{fd}")).unwrap_or_default()
+/// Runs `op` on a path that leads to host task `tid`'s fd `fd`: its
+/// /proc link, or, when the sentry may not search the task's fd directory
+/// (0500 and the task's owner's; the sentry holds no CAP_DAC_READ_SEARCH),
+/// the /proc link of a duplicate taken with pidfd_getfd (which needs only
+/// ptrace access, and the sentry's euid owns the workload's user
+/// namespace). The duplicate is the same open file description: a stat,
+/// readlink, statfs or reopen through it sees what the task's link shows.
+/// ENOENT when the fd is not open, either way.
+pub fn with_task_fd_path<R>(
+    tid: i32,
+    fd: i32,
+    op: impl Fn(&std::path::Path) -> std::io::Result<R>,
+) -> std::io::Result<R> {
+    if fd < 0 {
+        return Err(Errno::ENOENT.into());
+    }
+    // The link first: one lookup, where the duplicate costs a pidfd,
+    // pidfd_getfd and a close.
+    let direct = format!("/proc/{tid}/fd/{fd}");
+    match op(std::path::Path::new(&direct)) {
+        Err(e) if e.raw_os_error() == Some(libc::EACCES) => {
+            let dup = getfd(tid, fd).map_err(|e| match e {
+                Errno::EBADF => Errno::ENOENT,
+                e => e,
+            })?;
+            op(std::path::Path::new(&format!(
+                "/proc/self/fd/{}",
+                dup.as_raw_fd()
+            )))
+        }
+        other => other,
+    }
 }
 
 /// stat of the caller's fd through its /proc link; EBADF when it is not open.
@@ -207,16 +233,29 @@ pub fn stat_caller_fd(tid: i32, fd: i32) -> Result<libc::stat, Errno> {
     if fd < 0 {
         return Err(Errno::EBADF);
     }
-    let mut st: libc::stat = zeroed();
-    // SAFETY: a NUL-terminated path and a valid out pointer.
-    let r = unsafe { libc::stat(proc_fd_path(tid, fd).as_ptr(), &mut st) };
-    if r < 0 {
-        return Err(match Errno::last() {
-            Errno::ENOENT => Errno::EBADF,
-            e => e,
-        });
-    }
-    Ok(st)
+    with_task_fd_path(tid, fd, |path| {
+        let path = path_cstring(path)?;
+        let mut st: libc::stat = zeroed();
+        // SAFETY: a NUL-terminated path and a valid out pointer.
+        if unsafe { libc::stat(path.as_ptr(), &mut st) } < 0 {
+            return Err(std::io::Error::last_os_error());
+        }
+        Ok(st)
+    })
+    .map_err(|e| match errno_of(&e) {
+        Errno::ENOENT => Errno::EBADF,
+        e => e,
+    })
+}
+
+/// A path as a C string (the /proc paths formed here hold no NUL).
+fn path_cstring(path: &std::path::Path) -> std::io::Result<std::ffi::CString> {
+    std::ffi::CString::new(path.as_os_str().as_encoded_bytes()).map_err(|_| Errno::EINVAL.into())
+}
+
+/// The errno of an I/O error (EIO when it carries none).
+fn errno_of(e: &std::io::Error) -> Errno {
+    Errno::from_raw(e.raw_os_error().unwrap_or(libc::EIO))
 }
 
 /// fstatat(fd, "", AT_EMPTY_PATH | flags).
@@ -283,23 +322,25 @@ pub fn fstatat_nofollow(dir: BorrowedFd<'_>, name: &CStr) -> Result<libc::stat, 
 /// statx of the caller's fd through its /proc link (followed: it leads to
 /// the open file); only the sync-type bits of `flags` apply.
 pub fn statx_caller_fd(tid: i32, fd: i32, flags: i32, mask: u32) -> Result<libc::statx, Errno> {
-    let mut st: libc::statx = zeroed();
-    let path = proc_fd_path(tid, fd);
-    // SAFETY: a NUL-terminated path and a valid out pointer.
-    let r = unsafe {
-        libc::statx(
-            libc::AT_FDCWD,
-            path.as_ptr(),
-            flags & libc::AT_STATX_SYNC_TYPE,
-            mask,
-            &mut st,
-        )
-    };
-    if r < 0 {
-        Err(Errno::last())
-    } else {
+    with_task_fd_path(tid, fd, |path| {
+        let path = path_cstring(path)?;
+        let mut st: libc::statx = zeroed();
+        // SAFETY: a NUL-terminated path and a valid out pointer.
+        let r = unsafe {
+            libc::statx(
+                libc::AT_FDCWD,
+                path.as_ptr(),
+                flags & libc::AT_STATX_SYNC_TYPE,
+                mask,
+                &mut st,
+            )
+        };
+        if r < 0 {
+            return Err(std::io::Error::last_os_error());
+        }
         Ok(st)
-    }
+    })
+    .map_err(|e| errno_of(&e))
 }
 
 /// seccomp(SECCOMP_SET_MODE_FILTER, flags, prog): installs one filter on

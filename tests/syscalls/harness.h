@@ -147,7 +147,7 @@ int has_cap(int cap); /* effective capability, via capget */
 #include <sys/wait.h>
 #include <time.h>
 
-#define HARNESS_MAX_CASES 1024
+#define HARNESS_MAX_CASES 4096
 #define HARNESS_TIMEOUT_MS 5000
 
 struct harness_case {

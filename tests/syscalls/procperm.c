@@ -5,6 +5,7 @@
  * Cases that switch need CAP_SETUID/CAP_SETGID (root natively; the
  * conformance bundle grants them) and skip without. */
 #include "harness.h"
+#include <dirent.h>
 #include <grp.h>
 #include <stdint.h>
 #include <linux/capability.h>
@@ -261,4 +262,45 @@ CASE(proc, mem_reads_and_writes_a_tasks_memory) {
     int status;
     EXPECT_EQ(waitpid(child, &status, 0), child);
     EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+}
+
+/* A dumpable process of another user than the runtime's owns its fd
+ * directory (0500): it lists it, reads and follows its links, and its
+ * *at() calls walk from its directory fds (a sandbox that reads the links
+ * with the host's permission rules must not lose them). */
+COVERS("readlink getdents64 stat openat newfstatat setresuid prctl")
+CASE(proc, dumpable_user_uses_its_own_fd_links) {
+    need_setid();
+    int dir = EXPECT_OK(open(".", O_RDONLY | O_DIRECTORY));
+    EXPECT_OK(fchmod(dir, 0755));
+    int file = EXPECT_OK(open("f", O_CREAT | O_RDWR, 0644));
+    EXPECT_OK(become_nobody());
+    EXPECT_OK(prctl(PR_SET_DUMPABLE, 1, 0, 0, 0));
+    struct stat st, via_link;
+    EXPECT_OK(stat("/proc/self/fd", &st));
+    EXPECT_EQ(st.st_uid, NOBODY);
+    DIR *d = opendir("/proc/self/fd");
+    EXPECT_TRUE(d != NULL);
+    int seen = 0;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL)
+        if (atoi(e->d_name) == file)
+            seen = 1;
+    closedir(d);
+    EXPECT_TRUE(seen);
+    char want[4096], link[4096], p[64];
+    EXPECT_TRUE(getcwd(want, sizeof want - 2) != NULL);
+    strcat(want, "/f");
+    snprintf(p, sizeof p, "/proc/self/fd/%d", file);
+    ssize_t n = EXPECT_OK(readlink(p, link, sizeof link - 1));
+    link[n] = 0;
+    EXPECT_STREQ(link, want);
+    EXPECT_OK(fstat(file, &st));
+    EXPECT_OK(stat(p, &via_link));
+    EXPECT_EQ(via_link.st_ino, st.st_ino);
+    EXPECT_OK(fstatat(dir, "f", &via_link, 0));
+    EXPECT_EQ(via_link.st_ino, st.st_ino);
+    int again = EXPECT_OK(openat(dir, "f", O_RDONLY));
+    close(again);
+    EXPECT_TRUE(get_file("/proc/self/fdinfo/0", want, sizeof want) > 0);
 }

@@ -46,10 +46,9 @@ pub fn io_errno(e: &io::Error) -> Errno {
 /// - anything else (container files, `pipe:[N]`, memfds) as the kernel
 ///   names it.
 pub fn sandbox_fd_link(root: &Path, tid: i32, fd: i32, text: Vec<u8>) -> io::Result<Vec<u8>> {
-    let link = root.join(format!("{tid}/fd/{fd}"));
     let pid_dir = text.first() == Some(&b'/') && text.get(1).is_some_and(u8::is_ascii_digit);
     let on_procfs = || {
-        nix::sys::statfs::statfs(&link)
+        on_task_fd(root, tid, fd, |link| Ok(nix::sys::statfs::statfs(link)?))
             .is_ok_and(|st| st.filesystem_type() == nix::sys::statfs::PROC_SUPER_MAGIC)
     };
     if pid_dir && on_procfs() {
@@ -63,12 +62,28 @@ pub fn sandbox_fd_link(root: &Path, tid: i32, fd: i32, text: Vec<u8>) -> io::Res
         && text.ends_with(b" (deleted)");
     if text.first() == Some(&b'/') && !internal && !in_task_mounts(root, tid, fd)? {
         use std::os::unix::fs::MetadataExt;
-        let ino = fs::metadata(&link)?.ino();
+        let ino = on_task_fd(root, tid, fd, |link| fs::metadata(link))?.ino();
         let mut shown = HOST_FILE_LINK.to_vec();
         shown.extend_from_slice(format!("{ino}]").as_bytes());
         return Ok(shown);
     }
     Ok(text)
+}
+
+/// Runs `op` on the path of task `tid`'s fd link `fd` under `root`; for
+/// the live /proc, through a duplicate of the fd where the link is out of
+/// the sentry's reach (see `sys::with_task_fd_path`).
+fn on_task_fd<R>(
+    root: &Path,
+    tid: i32,
+    fd: i32,
+    op: impl Fn(&Path) -> io::Result<R>,
+) -> io::Result<R> {
+    if root == Path::new("/proc") {
+        crate::sentry::sys::with_task_fd_path(tid, fd, op)
+    } else {
+        op(&root.join(format!("{tid}/fd/{fd}")))
+    }
 }
 
 /// How an fd link of a file outside the task's mounts begins (see
@@ -114,7 +129,7 @@ fn in_task_mounts(root: &Path, tid: i32, fd: i32) -> io::Result<bool> {
 /// (see [`sandbox_fd_link`]).
 pub fn fd_link(tid: i32, fd: i32) -> io::Result<Vec<u8>> {
     let root = Path::new("/proc");
-    let text = fs::read_link(root.join(format!("{tid}/fd/{fd}")))?
+    let text = on_task_fd(root, tid, fd, |link| fs::read_link(link))?
         .into_os_string()
         .into_encoded_bytes();
     sandbox_fd_link(root, tid, fd, text)
@@ -635,10 +650,6 @@ impl HostProc {
         self.read_file(host_pid, "cmdline")
     }
 
-    pub fn environ(&self, host_pid: i32) -> Result<Vec<u8>, Errno> {
-        self.read_file(host_pid, "environ")
-    }
-
     pub fn comm(&self, host_pid: i32) -> Result<Vec<u8>, Errno> {
         self.read_file(host_pid, "comm")
     }
@@ -656,22 +667,23 @@ impl HostProc {
         self.read_link(host_pid, "exe")
     }
 
-    /// Open fds of a host process with their link targets, sorted by fd.
-    pub fn fds(&self, host_pid: i32) -> Result<Vec<(i32, String)>, Errno> {
-        let dir = self.path(host_pid, "fd");
-        let rd = fs::read_dir(&dir).map_err(|e| io_errno(&e))?;
-        let mut v: Vec<(i32, String)> = rd
+    /// Open fds of a host process, sorted. Its fd directory is 0500 and
+    /// the task's owner's, out of the sentry's reach for another uid's
+    /// task; its fdinfo directory lists the same fds and needs only ptrace
+    /// read access.
+    pub fn fds(&self, host_pid: i32) -> Result<Vec<i32>, Errno> {
+        let rd = match fs::read_dir(self.path(host_pid, "fd")) {
+            Err(e) if e.raw_os_error() == Some(libc::EACCES) => {
+                fs::read_dir(self.path(host_pid, "fdinfo"))
+            }
+            other => other,
+        }
+        .map_err(|e| io_errno(&e))?;
+        let mut v: Vec<i32> = rd
             .filter_map(|e| e.ok())
-            .filter_map(|e| {
-                let fd = e.file_name().to_str().and_then(|n| {
-                    if n == "0" {
-                        Some(0)
-                    } else {
-                        parse_pid_name(n)
-                    }
-                })?;
-                let t = fs::read_link(e.path()).ok()?;
-                Some((fd, t.to_string_lossy().into_owned()))
+            .filter_map(|e| match e.file_name().to_str()? {
+                "0" => Some(0),
+                n => parse_pid_name(n),
             })
             .collect();
         v.sort_unstable();
@@ -684,8 +696,8 @@ impl HostProc {
         if fd < 0 {
             return Err(Errno::ENOENT);
         }
-        let link = self.path(host_pid, &format!("fd/{fd}"));
-        let text = fs::read_link(&link).map_err(|e| io_errno(&e))?;
+        let text = on_task_fd(&self.root, host_pid, fd, |link| fs::read_link(link))
+            .map_err(|e| io_errno(&e))?;
         let text = sandbox_fd_link(
             &self.root,
             host_pid,
@@ -703,7 +715,7 @@ impl HostProc {
         if fd < 0 {
             return Err(Errno::ENOENT);
         }
-        fs::symlink_metadata(self.path(host_pid, &format!("fd/{fd}")))
+        on_task_fd(&self.root, host_pid, fd, |link| fs::symlink_metadata(link))
             .map(|m| m.mode() & 0o777)
             .map_err(|e| io_errno(&e))
     }
@@ -888,7 +900,7 @@ mod tests {
             .any(|&(c, h)| c == me && h == me));
         assert!(hp.threads(me).iter().any(|&(c, _)| c == me));
         let fds = hp.fds(me).expect("fds");
-        assert!(fds.iter().any(|(fd, _)| *fd == 0));
+        assert!(fds.contains(&0));
         assert_eq!(hp.stat(me).expect("stat").pid, me);
         // A nonexistent container is empty.
         let none = HostProc::new("/proc", i32::MAX);

@@ -127,7 +127,7 @@ pub(super) fn fd_gofer_path(ctx: &mut Ctx, fd: i32) -> Result<Option<Vec<u8>>, E
     if flags.is_none_or(|f| f & libc::O_PATH != 0) {
         return Ok(None);
     }
-    let Ok(st) = std::fs::metadata(format!("/proc/{tid}/fd/{fd}")) else {
+    let Ok(st) = sys::with_task_fd_path(tid, fd, |p| std::fs::metadata(p)) else {
         return Ok(None);
     };
     let Ok(abs) = ctx.fd_path(fd) else {

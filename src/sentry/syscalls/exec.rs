@@ -36,7 +36,7 @@ pub fn execveat(ctx: &mut Ctx) -> SysResult {
 /// fexecve of a memfd (no file system behind it, nothing of the host's).
 fn is_memfd(ctx: &Ctx, fd: i32) -> bool {
     fd >= 0
-        && std::fs::read_link(format!("/proc/{}/fd/{fd}", ctx.tid()))
+        && crate::sentry::sys::with_task_fd_path(ctx.tid(), fd, |p| std::fs::read_link(p))
             .is_ok_and(|l| l.as_os_str().as_encoded_bytes().starts_with(b"/memfd:"))
 }
 

@@ -40,8 +40,7 @@ fn memfd_dev() -> Option<u64> {
 /// call on a bad fd).
 fn refresh_synthetic(ctx: &mut Ctx, fd: i32) {
     // The link text first: most rewound fds are ordinary files.
-    let Ok(link) = std::fs::read_link(sys::proc_fd_path(ctx.tid(), fd).to_string_lossy().as_ref())
-    else {
+    let Ok(link) = sys::with_task_fd_path(ctx.tid(), fd, |p| std::fs::read_link(p)) else {
         return;
     };
     let Some(path) = link.to_str().and_then(vfs::synthetic_file_of_link) else {

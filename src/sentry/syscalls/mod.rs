@@ -564,16 +564,20 @@ impl<'a> Ctx<'a> {
         if dirfd == AT_FDCWD && self.virtual_cwd()?.is_some() {
             return Ok(false);
         }
-        let (link, sandbox) = if dirfd == AT_FDCWD {
-            let cwd = std::fs::read_link(format!("/proc/{tid}/cwd")).map_err(|_| Errno::ESRCH)?;
+        let (real, sandbox) = if dirfd == AT_FDCWD {
+            let link = format!("/proc/{tid}/cwd");
+            let cwd = std::fs::read_link(&link).map_err(|_| Errno::ESRCH)?;
             (
-                format!("/proc/{tid}/cwd"),
+                std::fs::metadata(&link).map_err(|_| Errno::EBADF)?,
                 cwd.into_os_string().into_encoded_bytes(),
             )
         } else {
-            (format!("/proc/{tid}/fd/{dirfd}"), self.fd_path(dirfd)?)
+            (
+                super::sys::with_task_fd_path(tid, dirfd, |p| std::fs::metadata(p))
+                    .map_err(|_| Errno::EBADF)?,
+                self.fd_path(dirfd)?,
+            )
         };
-        let real = std::fs::metadata(&link).map_err(|_| Errno::EBADF)?;
         let seen = match self.resolve(&sandbox, Follow::Follow)? {
             Found::Host(fd) => super::sys::fstat_fd(fd.as_fd())?,
             Found::Synthetic { .. } => super::sys::fstat_fd(self.sentry.synthetic_dir.as_fd())?,

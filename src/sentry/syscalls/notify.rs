@@ -31,8 +31,8 @@ pub fn inotify_add_watch(ctx: &mut Ctx) -> SysResult {
     if mask & libc::IN_MASK_ADD != 0 && mask & IN_MASK_CREATE != 0 {
         return Err(Errno::EINVAL);
     }
-    let link =
-        std::fs::read_link(format!("/proc/{}/fd/{fd}", ctx.tid())).map_err(|_| Errno::EBADF)?;
+    let link = sys::with_task_fd_path(ctx.tid(), fd, |p| std::fs::read_link(p))
+        .map_err(|_| Errno::EBADF)?;
     if link.as_os_str().as_encoded_bytes() != b"anon_inode:inotify" {
         return Err(Errno::EINVAL);
     }

@@ -34,20 +34,20 @@ impl ProcFs {
             "stat" => self.pid_stat(t),
             "status" => self.pid_status(t),
             "cmdline" => self.host.cmdline(t.htid),
-            "environ" => self.host.environ(t.htid),
             "comm" => self.host.comm(t.htid),
             "limits" => self.host.limits(t.htid),
             // Read through a real fd (`real_file`); stat shows size 0.
-            "mem" => Ok(Vec::new()),
+            "mem" | "environ" | "auxv" | "io" | "personality" => Ok(Vec::new()),
             // Paths as the container names them: the kernel renders each
             // mapped file's path from its own mount namespace's root.
             "maps" | "smaps" | "smaps_rollup" => self.host.read_file(t.htid, name),
             // Numbers and names with no pid or path in them, as the host
             // has them for this task (its namespaces' maps, its I/O
-            // counters, its auxiliary vector...).
-            "arch_status" | "auxv" | "coredump_filter" | "gid_map" | "io" | "loginuid"
-            | "oom_score" | "personality" | "schedstat" | "sessionid" | "setgroups" | "uid_map"
-            | "wchan" => self.host.read_file(t.htid, name),
+            // scheduling counters...).
+            "arch_status" | "coredump_filter" | "gid_map" | "loginuid" | "oom_score"
+            | "schedstat" | "sessionid" | "setgroups" | "uid_map" | "wchan" => {
+                self.host.read_file(t.htid, name)
+            }
             // Page counts only (no pids or paths): ps and top read it.
             "statm" => self.host.read_file(t.htid, "statm"),
             "mounts" => Ok(self.mounts_text().into_bytes()),

@@ -820,13 +820,14 @@ impl ProcFs {
         }
     }
 
-    /// The container (pid, tid) of the task whose `comm`, `oom_score_adj`
-    /// or `mem` `rel` names, and which of them, for an open of the real
-    /// file (see `gofer::proto::OpenProcFileReq`): comm and oom_score_adj
-    /// when written, mem always (its reads are the task's memory). `None`
-    /// for any other node. `tid` is set for a thread's `task/<tid>/comm`
-    /// or `mem`; oom_score_adj is the process's whichever directory names
-    /// it.
+    /// The container (pid, tid) of the task whose `comm`, `oom_score_adj`,
+    /// `mem` or 0400 file `rel` names, and which of them, for an open of
+    /// the real file (see `gofer::proto::OpenProcFileReq`): comm and
+    /// oom_score_adj when written, mem always (its reads are the task's
+    /// memory), environ, auxv, io and personality when read (their owner
+    /// is the task's host uid, whose files the sentry cannot read). `None`
+    /// for any other node. `tid` is set for a thread's `task/<tid>/` file;
+    /// oom_score_adj is the process's whichever directory names it.
     pub fn real_file(
         &self,
         caller_host_tid: i32,
@@ -842,6 +843,9 @@ impl ProcFs {
                 Some((t.ctgid, None, ProcFile::OomScoreAdj))
             }
             Res::PidFile(t, "mem", _) => Some((t.ctgid, t.thread.then_some(t.ctid), ProcFile::Mem)),
+            Res::PidFile(t, name, _) if !write => {
+                ProcFile::read_only(name).map(|file| (t.ctgid, t.thread.then_some(t.ctid), file))
+            }
             _ => None,
         })
     }
@@ -1198,8 +1202,8 @@ impl ProcFs {
                     .host
                     .fds(t.htid)?
                     .into_iter()
-                    .filter(|(fd, _)| Some(*fd) != self.config.hidden_fd)
-                    .map(|(fd, _)| (fd.to_string(), kind))
+                    .filter(|fd| Some(*fd) != self.config.hidden_fd)
+                    .map(|fd| (fd.to_string(), kind))
                     .collect();
                 Node::Dir(self.listing(canon, children))
             }
