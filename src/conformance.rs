@@ -10,6 +10,8 @@
 //! `scripts/mkbundle.sh`, via `<runtime> --root <tmp> run --bundle <b> <id>`.
 //! Under runrs the suite also gets `name=errno` for every denied (or
 //! argument-ruled) table row, which enables the sandbox-only cases.
+//! Cases named `family.admin_*` need CAP_SYS_ADMIN: a runtime runs them a
+//! second time in a container whose spec adds it ([`ADMIN_GLOB`]).
 //! `tests/conformance.rs` uses this module too. It sits above the table
 //! (whose case list it shares, `table::parse_list`) and beside the front
 //! end, which only forwards `runrs conformance` here.
@@ -303,6 +305,68 @@ pub fn bundle_spec(args: &[String]) -> serde_json::Value {
     })
 }
 
+/// Cases named `family.admin_*` need CAP_SYS_ADMIN (tests/syscalls/nshelp.h):
+/// they skip without it, and a runtime runs them a second time in a
+/// container whose spec grants it (runc gets the same spec).
+pub const ADMIN_GLOB: &str = "*.admin_*";
+
+/// Whether `case` is one of [`ADMIN_GLOB`]'s.
+pub fn is_admin_case(case: &str) -> bool {
+    case.split_once('.')
+        .is_some_and(|(_, behaviour)| behaviour.starts_with("admin_"))
+}
+
+/// The suite container's config.json: [`bundle_spec`] running the suite
+/// (with `glob`, and the table's expectations when `sandboxed`), with the
+/// capabilities the cases need, plus CAP_SYS_ADMIN when `admin`.
+fn suite_spec(glob: Option<&str>, sandboxed: bool, admin: bool) -> String {
+    let mut args = vec!["/conformance".to_string()];
+    if let Some(f) = glob {
+        args.push(f.to_string());
+    }
+    if sandboxed {
+        args.extend(table_expectations());
+    }
+    let mut spec = bundle_spec(&args);
+    // The identity cases switch users as root may in Docker's
+    // default set, and check what CAP_DAC_READ_SEARCH allows
+    // without CAP_DAC_OVERRIDE (tests/syscalls/identity.c).
+    let mut extra = vec![
+        "CAP_SETUID",
+        "CAP_SETGID",
+        "CAP_SETPCAP",
+        "CAP_DAC_READ_SEARCH",
+        // Docker's default set has it: the raw and packet
+        // socket cases (tests/syscalls/net_raw.c) and
+        // SO_BINDTODEVICE's rebind run as in a Docker container.
+        "CAP_NET_RAW",
+    ];
+    if admin {
+        extra.push("CAP_SYS_ADMIN");
+    }
+    if let Some(caps) = spec
+        .pointer_mut("/process/capabilities")
+        .and_then(|c| c.as_object_mut())
+    {
+        for set in caps.values_mut() {
+            if let Some(list) = set.as_array_mut() {
+                for cap in &extra {
+                    list.push((*cap).into());
+                }
+            }
+        }
+    }
+    // Docker (since 20.10) lets every group of a container open ICMP
+    // datagram sockets (`ping` without CAP_NET_RAW): tests/syscalls/net_raw.c.
+    if let Some(linux) = spec.get_mut("linux").and_then(|l| l.as_object_mut()) {
+        linux.insert(
+            "sysctl".into(),
+            serde_json::json!({"net.ipv4.ping_group_range": "0 2147483647"}),
+        );
+    }
+    serde_json::to_string_pretty(&spec).expect("json")
+}
+
 /// Lists the suite's cases (`--list`), restricted to `filter` (a glob).
 pub fn list_cases(binary: &Path, filter: Option<&str>) -> Result<Vec<Case>, String> {
     let mut cmd = Command::new(binary);
@@ -327,7 +391,7 @@ pub fn run_suite(
     filter: Option<&str>,
 ) -> Result<Results, String> {
     let binary = &fs::canonicalize(binary).map_err(|e| format!("{}: {e}", binary.display()))?;
-    let stdout = match runtime {
+    let mut r = match runtime {
         Runtime::Native => {
             let cwd = Scratch::new("runrs-conformance-native")?;
             let mut cmd = Command::new(binary);
@@ -339,7 +403,7 @@ pub fn run_suite(
             if !ok {
                 return Err(format!("native run failed: {err}"));
             }
-            out
+            parse_results(&out)?
         }
         Runtime::Oci {
             name,
@@ -368,69 +432,45 @@ pub fn run_suite(
             }
             fs::copy(binary, bundle.join("rootfs/conformance"))
                 .map_err(|e| format!("copy {}: {e}", binary.display()))?;
-            let mut args = vec!["/conformance".to_string()];
-            if let Some(f) = filter {
-                args.push(f.to_string());
-            }
-            if *sandboxed {
-                args.extend(table_expectations());
-            }
-            let mut spec = bundle_spec(&args);
-            // The identity cases switch users as root may in Docker's
-            // default set, and check what CAP_DAC_READ_SEARCH allows
-            // without CAP_DAC_OVERRIDE (tests/syscalls/identity.c).
-            if let Some(caps) = spec
-                .pointer_mut("/process/capabilities")
-                .and_then(|c| c.as_object_mut())
-            {
-                for set in caps.values_mut() {
-                    if let Some(list) = set.as_array_mut() {
-                        for cap in [
-                            "CAP_SETUID",
-                            "CAP_SETGID",
-                            "CAP_SETPCAP",
-                            "CAP_DAC_READ_SEARCH",
-                            // Docker's default set has it: the raw and packet
-                            // socket cases (tests/syscalls/net_raw.c) and
-                            // SO_BINDTODEVICE's rebind run as in a Docker container.
-                            "CAP_NET_RAW",
-                        ] {
-                            list.push(cap.into());
-                        }
+            let admin = cases.iter().any(|c| is_admin_case(&c.name));
+            let mut r = Results::new();
+            // The second run (when the list has `admin_` cases) gives them
+            // CAP_SYS_ADMIN; its results replace the first run's skips.
+            for with_admin in [false, true] {
+                if with_admin && !admin {
+                    break;
+                }
+                let glob = if with_admin { Some(ADMIN_GLOB) } else { filter };
+                let spec = suite_spec(glob, *sandboxed, with_admin);
+                fs::write(bundle.join("config.json"), spec)
+                    .map_err(|e| format!("write config.json: {e}"))?;
+                let suffix = if with_admin { "-admin" } else { "" };
+                let id = format!("conformance-{}-{}{suffix}", std::process::id(), name);
+                let mut cmd = Command::new(rt);
+                cmd.args(global_args).arg("--root").arg(&state).arg("run");
+                cmd.arg("--bundle").arg(&bundle).arg(&id);
+                let result = output(cmd, RUN_TIMEOUT);
+                let _ = Command::new(rt)
+                    .arg("--root")
+                    .arg(&state)
+                    .args(["delete", "--force", &id])
+                    .stdout(Stdio::null())
+                    .stderr(Stdio::null())
+                    .status();
+                let (ok, out, err) = result?;
+                if !ok {
+                    return Err(format!("{name} run{suffix} failed: {err}\n{out}"));
+                }
+                for (case, outcome) in parse_results(&out)? {
+                    let wanted = cases.iter().any(|c| c.name == case);
+                    if !with_admin || (is_admin_case(&case) && wanted) {
+                        r.insert(case, outcome);
                     }
                 }
             }
-            // Docker (since 20.10) lets every group of a container open ICMP
-            // datagram sockets (`ping` without CAP_NET_RAW): tests/syscalls/net_raw.c.
-            if let Some(linux) = spec.get_mut("linux").and_then(|l| l.as_object_mut()) {
-                linux.insert(
-                    "sysctl".into(),
-                    serde_json::json!({"net.ipv4.ping_group_range": "0 2147483647"}),
-                );
-            }
-            let spec = serde_json::to_string_pretty(&spec).expect("json");
-            fs::write(bundle.join("config.json"), spec)
-                .map_err(|e| format!("write config.json: {e}"))?;
-            let id = format!("conformance-{}-{}", std::process::id(), name);
-            let mut cmd = Command::new(rt);
-            cmd.args(global_args).arg("--root").arg(&state).arg("run");
-            cmd.arg("--bundle").arg(&bundle).arg(&id);
-            let result = output(cmd, RUN_TIMEOUT);
-            let _ = Command::new(rt)
-                .arg("--root")
-                .arg(&state)
-                .args(["delete", "--force", &id])
-                .stdout(Stdio::null())
-                .stderr(Stdio::null())
-                .status();
-            let (ok, out, err) = result?;
-            if !ok {
-                return Err(format!("{name} run failed: {err}\n{out}"));
-            }
-            out
+            r
         }
     };
-    let mut r = parse_results(&stdout)?;
     for c in cases {
         r.entry(c.name.clone()).or_insert(Outcome::Missing);
     }
@@ -827,9 +867,21 @@ mod tests {
     }
 
     #[test]
+    fn admin_cases_by_name() {
+        assert!(is_admin_case("mount.admin_tmpfs"));
+        assert!(!is_admin_case("mount.tmpfs_admin"));
+        assert!(!is_admin_case("admin_x"));
+        let plain = suite_spec(Some("x.*"), false, false);
+        let admin = suite_spec(Some(ADMIN_GLOB), true, true);
+        assert!(!plain.contains("CAP_SYS_ADMIN"));
+        assert!(admin.contains("CAP_SYS_ADMIN") && admin.contains("pivot_root="));
+    }
+
+    #[test]
     fn expectations_cover_denied_rows() {
         let e = table_expectations();
-        assert!(e.iter().any(|s| s.starts_with("mount=")));
+        assert!(e.iter().any(|s| s.starts_with("pivot_root=")));
+        assert!(e.iter().any(|s| s.starts_with("unshare=")));
         assert!(!e.iter().any(|s| s.starts_with("read=")));
     }
 }

@@ -266,25 +266,25 @@ fn sentry_and_gofer_run_confined() {
                 &id,
                 "sh",
                 "-c",
-                "unshare -m true; unshare -m true; read l < /proc/self/status; echo \"$l\"",
+                "chroot / true; chroot / true; read l < /proc/self/status; echo \"$l\"",
             ],
         );
         assert!(out.status.success(), "exec: {}", describe(&out));
         first = String::from_utf8_lossy(&out.stdout).into_owned();
         assert!(
-            String::from_utf8_lossy(&out.stderr).contains("unshare("),
-            "unshare was not refused: {}",
+            String::from_utf8_lossy(&out.stderr).contains("chroot"),
+            "chroot was not refused: {}",
             describe(&out)
         );
     }
     assert_eq!(first, "Name:\tsh\n");
     let logged = fs::read_to_string(&log).unwrap_or_default();
-    let row = runrs::table::by_name("unshare").expect("unshare row");
+    let row = runrs::table::by_name("chroot").expect("chroot row");
     let runrs::table::Disposition::Denied { errno } = row.disposition else {
-        panic!("unshare is {:?}, not denied", row.disposition);
+        panic!("chroot is {:?}, not denied", row.disposition);
     };
     let line = format!(
-        "denied syscall unshare (nr {}): {}",
+        "denied syscall chroot (nr {}): {}",
         row.nr,
         runrs::table::errno_name(errno)
     );

@@ -184,10 +184,26 @@ impl Client {
         creds: &Creds,
         symlinks: u32,
     ) -> Result<Walked<OwnedFd>, Errno> {
+        self.create(p, flags, mode, 0, creds, symlinks)
+    }
+
+    /// openat(2) that may create the file: `mode` as the caller gave it
+    /// and its `umask`, which the kernel applies (or ignores under the
+    /// parent's default ACL, as acl(5) says).
+    pub fn create(
+        &self,
+        p: impl AsRef<[u8]>,
+        flags: i32,
+        mode: u32,
+        umask: u32,
+        creds: &Creds,
+        symlinks: u32,
+    ) -> Result<Walked<OwnedFd>, Errno> {
         self.call_fd(Request::Open(OpenReq {
             path: path(p.as_ref())?,
             flags,
             mode,
+            umask,
             creds: creds.clone(),
             symlinks,
         }))
@@ -209,17 +225,19 @@ impl Client {
         }))
     }
 
-    /// mkdirat(2).
+    /// mkdirat(2) with the caller's `umask` (see [`Client::create`]).
     pub fn mkdir(
         &self,
         p: impl AsRef<[u8]>,
         mode: u32,
+        umask: u32,
         creds: &Creds,
         symlinks: u32,
     ) -> Result<Walked<()>, Errno> {
         self.call_done(Request::Mkdir(MkdirReq {
             path: path(p.as_ref())?,
             mode,
+            umask,
             creds: creds.clone(),
             symlinks,
         }))
@@ -321,10 +339,12 @@ impl Client {
         self.call_done_with(req, Some(file))
     }
 
+    /// mknodat(2) with the caller's `umask` (see [`Client::create`]).
     pub fn mknod(
         &self,
         p: impl AsRef<[u8]>,
         mode: u32,
+        umask: u32,
         dev: u64,
         creds: &Creds,
         symlinks: u32,
@@ -332,6 +352,7 @@ impl Client {
         self.call_done(Request::Mknod(MknodReq {
             path: path(p.as_ref())?,
             mode,
+            umask,
             dev,
             creds: creds.clone(),
             symlinks,
@@ -534,9 +555,12 @@ mod tests {
             let _ = sys::recv_packet(b.as_fd(), &mut buf).unwrap();
             drop(b);
         });
-        assert_eq!(c.mkdir("/x", 0o755, &creds(), 0).unwrap_err(), Errno::EIO);
         assert_eq!(
-            c.mkdir("/x", 0o755, &creds(), 0).unwrap_err(),
+            c.mkdir("/x", 0o755, 0, &creds(), 0).unwrap_err(),
+            Errno::EIO
+        );
+        assert_eq!(
+            c.mkdir("/x", 0o755, 0, &creds(), 0).unwrap_err(),
             Errno::ECONNRESET
         );
         h.join().unwrap();

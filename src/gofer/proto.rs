@@ -112,6 +112,9 @@ pub struct OpenReq {
     pub path: Vec<u8>,
     pub flags: i32,
     pub mode: u32,
+    /// The caller's umask, applied by the kernel to a created file's
+    /// `mode` (which it ignores where the parent has a default ACL).
+    pub umask: u32,
     pub creds: Creds,
     pub symlinks: u32,
 }
@@ -130,6 +133,8 @@ pub struct WalkReq {
 pub struct MkdirReq {
     pub path: Vec<u8>,
     pub mode: u32,
+    /// As [`OpenReq::umask`].
+    pub umask: u32,
     pub creds: Creds,
     pub symlinks: u32,
 }
@@ -139,6 +144,8 @@ pub struct MkdirReq {
 pub struct MknodReq {
     pub path: Vec<u8>,
     pub mode: u32,
+    /// As [`OpenReq::umask`].
+    pub umask: u32,
     pub dev: u64,
     pub creds: Creds,
     pub symlinks: u32,
@@ -808,6 +815,7 @@ wire_struct!(OpenReq {
     path,
     flags,
     mode,
+    umask,
     creds,
     symlinks
 });
@@ -820,6 +828,7 @@ wire_struct!(WalkReq {
 wire_struct!(MkdirReq {
     path,
     mode,
+    umask,
     creds,
     symlinks
 });
@@ -853,6 +862,7 @@ wire_struct!(SocketReq {
 wire_struct!(MknodReq {
     path,
     mode,
+    umask,
     dev,
     creds,
     symlinks
@@ -1033,6 +1043,7 @@ mod tests {
                 path: p.clone(),
                 flags: libc::O_CREAT | libc::O_RDWR,
                 mode: 0o644,
+                umask: 0o022,
                 creds: creds(),
                 symlinks: 3,
             }),
@@ -1055,12 +1066,14 @@ mod tests {
             Request::Mkdir(MkdirReq {
                 path: p.clone(),
                 mode: 0o755,
+                umask: 0o077,
                 creds: creds(),
                 symlinks: 1,
             }),
             Request::Mknod(MknodReq {
                 path: p.clone(),
                 mode: libc::S_IFIFO | 0o600,
+                umask: 0,
                 dev: 0x1234_5678_9abc,
                 creds: creds(),
                 symlinks: 2,

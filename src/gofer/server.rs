@@ -413,7 +413,24 @@ impl Ops<'_> {
     }
 
     fn open(&self, m: &OpenReq) -> Result<Walked<OwnedFd>, Errno> {
-        self.open_at(&m.path, m.flags, m.mode, m.symlinks)
+        self.with_umask(m.umask, || {
+            self.open_at(&m.path, m.flags, m.mode, m.symlinks)
+        })?
+    }
+
+    /// Runs `f` (a create) with this thread's umask set to the caller's,
+    /// so that the kernel masks the new inode's mode as Linux does for the
+    /// caller, ignoring the umask under a parent's default ACL (acl(5)).
+    fn with_umask<T>(&self, umask: u32, f: impl FnOnce() -> T) -> Result<T, Errno> {
+        let umask = umask & 0o777;
+        if umask == 0 {
+            return Ok(f());
+        }
+        self.own_fs()?;
+        sys::set_umask(umask);
+        let r = f();
+        sys::set_umask(0);
+        Ok(r)
     }
 
     fn walk(&self, m: &WalkReq) -> Result<Walked<OwnedFd>, Errno> {
@@ -529,13 +546,17 @@ impl Ops<'_> {
     fn mkdir(&self, m: &MkdirReq) -> Result<Walked<()>, Errno> {
         let p = walked!(self.parent(&m.path, m.symlinks));
         let name = p.last.ok_or(Errno::EEXIST)?;
-        sys::mkdirat(p.dir.as_fd(), &name, m.mode).map(Walked::Done)
+        self.with_umask(m.umask, || sys::mkdirat(p.dir.as_fd(), &name, m.mode))?
+            .map(Walked::Done)
     }
 
     fn mknod(&self, m: &MknodReq) -> Result<Walked<()>, Errno> {
         let p = walked!(self.parent(&m.path, m.symlinks));
         let name = p.last.ok_or(Errno::EEXIST)?;
-        sys::mknodat(p.dir.as_fd(), &name, m.mode, m.dev).map(Walked::Done)
+        self.with_umask(m.umask, || {
+            sys::mknodat(p.dir.as_fd(), &name, m.mode, m.dev)
+        })?
+        .map(Walked::Done)
     }
 
     fn symlink(&self, m: &SymlinkReq) -> Result<Walked<()>, Errno> {
@@ -916,28 +937,70 @@ mod tests {
     }
 
     #[test]
+    fn creates_apply_the_callers_umask() {
+        let f = fixture();
+        let c = f.client.as_ref().unwrap();
+        let mode = |p: &str| std::fs::metadata(f.t.p(p)).unwrap().mode() & 0o7777;
+        done(c.mkdir("/u", 0o777, 0o027, &ROOT, 0));
+        assert_eq!(mode("u"), 0o750);
+        let cf = libc::O_CREAT | libc::O_WRONLY;
+        done(c.create("/u/f", cf, 0o666, 0o022, &ROOT, 0));
+        assert_eq!(mode("u/f"), 0o644);
+        done(c.mknod("/u/p", libc::S_IFIFO | 0o666, 0o077, 0, &ROOT, 0));
+        assert_eq!(mode("u/p"), 0o600);
+        // Under a default ACL the kernel ignores the umask (acl(5)).
+        done(c.mkdir("/acl", 0o777, 0, &ROOT, 0));
+        // version 2; user_obj rwx, group_obj rwx, other ---
+        let mut acl = 2u32.to_le_bytes().to_vec();
+        for (tag, perm) in [(1u16, 7u16), (4, 7), (0x20, 0)] {
+            acl.extend(tag.to_le_bytes());
+            acl.extend(perm.to_le_bytes());
+            acl.extend(u32::MAX.to_le_bytes());
+        }
+        let set = c.xattr(
+            "/acl",
+            super::super::proto::XattrOp::Set,
+            b"system.posix_acl_default",
+            &acl,
+            0,
+            Follow::Follow,
+            &ROOT,
+            0,
+        );
+        if let Err(e) = set {
+            println!("skip: no POSIX ACLs here ({e})");
+            return;
+        }
+        done(c.create("/acl/f", cf, 0o666, 0o077, &ROOT, 0));
+        assert_eq!(mode("acl/f"), 0o660);
+    }
+
+    #[test]
     fn namespace_ops() {
         let f = fixture();
         let c = f.client.as_ref().unwrap();
-        done(c.mkdir("/d", 0o750, &ROOT, 0));
+        done(c.mkdir("/d", 0o750, 0, &ROOT, 0));
         assert!(f.t.p("d").is_dir());
         assert_eq!(
             std::fs::metadata(f.t.p("d")).unwrap().mode() & 0o7777,
             0o750
         );
-        assert_eq!(c.mkdir("/d", 0o750, &ROOT, 0).unwrap_err(), Errno::EEXIST);
-        assert_eq!(c.mkdir("/", 0o750, &ROOT, 0).unwrap_err(), Errno::EEXIST);
-        done(c.mkdir("/d/sub/", 0o755, &ROOT, 0));
         assert_eq!(
-            c.mkdir("/nope/x", 0o750, &ROOT, 0).unwrap_err(),
+            c.mkdir("/d", 0o750, 0, &ROOT, 0).unwrap_err(),
+            Errno::EEXIST
+        );
+        assert_eq!(c.mkdir("/", 0o750, 0, &ROOT, 0).unwrap_err(), Errno::EEXIST);
+        done(c.mkdir("/d/sub/", 0o755, 0, &ROOT, 0));
+        assert_eq!(
+            c.mkdir("/nope/x", 0o750, 0, &ROOT, 0).unwrap_err(),
             Errno::ENOENT
         );
         assert!(matches!(
-            c.mkdir("/proc/x", 0o755, &ROOT, 0),
+            c.mkdir("/proc/x", 0o755, 0, &ROOT, 0),
             Ok(Walked::Redirect(_))
         ));
         // mknod fifo
-        done(c.mknod("/d/fifo", libc::S_IFIFO | 0o600, 0, &ROOT, 0));
+        done(c.mknod("/d/fifo", libc::S_IFIFO | 0o600, 0, 0, &ROOT, 0));
         assert_eq!(
             std::fs::symlink_metadata(f.t.p("d/fifo")).unwrap().mode() & libc::S_IFMT,
             libc::S_IFIFO
@@ -1120,12 +1183,15 @@ mod tests {
             c.walk("/closed/inner", Follow::Follow, &u, 0).unwrap_err(),
             Errno::EACCES
         );
-        assert_eq!(c.mkdir("/etc/x", 0o755, &u, 0).unwrap_err(), Errno::EACCES);
+        assert_eq!(
+            c.mkdir("/etc/x", 0o755, 0, &u, 0).unwrap_err(),
+            Errno::EACCES
+        );
         let fd = done(c.open("/pub/mine", libc::O_CREAT | libc::O_WRONLY, 0o644, &u, 0));
         drop(fd);
         let md = std::fs::metadata(f.t.p("pub/mine")).unwrap();
         assert_eq!((md.uid(), md.gid()), (1000, 1000));
-        done(c.mkdir("/pub/dir", 0o700, &u, 0));
+        done(c.mkdir("/pub/dir", 0o700, 0, &u, 0));
         assert_eq!(std::fs::metadata(f.t.p("pub/dir")).unwrap().uid(), 1000);
         // supplementary group grants access
         std::fs::write(f.t.p("etc/grp"), b"g").unwrap();

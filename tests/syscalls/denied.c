@@ -17,8 +17,6 @@ CASE(denied, add_key) { EXPECT_TABLE_ERRNO(syscall(SYS_add_key, "user", "k", "v"
 CASE(denied, perf_event_open) {
     EXPECT_TABLE_ERRNO(syscall(SYS_perf_event_open, NULL, 0, -1, -1, 0), "perf_event_open");
 }
-CASE(denied, mount) { EXPECT_TABLE_ERRNO(mount("none", "/tmp", "tmpfs", 0, NULL), "mount"); }
-CASE(denied, umount2) { EXPECT_TABLE_ERRNO(umount2("/proc", MNT_DETACH), "umount2"); }
 CASE(denied, unshare) { EXPECT_TABLE_ERRNO(unshare(CLONE_NEWNS), "unshare"); }
 CASE(denied, setns) { EXPECT_TABLE_ERRNO(setns(0, 0), "setns"); }
 CASE(denied, chroot) { EXPECT_TABLE_ERRNO(chroot("/tmp"), "chroot"); }

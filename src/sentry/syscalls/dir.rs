@@ -135,10 +135,10 @@ fn do_mkdir(ctx: &mut Ctx, dirfd: i32, path_idx: usize, mode: u32) -> SysResult 
             return Err(Errno::EEXIST);
         }
     }
-    let mode = mode & 0o7777 & !ctx.umask();
+    let (mode, umask) = (mode & 0o7777, ctx.umask());
     ctx.on_path(
         &abs,
-        |g, p, c, l| g.mkdir(p, mode, c, l),
+        |g, p, c, l| g.mkdir(p, mode, umask, c, l),
         |ctx, fs, rel, l| {
             if rel.is_empty() {
                 Err(Errno::EEXIST)
@@ -393,8 +393,13 @@ fn do_mknod(ctx: &mut Ctx, dirfd: i32, path_idx: usize, mode: u32, dev: u64) -> 
     }
     let path = ctx.path_arg(path_idx)?;
     let abs = ctx.abs_path(dirfd, &path)?;
-    let mode = (if kind == 0 { libc::S_IFREG } else { kind }) | (mode & 0o7777 & !ctx.umask());
-    ctx.on_path(&abs, |g, p, c, l| g.mknod(p, mode, dev, c, l), refuse)?;
+    let mode = (if kind == 0 { libc::S_IFREG } else { kind }) | (mode & 0o7777);
+    let umask = ctx.umask();
+    ctx.on_path(
+        &abs,
+        |g, p, c, l| g.mknod(p, mode, umask, dev, c, l),
+        refuse,
+    )?;
     Ok(Outcome::Value(0))
 }
 

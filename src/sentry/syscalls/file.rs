@@ -234,10 +234,12 @@ fn do_open(
     {
         return Err(Errno::ELOOP);
     }
-    let mode = if flags & (libc::O_CREAT | libc::O_TMPFILE) != 0 {
-        mode & 0o7777 & !ctx.umask()
+    // The gofer creates with the caller's umask, which the kernel applies
+    // (or ignores under the parent's default ACL).
+    let (mode, umask) = if flags & (libc::O_CREAT | libc::O_TMPFILE) != 0 {
+        (mode & 0o7777, ctx.umask())
     } else {
-        0
+        (0, 0)
     };
     if resolve & libc::RESOLVE_NO_SYMLINKS != 0
         && !matches!(vfs::locate(&abs), Location::Synthetic(..))
@@ -259,7 +261,7 @@ fn do_open(
             return Ok(outcome);
         }
     }
-    match open_abs(ctx, &abs, flags, mode, 0)? {
+    match open_abs(ctx, &abs, flags, (mode, umask), 0)? {
         // The kernel redoes the open from the workload's own string: a
         // relative one must start where the sentry resolved it from.
         Outcome::Continue if path.first() != Some(&b'/') && !ctx.base_is_sandboxed(dirfd)? => {
@@ -358,7 +360,8 @@ fn crosses_magic_link(abs: &[u8], flags: i32) -> bool {
 
 /// Opens an absolute sandbox path: through the gofer, or in a synthetic
 /// mount (whose symlinks may lead back out; `depth` counts them).
-fn open_abs(ctx: &mut Ctx, abs: &[u8], flags: i32, mode: u32, depth: u32) -> SysResult {
+/// `mode` is a created file's mode and the caller's umask.
+fn open_abs(ctx: &mut Ctx, abs: &[u8], flags: i32, mode: (u32, u32), depth: u32) -> SysResult {
     if depth > super::MAX_SYMLINKS {
         return Err(Errno::ELOOP);
     }
@@ -377,7 +380,7 @@ fn open_abs(ctx: &mut Ctx, abs: &[u8], flags: i32, mode: u32, depth: u32) -> Sys
     ctx.on_path(
         abs,
         |g, p, c, l| {
-            let opened = g.open(p, flags_for_gofer, mode, c, l);
+            let opened = g.create(p, flags_for_gofer, mode.0, mode.1, c, l);
             // The kernel can redo only the path the workload gave.
             if crate::gofer::open_could_wait(flags) && p == abs {
                 return match opened {
@@ -505,7 +508,7 @@ fn open_synthetic(
     fs: SynthFs,
     rel: &str,
     flags: i32,
-    mode: u32,
+    mode: (u32, u32),
     depth: u32,
 ) -> Result<Outcome, Errno> {
     let follow = flags & libc::O_NOFOLLOW == 0;

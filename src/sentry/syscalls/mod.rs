@@ -10,6 +10,7 @@ pub mod fs;
 pub mod identity;
 pub mod io;
 pub mod misc;
+pub mod mount;
 pub mod notify;
 pub mod process;
 pub mod socket;

@@ -44,16 +44,34 @@ impl ProcFs {
             // Numbers and names with no pid or path in them, as the host
             // has them for this task (its namespaces' maps, its I/O
             // scheduling counters...).
-            "coredump_filter" | "gid_map" | "loginuid" | "oom_score" | "schedstat"
-            | "sessionid" | "setgroups" | "uid_map" | "wchan" => self.host.read_file(t.htid, name),
+            "arch_status" | "coredump_filter" | "gid_map" | "loginuid" | "oom_score"
+            | "schedstat" | "sessionid" | "setgroups" | "uid_map" | "wchan" => {
+                self.host.read_file(t.htid, name)
+            }
             // Page counts only (no pids or paths): ps and top read it.
             "statm" => self.host.read_file(t.htid, "statm"),
             "mounts" => Ok(self.mounts_text().into_bytes()),
             "mountinfo" => Ok(self.mountinfo_text().into_bytes()),
             "cgroup" => self.cgroup_text(t.htid),
             "oom_score_adj" => self.host.read_file(t.htid, "oom_score_adj"),
+            "children" => self.children(t),
             _ => Err(Errno::ENOENT),
         }
+    }
+
+    /// task/<tid>/children: the container pids of the thread's children
+    /// ("1 2 "), from the host's list.
+    fn children(&self, t: &Task) -> Result<Vec<u8>, Errno> {
+        let host = self
+            .host
+            .read_file(t.htid, &format!("task/{}/children", t.htid))?;
+        let mut out = String::new();
+        for h in String::from_utf8_lossy(&host).split_whitespace() {
+            if let Some(c) = h.parse().ok().and_then(|h| self.host.container_pid(h)) {
+                out.push_str(&format!("{c} "));
+            }
+        }
+        Ok(out.into_bytes())
     }
 
     /// The task's cgroup memberships (every hierarchy, v1 and v2), as
@@ -271,6 +289,11 @@ impl ProcFs {
             // Memory event counters only (no paths or pids): vmstat(8)
             // refuses to run without it.
             "vmstat" => self.host.read_global("vmstat"),
+            // The kernel's controllers (names, hierarchy ids, enabled):
+            // what cgroup tools and runtimes probe for v1 support. The
+            // host-wide cgroup counts are shown as 1, as loadavg hides
+            // the host's load.
+            "cgroups" => Ok(cgroups_text(&self.host.read_global("cgroups")?)),
             "version" => {
                 let rel = self.osrelease();
                 let ver = self
@@ -492,5 +515,33 @@ pub(super) fn show_running(content: Vec<u8>, name: &str) -> Vec<u8> {
             out.into_bytes()
         }
         _ => content,
+    }
+}
+
+/// /proc/cgroups with each controller's num_cgroups (the third column)
+/// shown as 1.
+fn cgroups_text(host: &[u8]) -> Vec<u8> {
+    let mut out = String::new();
+    for line in String::from_utf8_lossy(host).lines() {
+        let f: Vec<&str> = line.split('\t').collect();
+        if line.starts_with('#') || f.len() != 4 {
+            out.push_str(line);
+        } else {
+            out.push_str(&format!("{}\t{}\t1\t{}", f[0], f[1], f[3]));
+        }
+        out.push('\n');
+    }
+    out.into_bytes()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn cgroups_hides_the_host_counts() {
+        let host = b"#subsys_name\thierarchy\tnum_cgroups\tenabled\ncpu\t1\t87\t1\nodd line\n";
+        assert_eq!(
+            String::from_utf8(super::cgroups_text(host)).unwrap(),
+            "#subsys_name\thierarchy\tnum_cgroups\tenabled\ncpu\t1\t1\t1\nodd line\n"
+        );
     }
 }

@@ -234,6 +234,7 @@ pub struct NodeAttr {
 }
 
 const TOP_FILES: &[&str] = &[
+    "cgroups",
     "cpuinfo",
     "filesystems",
     "loadavg",
@@ -253,8 +254,11 @@ enum PidEntry {
 }
 
 const PID_ENTRIES: &[(&str, PidEntry)] = &[
+    ("arch_status", PidEntry::File(0o444)),
     ("auxv", PidEntry::File(0o400)),
     ("cgroup", PidEntry::File(0o444)),
+    // A thread's only (task/<tid>/children): its children's pids.
+    ("children", PidEntry::File(0o444)),
     ("cmdline", PidEntry::File(0o444)),
     ("comm", PidEntry::File(0o644)),
     ("coredump_filter", PidEntry::File(0o644)),
@@ -272,6 +276,7 @@ const PID_ENTRIES: &[(&str, PidEntry)] = &[
     ("mountinfo", PidEntry::File(0o444)),
     ("mounts", PidEntry::File(0o444)),
     ("net", PidEntry::Dir(0o555)),
+    ("ns", PidEntry::Dir(0o511)),
     ("oom_score", PidEntry::File(0o444)),
     ("oom_score_adj", PidEntry::File(0o644)),
     ("personality", PidEntry::File(0o400)),
@@ -287,6 +292,23 @@ const PID_ENTRIES: &[(&str, PidEntry)] = &[
     ("task", PidEntry::Dir(0o555)),
     ("uid_map", PidEntry::File(0o644)),
     ("wchan", PidEntry::File(0o444)),
+];
+
+/// /proc/<pid>/ns links ("net:[4026531840]", the host kernel's text for
+/// the task): what unshare(1), lsns and tests compare to tell namespaces
+/// apart. The links read and lstat as Linux's; they are not opened (a
+/// namespace fd comes from pidfd_open, which setns takes too).
+const NS_LINKS: &[&str] = &[
+    "ns/cgroup",
+    "ns/ipc",
+    "ns/mnt",
+    "ns/net",
+    "ns/pid",
+    "ns/pid_for_children",
+    "ns/time",
+    "ns/time_for_children",
+    "ns/user",
+    "ns/uts",
 ];
 
 /// /proc/<pid>/net files served from the task's own network namespace
@@ -412,6 +434,8 @@ enum Res {
     FdinfoDir(Task),
     /// /proc/<pid>/net and one of its files.
     NetDir(Task),
+    /// /proc/<pid>/ns (its links are `PidLink`s named from `NS_LINKS`).
+    NsDir(Task),
     NetFile(Task, &'static str),
     TaskDir(Task),
     Fd(Task, i32),
@@ -769,6 +793,7 @@ impl ProcFs {
             | Res::Fd(t, _)
             | Res::Fdinfo(t, _)
             | Res::NetDir(t)
+            | Res::NsDir(t)
             | Res::NetFile(t, _) => Some(t.htid),
             _ => None,
         };
@@ -839,6 +864,7 @@ impl ProcFs {
             Res::Pid(t) | Res::TaskDir(t) => (EntryKind::Dir, 0o555, Some(*t)),
             Res::FdDir(t) => (EntryKind::Dir, 0o500, Some(*t)),
             Res::FdinfoDir(t) | Res::NetDir(t) => (EntryKind::Dir, 0o555, Some(*t)),
+            Res::NsDir(t) => (EntryKind::Dir, 0o511, Some(*t)),
             Res::NetFile(t, _) => (EntryKind::File, 0o444, Some(*t)),
             Res::TopFile(_) => (EntryKind::File, 0o444, None),
             Res::PidFile(t, _, m) => (EntryKind::File, *m, Some(*t)),
@@ -1006,6 +1032,8 @@ impl ProcFs {
                     (&"fd", _) => Ok(Res::FdDir(*t)),
                     (&"fdinfo", _) => Ok(Res::FdinfoDir(*t)),
                     (&"net", _) => Ok(Res::NetDir(*t)),
+                    (&"ns", _) => Ok(Res::NsDir(*t)),
+                    (&"children", _) if !t.thread => Err(Errno::ENOENT),
                     (_, PidEntry::Link) => Ok(Res::PidLink(*t, name)),
                     (_, PidEntry::File(m)) => Ok(Res::PidFile(*t, name, *m)),
                     (_, PidEntry::Dir(_)) => Err(Errno::ENOENT),
@@ -1057,6 +1085,17 @@ impl ProcFs {
                     return Err(Errno::ENOENT);
                 }
                 Ok(Res::NetFile(*t, name))
+            }
+            Res::NsDir(t) => {
+                let name = NS_LINKS
+                    .iter()
+                    .find(|n| n.strip_prefix("ns/") == Some(comp))
+                    .ok_or(Errno::ENOENT)?;
+                // Only the types the host kernel has (time: Linux 5.6).
+                if !self.host.has(t.htid, name) {
+                    return Err(Errno::ENOENT);
+                }
+                Ok(Res::PidLink(*t, name))
             }
             Res::Link(_) => Err(Errno::ELOOP),
             Res::NetFile(..)
@@ -1123,7 +1162,7 @@ impl ProcFs {
                 self.host.status(t.htid)?;
                 let children = PID_ENTRIES
                     .iter()
-                    .filter(|(n, _)| !(t.thread && *n == "task"))
+                    .filter(|(n, _)| !(t.thread && *n == "task") && (t.thread || *n != "children"))
                     .map(|(n, e)| {
                         let kind = match e {
                             PidEntry::File(_) => EntryKind::File,
@@ -1193,6 +1232,15 @@ impl ProcFs {
             Res::NetFile(t, name) => {
                 Node::File(self.host.read_file(t.htid, &format!("net/{name}"))?)
             }
+            Res::NsDir(t) => {
+                let children = NS_LINKS
+                    .iter()
+                    .filter(|n| self.host.has(t.htid, n))
+                    .filter_map(|n| n.strip_prefix("ns/"))
+                    .map(|n| (n.to_string(), EntryKind::Symlink))
+                    .collect();
+                Node::Dir(self.listing(canon, children))
+            }
         })
     }
 
@@ -1226,6 +1274,7 @@ impl ProcFs {
                 _ => self.host.cwd(t.htid),
             },
             "root" => Ok("/".to_owned()),
+            ns if ns.starts_with("ns/") => self.host.read_link(t.htid, ns),
             _ => Err(Errno::ENOENT),
         }
     }
@@ -1338,6 +1387,34 @@ mod tests {
         assert_eq!(p.readlink(me, "self/root"), Ok("/".into()));
         assert!(p.readlink(me, "self/exe").expect("exe").starts_with('/'));
         assert_eq!(p.readlink(me, "self/status"), Err(Errno::EINVAL));
+    }
+
+    #[test]
+    fn ns_links_children_and_arch_status() {
+        let p = host_fs();
+        let me = me();
+        let ns = names(p.lookup(me, "self/ns").expect("ns dir"));
+        for n in ["net", "ipc", "mnt", "pid", "user", "uts"] {
+            assert!(ns.iter().any(|x| x == n), "{n} missing in {ns:?}");
+        }
+        let host = std::fs::read_link("/proc/self/ns/net").expect("host ns/net");
+        assert_eq!(
+            p.readlink(me, "self/ns/net"),
+            Ok(host.to_string_lossy().into_owned())
+        );
+        assert_eq!(p.lookup(me, "self/ns/nope"), Err(Errno::ENOENT));
+        let attr = p.attr(me, "self/ns").expect("ns attr");
+        assert_eq!(attr.mode, libc::S_IFDIR | 0o511);
+        // children is a thread directory's file only.
+        assert_eq!(p.lookup(me, "self/children"), Err(Errno::ENOENT));
+        let kids = file(
+            p.lookup(me, &format!("self/task/{me}/children"))
+                .expect("children"),
+        );
+        assert!(kids.split_whitespace().all(|k| k.parse::<i32>().is_ok()));
+        // x86_64 kernels always have arch_status (X86_64 selects it).
+        let arch = file(p.lookup(me, "self/arch_status").expect("arch_status"));
+        assert!(arch.starts_with("AVX512_elapsed_ms:"), "{arch}");
     }
 
     #[test]
