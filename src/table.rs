@@ -457,6 +457,7 @@ pub fn compatibility_markdown() -> String {
             cases_cell(cases.get(r.name))
         );
     }
+    out.push_str(&conformance_by_family_markdown());
     out.push_str(&runtime_features_markdown());
     out
 }
@@ -495,6 +496,56 @@ fn runtime_features() -> Result<Vec<RuntimeFeature<'static>>, String> {
             )),
         })
         .collect()
+}
+
+/// The per-family section of `docs/COMPATIBILITY.md`: from the totals of
+/// the last blessed conformance run (`docs/CONFORMANCE.md`, which
+/// `RUNRS_BLESS=1 cargo test --test conformance` writes), the share of
+/// each family's cases that pass natively and under runrs on each platform.
+fn conformance_by_family_markdown() -> String {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/docs/CONFORMANCE.md");
+    let text = std::fs::read_to_string(path).unwrap_or_default();
+    let mut out = String::from(
+        "\n## Conformance per family\n\n\
+         From the totals in `docs/CONFORMANCE.md` (the last blessed run of the conformance \
+         suite): per family, the share of its cases that pass natively and under runrs on \
+         each platform (a skip is not a pass: sandbox-only cases skip natively, cases that \
+         need a capability the suite's spec lacks skip everywhere).\n\n\
+         | family | cases | native | runrs-seccomp | runrs-ptrace |\n|---|---:|---:|---:|---:|\n",
+    );
+    let share = |part: u32, whole: u32| {
+        if whole == 0 {
+            "—".to_string()
+        } else {
+            format!("{}% ({part}/{whole})", part * 100 / whole)
+        }
+    };
+    let totals = text
+        .split("\n## Totals per family\n")
+        .nth(1)
+        .and_then(|t| t.split("\n## ").next())
+        .unwrap_or_default();
+    for line in totals.lines().filter(|l| l.starts_with("| ")) {
+        let cells: Vec<&str> = line.trim_matches('|').split('|').map(str::trim).collect();
+        let nums: Vec<u32> = cells
+            .iter()
+            .skip(1)
+            .filter_map(|c| c.parse().ok())
+            .collect();
+        // family | cases | native | runc | runrs-seccomp | runrs-ptrace
+        let [cases, native, _runc, seccomp, ptrace] = nums[..] else {
+            continue;
+        };
+        let _ = writeln!(
+            out,
+            "| {} | {cases} | {} | {} | {} |",
+            cells[0],
+            share(native, cases),
+            share(seccomp, cases),
+            share(ptrace, cases),
+        );
+    }
+    out
 }
 
 /// The runtime section of `docs/COMPATIBILITY.md`: one row per runtime
