@@ -513,12 +513,9 @@ fn conformance_by_family_markdown() -> String {
          need a capability the suite's spec lacks skip everywhere).\n\n\
          | family | cases | native | runrs-seccomp | runrs-ptrace |\n|---|---:|---:|---:|---:|\n",
     );
-    let share = |part: u32, whole: u32| {
-        if whole == 0 {
-            "—".to_string()
-        } else {
-            format!("{}% ({part}/{whole})", part * 100 / whole)
-        }
+    let share = |part: u32, whole: u32| match (part * 100).checked_div(whole) {
+        Some(percent) => format!("{percent}% ({part}/{whole})"),
+        None => "—".to_string(),
     };
     let totals = text
         .split("\n## Totals per family\n")
