@@ -68,8 +68,10 @@ impl SubCgroups {
     /// prefix only alone, no empty controller, no path that leaves the
     /// container's cgroup.
     pub fn parse(args: &[String]) -> Result<SubCgroups> {
-        let invalid =
-            |a: &str, why: &str| Error::Other(format!("invalid --cgroup argument: {a}{why}"));
+        let invalid = |a: &str, why: &str| Error::Usage {
+            flag: "--cgroup",
+            msg: format!("invalid --cgroup argument: {a}{why}"),
+        };
         let mut sub = SubCgroups::default();
         for a in args {
             let parts: Vec<&str> = a.splitn(3, ':').collect();
@@ -81,7 +83,10 @@ impl SubCgroups {
             };
             let rel = PathBuf::from(path.trim_start_matches('/'));
             if path.split('/').any(|c| c == "..") {
-                return Err(Error::Other(format!("{path} is not a sub cgroup path")));
+                return Err(Error::Usage {
+                    flag: "--cgroup",
+                    msg: format!("{path} is not a sub cgroup path"),
+                });
             }
             match controllers {
                 None => sub.all = Some(rel),
@@ -206,14 +211,16 @@ impl Cgroup {
     /// one is an error naming its cgroup.procs.
     pub fn join_sub(&self, pid: i32, sub: &SubCgroups) -> Result<()> {
         if let Some(c) = sub.per_controller.keys().find(|c| self.dir(c).is_none()) {
-            return Err(Error::Other(format!(
-                "unknown controller {c} in SubCgroupPaths"
-            )));
+            return Err(Error::Usage {
+                flag: "--cgroup",
+                msg: format!("unknown controller {c} in SubCgroupPaths"),
+            });
         }
         if self.v2 && !sub.per_controller.is_empty() {
-            return Err(Error::Other(
-                "invalid --cgroup argument: a <controller>: prefix needs cgroup v1".into(),
-            ));
+            return Err(Error::Usage {
+                flag: "--cgroup",
+                msg: "invalid --cgroup argument: a <controller>: prefix needs cgroup v1".into(),
+            });
         }
         for (controller, dir) in &self.dirs {
             let rel = sub.per_controller.get(controller).or(sub.all.as_ref());

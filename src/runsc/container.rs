@@ -53,7 +53,7 @@ impl Partial {
     fn save(&self, dir: &StateDir) -> Result<()> {
         let path = dir.file(PARTIAL_FILE);
         let tmp = dir.file("partial.json.tmp");
-        let data = serde_json::to_vec(self).map_err(|e| Error::Other(e.to_string()))?;
+        let data = serde_json::to_vec(self).map_err(Error::Encode)?;
         fs::write(&tmp, data).map_err(Error::io("write", &tmp))?;
         fs::rename(&tmp, &path).map_err(Error::io("rename", &path))
     }
@@ -194,10 +194,10 @@ fn spawn_init(
     own_net: Option<&OwnedFd>,
     preserve_fds: u32,
 ) -> Result<Pid> {
+    let nul = |what| move |_| Error::Nul { what };
     let exe = CString::new(self_exe()?.as_os_str().as_encoded_bytes())
-        .map_err(|e| Error::Other(e.to_string()))?;
-    let mut argv: Vec<CString> =
-        vec![CString::new("runrs").map_err(|e| Error::Other(e.to_string()))?];
+        .map_err(nul("the runrs binary's path"))?;
+    let mut argv: Vec<CString> = vec![CString::new("runrs").map_err(nul("argv[0]"))?];
     for a in role_args(g).into_iter().chain([
         "init".to_string(),
         "--state-dir".into(),
@@ -205,7 +205,7 @@ fn spawn_init(
         "--preserve-fds".into(),
         preserve_fds.to_string(),
     ]) {
-        argv.push(CString::new(a).map_err(|e| Error::Other(e.to_string()))?);
+        argv.push(CString::new(a).map_err(nul("an argument of runrs init"))?);
     }
     let env: Vec<CString> = std::env::vars_os()
         .filter_map(|(k, v)| {
@@ -449,7 +449,10 @@ fn spawn_support(
 /// the sentry's stderr stays the caller's so `--strace` output is visible.
 pub fn create(g: &GlobalOpts, args: &CreateArgs, interactive: bool) -> Result<Created> {
     state::validate_id(&args.id)?;
-    crate::sandbox::sys::check_preserved_fds(args.preserve_fds).map_err(Error::Other)?;
+    crate::sandbox::sys::check_preserved_fds(args.preserve_fds).map_err(|msg| Error::Usage {
+        flag: "--preserve-fds",
+        msg,
+    })?;
     let bundle = args.bundle.canonicalize().map_err(|source| Error::Bundle {
         path: args.bundle.clone(),
         source,
@@ -505,11 +508,8 @@ pub fn create(g: &GlobalOpts, args: &CreateArgs, interactive: bool) -> Result<Cr
     // is relative to the cgroup namespace it was cloned into).
     cfg.cgroups_path = Some(cgroup_rel.clone());
     let spec_path = dir.file(state::SPEC_FILE);
-    fs::write(
-        &spec_path,
-        serde_json::to_vec(&cfg).map_err(|e| Error::Other(e.to_string()))?,
-    )
-    .map_err(Error::io("write", &spec_path))?;
+    fs::write(&spec_path, serde_json::to_vec(&cfg).map_err(Error::Encode)?)
+        .map_err(Error::io("write", &spec_path))?;
     nix::unistd::mkfifo(
         &dir.file(state::EXEC_FIFO),
         nix::sys::stat::Mode::from_bits_truncate(0o600),
@@ -521,9 +521,10 @@ pub fn create(g: &GlobalOpts, args: &CreateArgs, interactive: bool) -> Result<Cr
     // is allowed, with runc's warning.
     let existing = super::cgroups::Cgroup::at(&cgroup_rel);
     if existing.is_frozen() {
-        return Err(Error::Other(format!(
-            "container's cgroup unexpectedly frozen ({cgroup_rel}; linux.cgroupsPath)"
-        )));
+        return Err(Error::Spec {
+            field: "linux.cgroupsPath",
+            msg: format!("container's cgroup unexpectedly frozen ({cgroup_rel})"),
+        });
     }
     let pids = existing.pids();
     if !pids.is_empty() {
@@ -585,7 +586,7 @@ pub fn create(g: &GlobalOpts, args: &CreateArgs, interactive: bool) -> Result<Cr
     let info_path = dir.file(state::SANDBOX_FILE);
     fs::write(
         &info_path,
-        serde_json::to_vec(&info).map_err(|e| Error::Other(e.to_string()))?,
+        serde_json::to_vec(&info).map_err(Error::Encode)?,
     )
     .map_err(Error::io("write", &info_path))?;
 
@@ -757,15 +758,14 @@ pub fn start(g: &GlobalOpts, id: &str) -> Result<()> {
 pub fn load_config(dir: &StateDir) -> Result<ContainerConfig> {
     let p = dir.file(state::SPEC_FILE);
     let data = fs::read(&p).map_err(Error::io("read", &p))?;
-    serde_json::from_slice(&data).map_err(|e| Error::Other(format!("{}: {e}", p.display())))
+    serde_json::from_slice(&data).map_err(|source| Error::Decode { path: p, source })
 }
 
 pub fn state_json(g: &GlobalOpts, id: &str) -> Result<String> {
     let dir = StateDir::new(&g.root, id);
     let st = dir.load(id)?;
     let status = dir.status(&st);
-    serde_json::to_string_pretty(&state::oci_state(&st, status))
-        .map_err(|e| Error::Other(e.to_string()))
+    serde_json::to_string_pretty(&state::oci_state(&st, status)).map_err(Error::Encode)
 }
 
 /// A signal by name (`TERM`, `SIGTERM`, any case) or number; `None` is
@@ -1025,7 +1025,7 @@ pub fn list(g: &GlobalOpts, format: &str, quiet: bool) -> Result<String> {
             }
             serde_json::to_string(&v)
                 .map(|j| j + "\n")
-                .map_err(|e| Error::Other(e.to_string()))
+                .map_err(Error::Encode)
         }
         "table" => {
             // Columns padded to their widest cell, as runc's tabwriter does.
@@ -1067,21 +1067,18 @@ pub fn list(g: &GlobalOpts, format: &str, quiet: bool) -> Result<String> {
             }
             Ok(out)
         }
-        other => Err(Error::Other(format!(
-            "invalid format option {other:?}: use table or json"
-        ))),
+        other => Err(Error::Usage {
+            flag: "--format",
+            msg: format!("invalid format option {other:?}: use table or json"),
+        }),
     }
 }
 
 pub fn spec_cmd(bundle: &Path) -> Result<()> {
     let path = bundle.join("config.json");
     if path.exists() {
-        return Err(Error::Other(format!(
-            "File {} exists. Remove it first",
-            path.display()
-        )));
+        return Err(Error::SpecExists(path));
     }
-    let data = serde_json::to_string_pretty(&spec::default_spec())
-        .map_err(|e| Error::Other(e.to_string()))?;
+    let data = serde_json::to_string_pretty(&spec::default_spec()).map_err(Error::Encode)?;
     fs::write(&path, data).map_err(Error::io("write", &path))
 }

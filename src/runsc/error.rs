@@ -100,8 +100,27 @@ pub enum Error {
     CheckpointUnsupported { cmd: &'static str, id: String },
     #[error("{0}")]
     Conformance(String),
+    /// A command-line flag or argument the command cannot take (`msg`
+    /// names it, in runc's words where runc has them).
+    #[error("{msg}")]
+    Usage { flag: &'static str, msg: String },
+    /// `spec` will not overwrite a bundle's config.json (runc's words).
+    #[error("File {} exists. Remove it first", .0.display())]
+    SpecExists(PathBuf),
+    /// The container is not in the state the command needs.
     #[error("{0}")]
-    Other(String),
+    WrongStatus(String),
+    /// A string handed to exec(2) holds a NUL byte.
+    #[error("{what}: contains a NUL byte")]
+    Nul { what: &'static str },
+    /// A file runrs edits or reads holds something else than it expects.
+    #[error("{}: {msg}", .path.display())]
+    Content { path: PathBuf, msg: String },
+    #[error("container {id}: {source}")]
+    Metrics {
+        id: String,
+        source: crate::metrics::shm::ReadError,
+    },
 }
 
 impl Error {

@@ -93,7 +93,10 @@ fn process_config(dir: &StateDir, a: &ExecArgs) -> Result<ProcessConfig> {
 }
 
 pub fn exec(g: &GlobalOpts, a: &ExecArgs) -> Result<i32> {
-    crate::sandbox::sys::check_preserved_fds(a.preserve_fds).map_err(Error::Other)?;
+    crate::sandbox::sys::check_preserved_fds(a.preserve_fds).map_err(|msg| Error::Usage {
+        flag: "--preserve-fds",
+        msg,
+    })?;
     let dir = StateDir::new(&g.root, &a.id);
     let st = dir.load(&a.id)?;
     match dir.status(&st) {

@@ -21,7 +21,7 @@ fn running_cgroup(g: &GlobalOpts, id: &str) -> Result<(StateDir, State, Cgroup)>
         .cgroup
         .as_deref()
         .map(Cgroup::at)
-        .ok_or_else(|| Error::Other(format!("container {id} has no cgroup")))?;
+        .ok_or_else(|| Error::WrongStatus(format!("container {id} has no cgroup")))?;
     Ok((dir, st, cg))
 }
 
@@ -29,8 +29,10 @@ pub fn pause(g: &GlobalOpts, id: &str) -> Result<()> {
     let (dir, st, cg) = running_cgroup(g, id)?;
     match dir.status(&st) {
         Status::Running => cg.freeze(true),
-        Status::Paused => Err(Error::Other(format!("container {id} is already paused"))),
-        s => Err(Error::Other(format!(
+        Status::Paused => Err(Error::WrongStatus(format!(
+            "container {id} is already paused"
+        ))),
+        s => Err(Error::WrongStatus(format!(
             "container {id} is not running: {}",
             s.as_str()
         ))),
@@ -41,7 +43,7 @@ pub fn resume(g: &GlobalOpts, id: &str) -> Result<()> {
     let (dir, st, cg) = running_cgroup(g, id)?;
     match dir.status(&st) {
         Status::Paused => cg.freeze(false),
-        s => Err(Error::Other(format!(
+        s => Err(Error::WrongStatus(format!(
             "container {id} is not paused: {}",
             s.as_str()
         ))),
@@ -72,7 +74,7 @@ pub fn ps(g: &GlobalOpts, a: &PsArgs) -> Result<String> {
         "json" if pids.is_empty() => Ok("null\n".into()),
         "json" => serde_json::to_string(&pids)
             .map(|s| s + "\n")
-            .map_err(|e| Error::Other(e.to_string())),
+            .map_err(Error::Encode),
         "table" => {
             let mut args: Vec<String> = if a.ps_args.is_empty() {
                 vec!["-ef".into()]
@@ -104,9 +106,10 @@ pub fn ps(g: &GlobalOpts, a: &PsArgs) -> Result<String> {
             }
             Ok(result)
         }
-        other => Err(Error::Other(format!(
-            "invalid format {other:?}: use table or json"
-        ))),
+        other => Err(Error::Usage {
+            flag: "--format",
+            msg: format!("invalid format {other:?}: use table or json"),
+        }),
     }
 }
 
@@ -125,8 +128,11 @@ pub fn update(g: &GlobalOpts, a: &UpdateArgs) -> Result<()> {
                 text = std::fs::read_to_string(p).map_err(Error::io("read", p))?;
             }
             let de = &mut serde_json::Deserializer::from_str(&text);
-            let mut r = serde_path_to_error::deserialize::<_, Resources>(de)
-                .map_err(|e| Error::Other(format!("resources: {}: {}", e.path(), e.inner())))?;
+            let mut r =
+                serde_path_to_error::deserialize::<_, Resources>(de).map_err(|e| Error::Usage {
+                    flag: "--resources",
+                    msg: format!("resources: {}: {}", e.path(), e.inner()),
+                })?;
             if let Some(m) = r.memory.as_mut() {
                 m.swappiness = None;
                 m.disable_oom_killer = None;
@@ -190,7 +196,7 @@ pub fn events_stats(g: &GlobalOpts, id: &str) -> Result<String> {
         id,
         data: cg.stats(),
     })
-    .map_err(|e| Error::Other(format!("events: {e}")))
+    .map_err(Error::Encode)
 }
 
 /// What this runtime supports, in the shape of `runc features`.
@@ -242,9 +248,10 @@ const DOCKER_CONFIG: &str = "/etc/docker/daemon.json";
 fn read_daemon_json(path: &Path) -> Result<serde_json::Value> {
     match std::fs::read_to_string(path) {
         Ok(t) if t.trim().is_empty() => Ok(serde_json::json!({})),
-        Ok(t) => {
-            serde_json::from_str(&t).map_err(|e| Error::Other(format!("{}: {e}", path.display())))
-        }
+        Ok(t) => serde_json::from_str(&t).map_err(|source| Error::Decode {
+            path: path.to_path_buf(),
+            source,
+        }),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(serde_json::json!({})),
         Err(e) => Err(Error::io("read", path)(e)),
     }
@@ -255,7 +262,7 @@ fn write_daemon_json(path: &Path, v: &serde_json::Value) -> Result<()> {
         std::fs::create_dir_all(parent).map_err(Error::io("create", parent))?;
     }
     let tmp = path.with_extension("json.runrs-tmp");
-    let text = serde_json::to_string_pretty(v).map_err(|e| Error::Other(e.to_string()))?;
+    let text = serde_json::to_string_pretty(v).map_err(Error::Encode)?;
     std::fs::write(&tmp, text + "\n").map_err(Error::io("write", &tmp))?;
     std::fs::rename(&tmp, path).map_err(Error::io("write", path))
 }
@@ -268,24 +275,25 @@ pub fn install(a: &InstallArgs) -> Result<String> {
         .clone()
         .unwrap_or_else(|| DOCKER_CONFIG.into());
     let mut v = read_daemon_json(&path)?;
-    let obj = v
-        .as_object_mut()
-        .ok_or_else(|| Error::Other(format!("{}: not a JSON object", path.display())))?;
+    let obj = v.as_object_mut().ok_or_else(|| Error::Content {
+        path: path.clone(),
+        msg: "not a JSON object".into(),
+    })?;
     let exe = match &a.binary {
         Some(b) => {
             // Docker runs the path as given, from its own working directory.
             if !b.is_absolute() {
-                return Err(Error::Other(format!(
-                    "--binary {}: not an absolute path",
-                    b.display()
-                )));
+                return Err(Error::Usage {
+                    flag: "--binary",
+                    msg: format!("--binary {}: not an absolute path", b.display()),
+                });
             }
             let md = std::fs::metadata(b).map_err(Error::io("--binary", b.clone()))?;
             if !md.is_file() || md.permissions().mode() & 0o111 == 0 {
-                return Err(Error::Other(format!(
-                    "--binary {}: not an executable file",
-                    b.display()
-                )));
+                return Err(Error::Usage {
+                    flag: "--binary",
+                    msg: format!("--binary {}: not an executable file", b.display()),
+                });
             }
             b.clone()
         }
@@ -296,8 +304,9 @@ pub fn install(a: &InstallArgs) -> Result<String> {
     let runtimes = obj
         .entry("runtimes")
         .or_insert_with(|| serde_json::json!({}));
-    let runtimes = runtimes.as_object_mut().ok_or_else(|| {
-        Error::Other(format!("{}: \"runtimes\" is not an object", path.display()))
+    let runtimes = runtimes.as_object_mut().ok_or_else(|| Error::Content {
+        path: path.clone(),
+        msg: "\"runtimes\" is not an object".into(),
     })?;
     let mut entry = serde_json::json!({"path": exe});
     if !a.runtime_args.is_empty() {
@@ -328,11 +337,10 @@ pub fn uninstall(a: &InstallArgs) -> Result<String> {
         .and_then(|r| r.remove(&a.runtime))
         .is_some();
     if !removed {
-        return Err(Error::Other(format!(
-            "runtime {} not found in {}",
-            a.runtime,
-            path.display()
-        )));
+        return Err(Error::Usage {
+            flag: "--runtime",
+            msg: format!("runtime {} not found in {}", a.runtime, path.display()),
+        });
     }
     write_daemon_json(&path, &v)?;
     Ok(format!(

@@ -311,16 +311,20 @@ impl Listen {
     pub fn parse(s: &str) -> Result<Listen> {
         if let Some(p) = s.strip_prefix("unix:") {
             if p.is_empty() {
-                return Err(Error::Other("--listen unix:PATH: the path is empty".into()));
+                return Err(Error::Usage {
+                    flag: "--listen",
+                    msg: "--listen unix:PATH: the path is empty".into(),
+                });
             }
             return Ok(Listen::Unix(PathBuf::from(p)));
         }
         use std::net::ToSocketAddrs;
         match s.to_socket_addrs().map(|mut a| a.next()) {
             Ok(Some(_)) => Ok(Listen::Tcp(s.to_string())),
-            _ => Err(Error::Other(format!(
-                "--listen {s}: expected HOST:PORT (e.g. 127.0.0.1:9100) or unix:PATH"
-            ))),
+            _ => Err(Error::Usage {
+                flag: "--listen",
+                msg: format!("--listen {s}: expected HOST:PORT (e.g. 127.0.0.1:9100) or unix:PATH"),
+            }),
         }
     }
 }
@@ -444,7 +448,7 @@ pub fn main(g: &GlobalOpts, listen: &[String]) -> Result<i32> {
         match place {
             Listen::Tcp(addr) => {
                 let l = std::net::TcpListener::bind(&addr)
-                    .map_err(|e| Error::Other(format!("--listen {addr}: {e}")))?;
+                    .map_err(Error::io("--listen", addr.clone()))?;
                 crate::log::info(&format!(
                     "metrics-server: serving {} on http://{}/metrics",
                     g.root.display(),
@@ -466,7 +470,7 @@ pub fn main(g: &GlobalOpts, listen: &[String]) -> Result<i32> {
                     }
                 }
                 let l = std::os::unix::net::UnixListener::bind(&path)
-                    .map_err(|e| Error::Other(format!("--listen unix:{}: {e}", path.display())))?;
+                    .map_err(Error::io("--listen", format!("unix:{}", path.display())))?;
                 crate::log::info(&format!(
                     "metrics-server: serving {} on unix:{}",
                     g.root.display(),

@@ -160,7 +160,10 @@ pub fn collect(root: &Path, id: &str) -> Result<ContainerMetrics> {
     let dir = StateDir::new(root, id);
     let st: State = dir.load(id)?;
     let status = dir.status(&st);
-    let counters = shm::read(&dir.path).map_err(|e| Error::Other(e.to_string()))?;
+    let counters = shm::read(&dir.path).map_err(|source| Error::Metrics {
+        id: st.id.clone(),
+        source,
+    })?;
     let running = status != Status::Stopped;
     Ok(ContainerMetrics {
         labels: Labels::of(&st.id, &st.annotations),
@@ -350,9 +353,10 @@ pub fn metrics_cmd(g: &GlobalOpts, id: &str, format: &str) -> Result<String> {
         "table" => Ok(table(&m)),
         "json" => Ok(format!("{:#}\n", json(&m))),
         "prometheus" => Ok(super::metrics_server::encode(&[m], &[])),
-        other => Err(Error::Other(format!(
-            "--format {other}: expected table, json or prometheus"
-        ))),
+        other => Err(Error::Usage {
+            flag: "--format",
+            msg: format!("--format {other}: expected table, json or prometheus"),
+        }),
     }
 }
 
