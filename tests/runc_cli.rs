@@ -397,32 +397,43 @@ fn exec_process_file_without_user() {
 /// `events --interval` takes Go durations (`200ms`); every line of the
 /// stream starts `{"type":"stats","id":"ID"`; a bad duration is an error
 /// that names it.
+/// `events --interval INTERVAL ID` of runtime `rt`, its stdout's lines
+/// coming through the receiver as they are printed.
+fn spawn_events(
+    rt: &Rt,
+    interval: &str,
+    id: &str,
+) -> (std::process::Child, std::sync::mpsc::Receiver<String>) {
+    use std::io::BufRead;
+    let mut child = Command::new(&rt.bin)
+        .arg("--root")
+        .arg(&rt.root)
+        .args(["events", "--interval", interval, id])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("spawn events");
+    let stdout = child.stdout.take().expect("stdout");
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stdout)
+            .lines()
+            .map_while(|l| l.ok())
+        {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    (child, rx)
+}
+
 #[test]
 fn events_interval_go_duration() {
-    use std::io::BufRead;
     same(|rt| {
         let bundle = Bundle::new(&["sleep", "100"]);
         let id = rt.start_sleeper(&bundle);
-        let mut child = Command::new(&rt.bin)
-            .arg("--root")
-            .arg(&rt.root)
-            .args(["events", "--interval", "200ms", &id])
-            .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .expect("spawn events");
-        let stdout = child.stdout.take().expect("stdout");
-        let (tx, rx) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            for line in std::io::BufReader::new(stdout)
-                .lines()
-                .map_while(|l| l.ok())
-            {
-                if tx.send(line).is_err() {
-                    break;
-                }
-            }
-        });
+        let (mut child, rx) = spawn_events(rt, "200ms", &id);
         // Three lines at all show "200ms" was read as milliseconds (as
         // seconds, none would come before the wait for each gives up).
         let mut lines = Vec::new();
@@ -1282,7 +1293,6 @@ fn memory_knobs_and_unified_on_v1_match_runc() {
 /// lines (the first after one interval).
 #[test]
 fn events_stream_oom_kills() {
-    use std::io::BufRead;
     let (_, saw_oom, _) = same(|rt| {
         let bundle = Bundle::new(&[
             "sh",
@@ -1295,26 +1305,7 @@ fn events_stream_oom_kills() {
                 serde_json::json!({"memory": {"limit": 16777216, "swap": 16777216}});
         });
         let id = rt.start_sleeper(&bundle);
-        let mut child = Command::new(&rt.bin)
-            .arg("--root")
-            .arg(&rt.root)
-            .args(["events", "--interval", "100ms", &id])
-            .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .expect("spawn events");
-        let stdout = child.stdout.take().expect("stdout");
-        let (tx, rx) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            for line in std::io::BufReader::new(stdout)
-                .lines()
-                .map_while(|l| l.ok())
-            {
-                if tx.send(line).is_err() {
-                    break;
-                }
-            }
-        });
+        let (mut child, rx) = spawn_events(rt, "100ms", &id);
         let next = || rx.recv_timeout(std::time::Duration::from_secs(20)).ok();
         // The first stats line: the OOM watch is in place by then.
         let first = next();
