@@ -249,6 +249,31 @@ fn sentry_and_gofer_run_confined() {
         .collect();
     names.sort();
     assert_eq!(names, ["proc", "sys"], "the sentry's root");
+    // Its /proc is a procfs of its own that shows a thread only the tasks
+    // it may ptrace-read, and no thread of it holds a capability (the
+    // seccomp platform has no tracer thread).
+    let mountinfo = fs::read_to_string(format!("/proc/{sentry}/mountinfo")).expect("mountinfo");
+    let proc_line = mountinfo
+        .lines()
+        .find(|l| l.split(' ').nth(4) == Some("/proc"))
+        .unwrap_or_else(|| panic!("no /proc in the sentry's mountinfo:\n{mountinfo}"));
+    assert!(
+        proc_line.contains(" - proc ") && proc_line.contains("hidepid=invisible"),
+        "the sentry's /proc: {proc_line}"
+    );
+    for task in fs::read_dir(format!("/proc/{sentry}/task"))
+        .expect("sentry tasks")
+        .flatten()
+    {
+        let status = fs::read_to_string(task.path().join("status")).unwrap_or_default();
+        let eff = status.lines().find_map(|l| l.strip_prefix("CapEff:"));
+        assert_eq!(
+            eff.map(str::trim),
+            Some("0000000000000000"),
+            "sentry thread {:?}",
+            task.file_name()
+        );
+    }
     // The gofer's root is the container's.
     assert!(
         Path::new(&format!("/proc/{gofer}/root/marker-in-rootfs")).exists(),
