@@ -15,25 +15,6 @@ static void need_user_xattrs(void) {
     unlink("probe");
 }
 
-/* Runs fn as uid/gid 65534 in a child; returns fn's exit code (an errno or 0). */
-static int as_nobody(int (*fn)(void)) {
-    pid_t pid = fork();
-    if (pid < 0)
-        FAIL("fork: %s", harness_errname(errno));
-    if (pid == 0) {
-        if (setresgid(65534, 65534, 65534) != 0 || setresuid(65534, 65534, 65534) != 0)
-            _exit(100);
-        _exit(fn());
-    }
-    int st;
-    EXPECT_OK(waitpid(pid, &st, 0));
-    if (!WIFEXITED(st))
-        FAIL("child died with signal %d", WTERMSIG(st));
-    if (WEXITSTATUS(st) == 100)
-        FAIL("setresuid(65534) failed in the child");
-    return WEXITSTATUS(st);
-}
-
 #define ERR(expr) ((expr) == -1 ? errno : 0)
 
 /* ---- getxattr / lgetxattr / fgetxattr ---- */

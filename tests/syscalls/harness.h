@@ -64,6 +64,9 @@ extern char harness_self[PATH_MAX];
 void put_file(const char *path, const char *contents); /* fails the case on error */
 ssize_t get_file(const char *path, char *buf, size_t size); /* NUL-terminated; -1 on error */
 int has_cap(int cap); /* effective capability, via capget */
+/* Runs fn in a child that switched to uid/gid 65534 (no capabilities);
+ * returns fn's return value, the child's exit code (an errno or 0). */
+int as_nobody(int (*fn)(void));
 
 #define CASE(fam, beh)                                                                         \
     static void case_##fam##_##beh(void);                                                      \
@@ -304,6 +307,24 @@ int has_cap(int cap) {
     if (syscall(SYS_capget, &h, d) != 0)
         FAIL("capget: %s", harness_errname(errno));
     return (d[cap / 32].effective >> (cap % 32)) & 1;
+}
+
+int as_nobody(int (*fn)(void)) {
+    pid_t pid = fork();
+    if (pid < 0)
+        FAIL("fork: %s", harness_errname(errno));
+    if (pid == 0) {
+        if (setresgid(65534, 65534, 65534) != 0 || setresuid(65534, 65534, 65534) != 0)
+            _exit(100);
+        _exit(fn());
+    }
+    int st;
+    EXPECT_OK(waitpid(pid, &st, 0));
+    if (!WIFEXITED(st))
+        FAIL("child died with signal %d", WTERMSIG(st));
+    if (WEXITSTATUS(st) == 100)
+        FAIL("setresuid(65534) failed in the child");
+    return WEXITSTATUS(st);
 }
 
 /* rm -rf that also copes with modes a case left behind. */

@@ -14,26 +14,6 @@
 #include <sys/statvfs.h>
 #include <sys/wait.h>
 
-/* Runs fn in a child as uid/gid 65534 and returns fn's result (an errno
- * or 0). */
-static int as_nobody(int (*fn)(void)) {
-    pid_t pid = fork();
-    if (pid < 0)
-        FAIL("fork: %s", harness_errname(errno));
-    if (pid == 0) {
-        if (setresgid(65534, 65534, 65534) != 0 || setresuid(65534, 65534, 65534) != 0)
-            _exit(100);
-        _exit(fn());
-    }
-    int st;
-    EXPECT_OK(waitpid(pid, &st, 0));
-    if (!WIFEXITED(st))
-        FAIL("child died with signal %d", WTERMSIG(st));
-    if (WEXITSTATUS(st) == 100)
-        FAIL("setresuid(65534) failed in the child");
-    return WEXITSTATUS(st);
-}
-
 #define ERR(expr) ((expr) == -1 ? errno : 0)
 
 /* The scratch dir is mode 0700 (mkdtemp): open it up for uid 65534. */

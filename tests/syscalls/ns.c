@@ -19,26 +19,6 @@
 #include <sys/wait.h>
 #include <netinet/in.h>
 
-/* Runs fn in a child that dropped to uid/gid 65534 (no capabilities) and
- * returns its exit status (fn returns the child's exit code). */
-static int as_nobody(int (*fn)(void)) {
-    pid_t pid = fork();
-    if (pid < 0)
-        FAIL("fork: %s", harness_errname(errno));
-    if (pid == 0) {
-        if (setresgid(65534, 65534, 65534) != 0 || setresuid(65534, 65534, 65534) != 0)
-            _exit(100);
-        _exit(fn());
-    }
-    int st;
-    EXPECT_OK(waitpid(pid, &st, 0));
-    if (!WIFEXITED(st))
-        FAIL("child died with signal %d", WTERMSIG(st));
-    if (WEXITSTATUS(st) == 100)
-        FAIL("setresuid(65534) failed in the child");
-    return WEXITSTATUS(st);
-}
-
 /* errno of unshare(flags) as an exit code (0 when it succeeded). */
 static int unshare_errno(int flags) { return unshare(flags) == 0 ? 0 : errno; }
 
