@@ -306,6 +306,7 @@ cat /sys/fs/cgroup/cpu/cpu.cfs_quota_us /sys/fs/cgroup/cpu/cpu.cfs_period_us
 ls /sys/fs/cgroup/pids | grep -c pids
 wc -l < /sys/fs/cgroup/pids/cgroup.procs
 echo 1 > /sys/fs/cgroup/pids/pids.max || echo refused
+mkdir /sys/fs/cgroup/made-here 2>/dev/null || echo mkdir refused
 ls -d /sys/fs/cgroup/../cgroup /sys/fs/cgroup/memory/.. /sys/kernel
 "#;
     let make_bundle = || {

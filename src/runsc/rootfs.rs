@@ -756,6 +756,19 @@ pub fn mount_cgroups(cfg: &ContainerConfig) -> Result<()> {
                 mkdir_all(&target)?;
                 bind(dir, &target)?;
             }
+            // The tmpfs holding the hierarchies is read-only too when the
+            // mount is (runc's mountCgroupV1): no directory can be made
+            // beside them.
+            if flags.contains(MsFlags::MS_RDONLY) {
+                do_mount(
+                    None,
+                    &dest,
+                    None,
+                    MsFlags::MS_REMOUNT | SYNTHETIC_MOUNT_FLAGS | MsFlags::MS_RDONLY,
+                    Some("mode=755"),
+                    "cgroup tmpfs read-only",
+                )?;
+            }
         }
         // The spec's propagation (podman: `rprivate`), now that `dest` is
         // a mount.
