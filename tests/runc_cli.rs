@@ -62,9 +62,10 @@ impl Rt {
         c.args(args);
         run_command(c)
     }
-    /// Creates and starts `sleep 100` from a fresh bundle; returns its id.
-    fn start_sleeper(&self, bundle: &Bundle) -> String {
-        let id = unique_id(&format!("cli-{}", self.name()));
+    /// Creates a container of `bundle` (deleted with this runtime);
+    /// returns its id.
+    fn create(&self, bundle: &Bundle, prefix: &str) -> String {
+        let id = unique_id(&format!("{prefix}-{}", self.name()));
         self.ids.borrow_mut().push(id.clone());
         let b = bundle.path().to_string_lossy().into_owned();
         let out = self.cmd(&["create", "--bundle", &b, &id]);
@@ -74,6 +75,11 @@ impl Rt {
             self.name(),
             describe(&out)
         );
+        id
+    }
+    /// Creates and starts `sleep 100` from a fresh bundle; returns its id.
+    fn start_sleeper(&self, bundle: &Bundle) -> String {
+        let id = self.create(bundle, "cli");
         let out = self.cmd(&["start", &id]);
         assert!(
             out.status.success(),
@@ -842,16 +848,7 @@ fn start_container_hook_runs_in_the_container_before_the_program() {
     );
     same(|rt| {
         let bundle = make_bundle(HOOK);
-        let id = unique_id(&format!("cli-hook-{}", rt.name()));
-        rt.ids.borrow_mut().push(id.clone());
-        let b = bundle.path().to_string_lossy().into_owned();
-        let out = rt.cmd(&["create", "--bundle", &b, &id]);
-        assert!(
-            out.status.success(),
-            "{} create: {}",
-            rt.name(),
-            describe(&out)
-        );
+        let id = rt.create(&bundle, "cli-hook");
         let out_file = bundle.rootfs().join("hook-out");
         let ran_at_create = out_file.exists();
         let out = rt.cmd(&["start", &id]);
@@ -894,7 +891,7 @@ fn start_container_hook_runs_in_the_container_before_the_program() {
         (
             ran_at_create,
             st["id"] == id.as_str(),
-            st["bundle"] == b.as_str(),
+            st["bundle"] == bundle.path().to_string_lossy().as_ref(),
             st["status"].clone(),
             st["pid"].clone(),
             rest,
