@@ -162,7 +162,11 @@ pub fn runtime_allowlist(own_pid: i32) -> Vec<Allowed> {
         any("read", SYS_read, "sockets, synthetic files, pipes"),
         any("write", SYS_write, "the log; synthetic file contents"),
         any("close", SYS_close, "every fd"),
-        any("fcntl", SYS_fcntl, "F_GETFL, F_DUPFD_CLOEXEC, memfd seals"),
+        any(
+            "fcntl",
+            SYS_fcntl,
+            "F_GETFL, F_SETFL (clearing O_NONBLOCK), F_DUPFD_CLOEXEC, memfd seals",
+        ),
         any("brk", SYS_brk, "malloc"),
         any("mmap", SYS_mmap, "malloc, thread stacks"),
         any("munmap", SYS_munmap, "free, thread exit"),

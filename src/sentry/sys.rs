@@ -431,7 +431,9 @@ pub fn readlink_at(dir: BorrowedFd<'_>, name: &CStr) -> Result<Vec<u8>, Errno> {
     Ok(buf)
 }
 
-/// openat(dir, name, flags) for the sentry's own synthetic directory fds.
+/// openat(dir, name, flags), close-on-exec: the sentry's own synthetic
+/// directory fds, and the names it opens read-only in cached gofer
+/// directories (directfs, `syscalls::file`).
 pub fn openat(dir: BorrowedFd<'_>, name: &CStr, flags: i32) -> Result<OwnedFd, Errno> {
     // SAFETY: name is a valid C string; the returned fd is new and ours.
     let r = unsafe { libc::openat(dir.as_raw_fd(), name.as_ptr(), flags | libc::O_CLOEXEC) };
@@ -441,6 +443,15 @@ pub fn openat(dir: BorrowedFd<'_>, name: &CStr, flags: i32) -> Result<OwnedFd, E
         // SAFETY: a new fd that only we own.
         Ok(unsafe { OwnedFd::from_raw_fd(r) })
     }
+}
+
+/// Clears O_NONBLOCK from an open file description the sentry opened
+/// without waiting, before the workload gets it.
+pub fn clear_nonblock(fd: BorrowedFd<'_>) -> Result<(), Errno> {
+    use nix::fcntl::{fcntl, FcntlArg, OFlag};
+    let flags = OFlag::from_bits_truncate(fcntl(fd, FcntlArg::F_GETFL)?);
+    fcntl(fd, FcntlArg::F_SETFL(flags & !OFlag::O_NONBLOCK))?;
+    Ok(())
 }
 
 pub fn lseek(fd: BorrowedFd<'_>, off: i64, whence: i32) -> Result<i64, Errno> {

@@ -614,6 +614,23 @@ CASE(acl, named_user_entry_grants_read) {
 }
 
 COVERS("openat setxattr")
+CASE(acl, named_user_entry_refuses_what_others_may_read) {
+    need_acls();
+    EXPECT_OK(chmod(harness_scratch, 0755));
+    put_file("f", "public");
+    EXPECT_EQ(as_nobody(nobody_read_f), 0);
+    /* Others may read (0644), but the named entry for 65534 grants nothing:
+     * the named user's entry decides, and the mode alone would say yes. */
+    const struct acl_ent e[] = {{ACL_USER_OBJ, 6, NOID},
+                                {ACL_USER, 0, 65534},
+                                {ACL_GROUP_OBJ, 4, NOID},
+                                {ACL_MASK, 4, NOID},
+                                {ACL_OTHER, 4, NOID}};
+    set_acl("f", "system.posix_acl_access", 5, e);
+    EXPECT_EQ(as_nobody(nobody_read_f), EACCES);
+}
+
+COVERS("openat setxattr")
 CASE(acl, mask_limits_a_named_user) {
     need_acls();
     EXPECT_OK(chmod(harness_scratch, 0755));

@@ -370,10 +370,17 @@ fn open_abs(ctx: &mut Ctx, abs: &[u8], flags: i32, mode: (u32, u32), depth: u32)
     if flags & (libc::O_CREAT | libc::O_TMPFILE) == 0 {
         // Compilers and interpreters mostly open what is not there (every
         // include directory, every sys.path entry): the sentry sees that
-        // in a cached directory without asking the gofer.
+        // in a cached directory without asking the gofer. What is there
+        // and only read, it opens itself.
         if let Some(child) = ctx.cached_parent(abs)? {
-            if matches!(child.stat(), Err(Errno::ENOENT)) {
-                return Err(Errno::ENOENT);
+            match child.stat() {
+                Err(Errno::ENOENT) => return Err(Errno::ENOENT),
+                Ok(st) => {
+                    if let Some(outcome) = open_cached(ctx, &child, &st, flags)? {
+                        return Ok(outcome);
+                    }
+                }
+                Err(_) => {}
             }
         }
     }
@@ -406,6 +413,90 @@ fn open_abs(ctx: &mut Ctx, abs: &[u8], flags: i32, mode: (u32, u32), depth: u32)
             open_synthetic(ctx, fs, rel, flags, mode, depth + links + 1)
         },
     )
+}
+
+/// The open flags a read served from the directory cache may carry:
+/// nothing that writes, creates, truncates or changes who may open
+/// (O_NOATIME is the owner's), and nothing the sentry's filter refuses it.
+const DIRECT_OPEN_FLAGS: i32 = libc::O_CLOEXEC
+    | libc::O_DIRECTORY
+    | libc::O_NOFOLLOW
+    | libc::O_LARGEFILE
+    | libc::O_NONBLOCK
+    | libc::O_NOCTTY;
+
+/// directfs (gVisor's name for it): a read-only open of a regular file
+/// or directory in a cached directory is made by the sentry itself,
+/// without the gofer's round trip (which costs most of an open).
+///
+/// What keeps it exact:
+/// - one name, opened from the gofer's fd of its cached parent with
+///   O_NOFOLLOW (a symlink goes to the gofer, which follows it), so the
+///   kernel resolves nothing but that name inside the container's mounts;
+/// - only what `stat` showed to be a regular file or directory, checked
+///   again on the open fd, and opened O_NONBLOCK (cleared after unless
+///   asked for): a FIFO, a device or a lease never makes the sentry wait
+///   or wakes anyone;
+/// - the caller's permission by Linux's rule (`cred::may` with the
+///   caller's credentials) on the open file's own mode; where that refuses,
+///   or an ACL could decide otherwise for a caller without DAC
+///   capabilities, the gofer opens with the caller's credentials and the
+///   kernel decides, as before;
+/// - the sentry's own credentials must allow the open too (it holds no
+///   capability): where they do not, the gofer opens.
+///
+/// A compromised sentry gains nothing from this: its filter already let
+/// it open the cached fds' children read-only (docs/SECURITY.md).
+/// `Ok(None)`: not such an open.
+fn open_cached(
+    ctx: &mut Ctx,
+    child: &crate::sentry::dcache::Child,
+    st: &libc::stat,
+    flags: i32,
+) -> Result<Option<Outcome>, Errno> {
+    let is_regular_or_dir =
+        |mode: u32| matches!(mode & libc::S_IFMT, libc::S_IFREG | libc::S_IFDIR);
+    if flags & libc::O_ACCMODE != libc::O_RDONLY
+        || flags & !DIRECT_OPEN_FLAGS != 0
+        || child.trailing_slash
+        || !is_regular_or_dir(st.st_mode)
+    {
+        return Ok(None);
+    }
+    let Ok(name) = std::ffi::CString::new(child.name.as_slice()) else {
+        return Ok(None);
+    };
+    let Ok(fd) = sys::openat(
+        child.dir.as_fd(),
+        &name,
+        libc::O_RDONLY
+            | libc::O_NOFOLLOW
+            | libc::O_NONBLOCK
+            | libc::O_NOCTTY
+            | (flags & libc::O_DIRECTORY),
+    ) else {
+        return Ok(None);
+    };
+    let Ok(st) = sys::fstat_fd(fd.as_fd()) else {
+        return Ok(None);
+    };
+    if !is_regular_or_dir(st.st_mode) {
+        return Ok(None);
+    }
+    let creds = ctx.creds()?;
+    if !cred::may(&(&creds).into(), st.st_uid, st.st_gid, st.st_mode, 0o4) {
+        return Ok(None);
+    }
+    if creds.cap_effective & cred::DAC_CAPS == 0 && sys::has_access_acl(fd.as_fd()) {
+        return Ok(None);
+    }
+    if flags & libc::O_NONBLOCK == 0 {
+        sys::clear_nonblock(fd.as_fd())?;
+    }
+    Ok(Some(Outcome::Fd {
+        fd,
+        cloexec: flags & libc::O_CLOEXEC != 0,
+    }))
 }
 
 /// A sealed, read-only memfd holding `content`.
@@ -669,6 +760,106 @@ mod handler_tests {
         let mut s = String::new();
         std::fs::File::from(f).read_to_string(&mut s).unwrap();
         s
+    }
+
+    /// A name in the tree's root, as the directory cache would hand it
+    /// over, with its stat.
+    fn cached_child(k: &Kit, name: &str) -> (crate::sentry::dcache::Child, libc::stat) {
+        let dir = std::sync::Arc::new(crate::gofer::testutil::open_path(&k.tree.path));
+        let child = crate::sentry::dcache::Child {
+            dir,
+            name: name.as_bytes().to_vec(),
+            trailing_slash: false,
+        };
+        let st = child.stat().expect("stat the child");
+        (child, st)
+    }
+
+    fn status_flags(f: &std::os::fd::OwnedFd) -> i32 {
+        nix::fcntl::fcntl(f, nix::fcntl::FcntlArg::F_GETFL).expect("F_GETFL")
+    }
+
+    #[test]
+    fn cached_read_opens_without_the_gofer() {
+        let k = Kit::new("direct-read");
+        std::fs::write(k.host("f"), "direct").unwrap();
+        std::fs::create_dir(k.host("d")).unwrap();
+        let (child, st) = cached_child(&k, "f");
+        let got = k.without_gofer(|ctx| super::open_cached(ctx, &child, &st, libc::O_RDONLY));
+        let Ok(Some(super::Outcome::Fd { fd: f, cloexec })) = got else {
+            panic!("not opened directly");
+        };
+        assert!(!cloexec);
+        // Opened O_NONBLOCK so as never to wait, handed over without it.
+        assert_eq!(
+            status_flags(&f) & (libc::O_ACCMODE | libc::O_NONBLOCK),
+            libc::O_RDONLY
+        );
+        assert_eq!(read_all(f), "direct");
+        let (child, st) = cached_child(&k, "d");
+        let flags = libc::O_RDONLY | libc::O_DIRECTORY | libc::O_NONBLOCK | libc::O_CLOEXEC;
+        let got = k.without_gofer(|ctx| super::open_cached(ctx, &child, &st, flags));
+        let Ok(Some(super::Outcome::Fd { fd: d, cloexec })) = got else {
+            panic!("directory not opened directly");
+        };
+        assert!(cloexec);
+        assert_eq!(
+            status_flags(&d) & libc::O_NONBLOCK,
+            libc::O_NONBLOCK,
+            "asked for"
+        );
+    }
+
+    #[test]
+    fn cached_read_leaves_the_rest_to_the_gofer() {
+        let k = Kit::new("direct-not");
+        std::fs::write(k.host("f"), "x").unwrap();
+        std::os::unix::fs::symlink("f", k.host("l")).unwrap();
+        nix::unistd::mkfifo(
+            &k.host("fifo"),
+            nix::sys::stat::Mode::from_bits_truncate(0o644),
+        )
+        .unwrap();
+        let not_direct = |name: &str, flags: i32| {
+            let (child, st) = cached_child(&k, name);
+            let got = k.without_gofer(|ctx| super::open_cached(ctx, &child, &st, flags));
+            assert!(
+                matches!(got, Ok(None)),
+                "{name} {flags:#o} was opened directly"
+            );
+        };
+        // Writing, truncating, creating: the gofer, as the caller.
+        not_direct("f", libc::O_WRONLY);
+        not_direct("f", libc::O_RDWR);
+        not_direct("f", libc::O_RDONLY | libc::O_TRUNC);
+        not_direct("f", libc::O_RDONLY | libc::O_APPEND);
+        not_direct("f", libc::O_RDONLY | libc::O_NOATIME);
+        // A symlink is followed by the gofer; a FIFO never opened here
+        // (it could wake a writer waiting for a reader).
+        not_direct("l", libc::O_RDONLY);
+        not_direct("fifo", libc::O_RDONLY);
+        // "f/" demands a directory: the ordinary walk gives ENOTDIR.
+        let (mut child, st) = cached_child(&k, "f");
+        child.trailing_slash = true;
+        let got = k.without_gofer(|ctx| super::open_cached(ctx, &child, &st, libc::O_RDONLY));
+        assert!(matches!(got, Ok(None)));
+    }
+
+    #[test]
+    fn cached_read_of_a_name_replaced_meanwhile_is_not_taken() {
+        // The stat said a file; by the open it is a FIFO (another process
+        // replaced it): the fd's own type decides, and nothing waits.
+        let k = Kit::new("direct-race");
+        std::fs::write(k.host("f"), "x").unwrap();
+        let (child, st) = cached_child(&k, "f");
+        std::fs::remove_file(k.host("f")).unwrap();
+        nix::unistd::mkfifo(
+            &k.host("f"),
+            nix::sys::stat::Mode::from_bits_truncate(0o644),
+        )
+        .unwrap();
+        let got = k.without_gofer(|ctx| super::open_cached(ctx, &child, &st, libc::O_RDONLY));
+        assert!(matches!(got, Ok(None)));
     }
 
     #[test]

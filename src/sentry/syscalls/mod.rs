@@ -17,7 +17,7 @@ pub mod socket;
 pub mod stat;
 pub mod xattr;
 
-use std::os::fd::OwnedFd;
+use std::os::fd::{AsFd, OwnedFd};
 
 use nix::errno::Errno;
 
@@ -30,7 +30,7 @@ use super::lineage;
 use super::platform::{read_cstring, Platform, SyscallRequest};
 use super::task::TaskInfo;
 use super::vfs::{self, Location, SynthFs};
-use super::{sysfs, Sentry};
+use super::{sys, sysfs, Sentry};
 use crate::gofer::{Client, Creds, Follow, Walked};
 
 /// What a handler decided.
@@ -466,11 +466,31 @@ impl<'a> Ctx<'a> {
         if !cache.may_cache(dir) || vfs::locate(dir) != Location::Gofer {
             return None;
         }
-        let parent_world_searchable = match dcache::split_plain(dir) {
-            Some((parent, _)) => self.cached_dir(&parent)?.world_searchable,
-            None => true,
+        let parent = match dcache::split_plain(dir) {
+            Some((parent, name)) => Some((self.cached_dir(&parent)?, name)),
+            None => None,
         };
+        let parent_world_searchable = parent.as_ref().is_none_or(|(p, _)| p.world_searchable);
         let generation = self.sentry.dcache.generation();
+        // One name below a cached directory: the sentry opens it itself
+        // (O_PATH, not following a symlink, so the key stays canonical),
+        // and a cold walk costs no gofer round trip per component. Where
+        // its own credentials do not reach, or the name is a symlink, the
+        // gofer walks as the caller.
+        if let Some((p, name)) = &parent {
+            if let Ok(name) = std::ffi::CString::new(*name) {
+                let flags = libc::O_PATH | libc::O_DIRECTORY | libc::O_NOFOLLOW;
+                if let Ok(fd) = sys::openat(p.fd.as_fd(), &name, flags) {
+                    if let Some(d) =
+                        self.sentry
+                            .dcache
+                            .insert(dir, fd, generation, parent_world_searchable)
+                    {
+                        return Some(d);
+                    }
+                }
+            }
+        }
         match self.resolve(dir, Follow::Follow) {
             Ok(Found::Host(fd)) => {
                 self.sentry
