@@ -447,7 +447,14 @@ impl HostProc {
 
     /// Reads `/proc/<host_pid>/<name>`.
     pub fn read_file(&self, host_pid: i32, name: &str) -> Result<Vec<u8>, Errno> {
-        fs::read(self.path(host_pid, name)).map_err(|e| io_errno(&e))
+        use std::io::Read;
+        // /proc files say size 0: `fs::read` would then start from a few
+        // bytes and double, one read(2) per step (seven for a status
+        // file). One page holds most of them in one read.
+        let mut f = fs::File::open(self.path(host_pid, name)).map_err(|e| io_errno(&e))?;
+        let mut buf = Vec::with_capacity(4096);
+        f.read_to_end(&mut buf).map_err(|e| io_errno(&e))?;
+        Ok(buf)
     }
 
     /// Whether task `target`'s user namespace is task `caller`'s or one

@@ -698,6 +698,18 @@ impl ProcFs {
 
     // ----- access to another task's files (see `procperm`) -----
 
+    /// The credentials of task `htid` for a call of `caller`'s: the
+    /// caller's own are cached (they cannot change during its call, and
+    /// every change goes through `cred::Table::forget`), another task's
+    /// are read afresh (it may be changing them right now).
+    fn creds_of(&self, caller: i32, htid: i32) -> Result<crate::sentry::cred::Cred, Errno> {
+        if htid == caller {
+            self.creds.own(caller)
+        } else {
+            self.creds.get(htid)
+        }
+    }
+
     /// Whether `caller` is a thread of `t`'s thread group.
     fn same_group(&self, caller: i32, t: &Task) -> bool {
         caller == t.htid || caller == t.htgid || self.host.has(t.htgid, &format!("task/{caller}"))
@@ -713,14 +725,14 @@ impl ProcFs {
         if !self.host.userns_within(t.htid, caller) {
             return Ok(false);
         }
-        let (c, target) = (self.creds.get(caller)?, self.creds.get(t.htid)?);
+        let (c, target) = (self.creds.own(caller)?, self.creds_of(caller, t.htid)?);
         Ok(procperm::may_ptrace_read(&c, &target, false))
     }
 
     /// Whether the mode of `t`'s file (`mode` with type bits) grants
     /// `caller` `want` (4 read, 1 search).
     fn may_by_mode(&self, caller: i32, t: &Task, mode: u32, want: u32) -> Result<bool, Errno> {
-        let (c, target) = (self.creds.get(caller)?, self.creds.get(t.htid)?);
+        let (c, target) = (self.creds.own(caller)?, self.creds_of(caller, t.htid)?);
         let root = (
             self.config.uid_map.to_host(0).unwrap_or(0),
             self.config.gid_map.to_host(0).unwrap_or(0),
@@ -765,7 +777,7 @@ impl ProcFs {
             // some write-only (0200: vm/drop_caches). Linux's sysctl_perm
             // applies the class rule alone: no capability overrides it.
             Res::Sys(_, a) if !a.dir => {
-                let c = self.creds.get(caller)?;
+                let c = self.creds.own(caller)?;
                 let asker = crate::sentry::cred::Asker::from(&c);
                 let may = crate::sentry::cred::class_permits(&asker, a.uid, a.gid, a.mode, 4);
                 Ok((!may).then_some((EntryKind::File, Errno::EACCES)))
@@ -885,7 +897,7 @@ impl ProcFs {
         let keeps_owner = kind == EntryKind::Dir && perm == 0o555;
         let (uid, gid) = match owner {
             Some(t) => {
-                let c = self.creds.get(t.htid)?;
+                let c = self.creds_of(caller_host_tid, t.htid)?;
                 if keeps_owner || c.dumpable == crate::sentry::cred::SUID_DUMP_USER {
                     (
                         self.config.uid_map.to_container(c.uid[1]),
