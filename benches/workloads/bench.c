@@ -91,6 +91,24 @@ static void w_stat(const char *name, long n) {
     report(name, now_ns() - t, n);
 }
 
+static void creat_unlink_once(void) {
+    int fd = open("bench-creat-unlink", O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0) die("creat bench-creat-unlink");
+    close(fd);
+    if (unlink("bench-creat-unlink") != 0) die("unlink bench-creat-unlink");
+}
+
+// Creates, closes and removes one file, in BENCH_DIR (natively: a
+// directory on the bundles' file system) or the container's /tmp.
+static void w_creat_unlink(const char *name, long n) {
+    const char *dir = getenv("BENCH_DIR");
+    if (chdir(dir ? dir : "/tmp") != 0) die("chdir BENCH_DIR");
+    for (long i = 0; i < n / 10; i++) creat_unlink_once();
+    uint64_t t = now_ns();
+    for (long i = 0; i < n; i++) creat_unlink_once();
+    report(name, now_ns() - t, n);
+}
+
 static void w_pread4k(const char *name, long n) {
     static char buf[4096];
     int fd = open(BIG_FILE, O_RDONLY | O_CLOEXEC);
@@ -223,6 +241,7 @@ static const struct workload {
     {"uname", w_uname, 200000},
     {"open_close", w_open_close, 30000},
     {"stat", w_stat, 50000},
+    {"creat_unlink", w_creat_unlink, 20000},
     {"pread4k", w_pread4k, 1000000},
     {"pipe_pingpong", w_pipe_pingpong, 50000},
     {"fork_exit_wait", w_fork_exit_wait, 2000},
