@@ -32,6 +32,23 @@ struct Channel {
     /// The reply buffer, kept: zeroing 16 KiB for every call cost more
     /// than the gofer's openat2.
     buf: Vec<u8>,
+    /// A writable fd came back and the gofer's "copy closed" after it is
+    /// not read yet (see [`Client::settle`]).
+    release_pending: bool,
+}
+
+/// Reads the gofer's "copy closed" (a Done) that follows a writable fd.
+fn read_release(sock: &OwnedFd, buf: &mut [u8]) -> Result<(), Errno> {
+    let pkt = sys::recv_packet(sock.as_fd(), buf)?;
+    let released = !pkt.truncated
+        && pkt.fds.is_empty()
+        && matches!(Response::decode(&buf[..pkt.len]), Ok(Response::Done(_)));
+    if !released {
+        // The channel is out of step: fail closed as for a hang-up.
+        tracing::warn!("gofer sent no release after a writable fd");
+        return Err(Errno::ECONNRESET);
+    }
+    Ok(())
 }
 
 fn path(p: &[u8]) -> Result<Vec<u8>, Errno> {
@@ -50,6 +67,7 @@ impl Client {
             channel: Mutex::new(Channel {
                 sock,
                 buf: vec![0u8; MAX_MESSAGE_SIZE + 1],
+                release_pending: false,
             }),
         }
     }
@@ -79,7 +97,15 @@ impl Client {
         let bytes = req.encode();
         let release_follows_fd = req.fd_reply_is_writable();
         let mut channel = self.channel.lock().unwrap_or_else(|p| p.into_inner());
-        let Channel { sock, buf } = &mut *channel;
+        let Channel {
+            sock,
+            buf,
+            release_pending,
+        } = &mut *channel;
+        if *release_pending {
+            read_release(sock, buf)?;
+            *release_pending = false;
+        }
         sys::send_packet(sock.as_fd(), &bytes, fd)?;
         let pkt = sys::recv_packet(sock.as_fd(), buf)?;
         if pkt.len == 0 && !pkt.truncated {
@@ -93,20 +119,31 @@ impl Client {
             Errno::EIO
         })?;
         let fd = pkt.fds.into_iter().next();
-        if fd.is_some() && release_follows_fd {
-            // Wait for the gofer's "copy closed" (see sys::is_writable and
-            // Request::fd_reply_is_writable).
-            let pkt = sys::recv_packet(sock.as_fd(), buf)?;
-            let released = !pkt.truncated
-                && pkt.fds.is_empty()
-                && matches!(Response::decode(&buf[..pkt.len]), Ok(Response::Done(_)));
-            if !released {
-                // The channel is out of step: fail closed as for a hang-up.
-                tracing::warn!("gofer sent no release after a writable fd");
-                return Err(Errno::ECONNRESET);
-            }
-        }
+        // The gofer's "copy closed" follows a writable fd (see
+        // sys::is_writable and Request::fd_reply_is_writable). It is read
+        // before this channel's next request or at `settle`, not now: the
+        // caller need not wait for it to install the fd.
+        *release_pending = fd.is_some() && release_follows_fd;
         Ok((resp, fd))
+    }
+
+    /// Waits until the gofer closed its copy of every writable fd it sent
+    /// on this channel. Its copy counts as a writer of the file until
+    /// then, so an execve of a file just written through it could fail
+    /// with ETXTBSY (`syscalls::exec`). The gofer closes right after it
+    /// sends, whatever the workload does, so this waits on the gofer alone.
+    pub fn settle(&self) -> Result<(), Errno> {
+        let mut channel = self.channel.lock().unwrap_or_else(|p| p.into_inner());
+        let Channel {
+            sock,
+            buf,
+            release_pending,
+        } = &mut *channel;
+        if *release_pending {
+            read_release(sock, buf)?;
+            *release_pending = false;
+        }
+        Ok(())
     }
 
     fn call_fd(&self, req: Request) -> Result<Walked<OwnedFd>, Errno> {

@@ -9,7 +9,10 @@
 //! A reply carrying an fd ([`FdResp`]) has exactly one fd in `SCM_RIGHTS`;
 //! when that fd is open for writing, a [`DoneResp`] follows once the gofer
 //! closed its own copy (a copy still open would make the workload's
-//! write-close-execve of the file fail with ETXTBSY).
+//! write-close-execve of the file fail with ETXTBSY). The sentry installs
+//! the fd without waiting for it and reads it before its next request on
+//! that channel, or before the kernel runs any execve
+//! (`Client::settle`).
 
 use super::GoferError;
 

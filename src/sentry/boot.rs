@@ -451,6 +451,7 @@ fn run(state_dir: &Path) -> Result<(), BootError> {
     let diag = super::peers::diag_socket_in_netns_of(info.init_pid).map_err(BootError::Netns)?;
     let sentry = Arc::new(Sentry {
         peers: super::peers::Peers::new(diag),
+        writable_copies: Default::default(),
         dcache,
         cfg,
         kernel,
@@ -463,6 +464,7 @@ fn run(state_dir: &Path) -> Result<(), BootError> {
         info,
     });
     let gofers: Arc<Vec<Client>> = Arc::new(channels.into_iter().map(Client::new).collect());
+    sentry.writable_copies.set_gofers(Arc::clone(&gofers));
     let control = bind_control_socket(state_dir)?;
     CONFINEMENT_PROBE.store(
         std::env::var_os("RUNRS_TEST_CONFINEMENT_PROBE").is_some(),
@@ -703,17 +705,17 @@ fn handle(platform: &dyn Platform, sentry: &Sentry, gofer: &Client, req: Syscall
         Ok(Outcome::Value(v)) => (platform.respond(&req, Response::Value(v)), Shown::Value(v)),
         Ok(Outcome::Continue) => (platform.respond(&req, Response::Continue), Shown::Continued),
         Ok(Outcome::Fd { fd, cloexec }) if crate::gofer::sys::is_writable(fd.as_fd()) => {
-            // Our copy of a writable file must be closed before the caller
-            // runs on: it counts as a writer, and write-close-execve of that
-            // file would fail with ETXTBSY while we still hold it.
-            match platform.install_fd(&req, &fd, cloexec) {
-                Ok(n) => {
-                    drop(fd);
-                    let n = i64::from(n);
-                    (platform.respond(&req, Response::Value(n)), Shown::Value(n))
-                }
-                Err(e) => (platform.respond(&req, Response::Errno(e)), Shown::Errno(e)),
-            }
+            // Our copy of a writable file counts as a writer until closed:
+            // an execve waits for it (`WritableCopies::settle`), so the
+            // caller may run on at once.
+            let r = sentry
+                .writable_copies
+                .installing(|| platform.respond(&req, Response::InstallFd { fd, cloexec }));
+            let shown = match &r {
+                Ok(n) => Shown::Value(*n),
+                Err(_) => Shown::Unanswered,
+            };
+            (r, shown)
         }
         Ok(Outcome::Fd { fd, cloexec }) => {
             let r = platform.respond(&req, Response::InstallFd { fd, cloexec });

@@ -65,6 +65,54 @@ pub struct Sentry {
     pub synthetic_files: syscalls::io::SyntheticFiles,
     /// Who connected the sockets the gofer connected (SO_PEERCRED).
     pub peers: peers::Peers,
+    /// Copies of writable files the sentry and the gofer still hold after
+    /// installing them (see [`WritableCopies`]).
+    pub writable_copies: WritableCopies,
+}
+
+/// A writable file's copies outside the workload: each counts as a writer,
+/// and an execve of that file fails with ETXTBSY while one is open. An fd
+/// answer installs the file and wakes the caller in one step (ADDFD with
+/// SEND); the sentry closes its copy right after, the gofer right after it
+/// sent it. `settle` (before the kernel runs an execve) waits for both.
+#[derive(Default)]
+pub struct WritableCopies {
+    /// Writable fds the sentry is installing or has not closed yet.
+    held: std::sync::atomic::AtomicUsize,
+    /// Every gofer channel (set once at boot).
+    gofers: std::sync::OnceLock<Arc<Vec<crate::gofer::Client>>>,
+}
+
+impl WritableCopies {
+    pub fn set_gofers(&self, gofers: Arc<Vec<crate::gofer::Client>>) {
+        let _ = self.gofers.set(gofers);
+    }
+
+    /// Runs `install` (which closes the sentry's copy) counted as held.
+    pub fn installing<T>(&self, install: impl FnOnce() -> T) -> T {
+        use std::sync::atomic::Ordering;
+        self.held.fetch_add(1, Ordering::SeqCst);
+        let r = install();
+        self.held.fetch_sub(1, Ordering::SeqCst);
+        r
+    }
+
+    /// Returns once no copy the sentry or the gofer held is open. Each is
+    /// closed right after its install or send, whatever the workload does;
+    /// the wait for the sentry's own is bounded all the same.
+    pub fn settle(&self) -> Result<(), nix::errno::Errno> {
+        use std::sync::atomic::Ordering;
+        let deadline = std::time::Instant::now() + std::time::Duration::from_millis(100);
+        while self.held.load(Ordering::SeqCst) > 0 && std::time::Instant::now() < deadline {
+            std::thread::yield_now();
+        }
+        if let Some(gofers) = self.gofers.get() {
+            for g in gofers.iter() {
+                g.settle()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 /// A synthetic directory fd of the workload's.

@@ -335,6 +335,7 @@ impl Kit {
             dcache: DirCache::new(true, &[]),
             synthetic_files: Default::default(),
             peers: peers::Peers::new(None),
+            writable_copies: Default::default(),
         };
         Kit {
             tree,

@@ -323,3 +323,40 @@ CASE(identity, capset_raise_beyond_permitted_eperm) {
     d[0].effective = 1u << CAP_KILL;
     EXPECT_ERRNO(syscall(SYS_capset, &h, d), EPERM);
 }
+
+/* Writes an executable script (open O_WRONLY|O_CREAT, write, close). */
+static void write_script(const char *name, int code) {
+    char body[64];
+    int n = snprintf(body, sizeof body, "#!/bin/sh\nexit %d\n", code);
+    int fd = open(name, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0755);
+    if (fd < 0 || write(fd, body, (size_t)n) != n || close(fd) != 0)
+        _exit(120);
+}
+
+CASE(process, execve_a_script_another_process_just_wrote) {
+    /* Under runrs the writable file's copies in the sentry and the gofer
+     * close right after the install: an execve must never see them
+     * (ETXTBSY), whichever process wrote the file. */
+    for (int i = 0; i < 30; i++) {
+        char name[32];
+        snprintf(name, sizeof name, "s%d", i);
+        pid_t w = EXPECT_OK(fork());
+        if (w == 0) {
+            write_script(name, i % 100);
+            _exit(0);
+        }
+        int st;
+        EXPECT_EQ(waitpid(w, &st, 0), w);
+        EXPECT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+        pid_t x = EXPECT_OK(fork());
+        if (x == 0) {
+            char *argv[] = {name, NULL};
+            char *envp[] = {NULL};
+            execve(name, argv, envp);
+            _exit(errno == ETXTBSY ? 121 : 122);
+        }
+        EXPECT_EQ(waitpid(x, &st, 0), x);
+        EXPECT_TRUE(WIFEXITED(st));
+        EXPECT_EQ(WEXITSTATUS(st), i % 100);
+    }
+}

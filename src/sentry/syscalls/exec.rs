@@ -17,6 +17,7 @@ pub fn execve(ctx: &mut Ctx) -> SysResult {
         return Err(Errno::EACCES);
     }
     forget_credentials(ctx)?;
+    ctx.sentry.writable_copies.settle()?;
     Ok(Outcome::Continue)
 }
 
@@ -30,6 +31,7 @@ pub fn execveat(ctx: &mut Ctx) -> SysResult {
         return Err(Errno::EACCES);
     }
     forget_credentials(ctx)?;
+    ctx.sentry.writable_copies.settle()?;
     Ok(Outcome::Continue)
 }
 
