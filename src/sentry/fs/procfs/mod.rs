@@ -1295,7 +1295,7 @@ impl ProcFs {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::sync::atomic::{AtomicU32, Ordering};
+    use crate::sentry::fs::hostproc::fixture::{ProcTree, Task};
     use std::time::Duration;
 
     fn me() -> i32 {
@@ -1647,48 +1647,33 @@ mod tests {
     }
 
     /// A fake host /proc where the container's pid ns differs from the
-    /// test's: host pids 100 and 101 are container pids 1 and 2.
-    struct FakeProc(PathBuf);
-    impl Drop for FakeProc {
-        fn drop(&mut self) {
-            let _ = std::fs::remove_dir_all(&self.0);
-        }
-    }
-
-    fn fake_proc() -> FakeProc {
-        static N: AtomicU32 = AtomicU32::new(0);
-        let root = std::env::temp_dir().join(format!(
-            "runrs-fakeproc-{}-{}",
-            std::process::id(),
-            N.fetch_add(1, Ordering::Relaxed)
-        ));
-        let mk = |host: i32, ns: &str, ctr: i32, ppid: i32, comm: &str| {
-            let d = root.join(host.to_string());
-            std::fs::create_dir_all(d.join("ns")).expect("mkdir");
-            std::fs::create_dir_all(d.join(format!("task/{host}"))).expect("mkdir");
-            std::os::unix::fs::symlink(ns, d.join("ns/pid")).expect("symlink");
-            let status = format!(
-                "Name:\t{comm}\nUmask:\t0022\nState:\tS (sleeping)\nTgid:\t{host}\nNgid:\t0\nPid:\t{host}\nPPid:\t{ppid}\nTracerPid:\t7\nUid:\t100000\t101000\t100000\t100000\nGid:\t100000\t101001\t100000\t100000\nGroups:\t100005 \nNStgid:\t{host}\t{ctr}\nNSpid:\t{host}\t{ctr}\nNSpgid:\t100\t1\nNSsid:\t100\t1\nCapInh:\t0000000000000000\nCapPrm:\t000001ffffffffff\nCapEff:\t000001ffffffffff\nCapBnd:\t000001ffffffffff\nCapAmb:\t0000000000000000\nNoNewPrivs:\t0\nSeccomp:\t2\n"
-            );
-            std::fs::write(d.join("status"), &status).expect("write");
-            std::fs::write(d.join(format!("task/{host}/status")), &status).expect("write");
-            let stat = format!(
-                "{host} ({comm}) S {ppid} 100 100 0 -1 4194560 0 0 0 0 0 0 0 0 20 0 1 0 5000 1000 10\n"
-            );
-            std::fs::write(d.join("stat"), stat).expect("write");
+    /// test's: host pids 100 and 101 are container pids 1 and 2, in a
+    /// user namespace whose root is host uid 100000.
+    fn fake_proc() -> ProcTree {
+        let tree = ProcTree::new();
+        let task = |host: i32, ns: &str, ctr: i32, ppid: i32, comm: &str| {
+            let mut t = Task::process(host, ctr, ns);
+            t.ppid = ppid;
+            t.comm = comm.to_owned();
+            t.session = (100, 1);
+            t.tracer = 7;
+            t.uid = [100000, 101000, 100000, 100000];
+            t.gid = [100000, 101001, 100000, 100000];
+            t.groups = vec![100005];
+            t
         };
-        mk(100, "pid:[111]", 1, 50, "my init");
-        mk(101, "pid:[111]", 2, 100, "sh");
-        mk(50, "pid:[999]", 50, 1, "containerd-shim");
-        mk(me(), "pid:[999]", me(), 1, "test");
-        std::fs::write(root.join("uptime"), "1000.00 2000.00\n").expect("write");
-        FakeProc(root)
+        tree.add(&task(100, "pid:[111]", 1, 50, "my init"))
+            .add(&task(101, "pid:[111]", 2, 100, "sh"))
+            .add(&task(50, "pid:[999]", 50, 1, "containerd-shim"))
+            .add(&task(me(), "pid:[999]", me(), 1, "test"))
+            .write("uptime", "1000.00 2000.00\n");
+        tree
     }
 
     #[test]
     fn pid_translation_with_foreign_namespace() {
         let fake = fake_proc();
-        let mut cfg = config(100, fake.0.clone());
+        let mut cfg = config(100, fake.root().to_path_buf());
         let userns = crate::sentry::cred::IdMap(vec![crate::sentry::cred::IdRange {
             inside: 0,
             outside: 100000,
@@ -1751,7 +1736,7 @@ mod tests {
         // (not dumpable), by its effective ids when it is; mapped.
         let a = p.attr(101, "1/status").expect("attr");
         assert_eq!((a.uid, a.gid), (0, 0));
-        std::os::unix::fs::chown(fake.0.join("100/status"), Some(101000), Some(101001))
+        std::os::unix::fs::chown(fake.root().join("100/status"), Some(101000), Some(101001))
             .expect("chown");
         let a = p.attr(101, "1/status").expect("attr");
         assert_eq!((a.uid, a.gid), (1000, 1001));
