@@ -6,8 +6,8 @@
 //! Nothing is built here: the binary comes from `--binary` (default
 //! `build/conformance/conformance`). Natively it runs in a scratch dir;
 //! inside a runtime it runs as `/conformance` in a bundle made from a copy of
-//! `--rootfs` (default `build/rootfs-busybox`) with the spec shape of
-//! `scripts/mkbundle.sh`, via `<runtime> --root <tmp> run --bundle <b> <id>`.
+//! `--rootfs` (default `build/rootfs-busybox`) with [`bundle_spec`] (which
+//! `scripts/mkbundle.sh` writes too), via `<runtime> --root <tmp> run --bundle <b> <id>`.
 //! Under runrs the suite also gets `name=errno` for every denied (or
 //! argument-ruled) table row, which enables the sandbox-only cases.
 //! Cases named `family.admin_*` need CAP_SYS_ADMIN: a runtime runs them a
@@ -262,8 +262,10 @@ fn output(mut cmd: Command, timeout: Duration) -> Result<(bool, String, String),
     Ok((status.success(), out, err))
 }
 
-/// The busybox bundle's config.json: scripts/mkbundle.sh's spec (runc's
-/// default: terminal off, writable root, hostname runrs-demo) running `args`.
+/// The busybox bundle's config.json (runc's default spec with terminal
+/// off, a writable root and hostname runrs-demo) running `args`. The one
+/// copy: `runrs conformance --bundle-spec -- ARGS` prints it for
+/// scripts/mkbundle.sh, and the integration tests' bundles start from it.
 pub fn bundle_spec(args: &[String]) -> serde_json::Value {
     let caps = serde_json::json!(["CAP_AUDIT_WRITE", "CAP_KILL", "CAP_NET_BIND_SERVICE"]);
     serde_json::json!({
@@ -780,10 +782,28 @@ pub struct ConformanceArgs {
     /// KNOWN_GAPS file annotating runrs failures (default tests/syscalls/KNOWN_GAPS).
     #[arg(long = "known-gaps")]
     pub known_gaps: Option<PathBuf>,
+    /// Print the config.json the suite's bundles start from, running the
+    /// command after `--`, and exit (scripts/mkbundle.sh writes it).
+    #[arg(long = "bundle-spec")]
+    pub bundle_spec: bool,
+    /// The command of `--bundle-spec`'s config.json.
+    #[arg(last = true)]
+    pub command: Vec<String>,
 }
 
 /// `runrs conformance`.
 pub fn main(a: &ConformanceArgs) -> Result<i32, String> {
+    if a.bundle_spec {
+        let command = if a.command.is_empty() {
+            vec!["sh".to_string()]
+        } else {
+            a.command.clone()
+        };
+        let spec = serde_json::to_string_pretty(&bundle_spec(&command))
+            .map_err(|e| format!("bundle spec: {e}"))?;
+        println!("{spec}");
+        return Ok(0);
+    }
     let binary = a
         .binary
         .clone()

@@ -91,8 +91,8 @@ pub fn unique_id(prefix: &str) -> String {
     format!("{prefix}-{}-{n}-{:x}", std::process::id(), nanos & 0xffff)
 }
 
-/// runc's default spec as scripts/mkbundle.sh writes it (keep the two in
-/// step): the conformance runner's bundle spec, running `args`.
+/// runc's default spec as scripts/mkbundle.sh writes it: the conformance
+/// runner's bundle spec (the one copy), running `args`.
 pub fn default_spec(args: &[&str]) -> serde_json::Value {
     let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
     runrs::conformance::bundle_spec(&args)
