@@ -384,3 +384,17 @@ pub fn start(root: &Root, id: &str) {
     let out = run(root, &["start", id]);
     assert!(out.status.success(), "start {id}: {}", describe(&out));
 }
+
+/// A running container from `bundle` (created and started), its id made
+/// from `prefix`.
+pub fn started(root: &Root, bundle: &Bundle, prefix: &str) -> String {
+    let id = unique_id(prefix);
+    create(root, bundle, &id);
+    start(root, &id);
+    id
+}
+
+/// `exec ID sh -c SCRIPT`.
+pub fn exec_sh(root: &Root, id: &str, script: &str) -> Output {
+    run(root, &["exec", id, "sh", "-c", script])
+}
