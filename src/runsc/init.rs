@@ -707,6 +707,48 @@ fn run(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::error::Error as _;
+
+    /// The text create shows is the step, then its cause (as the String
+    /// errors read before), and the cause stays reachable as the source.
+    #[test]
+    fn init_errors_name_the_step_and_keep_the_cause() {
+        let eacces = || std::io::Error::from_raw_os_error(libc::EACCES);
+        let e = InitError::WriteSysctl {
+            key: "net.ipv4.ip_forward".into(),
+            source: eacces(),
+        };
+        assert_eq!(
+            e.to_string(),
+            format!("linux.sysctl net.ipv4.ip_forward: {}", eacces())
+        );
+        assert!(e.source().is_some());
+        let e = InitError::SendNeedHooks(SyncError::Closed);
+        assert_eq!(e.to_string(), "sync: peer closed the channel");
+        assert!(e.source().is_some());
+        let e = InitError::UnexpectedMessage {
+            expected: "Continue",
+            received: InitMsg::Ready,
+        };
+        assert_eq!(e.to_string(), "unexpected message Ready");
+        let e = InitError::Rlimit {
+            name: "RLIMIT_NOFILE".into(),
+            source: eacces(),
+        };
+        assert_eq!(
+            e.to_string(),
+            format!("process.rlimits RLIMIT_NOFILE: {}", eacces())
+        );
+        assert_eq!(
+            InitError::SentryRefused("no such task".into()).to_string(),
+            "no such task"
+        );
+        let nul = cstrings(&["a\0b".to_string()], "process.env").unwrap_err();
+        assert_eq!(
+            nul.to_string(),
+            "process.env: \"a\\0b\" contains a NUL byte"
+        );
+    }
 
     #[test]
     fn lookup_follows_path_and_reports_like_runc() {
