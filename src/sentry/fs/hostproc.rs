@@ -802,6 +802,10 @@ pub mod fixture {
         pub session: (i32, i32),
         /// Its `ns/pid` link text, e.g. "pid:[111]".
         pub pid_ns: String,
+        /// Its user and mount namespaces: tasks naming the same one share
+        /// the inode of their `ns/user` (`ns/mnt`), as in Linux.
+        pub user_ns: String,
+        pub mnt_ns: String,
         pub comm: String,
         /// real, effective, saved, filesystem.
         pub uid: [u32; 4],
@@ -838,6 +842,8 @@ pub mod fixture {
                 ppid: 1,
                 session: (tid, ctid),
                 pid_ns: pid_ns.to_owned(),
+                user_ns: "user".to_owned(),
+                mnt_ns: "mnt".to_owned(),
                 comm: "task".to_owned(),
                 uid: [uid; 4],
                 gid: [gid; 4],
@@ -969,9 +975,17 @@ pub mod fixture {
                 std::os::unix::fs::symlink(target, at).expect("symlink");
             };
             link(&t.pid_ns, dir.join("ns/pid"));
-            // A namespace is known by its inode: a file per task here.
-            std::fs::write(dir.join("ns/mnt"), "").expect("write");
-            std::fs::write(dir.join("ns/user"), "").expect("write");
+            // A namespace is known by its inode: one file per namespace,
+            // linked into each of its tasks.
+            for (kind, name) in [("user", &t.user_ns), ("mnt", &t.mnt_ns)] {
+                let ns = self.0.join(format!("namespaces/{kind}-{name}"));
+                if !ns.exists() {
+                    self.write(&format!("namespaces/{kind}-{name}"), "");
+                }
+                let at = dir.join(format!("ns/{kind}"));
+                let _ = std::fs::remove_file(&at);
+                std::fs::hard_link(&ns, at).expect("link a namespace");
+            }
             let mountinfo: String = t
                 .mounts
                 .iter()

@@ -1670,6 +1670,74 @@ mod tests {
         tree
     }
 
+    /// Another task's fds, and who may see them: a task of the same ids
+    /// (dumpable) may list its fd directory and read its links; a task of
+    /// another user namespace (a pod's other sandbox) with the same ids
+    /// may list the directory but not read a link; once the task is not
+    /// dumpable (its files are the namespace root's) the directory is
+    /// refused; a task always sees its own.
+    #[test]
+    fn fd_dir_of_another_task_follows_ptrace_access() {
+        let tree = ProcTree::new();
+        let mut init = Task::process(100, 1, "pid:[111]");
+        init.fds = vec![
+            (0, "/dev/null".to_owned(), 1),
+            (1, "pipe:[77]".to_owned(), 1),
+            (4, "/etc/passwd".to_owned(), 1),
+        ];
+        let mut sh = Task::process(101, 2, "pid:[111]");
+        sh.ppid = 100;
+        let mut other = Task::process(102, 3, "pid:[111]");
+        other.user_ns = "another-sandbox".to_owned();
+        // No capability anywhere: the ids and the dumpable mode decide.
+        for t in [&mut init, &mut sh, &mut other] {
+            t.caps = [0; 5];
+        }
+        tree.add(&init).add(&sh).add(&other);
+        let mut cfg = config(100, tree.root().to_path_buf());
+        // The namespace's root is host uid 100000, not the test's.
+        let userns = crate::sentry::cred::IdMap(vec![crate::sentry::cred::IdRange {
+            inside: 0,
+            outside: 100000,
+            count: 65536,
+        }]);
+        cfg.uid_map = userns.clone();
+        cfg.gid_map = userns;
+        let p = ProcFs::new(cfg);
+        assert_eq!(
+            names(p.lookup(101, "1/fd").expect("fd dir")),
+            [".", "..", "0", "1", "4"]
+        );
+        assert_eq!(p.readlink(101, "1/fd/4").as_deref(), Ok("/etc/passwd"));
+        assert_eq!(p.readlink(101, "1/fd/1").as_deref(), Ok("pipe:[77]"));
+        assert_eq!(p.lookup(101, "1/fd/2"), Err(Errno::ENOENT));
+        assert!(file(p.lookup(101, "1/fdinfo/4").expect("fdinfo")).contains("mnt_id:\t1\n"));
+        // The directory is the mode's (the same ids own it); its links
+        // and fdinfo need ptrace access, which no capability of another
+        // user namespace's task gives.
+        assert!(
+            p.lookup(102, "1/fd").is_ok(),
+            "the 0500 directory of its ids"
+        );
+        assert_eq!(p.readlink(102, "1/fd/4"), Err(Errno::EACCES));
+        assert_eq!(p.lookup(102, "1/fdinfo/4"), Err(Errno::EACCES));
+        // Not dumpable: its files are root's (here another owner than its
+        // effective ids), so its fd directory is no longer its user's.
+        init.uid[1] = init.uid[1].wrapping_add(1);
+        init.uid[3] = init.uid[1];
+        tree.add(&init);
+        assert_eq!(
+            p.lookup(101, "1/fd"),
+            Ok(Node::Refused {
+                kind: EntryKind::Dir,
+                errno: Errno::EACCES
+            }),
+            "not dumpable"
+        );
+        assert_eq!(p.readlink(101, "1/fd/4"), Err(Errno::EACCES));
+        assert!(p.lookup(100, "self/fd").is_ok(), "its own");
+    }
+
     #[test]
     fn pid_translation_with_foreign_namespace() {
         let fake = fake_proc();
