@@ -1346,6 +1346,19 @@ mod tests {
         }
     }
 
+    /// `cfg` for a container whose user namespace maps 0..65536 to host
+    /// ids 100000.. (uids and gids).
+    fn in_userns(mut cfg: ProcConfig) -> ProcConfig {
+        let userns = crate::sentry::cred::IdMap(vec![crate::sentry::cred::IdRange {
+            inside: 0,
+            outside: 100000,
+            count: 65536,
+        }]);
+        cfg.uid_map = userns.clone();
+        cfg.gid_map = userns;
+        cfg
+    }
+
     fn host_fs() -> ProcFs {
         ProcFs::new(config(me(), "/proc".into()))
     }
@@ -1694,16 +1707,8 @@ mod tests {
             t.caps = [0; 5];
         }
         tree.add(&init).add(&sh).add(&other);
-        let mut cfg = config(100, tree.root().to_path_buf());
         // The namespace's root is host uid 100000, not the test's.
-        let userns = crate::sentry::cred::IdMap(vec![crate::sentry::cred::IdRange {
-            inside: 0,
-            outside: 100000,
-            count: 65536,
-        }]);
-        cfg.uid_map = userns.clone();
-        cfg.gid_map = userns;
-        let p = ProcFs::new(cfg);
+        let p = ProcFs::new(in_userns(config(100, tree.root().to_path_buf())));
         assert_eq!(
             names(p.lookup(101, "1/fd").expect("fd dir")),
             [".", "..", "0", "1", "4"]
@@ -1741,15 +1746,7 @@ mod tests {
     #[test]
     fn pid_translation_with_foreign_namespace() {
         let fake = fake_proc();
-        let mut cfg = config(100, fake.root().to_path_buf());
-        let userns = crate::sentry::cred::IdMap(vec![crate::sentry::cred::IdRange {
-            inside: 0,
-            outside: 100000,
-            count: 65536,
-        }]);
-        cfg.uid_map = userns.clone();
-        cfg.gid_map = userns;
-        let p = ProcFs::new(cfg);
+        let p = ProcFs::new(in_userns(config(100, fake.root().to_path_buf())));
         assert_eq!(p.lookup(101, "self"), Ok(Node::Symlink("2".into())));
         let root = names(p.lookup(101, "").expect("root"));
         assert!(root.contains(&"1".into()) && root.contains(&"2".into()));
