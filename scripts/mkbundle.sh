@@ -5,7 +5,10 @@
 #
 #   scripts/mkbundle.sh BUNDLE_DIR ROOTFS_DIR [-- cmd args...]
 #
-# tests/common/mod.rs (default_spec) builds the same config.json: keep them in step.
+# The spec is the one the conformance runner and the integration tests use
+# (`conformance::bundle_spec`), printed by `runrs conformance --bundle-spec`:
+# the runrs binary is $RUNRS, else the checkout's target/release/runrs or
+# target/debug/runrs, else those under $CARGO_TARGET_DIR, else runrs on PATH.
 set -euo pipefail
 
 usage() {
@@ -26,53 +29,25 @@ if [ ! -d "$ROOTFS" ] || [ ! -e "$ROOTFS/bin/sh" ]; then
     exit 1
 fi
 
+if [ -z "${RUNRS:-}" ]; then
+    REPO=$(cd "$(dirname "$0")/.." && pwd)
+    TARGET=${CARGO_TARGET_DIR:-$REPO/target}
+    for c in "$REPO/target/release/runrs" "$REPO/target/debug/runrs" \
+        "$TARGET/release/runrs" "$TARGET/debug/runrs" "$(command -v runrs || true)"; do
+        if [ -n "$c" ] && [ -x "$c" ]; then
+            RUNRS=$c
+            break
+        fi
+    done
+fi
+if [ -z "${RUNRS:-}" ]; then
+    echo "mkbundle: no runrs binary (cargo build --release, or set RUNRS)" >&2
+    exit 1
+fi
+
 rm -rf "$BUNDLE"
 mkdir -p "$BUNDLE"
 cp -a "$ROOTFS" "$BUNDLE/rootfs"
 
-python3 - "$BUNDLE/config.json" "$@" <<'PY'
-import json, sys
-
-out, args = sys.argv[1], sys.argv[2:]
-caps = ["CAP_AUDIT_WRITE", "CAP_KILL", "CAP_NET_BIND_SERVICE"]
-spec = {
-    "ociVersion": "1.0.2-dev",
-    "process": {
-        "terminal": False,
-        "user": {"uid": 0, "gid": 0},
-        "args": args,
-        "env": ["PATH=/bin:/usr/bin:/sbin:/usr/sbin", "TERM=xterm"],
-        "cwd": "/",
-        "capabilities": {"bounding": caps, "effective": caps, "permitted": caps},
-        "rlimits": [{"type": "RLIMIT_NOFILE", "hard": 1024, "soft": 1024}],
-        "noNewPrivileges": True,
-    },
-    "root": {"path": "rootfs", "readonly": False},
-    "hostname": "runrs-demo",
-    "mounts": [
-        {"destination": "/proc", "type": "proc", "source": "proc"},
-        {"destination": "/dev", "type": "tmpfs", "source": "tmpfs",
-         "options": ["nosuid", "strictatime", "mode=755", "size=65536k"]},
-        {"destination": "/dev/pts", "type": "devpts", "source": "devpts",
-         "options": ["nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620"]},
-        {"destination": "/dev/shm", "type": "tmpfs", "source": "shm",
-         "options": ["nosuid", "noexec", "nodev", "mode=1777", "size=65536k"]},
-        {"destination": "/dev/mqueue", "type": "mqueue", "source": "mqueue",
-         "options": ["nosuid", "noexec", "nodev"]},
-        {"destination": "/sys", "type": "sysfs", "source": "sysfs",
-         "options": ["nosuid", "noexec", "nodev", "ro"]},
-    ],
-    "linux": {
-        "namespaces": [{"type": t} for t in ["pid", "network", "ipc", "uts", "mount"]],
-        "maskedPaths": ["/proc/acpi", "/proc/asound", "/proc/kcore", "/proc/keys",
-                        "/proc/latency_stats", "/proc/timer_list", "/proc/timer_stats",
-                        "/proc/sched_debug", "/sys/firmware", "/proc/scsi"],
-        "readonlyPaths": ["/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys",
-                          "/proc/sysrq-trigger"],
-    },
-}
-with open(out, "w") as f:
-    json.dump(spec, f, indent=2)
-    f.write("\n")
-PY
+"$RUNRS" conformance --bundle-spec -- "$@" >"$BUNDLE/config.json"
 echo "mkbundle: bundle ready at $BUNDLE (command: $*)"

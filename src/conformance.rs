@@ -6,8 +6,8 @@
 //! Nothing is built here: the binary comes from `--binary` (default
 //! `build/conformance/conformance`). Natively it runs in a scratch dir;
 //! inside a runtime it runs as `/conformance` in a bundle made from a copy of
-//! `--rootfs` (default `build/rootfs-busybox`) with the spec shape of
-//! `scripts/mkbundle.sh`, via `<runtime> --root <tmp> run --bundle <b> <id>`.
+//! `--rootfs` (default `build/rootfs-busybox`) with [`bundle_spec`] (which
+//! `scripts/mkbundle.sh` writes too), via `<runtime> --root <tmp> run --bundle <b> <id>`.
 //! Under runrs the suite also gets `name=errno` for every denied (or
 //! argument-ruled) table row, which enables the sandbox-only cases.
 //! Cases named `family.admin_*` need CAP_SYS_ADMIN: a runtime runs them a
@@ -63,11 +63,86 @@ impl Outcome {
     }
 }
 
+/// What stopped a conformance run: one variant per step, naming the file,
+/// command or runtime, with the cause kept.
+#[derive(Debug, thiserror::Error)]
+pub enum ConformanceError {
+    #[error("case {0} reported twice")]
+    ReportedTwice(String),
+    #[error("current_exe: {0}")]
+    CurrentExe(#[source] std::io::Error),
+    #[error("runc not found in PATH")]
+    NoRunc,
+    #[error("runtime {0}: no such file")]
+    NoRuntime(String),
+    #[error("mkdir {}: {source}", .path.display())]
+    Mkdir {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("spawn {command}: {source}")]
+    Spawn {
+        command: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("wait {command}: {source}")]
+    Wait {
+        command: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{command} did not finish within {timeout:?}")]
+    Timeout { command: String, timeout: Duration },
+    #[error("{} --list failed: {stderr}", .binary.display())]
+    List { binary: PathBuf, stderr: String },
+    /// A file the run reads (the suite binary, KNOWN_GAPS).
+    #[error("{}: {source}", .path.display())]
+    Read {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("native run failed: {0}")]
+    NativeRun(String),
+    #[error("{} is not a rootfs (no bin/sh); run scripts/mkrootfs-busybox.sh", .0.display())]
+    NotARootfs(PathBuf),
+    #[error("cp -a rootfs: {0}")]
+    CopyRootfs(#[source] std::io::Error),
+    #[error("cp -a {} failed", .0.display())]
+    CopyRootfsFailed(PathBuf),
+    #[error("copy {}: {source}", .binary.display())]
+    CopyBinary {
+        binary: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("write config.json: {0}")]
+    WriteSpec(#[source] std::io::Error),
+    #[error("{runtime} run{suffix} failed: {stderr}\n{stdout}")]
+    RuntimeRun {
+        runtime: String,
+        suffix: &'static str,
+        stderr: String,
+        stdout: String,
+    },
+    #[error("KNOWN_GAPS: {0} needs a reason")]
+    GapWithoutReason(String),
+    #[error("bundle spec: {0}")]
+    EncodeSpec(#[source] serde_json::Error),
+    /// The suite binary is not built; `dir` is where build.sh puts it.
+    #[error("{} not found: build it with `bash tests/syscalls/build.sh {dir}`", .binary.display())]
+    NoSuite { binary: PathBuf, dir: String },
+    #[error("unknown --format {0} (text, json, markdown)")]
+    Format(String),
+}
+
 /// Case name -> outcome.
 pub type Results = BTreeMap<String, Outcome>;
 
 /// Parses the suite's result lines (`ok`, `ok ... # skip`, `not ok ...: msg`).
-pub fn parse_results(stdout: &str) -> Result<Results, String> {
+pub fn parse_results(stdout: &str) -> Result<Results, ConformanceError> {
     let mut r = Results::new();
     for line in stdout.lines() {
         let (name, outcome) = if let Some(rest) = line.strip_prefix("not ok ") {
@@ -82,7 +157,7 @@ pub fn parse_results(stdout: &str) -> Result<Results, String> {
             continue;
         };
         if r.insert(name.trim().to_string(), outcome).is_some() {
-            return Err(format!("case {name} reported twice"));
+            return Err(ConformanceError::ReportedTwice(name.to_string()));
         }
     }
     Ok(r)
@@ -146,19 +221,19 @@ impl Runtime {
 
     /// `native`, `runc`, `runrs`, `runrs:PLATFORM` or a path to a runtime
     /// binary (runrs when its file name starts with "runrs").
-    pub fn parse(spec: &str) -> Result<Runtime, String> {
-        let self_exe = || std::env::current_exe().map_err(|e| format!("current_exe: {e}"));
+    pub fn parse(spec: &str) -> Result<Runtime, ConformanceError> {
+        let self_exe = || std::env::current_exe().map_err(ConformanceError::CurrentExe);
         match spec {
             "native" => Ok(Runtime::Native),
             "runc" => find_in_path("runc")
                 .map(Runtime::runc)
-                .ok_or_else(|| "runc not found in PATH".to_string()),
+                .ok_or(ConformanceError::NoRunc),
             "runrs" => Ok(Runtime::runrs(self_exe()?, "seccomp")),
             _ if spec.starts_with("runrs:") => Ok(Runtime::runrs(self_exe()?, &spec[6..])),
             path => {
                 let p = PathBuf::from(path);
                 if !p.is_file() {
-                    return Err(format!("runtime {path}: no such file"));
+                    return Err(ConformanceError::NoRuntime(path.to_string()));
                 }
                 let base = p
                     .file_name()
@@ -207,13 +282,16 @@ pub fn find_in_path(name: &str) -> Option<PathBuf> {
 struct Scratch(PathBuf);
 
 impl Scratch {
-    fn new(prefix: &str) -> Result<Scratch, String> {
+    fn new(prefix: &str) -> Result<Scratch, ConformanceError> {
         let nanos = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map(|d| d.as_nanos())
             .unwrap_or(0);
         let dir = std::env::temp_dir().join(format!("{prefix}-{}-{nanos:x}", std::process::id()));
-        fs::create_dir_all(&dir).map_err(|e| format!("mkdir {}: {e}", dir.display()))?;
+        fs::create_dir_all(&dir).map_err(|source| ConformanceError::Mkdir {
+            path: dir.clone(),
+            source,
+        })?;
         Ok(Scratch(dir))
     }
 }
@@ -225,14 +303,17 @@ impl Drop for Scratch {
 }
 
 /// Runs `cmd` with stdout/stderr captured, killing it after `timeout`.
-fn output(mut cmd: Command, timeout: Duration) -> Result<(bool, String, String), String> {
+fn output(mut cmd: Command, timeout: Duration) -> Result<(bool, String, String), ConformanceError> {
     let desc = format!("{cmd:?}");
     let mut child = cmd
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
-        .map_err(|e| format!("spawn {desc}: {e}"))?;
+        .map_err(|source| ConformanceError::Spawn {
+            command: desc.clone(),
+            source,
+        })?;
     let mut so = child.stdout.take().expect("piped stdout");
     let mut se = child.stderr.take().expect("piped stderr");
     let t_out = std::thread::spawn(move || {
@@ -247,12 +328,19 @@ fn output(mut cmd: Command, timeout: Duration) -> Result<(bool, String, String),
     });
     let deadline = Instant::now() + timeout;
     let status = loop {
-        match child.try_wait().map_err(|e| format!("wait {desc}: {e}"))? {
+        let waited = child.try_wait().map_err(|source| ConformanceError::Wait {
+            command: desc.clone(),
+            source,
+        })?;
+        match waited {
             Some(s) => break s,
             None if Instant::now() > deadline => {
                 let _ = child.kill();
                 let _ = child.wait();
-                return Err(format!("{desc} did not finish within {timeout:?}"));
+                return Err(ConformanceError::Timeout {
+                    command: desc,
+                    timeout,
+                });
             }
             None => std::thread::sleep(Duration::from_millis(20)),
         }
@@ -262,8 +350,10 @@ fn output(mut cmd: Command, timeout: Duration) -> Result<(bool, String, String),
     Ok((status.success(), out, err))
 }
 
-/// The busybox bundle's config.json: scripts/mkbundle.sh's spec (runc's
-/// default: terminal off, writable root, hostname runrs-demo) running `args`.
+/// The busybox bundle's config.json (runc's default spec with terminal
+/// off, a writable root and hostname runrs-demo) running `args`. The one
+/// copy: `runrs conformance --bundle-spec -- ARGS` prints it for
+/// scripts/mkbundle.sh, and the integration tests' bundles start from it.
 pub fn bundle_spec(args: &[String]) -> serde_json::Value {
     let caps = serde_json::json!(["CAP_AUDIT_WRITE", "CAP_KILL", "CAP_NET_BIND_SERVICE"]);
     serde_json::json!({
@@ -368,7 +458,7 @@ fn suite_spec(glob: Option<&str>, sandboxed: bool, admin: bool) -> String {
 }
 
 /// Lists the suite's cases (`--list`), restricted to `filter` (a glob).
-pub fn list_cases(binary: &Path, filter: Option<&str>) -> Result<Vec<Case>, String> {
+pub fn list_cases(binary: &Path, filter: Option<&str>) -> Result<Vec<Case>, ConformanceError> {
     let mut cmd = Command::new(binary);
     cmd.arg("--list");
     if let Some(f) = filter {
@@ -376,7 +466,10 @@ pub fn list_cases(binary: &Path, filter: Option<&str>) -> Result<Vec<Case>, Stri
     }
     let (ok, out, err) = output(cmd, Duration::from_secs(60))?;
     if !ok {
-        return Err(format!("{} --list failed: {err}", binary.display()));
+        return Err(ConformanceError::List {
+            binary: binary.to_path_buf(),
+            stderr: err,
+        });
     }
     Ok(parse_list(&out))
 }
@@ -389,8 +482,11 @@ pub fn run_suite(
     runtime: &Runtime,
     cases: &[Case],
     filter: Option<&str>,
-) -> Result<Results, String> {
-    let binary = &fs::canonicalize(binary).map_err(|e| format!("{}: {e}", binary.display()))?;
+) -> Result<Results, ConformanceError> {
+    let binary = &fs::canonicalize(binary).map_err(|source| ConformanceError::Read {
+        path: binary.to_path_buf(),
+        source,
+    })?;
     let mut r = match runtime {
         Runtime::Native => {
             let cwd = Scratch::new("runrs-conformance-native")?;
@@ -401,7 +497,7 @@ pub fn run_suite(
             }
             let (ok, out, err) = output(cmd, RUN_TIMEOUT)?;
             if !ok {
-                return Err(format!("native run failed: {err}"));
+                return Err(ConformanceError::NativeRun(err));
             }
             parse_results(&out)?
         }
@@ -412,26 +508,30 @@ pub fn run_suite(
             sandboxed,
         } => {
             if !rootfs.join("bin/sh").exists() {
-                return Err(format!(
-                    "{} is not a rootfs (no bin/sh); run scripts/mkrootfs-busybox.sh",
-                    rootfs.display()
-                ));
+                return Err(ConformanceError::NotARootfs(rootfs.to_path_buf()));
             }
             let dir = Scratch::new("runrs-conformance-bundle")?;
             let bundle = dir.0.join("bundle");
             let state = dir.0.join("state");
-            fs::create_dir_all(&bundle).map_err(|e| format!("mkdir bundle: {e}"))?;
+            fs::create_dir_all(&bundle).map_err(|source| ConformanceError::Mkdir {
+                path: bundle.clone(),
+                source,
+            })?;
             let cp = Command::new("cp")
                 .arg("-a")
                 .arg(rootfs)
                 .arg(bundle.join("rootfs"))
                 .status()
-                .map_err(|e| format!("cp -a rootfs: {e}"))?;
+                .map_err(ConformanceError::CopyRootfs)?;
             if !cp.success() {
-                return Err(format!("cp -a {} failed", rootfs.display()));
+                return Err(ConformanceError::CopyRootfsFailed(rootfs.to_path_buf()));
             }
-            fs::copy(binary, bundle.join("rootfs/conformance"))
-                .map_err(|e| format!("copy {}: {e}", binary.display()))?;
+            fs::copy(binary, bundle.join("rootfs/conformance")).map_err(|source| {
+                ConformanceError::CopyBinary {
+                    binary: binary.clone(),
+                    source,
+                }
+            })?;
             let admin = cases.iter().any(|c| is_admin_case(&c.name));
             let mut r = Results::new();
             // The second run (when the list has `admin_` cases) gives them
@@ -442,8 +542,7 @@ pub fn run_suite(
                 }
                 let glob = if with_admin { Some(ADMIN_GLOB) } else { filter };
                 let spec = suite_spec(glob, *sandboxed, with_admin);
-                fs::write(bundle.join("config.json"), spec)
-                    .map_err(|e| format!("write config.json: {e}"))?;
+                fs::write(bundle.join("config.json"), spec).map_err(ConformanceError::WriteSpec)?;
                 let suffix = if with_admin { "-admin" } else { "" };
                 let id = format!("conformance-{}-{}{suffix}", std::process::id(), name);
                 let mut cmd = Command::new(rt);
@@ -459,7 +558,12 @@ pub fn run_suite(
                     .status();
                 let (ok, out, err) = result?;
                 if !ok {
-                    return Err(format!("{name} run{suffix} failed: {err}\n{out}"));
+                    return Err(ConformanceError::RuntimeRun {
+                        runtime: name.clone(),
+                        suffix,
+                        stderr: err,
+                        stdout: out,
+                    });
                 }
                 for (case, outcome) in parse_results(&out)? {
                     let wanted = cases.iter().any(|c| c.name == case);
@@ -478,7 +582,7 @@ pub fn run_suite(
 }
 
 /// `family.behaviour` -> reason, from a KNOWN_GAPS file (missing file: none).
-pub fn parse_gaps(text: &str) -> Result<BTreeMap<String, String>, String> {
+pub fn parse_gaps(text: &str) -> Result<BTreeMap<String, String>, ConformanceError> {
     let mut gaps = BTreeMap::new();
     for line in text.lines() {
         let line = line.trim();
@@ -487,7 +591,7 @@ pub fn parse_gaps(text: &str) -> Result<BTreeMap<String, String>, String> {
         }
         let (name, reason) = line.split_once('#').unwrap_or((line, ""));
         if reason.trim().is_empty() {
-            return Err(format!("KNOWN_GAPS: {} needs a reason", name.trim()));
+            return Err(ConformanceError::GapWithoutReason(name.trim().to_string()));
         }
         gaps.insert(name.trim().to_string(), reason.trim().to_string());
     }
@@ -780,32 +884,50 @@ pub struct ConformanceArgs {
     /// KNOWN_GAPS file annotating runrs failures (default tests/syscalls/KNOWN_GAPS).
     #[arg(long = "known-gaps")]
     pub known_gaps: Option<PathBuf>,
+    /// Print the config.json the suite's bundles start from, running the
+    /// command after `--`, and exit (scripts/mkbundle.sh writes it).
+    #[arg(long = "bundle-spec")]
+    pub bundle_spec: bool,
+    /// The command of `--bundle-spec`'s config.json.
+    #[arg(last = true)]
+    pub command: Vec<String>,
 }
 
 /// `runrs conformance`.
-pub fn main(a: &ConformanceArgs) -> Result<i32, String> {
+pub fn main(a: &ConformanceArgs) -> Result<i32, ConformanceError> {
+    if a.bundle_spec {
+        let command = if a.command.is_empty() {
+            vec!["sh".to_string()]
+        } else {
+            a.command.clone()
+        };
+        let spec = serde_json::to_string_pretty(&bundle_spec(&command))
+            .map_err(ConformanceError::EncodeSpec)?;
+        println!("{spec}");
+        return Ok(0);
+    }
     let binary = a
         .binary
         .clone()
         .unwrap_or_else(|| PathBuf::from("build/conformance/conformance"));
     if !binary.is_file() {
-        return Err(format!(
-            "{} not found: build it with `bash tests/syscalls/build.sh {}`",
-            binary.display(),
-            binary
-                .parent()
-                .map_or(".".into(), |p| p.display().to_string())
-        ));
+        let dir = binary
+            .parent()
+            .map_or(".".into(), |p| p.display().to_string());
+        return Err(ConformanceError::NoSuite { binary, dir });
     }
     // absolute: the native run changes directory
-    let binary = fs::canonicalize(&binary).map_err(|e| format!("{}: {e}", binary.display()))?;
+    let binary = fs::canonicalize(&binary).map_err(|source| ConformanceError::Read {
+        path: binary.clone(),
+        source,
+    })?;
     let rootfs = a
         .rootfs
         .clone()
         .unwrap_or_else(|| PathBuf::from("build/rootfs-busybox"));
     let rootfs = fs::canonicalize(&rootfs).unwrap_or(rootfs);
     let runtimes = if a.runtime.is_empty() {
-        let me = std::env::current_exe().map_err(|e| format!("current_exe: {e}"))?;
+        let me = std::env::current_exe().map_err(ConformanceError::CurrentExe)?;
         default_runtimes(&me)
     } else {
         a.runtime
@@ -816,7 +938,10 @@ pub fn main(a: &ConformanceArgs) -> Result<i32, String> {
     let filter = a.filter.as_deref();
     let cases = list_cases(&binary, filter)?;
     let gaps = match &a.known_gaps {
-        Some(p) => fs::read_to_string(p).map_err(|e| format!("read {}: {e}", p.display()))?,
+        Some(p) => fs::read_to_string(p).map_err(|source| ConformanceError::Read {
+            path: p.clone(),
+            source,
+        })?,
         None => fs::read_to_string("tests/syscalls/KNOWN_GAPS").unwrap_or_default(),
     };
     let gaps = parse_gaps(&gaps)?;
@@ -834,7 +959,7 @@ pub fn main(a: &ConformanceArgs) -> Result<i32, String> {
         "text" => report.text(),
         "json" => report.json(),
         "markdown" | "md" => report.markdown(),
-        other => return Err(format!("unknown --format {other} (text, json, markdown)")),
+        other => return Err(ConformanceError::Format(other.to_string())),
     };
     print!("{out}");
     Ok(0)

@@ -475,9 +475,17 @@ struct RuntimeFeature<'a> {
     test: &'a str,
 }
 
+/// A row of `syscall-table/runtime-features.tsv` that does not parse.
+#[derive(Debug, thiserror::Error)]
+#[error("syscall-table/runtime-features.tsv line {line}: not 5 tab-separated fields")]
+pub struct FeatureRowError {
+    /// 1-based.
+    line: usize,
+}
+
 /// The rows of `syscall-table/runtime-features.tsv` (comments and blank
 /// lines skipped); a row without five fields is an error naming its line.
-fn runtime_features() -> Result<Vec<RuntimeFeature<'static>>, String> {
+fn runtime_features() -> Result<Vec<RuntimeFeature<'static>>, FeatureRowError> {
     RUNTIME_FEATURES
         .lines()
         .enumerate()
@@ -490,10 +498,7 @@ fn runtime_features() -> Result<Vec<RuntimeFeature<'static>>, String> {
                 note,
                 test,
             }),
-            _ => Err(format!(
-                "syscall-table/runtime-features.tsv line {}: not 5 tab-separated fields",
-                i + 1
-            )),
+            _ => Err(FeatureRowError { line: i + 1 }),
         })
         .collect()
 }

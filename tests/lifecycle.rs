@@ -88,6 +88,34 @@ fn assert_nothing_left(root: &Root, bundle: &Bundle, id: &str) {
     assert!(mounts.is_empty(), "mounts left under the bundle:\n{mounts}");
 }
 
+/// The container stops within `timeout` (the failure shows its state).
+fn assert_stops(root: &Root, id: &str, timeout: Duration) {
+    assert!(
+        wait_stopped(root, id, timeout),
+        "not stopped: {}",
+        state(root, id)
+    );
+}
+
+/// Process `pid` is gone within 2 s.
+fn assert_dies(pid: i32, what: &str) {
+    assert!(
+        wait_until(Duration::from_secs(2), || !pid_alive(pid)),
+        "{what} {pid} still alive"
+    );
+}
+
+/// `delete` (with `flags`, e.g. --force) succeeds and leaves nothing of
+/// the container ([`assert_nothing_left`]).
+fn delete_leaves_nothing(root: &Root, bundle: &Bundle, id: &str, flags: &[&str]) {
+    let mut args = vec!["delete"];
+    args.extend_from_slice(flags);
+    args.push(id);
+    let out = run(root, &args);
+    assert!(out.status.success(), "delete: {}", describe(&out));
+    assert_nothing_left(root, bundle, id);
+}
+
 #[test]
 fn run_prints_and_exits_with_status() {
     let root = Root::new();
@@ -164,51 +192,32 @@ fn create_start_state_delete() {
         "the container did not write {}",
         marker.display()
     );
-    assert!(
-        wait_stopped(&root, &id, Duration::from_secs(10)),
-        "not stopped: {}",
-        state(&root, &id)
-    );
+    assert_stops(&root, &id, Duration::from_secs(10));
 
-    let out = run(&root, &["delete", &id]);
-    assert!(out.status.success(), "delete: {}", describe(&out));
-    assert_nothing_left(&root, &bundle, &id);
+    delete_leaves_nothing(&root, &bundle, &id, &[]);
 }
 
 #[test]
 fn kill_sigkill_stops_container() {
     let root = Root::new();
     let bundle = Bundle::new(&["sleep", "100"]);
-    let id = unique_id("kill");
-    create(&root, &bundle, &id);
-    start(&root, &id);
+    let id = started(&root, &bundle, "kill");
     assert_eq!(status(&root, &id), "running");
     let pid = init_pid(&root, &id);
 
     let out = run(&root, &["kill", &id, "SIGKILL"]);
     assert!(out.status.success(), "kill: {}", describe(&out));
-    assert!(
-        wait_stopped(&root, &id, Duration::from_secs(5)),
-        "not stopped: {}",
-        state(&root, &id)
-    );
-    assert!(
-        wait_until(Duration::from_secs(2), || !pid_alive(pid)),
-        "init {pid} still alive"
-    );
+    assert_stops(&root, &id, Duration::from_secs(5));
+    assert_dies(pid, "init");
 
-    let out = run(&root, &["delete", &id]);
-    assert!(out.status.success(), "delete: {}", describe(&out));
-    assert_nothing_left(&root, &bundle, &id);
+    delete_leaves_nothing(&root, &bundle, &id, &[]);
 }
 
 #[test]
 fn delete_running_needs_force() {
     let root = Root::new();
     let bundle = Bundle::new(&["sleep", "100"]);
-    let id = unique_id("del");
-    create(&root, &bundle, &id);
-    start(&root, &id);
+    let id = started(&root, &bundle, "del");
     let pid = init_pid(&root, &id);
 
     let out = run(&root, &["delete", &id]);
@@ -219,13 +228,8 @@ fn delete_running_needs_force() {
     );
     assert!(root.state_dir(&id).exists());
 
-    let out = run(&root, &["delete", "--force", &id]);
-    assert!(out.status.success(), "delete --force: {}", describe(&out));
-    assert!(
-        wait_until(Duration::from_secs(2), || !pid_alive(pid)),
-        "init {pid} still alive"
-    );
-    assert_nothing_left(&root, &bundle, &id);
+    delete_leaves_nothing(&root, &bundle, &id, &["--force"]);
+    assert_dies(pid, "init");
 }
 
 #[test]
@@ -334,9 +338,7 @@ fn duplicate_id_and_double_start_fail() {
     );
     assert_eq!(status(&root, &id), "running");
 
-    let out = run(&root, &["delete", "--force", &id]);
-    assert!(out.status.success(), "delete --force: {}", describe(&out));
-    assert_nothing_left(&root, &bundle, &id);
+    delete_leaves_nothing(&root, &bundle, &id, &["--force"]);
 }
 
 /// The sentry's pid: the process whose command line is `... boot
@@ -356,9 +358,7 @@ fn find_sentry(state_dir: &Path) -> Option<i32> {
 fn killing_the_sentry_stops_the_container() {
     let root = Root::new();
     let bundle = Bundle::new(&["sleep", "100"]);
-    let id = unique_id("sentry");
-    create(&root, &bundle, &id);
-    start(&root, &id);
+    let id = started(&root, &bundle, "sentry");
     let pid = init_pid(&root, &id);
     let sentry = find_sentry(&root.state_dir(&id))
         .unwrap_or_else(|| panic!("no sentry process for {}", root.state_dir(&id).display()));
@@ -372,15 +372,9 @@ fn killing_the_sentry_stops_the_container() {
         wait_until(Duration::from_secs(2), || !pid_alive(pid)),
         "container init {pid} survived its sentry"
     );
-    assert!(
-        wait_stopped(&root, &id, Duration::from_secs(2)),
-        "not stopped: {}",
-        state(&root, &id)
-    );
+    assert_stops(&root, &id, Duration::from_secs(2));
 
-    let out = run(&root, &["delete", &id]);
-    assert!(out.status.success(), "delete: {}", describe(&out));
-    assert_nothing_left(&root, &bundle, &id);
+    delete_leaves_nothing(&root, &bundle, &id, &[]);
 }
 
 /// A stopped and continued sentry (a host admin's SIGSTOP, a debugger's
@@ -395,9 +389,7 @@ fn stopping_and_continuing_the_sentry_keeps_the_container() {
         "-c",
         "sleep 1; cat /etc/hostname >/dev/null; sleep 100",
     ]);
-    let id = unique_id("sentry-stop");
-    create(&root, &bundle, &id);
-    start(&root, &id);
+    let id = started(&root, &bundle, "sentry-stop");
     let pid = init_pid(&root, &id);
     let sentry = find_sentry(&root.state_dir(&id))
         .unwrap_or_else(|| panic!("no sentry process for {}", root.state_dir(&id).display()));
@@ -418,9 +410,7 @@ fn stopping_and_continuing_the_sentry_keeps_the_container() {
         "exec after SIGCONT: {}",
         describe(&out)
     );
-    let out = run(&root, &["delete", "--force", &id]);
-    assert!(out.status.success(), "delete: {}", describe(&out));
-    assert_nothing_left(&root, &bundle, &id);
+    delete_leaves_nothing(&root, &bundle, &id, &["--force"]);
 }
 
 /// A `runrs exec --user` process has its own identity in the sandbox: its
@@ -430,9 +420,7 @@ fn stopping_and_continuing_the_sentry_keeps_the_container() {
 fn exec_as_another_user_has_its_own_identity() {
     let root = Root::new();
     let bundle = Bundle::new(&["sleep", "100"]);
-    let id = unique_id("exec-user");
-    create(&root, &bundle, &id);
-    start(&root, &id);
+    let id = started(&root, &bundle, "exec-user");
     let script = "id -u; id -g; touch /tmp/by-exec; stat -c %u:%g /tmp/by-exec; \
                   grep -E '^(Uid|Gid|CapEff)' /proc/self/status; stat -c %u /proc/1";
     let out = run(
@@ -447,15 +435,10 @@ fn exec_as_another_user_has_its_own_identity() {
         "{}",
         describe(&out)
     );
-    let out = run(
-        &root,
-        &["exec", &id, "sh", "-c", "id -u; stat -c %u:%g /tmp/by-exec"],
-    );
+    let out = exec_sh(&root, &id, "id -u; stat -c %u:%g /tmp/by-exec");
     assert!(out.status.success(), "exec: {}", describe(&out));
     assert_eq!(String::from_utf8_lossy(&out.stdout), "0\n1000:1001\n");
-    let out = run(&root, &["delete", "--force", &id]);
-    assert!(out.status.success(), "delete: {}", describe(&out));
-    assert_nothing_left(&root, &bundle, &id);
+    delete_leaves_nothing(&root, &bundle, &id, &["--force"]);
 }
 
 /// A `runrs exec` process holds the capability sets and groups of its own
@@ -506,15 +489,10 @@ fn exec_process_has_its_own_capabilities() {
             describe(&out)
         );
         // The container's own sets (runc's default three) have no CAP_CHOWN.
-        let out = run(
+        let out = exec_sh(
             &root,
-            &[
-                "exec",
-                &id,
-                "sh",
-                "-c",
-                &format!("grep CapEff /proc/self/status; chown 0 {f} || echo refused"),
-            ],
+            &id,
+            &format!("grep CapEff /proc/self/status; chown 0 {f} || echo refused"),
         );
         assert_eq!(
             String::from_utf8_lossy(&out.stdout),
@@ -541,9 +519,7 @@ fn exec_process_has_its_own_capabilities() {
             "{platform}: {}",
             describe(&out)
         );
-        let out = run(&root, &["delete", "--force", &id]);
-        assert!(out.status.success(), "delete: {}", describe(&out));
-        assert_nothing_left(&root, &bundle, &id);
+        delete_leaves_nothing(&root, &bundle, &id, &["--force"]);
     }
 }
 

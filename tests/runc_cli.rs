@@ -68,36 +68,30 @@ impl Rt {
         let id = unique_id(&format!("{prefix}-{}", self.name()));
         self.ids.borrow_mut().push(id.clone());
         let b = bundle.path().to_string_lossy().into_owned();
-        let out = self.cmd(&["create", "--bundle", &b, &id]);
-        assert!(
-            out.status.success(),
-            "{} create: {}",
-            self.name(),
-            describe(&out)
-        );
+        self.ok(&["create", "--bundle", &b, &id]);
         id
     }
     /// Creates and starts `sleep 100` from a fresh bundle; returns its id.
     fn start_sleeper(&self, bundle: &Bundle) -> String {
         let id = self.create(bundle, "cli");
-        let out = self.cmd(&["start", &id]);
+        self.ok(&["start", &id]);
+        id
+    }
+    /// `BIN --root ROOT ARGS`, which must succeed.
+    fn ok(&self, args: &[&str]) -> Output {
+        let out = self.cmd(args);
         assert!(
             out.status.success(),
-            "{} start: {}",
+            "{} {}: {}",
             self.name(),
+            args.first().unwrap_or(&""),
             describe(&out)
         );
-        id
+        out
     }
     /// SIGKILLs `id` and waits until its state says stopped.
     fn stop(&self, id: &str) {
-        let out = self.cmd(&["kill", id, "KILL"]);
-        assert!(
-            out.status.success(),
-            "{} kill: {}",
-            self.name(),
-            describe(&out)
-        );
+        self.ok(&["kill", id, "KILL"]);
         let stopped = wait_until(std::time::Duration::from_secs(10), || {
             let st = self.cmd(&["state", id]);
             String::from_utf8_lossy(&st.stdout).contains("\"stopped\"")
@@ -127,17 +121,25 @@ fn same<T: PartialEq + std::fmt::Debug>(f: impl Fn(&Rt) -> T) -> T {
     got
 }
 
+/// [`same`] on a running `sleep 100` (its id) of a fresh bundle, one for
+/// each runtime.
+fn same_on_sleeper<T: PartialEq + std::fmt::Debug>(f: impl Fn(&Rt, &str) -> T) -> T {
+    same(|rt| {
+        let bundle = Bundle::new(&["sleep", "100"]);
+        let id = rt.start_sleeper(&bundle);
+        f(rt, &id)
+    })
+}
+
 /// `kill ID 0` checks that init exists: success while it runs, an error
 /// once it stopped; an unknown signal name is an error either way.
 #[test]
 fn kill_signal_zero() {
-    same(|rt| {
-        let bundle = Bundle::new(&["sleep", "100"]);
-        let id = rt.start_sleeper(&bundle);
-        let running = rt.cmd(&["kill", &id, "0"]).status.code();
-        let bogus = rt.cmd(&["kill", &id, "SIGZERO"]).status.code();
-        rt.stop(&id);
-        let stopped = rt.cmd(&["kill", &id, "0"]);
+    same_on_sleeper(|rt, id| {
+        let running = rt.cmd(&["kill", id, "0"]).status.code();
+        let bogus = rt.cmd(&["kill", id, "SIGZERO"]).status.code();
+        rt.stop(id);
+        let stopped = rt.cmd(&["kill", id, "0"]);
         assert!(
             text(&stopped.stderr).contains("not running"),
             "{}: {}",
@@ -152,15 +154,13 @@ fn kill_signal_zero() {
 /// --format json, and exit 0.
 #[test]
 fn ps_of_stopped_container() {
-    same(|rt| {
-        let bundle = Bundle::new(&["sleep", "100"]);
-        let id = rt.start_sleeper(&bundle);
-        let running = rt.cmd(&["ps", "--format", "json", &id]);
+    same_on_sleeper(|rt, id| {
+        let running = rt.cmd(&["ps", "--format", "json", id]);
         let pids: Vec<i64> = serde_json::from_slice(&running.stdout)
             .unwrap_or_else(|e| panic!("{} ps json ({e}): {}", rt.name(), describe(&running)));
-        rt.stop(&id);
-        let table = rt.cmd(&["ps", &id]);
-        let json = rt.cmd(&["ps", "--format", "json", &id]);
+        rt.stop(id);
+        let table = rt.cmd(&["ps", id]);
+        let json = rt.cmd(&["ps", "--format", "json", id]);
         (
             pids.len(),
             table.status.code(),
@@ -257,27 +257,13 @@ fn checkpoint_and_restore_refused_clearly() {
 /// passes through.
 #[test]
 fn exec_failures_exit_255() {
-    same(|rt| {
-        let bundle = Bundle::new(&["sleep", "100"]);
-        let id = rt.start_sleeper(&bundle);
-        let own = rt.cmd(&["exec", &id, "sh", "-c", "exit 3"]).status.code();
-        let missing = rt.cmd(&["exec", &id, "/nonexistent"]);
+    same_on_sleeper(|rt, id| {
+        let own = rt.cmd(&["exec", id, "sh", "-c", "exit 3"]).status.code();
+        let missing = rt.cmd(&["exec", id, "/nonexistent"]);
         let unknown = rt.cmd(&["exec", "no-such-container", "true"]);
-        let out = rt.cmd(&["pause", &id]);
-        assert!(
-            out.status.success(),
-            "{} pause: {}",
-            rt.name(),
-            describe(&out)
-        );
-        let paused = rt.cmd(&["exec", &id, "true"]);
-        let out = rt.cmd(&["resume", &id]);
-        assert!(
-            out.status.success(),
-            "{} resume: {}",
-            rt.name(),
-            describe(&out)
-        );
+        rt.ok(&["pause", id]);
+        let paused = rt.cmd(&["exec", id, "true"]);
+        rt.ok(&["resume", id]);
         for out in [&missing, &unknown, &paused] {
             assert!(
                 text(&out.stderr).contains("exec failed: "),
@@ -304,10 +290,8 @@ fn exec_failures_exit_255() {
 /// `{"type":"stats","id":"ID","data":{...`.
 #[test]
 fn events_stats_line_shape() {
-    same(|rt| {
-        let bundle = Bundle::new(&["sleep", "100"]);
-        let id = rt.start_sleeper(&bundle);
-        let out = rt.cmd(&["events", "--stats", &id]);
+    same_on_sleeper(|rt, id| {
+        let out = rt.cmd(&["events", "--stats", id]);
         assert!(out.status.success(), "{}: {}", rt.name(), describe(&out));
         let line = text(&out.stdout);
         let v: serde_json::Value = serde_json::from_str(&line)
@@ -385,16 +369,14 @@ fn symlinked_proc_or_sys_refused() {
 /// 0 (runc's zero value); runrs refused the file before.
 #[test]
 fn exec_process_file_without_user() {
-    same(|rt| {
-        let bundle = Bundle::new(&["sleep", "100"]);
-        let id = rt.start_sleeper(&bundle);
+    same_on_sleeper(|rt, id| {
         let file = std::env::temp_dir().join(unique_id("runrs-test-process"));
         std::fs::write(
             &file,
             r#"{"args":["sh","-c","echo from-p; id -u; id -g"],"cwd":"/tmp","env":["PATH=/bin"]}"#,
         )
         .expect("write process.json");
-        let out = rt.cmd(&["exec", "-p", &file.to_string_lossy(), &id]);
+        let out = rt.cmd(&["exec", "-p", &file.to_string_lossy(), id]);
         let _ = std::fs::remove_file(&file);
         (out.status.code(), text(&out.stdout))
     });
@@ -436,10 +418,8 @@ fn spawn_events(
 
 #[test]
 fn events_interval_go_duration() {
-    same(|rt| {
-        let bundle = Bundle::new(&["sleep", "100"]);
-        let id = rt.start_sleeper(&bundle);
-        let (mut child, rx) = spawn_events(rt, "200ms", &id);
+    same_on_sleeper(|rt, id| {
+        let (mut child, rx) = spawn_events(rt, "200ms", id);
         // Three lines at all show "200ms" was read as milliseconds (as
         // seconds, none would come before the wait for each gives up).
         let mut lines = Vec::new();
@@ -452,7 +432,7 @@ fn events_interval_go_duration() {
         let _ = child.kill();
         let _ = child.wait();
         let prefix = format!(r#"{{"type":"stats","id":"{id}""#);
-        let bad = rt.cmd(&["events", "--interval", "5x", &id]);
+        let bad = rt.cmd(&["events", "--interval", "5x", id]);
         (
             lines.len(),
             lines.iter().all(|l| l.starts_with(&prefix)),
@@ -520,13 +500,7 @@ fn exec_ignore_paused_waits_for_resume() {
     same(|rt| {
         let bundle = Bundle::new(&["sleep", "100"]);
         let id = rt.start_sleeper(&bundle);
-        let out = rt.cmd(&["pause", &id]);
-        assert!(
-            out.status.success(),
-            "{} pause: {}",
-            rt.name(),
-            describe(&out)
-        );
+        rt.ok(&["pause", &id]);
         let refused = rt.cmd(&["exec", &id, "true"]).status.code();
         let (bin, root, cid) = (rt.bin.clone(), rt.root.clone(), id.clone());
         let (tx, rx) = std::sync::mpsc::channel();
@@ -540,13 +514,7 @@ fn exec_ignore_paused_waits_for_resume() {
         let early = rx
             .recv_timeout(std::time::Duration::from_millis(1500))
             .is_ok();
-        let out = rt.cmd(&["resume", &id]);
-        assert!(
-            out.status.success(),
-            "{} resume: {}",
-            rt.name(),
-            describe(&out)
-        );
+        rt.ok(&["resume", &id]);
         let done = rx
             .recv_timeout(std::time::Duration::from_secs(20))
             .unwrap_or_else(|_| panic!("{}: exec did not finish after resume", rt.name()));
@@ -796,16 +764,14 @@ fn non_empty_cgroup_warned_and_its_process_spared() {
 /// (runrs's parser took -1 for a flag).
 #[test]
 fn update_cpu_quota_minus_one() {
-    same(|rt| {
-        let bundle = Bundle::new(&["sleep", "100"]);
-        let id = rt.start_sleeper(&bundle);
+    same_on_sleeper(|rt, id| {
         let quota = || {
-            let out = rt.cmd(&["exec", &id, "cat", "/sys/fs/cgroup/cpu/cpu.cfs_quota_us"]);
+            let out = rt.cmd(&["exec", id, "cat", "/sys/fs/cgroup/cpu/cpu.cfs_quota_us"]);
             (out.status.code(), text(&out.stdout))
         };
         let mut seen = Vec::new();
         for q in ["50000", "-1"] {
-            let out = rt.cmd(&["update", "--cpu-quota", q, &id]);
+            let out = rt.cmd(&["update", "--cpu-quota", q, id]);
             seen.push((out.status.code(), quota()));
         }
         seen
@@ -851,13 +817,7 @@ fn start_container_hook_runs_in_the_container_before_the_program() {
         let id = rt.create(&bundle, "cli-hook");
         let out_file = bundle.rootfs().join("hook-out");
         let ran_at_create = out_file.exists();
-        let out = rt.cmd(&["start", &id]);
-        assert!(
-            out.status.success(),
-            "{} start: {}",
-            rt.name(),
-            describe(&out)
-        );
+        rt.ok(&["start", &id]);
         let stopped = wait_until(std::time::Duration::from_secs(20), || {
             text(&rt.cmd(&["state", &id]).stdout).contains("\"stopped\"")
         });
@@ -1102,13 +1062,7 @@ fn exec_cgroup_joins_sub_cgroups() {
             results.push((arg, out.status.code(), joined));
         }
         rt.stop(&id);
-        let out = rt.cmd(&["delete", &id]);
-        assert!(
-            out.status.success(),
-            "{} delete: {}",
-            rt.name(),
-            describe(&out)
-        );
+        rt.ok(&["delete", &id]);
         let left: Vec<bool> = ["cpu", "memory"].iter().map(|c| hier(c).exists()).collect();
         (results, left)
     });
@@ -1140,6 +1094,15 @@ fn cgroup_v1() -> bool {
         .all(|c| Path::new(&format!("/sys/fs/cgroup/{c}/cgroup.procs")).exists())
 }
 
+/// Whether the test is skipped (said on stderr) for want of cgroup v1.
+fn skipped_without_cgroup_v1() -> bool {
+    let skip = !cgroup_v1();
+    if skip {
+        eprintln!("skipped: needs cgroup v1 cpu, memory and cpuset hierarchies");
+    }
+    skip
+}
+
 /// `update` as runc's: a shorter CFS period with a smaller quota under a
 /// parent's quota (the period alone would exceed the parent's share: the
 /// quota goes first), --memory-reservation with a unit, --cpuset-cpus/
@@ -1149,8 +1112,7 @@ fn cgroup_v1() -> bool {
 /// ignoring the flags.
 #[test]
 fn update_fields_and_order_match_runc() {
-    if !cgroup_v1() {
-        eprintln!("skipped: needs cgroup v1 cpu, memory and cpuset hierarchies");
+    if skipped_without_cgroup_v1() {
         return;
     }
     same(|rt| {
@@ -1223,13 +1185,7 @@ fn update_fields_and_order_match_runc() {
         );
         step("-r -", out, &flag_files);
         rt.stop(&id);
-        let out = rt.cmd(&["delete", &id]);
-        assert!(
-            out.status.success(),
-            "{} delete: {}",
-            rt.name(),
-            describe(&out)
-        );
+        rt.ok(&["delete", &id]);
         // The parent, in every hierarchy the container's cgroup made it.
         for h in std::fs::read_dir("/sys/fs/cgroup")
             .into_iter()
@@ -1247,8 +1203,7 @@ fn update_fields_and_order_match_runc() {
 /// v1 host refused at create, leaving no container.
 #[test]
 fn memory_knobs_and_unified_on_v1_match_runc() {
-    if !cgroup_v1() {
-        eprintln!("skipped: needs cgroup v1 cpu, memory and cpuset hierarchies");
+    if skipped_without_cgroup_v1() {
         return;
     }
     same(|rt| {

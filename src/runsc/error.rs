@@ -98,8 +98,8 @@ pub enum Error {
     FreezeTimeout(&'static str),
     #[error("{cmd} of container {id}: not supported by runrs: the sandbox's state (sentry and gofer) cannot be saved or restored with CRIU")]
     CheckpointUnsupported { cmd: &'static str, id: String },
-    #[error("{0}")]
-    Conformance(String),
+    #[error(transparent)]
+    Conformance(#[from] crate::conformance::ConformanceError),
     /// A command-line flag or argument the command cannot take (`msg`
     /// names it, in runc's words where runc has them).
     #[error("{msg}")]

@@ -14,7 +14,7 @@ use nix::unistd::{fork, ForkResult, Pid};
 use super::cli::{ExecArgs, GlobalOpts};
 use super::container::{load_config, send_console, write_pid_file};
 use super::error::{Error, Result};
-use super::init::{self, ok};
+use super::init::{self, InitError};
 use super::spec::{self, ProcessConfig};
 use super::state::{StateDir, Status};
 use crate::sandbox::sync::{self, InitMsg};
@@ -150,7 +150,7 @@ pub fn exec(g: &GlobalOpts, a: &ExecArgs) -> Result<i32> {
         ForkResult::Child => {
             drop(parent_sock);
             let sock = child_sock.as_raw_fd();
-            let Err(msg) = child_main(
+            let Err(e) = child_main(
                 &process,
                 profile.as_ref(),
                 namespaces,
@@ -158,6 +158,7 @@ pub fn exec(g: &GlobalOpts, a: &ExecArgs) -> Result<i32> {
                 platform,
                 a.preserve_fds,
             );
+            let msg = e.to_string();
             let _ = sync::send(sock, &InitMsg::Error { msg }, None);
             std::process::exit(255);
         }
@@ -279,7 +280,7 @@ fn child_main(
     sock: RawFd,
     platform: super::cli::PlatformKind,
     preserve_fds: u32,
-) -> std::result::Result<Infallible, String> {
+) -> std::result::Result<Infallible, InitError> {
     // Not dumpable until it is under the filter (`init::become_process`
     // makes it dumpable again, so that the sentry, which holds no
     // CAP_SYS_PTRACE on the seccomp platform, can read its memory): the
@@ -292,16 +293,10 @@ fn child_main(
     // its mm, the host's. (runc's CVE-2016-9962 fix, the same.)
     // SAFETY: prctl with integer arguments only.
     if unsafe { libc::prctl(libc::PR_SET_DUMPABLE, 0, 0, 0, 0) } != 0 {
-        return Err(format!(
-            "make the process non-dumpable: {}",
-            std::io::Error::last_os_error()
-        ));
+        return Err(InitError::MakeNonDumpable(std::io::Error::last_os_error()));
     }
     for (fd, flag) in &namespaces {
-        ok(
-            nix::sched::setns(fd, *flag),
-            "join the container's namespaces",
-        )?;
+        nix::sched::setns(fd, *flag).map_err(InitError::JoinNamespaces)?;
     }
     drop(namespaces);
     let console = if p.terminal {
@@ -314,7 +309,7 @@ fn child_main(
     if let Some(slave) = console {
         init::become_console(slave)?;
     }
-    ok(nix::unistd::chdir(p.cwd.as_str()), "chdir to process.cwd")?;
+    nix::unistd::chdir(p.cwd.as_str()).map_err(InitError::Chdir)?;
     let argv = init::cstrings(&p.args, "process.args")?;
     let envp = init::cstrings(&p.env, "process.env")?;
     let program = init::lookup(&p.args[0], &p.env)?;

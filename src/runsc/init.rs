@@ -11,12 +11,13 @@ use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
 use super::cli::PlatformKind;
+use super::error::Error;
 use super::rootfs;
 use super::spec::{ContainerConfig, ProcessConfig};
 use super::state;
-use crate::sandbox::sync::{self, InitMsg};
+use crate::sandbox::sync::{self, InitMsg, SyncError};
 use crate::sandbox::FIRST_ROLE_FD;
-use crate::sentry::filter;
+use crate::sentry::filter::{self, FilterError};
 
 /// The default PATH when the spec's env has none (Go's and runc's).
 const DEFAULT_PATH: &str = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
@@ -25,7 +26,8 @@ pub fn main(state_dir: &Path, platform: PlatformKind, preserve_fds: u32) -> i32 
     let sock = FIRST_ROLE_FD;
     match run(state_dir, sock, platform, preserve_fds) {
         Ok(never) => match never {},
-        Err(msg) => {
+        Err(e) => {
+            let msg = e.to_string();
             let _ = sync::send(sock, &InitMsg::Error { msg: msg.clone() }, None);
             eprintln!("runrs init: {msg}");
             1
@@ -33,13 +35,152 @@ pub fn main(state_dir: &Path, platform: PlatformKind, preserve_fds: u32) -> i32 
     }
 }
 
-pub fn ok<T, E: std::fmt::Display>(r: Result<T, E>, step: &str) -> Result<T, String> {
-    r.map_err(|e| format!("{step}: {e}"))
+/// What failed while init (or `runrs exec`'s child, which shares these
+/// steps) set up the workload's process: one variant per step. The text is
+/// what crosses the sync socket to `create` (or `exec`), which shows it as
+/// runc would ("unable to start container process: ..."), so it names the
+/// step and keeps the cause: the source is part of it.
+#[derive(Debug, thiserror::Error)]
+pub enum InitError {
+    #[error("--preserve-fds: {0}")]
+    PreserveFds(#[source] nix::Error),
+    #[error("read spec: {0}")]
+    ReadSpec(#[source] std::io::Error),
+    #[error("parse spec: {0}")]
+    ParseSpec(#[source] serde_json::Error),
+    /// A string of the spec that becomes a C string holds a NUL.
+    #[error("{what}: {value:?} contains a NUL byte")]
+    Nul { what: &'static str, value: String },
+    #[error("open exec.fifo: {0}")]
+    OpenExecFifo(#[source] std::io::Error),
+    #[error("rootfs: {0}")]
+    PrepareRootfs(#[source] rootfs::RootfsError),
+    #[error("rootfs: {0}")]
+    MountCgroups(#[source] rootfs::RootfsError),
+    #[error("rootfs: {0}")]
+    PivotRoot(#[source] rootfs::RootfsError),
+    #[error("socket for lo: {0}")]
+    LoopbackSocket(#[source] nix::Error),
+    #[error("lo flags: {0}")]
+    LoopbackFlags(#[source] std::io::Error),
+    #[error("bring lo up: {0}")]
+    LoopbackUp(#[source] std::io::Error),
+    #[error("linux.sysctl: {key:?} is not namespaced and would change the host")]
+    SysctlNotNamespaced { key: String },
+    #[error("linux.sysctl: {key:?} needs a network namespace")]
+    SysctlNeedsNetns { key: String },
+    #[error("linux.sysctl {key}: {source}")]
+    WriteSysctl {
+        key: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("process.oomScoreAdj: {0}")]
+    OomScoreAdj(#[source] std::io::Error),
+    /// A console path that leaves the container's root.
+    #[error("{0}")]
+    ConsolePath(#[source] rootfs::RootfsError),
+    #[error("open /dev/pts/ptmx (process.terminal needs a devpts mount at /dev/pts): {0}")]
+    OpenPtmx(#[source] std::io::Error),
+    #[error("unlock pty: {0}")]
+    UnlockPty(#[source] std::io::Error),
+    #[error("pty number: {0}")]
+    PtyNumber(#[source] std::io::Error),
+    #[error("open pty slave: {0}")]
+    OpenPtySlave(#[source] std::io::Error),
+    #[error("send pty: {0}")]
+    SendPty(#[source] SyncError),
+    #[error("create /dev/console: {0}")]
+    CreateConsole(#[source] std::io::Error),
+    #[error("bind the terminal on /dev/console: {0}")]
+    BindConsole(#[source] nix::Error),
+    #[error("setsid: {0}")]
+    Setsid(#[source] nix::Error),
+    #[error("set controlling terminal: {0}")]
+    SetControllingTerminal(#[source] std::io::Error),
+    #[error("dup2 pty: {0}")]
+    Dup2Pty(#[source] std::io::Error),
+    #[error("sync: {0}")]
+    SendNeedHooks(#[source] SyncError),
+    #[error("sync: {0}")]
+    WaitForHooks(#[source] SyncError),
+    #[error("sync: {0}")]
+    SendReady(#[source] SyncError),
+    /// The peer answered with something else than the step waits for.
+    #[error("unexpected message {received:?}")]
+    UnexpectedMessage {
+        expected: &'static str,
+        received: InitMsg,
+    },
+    /// The sentry refused (its own text, passed on as it is).
+    #[error("{0}")]
+    SentryRefused(String),
+    #[error("hostname: {0}")]
+    Hostname(#[source] nix::Error),
+    #[error("domainname: {0}")]
+    Domainname(#[source] std::io::Error),
+    #[error("process.rlimits {name}: {source}")]
+    Rlimit {
+        name: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("chdir to process.cwd: {0}")]
+    Chdir(#[source] nix::Error),
+    /// exec.LookPath's messages, which Docker users know.
+    #[error("exec: \"{program}\": stat {program}: {}", io_text(.source))]
+    StatProgram {
+        program: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("exec: \"{program}\": permission denied")]
+    ProgramNotExecutable { program: String },
+    #[error("exec: \"{program}\": executable file not found in $PATH")]
+    ProgramNotFound { program: String },
+    #[error("linux.seccomp: {0}")]
+    SeccompProfile(#[source] Error),
+    /// The user namespace's steps (`super::userns`) with their own text.
+    #[error("{0}")]
+    EnterUserNamespace(String),
+    #[error("{0}")]
+    BecomeUser(String),
+    #[error("prctl(PR_SET_DUMPABLE): {0}")]
+    SetDumpable(#[source] nix::Error),
+    #[error("build seccomp filter: {0}")]
+    BuildFilter(#[source] FilterError),
+    #[error("install seccomp filter: {0}")]
+    InstallFilter(#[source] FilterError),
+    #[error("install seccomp filter: no listener")]
+    NoListener,
+    #[error("send listener: {0}")]
+    SendListener(#[source] SyncError),
+    #[error("fd-passing socketpair: {0}")]
+    SocketPair(#[source] nix::Error),
+    #[error("reserve fd {fd} for the ptrace platform: {source}")]
+    ReserveFd {
+        fd: i32,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("send the fd-passing socket: {0}")]
+    SendTracingSocket(#[source] SyncError),
+    #[error("wait for the sentry to attach: {0}")]
+    WaitForAttach(#[source] SyncError),
+    /// `runrs exec`'s child, before it joins the container.
+    #[error("make the process non-dumpable: {0}")]
+    MakeNonDumpable(#[source] std::io::Error),
+    #[error("join the container's namespaces: {0}")]
+    JoinNamespaces(#[source] nix::Error),
+}
+
+fn last_os_error() -> std::io::Error {
+    std::io::Error::last_os_error()
 }
 
 /// Finds the program like exec.LookPath does in the container's view, so
 /// that a missing program fails `create` with runc's message.
-pub fn lookup(program: &str, env: &[String]) -> Result<PathBuf, String> {
+pub fn lookup(program: &str, env: &[String]) -> Result<PathBuf, InitError> {
     let executable = |p: &Path| {
         fs::metadata(p)
             .map(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
@@ -48,11 +189,13 @@ pub fn lookup(program: &str, env: &[String]) -> Result<PathBuf, String> {
     if program.contains('/') {
         let p = PathBuf::from(program);
         return match fs::metadata(&p) {
-            Err(e) => Err(format!(
-                "exec: \"{program}\": stat {program}: {}",
-                io_text(&e)
-            )),
-            Ok(_) if !executable(&p) => Err(format!("exec: \"{program}\": permission denied")),
+            Err(source) => Err(InitError::StatProgram {
+                program: program.to_owned(),
+                source,
+            }),
+            Ok(_) if !executable(&p) => Err(InitError::ProgramNotExecutable {
+                program: program.to_owned(),
+            }),
             Ok(_) => Ok(p),
         };
     }
@@ -67,9 +210,9 @@ pub fn lookup(program: &str, env: &[String]) -> Result<PathBuf, String> {
             return Ok(candidate);
         }
     }
-    Err(format!(
-        "exec: \"{program}\": executable file not found in $PATH"
-    ))
+    Err(InitError::ProgramNotFound {
+        program: program.to_owned(),
+    })
 }
 
 /// Go's wording for the common errors, which Docker users know.
@@ -84,17 +227,15 @@ pub fn io_text(e: &std::io::Error) -> String {
 
 /// A new network namespace starts with `lo` down; runc brings it up, and
 /// programs expect 127.0.0.1 to work.
-fn loopback_up() -> Result<(), String> {
+fn loopback_up() -> Result<(), InitError> {
     use nix::sys::socket::{socket, AddressFamily, SockFlag, SockType};
-    let sock = ok(
-        socket(
-            AddressFamily::Inet,
-            SockType::Datagram,
-            SockFlag::SOCK_CLOEXEC,
-            None,
-        ),
-        "socket for lo",
-    )?;
+    let sock = socket(
+        AddressFamily::Inet,
+        SockType::Datagram,
+        SockFlag::SOCK_CLOEXEC,
+        None,
+    )
+    .map_err(InitError::LoopbackSocket)?;
     // SAFETY: ifreq is plain data; all-zero is a valid value.
     let mut req: libc::ifreq = unsafe { std::mem::zeroed() };
     for (dst, src) in req.ifr_name.iter_mut().zip(b"lo\0") {
@@ -103,17 +244,17 @@ fn loopback_up() -> Result<(), String> {
     // SAFETY: SIOCGIFFLAGS/SIOCSIFFLAGS read and write an ifreq we own.
     unsafe {
         if libc::ioctl(sock.as_raw_fd(), libc::SIOCGIFFLAGS, &mut req) < 0 {
-            return Err(format!("lo flags: {}", std::io::Error::last_os_error()));
+            return Err(InitError::LoopbackFlags(last_os_error()));
         }
         req.ifr_ifru.ifru_flags |= (libc::IFF_UP | libc::IFF_RUNNING) as libc::c_short;
         if libc::ioctl(sock.as_raw_fd(), libc::SIOCSIFFLAGS, &req) < 0 {
-            return Err(format!("bring lo up: {}", std::io::Error::last_os_error()));
+            return Err(InitError::LoopbackUp(last_os_error()));
         }
     }
     Ok(())
 }
 
-fn write_sysctls(cfg: &ContainerConfig) -> Result<(), String> {
+fn write_sysctls(cfg: &ContainerConfig) -> Result<(), InitError> {
     for (key, value) in &cfg.sysctl {
         let namespaced = key.starts_with("net.")
             || key.starts_with("fs.mqueue.")
@@ -131,17 +272,18 @@ fn write_sysctls(cfg: &ContainerConfig) -> Result<(), String> {
                     | "kernel.hostname"
             );
         if !namespaced {
-            return Err(format!(
-                "linux.sysctl: {key:?} is not namespaced and would change the host"
-            ));
+            return Err(InitError::SysctlNotNamespaced { key: key.clone() });
         }
         // A network namespace joined by path was checked at create: it is
         // not the host's (`spec::check_net_sysctls`).
         if key.starts_with("net.") && !cfg.namespaces.iter().any(|n| n.typ == "network") {
-            return Err(format!("linux.sysctl: {key:?} needs a network namespace"));
+            return Err(InitError::SysctlNeedsNetns { key: key.clone() });
         }
         let path = format!("/proc/sys/{}", key.replace('.', "/"));
-        ok(fs::write(&path, value), &format!("linux.sysctl {key}"))?;
+        fs::write(&path, value).map_err(|source| InitError::WriteSysctl {
+            key: key.clone(),
+            source,
+        })?;
     }
     Ok(())
 }
@@ -150,89 +292,76 @@ fn write_sysctls(cfg: &ContainerConfig) -> Result<(), String> {
 /// Opens a pty in the devpts under `root`, sends the master over `sock`
 /// (for --console-socket) and returns the slave and its path in the
 /// container (`/dev/pts/N`).
-pub fn open_console(root: &Path, sock: RawFd) -> Result<(OwnedFd, String), String> {
-    let ptmx = rootfs::secure_join(root, "/dev/pts/ptmx").map_err(|e| e.to_string())?;
-    let master: OwnedFd = ok(
-        fs::OpenOptions::new()
-            .read(true)
-            .write(true)
-            .custom_flags(libc::O_NOCTTY | libc::O_CLOEXEC)
-            .open(&ptmx),
-        "open /dev/pts/ptmx (process.terminal needs a devpts mount at /dev/pts)",
-    )?
-    .into();
+pub fn open_console(root: &Path, sock: RawFd) -> Result<(OwnedFd, String), InitError> {
+    let ptmx = rootfs::secure_join(root, "/dev/pts/ptmx").map_err(InitError::ConsolePath)?;
+    let master: OwnedFd = fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .custom_flags(libc::O_NOCTTY | libc::O_CLOEXEC)
+        .open(&ptmx)
+        .map_err(InitError::OpenPtmx)?
+        .into();
     let mut unlock: libc::c_int = 0;
     // SAFETY: TIOCSPTLCK reads one int from a valid pointer.
     if unsafe { libc::ioctl(master.as_raw_fd(), libc::TIOCSPTLCK, &mut unlock) } < 0 {
-        return Err(format!("unlock pty: {}", std::io::Error::last_os_error()));
+        return Err(InitError::UnlockPty(last_os_error()));
     }
     let mut n: libc::c_uint = 0;
     // SAFETY: TIOCGPTN writes one unsigned int to a valid pointer.
     if unsafe { libc::ioctl(master.as_raw_fd(), libc::TIOCGPTN, &mut n) } < 0 {
-        return Err(format!("pty number: {}", std::io::Error::last_os_error()));
+        return Err(InitError::PtyNumber(last_os_error()));
     }
     let name = format!("/dev/pts/{n}");
-    let slave_path = rootfs::secure_join(root, &name).map_err(|e| e.to_string())?;
-    let slave: OwnedFd = ok(
-        fs::OpenOptions::new()
-            .read(true)
-            .write(true)
-            .custom_flags(libc::O_NOCTTY | libc::O_CLOEXEC)
-            .open(&slave_path),
-        "open pty slave",
-    )?
-    .into();
-    ok(
-        sync::send(
-            sock,
-            &InitMsg::Pty { name: name.clone() },
-            Some(master.as_raw_fd()),
-        ),
-        "send pty",
-    )?;
+    let slave_path = rootfs::secure_join(root, &name).map_err(InitError::ConsolePath)?;
+    let slave: OwnedFd = fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .custom_flags(libc::O_NOCTTY | libc::O_CLOEXEC)
+        .open(&slave_path)
+        .map_err(InitError::OpenPtySlave)?
+        .into();
+    sync::send(
+        sock,
+        &InitMsg::Pty { name: name.clone() },
+        Some(master.as_raw_fd()),
+    )
+    .map_err(InitError::SendPty)?;
     Ok((slave, name))
 }
 
 /// As runc's mountConsole: the container's terminal is also its
 /// /dev/console (a bind of the pty slave over an empty file), for a
 /// container's init only (`exec -t` leaves /dev/console alone).
-pub fn mount_console(root: &Path, slave_name: &str) -> Result<(), String> {
-    let console = rootfs::secure_join(root, "/dev/console").map_err(|e| e.to_string())?;
-    let slave = rootfs::secure_join(root, slave_name).map_err(|e| e.to_string())?;
-    ok(
-        fs::OpenOptions::new()
-            .write(true)
-            .create(true)
-            .truncate(false)
-            .mode(0o666)
-            .open(&console),
-        "create /dev/console",
-    )?;
-    ok(
-        nix::mount::mount(
-            Some(&slave),
-            &console,
-            None::<&str>,
-            nix::mount::MsFlags::MS_BIND,
-            None::<&str>,
-        ),
-        "bind the terminal on /dev/console",
+pub fn mount_console(root: &Path, slave_name: &str) -> Result<(), InitError> {
+    let console = rootfs::secure_join(root, "/dev/console").map_err(InitError::ConsolePath)?;
+    let slave = rootfs::secure_join(root, slave_name).map_err(InitError::ConsolePath)?;
+    fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .mode(0o666)
+        .open(&console)
+        .map_err(InitError::CreateConsole)?;
+    nix::mount::mount(
+        Some(&slave),
+        &console,
+        None::<&str>,
+        nix::mount::MsFlags::MS_BIND,
+        None::<&str>,
     )
+    .map_err(InitError::BindConsole)
 }
 
-pub fn become_console(slave: OwnedFd) -> Result<(), String> {
-    ok(nix::unistd::setsid(), "setsid")?;
+pub fn become_console(slave: OwnedFd) -> Result<(), InitError> {
+    nix::unistd::setsid().map_err(InitError::Setsid)?;
     // SAFETY: TIOCSCTTY takes an int argument by value; slave is open.
     if unsafe { libc::ioctl(slave.as_raw_fd(), libc::TIOCSCTTY, 0) } < 0 {
-        return Err(format!(
-            "set controlling terminal: {}",
-            std::io::Error::last_os_error()
-        ));
+        return Err(InitError::SetControllingTerminal(last_os_error()));
     }
     for target in 0..3 {
         // SAFETY: dup2 of an open fd onto stdio numbers.
         if unsafe { libc::dup2(slave.as_raw_fd(), target) } < 0 {
-            return Err(format!("dup2 pty: {}", std::io::Error::last_os_error()));
+            return Err(InitError::Dup2Pty(last_os_error()));
         }
     }
     Ok(())
@@ -241,16 +370,13 @@ pub fn become_console(slave: OwnedFd) -> Result<(), String> {
 /// Becomes the process spec's user in the container's user namespace,
 /// with its capability sets (real ones, in that namespace only) and
 /// no_new_privs as the spec says (see `super::userns`).
-pub fn become_process(p: &ProcessConfig) -> Result<(), String> {
-    super::userns::become_user(p)?;
+pub fn become_process(p: &ProcessConfig) -> Result<(), InitError> {
+    super::userns::become_user(p).map_err(InitError::BecomeUser)?;
     // The user change made this process non-dumpable, and its memory still
     // belongs to the host's user namespace (until its execve): the sentry,
     // which holds no CAP_SYS_PTRACE, could not read it (the execve's path).
     // The program's exec sets the dumpable mode as Linux does.
-    ok(
-        nix::sys::prctl::set_dumpable(true),
-        "prctl(PR_SET_DUMPABLE)",
-    )?;
+    nix::sys::prctl::set_dumpable(true).map_err(InitError::SetDumpable)?;
     default_signal_dispositions();
     Ok(())
 }
@@ -296,7 +422,7 @@ fn default_signal_dispositions() {
 }
 
 /// Applies the process's rlimits to ourselves (inherited across exec).
-pub fn set_rlimits(p: &ProcessConfig) -> Result<(), String> {
+pub fn set_rlimits(p: &ProcessConfig) -> Result<(), InitError> {
     for r in &p.rlimits {
         let lim = libc::rlimit {
             rlim_cur: r.soft,
@@ -304,11 +430,10 @@ pub fn set_rlimits(p: &ProcessConfig) -> Result<(), String> {
         };
         // SAFETY: setrlimit reads a valid rlimit struct.
         if unsafe { libc::setrlimit(r.resource as _, &lim) } < 0 {
-            return Err(format!(
-                "process.rlimits {}: {}",
-                r.name,
-                std::io::Error::last_os_error()
-            ));
+            return Err(InitError::Rlimit {
+                name: r.name.clone(),
+                source: last_os_error(),
+            });
         }
     }
     Ok(())
@@ -316,17 +441,14 @@ pub fn set_rlimits(p: &ProcessConfig) -> Result<(), String> {
 
 /// Installs runrs's workload filter on this process and sends its
 /// listener over `sock` (to create or exec, which hand it to the sentry).
-pub fn install_filter_and_send_listener(sock: RawFd) -> Result<(), String> {
-    let filters = ok(
-        filter::workload_filters(filter::NotifyMode::UserNotif),
-        "build seccomp filter",
-    )?;
-    let listener = ok(filter::install(&filters), "install seccomp filter")?
-        .ok_or("install seccomp filter: no listener")?;
-    ok(
-        sync::send(sock, &InitMsg::Listener, Some(listener.as_raw_fd())),
-        "send listener",
-    )
+pub fn install_filter_and_send_listener(sock: RawFd) -> Result<(), InitError> {
+    let filters =
+        filter::workload_filters(filter::NotifyMode::UserNotif).map_err(InitError::BuildFilter)?;
+    let listener = filter::install(&filters)
+        .map_err(InitError::InstallFilter)?
+        .ok_or(InitError::NoListener)?;
+    sync::send(sock, &InitMsg::Listener, Some(listener.as_raw_fd()))
+        .map_err(InitError::SendListener)
 }
 
 /// How a new workload process (init, or one `runrs exec` starts) comes
@@ -340,20 +462,20 @@ pub enum HandOver {
 }
 
 impl HandOver {
-    pub fn prepare(platform: PlatformKind) -> Result<HandOver, String> {
+    pub fn prepare(platform: PlatformKind) -> Result<HandOver, InitError> {
         match platform {
             PlatformKind::Seccomp => Ok(HandOver::Seccomp),
             PlatformKind::Ptrace => {
-                let (ours, theirs) = ok(sync::seqpacket_pair(), "fd-passing socketpair")?;
+                let (ours, theirs) = sync::seqpacket_pair().map_err(InitError::SocketPair)?;
                 let reserved = crate::sentry::platform::ptrace::RESERVED_FD;
                 // SAFETY: dup2 of an fd we own onto a number nothing in this
                 // process uses; the copy is not close-on-exec, so that
                 // every program of the workload keeps it.
                 if unsafe { libc::dup2(theirs.as_raw_fd(), reserved) } < 0 {
-                    return Err(format!(
-                        "reserve fd {reserved} for the ptrace platform: {}",
-                        std::io::Error::last_os_error()
-                    ));
+                    return Err(InitError::ReserveFd {
+                        fd: reserved,
+                        source: last_os_error(),
+                    });
                 }
                 Ok(HandOver::Ptrace(ours))
             }
@@ -365,34 +487,34 @@ impl HandOver {
     /// all for init); ptrace sends the socket, waits for `Continue` (the
     /// sentry traces us: a RET_TRACE syscall without a tracer would fail
     /// with ENOSYS), then installs the filter.
-    pub fn run(self, sock: RawFd) -> Result<(), String> {
+    pub fn run(self, sock: RawFd) -> Result<(), InitError> {
         match self {
             HandOver::Seccomp => install_filter_and_send_listener(sock),
             HandOver::Ptrace(ours) => {
-                ok(
-                    sync::send(sock, &InitMsg::Tracee, Some(ours.as_raw_fd())),
-                    "send the fd-passing socket",
-                )?;
+                sync::send(sock, &InitMsg::Tracee, Some(ours.as_raw_fd()))
+                    .map_err(InitError::SendTracingSocket)?;
                 drop(ours);
-                match ok(sync::recv(sock), "wait for the sentry to attach")? {
+                match sync::recv(sock).map_err(InitError::WaitForAttach)? {
                     (InitMsg::Continue, _) => {}
-                    (InitMsg::Error { msg }, _) => return Err(msg),
-                    (other, _) => return Err(format!("unexpected message {other:?}")),
+                    (InitMsg::Error { msg }, _) => return Err(InitError::SentryRefused(msg)),
+                    (received, _) => {
+                        return Err(InitError::UnexpectedMessage {
+                            expected: "Continue",
+                            received,
+                        })
+                    }
                 }
                 let reserved = crate::sentry::platform::ptrace::RESERVED_FD;
-                let mut filters = ok(
-                    filter::reserved_fd_filters(reserved),
-                    "build seccomp filter",
-                )?;
-                filters.extend(ok(
-                    filter::workload_filters(filter::NotifyMode::Trace),
-                    "build seccomp filter",
-                )?);
-                filters.extend(ok(
-                    filter::ptrace_platform_filters(),
-                    "build seccomp filter",
-                )?);
-                ok(filter::install(&filters), "install seccomp filter").map(drop)
+                let mut filters =
+                    filter::reserved_fd_filters(reserved).map_err(InitError::BuildFilter)?;
+                filters.extend(
+                    filter::workload_filters(filter::NotifyMode::Trace)
+                        .map_err(InitError::BuildFilter)?,
+                );
+                filters.extend(filter::ptrace_platform_filters().map_err(InitError::BuildFilter)?);
+                filter::install(&filters)
+                    .map(drop)
+                    .map_err(InitError::InstallFilter)
             }
         }
     }
@@ -434,10 +556,13 @@ fn run_start_container_hooks(cfg: &ContainerConfig) {
     }
 }
 
-pub fn cstrings(v: &[String], what: &str) -> Result<Vec<CString>, String> {
+pub fn cstrings(v: &[String], what: &'static str) -> Result<Vec<CString>, InitError> {
     v.iter()
         .map(|s| {
-            CString::new(s.as_bytes()).map_err(|_| format!("{what}: {s:?} contains a NUL byte"))
+            CString::new(s.as_bytes()).map_err(|_| InitError::Nul {
+                what,
+                value: s.clone(),
+            })
         })
         .collect()
 }
@@ -447,43 +572,35 @@ fn run(
     sock: RawFd,
     platform: PlatformKind,
     preserve_fds: u32,
-) -> Result<Infallible, String> {
+) -> Result<Infallible, InitError> {
     // The caller's --preserve-fds, which create put right after the sync
     // socket: close-on-exec until they move to 3.. for the program.
     let preserved_at = FIRST_ROLE_FD + 1;
-    ok(
-        crate::sandbox::sys::set_cloexec(preserved_at, preserve_fds),
-        "--preserve-fds",
-    )?;
+    crate::sandbox::sys::set_cloexec(preserved_at, preserve_fds).map_err(InitError::PreserveFds)?;
     let spec_path = state_dir.join(state::SPEC_FILE);
-    let data = ok(fs::read(&spec_path), "read spec")?;
-    let cfg: ContainerConfig = ok(serde_json::from_slice(&data), "parse spec")?;
+    let data = fs::read(&spec_path).map_err(InitError::ReadSpec)?;
+    let cfg: ContainerConfig = serde_json::from_slice(&data).map_err(InitError::ParseSpec)?;
     let argv = cstrings(&cfg.process.args, "process.args")?;
     let envp = cstrings(&cfg.process.env, "process.env")?;
 
     // Held open read-write so that `start` can open it for writing at any
     // time and a read here blocks until it writes.
-    let fifo: OwnedFd = ok(
-        fs::OpenOptions::new()
-            .read(true)
-            .write(true)
-            .custom_flags(libc::O_CLOEXEC)
-            .open(state_dir.join(state::EXEC_FIFO)),
-        "open exec.fifo",
-    )?
-    .into();
+    let fifo: OwnedFd = fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .custom_flags(libc::O_CLOEXEC)
+        .open(state_dir.join(state::EXEC_FIFO))
+        .map_err(InitError::OpenExecFifo)?
+        .into();
 
     let hand_over = HandOver::prepare(platform)?;
-    ok(rootfs::prepare(&cfg), "rootfs")?;
+    rootfs::prepare(&cfg).map_err(InitError::PrepareRootfs)?;
     if cfg.has_new_namespace("network") {
         loopback_up()?;
     }
     write_sysctls(&cfg)?;
     if let Some(adj) = cfg.process.oom_score_adj {
-        ok(
-            fs::write("/proc/self/oom_score_adj", adj.to_string()),
-            "process.oomScoreAdj",
-        )?;
+        fs::write("/proc/self/oom_score_adj", adj.to_string()).map_err(InitError::OomScoreAdj)?;
     }
     let console = if cfg.process.terminal {
         let (slave, name) = open_console(&cfg.rootfs, sock)?;
@@ -493,23 +610,28 @@ fn run(
         None
     };
 
-    ok(sync::send(sock, &InitMsg::NeedHooks, None), "sync")?;
-    match ok(sync::recv(sock), "sync")? {
+    sync::send(sock, &InitMsg::NeedHooks, None).map_err(InitError::SendNeedHooks)?;
+    match sync::recv(sock).map_err(InitError::WaitForHooks)? {
         (InitMsg::Continue, _) => {}
-        (other, _) => return Err(format!("unexpected message {other:?}")),
+        (received, _) => {
+            return Err(InitError::UnexpectedMessage {
+                expected: "Continue",
+                received,
+            })
+        }
     }
 
     // The front end has put init into its cgroups by now.
-    ok(rootfs::mount_cgroups(&cfg), "rootfs")?;
-    ok(rootfs::pivot(&cfg), "rootfs")?;
+    rootfs::mount_cgroups(&cfg).map_err(InitError::MountCgroups)?;
+    rootfs::pivot(&cfg).map_err(InitError::PivotRoot)?;
     if cfg.has_new_namespace("uts") {
         if let Some(h) = &cfg.hostname {
-            ok(nix::unistd::sethostname(h), "hostname")?;
+            nix::unistd::sethostname(h).map_err(InitError::Hostname)?;
         }
         if let Some(d) = &cfg.domainname {
             // SAFETY: d is a valid buffer of d.len() bytes for the call.
             if unsafe { libc::setdomainname(d.as_ptr().cast(), d.len()) } < 0 {
-                return Err(format!("domainname: {}", std::io::Error::last_os_error()));
+                return Err(InitError::Domainname(last_os_error()));
             }
         }
     }
@@ -520,12 +642,9 @@ fn run(
         // runc's init always starts a new session (nsexec.c), so the
         // container's processes see session and process group 1 in /proc
         // and `ps` marks init as a session leader.
-        ok(nix::unistd::setsid(), "setsid")?;
+        nix::unistd::setsid().map_err(InitError::Setsid)?;
     }
-    ok(
-        nix::unistd::chdir(cfg.process.cwd.as_str()),
-        "chdir to process.cwd",
-    )?;
+    nix::unistd::chdir(cfg.process.cwd.as_str()).map_err(InitError::Chdir)?;
     let program = lookup(&cfg.process.args[0], &cfg.process.env)?;
     let program = cstrings(&[program.to_string_lossy().into_owned()], "process.args")?.remove(0);
     if let Some(mask) = cfg.process.umask {
@@ -534,10 +653,10 @@ fn run(
     // The spec's own profile goes on last, right before exec, as runc does:
     // only execve itself has to pass it.
     let profile = match &cfg.seccomp {
-        Some(p) => Some(ok(super::seccomp_profile::compile(p), "linux.seccomp")?),
+        Some(p) => Some(super::seccomp_profile::compile(p).map_err(InitError::SeccompProfile)?),
         None => None,
     };
-    super::userns::enter(sock)?;
+    super::userns::enter(sock).map_err(InitError::EnterUserNamespace)?;
 
     // From here on every syscall goes through the filter: only passthrough
     // ones (sendmsg, close, read) and the identity calls that the sentry
@@ -550,7 +669,7 @@ fn run(
         install_profile(p);
     }
     become_process(&cfg.process)?;
-    ok(sync::send(sock, &InitMsg::Ready, None), "sync")?;
+    sync::send(sock, &InitMsg::Ready, None).map_err(InitError::SendReady)?;
     // SAFETY: fd 3 is the sync socket we were started with; nothing else owns it.
     drop(unsafe { OwnedFd::from_raw_fd(sock) });
 
@@ -588,17 +707,59 @@ fn run(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::error::Error as _;
+
+    /// The text create shows is the step, then its cause (as the String
+    /// errors read before), and the cause stays reachable as the source.
+    #[test]
+    fn init_errors_name_the_step_and_keep_the_cause() {
+        let eacces = || std::io::Error::from_raw_os_error(libc::EACCES);
+        let e = InitError::WriteSysctl {
+            key: "net.ipv4.ip_forward".into(),
+            source: eacces(),
+        };
+        assert_eq!(
+            e.to_string(),
+            format!("linux.sysctl net.ipv4.ip_forward: {}", eacces())
+        );
+        assert!(e.source().is_some());
+        let e = InitError::SendNeedHooks(SyncError::Closed);
+        assert_eq!(e.to_string(), "sync: peer closed the channel");
+        assert!(e.source().is_some());
+        let e = InitError::UnexpectedMessage {
+            expected: "Continue",
+            received: InitMsg::Ready,
+        };
+        assert_eq!(e.to_string(), "unexpected message Ready");
+        let e = InitError::Rlimit {
+            name: "RLIMIT_NOFILE".into(),
+            source: eacces(),
+        };
+        assert_eq!(
+            e.to_string(),
+            format!("process.rlimits RLIMIT_NOFILE: {}", eacces())
+        );
+        assert_eq!(
+            InitError::SentryRefused("no such task".into()).to_string(),
+            "no such task"
+        );
+        let nul = cstrings(&["a\0b".to_string()], "process.env").unwrap_err();
+        assert_eq!(
+            nul.to_string(),
+            "process.env: \"a\\0b\" contains a NUL byte"
+        );
+    }
 
     #[test]
     fn lookup_follows_path_and_reports_like_runc() {
         let env = vec!["PATH=/nonexistent:/bin:/usr/bin".to_string()];
         assert!(lookup("sh", &env).expect("sh").ends_with("sh"));
         assert_eq!(
-            lookup("nope-runrs", &env).unwrap_err(),
+            lookup("nope-runrs", &env).unwrap_err().to_string(),
             "exec: \"nope-runrs\": executable file not found in $PATH"
         );
         assert_eq!(
-            lookup("/nonexistent/x", &env).unwrap_err(),
+            lookup("/nonexistent/x", &env).unwrap_err().to_string(),
             "exec: \"/nonexistent/x\": stat /nonexistent/x: no such file or directory"
         );
     }

@@ -283,6 +283,10 @@ impl Table {
     /// The credentials of `htid` for a call it is making: it cannot change
     /// them meanwhile, and every change it made went through `forget`.
     pub fn own(&self, htid: i32) -> Result<Cred, Errno> {
+        if !super::fs::hostproc::is_live(&self.proc_root) {
+            // No task behind a fixture's entry to key the cache with.
+            return Cred::read(&self.proc_root, htid);
+        }
         let ino = super::lineage::identify(htid).map_err(|_| Errno::ESRCH)?;
         if let Ok(m) = self.own.lock() {
             if let Some((i, c)) = m.get(&htid) {
@@ -313,6 +317,82 @@ impl Table {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    use crate::sentry::fs::hostproc::fixture::{ProcTree, Task};
+
+    /// Every credential line of a task's status file, read from a tree
+    /// laid out like /proc: ids as the kernel lists them, groups sorted,
+    /// the five capability sets and no_new_privs.
+    #[test]
+    fn reads_a_tasks_credentials_from_its_status_file() {
+        let tree = ProcTree::new();
+        let mut t = Task::process(100, 1, "pid:[111]");
+        let (me, my_gid) = (t.uid[1], t.gid[1]);
+        t.uid = [1000, me, 1002, me];
+        t.gid = [5, my_gid, 7, my_gid];
+        t.groups = vec![20, 5, 100000];
+        t.caps = [1, 0xa80425fb, 0xa80425fb, (1 << 41) - 1, 1 << 10];
+        t.no_new_privs = true;
+        tree.add(&t);
+        let c = Table::new(tree.root().to_path_buf()).get(100).expect("get");
+        assert_eq!(c.uid, [1000, me, 1002, me]);
+        assert_eq!(c.gid, [5, my_gid, 7, my_gid]);
+        assert_eq!(c.groups, [5, 20, 100000]);
+        assert_eq!(
+            (
+                c.inheritable,
+                c.permitted,
+                c.effective,
+                c.bounding,
+                c.ambient
+            ),
+            (1, 0xa80425fb, 0xa80425fb, (1 << 41) - 1, 1 << 10)
+        );
+        assert!(c.no_new_privs && c.capable(CAP_CHOWN) && !c.capable(CAP_DAC_READ_SEARCH));
+        assert_eq!(c.euid(), me);
+        assert_eq!(c.securebits, 0);
+    }
+
+    /// The dumpable rule: a task's /proc files are its effective ids' when
+    /// it is dumpable, root's when not (task_dump_owner), so a status file
+    /// owned by anyone else means dumpable 0.
+    #[test]
+    fn dumpable_follows_the_status_files_owner() {
+        let tree = ProcTree::new();
+        let mut t = Task::process(100, 1, "pid:[111]");
+        tree.add(&t);
+        let table = Table::new(tree.root().to_path_buf());
+        assert_eq!(table.get(100).expect("get").dumpable, SUID_DUMP_USER);
+        // Same file owner, another effective uid (after a setuid call).
+        t.uid[1] = t.uid[1].wrapping_add(1);
+        tree.add(&t);
+        assert_eq!(table.get(100).expect("get").dumpable, 0);
+        // Or another effective gid.
+        t.uid[1] = t.uid[0];
+        t.gid[1] = t.gid[1].wrapping_add(1);
+        tree.add(&t);
+        assert_eq!(table.get(100).expect("get").dumpable, 0);
+    }
+
+    /// A task that is not there, or whose status lacks a line or garbles
+    /// one, has no credentials (ESRCH), never defaults; off the live /proc
+    /// `own` reads every time, as `get` does.
+    #[test]
+    fn a_missing_or_garbled_status_is_esrch() {
+        let tree = ProcTree::new();
+        let t = Task::process(100, 1, "pid:[111]");
+        tree.add(&t);
+        let table = Table::new(tree.root().to_path_buf());
+        assert_eq!(table.get(7), Err(Errno::ESRCH));
+        assert_eq!(table.own(100), table.get(100));
+        tree.write("100/status", t.status().replace("CapEff:", "CapEfff:"));
+        assert_eq!(table.own(100), Err(Errno::ESRCH), "not cached");
+        tree.write("100/status", t.status().replace("Gid:\t", "Gid:\tx"));
+        assert_eq!(table.get(100), Err(Errno::ESRCH));
+        tree.write("100/status", b"Uid:\t\xff\n".as_slice());
+        assert_eq!(table.get(100), Err(Errno::ESRCH));
+        assert!(table.own.lock().expect("own").is_empty());
+    }
 
     #[test]
     fn may_follows_the_class_rule_then_the_dac_capabilities() {

@@ -253,9 +253,29 @@ fn path_cstring(path: &std::path::Path) -> std::io::Result<std::ffi::CString> {
     std::ffi::CString::new(path.as_os_str().as_encoded_bytes()).map_err(|_| Errno::EINVAL.into())
 }
 
-/// The errno of an I/O error (EIO when it carries none).
-fn errno_of(e: &std::io::Error) -> Errno {
-    Errno::from_raw(e.raw_os_error().unwrap_or(libc::EIO))
+/// The errno of an I/O error: its own, else the one its kind names
+/// (ENOENT, EACCES), else EIO. The one converter from `std::io::Error`
+/// in the sentry.
+pub fn errno_of(e: &std::io::Error) -> Errno {
+    match e.raw_os_error() {
+        Some(code) => Errno::from_raw(code),
+        None => match e.kind() {
+            std::io::ErrorKind::NotFound => Errno::ENOENT,
+            std::io::ErrorKind::PermissionDenied => Errno::EACCES,
+            _ => Errno::EIO,
+        },
+    }
+}
+
+/// The errno of an I/O error from reading a task's files in the host's
+/// /proc: a task that exited between the lookup and the read makes the
+/// kernel answer ESRCH, which the workload sees as a missing file (ENOENT),
+/// as it would if it had looked a moment later.
+pub fn task_file_errno(e: &std::io::Error) -> Errno {
+    match errno_of(e) {
+        Errno::ESRCH => Errno::ENOENT,
+        other => other,
+    }
 }
 
 /// fstatat(fd, "", AT_EMPTY_PATH | flags).

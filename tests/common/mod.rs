@@ -91,8 +91,8 @@ pub fn unique_id(prefix: &str) -> String {
     format!("{prefix}-{}-{n}-{:x}", std::process::id(), nanos & 0xffff)
 }
 
-/// runc's default spec as scripts/mkbundle.sh writes it (keep the two in
-/// step): the conformance runner's bundle spec, running `args`.
+/// runc's default spec as scripts/mkbundle.sh writes it: the conformance
+/// runner's bundle spec (the one copy), running `args`.
 pub fn default_spec(args: &[&str]) -> serde_json::Value {
     let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
     runrs::conformance::bundle_spec(&args)
@@ -383,4 +383,18 @@ pub fn create(root: &Root, bundle: &Bundle, id: &str) {
 pub fn start(root: &Root, id: &str) {
     let out = run(root, &["start", id]);
     assert!(out.status.success(), "start {id}: {}", describe(&out));
+}
+
+/// A running container from `bundle` (created and started), its id made
+/// from `prefix`.
+pub fn started(root: &Root, bundle: &Bundle, prefix: &str) -> String {
+    let id = unique_id(prefix);
+    create(root, bundle, &id);
+    start(root, &id);
+    id
+}
+
+/// `exec ID sh -c SCRIPT`.
+pub fn exec_sh(root: &Root, id: &str, script: &str) -> Output {
+    run(root, &["exec", id, "sh", "-c", script])
 }

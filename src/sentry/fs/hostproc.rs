@@ -16,20 +16,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 
 use nix::errno::Errno;
 
-/// Converts an I/O error from reading the host /proc into the errno the
-/// emulated syscall returns. A process that vanished (ESRCH) looks like a
-/// missing file (ENOENT) to the container.
-pub fn io_errno(e: &io::Error) -> Errno {
-    match e.raw_os_error() {
-        Some(libc::ESRCH) => Errno::ENOENT,
-        Some(code) => Errno::from_raw(code),
-        None => match e.kind() {
-            io::ErrorKind::NotFound => Errno::ENOENT,
-            io::ErrorKind::PermissionDenied => Errno::EACCES,
-            _ => Errno::EIO,
-        },
-    }
-}
+use crate::sentry::sys::task_file_errno;
 
 /// The text of task `tid`'s fd link `fd` under the host procfs at `root`
 /// (its text read as `text`) as the workload sees it:
@@ -70,6 +57,19 @@ pub fn sandbox_fd_link(root: &Path, tid: i32, fd: i32, text: Vec<u8>) -> io::Res
     Ok(text)
 }
 
+/// The host's procfs, where the sentry reads.
+pub const LIVE_PROC: &str = "/proc";
+
+/// Whether `root` is the host's live procfs rather than a tree of files
+/// laid out like it (a unit test's fixture, see `fixture::ProcTree`). Only
+/// behind the live one are there tasks to reach another way: a pidfd for
+/// a task's identity, pidfd_getfd for an fd link out of the sentry's
+/// reach, a namespace's parent. Everything else reads files, so a fixture
+/// answers it.
+pub fn is_live(root: &Path) -> bool {
+    root == Path::new(LIVE_PROC)
+}
+
 /// Runs `op` on the path of task `tid`'s fd link `fd` under `root`; for
 /// the live /proc, through a duplicate of the fd where the link is out of
 /// the sentry's reach (see `sys::with_task_fd_path`).
@@ -79,7 +79,7 @@ fn on_task_fd<R>(
     fd: i32,
     op: impl Fn(&Path) -> io::Result<R>,
 ) -> io::Result<R> {
-    if root == Path::new("/proc") {
+    if is_live(root) {
         crate::sentry::sys::with_task_fd_path(tid, fd, op)
     } else {
         op(&root.join(format!("{tid}/fd/{fd}")))
@@ -108,9 +108,12 @@ fn in_task_mounts(root: &Path, tid: i32, fd: i32) -> io::Result<bool> {
         return Ok(false);
     };
     let ns = fs::metadata(root.join(format!("{tid}/ns/mnt")))?.ino();
+    // Only a live namespace's inode names it for good (a fixture's file
+    // inode is reused once it is removed).
+    let live = is_live(root);
     let known =
         |ids: &BTreeMap<u64, BTreeSet<u64>>| ids.get(&ns).is_some_and(|s| s.contains(&mnt_id));
-    if NS_MOUNT_IDS.lock().is_ok_and(|ids| known(&ids)) {
+    if live && NS_MOUNT_IDS.lock().is_ok_and(|ids| known(&ids)) {
         return Ok(true);
     }
     let mountinfo = fs::read_to_string(root.join(format!("{tid}/mountinfo")))?;
@@ -119,7 +122,7 @@ fn in_task_mounts(root: &Path, tid: i32, fd: i32) -> io::Result<bool> {
         .filter_map(|l| l.split(' ').next()?.parse().ok())
         .collect();
     let inside = seen.contains(&mnt_id);
-    if let Ok(mut ids) = NS_MOUNT_IDS.lock() {
+    if let (true, Ok(mut ids)) = (live, NS_MOUNT_IDS.lock()) {
         ids.entry(ns).or_default().extend(seen);
     }
     Ok(inside)
@@ -128,7 +131,7 @@ fn in_task_mounts(root: &Path, tid: i32, fd: i32) -> io::Result<bool> {
 /// The fd link text of host task `tid`'s fd `fd` as the workload sees it
 /// (see [`sandbox_fd_link`]).
 pub fn fd_link(tid: i32, fd: i32) -> io::Result<Vec<u8>> {
-    let root = Path::new("/proc");
+    let root = Path::new(LIVE_PROC);
     let text = on_task_fd(root, tid, fd, |link| fs::read_link(link))?
         .into_os_string()
         .into_encoded_bytes();
@@ -389,7 +392,7 @@ impl HostProc {
         if h <= 0 {
             return None;
         }
-        let live = self.root == Path::new("/proc");
+        let live = is_live(&self.root);
         if live {
             let cached = self.ids.lock().ok().and_then(|m| m.get(&h).copied());
             if let Some((ino, c, leader)) = cached {
@@ -442,7 +445,7 @@ impl HostProc {
 
     /// Reads a host-wide file such as "meminfo" or "sys/kernel/osrelease".
     pub fn read_global(&self, name: &str) -> Result<Vec<u8>, Errno> {
-        fs::read(self.root.join(name)).map_err(|e| io_errno(&e))
+        fs::read(self.root.join(name)).map_err(|e| task_file_errno(&e))
     }
 
     /// Reads `/proc/<host_pid>/<name>`.
@@ -451,9 +454,9 @@ impl HostProc {
         // /proc files say size 0: `fs::read` would then start from a few
         // bytes and double, one read(2) per step (seven for a status
         // file). One page holds most of them in one read.
-        let mut f = fs::File::open(self.path(host_pid, name)).map_err(|e| io_errno(&e))?;
+        let mut f = fs::File::open(self.path(host_pid, name)).map_err(|e| task_file_errno(&e))?;
         let mut buf = Vec::with_capacity(4096);
-        f.read_to_end(&mut buf).map_err(|e| io_errno(&e))?;
+        f.read_to_end(&mut buf).map_err(|e| task_file_errno(&e))?;
         Ok(buf)
     }
 
@@ -505,7 +508,7 @@ impl HostProc {
     pub fn read_link(&self, host_pid: i32, name: &str) -> Result<String, Errno> {
         fs::read_link(self.path(host_pid, name))
             .map(|p| p.to_string_lossy().into_owned())
-            .map_err(|e| io_errno(&e))
+            .map_err(|e| task_file_errno(&e))
     }
 
     /// The pid namespace link text ("pid:[4026531836]") of a host process.
@@ -633,7 +636,13 @@ impl HostProc {
         let mut v: Vec<(i32, i32)> = Self::numeric_dirs(&self.root)
             .into_iter()
             .filter(|&h| self.in_ns(h, &ns))
-            .filter_map(|h| Some((self.status(h).ok()?.last_i32("NSpid")?, h)))
+            .filter_map(|h| {
+                // Processes only: /proc lists no other thread, but a tree
+                // laid out like it may.
+                let st = self.status(h).ok()?;
+                let leads = st.get("Tgid").and_then(|t| t.parse::<i32>().ok()) == Some(h);
+                Some((st.last_i32("NSpid")?, h)).filter(|_| leads)
+            })
             .collect();
         v.sort_unstable();
         v
@@ -685,7 +694,7 @@ impl HostProc {
             }
             other => other,
         }
-        .map_err(|e| io_errno(&e))?;
+        .map_err(|e| task_file_errno(&e))?;
         let mut v: Vec<i32> = rd
             .filter_map(|e| e.ok())
             .filter_map(|e| match e.file_name().to_str()? {
@@ -704,14 +713,14 @@ impl HostProc {
             return Err(Errno::ENOENT);
         }
         let text = on_task_fd(&self.root, host_pid, fd, |link| fs::read_link(link))
-            .map_err(|e| io_errno(&e))?;
+            .map_err(|e| task_file_errno(&e))?;
         let text = sandbox_fd_link(
             &self.root,
             host_pid,
             fd,
             text.into_os_string().into_encoded_bytes(),
         )
-        .map_err(|e| io_errno(&e))?;
+        .map_err(|e| task_file_errno(&e))?;
         Ok(String::from_utf8_lossy(&text).into_owned())
     }
 
@@ -724,7 +733,7 @@ impl HostProc {
         }
         on_task_fd(&self.root, host_pid, fd, |link| fs::symlink_metadata(link))
             .map(|m| m.mode() & 0o777)
-            .map_err(|e| io_errno(&e))
+            .map_err(|e| task_file_errno(&e))
     }
 
     /// Raw host fdinfo text of one fd.
@@ -762,9 +771,378 @@ impl HostProc {
     }
 }
 
+/// A tree of files laid out like the host's /proc, for unit tests of what
+/// reads it (`HostProc`, `cred::Table`, `procfs`) without a live task
+/// behind each entry: a task's `status` (with its Uid/Gid/Groups/Cap
+/// lines), `stat`, `comm`, `ns/` entries, `task/<tid>/`, `mountinfo`, and
+/// its fds as links in `fd/` with their `fdinfo/`. Removed when dropped.
+#[cfg(test)]
+pub mod fixture {
+    use std::path::{Path, PathBuf};
+    use std::sync::atomic::{AtomicU32, Ordering};
+
+    use super::HostProc;
+
+    /// All capabilities the host kernel knows (0..=CAP_LAST_CAP).
+    pub const ALL_CAPS: u64 = (1 << 41) - 1;
+
+    /// One task as the host's /proc shows it.
+    #[derive(Clone, Debug)]
+    pub struct Task {
+        /// Host tid and tgid.
+        pub tid: i32,
+        pub tgid: i32,
+        /// Its tid and tgid in the container's pid namespace (the last
+        /// field of NSpid and NStgid).
+        pub ctid: i32,
+        pub ctgid: i32,
+        /// Host ppid (stat field 4, status PPid).
+        pub ppid: i32,
+        /// (host, container) process group and session (NSpgid, NSsid).
+        pub session: (i32, i32),
+        /// Its `ns/pid` link text, e.g. "pid:[111]".
+        pub pid_ns: String,
+        /// Its user and mount namespaces: tasks naming the same one share
+        /// the inode of their `ns/user` (`ns/mnt`), as in Linux.
+        pub user_ns: String,
+        pub mnt_ns: String,
+        pub comm: String,
+        /// real, effective, saved, filesystem.
+        pub uid: [u32; 4],
+        pub gid: [u32; 4],
+        pub groups: Vec<u32>,
+        /// CapInh, CapPrm, CapEff, CapBnd, CapAmb.
+        pub caps: [u64; 5],
+        pub no_new_privs: bool,
+        /// The TracerPid line.
+        pub tracer: i32,
+        /// stat field 22.
+        pub starttime: u64,
+        /// Its open fds: (fd, link text, mnt_id in its fdinfo).
+        pub fds: Vec<(i32, String, u64)>,
+        /// Its mount namespace's mounts: (mount id, mount point).
+        pub mounts: Vec<(u64, String)>,
+    }
+
+    impl Task {
+        /// A process (its thread group's leader) of host pid `tid`, pid
+        /// `ctid` in the namespace `pid_ns`, with every capability; its
+        /// ids are the test's own effective ones, so the files written for
+        /// it (which the test owns) make it dumpable (see `cred::Cred::read`).
+        pub fn process(tid: i32, ctid: i32, pid_ns: &str) -> Task {
+            let (uid, gid) = (
+                nix::unistd::geteuid().as_raw(),
+                nix::unistd::getegid().as_raw(),
+            );
+            Task {
+                tid,
+                tgid: tid,
+                ctid,
+                ctgid: ctid,
+                ppid: 1,
+                session: (tid, ctid),
+                pid_ns: pid_ns.to_owned(),
+                user_ns: "user".to_owned(),
+                mnt_ns: "mnt".to_owned(),
+                comm: "task".to_owned(),
+                uid: [uid; 4],
+                gid: [gid; 4],
+                groups: Vec::new(),
+                caps: [0, ALL_CAPS, ALL_CAPS, ALL_CAPS, 0],
+                no_new_privs: false,
+                tracer: 0,
+                starttime: 5000,
+                fds: Vec::new(),
+                mounts: vec![(1, "/".to_owned())],
+            }
+        }
+
+        /// Another thread of this task's process: host tid `tid`,
+        /// container tid `ctid`.
+        pub fn thread(&self, tid: i32, ctid: i32) -> Task {
+            Task {
+                tid,
+                ctid,
+                ..self.clone()
+            }
+        }
+
+        /// Its /proc/<tid>/status, in the kernel's order and format.
+        pub fn status(&self) -> String {
+            let ids = |v: &[u32; 4]| v.map(|i| i.to_string()).join("\t");
+            let groups: String = self.groups.iter().map(|g| format!("{g} ")).collect();
+            let [inh, prm, eff, bnd, amb] = self.caps;
+            format!(
+                "Name:\t{comm}\nUmask:\t0022\nState:\tS (sleeping)\nTgid:\t{tgid}\nNgid:\t0\n\
+                 Pid:\t{tid}\nPPid:\t{ppid}\nTracerPid:\t{tracer}\nUid:\t{uid}\nGid:\t{gid}\n\
+                 FDSize:\t64\nGroups:\t{groups}\nNStgid:\t{tgid}\t{ctgid}\nNSpid:\t{tid}\t{ctid}\n\
+                 NSpgid:\t{hs}\t{cs}\nNSsid:\t{hs}\t{cs}\nVmRSS:\t    1024 kB\n\
+                 CapInh:\t{inh:016x}\nCapPrm:\t{prm:016x}\nCapEff:\t{eff:016x}\n\
+                 CapBnd:\t{bnd:016x}\nCapAmb:\t{amb:016x}\nNoNewPrivs:\t{nnp}\nSeccomp:\t2\n\
+                 Cpus_allowed_list:\t0-1\n",
+                comm = self.comm,
+                tgid = self.tgid,
+                tid = self.tid,
+                ppid = self.ppid,
+                tracer = self.tracer,
+                uid = ids(&self.uid),
+                gid = ids(&self.gid),
+                ctgid = self.ctgid,
+                ctid = self.ctid,
+                hs = self.session.0,
+                cs = self.session.1,
+                nnp = u8::from(self.no_new_privs),
+            )
+        }
+
+        /// Its /proc/<tid>/stat line.
+        pub fn stat(&self) -> String {
+            format!(
+                "{tid} ({comm}) S {ppid} {s} {s} 0 -1 4194560 0 0 0 0 0 0 0 0 20 0 1 0 {start} 1000 10\n",
+                tid = self.tid,
+                comm = self.comm,
+                ppid = self.ppid,
+                s = self.session.0,
+                start = self.starttime,
+            )
+        }
+    }
+
+    /// The tree; its root is what `HostProc::new` and `cred::Table::new`
+    /// take in place of "/proc".
+    pub struct ProcTree(PathBuf);
+
+    impl Drop for ProcTree {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
+
+    impl Default for ProcTree {
+        fn default() -> Self {
+            Self::new()
+        }
+    }
+
+    impl ProcTree {
+        /// An empty tree in a directory of its own.
+        pub fn new() -> ProcTree {
+            static N: AtomicU32 = AtomicU32::new(0);
+            let root = std::env::temp_dir().join(format!(
+                "runrs-proctree-{}-{}",
+                std::process::id(),
+                N.fetch_add(1, Ordering::Relaxed)
+            ));
+            let _ = std::fs::remove_dir_all(&root);
+            std::fs::create_dir_all(&root).expect("mkdir proc tree");
+            ProcTree(root)
+        }
+
+        pub fn root(&self) -> &Path {
+            &self.0
+        }
+
+        /// A `HostProc` over this tree for a container whose init is host
+        /// pid `init`.
+        pub fn host(&self, init: i32) -> HostProc {
+            HostProc::new(self.0.clone(), init)
+        }
+
+        /// Writes the file `rel` (e.g. "uptime", "100/limits").
+        pub fn write(&self, rel: &str, contents: impl AsRef<[u8]>) -> &Self {
+            let path = self.0.join(rel);
+            if let Some(dir) = path.parent() {
+                std::fs::create_dir_all(dir).expect("mkdir");
+            }
+            std::fs::write(path, contents).expect("write");
+            self
+        }
+
+        /// Adds task `t`: /<tid>/ (reachable for a thread too, as in
+        /// Linux) and /<tgid>/task/<tid>/.
+        pub fn add(&self, t: &Task) -> &Self {
+            for dir in [format!("{}", t.tid), format!("{}/task/{}", t.tgid, t.tid)] {
+                self.write(&format!("{dir}/status"), t.status());
+                self.write(&format!("{dir}/stat"), t.stat());
+                self.write(&format!("{dir}/comm"), format!("{}\n", t.comm));
+            }
+            let dir = self.0.join(t.tid.to_string());
+            for sub in ["ns", "fd", "fdinfo"] {
+                std::fs::create_dir_all(dir.join(sub)).expect("mkdir");
+            }
+            let link = |target: &str, at: PathBuf| {
+                let _ = std::fs::remove_file(&at);
+                std::os::unix::fs::symlink(target, at).expect("symlink");
+            };
+            link(&t.pid_ns, dir.join("ns/pid"));
+            // A namespace is known by its inode: one file per namespace,
+            // linked into each of its tasks.
+            for (kind, name) in [("user", &t.user_ns), ("mnt", &t.mnt_ns)] {
+                let ns = self.0.join(format!("namespaces/{kind}-{name}"));
+                if !ns.exists() {
+                    self.write(&format!("namespaces/{kind}-{name}"), "");
+                }
+                let at = dir.join(format!("ns/{kind}"));
+                let _ = std::fs::remove_file(&at);
+                std::fs::hard_link(&ns, at).expect("link a namespace");
+            }
+            let mountinfo: String = t
+                .mounts
+                .iter()
+                .map(|(id, at)| format!("{id} 1 0:{id} / {at} rw - tmpfs tmpfs rw\n"))
+                .collect();
+            std::fs::write(dir.join("mountinfo"), mountinfo).expect("write");
+            for (fd, text, mnt_id) in &t.fds {
+                link(text, dir.join(format!("fd/{fd}")));
+                std::fs::write(
+                    dir.join(format!("fdinfo/{fd}")),
+                    format!("pos:\t0\nflags:\t02\nmnt_id:\t{mnt_id}\nino:\t1\n"),
+                )
+                .expect("write");
+            }
+            self
+        }
+
+        /// Removes task `tid`'s /<tid>/ (it exited).
+        pub fn remove(&self, tid: i32) {
+            std::fs::remove_dir_all(self.0.join(tid.to_string())).expect("rm task");
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    use super::fixture::{ProcTree, Task};
+
+    /// A container (pid namespace "pid:[111]") whose init is host pid 100
+    /// with a second thread 102, a child 101, and a host process 50 outside.
+    fn container_tree() -> (ProcTree, HostProc) {
+        let tree = ProcTree::new();
+        let init = Task::process(100, 1, "pid:[111]");
+        let mut child = Task::process(101, 2, "pid:[111]");
+        child.ppid = 100;
+        tree.add(&init)
+            .add(&init.thread(102, 3))
+            .add(&child)
+            .add(&Task::process(50, 50, "pid:[999]"));
+        let host = tree.host(100);
+        (tree, host)
+    }
+
+    /// The container tid comes from NSpid and leadership from Tgid; a task
+    /// of another pid namespace, or one that is not there, has none.
+    #[test]
+    fn ids_of_a_fixture_task() {
+        let (_tree, h) = container_tree();
+        assert_eq!(h.ids_of(100), Some((1, true)));
+        assert_eq!(h.ids_of(102), Some((3, false)), "a thread, not a leader");
+        assert_eq!(h.ids_of(101), Some((2, true)));
+        assert_eq!(h.ids_of(50), None, "another pid namespace");
+        assert_eq!(h.ids_of(7), None, "no such task");
+        assert_eq!(h.ids_of(0), None);
+        assert_eq!(h.ids_of(-100), None);
+        assert!(h.in_container(102) && !h.in_container(50));
+        assert_eq!(h.container_ids(102), Some((1, 3, 100)));
+        assert_eq!(h.container_ids(50), None);
+        // Only the live /proc keeps ids (a fixture's tasks have no pidfd).
+        assert!(h.ids.lock().expect("ids").is_empty());
+        assert!(!is_live(h.root()) && is_live(Path::new("/proc")));
+    }
+
+    /// Listing: the container's processes (not its threads, not the
+    /// host's), a process's threads, and a container pid's host pid, found
+    /// by a scan and remembered until that task is gone.
+    #[test]
+    fn task_listing_of_a_fixture_tree() {
+        let (tree, h) = container_tree();
+        assert_eq!(h.list_container_pids(), [(1, 100), (2, 101)]);
+        assert_eq!(h.threads(100), [(1, 100), (3, 102)]);
+        assert_eq!(h.thread_of(100, 3), Some(102));
+        assert_eq!(h.thread_of(100, 2), None, "another process's tid");
+        assert_eq!(h.host_pid(2), Some(101));
+        assert_eq!(h.host_pids.lock().expect("pids").get(&2), Some(&101));
+        assert_eq!(h.host_pid(3), None, "a thread is no process");
+        assert_eq!(h.host_pid(50), None, "a host pid is no container pid");
+        tree.remove(101);
+        assert_eq!(h.host_pid(2), None, "a remembered pid is checked again");
+        assert_eq!(h.list_container_pids(), [(1, 100)]);
+        // A container whose init is gone has no namespace, hence no tasks.
+        let gone = tree.host(4242);
+        assert!(gone.list_container_pids().is_empty());
+        assert_eq!(gone.host_pid(1), None);
+    }
+
+    /// A task's files, and the errnos of what is missing or garbled.
+    #[test]
+    fn files_of_a_fixture_task() {
+        let (tree, h) = container_tree();
+        let st = h.stat(101).expect("stat");
+        assert_eq!((st.pid, st.ppid, st.starttime), (101, 100, 5000));
+        assert_eq!(h.comm(101), Ok(b"task\n".to_vec()));
+        assert_eq!(h.status(101).expect("status").kb("VmRSS"), Some(1024));
+        assert_eq!(h.pid_ns(101).as_deref(), Some("pid:[111]"));
+        assert_eq!(h.read_file(7, "stat"), Err(Errno::ENOENT));
+        assert_eq!(h.cmdline(101), Err(Errno::ENOENT));
+        tree.write("101/stat", "garbage\n");
+        assert_eq!(h.stat(101), Err(Errno::EIO));
+        assert!(h.has(101, "status") && !h.has(101, "environ"));
+        tree.write("uptime", "1234.50 99.00\n");
+        assert_eq!(h.uptime_secs(), Some(1234.5));
+        assert_eq!(h.mount_point_of(100, 1).as_deref(), Some("/"));
+        assert_eq!(h.mount_point_of(100, 9), None);
+    }
+
+    /// A task's fds from its fd directory; each link as the workload sees
+    /// it: a file of its own mounts and a pipe as named, a file of a mount
+    /// it does not have as `host:[<inode>]`.
+    #[test]
+    fn fds_of_a_fixture_task() {
+        use std::os::unix::fs::MetadataExt;
+        let tree = ProcTree::new();
+        tree.write("files/outside", "x");
+        let outside = tree.root().join("files/outside");
+        let mut t = Task::process(100, 1, "pid:[111]");
+        t.mounts.push((7, "/data".to_owned()));
+        t.fds = vec![
+            (0, "/dev/null".to_owned(), 1),
+            (1, "pipe:[4242]".to_owned(), 3),
+            (3, "/data/log".to_owned(), 7),
+            (10, outside.display().to_string(), 8),
+        ];
+        tree.add(&t);
+        let h = tree.host(100);
+        assert_eq!(h.fds(100), Ok(vec![0, 1, 3, 10]));
+        assert_eq!(h.fd_target(100, 0).as_deref(), Ok("/dev/null"));
+        assert_eq!(h.fd_target(100, 1).as_deref(), Ok("pipe:[4242]"));
+        assert_eq!(h.fd_target(100, 3).as_deref(), Ok("/data/log"));
+        let ino = fs::metadata(&outside).expect("stat").ino();
+        assert_eq!(h.fd_target(100, 10), Ok(format!("host:[{ino}]")));
+        assert_eq!(h.fd_target(100, 4), Err(Errno::ENOENT));
+        assert_eq!(h.fd_target(100, -1), Err(Errno::ENOENT));
+        assert_eq!(h.fd_link_mode(100, 1), Ok(0o777), "a fixture's link");
+        assert_eq!(h.fd_link_mode(100, 4), Err(Errno::ENOENT));
+        assert!(h.fdinfo(100, 3).expect("fdinfo").contains("mnt_id:\t7\n"));
+        assert_eq!(h.fdinfo(100, -3), Err(Errno::ENOENT));
+        assert_eq!(h.fds(7), Err(Errno::ENOENT));
+    }
+
+    /// A task that exited between lookup and read (ESRCH) is a missing
+    /// file to the workload; other errnos pass as they are.
+    #[test]
+    fn a_vanished_task_reads_as_missing() {
+        use crate::sentry::sys::{errno_of, task_file_errno};
+        let esrch = io::Error::from_raw_os_error(libc::ESRCH);
+        assert_eq!(task_file_errno(&esrch), Errno::ENOENT);
+        assert_eq!(errno_of(&esrch), Errno::ESRCH);
+        let eacces = io::Error::from_raw_os_error(libc::EACCES);
+        assert_eq!(task_file_errno(&eacces), Errno::EACCES);
+        let kind = |k: io::ErrorKind| errno_of(&io::Error::from(k));
+        assert_eq!(kind(io::ErrorKind::NotFound), Errno::ENOENT);
+        assert_eq!(kind(io::ErrorKind::PermissionDenied), Errno::EACCES);
+        assert_eq!(kind(io::ErrorKind::InvalidData), Errno::EIO);
+    }
 
     /// The mount holds pid directories only, and an fd of a file in it
     /// reads as /proc/<pid>/... to the sentry (`fd_link`; the mount is `gofer::procmount`'s).

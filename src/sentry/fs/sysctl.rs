@@ -21,6 +21,7 @@ use std::sync::Mutex;
 use nix::errno::Errno;
 
 use super::procfs::EntryKind;
+use crate::sentry::sys::errno_of;
 
 /// The most a sysctl read returns (the largest real ones are a few KiB).
 const READ_LIMIT: u64 = 1 << 20;
@@ -278,10 +279,6 @@ fn check_rel(rel: &str) -> Result<(), Errno> {
         return Err(Errno::ENOENT);
     }
     Ok(())
-}
-
-fn errno_of(e: &std::io::Error) -> Errno {
-    Errno::from_raw(e.raw_os_error().unwrap_or(libc::EIO))
 }
 
 fn run(root: &std::path::Path, op: &Op, rel: &str) -> Result<Answer, Errno> {

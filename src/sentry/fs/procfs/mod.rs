@@ -1295,7 +1295,7 @@ impl ProcFs {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::sync::atomic::{AtomicU32, Ordering};
+    use crate::sentry::fs::hostproc::fixture::{ProcTree, Task};
     use std::time::Duration;
 
     fn me() -> i32 {
@@ -1344,6 +1344,19 @@ mod tests {
             }],
             host_proc,
         }
+    }
+
+    /// `cfg` for a container whose user namespace maps 0..65536 to host
+    /// ids 100000.. (uids and gids).
+    fn in_userns(mut cfg: ProcConfig) -> ProcConfig {
+        let userns = crate::sentry::cred::IdMap(vec![crate::sentry::cred::IdRange {
+            inside: 0,
+            outside: 100000,
+            count: 65536,
+        }]);
+        cfg.uid_map = userns.clone();
+        cfg.gid_map = userns;
+        cfg
     }
 
     fn host_fs() -> ProcFs {
@@ -1647,56 +1660,93 @@ mod tests {
     }
 
     /// A fake host /proc where the container's pid ns differs from the
-    /// test's: host pids 100 and 101 are container pids 1 and 2.
-    struct FakeProc(PathBuf);
-    impl Drop for FakeProc {
-        fn drop(&mut self) {
-            let _ = std::fs::remove_dir_all(&self.0);
-        }
+    /// test's: host pids 100 and 101 are container pids 1 and 2, in a
+    /// user namespace whose root is host uid 100000.
+    fn fake_proc() -> ProcTree {
+        let tree = ProcTree::new();
+        let task = |host: i32, ns: &str, ctr: i32, ppid: i32, comm: &str| {
+            let mut t = Task::process(host, ctr, ns);
+            t.ppid = ppid;
+            t.comm = comm.to_owned();
+            t.session = (100, 1);
+            t.tracer = 7;
+            t.uid = [100000, 101000, 100000, 100000];
+            t.gid = [100000, 101001, 100000, 100000];
+            t.groups = vec![100005];
+            t
+        };
+        tree.add(&task(100, "pid:[111]", 1, 50, "my init"))
+            .add(&task(101, "pid:[111]", 2, 100, "sh"))
+            .add(&task(50, "pid:[999]", 50, 1, "containerd-shim"))
+            .add(&task(me(), "pid:[999]", me(), 1, "test"))
+            .write("uptime", "1000.00 2000.00\n");
+        tree
     }
 
-    fn fake_proc() -> FakeProc {
-        static N: AtomicU32 = AtomicU32::new(0);
-        let root = std::env::temp_dir().join(format!(
-            "runrs-fakeproc-{}-{}",
-            std::process::id(),
-            N.fetch_add(1, Ordering::Relaxed)
-        ));
-        let mk = |host: i32, ns: &str, ctr: i32, ppid: i32, comm: &str| {
-            let d = root.join(host.to_string());
-            std::fs::create_dir_all(d.join("ns")).expect("mkdir");
-            std::fs::create_dir_all(d.join(format!("task/{host}"))).expect("mkdir");
-            std::os::unix::fs::symlink(ns, d.join("ns/pid")).expect("symlink");
-            let status = format!(
-                "Name:\t{comm}\nUmask:\t0022\nState:\tS (sleeping)\nTgid:\t{host}\nNgid:\t0\nPid:\t{host}\nPPid:\t{ppid}\nTracerPid:\t7\nUid:\t100000\t101000\t100000\t100000\nGid:\t100000\t101001\t100000\t100000\nGroups:\t100005 \nNStgid:\t{host}\t{ctr}\nNSpid:\t{host}\t{ctr}\nNSpgid:\t100\t1\nNSsid:\t100\t1\nCapInh:\t0000000000000000\nCapPrm:\t000001ffffffffff\nCapEff:\t000001ffffffffff\nCapBnd:\t000001ffffffffff\nCapAmb:\t0000000000000000\nNoNewPrivs:\t0\nSeccomp:\t2\n"
-            );
-            std::fs::write(d.join("status"), &status).expect("write");
-            std::fs::write(d.join(format!("task/{host}/status")), &status).expect("write");
-            let stat = format!(
-                "{host} ({comm}) S {ppid} 100 100 0 -1 4194560 0 0 0 0 0 0 0 0 20 0 1 0 5000 1000 10\n"
-            );
-            std::fs::write(d.join("stat"), stat).expect("write");
-        };
-        mk(100, "pid:[111]", 1, 50, "my init");
-        mk(101, "pid:[111]", 2, 100, "sh");
-        mk(50, "pid:[999]", 50, 1, "containerd-shim");
-        mk(me(), "pid:[999]", me(), 1, "test");
-        std::fs::write(root.join("uptime"), "1000.00 2000.00\n").expect("write");
-        FakeProc(root)
+    /// Another task's fds, and who may see them: a task of the same ids
+    /// (dumpable) may list its fd directory and read its links; a task of
+    /// another user namespace (a pod's other sandbox) with the same ids
+    /// may list the directory but not read a link; once the task is not
+    /// dumpable (its files are the namespace root's) the directory is
+    /// refused; a task always sees its own.
+    #[test]
+    fn fd_dir_of_another_task_follows_ptrace_access() {
+        let tree = ProcTree::new();
+        let mut init = Task::process(100, 1, "pid:[111]");
+        init.fds = vec![
+            (0, "/dev/null".to_owned(), 1),
+            (1, "pipe:[77]".to_owned(), 1),
+            (4, "/etc/passwd".to_owned(), 1),
+        ];
+        let mut sh = Task::process(101, 2, "pid:[111]");
+        sh.ppid = 100;
+        let mut other = Task::process(102, 3, "pid:[111]");
+        other.user_ns = "another-sandbox".to_owned();
+        // No capability anywhere: the ids and the dumpable mode decide.
+        for t in [&mut init, &mut sh, &mut other] {
+            t.caps = [0; 5];
+        }
+        tree.add(&init).add(&sh).add(&other);
+        // The namespace's root is host uid 100000, not the test's.
+        let p = ProcFs::new(in_userns(config(100, tree.root().to_path_buf())));
+        assert_eq!(
+            names(p.lookup(101, "1/fd").expect("fd dir")),
+            [".", "..", "0", "1", "4"]
+        );
+        assert_eq!(p.readlink(101, "1/fd/4").as_deref(), Ok("/etc/passwd"));
+        assert_eq!(p.readlink(101, "1/fd/1").as_deref(), Ok("pipe:[77]"));
+        assert_eq!(p.lookup(101, "1/fd/2"), Err(Errno::ENOENT));
+        assert!(file(p.lookup(101, "1/fdinfo/4").expect("fdinfo")).contains("mnt_id:\t1\n"));
+        // The directory is the mode's (the same ids own it); its links
+        // and fdinfo need ptrace access, which no capability of another
+        // user namespace's task gives.
+        assert!(
+            p.lookup(102, "1/fd").is_ok(),
+            "the 0500 directory of its ids"
+        );
+        assert_eq!(p.readlink(102, "1/fd/4"), Err(Errno::EACCES));
+        assert_eq!(p.lookup(102, "1/fdinfo/4"), Err(Errno::EACCES));
+        // Not dumpable: its files are root's (here another owner than its
+        // effective ids), so its fd directory is no longer its user's.
+        init.uid[1] = init.uid[1].wrapping_add(1);
+        init.uid[3] = init.uid[1];
+        tree.add(&init);
+        assert_eq!(
+            p.lookup(101, "1/fd"),
+            Ok(Node::Refused {
+                kind: EntryKind::Dir,
+                errno: Errno::EACCES
+            }),
+            "not dumpable"
+        );
+        assert_eq!(p.readlink(101, "1/fd/4"), Err(Errno::EACCES));
+        assert!(p.lookup(100, "self/fd").is_ok(), "its own");
     }
 
     #[test]
     fn pid_translation_with_foreign_namespace() {
         let fake = fake_proc();
-        let mut cfg = config(100, fake.0.clone());
-        let userns = crate::sentry::cred::IdMap(vec![crate::sentry::cred::IdRange {
-            inside: 0,
-            outside: 100000,
-            count: 65536,
-        }]);
-        cfg.uid_map = userns.clone();
-        cfg.gid_map = userns;
-        let p = ProcFs::new(cfg);
+        let p = ProcFs::new(in_userns(config(100, fake.root().to_path_buf())));
         assert_eq!(p.lookup(101, "self"), Ok(Node::Symlink("2".into())));
         let root = names(p.lookup(101, "").expect("root"));
         assert!(root.contains(&"1".into()) && root.contains(&"2".into()));
@@ -1751,7 +1801,7 @@ mod tests {
         // (not dumpable), by its effective ids when it is; mapped.
         let a = p.attr(101, "1/status").expect("attr");
         assert_eq!((a.uid, a.gid), (0, 0));
-        std::os::unix::fs::chown(fake.0.join("100/status"), Some(101000), Some(101001))
+        std::os::unix::fs::chown(fake.root().join("100/status"), Some(101000), Some(101001))
             .expect("chown");
         let a = p.attr(101, "1/status").expect("attr");
         assert_eq!((a.uid, a.gid), (1000, 1001));
