@@ -13,12 +13,12 @@ use std::sync::{Arc, Mutex};
 
 use nix::errno::Errno;
 
-use super::dcache::DirCache;
 use super::fs::procfs::{MountLine, Node, ProcConfig, ProcFs};
 use super::platform::ptrace::Ptrace;
 use super::platform::seccomp_notify::SeccompNotify;
 use super::platform::{Platform, Response, SyscallRequest};
 use super::syscalls::{Ctx, Outcome};
+use super::vfs::dcache::DirCache;
 use super::vfs::{Location, SynthFs};
 use super::workers::{Next, Workers};
 use super::{dispatch, sys, Sentry};

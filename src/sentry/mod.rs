@@ -8,7 +8,6 @@ pub mod bpf;
 pub mod confine;
 pub mod cred;
 pub mod cwd;
-pub mod dcache;
 pub mod filter;
 pub mod kernel;
 pub mod lineage;
@@ -60,7 +59,7 @@ pub struct Sentry {
     pub synthetic_fds: Mutex<HashMap<(i32, i32), SyntheticDirFd>>,
     pub strace: bool,
     /// Gofer directories already walked (see `dcache`).
-    pub dcache: dcache::DirCache,
+    pub dcache: vfs::dcache::DirCache,
     /// Writable handles of synthetic files' memfds, for regenerating them.
     pub synthetic_files: syscalls::io::SyntheticFiles,
     /// Who connected the sockets the gofer connected (SO_PEERCRED).

@@ -15,10 +15,10 @@ use std::sync::Mutex;
 
 use nix::errno::Errno;
 
-use super::dcache::DirCache;
 use super::fs::procfs::{MountLine, ProcConfig, ProcFs};
 use super::platform::{Platform, PlatformError, Response, SyscallRequest};
 use super::syscalls::{Ctx, Outcome, SysResult};
+use super::vfs::dcache::DirCache;
 use super::{dispatch, peers, sys, Sentry};
 use crate::gofer::testutil::{open_path, TempTree};
 use crate::gofer::{Client, GoferConfig};

@@ -450,7 +450,7 @@ const DIRECT_OPEN_FLAGS: i32 = libc::O_CLOEXEC
 /// `Ok(None)`: not such an open.
 fn open_cached(
     ctx: &mut Ctx,
-    child: &crate::sentry::dcache::Child,
+    child: &crate::sentry::vfs::dcache::Child,
     st: &libc::stat,
     flags: i32,
 ) -> Result<Option<Outcome>, Errno> {
@@ -764,9 +764,9 @@ mod handler_tests {
 
     /// A name in the tree's root, as the directory cache would hand it
     /// over, with its stat.
-    fn cached_child(k: &Kit, name: &str) -> (crate::sentry::dcache::Child, libc::stat) {
+    fn cached_child(k: &Kit, name: &str) -> (crate::sentry::vfs::dcache::Child, libc::stat) {
         let dir = std::sync::Arc::new(crate::gofer::testutil::open_path(&k.tree.path));
-        let child = crate::sentry::dcache::Child {
+        let child = crate::sentry::vfs::dcache::Child {
             dir,
             name: name.as_bytes().to_vec(),
             trailing_slash: false,

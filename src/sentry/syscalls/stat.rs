@@ -11,8 +11,9 @@ use nix::errno::Errno;
 use super::{follow_unless, synthetic_dev, Ctx, Found, Outcome, SysResult, AT_FDCWD};
 use crate::gofer::Follow;
 use crate::sentry::fs::procfs::{Node, NodeAttr};
+use crate::sentry::vfs::dcache;
 use crate::sentry::vfs::{self, SynthFs};
-use crate::sentry::{cred, dcache, sys};
+use crate::sentry::{cred, sys};
 
 fn now() -> (i64, i64) {
     let d = std::time::SystemTime::now()

@@ -1,5 +1,10 @@
-//! Where a sandbox path lives: in a synthetic file system the sentry serves
-//! (/proc, /sys) or behind the gofer. Paths are byte strings, as Linux's.
+//! The sentry's VFS layer: where a sandbox path lives (in a synthetic file
+//! system the sentry serves, /proc and /sys, or behind the gofer), the
+//! directory cache (`dcache`) and the one walk every path syscall uses
+//! (`walk`). Paths are byte strings, as Linux's.
+
+pub mod dcache;
+pub mod walk;
 
 pub use crate::sandbox::{SynthFs, SYNTHETIC_MOUNTS};
 

@@ -45,13 +45,13 @@ impl SearchBits {
     /// Linux's class rule: the owner's bit for the owner, else the group's
     /// for a member, else the others'.
     pub fn allows(&self, fsuid: u32, fsgid: u32, groups: &[u32]) -> bool {
-        let who = super::cred::Asker {
+        let who = crate::sentry::cred::Asker {
             fsuid,
             fsgid,
             groups,
             cap_effective: 0,
         };
-        super::cred::class_permits(&who, self.uid, self.gid, self.mode, 1)
+        crate::sentry::cred::class_permits(&who, self.uid, self.gid, self.mode, 1)
     }
 }
 
@@ -116,7 +116,7 @@ impl DirCache {
             enabled,
             shared: bind_destinations
                 .iter()
-                .map(|d| super::vfs::normalize(d.as_bytes()))
+                .map(|d| super::normalize(d.as_bytes()))
                 .collect(),
             dirs: Mutex::new(Dirs::default()),
             capacity: capacity(),
@@ -161,12 +161,12 @@ impl DirCache {
         if !self.may_cache(dir) {
             return None;
         }
-        let st = super::sys::fstat_fd(fd.as_fd()).ok()?;
+        let st = crate::sentry::sys::fstat_fd(fd.as_fd()).ok()?;
         if st.st_mode & libc::S_IFMT != libc::S_IFDIR {
             return None;
         }
         let (entry, kept) = if fd_name(&fd).as_deref() == Some(dir) {
-            let search = (!super::sys::has_access_acl(fd.as_fd())).then_some(SearchBits {
+            let search = (!crate::sentry::sys::has_access_acl(fd.as_fd())).then_some(SearchBits {
                 uid: st.st_uid,
                 gid: st.st_gid,
                 mode: st.st_mode & 0o111,
@@ -219,7 +219,7 @@ impl DirCache {
         if !self.enabled {
             return;
         }
-        let norm = super::vfs::normalize(path);
+        let norm = super::normalize(path);
         let name = norm.rsplit(|b| *b == b'/').next().filter(|n| !n.is_empty());
         let mut dirs = self.lock();
         dirs.generation += 1;
@@ -264,13 +264,13 @@ pub fn split_plain(path: &[u8]) -> Option<(Vec<u8>, &[u8])> {
     if name.is_empty() {
         return None;
     }
-    Some((super::vfs::normalize(&path[..cut]), name))
+    Some((super::normalize(&path[..cut]), name))
 }
 
 /// fstatat of one name in a cached directory, without following it.
 pub fn stat_child(dir: &OwnedFd, name: &[u8]) -> Result<libc::stat, nix::errno::Errno> {
     let name = std::ffi::CString::new(name).map_err(|_| nix::errno::Errno::EINVAL)?;
-    super::sys::fstatat_nofollow(dir.as_fd(), &name)
+    crate::sentry::sys::fstatat_nofollow(dir.as_fd(), &name)
 }
 
 #[cfg(test)]
