@@ -65,7 +65,13 @@ pub struct Made {
 /// `uids` and `gids` mapped, and a network namespace owned by it when
 /// `new_net`, in a forked process that unshares both and waits until their
 /// fds are open (namespaces live on while an fd names them).
-pub fn make(uids: &IdMap, gids: &IdMap, new_net: bool) -> std::io::Result<Made> {
+///
+/// The process first becomes `owner` (uid, gid; no supplementary groups),
+/// keeping its capabilities (CAP_SYS_ADMIN lets it unshare where
+/// unprivileged user namespaces are off), so the namespace's owner is the
+/// sandbox's own uid (`sandbox::owner`): the sentry, running as it, holds
+/// every capability in this namespace and none in another sandbox's.
+pub fn make(uids: &IdMap, gids: &IdMap, new_net: bool, owner: u32) -> std::io::Result<Made> {
     use nix::sched::CloneFlags;
     use nix::unistd::{fork, pipe2, ForkResult};
     let (made_r, made_w) = pipe2(nix::fcntl::OFlag::O_CLOEXEC)?;
@@ -82,7 +88,10 @@ pub fn make(uids: &IdMap, gids: &IdMap, new_net: bool) -> std::io::Result<Made> 
             drop(made_r);
             drop(done_w);
             let mut byte = [0u8; 1];
-            if nix::sched::unshare(flags).is_ok() && nix::unistd::write(&made_w, b"m").is_ok() {
+            if become_owner_keeping_caps(owner).is_ok()
+                && nix::sched::unshare(flags).is_ok()
+                && nix::unistd::write(&made_w, b"m").is_ok()
+            {
                 // Until create has opened the namespaces and closes its end.
                 let _ = nix::unistd::read(&done_r, &mut byte);
             }
@@ -96,7 +105,8 @@ pub fn make(uids: &IdMap, gids: &IdMap, new_net: bool) -> std::io::Result<Made> 
                 let mut byte = [0u8; 1];
                 if nix::unistd::read(&made_r, &mut byte)? != 1 {
                     return Err(std::io::Error::other(format!(
-                        "unshare({flags:?}) failed in the namespaces' maker"
+                        "becoming the sandbox owner {owner} or unshare({flags:?}) failed in \
+                         the namespaces' maker"
                     )));
                 }
                 let pid = child.as_raw();
@@ -115,6 +125,20 @@ pub fn make(uids: &IdMap, gids: &IdMap, new_net: bool) -> std::io::Result<Made> 
             made
         }
     }
+}
+
+/// In the namespaces' maker: uid and gid `owner`, no supplementary
+/// groups, and the capabilities it had (keepcaps keeps the permitted set
+/// through the uid change; the effective set is raised back from it).
+fn become_owner_keeping_caps(owner: u32) -> nix::Result<()> {
+    use nix::unistd::{setgroups, setresgid, setresuid, Gid, Uid};
+    let (uid, gid) = (Uid::from_raw(owner), Gid::from_raw(owner));
+    setgroups(&[])?;
+    setresgid(gid, gid, gid)?;
+    nix::sys::prctl::set_keepcaps(true)?;
+    setresuid(uid, uid, uid)?;
+    let permitted = caps::read(None, CapSet::Permitted).map_err(|_| nix::Error::EPERM)?;
+    caps::set(None, CapSet::Effective, &permitted).map_err(|_| nix::Error::EPERM)
 }
 
 /// The capabilities of `bits` this kernel knows (a spec may name newer

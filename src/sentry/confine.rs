@@ -222,16 +222,32 @@ pub const SENTRY_PTRACE_CAPS: &[Capability] = &[Capability::CAP_SYS_PTRACE];
 /// `init_pidfd` is what the SIGSYS handler kills.
 /// The process must be in its own mount namespace already
 /// ([`private_mount_ns`]). A thread started before this call (the ptrace
-/// platform's tracer) must drop its own capabilities
-/// ([`keep_only_caps`]`(SENTRY_CAPS)`); the root and the seccomp filter
-/// (TSYNC) reach it from here.
+/// platform's tracer, the sysctl thread) must drop its own capabilities
+/// and, with an owner, become it (`confine::become_owner`: credentials
+/// are per thread); the root and the seccomp filter (TSYNC) reach it
+/// from here.
+///
+/// With `owner` (the sandbox's owner uid, `sandbox::owner`) every thread
+/// becomes that uid and gid after the empty root (which needs
+/// CAP_SYS_ADMIN) and before the capabilities go: the namespace's owner
+/// holds every capability in the sandbox's user namespace and none in
+/// another's.
 pub fn confine_sentry(
     scratch: &Path,
     init_pidfd: &OwnedFd,
     platform: PlatformKind,
+    owner: Option<u32>,
 ) -> Result<(), ConfineError> {
     enter_empty_root(scratch)?;
-    keep_only_caps(SENTRY_CAPS)?;
+    match owner {
+        Some(uid) => {
+            crate::confine::become_owner(uid, SENTRY_CAPS)?;
+            // The threads started before (the tracer, the sysctl thread)
+            // switched themselves.
+            crate::confine::check_all_threads_are(uid)?;
+        }
+        None => keep_only_caps(SENTRY_CAPS)?,
+    }
     lock_down(
         "sentry",
         init_pidfd,

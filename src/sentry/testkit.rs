@@ -325,6 +325,7 @@ impl Kit {
                 log_json: false,
                 start_time: (since.as_secs(), since.subsec_nanos()),
                 gofer_subtrees: Vec::new(),
+                owner_uid: None,
             },
             kernel,
             procfs,
