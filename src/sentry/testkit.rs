@@ -275,6 +275,7 @@ impl Kit {
             synthetic_mounts: vec!["/proc".into(), "/sys".into()],
             served_inside_synthetic: Vec::new(),
             proc_mount: None,
+            owner: None,
         };
         let server = std::thread::spawn(move || {
             let _ = crate::gofer::serve(root, vec![theirs], config);
