@@ -563,9 +563,56 @@ fn each_sentry_runs_as_its_sandbox_owner_and_reaches_only_its_workload() {
         .spawn()
         .expect("a host process");
     let host_pid = host.id() as i32;
-    let report = probe_as(a_uid, &[("a", a_init), ("b", b_init), ("host", host_pid)]);
-    let _ = host.kill();
-    let _ = host.wait();
+    // A host process of uid 0 with no capability at all (bounding set
+    // empty, so its exec grants none): a sentry running as root could
+    // reach it, the owner uid cannot.
+    let mut bare = std::process::Command::new("sleep");
+    bare.arg("100");
+    // SAFETY: the closure runs in the forked child before exec and makes
+    // only raw syscalls on its own stack.
+    unsafe {
+        use std::os::unix::process::CommandExt;
+        bare.pre_exec(|| {
+            for cap in 0..64 {
+                libc::prctl(libc::PR_CAPBSET_DROP, cap, 0, 0, 0);
+            }
+            #[repr(C)]
+            struct Header {
+                version: u32,
+                pid: i32,
+            }
+            let mut header = Header {
+                version: 0x2008_0522,
+                pid: 0,
+            };
+            let data = [0u32; 6];
+            if libc::syscall(libc::SYS_capset, &mut header as *mut Header, data.as_ptr()) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+    let mut bare = bare.spawn().expect("a capability-less host root process");
+    let bare_pid = bare.id() as i32;
+    assert!(
+        wait_until(Duration::from_secs(5), || status_field(bare_pid, "CapPrm:")
+            .as_deref()
+            == Some("0000000000000000")),
+        "the capability-less host process still has capabilities"
+    );
+    let report = probe_as(
+        a_uid,
+        &[
+            ("a", a_init),
+            ("b", b_init),
+            ("host", host_pid),
+            ("host0", bare_pid),
+        ],
+    );
+    for p in [&mut host, &mut bare] {
+        let _ = p.kill();
+        let _ = p.wait();
+    }
     let line = |k: &str| {
         report
             .lines()
@@ -582,7 +629,14 @@ fn each_sentry_runs_as_its_sandbox_owner_and_reaches_only_its_workload() {
     for probe in ["a.status", "a.kill", "a.getfd"] {
         assert_eq!(line(probe), "ok", "{probe}:\n{report}");
     }
-    for probe in ["b.kill", "b.getfd", "host.kill", "host.getfd"] {
+    for probe in [
+        "b.kill",
+        "b.getfd",
+        "host.kill",
+        "host.getfd",
+        "host0.kill",
+        "host0.getfd",
+    ] {
         assert!(line(probe).starts_with("EPERM"), "{probe}:\n{report}");
     }
     // The hidepid procfs lists A's workload (its one process) only.

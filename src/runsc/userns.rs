@@ -4,7 +4,8 @@
 //! to the sentry (after the mounts, the pivot and the hostname, which need
 //! the host's privileges); `create` made it and wrote its mappings before
 //! init started (with no user namespace in the spec, container id N = host
-//! id N over the whole range, as under runc). Inside it init holds every capability of the namespace, installs
+//! id N below the sandbox owner uids, `sandbox::owner`, as under runc
+//! but for those). Inside it init holds every capability of the namespace, installs
 //! the filter with them (so no_new_privs is needed only where the spec asks
 //! for it), then becomes the spec's user with the spec's capability sets as
 //! runc's finalizeNamespace does. A `runrs exec` process joins the same
