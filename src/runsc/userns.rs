@@ -131,6 +131,7 @@ pub fn make(uids: &IdMap, gids: &IdMap, new_net: bool, owner: u32) -> std::io::R
 /// In the namespaces' maker: uid and gid `owner`, no supplementary
 /// groups, and the capabilities it had (keepcaps keeps the permitted set
 /// through the uid change; the effective set is raised back from it).
+/// Async-signal-safe: system calls only.
 fn become_owner_keeping_caps(owner: u32) -> nix::Result<()> {
     use nix::unistd::{setgroups, setresgid, setresuid, Gid, Uid};
     let (uid, gid) = (Uid::from_raw(owner), Gid::from_raw(owner));
@@ -138,8 +139,7 @@ fn become_owner_keeping_caps(owner: u32) -> nix::Result<()> {
     setresgid(gid, gid, gid)?;
     nix::sys::prctl::set_keepcaps(true)?;
     setresuid(uid, uid, uid)?;
-    let permitted = caps::read(None, CapSet::Permitted).map_err(|_| nix::Error::EPERM)?;
-    caps::set(None, CapSet::Effective, &permitted).map_err(|_| nix::Error::EPERM)
+    crate::sandbox::sys::raise_effective_to_permitted()
 }
 
 /// The capabilities of `bits` this kernel knows (a spec may name newer

@@ -9,7 +9,9 @@
 //! uid owns; its `hidepid=invisible` /proc shows it only its own workload.
 //!
 //! The range is the top of the id space, 0xffff0000..=0xfffffffe
-//! ([`FIRST`], [`COUNT`] ids; (uid_t)-1 stays invalid). No workload may
+//! ((uid_t)-1 stays invalid); owners are taken from its first [`COUNT`]
+//! ids, leaving out 0xfffffffe, which older systems name nfsnobody and
+//! may run processes as. No workload may
 //! ever become one of them, or it could signal another sandbox's sentry:
 //! the identity map of a sandbox without a user namespace in its spec
 //! stops below [`FIRST`] (`IdMap::identity`), and a spec mapping whose
@@ -31,8 +33,8 @@ use std::path::{Path, PathBuf};
 
 /// The first reserved owner id.
 pub const FIRST: u32 = 0xffff_0000;
-/// How many there are (up to 0xfffffffe).
-pub const COUNT: u32 = 0xffff;
+/// How many owner uids there are (up to 0xfffffffd).
+pub const COUNT: u32 = 0xfffe;
 
 /// The host-wide registry of owner uids in use.
 pub const REGISTRY: &str = "/run/runrs-owners";
@@ -240,9 +242,36 @@ mod tests {
         let _ = fs::remove_dir_all(&base);
     }
 
+    /// A process running as an owner uid keeps it taken, whether or not
+    /// its state directory is still there; once reaped, it does not.
+    #[test]
+    fn a_live_process_of_the_uid_keeps_it() {
+        use std::os::unix::process::CommandExt;
+        let uid = FIRST + COUNT - 1;
+        let mut cmd = std::process::Command::new("sleep");
+        cmd.arg("100");
+        // SAFETY: the closure runs in the forked child before exec and
+        // makes one raw syscall.
+        unsafe {
+            cmd.pre_exec(move || {
+                if libc::setresuid(uid, uid, uid) != 0 {
+                    return Err(std::io::Error::last_os_error());
+                }
+                Ok(())
+            });
+        }
+        let mut child = cmd.spawn().expect("sleep as the owner uid");
+        assert!(uid_in_use(uid));
+        assert!(live(uid, "1 2 /nonexistent/state/dir"));
+        child.kill().expect("kill");
+        child.wait().expect("wait");
+        assert!(!uid_in_use(uid));
+        assert!(!live(uid, "1 2 /nonexistent/state/dir"));
+    }
+
     #[test]
     fn the_reserved_range_is_the_top_of_the_id_space() {
-        assert_eq!(u64::from(FIRST) + u64::from(COUNT), u64::from(u32::MAX));
+        assert_eq!(u64::from(FIRST) + u64::from(COUNT), u64::from(u32::MAX) - 1);
         assert!(!overlaps_reserved(0, FIRST));
         assert!(overlaps_reserved(0, FIRST + 1));
         assert!(overlaps_reserved(FIRST + 10, 1));
