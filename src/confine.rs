@@ -63,6 +63,10 @@ pub enum ConfineError {
         step: &'static str,
         source: caps::errors::CapsError,
     },
+    #[error("become the sandbox owner ({step}): {source}")]
+    Owner { step: &'static str, source: Errno },
+    #[error("thread {tid} is not uid and gid {id} with no supplementary group")]
+    ThreadNotOwner { tid: String, id: u32 },
     #[error("prctl(PR_SET_NO_NEW_PRIVS or PR_SET_DUMPABLE): {0}")]
     NoNewPrivs(Errno),
     #[error("install the SIGSYS handler: {0}")]
@@ -429,6 +433,88 @@ pub fn keep_only_caps(keep: &[Capability]) -> Result<(), ConfineError> {
     caps::clear(None, CapSet::Inheritable).map_err(err("inheritable"))?;
     caps::set(None, CapSet::Effective, &keep).map_err(err("effective"))?;
     caps::set(None, CapSet::Permitted, &keep).map_err(err("permitted"))?;
+    Ok(())
+}
+
+/// Makes the calling thread host uid and gid `owner` (real, effective,
+/// saved, file system; no supplementary groups) holding exactly `keep`,
+/// with empty bounding, inheritable and ambient sets. Credentials are per
+/// thread and this changes only the caller's (raw syscalls: glibc's
+/// set*id would apply them to every thread, and abort when a thread that
+/// already dropped CAP_SETUID refuses): each thread started before the
+/// confinement calls it itself, and [`check_all_threads_are`] proves none
+/// was missed. Needs CAP_SETPCAP, CAP_SETUID and CAP_SETGID.
+pub fn become_owner(owner: u32, keep: &[Capability]) -> Result<(), ConfineError> {
+    let caps_err = |step| move |source| ConfineError::Caps { step, source };
+    let keep: caps::CapsHashSet = keep.iter().copied().collect();
+    for c in caps::runtime::thread_all_supported() {
+        if !keep.contains(&c) {
+            caps::drop(None, CapSet::Bounding, c).map_err(caps_err("bounding"))?;
+        }
+    }
+    caps::clear(None, CapSet::Ambient).map_err(caps_err("ambient"))?;
+    caps::clear(None, CapSet::Inheritable).map_err(caps_err("inheritable"))?;
+    let owner_err = |step| move |source| ConfineError::Owner { step, source };
+    nix::sys::prctl::set_keepcaps(true).map_err(owner_err("PR_SET_KEEPCAPS"))?;
+    thread_setids(owner).map_err(|(step, source)| ConfineError::Owner { step, source })?;
+    nix::sys::prctl::set_keepcaps(false).map_err(owner_err("PR_SET_KEEPCAPS"))?;
+    // keepcaps kept the permitted set through the uid change (the
+    // effective one is empty now): narrow both to `keep`.
+    caps::set(None, CapSet::Effective, &keep).map_err(caps_err("effective"))?;
+    caps::set(None, CapSet::Permitted, &keep).map_err(caps_err("permitted"))
+}
+
+/// setgroups([]), setresgid and setresuid of the calling thread only.
+fn thread_setids(id: u32) -> Result<(), (&'static str, Errno)> {
+    let id = id as libc::c_long;
+    for (step, nr, args) in [
+        ("setgroups", libc::SYS_setgroups, [0, 0, 0]),
+        ("setresgid", libc::SYS_setresgid, [id, id, id]),
+        ("setresuid", libc::SYS_setresuid, [id, id, id]),
+    ] {
+        // SAFETY: setgroups with a count of 0 reads no list; setresgid and
+        // setresuid take integers. The raw syscalls change the calling
+        // thread's credentials only, which is the point.
+        let r = unsafe { libc::syscall(nr, args[0], args[1], args[2]) };
+        if r != 0 {
+            return Err((step, Errno::last()));
+        }
+    }
+    Ok(())
+}
+
+/// Fails unless every thread of this process runs as uid and gid `id`
+/// (real, effective, saved, file system), from /proc/self/task.
+pub fn check_all_threads_are(id: u32) -> Result<(), ConfineError> {
+    let err = |source| ConfineError::Owner {
+        step: "check every thread's ids",
+        source,
+    };
+    let tasks = std::fs::read_dir("/proc/self/task")
+        .map_err(|e| err(Errno::from_raw(e.raw_os_error().unwrap_or(libc::EIO))))?;
+    for t in tasks {
+        let t = t.map_err(|e| err(Errno::from_raw(e.raw_os_error().unwrap_or(libc::EIO))))?;
+        let status = std::fs::read_to_string(t.path().join("status"))
+            .map_err(|e| err(Errno::from_raw(e.raw_os_error().unwrap_or(libc::EIO))))?;
+        let all = |key: &str| {
+            status
+                .lines()
+                .find_map(|l| l.strip_prefix(key))
+                .is_some_and(|v| v.split_whitespace().all(|x| x.parse() == Ok(id)))
+        };
+        if !all("Uid:")
+            || !all("Gid:")
+            || !status
+                .lines()
+                .find_map(|l| l.strip_prefix("Groups:"))
+                .is_some_and(|g| g.trim().is_empty())
+        {
+            return Err(ConfineError::ThreadNotOwner {
+                tid: t.file_name().to_string_lossy().into_owned(),
+                id,
+            });
+        }
+    }
     Ok(())
 }
 

@@ -363,3 +363,329 @@ fn a_sentry_confinement_gap_kills_the_container_and_says_why() {
         processes_matching(&dir_s)
     );
 }
+
+/// The sandbox's owner uid, from its state directory (`sandbox.json`).
+fn owner_uid(state_dir: &Path) -> u32 {
+    let info: serde_json::Value =
+        serde_json::from_slice(&fs::read(state_dir.join("sandbox.json")).expect("sandbox.json"))
+            .expect("sandbox.json parses");
+    info["owner_uid"]
+        .as_u64()
+        .and_then(|u| u32::try_from(u).ok())
+        .expect("an owner uid")
+}
+
+fn init_pid_of(state_dir: &Path) -> i32 {
+    let info: serde_json::Value =
+        serde_json::from_slice(&fs::read(state_dir.join("sandbox.json")).expect("sandbox.json"))
+            .expect("sandbox.json parses");
+    info["init_pid"]
+        .as_i64()
+        .and_then(|p| i32::try_from(p).ok())
+        .expect("init_pid")
+}
+
+/// What a process with a sentry's credentials may do, in a helper run of
+/// this test binary ([`owner_probe`]): its pre_exec unshares a mount
+/// namespace, mounts a `hidepid=invisible` procfs as the sentry does, and
+/// becomes `uid` (gid too, no groups, so no capability is left); the
+/// helper prints one `name=result` line per probe.
+fn probe_as(uid: u32, targets: &[(&str, i32)]) -> String {
+    use std::os::unix::process::CommandExt;
+    let proc_dir = std::env::temp_dir().join(unique_id("owner-proc"));
+    fs::create_dir_all(&proc_dir).expect("mkdir");
+    let spec: Vec<String> = targets.iter().map(|(n, p)| format!("{n}:{p}")).collect();
+    let mut cmd = std::process::Command::new(std::env::current_exe().expect("test binary"));
+    cmd.args(["--exact", "owner_probe", "--nocapture", "--test-threads=1"])
+        .env("RUNRS_OWNER_PROBE", spec.join(","))
+        .env("RUNRS_OWNER_PROBE_PROC", &proc_dir);
+    let target = std::ffi::CString::new(proc_dir.to_string_lossy().as_bytes()).expect("path");
+    let opts = std::ffi::CString::new("hidepid=invisible").expect("opts");
+    let proc_fs = std::ffi::CString::new("proc").expect("fs");
+    let slash = std::ffi::CString::new("/").expect("slash");
+    // SAFETY: the closure runs in the forked child before exec and makes
+    // only raw syscalls on memory prepared before the fork.
+    unsafe {
+        cmd.pre_exec(move || {
+            let fail = || Err(std::io::Error::last_os_error());
+            if libc::unshare(libc::CLONE_NEWNS) != 0 {
+                return fail();
+            }
+            let none = std::ptr::null();
+            if libc::mount(
+                none,
+                slash.as_ptr(),
+                none,
+                libc::MS_REC | libc::MS_PRIVATE,
+                none as _,
+            ) != 0
+            {
+                return fail();
+            }
+            if libc::mount(
+                proc_fs.as_ptr(),
+                target.as_ptr(),
+                proc_fs.as_ptr(),
+                0,
+                opts.as_ptr().cast(),
+            ) != 0
+            {
+                return fail();
+            }
+            if libc::setgroups(0, std::ptr::null()) != 0
+                || libc::setresgid(uid, uid, uid) != 0
+                || libc::setresuid(uid, uid, uid) != 0
+            {
+                return fail();
+            }
+            Ok(())
+        });
+    }
+    let out = cmd.output().expect("run the probe");
+    let _ = fs::remove_dir(&proc_dir);
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        out.status.success() && text.contains("probe-done"),
+        "the probe: {}\n{}",
+        text,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    text
+}
+
+/// The helper half of [`probe_as`]; a no-op in a normal test run.
+#[test]
+fn owner_probe() {
+    let Ok(spec) = std::env::var("RUNRS_OWNER_PROBE") else {
+        return;
+    };
+    let proc_dir = std::env::var("RUNRS_OWNER_PROBE_PROC").expect("proc dir");
+    let errno = |r: i64| {
+        if r < 0 {
+            format!("{:?}", nix::errno::Errno::last())
+        } else {
+            "ok".to_string()
+        }
+    };
+    let status = fs::read_to_string("/proc/self/status").expect("own status");
+    let caps: Vec<&str> = status
+        .lines()
+        .filter(|l| l.starts_with("CapEff:") || l.starts_with("CapPrm:"))
+        .collect();
+    println!("caps={}", caps.join(" "));
+    for target in spec.split(',') {
+        let (name, pid) = target.split_once(':').expect("name:pid");
+        let pid: i32 = pid.parse().expect("pid");
+        let status = fs::read_to_string(format!("/proc/{pid}/status"))
+            .map(|_| "ok".to_string())
+            .unwrap_or_else(|e| e.to_string());
+        println!("{name}.status={status}");
+        // SAFETY: kill with signal 0 checks permission only.
+        let killed = unsafe { libc::kill(pid, 0) };
+        println!("{name}.kill={}", errno(killed as i64));
+        // SAFETY: pidfd_open takes integers.
+        let pidfd = unsafe { libc::syscall(libc::SYS_pidfd_open, pid, 0) };
+        // SAFETY: pidfd_getfd takes integers; the fd is closed below.
+        let fd = unsafe { libc::syscall(libc::SYS_pidfd_getfd, pidfd, 0, 0) };
+        println!("{name}.getfd={}", errno(fd));
+        for f in [fd, pidfd] {
+            if f >= 0 {
+                // SAFETY: closing fds this process owns.
+                unsafe { libc::close(f as i32) };
+            }
+        }
+    }
+    let mut listed: Vec<i32> = fs::read_dir(&proc_dir)
+        .expect("hidepid proc")
+        .flatten()
+        .filter_map(|e| e.file_name().to_string_lossy().parse().ok())
+        .filter(|&p| p != std::process::id() as i32)
+        .collect();
+    listed.sort();
+    println!(
+        "listed={}",
+        listed
+            .iter()
+            .map(|p| p.to_string())
+            .collect::<Vec<_>>()
+            .join(" ")
+    );
+    println!("probe-done");
+}
+
+/// Each sandbox's sentry runs as a host uid of its own from the reserved
+/// range, which owns the sandbox's user namespace: with those credentials
+/// and no capability a process reaches its own workload (status,
+/// pidfd_getfd, signals) and nothing else (another sandbox's workload, a
+/// host process), and a `hidepid=invisible` /proc shows it only its own
+/// workload. The workload cannot become an owner uid (unmapped), and a
+/// spec mapping that reaches them is refused.
+#[test]
+fn each_sentry_runs_as_its_sandbox_owner_and_reaches_only_its_workload() {
+    let root = Root::new();
+    let mut sandboxes = Vec::new();
+    for name in ["a", "b"] {
+        let bundle = Bundle::new(&["sleep", "100"]);
+        let id = unique_id(&format!("owner-{name}"));
+        create(&root, &bundle, &id);
+        start(&root, &id);
+        let dir = root.state_dir(&id);
+        let sentry = find_role(&dir, "boot").expect("sentry process");
+        let uid = owner_uid(&dir);
+        assert!((0xffff_0000..u32::MAX).contains(&uid), "owner uid {uid}");
+        assert!(
+            wait_until(Duration::from_secs(5), || status_field(sentry, "Seccomp:")
+                .as_deref()
+                == Some("2")),
+            "the sentry never confined itself"
+        );
+        for key in ["Uid:", "Gid:"] {
+            let ids = status_field(sentry, key).unwrap_or_default();
+            assert!(
+                ids.split_whitespace().all(|i| i == uid.to_string()),
+                "sentry {key} {ids}, owner {uid}"
+            );
+        }
+        assert_eq!(status_field(sentry, "Groups:").as_deref(), Some(""));
+        let init = init_pid_of(&dir);
+        sandboxes.push((bundle, id, dir, uid, init));
+    }
+    let (a_uid, a_init) = (sandboxes[0].3, sandboxes[0].4);
+    let (b_uid, b_init) = (sandboxes[1].3, sandboxes[1].4);
+    assert_ne!(a_uid, b_uid, "two live sandboxes share an owner uid");
+    let mut host = std::process::Command::new("sleep")
+        .arg("100")
+        .spawn()
+        .expect("a host process");
+    let host_pid = host.id() as i32;
+    // A host process of uid 0 with no capability at all (bounding set
+    // empty, so its exec grants none): a sentry running as root could
+    // reach it, the owner uid cannot.
+    let mut bare = std::process::Command::new("sleep");
+    bare.arg("100");
+    // SAFETY: the closure runs in the forked child before exec and makes
+    // only raw syscalls on its own stack.
+    unsafe {
+        use std::os::unix::process::CommandExt;
+        bare.pre_exec(|| {
+            for cap in 0..64 {
+                libc::prctl(libc::PR_CAPBSET_DROP, cap, 0, 0, 0);
+            }
+            #[repr(C)]
+            struct Header {
+                version: u32,
+                pid: i32,
+            }
+            let mut header = Header {
+                version: 0x2008_0522,
+                pid: 0,
+            };
+            let data = [0u32; 6];
+            if libc::syscall(libc::SYS_capset, &mut header as *mut Header, data.as_ptr()) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+    let mut bare = bare.spawn().expect("a capability-less host root process");
+    let bare_pid = bare.id() as i32;
+    assert!(
+        wait_until(Duration::from_secs(5), || status_field(bare_pid, "CapPrm:")
+            .as_deref()
+            == Some("0000000000000000")),
+        "the capability-less host process still has capabilities"
+    );
+    let report = probe_as(
+        a_uid,
+        &[
+            ("a", a_init),
+            ("b", b_init),
+            ("host", host_pid),
+            ("host0", bare_pid),
+        ],
+    );
+    for p in [&mut host, &mut bare] {
+        let _ = p.kill();
+        let _ = p.wait();
+    }
+    let line = |k: &str| {
+        report
+            .lines()
+            // The harness prints "test owner_probe ... " before the first.
+            .find_map(|l| l.rsplit(" ... ").next()?.strip_prefix(&format!("{k}=")))
+            .unwrap_or_else(|| panic!("no {k} in the probe's report:\n{report}"))
+            .to_string()
+    };
+    assert_eq!(
+        line("caps"),
+        "CapPrm:\t0000000000000000 CapEff:\t0000000000000000",
+        "{report}"
+    );
+    for probe in ["a.status", "a.kill", "a.getfd"] {
+        assert_eq!(line(probe), "ok", "{probe}:\n{report}");
+    }
+    for probe in [
+        "b.kill",
+        "b.getfd",
+        "host.kill",
+        "host.getfd",
+        "host0.kill",
+        "host0.getfd",
+    ] {
+        assert!(line(probe).starts_with("EPERM"), "{probe}:\n{report}");
+    }
+    // The hidepid procfs lists A's workload (its one process) only.
+    assert_eq!(line("listed"), a_init.to_string(), "{report}");
+
+    // Inside a container the owner ids are unmapped: becoming A's owner
+    // (a passwd entry with its uid) fails, and the identity map stops
+    // below the range.
+    let probe = Bundle::new(&[
+        "sh",
+        "-c",
+        "cat /proc/self/uid_map; su -s /bin/sh owner -c 'echo became the owner' 2>&1; \
+         chown owner /tmp/f 2>&1; echo end",
+    ]);
+    let passwd = fs::read_to_string(probe.rootfs().join("etc/passwd")).unwrap_or_default();
+    probe.write_file(
+        "etc/passwd",
+        format!("{passwd}owner:x:{a_uid}:{a_uid}::/:/bin/sh\n").as_bytes(),
+    );
+    probe.write_file("tmp/f", b"");
+    let b = probe.path().to_string_lossy().into_owned();
+    let out = run(&root, &["run", "--bundle", &b, &unique_id("owner-probe")]);
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(text.contains("end"), "{}", describe(&out));
+    assert!(!text.contains("became the owner"), "{}", describe(&out));
+    assert!(
+        text.contains("         0          0 4294901760"),
+        "{}",
+        describe(&out)
+    );
+    assert!(text.contains("Invalid argument"), "{}", describe(&out));
+
+    // A spec whose mapping reaches the reserved ids is refused by name.
+    let mapped = Bundle::new(&["true"]);
+    mapped.config_mut(|c| {
+        c["linux"]["namespaces"]
+            .as_array_mut()
+            .expect("namespaces")
+            .push(serde_json::json!({"type": "user"}));
+        c["linux"]["uidMappings"] =
+            serde_json::json!([{"containerID": 0, "hostID": 0, "size": 4294967295u32}]);
+        c["linux"]["gidMappings"] =
+            serde_json::json!([{"containerID": 0, "hostID": 0, "size": 65536}]);
+    });
+    let b = mapped.path().to_string_lossy().into_owned();
+    let out = run(&root, &["create", "--bundle", &b, &unique_id("owner-map")]);
+    assert!(!out.status.success(), "{}", describe(&out));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("linux.uidMappings"),
+        "{}",
+        describe(&out)
+    );
+    for (_, id, _, _, _) in &sandboxes {
+        let out = run(&root, &["delete", "--force", id]);
+        assert!(out.status.success(), "delete: {}", describe(&out));
+    }
+}

@@ -89,8 +89,9 @@ fn run(state_dir: &Path) -> Result<(), GoferBootError> {
             .collect(),
         served_inside_synthetic: info.gofer_subtrees.clone(),
         proc_mount,
+        owner: info.owner_uid,
     };
-    super::confine::confine_gofer(&init_pidfd).map_err(GoferBootError::Confine)?;
+    super::confine::confine_gofer(&init_pidfd, info.owner_uid).map_err(GoferBootError::Confine)?;
     let result = super::serve(root, channels, config).map_err(GoferBootError::Serve);
     sandbox::sys::kill_pidfd(&init_pidfd);
     result

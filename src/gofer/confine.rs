@@ -131,15 +131,42 @@ pub fn gofer_allowlist(own_pid: i32) -> Vec<Allowed> {
     v
 }
 
+/// setresuid(-1, euid, -1) with `euid` the sandbox's owner uid or 0 only:
+/// a request thread takes the owner's euid for an OpenProcFile (the
+/// owner of the sandbox's user namespace passes Linux's ptrace check on
+/// its tasks, `server::open_proc_file`) and gives it back.
+pub fn owner_euid_rule(owner: u32) -> Allowed {
+    use seccompiler::{SeccompCmpArgLen, SeccompCmpOp};
+    let unchanged = u64::from(u32::MAX);
+    let only = |euid: u32| {
+        confine::rule(vec![
+            confine::cond(0, SeccompCmpArgLen::Dword, SeccompCmpOp::Eq, unchanged),
+            confine::cond(
+                1,
+                SeccompCmpArgLen::Dword,
+                SeccompCmpOp::Eq,
+                u64::from(euid),
+            ),
+            confine::cond(2, SeccompCmpArgLen::Dword, SeccompCmpOp::Eq, unchanged),
+        ])
+    };
+    Allowed {
+        name: "setresuid",
+        nr: libc::SYS_setresuid,
+        rules: vec![only(owner), only(0)],
+        why: "the effective uid only, to the sandbox's owner uid and back to 0: OpenProcFile's \
+              ptrace check (the owner of the workload's user namespace passes it)",
+    }
+}
+
 /// Confines the gofer once it holds the container root and its channels
 /// and before its server threads start. `init_pidfd` is what the SIGSYS
 /// handler kills.
-pub fn confine_gofer(init_pidfd: &OwnedFd) -> Result<(), ConfineError> {
+pub fn confine_gofer(init_pidfd: &OwnedFd, owner: Option<u32>) -> Result<(), ConfineError> {
     confine::keep_only_caps(GOFER_CAPS)?;
-    confine::lock_down(
-        "gofer",
-        init_pidfd,
-        &gofer_allowlist(std::process::id() as i32),
-        &confine::refused(),
-    )
+    let mut allowed = gofer_allowlist(std::process::id() as i32);
+    if let Some(uid) = owner {
+        allowed.push(owner_euid_rule(uid));
+    }
+    confine::lock_down("gofer", init_pidfd, &allowed, &confine::refused())
 }

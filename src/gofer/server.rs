@@ -10,7 +10,7 @@ use std::os::fd::{AsFd, OwnedFd};
 use std::sync::Arc;
 
 use nix::errno::Errno;
-use tracing::{debug, warn};
+use tracing::{debug, error, warn};
 
 use super::proto::{
     AccessReq, ChmodReq, ChownReq, Creds, DoneResp, ErrorResp, FdResp, Follow, InotifyReq,
@@ -73,6 +73,10 @@ pub struct GoferConfig {
     /// where [`OpenProcFileReq`] opens; `None` (e.g. a container sharing
     /// the host's pid namespace) answers those with EACCES.
     pub proc_mount: Option<Arc<OwnedFd>>,
+    /// The sandbox's owner uid (`sandbox::owner`): the effective uid an
+    /// OpenProcFile runs with, so that it passes Linux's ptrace check on
+    /// the workload's tasks (the owner of their user namespace does).
+    pub owner: Option<u32>,
 }
 
 struct Ctx {
@@ -80,6 +84,7 @@ struct Ctx {
     mounts: Mounts,
     permitted: u64,
     proc_mount: Option<Arc<OwnedFd>>,
+    owner: Option<u32>,
 }
 
 /// Serve `channels` until every one of them hangs up.
@@ -92,6 +97,7 @@ pub fn serve(root: OwnedFd, channels: Vec<OwnedFd>, config: GoferConfig) -> Resu
         mounts: Mounts::new(&config.synthetic_mounts).serving(&config.served_inside_synthetic),
         permitted,
         proc_mount: config.proc_mount,
+        owner: config.owner,
     });
     let mut handles = Vec::new();
     for (channel, sock) in channels.into_iter().enumerate() {
@@ -225,10 +231,12 @@ fn handle(ctx: &Ctx, req: &Request, fds: Vec<OwnedFd>) -> (Response, Option<Owne
         Request::Access(m) => done_reply(ops.access(m)),
         Request::Socket(m) => done_reply(ops.socket(m, fds)),
         Request::LinkFd(m) => done_reply(ops.link_fd(m, fds, ctx.permitted)),
-        Request::OpenProcFile(m) => match open_proc_file(ctx.proc_mount.as_deref(), m) {
-            Ok(fd) => (Response::Fd(FdResp), Some(fd)),
-            Err(e) => (err_resp(e), None),
-        },
+        Request::OpenProcFile(m) => {
+            match as_owner(ctx, || open_proc_file(ctx.proc_mount.as_deref(), m)) {
+                Ok(fd) => (Response::Fd(FdResp), Some(fd)),
+                Err(e) => (err_resp(e), None),
+            }
+        }
         Request::Inotify(m) => match ops.inotify(m, fds) {
             Ok(Walked::Done(wd)) => (
                 Response::Data(DataResp {
@@ -279,6 +287,30 @@ fn open_proc_file(proc: Option<&OwnedFd>, m: &OpenProcFileReq) -> Result<OwnedFd
             | libc::RESOLVE_NO_MAGICLINKS
             | libc::RESOLVE_NO_XDEV,
     )
+}
+
+/// Runs `op` with the sandbox owner's effective uid on this thread (and
+/// the effective capabilities it had), when there is an owner: the files
+/// OpenProcFile opens check ptrace access to their task (environ, auxv,
+/// io, mem: `mm_access`), which the owner of the task's user namespace
+/// has; the gofer's host root no longer owns it. Back to euid 0 after.
+fn as_owner(ctx: &Ctx, op: impl FnOnce() -> Result<OwnedFd, Errno>) -> Result<OwnedFd, Errno> {
+    let Some(owner) = ctx.owner else {
+        return op();
+    };
+    let (effective, permitted, inheritable) = sys::capget()?;
+    // CAP_SETUID for the switch (the request's set may lack it).
+    sys::capset(permitted, permitted, inheritable)?;
+    sys::set_thread_euid(owner)?;
+    // Leaving euid 0 emptied the effective set: the request's again.
+    let result = sys::capset(effective & permitted, permitted, inheritable).and_then(|()| op());
+    // Back to 0 (the real and saved uids): allowed without a capability.
+    if let Err(e) = sys::set_thread_euid(0) {
+        // A gofer thread stuck as the owner must not serve on.
+        error!(error = %e, "gofer: cannot return to euid 0");
+        std::process::abort();
+    }
+    result
 }
 
 /// Unwrap a `Walked`, returning early with the redirect.
@@ -784,6 +816,7 @@ mod tests {
             synthetic_mounts: vec!["/proc".into(), "/sys".into()],
             served_inside_synthetic: Vec::new(),
             proc_mount: None,
+            owner: None,
         };
         let server = std::thread::spawn(move || serve(root, vec![b], cfg));
         Fixture {
@@ -1268,6 +1301,7 @@ mod tests {
             synthetic_mounts: vec![],
             served_inside_synthetic: Vec::new(),
             proc_mount: Some(Arc::new(proc)),
+            owner: None,
         };
         let server = std::thread::spawn(move || serve(root, vec![b], cfg));
         let client = Client::new(a);

@@ -289,6 +289,23 @@ pub fn capget() -> Result<(u64, u64, u64), Errno> {
     ))
 }
 
+/// setresuid(-1, `euid`, -1) of the calling thread only (a raw syscall,
+/// not glibc's, which would apply it to every thread).
+pub fn set_thread_euid(euid: u32) -> Result<(), Errno> {
+    let unchanged = libc::c_long::from(u32::MAX);
+    // SAFETY: setresuid takes integers and changes the calling thread's
+    // credentials only.
+    cvt(unsafe {
+        libc::syscall(
+            libc::SYS_setresuid,
+            unchanged,
+            libc::c_long::from(euid),
+            unchanged,
+        )
+    })
+    .map(drop)
+}
+
 /// capset of the calling thread only.
 pub fn capset(effective: u64, permitted: u64, inheritable: u64) -> Result<(), Errno> {
     let mut hdr = CapHeader {

@@ -97,6 +97,8 @@ struct CreateGuard {
     pids: Vec<Pid>,
     cgroup: Option<super::cgroups::Cgroup>,
     partial: Partial,
+    /// The sandbox's owner uid, given back if create fails.
+    owner: Option<u32>,
     armed: bool,
 }
 
@@ -124,6 +126,9 @@ impl Drop for CreateGuard {
             c.destroy();
         }
         let _ = fs::remove_dir_all(&self.dir);
+        if let Some(uid) = self.owner {
+            crate::sandbox::owner::Registry::host().free(uid, &self.dir);
+        }
     }
 }
 
@@ -499,6 +504,7 @@ pub fn create(g: &GlobalOpts, args: &CreateArgs, interactive: bool) -> Result<Cr
         pids: vec![],
         cgroup: None,
         partial: Partial::default(),
+        owner: None,
         armed: true,
     };
     let _lock = dir.lock()?;
@@ -538,9 +544,25 @@ pub fn create(g: &GlobalOpts, args: &CreateArgs, interactive: bool) -> Result<Cr
     // Saved before the cgroup exists, so no moment leaves it unrecorded.
     guard.partial.cgroup = Some(cgroup_rel.clone());
     guard.partial.save(&dir)?;
-    let namespaces =
-        super::userns::make(&cfg.uid_map, &cfg.gid_map, cfg.has_new_namespace("network"))
-            .map_err(|e| Error::Init(format!("make the container's user namespace: {e}")))?;
+    // The sandbox's own host uid (sandbox::owner): it owns the user
+    // namespace, and the sentry runs as it.
+    let owner = crate::sandbox::owner::Registry::host()
+        .allocate(&dir.path)
+        .map_err(|e| {
+            Error::Init(format!(
+                "take a sandbox owner uid ({}): {e}",
+                crate::sandbox::owner::REGISTRY
+            ))
+        })?;
+    guard.owner = Some(owner);
+    crate::log::debug(&format!("create: sandbox owner uid {owner}"));
+    let namespaces = super::userns::make(
+        &cfg.uid_map,
+        &cfg.gid_map,
+        cfg.has_new_namespace("network"),
+        owner,
+    )
+    .map_err(|e| Error::Init(format!("make the container's user namespace: {e}")))?;
     let init = spawn_init(
         g,
         &cfg,
@@ -581,6 +603,7 @@ pub fn create(g: &GlobalOpts, args: &CreateArgs, interactive: bool) -> Result<Cr
                 .iter()
                 .map(|m| (m.typ.as_str(), m.destination.as_str())),
         ),
+        owner_uid: Some(owner),
     };
     super::observe::save_config(g, &dir)?;
     let info_path = dir.file(state::SANDBOX_FILE);
@@ -917,10 +940,18 @@ pub fn delete(g: &GlobalOpts, id: &str, force: bool) -> Result<()> {
         }
     }
     super::observe::record(&dir, id, "delete", serde_json::json!({"force": force}));
+    let owner = fs::read(dir.file(state::SANDBOX_FILE))
+        .ok()
+        .and_then(|d| serde_json::from_slice::<SandboxInfo>(&d).ok())
+        .and_then(|i| i.owner_uid);
     fs::remove_dir_all(&dir.path).map_err(|source| Error::StateDir {
         path: dir.path.clone(),
         source,
-    })
+    })?;
+    if let Some(uid) = owner {
+        crate::sandbox::owner::Registry::host().free(uid, &dir.path);
+    }
+    Ok(())
 }
 
 /// runc run: create, start, wait for init; returns the exit status

@@ -311,6 +311,20 @@ fn id_map(v: &serde_json::Value, key: &str, field: &'static str) -> Result<Optio
                 ));
             }
         }
+        // The sandbox owner ids (docs/SECURITY.md): a workload that could
+        // become one could signal another sandbox's sentry.
+        if crate::sandbox::owner::overlaps_reserved(l.host_id, l.size) {
+            return Err(spec_err(
+                field,
+                format!(
+                    "hostID {} + size {} reaches the host ids runrs reserves for its \
+                     sandboxes' owners ({} and up)",
+                    l.host_id,
+                    l.size,
+                    crate::sandbox::owner::FIRST
+                ),
+            ));
+        }
         ranges.push(IdRange {
             inside: l.container_id,
             outside: l.host_id,
@@ -569,6 +583,41 @@ mod tests {
         assert_eq!(c.process.caps.bounding.count_ones(), 3);
         assert!(c.has_new_namespace("pid"));
         assert_eq!(c.process.rlimits[0].resource, libc::RLIMIT_NOFILE);
+    }
+
+    /// A mapping whose host ids reach the sandbox owner ids is refused,
+    /// naming the field; the identity without a user namespace stops
+    /// below them.
+    #[test]
+    fn mappings_of_the_owner_ids_are_refused() {
+        let b = bundle();
+        let with = |uids: serde_json::Value, gids: serde_json::Value| {
+            let mut v = default_spec();
+            v["linux"]["namespaces"]
+                .as_array_mut()
+                .expect("namespaces")
+                .push(serde_json::json!({"type": "user"}));
+            v["linux"]["uidMappings"] = uids;
+            v["linux"]["gidMappings"] = gids;
+            from_value(&v, &b, "x")
+        };
+        let fine = serde_json::json!([{"containerID": 0, "hostID": 100000, "size": 65536}]);
+        let top = serde_json::json!([{"containerID": 0, "hostID": 4294901000u32, "size": 1000}]);
+        let whole = serde_json::json!([{"containerID": 0, "hostID": 0, "size": 4294967295u32}]);
+        with(fine.clone(), fine.clone()).expect("an ordinary mapping");
+        let e = with(top, fine.clone()).unwrap_err().to_string();
+        assert!(
+            e.contains("linux.uidMappings") && e.contains("4294901760"),
+            "{e}"
+        );
+        let e = with(fine, whole).unwrap_err().to_string();
+        assert!(e.contains("linux.gidMappings"), "{e}");
+        let c = from_value(&default_spec(), &b, "x").expect("valid");
+        assert_eq!(c.uid_map.to_host(crate::sandbox::owner::FIRST), None);
+        assert_eq!(
+            c.gid_map.to_host(crate::sandbox::owner::FIRST - 1),
+            Some(4294901759)
+        );
     }
 
     #[test]

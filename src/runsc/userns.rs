@@ -4,7 +4,8 @@
 //! to the sentry (after the mounts, the pivot and the hostname, which need
 //! the host's privileges); `create` made it and wrote its mappings before
 //! init started (with no user namespace in the spec, container id N = host
-//! id N over the whole range, as under runc). Inside it init holds every capability of the namespace, installs
+//! id N below the sandbox owner uids, `sandbox::owner`, as under runc
+//! but for those). Inside it init holds every capability of the namespace, installs
 //! the filter with them (so no_new_privs is needed only where the spec asks
 //! for it), then becomes the spec's user with the spec's capability sets as
 //! runc's finalizeNamespace does. A `runrs exec` process joins the same
@@ -65,7 +66,13 @@ pub struct Made {
 /// `uids` and `gids` mapped, and a network namespace owned by it when
 /// `new_net`, in a forked process that unshares both and waits until their
 /// fds are open (namespaces live on while an fd names them).
-pub fn make(uids: &IdMap, gids: &IdMap, new_net: bool) -> std::io::Result<Made> {
+///
+/// The process first becomes `owner` (uid, gid; no supplementary groups),
+/// keeping its capabilities (CAP_SYS_ADMIN lets it unshare where
+/// unprivileged user namespaces are off), so the namespace's owner is the
+/// sandbox's own uid (`sandbox::owner`): the sentry, running as it, holds
+/// every capability in this namespace and none in another sandbox's.
+pub fn make(uids: &IdMap, gids: &IdMap, new_net: bool, owner: u32) -> std::io::Result<Made> {
     use nix::sched::CloneFlags;
     use nix::unistd::{fork, pipe2, ForkResult};
     let (made_r, made_w) = pipe2(nix::fcntl::OFlag::O_CLOEXEC)?;
@@ -82,7 +89,10 @@ pub fn make(uids: &IdMap, gids: &IdMap, new_net: bool) -> std::io::Result<Made> 
             drop(made_r);
             drop(done_w);
             let mut byte = [0u8; 1];
-            if nix::sched::unshare(flags).is_ok() && nix::unistd::write(&made_w, b"m").is_ok() {
+            if become_owner_keeping_caps(owner).is_ok()
+                && nix::sched::unshare(flags).is_ok()
+                && nix::unistd::write(&made_w, b"m").is_ok()
+            {
                 // Until create has opened the namespaces and closes its end.
                 let _ = nix::unistd::read(&done_r, &mut byte);
             }
@@ -96,7 +106,8 @@ pub fn make(uids: &IdMap, gids: &IdMap, new_net: bool) -> std::io::Result<Made> 
                 let mut byte = [0u8; 1];
                 if nix::unistd::read(&made_r, &mut byte)? != 1 {
                     return Err(std::io::Error::other(format!(
-                        "unshare({flags:?}) failed in the namespaces' maker"
+                        "becoming the sandbox owner {owner} or unshare({flags:?}) failed in \
+                         the namespaces' maker"
                     )));
                 }
                 let pid = child.as_raw();
@@ -115,6 +126,20 @@ pub fn make(uids: &IdMap, gids: &IdMap, new_net: bool) -> std::io::Result<Made> 
             made
         }
     }
+}
+
+/// In the namespaces' maker: uid and gid `owner`, no supplementary
+/// groups, and the capabilities it had (keepcaps keeps the permitted set
+/// through the uid change; the effective set is raised back from it).
+/// Async-signal-safe: system calls only.
+fn become_owner_keeping_caps(owner: u32) -> nix::Result<()> {
+    use nix::unistd::{setgroups, setresgid, setresuid, Gid, Uid};
+    let (uid, gid) = (Uid::from_raw(owner), Gid::from_raw(owner));
+    setgroups(&[])?;
+    setresgid(gid, gid, gid)?;
+    nix::sys::prctl::set_keepcaps(true)?;
+    setresuid(uid, uid, uid)?;
+    crate::sandbox::sys::raise_effective_to_permitted()
 }
 
 /// The capabilities of `bits` this kernel knows (a spec may name newer

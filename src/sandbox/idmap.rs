@@ -17,13 +17,15 @@ pub struct IdMap(pub Vec<IdRange>);
 pub const OVERFLOW_ID: u32 = 65534;
 
 impl IdMap {
-    /// The whole range, container id N = host id N (4294967295 ids:
-    /// (uid_t)-1 stays invalid).
+    /// Container id N = host id N, from 0 up to the sandbox owner ids
+    /// (`owner::FIRST`, 4294901760 ids): those stay unmapped, so no
+    /// workload can become another sandbox's owner; (uid_t)-1 is invalid
+    /// anyway.
     pub fn identity() -> IdMap {
         IdMap(vec![IdRange {
             inside: 0,
             outside: 0,
-            count: u32::MAX,
+            count: super::owner::FIRST,
         }])
     }
 

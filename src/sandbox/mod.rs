@@ -12,6 +12,7 @@
 pub mod cgroup;
 pub mod config;
 pub mod idmap;
+pub mod owner;
 pub mod sync;
 pub mod sys;
 
@@ -47,6 +48,11 @@ pub struct SandboxInfo {
     /// at /sys/fs/cgroup): the gofer serves them.
     #[serde(default)]
     pub gofer_subtrees: Vec<String>,
+    /// The host uid (and gid) that owns the sandbox's user namespace and
+    /// that the sentry becomes after its setup ([`owner`]). Older state
+    /// files have none: the sentry stays host root without capabilities.
+    #[serde(default)]
+    pub owner_uid: Option<u32>,
 }
 
 /// Which interception mechanism brings the workload's syscalls to the sentry.

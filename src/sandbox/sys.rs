@@ -165,3 +165,46 @@ pub fn mount_setattr_recursive(path: &std::path::Path, set: u64, clr: u64) -> Re
     }
     Ok(())
 }
+
+/// Sets the calling thread's effective capabilities to its permitted ones
+/// (capget, capset; no allocation, so a forked child may call it).
+pub fn raise_effective_to_permitted() -> Result<(), Errno> {
+    #[repr(C)]
+    struct Header {
+        version: u32,
+        pid: i32,
+    }
+    #[repr(C)]
+    #[derive(Clone, Copy, Default)]
+    struct Data {
+        effective: u32,
+        permitted: u32,
+        inheritable: u32,
+    }
+    // _LINUX_CAPABILITY_VERSION_3: two data elements.
+    let mut header = Header {
+        version: 0x2008_0522,
+        pid: 0,
+    };
+    let mut data = [Data::default(); 2];
+    // SAFETY: a version-3 header and a two-element data array, as capget
+    // requires.
+    if unsafe {
+        libc::syscall(
+            libc::SYS_capget,
+            &mut header as *mut Header,
+            data.as_mut_ptr(),
+        )
+    } != 0
+    {
+        return Err(Errno::last());
+    }
+    for d in &mut data {
+        d.effective = d.permitted;
+    }
+    // SAFETY: as above, for capset.
+    if unsafe { libc::syscall(libc::SYS_capset, &mut header as *mut Header, data.as_ptr()) } != 0 {
+        return Err(Errno::last());
+    }
+    Ok(())
+}

@@ -352,7 +352,14 @@ fn run(state_dir: &Path) -> Result<(), BootError> {
     let pid_ns_values = super::fs::sysctl::pid_namespace_values(Path::new("/proc"), info.init_pid)
         .map_err(BootError::Sysctl)?;
     let (ptrace, listener) = match info.platform {
-        PlatformKind::Ptrace => (Some(Arc::new(Ptrace::start(info.init_pid, first)?)), None),
+        PlatformKind::Ptrace => (
+            Some(Arc::new(Ptrace::start(
+                info.init_pid,
+                first,
+                info.owner_uid,
+            )?)),
+            None,
+        ),
         PlatformKind::Seccomp => (None, Some(first)),
     };
     let init_pidfd = sys::pidfd_open(info.init_pid).map_err(BootError::InitPidfd)?;
@@ -369,9 +376,13 @@ fn run(state_dir: &Path) -> Result<(), BootError> {
     let st = sys::fstat_fd(synthetic_dir.as_fd()).map_err(BootError::SyntheticStat)?;
     let start =
         std::time::UNIX_EPOCH + std::time::Duration::new(info.start_time.0, info.start_time.1);
-    let sysctl =
-        super::fs::sysctl::Sysctl::in_namespaces_of("/proc".into(), info.init_pid, pid_ns_values)
-            .map_err(BootError::Sysctl)?;
+    let sysctl = super::fs::sysctl::Sysctl::in_namespaces_of(
+        "/proc".into(),
+        info.init_pid,
+        pid_ns_values,
+        info.owner_uid,
+    )
+    .map_err(BootError::Sysctl)?;
     let placeholders = super::fs::procfs::placeholders(
         &cfg.masked_paths,
         &cfg.readonly_paths,
@@ -474,7 +485,12 @@ fn run(state_dir: &Path) -> Result<(), BootError> {
     crate::metrics::start_sentry(state_dir);
     // Everything from the host is open now: confine before any thread
     // starts (capabilities are per thread; new threads inherit them).
-    if let Err(e) = super::confine::confine_sentry(state_dir, &init_pidfd, sentry.info.platform) {
+    if let Err(e) = super::confine::confine_sentry(
+        state_dir,
+        &init_pidfd,
+        sentry.info.platform,
+        sentry.info.owner_uid,
+    ) {
         // The socket already says "ready": the workload must not run on.
         sys::kill_pidfd(&init_pidfd);
         return Err(BootError::Confine(e));

@@ -199,9 +199,10 @@ pub fn ptrace_platform_allowlist() -> Vec<Allowed> {
 /// The capabilities the sentry keeps: none. Ptrace access to workload
 /// tasks of any uid (pidfd_getfd, process_vm_*, fd links, fdinfo, ptrace
 /// on that platform) and killing them need no capability: the workload's
-/// user namespace was made by init as host root, and the kernel grants the
-/// owner of a user namespace (same euid, parent namespace) every
-/// capability in it (cap_capable); workload tasks stay dumpable until
+/// user namespace is owned by the sandbox's owner uid, which the sentry
+/// runs as (`sandbox::owner`), and the kernel grants the owner of a user
+/// namespace (same euid, parent namespace) every capability in it
+/// (cap_capable), and none in another sandbox's; workload tasks stay dumpable until
 /// their program runs (`runsc::init::become_process`), so their memory's
 /// user namespace is that one too. What DAC alone guards, the sentry
 /// reaches another way: a task's fd directory (0500, its owner's) through
@@ -213,7 +214,8 @@ pub const SENTRY_CAPS: &[Capability] = &[];
 /// to a `runrs exec` process while that is non-dumpable and its memory
 /// still belongs to the host's user namespace (see
 /// `runsc::exec::child_main`: no workload tracer may take it over before
-/// its filter), which the namespace's ownership does not cover.
+/// its filter), which the namespace's ownership does not cover. Attaching
+/// to init and the workload's own tasks needs no capability.
 pub const SENTRY_PTRACE_CAPS: &[Capability] = &[Capability::CAP_SYS_PTRACE];
 
 /// Confines the sentry after its setup and before its worker threads
@@ -222,16 +224,32 @@ pub const SENTRY_PTRACE_CAPS: &[Capability] = &[Capability::CAP_SYS_PTRACE];
 /// `init_pidfd` is what the SIGSYS handler kills.
 /// The process must be in its own mount namespace already
 /// ([`private_mount_ns`]). A thread started before this call (the ptrace
-/// platform's tracer) must drop its own capabilities
-/// ([`keep_only_caps`]`(SENTRY_CAPS)`); the root and the seccomp filter
-/// (TSYNC) reach it from here.
+/// platform's tracer, the sysctl thread) must drop its own capabilities
+/// and, with an owner, become it (`confine::become_owner`: credentials
+/// are per thread); the root and the seccomp filter (TSYNC) reach it
+/// from here.
+///
+/// With `owner` (the sandbox's owner uid, `sandbox::owner`) every thread
+/// becomes that uid and gid after the empty root (which needs
+/// CAP_SYS_ADMIN) and before the capabilities go: the namespace's owner
+/// holds every capability in the sandbox's user namespace and none in
+/// another's.
 pub fn confine_sentry(
     scratch: &Path,
     init_pidfd: &OwnedFd,
     platform: PlatformKind,
+    owner: Option<u32>,
 ) -> Result<(), ConfineError> {
     enter_empty_root(scratch)?;
-    keep_only_caps(SENTRY_CAPS)?;
+    match owner {
+        Some(uid) => {
+            crate::confine::become_owner(uid, SENTRY_CAPS)?;
+            // The threads started before (the tracer, the sysctl thread)
+            // switched themselves.
+            crate::confine::check_all_threads_are(uid)?;
+        }
+        None => keep_only_caps(SENTRY_CAPS)?,
+    }
     lock_down(
         "sentry",
         init_pidfd,
@@ -258,7 +276,10 @@ pub fn security_counts_markdown() -> String {
     let sentry = sentry_allowlist(0, PlatformKind::Seccomp);
     let on_ptrace = sentry_allowlist(0, PlatformKind::Ptrace);
     let ptrace_extra = ptrace_platform_allowlist();
-    let gofer = crate::gofer::confine::gofer_allowlist(0);
+    let mut gofer = crate::gofer::confine::gofer_allowlist(0);
+    gofer.push(crate::gofer::confine::owner_euid_rule(
+        crate::sandbox::owner::FIRST,
+    ));
     let ruled = |l: &[Allowed]| l.iter().filter(|a| !a.rules.is_empty()).count();
     let caps = |c: &[Capability]| {
         c.iter()
@@ -384,7 +405,13 @@ mod tests {
                 l.retain(|a| a.name != "ptrace");
                 l
             }),
-            ("gofer", crate::gofer::confine::gofer_allowlist(1)),
+            ("gofer", {
+                let mut l = crate::gofer::confine::gofer_allowlist(1);
+                l.push(crate::gofer::confine::owner_euid_rule(
+                    crate::sandbox::owner::FIRST,
+                ));
+                l
+            }),
         ] {
             let mut seen = std::collections::BTreeSet::new();
             for a in &list {

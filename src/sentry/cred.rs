@@ -473,8 +473,11 @@ mod tests {
         assert_eq!(m.to_host(65536), None);
         assert_eq!(m.to_host(70000), Some(5));
         let id = IdMap::identity();
-        assert_eq!(id.to_container(4294967294), 4294967294);
+        assert_eq!(id.to_container(4294901759), 4294901759);
+        // The sandbox owner ids are unmapped.
+        assert_eq!(id.to_container(4294901760), OVERFLOW_ID);
+        assert_eq!(id.to_host(4294901760), None);
         assert_eq!(id.to_host(4294967295), None);
-        assert_eq!(id.proc_text(), "         0          0 4294967295\n");
+        assert_eq!(id.proc_text(), "         0          0 4294901760\n");
     }
 }

@@ -198,8 +198,8 @@ pub fn same_fd_table(tid1: i32, tid2: i32) -> bool {
 /// /proc link, or, when the sentry may not search the task's fd directory
 /// (0500 and the task's owner's; the sentry holds no CAP_DAC_READ_SEARCH),
 /// the /proc link of a duplicate taken with pidfd_getfd (which needs only
-/// ptrace access, and the sentry's euid owns the workload's user
-/// namespace). The duplicate is the same open file description: a stat,
+/// ptrace access, and the sentry's euid, the sandbox's owner uid, owns
+/// the workload's user namespace). The duplicate is the same open file description: a stat,
 /// readlink, statfs or reopen through it sees what the task's link shows.
 /// ENOENT when the fd is not open, either way.
 pub fn with_task_fd_path<R>(

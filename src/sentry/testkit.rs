@@ -275,6 +275,7 @@ impl Kit {
             synthetic_mounts: vec!["/proc".into(), "/sys".into()],
             served_inside_synthetic: Vec::new(),
             proc_mount: None,
+            owner: None,
         };
         let server = std::thread::spawn(move || {
             let _ = crate::gofer::serve(root, vec![theirs], config);
@@ -325,6 +326,7 @@ impl Kit {
                 log_json: false,
                 start_time: (since.as_secs(), since.subsec_nanos()),
                 gofer_subtrees: Vec::new(),
+                owner_uid: None,
             },
             kernel,
             procfs,

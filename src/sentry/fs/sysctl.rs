@@ -159,12 +159,15 @@ impl Sysctl {
 
     /// Starts the thread that joins the namespaces of host task `init`.
     /// Call before the sentry confines itself: joining needs
-    /// CAP_SYS_ADMIN; the thread then drops every capability of its own.
+    /// CAP_SYS_ADMIN; the thread then drops every capability of its own
+    /// and becomes the sandbox's `owner` uid when there is one (the
+    /// sentry's other threads do too; credentials are per thread).
     /// `pid_ns_values` come from [`pid_namespace_values`].
     pub fn in_namespaces_of(
         host_proc: PathBuf,
         init: i32,
         pid_ns_values: PidNsValues,
+        owner: Option<u32>,
     ) -> Result<Self, SysctlError> {
         use nix::sched::{setns, CloneFlags};
         let mut joins = Vec::new();
@@ -192,8 +195,11 @@ impl Sysctl {
                     setns(f, *flag).map_err(|source| SysctlError::Join { ns, source })
                 });
                 let ready = joined.and_then(|()| {
-                    crate::confine::keep_only_caps(&[])
-                        .map_err(|e| SysctlError::Caps(e.to_string()))
+                    match owner {
+                        Some(uid) => crate::confine::become_owner(uid, &[]),
+                        None => crate::confine::keep_only_caps(&[]),
+                    }
+                    .map_err(|e| SysctlError::Caps(e.to_string()))
                 });
                 drop(joins);
                 let ok = ready.is_ok();
@@ -387,7 +393,7 @@ mod tests {
         // read.
         let me = std::process::id() as i32;
         let values = pid_namespace_values(std::path::Path::new("/proc"), me).expect("pid_max");
-        let s = Sysctl::in_namespaces_of("/proc".into(), me, values).expect("thread");
+        let s = Sysctl::in_namespaces_of("/proc".into(), me, values, None).expect("thread");
         let d = Sysctl::direct("/proc".into());
         assert_eq!(
             s.read("kernel/hostname").expect("thread read"),

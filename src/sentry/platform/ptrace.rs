@@ -109,7 +109,7 @@ impl Ptrace {
     /// fd-passing socket is `sock`. SIGCHLD is blocked in the calling
     /// thread, so this must run before the process starts other threads
     /// (they inherit the mask; one that did not would swallow the signal).
-    pub fn start(pid: i32, sock: OwnedFd) -> Result<Ptrace, PlatformError> {
+    pub fn start(pid: i32, sock: OwnedFd, owner: Option<u32>) -> Result<Ptrace, PlatformError> {
         let mut set = nix::sys::signal::SigSet::empty();
         set.add(nix::sys::signal::Signal::SIGCHLD);
         set.thread_block().map_err(PlatformError::Recv)?;
@@ -131,7 +131,7 @@ impl Ptrace {
         });
         let (tx, rx) = mpsc::channel();
         let s = Arc::clone(&shared);
-        std::thread::spawn(move || tracer_thread(s, end_w, pid, sock, tx));
+        std::thread::spawn(move || tracer_thread(s, end_w, pid, sock, owner, tx));
         match rx.recv() {
             Ok(Ok(())) => Ok(Ptrace { shared, end: end_r }),
             Ok(Err(e)) => Err(PlatformError::Seize(e)),
@@ -362,6 +362,7 @@ fn tracer_thread(
     end: OwnedFd,
     pid: i32,
     sock: OwnedFd,
+    owner: Option<u32>,
     started: mpsc::Sender<Result<(), Errno>>,
 ) {
     let sigchld = {
@@ -388,8 +389,15 @@ fn tracer_thread(
     // This thread started before the sentry confined itself, and
     // capabilities are per thread: keep only the sentry's (the confinement
     // brings the empty root and the seccomp filter to every thread).
+    // With an owner uid it becomes that uid itself (credentials are per
+    // thread), keeping CAP_SYS_PTRACE (see SENTRY_PTRACE_CAPS).
+    let keep = crate::sentry::confine::SENTRY_PTRACE_CAPS;
     let first = t.seize(pid, sock).and_then(|()| {
-        crate::confine::keep_only_caps(crate::sentry::confine::SENTRY_PTRACE_CAPS).map_err(|e| {
+        match owner {
+            Some(uid) => crate::confine::become_owner(uid, keep),
+            None => crate::confine::keep_only_caps(keep),
+        }
+        .map_err(|e| {
             crate::log::error(&format!("sentry tracer: {e}"));
             Errno::EPERM
         })
