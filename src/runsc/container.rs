@@ -546,14 +546,25 @@ pub fn create(g: &GlobalOpts, args: &CreateArgs, interactive: bool) -> Result<Cr
     guard.partial.save(&dir)?;
     // The sandbox's own host uid (sandbox::owner): it owns the user
     // namespace, and the sentry runs as it.
-    let owner = crate::sandbox::owner::Registry::host()
-        .allocate(&dir.path)
-        .map_err(|e| {
-            Error::Init(format!(
-                "take a sandbox owner uid ({}): {e}",
-                crate::sandbox::owner::REGISTRY
-            ))
-        })?;
+    // Joining another sandbox's pid namespace (a pod's shared one) shares
+    // its owner uid, so each sees the other's processes as under runc.
+    let shared_pid_ns = cfg
+        .namespaces
+        .iter()
+        .find(|n| n.typ == "pid")
+        .and_then(|n| n.path.as_deref())
+        .and_then(|p| crate::sandbox::owner::of_pid_namespace(std::path::Path::new(p)));
+    let owner = match shared_pid_ns {
+        Some(uid) => uid,
+        None => crate::sandbox::owner::Registry::host()
+            .allocate(&dir.path)
+            .map_err(|e| {
+                Error::Init(format!(
+                    "take a sandbox owner uid ({}): {e}",
+                    crate::sandbox::owner::REGISTRY
+                ))
+            })?,
+    };
     guard.owner = Some(owner);
     crate::log::debug(&format!("create: sandbox owner uid {owner}"));
     let namespaces = super::userns::make(

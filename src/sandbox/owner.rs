@@ -132,6 +132,40 @@ impl Registry {
     }
 }
 
+/// The owner uid of the sandbox whose processes live in the pid
+/// namespace at `pid_ns` (a pod's pause container under
+/// `shareProcessNamespace`, or `--pid=container:X`), if a runrs sandbox
+/// owns one. A sandbox that joins it shares that uid: its sentry then sees
+/// and reaches the processes of the containers it shares the namespace
+/// with, as they see each other (their memory, environment and fds stay
+/// out of reach: each has a user namespace of its own, see
+/// `HostProc::userns_within`), and still no other sandbox's.
+pub fn of_pid_namespace(pid_ns: &Path) -> Option<u32> {
+    use std::os::fd::AsFd;
+    let target = fs::metadata(pid_ns).ok()?;
+    let dir = fs::read_dir("/proc").ok()?;
+    for e in dir.flatten() {
+        let name = e.file_name();
+        if !name.to_string_lossy().bytes().all(|b| b.is_ascii_digit()) {
+            continue;
+        }
+        let same_ns = fs::metadata(e.path().join("ns/pid"))
+            .is_ok_and(|m| (m.dev(), m.ino()) == (target.dev(), target.ino()));
+        if !same_ns {
+            continue;
+        }
+        let Ok(userns) = fs::File::open(e.path().join("ns/user")) else {
+            continue;
+        };
+        if let Ok(uid) = super::sys::ns_owner_uid(userns.as_fd()) {
+            if (FIRST..FIRST + COUNT).contains(&uid) {
+                return Some(uid);
+            }
+        }
+    }
+    None
+}
+
 fn record_path(text: &str) -> Option<&Path> {
     let mut parts = text.splitn(3, ' ');
     let (_, _, path) = (parts.next()?, parts.next()?, parts.next()?);

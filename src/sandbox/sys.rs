@@ -208,3 +208,18 @@ pub fn raise_effective_to_permitted() -> Result<(), Errno> {
     }
     Ok(())
 }
+
+/// NS_GET_OWNER_UID = _IO(NSIO 0xb7, 0x4) (linux/nsfs.h): the owner uid of
+/// the user namespace open at `userns`, in the caller's user namespace.
+pub fn ns_owner_uid(userns: std::os::fd::BorrowedFd<'_>) -> Result<u32, Errno> {
+    use std::os::fd::AsRawFd;
+    const NS_GET_OWNER_UID: u64 = 0xb704;
+    let mut uid: libc::uid_t = 0;
+    // SAFETY: NS_GET_OWNER_UID writes one uid_t through the pointer, which
+    // points at a live local of that type.
+    let r = unsafe { libc::ioctl(userns.as_raw_fd(), NS_GET_OWNER_UID as _, &mut uid) };
+    if r < 0 {
+        return Err(Errno::last());
+    }
+    Ok(uid)
+}
