@@ -37,18 +37,28 @@ struct Channel {
     release_pending: bool,
 }
 
-/// Reads the gofer's "copy closed" (a Done) that follows a writable fd.
-fn read_release(sock: &OwnedFd, buf: &mut [u8]) -> Result<(), Errno> {
-    let pkt = sys::recv_packet(sock.as_fd(), buf)?;
-    let released = !pkt.truncated
-        && pkt.fds.is_empty()
-        && matches!(Response::decode(&buf[..pkt.len]), Ok(Response::Done(_)));
-    if !released {
-        // The channel is out of step: fail closed as for a hang-up.
-        tracing::warn!("gofer sent no release after a writable fd");
-        return Err(Errno::ECONNRESET);
+impl Channel {
+    /// Reads the gofer's "copy closed" (a Done) that follows a writable
+    /// fd, if one is still due.
+    fn take_release(&mut self) -> Result<(), Errno> {
+        if !self.release_pending {
+            return Ok(());
+        }
+        let pkt = sys::recv_packet(self.sock.as_fd(), &mut self.buf)?;
+        let released = !pkt.truncated
+            && pkt.fds.is_empty()
+            && matches!(
+                Response::decode(&self.buf[..pkt.len]),
+                Ok(Response::Done(_))
+            );
+        if !released {
+            // The channel is out of step: fail closed as for a hang-up.
+            tracing::warn!("gofer sent no release after a writable fd");
+            return Err(Errno::ECONNRESET);
+        }
+        self.release_pending = false;
+        Ok(())
     }
-    Ok(())
 }
 
 fn path(p: &[u8]) -> Result<Vec<u8>, Errno> {
@@ -97,15 +107,12 @@ impl Client {
         let bytes = req.encode();
         let release_follows_fd = req.fd_reply_is_writable();
         let mut channel = self.channel.lock().unwrap_or_else(|p| p.into_inner());
+        channel.take_release()?;
         let Channel {
             sock,
             buf,
             release_pending,
         } = &mut *channel;
-        if *release_pending {
-            read_release(sock, buf)?;
-            *release_pending = false;
-        }
         sys::send_packet(sock.as_fd(), &bytes, fd)?;
         let pkt = sys::recv_packet(sock.as_fd(), buf)?;
         if pkt.len == 0 && !pkt.truncated {
@@ -133,17 +140,10 @@ impl Client {
     /// with ETXTBSY (`syscalls::exec`). The gofer closes right after it
     /// sends, whatever the workload does, so this waits on the gofer alone.
     pub fn settle(&self) -> Result<(), Errno> {
-        let mut channel = self.channel.lock().unwrap_or_else(|p| p.into_inner());
-        let Channel {
-            sock,
-            buf,
-            release_pending,
-        } = &mut *channel;
-        if *release_pending {
-            read_release(sock, buf)?;
-            *release_pending = false;
-        }
-        Ok(())
+        self.channel
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .take_release()
     }
 
     fn call_fd(&self, req: Request) -> Result<Walked<OwnedFd>, Errno> {
