@@ -17,7 +17,7 @@ SUITE=bookworm
 # libboost-regex1.74.0 is named because gdb's libsource-highlight4v5 depends
 # on the virtual libboost-regex1.74.0-icu72, which debootstrap cannot resolve.
 # gcc brings libasan8/liblsan0 (gcc -fsanitize=address) through libgcc-12-dev.
-PACKAGES=python3,gcc,libc6-dev,sqlite3,git,procps,coreutils,tar,findutils,sed,postgresql,strace,gdb,libboost-regex1.74.0
+PACKAGES=python3,gcc,libc6-dev,make,sqlite3,git,procps,coreutils,tar,findutils,sed,postgresql,strace,gdb,libboost-regex1.74.0
 STAMP="suite=$SUITE variant=minbase include=$PACKAGES"
 
 if [ -f "$DEST/.runrs-stamp" ] && [ "$(cat "$DEST/.runrs-stamp")" = "$STAMP" ]; then
