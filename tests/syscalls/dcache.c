@@ -176,7 +176,8 @@ CASE(open, rdonly_status_flags_are_the_callers) {
     put_file("f", "x");
     EXPECT_OK(mkdir("d", 0755));
     int fd = EXPECT_OK(open("f", O_RDONLY));
-    EXPECT_EQ(EXPECT_OK(fcntl(fd, F_GETFL)) & (O_ACCMODE | O_NONBLOCK | O_APPEND), O_RDONLY);
+    EXPECT_EQ(EXPECT_OK(fcntl(fd, F_GETFL)) & (O_ACCMODE | O_NONBLOCK | O_APPEND | O_NOFOLLOW),
+              O_RDONLY);
     int nb = EXPECT_OK(open("f", O_RDONLY | O_NONBLOCK));
     EXPECT_EQ(EXPECT_OK(fcntl(nb, F_GETFL)) & O_NONBLOCK, O_NONBLOCK);
     int dfd = EXPECT_OK(open("d", O_RDONLY | O_DIRECTORY));

@@ -430,13 +430,14 @@ const DIRECT_OPEN_FLAGS: i32 = libc::O_CLOEXEC
 /// without the gofer's round trip (which costs most of an open).
 ///
 /// What keeps it exact:
-/// - one name, opened from the gofer's fd of its cached parent with
-///   O_NOFOLLOW (a symlink goes to the gofer, which follows it), so the
-///   kernel resolves nothing but that name inside the container's mounts;
-/// - only what `stat` showed to be a regular file or directory, checked
-///   again on the open fd, and opened O_NONBLOCK (cleared after unless
-///   asked for): a FIFO, a device or a lease never makes the sentry wait
-///   or wakes anyone;
+/// - one name, opened from the fd of its cached parent, where the stat
+///   just showed a regular file or directory (a symlink goes to the
+///   gofer, which follows it); the open fd must be that same inode, so a
+///   name replaced in between (even by a symlink leading into the
+///   sentry's own root) is never handed over;
+/// - O_NONBLOCK (cleared after unless asked for): a lease never makes the
+///   sentry wait; only a FIFO swapped in right between the stat and the
+///   open is opened (and closed again) at all;
 /// - the caller's permission by Linux's rule (`cred::may` with the
 ///   caller's credentials) on the open file's own mode; where that refuses,
 ///   or an ACL could decide otherwise for a caller without DAC
@@ -466,25 +467,37 @@ fn open_cached(
     let Ok(name) = std::ffi::CString::new(child.name.as_slice()) else {
         return Ok(None);
     };
+    // The caller's flags only (an O_NOFOLLOW of ours would show in its
+    // F_GETFL), O_NONBLOCK so that a lease never makes the sentry wait.
     let Ok(fd) = sys::openat(
         child.dir.as_fd(),
         &name,
         libc::O_RDONLY
-            | libc::O_NOFOLLOW
             | libc::O_NONBLOCK
             | libc::O_NOCTTY
-            | (flags & libc::O_DIRECTORY),
+            | (flags & (libc::O_DIRECTORY | libc::O_NOFOLLOW)),
     ) else {
         return Ok(None);
     };
-    let Ok(st) = sys::fstat_fd(fd.as_fd()) else {
+    // The file the stat saw, or nothing: a name replaced meanwhile (by a
+    // symlink the open followed, even one leading out of the container's
+    // tree into the sentry's own root) goes to the gofer.
+    let Ok(opened) = sys::fstat_fd(fd.as_fd()) else {
         return Ok(None);
     };
-    if !is_regular_or_dir(st.st_mode) {
+    if (opened.st_dev, opened.st_ino) != (st.st_dev, st.st_ino)
+        || !is_regular_or_dir(opened.st_mode)
+    {
         return Ok(None);
     }
     let creds = ctx.creds()?;
-    if !cred::may(&(&creds).into(), st.st_uid, st.st_gid, st.st_mode, 0o4) {
+    if !cred::may(
+        &(&creds).into(),
+        opened.st_uid,
+        opened.st_gid,
+        opened.st_mode,
+        0o4,
+    ) {
         return Ok(None);
     }
     if creds.cap_effective & cred::DAC_CAPS == 0 && sys::has_access_acl(fd.as_fd()) {
@@ -858,6 +871,13 @@ mod handler_tests {
             nix::sys::stat::Mode::from_bits_truncate(0o644),
         )
         .unwrap();
+        let got = k.without_gofer(|ctx| super::open_cached(ctx, &child, &st, libc::O_RDONLY));
+        assert!(matches!(got, Ok(None)));
+        // Replaced by a symlink (here to an absolute path, which the
+        // sentry's open would resolve in its own root): not the file the
+        // stat saw, so not handed over.
+        std::fs::remove_file(k.host("f")).unwrap();
+        std::os::unix::fs::symlink("/etc/hostname", k.host("f")).unwrap();
         let got = k.without_gofer(|ctx| super::open_cached(ctx, &child, &st, libc::O_RDONLY));
         assert!(matches!(got, Ok(None)));
     }
