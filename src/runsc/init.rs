@@ -141,10 +141,10 @@ pub enum InitError {
     #[error("linux.seccomp: {0}")]
     SeccompProfile(#[source] Error),
     /// The user namespace's steps (`super::userns`) with their own text.
-    #[error("{0}")]
-    EnterUserNamespace(String),
-    #[error("{0}")]
-    BecomeUser(String),
+    #[error(transparent)]
+    EnterUserNamespace(super::userns::UserNsError),
+    #[error(transparent)]
+    BecomeUser(super::userns::UserNsError),
     #[error("prctl(PR_SET_DUMPABLE): {0}")]
     SetDumpable(#[source] nix::Error),
     #[error("build seccomp filter: {0}")]

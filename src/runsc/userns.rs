@@ -36,23 +36,51 @@ use super::spec::ProcessConfig;
 use crate::sandbox::sync::{self, InitMsg};
 use crate::sentry::cred::IdMap;
 
-fn ok<T, E: std::fmt::Display>(r: Result<T, E>, step: &str) -> Result<T, String> {
-    r.map_err(|e| format!("{step}: {e}"))
+/// What stopped init in the user namespace's steps, by step; the text is
+/// what `create` shows (runc's wording where runc has one).
+#[derive(Debug, thiserror::Error)]
+pub enum UserNsError {
+    #[error("sync: {0}")]
+    Sync(#[source] sync::SyncError),
+    /// `create` could not make the namespace; its own message.
+    #[error("{0}")]
+    Refused(String),
+    #[error("unexpected message {0}")]
+    Unexpected(String),
+    #[error("join the container's user namespace: {0}")]
+    Join(#[source] nix::Error),
+    #[error("drop from the capability bounding set (process.capabilities.bounding): {0}")]
+    Bounding(#[source] caps::errors::CapsError),
+    #[error("prctl(PR_SET_KEEPCAPS): {0}")]
+    KeepCaps(#[source] nix::Error),
+    #[error("setgroups (process.user.additionalGids): {0}")]
+    SetGroups(#[source] nix::Error),
+    #[error("setresgid (process.user.gid): {0}")]
+    SetGid(#[source] nix::Error),
+    #[error("setresuid (process.user.uid): {0}")]
+    SetUid(#[source] nix::Error),
+    #[error("process.capabilities.{set}: {source}")]
+    CapSet {
+        set: &'static str,
+        #[source]
+        source: caps::errors::CapsError,
+    },
+    #[error("clear the ambient set: {0}")]
+    ClearAmbient(#[source] caps::errors::CapsError),
+    #[error("prctl(PR_SET_NO_NEW_PRIVS) (process.noNewPrivileges): {0}")]
+    NoNewPrivs(#[source] nix::Error),
 }
 
 /// In init: asks `create` for the container's user namespace (see
 /// [`make`]) and joins it, which gives init every capability in it.
-pub fn enter(sock: std::os::fd::RawFd) -> Result<(), String> {
-    ok(sync::send(sock, &InitMsg::UserNamespace, None), "sync")?;
-    let userns = match ok(sync::recv(sock), "sync")? {
+pub fn enter(sock: std::os::fd::RawFd) -> Result<(), UserNsError> {
+    sync::send(sock, &InitMsg::UserNamespace, None).map_err(UserNsError::Sync)?;
+    let userns = match sync::recv(sock).map_err(UserNsError::Sync)? {
         (InitMsg::Continue, Some(fd)) => fd,
-        (InitMsg::Error { msg }, _) => return Err(msg),
-        (other, _) => return Err(format!("unexpected message {other:?}")),
+        (InitMsg::Error { msg }, _) => return Err(UserNsError::Refused(msg)),
+        (other, _) => return Err(UserNsError::Unexpected(format!("{other:?}"))),
     };
-    ok(
-        nix::sched::setns(&userns, nix::sched::CloneFlags::CLONE_NEWUSER),
-        "join the container's user namespace",
-    )
+    nix::sched::setns(&userns, nix::sched::CloneFlags::CLONE_NEWUSER).map_err(UserNsError::Join)
 }
 
 /// The namespaces [`make`] made: the user namespace (mapped) and, when
@@ -156,65 +184,60 @@ fn cap_set(bits: u64) -> caps::CapsHashSet {
 /// bounding set first, then the ids with keepcaps, then inheritable,
 /// effective and permitted (in the order each stays a subset of what the
 /// kernel allows at that point), ambient, and no_new_privs if asked.
-pub fn become_user(p: &ProcessConfig) -> Result<(), String> {
+pub fn become_user(p: &ProcessConfig) -> Result<(), UserNsError> {
+    use UserNsError as E;
     for cap in caps::runtime::thread_all_supported() {
         if p.caps.bounding & cap.bitmask() == 0 {
-            ok(
-                caps::drop(None, CapSet::Bounding, cap),
-                "drop from the capability bounding set (process.capabilities.bounding)",
-            )?;
+            caps::drop(None, CapSet::Bounding, cap).map_err(E::Bounding)?;
         }
     }
-    ok(
-        nix::sys::prctl::set_keepcaps(true),
-        "prctl(PR_SET_KEEPCAPS)",
-    )?;
+    nix::sys::prctl::set_keepcaps(true).map_err(E::KeepCaps)?;
     let gids: Vec<nix::unistd::Gid> = p
         .additional_gids
         .iter()
         .map(|g| nix::unistd::Gid::from_raw(*g))
         .collect();
-    ok(
-        nix::unistd::setgroups(&gids),
-        "setgroups (process.user.additionalGids)",
-    )?;
+    nix::unistd::setgroups(&gids).map_err(E::SetGroups)?;
     let gid = nix::unistd::Gid::from_raw(p.gid);
-    ok(
-        nix::unistd::setresgid(gid, gid, gid),
-        "setresgid (process.user.gid)",
-    )?;
+    nix::unistd::setresgid(gid, gid, gid).map_err(E::SetGid)?;
     let uid = nix::unistd::Uid::from_raw(p.uid);
-    ok(
-        nix::unistd::setresuid(uid, uid, uid),
-        "setresuid (process.user.uid)",
-    )?;
-    ok(
-        nix::sys::prctl::set_keepcaps(false),
-        "prctl(PR_SET_KEEPCAPS)",
-    )?;
-    ok(
-        caps::set(None, CapSet::Inheritable, &cap_set(p.caps.inheritable)),
-        "process.capabilities.inheritable",
-    )?;
-    ok(
-        caps::set(None, CapSet::Effective, &cap_set(p.caps.effective)),
-        "process.capabilities.effective",
-    )?;
-    ok(
-        caps::set(None, CapSet::Permitted, &cap_set(p.caps.permitted)),
-        "process.capabilities.permitted",
-    )?;
-    ok(caps::clear(None, CapSet::Ambient), "clear the ambient set")?;
+    nix::unistd::setresuid(uid, uid, uid).map_err(E::SetUid)?;
+    nix::sys::prctl::set_keepcaps(false).map_err(E::KeepCaps)?;
+    for (set, which, bits) in [
+        ("inheritable", CapSet::Inheritable, p.caps.inheritable),
+        ("effective", CapSet::Effective, p.caps.effective),
+        ("permitted", CapSet::Permitted, p.caps.permitted),
+    ] {
+        caps::set(None, which, &cap_set(bits)).map_err(|source| E::CapSet { set, source })?;
+    }
+    caps::clear(None, CapSet::Ambient).map_err(E::ClearAmbient)?;
     // As runc: an ambient capability that is not both permitted and
     // inheritable cannot be raised; that is not an error.
     for cap in cap_set(p.caps.ambient) {
         let _ = caps::raise(None, CapSet::Ambient, cap);
     }
     if p.no_new_privs {
-        ok(
-            nix::sys::prctl::set_no_new_privs(),
-            "prctl(PR_SET_NO_NEW_PRIVS) (process.noNewPrivileges)",
-        )?;
+        nix::sys::prctl::set_no_new_privs().map_err(E::NoNewPrivs)?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::UserNsError;
+
+    #[test]
+    fn errors_say_the_step_and_the_spec_field_then_the_cause() {
+        let e = UserNsError::SetUid(nix::errno::Errno::EPERM);
+        assert_eq!(
+            e.to_string(),
+            "setresuid (process.user.uid): EPERM: Operation not permitted"
+        );
+        assert!(std::error::Error::source(&e).is_some());
+        // create's own refusal is passed on as it said it.
+        assert_eq!(
+            UserNsError::Refused("no user namespace".into()).to_string(),
+            "no user namespace"
+        );
+    }
 }
