@@ -609,7 +609,8 @@ pub fn fifo_has_writer_or_data(reader: BorrowedFd<'_>) -> Result<bool, Errno> {
     }
 }
 
-/// Clears O_NONBLOCK on an open file description the gofer added it to.
+/// Clears O_NONBLOCK on an open file description opened with it only so
+/// as not to wait (by the gofer, or by the sentry's direct reads).
 pub fn clear_nonblock(fd: BorrowedFd<'_>) -> Result<(), Errno> {
     // SAFETY: F_GETFL and F_SETFL on a live fd take and return flag words.
     let fl = unsafe { libc::fcntl(fd.as_raw_fd(), libc::F_GETFL) };

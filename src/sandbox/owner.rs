@@ -143,18 +143,13 @@ impl Registry {
 pub fn of_pid_namespace(pid_ns: &Path) -> Option<u32> {
     use std::os::fd::AsFd;
     let target = fs::metadata(pid_ns).ok()?;
-    let dir = fs::read_dir("/proc").ok()?;
-    for e in dir.flatten() {
-        let name = e.file_name();
-        if !name.to_string_lossy().bytes().all(|b| b.is_ascii_digit()) {
-            continue;
-        }
-        let same_ns = fs::metadata(e.path().join("ns/pid"))
+    for dir in process_dirs().ok()? {
+        let same_ns = fs::metadata(dir.join("ns/pid"))
             .is_ok_and(|m| (m.dev(), m.ino()) == (target.dev(), target.ino()));
         if !same_ns {
             continue;
         }
-        let Ok(userns) = fs::File::open(e.path().join("ns/user")) else {
+        let Ok(userns) = fs::File::open(dir.join("ns/user")) else {
             continue;
         };
         if let Ok(uid) = super::sys::ns_owner_uid(userns.as_fd()) {
@@ -191,25 +186,32 @@ fn live(uid: u32, text: &str) -> bool {
 /// zombie, a killed sentry its new parent has not reaped yet, can do
 /// nothing).
 pub fn uid_in_use(uid: u32) -> bool {
-    let Ok(dir) = fs::read_dir("/proc") else {
+    let Ok(dirs) = process_dirs() else {
         // No /proc: assume the worst.
         return true;
     };
-    dir.flatten()
+    dirs.into_iter().any(|dir| {
+        fs::read_to_string(dir.join("status")).is_ok_and(|s| {
+            !s.contains("\nState:\tZ")
+                && s.lines()
+                    .find_map(|l| l.strip_prefix("Uid:"))
+                    .is_some_and(|ids| ids.split_whitespace().any(|id| id.parse() == Ok(uid)))
+        })
+    })
+}
+
+/// The host's /proc/<pid> directories.
+fn process_dirs() -> io::Result<Vec<PathBuf>> {
+    Ok(fs::read_dir("/proc")?
+        .flatten()
         .filter(|e| {
             e.file_name()
                 .to_string_lossy()
                 .bytes()
                 .all(|b| b.is_ascii_digit())
         })
-        .any(|e| {
-            fs::read_to_string(e.path().join("status")).is_ok_and(|s| {
-                !s.contains("\nState:\tZ")
-                    && s.lines()
-                        .find_map(|l| l.strip_prefix("Uid:"))
-                        .is_some_and(|ids| ids.split_whitespace().any(|id| id.parse() == Ok(uid)))
-            })
-        })
+        .map(|e| e.path())
+        .collect())
 }
 
 #[cfg(test)]

@@ -465,15 +465,6 @@ pub fn openat(dir: BorrowedFd<'_>, name: &CStr, flags: i32) -> Result<OwnedFd, E
     }
 }
 
-/// Clears O_NONBLOCK from an open file description the sentry opened
-/// without waiting, before the workload gets it.
-pub fn clear_nonblock(fd: BorrowedFd<'_>) -> Result<(), Errno> {
-    use nix::fcntl::{fcntl, FcntlArg, OFlag};
-    let flags = OFlag::from_bits_truncate(fcntl(fd, FcntlArg::F_GETFL)?);
-    fcntl(fd, FcntlArg::F_SETFL(flags & !OFlag::O_NONBLOCK))?;
-    Ok(())
-}
-
 pub fn lseek(fd: BorrowedFd<'_>, off: i64, whence: i32) -> Result<i64, Errno> {
     // SAFETY: lseek takes integers.
     let r = unsafe { libc::lseek(fd.as_raw_fd(), off, whence) };

@@ -504,7 +504,7 @@ fn open_cached(
         return Ok(None);
     }
     if flags & libc::O_NONBLOCK == 0 {
-        sys::clear_nonblock(fd.as_fd())?;
+        crate::gofer::sys::clear_nonblock(fd.as_fd())?;
     }
     Ok(Some(Outcome::Fd {
         fd,
