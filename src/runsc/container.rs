@@ -830,7 +830,8 @@ pub fn kill(g: &GlobalOpts, id: &str, signal: &str, all: bool) -> Result<()> {
     crate::log::debug(&format!("kill: container {id}, signal {sig:?}, all {all}"));
     let dir = StateDir::new(&g.root, id);
     let st = dir.load(id)?;
-    if dir.status(&st) == Status::Stopped {
+    let status = dir.status(&st);
+    if status == Status::Stopped {
         return Err(Error::NotRunning(id.to_string()));
     }
     super::observe::record(
@@ -854,7 +855,18 @@ pub fn kill(g: &GlobalOpts, id: &str, signal: &str, all: bool) -> Result<()> {
                     source: e,
                 }
             }
-        })
+        })?;
+        // A SIGKILLed init is gone a moment later, but not when kill(2)
+        // returns: a `delete` right after `kill c SIGKILL` found it still
+        // running on a busy machine. Wait for that moment (bounded; a
+        // frozen container's init dies only once thawed).
+        if sig == Some(Signal::SIGKILL) && status != Status::Paused {
+            let deadline = std::time::Instant::now() + std::time::Duration::from_millis(500);
+            while st.init.alive() && std::time::Instant::now() < deadline {
+                std::thread::sleep(std::time::Duration::from_millis(1));
+            }
+        }
+        Ok(())
     }
 }
 
