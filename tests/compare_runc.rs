@@ -287,6 +287,49 @@ cat /proc/self/cgroup
     });
 }
 
+/// unlink and rmdir of a name that is not there: ENOENT where the
+/// directory is writable, EROFS on a read-only root or read-only path
+/// (Linux checks the mount before it looks the name up), as under runc.
+#[test]
+fn removing_a_missing_name_fails_as_under_runc() {
+    let script = r#"
+for d in / /var /tmp /var/sub /tmp/sub; do
+  unlink $d/nothere 2>&1; rmdir $d/nothere 2>&1; unlink $d/nothere/ 2>&1
+  [ -e $d/present ] && unlink $d/present 2>&1 && echo "removed $d/present"
+done
+echo end
+"#;
+    let make_bundle = || {
+        let bundle = Bundle::new(&["/bin/sh", "-c", script]);
+        for dir in ["var/sub", "tmp/sub"] {
+            std::fs::create_dir_all(bundle.rootfs().join(dir)).expect("mkdir");
+            std::fs::write(bundle.rootfs().join(dir).join("present"), "x").expect("write");
+        }
+        std::fs::write(bundle.rootfs().join("var/present"), "x").expect("write");
+        bundle.config_mut(|c| {
+            c["root"]["readonly"] = serde_json::json!(true);
+            c["linux"]["readonlyPaths"]
+                .as_array_mut()
+                .expect("the default spec has the list")
+                .push(serde_json::json!("/var"));
+            c["mounts"]
+                .as_array_mut()
+                .expect("the spec has mounts")
+                .push(serde_json::json!({
+                    "destination": "/tmp", "type": "bind",
+                    "source": bundle.rootfs().join("tmp"), "options": ["rbind", "rw"],
+                }));
+        });
+        bundle
+    };
+    same_stdout_as_runc(make_bundle, "unlink-missing", |want| {
+        want.contains("unlink: can't remove file '//nothere': Read-only file system")
+            && want.contains("/tmp/nothere': No such file or directory")
+            && want.contains("removed /tmp/sub/present")
+            && want.ends_with("end\n")
+    });
+}
+
 /// /sys/fs/cgroup shows the container's own cgroups as runc mounts them on
 /// this host (one read-only directory per hierarchy): what the JVM, Go's
 /// runtime and `nproc`-like tools read to size themselves.

@@ -166,6 +166,15 @@ pub fn mkdirat(ctx: &mut Ctx) -> SysResult {
 fn do_unlink(ctx: &mut Ctx, dirfd: i32, path_idx: usize, remove_dir: bool) -> SysResult {
     let path = ctx.path_arg(path_idx)?;
     let abs = ctx.abs_path(dirfd, &path)?;
+    // A name that is not there (tar and `rm -f` remove every name before
+    // they make it) fails without the gofer: Linux looks it up right after
+    // it checks for a read-only mount, and the caller may search the
+    // directory (`cached_parent` checked).
+    if let Some(child) = ctx.cached_parent(&abs)? {
+        if child.stat() == Err(Errno::ENOENT) && !child.on_read_only_mount() {
+            return Err(Errno::ENOENT);
+        }
+    }
     ctx.on_path(
         &abs,
         |g, p, c, l| g.unlink(p, remove_dir, c, l),

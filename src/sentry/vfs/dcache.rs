@@ -69,6 +69,13 @@ impl Child {
     pub fn stat(&self) -> Result<libc::stat, nix::errno::Errno> {
         stat_child(&self.dir, &self.name)
     }
+
+    /// Whether the directory is on a read-only mount (or one whose flags
+    /// cannot be read, to fail closed).
+    pub fn on_read_only_mount(&self) -> bool {
+        use nix::sys::statvfs::{fstatvfs, FsFlags};
+        fstatvfs(self.dir.as_fd()).map_or(true, |st| st.flags().contains(FsFlags::ST_RDONLY))
+    }
 }
 
 /// At most this many directories are kept (each holds one fd), and at
