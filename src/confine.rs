@@ -178,7 +178,11 @@ pub fn runtime_allowlist(own_pid: i32) -> Vec<Allowed> {
         any("madvise", SYS_madvise, "malloc trimming, thread exit"),
         any("mremap", SYS_mremap, "realloc of large buffers"),
         any("futex", SYS_futex, "mutexes, thread join"),
-        any("sched_yield", SYS_sched_yield, "spin loops in the runtime"),
+        any(
+            "sched_yield",
+            SYS_sched_yield,
+            "spin loops in the runtime; polling the gofer channel (gofer::sys::recv_packet_spinning)",
+        ),
         any(
             "sched_getaffinity",
             SYS_sched_getaffinity,

@@ -121,11 +121,6 @@ pub fn gofer_allowlist(own_pid: i32) -> Vec<Allowed> {
         any("capget", SYS_capget, "the caller's capabilities"),
         any("capset", SYS_capset, "the caller's capabilities"),
         any("recvmsg", SYS_recvmsg, "requests from the sentry"),
-        any(
-            "sched_yield",
-            SYS_sched_yield,
-            "polling the channel (sys::recv_packet_spinning)",
-        ),
         any("sendmsg", SYS_sendmsg, "replies and fds to the sentry"),
         any(
             "pidfd_send_signal",

@@ -137,7 +137,6 @@ pub fn sentry_allowlist(own_pid: i32, platform: PlatformKind) -> Vec<Allowed> {
                   SO_PEERCRED (a workload socket's peer, for the workload's SO_PEERCRED) only",
         },
         any("poll", SYS_poll, "the listener's and init's hang-up"),
-        any("sched_yield", SYS_sched_yield, "polling for the gofer's reply (gofer::sys::recv_packet_spinning)"),
         any(
             "recvmsg",
             SYS_recvmsg,
