@@ -352,16 +352,24 @@ pub struct HostProc {
     /// (the host pid may have exited and been reused), so a stale entry
     /// costs one scan, never a wrong answer.
     host_pids: Arc<Mutex<HashMap<i32, i32>>>,
-    /// Host tid → (its pidfs inode, container tid, whether it leads its
-    /// thread group), as read from its status. A hit counts only while the
-    /// tid still names the task of that inode (a task's pid namespace and
-    /// ids there never change), so it costs a pidfd instead of a status
-    /// read. Kept only for the live /proc.
-    ids: Arc<Mutex<HashMap<i32, TaskIds>>>,
+    /// Host tid → its pidfs inode and its ids, as read from its status. A
+    /// hit counts only while the tid still names the task of that inode (a
+    /// task's pid namespace, ids there and thread group never change), so
+    /// it costs a pidfd instead of a status read. Kept only for the live
+    /// /proc.
+    ids: Arc<Mutex<HashMap<i32, (u64, TaskIds)>>>,
 }
 
-/// (pidfs inode, container tid, leads its thread group).
-type TaskIds = (u64, i32, bool);
+/// A container task's ids.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct TaskIds {
+    /// Its tid in the container's pid namespace.
+    ctid: i32,
+    /// Its thread group's id there.
+    ctgid: i32,
+    /// Its thread group's host id.
+    htgid: i32,
+}
 
 /// Entries of `ids` at most (then it starts over).
 const IDS_KEPT: usize = 4096;
@@ -389,34 +397,46 @@ impl HostProc {
     /// (container tid, whether it leads its thread group) of host task
     /// `h`, if it is in the container.
     fn ids_of(&self, h: i32) -> Option<(i32, bool)> {
+        self.task_ids(h).map(|t| (t.ctid, t.htgid == h))
+    }
+
+    /// The ids of host task `h`, if it is in the container: from the cache
+    /// while `h` is still the same task, else from its status.
+    fn task_ids(&self, h: i32) -> Option<TaskIds> {
         if h <= 0 {
             return None;
         }
-        let live = is_live(&self.root);
-        if live {
+        // Read before the status: a task that replaced it since leaves an
+        // entry that never matches.
+        let ino = if is_live(&self.root) {
+            pidfs_ino(h)
+        } else {
+            None
+        };
+        if let Some(ino) = ino {
             let cached = self.ids.lock().ok().and_then(|m| m.get(&h).copied());
-            if let Some((ino, c, leader)) = cached {
-                if pidfs_ino(h) == Some(ino) {
-                    return Some((c, leader));
+            if let Some((seen, ids)) = cached {
+                if seen == ino {
+                    return Some(ids);
                 }
             }
         }
         if !self.in_container(h) {
             return None;
         }
-        // Read before the status: a task that replaced it since leaves an
-        // entry that never matches.
-        let ino = if live { pidfs_ino(h) } else { None };
         let st = self.status(h).ok()?;
-        let c = st.last_i32("NSpid")?;
-        let leader = st.get("Tgid").and_then(|t| t.trim().parse::<i32>().ok()) == Some(h);
+        let ids = TaskIds {
+            ctid: st.last_i32("NSpid")?,
+            ctgid: st.last_i32("NStgid")?,
+            htgid: st.get("Tgid")?.trim().parse().ok()?,
+        };
         if let (Some(ino), Ok(mut m)) = (ino, self.ids.lock()) {
             if m.len() >= IDS_KEPT {
                 m.clear();
             }
-            m.insert(h, (ino, c, leader));
+            m.insert(h, (ino, ids));
         }
-        Some((c, leader))
+        Some(ids)
     }
 
     /// The host tid of thread `ctid` (a container tid) of host process `h`.
@@ -556,14 +576,7 @@ impl HostProc {
 
     /// (container tgid, container tid, host tgid) of a host tid in the container.
     pub fn container_ids(&self, host_tid: i32) -> Option<(i32, i32, i32)> {
-        if host_tid <= 0 || !self.in_container(host_tid) {
-            return None;
-        }
-        let st = self.status(host_tid).ok()?;
-        let ctgid = st.last_i32("NStgid")?;
-        let ctid = st.last_i32("NSpid")?;
-        let htgid = st.get("Tgid")?.trim().parse().ok()?;
-        Some((ctgid, ctid, htgid))
+        self.task_ids(host_tid).map(|t| (t.ctgid, t.ctid, t.htgid))
     }
 
     fn numeric_dirs(dir: &Path) -> Vec<i32> {
@@ -1174,8 +1187,16 @@ mod tests {
         assert_eq!(h.container_pid(me), want, "from the cache");
         assert_eq!(h.host_pid(want.unwrap()), Some(me));
         // A stale entry (another task's inode) is not believed.
-        h.ids.lock().unwrap().insert(me, (1, 424242, true));
+        let stale = TaskIds {
+            ctid: 424242,
+            ctgid: 424242,
+            htgid: me,
+        };
+        h.ids.lock().unwrap().insert(me, (1, stale));
         assert_eq!(h.container_pid(me), want);
+        // The caller's own ids (for /proc/self) come from the same cache.
+        let (ctgid, ctid, htgid) = h.container_ids(me).unwrap();
+        assert_eq!((Some(ctgid), Some(ctid), htgid), (want, want, me));
         let (tx, rx) = std::sync::mpsc::channel();
         let (end_tx, end_rx) = std::sync::mpsc::channel::<()>();
         let t = std::thread::spawn(move || {
