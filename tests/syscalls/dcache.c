@@ -6,6 +6,7 @@
  * read-only open hands over (flags) and who decides its permission. */
 #include "harness.h"
 
+#include <grp.h>
 #include <signal.h>
 #include <sys/wait.h>
 
@@ -210,4 +211,104 @@ static int nobody_owns_a_private_file(void) {
 CASE(open, rdonly_of_a_users_private_file_by_its_owner) {
     EXPECT_OK(chmod(harness_scratch, 0777));
     EXPECT_EQ(as_nobody(nobody_owns_a_private_file), 0);
+}
+
+/* `.` and `..` after cached directories are resolved by the sentry; after
+ * a symlink, `..` is the parent of the link's target, not of the link. */
+COVERS("newfstatat openat readlink")
+CASE(open, dotdot_after_cached_directories_and_after_a_symlink) {
+    EXPECT_OK(mkdir("a", 0755));
+    EXPECT_OK(mkdir("a/b", 0755));
+    EXPECT_OK(mkdir("x", 0755));
+    EXPECT_OK(mkdir("x/y", 0755));
+    put_file("a/f", "in a");
+    put_file("x/f", "in x");
+    EXPECT_OK(symlink("../x/y", "a/l"));
+    struct stat st;
+    EXPECT_OK(stat("a/b", &st));
+    EXPECT_STREQ(contents("a/b/../f"), "in a");
+    EXPECT_STREQ(contents("a/./b/./../f"), "in a");
+    EXPECT_STREQ(contents("a/l/../f"), "in x");
+    EXPECT_STREQ(contents("a/b/../../x/f"), "in x");
+    EXPECT_ERRNO(stat("a/f/../f", &st), ENOTDIR);
+    EXPECT_ERRNO(stat("a/nothere/../f", &st), ENOENT);
+    char buf[16];
+    EXPECT_ERRNO(readlink("a/b/..", buf, sizeof buf), EINVAL);
+    EXPECT_EQ(readlink("a/b/../l", buf, sizeof buf), 6);
+    EXPECT_OK(stat("a/b/..", &st));
+    EXPECT_TRUE(S_ISDIR(st.st_mode));
+    EXPECT_ERRNO(mkdir("a/b/..", 0755), EEXIST);
+    EXPECT_ERRNO(rmdir("a/b/.."), ENOTEMPTY);
+}
+
+/* A directory on the way that is not there (a compiler probing include
+ * directories): ENOENT for every kind of call, ENOTDIR through a file. */
+COVERS("openat newfstatat mkdir unlink access")
+CASE(open, a_missing_directory_on_the_way) {
+    EXPECT_OK(mkdir("d", 0755));
+    put_file("d/f", "x");
+    struct stat st;
+    EXPECT_OK(stat("d", &st));
+    EXPECT_ERRNO(open("d/nodir/x", O_RDONLY), ENOENT);
+    EXPECT_ERRNO(stat("d/nodir/x", &st), ENOENT);
+    EXPECT_ERRNO(lstat("d/nodir/deeper/x", &st), ENOENT);
+    EXPECT_ERRNO(mkdir("d/nodir/x", 0755), ENOENT);
+    EXPECT_ERRNO(unlink("d/nodir/x"), ENOENT);
+    EXPECT_ERRNO(access("d/nodir/x", F_OK), ENOENT);
+    EXPECT_ERRNO(access("d/nothere", R_OK), ENOENT);
+    EXPECT_ERRNO(open("d/nodir/x", O_WRONLY | O_CREAT, 0644), ENOENT);
+    EXPECT_ERRNO(open("d/f/x", O_RDONLY), ENOTDIR);
+    EXPECT_ERRNO(stat("d/f/x", &st), ENOTDIR);
+    EXPECT_ERRNO(access("d/f/x", F_OK), ENOTDIR);
+}
+
+static int nobody_probes_a_private_directory(void) {
+    struct stat st;
+    if (stat("p/nodir/x", &st) == 0 || errno != EACCES)
+        return 1;
+    if (access("p/nothere", F_OK) == 0 || errno != EACCES)
+        return 2;
+    if (open("p/q/../f", O_RDONLY) >= 0 || errno != EACCES)
+        return 3;
+    if (unlink("p/nothere") == 0 || errno != EACCES)
+        return 4;
+    if (stat("p/q/../nothere", &st) == 0 || errno != EACCES)
+        return 5;
+    return 0;
+}
+
+/* As nobody's uid in root's group: judged by p's group bits. */
+static void group_member_probes_a_private_directory(void) {
+    if (setgroups(0, NULL) != 0 || setresuid(65534, 65534, 65534) != 0)
+        _exit(10);
+    _exit(nobody_probes_a_private_directory());
+}
+
+/* access(2) checks with the real ids: a process whose effective uid is
+ * root but whose real one is not may not search the directory. */
+static void access_with_a_real_uid_of_nobody(void) {
+    if (setgroups(0, NULL) != 0 || setresuid(65534, 0, 0) != 0)
+        _exit(10);
+    if (access("p/nothere", F_OK) == 0 || errno != EACCES)
+        _exit(1);
+    if (faccessat(AT_FDCWD, "p/nothere", F_OK, AT_EACCESS) == 0 || errno != ENOENT)
+        _exit(2);
+    _exit(0);
+}
+
+/* p is 0705 in root's group: a member of that group is judged by the
+ * group's bits (no search), while any other user, the sentry's own
+ * included, may search it. */
+COVERS("newfstatat access faccessat")
+CASE(open, missing_names_in_a_directory_the_caller_cannot_search) {
+    EXPECT_OK(chmod(harness_scratch, 0755));
+    EXPECT_OK(mkdir("p", 0705));
+    EXPECT_OK(chown("p", 0, 0));
+    EXPECT_OK(mkdir("p/q", 0755));
+    put_file("p/f", "x");
+    struct stat st;
+    EXPECT_OK(stat("p/q/../f", &st));
+    EXPECT_ERRNO(access("p/nothere", F_OK), ENOENT);
+    in_child(group_member_probes_a_private_directory);
+    in_child(access_with_a_real_uid_of_nobody);
 }

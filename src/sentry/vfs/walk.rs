@@ -195,8 +195,22 @@ impl<'a> Ctx<'a> {
     /// directory and every one above it (they grant it to everyone, or
     /// it holds CAP_DAC_OVERRIDE or CAP_DAC_READ_SEARCH, or their modes
     /// grant it to its fsuid and groups), so the gofer's walk with its
-    /// credentials could not fail where the cached one succeeds.
+    /// credentials could not fail where the cached one succeeds. `.` and
+    /// `..` count where `without_dots` can take them out. Err(ENOENT):
+    /// a directory on the way is not there (`missing_below_cache`).
     pub fn cached_parent(&mut self, abs: &[u8]) -> Result<Option<dcache::Child>, Errno> {
+        let undotted;
+        let abs = if has_dot_component(abs) {
+            match self.without_dots(abs) {
+                Some(p) => {
+                    undotted = p;
+                    &undotted[..]
+                }
+                None => return Ok(None),
+            }
+        } else {
+            abs
+        };
         let stripped = match abs.iter().rposition(|b| *b != b'/') {
             Some(last) => &abs[..=last],
             None => return Ok(None),
@@ -209,7 +223,7 @@ impl<'a> Ctx<'a> {
             return Ok(None);
         }
         let Some(dir) = self.cached_dir(&parent) else {
-            return Ok(None);
+            return self.missing_below_cache(&parent);
         };
         let child = dcache::Child {
             dir: dir.fd,
@@ -241,6 +255,57 @@ impl<'a> Ctx<'a> {
         Ok(Some(child))
     }
 
+    /// ENOENT when a directory on the way to `dir` (normalized) is not
+    /// there, as the deepest cached directory above it shows, and the
+    /// caller may search that one and all above it; else not known here.
+    /// Compilers probe every include directory for `bits/x.h` and the
+    /// like: each probe would otherwise cost two gofer walks.
+    fn missing_below_cache(&mut self, dir: &[u8]) -> Result<Option<dcache::Child>, Errno> {
+        let mut at = dir.to_vec();
+        while let Some((up, name)) = dcache::split_plain(&at) {
+            let name = name.to_vec();
+            let Some(dcache::Entry::Dir(d)) = self.sentry.dcache.get(&up) else {
+                at = up;
+                continue;
+            };
+            if !d.world_searchable && self.creds()?.cap_effective & cred::DAC_CAPS == 0 {
+                return Ok(None);
+            }
+            return match dcache::stat_child(&d.fd, &name) {
+                Err(Errno::ENOENT) => Err(Errno::ENOENT),
+                _ => Ok(None),
+            };
+        }
+        Ok(None)
+    }
+
+    /// `abs` without its `.` and `..` components, when each of them
+    /// stands in a cached directory (so every name before it is a real
+    /// directory, no symlink, and its `..` is its lexical parent) that
+    /// everyone may search. Compilers name most files that way
+    /// (`/usr/lib/gcc/x86_64-linux-gnu/12/../../../x86_64-linux-gnu/crt1.o`).
+    fn without_dots(&mut self, abs: &[u8]) -> Option<Vec<u8>> {
+        let mut names: Vec<&[u8]> = Vec::new();
+        for comp in abs.split(|b| *b == b'/').filter(|c| !c.is_empty()) {
+            if comp != b"." && comp != b".." {
+                names.push(comp);
+                continue;
+            }
+            let here = join_names(&names);
+            if !self.cached_dir(&here)?.world_searchable {
+                return None;
+            }
+            if comp == b".." {
+                names.pop();
+            }
+        }
+        let mut out = join_names(&names);
+        if abs.last() == Some(&b'/') && out.len() > 1 {
+            out.push(b'/');
+        }
+        Some(out)
+    }
+
     /// The cache's entry for the directory `dir` (normalized), walking it
     /// (and the directories above it, for their modes) through the gofer
     /// when it is not cached yet.
@@ -268,14 +333,19 @@ impl<'a> Ctx<'a> {
         if let Some((p, name)) = &parent {
             if let Ok(name) = std::ffi::CString::new(*name) {
                 let flags = libc::O_PATH | libc::O_DIRECTORY | libc::O_NOFOLLOW;
-                if let Ok(fd) = sys::openat(p.fd.as_fd(), &name, flags) {
-                    if let Some(d) =
-                        self.sentry
-                            .dcache
-                            .insert(dir, fd, generation, parent_world_searchable)
-                    {
-                        return Some(d);
+                match sys::openat(p.fd.as_fd(), &name, flags) {
+                    Ok(fd) => {
+                        if let Some(d) =
+                            self.sentry
+                                .dcache
+                                .insert(dir, fd, generation, parent_world_searchable)
+                        {
+                            return Some(d);
+                        }
                     }
+                    // Not there: the gofer's walk would find nothing either.
+                    Err(Errno::ENOENT) => return None,
+                    Err(_) => {}
                 }
             }
         }
@@ -498,4 +568,22 @@ pub fn synthetic_dev(fs: SynthFs) -> u64 {
         SynthFs::Proc => nix::sys::stat::makedev(0, 0x16),
         SynthFs::Sys => nix::sys::stat::makedev(0, 0x17),
     }
+}
+
+/// Whether `path` has a `.` or `..` component.
+fn has_dot_component(path: &[u8]) -> bool {
+    path.split(|b| *b == b'/').any(|c| c == b"." || c == b"..")
+}
+
+/// `/a/b` from `[a, b]` (`/` from none).
+fn join_names(names: &[&[u8]]) -> Vec<u8> {
+    let mut out = Vec::new();
+    for n in names {
+        out.push(b'/');
+        out.extend_from_slice(n);
+    }
+    if out.is_empty() {
+        out.push(b'/');
+    }
+    out
 }
