@@ -55,6 +55,7 @@ fn run(state_dir: &Path) -> Result<(), GoferBootError> {
     let info: sandbox::SandboxInfo =
         serde_json::from_slice(&data).map_err(GoferBootError::ParseSandbox)?;
     // create passed the channels at fds 3...
+    super::sys::set_polling(info.poll_channels);
     let channels: Vec<OwnedFd> =
         sandbox::sys::take_role_fds(info.gofer_channels).map_err(GoferBootError::RoleFds)?;
     let init_pidfd = sandbox::sys::pidfd_open(info.init_pid).map_err(GoferBootError::InitPidfd)?;

@@ -447,15 +447,25 @@ fn recv_packet_flags(
     }
 }
 
+/// Whether this process's channel ends poll (`recv_packet_spinning`); set
+/// once at boot from `SandboxInfo::poll_channels`.
+static POLLING: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Lets (or stops) `recv_packet_spinning` poll in this process.
+pub fn set_polling(on: bool) {
+    POLLING.store(on, std::sync::atomic::Ordering::Relaxed);
+}
+
 /// Receive one packet, first polling for up to `spin` (the peer answers
 /// within microseconds, and sleeping costs a wake-up that on an idle
-/// virtual CPU takes longer than the answer).
+/// virtual CPU takes longer than the answer) if this process polls at
+/// all (`set_polling`).
 pub fn recv_packet_spinning(
     sock: BorrowedFd<'_>,
     buf: &mut [u8],
     spin: std::time::Duration,
 ) -> Result<Packet, Errno> {
-    if !spin.is_zero() {
+    if !spin.is_zero() && POLLING.load(std::sync::atomic::Ordering::Relaxed) {
         let start = std::time::Instant::now();
         loop {
             match try_recv_packet(sock, buf) {
@@ -795,6 +805,7 @@ mod tests {
 
     #[test]
     fn spinning_receive_takes_a_packet_sent_during_or_after_the_spin() {
+        set_polling(true);
         let (a, b) = crate::sandbox::sync::seqpacket_pair().expect("pair");
         let mut buf = [0u8; 16];
         // Queued before: the first poll takes it.

@@ -615,6 +615,10 @@ pub fn create(g: &GlobalOpts, args: &CreateArgs, interactive: bool) -> Result<Cr
                 .map(|m| (m.typ.as_str(), m.destination.as_str())),
         ),
         owner_uid: Some(owner),
+        poll_channels: crate::sandbox::config::Cpu::allows_polling(
+            cfg.resources.cpu.as_ref(),
+            std::thread::available_parallelism().map_or(1, |n| n.get()),
+        ),
     };
     super::observe::save_config(g, &dir)?;
     let info_path = dir.file(state::SANDBOX_FILE);

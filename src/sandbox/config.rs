@@ -228,8 +228,65 @@ pub struct Cpu {
     pub realtime_period: Option<u64>,
 }
 
+impl Cpu {
+    /// Whether the sandbox may poll a gofer channel instead of sleeping
+    /// (`gofer::sys::recv_packet_spinning`): only with no CPU quota (the
+    /// polling would be charged to it: the sentry and gofer run in the
+    /// container's cpu cgroup) and with a second CPU to poll on.
+    pub fn allows_polling(cpu: Option<&Cpu>, online_cpus: usize) -> bool {
+        let quota = cpu.and_then(|c| c.quota).is_some_and(|q| q > 0);
+        let cpus = cpu
+            .and_then(|c| c.cpus.as_deref())
+            .filter(|s| !s.trim().is_empty())
+            .map_or(online_cpus, count_cpu_list);
+        !quota && cpus >= 2
+    }
+}
+
+/// How many CPUs a cpuset list ("0-3,6") names; a malformed part counts
+/// as none (the cgroup would have refused it anyway).
+fn count_cpu_list(list: &str) -> usize {
+    list.trim()
+        .split(',')
+        .map(|part| match part.trim().split_once('-') {
+            Some((a, b)) => match (a.trim().parse::<usize>(), b.trim().parse::<usize>()) {
+                (Ok(a), Ok(b)) if b >= a => b - a + 1,
+                _ => 0,
+            },
+            None => usize::from(part.trim().parse::<usize>().is_ok()),
+        })
+        .sum()
+}
+
 #[derive(Clone, Debug, Default, Deserialize, serde::Serialize)]
 pub struct Pids {
     #[serde(default)]
     pub limit: Option<i64>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn polling_needs_no_quota_and_two_cpus() {
+        let cpu = |quota: Option<i64>, cpus: Option<&str>| Cpu {
+            quota,
+            cpus: cpus.map(str::to_owned),
+            ..Cpu::default()
+        };
+        assert!(Cpu::allows_polling(None, 2));
+        assert!(!Cpu::allows_polling(None, 1));
+        // docker --cpus 1.5, a Kubernetes limit: the polling would be charged.
+        assert!(!Cpu::allows_polling(Some(&cpu(Some(150000), None)), 8));
+        // Zero or -1: no quota, as the cgroup reads it.
+        assert!(Cpu::allows_polling(Some(&cpu(Some(-1), None)), 2));
+        assert!(Cpu::allows_polling(Some(&cpu(Some(0), Some(""))), 2));
+        // --cpuset-cpus: what it names, not what the host has.
+        assert!(!Cpu::allows_polling(Some(&cpu(None, Some("3"))), 8));
+        assert!(Cpu::allows_polling(Some(&cpu(None, Some("0,2"))), 1));
+        assert!(Cpu::allows_polling(Some(&cpu(None, Some("4-5"))), 8));
+        assert!(!Cpu::allows_polling(Some(&cpu(None, Some("x-y,"))), 8));
+        assert_eq!(count_cpu_list(" 0-3, 6 ,8-8"), 6);
+    }
 }

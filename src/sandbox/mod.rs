@@ -53,6 +53,10 @@ pub struct SandboxInfo {
     /// files have none: the sentry stays host root without capabilities.
     #[serde(default)]
     pub owner_uid: Option<u32>,
+    /// Whether the ends of a gofer channel poll before they sleep
+    /// ([`config::Cpu::allows_polling`]). Older state files: no.
+    #[serde(default)]
+    pub poll_channels: bool,
 }
 
 /// Which interception mechanism brings the workload's syscalls to the sentry.

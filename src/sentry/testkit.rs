@@ -327,6 +327,7 @@ impl Kit {
                 start_time: (since.as_secs(), since.subsec_nanos()),
                 gofer_subtrees: Vec::new(),
                 owner_uid: None,
+                poll_channels: false,
             },
             kernel,
             procfs,
