@@ -170,10 +170,11 @@ fn do_unlink(ctx: &mut Ctx, dirfd: i32, path_idx: usize, remove_dir: bool) -> Sy
     // they make it) fails without the gofer: Linux looks it up right after
     // it checks for a read-only mount, and the caller may search the
     // directory (`cached_parent` checked).
-    if let Some(child) = ctx.cached_parent(&abs)? {
-        if child.stat() == Err(Errno::ENOENT) && !child.on_read_only_mount() {
-            return Err(Errno::ENOENT);
-        }
+    if ctx
+        .cached_missing(&abs)?
+        .is_some_and(|child| !child.on_read_only_mount())
+    {
+        return Err(Errno::ENOENT);
     }
     ctx.on_path(
         &abs,

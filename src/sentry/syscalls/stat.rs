@@ -278,12 +278,8 @@ fn do_access(ctx: &mut Ctx, dirfd: i32, mode: i32, flags: i32) -> SysResult {
     // A name that is not there (the dynamic loader's /etc/ld.so.preload
     // at every exec) fails without the gofer, when the credentials
     // access checks with are those the cached lookup checked.
-    if creds == ctx.creds()? {
-        if let Some(child) = ctx.cached_parent(&abs)? {
-            if child.stat() == Err(Errno::ENOENT) {
-                return Err(Errno::ENOENT);
-            }
-        }
+    if creds == ctx.creds()? && ctx.cached_missing(&abs)?.is_some() {
+        return Err(Errno::ENOENT);
     }
     ctx.on_path(
         &abs,

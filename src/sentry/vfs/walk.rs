@@ -255,6 +255,15 @@ impl<'a> Ctx<'a> {
         Ok(Some(child))
     }
 
+    /// The cached lookup of `abs` when its last name is not there (a
+    /// directory missing on the way is Err(ENOENT), as in `cached_parent`);
+    /// None when it is there or the cache cannot tell.
+    pub fn cached_missing(&mut self, abs: &[u8]) -> Result<Option<dcache::Child>, Errno> {
+        Ok(self
+            .cached_parent(abs)?
+            .filter(|child| child.stat() == Err(Errno::ENOENT)))
+    }
+
     /// ENOENT when a directory on the way to `dir` (normalized) is not
     /// there, as the deepest cached directory above it shows, and the
     /// caller may search that one and all above it; else not known here.
