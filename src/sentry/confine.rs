@@ -48,7 +48,12 @@ pub fn sentry_allowlist(own_pid: i32, platform: PlatformKind) -> Vec<Allowed> {
         any(
             "getxattr",
             SYS_getxattr,
-            "whether a cached gofer directory has an ACL",
+            "whether a cached gofer directory (an O_PATH fd, through its /proc link) has an ACL",
+        ),
+        any(
+            "fgetxattr",
+            SYS_fgetxattr,
+            "whether a file the sentry opened read-only (directfs) has an ACL",
         ),
         any("fstatfs", SYS_fstatfs, "statfs of gofer fds"),
         any(

@@ -27,6 +27,7 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
+use std::time::Instant;
 
 use nix::errno::Errno;
 
@@ -236,13 +237,10 @@ impl Cred {
     /// Reads host task `htid`'s credentials from the host's /proc at
     /// `proc_root` (normally /proc).
     pub fn read(proc_root: &Path, htid: i32) -> Result<Cred, Errno> {
-        use std::io::Read;
         use std::os::unix::fs::MetadataExt;
         let dir = proc_root.join(htid.to_string());
-        // procfs reports size 0; the file fits in one page.
         let mut f = std::fs::File::open(dir.join("status")).map_err(|_| Errno::ESRCH)?;
-        let mut buf = Vec::with_capacity(4096);
-        f.read_to_end(&mut buf).map_err(|_| Errno::ESRCH)?;
+        let buf = super::fs::hostproc::read_whole(&mut f).map_err(|_| Errno::ESRCH)?;
         let text = std::str::from_utf8(&buf).map_err(|_| Errno::ESRCH)?;
         let mut c = Cred::from_status(text).ok_or(Errno::ESRCH)?;
         // A non-dumpable task's files (but not its 0555 directories) are
@@ -263,8 +261,10 @@ const CACHE_LIMIT: usize = 4096;
 pub struct Table {
     /// The host's /proc.
     proc_root: PathBuf,
-    /// Each task's own last read, under its pidfs inode.
-    own: Mutex<HashMap<i32, (u64, Cred)>>,
+    /// Each task's own last read, under its pidfs inode and when that
+    /// inode was last checked (within `hostproc::tid_reuse_guard` of a
+    /// check the tid still names that task, so no pidfd is needed).
+    own: Mutex<HashMap<i32, (u64, Cred, Instant)>>,
 }
 
 impl Table {
@@ -287,10 +287,21 @@ impl Table {
             // No task behind a fixture's entry to key the cache with.
             return Cred::read(&self.proc_root, htid);
         }
-        let ino = super::lineage::identify(htid).map_err(|_| Errno::ESRCH)?;
+        let guard = super::fs::hostproc::tid_reuse_guard();
         if let Ok(m) = self.own.lock() {
-            if let Some((i, c)) = m.get(&htid) {
+            if let Some((_, c, checked)) = m.get(&htid) {
+                if checked.elapsed() < guard {
+                    return Ok(c.clone());
+                }
+            }
+        }
+        // Taken before the check: the window starts when the tid was seen.
+        let checked = Instant::now();
+        let ino = super::lineage::identify(htid).map_err(|_| Errno::ESRCH)?;
+        if let Ok(mut m) = self.own.lock() {
+            if let Some((i, c, at)) = m.get_mut(&htid) {
                 if *i == ino {
+                    *at = checked;
                     return Ok(c.clone());
                 }
             }
@@ -300,7 +311,7 @@ impl Table {
             if m.len() >= CACHE_LIMIT {
                 m.clear();
             }
-            m.insert(htid, (ino, c.clone()));
+            m.insert(htid, (ino, c.clone(), checked));
         }
         Ok(c)
     }

@@ -397,23 +397,36 @@ pub fn seccomp_set_mode_filter(
 }
 
 /// Whether the file has a POSIX access ACL (which may refuse a user what
-/// its mode grants others). Unknown counts as yes. Through the fd's
-/// /proc link: the xattr calls refuse O_PATH fds themselves.
+/// its mode grants others). Unknown counts as yes. An open fd is asked
+/// directly; an O_PATH one (which the xattr calls refuse: EBADF) through
+/// its /proc link.
 pub fn has_access_acl(fd: BorrowedFd<'_>) -> bool {
-    let Ok(link) = std::ffi::CString::new(format!("/proc/self/fd/{}", fd.as_raw_fd())) else {
-        return true;
-    };
-    // SAFETY: NUL-terminated strings; size 0 with a null buffer only
-    // returns the value's size.
-    let r = unsafe {
-        libc::getxattr(
-            link.as_ptr(),
-            c"system.posix_acl_access".as_ptr(),
-            std::ptr::null_mut(),
-            0,
-        )
+    const ACCESS_ACL: &std::ffi::CStr = c"system.posix_acl_access";
+    // SAFETY: fd is open; a NUL-terminated name; size 0 with a null
+    // buffer only returns the value's size.
+    let r =
+        unsafe { libc::fgetxattr(fd.as_raw_fd(), ACCESS_ACL.as_ptr(), std::ptr::null_mut(), 0) };
+    let r = if r < 0 && Errno::last() == Errno::EBADF {
+        let Ok(link) = std::ffi::CString::new(format!("/proc/self/fd/{}", fd.as_raw_fd())) else {
+            return true;
+        };
+        // SAFETY: as above, with a NUL-terminated path.
+        unsafe { libc::getxattr(link.as_ptr(), ACCESS_ACL.as_ptr(), std::ptr::null_mut(), 0) }
+    } else {
+        r
     };
     !(r < 0 && matches!(Errno::last(), Errno::ENODATA | Errno::EOPNOTSUPP))
+}
+
+/// Sets an fd's status flags (F_SETFL: O_APPEND, O_NONBLOCK, O_DIRECT,
+/// O_NOATIME, O_ASYNC) to `flags`, clearing the others of them.
+pub fn set_status_flags(fd: BorrowedFd<'_>, flags: i32) -> Result<(), Errno> {
+    // SAFETY: F_SETFL on an open fd takes a flag word and reads no memory.
+    if unsafe { libc::fcntl(fd.as_raw_fd(), libc::F_SETFL, flags) } < 0 {
+        Err(Errno::last())
+    } else {
+        Ok(())
+    }
 }
 
 pub fn fstatfs(fd: BorrowedFd<'_>) -> Result<libc::statfs, Errno> {

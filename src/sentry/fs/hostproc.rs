@@ -13,6 +13,7 @@ use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, OnceLock};
+use std::time::{Duration, Instant};
 
 use nix::errno::Errno;
 
@@ -60,6 +61,35 @@ pub fn sandbox_fd_link(root: &Path, tid: i32, fd: i32, text: Vec<u8>) -> io::Res
 /// The host's procfs, where the sentry reads.
 pub const LIVE_PROC: &str = "/proc";
 
+/// Reads an open /proc file to its end. /proc files say size 0, so
+/// `read_to_end` would first ask the size (a statx and an lseek per file)
+/// and `fs::read` would start from a few bytes and double, a read(2) per
+/// step; one page holds most of them, so: a page, then more while full.
+pub fn read_whole(f: &mut fs::File) -> io::Result<Vec<u8>> {
+    use std::io::Read;
+    let mut buf = vec![0u8; 4096];
+    let mut len = 0;
+    loop {
+        if len == buf.len() {
+            buf.resize(len * 2, 0);
+        }
+        match f.read(&mut buf[len..]) {
+            Ok(0) => break,
+            Ok(n) => len += n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    buf.truncate(len);
+    Ok(buf)
+}
+
+/// A /proc file's text, read as [`read_whole`] does.
+pub fn read_text(path: impl AsRef<Path>) -> io::Result<String> {
+    let bytes = read_whole(&mut fs::File::open(path)?)?;
+    String::from_utf8(bytes).map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))
+}
+
 /// Whether `root` is the host's live procfs rather than a tree of files
 /// laid out like it (a unit test's fixture, see `fixture::ProcTree`). Only
 /// behind the live one are there tasks to reach another way: a pidfd for
@@ -99,7 +129,7 @@ static NS_MOUNT_IDS: Mutex<BTreeMap<u64, BTreeSet<u64>>> = Mutex::new(BTreeMap::
 /// (its `fdinfo` mnt_id is in its `mountinfo`).
 fn in_task_mounts(root: &Path, tid: i32, fd: i32) -> io::Result<bool> {
     use std::os::unix::fs::MetadataExt;
-    let info = fs::read_to_string(root.join(format!("{tid}/fdinfo/{fd}")))?;
+    let info = read_text(root.join(format!("{tid}/fdinfo/{fd}")))?;
     let Some(mnt_id) = info
         .lines()
         .find_map(|l| l.strip_prefix("mnt_id:"))
@@ -116,7 +146,7 @@ fn in_task_mounts(root: &Path, tid: i32, fd: i32) -> io::Result<bool> {
     if live && NS_MOUNT_IDS.lock().is_ok_and(|ids| known(&ids)) {
         return Ok(true);
     }
-    let mountinfo = fs::read_to_string(root.join(format!("{tid}/mountinfo")))?;
+    let mountinfo = read_text(root.join(format!("{tid}/mountinfo")))?;
     let seen: BTreeSet<u64> = mountinfo
         .lines()
         .filter_map(|l| l.split(' ').next()?.parse().ok())
@@ -352,12 +382,48 @@ pub struct HostProc {
     /// (the host pid may have exited and been reused), so a stale entry
     /// costs one scan, never a wrong answer.
     host_pids: Arc<Mutex<HashMap<i32, i32>>>,
-    /// Host tid → its pidfs inode and its ids, as read from its status. A
-    /// hit counts only while the tid still names the task of that inode (a
-    /// task's pid namespace, ids there and thread group never change), so
-    /// it costs a pidfd instead of a status read. Kept only for the live
-    /// /proc.
-    ids: Arc<Mutex<HashMap<i32, (u64, TaskIds)>>>,
+    /// Host tid → what its status said of it (None: not in the container),
+    /// under its pidfs inode and when that inode was last checked. A hit
+    /// counts only while the tid still names the task of that inode (a
+    /// task's pid namespace, ids there and thread group never change):
+    /// after a pidfd (instead of a status read), or for the caller within
+    /// `reuse_guard` of the last check (`caller_ids`). A negative entry is
+    /// read again. Kept only for the live /proc.
+    ids: Arc<Mutex<HashMap<i32, IdsEntry>>>,
+    /// How long after a check a tid certainly still names the same task
+    /// ([`tid_reuse_guard`]; zero for a fixture).
+    reuse_guard: Duration,
+}
+
+#[derive(Clone, Copy, Debug)]
+struct IdsEntry {
+    ino: u64,
+    ids: Option<TaskIds>,
+    checked: Instant,
+}
+
+/// The window after which a host tid seen naming a task may name another:
+/// a tid is reused only after the kernel's cyclic allocator went once
+/// round all of pid_max, which with the default pid_max (at least 32768)
+/// takes many milliseconds of clones even if every CPU did nothing else
+/// (a clone costs microseconds), and the workload cannot pick pids (clone3
+/// with set_tid is denied, it holds no CAP_SYS_ADMIN for ns_last_pid).
+/// Below that pid_max nothing is assumed: zero, every use checks.
+pub fn tid_reuse_guard() -> Duration {
+    const GUARD: Duration = Duration::from_micros(200);
+    const MIN_PID_MAX: u64 = 32768;
+    static GUARD_HERE: OnceLock<Duration> = OnceLock::new();
+    *GUARD_HERE.get_or_init(|| {
+        let pid_max = fs::read_to_string(Path::new(LIVE_PROC).join("sys/kernel/pid_max"))
+            .ok()
+            .and_then(|s| s.trim().parse::<u64>().ok())
+            .unwrap_or(0);
+        if pid_max >= MIN_PID_MAX {
+            GUARD
+        } else {
+            Duration::ZERO
+        }
+    })
 }
 
 /// A container task's ids.
@@ -385,12 +451,18 @@ fn pidfs_ino(tid: i32) -> Option<u64> {
 
 impl HostProc {
     pub fn new(root: impl Into<PathBuf>, init_host_pid: i32) -> Self {
+        let root = root.into();
         HostProc {
-            root: root.into(),
             init_host_pid,
             container_ns: Arc::default(),
             host_pids: Arc::default(),
             ids: Arc::default(),
+            reuse_guard: if is_live(&root) {
+                tid_reuse_guard()
+            } else {
+                Duration::ZERO
+            },
+            root,
         }
     }
 
@@ -400,12 +472,35 @@ impl HostProc {
         self.task_ids(h).map(|t| (t.ctid, t.htgid == h))
     }
 
-    /// The ids of host task `h`, if it is in the container: from the cache
-    /// while `h` is still the same task, else from its status.
+    /// The ids of host task `h`, if it is in the container and alive: from
+    /// the cache while `h` is still the same task, else from its status.
     fn task_ids(&self, h: i32) -> Option<TaskIds> {
+        self.lookup_ids(h, Duration::ZERO)
+    }
+
+    /// The ids of host task `h` that is making the call being answered:
+    /// as `task_ids`, but an entry checked within the reuse guard is
+    /// believed without a pidfd. Only for the caller: it may have died
+    /// since (then nobody gets the answer), but its tid names no other
+    /// task yet. Any other task must be seen alive (a reaped child's
+    /// /proc entry is gone at once).
+    fn caller_ids(&self, h: i32) -> Option<TaskIds> {
+        self.lookup_ids(h, self.reuse_guard)
+    }
+
+    /// `task_ids`, believing an entry checked less than `trust_for` ago.
+    fn lookup_ids(&self, h: i32, trust_for: Duration) -> Option<TaskIds> {
         if h <= 0 {
             return None;
         }
+        let cached = self.ids.lock().ok().and_then(|m| m.get(&h).copied());
+        if let Some(e) = cached {
+            if e.ids.is_some() && e.checked.elapsed() < trust_for {
+                return e.ids;
+            }
+        }
+        // Taken before the check: the window starts when the tid was seen.
+        let checked = Instant::now();
         // Read before the status: a task that replaced it since leaves an
         // entry that never matches.
         let ino = if is_live(&self.root) {
@@ -413,30 +508,38 @@ impl HostProc {
         } else {
             None
         };
-        if let Some(ino) = ino {
-            let cached = self.ids.lock().ok().and_then(|m| m.get(&h).copied());
-            if let Some((seen, ids)) = cached {
-                if seen == ino {
-                    return Some(ids);
-                }
+        if let (Some(ino), Some(e)) = (ino, cached) {
+            if e.ino == ino && e.ids.is_some() {
+                self.remember_ids(h, IdsEntry { checked, ..e });
+                return e.ids;
             }
         }
+        let ids = self.read_task_ids(h);
+        if let Some(ino) = ino {
+            self.remember_ids(h, IdsEntry { ino, ids, checked });
+        }
+        ids
+    }
+
+    fn read_task_ids(&self, h: i32) -> Option<TaskIds> {
         if !self.in_container(h) {
             return None;
         }
         let st = self.status(h).ok()?;
-        let ids = TaskIds {
+        Some(TaskIds {
             ctid: st.last_i32("NSpid")?,
             ctgid: st.last_i32("NStgid")?,
             htgid: st.get("Tgid")?.trim().parse().ok()?,
-        };
-        if let (Some(ino), Ok(mut m)) = (ino, self.ids.lock()) {
+        })
+    }
+
+    fn remember_ids(&self, h: i32, e: IdsEntry) {
+        if let Ok(mut m) = self.ids.lock() {
             if m.len() >= IDS_KEPT {
                 m.clear();
             }
-            m.insert(h, (ino, ids));
+            m.insert(h, e);
         }
-        Some(ids)
     }
 
     /// The host tid of thread `ctid` (a container tid) of host process `h`.
@@ -470,14 +573,8 @@ impl HostProc {
 
     /// Reads `/proc/<host_pid>/<name>`.
     pub fn read_file(&self, host_pid: i32, name: &str) -> Result<Vec<u8>, Errno> {
-        use std::io::Read;
-        // /proc files say size 0: `fs::read` would then start from a few
-        // bytes and double, one read(2) per step (seven for a status
-        // file). One page holds most of them in one read.
         let mut f = fs::File::open(self.path(host_pid, name)).map_err(|e| task_file_errno(&e))?;
-        let mut buf = Vec::with_capacity(4096);
-        f.read_to_end(&mut buf).map_err(|e| task_file_errno(&e))?;
-        Ok(buf)
+        read_whole(&mut f).map_err(|e| task_file_errno(&e))
     }
 
     /// Whether task `target`'s user namespace is task `caller`'s or one
@@ -574,9 +671,11 @@ impl HostProc {
         self.ids_of(host_pid).map(|(c, _)| c)
     }
 
-    /// (container tgid, container tid, host tgid) of a host tid in the container.
-    pub fn container_ids(&self, host_tid: i32) -> Option<(i32, i32, i32)> {
-        self.task_ids(host_tid).map(|t| (t.ctgid, t.ctid, t.htgid))
+    /// (container tgid, container tid, host tgid) of the host tid making
+    /// the call being answered (see `caller_ids`).
+    pub fn container_ids(&self, caller_host_tid: i32) -> Option<(i32, i32, i32)> {
+        self.caller_ids(caller_host_tid)
+            .map(|t| (t.ctgid, t.ctid, t.htgid))
     }
 
     fn numeric_dirs(dir: &Path) -> Vec<i32> {
@@ -1178,21 +1277,83 @@ mod tests {
     /// On the live /proc the ids come from the status once, then from the
     /// cache while the task lives; a thread is found among its process's.
     #[test]
+    fn whole_files_of_any_size_are_read() {
+        let tree = ProcTree::new();
+        let long: Vec<u8> = (0..10_000u32).map(|i| b'a' + (i % 26) as u8).collect();
+        tree.write("long", &long).write("empty", "");
+        let read = |name: &str| read_whole(&mut fs::File::open(tree.root().join(name)).unwrap());
+        assert_eq!(read("long").unwrap(), long);
+        assert!(read("empty").unwrap().is_empty());
+        assert_eq!(
+            read_text(LIVE_PROC.to_owned() + "/self/status")
+                .unwrap()
+                .lines()
+                .next()
+                .map(|l| l.starts_with("Name:")),
+            Some(true)
+        );
+    }
+
+    #[test]
     fn live_ids_are_cached_and_checked() {
         let me = std::process::id() as i32;
-        let h = HostProc::new("/proc", me);
+        let mut h = HostProc::new("/proc", me);
         let want = h.status(me).unwrap().last_i32("NSpid");
         assert_eq!(h.container_pid(me), want);
         assert!(h.ids.lock().unwrap().contains_key(&me));
         assert_eq!(h.container_pid(me), want, "from the cache");
         assert_eq!(h.host_pid(want.unwrap()), Some(me));
-        // A stale entry (another task's inode) is not believed.
+        // A stale entry (another task's inode) is not believed; for the
+        // caller, only once the reuse guard since its check is over.
         let stale = TaskIds {
             ctid: 424242,
             ctgid: 424242,
             htgid: me,
         };
-        h.ids.lock().unwrap().insert(me, (1, stale));
+        let entry = |ids, checked| IdsEntry {
+            ino: 1,
+            ids,
+            checked,
+        };
+        h.ids
+            .lock()
+            .unwrap()
+            .insert(me, entry(Some(stale), Instant::now()));
+        // A guard no test run outlasts (the real one is microseconds).
+        let real_guard = std::mem::replace(&mut h.reuse_guard, Duration::from_secs(3600));
+        assert_eq!(
+            h.container_ids(me).map(|(_, ctid, _)| ctid),
+            Some(424242),
+            "the caller within the guard"
+        );
+        assert_eq!(h.container_pid(me), want, "any other use checks");
+        // A task reaped right after its check is gone at once, guard or not.
+        let mut child = std::process::Command::new("sleep")
+            .arg("30")
+            .spawn()
+            .expect("sleep");
+        let c = child.id() as i32;
+        assert!(h.container_pid(c).is_some(), "a live child");
+        child.kill().expect("kill");
+        child.wait().expect("wait");
+        assert_eq!(h.container_pid(c), None, "a reaped child");
+        h.reuse_guard = real_guard;
+        let long_ago = Instant::now()
+            .checked_sub(Duration::from_secs(1))
+            .expect("a monotonic clock over 1 s");
+        h.ids
+            .lock()
+            .unwrap()
+            .insert(me, entry(Some(stale), long_ago));
+        assert_eq!(
+            h.container_ids(me).map(|(_, ctid, _)| Some(ctid)),
+            Some(want)
+        );
+        // A negative entry is read again.
+        h.ids
+            .lock()
+            .unwrap()
+            .insert(me, entry(None, Instant::now()));
         assert_eq!(h.container_pid(me), want);
         // The caller's own ids (for /proc/self) come from the same cache.
         let (ctgid, ctid, htgid) = h.container_ids(me).unwrap();

@@ -16,20 +16,10 @@ use crate::sentry::sys;
 pub struct SeccompNotify {
     listener: OwnedFd,
     /// How long after receiving a notification its tid certainly still
-    /// names the caller (zero: always ask the kernel), see `known_live`.
+    /// names the caller (zero: always ask the kernel), see `known_live`
+    /// and `hostproc::tid_reuse_guard`.
     reuse_guard: Duration,
 }
-
-/// The window in which a received notification's tid cannot have been
-/// reused. A tid is reused only after the kernel's cyclic allocator went
-/// once round all of pid_max; with the default pid_max (at least 32768,
-/// 1024 per CPU on larger hosts) that takes many milliseconds of clones
-/// even if every CPU did nothing else (a clone costs microseconds), and
-/// the workload cannot pick pids (clone3 with set_tid is denied, it holds
-/// no CAP_SYS_ADMIN for ns_last_pid).
-const REUSE_GUARD: Duration = Duration::from_micros(200);
-/// Below this pid_max the guard is not assumed: every access asks ID_VALID.
-const REUSE_GUARD_MIN_PID_MAX: u64 = 32768;
 
 impl SeccompNotify {
     /// Takes the listener and asks the kernel to wake the sentry on the
@@ -37,18 +27,9 @@ impl SeccompNotify {
     pub fn new(listener: OwnedFd) -> Result<SeccompNotify, PlatformError> {
         let flags: u64 = SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP;
         sys::notif_set_flags(listener.as_fd(), flags).map_err(PlatformError::SetFlags)?;
-        let pid_max = std::fs::read_to_string("/proc/sys/kernel/pid_max")
-            .ok()
-            .and_then(|s| s.trim().parse::<u64>().ok())
-            .unwrap_or(0);
-        let reuse_guard = if pid_max >= REUSE_GUARD_MIN_PID_MAX {
-            REUSE_GUARD
-        } else {
-            Duration::ZERO
-        };
         Ok(SeccompNotify {
             listener,
-            reuse_guard,
+            reuse_guard: crate::sentry::fs::hostproc::tid_reuse_guard(),
         })
     }
 

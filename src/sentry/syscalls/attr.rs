@@ -117,7 +117,8 @@ pub(super) fn fd_gofer_path(ctx: &mut Ctx, fd: i32) -> Result<Option<Vec<u8>>, E
         return Err(Errno::EBADF);
     }
     let tid = ctx.tid();
-    let Ok(info) = std::fs::read_to_string(format!("/proc/{tid}/fdinfo/{fd}")) else {
+    let Ok(info) = crate::sentry::fs::hostproc::read_text(format!("/proc/{tid}/fdinfo/{fd}"))
+    else {
         return Ok(None);
     };
     let flags = info

@@ -504,7 +504,8 @@ fn open_cached(
         return Ok(None);
     }
     if flags & libc::O_NONBLOCK == 0 {
-        crate::gofer::sys::clear_nonblock(fd.as_fd())?;
+        // Of the flags F_SETFL sets, the open above gave only O_NONBLOCK.
+        sys::set_status_flags(fd.as_fd(), 0)?;
     }
     Ok(Some(Outcome::Fd {
         fd,
