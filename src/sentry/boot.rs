@@ -743,17 +743,21 @@ fn handle(platform: &dyn Platform, sentry: &Sentry, gofer: &Client, req: Syscall
             (r, shown)
         }
         Ok(Outcome::DirFd { fd, cloexec, path }) => {
-            // Record the number before the caller can use it.
-            match platform.install_fd(&req, &fd, cloexec) {
-                Ok(n) => {
-                    if let Ok(t) = super::task::TaskInfo::ids(req.tid) {
-                        sentry.remember_synthetic_dir(t.tgid, n, path, fd);
-                    }
-                    let n = i64::from(n);
-                    (platform.respond(&req, Response::Value(n)), Shown::Value(n))
-                }
-                Err(e) => (platform.respond(&req, Response::Errno(e)), Shown::Errno(e)),
+            // Recorded before the caller can use it.
+            let pending = super::task::TaskInfo::ids(req.tid).ok().and_then(|t| {
+                let held = fd.try_clone().ok()?;
+                Some(sentry.remember_pending_synthetic_dir(t.tgid, path, held))
+            });
+            let r = platform.respond(&req, Response::InstallFd { fd, cloexec });
+            if let Some(p) = pending {
+                let n = r.as_ref().ok().and_then(|&n| i32::try_from(n).ok());
+                sentry.settle_synthetic_dir(p, n);
             }
+            let shown = match &r {
+                Ok(n) => Shown::Value(*n),
+                Err(_) => Shown::Unanswered,
+            };
+            (r, shown)
         }
         Err(e) => (platform.respond(&req, Response::Errno(e)), Shown::Errno(e)),
     };

@@ -168,16 +168,124 @@ impl Sentry {
         m.insert((tgid, fd), SyntheticDirFd { path, held });
         if m.len() > SYNTHETIC_FDS_PRUNE_AT {
             m.retain(|&(tgid, fd), _| {
-                sys::stat_caller_fd(tgid, fd)
-                    .is_ok_and(|st| (st.st_dev, st.st_ino) == self.synthetic_dir_id)
+                // A negative fd is an install under way (`PendingDir`).
+                fd < 0
+                    || sys::stat_caller_fd(tgid, fd)
+                        .is_ok_and(|st| (st.st_dev, st.st_ino) == self.synthetic_dir_id)
             });
         }
     }
+
+    /// Records, before its install, that process `tgid` is being given
+    /// the synthetic directory at `path` (`held`: the sentry's duplicate
+    /// of the open file being installed). The install wakes the caller
+    /// with its fd at once (ADDFD with SEND: one wake-up, where installing
+    /// first and answering after took two), so the caller may list it
+    /// before the sentry knows its number: meanwhile `synthetic_dir_path`
+    /// finds it by its open file, as it finds a dup. `settle_synthetic_dir`
+    /// files it under its number.
+    pub fn remember_pending_synthetic_dir(
+        &self,
+        tgid: i32,
+        path: String,
+        held: OwnedFd,
+    ) -> PendingDir {
+        static NEXT: std::sync::atomic::AtomicI32 = std::sync::atomic::AtomicI32::new(1);
+        // Negative: a key no fd number has.
+        let key = -NEXT
+            .fetch_update(
+                std::sync::atomic::Ordering::Relaxed,
+                std::sync::atomic::Ordering::Relaxed,
+                |n| Some(if n == i32::MAX { 1 } else { n + 1 }),
+            )
+            .unwrap_or(1);
+        if let Ok(mut m) = self.synthetic_fds.lock() {
+            m.insert(
+                (tgid, key),
+                SyntheticDirFd {
+                    path,
+                    held: Arc::new(held),
+                },
+            );
+        }
+        PendingDir { tgid, key }
+    }
+
+    /// The install of `pending` is over: the caller's fd `fd`, or none
+    /// (refused, or the caller went away).
+    pub fn settle_synthetic_dir(&self, pending: PendingDir, fd: Option<i32>) {
+        let Ok(mut m) = self.synthetic_fds.lock() else {
+            return;
+        };
+        let Some(entry) = m.remove(&(pending.tgid, pending.key)) else {
+            return;
+        };
+        if let Some(fd) = fd.filter(|&fd| fd >= 0) {
+            m.insert((pending.tgid, fd), entry);
+        }
+    }
+}
+
+/// A synthetic directory being installed (see
+/// `Sentry::remember_pending_synthetic_dir`).
+pub struct PendingDir {
+    tgid: i32,
+    key: i32,
 }
 
 #[cfg(test)]
 mod tests {
     use super::dispatch;
+
+    /// A synthetic directory being installed is known by its open file
+    /// before the sentry learns its number (the caller may list it at
+    /// once), then under its number; a refused install leaves nothing.
+    #[test]
+    fn a_synthetic_directory_is_known_while_installed() {
+        use std::os::fd::{AsFd, AsRawFd};
+        let k = crate::sentry::testkit::Kit::new("pending-dir");
+        let me = std::process::id() as i32;
+        let open_dir = || {
+            crate::sentry::sys::openat(
+                k.sentry.synthetic_dir.as_fd(),
+                c".",
+                libc::O_RDONLY | libc::O_DIRECTORY,
+            )
+            .expect("open the stand-in directory")
+        };
+        // The workload's copy: here one of our own fds, the same open file.
+        let installed = open_dir();
+        let n = installed.as_raw_fd();
+        let pending = k.sentry.remember_pending_synthetic_dir(
+            me,
+            "/proc/1".into(),
+            installed.try_clone().expect("dup"),
+        );
+        assert_eq!(
+            k.sentry.synthetic_dir_path(me, n).as_deref(),
+            Some("/proc/1")
+        );
+        k.sentry.settle_synthetic_dir(pending, Some(n));
+        assert_eq!(
+            k.sentry.synthetic_dir_path(me, n).as_deref(),
+            Some("/proc/1")
+        );
+        let m = k.sentry.synthetic_fds.lock().expect("lock");
+        assert!(
+            m.keys().all(|&(_, fd)| fd >= 0),
+            "the provisional key is gone"
+        );
+        drop(m);
+        // Another open of the same directory is another open file.
+        let other = open_dir();
+        let refused = k.sentry.remember_pending_synthetic_dir(
+            me,
+            "/proc/2".into(),
+            other.try_clone().expect("dup"),
+        );
+        k.sentry.settle_synthetic_dir(refused, None);
+        assert_eq!(k.sentry.synthetic_dir_path(me, other.as_raw_fd()), None);
+    }
 
     #[test]
     fn dispatch_matches_emulated_rows() {

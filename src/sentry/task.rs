@@ -40,12 +40,8 @@ impl TaskInfo {
 
     /// Everything, from /proc/<tid>/status.
     pub fn read(tid: i32) -> Result<TaskInfo, Errno> {
-        use std::io::Read;
-        // procfs reports size 0, so read_to_string would grow its buffer
-        // from 32 bytes over eight reads; the file fits in one page.
         let mut f = std::fs::File::open(format!("/proc/{tid}/status")).map_err(|_| Errno::ESRCH)?;
-        let mut buf = Vec::with_capacity(4096);
-        f.read_to_end(&mut buf).map_err(|_| Errno::ESRCH)?;
+        let buf = super::fs::hostproc::read_whole(&mut f).map_err(|_| Errno::ESRCH)?;
         let text = std::str::from_utf8(&buf).map_err(|_| Errno::ESRCH)?;
         TaskInfo::parse(text).ok_or(Errno::ESRCH)
     }

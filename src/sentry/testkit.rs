@@ -191,16 +191,6 @@ impl Platform for FakePlatform {
             Response::Errno(_) | Response::Continue => 0,
         })
     }
-
-    fn install_fd(
-        &self,
-        _req: &SyscallRequest,
-        _fd: &OwnedFd,
-        cloexec: bool,
-    ) -> Result<i32, Errno> {
-        self.record(Call::InstallFd { cloexec });
-        Ok(self.bump_fd())
-    }
 }
 
 impl FakePlatform {

@@ -67,11 +67,6 @@ pub trait Platform: Send + Sync {
     /// Answers the request. For `InstallFd`, returns the fd number the
     /// caller got.
     fn respond(&self, req: &SyscallRequest, resp: Response) -> Result<i64, PlatformError>;
-
-    /// Installs `fd` in the caller without completing the syscall (so the
-    /// sentry can record the number before the caller can use it); the
-    /// caller must then `respond` with the number.
-    fn install_fd(&self, req: &SyscallRequest, fd: &OwnedFd, cloexec: bool) -> Result<i32, Errno>;
 }
 
 /// Reads a NUL-terminated string of at most `max` bytes (PATH_MAX for

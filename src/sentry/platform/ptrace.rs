@@ -61,7 +61,6 @@ enum Answer {
     InstallFd {
         fd: RawFd,
         cloexec: bool,
-        complete: bool,
     },
 }
 
@@ -222,7 +221,6 @@ impl Platform for Ptrace {
             Response::InstallFd { fd, cloexec } => Answer::InstallFd {
                 fd: fd.as_raw_fd(),
                 cloexec: *cloexec,
-                complete: true,
             },
         };
         // `resp` (and the fd in it) lives until the tracer has replied.
@@ -234,18 +232,6 @@ impl Platform for Ptrace {
             Err(Errno::ESRCH) => Ok(-1),
             Err(e) => Err(PlatformError::Send(e)),
         }
-    }
-
-    fn install_fd(&self, req: &SyscallRequest, fd: &OwnedFd, cloexec: bool) -> Result<i32, Errno> {
-        self.answer(
-            req,
-            Answer::InstallFd {
-                fd: fd.as_raw_fd(),
-                cloexec,
-                complete: false,
-            },
-        )
-        .map(|n| n as i32)
     }
 }
 
@@ -758,20 +744,10 @@ impl Tracer {
                 cont(tid, 0);
                 return Ok(0);
             }
-            (
-                Stop::Seccomp { regs, .. },
-                Answer::InstallFd {
-                    fd,
-                    cloexec,
-                    complete,
-                },
-            ) => {
+            (Stop::Seccomp { regs, .. }, Answer::InstallFd { fd, cloexec }) => {
                 match self.inject_recvmsg(tid, &regs, fd, cloexec) {
                     Ok(n) => {
                         self.task(tid).stop = Stop::Injected { id, regs };
-                        if !complete {
-                            return Ok(i64::from(n));
-                        }
                         i64::from(n)
                     }
                     Err(Errno::ESRCH) => return Err(Errno::ESRCH),

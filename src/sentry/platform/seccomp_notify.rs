@@ -62,20 +62,17 @@ impl SeccompNotify {
         }
     }
 
-    fn addfd(
+    /// Installs `fd` in the caller and answers its syscall with the
+    /// number, in one step.
+    fn addfd_and_send(
         &self,
         req: &SyscallRequest,
         fd: &OwnedFd,
         cloexec: bool,
-        send: bool,
     ) -> Result<i32, Errno> {
         let addfd = libc::seccomp_notif_addfd {
             id: req.id,
-            flags: if send {
-                libc::SECCOMP_ADDFD_FLAG_SEND as u32
-            } else {
-                0
-            },
+            flags: libc::SECCOMP_ADDFD_FLAG_SEND as u32,
             srcfd: fd.as_raw_fd() as u32,
             newfd: 0,
             newfd_flags: if cloexec { libc::O_CLOEXEC as u32 } else { 0 },
@@ -172,7 +169,7 @@ impl Platform for SeccompNotify {
             Response::Errno(e) => r.error = -(e as i32),
             Response::Continue => r.flags = libc::SECCOMP_USER_NOTIF_FLAG_CONTINUE as u32,
             Response::InstallFd { fd, cloexec } => {
-                return match self.addfd(req, &fd, cloexec, true) {
+                return match self.addfd_and_send(req, &fd, cloexec) {
                     Ok(n) => Ok(n as i64),
                     Err(Errno::ENOENT) => Ok(-1),
                     // EMFILE and friends are the caller's errors to see.
@@ -186,9 +183,5 @@ impl Platform for SeccompNotify {
         }
         self.send(&mut r)?;
         Ok(r.val)
-    }
-
-    fn install_fd(&self, req: &SyscallRequest, fd: &OwnedFd, cloexec: bool) -> Result<i32, Errno> {
-        self.addfd(req, fd, cloexec, false)
     }
 }
