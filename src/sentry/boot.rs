@@ -702,6 +702,7 @@ fn handle(platform: &dyn Platform, sentry: &Sentry, gofer: &Client, req: Syscall
         // SAFETY: getppid has no preconditions; the filter kills us here.
         unsafe { libc::getppid() };
     }
+    let _scope = sys::RequestScope::begin();
     let mut ctx = Ctx::new(req, platform, sentry, gofer);
     // A denied call's audit line is made now (the caller's pid) and
     // written once the call is answered.

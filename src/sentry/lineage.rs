@@ -39,10 +39,7 @@ const PRUNE_AT: usize = 1024;
 
 /// The pidfs inode of `tid`.
 pub fn identify(tid: i32) -> Result<u64, Errno> {
-    use std::os::fd::AsFd;
-    let fd = super::sys::pidfd_open_thread(tid)?;
-    let st = super::sys::fstat_fd(fd.as_fd())?;
-    Ok(st.st_ino)
+    super::sys::task_identity(tid)
 }
 
 /// What a task without a record along its ancestry holds.

@@ -112,9 +112,99 @@ pub const PIDFD_GET_INFO: u64 = 0xC040_FF0B;
 const PIDFD_INFO_PID: u64 = 1;
 const PIDFD_INFO_CREDS: u64 = 2;
 
+/// The pidfds a worker opened while answering its current request, by
+/// tid, each with its pidfs inode once asked. Every look at one task
+/// within a request (its identity, ids, credentials, fds) is then of the
+/// same task through one pidfd, as if it all happened at the first look:
+/// a task that dies or is reaped meanwhile is seen alive by this request
+/// only, which a concurrent exit may always get. Only between
+/// `RequestScope::begin` and its drop; elsewhere every call opens its own.
+#[derive(Default)]
+struct RequestPidfds {
+    active: bool,
+    fds: Vec<(i32, std::rc::Rc<OwnedFd>, Option<u64>)>,
+}
+
+/// Pidfds kept per request at most (a listing of /proc looks at every
+/// task once; those beyond are opened and closed as before).
+const REQUEST_PIDFDS_KEPT: usize = 16;
+
+thread_local! {
+    static REQUEST_PIDFDS: std::cell::RefCell<RequestPidfds> = Default::default();
+}
+
+/// The span of one request's answer on this thread (see `RequestPidfds`).
+pub struct RequestScope(());
+
+impl RequestScope {
+    pub fn begin() -> RequestScope {
+        REQUEST_PIDFDS.with(|m| {
+            let mut m = m.borrow_mut();
+            m.fds.clear();
+            m.active = true;
+        });
+        RequestScope(())
+    }
+}
+
+impl Drop for RequestScope {
+    fn drop(&mut self) {
+        REQUEST_PIDFDS.with(|m| {
+            let mut m = m.borrow_mut();
+            m.active = false;
+            m.fds.clear();
+        });
+    }
+}
+
+/// A pidfd for thread `tid`: this request's, else a new one.
+fn task_pidfd(tid: i32) -> Result<std::rc::Rc<OwnedFd>, Errno> {
+    let kept = REQUEST_PIDFDS.with(|m| {
+        let m = m.borrow();
+        m.fds
+            .iter()
+            .find(|(t, _, _)| *t == tid)
+            .map(|(_, fd, _)| std::rc::Rc::clone(fd))
+    });
+    if let Some(fd) = kept {
+        return Ok(fd);
+    }
+    let fd = std::rc::Rc::new(pidfd_open_thread(tid)?);
+    REQUEST_PIDFDS.with(|m| {
+        let mut m = m.borrow_mut();
+        if m.active && m.fds.len() < REQUEST_PIDFDS_KEPT {
+            m.fds.push((tid, std::rc::Rc::clone(&fd), None));
+        }
+    });
+    Ok(fd)
+}
+
+/// The pidfs inode of host thread `tid`: which task the tid names (unique
+/// for the host's uptime).
+pub fn task_identity(tid: i32) -> Result<u64, Errno> {
+    let known = REQUEST_PIDFDS.with(|m| {
+        m.borrow()
+            .fds
+            .iter()
+            .find(|(t, _, _)| *t == tid)
+            .and_then(|(_, _, ino)| *ino)
+    });
+    if let Some(ino) = known {
+        return Ok(ino);
+    }
+    use std::os::fd::AsFd;
+    let ino = fstat_fd(task_pidfd(tid)?.as_fd())?.st_ino;
+    REQUEST_PIDFDS.with(|m| {
+        if let Some(e) = m.borrow_mut().fds.iter_mut().find(|(t, _, _)| *t == tid) {
+            e.2 = Some(ino);
+        }
+    });
+    Ok(ino)
+}
+
 /// A thread's pid, tgid and credentials from its pidfd.
 pub fn pidfd_info(tid: i32) -> Result<PidfdInfo, Errno> {
-    let pidfd = pidfd_open_thread(tid)?;
+    let pidfd = task_pidfd(tid)?;
     let mut info = PidfdInfo {
         mask: PIDFD_INFO_PID | PIDFD_INFO_CREDS,
         ..Default::default()
@@ -152,7 +242,7 @@ pub fn pidfd_open_thread(tid: i32) -> Result<OwnedFd, Errno> {
 /// pidfd_getfd: a duplicate of the workload's fd `fd` (same open file
 /// description, so offsets are shared).
 pub fn getfd(tid: i32, fd: i32) -> Result<OwnedFd, Errno> {
-    let pidfd = pidfd_open_thread(tid).map_err(|_| Errno::ESRCH)?;
+    let pidfd = task_pidfd(tid).map_err(|_| Errno::ESRCH)?;
     // SAFETY: pidfd_getfd takes integers; no wrapper exists.
     let r = unsafe { libc::syscall(libc::SYS_pidfd_getfd, pidfd.as_raw_fd(), fd, 0) };
     if r < 0 {
@@ -856,5 +946,37 @@ pub fn read_in_pid_namespace(pid_ns: BorrowedFd<'_>, path: &CStr) -> Result<Vec<
     match (read, waited) {
         (Ok(_), nix::sys::wait::WaitStatus::Exited(_, 0)) => Ok(out),
         _ => Err(Errno::EIO),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::fd::AsFd;
+
+    /// Within a request every look at one task goes through one pidfd, and
+    /// the pidfds are closed when the request ends; outside one, each call
+    /// opens its own.
+    #[test]
+    fn one_pidfd_per_task_and_request() {
+        let me = nix::unistd::gettid().as_raw();
+        let outside = (
+            task_pidfd(me).expect("pidfd"),
+            task_pidfd(me).expect("pidfd"),
+        );
+        assert!(!std::rc::Rc::ptr_eq(&outside.0, &outside.1));
+        let kept = {
+            let _scope = RequestScope::begin();
+            let first = task_pidfd(me).expect("pidfd");
+            assert!(std::rc::Rc::ptr_eq(&first, &task_pidfd(me).expect("pidfd")));
+            assert_eq!(
+                task_identity(me).expect("identity"),
+                fstat_fd(first.as_fd()).expect("fstat").st_ino
+            );
+            assert!(pidfd_info(me).is_ok_and(|i| i.tgid == std::process::id()));
+            std::rc::Rc::downgrade(&first)
+        };
+        assert!(kept.upgrade().is_none(), "the request's pidfd is closed");
+        assert!(task_identity(i32::MAX).is_err());
     }
 }

@@ -442,11 +442,7 @@ const IDS_KEPT: usize = 4096;
 
 /// The pidfs inode of host task `tid`: unique for the host's uptime.
 fn pidfs_ino(tid: i32) -> Option<u64> {
-    use std::os::fd::AsFd;
-    let fd = crate::sentry::sys::pidfd_open_thread(tid).ok()?;
-    crate::sentry::sys::fstat_fd(fd.as_fd())
-        .ok()
-        .map(|st| st.st_ino)
+    crate::sentry::sys::task_identity(tid).ok()
 }
 
 impl HostProc {
