@@ -738,18 +738,18 @@ impl HostProc {
 
     /// All container processes as (container pid, host pid), sorted by container pid.
     pub fn list_container_pids(&self) -> Vec<(i32, i32)> {
-        let Some(ns) = self.container_ns() else {
+        if self.container_ns().is_none() {
             return Vec::new();
-        };
+        }
+        // Through the ids cache: a task seen before costs a pidfd, not a
+        // namespace link and a status read.
         let mut v: Vec<(i32, i32)> = Self::numeric_dirs(&self.root)
             .into_iter()
-            .filter(|&h| self.in_ns(h, &ns))
             .filter_map(|h| {
                 // Processes only: /proc lists no other thread, but a tree
                 // laid out like it may.
-                let st = self.status(h).ok()?;
-                let leads = st.get("Tgid").and_then(|t| t.parse::<i32>().ok()) == Some(h);
-                Some((st.last_i32("NSpid")?, h)).filter(|_| leads)
+                let ids = self.task_ids(h)?;
+                (ids.htgid == h).then_some((ids.ctid, h))
             })
             .collect();
         v.sort_unstable();

@@ -281,7 +281,8 @@ impl ProcFs {
                 let stats = self.container_stats();
                 let running = stats.iter().filter(|(_, s)| s.state == 'R').count().max(1);
                 let threads: i64 = stats.iter().map(|(_, s)| s.num_threads.max(1)).sum();
-                let last = self.last_pid();
+                // The highest pid in use (as `last_pid`, from this one listing).
+                let last = stats.iter().map(|&(c, _)| c).max().unwrap_or(0);
                 Ok(format!("0.00 0.00 0.00 {running}/{threads} {last}\n").into_bytes())
             }
             // No swap is visible in the sandbox (meminfo says SwapTotal 0 too).
