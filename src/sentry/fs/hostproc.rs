@@ -706,17 +706,28 @@ impl HostProc {
             }
         }
         let found = self.scan_host_pid(container_pid);
-        if let Ok(mut m) = self.host_pids.lock() {
-            match found {
-                Some(h) => {
-                    m.insert(container_pid, h);
-                }
-                None => {
+        match found {
+            Some(h) => self.remember_host_pid(container_pid, h),
+            None => {
+                if let Ok(mut m) = self.host_pids.lock() {
                     m.remove(&container_pid);
                 }
             }
         }
         found
+    }
+
+    /// Remembers that container pid `container_pid` is host process
+    /// `host_pid` (a caller's own ids say so): its next `host_pid` is a
+    /// check of that process instead of a scan of /proc. Checked at every
+    /// use like any remembered pid.
+    pub fn remember_host_pid(&self, container_pid: i32, host_pid: i32) {
+        if let Ok(mut m) = self.host_pids.lock() {
+            if m.len() >= IDS_KEPT {
+                m.clear();
+            }
+            m.insert(container_pid, host_pid);
+        }
     }
 
     fn scan_host_pid(&self, container_pid: i32) -> Option<i32> {
@@ -1173,6 +1184,11 @@ mod tests {
         assert_eq!(h.host_pids.lock().expect("pids").get(&2), Some(&101));
         assert_eq!(h.host_pid(3), None, "a thread is no process");
         assert_eq!(h.host_pid(50), None, "a host pid is no container pid");
+        // What a caller's own ids say is remembered, and checked at use.
+        h.remember_host_pid(2, 100);
+        assert_eq!(h.host_pid(2), Some(101), "a wrong one is found again");
+        h.remember_host_pid(2, 101);
+        assert_eq!(h.host_pid(2), Some(101));
         tree.remove(101);
         assert_eq!(h.host_pid(2), None, "a remembered pid is checked again");
         assert_eq!(h.list_container_pids(), [(1, 100)]);

@@ -949,6 +949,10 @@ impl ProcFs {
             .host
             .container_ids(caller_host_tid)
             .ok_or(Errno::ENOENT)?;
+        // "self" names /proc/<ctgid> next: without this, a process new
+        // since the last scan (every exec'd program's startup reads
+        // /proc/self/exe) would cost a scan of /proc to find itself.
+        self.host.remember_host_pid(ctgid, htgid);
         Ok(Task {
             ctgid,
             htgid,
