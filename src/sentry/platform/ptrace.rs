@@ -311,17 +311,15 @@ impl Sock {
 }
 
 /// Where a task is, as far as answering goes.
+// One per task, set at every stop: boxing the registers would allocate
+// per syscall to save memory per task.
+#[allow(clippy::large_enum_variant)]
 #[derive(Clone, Copy)]
 enum Stop {
     Running,
-    /// In a seccomp stop, request `id`; `regs` as it stopped.
+    /// In a seccomp stop, request `id`; `regs` as it stopped (what an
+    /// injected recvmsg that installs an fd restores).
     Seccomp {
-        id: u64,
-        regs: libc::user_regs_struct,
-    },
-    /// In the syscall-exit stop of an injected recvmsg (an fd was
-    /// installed); `regs` as it stopped before the injection.
-    Injected {
         id: u64,
         regs: libc::user_regs_struct,
     },
@@ -576,7 +574,7 @@ impl Tracer {
 
     fn forget(&mut self, tid: i32) {
         if let Some(task) = self.tasks.remove(&tid) {
-            if let Stop::Seccomp { id, .. } | Stop::Injected { id, .. } = task.stop {
+            if let Stop::Seccomp { id, .. } = task.stop {
                 if let Ok(mut l) = self.shared.live.lock() {
                     l.remove(&id);
                 }
@@ -735,7 +733,7 @@ impl Tracer {
     /// answer is for (it died) gets nothing: ESRCH.
     fn answer(&mut self, tid: i32, id: u64, answer: Answer) -> Result<i64, Errno> {
         let stop = match self.tasks.get(&tid).map(|t| t.stop) {
-            Some(s @ (Stop::Seccomp { id: i, .. } | Stop::Injected { id: i, .. })) if i == id => s,
+            Some(s @ Stop::Seccomp { id: i, .. }) if i == id => s,
             _ => return Err(Errno::ESRCH),
         };
         let result = match (stop, answer) {
@@ -746,10 +744,7 @@ impl Tracer {
             }
             (Stop::Seccomp { regs, .. }, Answer::InstallFd { fd, cloexec }) => {
                 match self.inject_recvmsg(tid, &regs, fd, cloexec) {
-                    Ok(n) => {
-                        self.task(tid).stop = Stop::Injected { id, regs };
-                        i64::from(n)
-                    }
+                    Ok(n) => i64::from(n),
                     Err(Errno::ESRCH) => return Err(Errno::ESRCH),
                     // The syscall fails with the error, as an open that
                     // found the fd table full would.
@@ -757,11 +752,6 @@ impl Tracer {
                     // stopped with the saved registers to restore.
                     Err(e) => -(e as i64),
                 }
-            }
-            // Only `Value`/`Errno` may follow an install; anything else
-            // fails closed.
-            (Stop::Injected { .. }, Answer::Continue | Answer::InstallFd { .. }) => {
-                -(libc::ENOSYS as i64)
             }
             (Stop::Running, _) => return Err(Errno::ESRCH),
             (_, Answer::Value(v)) => v,
@@ -771,7 +761,7 @@ impl Tracer {
             return Err(Errno::ESRCH);
         };
         let mut regs = match task.stop {
-            Stop::Seccomp { regs, .. } | Stop::Injected { regs, .. } => regs,
+            Stop::Seccomp { regs, .. } => regs,
             Stop::Running => return Err(Errno::ESRCH),
         };
         // At a seccomp stop orig_rax = -1 skips the syscall; at the exit
