@@ -129,7 +129,7 @@ impl<T: Clone> Lineage<T> {
         let task_dir = self.host.root().join(tgid.to_string()).join("task");
         let rd = std::fs::read_dir(&task_dir).map_err(|_| Errno::ESRCH)?;
         for e in rd.flatten() {
-            if let Ok(text) = std::fs::read_to_string(e.path().join("children")) {
+            if let Ok(text) = super::fs::hostproc::read_text(e.path().join("children")) {
                 for child in text
                     .split_whitespace()
                     .filter_map(|c| c.parse::<i32>().ok())
@@ -169,7 +169,7 @@ impl<T: Clone> Lineage<T> {
         let task_dir = self.host.root().join(tgid.to_string()).join("task");
         if let Ok(rd) = std::fs::read_dir(&task_dir) {
             for e in rd.flatten() {
-                if let Ok(text) = std::fs::read_to_string(e.path().join("children")) {
+                if let Ok(text) = super::fs::hostproc::read_text(e.path().join("children")) {
                     dependents.extend(
                         text.split_whitespace()
                             .filter_map(|c| c.parse::<i32>().ok()),

@@ -84,6 +84,13 @@ pub fn read_whole(f: &mut fs::File) -> io::Result<Vec<u8>> {
     Ok(buf)
 }
 
+/// A /proc file, read as [`read_whole`] does; a task's that is gone is
+/// ENOENT (`task_file_errno`).
+fn read_proc_file(path: &Path) -> Result<Vec<u8>, Errno> {
+    let mut f = fs::File::open(path).map_err(|e| task_file_errno(&e))?;
+    read_whole(&mut f).map_err(|e| task_file_errno(&e))
+}
+
 /// A /proc file's text, read as [`read_whole`] does.
 pub fn read_text(path: impl AsRef<Path>) -> io::Result<String> {
     let bytes = read_whole(&mut fs::File::open(path)?)?;
@@ -564,13 +571,12 @@ impl HostProc {
 
     /// Reads a host-wide file such as "meminfo" or "sys/kernel/osrelease".
     pub fn read_global(&self, name: &str) -> Result<Vec<u8>, Errno> {
-        fs::read(self.root.join(name)).map_err(|e| task_file_errno(&e))
+        read_proc_file(&self.root.join(name))
     }
 
     /// Reads `/proc/<host_pid>/<name>`.
     pub fn read_file(&self, host_pid: i32, name: &str) -> Result<Vec<u8>, Errno> {
-        let mut f = fs::File::open(self.path(host_pid, name)).map_err(|e| task_file_errno(&e))?;
-        read_whole(&mut f).map_err(|e| task_file_errno(&e))
+        read_proc_file(&self.path(host_pid, name))
     }
 
     /// Whether task `target`'s user namespace is task `caller`'s or one
@@ -773,7 +779,9 @@ impl HostProc {
         let mut v: Vec<(i32, i32)> = Self::numeric_dirs(&dir)
             .into_iter()
             .filter_map(|t| {
-                let b = fs::read(dir.join(t.to_string()).join("status")).ok()?;
+                let b =
+                    read_whole(&mut fs::File::open(dir.join(t.to_string()).join("status")).ok()?)
+                        .ok()?;
                 Some((parse_nspid(&String::from_utf8_lossy(&b))?, t))
             })
             .collect();
