@@ -16,8 +16,8 @@ use std::time::Duration;
 use common::*;
 
 const PIDS_LIMIT: i64 = 24;
-/// Sentry threads: main, control socket, one worker per gofer channel (4)
-/// and two per `exec`. A bound well above that and far below a per-task
+/// Sentry threads: main, control socket, one worker per gofer channel (4),
+/// the warm thread and two per `exec`. A bound well above that and far below a per-task
 /// pool (the bomb makes hundreds of attempts).
 const SENTRY_MAX_THREADS: usize = 12;
 
@@ -200,6 +200,81 @@ cat /proc/meminfo | head -n 1
             .any(|l| l.starts_with("MemTotal:") && l.contains(&total_kb)),
         "meminfo: {stdout}"
     );
+}
+
+/// The sentry's thread named `warm`: (tid, state, scheduling policy,
+/// nanoseconds on a CPU).
+fn warm_thread(sentry: i32) -> Option<(i32, char, u32, u64)> {
+    fs::read_dir(format!("/proc/{sentry}/task"))
+        .ok()?
+        .flatten()
+        .find_map(|t| {
+            let tid: i32 = t.file_name().to_str()?.parse().ok()?;
+            let dir = t.path();
+            if fs::read_to_string(dir.join("comm")).ok()?.trim_end() != "warm" {
+                return None;
+            }
+            let stat = fs::read_to_string(dir.join("stat")).ok()?;
+            // Fields after the name: state is field 3, policy field 41.
+            let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
+            let state = fields.first()?.chars().next()?;
+            let policy = fields.get(38)?.parse().ok()?;
+            let schedstat = fs::read_to_string(dir.join("schedstat")).ok()?;
+            let ran = schedstat.split_whitespace().next()?.parse().ok()?;
+            Some((tid, state, policy, ran))
+        })
+}
+
+/// The warm thread (`sentry::warm`) runs at SCHED_IDLE where the channels
+/// poll, sleeps without CPU time while the workload makes no syscall, and
+/// does not exist under a CPU quota (nor on one CPU).
+#[test]
+fn warm_thread_is_sched_idle_asleep_when_idle_and_absent_under_a_quota() {
+    let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
+    for quota in [None, Some(50_000)] {
+        let bundle = Bundle::new(&["sleep", "100"]);
+        if let Some(quota) = quota {
+            bundle.config_mut(|c| {
+                c["linux"]["resources"]["cpu"] =
+                    serde_json::json!({ "quota": quota, "period": 100_000 });
+            });
+        }
+        let root = Root::new();
+        let id = unique_id("warm");
+        create(&root, &bundle, &id);
+        start(&root, &id);
+        let sentry = find_role(&root.state_dir(&id), "boot").expect("sentry process");
+        if quota.is_none() && cpus >= 2 {
+            assert!(
+                wait_until(Duration::from_secs(5), || {
+                    warm_thread(sentry).is_some_and(|(_, _, policy, _)| policy == 5)
+                }),
+                "no warm thread at SCHED_IDLE (5) in the sentry: {:?}",
+                warm_thread(sentry)
+            );
+            // `sleep` made its last syscall long ago: the thread sleeps.
+            assert!(
+                wait_until(Duration::from_secs(5), || {
+                    let before = warm_thread(sentry);
+                    std::thread::sleep(Duration::from_millis(100));
+                    let after = warm_thread(sentry);
+                    matches!((before, after), (Some((_, 'S', _, a)), Some((_, 'S', _, b))) if a == b)
+                }),
+                "the warm thread spins while the workload is idle: {:?}",
+                warm_thread(sentry)
+            );
+        } else {
+            // Give it the time it would take to appear.
+            std::thread::sleep(Duration::from_millis(200));
+            assert_eq!(
+                warm_thread(sentry),
+                None,
+                "a warm thread with quota {quota:?} on {cpus} CPUs"
+            );
+        }
+        let out = run(&root, &["delete", "--force", &id]);
+        assert!(out.status.success(), "delete: {}", describe(&out));
+    }
 }
 
 fn cap_mask(caps: &[caps::Capability]) -> String {

@@ -464,6 +464,7 @@ fn run(state_dir: &Path) -> Result<(), BootError> {
     let sentry = Arc::new(Sentry {
         peers: super::peers::Peers::new(diag),
         writable_copies: Default::default(),
+        warmer: Arc::new(super::warm::Warmer::new(super::warm::WINDOW)),
         dcache,
         cfg,
         kernel,
@@ -495,6 +496,10 @@ fn run(state_dir: &Path) -> Result<(), BootError> {
         // The socket already says "ready": the workload must not run on.
         sys::kill_pidfd(&init_pidfd);
         return Err(BootError::Confine(e));
+    }
+    // The warm thread lowers its own policy: it starts confined.
+    if sentry.info.poll_channels && ptrace.is_none() {
+        sentry.warmer.start();
     }
     let notify = match (&ptrace, listener) {
         (Some(p), _) => {
@@ -686,6 +691,7 @@ fn worker(platform: &dyn Platform, sentry: &Sentry, gofer: &Client, workers: &Wo
                     return;
                 }
             };
+            sentry.warmer.touch();
             workers.start(me);
             IN_FLIGHT.fetch_add(1, Ordering::SeqCst);
             handle(platform, sentry, gofer, req);

@@ -105,6 +105,15 @@ pub fn sentry_allowlist(own_pid: i32, platform: PlatformKind) -> Vec<Allowed> {
             SYS_process_vm_writev,
             "workload memory",
         ),
+        Allowed {
+            name: "sched_setscheduler",
+            nr: SYS_sched_setscheduler,
+            rules: vec![rule(vec![
+                cond(0, SeccompCmpArgLen::Dword, SeccompCmpOp::Eq, 0),
+                cond(1, SeccompCmpArgLen::Dword, SeccompCmpOp::Eq, SCHED_IDLE as u64),
+            ])],
+            why: "the warm thread lowers itself to SCHED_IDLE (the calling thread, that policy only)",
+        },
         any("pidfd_open", SYS_pidfd_open, "workload tasks"),
         any(
             "pidfd_getfd",
@@ -452,11 +461,10 @@ mod tests {
         );
     }
 
-    /// A forked child under the sentry's filter: allowed calls work, clone3
-    /// is ENOSYS, a socket() is fatal with SIGSYS through the handler.
-    #[test]
-    fn sentry_filter_kills_on_socket() {
-        use nix::sys::wait::{waitpid, WaitStatus};
+    /// Runs `body` in a forked child under the sentry's filter and returns
+    /// how the child ended: exit status 0 when `body` returned Ok, its
+    /// code when it returned Err, a kill when the filter's handler ran.
+    fn under_sentry_filter(body: fn() -> Result<(), i32>) -> nix::sys::wait::WaitStatus {
         use nix::unistd::{fork, ForkResult};
         // SAFETY: the child only makes syscalls and exits with _exit.
         match unsafe { fork() }.expect("fork") {
@@ -471,37 +479,72 @@ mod tests {
                         &refused(),
                     )
                     .map_err(|_| 3)?;
-                    // SAFETY: clone3 with a NULL struct; the filter answers it.
-                    let r = unsafe { libc::syscall(libc::SYS_clone3, 0usize, 0usize) };
-                    if r != -1 || Errno::last() != Errno::ENOSYS {
-                        return Err(4);
-                    }
-                    // SAFETY: getpid has no preconditions.
-                    if unsafe { libc::getpid() } <= 0 {
-                        return Err(5);
-                    }
-                    // SAFETY: socket() with integer arguments: must not return.
-                    unsafe { libc::socket(libc::AF_UNIX, libc::SOCK_STREAM, 0) };
-                    Err(6)
+                    body()
                 })()
                 .err()
                 .unwrap_or(0);
                 // SAFETY: leave the forked child without the harness.
                 unsafe { libc::_exit(code) }
             }
-            ForkResult::Parent { child } => {
-                let status = waitpid(child, None).expect("waitpid");
-                // The handler kills the pidfd's process (itself) or exits
-                // with 128+SIGSYS; either proves the kill path ran.
-                assert!(
-                    matches!(
-                        status,
-                        WaitStatus::Exited(_, SIGSYS_EXIT)
-                            | WaitStatus::Signaled(_, nix::sys::signal::Signal::SIGKILL, _)
-                    ),
-                    "{status:?}"
-                );
-            }
+            ForkResult::Parent { child } => nix::sys::wait::waitpid(child, None).expect("waitpid"),
         }
+    }
+
+    /// The handler kills the pidfd's process (itself) or exits with
+    /// 128+SIGSYS; either proves the kill path ran.
+    fn killed_by_the_filter(status: nix::sys::wait::WaitStatus) -> bool {
+        use nix::sys::wait::WaitStatus;
+        matches!(
+            status,
+            WaitStatus::Exited(_, SIGSYS_EXIT)
+                | WaitStatus::Signaled(_, nix::sys::signal::Signal::SIGKILL, _)
+        )
+    }
+
+    /// Allowed calls work, clone3 is ENOSYS, a socket() is fatal with
+    /// SIGSYS through the handler.
+    #[test]
+    fn sentry_filter_kills_on_socket() {
+        let status = under_sentry_filter(|| {
+            // SAFETY: clone3 with a NULL struct; the filter answers it.
+            let r = unsafe { libc::syscall(libc::SYS_clone3, 0usize, 0usize) };
+            if r != -1 || Errno::last() != Errno::ENOSYS {
+                return Err(4);
+            }
+            // SAFETY: getpid has no preconditions.
+            if unsafe { libc::getpid() } <= 0 {
+                return Err(5);
+            }
+            // SAFETY: socket() with integer arguments: must not return.
+            unsafe { libc::socket(libc::AF_UNIX, libc::SOCK_STREAM, 0) };
+            Err(6)
+        });
+        assert!(killed_by_the_filter(status), "{status:?}");
+    }
+
+    /// The warm thread's rule: SCHED_IDLE for the calling thread passes;
+    /// any other policy, or naming a thread by its id, is fatal.
+    #[test]
+    fn sentry_filter_allows_only_lowering_itself_to_sched_idle() {
+        let status =
+            under_sentry_filter(|| crate::sentry::sys::set_own_policy_idle().map_err(|_| 4));
+        assert_eq!(
+            status,
+            nix::sys::wait::WaitStatus::Exited(status.pid().expect("pid"), 0)
+        );
+        let status = under_sentry_filter(|| {
+            let param = libc::sched_param { sched_priority: 0 };
+            // SAFETY: a valid sched_param for the call; must not return.
+            unsafe { libc::sched_setscheduler(0, libc::SCHED_BATCH, &param) };
+            Err(5)
+        });
+        assert!(killed_by_the_filter(status), "{status:?}");
+        let status = under_sentry_filter(|| {
+            let param = libc::sched_param { sched_priority: 0 };
+            // SAFETY: a valid sched_param for the call; must not return.
+            unsafe { libc::sched_setscheduler(libc::getpid(), libc::SCHED_IDLE, &param) };
+            Err(6)
+        });
+        assert!(killed_by_the_filter(status), "{status:?}");
     }
 }

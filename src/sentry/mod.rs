@@ -26,6 +26,7 @@ pub mod task;
 #[cfg(test)]
 pub mod testkit;
 pub mod vfs;
+pub mod warm;
 pub mod workers;
 
 /// The dispatch table generated from `syscall-table/x86_64.toml`.
@@ -67,6 +68,8 @@ pub struct Sentry {
     /// Copies of writable files the sentry and the gofer still hold after
     /// installing them (see [`WritableCopies`]).
     pub writable_copies: WritableCopies,
+    /// Keeps a second CPU awake while syscalls arrive (see [`warm`]).
+    pub warmer: Arc<warm::Warmer>,
 }
 
 /// A writable file's copies outside the workload: each counts as a writer,

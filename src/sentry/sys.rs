@@ -819,6 +819,20 @@ pub fn notif_set_flags(listener: BorrowedFd<'_>, flags: u64) -> Result<(), Errno
     }
 }
 
+/// Moves the calling thread to SCHED_IDLE (see `sentry::warm`). There is
+/// no way back without CAP_SYS_NICE or an RLIMIT_NICE the sentry lacks.
+pub fn set_own_policy_idle() -> Result<(), Errno> {
+    let param = libc::sched_param { sched_priority: 0 };
+    // SAFETY: pid 0 is the calling thread; `param` is a valid sched_param
+    // that the kernel only reads during the call.
+    let r = unsafe { libc::sched_setscheduler(0, libc::SCHED_IDLE, &param) };
+    if r < 0 {
+        Err(Errno::last())
+    } else {
+        Ok(())
+    }
+}
+
 /// SECCOMP_IOCTL_NOTIF_ID_VALID: whether notification `id` is pending.
 pub fn notif_id_valid(listener: BorrowedFd<'_>, id: u64) -> bool {
     let mut id = id;
