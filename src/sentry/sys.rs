@@ -3,7 +3,7 @@
 //! platform lives here.
 
 use std::ffi::CStr;
-use std::os::fd::{AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
 
 use nix::errno::Errno;
 
@@ -297,25 +297,48 @@ pub fn with_task_fd_path<R>(
     fd: i32,
     op: impl Fn(&std::path::Path) -> std::io::Result<R>,
 ) -> std::io::Result<R> {
+    with_task_fd(tid, fd, &op, |dup| {
+        op(std::path::Path::new(&format!(
+            "/proc/self/fd/{}",
+            dup.as_raw_fd()
+        )))
+    })
+}
+
+/// Set once the sentry's /proc refused it a task's fd directory (EACCES:
+/// the workload runs under host ids other than the sentry's). From then
+/// on fds are reached by pidfd_getfd at once, instead of after the same
+/// failed lookup each time (every fstat of the workload is one).
+static FD_DIRS_CLOSED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// As `with_task_fd_path`, with `by_fd` for the duplicate itself (an
+/// fstat needs no path).
+fn with_task_fd<R>(
+    tid: i32,
+    fd: i32,
+    by_path: impl Fn(&std::path::Path) -> std::io::Result<R>,
+    by_fd: impl Fn(BorrowedFd<'_>) -> std::io::Result<R>,
+) -> std::io::Result<R> {
+    use std::sync::atomic::Ordering;
     if fd < 0 {
         return Err(Errno::ENOENT.into());
     }
-    // The link first: one lookup, where the duplicate costs a pidfd,
-    // pidfd_getfd and a close.
-    let direct = format!("/proc/{tid}/fd/{fd}");
-    match op(std::path::Path::new(&direct)) {
-        Err(e) if e.raw_os_error() == Some(libc::EACCES) => {
-            let dup = getfd(tid, fd).map_err(|e| match e {
-                Errno::EBADF => Errno::ENOENT,
-                e => e,
-            })?;
-            op(std::path::Path::new(&format!(
-                "/proc/self/fd/{}",
-                dup.as_raw_fd()
-            )))
+    if !FD_DIRS_CLOSED.load(Ordering::Relaxed) {
+        // The link first: one lookup, where the duplicate costs a pidfd,
+        // pidfd_getfd and a close.
+        let direct = format!("/proc/{tid}/fd/{fd}");
+        match by_path(std::path::Path::new(&direct)) {
+            Err(e) if e.raw_os_error() == Some(libc::EACCES) => {
+                FD_DIRS_CLOSED.store(true, Ordering::Relaxed);
+            }
+            other => return other,
         }
-        other => other,
     }
+    let dup = getfd(tid, fd).map_err(|e| match e {
+        Errno::EBADF => Errno::ENOENT,
+        e => e,
+    })?;
+    by_fd(dup.as_fd())
 }
 
 /// stat of the caller's fd through its /proc link; EBADF when it is not open.
@@ -323,15 +346,20 @@ pub fn stat_caller_fd(tid: i32, fd: i32) -> Result<libc::stat, Errno> {
     if fd < 0 {
         return Err(Errno::EBADF);
     }
-    with_task_fd_path(tid, fd, |path| {
-        let path = path_cstring(path)?;
-        let mut st: libc::stat = zeroed();
-        // SAFETY: a NUL-terminated path and a valid out pointer.
-        if unsafe { libc::stat(path.as_ptr(), &mut st) } < 0 {
-            return Err(std::io::Error::last_os_error());
-        }
-        Ok(st)
-    })
+    with_task_fd(
+        tid,
+        fd,
+        |path| {
+            let path = path_cstring(path)?;
+            let mut st: libc::stat = zeroed();
+            // SAFETY: a NUL-terminated path and a valid out pointer.
+            if unsafe { libc::stat(path.as_ptr(), &mut st) } < 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(st)
+        },
+        |dup| fstat_fd(dup).map_err(std::io::Error::from),
+    )
     .map_err(|e| match errno_of(&e) {
         Errno::ENOENT => Errno::EBADF,
         e => e,
@@ -432,24 +460,22 @@ pub fn fstatat_nofollow(dir: BorrowedFd<'_>, name: &CStr) -> Result<libc::stat, 
 /// statx of the caller's fd through its /proc link (followed: it leads to
 /// the open file); only the sync-type bits of `flags` apply.
 pub fn statx_caller_fd(tid: i32, fd: i32, flags: i32, mask: u32) -> Result<libc::statx, Errno> {
-    with_task_fd_path(tid, fd, |path| {
-        let path = path_cstring(path)?;
-        let mut st: libc::statx = zeroed();
-        // SAFETY: a NUL-terminated path and a valid out pointer.
-        let r = unsafe {
-            libc::statx(
-                libc::AT_FDCWD,
-                path.as_ptr(),
-                flags & libc::AT_STATX_SYNC_TYPE,
-                mask,
-                &mut st,
-            )
-        };
-        if r < 0 {
-            return Err(std::io::Error::last_os_error());
-        }
-        Ok(st)
-    })
+    let sync = flags & libc::AT_STATX_SYNC_TYPE;
+    with_task_fd(
+        tid,
+        fd,
+        |path| {
+            let path = path_cstring(path)?;
+            let mut st: libc::statx = zeroed();
+            // SAFETY: a NUL-terminated path and a valid out pointer.
+            let r = unsafe { libc::statx(libc::AT_FDCWD, path.as_ptr(), sync, mask, &mut st) };
+            if r < 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(st)
+        },
+        |dup| statx_fd(dup, sync, mask).map_err(std::io::Error::from),
+    )
     .map_err(|e| errno_of(&e))
 }
 
@@ -966,7 +992,6 @@ pub fn read_in_pid_namespace(pid_ns: BorrowedFd<'_>, path: &CStr) -> Result<Vec<
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::os::fd::AsFd;
 
     /// Within a request every look at one task goes through one pidfd, and
     /// the pidfds are closed when the request ends; outside one, each call
@@ -992,5 +1017,32 @@ mod tests {
         };
         assert!(kept.upgrade().is_none(), "the request's pidfd is closed");
         assert!(task_identity(i32::MAX).is_err());
+    }
+
+    /// A caller's fd stats the same through its /proc link and through a
+    /// duplicate (the route once the sentry's /proc refuses the link), and
+    /// a closed fd is EBADF either way.
+    #[test]
+    fn a_callers_fd_stats_alike_by_link_and_by_duplicate() {
+        use std::sync::atomic::Ordering;
+        let me = nix::unistd::gettid().as_raw();
+        let file = std::fs::File::open("/proc/self/exe").expect("open");
+        let fd = file.as_raw_fd();
+        let want = fstat_fd(file.as_fd()).expect("fstat");
+        // Above any fd limit: never open (a freed number could be reused
+        // by a test running alongside).
+        let closed = 1 << 30;
+        for dirs_closed in [false, true] {
+            FD_DIRS_CLOSED.store(dirs_closed, Ordering::Relaxed);
+            let st = stat_caller_fd(me, fd).expect("stat_caller_fd");
+            assert_eq!(
+                (st.st_dev, st.st_ino, st.st_size),
+                (want.st_dev, want.st_ino, want.st_size)
+            );
+            let stx = statx_caller_fd(me, fd, 0, libc::STATX_BASIC_STATS).expect("statx_caller_fd");
+            assert_eq!(stx.stx_ino, want.st_ino);
+            assert_eq!(stat_caller_fd(me, closed).err(), Some(Errno::EBADF));
+        }
+        FD_DIRS_CLOSED.store(false, Ordering::Relaxed);
     }
 }
