@@ -337,9 +337,7 @@ pub fn main(state_dir: &Path) -> i32 {
 fn run(state_dir: &Path) -> Result<(), BootError> {
     let mut cfg: ContainerConfig = read_json(state_dir, sandbox::SPEC_FILE)?;
     let info: SandboxInfo = read_json(state_dir, sandbox::SANDBOX_FILE)?;
-    crate::gofer::sys::set_polling(
-        info.poll_channels && std::env::var_os("RUNRS_NOPOLL").is_none(),
-    );
+    crate::gofer::sys::set_polling(info.poll_channels);
     // create passed the listener (seccomp) or the fd-passing socket
     // (ptrace) at fd 3 and the gofer channels at 4...
     let mut fds = sandbox::sys::take_role_fds(1 + info.gofer_channels)
