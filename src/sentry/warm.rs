@@ -10,15 +10,18 @@
 //! runs only SCHED_IDLE tasks counts as idle for the wake-up, so the
 //! caller is placed there and preempts it at once, without a halted vCPU
 //! to wake (benches: open+close 61 -> 24 µs, fork+exit+wait 190 -> 130
-//! µs). It never delays another task: anything of a normal policy runs
-//! before it. It sleeps once no syscall has arrived for [`WINDOW`], so an
-//! idle or computing workload costs nothing.
+//! µs). It never delays the container's own tasks: in its cgroup anything
+//! of a normal policy runs before it. It sleeps once no syscall has
+//! arrived for [`WINDOW`], so an idle or computing workload costs nothing.
 //!
 //! Like the channels' polling it burns CPU time that would otherwise be
-//! idle, charged to the container's cpu cgroup, so it runs only where they
-//! poll (`SandboxInfo::poll_channels`: no CPU quota, two CPUs or more), and
-//! only on the seccomp platform (the ptrace platform's stops were slower
-//! with it).
+//! idle, charged to the container's cpu cgroup; and where the container's
+//! cgroup has nothing else runnable on a CPU, the cgroup competes with
+//! other cgroups at its own weight (SCHED_IDLE ranks a task within its
+//! group only). So it runs only where the channels poll
+//! (`SandboxInfo::poll_channels`: no CPU quota, two CPUs or more), and only
+//! on the seccomp platform (the ptrace platform's stops were slower with
+//! it).
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
