@@ -362,6 +362,14 @@ fn do_readlink(ctx: &mut Ctx, dirfd: i32, path_idx: usize, buf: u64, size: i64) 
             }
             sys::readlink_fd(fd.as_fd())?
         }
+        // The walk's lookup read the link already, after the access check
+        // procfs's readlink makes (glibc programs read /proc/self/exe at
+        // start: one host readlink of it instead of two).
+        Found::Synthetic {
+            fs: SynthFs::Proc,
+            node: Node::Symlink(text),
+            ..
+        } => text.into_bytes(),
         Found::Synthetic {
             fs: SynthFs::Proc,
             rel,
