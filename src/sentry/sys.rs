@@ -341,7 +341,8 @@ fn with_task_fd<R>(
     by_fd(dup.as_fd())
 }
 
-/// stat of the caller's fd through its /proc link; EBADF when it is not open.
+/// stat of the caller's fd through its /proc link, or of a duplicate once
+/// /proc refuses the link (`with_task_fd`); EBADF when it is not open.
 pub fn stat_caller_fd(tid: i32, fd: i32) -> Result<libc::stat, Errno> {
     if fd < 0 {
         return Err(Errno::EBADF);
@@ -458,7 +459,8 @@ pub fn fstatat_nofollow(dir: BorrowedFd<'_>, name: &CStr) -> Result<libc::stat, 
 }
 
 /// statx of the caller's fd through its /proc link (followed: it leads to
-/// the open file); only the sync-type bits of `flags` apply.
+/// the open file) or of a duplicate, as `stat_caller_fd`; only the
+/// sync-type bits of `flags` apply.
 pub fn statx_caller_fd(tid: i32, fd: i32, flags: i32, mask: u32) -> Result<libc::statx, Errno> {
     let sync = flags & libc::AT_STATX_SYNC_TYPE;
     with_task_fd(
