@@ -192,7 +192,6 @@ pub fn task_identity(tid: i32) -> Result<u64, Errno> {
     if let Some(ino) = known {
         return Ok(ino);
     }
-    use std::os::fd::AsFd;
     let ino = fstat_fd(task_pidfd(tid)?.as_fd())?.st_ino;
     REQUEST_PIDFDS.with(|m| {
         if let Some(e) = m.borrow_mut().fds.iter_mut().find(|(t, _, _)| *t == tid) {

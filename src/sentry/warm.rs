@@ -38,10 +38,11 @@ pub struct Warmer {
     last: AtomicU64,
     /// The thread runs and listens to `touch`.
     running: AtomicBool,
-    /// The thread sleeps on `wake` (then `touch` wakes it); `sleeping`
-    /// mirrors it so that a touch of an awake thread takes no lock.
-    asleep: Mutex<bool>,
+    /// The thread sleeps on `wake` (then `touch` wakes it). Changed only
+    /// under `lock`, read without it: a touch of an awake thread takes no
+    /// lock.
     sleeping: AtomicBool,
+    lock: Mutex<()>,
     wake: Condvar,
 }
 
@@ -52,8 +53,8 @@ impl Warmer {
             window_ns: window.as_nanos().min(u64::MAX as u128) as u64,
             last: AtomicU64::new(0),
             running: AtomicBool::new(false),
-            asleep: Mutex::new(true),
             sleeping: AtomicBool::new(true),
+            lock: Mutex::new(()),
             wake: Condvar::new(),
         }
     }
@@ -98,10 +99,8 @@ impl Warmer {
         if !self.sleeping.load(Ordering::SeqCst) {
             return;
         }
-        let mut asleep = self.asleep.lock().unwrap_or_else(|e| e.into_inner());
-        if *asleep {
-            *asleep = false;
-            self.sleeping.store(false, Ordering::SeqCst);
+        let _held = self.lock.lock().unwrap_or_else(|e| e.into_inner());
+        if self.sleeping.swap(false, Ordering::SeqCst) {
             self.wake.notify_one();
         }
     }
@@ -109,7 +108,7 @@ impl Warmer {
     /// Whether the thread is yielding now (tests).
     #[cfg(test)]
     fn awake(&self) -> bool {
-        !*self.asleep.lock().unwrap_or_else(|e| e.into_inner())
+        !self.sleeping.load(Ordering::SeqCst)
     }
 
     fn run(&self) {
@@ -117,18 +116,16 @@ impl Warmer {
             while self.recent() {
                 let _ = nix::sched::sched_yield();
             }
-            let mut asleep = self.asleep.lock().unwrap_or_else(|e| e.into_inner());
-            *asleep = true;
+            let mut held = self.lock.lock().unwrap_or_else(|e| e.into_inner());
             self.sleeping.store(true, Ordering::SeqCst);
             // A touch that stored its time before `sleeping` was set saw an
             // awake thread and left it so: look once more after setting it.
             if self.recent() {
-                *asleep = false;
                 self.sleeping.store(false, Ordering::SeqCst);
                 continue;
             }
-            while *asleep {
-                asleep = self.wake.wait(asleep).unwrap_or_else(|e| e.into_inner());
+            while self.sleeping.load(Ordering::SeqCst) {
+                held = self.wake.wait(held).unwrap_or_else(|e| e.into_inner());
             }
         }
     }

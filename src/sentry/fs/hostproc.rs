@@ -779,9 +779,7 @@ impl HostProc {
         let mut v: Vec<(i32, i32)> = Self::numeric_dirs(&dir)
             .into_iter()
             .filter_map(|t| {
-                let b =
-                    read_whole(&mut fs::File::open(dir.join(t.to_string()).join("status")).ok()?)
-                        .ok()?;
+                let b = read_proc_file(&dir.join(t.to_string()).join("status")).ok()?;
                 Some((parse_nspid(&String::from_utf8_lossy(&b))?, t))
             })
             .collect();
