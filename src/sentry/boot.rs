@@ -709,6 +709,8 @@ fn handle(platform: &dyn Platform, sentry: &Sentry, gofer: &Client, req: Syscall
         unsafe { libc::getppid() };
     }
     let _scope = sys::RequestScope::begin();
+    // A umask call the caller made before this one is over.
+    sentry.kernel.creds.settled(req.tid);
     let mut ctx = Ctx::new(req, platform, sentry, gofer);
     // A denied call's audit line is made now (the caller's pid) and
     // written once the call is answered.

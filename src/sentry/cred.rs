@@ -24,8 +24,9 @@
 //! ids too, so permission checks compare like with like); `IdMap` turns them
 //! into the container's where the workload is shown them.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Mutex;
 use std::time::Instant;
 
@@ -143,6 +144,10 @@ pub struct Cred {
     /// SUID_DUMP_USER when the task's own ids own them, else 0 (root's,
     /// after a set*id call or PR_SET_DUMPABLE 0: task_dump_owner).
     pub dumpable: u8,
+    /// The file mode creation mask of the task's fs (shared by the tasks
+    /// that share it, see [`Table::umask`]); 022 where the status file
+    /// has no line for it (Linux before 4.7).
+    pub umask: u32,
 }
 
 /// SUID_DUMP_USER: the task's own user may dump and owns its /proc files.
@@ -172,6 +177,7 @@ impl Cred {
             securebits: 0,
             no_new_privs: false,
             dumpable: SUID_DUMP_USER,
+            umask: 0o022,
         };
         let four = |v: &str| -> Option<[u32; 4]> {
             let n: Vec<u32> = v
@@ -227,6 +233,12 @@ impl Cred {
                     c.no_new_privs = v.trim() == "1";
                     256
                 }
+                "Umask" => {
+                    c.umask = u32::from_str_radix(v.trim(), 8)
+                        .ok()
+                        .filter(|m| *m <= 0o777)?;
+                    0
+                }
                 _ => 0,
             };
             seen |= bit;
@@ -256,15 +268,35 @@ impl Cred {
 /// Entries beyond this many are dropped at once (dead tasks' included).
 const CACHE_LIMIT: usize = 4096;
 
+/// One task's own last read.
+#[derive(Debug)]
+struct Own {
+    /// The task's pidfs inode.
+    ino: u64,
+    cred: Cred,
+    /// When `ino` was last checked (within `hostproc::tid_reuse_guard` of
+    /// a check the tid still names that task, so no pidfd is needed).
+    checked: Instant,
+    /// The umask generation the read was made in, if no umask call was
+    /// under way then ([`Table::umask`]).
+    umask_stamp: Option<u64>,
+}
+
 /// The credentials of every workload task, read from the kernel.
 #[derive(Debug)]
 pub struct Table {
     /// The host's /proc.
     proc_root: PathBuf,
-    /// Each task's own last read, under its pidfs inode and when that
-    /// inode was last checked (within `hostproc::tid_reuse_guard` of a
-    /// check the tid still names that task, so no pidfd is needed).
-    own: Mutex<HashMap<i32, (u64, Cred, Instant)>>,
+    /// Each task's own last read, under its host tid.
+    own: Mutex<HashMap<i32, Own>>,
+    /// Bumped when a umask call starts: every umask read before it may be
+    /// stale, whichever task made it (tasks that share an fs share a mask).
+    umask_generation: AtomicU64,
+    /// Tasks whose umask call may not have taken effect yet: from the call
+    /// reaching the sentry until the task's next call does (or it is gone).
+    umask_changing: Mutex<HashSet<i32>>,
+    /// `umask_changing`'s size, so that every request can skip its lock.
+    umask_changing_count: AtomicUsize,
 }
 
 impl Table {
@@ -272,6 +304,9 @@ impl Table {
         Table {
             proc_root,
             own: Mutex::new(HashMap::new()),
+            umask_generation: AtomicU64::new(0),
+            umask_changing: Mutex::new(HashSet::new()),
+            umask_changing_count: AtomicUsize::new(0),
         }
     }
 
@@ -283,15 +318,20 @@ impl Table {
     /// The credentials of `htid` for a call it is making: it cannot change
     /// them meanwhile, and every change it made went through `forget`.
     pub fn own(&self, htid: i32) -> Result<Cred, Errno> {
+        self.own_stamped(htid).map(|(c, _)| c)
+    }
+
+    /// `own`, with the umask stamp of the read it returns.
+    fn own_stamped(&self, htid: i32) -> Result<(Cred, Option<u64>), Errno> {
         if !super::fs::hostproc::is_live(&self.proc_root) {
             // No task behind a fixture's entry to key the cache with.
-            return Cred::read(&self.proc_root, htid);
+            return Cred::read(&self.proc_root, htid).map(|c| (c, None));
         }
         let guard = super::fs::hostproc::tid_reuse_guard();
         if let Ok(m) = self.own.lock() {
-            if let Some((_, c, checked)) = m.get(&htid) {
-                if checked.elapsed() < guard {
-                    return Ok(c.clone());
+            if let Some(o) = m.get(&htid) {
+                if o.checked.elapsed() < guard {
+                    return Ok((o.cred.clone(), o.umask_stamp));
                 }
             }
         }
@@ -299,21 +339,29 @@ impl Table {
         let checked = Instant::now();
         let ino = super::lineage::identify(htid).map_err(|_| Errno::ESRCH)?;
         if let Ok(mut m) = self.own.lock() {
-            if let Some((i, c, at)) = m.get_mut(&htid) {
-                if *i == ino {
-                    *at = checked;
-                    return Ok(c.clone());
+            if let Some(o) = m.get_mut(&htid) {
+                if o.ino == ino {
+                    o.checked = checked;
+                    return Ok((o.cred.clone(), o.umask_stamp));
                 }
             }
         }
+        let umask_stamp = self.umask_stamp();
         let c = Cred::read(&self.proc_root, htid)?;
         if let Ok(mut m) = self.own.lock() {
             if m.len() >= CACHE_LIMIT {
                 m.clear();
             }
-            m.insert(htid, (ino, c.clone(), checked));
+            let cred = c.clone();
+            let own = Own {
+                ino,
+                cred,
+                checked,
+                umask_stamp,
+            };
+            m.insert(htid, own);
         }
-        Ok(c)
+        Ok((c, umask_stamp))
     }
 
     /// `htid` is about to change its credentials (or, for an execve, its
@@ -322,6 +370,76 @@ impl Table {
         if let Ok(mut m) = self.own.lock() {
             m.remove(&htid);
         }
+    }
+
+    /// The umask of `htid`'s fs, for a create it is making. The status
+    /// read that gave its credentials gave it too, and holds while no
+    /// umask call started since and none is under way: any task's call
+    /// counts, because tasks that share an fs (threads, CLONE_FS) share
+    /// the mask. Otherwise the status file is read again.
+    pub fn umask(&self, htid: i32) -> Result<u32, Errno> {
+        self.prune_umask_changes(htid);
+        let (c, stamp) = self.own_stamped(htid)?;
+        if stamp.is_some() && stamp == self.umask_stamp() {
+            return Ok(c.umask);
+        }
+        let stamp = self.umask_stamp();
+        let fresh = Cred::read(&self.proc_root, htid)?;
+        if let Ok(mut m) = self.own.lock() {
+            // The caller waits in its call, so its entry (made or checked
+            // just now) still names it.
+            if let Some(o) = m.get_mut(&htid) {
+                o.cred = fresh.clone();
+                o.umask_stamp = stamp;
+            }
+        }
+        Ok(fresh.umask)
+    }
+
+    /// `htid` makes a umask call, which the kernel performs after this:
+    /// every umask read so far may be stale, and reads are not kept until
+    /// the call is over.
+    pub fn umask_changing(&self, htid: i32) {
+        if let Ok(mut s) = self.umask_changing.lock() {
+            if s.insert(htid) {
+                self.umask_changing_count.fetch_add(1, Ordering::SeqCst);
+            }
+        }
+        // After the insert: a stamp that saw no call under way was taken
+        // before this bump, so it no longer matches.
+        self.umask_generation.fetch_add(1, Ordering::SeqCst);
+    }
+
+    /// `htid` makes a new call: any umask call it made is over.
+    pub fn settled(&self, htid: i32) {
+        if self.umask_changing_count.load(Ordering::SeqCst) == 0 {
+            return;
+        }
+        if let Ok(mut s) = self.umask_changing.lock() {
+            if s.remove(&htid) {
+                self.umask_changing_count.fetch_sub(1, Ordering::SeqCst);
+            }
+        }
+    }
+
+    /// Drops the umask calls that are over although their task made no
+    /// call since: `asker`'s own (it is making one) and those of tasks that
+    /// are gone (a thread may end with exit(2), which the kernel answers).
+    fn prune_umask_changes(&self, asker: i32) {
+        if self.umask_changing_count.load(Ordering::SeqCst) == 0 {
+            return;
+        }
+        if let Ok(mut s) = self.umask_changing.lock() {
+            s.retain(|&t| t != asker && self.proc_root.join(t.to_string()).exists());
+            self.umask_changing_count.store(s.len(), Ordering::SeqCst);
+        }
+    }
+
+    /// The umask generation now, if no umask call is under way. The
+    /// generation is loaded first: a call that starts later bumps it.
+    fn umask_stamp(&self) -> Option<u64> {
+        let generation = self.umask_generation.load(Ordering::SeqCst);
+        (self.umask_changing_count.load(Ordering::SeqCst) == 0).then_some(generation)
     }
 }
 
@@ -460,6 +578,103 @@ mod tests {
         assert_eq!(c.uid[1], nix::unistd::geteuid().as_raw());
         assert_eq!(c.gid[1], nix::unistd::getegid().as_raw());
         assert_eq!(c, Table::new("/proc".into()).get(me).expect("get"));
+    }
+
+    /// A shell that sets its umask to each line it reads, and says when.
+    struct UmaskShell {
+        child: std::process::Child,
+        lines: std::io::BufReader<std::process::ChildStdout>,
+    }
+
+    impl UmaskShell {
+        fn start(mask: &str) -> UmaskShell {
+            use std::process::{Command, Stdio};
+            let script = "while read m; do umask $m; echo set; done";
+            let mut child = Command::new("sh")
+                .args(["-c", script])
+                .stdin(Stdio::piped())
+                .stdout(Stdio::piped())
+                .spawn()
+                .expect("sh");
+            let out = child.stdout.take().expect("stdout");
+            let mut shell = UmaskShell {
+                child,
+                lines: std::io::BufReader::new(out),
+            };
+            shell.set(mask);
+            shell
+        }
+
+        fn pid(&self) -> i32 {
+            self.child.id() as i32
+        }
+
+        fn set(&mut self, mask: &str) {
+            use std::io::{BufRead, Write};
+            let stdin = self.child.stdin.as_mut().expect("stdin");
+            writeln!(stdin, "{mask}").expect("write");
+            let mut line = String::new();
+            self.lines.read_line(&mut line).expect("read");
+            assert_eq!(line, "set\n");
+        }
+    }
+
+    impl Drop for UmaskShell {
+        fn drop(&mut self) {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+
+    /// The umask read with a task's credentials holds until some task's
+    /// umask call reaches the table (tasks may share an fs); while another
+    /// task's call is under way every read is made anew, and once that
+    /// task made its next call (or is gone) reads hold again.
+    #[test]
+    fn a_umask_read_holds_until_a_umask_call() {
+        let mut shell = UmaskShell::start("022");
+        let pid = shell.pid();
+        let table = Table::new("/proc".into());
+        assert_eq!(table.umask(pid), Ok(0o022));
+        // A change that bypassed the table (as if umask were not routed
+        // to the sentry) is not seen: the read is kept.
+        shell.set("077");
+        assert_eq!(table.umask(pid), Ok(0o022), "the read is kept");
+        // The call reaches the table, then the kernel sets the mask; the
+        // caller's next call, a create, finds it.
+        table.umask_changing(pid);
+        assert_eq!(table.umask(pid), Ok(0o077));
+        shell.set("027");
+        assert_eq!(table.umask(pid), Ok(0o077), "kept again");
+
+        // Another task's call (a thread or a CLONE_FS sibling) is under
+        // way until that task makes its next call.
+        let mut other = UmaskShell::start("022");
+        table.umask_changing(other.pid());
+        assert_eq!(table.umask(pid), Ok(0o027));
+        shell.set("007");
+        assert_eq!(table.umask(pid), Ok(0o007), "under way: read anew");
+        table.settled(other.pid());
+        assert_eq!(table.umask(pid), Ok(0o007));
+        shell.set("070");
+        assert_eq!(table.umask(pid), Ok(0o007), "settled: kept");
+        // Or until it is gone (a thread may end with exit(2), which never
+        // reaches the sentry).
+        table.umask_changing(other.pid());
+        shell.set("000");
+        assert_eq!(table.umask(pid), Ok(0o000));
+        shell.set("077");
+        assert_eq!(table.umask(pid), Ok(0o077));
+        let _ = other.child.kill();
+        let _ = other.child.wait();
+        assert_eq!(table.umask(pid), Ok(0o077));
+        shell.set("022");
+        assert_eq!(table.umask(pid), Ok(0o077), "the other task is gone: kept");
+        // The credentials read with the mask are the task's own.
+        assert_eq!(
+            table.own(pid),
+            table.get(pid).map(|c| Cred { umask: 0o077, ..c })
+        );
     }
 
     #[test]

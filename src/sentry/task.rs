@@ -1,23 +1,17 @@
-//! What the sentry learns about a calling thread from the host kernel:
-//! its tgid, umask and (for `runrs exec` processes, see `cred::Table`) the
-//! host ids it started with. Umask and cwd stay the kernel's (umask and
-//! chdir reach it), so the sentry reads them rather than mirroring them,
-//! except a cwd the kernel cannot hold (`super::cwd`); the credentials
-//! the sandbox shows are the sentry's (`super::cred`).
+//! What the sentry learns about a calling thread from the host kernel
+//! cheaply: its tgid and ids (for `runrs exec` processes, see
+//! `cred::Table`, the host ids it started with). Its groups, capabilities
+//! and umask come with its credentials (`super::cred`), its cwd from the
+//! kernel (or `super::cwd` where the kernel cannot hold it).
 
 use nix::errno::Errno;
 
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct TaskInfo {
-    /// Whether `groups` and `umask` were read (only /proc/<tid>/status
-    /// has them; the ids come cheaper from the task's pidfd).
-    pub complete: bool,
     pub tgid: i32,
     /// real, effective, saved, filesystem.
     pub uids: [u32; 4],
     pub gids: [u32; 4],
-    pub groups: Vec<u32>,
-    pub umask: u32,
 }
 
 impl TaskInfo {
@@ -26,19 +20,16 @@ impl TaskInfo {
     pub fn ids(tid: i32) -> Result<TaskInfo, Errno> {
         match super::sys::pidfd_info(tid) {
             Ok(i) => Ok(TaskInfo {
-                complete: false,
                 tgid: i.tgid as i32,
                 uids: [i.ruid, i.euid, i.suid, i.fsuid],
                 gids: [i.rgid, i.egid, i.sgid, i.fsgid],
-                groups: Vec::new(),
-                umask: 0o022,
             }),
             Err(Errno::ESRCH) => Err(Errno::ESRCH),
             Err(_) => TaskInfo::read(tid),
         }
     }
 
-    /// Everything, from /proc/<tid>/status.
+    /// The same from /proc/<tid>/status.
     pub fn read(tid: i32) -> Result<TaskInfo, Errno> {
         let mut f = std::fs::File::open(format!("/proc/{tid}/status")).map_err(|_| Errno::ESRCH)?;
         let buf = super::fs::hostproc::read_whole(&mut f).map_err(|_| Errno::ESRCH)?;
@@ -47,11 +38,7 @@ impl TaskInfo {
     }
 
     pub fn parse(status: &str) -> Option<TaskInfo> {
-        let mut t = TaskInfo {
-            complete: true,
-            umask: 0o022,
-            ..Default::default()
-        };
+        let mut t = TaskInfo::default();
         let four = |v: &str| -> Option<[u32; 4]> {
             let n: Vec<u32> = v
                 .split_whitespace()
@@ -65,27 +52,12 @@ impl TaskInfo {
                 continue;
             };
             match k {
-                "Tgid" => {
-                    t.tgid = v.trim().parse().ok()?;
-                    seen += 1;
-                }
-                "Uid" => {
-                    t.uids = four(v)?;
-                    seen += 1;
-                }
-                "Gid" => {
-                    t.gids = four(v)?;
-                    seen += 1;
-                }
-                "Groups" => {
-                    t.groups = v
-                        .split_whitespace()
-                        .filter_map(|x| x.parse().ok())
-                        .collect()
-                }
-                "Umask" => t.umask = u32::from_str_radix(v.trim(), 8).ok()?,
-                _ => {}
+                "Tgid" => t.tgid = v.trim().parse().ok()?,
+                "Uid" => t.uids = four(v)?,
+                "Gid" => t.gids = four(v)?,
+                _ => continue,
             }
+            seen += 1;
         }
         (seen == 3).then_some(t)
     }
@@ -102,8 +74,6 @@ mod tests {
         assert_eq!(t.tgid, 42);
         assert_eq!(t.uids, [1000, 1001, 1002, 1003]);
         assert_eq!(t.gids[3], 8);
-        assert_eq!(t.groups, [5, 20]);
-        assert_eq!(t.umask, 0o027);
         assert!(TaskInfo::parse("Uid:\t1\n").is_none());
     }
 
@@ -111,7 +81,6 @@ mod tests {
     fn reads_own_status() {
         let t = TaskInfo::read(std::process::id() as i32).expect("self");
         assert_eq!(t.tgid, std::process::id() as i32);
-        assert!(t.complete);
     }
 
     #[test]
@@ -119,10 +88,6 @@ mod tests {
         let me = std::process::id() as i32;
         let full = TaskInfo::read(me).expect("status");
         let ids = TaskInfo::ids(me).expect("pidfd info");
-        assert_eq!(
-            (ids.tgid, ids.uids, ids.gids),
-            (full.tgid, full.uids, full.gids)
-        );
-        assert!(!ids.complete, "groups and umask are not in pidfd info");
+        assert_eq!(ids, full);
     }
 }

@@ -98,6 +98,7 @@ mod tests {
             securebits: 0,
             no_new_privs: false,
             dumpable: SUID_DUMP_USER,
+            umask: 0o022,
         }
     }
 

@@ -5,6 +5,9 @@
 //! kernel change it. A synthetic directory below /proc or /sys does not
 //! exist in the kernel's view: the sentry keeps it as the process's
 //! virtual cwd instead (see `crate::sentry::cwd`), and answers getcwd.
+//!
+//! The umask is the kernel's too; a umask call reaches the sentry only so
+//! that it stops trusting the umask it read (`cred::Table::umask`).
 
 use std::os::fd::AsFd;
 
@@ -324,4 +327,11 @@ mod handler_tests {
         assert!(continued(&k.call("getcwd", [buf, 64, 0, 0, 0, 0])));
         assert!(k.platform.writes().is_empty());
     }
+}
+
+/// umask(2): the kernel sets the mask; until the caller's next call, the
+/// sentry reads every creating caller's umask anew.
+pub fn umask(ctx: &mut Ctx) -> SysResult {
+    ctx.sentry.kernel.creds.umask_changing(ctx.tid());
+    Ok(Outcome::Continue)
 }

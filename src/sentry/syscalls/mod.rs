@@ -152,18 +152,11 @@ impl<'a> Ctx<'a> {
         self.platform.write_memory(&self.req, addr, data)
     }
 
-    /// The caller's ids and tgid (groups and umask may be missing).
+    /// The caller's ids and tgid (groups and umask may be missing: see
+    /// `cred` and `umask`).
     pub fn task(&mut self) -> Result<&TaskInfo, Errno> {
         if self.task.is_none() {
             self.task = Some(TaskInfo::ids(self.tid())?);
-        }
-        self.task.as_ref().ok_or(Errno::ESRCH)
-    }
-
-    /// The caller's ids with its supplementary groups and umask.
-    pub fn task_full(&mut self) -> Result<&TaskInfo, Errno> {
-        if !self.task.as_ref().is_some_and(|t| t.complete) {
-            self.task = Some(TaskInfo::read(self.tid())?);
         }
         self.task.as_ref().ok_or(Errno::ESRCH)
     }
@@ -224,7 +217,9 @@ impl<'a> Ctx<'a> {
         Ok(gofer_creds(c.uid[0], c.gid[0], c.groups, caps))
     }
 
+    /// The caller's umask, for a create (022 if its status cannot be read,
+    /// as when it was killed meanwhile).
     pub fn umask(&mut self) -> u32 {
-        self.task_full().map(|t| t.umask).unwrap_or(0o022)
+        self.sentry.kernel.creds.umask(self.tid()).unwrap_or(0o022)
     }
 }
