@@ -24,7 +24,7 @@
 //! ids too, so permission checks compare like with like); `IdMap` turns them
 //! into the container's where the workload is shown them.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Mutex;
@@ -282,6 +282,17 @@ struct Own {
     umask_stamp: Option<u64>,
 }
 
+/// A umask call under way.
+#[derive(Debug)]
+struct UmaskCall {
+    /// The mask it sets.
+    mask: u32,
+    /// The generation it started.
+    generation: u64,
+    /// Whether no other call was under way when it started.
+    alone: bool,
+}
+
 /// The credentials of every workload task, read from the kernel.
 #[derive(Debug)]
 pub struct Table {
@@ -292,9 +303,10 @@ pub struct Table {
     /// Bumped when a umask call starts: every umask read before it may be
     /// stale, whichever task made it (tasks that share an fs share a mask).
     umask_generation: AtomicU64,
-    /// Tasks whose umask call may not have taken effect yet: from the call
-    /// reaching the sentry until the task's next call does (or it is gone).
-    umask_changing: Mutex<HashSet<i32>>,
+    /// The umask calls that may not have taken effect yet, by task: from
+    /// the call reaching the sentry until the task's next call does (or
+    /// the task is gone).
+    umask_changing: Mutex<HashMap<i32, UmaskCall>>,
     /// `umask_changing`'s size, so that every request can skip its lock.
     umask_changing_count: AtomicUsize,
 }
@@ -305,7 +317,7 @@ impl Table {
             proc_root,
             own: Mutex::new(HashMap::new()),
             umask_generation: AtomicU64::new(0),
-            umask_changing: Mutex::new(HashSet::new()),
+            umask_changing: Mutex::new(HashMap::new()),
             umask_changing_count: AtomicUsize::new(0),
         }
     }
@@ -396,43 +408,78 @@ impl Table {
         Ok(fresh.umask)
     }
 
-    /// `htid` makes a umask call, which the kernel performs after this:
-    /// every umask read so far may be stale, and reads are not kept until
-    /// the call is over.
-    pub fn umask_changing(&self, htid: i32) {
-        if let Ok(mut s) = self.umask_changing.lock() {
-            if s.insert(htid) {
-                self.umask_changing_count.fetch_add(1, Ordering::SeqCst);
-            }
+    /// `htid` makes a umask call setting `mask`, which the kernel performs
+    /// after this: every umask read so far may be stale, and reads are
+    /// not kept until the call is over.
+    pub fn umask_changing(&self, htid: i32, mask: u32) {
+        // A poisoned lock's map is still whole (nothing panics under it).
+        let mut calls = self
+            .umask_changing
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        let alone = calls.is_empty();
+        let call = UmaskCall {
+            mask: mask & 0o777,
+            generation: 0,
+            alone,
+        };
+        calls.insert(htid, call);
+        // Counted before the bump: a stamp that saw no call under way was
+        // taken before it, so it no longer matches.
+        self.umask_changing_count
+            .store(calls.len(), Ordering::SeqCst);
+        let generation = self.umask_generation.fetch_add(1, Ordering::SeqCst) + 1;
+        if let Some(c) = calls.get_mut(&htid) {
+            c.generation = generation;
         }
-        // After the insert: a stamp that saw no call under way was taken
-        // before this bump, so it no longer matches.
-        self.umask_generation.fetch_add(1, Ordering::SeqCst);
     }
 
-    /// `htid` makes a new call: any umask call it made is over.
+    /// `htid` makes a new call: any umask call it made is over. When no
+    /// other umask call overlapped it, its fs's mask is the one it set:
+    /// the task's own read is updated, and kept, without reading it anew
+    /// (busybox reads its umask with umask(0) and umask(old) before every
+    /// file it extracts).
     pub fn settled(&self, htid: i32) {
         if self.umask_changing_count.load(Ordering::SeqCst) == 0 {
             return;
         }
-        if let Ok(mut s) = self.umask_changing.lock() {
-            if s.remove(&htid) {
-                self.umask_changing_count.fetch_sub(1, Ordering::SeqCst);
+        let mut calls = self
+            .umask_changing
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        let Some(call) = calls.remove(&htid) else {
+            return;
+        };
+        self.umask_changing_count
+            .store(calls.len(), Ordering::SeqCst);
+        // Under the lock, so no call starts meanwhile.
+        let only = call.alone && self.umask_generation.load(Ordering::SeqCst) == call.generation;
+        if !only {
+            return;
+        }
+        if let Ok(mut m) = self.own.lock() {
+            if let Some(o) = m.get_mut(&htid) {
+                o.cred.umask = call.mask;
+                o.umask_stamp = Some(call.generation);
             }
         }
     }
 
-    /// Drops the umask calls that are over although their task made no
+    /// Ends the umask calls that are over although their task made no
     /// call since: `asker`'s own (it is making one) and those of tasks that
     /// are gone (a thread may end with exit(2), which the kernel answers).
     fn prune_umask_changes(&self, asker: i32) {
         if self.umask_changing_count.load(Ordering::SeqCst) == 0 {
             return;
         }
-        if let Ok(mut s) = self.umask_changing.lock() {
-            s.retain(|&t| t != asker && self.proc_root.join(t.to_string()).exists());
-            self.umask_changing_count.store(s.len(), Ordering::SeqCst);
-        }
+        self.settled(asker);
+        let mut calls = self
+            .umask_changing
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        calls.retain(|&t, _| self.proc_root.join(t.to_string()).exists());
+        self.umask_changing_count
+            .store(calls.len(), Ordering::SeqCst);
     }
 
     /// The umask generation now, if no umask call is under way. The
@@ -629,7 +676,8 @@ mod tests {
     /// The umask read with a task's credentials holds until some task's
     /// umask call reaches the table (tasks may share an fs); while another
     /// task's call is under way every read is made anew, and once that
-    /// task made its next call (or is gone) reads hold again.
+    /// task made its next call (or is gone) reads hold again. A call that
+    /// overlapped no other leaves its caller's mask known without a read.
     #[test]
     fn a_umask_read_holds_until_a_umask_call() {
         let mut shell = UmaskShell::start("022");
@@ -640,41 +688,50 @@ mod tests {
         // to the sentry) is not seen: the read is kept.
         shell.set("077");
         assert_eq!(table.umask(pid), Ok(0o022), "the read is kept");
-        // The call reaches the table, then the kernel sets the mask; the
-        // caller's next call, a create, finds it.
-        table.umask_changing(pid);
-        assert_eq!(table.umask(pid), Ok(0o077));
+
+        // The call reaches the table, the kernel sets the mask, and the
+        // caller's next call ends it: the mask it set is kept, unread
+        // (the bypassing change after it shows that nothing was read).
+        table.umask_changing(pid, 0o027);
         shell.set("027");
-        assert_eq!(table.umask(pid), Ok(0o077), "kept again");
+        table.settled(pid);
+        shell.set("070");
+        assert_eq!(table.umask(pid), Ok(0o027), "known from the call");
 
         // Another task's call (a thread or a CLONE_FS sibling) is under
         // way until that task makes its next call.
         let mut other = UmaskShell::start("022");
-        table.umask_changing(other.pid());
-        assert_eq!(table.umask(pid), Ok(0o027));
+        table.umask_changing(other.pid(), 0o022);
+        assert_eq!(table.umask(pid), Ok(0o070), "under way: read anew");
         shell.set("007");
-        assert_eq!(table.umask(pid), Ok(0o007), "under way: read anew");
+        assert_eq!(table.umask(pid), Ok(0o007), "read anew again");
         table.settled(other.pid());
         assert_eq!(table.umask(pid), Ok(0o007));
-        shell.set("070");
-        assert_eq!(table.umask(pid), Ok(0o007), "settled: kept");
-        // Or until it is gone (a thread may end with exit(2), which never
-        // reaches the sentry).
-        table.umask_changing(other.pid());
         shell.set("000");
-        assert_eq!(table.umask(pid), Ok(0o000));
-        shell.set("077");
-        assert_eq!(table.umask(pid), Ok(0o077));
+        assert_eq!(table.umask(pid), Ok(0o007), "settled: kept");
+
+        // Two calls that overlap (as if the tasks shared an fs, the other
+        // one's taking effect last): neither tells the mask, it is read.
+        table.umask_changing(pid, 0o077);
+        table.umask_changing(other.pid(), 0o022);
+        shell.set("022");
+        table.settled(pid);
+        table.settled(other.pid());
+        assert_eq!(table.umask(pid), Ok(0o022), "read, not taken from a call");
+
+        // A call whose task is gone without another call (a thread may
+        // end with exit(2), which never reaches the sentry) is over.
+        table.umask_changing(other.pid(), 0o022);
+        shell.set("070");
+        assert_eq!(table.umask(pid), Ok(0o070), "under way: read anew");
         let _ = other.child.kill();
         let _ = other.child.wait();
-        assert_eq!(table.umask(pid), Ok(0o077));
+        assert_eq!(table.umask(pid), Ok(0o070));
         shell.set("022");
-        assert_eq!(table.umask(pid), Ok(0o077), "the other task is gone: kept");
+        assert_eq!(table.umask(pid), Ok(0o070), "the other task is gone: kept");
         // The credentials read with the mask are the task's own.
-        assert_eq!(
-            table.own(pid),
-            table.get(pid).map(|c| Cred { umask: 0o077, ..c })
-        );
+        let now = table.get(pid).map(|c| Cred { umask: 0o070, ..c });
+        assert_eq!(table.own(pid), now);
     }
 
     #[test]

@@ -330,8 +330,10 @@ mod handler_tests {
 }
 
 /// umask(2): the kernel sets the mask; until the caller's next call, the
-/// sentry reads every creating caller's umask anew.
+/// sentry reads every creating caller's umask anew (then the caller's is
+/// known, if no other umask call overlapped).
 pub fn umask(ctx: &mut Ctx) -> SysResult {
-    ctx.sentry.kernel.creds.umask_changing(ctx.tid());
+    let mask = ctx.arg(0) as u32;
+    ctx.sentry.kernel.creds.umask_changing(ctx.tid(), mask);
     Ok(Outcome::Continue)
 }
