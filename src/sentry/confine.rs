@@ -72,7 +72,7 @@ pub fn sentry_allowlist(own_pid: i32, platform: PlatformKind) -> Vec<Allowed> {
         any(
             "kcmp",
             SYS_kcmp,
-            "which recorded synthetic directory a dup'ed or inherited fd is",
+            "which recorded synthetic directory a dup'ed or inherited fd is; whether two tasks share an fs (cwd, umask)",
         ),
         any(
             "ftruncate",

@@ -26,11 +26,12 @@
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Mutex;
 use std::time::Instant;
 
 use nix::errno::Errno;
+
+use super::fswatch::FsWatch;
 
 pub use crate::sandbox::idmap::{IdMap, IdRange, OVERFLOW_ID};
 
@@ -277,38 +278,38 @@ struct Own {
     /// When `ino` was last checked (within `hostproc::tid_reuse_guard` of
     /// a check the tid still names that task, so no pidfd is needed).
     checked: Instant,
-    /// The umask generation the read was made in, if no umask call was
-    /// under way then ([`Table::umask`]).
+    /// The umask watch's stamp of the read that gave `cred.umask`.
     umask_stamp: Option<u64>,
+    /// The path of the task's cwd as the kernel showed it, with the cwd
+    /// watch's stamp of that read.
+    cwd: Option<(Vec<u8>, Option<u64>)>,
 }
 
-/// A umask call under way.
-#[derive(Debug)]
-struct UmaskCall {
-    /// The mask it sets.
-    mask: u32,
-    /// The generation it started.
-    generation: u64,
-    /// Whether no other call was under way when it started.
-    alone: bool,
-}
-
-/// The credentials of every workload task, read from the kernel.
+/// The credentials of every workload task, read from the kernel, with
+/// what else of a task's own the sentry keeps beside them: its umask
+/// (from the same read) and its cwd's path.
 #[derive(Debug)]
 pub struct Table {
     /// The host's /proc.
     proc_root: PathBuf,
     /// Each task's own last read, under its host tid.
     own: Mutex<HashMap<i32, Own>>,
-    /// Bumped when a umask call starts: every umask read before it may be
-    /// stale, whichever task made it (tasks that share an fs share a mask).
-    umask_generation: AtomicU64,
-    /// The umask calls that may not have taken effect yet, by task: from
-    /// the call reaching the sentry until the task's next call does (or
-    /// the task is gone).
-    umask_changing: Mutex<HashMap<i32, UmaskCall>>,
-    /// `umask_changing`'s size, so that every request can skip its lock.
-    umask_changing_count: AtomicUsize,
+    /// The umask calls (see `fswatch`).
+    umask_calls: FsWatch,
+    /// The calls that may change a cwd's path: chdir and fchdir, and the
+    /// renames and directory removals that may move or remove the
+    /// directory a cwd is in.
+    cwd_calls: FsWatch,
+    /// Whether two tasks share an fs (`sys::same_fs`; a fake in tests).
+    shares_fs: fn(i32, i32) -> bool,
+}
+
+/// Whether `htid`'s entry is the task's own, as [`Table::check`] found.
+enum Checked {
+    /// The entry (if any: a concurrent `forget` may drop it) names it.
+    Entry,
+    /// No entry names it; it has this pidfs inode since `checked`.
+    None { ino: u64, checked: Instant },
 }
 
 impl Table {
@@ -316,15 +317,53 @@ impl Table {
         Table {
             proc_root,
             own: Mutex::new(HashMap::new()),
-            umask_generation: AtomicU64::new(0),
-            umask_changing: Mutex::new(HashMap::new()),
-            umask_changing_count: AtomicUsize::new(0),
+            umask_calls: FsWatch::default(),
+            cwd_calls: FsWatch::default(),
+            shares_fs: super::sys::same_fs,
         }
     }
 
     /// The current credentials of host task `htid`, read now.
     pub fn get(&self, htid: i32) -> Result<Cred, Errno> {
         Cred::read(&self.proc_root, htid)
+    }
+
+    /// Whether the entry under `htid` names the task that has the tid now
+    /// (renewing its check); ESRCH when no task does.
+    fn check(&self, htid: i32) -> Result<Checked, Errno> {
+        let guard = super::fs::hostproc::tid_reuse_guard();
+        if let Ok(m) = self.own.lock() {
+            if m.get(&htid).is_some_and(|o| o.checked.elapsed() < guard) {
+                return Ok(Checked::Entry);
+            }
+        }
+        // Taken before the check: the window starts when the tid was seen.
+        let checked = Instant::now();
+        let ino = super::lineage::identify(htid).map_err(|_| Errno::ESRCH)?;
+        if let Ok(mut m) = self.own.lock() {
+            if let Some(o) = m.get_mut(&htid).filter(|o| o.ino == ino) {
+                o.checked = checked;
+                return Ok(Checked::Entry);
+            }
+        }
+        Ok(Checked::None { ino, checked })
+    }
+
+    /// Whether `htid`'s entry names the task without a new check: seen
+    /// (its current call's receipt) within the guard after the last check,
+    /// which then holds from `seen` on (see `check`).
+    fn vouched(&self, htid: i32, seen: Instant) -> bool {
+        let guard = super::fs::hostproc::tid_reuse_guard();
+        let Ok(mut m) = self.own.lock() else {
+            return false;
+        };
+        let Some(o) = m.get_mut(&htid) else {
+            return false;
+        };
+        if seen > o.checked && seen - o.checked < guard {
+            o.checked = seen;
+        }
+        o.checked.elapsed() < guard
     }
 
     /// The credentials of `htid` for a call it is making: it cannot change
@@ -339,37 +378,35 @@ impl Table {
             // No task behind a fixture's entry to key the cache with.
             return Cred::read(&self.proc_root, htid).map(|c| (c, None));
         }
-        let guard = super::fs::hostproc::tid_reuse_guard();
-        if let Ok(m) = self.own.lock() {
-            if let Some(o) = m.get(&htid) {
-                if o.checked.elapsed() < guard {
-                    return Ok((o.cred.clone(), o.umask_stamp));
+        let (ino, checked) = match self.check(htid)? {
+            Checked::Entry => {
+                let kept = self
+                    .own
+                    .lock()
+                    .ok()
+                    .and_then(|m| m.get(&htid).map(|o| (o.cred.clone(), o.umask_stamp)));
+                if let Some(kept) = kept {
+                    return Ok(kept);
                 }
+                // Forgotten meanwhile: read it as a new one.
+                let checked = Instant::now();
+                let ino = super::lineage::identify(htid).map_err(|_| Errno::ESRCH)?;
+                (ino, checked)
             }
-        }
-        // Taken before the check: the window starts when the tid was seen.
-        let checked = Instant::now();
-        let ino = super::lineage::identify(htid).map_err(|_| Errno::ESRCH)?;
-        if let Ok(mut m) = self.own.lock() {
-            if let Some(o) = m.get_mut(&htid) {
-                if o.ino == ino {
-                    o.checked = checked;
-                    return Ok((o.cred.clone(), o.umask_stamp));
-                }
-            }
-        }
-        let umask_stamp = self.umask_stamp();
+            Checked::None { ino, checked } => (ino, checked),
+        };
+        let umask_stamp = self.umask_calls.stamp(htid, self.shares_fs);
         let c = Cred::read(&self.proc_root, htid)?;
         if let Ok(mut m) = self.own.lock() {
             if m.len() >= CACHE_LIMIT {
                 m.clear();
             }
-            let cred = c.clone();
             let own = Own {
                 ino,
-                cred,
+                cred: c.clone(),
                 checked,
                 umask_stamp,
+                cwd: None,
             };
             m.insert(htid, own);
         }
@@ -386,16 +423,15 @@ impl Table {
 
     /// The umask of `htid`'s fs, for a create it is making. The status
     /// read that gave its credentials gave it too, and holds while no
-    /// umask call started since and none is under way: any task's call
-    /// counts, because tasks that share an fs (threads, CLONE_FS) share
-    /// the mask. Otherwise the status file is read again.
+    /// umask call started since and none is under way (see `fswatch`);
+    /// otherwise the status file is read again.
     pub fn umask(&self, htid: i32) -> Result<u32, Errno> {
-        self.prune_umask_changes(htid);
+        self.end_calls();
         let (c, stamp) = self.own_stamped(htid)?;
-        if stamp.is_some() && stamp == self.umask_stamp() {
+        if self.umask_calls.holds(stamp, htid, self.shares_fs) {
             return Ok(c.umask);
         }
-        let stamp = self.umask_stamp();
+        let stamp = self.umask_calls.stamp(htid, self.shares_fs);
         let fresh = Cred::read(&self.proc_root, htid)?;
         if let Ok(mut m) = self.own.lock() {
             // The caller waits in its call, so its entry (made or checked
@@ -408,85 +444,95 @@ impl Table {
         Ok(fresh.umask)
     }
 
-    /// `htid` makes a umask call setting `mask`, which the kernel performs
-    /// after this: every umask read so far may be stale, and reads are
-    /// not kept until the call is over.
-    pub fn umask_changing(&self, htid: i32, mask: u32) {
-        // A poisoned lock's map is still whole (nothing panics under it).
-        let mut calls = self
-            .umask_changing
-            .lock()
-            .unwrap_or_else(|e| e.into_inner());
-        let alone = calls.is_empty();
-        let call = UmaskCall {
-            mask: mask & 0o777,
-            generation: 0,
-            alone,
-        };
-        calls.insert(htid, call);
-        // Counted before the bump: a stamp that saw no call under way was
-        // taken before it, so it no longer matches.
-        self.umask_changing_count
-            .store(calls.len(), Ordering::SeqCst);
-        let generation = self.umask_generation.fetch_add(1, Ordering::SeqCst) + 1;
-        if let Some(c) = calls.get_mut(&htid) {
-            c.generation = generation;
+    /// The path of `htid`'s cwd, for a relative path it gives: the last
+    /// `read` of it, while no call that may change it started since and
+    /// none is under way (see `fswatch`), else `read` now. A path that
+    /// `keep` refuses (where others may rename directories) is not kept,
+    /// nor one of a task whose credentials were not read.
+    /// `seen`: when the caller's current call was received.
+    pub fn cwd(
+        &self,
+        htid: i32,
+        seen: Instant,
+        read: impl FnOnce() -> Result<Vec<u8>, Errno>,
+        keep: impl FnOnce(&[u8]) -> bool,
+    ) -> Result<Vec<u8>, Errno> {
+        if !super::fs::hostproc::is_live(&self.proc_root) {
+            return read();
         }
+        self.end_calls();
+        // Only an entry the guard vouches for: checking the tid anew would
+        // cost as much as the read.
+        let known = self.vouched(htid, seen);
+        if known {
+            let kept = self.own.lock().ok().and_then(|m| {
+                let (path, stamp) = m.get(&htid)?.cwd.as_ref()?;
+                let holds = self.cwd_calls.holds(*stamp, htid, self.shares_fs);
+                holds.then(|| path.clone())
+            });
+            if let Some(path) = kept {
+                return Ok(path);
+            }
+        }
+        let stamp = self.cwd_calls.stamp(htid, self.shares_fs);
+        let path = read()?;
+        if known && stamp.is_some() && keep(&path) {
+            if let Ok(mut m) = self.own.lock() {
+                if let Some(o) = m.get_mut(&htid) {
+                    o.cwd = Some((path.clone(), stamp));
+                }
+            }
+        }
+        Ok(path)
     }
 
-    /// `htid` makes a new call: any umask call it made is over. When no
-    /// other umask call overlapped it, its fs's mask is the one it set:
-    /// the task's own read is updated, and kept, without reading it anew
-    /// (busybox reads its umask with umask(0) and umask(old) before every
-    /// file it extracts).
+    /// `htid` makes a umask call setting `mask`, which the kernel performs
+    /// after this.
+    pub fn umask_changing(&self, htid: i32, mask: u32) {
+        self.umask_calls.changing(htid, Some(mask & 0o777), false);
+    }
+
+    /// `htid` makes a chdir or fchdir, which changes the cwd of its fs
+    /// when the kernel performs it, after this.
+    pub fn cwd_changing(&self, htid: i32) {
+        self.cwd_calls.changing(htid, None, false);
+    }
+
+    /// `htid` has a directory renamed or removed, which may move or remove
+    /// any task's cwd, until `cwd_moved`.
+    pub fn cwd_moving(&self, htid: i32) {
+        self.cwd_calls.changing(htid, None, true);
+    }
+
+    /// The rename or removal `htid` started with `cwd_moving` is over.
+    pub fn cwd_moved(&self, htid: i32) {
+        self.cwd_calls.settled(htid);
+    }
+
+    /// `htid` makes a new call: the calls it made before are over. A
+    /// umask call that overlapped no other leaves the caller's mask known,
+    /// unread (busybox reads its umask with umask(0) and umask(old) before
+    /// every file it extracts).
     pub fn settled(&self, htid: i32) {
-        if self.umask_changing_count.load(Ordering::SeqCst) == 0 {
-            return;
-        }
-        let mut calls = self
-            .umask_changing
-            .lock()
-            .unwrap_or_else(|e| e.into_inner());
-        let Some(call) = calls.remove(&htid) else {
+        self.cwd_calls.settled(htid);
+        let Some((mask, stamp)) = self.umask_calls.settled(htid) else {
             return;
         };
-        self.umask_changing_count
-            .store(calls.len(), Ordering::SeqCst);
-        // Under the lock, so no call starts meanwhile.
-        let only = call.alone && self.umask_generation.load(Ordering::SeqCst) == call.generation;
-        if !only {
-            return;
-        }
         if let Ok(mut m) = self.own.lock() {
             if let Some(o) = m.get_mut(&htid) {
-                o.cred.umask = call.mask;
-                o.umask_stamp = Some(call.generation);
+                o.cred.umask = mask;
+                o.umask_stamp = Some(stamp);
             }
         }
     }
 
-    /// Ends the umask calls that are over although their task made no
-    /// call since: `asker`'s own (it is making one) and those of tasks that
-    /// are gone (a thread may end with exit(2), which the kernel answers).
-    fn prune_umask_changes(&self, asker: i32) {
-        if self.umask_changing_count.load(Ordering::SeqCst) == 0 {
-            return;
-        }
-        self.settled(asker);
-        let mut calls = self
-            .umask_changing
-            .lock()
-            .unwrap_or_else(|e| e.into_inner());
-        calls.retain(|&t, _| self.proc_root.join(t.to_string()).exists());
-        self.umask_changing_count
-            .store(calls.len(), Ordering::SeqCst);
-    }
-
-    /// The umask generation now, if no umask call is under way. The
-    /// generation is loaded first: a call that starts later bumps it.
-    fn umask_stamp(&self) -> Option<u64> {
-        let generation = self.umask_generation.load(Ordering::SeqCst);
-        (self.umask_changing_count.load(Ordering::SeqCst) == 0).then_some(generation)
+    /// Ends the calls that are over although their task made no call
+    /// since: those of tasks that are gone. (The asker's own earlier call
+    /// ended when its current one arrived: `settled`; the call it makes
+    /// now may be the one under way.)
+    fn end_calls(&self) {
+        self.umask_calls.prune(&self.proc_root);
+        self.cwd_calls.prune(&self.proc_root);
     }
 }
 
@@ -627,16 +673,16 @@ mod tests {
         assert_eq!(c, Table::new("/proc".into()).get(me).expect("get"));
     }
 
-    /// A shell that sets its umask to each line it reads, and says when.
-    struct UmaskShell {
+    /// A shell that runs each line it reads, and says when.
+    struct Shell {
         child: std::process::Child,
         lines: std::io::BufReader<std::process::ChildStdout>,
     }
 
-    impl UmaskShell {
-        fn start(mask: &str) -> UmaskShell {
+    impl Shell {
+        fn start(first: &str) -> Shell {
             use std::process::{Command, Stdio};
-            let script = "while read m; do umask $m; echo set; done";
+            let script = "while read c; do eval \"$c\"; echo set; done";
             let mut child = Command::new("sh")
                 .args(["-c", script])
                 .stdin(Stdio::piped())
@@ -644,11 +690,11 @@ mod tests {
                 .spawn()
                 .expect("sh");
             let out = child.stdout.take().expect("stdout");
-            let mut shell = UmaskShell {
+            let mut shell = Shell {
                 child,
                 lines: std::io::BufReader::new(out),
             };
-            shell.set(mask);
+            shell.run(first);
             shell
         }
 
@@ -656,17 +702,17 @@ mod tests {
             self.child.id() as i32
         }
 
-        fn set(&mut self, mask: &str) {
+        fn run(&mut self, command: &str) {
             use std::io::{BufRead, Write};
             let stdin = self.child.stdin.as_mut().expect("stdin");
-            writeln!(stdin, "{mask}").expect("write");
+            writeln!(stdin, "{command}").expect("write");
             let mut line = String::new();
             self.lines.read_line(&mut line).expect("read");
             assert_eq!(line, "set\n");
         }
     }
 
-    impl Drop for UmaskShell {
+    impl Drop for Shell {
         fn drop(&mut self) {
             let _ = self.child.kill();
             let _ = self.child.wait();
@@ -680,41 +726,43 @@ mod tests {
     /// overlapped no other leaves its caller's mask known without a read.
     #[test]
     fn a_umask_read_holds_until_a_umask_call() {
-        let mut shell = UmaskShell::start("022");
+        let mut shell = Shell::start("umask 022");
         let pid = shell.pid();
-        let table = Table::new("/proc".into());
+        let mut table = Table::new("/proc".into());
+        // As if the shells below shared an fs (threads, CLONE_FS).
+        table.shares_fs = |_, _| true;
         assert_eq!(table.umask(pid), Ok(0o022));
         // A change that bypassed the table (as if umask were not routed
         // to the sentry) is not seen: the read is kept.
-        shell.set("077");
+        shell.run("umask 077");
         assert_eq!(table.umask(pid), Ok(0o022), "the read is kept");
 
         // The call reaches the table, the kernel sets the mask, and the
         // caller's next call ends it: the mask it set is kept, unread
         // (the bypassing change after it shows that nothing was read).
         table.umask_changing(pid, 0o027);
-        shell.set("027");
+        shell.run("umask 027");
         table.settled(pid);
-        shell.set("070");
+        shell.run("umask 070");
         assert_eq!(table.umask(pid), Ok(0o027), "known from the call");
 
         // Another task's call (a thread or a CLONE_FS sibling) is under
         // way until that task makes its next call.
-        let mut other = UmaskShell::start("022");
+        let mut other = Shell::start("umask 022");
         table.umask_changing(other.pid(), 0o022);
         assert_eq!(table.umask(pid), Ok(0o070), "under way: read anew");
-        shell.set("007");
+        shell.run("umask 007");
         assert_eq!(table.umask(pid), Ok(0o007), "read anew again");
         table.settled(other.pid());
         assert_eq!(table.umask(pid), Ok(0o007));
-        shell.set("000");
+        shell.run("umask 000");
         assert_eq!(table.umask(pid), Ok(0o007), "settled: kept");
 
         // Two calls that overlap (as if the tasks shared an fs, the other
         // one's taking effect last): neither tells the mask, it is read.
         table.umask_changing(pid, 0o077);
         table.umask_changing(other.pid(), 0o022);
-        shell.set("022");
+        shell.run("umask 022");
         table.settled(pid);
         table.settled(other.pid());
         assert_eq!(table.umask(pid), Ok(0o022), "read, not taken from a call");
@@ -722,16 +770,120 @@ mod tests {
         // A call whose task is gone without another call (a thread may
         // end with exit(2), which never reaches the sentry) is over.
         table.umask_changing(other.pid(), 0o022);
-        shell.set("070");
+        shell.run("umask 070");
         assert_eq!(table.umask(pid), Ok(0o070), "under way: read anew");
         let _ = other.child.kill();
         let _ = other.child.wait();
+        std::thread::sleep(crate::sentry::fswatch::PRUNE_EVERY);
         assert_eq!(table.umask(pid), Ok(0o070));
-        shell.set("022");
+        shell.run("umask 022");
         assert_eq!(table.umask(pid), Ok(0o070), "the other task is gone: kept");
         // The credentials read with the mask are the task's own.
         let now = table.get(pid).map(|c| Cred { umask: 0o070, ..c });
         assert_eq!(table.own(pid), now);
+    }
+
+    /// A task's cwd path is kept once its credentials are known, until a
+    /// call that may change some cwd reaches the table; while one is under
+    /// way it is read every time; a path `keep` refuses is never kept.
+    #[test]
+    fn a_cwd_read_holds_until_a_call_that_may_move_it() {
+        let base = std::env::temp_dir().join(format!("cred-cwd-{}", std::process::id()));
+        for d in ["a", "b", "c"] {
+            std::fs::create_dir_all(base.join(d)).expect("mkdir");
+        }
+        let mut shell = Shell::start(&format!("cd {}", base.join("a").display()));
+        let pid = shell.pid();
+        let mut table = Table::new("/proc".into());
+        // As if the shells below shared an fs (threads, CLONE_FS).
+        table.shares_fs = |_, _| true;
+        let reads = std::cell::Cell::new(0);
+        let cwd = |keep: bool| {
+            // A call that needs the credentials (most do) renews the
+            // check of the caller's tid, which the kept path relies on.
+            let _ = table.own(pid);
+            let read = || {
+                reads.set(reads.get() + 1);
+                std::fs::read_link(format!("/proc/{pid}/cwd"))
+                    .map(|p| p.into_os_string().into_encoded_bytes())
+                    .map_err(|_| Errno::ESRCH)
+            };
+            let path = table.cwd(pid, Instant::now(), read, |_| keep).expect("cwd");
+            let path = String::from_utf8(path).expect("utf-8");
+            path.rsplit('/').next().map(str::to_string).expect("name")
+        };
+        // Not kept for a task whose credentials were not read.
+        let fresh = Table::new("/proc".into());
+        let unread = || Err(Errno::EIO);
+        let read = || Ok(b"/a".to_vec());
+        assert_eq!(
+            fresh.cwd(pid, Instant::now(), read, |_| true),
+            Ok(b"/a".to_vec())
+        );
+        assert_eq!(
+            fresh.cwd(pid, Instant::now(), unread, |_| true),
+            Err(Errno::EIO)
+        );
+        assert_eq!(cwd(true), "a");
+        assert_eq!(cwd(true), "a");
+        // Kept now: a chdir that bypasses the table is not seen.
+        shell.run("cd ../b");
+        assert_eq!(cwd(true), "a");
+        assert_eq!(reads.get(), 1);
+        // The task's chdir reaches the table first.
+        table.cwd_changing(pid);
+        shell.run("cd ../c");
+        table.settled(pid);
+        assert_eq!(cwd(true), "c");
+        assert_eq!(cwd(true), "c");
+        assert_eq!(reads.get(), 2);
+        // Another task's call (a rename) is under way until its next call.
+        let mut other = Shell::start("true");
+        table.cwd_changing(other.pid());
+        assert_eq!(cwd(true), "c");
+        shell.run("cd ../a");
+        assert_eq!(cwd(true), "a");
+        assert_eq!(reads.get(), 4);
+        other.run("true");
+        table.settled(other.pid());
+        assert_eq!(cwd(true), "a");
+        assert_eq!(cwd(true), "a");
+        assert_eq!(reads.get(), 5);
+        // A path `keep` refuses (under a bind mount) is read every time.
+        table.cwd_changing(pid);
+        table.settled(pid);
+        assert_eq!(cwd(false), "a");
+        assert_eq!(cwd(false), "a");
+        assert_eq!(reads.get(), 7);
+        // Forgetting the credentials forgets the cwd.
+        assert_eq!(cwd(true), "a");
+        assert_eq!(reads.get(), 8);
+        table.forget(pid);
+        assert_eq!(cwd(true), "a");
+        assert_eq!(reads.get(), 9);
+
+        // Tasks that share no fs (two processes, as the kernel tells):
+        // one's call under way does not stop the other from keeping.
+        let apart = Table::new("/proc".into());
+        apart.own(pid).expect("own");
+        apart.cwd_changing(other.pid());
+        let read = || Ok(b"/kept".to_vec());
+        assert_eq!(
+            apart.cwd(pid, Instant::now(), read, |_| true),
+            Ok(b"/kept".to_vec())
+        );
+        let unread = || Err(Errno::EIO);
+        let kept = apart.cwd(pid, Instant::now(), unread, |_| true);
+        assert_eq!(kept, Ok(b"/kept".to_vec()));
+        // While its own call is under way, it reads.
+        apart.cwd_changing(pid);
+        assert_eq!(
+            apart.cwd(pid, Instant::now(), unread, |_| true),
+            Err(Errno::EIO)
+        );
+        drop(shell);
+        drop(other);
+        std::fs::remove_dir_all(&base).expect("rm");
     }
 
     #[test]

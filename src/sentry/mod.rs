@@ -9,6 +9,7 @@ pub mod confine;
 pub mod cred;
 pub mod cwd;
 pub mod filter;
+pub mod fswatch;
 pub mod kernel;
 pub mod lineage;
 pub mod peers;

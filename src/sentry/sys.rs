@@ -277,6 +277,12 @@ pub fn same_open_file(tid1: i32, fd1: i32, tid2: i32, fd2: i32) -> bool {
     kcmp(tid1, tid2, 0, fd1, fd2)
 }
 
+/// Whether tasks `tid1` and `tid2` share one fs (cwd, root and umask:
+/// KCMP_FS); false when either is gone.
+pub fn same_fs(tid1: i32, tid2: i32) -> bool {
+    tid1 == tid2 || kcmp(tid1, tid2, 3, 0, 0)
+}
+
 /// Whether tasks `tid1` and `tid2` share one file descriptor table
 /// (KCMP_FILES).
 pub fn same_fd_table(tid1: i32, tid2: i32) -> bool {

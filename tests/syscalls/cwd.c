@@ -403,3 +403,163 @@ CASE(uname, release_matches_proc) {
     r[strcspn(r, "\n")] = 0;
     EXPECT_STREQ(u.release, r);
 }
+
+/* Relative paths after the cwd's path changed under the process: the
+ * kernel's cwd is the directory, whatever its name now. */
+
+static void *chdir_to_b(void *arg) {
+    (void)arg;
+    return (void *)(long)chdir("b");
+}
+
+COVERS("stat chdir")
+CASE(cwd, another_threads_chdir_moves_relative_paths) {
+    EXPECT_OK(mkdir("a", 0755));
+    EXPECT_OK(mkdir("b", 0755));
+    put_file("b/f", "x");
+    EXPECT_OK(chdir("a"));
+    struct stat st;
+    EXPECT_ERRNO(stat("f", &st), ENOENT);
+    EXPECT_OK(chdir(".."));
+    pthread_t t;
+    void *r;
+    EXPECT_EQ(pthread_create(&t, NULL, chdir_to_b, NULL), 0);
+    EXPECT_EQ(pthread_join(t, &r), 0);
+    EXPECT_EQ((long)r, 0);
+    EXPECT_OK(stat("f", &st));
+}
+
+static int child_chdir_to_b(void *arg) {
+    (void)arg;
+    return chdir("b") == 0 ? 0 : 1;
+}
+
+COVERS("stat chdir clone")
+CASE(cwd, a_clone_fs_childs_chdir_moves_the_parents_relative_paths) {
+    EXPECT_OK(mkdir("b", 0755));
+    put_file("b/f", "x");
+    struct stat st;
+    EXPECT_ERRNO(stat("f", &st), ENOENT);
+    static char stack[64 * 1024];
+    pid_t pid = EXPECT_OK(clone(child_chdir_to_b, stack + sizeof stack, CLONE_FS | SIGCHLD, NULL));
+    int ws;
+    EXPECT_OK(waitpid(pid, &ws, 0));
+    EXPECT_EQ(WEXITSTATUS(ws), 0);
+    EXPECT_OK(stat("f", &st));
+}
+
+COVERS("stat rename openat mkdir")
+CASE(cwd, a_rename_of_the_cwds_parent_by_another_process_keeps_relative_paths) {
+    EXPECT_OK(mkdir("p", 0755));
+    EXPECT_OK(mkdir("p/c", 0755));
+    EXPECT_OK(chdir("p/c"));
+    put_file("f", "x");
+    struct stat st;
+    EXPECT_OK(stat("f", &st));
+    pid_t pid = EXPECT_OK(fork());
+    if (pid == 0) {
+        char from[PATH_MAX + 8], to[PATH_MAX + 8];
+        snprintf(from, sizeof from, "%s/p", harness_scratch);
+        snprintf(to, sizeof to, "%s/q", harness_scratch);
+        _exit(rename(from, to) == 0 ? 0 : 1);
+    }
+    int ws;
+    EXPECT_OK(waitpid(pid, &ws, 0));
+    EXPECT_EQ(WEXITSTATUS(ws), 0);
+    /* The same directory, now named q/c. */
+    EXPECT_OK(stat("f", &st));
+    put_file("g", "y");
+    char g[PATH_MAX + 8];
+    snprintf(g, sizeof g, "%s/q/c/g", harness_scratch);
+    EXPECT_OK(stat(g, &st));
+    EXPECT_OK(mkdir("d", 0755));
+    char buf[PATH_MAX], want[PATH_MAX + 8];
+    EXPECT_TRUE(getcwd(buf, sizeof buf) != NULL);
+    snprintf(want, sizeof want, "%s/q/c", harness_scratch);
+    EXPECT_STREQ(buf, want);
+}
+
+COVERS("stat rmdir openat")
+CASE(cwd, a_removed_cwd_finds_nothing_relative) {
+    EXPECT_OK(mkdir("d", 0755));
+    EXPECT_OK(chdir("d"));
+    struct stat st;
+    EXPECT_ERRNO(stat("f", &st), ENOENT);
+    pid_t pid = EXPECT_OK(fork());
+    if (pid == 0) {
+        char d[PATH_MAX + 8];
+        snprintf(d, sizeof d, "%s/d", harness_scratch);
+        _exit(rmdir(d) == 0 ? 0 : 1);
+    }
+    int ws;
+    EXPECT_OK(waitpid(pid, &ws, 0));
+    EXPECT_EQ(WEXITSTATUS(ws), 0);
+    EXPECT_ERRNO(open("g", O_CREAT | O_WRONLY, 0644), ENOENT);
+    EXPECT_ERRNO(mkdir("e", 0755), ENOENT);
+}
+
+static volatile int swapping;
+static void *swap_x_and_y(void *arg) {
+    const char *base = arg;
+    char x[PATH_MAX + 8], y[PATH_MAX + 8], t[PATH_MAX + 8];
+    snprintf(x, sizeof x, "%s/x", base);
+    snprintf(y, sizeof y, "%s/y", base);
+    snprintf(t, sizeof t, "%s/t", base);
+    /* An odd count: the cwd's parent ends up under the other name. */
+    for (int i = 0; i < 201; i++) {
+        rename(x, t);
+        rename(y, x);
+        rename(t, y);
+    }
+    __atomic_store_n(&swapping, 0, __ATOMIC_SEQ_CST);
+    return NULL;
+}
+
+/* A thread keeps swapping the names of the cwd's parent and another
+ * directory: once it stops, relative paths reach the cwd's own files. */
+COVERS("stat rename")
+CASE(cwd, relative_paths_after_racing_renames_reach_the_cwd) {
+    EXPECT_OK(mkdir("x", 0755));
+    EXPECT_OK(mkdir("x/c", 0755));
+    EXPECT_OK(mkdir("y", 0755));
+    EXPECT_OK(mkdir("y/c", 0755));
+    put_file("x/c/mine", "x");
+    EXPECT_OK(chdir("x/c"));
+    __atomic_store_n(&swapping, 1, __ATOMIC_SEQ_CST);
+    pthread_t t;
+    EXPECT_EQ(pthread_create(&t, NULL, swap_x_and_y, harness_scratch), 0);
+    struct stat st;
+    while (__atomic_load_n(&swapping, __ATOMIC_SEQ_CST))
+        (void)stat("mine", &st);
+    EXPECT_EQ(pthread_join(t, NULL), 0);
+    EXPECT_OK(stat("mine", &st));
+    EXPECT_OK(stat("../c/mine", &st));
+}
+
+/* The same with the renames made by another process, which shares no
+ * fs with the reader. */
+COVERS("stat rename fork")
+CASE(cwd, relative_paths_after_another_process_renames_reach_the_cwd) {
+    EXPECT_OK(mkdir("x", 0755));
+    EXPECT_OK(mkdir("x/c", 0755));
+    EXPECT_OK(mkdir("y", 0755));
+    EXPECT_OK(mkdir("y/c", 0755));
+    put_file("x/c/mine", "x");
+    EXPECT_OK(chdir("x/c"));
+    pid_t pid = EXPECT_OK(fork());
+    if (pid == 0) {
+        swap_x_and_y(harness_scratch);
+        _exit(0);
+    }
+    struct stat st;
+    int ws;
+    while (waitpid(pid, &ws, WNOHANG) == 0)
+        (void)stat("mine", &st);
+    EXPECT_EQ(WEXITSTATUS(ws), 0);
+    EXPECT_OK(stat("mine", &st));
+    EXPECT_OK(stat("../c/mine", &st));
+    char buf[PATH_MAX], want[PATH_MAX + 8];
+    EXPECT_TRUE(getcwd(buf, sizeof buf) != NULL);
+    snprintf(want, sizeof want, "%s/y/c", harness_scratch);
+    EXPECT_STREQ(buf, want);
+}

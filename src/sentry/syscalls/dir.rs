@@ -176,7 +176,11 @@ fn do_unlink(ctx: &mut Ctx, dirfd: i32, path_idx: usize, remove_dir: bool) -> Sy
     {
         return Err(Errno::ENOENT);
     }
-    ctx.on_path(
+    if remove_dir {
+        // Some task's cwd may be the directory.
+        ctx.sentry.kernel.creds.cwd_moving(ctx.tid());
+    }
+    let removed = ctx.on_path(
         &abs,
         |g, p, c, l| g.unlink(p, remove_dir, c, l),
         |ctx, fs, rel, l| {
@@ -186,7 +190,11 @@ fn do_unlink(ctx: &mut Ctx, dirfd: i32, path_idx: usize, remove_dir: bool) -> Sy
                 refuse(ctx, fs, rel, l)
             }
         },
-    )?;
+    );
+    if remove_dir {
+        ctx.sentry.kernel.creds.cwd_moved(ctx.tid());
+    }
+    removed?;
     ctx.sentry.dcache.forget(&abs);
     Ok(Outcome::Value(0))
 }
@@ -249,7 +257,10 @@ fn do_rename(ctx: &mut Ctx, od: i32, oi: usize, nd: i32, ni: usize, flags: u32) 
     }
     let (old, new) = two_paths(ctx, od, oi, nd, ni)?;
     let creds = ctx.creds()?;
+    // A directory moved (or exchanged) may hold some task's cwd.
+    ctx.sentry.kernel.creds.cwd_moving(ctx.tid());
     let renamed = ctx.gofer.rename(&old, &new, flags, &creds, 0);
+    ctx.sentry.kernel.creds.cwd_moved(ctx.tid());
     // Even a failed rename may have moved something (a transport error
     // after the gofer's renameat2).
     ctx.sentry.dcache.forget(&old);

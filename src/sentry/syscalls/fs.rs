@@ -6,8 +6,11 @@
 //! exist in the kernel's view: the sentry keeps it as the process's
 //! virtual cwd instead (see `crate::sentry::cwd`), and answers getcwd.
 //!
-//! The umask is the kernel's too; a umask call reaches the sentry only so
-//! that it stops trusting the umask it read (`cred::Table::umask`).
+//! The sentry keeps the path of a process's cwd that it read from the
+//! kernel until a call that may change it (`cred::Table::cwd`): every
+//! chdir and fchdir counts, before anything else. The umask is the
+//! kernel's too; a umask call reaches the sentry only so that it stops
+//! trusting the umask it read (`cred::Table::umask`).
 
 use std::os::fd::AsFd;
 
@@ -22,6 +25,7 @@ use crate::sentry::vfs::{self, Location, SynthFs};
 
 /// chdir(2).
 pub fn chdir(ctx: &mut Ctx) -> SysResult {
+    ctx.sentry.kernel.creds.cwd_changing(ctx.tid());
     let path = ctx.path_arg(0)?;
     let abs = ctx.abs_path(AT_FDCWD, &path)?;
     let relative = path.first() != Some(&b'/');
@@ -190,6 +194,7 @@ fn may_search(ctx: &mut Ctx, fs: SynthFs, rel: &str) -> Result<(), Errno> {
 /// mount point it becomes the virtual cwd, and the kernel's cwd that
 /// empty directory (the call is continued), where nothing is found.
 pub fn fchdir(ctx: &mut Ctx) -> SysResult {
+    ctx.sentry.kernel.creds.cwd_changing(ctx.tid());
     let fd = ctx.arg_i32(0);
     ctx.note(|| fd.to_string());
     // Not an fd, or not a directory: the kernel's errno (EBADF, ENOTDIR);

@@ -109,9 +109,18 @@ impl<'a> Ctx<'a> {
                 // exited): Linux's procfs refuses every lookup from there.
                 Some(_) => return Err(Errno::ESRCH),
                 None => {
-                    let cwd = std::fs::read_link(format!("/proc/{}/cwd", self.tid()))
-                        .map_err(|_| Errno::ESRCH)?;
-                    cwd.into_os_string().into_encoded_bytes()
+                    let tid = self.tid();
+                    let read = || {
+                        std::fs::read_link(format!("/proc/{tid}/cwd"))
+                            .map(|p| p.into_os_string().into_encoded_bytes())
+                            .map_err(|_| Errno::ESRCH)
+                    };
+                    // Kept where only this sandbox renames directories
+                    // (as the directory cache), and not once removed.
+                    let dcache = &self.sentry.dcache;
+                    let keep = |p: &[u8]| !p.ends_with(b" (deleted)") && dcache.may_cache(p);
+                    let seen = self.req.received;
+                    self.sentry.kernel.creds.cwd(tid, seen, read, keep)?
                 }
             }
         } else {
