@@ -369,14 +369,23 @@ impl Table {
     /// The credentials of `htid` for a call it is making: it cannot change
     /// them meanwhile, and every change it made went through `forget`.
     pub fn own(&self, htid: i32) -> Result<Cred, Errno> {
-        self.own_stamped(htid).map(|(c, _)| c)
+        self.own_stamped(htid, None).map(|(c, _)| c)
+    }
+
+    /// `own` for the call received at `seen` (see `vouched`).
+    pub fn own_seen(&self, htid: i32, seen: Instant) -> Result<Cred, Errno> {
+        self.own_stamped(htid, Some(seen)).map(|(c, _)| c)
     }
 
     /// `own`, with the umask stamp of the read it returns.
-    fn own_stamped(&self, htid: i32) -> Result<(Cred, Option<u64>), Errno> {
+    fn own_stamped(&self, htid: i32, seen: Option<Instant>) -> Result<(Cred, Option<u64>), Errno> {
         if !super::fs::hostproc::is_live(&self.proc_root) {
             // No task behind a fixture's entry to key the cache with.
             return Cred::read(&self.proc_root, htid).map(|c| (c, None));
+        }
+        if let Some(seen) = seen {
+            // Renews the check if the current call vouches for it.
+            self.vouched(htid, seen);
         }
         let (ino, checked) = match self.check(htid)? {
             Checked::Entry => {
@@ -425,9 +434,10 @@ impl Table {
     /// read that gave its credentials gave it too, and holds while no
     /// umask call started since and none is under way (see `fswatch`);
     /// otherwise the status file is read again.
-    pub fn umask(&self, htid: i32) -> Result<u32, Errno> {
+    /// `seen`: when the caller's current call was received.
+    pub fn umask(&self, htid: i32, seen: Instant) -> Result<u32, Errno> {
         self.end_calls();
-        let (c, stamp) = self.own_stamped(htid)?;
+        let (c, stamp) = self.own_stamped(htid, Some(seen))?;
         if self.umask_calls.holds(stamp, htid, self.shares_fs) {
             return Ok(c.umask);
         }
@@ -460,10 +470,15 @@ impl Table {
         if !super::fs::hostproc::is_live(&self.proc_root) {
             return read();
         }
+        let has_entry = self.own.lock().is_ok_and(|m| m.contains_key(&htid));
+        if !has_entry {
+            // Checking who has the tid would cost as much as the read.
+            return read();
+        }
         self.end_calls();
-        // Only an entry the guard vouches for: checking the tid anew would
-        // cost as much as the read.
-        let known = self.vouched(htid, seen);
+        // The current call may vouch for the entry; else one check renews
+        // it for the calls to come.
+        let known = self.vouched(htid, seen) || matches!(self.check(htid)?, Checked::Entry);
         if known {
             let kept = self.own.lock().ok().and_then(|m| {
                 let (path, stamp) = m.get(&htid)?.cwd.as_ref()?;
@@ -731,11 +746,15 @@ mod tests {
         let mut table = Table::new("/proc".into());
         // As if the shells below shared an fs (threads, CLONE_FS).
         table.shares_fs = |_, _| true;
-        assert_eq!(table.umask(pid), Ok(0o022));
+        assert_eq!(table.umask(pid, Instant::now()), Ok(0o022));
         // A change that bypassed the table (as if umask were not routed
         // to the sentry) is not seen: the read is kept.
         shell.run("umask 077");
-        assert_eq!(table.umask(pid), Ok(0o022), "the read is kept");
+        assert_eq!(
+            table.umask(pid, Instant::now()),
+            Ok(0o022),
+            "the read is kept"
+        );
 
         // The call reaches the table, the kernel sets the mask, and the
         // caller's next call ends it: the mask it set is kept, unread
@@ -744,19 +763,31 @@ mod tests {
         shell.run("umask 027");
         table.settled(pid);
         shell.run("umask 070");
-        assert_eq!(table.umask(pid), Ok(0o027), "known from the call");
+        assert_eq!(
+            table.umask(pid, Instant::now()),
+            Ok(0o027),
+            "known from the call"
+        );
 
         // Another task's call (a thread or a CLONE_FS sibling) is under
         // way until that task makes its next call.
         let mut other = Shell::start("umask 022");
         table.umask_changing(other.pid(), 0o022);
-        assert_eq!(table.umask(pid), Ok(0o070), "under way: read anew");
+        assert_eq!(
+            table.umask(pid, Instant::now()),
+            Ok(0o070),
+            "under way: read anew"
+        );
         shell.run("umask 007");
-        assert_eq!(table.umask(pid), Ok(0o007), "read anew again");
+        assert_eq!(
+            table.umask(pid, Instant::now()),
+            Ok(0o007),
+            "read anew again"
+        );
         table.settled(other.pid());
-        assert_eq!(table.umask(pid), Ok(0o007));
+        assert_eq!(table.umask(pid, Instant::now()), Ok(0o007));
         shell.run("umask 000");
-        assert_eq!(table.umask(pid), Ok(0o007), "settled: kept");
+        assert_eq!(table.umask(pid, Instant::now()), Ok(0o007), "settled: kept");
 
         // Two calls that overlap (as if the tasks shared an fs, the other
         // one's taking effect last): neither tells the mask, it is read.
@@ -765,19 +796,31 @@ mod tests {
         shell.run("umask 022");
         table.settled(pid);
         table.settled(other.pid());
-        assert_eq!(table.umask(pid), Ok(0o022), "read, not taken from a call");
+        assert_eq!(
+            table.umask(pid, Instant::now()),
+            Ok(0o022),
+            "read, not taken from a call"
+        );
 
         // A call whose task is gone without another call (a thread may
         // end with exit(2), which never reaches the sentry) is over.
         table.umask_changing(other.pid(), 0o022);
         shell.run("umask 070");
-        assert_eq!(table.umask(pid), Ok(0o070), "under way: read anew");
+        assert_eq!(
+            table.umask(pid, Instant::now()),
+            Ok(0o070),
+            "under way: read anew"
+        );
         let _ = other.child.kill();
         let _ = other.child.wait();
         std::thread::sleep(crate::sentry::fswatch::PRUNE_EVERY);
-        assert_eq!(table.umask(pid), Ok(0o070));
+        assert_eq!(table.umask(pid, Instant::now()), Ok(0o070));
         shell.run("umask 022");
-        assert_eq!(table.umask(pid), Ok(0o070), "the other task is gone: kept");
+        assert_eq!(
+            table.umask(pid, Instant::now()),
+            Ok(0o070),
+            "the other task is gone: kept"
+        );
         // The credentials read with the mask are the task's own.
         let now = table.get(pid).map(|c| Cred { umask: 0o070, ..c });
         assert_eq!(table.own(pid), now);

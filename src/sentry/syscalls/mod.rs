@@ -166,7 +166,11 @@ impl<'a> Ctx<'a> {
         if let Some(c) = &self.cred {
             return Ok(c.clone());
         }
-        let c = self.sentry.kernel.creds.own(self.tid())?;
+        let c = self
+            .sentry
+            .kernel
+            .creds
+            .own_seen(self.tid(), self.req.received)?;
         self.cred = Some(c.clone());
         Ok(c)
     }
@@ -220,6 +224,11 @@ impl<'a> Ctx<'a> {
     /// The caller's umask, for a create (022 if its status cannot be read,
     /// as when it was killed meanwhile).
     pub fn umask(&mut self) -> u32 {
-        self.sentry.kernel.creds.umask(self.tid()).unwrap_or(0o022)
+        let seen = self.req.received;
+        self.sentry
+            .kernel
+            .creds
+            .umask(self.tid(), seen)
+            .unwrap_or(0o022)
     }
 }
