@@ -515,16 +515,21 @@ static void *swap_x_and_y(void *arg) {
     return NULL;
 }
 
-/* A thread keeps swapping the names of the cwd's parent and another
- * directory: once it stops, relative paths reach the cwd's own files. */
-COVERS("stat rename")
-CASE(cwd, relative_paths_after_racing_renames_reach_the_cwd) {
+/* Makes x/c (holding "mine") and y/c, and enters x/c. */
+static void enter_x_c_beside_y_c(void) {
     EXPECT_OK(mkdir("x", 0755));
     EXPECT_OK(mkdir("x/c", 0755));
     EXPECT_OK(mkdir("y", 0755));
     EXPECT_OK(mkdir("y/c", 0755));
     put_file("x/c/mine", "x");
     EXPECT_OK(chdir("x/c"));
+}
+
+/* A thread keeps swapping the names of the cwd's parent and another
+ * directory: once it stops, relative paths reach the cwd's own files. */
+COVERS("stat rename")
+CASE(cwd, relative_paths_after_racing_renames_reach_the_cwd) {
+    enter_x_c_beside_y_c();
     __atomic_store_n(&swapping, 1, __ATOMIC_SEQ_CST);
     pthread_t t;
     EXPECT_EQ(pthread_create(&t, NULL, swap_x_and_y, harness_scratch), 0);
@@ -540,12 +545,7 @@ CASE(cwd, relative_paths_after_racing_renames_reach_the_cwd) {
  * fs with the reader. */
 COVERS("stat rename fork")
 CASE(cwd, relative_paths_after_another_process_renames_reach_the_cwd) {
-    EXPECT_OK(mkdir("x", 0755));
-    EXPECT_OK(mkdir("x/c", 0755));
-    EXPECT_OK(mkdir("y", 0755));
-    EXPECT_OK(mkdir("y/c", 0755));
-    put_file("x/c/mine", "x");
-    EXPECT_OK(chdir("x/c"));
+    enter_x_c_beside_y_c();
     pid_t pid = EXPECT_OK(fork());
     if (pid == 0) {
         swap_x_and_y(harness_scratch);
