@@ -709,7 +709,7 @@ fn handle(platform: &dyn Platform, sentry: &Sentry, gofer: &Client, req: Syscall
         unsafe { libc::getppid() };
     }
     let _scope = sys::RequestScope::begin();
-    // A umask call the caller made before this one is over.
+    // A umask, chdir or fchdir the caller made before this call is over.
     sentry.kernel.creds.settled(req.tid);
     let mut ctx = Ctx::new(req, platform, sentry, gofer);
     // A denied call's audit line is made now (the caller's pid) and

@@ -274,6 +274,15 @@ mod tests {
     }
 }
 
+/// umask(2): the kernel sets the mask; until the caller's next call, the
+/// sentry reads every creating caller's umask anew (then the caller's is
+/// known, if no other umask call overlapped).
+pub fn umask(ctx: &mut Ctx) -> SysResult {
+    let mask = ctx.arg(0) as u32;
+    ctx.sentry.kernel.creds.umask_changing(ctx.tid(), mask);
+    Ok(Outcome::Continue)
+}
+
 /// The handlers against a real sentry, a recording fake platform and an
 /// in-process gofer over a temporary tree (`sentry::testkit`).
 #[cfg(test)]
@@ -281,6 +290,14 @@ mod handler_tests {
     use nix::errno::Errno;
 
     use crate::sentry::testkit::{continued, errno, value, Kit};
+
+    /// The kernel sets the mask; the sentry only notes the call.
+    #[test]
+    fn umask_is_the_kernels() {
+        let k = Kit::new("umask");
+        assert!(continued(&k.call("umask", [0o077, 0, 0, 0, 0, 0])));
+        assert!(k.platform.writes().is_empty());
+    }
 
     #[test]
     fn chdir_to_a_tree_directory_is_the_kernels() {
@@ -332,13 +349,4 @@ mod handler_tests {
         assert!(continued(&k.call("getcwd", [buf, 64, 0, 0, 0, 0])));
         assert!(k.platform.writes().is_empty());
     }
-}
-
-/// umask(2): the kernel sets the mask; until the caller's next call, the
-/// sentry reads every creating caller's umask anew (then the caller's is
-/// known, if no other umask call overlapped).
-pub fn umask(ctx: &mut Ctx) -> SysResult {
-    let mask = ctx.arg(0) as u32;
-    ctx.sentry.kernel.creds.umask_changing(ctx.tid(), mask);
-    Ok(Outcome::Continue)
 }

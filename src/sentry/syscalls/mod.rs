@@ -152,8 +152,8 @@ impl<'a> Ctx<'a> {
         self.platform.write_memory(&self.req, addr, data)
     }
 
-    /// The caller's ids and tgid (groups and umask may be missing: see
-    /// `cred` and `umask`).
+    /// The caller's ids and tgid (its groups, capabilities and umask come
+    /// with `cred` and `umask`).
     pub fn task(&mut self) -> Result<&TaskInfo, Errno> {
         if self.task.is_none() {
             self.task = Some(TaskInfo::ids(self.tid())?);
