@@ -47,6 +47,10 @@ pub struct FsWatch {
     pruned: Mutex<Option<Instant>>,
 }
 
+/// The most calls under way that a read looks at (with kcmp) or `prune`
+/// looks for at once: beyond, no read is kept until they end.
+const LOOKED_AT: usize = 16;
+
 /// How often `prune` looks for gone tasks.
 pub const PRUNE_EVERY: Duration = Duration::from_millis(1);
 
@@ -66,6 +70,11 @@ impl FsWatch {
             return Some(generation);
         }
         let calls = self.calls();
+        if calls.len() > LOOKED_AT {
+            // Asking the kernel about each would make every read cost as
+            // many calls as the workload left under way.
+            return None;
+        }
         let affects = |(&t, c): (&i32, &Call)| c.everyone || shares(t, htid);
         (!calls.iter().any(affects)).then_some(generation)
     }
@@ -126,7 +135,12 @@ impl FsWatch {
             return;
         }
         *last = Some(Instant::now());
-        calls.retain(|&t, _| proc_root.join(t.to_string()).exists());
+        // At most LOOKED_AT a time, whatever the workload left under way.
+        let mut looked = 0;
+        calls.retain(|&t, _| {
+            looked += 1;
+            looked > LOOKED_AT || proc_root.join(t.to_string()).exists()
+        });
         self.count.store(calls.len(), Ordering::SeqCst);
     }
 }
@@ -191,6 +205,26 @@ mod tests {
         assert_eq!(w.settled(11), None);
         assert_eq!(w.settled(10), None, "another started since");
         assert!(w.stamp(1, all).is_some());
+    }
+
+    /// Many calls left under way (a workload's threads that chdir and
+    /// block) cost a read no kcmp beyond LOOKED_AT: nothing is kept.
+    #[test]
+    fn many_calls_under_way_keep_nothing_without_asking() {
+        let w = FsWatch::default();
+        for t in 0..=LOOKED_AT as i32 {
+            w.changing(100 + t, None, false);
+        }
+        let asked = std::cell::Cell::new(0);
+        let apart = |a: i32, b: i32| {
+            asked.set(asked.get() + 1);
+            a == b
+        };
+        assert_eq!(w.stamp(1, apart), None);
+        assert_eq!(asked.get(), 0);
+        w.settled(100);
+        assert!(w.stamp(1, apart).is_some());
+        assert_eq!(asked.get(), LOOKED_AT);
     }
 
     #[test]
