@@ -281,8 +281,8 @@ struct Own {
     /// The umask watch's stamp of the read that gave `cred.umask`.
     umask_stamp: Option<u64>,
     /// The path of the task's cwd as the kernel showed it, with the cwd
-    /// watch's stamp of that read.
-    cwd: Option<(Vec<u8>, Option<u64>)>,
+    /// watch's stamp of that read (only a read with a stamp is kept).
+    cwd: Option<(Vec<u8>, u64)>,
 }
 
 /// The credentials of every workload task, read from the kernel, with
@@ -329,12 +329,21 @@ impl Table {
     }
 
     /// Whether the entry under `htid` names the task that has the tid now
-    /// (renewing its check); ESRCH when no task does.
-    fn check(&self, htid: i32) -> Result<Checked, Errno> {
+    /// (renewing its check); ESRCH when no task does. `seen`: when the
+    /// caller's current call was received. A call received within the
+    /// guard after the last check comes from the task checked then (a
+    /// freed tid comes back only after the allocator went round pid_max),
+    /// so the check holds from `seen` on.
+    fn check(&self, htid: i32, seen: Option<Instant>) -> Result<Checked, Errno> {
         let guard = super::fs::hostproc::tid_reuse_guard();
-        if let Ok(m) = self.own.lock() {
-            if m.get(&htid).is_some_and(|o| o.checked.elapsed() < guard) {
-                return Ok(Checked::Entry);
+        if let Ok(mut m) = self.own.lock() {
+            if let Some(o) = m.get_mut(&htid) {
+                if let Some(seen) = seen.filter(|&s| s > o.checked && s - o.checked < guard) {
+                    o.checked = seen;
+                }
+                if o.checked.elapsed() < guard {
+                    return Ok(Checked::Entry);
+                }
             }
         }
         // Taken before the check: the window starts when the tid was seen.
@@ -349,30 +358,13 @@ impl Table {
         Ok(Checked::None { ino, checked })
     }
 
-    /// Whether `htid`'s entry names the task without a new check: seen
-    /// (its current call's receipt) within the guard after the last check,
-    /// which then holds from `seen` on (see `check`).
-    fn vouched(&self, htid: i32, seen: Instant) -> bool {
-        let guard = super::fs::hostproc::tid_reuse_guard();
-        let Ok(mut m) = self.own.lock() else {
-            return false;
-        };
-        let Some(o) = m.get_mut(&htid) else {
-            return false;
-        };
-        if seen > o.checked && seen - o.checked < guard {
-            o.checked = seen;
-        }
-        o.checked.elapsed() < guard
-    }
-
     /// The credentials of `htid` for a call it is making: it cannot change
     /// them meanwhile, and every change it made went through `forget`.
     pub fn own(&self, htid: i32) -> Result<Cred, Errno> {
         self.own_stamped(htid, None).map(|(c, _)| c)
     }
 
-    /// `own` for the call received at `seen` (see `vouched`).
+    /// `own` for the call received at `seen` (see `check`).
     pub fn own_seen(&self, htid: i32, seen: Instant) -> Result<Cred, Errno> {
         self.own_stamped(htid, Some(seen)).map(|(c, _)| c)
     }
@@ -383,11 +375,7 @@ impl Table {
             // No task behind a fixture's entry to key the cache with.
             return Cred::read(&self.proc_root, htid).map(|c| (c, None));
         }
-        if let Some(seen) = seen {
-            // Renews the check if the current call vouches for it.
-            self.vouched(htid, seen);
-        }
-        let (ino, checked) = match self.check(htid)? {
+        let (ino, checked) = match self.check(htid, seen)? {
             Checked::Entry => {
                 let kept = self
                     .own
@@ -478,11 +466,11 @@ impl Table {
         self.end_calls();
         // The current call may vouch for the entry; else one check renews
         // it for the calls to come.
-        let known = self.vouched(htid, seen) || matches!(self.check(htid)?, Checked::Entry);
+        let known = matches!(self.check(htid, Some(seen))?, Checked::Entry);
         if known {
             let kept = self.own.lock().ok().and_then(|m| {
                 let (path, stamp) = m.get(&htid)?.cwd.as_ref()?;
-                let holds = self.cwd_calls.holds(*stamp, htid, self.shares_fs);
+                let holds = self.cwd_calls.holds(Some(*stamp), htid, self.shares_fs);
                 holds.then(|| path.clone())
             });
             if let Some(path) = kept {
@@ -491,7 +479,7 @@ impl Table {
         }
         let stamp = self.cwd_calls.stamp(htid, self.shares_fs);
         let path = read()?;
-        if known && stamp.is_some() && keep(&path) {
+        if let Some(stamp) = stamp.filter(|_| known && keep(&path)) {
             if let Ok(mut m) = self.own.lock() {
                 if let Some(o) = m.get_mut(&htid) {
                     o.cwd = Some((path.clone(), stamp));
