@@ -410,9 +410,9 @@ ls -d /sys/fs/cgroup/../cgroup /sys/fs/cgroup/memory/.. /sys/kernel
 #[test]
 fn user_namespace_with_mappings_matches_runc() {
     let script = "id -u; id -g; cat /proc/self/uid_map /proc/self/gid_map; \
-        echo hi > /share/f; ls -ln /share | grep -v ^total; \
+        echo hi > /share/f; stat -c '%A %u %g %s %n' /share/*; \
         grep -E '^(Uid|Gid|CapEff)' /proc/self/status; stat -c '%u %g' /proc/self/status /etc/passwd; \
-        chown 1000:1000 /share/f && ls -ln /share/f; chown 70000 /share/f 2>&1; \
+        chown 1000:1000 /share/f && stat -c '%A %u %g %s %n' /share/f; chown 70000 /share/f 2>&1; \
         mkdir /share/private && chmod 700 /share/private; \
         su -s /bin/sh nobody -c 'ls /share/private 2>&1; echo x > /share/x 2>&1'; echo end";
     let make = |share: &Path| {

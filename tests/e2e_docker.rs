@@ -1113,9 +1113,9 @@ fn userns_docker(args: &[&str]) -> Out {
 #[test]
 fn userns_remap_and_userns_host_match_runc() {
     ensure_docker();
-    let script = "id; cat /proc/self/uid_map /proc/self/gid_map; ls -ln /bin/busybox; \
-        echo x > /share/f; ls -ln /share/f; grep -E '^(Uid|Gid)' /proc/self/status; \
-        chown 1000:1000 /share/f && ls -ln /share/f";
+    let script = "id; cat /proc/self/uid_map /proc/self/gid_map; stat -c '%A %u %g %s %n' /bin/busybox; \
+        echo x > /share/f; stat -c '%A %u %g %s %n' /share/f; grep -E '^(Uid|Gid)' /proc/self/status; \
+        chown 1000:1000 /share/f && stat -c '%A %u %g %s %n' /share/f";
     for userns in [None, Some("--userns=host")] {
         let mut outputs = Vec::new();
         for rt in ["runc", RUNTIME] {

@@ -367,7 +367,7 @@ fn read_only_and_tmpcopyup() {
             &[
                 "/bin/sh",
                 "-c",
-                "stat -c '%a %U' /bin; ls -l /bin | md5sum; touch /bin/new && echo bin-writable",
+                "stat -c '%a %U' /bin; stat -c '%A %h %U %G %s %n' /bin/* | md5sum; touch /bin/new && echo bin-writable",
             ],
         );
         assert!(up.success(), "{up}");
