@@ -43,6 +43,9 @@ PROBES = [
     ("notify_sync_4threads", "as notify_sync, but 4 supervisor threads blocked in RECV (runrs's worker layout)"),
     ("ptrace_sysemu", "PTRACE_SYSEMU, GETREGS+SETREGS"),
     ("ptrace_seccomp_trace", "SECCOMP_RET_TRACE + PTRACE_CONT, GETREGS+SETREGS"),
+    ("trap_sigsys", "SECCOMP_RET_TRAP, the SIGSYS handler answers in the caller (a trap in the workload's own address space)"),
+    ("trap_shm_spin", "as trap_sigsys, the handler asks a supervisor process that polls a shared page on another CPU (gVisor's systrap shape)"),
+    ("trap_shm_futex", "as trap_shm_spin, both sides sleep on a futex instead of polling"),
 ]
 KEEP_HEADING = "## What bounds it"
 

@@ -15,7 +15,7 @@
 # CI's quick run passes the debug binary it already built);
 # RUNRS_BENCH_DOCKER=0 leaves dockerd alone (no docker row).
 #
-# Steps: builds build/bench/{bench,notify_probe,ptrace_probe} (gcc -static
+# Steps: builds build/bench/{bench,notify_probe,ptrace_probe,trap_probe} (gcc -static
 # -O2), a busybox rootfs with /bench in it and one bundle per workload
 # (scripts/mkrootfs-busybox.sh, scripts/mkbundle.sh), runrs in release; then
 # per round, interleaved (runtime order rotated every round): the kernel
@@ -74,6 +74,7 @@ log "building workloads and probes"
 gcc -static -O2 -Wall -o "$B/bench" benches/workloads/bench.c || die "gcc bench"
 gcc -static -O2 -Wall -pthread -o "$B/notify_probe" benches/probe/notify_probe.c || die "gcc notify_probe"
 gcc -static -O2 -Wall -o "$B/ptrace_probe" benches/probe/ptrace_probe.c || die "gcc ptrace_probe"
+gcc -static -O2 -Wall -o "$B/trap_probe" benches/probe/trap_probe.c || die "gcc trap_probe"
 
 if [ -z "${RUNRS_BENCH_BIN:-}" ]; then
     log "building runrs (release)"
@@ -299,7 +300,8 @@ for ((r = 1; r <= ROUNDS; r++)); do
     log "round $r/$ROUNDS: probes"
     while read -r name ns; do
         rec probe "$name" native "$r" "$ns"
-    done < <("$B/notify_probe" "${QFLAG[@]}" 2>>"$ERRLOG"; "$B/ptrace_probe" "${QFLAG[@]}" 2>>"$ERRLOG")
+    done < <("$B/notify_probe" "${QFLAG[@]}" 2>>"$ERRLOG"; "$B/ptrace_probe" "${QFLAG[@]}" 2>>"$ERRLOG"
+        "$B/trap_probe" "${QFLAG[@]}" 2>>"$ERRLOG")
 
     # Rotate the runtime order every round so none is always first.
     order=()
