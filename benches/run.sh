@@ -144,7 +144,7 @@ if [ -x "$DEBIAN_ROOTFS/usr/bin/python3" ] && [ -x "$DEBIAN_ROOTFS/usr/bin/gcc" 
     DEBIAN_ROOTFS=$(realpath "$DEBIAN_ROOTFS")
     mkdir -p "$B/debian-work"
     cp benches/workloads/compile.sh benches/workloads/git.sh benches/workloads/make.sh benches/workloads/bench.c \
-        benches/probe/notify_probe.c benches/probe/ptrace_probe.c "$B/debian-work/"
+        benches/probe/notify_probe.c benches/probe/ptrace_probe.c benches/probe/probe.h "$B/debian-work/"
     rm -rf "$B/debian-work/csrc"
     mkdir -p "$B/debian-work/csrc"
     cp tests/syscalls/*.c tests/syscalls/*.h "$B/debian-work/csrc/"

@@ -31,20 +31,12 @@
 #include <time.h>
 #include <unistd.h>
 
+#define PROBE_NAME "ptrace_probe"
+#include "probe.h"
+
 #ifndef PTRACE_SYSEMU
 #define PTRACE_SYSEMU 31
 #endif
-
-static uint64_t now_ns(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
-static void die(const char *what) {
-    fprintf(stderr, "ptrace_probe: %s: %s\n", what, strerror(errno));
-    exit(1);
-}
 
 static volatile uint64_t *shared;
 
@@ -107,18 +99,7 @@ static void run_seccomp_trace(long n) {
     if (pid == 0) {
         if (ptrace(PTRACE_TRACEME, 0, 0, 0)) die("TRACEME");
         raise(SIGSTOP);
-        struct sock_filter f[] = {
-            BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)),
-            BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_X86_64, 1, 0),
-            BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
-            BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
-            BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_getppid, 0, 1),
-            BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_TRACE),
-            BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
-        };
-        struct sock_fprog prog = {sizeof f / sizeof f[0], f};
-        if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)) die("no_new_privs");
-        if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog)) die("seccomp");
+        if (filter_getppid(SECCOMP_RET_TRACE, 0)) die("seccomp");
         for (long i = 0; i < n / 10; i++) syscall(SYS_getppid);
         uint64_t t = now_ns();
         for (long i = 0; i < n; i++)
