@@ -58,7 +58,19 @@ mirror=${mirror:-http://deb.debian.org/debian}
 parent=$(dirname "$(realpath -m "$DEST")")
 mkdir -p "$parent"
 tmp="$DEST.tmp.$$"
-trap 'rm -rf "$tmp"' EXIT
+# debootstrap mounts proc (and sys) in the target while it configures the
+# packages: an interrupted run must unmount them before it removes the
+# tree, and the removal never crosses into a mount.
+cleanup() {
+    local at
+    at="$(realpath -m "$tmp")/"
+    awk -v at="$at" 'index($2, at) == 1 { print $2 }' /proc/self/mounts | sort -r |
+        while read -r m; do umount -l "$m" || true; done
+    rm -rf --one-file-system "$tmp"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
 rm -rf "$tmp"
 start=$(date +%s)
 debootstrap --variant=minbase --include="$PACKAGES" "$SUITE" "$tmp" "$mirror" >&2
