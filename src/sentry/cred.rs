@@ -426,10 +426,12 @@ impl Table {
     pub fn umask(&self, htid: i32, seen: Instant) -> Result<u32, Errno> {
         self.end_calls();
         let (c, stamp) = self.own_stamped(htid, Some(seen))?;
-        if self.umask_calls.holds(stamp, htid, self.shares_fs) {
+        // Both the test of the kept read and the stamp of a new one.
+        let now = self.umask_calls.stamp(htid, self.shares_fs);
+        if stamp.is_some() && stamp == now {
             return Ok(c.umask);
         }
-        let stamp = self.umask_calls.stamp(htid, self.shares_fs);
+        let stamp = now;
         let fresh = Cred::read(&self.proc_root, htid)?;
         if let Ok(mut m) = self.own.lock() {
             // The caller waits in its call, so its entry (made or checked
@@ -467,19 +469,19 @@ impl Table {
         // The current call may vouch for the entry; else one check renews
         // it for the calls to come.
         let known = matches!(self.check(htid, Some(seen))?, Checked::Entry);
-        if known {
+        // Both the test of the kept path and the stamp of a new read.
+        let now = self.cwd_calls.stamp(htid, self.shares_fs);
+        if let Some(now) = now.filter(|_| known) {
             let kept = self.own.lock().ok().and_then(|m| {
                 let (path, stamp) = m.get(&htid)?.cwd.as_ref()?;
-                let holds = self.cwd_calls.holds(Some(*stamp), htid, self.shares_fs);
-                holds.then(|| path.clone())
+                (*stamp == now).then(|| path.clone())
             });
             if let Some(path) = kept {
                 return Ok(path);
             }
         }
-        let stamp = self.cwd_calls.stamp(htid, self.shares_fs);
         let path = read()?;
-        if let Some(stamp) = stamp.filter(|_| known && keep(&path)) {
+        if let Some(stamp) = now.filter(|_| known && keep(&path)) {
             if let Ok(mut m) = self.own.lock() {
                 if let Some(o) = m.get_mut(&htid) {
                     o.cwd = Some((path.clone(), stamp));

@@ -79,11 +79,6 @@ impl FsWatch {
         (!calls.iter().any(affects)).then_some(generation)
     }
 
-    /// Whether a read of `htid`'s attribute stamped `stamp` still holds.
-    pub fn holds(&self, stamp: Option<u64>, htid: i32, shares: impl Fn(i32, i32) -> bool) -> bool {
-        stamp.is_some() && stamp == self.stamp(htid, shares)
-    }
-
     /// Task `htid` makes a call that may change the attribute of its fs
     /// (to `value`, when the call tells), or of `everyone`'s, before it
     /// takes effect.
@@ -148,6 +143,15 @@ impl FsWatch {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    impl FsWatch {
+        /// Whether a read of `htid`'s attribute stamped `stamp` still
+        /// holds (the callers compare with the stamp a new read would have,
+        /// which they need anyway when it does not).
+        fn holds(&self, stamp: Option<u64>, htid: i32, shares: impl Fn(i32, i32) -> bool) -> bool {
+            stamp.is_some() && stamp == self.stamp(htid, shares)
+        }
+    }
 
     /// Every task shares every other's fs, or none does.
     fn all(_: i32, _: i32) -> bool {
