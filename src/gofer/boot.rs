@@ -41,6 +41,8 @@ pub enum GoferBootError {
     JoinMountNs(#[source] nix::errno::Errno),
     #[error("chdir /: {0}")]
     Chdir(#[source] nix::errno::Errno),
+    #[error("map the gofer lanes: {0}")]
+    Lanes(#[source] nix::errno::Errno),
     #[error("open the container root: {0}")]
     OpenRoot(#[source] std::io::Error),
     #[error("confine: {0}")]
@@ -56,8 +58,19 @@ fn run(state_dir: &Path) -> Result<(), GoferBootError> {
         serde_json::from_slice(&data).map_err(GoferBootError::ParseSandbox)?;
     // create passed the channels at fds 3...
     super::sys::set_polling(info.poll_channels);
-    let channels: Vec<OwnedFd> =
-        sandbox::sys::take_role_fds(info.gofer_channels).map_err(GoferBootError::RoleFds)?;
+    let mut channels: Vec<OwnedFd> =
+        sandbox::sys::take_role_fds(info.gofer_channels + usize::from(info.gofer_lanes))
+            .map_err(GoferBootError::RoleFds)?;
+    // The lanes' file follows the channels (gofer::lane).
+    let lanes = match info.gofer_lanes {
+        true => {
+            let fd = channels
+                .pop()
+                .ok_or(GoferBootError::RoleFds(nix::errno::Errno::EBADF))?;
+            Some(super::lane::Lanes::map(fd, info.gofer_channels).map_err(GoferBootError::Lanes)?)
+        }
+        false => None,
+    };
     let init_pidfd = sandbox::sys::pidfd_open(info.init_pid).map_err(GoferBootError::InitPidfd)?;
     // Made now, with every capability and one thread; without it (the
     // host's pid namespace, or a kernel refusing) the workload's writes to
@@ -91,6 +104,7 @@ fn run(state_dir: &Path) -> Result<(), GoferBootError> {
         served_inside_synthetic: info.gofer_subtrees.clone(),
         proc_mount,
         owner: info.owner_uid,
+        lanes,
     };
     super::confine::confine_gofer(&init_pidfd, info.owner_uid).map_err(GoferBootError::Confine)?;
     let result = super::serve(root, channels, config).map_err(GoferBootError::Serve);

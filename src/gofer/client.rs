@@ -11,6 +11,7 @@ use std::sync::Mutex;
 
 use nix::errno::Errno;
 
+use super::lane::{self, Lane};
 pub use super::proto::XattrOp;
 use super::proto::{
     AccessReq, ChmodReq, ChownReq, Creds, Follow, InotifyReq, LinkFdReq, LinkReq, MkdirReq,
@@ -35,6 +36,9 @@ struct Channel {
     /// A writable fd came back and the gofer's "copy closed" after it is
     /// not read yet (see [`Client::settle`]).
     release_pending: bool,
+    /// The channel's shared-memory lane (`gofer::lane`), used while this
+    /// process polls.
+    lane: Option<Lane>,
 }
 
 impl Channel {
@@ -68,6 +72,61 @@ impl Channel {
 /// spins).
 const REPLY_SPIN: std::time::Duration = std::time::Duration::from_micros(100);
 
+/// One exchange while the channel has a lane (`gofer::lane` says how the
+/// two state words hand it over): the request through the lane if it
+/// carries no fd and the gofer polls, else through the socket; the reply
+/// where the gofer put it. Polls for the reply up to `spin` ([`REPLY_SPIN`]),
+/// then sleeps in the socket, where the gofer then sends it.
+pub(super) fn exchange_on_lane(
+    lane: &Lane,
+    sock: BorrowedFd<'_>,
+    bytes: &[u8],
+    fd: Option<BorrowedFd<'_>>,
+    buf: &mut [u8],
+    spin: std::time::Duration,
+) -> Result<sys::Packet, Errno> {
+    lane.set_reply_state(lane::WAITING);
+    let posted = fd.is_none()
+        && lane.put_request(bytes)
+        && lane
+            .swap_request_state(lane::WATCHING, lane::POSTED)
+            .is_ok();
+    if !posted {
+        sys::send_packet(sock, bytes, fd)?;
+        // A polling gofer watches the word, not the socket. If it sleeps
+        // instead, its recvmsg finds the request.
+        let _ = lane.swap_request_state(lane::WATCHING, lane::POSTED_SOCKET);
+    }
+    let start = std::time::Instant::now();
+    let mut state = lane.reply_state();
+    while state == lane::WAITING {
+        if start.elapsed() >= spin {
+            state = match lane.swap_reply_state(lane::WAITING, lane::SLEEPING) {
+                Ok(()) => lane::SLEEPING,
+                Err(found) => found,
+            };
+            break;
+        }
+        let _ = nix::sched::sched_yield();
+        state = lane.reply_state();
+    }
+    match state {
+        lane::READY => match lane.take_reply(buf) {
+            Some(len) if len > 0 => Ok(sys::Packet {
+                len,
+                truncated: false,
+                fds: Vec::new(),
+            }),
+            _ => Err(Errno::EIO),
+        },
+        lane::READY_SOCKET | lane::SLEEPING => sys::recv_packet(sock, buf),
+        other => {
+            tracing::warn!(state = other, "gofer lane in no known state");
+            Err(Errno::EIO)
+        }
+    }
+}
+
 fn path(p: &[u8]) -> Result<Vec<u8>, Errno> {
     if p.len() >= PATH_MAX {
         return Err(Errno::ENAMETOOLONG);
@@ -80,11 +139,18 @@ fn path(p: &[u8]) -> Result<Vec<u8>, Errno> {
 
 impl Client {
     pub fn new(sock: OwnedFd) -> Client {
+        Client::with_lane(sock, None)
+    }
+
+    /// A channel that also has a shared-memory lane (`gofer::lane`); the
+    /// gofer's end of the channel must have the same lane.
+    pub fn with_lane(sock: OwnedFd, lane: Option<Lane>) -> Client {
         Client {
             channel: Mutex::new(Channel {
                 sock,
                 buf: vec![0u8; MAX_MESSAGE_SIZE + 1],
                 release_pending: false,
+                lane,
             }),
         }
     }
@@ -119,9 +185,15 @@ impl Client {
             sock,
             buf,
             release_pending,
+            lane,
         } = &mut *channel;
-        sys::send_packet(sock.as_fd(), &bytes, fd)?;
-        let pkt = sys::recv_packet_spinning(sock.as_fd(), buf, REPLY_SPIN)?;
+        let pkt = match lane.as_ref().filter(|_| sys::polling()) {
+            Some(lane) => exchange_on_lane(lane, sock.as_fd(), &bytes, fd, buf, REPLY_SPIN)?,
+            None => {
+                sys::send_packet(sock.as_fd(), &bytes, fd)?;
+                sys::recv_packet_spinning(sock.as_fd(), buf, REPLY_SPIN)?
+            }
+        };
         if pkt.len == 0 && !pkt.truncated {
             return Err(Errno::ECONNRESET);
         }

@@ -10,6 +10,7 @@
 pub mod boot;
 pub mod client;
 pub mod confine;
+pub mod lane;
 pub mod procmount;
 pub mod proto;
 pub mod server;

@@ -6,12 +6,13 @@
 //! with a [`Redirect`] so the sentry decides in its synthetic fs.
 
 use std::cell::RefCell;
-use std::os::fd::{AsFd, OwnedFd};
+use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::sync::Arc;
 
 use nix::errno::Errno;
 use tracing::{debug, error, warn};
 
+use super::lane::{self, Lane};
 use super::proto::{
     AccessReq, ChmodReq, ChownReq, Creds, DoneResp, ErrorResp, FdResp, Follow, InotifyReq,
     LinkFdReq, LinkReq, MkdirReq, MknodReq, OpenProcFileReq, OpenReq, ProcFile, RenameReq, Request,
@@ -77,6 +78,9 @@ pub struct GoferConfig {
     /// OpenProcFile runs with, so that it passes Linux's ptrace check on
     /// the workload's tasks (the owner of their user namespace does).
     pub owner: Option<u32>,
+    /// The channels' shared-memory lanes (`gofer::lane`), channel `i`
+    /// using lane `i`; `None` where the channels do not poll.
+    pub lanes: Option<Arc<super::lane::Lanes>>,
 }
 
 struct Ctx {
@@ -102,9 +106,10 @@ pub fn serve(root: OwnedFd, channels: Vec<OwnedFd>, config: GoferConfig) -> Resu
     let mut handles = Vec::new();
     for (channel, sock) in channels.into_iter().enumerate() {
         let ctx = Arc::clone(&ctx);
+        let lane = config.lanes.as_ref().and_then(|l| l.lane(channel));
         let h = std::thread::Builder::new()
             .name(format!("gofer-{channel}"))
-            .spawn(move || channel_loop(&ctx, channel, sock))
+            .spawn(move || channel_loop(&ctx, channel, sock, lane))
             .map_err(|source| GoferError::SpawnThread { channel, source })?;
         handles.push((channel, h));
     }
@@ -130,10 +135,24 @@ pub fn serve(root: OwnedFd, channels: Vec<OwnedFd>, config: GoferConfig) -> Resu
 /// that wants the CPU, so it takes time only from an idle one.
 const REQUEST_SPIN: std::time::Duration = std::time::Duration::from_micros(300);
 
-fn channel_loop(ctx: &Ctx, channel: usize, sock: OwnedFd) -> Result<(), GoferError> {
+fn channel_loop(
+    ctx: &Ctx,
+    channel: usize,
+    sock: OwnedFd,
+    lane: Option<Lane>,
+) -> Result<(), GoferError> {
     let mut buf = vec![0u8; MAX_MESSAGE_SIZE + 1];
+    // The lane serves only while this process polls (as the sentry's end).
+    let lane = lane.filter(|_| sys::polling());
+    if let Some(lane) = &lane {
+        lane.set_request_state(lane::WATCHING);
+    }
     loop {
-        let pkt = match sys::recv_packet_spinning(sock.as_fd(), &mut buf, REQUEST_SPIN) {
+        let next = match &lane {
+            Some(lane) => next_request_on_lane(lane, sock.as_fd(), &mut buf, REQUEST_SPIN),
+            None => sys::recv_packet_spinning(sock.as_fd(), &mut buf, REQUEST_SPIN),
+        };
+        let pkt = match next {
             Ok(p) => p,
             Err(Errno::ECONNRESET) => return Ok(()),
             Err(source) => return Err(GoferError::Recv { channel, source }),
@@ -161,7 +180,11 @@ fn channel_loop(ctx: &Ctx, channel: usize, sock: OwnedFd) -> Result<(), GoferErr
             }
         };
         let writable = writable && fd.is_some();
-        match sys::send_packet(sock.as_fd(), &resp.encode(), fd.as_ref().map(|f| f.as_fd())) {
+        let sent = match &lane {
+            Some(lane) => reply_on_lane(lane, sock.as_fd(), &resp.encode(), fd.as_ref()),
+            None => sys::send_packet(sock.as_fd(), &resp.encode(), fd.as_ref().map(|f| f.as_fd())),
+        };
+        match sent {
             Ok(()) => {}
             Err(Errno::EPIPE | Errno::ECONNRESET) => return Ok(()),
             Err(source) => return Err(GoferError::Send { channel, source }),
@@ -174,6 +197,71 @@ fn channel_loop(ctx: &Ctx, channel: usize, sock: OwnedFd) -> Result<(), GoferErr
                 Err(Errno::EPIPE | Errno::ECONNRESET) => return Ok(()),
                 Err(source) => return Err(GoferError::Send { channel, source }),
             }
+        }
+    }
+}
+
+/// The next request while the channel has a lane (`gofer::lane`): polls
+/// the request word (set to WATCHING before the last reply) up to `spin`
+/// ([`REQUEST_SPIN`]), then moves it to IDLE and sleeps in the socket.
+fn next_request_on_lane(
+    lane: &Lane,
+    sock: BorrowedFd<'_>,
+    buf: &mut [u8],
+    spin: std::time::Duration,
+) -> Result<sys::Packet, Errno> {
+    let start = std::time::Instant::now();
+    loop {
+        match lane.request_state() {
+            lane::POSTED => {
+                // An empty or oversized request is malformed: answered
+                // EINVAL, as one from the socket would be.
+                let len = lane.take_request(buf).filter(|&n| n > 0);
+                return Ok(sys::Packet {
+                    len: len.unwrap_or(0),
+                    truncated: len.is_none(),
+                    fds: Vec::new(),
+                });
+            }
+            lane::POSTED_SOCKET => return sys::recv_packet(sock, buf),
+            lane::WATCHING => {}
+            other => {
+                // The sentry's garbage: the socket still works.
+                debug!(state = other, "gofer lane in no known state");
+                lane.set_request_state(lane::IDLE);
+                return sys::recv_packet(sock, buf);
+            }
+        }
+        if start.elapsed() >= spin && lane.swap_request_state(lane::WATCHING, lane::IDLE).is_ok() {
+            return sys::recv_packet(sock, buf);
+        }
+        let _ = nix::sched::sched_yield();
+    }
+}
+
+/// Answers on a channel with a lane: first the request word back to
+/// WATCHING, so that the sentry's next request, made after it reads this
+/// reply, finds this thread polling; then the reply into the lane if it
+/// carries no fd and the sentry still polls, else into the socket.
+fn reply_on_lane(
+    lane: &Lane,
+    sock: BorrowedFd<'_>,
+    bytes: &[u8],
+    fd: Option<&OwnedFd>,
+) -> Result<(), Errno> {
+    lane.set_request_state(lane::WATCHING);
+    match fd {
+        None => {
+            if lane.put_reply(bytes) && lane.swap_reply_state(lane::WAITING, lane::READY).is_ok() {
+                return Ok(());
+            }
+            sys::send_packet(sock, bytes, None)
+        }
+        Some(fd) => {
+            sys::send_packet(sock, bytes, Some(fd.as_fd()))?;
+            // A sentry that sleeps instead finds it with its recvmsg.
+            let _ = lane.swap_reply_state(lane::WAITING, lane::READY_SOCKET);
+            Ok(())
         }
     }
 }
@@ -825,6 +913,7 @@ mod tests {
             served_inside_synthetic: Vec::new(),
             proc_mount: None,
             owner: None,
+            lanes: None,
         };
         let server = std::thread::spawn(move || serve(root, vec![b], cfg));
         Fixture {
@@ -1310,6 +1399,7 @@ mod tests {
             served_inside_synthetic: Vec::new(),
             proc_mount: Some(Arc::new(proc)),
             owner: None,
+            lanes: None,
         };
         let server = std::thread::spawn(move || serve(root, vec![b], cfg));
         let client = Client::new(a);
@@ -1383,6 +1473,170 @@ mod tests {
             .map(drop);
         assert_eq!(got, Err(Errno::EACCES));
         drop(client);
+        server.join().unwrap().unwrap();
+    }
+
+    /// Two mappings of one lane (the sentry's and the gofer's) and the
+    /// channel's socket ends.
+    fn lane_pair() -> (Lane, Lane, OwnedFd, OwnedFd) {
+        let (fa, fb) = lane::create(1).unwrap();
+        let sentry = lane::Lanes::map(&fa, 1).unwrap().lane(0).unwrap();
+        let gofer = lane::Lanes::map(&fb, 1).unwrap().lane(0).unwrap();
+        let (a, b) = crate::sandbox::sync::seqpacket_pair().unwrap();
+        (sentry, gofer, a, b)
+    }
+
+    fn wait_for(what: &str, f: impl Fn() -> bool) {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while !f() {
+            assert!(std::time::Instant::now() < deadline, "{what}");
+            std::thread::yield_now();
+        }
+    }
+
+    /// Every hand-over of `gofer::lane`, each end driven by hand.
+    #[test]
+    fn lane_hand_overs() {
+        use crate::gofer::client::exchange_on_lane;
+        // Polling that outlasts any delay of a loaded machine, or none.
+        let long = std::time::Duration::from_secs(60);
+        let none = std::time::Duration::ZERO;
+        let (sentry, gofer, a, b) = lane_pair();
+        let mut buf = vec![0u8; MAX_MESSAGE_SIZE + 1];
+        let mut sbuf = vec![0u8; MAX_MESSAGE_SIZE + 1];
+        std::thread::scope(|s| {
+            // A polling gofer: request and reply through the lane.
+            gofer.set_request_state(lane::WATCHING);
+            let c = s.spawn(|| {
+                exchange_on_lane(&sentry, a.as_fd(), b"req one", None, &mut sbuf, long)
+                    .map(|p| (p.len, p.fds.len()))
+            });
+            let p = next_request_on_lane(&gofer, b.as_fd(), &mut buf, long).unwrap();
+            assert_eq!(&buf[..p.len], b"req one");
+            assert_eq!(gofer.request_state(), lane::POSTED);
+            reply_on_lane(&gofer, b.as_fd(), b"reply one", None).unwrap();
+            assert_eq!(c.join().unwrap(), Ok((9, 0)));
+            assert_eq!(gofer.request_state(), lane::WATCHING);
+            assert_eq!(sentry.reply_state(), lane::READY);
+        });
+        assert_eq!(&sbuf[..9], b"reply one");
+        std::thread::scope(|s| {
+            // A sleeping gofer: the request goes to its socket; a sentry
+            // that stopped polling gets the reply from its socket too.
+            gofer.set_request_state(lane::IDLE);
+            let c = s.spawn(|| {
+                exchange_on_lane(&sentry, a.as_fd(), b"req two", None, &mut sbuf, none)
+                    .map(|p| p.len)
+            });
+            let p = sys::recv_packet(b.as_fd(), &mut buf).unwrap();
+            assert_eq!(&buf[..p.len], b"req two");
+            assert_eq!(gofer.request_state(), lane::IDLE);
+            wait_for("the sentry sleeps after its spin", || {
+                sentry.reply_state() == lane::SLEEPING
+            });
+            reply_on_lane(&gofer, b.as_fd(), b"reply two", None).unwrap();
+            assert_eq!(c.join().unwrap(), Ok(9));
+        });
+        assert_eq!(&sbuf[..9], b"reply two");
+        std::thread::scope(|s| {
+            // A request with an fd goes to the socket, and a polling gofer
+            // is told so; an fd comes back through the socket.
+            gofer.set_request_state(lane::WATCHING);
+            let devnull = std::fs::File::open("/dev/null").unwrap();
+            let (sentry, a, sbuf) = (&sentry, &a, &mut sbuf);
+            let c = s.spawn(move || {
+                exchange_on_lane(
+                    sentry,
+                    a.as_fd(),
+                    b"req three",
+                    Some(devnull.as_fd()),
+                    sbuf,
+                    long,
+                )
+                .map(|p| (p.len, p.fds.len()))
+            });
+            let p = next_request_on_lane(&gofer, b.as_fd(), &mut buf, long).unwrap();
+            assert_eq!((&buf[..p.len], p.fds.len()), (&b"req three"[..], 1));
+            let fd = p.fds.into_iter().next();
+            reply_on_lane(&gofer, b.as_fd(), b"fd", fd.as_ref()).unwrap();
+            assert_eq!(c.join().unwrap(), Ok((2, 1)));
+            assert_eq!(sentry.reply_state(), lane::READY_SOCKET);
+        });
+        // A gofer's garbage fails the call instead of hanging it.
+        std::thread::scope(|s| {
+            gofer.set_request_state(lane::WATCHING);
+            let c = s.spawn(|| {
+                exchange_on_lane(&sentry, a.as_fd(), b"req four", None, &mut sbuf, long)
+                    .map(|p| p.len)
+            });
+            next_request_on_lane(&gofer, b.as_fd(), &mut buf, long).unwrap();
+            gofer.set_reply_state(77);
+            assert_eq!(c.join().unwrap(), Err(Errno::EIO));
+        });
+        // A sentry's garbage sends the gofer to the socket; so does the
+        // end of its polling.
+        gofer.set_request_state(99);
+        sys::send_packet(a.as_fd(), b"by socket", None).unwrap();
+        let p = next_request_on_lane(&gofer, b.as_fd(), &mut buf, long).unwrap();
+        assert_eq!(&buf[..p.len], b"by socket");
+        assert_eq!(gofer.request_state(), lane::IDLE);
+        gofer.set_request_state(lane::WATCHING);
+        std::thread::scope(|s| {
+            s.spawn(|| {
+                wait_for("the gofer sleeps after its spin", || {
+                    gofer.request_state() == lane::IDLE
+                });
+                sys::send_packet(a.as_fd(), b"late", None).unwrap();
+            });
+            let p = next_request_on_lane(&gofer, b.as_fd(), &mut buf, none).unwrap();
+            assert_eq!(&buf[..p.len], b"late");
+        });
+        // An empty or oversized request in the lane is malformed.
+        sentry.put_request(b"");
+        gofer.set_request_state(lane::POSTED);
+        let p = next_request_on_lane(&gofer, b.as_fd(), &mut buf, long).unwrap();
+        assert!(p.truncated);
+    }
+
+    /// A gofer and a sentry's client with a lane, polling: requests with
+    /// fd replies, writable fds, and changes, also after the gofer slept.
+    #[test]
+    fn lane_serves_a_client() {
+        sys::set_polling(true);
+        let t = TempTree::new("lane");
+        std::fs::create_dir_all(t.p("d")).unwrap();
+        let (sentry, gofer, a, b) = lane_pair();
+        let root = t.root_fd();
+        let cfg = GoferConfig {
+            lanes: Some(gofer.lanes_for_test()),
+            ..GoferConfig::default()
+        };
+        drop(gofer);
+        let server = std::thread::spawn(move || serve(root, vec![b], cfg));
+        let c = Client::with_lane(a, Some(sentry));
+        for round in 0..3 {
+            let name = format!("/d/f{round}");
+            let fd = done(c.open(&name, libc::O_WRONLY | libc::O_CREAT, 0o644, &ROOT, 0));
+            std::io::Write::write_all(&mut std::fs::File::from(fd), b"x").unwrap();
+            done(c.chmod(&name, 0o600, Follow::Follow, &ROOT, 0));
+            let mode = std::fs::metadata(t.p(&name[1..]))
+                .unwrap()
+                .permissions()
+                .mode();
+            assert_eq!(mode & 0o777, 0o600);
+            done(c.mkdir(format!("/d/sub{round}"), 0o755, 0, &ROOT, 0));
+            assert_eq!(
+                c.mkdir(format!("/d/sub{round}"), 0o755, 0, &ROOT, 0)
+                    .unwrap_err(),
+                Errno::EEXIST
+            );
+            done(c.unlink(&name, false, &ROOT, 0));
+            assert!(!t.p(&name[1..]).exists());
+            // Past the gofer's polling: the next request wakes it through
+            // the socket.
+            std::thread::sleep(REQUEST_SPIN * 3);
+        }
+        drop(c);
         server.join().unwrap().unwrap();
     }
 }

@@ -8,7 +8,7 @@
 
 pub mod audit;
 pub mod shm;
-mod sys;
+pub(crate) mod sys;
 
 use std::path::Path;
 

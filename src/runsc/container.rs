@@ -434,11 +434,18 @@ fn spawn_support(
     first: OwnedFd,
     interactive: bool,
     guard: &mut CreateGuard,
+    lanes: bool,
 ) -> Result<(std::process::Child, std::process::Child)> {
     let mut gofer_ends = Vec::new();
     let mut sentry_fds = vec![first];
     for _ in 0..GOFER_CHANNELS {
         let (s, gf) = sync::seqpacket_pair().map_err(Error::sys("socketpair"))?;
+        sentry_fds.push(s);
+        gofer_ends.push(gf);
+    }
+    if lanes {
+        let (s, gf) =
+            crate::gofer::lane::create(GOFER_CHANNELS).map_err(Error::sys("gofer lanes"))?;
         sentry_fds.push(s);
         gofer_ends.push(gf);
     }
@@ -599,6 +606,10 @@ pub fn create(g: &GlobalOpts, args: &CreateArgs, interactive: bool) -> Result<Cr
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap_or_default();
+    let poll_channels = crate::sandbox::config::Cpu::allows_polling(
+        cfg.resources.cpu.as_ref(),
+        std::thread::available_parallelism().map_or(1, |n| n.get()),
+    );
     let info = SandboxInfo {
         init_pid: init.as_raw(),
         gofer_channels: GOFER_CHANNELS,
@@ -615,10 +626,9 @@ pub fn create(g: &GlobalOpts, args: &CreateArgs, interactive: bool) -> Result<Cr
                 .map(|m| (m.typ.as_str(), m.destination.as_str())),
         ),
         owner_uid: Some(owner),
-        poll_channels: crate::sandbox::config::Cpu::allows_polling(
-            cfg.resources.cpu.as_ref(),
-            std::thread::available_parallelism().map_or(1, |n| n.get()),
-        ),
+        poll_channels,
+        // The lanes serve only polling ends (gofer::lane).
+        gofer_lanes: poll_channels,
     };
     super::observe::save_config(g, &dir)?;
     let info_path = dir.file(state::SANDBOX_FILE);
@@ -674,7 +684,8 @@ pub fn create(g: &GlobalOpts, args: &CreateArgs, interactive: bool) -> Result<Cr
             }
             InitMsg::Listener | InitMsg::Tracee if support.is_none() => {
                 let first = fd.ok_or_else(|| Error::Init(format!("{msg:?} message without fd")))?;
-                let (gofer, sentry) = spawn_support(g, &dir, first, interactive, &mut guard)?;
+                let (gofer, sentry) =
+                    spawn_support(g, &dir, first, interactive, &mut guard, info.gofer_lanes)?;
                 for p in [&gofer, &sentry] {
                     cgroup.join_scheduling(p.id() as i32)?;
                 }

@@ -57,6 +57,11 @@ pub struct SandboxInfo {
     /// ([`config::Cpu::allows_polling`]). Older state files: no.
     #[serde(default)]
     pub poll_channels: bool,
+    /// Whether `create` passed the gofer channels' shared-memory lanes
+    /// (`gofer::lane`), one fd after the channels, to the gofer and the
+    /// sentry. Older state files: no.
+    #[serde(default)]
+    pub gofer_lanes: bool,
 }
 
 /// Which interception mechanism brings the workload's syscalls to the sentry.

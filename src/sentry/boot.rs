@@ -53,6 +53,8 @@ pub enum BootError {
     InitPidfd(Errno),
     #[error("the fds create passed: {0}")]
     RoleFds(Errno),
+    #[error("map the gofer lanes: {0}")]
+    Lanes(Errno),
     #[error("control socket: {0}")]
     Control(String),
     #[error("network namespace: {0}")]
@@ -339,12 +341,24 @@ fn run(state_dir: &Path) -> Result<(), BootError> {
     let info: SandboxInfo = read_json(state_dir, sandbox::SANDBOX_FILE)?;
     crate::gofer::sys::set_polling(info.poll_channels);
     // create passed the listener (seccomp) or the fd-passing socket
-    // (ptrace) at fd 3 and the gofer channels at 4...
-    let mut fds = sandbox::sys::take_role_fds(1 + info.gofer_channels)
-        .map_err(BootError::RoleFds)?
-        .into_iter();
+    // (ptrace) at fd 3, the gofer channels at 4..., then their lanes' file
+    // if it made one (gofer::lane).
+    let mut fds =
+        sandbox::sys::take_role_fds(1 + info.gofer_channels + usize::from(info.gofer_lanes))
+            .map_err(BootError::RoleFds)?
+            .into_iter();
     let first = fds.next().ok_or(BootError::RoleFds(Errno::EBADF))?;
-    let channels: Vec<OwnedFd> = fds.collect();
+    let mut channels: Vec<OwnedFd> = fds.collect();
+    let lanes = match info.gofer_lanes {
+        true => {
+            let fd = channels.pop().ok_or(BootError::RoleFds(Errno::EBADF))?;
+            Some(
+                crate::gofer::lane::Lanes::map(fd, info.gofer_channels)
+                    .map_err(BootError::Lanes)?,
+            )
+        }
+        false => None,
+    };
     // The tracer must attach before init installs its filter (create waits
     // for our control socket), and before this process starts any thread.
     // Before any thread starts (see confine::private_mount_ns).
@@ -476,7 +490,13 @@ fn run(state_dir: &Path) -> Result<(), BootError> {
         strace: info.strace,
         info,
     });
-    let gofers: Arc<Vec<Client>> = Arc::new(channels.into_iter().map(Client::new).collect());
+    let gofers: Arc<Vec<Client>> = Arc::new(
+        channels
+            .into_iter()
+            .enumerate()
+            .map(|(i, sock)| Client::with_lane(sock, lanes.as_ref().and_then(|l| l.lane(i))))
+            .collect(),
+    );
     sentry.writable_copies.set_gofers(Arc::clone(&gofers));
     let control = bind_control_socket(state_dir)?;
     CONFINEMENT_PROBE.store(

@@ -266,6 +266,7 @@ impl Kit {
             served_inside_synthetic: Vec::new(),
             proc_mount: None,
             owner: None,
+            lanes: None,
         };
         let server = std::thread::spawn(move || {
             let _ = crate::gofer::serve(root, vec![theirs], config);
@@ -318,6 +319,7 @@ impl Kit {
                 gofer_subtrees: Vec::new(),
                 owner_uid: None,
                 poll_channels: false,
+                gofer_lanes: false,
             },
             kernel,
             procfs,
