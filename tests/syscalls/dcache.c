@@ -108,6 +108,24 @@ CASE(open, sees_a_cached_directory_replaced_by_a_symlink) {
     EXPECT_ERRNO(open("d", O_RDONLY | O_NOFOLLOW), ELOOP);
 }
 
+/* readlink of a directory the cache holds is EINVAL without asking the
+ * host; another process then puts a symlink in its place. */
+COVERS("readlink symlink rename")
+CASE(open, readlink_of_a_cached_directory_then_of_its_replacement) {
+    char buf[64];
+    EXPECT_OK(mkdir("d", 0755));
+    EXPECT_OK(mkdir("t", 0755));
+    put_file("d/f", "dir");
+    put_file("t/f", "target");
+    EXPECT_STREQ(contents("d/f"), "dir");
+    EXPECT_ERRNO(readlink("d", buf, sizeof buf), EINVAL);
+    in_child(dir_to_symlink);
+    EXPECT_EQ(readlink("d", buf, sizeof buf), 1);
+    EXPECT_TRUE(buf[0] == 't');
+    EXPECT_STREQ(contents("d/f"), "target");
+    EXPECT_ERRNO(readlink("old", buf, sizeof buf), EINVAL);
+}
+
 static void chmod_private(void) {
     if (chmod("d", 0700) != 0)
         _exit(1);

@@ -341,6 +341,17 @@ fn do_readlink(ctx: &mut Ctx, dirfd: i32, path_idx: usize, buf: u64, size: i64) 
     // Compilers canonicalise every include path: thousands of readlinks
     // of plain directories, each answered from a cached one.
     if let Some(child) = ctx.cached_parent(&abs)?.filter(|c| !c.trailing_slash) {
+        // Most of them name a directory the cache holds, which it keeps
+        // only when no symlink led there (the kernel named its fd so):
+        // no link, and no host call to say so.
+        if !abs.split(|b| *b == b'/').any(|c| c == b"." || c == b"..")
+            && matches!(
+                ctx.sentry.dcache.get(&vfs::normalize(&abs)),
+                Some(dcache::Entry::Dir(_))
+            )
+        {
+            return Err(Errno::EINVAL);
+        }
         match child.stat() {
             Ok(st) if st.st_mode & libc::S_IFMT == libc::S_IFLNK => {
                 let name = CString::new(child.name).map_err(|_| Errno::EINVAL)?;
