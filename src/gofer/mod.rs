@@ -6,6 +6,8 @@
 //! root fd (see [`walk`]) with the caller's credentials, and host fds are
 //! returned with `SCM_RIGHTS`. Paths that land in a synthetic mount served by
 //! the sentry itself (`/proc`, `/sys`, ...) are answered with a [`Redirect`].
+//! While both ends poll, requests and replies without fds take a
+//! shared-memory [`lane`] instead of the socket.
 
 pub mod boot;
 pub mod client;
