@@ -88,7 +88,7 @@ static void *answer_loop(void *arg) {
         }
         memset(&resp, 0, sizeof resp);
         resp.id = req.id;
-        resp.val = 4242;
+        resp.val = PROBE_ANSWER;
         ioctl(lfd, SECCOMP_IOCTL_NOTIF_SEND, &resp);
     }
 }
@@ -108,14 +108,12 @@ static void run(const char *label, long n, int sync_wake, int threads) {
         close(lfd);
         char go;
         if (read(sp[1], &go, 1) != 1) die("read go");
-        for (long i = 0; i < n / 10; i++) syscall(SYS_getppid);
-        uint64_t t = now_ns();
-        for (long i = 0; i < n; i++)
-            if (syscall(SYS_getppid) != 4242) {
-                fprintf(stderr, "notify_probe: unexpected getppid result\n");
-                _exit(1);
-            }
-        printf("%s %.1f\n", label, (double)(now_ns() - t) / (double)n);
+        uint64_t ns;
+        if (time_answered_getppid(n, &ns) != 0) {
+            fprintf(stderr, PROBE_NAME ": unexpected getppid result\n");
+            _exit(1);
+        }
+        printf("%s %.1f\n", label, (double)ns / (double)n);
         fflush(stdout);
         _exit(0);
     }
@@ -153,7 +151,7 @@ static void run(const char *label, long n, int sync_wake, int threads) {
         if (ioctl(lfd, SECCOMP_IOCTL_NOTIF_RECV, &req)) die("NOTIF_RECV");
         memset(&resp, 0, sizeof resp);
         resp.id = req.id;
-        resp.val = 4242;
+        resp.val = PROBE_ANSWER;
         if (ioctl(lfd, SECCOMP_IOCTL_NOTIF_SEND, &resp)) die("NOTIF_SEND");
     }
     int st;

@@ -1,6 +1,7 @@
 // probe.h: what the kernel probes share: a clock, a fatal error that names
-// the probe (PROBE_NAME, defined before this is included), and the filter
-// that sends getppid to one seccomp action.
+// the probe (PROBE_NAME, defined before this is included), the filter
+// that sends getppid to one seccomp action, and the timed loop of getppid
+// calls that each probe's supervisor answers with PROBE_ANSWER.
 #ifndef RUNRS_PROBE_H
 #define RUNRS_PROBE_H
 
@@ -45,6 +46,21 @@ static int filter_getppid(unsigned action, unsigned flags) {
     struct sock_fprog prog = {sizeof f / sizeof f[0], f};
     if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)) die("no_new_privs");
     return syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, flags, &prog);
+}
+
+// What every supervisor answers getppid with.
+#define PROBE_ANSWER 4242
+
+// Times n getppid calls after a warm-up of n/10 into *ns; -1 at the first
+// answer that is not PROBE_ANSWER.
+static int time_answered_getppid(long n, uint64_t *ns) {
+    *ns = 0;
+    for (long i = 0; i < n / 10; i++) syscall(SYS_getppid);
+    uint64_t t = now_ns();
+    for (long i = 0; i < n; i++)
+        if (syscall(SYS_getppid) != PROBE_ANSWER) return -1;
+    *ns = now_ns() - t;
+    return 0;
 }
 
 #endif

@@ -41,14 +41,9 @@
 static volatile uint64_t *shared;
 
 static void child_loop(long n) {
-    for (long i = 0; i < n / 10; i++) syscall(SYS_getppid);
-    uint64_t t = now_ns();
-    for (long i = 0; i < n; i++)
-        if (syscall(SYS_getppid) != 4242) {
-            shared[1] = 1;  // wrong answer
-            break;
-        }
-    shared[0] = now_ns() - t;
+    uint64_t ns;
+    shared[1] = time_answered_getppid(n, &ns) != 0;  // a wrong answer
+    shared[0] = ns;
     syscall(SYS_exit_group, 0);
 }
 
@@ -73,7 +68,7 @@ static void run_sysemu(long n) {
         if (WIFEXITED(st) || WIFSIGNALED(st)) break;
         if (ptrace(PTRACE_GETREGS, pid, 0, &r)) die("GETREGS");
         if (WSTOPSIG(st) == (SIGTRAP | 0x80) && r.orig_rax == SYS_getppid) {
-            r.rax = 4242;
+            r.rax = PROBE_ANSWER;
             if (ptrace(PTRACE_SETREGS, pid, 0, &r)) die("SETREGS");
             if (ptrace(PTRACE_SYSEMU, pid, 0, 0)) die("SYSEMU");
             continue;
@@ -100,14 +95,9 @@ static void run_seccomp_trace(long n) {
         if (ptrace(PTRACE_TRACEME, 0, 0, 0)) die("TRACEME");
         raise(SIGSTOP);
         if (filter_getppid(SECCOMP_RET_TRACE, 0)) die("seccomp");
-        for (long i = 0; i < n / 10; i++) syscall(SYS_getppid);
-        uint64_t t = now_ns();
-        for (long i = 0; i < n; i++)
-            if (syscall(SYS_getppid) != 4242) {
-                shared[1] = 1;
-                break;
-            }
-        shared[0] = now_ns() - t;
+        uint64_t ns;
+        shared[1] = time_answered_getppid(n, &ns) != 0;
+        shared[0] = ns;
         _exit(0);
     }
     int st;
@@ -123,7 +113,7 @@ static void run_seccomp_trace(long n) {
         if (st >> 8 == (SIGTRAP | (PTRACE_EVENT_SECCOMP << 8))) {
             if (ptrace(PTRACE_GETREGS, pid, 0, &r)) die("GETREGS");
             r.orig_rax = (unsigned long long)-1;  // skip the syscall
-            r.rax = 4242;
+            r.rax = PROBE_ANSWER;
             if (ptrace(PTRACE_SETREGS, pid, 0, &r)) die("SETREGS");
         } else {
             sig = WSTOPSIG(st);

@@ -59,7 +59,7 @@ static void on_sigsys(int sig, siginfo_t *info, void *ctx) {
     (void)sig;
     (void)info;
     ucontext_t *uc = ctx;
-    int64_t answer = 4242;
+    int64_t answer = PROBE_ANSWER;
     if (mode != DIRECT) {
         uint32_t seq = slot->seq + 1;
         slot->seq = seq;
@@ -81,7 +81,7 @@ static void supervise(void) {
             if (mode == FUTEX) futex(&slot->seq, FUTEX_WAIT, seen);
             continue;
         }
-        slot->answer = 4242;
+        slot->answer = PROBE_ANSWER;
         slot->done = seq;
         if (mode == FUTEX) futex(&slot->done, FUTEX_WAKE, 1);
         seen = seq;
@@ -106,14 +106,12 @@ static void run(const char *label, enum mode m, long n) {
         sa.sa_flags = SA_SIGINFO;
         if (sigaction(SIGSYS, &sa, NULL) != 0) die("sigaction");
         if (filter_getppid(SECCOMP_RET_TRAP, 0) != 0) die("seccomp");
-        for (long i = 0; i < n / 10; i++) syscall(SYS_getppid);
-        uint64_t t = now_ns();
-        for (long i = 0; i < n; i++)
-            if (syscall(SYS_getppid) != 4242) {
-                fprintf(stderr, "trap_probe: unexpected getppid result\n");
-                _exit(1);
-            }
-        printf("%s %.1f\n", label, (double)(now_ns() - t) / (double)n);
+        uint64_t ns;
+        if (time_answered_getppid(n, &ns) != 0) {
+            fprintf(stderr, PROBE_NAME ": unexpected getppid result\n");
+            _exit(1);
+        }
+        printf("%s %.1f\n", label, (double)ns / (double)n);
         fflush(stdout);
         _exit(0);
     }
