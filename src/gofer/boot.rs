@@ -61,16 +61,9 @@ fn run(state_dir: &Path) -> Result<(), GoferBootError> {
     let mut channels: Vec<OwnedFd> =
         sandbox::sys::take_role_fds(info.gofer_channels + usize::from(info.gofer_lanes))
             .map_err(GoferBootError::RoleFds)?;
-    // The lanes' file follows the channels (gofer::lane).
-    let lanes = match info.gofer_lanes {
-        true => {
-            let fd = channels
-                .pop()
-                .ok_or(GoferBootError::RoleFds(nix::errno::Errno::EBADF))?;
-            Some(super::lane::Lanes::map(fd, info.gofer_channels).map_err(GoferBootError::Lanes)?)
-        }
-        false => None,
-    };
+    let lanes =
+        super::lane::take_after_channels(&mut channels, info.gofer_lanes, info.gofer_channels)
+            .map_err(GoferBootError::Lanes)?;
     let init_pidfd = sandbox::sys::pidfd_open(info.init_pid).map_err(GoferBootError::InitPidfd)?;
     // Made now, with every capability and one thread; without it (the
     // host's pid namespace, or a kernel refusing) the workload's writes to

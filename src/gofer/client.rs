@@ -36,8 +36,8 @@ struct Channel {
     /// A writable fd came back and the gofer's "copy closed" after it is
     /// not read yet (see [`Client::settle`]).
     release_pending: bool,
-    /// The channel's shared-memory lane (`gofer::lane`), used while this
-    /// process polls.
+    /// The channel's shared-memory lane (`gofer::lane`): `create` makes
+    /// one only where the channels poll.
     lane: Option<Lane>,
 }
 
@@ -187,7 +187,7 @@ impl Client {
             release_pending,
             lane,
         } = &mut *channel;
-        let pkt = match lane.as_ref().filter(|_| sys::polling()) {
+        let pkt = match lane {
             Some(lane) => exchange_on_lane(lane, sock.as_fd(), &bytes, fd, buf, REPLY_SPIN)?,
             None => {
                 sys::send_packet(sock.as_fd(), &bytes, fd)?;

@@ -90,6 +90,20 @@ pub fn create(lanes: usize) -> Result<(OwnedFd, OwnedFd), Errno> {
     Ok((fd, other))
 }
 
+/// The lanes' file, which `create` passes after the channels when
+/// `present`: taken off the end of `fds` and mapped as `channels` lanes.
+pub fn take_after_channels(
+    fds: &mut Vec<OwnedFd>,
+    present: bool,
+    channels: usize,
+) -> Result<Option<Arc<Lanes>>, Errno> {
+    if !present {
+        return Ok(None);
+    }
+    let fd = fds.pop().ok_or(Errno::EBADF)?;
+    Lanes::map(fd, channels).map(Some)
+}
+
 /// The mapped lanes of one process.
 pub struct Lanes {
     map: Mapping,

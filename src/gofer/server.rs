@@ -142,8 +142,7 @@ fn channel_loop(
     lane: Option<Lane>,
 ) -> Result<(), GoferError> {
     let mut buf = vec![0u8; MAX_MESSAGE_SIZE + 1];
-    // The lane serves only while this process polls (as the sentry's end).
-    let lane = lane.filter(|_| sys::polling());
+    // `create` makes lanes only where the channels poll.
     if let Some(lane) = &lane {
         lane.set_request_state(lane::WATCHING);
     }
@@ -1602,7 +1601,6 @@ mod tests {
     /// fd replies, writable fds, and changes, also after the gofer slept.
     #[test]
     fn lane_serves_a_client() {
-        sys::set_polling(true);
         let t = TempTree::new("lane");
         std::fs::create_dir_all(t.p("d")).unwrap();
         let (sentry, gofer, a, b) = lane_pair();

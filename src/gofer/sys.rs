@@ -456,11 +456,6 @@ pub fn set_polling(on: bool) {
     POLLING.store(on, std::sync::atomic::Ordering::Relaxed);
 }
 
-/// Whether this process's channel ends poll (`set_polling`).
-pub fn polling() -> bool {
-    POLLING.load(std::sync::atomic::Ordering::Relaxed)
-}
-
 /// Receive one packet, first polling for up to `spin` (the peer answers
 /// within microseconds, and sleeping costs a wake-up that on an idle
 /// virtual CPU takes longer than the answer) if this process polls at

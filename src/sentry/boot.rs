@@ -349,16 +349,12 @@ fn run(state_dir: &Path) -> Result<(), BootError> {
             .into_iter();
     let first = fds.next().ok_or(BootError::RoleFds(Errno::EBADF))?;
     let mut channels: Vec<OwnedFd> = fds.collect();
-    let lanes = match info.gofer_lanes {
-        true => {
-            let fd = channels.pop().ok_or(BootError::RoleFds(Errno::EBADF))?;
-            Some(
-                crate::gofer::lane::Lanes::map(fd, info.gofer_channels)
-                    .map_err(BootError::Lanes)?,
-            )
-        }
-        false => None,
-    };
+    let lanes = crate::gofer::lane::take_after_channels(
+        &mut channels,
+        info.gofer_lanes,
+        info.gofer_channels,
+    )
+    .map_err(BootError::Lanes)?;
     // The tracer must attach before init installs its filter (create waits
     // for our control socket), and before this process starts any thread.
     // Before any thread starts (see confine::private_mount_ns).

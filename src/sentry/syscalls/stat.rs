@@ -344,7 +344,7 @@ fn do_readlink(ctx: &mut Ctx, dirfd: i32, path_idx: usize, buf: u64, size: i64) 
         // Most of them name a directory the cache holds, which it keeps
         // only when no symlink led there (the kernel named its fd so):
         // no link, and no host call to say so.
-        if !abs.split(|b| *b == b'/').any(|c| c == b"." || c == b"..")
+        if !vfs::walk::has_dot_component(&abs)
             && matches!(
                 ctx.sentry.dcache.get(&vfs::normalize(&abs)),
                 Some(dcache::Entry::Dir(_))

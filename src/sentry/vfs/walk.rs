@@ -589,7 +589,7 @@ pub fn synthetic_dev(fs: SynthFs) -> u64 {
 }
 
 /// Whether `path` has a `.` or `..` component.
-fn has_dot_component(path: &[u8]) -> bool {
+pub fn has_dot_component(path: &[u8]) -> bool {
     path.split(|b| *b == b'/').any(|c| c == b"." || c == b"..")
 }
 
