@@ -29,6 +29,8 @@ const KNOWN_GAPS: &[(&str, &str)] = &[];
 
 /// The fd number the leaked host directory has in `runrs create`.
 const LEAKED_FD: i32 = 7;
+/// Where the image holds a node of a host device (`toctou_open_device`).
+const HOST_DEVICE_NODE: &str = "/image-tty1";
 
 /// `ERRNO_<name>=<errno>` for every denied row and every argument rule of a
 /// conditional passthrough row.
@@ -162,6 +164,18 @@ fn run_family_on(family: &str, expected: &[&str], global: &[&str]) {
     fs::copy(&bin, bundle.rootfs().join(&guest_bin[1..])).expect("copy program into rootfs");
     bundle.write_file("etc/hostname", b"container-hostname\n");
     let rootfs = bundle.rootfs();
+    // A device node in the image (an image may carry them; Docker
+    // extracts them) of a host device that root in a user namespace may
+    // open: the first virtual console.
+    let status = Command::new("mknod")
+        .arg(rootfs.join(HOST_DEVICE_NODE.trim_start_matches('/')))
+        .args(["c", "4", "1"])
+        .status()
+        .expect("run mknod");
+    assert!(
+        status.success(),
+        "mknod of a host device's node in the rootfs"
+    );
     let root_to_sentinel = {
         // rootfs = <tmp>/<bundle>/rootfs; the host dir is <tmp>/<name>.
         let name = host.dir.file_name().expect("name").to_string_lossy();
@@ -176,6 +190,7 @@ fn run_family_on(family: &str, expected: &[&str], global: &[&str]) {
         }
         env.push(format!("SENTINEL_TOKEN={}", host.token).into());
         env.push(format!("HOST_DIR={host_dir}").into());
+        env.push(format!("HOST_DEVICE_NODE={HOST_DEVICE_NODE}").into());
         env.push(format!("HOST_SENTINEL={host_dir}/secret").into());
         env.push(format!("ROOT_TO_SENTINEL={root_to_sentinel}").into());
         c["mounts"]
@@ -363,6 +378,7 @@ fn toctou_path_rewrites_never_open_the_host() {
             "toctou_open_symlink",
             "toctou_open_bind_dotdot",
             "toctou_create",
+            "toctou_open_device",
             "toctou_chdir",
             "toctou_sentry_alive",
         ],

@@ -137,10 +137,12 @@ impl Cgroup {
     /// `--privileged` allows all). The gofer refuses other device nodes
     /// too; this is the kernel's own guard for the opens the workload's
     /// kernel redoes (see `sentry::syscalls::file`). v1 only: on a v2 host
-    /// the rule would be a BPF program, not written yet.
-    pub fn restrict_devices(&self) -> Result<()> {
+    /// the rule would be a BPF program, not written yet. Whether the rules
+    /// hold (the deny-all was written): the sentry lets the kernel redo a
+    /// read-only open only then (`SandboxInfo::devices_confined`).
+    pub fn restrict_devices(&self) -> Result<bool> {
         if self.v2 || self.dir("devices").is_none() {
-            return Ok(());
+            return Ok(false);
         }
         self.write("devices", "devices.deny", "a")?;
         let mut allow: Vec<String> = super::spec::SANDBOX_DEVICES
@@ -163,7 +165,7 @@ impl Cgroup {
                 tracing::debug!(rule, error = %e, "devices cgroup rule not applied");
             }
         }
-        Ok(())
+        Ok(true)
     }
 
     /// Creates the directories (a cpuset one with its parent's CPUs and

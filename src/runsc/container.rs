@@ -600,7 +600,7 @@ pub fn create(g: &GlobalOpts, args: &CreateArgs, interactive: bool) -> Result<Cr
     cgroup.create()?;
     guard.cgroup = Some(super::cgroups::Cgroup::at(&cgroup_rel));
     cgroup.apply(&cfg.resources)?;
-    cgroup.restrict_devices()?;
+    let devices_confined = cgroup.restrict_devices()?;
     cgroup.join(init.as_raw())?;
 
     let now = std::time::SystemTime::now()
@@ -629,6 +629,7 @@ pub fn create(g: &GlobalOpts, args: &CreateArgs, interactive: bool) -> Result<Cr
         poll_channels,
         // The lanes serve only polling ends (gofer::lane).
         gofer_lanes: poll_channels,
+        devices_confined,
     };
     super::observe::save_config(g, &dir)?;
     let info_path = dir.file(state::SANDBOX_FILE);

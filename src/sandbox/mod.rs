@@ -62,6 +62,13 @@ pub struct SandboxInfo {
     /// sentry. Older state files: no.
     #[serde(default)]
     pub gofer_lanes: bool,
+    /// Whether the container's devices cgroup admits only the sandbox's
+    /// device set (`Cgroup::restrict_devices`; v1 hosts): only then may
+    /// the sentry let the workload's kernel redo a read-only open, which
+    /// a path rewritten meanwhile could turn to another device node.
+    /// Older state files: no.
+    #[serde(default)]
+    pub devices_confined: bool,
 }
 
 /// Which interception mechanism brings the workload's syscalls to the sentry.

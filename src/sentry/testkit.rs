@@ -320,6 +320,7 @@ impl Kit {
                 owner_uid: None,
                 poll_channels: false,
                 gofer_lanes: false,
+                devices_confined: false,
             },
             kernel,
             procfs,

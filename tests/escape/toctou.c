@@ -3,7 +3,8 @@
  * that would reach the host sentinel (through `..`, or a symlink planted to
  * point out), 100,000 opens long. Whatever the sentry read, the file opened
  * must be a container file: never the host sentinel, never a file created
- * in the host dir. chdir (which the kernel finishes itself) is raced too. */
+ * in the host dir, never a device node. chdir (which the kernel finishes
+ * itself) is raced too. */
 #include "escape.h"
 #include <pthread.h>
 
@@ -62,6 +63,52 @@ static void race(const char *name, const char *g, const char *b, int flags, int 
            rounds, flips, opened, failed, other, other ? strerrorname_np(other_errno) : "none", leaked);
 }
 
+/* The read-only open of a container file that the sentry may leave to the
+ * workload's own kernel, raced with the name of a host device's node
+ * planted in the image (HOST_DEVICE_NODE, the first virtual console): no
+ * open may ever reach the device, whoever walks the path. */
+static void race_device(void) {
+    strcpy(good, "/etc/hostname");
+    strcpy(bad, env("HOST_DEVICE_NODE"));
+    strcpy(buf, good);
+    stop = 0;
+    flips = 0;
+    pthread_t t;
+    pthread_create(&t, NULL, flipper, NULL);
+    long opened = 0, refused = 0, devices = 0, other = 0;
+    int other_errno = 0;
+    for (int i = 0; i < VARIANT_ROUNDS; i++) {
+        int fd = open(buf, O_RDONLY | O_CLOEXEC);
+        if (fd < 0) {
+            /* The devices cgroup says EPERM, the gofer EACCES, a host
+             * without the device ENXIO or ENODEV; a torn buffer names
+             * some other path. */
+            if (errno == EPERM || errno == EACCES || errno == ENXIO || errno == ENODEV) {
+                refused++;
+            } else if (errno != ENOENT && errno != ENOTDIR) {
+                other++;
+                other_errno = errno;
+            }
+            continue;
+        }
+        struct stat st;
+        if (fstat(fd, &st) == 0 && !S_ISREG(st.st_mode)) devices++;
+        opened++;
+        close(fd);
+    }
+    stop = 1;
+    pthread_join(t, NULL);
+    /* Directly, with no race: refused too. */
+    int direct = open(bad, O_RDONLY | O_CLOEXEC);
+    int direct_errno = errno;
+    if (direct >= 0) close(direct);
+    report("toctou_open_device", devices == 0 && other == 0 && opened > 0 && direct < 0,
+           "%d opens, %ld flips: %ld opened a regular file, %ld refused, %ld with an unexpected errno (last %s), "
+           "%ld opened the device; a plain open: %s",
+           VARIANT_ROUNDS, flips, opened, refused, other, other ? strerrorname_np(other_errno) : "none", devices,
+           direct < 0 ? strerrorname_np(direct_errno) : "opened");
+}
+
 static void *chdir_flipper(void *arg) { return flipper(arg); }
 
 static void race_chdir(void) {
@@ -103,6 +150,7 @@ int main(void) {
     /* Creating: the host dir must not gain a file (the host checks it). */
     snprintf(p, sizeof p, "/../../../..%s/pwned-toctou", env("HOST_DIR"));
     race("toctou_create", "/tmp/toctou-created", p, O_WRONLY | O_CREAT, VARIANT_ROUNDS);
+    race_device();
     race_chdir();
     sentry_still_answers("toctou_sentry_alive");
     return finish();

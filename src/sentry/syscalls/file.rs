@@ -80,7 +80,7 @@ fn open_real_task_file(
 pub fn open(ctx: &mut Ctx) -> SysResult {
     let path = ctx.path_arg(0)?;
     let (flags, mode) = (ctx.arg_i32(1), ctx.arg(2) as u32);
-    do_open(ctx, AT_FDCWD, &path, flags, mode, 0)
+    do_open(ctx, AT_FDCWD, &path, flags, mode, 0, Redo::Allowed)
 }
 
 /// openat(2).
@@ -88,7 +88,7 @@ pub fn openat(ctx: &mut Ctx) -> SysResult {
     let dirfd = ctx.dirfd_arg(0);
     let path = ctx.path_arg(1)?;
     let (flags, mode) = (ctx.arg_i32(2), ctx.arg(3) as u32);
-    do_open(ctx, dirfd, &path, flags, mode, 0)
+    do_open(ctx, dirfd, &path, flags, mode, 0, Redo::Allowed)
 }
 
 /// creat(2): open(path, O_CREAT|O_WRONLY|O_TRUNC, mode).
@@ -102,6 +102,7 @@ pub fn creat(ctx: &mut Ctx) -> SysResult {
         libc::O_CREAT | libc::O_WRONLY | libc::O_TRUNC,
         mode,
         0,
+        Redo::Refused,
     )
 }
 
@@ -181,7 +182,17 @@ pub fn openat2(ctx: &mut Ctx) -> SysResult {
     if how.resolve & libc::RESOLVE_BENEATH != 0 && !resolves_beneath(ctx, dirfd, &path, flags)? {
         return Err(Errno::EXDEV);
     }
-    do_open(ctx, dirfd, &path, flags, how.mode as u32, how.resolve)
+    // Its flags are in the caller's memory: a kernel that redid the open
+    // would read them again, after the sentry's check.
+    do_open(
+        ctx,
+        dirfd,
+        &path,
+        flags,
+        how.mode as u32,
+        how.resolve,
+        Redo::Refused,
+    )
 }
 
 /// RESOLVE_BENEATH beyond the lexical check: an existing target reached
@@ -219,6 +230,33 @@ fn resolves_beneath(ctx: &mut Ctx, dirfd: i32, path: &[u8], flags: i32) -> Resul
         && (target.len() == base.len() || target.get(base.len()) == Some(&b'/') || base.is_empty()))
 }
 
+/// Whether the workload's kernel may redo a read-only open of a cached
+/// file (see `open_cached`): only for open and openat, whose flags are in
+/// registers, where the sentry read them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Redo {
+    Allowed,
+    Refused,
+}
+
+/// Whether the workload's kernel may redo an open of the workload's
+/// string `path`: it walks it from the container's root (the workload
+/// cannot chroot), the same walk as the sentry's, when the string is
+/// absolute and has no dot components; and only where the devices cgroup
+/// confines the container (`SandboxInfo::devices_confined`), since a path
+/// rewritten meanwhile may name a device node of the image.
+fn redo_for(path: &[u8], redo: Redo, devices_confined: bool) -> Redo {
+    if redo == Redo::Allowed
+        && devices_confined
+        && path.first() == Some(&b'/')
+        && !vfs::walk::has_dot_component(path)
+    {
+        Redo::Allowed
+    } else {
+        Redo::Refused
+    }
+}
+
 fn do_open(
     ctx: &mut Ctx,
     dirfd: i32,
@@ -226,6 +264,7 @@ fn do_open(
     flags: i32,
     mode: u32,
     resolve: u64,
+    redo: Redo,
 ) -> SysResult {
     ctx.note(|| format!("{flags:#o}"));
     let abs = ctx.abs_path(dirfd, path)?;
@@ -261,7 +300,8 @@ fn do_open(
             return Ok(outcome);
         }
     }
-    match open_abs(ctx, &abs, flags, (mode, umask), 0)? {
+    let redo = redo_for(path, redo, ctx.sentry.info.devices_confined);
+    match open_abs(ctx, &abs, flags, (mode, umask), 0, redo)? {
         // The kernel redoes the open from the workload's own string: a
         // relative one must start where the sentry resolved it from.
         Outcome::Continue if path.first() != Some(&b'/') && !ctx.base_is_sandboxed(dirfd)? => {
@@ -361,7 +401,16 @@ fn crosses_magic_link(abs: &[u8], flags: i32) -> bool {
 /// Opens an absolute sandbox path: through the gofer, or in a synthetic
 /// mount (whose symlinks may lead back out; `depth` counts them).
 /// `mode` is a created file's mode and the caller's umask.
-fn open_abs(ctx: &mut Ctx, abs: &[u8], flags: i32, mode: (u32, u32), depth: u32) -> SysResult {
+/// `redo`: whether `abs` is the workload's own string and its kernel may
+/// redo a read-only open of it.
+fn open_abs(
+    ctx: &mut Ctx,
+    abs: &[u8],
+    flags: i32,
+    mode: (u32, u32),
+    depth: u32,
+    redo: Redo,
+) -> SysResult {
     if depth > super::MAX_SYMLINKS {
         return Err(Errno::ELOOP);
     }
@@ -376,7 +425,7 @@ fn open_abs(ctx: &mut Ctx, abs: &[u8], flags: i32, mode: (u32, u32), depth: u32)
             match child.stat() {
                 Err(Errno::ENOENT) => return Err(Errno::ENOENT),
                 Ok(st) => {
-                    if let Some(outcome) = open_cached(ctx, &child, &st, flags)? {
+                    if let Some(outcome) = open_cached(ctx, &child, &st, flags, redo)? {
                         return Ok(outcome);
                     }
                 }
@@ -448,12 +497,25 @@ const DIRECT_OPEN_FLAGS: i32 = libc::O_CLOEXEC
 ///
 /// A compromised sentry gains nothing from this: its filter already let
 /// it open the cached fds' children read-only (docs/SECURITY.md).
+///
+/// Where the workload's own kernel may redo the open (`redo_for`: open or
+/// openat of a clean absolute path in a container the devices cgroup
+/// confines), the sentry answers Continue instead of opening: the kernel
+/// walks the same names in the workload's mount namespace (the gofer's,
+/// so the same mounts), checks the caller's real credentials (ACLs too),
+/// and installs the fd without an ADDFD, whose two wake-ups cost about a
+/// quarter of the open. A name replaced between the sentry's stat and the
+/// kernel's walk gives what the caller may open anyway, read-only (the
+/// flags are registers, read once): another container file, a FIFO it
+/// then waits on itself, or a device node the devices cgroup refuses
+/// (`tests/escape/toctou.c`, `toctou_open_device`).
 /// `Ok(None)`: not such an open.
 fn open_cached(
     ctx: &mut Ctx,
     child: &crate::sentry::vfs::dcache::Child,
     st: &libc::stat,
     flags: i32,
+    redo: Redo,
 ) -> Result<Option<Outcome>, Errno> {
     let is_regular_or_dir =
         |mode: u32| matches!(mode & libc::S_IFMT, libc::S_IFREG | libc::S_IFDIR);
@@ -463,6 +525,9 @@ fn open_cached(
         || !is_regular_or_dir(st.st_mode)
     {
         return Ok(None);
+    }
+    if redo == Redo::Allowed {
+        return Ok(Some(Outcome::Continue));
     }
     let Ok(name) = std::ffi::CString::new(child.name.as_slice()) else {
         return Ok(None);
@@ -629,6 +694,7 @@ fn open_synthetic(
             flags,
             mode,
             depth,
+            Redo::Refused,
         );
     }
     let rel = rel.to_string();
@@ -799,7 +865,9 @@ mod handler_tests {
         std::fs::write(k.host("f"), "direct").unwrap();
         std::fs::create_dir(k.host("d")).unwrap();
         let (child, st) = cached_child(&k, "f");
-        let got = k.without_gofer(|ctx| super::open_cached(ctx, &child, &st, libc::O_RDONLY));
+        let got = k.without_gofer(|ctx| {
+            super::open_cached(ctx, &child, &st, libc::O_RDONLY, super::Redo::Refused)
+        });
         let Ok(Some(super::Outcome::Fd { fd: f, cloexec })) = got else {
             panic!("not opened directly");
         };
@@ -812,7 +880,8 @@ mod handler_tests {
         assert_eq!(read_all(f), "direct");
         let (child, st) = cached_child(&k, "d");
         let flags = libc::O_RDONLY | libc::O_DIRECTORY | libc::O_NONBLOCK | libc::O_CLOEXEC;
-        let got = k.without_gofer(|ctx| super::open_cached(ctx, &child, &st, flags));
+        let got = k
+            .without_gofer(|ctx| super::open_cached(ctx, &child, &st, flags, super::Redo::Refused));
         let Ok(Some(super::Outcome::Fd { fd: d, cloexec })) = got else {
             panic!("directory not opened directly");
         };
@@ -836,7 +905,9 @@ mod handler_tests {
         .unwrap();
         let not_direct = |name: &str, flags: i32| {
             let (child, st) = cached_child(&k, name);
-            let got = k.without_gofer(|ctx| super::open_cached(ctx, &child, &st, flags));
+            let got = k.without_gofer(|ctx| {
+                super::open_cached(ctx, &child, &st, flags, super::Redo::Refused)
+            });
             assert!(
                 matches!(got, Ok(None)),
                 "{name} {flags:#o} was opened directly"
@@ -855,7 +926,9 @@ mod handler_tests {
         // "f/" demands a directory: the ordinary walk gives ENOTDIR.
         let (mut child, st) = cached_child(&k, "f");
         child.trailing_slash = true;
-        let got = k.without_gofer(|ctx| super::open_cached(ctx, &child, &st, libc::O_RDONLY));
+        let got = k.without_gofer(|ctx| {
+            super::open_cached(ctx, &child, &st, libc::O_RDONLY, super::Redo::Refused)
+        });
         assert!(matches!(got, Ok(None)));
     }
 
@@ -872,15 +945,82 @@ mod handler_tests {
             nix::sys::stat::Mode::from_bits_truncate(0o644),
         )
         .unwrap();
-        let got = k.without_gofer(|ctx| super::open_cached(ctx, &child, &st, libc::O_RDONLY));
+        let got = k.without_gofer(|ctx| {
+            super::open_cached(ctx, &child, &st, libc::O_RDONLY, super::Redo::Refused)
+        });
         assert!(matches!(got, Ok(None)));
         // Replaced by a symlink (here to an absolute path, which the
         // sentry's open would resolve in its own root): not the file the
         // stat saw, so not handed over.
         std::fs::remove_file(k.host("f")).unwrap();
         std::os::unix::fs::symlink("/etc/hostname", k.host("f")).unwrap();
-        let got = k.without_gofer(|ctx| super::open_cached(ctx, &child, &st, libc::O_RDONLY));
+        let got = k.without_gofer(|ctx| {
+            super::open_cached(ctx, &child, &st, libc::O_RDONLY, super::Redo::Refused)
+        });
         assert!(matches!(got, Ok(None)));
+    }
+
+    /// The kernel redoes only open and openat of a clean absolute path
+    /// (the same walk as the sentry's, from the container's root), and only
+    /// where the devices cgroup confines the container.
+    #[test]
+    fn the_kernel_redoes_only_clean_absolute_paths() {
+        use super::{redo_for, Redo};
+        for path in ["/f", "/d/f", "//d//f", "/d/.f", "/d/..f"] {
+            assert!(
+                redo_for(path.as_bytes(), Redo::Allowed, true) == Redo::Allowed,
+                "{path}"
+            );
+            assert!(
+                redo_for(path.as_bytes(), Redo::Allowed, false) == Redo::Refused,
+                "{path}"
+            );
+            assert!(
+                redo_for(path.as_bytes(), Redo::Refused, true) == Redo::Refused,
+                "{path}"
+            );
+        }
+        for path in ["f", "d/f", "./f", "/./f", "/d/../f", "/d/.", "/d/..", ""] {
+            assert!(
+                redo_for(path.as_bytes(), Redo::Allowed, true) == Redo::Refused,
+                "{path}"
+            );
+        }
+    }
+
+    /// A cached read-only open that the kernel may redo is continued, for
+    /// a file and a directory; a write, a symlink or a FIFO is not.
+    #[test]
+    fn cached_read_opens_are_continued_where_the_kernel_may_redo() {
+        let k = Kit::new("direct-redo");
+        std::fs::write(k.host("f"), "direct").unwrap();
+        std::fs::create_dir(k.host("d")).unwrap();
+        std::os::unix::fs::symlink("f", k.host("l")).unwrap();
+        nix::unistd::mkfifo(
+            &k.host("p"),
+            nix::sys::stat::Mode::from_bits_truncate(0o600),
+        )
+        .unwrap();
+        let redo = |name: &str, flags: i32| {
+            let (child, st) = cached_child(&k, name);
+            k.without_gofer(|ctx| super::open_cached(ctx, &child, &st, flags, super::Redo::Allowed))
+        };
+        let continued = |r: Result<Option<super::Outcome>, Errno>| {
+            matches!(r, Ok(Some(super::Outcome::Continue)))
+        };
+        assert!(continued(redo("f", libc::O_RDONLY)));
+        assert!(continued(redo("f", libc::O_RDONLY | libc::O_CLOEXEC)));
+        assert!(continued(redo("d", libc::O_RDONLY | libc::O_DIRECTORY)));
+        for (name, flags) in [
+            ("f", libc::O_WRONLY),
+            ("f", libc::O_RDWR),
+            ("f", libc::O_RDONLY | libc::O_TRUNC),
+            ("f", libc::O_RDONLY | libc::O_NOATIME),
+            ("l", libc::O_RDONLY),
+            ("p", libc::O_RDONLY),
+        ] {
+            assert!(matches!(redo(name, flags), Ok(None)), "{name} {flags:#o}");
+        }
     }
 
     #[test]
