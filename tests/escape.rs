@@ -379,6 +379,7 @@ fn toctou_path_rewrites_never_open_the_host() {
             "toctou_open_bind_dotdot",
             "toctou_create",
             "toctou_open_device",
+            "toctou_open_device_rw",
             "toctou_chdir",
             "toctou_sentry_alive",
         ],

@@ -7,6 +7,7 @@
  * itself) is raced too. */
 #include "escape.h"
 #include <pthread.h>
+#include <sys/sysmacros.h>
 
 /* The headline race runs 100,000 opens; the variants fewer, to keep the
  * suite's time in check (each open is a sentry round trip). */
@@ -63,12 +64,13 @@ static void race(const char *name, const char *g, const char *b, int flags, int 
            rounds, flips, opened, failed, other, other ? strerrorname_np(other_errno) : "none", leaked);
 }
 
-/* The read-only open of a container file that the sentry may leave to the
- * workload's own kernel, raced with the name of a host device's node
- * planted in the image (HOST_DEVICE_NODE, the first virtual console): no
- * open may ever reach the device, whoever walks the path. */
-static void race_device(void) {
-    strcpy(good, "/etc/hostname");
+/* An open that the sentry may leave to the workload's own kernel (of a
+ * container file read-only, or of a device of the sandbox's set), raced
+ * with the name of a host device's node planted in the image
+ * (HOST_DEVICE_NODE, the first virtual console, 4:1): no open may ever
+ * reach the device, whoever walks the path. */
+static void race_device(const char *name, const char *g, int flags) {
+    strcpy(good, g);
     strcpy(bad, env("HOST_DEVICE_NODE"));
     strcpy(buf, good);
     stop = 0;
@@ -78,7 +80,7 @@ static void race_device(void) {
     long opened = 0, refused = 0, devices = 0, other = 0;
     int other_errno = 0;
     for (int i = 0; i < VARIANT_ROUNDS; i++) {
-        int fd = open(buf, O_RDONLY | O_CLOEXEC);
+        int fd = open(buf, flags | O_CLOEXEC);
         if (fd < 0) {
             /* The devices cgroup says EPERM, the gofer EACCES, a host
              * without the device ENXIO or ENODEV; a torn buffer names
@@ -92,20 +94,20 @@ static void race_device(void) {
             continue;
         }
         struct stat st;
-        if (fstat(fd, &st) == 0 && !S_ISREG(st.st_mode)) devices++;
+        if (fstat(fd, &st) == 0 && S_ISCHR(st.st_mode) && st.st_rdev == makedev(4, 1)) devices++;
         opened++;
         close(fd);
     }
     stop = 1;
     pthread_join(t, NULL);
     /* Directly, with no race: refused too. */
-    int direct = open(bad, O_RDONLY | O_CLOEXEC);
+    int direct = open(bad, flags | O_CLOEXEC);
     int direct_errno = errno;
     if (direct >= 0) close(direct);
-    report("toctou_open_device", devices == 0 && other == 0 && opened > 0 && direct < 0,
-           "%d opens, %ld flips: %ld opened a regular file, %ld refused, %ld with an unexpected errno (last %s), "
-           "%ld opened the device; a plain open: %s",
-           VARIANT_ROUNDS, flips, opened, refused, other, other ? strerrorname_np(other_errno) : "none", devices,
+    report(name, devices == 0 && other == 0 && opened > 0 && direct < 0,
+           "%d opens, %ld flips: %ld opened %s, %ld refused, %ld with an unexpected errno (last %s), "
+           "%ld opened the host's device; a plain open: %s",
+           VARIANT_ROUNDS, flips, opened, g, refused, other, other ? strerrorname_np(other_errno) : "none", devices,
            direct < 0 ? strerrorname_np(direct_errno) : "opened");
 }
 
@@ -150,7 +152,9 @@ int main(void) {
     /* Creating: the host dir must not gain a file (the host checks it). */
     snprintf(p, sizeof p, "/../../../..%s/pwned-toctou", env("HOST_DIR"));
     race("toctou_create", "/tmp/toctou-created", p, O_WRONLY | O_CREAT, VARIANT_ROUNDS);
-    race_device();
+    race_device("toctou_open_device", "/etc/hostname", O_RDONLY);
+    /* The sandbox's own devices are redone for writing too. */
+    race_device("toctou_open_device_rw", "/dev/null", O_RDWR);
     race_chdir();
     sentry_still_answers("toctou_sentry_alive");
     return finish();

@@ -474,6 +474,22 @@ const DIRECT_OPEN_FLAGS: i32 = libc::O_CLOEXEC
     | libc::O_NONBLOCK
     | libc::O_NOCTTY;
 
+/// Whether `st` is a device of the sandbox's set that the workload's
+/// kernel may open for reading or writing itself: the memory devices
+/// (null, zero, full, random, urandom), which the devices cgroup admits
+/// and which reach nothing but themselves. Not /dev/tty, which names the
+/// caller's terminal.
+fn is_redoable_device(st: &libc::stat) -> bool {
+    st.st_mode & libc::S_IFMT == libc::S_IFCHR
+        && crate::sandbox::SANDBOX_DEVICES
+            .iter()
+            .any(|&(name, major, minor)| {
+                name != "tty"
+                    && i64::from(libc::major(st.st_rdev)) == major
+                    && i64::from(libc::minor(st.st_rdev)) == minor
+            })
+}
+
 /// directfs (gVisor's name for it): a read-only open of a regular file
 /// or directory in a cached directory is made by the sentry itself,
 /// without the gofer's round trip (which costs most of an open).
@@ -519,6 +535,14 @@ fn open_cached(
 ) -> Result<Option<Outcome>, Errno> {
     let is_regular_or_dir =
         |mode: u32| matches!(mode & libc::S_IFMT, libc::S_IFREG | libc::S_IFDIR);
+    if redo == Redo::Allowed
+        && is_redoable_device(st)
+        && flags & !(DIRECT_OPEN_FLAGS | libc::O_ACCMODE) == 0
+        && flags & libc::O_ACCMODE != libc::O_ACCMODE
+        && !child.trailing_slash
+    {
+        return Ok(Some(Outcome::Continue));
+    }
     if flags & libc::O_ACCMODE != libc::O_RDONLY
         || flags & !DIRECT_OPEN_FLAGS != 0
         || child.trailing_slash
@@ -989,7 +1013,9 @@ mod handler_tests {
     }
 
     /// A cached read-only open that the kernel may redo is continued, for
-    /// a file and a directory; a write, a symlink or a FIFO is not.
+    /// a file and a directory, and so is any open of the sandbox's memory
+    /// devices; a write of a file, a symlink, a FIFO or another device is
+    /// not.
     #[test]
     fn cached_read_opens_are_continued_where_the_kernel_may_redo() {
         let k = Kit::new("direct-redo");
@@ -1008,6 +1034,33 @@ mod handler_tests {
         let continued = |r: Result<Option<super::Outcome>, Errno>| {
             matches!(r, Ok(Some(super::Outcome::Continue)))
         };
+        // The sandbox's memory devices, for writing too; not its tty, nor
+        // any other device.
+        let mknod = |name: &str, major, minor| {
+            let dev = libc::makedev(major, minor);
+            nix::sys::stat::mknod(
+                &k.host(name),
+                nix::sys::stat::SFlag::S_IFCHR,
+                nix::sys::stat::Mode::from_bits_truncate(0o666),
+                dev,
+            )
+            .expect("mknod (the tests run as root)");
+        };
+        mknod("null", 1, 3);
+        mknod("urandom", 1, 9);
+        mknod("tty", 5, 0);
+        mknod("tty1", 4, 1);
+        assert!(continued(redo("null", libc::O_RDWR)));
+        assert!(continued(redo("null", libc::O_WRONLY)));
+        assert!(continued(redo("urandom", libc::O_RDONLY)));
+        for (name, flags) in [
+            ("null", libc::O_ACCMODE),
+            ("null", libc::O_WRONLY | libc::O_APPEND),
+            ("tty", libc::O_RDWR),
+            ("tty1", libc::O_RDONLY),
+        ] {
+            assert!(matches!(redo(name, flags), Ok(None)), "{name} {flags:#o}");
+        }
         assert!(continued(redo("f", libc::O_RDONLY)));
         assert!(continued(redo("f", libc::O_RDONLY | libc::O_CLOEXEC)));
         assert!(continued(redo("d", libc::O_RDONLY | libc::O_DIRECTORY)));
