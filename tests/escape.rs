@@ -144,6 +144,37 @@ fn run_family(family: &str, expected: &[&str]) {
 
 /// `run_family` with runrs's global flags `global` (e.g. the platform).
 fn run_family_on(family: &str, expected: &[&str], global: &[&str]) {
+    run_family_with(family, expected, global, DevicesCgroup::AsMade)
+}
+
+/// What the test does to the container's devices cgroup (v1).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum DevicesCgroup {
+    /// Leaves it as `create` made it.
+    AsMade,
+    /// Lets it admit every device before `start`, as a cgroup v2 host
+    /// (where runrs writes no device rules) does.
+    Opened,
+}
+
+/// Lets the v1 devices cgroup of task `pid` admit every device; nothing
+/// to do on a host without that controller.
+fn open_devices_cgroup(pid: i32) {
+    let cgroups = fs::read_to_string(format!("/proc/{pid}/cgroup")).expect("read /proc/pid/cgroup");
+    for line in cgroups.lines() {
+        let mut fields = line.splitn(3, ':');
+        let (_, controllers, path) = (fields.next(), fields.next(), fields.next());
+        let (Some(controllers), Some(path)) = (controllers, path) else {
+            continue;
+        };
+        if controllers.split(',').any(|c| c == "devices") {
+            let allow = format!("/sys/fs/cgroup/devices{path}/devices.allow");
+            fs::write(&allow, "a").unwrap_or_else(|e| panic!("write {allow}: {e}"));
+        }
+    }
+}
+
+fn run_family_with(family: &str, expected: &[&str], global: &[&str], devices: DevicesCgroup) {
     let scratch = Scratch(std::env::temp_dir().join(common::unique_id("runrs-escape-bin")));
     let tmp = scratch.0.clone();
     fs::create_dir_all(&tmp).expect("mkdir");
@@ -266,6 +297,9 @@ fn run_family_on(family: &str, expected: &[&str], global: &[&str]) {
         std::process::id()
     );
     fs::write(host.dir.join("bind/hostpids"), hostpids).expect("write hostpids");
+    if devices == DevicesCgroup::Opened {
+        open_devices_cgroup(init);
+    }
 
     common::start(&root, &id);
     let stopped = common::wait_until(Duration::from_secs(240), || {
@@ -368,22 +402,30 @@ fn paths_symlinks_bind_mounts_and_magic_links_stay_inside() {
     );
 }
 
+const TOCTOU: &[&str] = &[
+    "toctou_open_dotdot",
+    "toctou_open_proc_root",
+    "toctou_open_symlink",
+    "toctou_open_bind_dotdot",
+    "toctou_create",
+    "toctou_open_device",
+    "toctou_open_device_rw",
+    "toctou_chdir",
+    "toctou_sentry_alive",
+];
+
 #[test]
 fn toctou_path_rewrites_never_open_the_host() {
-    run_family(
-        "toctou",
-        &[
-            "toctou_open_dotdot",
-            "toctou_open_proc_root",
-            "toctou_open_symlink",
-            "toctou_open_bind_dotdot",
-            "toctou_create",
-            "toctou_open_device",
-            "toctou_open_device_rw",
-            "toctou_chdir",
-            "toctou_sentry_alive",
-        ],
-    );
+    run_family("toctou", TOCTOU);
+}
+
+/// As on a cgroup v2 host, where runrs writes no device rules: the
+/// container's devices cgroup admits every device, and the nodev mounts
+/// alone (`rootfs::pivot`) must keep the opens the workload's kernel
+/// redoes from the host device's node in the image.
+#[test]
+fn toctou_path_rewrites_reach_no_device_without_the_devices_cgroup() {
+    run_family_with("toctou", TOCTOU, &[], DevicesCgroup::Opened);
 }
 
 #[test]

@@ -600,7 +600,10 @@ pub fn create(g: &GlobalOpts, args: &CreateArgs, interactive: bool) -> Result<Cr
     cgroup.create()?;
     guard.cgroup = Some(super::cgroups::Cgroup::at(&cgroup_rel));
     cgroup.apply(&cfg.resources)?;
-    let devices_confined = cgroup.restrict_devices()?;
+    // The devices cgroup (v1), or nodev on every mount but /dev's
+    // (`rootfs::prepare`), keeps the workload's own opens to the
+    // sandbox's device set.
+    let devices_confined = cgroup.restrict_devices()? || super::rootfs::dev_is_tmpfs(&cfg);
     cgroup.join(init.as_raw())?;
 
     let now = std::time::SystemTime::now()

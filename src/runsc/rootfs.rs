@@ -609,12 +609,9 @@ pub fn prepare(cfg: &ContainerConfig) -> Result<()> {
         None,
         "rootfs bind",
     )?;
-    let mut dev_is_tmpfs = false;
+    let dev_is_tmpfs = dev_is_tmpfs(cfg);
     for m in &cfg.mounts {
         mount_one(rootfs, m)?;
-        if m.destination == "/dev" && m.typ == "tmpfs" {
-            dev_is_tmpfs = true;
-        }
     }
     for m in cfg
         .mounts
@@ -693,6 +690,84 @@ pub fn prepare(cfg: &ContainerConfig) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// Whether the spec mounts a tmpfs at /dev, which `prepare` fills with the
+/// sandbox's device set: then `pivot` makes every other mount nodev.
+pub fn dev_is_tmpfs(cfg: &ContainerConfig) -> bool {
+    cfg.mounts
+        .iter()
+        .any(|m| m.destination == "/dev" && m.typ == "tmpfs")
+}
+
+/// No device node but the sandbox's own opens through the workload's
+/// kernel: the image's root mount and every mount of the spec are nodev,
+/// except /dev (the tmpfs `prepare` fills with the sandbox's set),
+/// devpts, and binds of a node of that set or a pty (podman binds the
+/// host's /dev/null). The gofer refuses any other node anyway; this guards
+/// the opens the workload's kernel does itself (a FIFO's, and the ones
+/// `sentry::syscalls::file::open_cached` leaves to it), whose path the
+/// workload may rewrite, where no devices cgroup does (cgroup v2). Made
+/// last, after pivot_root, so that neither the spec's `rdev` nor a
+/// read-only remount (which sets a mount's flags anew) undoes it. The
+/// read-only paths' binds are covered too, but for those under /dev: a
+/// path there that is no mount point would set all of /dev.
+fn nodev_outside_dev(cfg: &ContainerConfig) -> Result<()> {
+    let root = Path::new("/");
+    let set_nodev = |dest: &Path, recursive: bool| {
+        crate::sandbox::sys::mount_setattr(dest, libc::MOUNT_ATTR_NODEV, 0, recursive).map_err(
+            |source| RootfsError::Mount {
+                typ: "nodev".into(),
+                dest: dest.to_path_buf(),
+                source,
+            },
+        )
+    };
+    // Only the root mount: /dev and the spec's mounts lie on it.
+    set_nodev(root, false)?;
+    for m in &cfg.mounts {
+        let opts = parse_options(&m.options);
+        let bind = opts.bind || m.typ == "bind";
+        let keeps_devices = (m.destination == "/dev" && m.typ == "tmpfs")
+            || m.typ == "devpts"
+            || (bind && is_sandbox_device_node(Path::new(&m.source)));
+        // proc, sysfs and cgroup destinations are not mounts of the spec's
+        // kind yet (synthetic tmpfs, nodev already; cgroups come later).
+        let mounted_here = !matches!(m.typ.as_str(), "proc" | "sysfs" | "cgroup" | "cgroup2");
+        if keeps_devices || !mounted_here {
+            continue;
+        }
+        set_nodev(&secure_join(root, &m.destination)?, true)?;
+    }
+    for p in &cfg.readonly_paths {
+        let path = secure_join(root, p)?;
+        if is_synthetic(p) || path.starts_with("/dev") || !path.exists() {
+            continue;
+        }
+        set_nodev(&path, true)?;
+    }
+    Ok(())
+}
+
+/// Whether `path` is a node of the sandbox's device set or a pty
+/// (`sandbox::SANDBOX_DEVICES`, /dev/ptmx, the console, majors 136-143).
+fn is_sandbox_device_node(path: &Path) -> bool {
+    use std::os::unix::fs::{FileTypeExt, MetadataExt};
+    let Ok(meta) = fs::metadata(path) else {
+        return false;
+    };
+    if !meta.file_type().is_char_device() {
+        return false;
+    }
+    let (major, minor) = (
+        i64::from(libc::major(meta.rdev())),
+        i64::from(libc::minor(meta.rdev())),
+    );
+    super::spec::SANDBOX_DEVICES
+        .iter()
+        .any(|&(_, ma, mi)| (ma, mi) == (major, minor))
+        || matches!((major, minor), (5, 1) | (5, 2))
+        || (136..=143).contains(&major)
 }
 
 /// The spec's cgroup mounts, made as runc makes them, once init is in its
@@ -811,6 +886,9 @@ pub fn pivot(cfg: &ContainerConfig) -> Result<()> {
             None::<&str>,
         )
         .map_err(step("remount / read-only"))?;
+    }
+    if dev_is_tmpfs(cfg) {
+        nodev_outside_dev(cfg)?;
     }
     Ok(())
 }

@@ -62,11 +62,13 @@ pub struct SandboxInfo {
     /// sentry. Older state files: no.
     #[serde(default)]
     pub gofer_lanes: bool,
-    /// Whether the container's devices cgroup admits only the sandbox's
-    /// device set (`Cgroup::restrict_devices`; v1 hosts): only then may
-    /// the sentry let the workload's kernel redo a read-only open, which
-    /// a path rewritten meanwhile could turn to another device node.
-    /// Older state files: no.
+    /// Whether no device node outside the sandbox's set can be opened
+    /// through the workload's kernel: the devices cgroup admits only that
+    /// set (`Cgroup::restrict_devices`, v1 hosts), or every mount but
+    /// /dev's is nodev (`rootfs::pivot`, where the spec mounts a tmpfs at
+    /// /dev). Only then may the sentry let the workload's kernel redo an
+    /// open, which a path rewritten meanwhile could turn to another
+    /// device node. Older state files: no.
     #[serde(default)]
     pub devices_confined: bool,
 }

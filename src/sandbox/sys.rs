@@ -140,6 +140,17 @@ pub fn place_fds(from: i32, to: i32, n: u32) -> Result<(), Errno> {
 /// (MOUNT_ATTR_* bits) on the mount at `path` and every mount below it,
 /// as runc's recursive mount options (`rro`, `rnosuid`, ...) do.
 pub fn mount_setattr_recursive(path: &std::path::Path, set: u64, clr: u64) -> Result<(), Errno> {
+    mount_setattr(path, set, clr, true)
+}
+
+/// mount_setattr(path): sets `set` and clears `clr` (MOUNT_ATTR_* bits) on
+/// the mount at `path`, and with `recursive` on every mount below it.
+pub fn mount_setattr(
+    path: &std::path::Path,
+    set: u64,
+    clr: u64,
+    recursive: bool,
+) -> Result<(), Errno> {
     use std::os::unix::ffi::OsStrExt;
     let c = std::ffi::CString::new(path.as_os_str().as_bytes()).map_err(|_| Errno::EINVAL)?;
     let attr = libc::mount_attr {
@@ -155,7 +166,11 @@ pub fn mount_setattr_recursive(path: &std::path::Path, set: u64, clr: u64) -> Re
             libc::SYS_mount_setattr,
             libc::AT_FDCWD,
             c.as_ptr(),
-            libc::AT_RECURSIVE as libc::c_uint,
+            if recursive {
+                libc::AT_RECURSIVE as libc::c_uint
+            } else {
+                0
+            },
             &attr as *const libc::mount_attr,
             std::mem::size_of::<libc::mount_attr>(),
         )
