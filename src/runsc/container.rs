@@ -603,7 +603,7 @@ pub fn create(g: &GlobalOpts, args: &CreateArgs, interactive: bool) -> Result<Cr
     // The devices cgroup (v1), or nodev on every mount but /dev's
     // (`rootfs::prepare`), keeps the workload's own opens to the
     // sandbox's device set.
-    let devices_confined = cgroup.restrict_devices()? || super::rootfs::dev_is_tmpfs(&cfg);
+    let devices_confined = cgroup.restrict_devices()? || cfg.dev_is_tmpfs();
     cgroup.join(init.as_raw())?;
 
     let now = std::time::SystemTime::now()

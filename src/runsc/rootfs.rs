@@ -609,7 +609,7 @@ pub fn prepare(cfg: &ContainerConfig) -> Result<()> {
         None,
         "rootfs bind",
     )?;
-    let dev_is_tmpfs = dev_is_tmpfs(cfg);
+    let dev_is_tmpfs = cfg.dev_is_tmpfs();
     for m in &cfg.mounts {
         mount_one(rootfs, m)?;
     }
@@ -690,14 +690,6 @@ pub fn prepare(cfg: &ContainerConfig) -> Result<()> {
         }
     }
     Ok(())
-}
-
-/// Whether the spec mounts a tmpfs at /dev, which `prepare` fills with the
-/// sandbox's device set: then `pivot` makes every other mount nodev.
-pub fn dev_is_tmpfs(cfg: &ContainerConfig) -> bool {
-    cfg.mounts
-        .iter()
-        .any(|m| m.destination == "/dev" && m.typ == "tmpfs")
 }
 
 /// No device node but the sandbox's own opens through the workload's
@@ -887,7 +879,7 @@ pub fn pivot(cfg: &ContainerConfig) -> Result<()> {
         )
         .map_err(step("remount / read-only"))?;
     }
-    if dev_is_tmpfs(cfg) {
+    if cfg.dev_is_tmpfs() {
         nodev_outside_dev(cfg)?;
     }
     Ok(())

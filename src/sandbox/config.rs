@@ -164,6 +164,15 @@ pub struct ContainerConfig {
 }
 
 impl ContainerConfig {
+    /// Whether the spec mounts a tmpfs at /dev, which init fills with the
+    /// sandbox's device set: then every other mount is nodev
+    /// (`runsc::rootfs::pivot`).
+    pub fn dev_is_tmpfs(&self) -> bool {
+        self.mounts
+            .iter()
+            .any(|m| m.destination == "/dev" && m.typ == "tmpfs")
+    }
+
     pub fn has_new_namespace(&self, typ: &str) -> bool {
         self.namespaces
             .iter()

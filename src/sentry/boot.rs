@@ -168,7 +168,10 @@ fn masked_and_readonly_lines(
 /// The stand-ins init mounts for the synthetic /proc and /sys are not
 /// theirs. No host path is copied: an option naming one (overlay's
 /// lowerdir) is dropped, and the root's file system shows only ro or rw.
-fn take_kernel_view(lines: &mut [MountLine], mountinfo: &str) {
+/// `own_nodev`: init made the mounts nodev itself (`ContainerConfig::
+/// dev_is_tmpfs`): a mount shows nodev only where its spec asks, as under
+/// runc.
+fn take_kernel_view(lines: &mut [MountLine], mountinfo: &str, own_nodev: bool) {
     use super::fs::hostproc::unescape_octal;
     let mut seen: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
     for line in mountinfo.lines() {
@@ -198,7 +201,15 @@ fn take_kernel_view(lines: &mut [MountLine], mountinfo: &str) {
         let this = lines.iter_mut().filter(|m| m.target == target).nth(*nth);
         *nth += 1;
         if let Some(m) = this {
-            m.options = (*opts).to_owned();
+            let asked_nodev = m.options.split(',').any(|o| o == "nodev");
+            m.options = if own_nodev && !asked_nodev {
+                opts.split(',')
+                    .filter(|o| *o != "nodev")
+                    .collect::<Vec<_>>()
+                    .join(",")
+            } else {
+                (*opts).to_owned()
+            };
             m.super_options = Some(sb.join(","));
             if target != "/" {
                 m.fstype = unescape_octal(fstype);
@@ -444,7 +455,7 @@ fn run(state_dir: &Path) -> Result<(), BootError> {
     };
     // The mounts init made are real: show them as the kernel does.
     match std::fs::read_to_string(format!("/proc/{}/mountinfo", info.init_pid)) {
-        Ok(text) => take_kernel_view(&mut proc_config.mounts, &text),
+        Ok(text) => take_kernel_view(&mut proc_config.mounts, &text, cfg.dev_is_tmpfs()),
         Err(e) => crate::log::debug(&format!("sentry: init's mountinfo: {e}")),
     }
     let extra = masked_and_readonly_lines(&cfg, &proc_config.mounts, is_dir);
@@ -886,6 +897,32 @@ mod tests {
     /// The kernel's words replace the spec's for real mounts, in order per
     /// path; synthetic stand-ins, host paths and the root's file-system
     /// options are not copied.
+    /// The nodev init sets on every mount but /dev's shows only where the
+    /// spec asked for it, as under runc.
+    #[test]
+    fn own_nodev_is_not_shown() {
+        let mut lines = vec![
+            line("/", "rootfs", "rw"),
+            line("/dev/shm", "tmpfs", "rw,nosuid,nodev,noexec"),
+            line("/data", "bind", "rw"),
+        ];
+        let mountinfo = "\
+78 52 0:40 / / rw,nodev,relatime - ext4 /dev/vda rw
+84 80 0:47 / /dev/shm rw,nosuid,nodev,noexec,relatime - tmpfs shm rw,size=65536k
+99 78 254:0 /y /data rw,nodev,relatime - ext4 /dev/vda rw
+";
+        take_kernel_view(&mut lines, mountinfo, true);
+        let shown: Vec<&str> = lines.iter().map(|m| m.options.as_str()).collect();
+        assert_eq!(
+            shown,
+            [
+                "rw,relatime",
+                "rw,nosuid,nodev,noexec,relatime",
+                "rw,relatime"
+            ]
+        );
+    }
+
     #[test]
     fn the_kernel_view_refines_real_mounts_only() {
         let mut lines = vec![
@@ -903,7 +940,7 @@ mod tests {
 98 89 0:37 /x /sys/fs/cgroup/systemd ro,nosuid,nodev,noexec,relatime shared:5 - cgroup cgroup rw,name=systemd
 99 78 254:0 /y /mnt/a\\040b rw,relatime - ext4 /dev/vda rw,discard,journal_path=/dev/x
 ";
-        take_kernel_view(&mut lines, mountinfo);
+        take_kernel_view(&mut lines, mountinfo, false);
         let shown: Vec<(String, String, String, Option<String>)> = lines
             .into_iter()
             .map(|m| (m.source, m.fstype, m.options, m.super_options))
