@@ -30,7 +30,8 @@ static void *flipper(void *arg) {
     return NULL;
 }
 
-static void race(const char *name, const char *g, const char *b, int flags, int rounds) {
+/* Starts a thread that flips `buf` between `g` and `b`. */
+static pthread_t start_flipping(const char *g, const char *b) {
     strcpy(good, g);
     strcpy(bad, b);
     strcpy(buf, good);
@@ -38,6 +39,16 @@ static void race(const char *name, const char *g, const char *b, int flags, int 
     flips = 0;
     pthread_t t;
     pthread_create(&t, NULL, flipper, NULL);
+    return t;
+}
+
+static void stop_flipping(pthread_t t) {
+    stop = 1;
+    pthread_join(t, NULL);
+}
+
+static void race(const char *name, const char *g, const char *b, int flags, int rounds) {
+    pthread_t t = start_flipping(g, b);
     long opened = 0, failed = 0, leaked = 0, other = 0;
     int other_errno = 0;
     for (int i = 0; i < rounds; i++) {
@@ -56,8 +67,7 @@ static void race(const char *name, const char *g, const char *b, int flags, int 
         if (fd_leaks_token(fd)) leaked++;
         close(fd);
     }
-    stop = 1;
-    pthread_join(t, NULL);
+    stop_flipping(t);
     report(name, leaked == 0 && other == 0 && opened > 0 && failed > 0,
            "%d opens, %ld flips: %ld opened a container file, %ld failed (%ld with an unexpected errno, last %s), %ld read "
            "the host sentinel",
@@ -70,13 +80,7 @@ static void race(const char *name, const char *g, const char *b, int flags, int 
  * (HOST_DEVICE_NODE, the first virtual console, 4:1): no open may ever
  * reach the device, whoever walks the path. */
 static void race_device(const char *name, const char *g, int flags) {
-    strcpy(good, g);
-    strcpy(bad, env("HOST_DEVICE_NODE"));
-    strcpy(buf, good);
-    stop = 0;
-    flips = 0;
-    pthread_t t;
-    pthread_create(&t, NULL, flipper, NULL);
+    pthread_t t = start_flipping(g, env("HOST_DEVICE_NODE"));
     long opened = 0, refused = 0, devices = 0, other = 0;
     int other_errno = 0;
     for (int i = 0; i < VARIANT_ROUNDS; i++) {
@@ -98,8 +102,7 @@ static void race_device(const char *name, const char *g, int flags) {
         opened++;
         close(fd);
     }
-    stop = 1;
-    pthread_join(t, NULL);
+    stop_flipping(t);
     /* Directly, with no race: refused too. */
     int direct = open(bad, flags | O_CLOEXEC);
     int direct_errno = errno;
@@ -111,15 +114,10 @@ static void race_device(const char *name, const char *g, int flags) {
            direct < 0 ? strerrorname_np(direct_errno) : "opened");
 }
 
-static void *chdir_flipper(void *arg) { return flipper(arg); }
-
 static void race_chdir(void) {
-    snprintf(good, sizeof good, "/mnt/bind");
-    snprintf(bad, sizeof bad, "/../../../..%s", env("HOST_DIR"));
-    strcpy(buf, good);
-    stop = 0;
-    pthread_t t;
-    pthread_create(&t, NULL, chdir_flipper, NULL);
+    char out[4200];
+    snprintf(out, sizeof out, "/../../../..%s", env("HOST_DIR"));
+    pthread_t t = start_flipping("/mnt/bind", out);
     long leaked = 0, rounds = VARIANT_ROUNDS;
     for (long i = 0; i < rounds; i++) {
         if (chdir(buf) != 0) continue;
@@ -130,8 +128,7 @@ static void race_chdir(void) {
             close(fd);
         }
     }
-    stop = 1;
-    pthread_join(t, NULL);
+    stop_flipping(t);
     chdir("/");
     report("toctou_chdir", leaked == 0, "%ld chdirs raced, %ld reached the host sentinel", rounds, leaked);
 }
