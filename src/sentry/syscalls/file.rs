@@ -230,9 +230,9 @@ fn resolves_beneath(ctx: &mut Ctx, dirfd: i32, path: &[u8], flags: i32) -> Resul
         && (target.len() == base.len() || target.get(base.len()) == Some(&b'/') || base.is_empty()))
 }
 
-/// Whether the workload's kernel may redo a read-only open of a cached
-/// file (see `open_cached`): only for open and openat, whose flags are in
-/// registers, where the sentry read them.
+/// Whether the workload's kernel may redo an open the sentry found safe to
+/// leave to it (see `open_cached`): only for open and openat, whose flags
+/// are in registers, where the sentry read them.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Redo {
     Allowed,
@@ -242,9 +242,10 @@ enum Redo {
 /// Whether the workload's kernel may redo an open of the workload's
 /// string `path`: it walks it from the container's root (the workload
 /// cannot chroot), the same walk as the sentry's, when the string is
-/// absolute and has no dot components; and only where the devices cgroup
-/// confines the container (`SandboxInfo::devices_confined`), since a path
-/// rewritten meanwhile may name a device node of the image.
+/// absolute and has no dot components; and only where the workload's
+/// kernel can open no device node but the sandbox's (the devices cgroup,
+/// or nodev on every other mount: `SandboxInfo::devices_confined`), since
+/// a path rewritten meanwhile may name a device node of the image.
 fn redo_for(path: &[u8], redo: Redo, devices_confined: bool) -> Redo {
     if redo == Redo::Allowed
         && devices_confined
@@ -316,9 +317,10 @@ fn do_open(
 /// (a lease) are redone by the kernel in the workload (`Continue`), which
 /// waits there as on Linux, never in the sandbox. The kernel walks the
 /// workload's string in its own mount namespace (the container's mounts
-/// only; the devices cgroup admits only the sandbox's device set) with the
-/// caller's real credentials, so a string rewritten meanwhile reaches only
-/// what the caller may open anyway.
+/// only; the devices cgroup, or nodev on every mount but /dev's, leaves
+/// only the sandbox's device set) with the caller's real credentials, so
+/// a string rewritten meanwhile reaches only what the caller may open
+/// anyway.
 fn settle_waiting_open(result: Result<OwnedFd, Errno>, cloexec: bool) -> Result<Outcome, Errno> {
     match result {
         Ok(fd) => Ok(Outcome::Fd { fd, cloexec }),
@@ -402,7 +404,7 @@ fn crosses_magic_link(abs: &[u8], flags: i32) -> bool {
 /// mount (whose symlinks may lead back out; `depth` counts them).
 /// `mode` is a created file's mode and the caller's umask.
 /// `redo`: whether `abs` is the workload's own string and its kernel may
-/// redo a read-only open of it.
+/// redo an open of it.
 fn open_abs(
     ctx: &mut Ctx,
     abs: &[u8],
@@ -476,9 +478,9 @@ const DIRECT_OPEN_FLAGS: i32 = libc::O_CLOEXEC
 
 /// Whether `st` is a device of the sandbox's set that the workload's
 /// kernel may open for reading or writing itself: the memory devices
-/// (null, zero, full, random, urandom), which the devices cgroup admits
-/// and which reach nothing but themselves. Not /dev/tty, which names the
-/// caller's terminal.
+/// (null, zero, full, random, urandom), which stay openable where every
+/// other node is refused and reach nothing but themselves. Not /dev/tty,
+/// which names the caller's terminal.
 fn is_redoable_device(st: &libc::stat) -> bool {
     st.st_mode & libc::S_IFMT == libc::S_IFCHR
         && crate::sandbox::SANDBOX_DEVICES
@@ -515,16 +517,17 @@ fn is_redoable_device(st: &libc::stat) -> bool {
 /// it open the cached fds' children read-only (docs/SECURITY.md).
 ///
 /// Where the workload's own kernel may redo the open (`redo_for`: open or
-/// openat of a clean absolute path in a container the devices cgroup
-/// confines), the sentry answers Continue instead of opening: the kernel
+/// openat of a clean absolute path where it can open no device node but
+/// the sandbox's), the sentry answers Continue instead of opening: the kernel
 /// walks the same names in the workload's mount namespace (the gofer's,
 /// so the same mounts), checks the caller's real credentials (ACLs too),
 /// and installs the fd without an ADDFD, whose two wake-ups cost about a
 /// quarter of the open. A name replaced between the sentry's stat and the
 /// kernel's walk gives what the caller may open anyway, read-only (the
 /// flags are registers, read once): another container file, a FIFO it
-/// then waits on itself, or a device node the devices cgroup refuses
-/// (`tests/escape/toctou.c`, `toctou_open_device`).
+/// then waits on itself, or a device node that the devices cgroup or
+/// nodev refuses (`tests/escape/toctou.c`, `toctou_open_device`). The
+/// sandbox's memory devices are redone for writing too (`is_redoable_device`).
 /// `Ok(None)`: not such an open.
 fn open_cached(
     ctx: &mut Ctx,
