@@ -32,10 +32,6 @@ use super::GoferError;
 /// Returns the fd with the file's type (S_IFMT bits; 0 for an O_PATH fd,
 /// which it does not stat).
 fn sandbox_file(fd: OwnedFd, flags: i32) -> Result<(OwnedFd, libc::mode_t), Errno> {
-    /// UNIX98_PTY_SLAVE_MAJOR and its 8 majors (linux/major.h).
-    const PTY_SLAVE_MAJORS: std::ops::Range<u32> = 136..144;
-    /// TTYAUX_MAJOR: /dev/tty (0), /dev/ptmx (2).
-    const TTYAUX_MAJOR: u32 = 5;
     if flags & libc::O_PATH != 0 {
         return Ok((fd, 0));
     }
@@ -45,15 +41,11 @@ fn sandbox_file(fd: OwnedFd, flags: i32) -> Result<(OwnedFd, libc::mode_t), Errn
         return Ok((fd, kind));
     }
     let (major, minor) = (
-        nix::sys::stat::major(st.st_rdev) as u32,
-        nix::sys::stat::minor(st.st_rdev) as u32,
+        nix::sys::stat::major(st.st_rdev) as i64,
+        nix::sys::stat::minor(st.st_rdev) as i64,
     );
-    let allowed = kind == libc::S_IFCHR
-        && (PTY_SLAVE_MAJORS.contains(&major)
-            || (major, minor) == (TTYAUX_MAJOR, 2)
-            || crate::sandbox::SANDBOX_DEVICES
-                .iter()
-                .any(|&(_, ma, mi)| (i64::from(major), i64::from(minor)) == (ma, mi)));
+    let allowed =
+        kind == libc::S_IFCHR && crate::sandbox::workload_may_open_char_device(major, minor);
     if allowed {
         Ok((fd, kind))
     } else {

@@ -137,9 +137,9 @@ impl Cgroup {
     /// `--privileged` allows all). The gofer refuses other device nodes
     /// too; this is the kernel's own guard for the opens the workload's
     /// kernel redoes (see `sentry::syscalls::file`). v1 only: on a v2 host
-    /// the rule would be a BPF program, not written yet. Whether the rules
-    /// hold (the deny-all was written): the sentry lets the kernel redo a
-    /// read-only open only then (`SandboxInfo::devices_confined`).
+    /// the rule would be a BPF program, not written yet. Returns whether
+    /// the rules hold (the deny-all was written), one of the two guards
+    /// `SandboxInfo::devices_confined` counts.
     pub fn restrict_devices(&self) -> Result<bool> {
         if self.v2 || self.dir("devices").is_none() {
             return Ok(false);

@@ -601,7 +601,7 @@ pub fn create(g: &GlobalOpts, args: &CreateArgs, interactive: bool) -> Result<Cr
     guard.cgroup = Some(super::cgroups::Cgroup::at(&cgroup_rel));
     cgroup.apply(&cfg.resources)?;
     // The devices cgroup (v1), or nodev on every mount but /dev's
-    // (`rootfs::prepare`), keeps the workload's own opens to the
+    // (`rootfs::pivot`), keeps the workload's own opens to the
     // sandbox's device set.
     let devices_confined = cgroup.restrict_devices()? || cfg.dev_is_tmpfs();
     cgroup.join(init.as_raw())?;

@@ -493,13 +493,8 @@ fn create_device(rootfs: &Path, d: &Device) -> Result<()> {
             // Without CAP_MKNOD: bind the host's node, as runc does in a
             // user namespace; the default set's node by its numbers,
             // whatever path the spec gives it (never another host node).
-            let Some((name, ..)) =
-                super::spec::SANDBOX_DEVICES
-                    .iter()
-                    .find(|&&(_, major, minor)| {
-                        kind == SFlag::S_IFCHR && (d.major, d.minor) == (major, minor)
-                    })
-            else {
+            let name = crate::sandbox::sandbox_device(d.major, d.minor);
+            let Some(name) = name.filter(|_| kind == SFlag::S_IFCHR) else {
                 return Err(RootfsError::Device {
                     path: dest,
                     source: e,
@@ -741,25 +736,17 @@ fn nodev_outside_dev(cfg: &ContainerConfig) -> Result<()> {
     Ok(())
 }
 
-/// Whether `path` is a node of the sandbox's device set or a pty
-/// (`sandbox::SANDBOX_DEVICES`, /dev/ptmx, the console, majors 136-143).
+/// Whether `path` is a device node the workload may open
+/// (`sandbox::workload_may_open_char_device`: the set, /dev/ptmx, ptys).
 fn is_sandbox_device_node(path: &Path) -> bool {
     use std::os::unix::fs::{FileTypeExt, MetadataExt};
-    let Ok(meta) = fs::metadata(path) else {
-        return false;
-    };
-    if !meta.file_type().is_char_device() {
-        return false;
-    }
-    let (major, minor) = (
-        i64::from(libc::major(meta.rdev())),
-        i64::from(libc::minor(meta.rdev())),
-    );
-    super::spec::SANDBOX_DEVICES
-        .iter()
-        .any(|&(_, ma, mi)| (ma, mi) == (major, minor))
-        || matches!((major, minor), (5, 1) | (5, 2))
-        || (136..=143).contains(&major)
+    fs::metadata(path).is_ok_and(|meta| {
+        meta.file_type().is_char_device()
+            && crate::sandbox::workload_may_open_char_device(
+                i64::from(libc::major(meta.rdev())),
+                i64::from(libc::minor(meta.rdev())),
+            )
+    })
 }
 
 /// The spec's cgroup mounts, made as runc makes them, once init is in its

@@ -8,7 +8,6 @@ use std::path::PathBuf;
 use serde::{Deserialize, Serialize};
 
 use super::idmap::IdMap;
-use super::SANDBOX_DEVICES;
 
 /// Capability sets as bit masks (bit n = capability number n).
 #[derive(Clone, Copy, Debug, Default, Serialize, Deserialize, PartialEq, Eq)]
@@ -59,16 +58,14 @@ pub struct Device {
 
 impl Device {
     /// Whether the sandbox creates this `linux.devices` entry: a FIFO, or
-    /// a character device of [`SANDBOX_DEVICES`] (under any path). Every
+    /// a character device of [`super::SANDBOX_DEVICES`] (under any path). Every
     /// other entry (Docker's `--privileged` lists all of the host's
     /// devices, `--device` one) is a host device: left out, with a
     /// warning at create ([`load`]).
     pub fn in_sandbox_set(&self) -> bool {
         match self.typ.as_str() {
             "p" => true,
-            "c" | "u" => SANDBOX_DEVICES
-                .iter()
-                .any(|&(_, major, minor)| (self.major, self.minor) == (major, minor)),
+            "c" | "u" => super::sandbox_device(self.major, self.minor).is_some(),
             _ => false,
         }
     }

@@ -126,3 +126,21 @@ pub const SANDBOX_DEVICES: &[(&str, i64, i64)] = &[
     ("urandom", 1, 9),
     ("tty", 5, 0),
 ];
+
+/// The name of the device of [`SANDBOX_DEVICES`] with these numbers.
+pub fn sandbox_device(major: i64, minor: i64) -> Option<&'static str> {
+    SANDBOX_DEVICES
+        .iter()
+        .find(|&&(_, ma, mi)| (ma, mi) == (major, minor))
+        .map(|&(name, ..)| name)
+}
+
+/// Whether the workload may open the character device with these numbers:
+/// one of [`SANDBOX_DEVICES`], the pty multiplexer (/dev/ptmx, 5:2) or a
+/// pty slave (UNIX98_PTY_SLAVE_MAJOR and its 8 majors, linux/major.h).
+pub fn workload_may_open_char_device(major: i64, minor: i64) -> bool {
+    const PTY_SLAVE_MAJORS: std::ops::Range<i64> = 136..144;
+    PTY_SLAVE_MAJORS.contains(&major)
+        || (major, minor) == (5, 2)
+        || sandbox_device(major, minor).is_some()
+}

@@ -894,9 +894,6 @@ mod tests {
         }
     }
 
-    /// The kernel's words replace the spec's for real mounts, in order per
-    /// path; synthetic stand-ins, host paths and the root's file-system
-    /// options are not copied.
     /// The nodev init sets on every mount but /dev's shows only where the
     /// spec asked for it, as under runc.
     #[test]
@@ -923,6 +920,9 @@ mod tests {
         );
     }
 
+    /// The kernel's words replace the spec's for real mounts, in order per
+    /// path; synthetic stand-ins, host paths and the root's file-system
+    /// options are not copied.
     #[test]
     fn the_kernel_view_refines_real_mounts_only() {
         let mut lines = vec![

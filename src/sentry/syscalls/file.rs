@@ -483,13 +483,11 @@ const DIRECT_OPEN_FLAGS: i32 = libc::O_CLOEXEC
 /// which names the caller's terminal.
 fn is_redoable_device(st: &libc::stat) -> bool {
     st.st_mode & libc::S_IFMT == libc::S_IFCHR
-        && crate::sandbox::SANDBOX_DEVICES
-            .iter()
-            .any(|&(name, major, minor)| {
-                name != "tty"
-                    && i64::from(libc::major(st.st_rdev)) == major
-                    && i64::from(libc::minor(st.st_rdev)) == minor
-            })
+        && crate::sandbox::sandbox_device(
+            i64::from(libc::major(st.st_rdev)),
+            i64::from(libc::minor(st.st_rdev)),
+        )
+        .is_some_and(|name| name != "tty")
 }
 
 /// directfs (gVisor's name for it): a read-only open of a regular file
@@ -882,6 +880,17 @@ mod handler_tests {
         (child, st)
     }
 
+    /// `open_cached` of the name `name` in the tree's root, without a gofer.
+    fn open_cached_child(
+        k: &Kit,
+        name: &str,
+        flags: i32,
+        redo: super::Redo,
+    ) -> Result<Option<super::Outcome>, Errno> {
+        let (child, st) = cached_child(k, name);
+        k.without_gofer(|ctx| super::open_cached(ctx, &child, &st, flags, redo))
+    }
+
     fn status_flags(f: &std::os::fd::OwnedFd) -> i32 {
         nix::fcntl::fcntl(f, nix::fcntl::FcntlArg::F_GETFL).expect("F_GETFL")
     }
@@ -891,10 +900,7 @@ mod handler_tests {
         let k = Kit::new("direct-read");
         std::fs::write(k.host("f"), "direct").unwrap();
         std::fs::create_dir(k.host("d")).unwrap();
-        let (child, st) = cached_child(&k, "f");
-        let got = k.without_gofer(|ctx| {
-            super::open_cached(ctx, &child, &st, libc::O_RDONLY, super::Redo::Refused)
-        });
+        let got = open_cached_child(&k, "f", libc::O_RDONLY, super::Redo::Refused);
         let Ok(Some(super::Outcome::Fd { fd: f, cloexec })) = got else {
             panic!("not opened directly");
         };
@@ -905,10 +911,8 @@ mod handler_tests {
             libc::O_RDONLY
         );
         assert_eq!(read_all(f), "direct");
-        let (child, st) = cached_child(&k, "d");
         let flags = libc::O_RDONLY | libc::O_DIRECTORY | libc::O_NONBLOCK | libc::O_CLOEXEC;
-        let got = k
-            .without_gofer(|ctx| super::open_cached(ctx, &child, &st, flags, super::Redo::Refused));
+        let got = open_cached_child(&k, "d", flags, super::Redo::Refused);
         let Ok(Some(super::Outcome::Fd { fd: d, cloexec })) = got else {
             panic!("directory not opened directly");
         };
@@ -931,10 +935,7 @@ mod handler_tests {
         )
         .unwrap();
         let not_direct = |name: &str, flags: i32| {
-            let (child, st) = cached_child(&k, name);
-            let got = k.without_gofer(|ctx| {
-                super::open_cached(ctx, &child, &st, flags, super::Redo::Refused)
-            });
+            let got = open_cached_child(&k, name, flags, super::Redo::Refused);
             assert!(
                 matches!(got, Ok(None)),
                 "{name} {flags:#o} was opened directly"
@@ -989,7 +990,7 @@ mod handler_tests {
 
     /// The kernel redoes only open and openat of a clean absolute path
     /// (the same walk as the sentry's, from the container's root), and only
-    /// where the devices cgroup confines the container.
+    /// where it can open no device but the sandbox's.
     #[test]
     fn the_kernel_redoes_only_clean_absolute_paths() {
         use super::{redo_for, Redo};
@@ -1030,10 +1031,8 @@ mod handler_tests {
             nix::sys::stat::Mode::from_bits_truncate(0o600),
         )
         .unwrap();
-        let redo = |name: &str, flags: i32| {
-            let (child, st) = cached_child(&k, name);
-            k.without_gofer(|ctx| super::open_cached(ctx, &child, &st, flags, super::Redo::Allowed))
-        };
+        let redo =
+            |name: &str, flags: i32| open_cached_child(&k, name, flags, super::Redo::Allowed);
         let continued = |r: Result<Option<super::Outcome>, Errno>| {
             matches!(r, Ok(Some(super::Outcome::Continue)))
         };
