@@ -38,6 +38,46 @@ CASE(stat, dangling_symlink) {
     EXPECT_OK(lstat("l", &st));
 }
 
+/* Symlinks followed to their end: relative (with ..), absolute, chains, a
+ * trailing slash, loops; a link or target changed in between is seen by the
+ * next stat. (runrs follows these in its directory cache.) */
+COVERS("symlink unlink")
+CASE(stat, follows_symlink_chains_and_sees_them_change) {
+    EXPECT_OK(mkdir("d", 0755));
+    EXPECT_OK(mkdir("d/sub", 0755));
+    put_file("d/f", "12345");
+    char cwd[2048], abs[2100];
+    EXPECT_TRUE(getcwd(cwd, sizeof cwd) != NULL);
+    snprintf(abs, sizeof abs, "%s/d/f", cwd);
+    EXPECT_OK(symlink("../f", "d/sub/rel"));
+    EXPECT_OK(symlink(abs, "d/abs"));
+    EXPECT_OK(symlink("sub/rel", "d/chain"));
+    EXPECT_OK(symlink("nope", "d/dangling"));
+    EXPECT_OK(symlink("sub", "d/todir"));
+    EXPECT_OK(symlink("loop2", "d/loop1"));
+    EXPECT_OK(symlink("loop1", "d/loop2"));
+    struct stat st;
+    EXPECT_OK(stat("d/abs", &st));
+    EXPECT_TRUE(S_ISREG(st.st_mode));
+    EXPECT_EQ(st.st_size, 5);
+    EXPECT_OK(stat("d/chain", &st));
+    EXPECT_EQ(st.st_size, 5);
+    EXPECT_ERRNO(stat("d/dangling", &st), ENOENT);
+    EXPECT_ERRNO(stat("d/chain/", &st), ENOTDIR);
+    EXPECT_OK(stat("d/todir/", &st));
+    EXPECT_TRUE(S_ISDIR(st.st_mode));
+    EXPECT_ERRNO(stat("d/loop1", &st), ELOOP);
+    /* The middle link now points elsewhere; the dangling one comes true. */
+    put_file("d/g", "1234567");
+    EXPECT_OK(unlink("d/sub/rel"));
+    EXPECT_OK(symlink("../g", "d/sub/rel"));
+    EXPECT_OK(stat("d/chain", &st));
+    EXPECT_EQ(st.st_size, 7);
+    put_file("d/nope", "xy");
+    EXPECT_OK(stat("d/dangling", &st));
+    EXPECT_EQ(st.st_size, 2);
+}
+
 CASE(stat, enoent_enotdir) {
     struct stat st;
     put_file("f", "x");

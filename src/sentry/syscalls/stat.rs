@@ -134,10 +134,21 @@ fn subject(ctx: &mut Ctx, dirfd: i32, path_idx: usize, flags: i32) -> Result<Sub
     {
         let kind = |st: &libc::stat| st.st_mode & libc::S_IFMT;
         match dcache::stat_child(&dir, &name) {
-            // A symlink to follow (a trailing slash follows it too) takes
-            // the gofer's walk.
+            // A symlink to follow (a trailing slash follows it too): through
+            // the cache where it leads to a cached directory, else the
+            // gofer's walk.
             Ok(st)
-                if kind(&st) == libc::S_IFLNK && (follow == Follow::Follow || trailing_slash) => {}
+                if kind(&st) == libc::S_IFLNK && (follow == Follow::Follow || trailing_slash) =>
+            {
+                let link = dcache::Child {
+                    dir,
+                    name,
+                    trailing_slash,
+                };
+                if let Some(found) = follow_cached_symlink(ctx, &abs, link)? {
+                    return Ok(found);
+                }
+            }
             Ok(st) if trailing_slash && kind(&st) != libc::S_IFDIR => return Err(Errno::ENOTDIR),
             Ok(st) => {
                 let name = CString::new(name).map_err(|_| Errno::EINVAL)?;
@@ -156,6 +167,68 @@ fn subject(ctx: &mut Ctx, dirfd: i32, path_idx: usize, flags: i32) -> Result<Sub
         } if follow == Follow::NoFollow => Ok(Subject::FdLinkItself { fs, rel }),
         found => Ok(Subject::Found(found)),
     }
+}
+
+/// Follows the symlink `link` (named by `path`, in a cached directory)
+/// through the directory cache: reads its target there and looks that up
+/// the same way, as long as each step's directory is cached (Debian's
+/// /bin/sh, the alternatives in /usr/bin), so no gofer walk. `None`: some
+/// step leaves the cache (a synthetic or uncached directory, a path the
+/// cache cannot split, too many links); the caller then walks through the
+/// gofer from the start. The cache checks the caller's search permission
+/// on each directory, as Linux does on the way to a target.
+fn follow_cached_symlink(
+    ctx: &mut Ctx,
+    path: &[u8],
+    link: dcache::Child,
+) -> Result<Option<Subject>, Errno> {
+    let is_symlink = |st: &libc::stat| st.st_mode & libc::S_IFMT == libc::S_IFLNK;
+    let (mut path, mut link) = (path.to_vec(), link);
+    for _ in 0..super::MAX_SYMLINKS {
+        let without_slash = match path.iter().rposition(|b| *b != b'/') {
+            Some(last) => &path[..=last],
+            None => return Ok(None),
+        };
+        let Some((parent, _)) = dcache::split_plain(without_slash) else {
+            return Ok(None);
+        };
+        let Ok(name) = CString::new(link.name.clone()) else {
+            return Ok(None);
+        };
+        let target = match sys::readlink_at(link.dir.as_fd(), &name) {
+            Ok(t) if !t.is_empty() => t,
+            _ => return Ok(None),
+        };
+        let mut next = vfs::join(&parent, &target);
+        if link.trailing_slash {
+            next.push(b'/');
+        }
+        if next.len() >= super::PATH_MAX {
+            return Ok(None);
+        }
+        let Some(child) = ctx.cached_parent(&next)? else {
+            return Ok(None);
+        };
+        match dcache::stat_child(&child.dir, &child.name) {
+            Ok(st) if is_symlink(&st) => (path, link) = (next, child),
+            Ok(st) if child.trailing_slash && st.st_mode & libc::S_IFMT != libc::S_IFDIR => {
+                return Err(Errno::ENOTDIR)
+            }
+            Ok(st) => {
+                let Ok(name) = CString::new(child.name) else {
+                    return Ok(None);
+                };
+                return Ok(Some(Subject::Child {
+                    dir: child.dir,
+                    name,
+                    st,
+                }));
+            }
+            Err(e @ (Errno::ENOENT | Errno::ENAMETOOLONG)) => return Err(e),
+            Err(_) => return Ok(None),
+        }
+    }
+    Ok(None)
 }
 
 fn stat_subject(ctx: &mut Ctx, s: Subject) -> Result<libc::stat, Errno> {
