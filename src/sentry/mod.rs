@@ -121,6 +121,9 @@ impl WritableCopies {
 /// A synthetic directory fd of the workload's.
 pub struct SyntheticDirFd {
     pub path: String,
+    /// The task whose /proc directory it is in, as at the open (see
+    /// `cwd::VirtualCwd::pin`).
+    pub pin: Option<(i32, u64)>,
     /// The same open file, held by the sentry.
     held: Arc<OwnedFd>,
 }
@@ -138,38 +141,52 @@ impl Sentry {
     /// open file as a recorded fd of the process or of its parent (fts
     /// keeps dups of its directory fds; a child inherits them).
     pub fn synthetic_dir_path(&self, tgid: i32, fd: i32) -> Option<String> {
+        self.synthetic_dir(tgid, fd).map(|(path, _)| path)
+    }
+
+    /// As `synthetic_dir_path`, with the task the directory was opened
+    /// for (`SyntheticDirFd::pin`).
+    pub fn synthetic_dir(&self, tgid: i32, fd: i32) -> Option<(String, Option<(i32, u64)>)> {
         let mut m = self.synthetic_fds.lock().ok()?;
         if let Some(e) = m.get(&(tgid, fd)) {
-            return Some(e.path.clone());
+            return Some((e.path.clone(), e.pin));
         }
         // The workload's copy may be the only one left (fts dups a
         // directory fd and closes the original): compare with the
         // sentry's.
         let parent = sys::pidfd_info(tgid).ok().map(|i| i.ppid as i32);
         let own = std::process::id() as i32;
-        let (path, held) = m
+        let (path, pin, held) = m
             .iter()
             .filter(|((t, _), _)| *t == tgid || Some(*t) == parent)
             .find(|(_, e)| sys::same_open_file(own, e.held.as_raw_fd(), tgid, fd))
-            .map(|(_, e)| (e.path.clone(), Arc::clone(&e.held)))?;
+            .map(|(_, e)| (e.path.clone(), e.pin, Arc::clone(&e.held)))?;
         m.insert(
             (tgid, fd),
             SyntheticDirFd {
                 path: path.clone(),
+                pin,
                 held,
             },
         );
-        Some(path)
+        Some((path, pin))
     }
 
     /// Records that the caller's fd `fd` (process `tgid`) is the
     /// synthetic directory at sandbox path `path`.
-    pub fn remember_synthetic_dir(&self, tgid: i32, fd: i32, path: String, held: OwnedFd) {
+    pub fn remember_synthetic_dir(
+        &self,
+        tgid: i32,
+        fd: i32,
+        path: String,
+        pin: Option<(i32, u64)>,
+        held: OwnedFd,
+    ) {
         let Ok(mut m) = self.synthetic_fds.lock() else {
             return;
         };
         let held = Arc::new(held);
-        m.insert((tgid, fd), SyntheticDirFd { path, held });
+        m.insert((tgid, fd), SyntheticDirFd { path, pin, held });
         if m.len() > SYNTHETIC_FDS_PRUNE_AT {
             m.retain(|&(tgid, fd), _| {
                 // A negative fd is an install under way (`PendingDir`).
@@ -192,6 +209,7 @@ impl Sentry {
         &self,
         tgid: i32,
         path: String,
+        pin: Option<(i32, u64)>,
         held: OwnedFd,
     ) -> PendingDir {
         static NEXT: std::sync::atomic::AtomicI32 = std::sync::atomic::AtomicI32::new(1);
@@ -208,6 +226,7 @@ impl Sentry {
                 (tgid, key),
                 SyntheticDirFd {
                     path,
+                    pin,
                     held: Arc::new(held),
                 },
             );
@@ -263,6 +282,7 @@ mod tests {
         let pending = k.sentry.remember_pending_synthetic_dir(
             me,
             "/proc/1".into(),
+            None,
             installed.try_clone().expect("dup"),
         );
         assert_eq!(
@@ -285,6 +305,7 @@ mod tests {
         let refused = k.sentry.remember_pending_synthetic_dir(
             me,
             "/proc/2".into(),
+            None,
             other.try_clone().expect("dup"),
         );
         k.sentry.settle_synthetic_dir(refused, None);

@@ -996,6 +996,40 @@ pub fn read_in_pid_namespace(pid_ns: BorrowedFd<'_>, path: &CStr) -> Result<Vec<
     }
 }
 
+/// pidfd_send_signal(2) from the sentry to the thread group of host task
+/// `htid` (a thread-group leader): `sig` (0: only the kernel's checks),
+/// with the caller's siginfo (`info`, 128 bytes; None: the kernel's own)
+/// and `flags` (0: the thread group).
+pub fn send_signal(htid: i32, sig: i32, info: Option<&[u8]>, flags: u32) -> Result<(), Errno> {
+    const PIDFD_SIGNAL_THREAD_GROUP: u32 = 2;
+    let info = match info {
+        Some(b) if b.len() >= std::mem::size_of::<libc::siginfo_t>() => b.as_ptr(),
+        Some(_) => return Err(Errno::EFAULT),
+        None => std::ptr::null(),
+    };
+    let flags = if flags == 0 {
+        PIDFD_SIGNAL_THREAD_GROUP
+    } else {
+        flags
+    };
+    let pidfd = task_pidfd(htid)?;
+    // SAFETY: integers, and `info` null or pointing to a siginfo_t's size
+    // of bytes we own, which the kernel only reads.
+    let r = unsafe {
+        libc::syscall(
+            libc::SYS_pidfd_send_signal,
+            pidfd.as_raw_fd(),
+            sig,
+            info,
+            flags,
+        )
+    };
+    if r < 0 {
+        return Err(Errno::last());
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -209,6 +209,117 @@ CASE(pidfd_send_signal, other_uid_without_cap_kill_eperm) {
     EXPECT_EQ(WEXITSTATUS(st), 0);
 }
 
+/* An fd of a /proc/<pid> directory is a pidfd too (Linux 5.1's first
+ * form; LTP and CPython's tests signal /proc/self): the same checks, the
+ * caller's siginfo delivered as given. Only a process's own directory. */
+COVERS("open")
+CASE(pidfd_send_signal, proc_pid_directory_is_a_pidfd) {
+    sigset_t set, old;
+    sigemptyset(&set);
+    sigaddset(&set, SIGUSR1);
+    EXPECT_OK(sigprocmask(SIG_BLOCK, &set, &old));
+    int self = (int)EXPECT_OK(open("/proc/self", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    EXPECT_OK(pidfd_signal_(self, SIGUSR1, NULL, 0));
+    siginfo_t got;
+    struct timespec ts = {3, 0};
+    EXPECT_EQ(sigtimedwait(&set, &got, &ts), SIGUSR1);
+    EXPECT_EQ(got.si_code, SI_USER);
+    siginfo_t si;
+    memset(&si, 0, sizeof si);
+    si.si_signo = SIGUSR1;
+    si.si_code = SI_QUEUE;
+    si.si_pid = getpid();
+    si.si_uid = getuid();
+    si.si_value.sival_int = 7;
+    EXPECT_OK(pidfd_signal_(self, SIGUSR1, &si, 0));
+    EXPECT_EQ(sigtimedwait(&set, &got, &ts), SIGUSR1);
+    EXPECT_EQ(got.si_code, SI_QUEUE);
+    EXPECT_EQ(got.si_value.sival_int, 7);
+    si.si_signo = SIGUSR2;
+    EXPECT_ERRNO(pidfd_signal_(self, SIGUSR1, &si, 0), EINVAL);
+    EXPECT_ERRNO(pidfd_signal_(self, SIGUSR1, NULL, 0x100), EINVAL);
+    EXPECT_ERRNO(pidfd_signal_(self, 99, NULL, 0), EINVAL);
+    EXPECT_OK(pidfd_signal_(self, 0, NULL, 0));
+    char task[64];
+    snprintf(task, sizeof task, "/proc/self/task/%d", (int)syscall(SYS_gettid));
+    int t = (int)EXPECT_OK(open(task, O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    EXPECT_ERRNO(pidfd_signal_(t, 0, NULL, 0), EBADF);
+    int proc = (int)EXPECT_OK(open("/proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    EXPECT_ERRNO(pidfd_signal_(proc, 0, NULL, 0), EBADF);
+    close(proc);
+    close(t);
+    close(self);
+    EXPECT_OK(sigprocmask(SIG_SETMASK, &old, NULL));
+}
+
+/* The sender's pid and uid in a siginfo sent through /proc/self arrive
+ * as the caller gave them. */
+CASE(pidfd_send_signal, proc_pid_directory_siginfo_keeps_the_senders_ids) {
+    sigset_t set, old;
+    sigemptyset(&set);
+    sigaddset(&set, SIGUSR1);
+    EXPECT_OK(sigprocmask(SIG_BLOCK, &set, &old));
+    int self = (int)EXPECT_OK(open("/proc/self", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    siginfo_t si;
+    memset(&si, 0, sizeof si);
+    si.si_signo = SIGUSR1;
+    si.si_code = SI_QUEUE;
+    si.si_pid = getpid();
+    si.si_uid = getuid();
+    EXPECT_OK(pidfd_signal_(self, SIGUSR1, &si, 0));
+    siginfo_t got;
+    struct timespec ts = {3, 0};
+    EXPECT_EQ(sigtimedwait(&set, &got, &ts), SIGUSR1);
+    close(self);
+    EXPECT_OK(sigprocmask(SIG_SETMASK, &old, NULL));
+    EXPECT_EQ(got.si_pid, getpid());
+    EXPECT_EQ(got.si_uid, getuid());
+}
+
+/* A child's /proc/<pid> directory: it signals the child, and once the
+ * child is reaped, ESRCH (never another process given that pid). */
+CASE(pidfd_send_signal, proc_pid_directory_of_a_child_then_esrch) {
+    int keep;
+    pid_t c = sleeper(&keep);
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%d", (int)c);
+    int fd = (int)EXPECT_OK(open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    EXPECT_OK(pidfd_signal_(fd, 0, NULL, 0));
+    EXPECT_OK(pidfd_signal_(fd, SIGTERM, NULL, 0));
+    int st;
+    EXPECT_EQ(waitpid(c, &st, 0), c);
+    EXPECT_TRUE(WIFSIGNALED(st));
+    EXPECT_EQ(WTERMSIG(st), SIGTERM);
+    EXPECT_ERRNO(pidfd_signal_(fd, 0, NULL, 0), ESRCH);
+    close(fd);
+    close(keep);
+}
+
+/* Another user's process through its /proc/<pid> directory: EPERM
+ * without CAP_KILL, as with a pidfd. */
+CASE(pidfd_send_signal, proc_pid_directory_of_another_uid_eperm) {
+    if (!has_cap(CAP_SETUID_))
+        harness_skip("needs CAP_SETUID");
+    int keep;
+    pid_t c = sleeper(&keep);
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%d", (int)c);
+    int fd = (int)EXPECT_OK(open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    pid_t d = fork();
+    if (d == 0) {
+        if (setresuid(1000, 1000, 1000) != 0)
+            _exit(2);
+        _exit(pidfd_signal_(fd, SIGKILL, NULL, 0) == -1 && errno == EPERM ? 0 : 1);
+    }
+    int st;
+    EXPECT_EQ(waitpid(d, &st, 0), d);
+    kill(c, SIGKILL);
+    waitpid(c, NULL, 0);
+    close(fd);
+    close(keep);
+    EXPECT_EQ(WEXITSTATUS(st), 0);
+}
+
 COVERS("waitid")
 CASE(pidfd_open, waitid_p_pidfd_reaps_the_child) {
     pid_t c = fork();

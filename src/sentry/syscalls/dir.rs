@@ -716,13 +716,13 @@ mod handler_tests {
         let p = k.path("/proc/self");
         let flags = (libc::O_RDONLY | libc::O_DIRECTORY) as u64;
         let (dir, path) = match k.call("open", [p, flags, 0, 0, 0, 0]) {
-            Ok(crate::sentry::syscalls::Outcome::DirFd { fd, path, .. }) => (fd, path),
+            Ok(crate::sentry::syscalls::Outcome::DirFd { fd, path, pin, .. }) => (fd, (path, pin)),
             _ => panic!("a synthetic directory fd"),
         };
         let held = dir.try_clone().unwrap();
         let raw = dir.as_raw_fd();
         k.sentry
-            .remember_synthetic_dir(std::process::id() as i32, raw, path, held);
+            .remember_synthetic_dir(std::process::id() as i32, raw, path.0, path.1, held);
         let buf = k.platform.buf(8192);
         let n = value(k.call("getdents64", [raw as u64, buf, 8192, 0, 0, 0])) as usize;
         let names = dirent_names(&k.platform.get(buf, n));

@@ -773,16 +773,24 @@ fn open_synthetic(
             )?;
             // Canonical (no `self`): fchdir and getdents on it name this
             // directory whichever thread uses the fd.
-            let path = match ctx.synthetic_dir(fs, &rel) {
-                Ok(dir) => dir.path,
-                Err(_) => format!(
-                    "{}{}{}",
-                    fs.mount_point(),
-                    if rel.is_empty() { "" } else { "/" },
-                    rel
+            let (path, pin) = match ctx.synthetic_dir(fs, &rel) {
+                Ok(dir) => (dir.path, dir.pin),
+                Err(_) => (
+                    format!(
+                        "{}{}{}",
+                        fs.mount_point(),
+                        if rel.is_empty() { "" } else { "/" },
+                        rel
+                    ),
+                    None,
                 ),
             };
-            Ok(Outcome::DirFd { fd, cloexec, path })
+            Ok(Outcome::DirFd {
+                fd,
+                cloexec,
+                path,
+                pin,
+            })
         }
         Node::Symlink(_) => open_symlink_itself(flags, cloexec),
         // Answered above.

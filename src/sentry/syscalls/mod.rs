@@ -13,6 +13,7 @@ pub mod misc;
 pub mod mount;
 pub mod notify;
 pub mod process;
+pub mod signal;
 pub mod socket;
 pub mod stat;
 pub mod xattr;
@@ -41,6 +42,8 @@ pub enum Outcome {
         fd: OwnedFd,
         cloexec: bool,
         path: String,
+        /// The task whose /proc directory it is in (see `VirtualCwd::pin`).
+        pin: Option<(i32, u64)>,
     },
     /// Let the kernel do it (execve; chdir after the sentry's checks).
     Continue,
