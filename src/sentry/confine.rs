@@ -123,7 +123,7 @@ pub fn sentry_allowlist(own_pid: i32, platform: PlatformKind) -> Vec<Allowed> {
         any(
             "pidfd_send_signal",
             SYS_pidfd_send_signal,
-            "killing the workload when the sandbox fails",
+            "killing the workload when the sandbox fails; a workload's signal through a /proc/<pid> directory fd",
         ),
         any(
             "inotify_add_watch",
