@@ -31,6 +31,19 @@ static int pidfd_signal_(int fd, int sig, siginfo_t *info, unsigned flags) {
     return (int)syscall(SYS_pidfd_send_signal, fd, sig, info, flags);
 }
 
+/* A siginfo as sigqueue(3) makes it: SI_QUEUE from this process, with
+ * `value`. */
+static siginfo_t queued(int sig, int value) {
+    siginfo_t si;
+    memset(&si, 0, sizeof si);
+    si.si_signo = sig;
+    si.si_code = SI_QUEUE;
+    si.si_pid = getpid();
+    si.si_uid = getuid();
+    si.si_value.sival_int = value;
+    return si;
+}
+
 /* A child that waits until its pipe closes (or it is killed). */
 static pid_t sleeper(int *keep) {
     int p[2];
@@ -177,25 +190,21 @@ CASE(pidfd_send_signal, siginfo_si_queue_carries_a_value) {
     char b;
     EXPECT_EQ(read(p[0], &b, 1), 1);
     int fd = (int)EXPECT_OK(pidfd_open_(c, 0));
-    siginfo_t si;
-    memset(&si, 0, sizeof si);
-    si.si_signo = SIGUSR2;
-    si.si_code = SI_QUEUE;
-    si.si_pid = getpid();
-    si.si_uid = getuid();
-    si.si_value.sival_int = 42;
+    siginfo_t si = queued(SIGUSR2, 42);
     EXPECT_OK(pidfd_signal_(fd, SIGUSR2, &si, 0));
     int st;
     EXPECT_EQ(waitpid(c, &st, 0), c);
     EXPECT_EQ(WEXITSTATUS(st), 0);
 }
 
-CASE(pidfd_send_signal, other_uid_without_cap_kill_eperm) {
+/* A sleeping child of root's, signalled through the fd `open_fd` gives
+ * for it by a process of uid 1000 without CAP_KILL: EPERM. */
+static void expect_other_uid_eperm(int (*open_fd)(pid_t)) {
     if (!has_cap(CAP_SETUID_))
         harness_skip("needs CAP_SETUID");
     int keep;
     pid_t c = sleeper(&keep);
-    int fd = (int)EXPECT_OK(pidfd_open_(c, 0));
+    int fd = (int)EXPECT_OK(open_fd(c));
     pid_t d = fork();
     if (d == 0) {
         if (setresuid(1000, 1000, 1000) != 0)
@@ -206,7 +215,24 @@ CASE(pidfd_send_signal, other_uid_without_cap_kill_eperm) {
     EXPECT_EQ(waitpid(d, &st, 0), d);
     kill(c, SIGKILL);
     waitpid(c, NULL, 0);
+    close(fd);
+    close(keep);
     EXPECT_EQ(WEXITSTATUS(st), 0);
+}
+
+static int pidfd_of(pid_t c) {
+    return pidfd_open_(c, 0);
+}
+
+/* An fd of the process's /proc/<pid> directory. */
+static int proc_dir_of(pid_t c) {
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%d", (int)c);
+    return open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+}
+
+CASE(pidfd_send_signal, other_uid_without_cap_kill_eperm) {
+    expect_other_uid_eperm(pidfd_of);
 }
 
 /* An fd of a /proc/<pid> directory is a pidfd too (Linux 5.1's first
@@ -224,13 +250,7 @@ CASE(pidfd_send_signal, proc_pid_directory_is_a_pidfd) {
     struct timespec ts = {3, 0};
     EXPECT_EQ(sigtimedwait(&set, &got, &ts), SIGUSR1);
     EXPECT_EQ(got.si_code, SI_USER);
-    siginfo_t si;
-    memset(&si, 0, sizeof si);
-    si.si_signo = SIGUSR1;
-    si.si_code = SI_QUEUE;
-    si.si_pid = getpid();
-    si.si_uid = getuid();
-    si.si_value.sival_int = 7;
+    siginfo_t si = queued(SIGUSR1, 7);
     EXPECT_OK(pidfd_signal_(self, SIGUSR1, &si, 0));
     EXPECT_EQ(sigtimedwait(&set, &got, &ts), SIGUSR1);
     EXPECT_EQ(got.si_code, SI_QUEUE);
@@ -260,12 +280,7 @@ CASE(pidfd_send_signal, proc_pid_directory_siginfo_keeps_the_senders_ids) {
     sigaddset(&set, SIGUSR1);
     EXPECT_OK(sigprocmask(SIG_BLOCK, &set, &old));
     int self = (int)EXPECT_OK(open("/proc/self", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-    siginfo_t si;
-    memset(&si, 0, sizeof si);
-    si.si_signo = SIGUSR1;
-    si.si_code = SI_QUEUE;
-    si.si_pid = getpid();
-    si.si_uid = getuid();
+    siginfo_t si = queued(SIGUSR1, 0);
     EXPECT_OK(pidfd_signal_(self, SIGUSR1, &si, 0));
     siginfo_t got;
     struct timespec ts = {3, 0};
@@ -281,9 +296,7 @@ CASE(pidfd_send_signal, proc_pid_directory_siginfo_keeps_the_senders_ids) {
 CASE(pidfd_send_signal, proc_pid_directory_of_a_child_then_esrch) {
     int keep;
     pid_t c = sleeper(&keep);
-    char path[64];
-    snprintf(path, sizeof path, "/proc/%d", (int)c);
-    int fd = (int)EXPECT_OK(open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    int fd = (int)EXPECT_OK(proc_dir_of(c));
     EXPECT_OK(pidfd_signal_(fd, 0, NULL, 0));
     EXPECT_OK(pidfd_signal_(fd, SIGTERM, NULL, 0));
     int st;
@@ -298,26 +311,7 @@ CASE(pidfd_send_signal, proc_pid_directory_of_a_child_then_esrch) {
 /* Another user's process through its /proc/<pid> directory: EPERM
  * without CAP_KILL, as with a pidfd. */
 CASE(pidfd_send_signal, proc_pid_directory_of_another_uid_eperm) {
-    if (!has_cap(CAP_SETUID_))
-        harness_skip("needs CAP_SETUID");
-    int keep;
-    pid_t c = sleeper(&keep);
-    char path[64];
-    snprintf(path, sizeof path, "/proc/%d", (int)c);
-    int fd = (int)EXPECT_OK(open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-    pid_t d = fork();
-    if (d == 0) {
-        if (setresuid(1000, 1000, 1000) != 0)
-            _exit(2);
-        _exit(pidfd_signal_(fd, SIGKILL, NULL, 0) == -1 && errno == EPERM ? 0 : 1);
-    }
-    int st;
-    EXPECT_EQ(waitpid(d, &st, 0), d);
-    kill(c, SIGKILL);
-    waitpid(c, NULL, 0);
-    close(fd);
-    close(keep);
-    EXPECT_EQ(WEXITSTATUS(st), 0);
+    expect_other_uid_eperm(proc_dir_of);
 }
 
 COVERS("waitid")
