@@ -997,9 +997,9 @@ pub fn read_in_pid_namespace(pid_ns: BorrowedFd<'_>, path: &CStr) -> Result<Vec<
 }
 
 /// pidfd_send_signal(2) from the sentry to the thread group of host task
-/// `htid` (a thread-group leader): `sig` (0: only the kernel's checks),
-/// with the caller's siginfo (`info`, 128 bytes; None: the kernel's own)
-/// and `flags` (0: the thread group).
+/// `htid` (that thread alone with PIDFD_SIGNAL_THREAD): `sig` (0: only
+/// the kernel's checks), with the caller's siginfo (`info`, 128 bytes;
+/// None: the kernel's own) and `flags` (0: the thread group).
 pub fn send_signal(htid: i32, sig: i32, info: Option<&[u8]>, flags: u32) -> Result<(), Errno> {
     const PIDFD_SIGNAL_THREAD_GROUP: u32 = 2;
     let info = match info {

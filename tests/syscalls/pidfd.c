@@ -7,6 +7,7 @@
 #include "net_util.h"
 #include <linux/sched.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
@@ -289,6 +290,55 @@ CASE(pidfd_send_signal, proc_pid_directory_siginfo_keeps_the_senders_ids) {
     EXPECT_OK(sigprocmask(SIG_SETMASK, &old, NULL));
     EXPECT_EQ(got.si_pid, getpid());
     EXPECT_EQ(got.si_uid, getuid());
+}
+
+/* A thread's /proc/<tid> (not listed, but there): its files are the
+ * thread's, and as a pidfd it signals the thread's process. */
+struct tid_dir_result {
+    int opened, status_is_the_threads, signalled;
+};
+
+static void *signal_through_own_tid_dir(void *out) {
+    struct tid_dir_result *r = out;
+    int tid = (int)syscall(SYS_gettid);
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%d", tid);
+    int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    r->opened = fd >= 0;
+    if (fd < 0)
+        return NULL;
+    char buf[4096], want[32];
+    int status = openat(fd, "status", O_RDONLY | O_CLOEXEC);
+    ssize_t n = status >= 0 ? read(status, buf, sizeof buf - 1) : -1;
+    if (n > 0) {
+        buf[n] = 0;
+        snprintf(want, sizeof want, "\nPid:\t%d\n", tid);
+        r->status_is_the_threads = strstr(buf, want) != NULL;
+    }
+    if (status >= 0)
+        close(status);
+    r->signalled = pidfd_signal_(fd, SIGUSR1, NULL, 0) == 0;
+    close(fd);
+    return NULL;
+}
+
+CASE(pidfd_send_signal, proc_tid_directory_of_a_thread_signals_its_process) {
+    sigset_t set, old;
+    sigemptyset(&set);
+    sigaddset(&set, SIGUSR1);
+    EXPECT_EQ(pthread_sigmask(SIG_BLOCK, &set, &old), 0);
+    struct tid_dir_result r = {0, 0, 0};
+    pthread_t t;
+    EXPECT_EQ(pthread_create(&t, NULL, signal_through_own_tid_dir, &r), 0);
+    EXPECT_EQ(pthread_join(t, NULL), 0);
+    siginfo_t got;
+    struct timespec ts = {0, 0};
+    int sig = sigtimedwait(&set, &got, &ts);
+    EXPECT_EQ(pthread_sigmask(SIG_SETMASK, &old, NULL), 0);
+    EXPECT_TRUE(r.opened);
+    EXPECT_TRUE(r.status_is_the_threads);
+    EXPECT_TRUE(r.signalled);
+    EXPECT_EQ(sig, SIGUSR1);
 }
 
 /* A child's /proc/<pid> directory: it signals the child, and once the

@@ -552,6 +552,16 @@ impl HostProc {
             .find(|&t| self.ids_of(t).is_some_and(|(c, _)| c == ctid))
     }
 
+    /// Container thread `ctid` that leads no process, wherever it is: its
+    /// process's container and host pids and its own host tid (Linux
+    /// finds /proc/<tid> of any thread, though it lists only processes).
+    /// A scan of every process's threads: only for a pid no process has.
+    pub fn thread_anywhere(&self, ctid: i32) -> Option<(i32, i32, i32)> {
+        self.list_container_pids()
+            .into_iter()
+            .find_map(|(cpid, hpid)| Some((cpid, hpid, self.thread_of(hpid, ctid)?)))
+    }
+
     /// The host procfs mount point (normally "/proc").
     pub fn root(&self) -> &Path {
         &self.root
@@ -1189,6 +1199,17 @@ mod tests {
         assert_eq!(h.host_pid(2), Some(101));
         assert_eq!(h.host_pids.lock().expect("pids").get(&2), Some(&101));
         assert_eq!(h.host_pid(3), None, "a thread is no process");
+        assert_eq!(
+            h.thread_anywhere(3),
+            Some((1, 100, 102)),
+            "but a thread of 1"
+        );
+        assert_eq!(
+            h.thread_anywhere(50),
+            None,
+            "a host pid is no container tid"
+        );
+        assert_eq!(h.thread_anywhere(4), None);
         assert_eq!(h.host_pid(50), None, "a host pid is no container pid");
         // What a caller's own ids say is remembered, and checked at use.
         h.remember_host_pid(2, 100);

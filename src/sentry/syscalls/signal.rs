@@ -56,8 +56,8 @@ pub fn pidfd_send_signal(ctx: &mut Ctx) -> SysResult {
         if signo != sig {
             return Err(Errno::EINVAL);
         }
-        // Only a thread signalling its own process (as the leader) picks
-        // any si_code.
+        // Only the thread the directory names, signalling its own process,
+        // picks any si_code.
         let to_itself = caller == htid && flags & PIDFD_SIGNAL_PROCESS_GROUP == 0;
         if !to_itself && (code >= 0 || code == libc::SI_TKILL) {
             return Err(Errno::EPERM);
@@ -66,20 +66,20 @@ pub fn pidfd_send_signal(ctx: &mut Ctx) -> SysResult {
     } else {
         None
     };
-    // The process the directory was opened for, not a later one with its
-    // pid; a thread's directory (/proc/<tid>) names no thread group.
-    let leader = sys::pidfd_info(htid).is_ok_and(|i| i.tgid as i32 == htid);
-    if lineage::identify(htid) != Ok(identity) || !leader {
+    // The task the directory was opened for, not a later one with its
+    // pid. A thread's directory (/proc/<tid>) signals its thread group,
+    // as Linux does.
+    if lineage::identify(htid) != Ok(identity) {
         return Err(Errno::ESRCH);
     }
+    let target = sys::pidfd_info(htid).map_err(|_| Errno::ESRCH)?;
     if !(0..=libc::SIGRTMAX()).contains(&sig) {
         return Err(Errno::EINVAL);
     }
     let own = sys::pidfd_info(caller).map_err(|_| Errno::ESRCH)?;
     let may_kill_any = ctx.sentry.kernel.creds.own(caller)?.effective & cap_bit(CAP_KILL) != 0
         && ctx.sentry.procfs.host().userns_within(htid, caller);
-    if own.tgid as i32 != htid && !may_kill_any {
-        let target = sys::pidfd_info(htid).map_err(|_| Errno::ESRCH)?;
+    if own.tgid != target.tgid && !may_kill_any {
         let same_user = [own.euid, own.ruid]
             .iter()
             .any(|&u| u == target.suid || u == target.ruid);

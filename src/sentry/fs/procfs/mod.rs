@@ -1017,13 +1017,26 @@ impl ProcFs {
                         return Ok(Res::Placeholder(i));
                     }
                     let cpid = hostproc::parse_pid_name(comp).ok_or(Errno::ENOENT)?;
-                    let hpid = self.host.host_pid(cpid).ok_or(Errno::ENOENT)?;
+                    if let Some(hpid) = self.host.host_pid(cpid) {
+                        return Ok(Res::Pid(Task {
+                            ctgid: cpid,
+                            htgid: hpid,
+                            ctid: cpid,
+                            htid: hpid,
+                            thread: false,
+                        }));
+                    }
+                    // Another thread's tid: Linux finds /proc/<tid> too,
+                    // unlisted, with that thread's files (here its
+                    // task/<tid> directory's).
+                    let (ctgid, htgid, htid) =
+                        self.host.thread_anywhere(cpid).ok_or(Errno::ENOENT)?;
                     Ok(Res::Pid(Task {
-                        ctgid: cpid,
-                        htgid: hpid,
+                        ctgid,
+                        htgid,
                         ctid: cpid,
-                        htid: hpid,
-                        thread: false,
+                        htid,
+                        thread: true,
                     }))
                 }
             },
@@ -1685,6 +1698,20 @@ mod tests {
             .add(&task(me(), "pid:[999]", me(), 1, "test"))
             .write("uptime", "1000.00 2000.00\n");
         tree
+    }
+
+    /// /proc/<tid> of a thread that leads no process is there, unlisted,
+    /// as that thread's directory (Linux finds any task's pid at the top).
+    #[test]
+    fn a_threads_tid_is_found_at_the_top_but_not_listed() {
+        let tree = ProcTree::new();
+        let init = Task::process(100, 1, "pid:[111]");
+        tree.add(&init).add(&init.thread(102, 3));
+        let p = ProcFs::new(config(100, tree.root().to_path_buf()));
+        assert!(matches!(p.lookup(100, "3"), Ok(Node::Dir(_))));
+        assert_eq!(p.canonical(100, "3").map(|(_, task)| task), Ok(Some(102)));
+        assert!(!names(p.lookup(100, "").expect("/proc")).contains(&"3".to_owned()));
+        assert_eq!(p.lookup(100, "4"), Err(Errno::ENOENT));
     }
 
     /// Another task's fds, and who may see them: a task of the same ids
