@@ -693,6 +693,36 @@ python3 -m compileall -q /mnt > /dev/null && echo compiled
     );
 }
 
+/// A /proc/<pid> directory used as a pidfd (as CPython's own tests do):
+/// SIGKILL and SIGSTOP sent to the container's init through /proc/1 are
+/// ignored, as Linux ignores them from inside the init's pid namespace,
+/// and a child gets its signal.
+#[test]
+fn python_pidfd_of_proc_directories() {
+    compare(
+        "python_pidfd_of_proc_directories",
+        r#"
+python3 - <<'PY'
+import os, signal, subprocess
+init = os.open('/proc/1', os.O_RDONLY | os.O_DIRECTORY)
+signal.pidfd_send_signal(init, signal.SIGKILL)
+signal.pidfd_send_signal(init, signal.SIGSTOP)
+signal.pidfd_send_signal(init, 0)
+child = subprocess.Popen(['sleep', '30'])
+fd = os.open('/proc/%d' % child.pid, os.O_RDONLY | os.O_DIRECTORY)
+signal.pidfd_send_signal(fd, signal.SIGTERM)
+print('child', child.wait())
+try:
+    signal.pidfd_send_signal(fd, 0)
+except ProcessLookupError:
+    print('reaped: ESRCH')
+PY
+echo 'init lives'
+"#,
+        ROOT,
+    );
+}
+
 /// A process and a thread naming themselves through /proc/self/comm and
 /// /proc/self/task/<tid>/comm (as setproctitle-style code and runtimes
 /// naming threads do), what ps then shows, another process's comm refused

@@ -87,6 +87,13 @@ pub fn pidfd_send_signal(ctx: &mut Ctx) -> SysResult {
             return Err(Errno::EPERM);
         }
     }
+    // The pid namespace's init never gets SIGKILL or SIGSTOP from inside
+    // it (SIGNAL_UNKILLABLE); the sentry's signal would come from an
+    // ancestor namespace, which init may not ignore.
+    let to_init = ctx.sentry.procfs.host().container_pid(target.tgid as i32) == Some(1);
+    if to_init && matches!(sig, libc::SIGKILL | libc::SIGSTOP) {
+        return Ok(Outcome::Value(0));
+    }
     sys::send_signal(htid, sig, info.as_deref(), flags)?;
     Ok(Outcome::Value(0))
 }
