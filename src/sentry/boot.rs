@@ -778,16 +778,11 @@ fn handle(platform: &dyn Platform, sentry: &Sentry, gofer: &Client, req: Syscall
             };
             (r, shown)
         }
-        Ok(Outcome::DirFd {
-            fd,
-            cloexec,
-            path,
-            pin,
-        }) => {
+        Ok(Outcome::DirFd { fd, cloexec, dir }) => {
             // Recorded before the caller can use it.
             let pending = super::task::TaskInfo::ids(req.tid).ok().and_then(|t| {
                 let held = fd.try_clone().ok()?;
-                Some(sentry.remember_pending_synthetic_dir(t.tgid, path, pin, held))
+                Some(sentry.remember_pending_synthetic_dir(t.tgid, dir, held))
             });
             let r = platform.respond(&req, Response::InstallFd { fd, cloexec });
             if let Some(p) = pending {

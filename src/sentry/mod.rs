@@ -120,10 +120,9 @@ impl WritableCopies {
 
 /// A synthetic directory fd of the workload's.
 pub struct SyntheticDirFd {
-    pub path: String,
-    /// The task whose /proc directory it is in, as at the open (see
-    /// `cwd::VirtualCwd::pin`).
-    pub pin: Option<(i32, u64)>,
+    /// Its canonical sandbox path and the task whose /proc directory it
+    /// is in, as at the open.
+    pub dir: cwd::VirtualCwd,
     /// The same open file, held by the sentry.
     held: Arc<OwnedFd>,
 }
@@ -141,52 +140,44 @@ impl Sentry {
     /// open file as a recorded fd of the process or of its parent (fts
     /// keeps dups of its directory fds; a child inherits them).
     pub fn synthetic_dir_path(&self, tgid: i32, fd: i32) -> Option<String> {
-        self.synthetic_dir(tgid, fd).map(|(path, _)| path)
+        self.synthetic_dir(tgid, fd).map(|d| d.path)
     }
 
     /// As `synthetic_dir_path`, with the task the directory was opened
-    /// for (`SyntheticDirFd::pin`).
-    pub fn synthetic_dir(&self, tgid: i32, fd: i32) -> Option<(String, Option<(i32, u64)>)> {
+    /// for (`VirtualCwd::pin`).
+    pub fn synthetic_dir(&self, tgid: i32, fd: i32) -> Option<cwd::VirtualCwd> {
         let mut m = self.synthetic_fds.lock().ok()?;
         if let Some(e) = m.get(&(tgid, fd)) {
-            return Some((e.path.clone(), e.pin));
+            return Some(e.dir.clone());
         }
         // The workload's copy may be the only one left (fts dups a
         // directory fd and closes the original): compare with the
         // sentry's.
         let parent = sys::pidfd_info(tgid).ok().map(|i| i.ppid as i32);
         let own = std::process::id() as i32;
-        let (path, pin, held) = m
+        let (dir, held) = m
             .iter()
             .filter(|((t, _), _)| *t == tgid || Some(*t) == parent)
             .find(|(_, e)| sys::same_open_file(own, e.held.as_raw_fd(), tgid, fd))
-            .map(|(_, e)| (e.path.clone(), e.pin, Arc::clone(&e.held)))?;
+            .map(|(_, e)| (e.dir.clone(), Arc::clone(&e.held)))?;
         m.insert(
             (tgid, fd),
             SyntheticDirFd {
-                path: path.clone(),
-                pin,
+                dir: dir.clone(),
                 held,
             },
         );
-        Some((path, pin))
+        Some(dir)
     }
 
     /// Records that the caller's fd `fd` (process `tgid`) is the
     /// synthetic directory at sandbox path `path`.
-    pub fn remember_synthetic_dir(
-        &self,
-        tgid: i32,
-        fd: i32,
-        path: String,
-        pin: Option<(i32, u64)>,
-        held: OwnedFd,
-    ) {
+    pub fn remember_synthetic_dir(&self, tgid: i32, fd: i32, dir: cwd::VirtualCwd, held: OwnedFd) {
         let Ok(mut m) = self.synthetic_fds.lock() else {
             return;
         };
         let held = Arc::new(held);
-        m.insert((tgid, fd), SyntheticDirFd { path, pin, held });
+        m.insert((tgid, fd), SyntheticDirFd { dir, held });
         if m.len() > SYNTHETIC_FDS_PRUNE_AT {
             m.retain(|&(tgid, fd), _| {
                 // A negative fd is an install under way (`PendingDir`).
@@ -208,8 +199,7 @@ impl Sentry {
     pub fn remember_pending_synthetic_dir(
         &self,
         tgid: i32,
-        path: String,
-        pin: Option<(i32, u64)>,
+        dir: cwd::VirtualCwd,
         held: OwnedFd,
     ) -> PendingDir {
         static NEXT: std::sync::atomic::AtomicI32 = std::sync::atomic::AtomicI32::new(1);
@@ -225,8 +215,7 @@ impl Sentry {
             m.insert(
                 (tgid, key),
                 SyntheticDirFd {
-                    path,
-                    pin,
+                    dir,
                     held: Arc::new(held),
                 },
             );
@@ -260,6 +249,14 @@ pub struct PendingDir {
 mod tests {
     use super::dispatch;
 
+    /// A synthetic directory's record with no task pinned.
+    fn stand_in(path: &str) -> super::cwd::VirtualCwd {
+        super::cwd::VirtualCwd {
+            path: path.into(),
+            pin: None,
+        }
+    }
+
     /// A synthetic directory being installed is known by its open file
     /// before the sentry learns its number (the caller may list it at
     /// once), then under its number; a refused install leaves nothing.
@@ -281,8 +278,7 @@ mod tests {
         let n = installed.as_raw_fd();
         let pending = k.sentry.remember_pending_synthetic_dir(
             me,
-            "/proc/1".into(),
-            None,
+            stand_in("/proc/1"),
             installed.try_clone().expect("dup"),
         );
         assert_eq!(
@@ -304,8 +300,7 @@ mod tests {
         let other = open_dir();
         let refused = k.sentry.remember_pending_synthetic_dir(
             me,
-            "/proc/2".into(),
-            None,
+            stand_in("/proc/2"),
             other.try_clone().expect("dup"),
         );
         k.sentry.settle_synthetic_dir(refused, None);

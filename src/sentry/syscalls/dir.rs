@@ -97,8 +97,7 @@ fn do_getdents(ctx: &mut Ctx, layout: DirentLayout) -> SysResult {
     }
     let dup = sys::getfd(ctx.tid(), fd)?;
     let count = count.min(1 << 20);
-    let tgid = ctx.task()?.tgid;
-    let path = ctx.sentry.synthetic_dir_path(tgid, fd);
+    let path = ctx.recorded_synthetic_dir(fd)?.map(|d| d.path);
     let entries = match path.as_deref().map(|p| vfs::locate(p.as_bytes())) {
         Some(Location::Synthetic(fs, rel)) => match ctx.synthetic_lookup(fs, &rel)? {
             Node::Dir(e) => e,
@@ -715,14 +714,14 @@ mod handler_tests {
         let k = Kit::new("getdents");
         let p = k.path("/proc/self");
         let flags = (libc::O_RDONLY | libc::O_DIRECTORY) as u64;
-        let (dir, path) = match k.call("open", [p, flags, 0, 0, 0, 0]) {
-            Ok(crate::sentry::syscalls::Outcome::DirFd { fd, path, pin, .. }) => (fd, (path, pin)),
+        let (dir, record) = match k.call("open", [p, flags, 0, 0, 0, 0]) {
+            Ok(crate::sentry::syscalls::Outcome::DirFd { fd, dir, .. }) => (fd, dir),
             _ => panic!("a synthetic directory fd"),
         };
         let held = dir.try_clone().unwrap();
         let raw = dir.as_raw_fd();
         k.sentry
-            .remember_synthetic_dir(std::process::id() as i32, raw, path.0, path.1, held);
+            .remember_synthetic_dir(std::process::id() as i32, raw, record, held);
         let buf = k.platform.buf(8192);
         let n = value(k.call("getdents64", [raw as u64, buf, 8192, 0, 0, 0])) as usize;
         let names = dirent_names(&k.platform.get(buf, n));

@@ -773,24 +773,18 @@ fn open_synthetic(
             )?;
             // Canonical (no `self`): fchdir and getdents on it name this
             // directory whichever thread uses the fd.
-            let (path, pin) = match ctx.synthetic_dir(fs, &rel) {
-                Ok(dir) => (dir.path, dir.pin),
-                Err(_) => (
-                    format!(
-                        "{}{}{}",
-                        fs.mount_point(),
-                        if rel.is_empty() { "" } else { "/" },
-                        rel
-                    ),
-                    None,
-                ),
-            };
-            Ok(Outcome::DirFd {
-                fd,
-                cloexec,
-                path,
-                pin,
-            })
+            let dir =
+                ctx.synthetic_dir(fs, &rel)
+                    .unwrap_or_else(|_| crate::sentry::cwd::VirtualCwd {
+                        path: format!(
+                            "{}{}{}",
+                            fs.mount_point(),
+                            if rel.is_empty() { "" } else { "/" },
+                            rel
+                        ),
+                        pin: None,
+                    });
+            Ok(Outcome::DirFd { fd, cloexec, dir })
         }
         Node::Symlink(_) => open_symlink_itself(flags, cloexec),
         // Answered above.

@@ -209,8 +209,7 @@ pub fn fchdir(ctx: &mut Ctx) -> SysResult {
         ctx.sentry.kernel.cwds.set(ctx.tid(), None)?;
         return Ok(Outcome::Continue);
     }
-    let tgid = ctx.task()?.tgid;
-    let path = ctx.sentry.synthetic_dir_path(tgid, fd);
+    let path = ctx.recorded_synthetic_dir(fd)?.map(|d| d.path);
     // An fd the sentry cannot place is taken for the mount point it
     // really is (as getdents64 on it).
     let Some(Location::Synthetic(fs, rel)) = path.map(|p| vfs::locate(p.as_bytes())) else {

@@ -41,9 +41,9 @@ pub enum Outcome {
     DirFd {
         fd: OwnedFd,
         cloexec: bool,
-        path: String,
-        /// The task whose /proc directory it is in (see `VirtualCwd::pin`).
-        pin: Option<(i32, u64)>,
+        /// Its canonical sandbox path and the task whose /proc directory
+        /// it is in.
+        dir: crate::sentry::cwd::VirtualCwd,
     },
     /// Let the kernel do it (execve; chdir after the sentry's checks).
     Continue,

@@ -6,12 +6,10 @@ use nix::errno::Errno;
 
 use super::{Ctx, Outcome, SysResult};
 use crate::sentry::cred::{cap_bit, CAP_KILL};
+use crate::sentry::cwd::VirtualCwd;
 use crate::sentry::fs::hostproc;
+use crate::sentry::sys;
 use crate::sentry::vfs::SynthFs;
-use crate::sentry::{lineage, sys};
-
-/// A synthetic directory's sandbox path and the task it was opened for.
-type SyntheticDir = (String, Option<(i32, u64)>);
 
 /// PIDFD_SIGNAL_THREAD, PIDFD_SIGNAL_THREAD_GROUP, PIDFD_SIGNAL_PROCESS_GROUP
 /// (linux/pidfd.h).
@@ -31,7 +29,7 @@ const PIDFD_SIGNAL_PROCESS_GROUP: u32 = 4;
 /// needs CAP_KILL (the kernel would check each member).
 pub fn pidfd_send_signal(ctx: &mut Ctx) -> SysResult {
     let fd = ctx.arg_i32(0);
-    let Some((path, pin)) = synthetic_dir_of(ctx, fd)? else {
+    let Some(dir) = synthetic_dir_of(ctx, fd)? else {
         return Ok(Outcome::Continue);
     };
     let (sig, info_addr, flags) = (ctx.arg_i32(1), ctx.arg(2), ctx.arg(3) as u32);
@@ -39,10 +37,11 @@ pub fn pidfd_send_signal(ctx: &mut Ctx) -> SysResult {
         return Err(Errno::EINVAL);
     }
     // A process's own directory only, not a task/<tid> one nor /proc.
-    let pid_dir = path
+    let pid_dir = dir
+        .path
         .strip_prefix("/proc/")
         .is_some_and(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()));
-    let Some((htid, identity)) = pin.filter(|_| pid_dir) else {
+    let Some((htid, _)) = dir.pin.filter(|_| pid_dir) else {
         return Err(Errno::EBADF);
     };
     let caller = ctx.tid();
@@ -69,7 +68,7 @@ pub fn pidfd_send_signal(ctx: &mut Ctx) -> SysResult {
     // The task the directory was opened for, not a later one with its
     // pid. A thread's directory (/proc/<tid>) signals its thread group,
     // as Linux does.
-    if lineage::identify(htid) != Ok(identity) {
+    if !dir.alive() {
         return Err(Errno::ESRCH);
     }
     let target = sys::pidfd_info(htid).map_err(|_| Errno::ESRCH)?;
@@ -100,7 +99,7 @@ pub fn pidfd_send_signal(ctx: &mut Ctx) -> SysResult {
 
 /// The caller's fd `fd` as one of the sentry's synthetic directories: its
 /// sandbox path and pinned task; None for any other fd.
-fn synthetic_dir_of(ctx: &mut Ctx, fd: i32) -> Result<Option<SyntheticDir>, Errno> {
+fn synthetic_dir_of(ctx: &mut Ctx, fd: i32) -> Result<Option<VirtualCwd>, Errno> {
     if fd < 0 {
         return Ok(None);
     }
@@ -108,6 +107,5 @@ fn synthetic_dir_of(ctx: &mut Ctx, fd: i32) -> Result<Option<SyntheticDir>, Errn
         Ok(link) if link == SynthFs::Proc.mount_point().as_bytes() => {}
         _ => return Ok(None),
     }
-    let tgid = ctx.task()?.tgid;
-    Ok(ctx.sentry.synthetic_dir(tgid, fd))
+    ctx.recorded_synthetic_dir(fd)
 }

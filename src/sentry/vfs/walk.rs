@@ -33,17 +33,22 @@ pub enum Found {
 }
 
 impl<'a> Ctx<'a> {
+    /// The synthetic directory the caller's fd `fd` was recorded as (the
+    /// stand-in directory's fds; see `Sentry::synthetic_dir`).
+    pub fn recorded_synthetic_dir(&mut self, fd: i32) -> Result<Option<VirtualCwd>, Errno> {
+        let tgid = self.task()?.tgid;
+        Ok(self.sentry.synthetic_dir(tgid, fd))
+    }
+
     /// The sandbox path of the caller's fd `fd` (a directory for *at calls).
     pub fn fd_path(&mut self, fd: i32) -> Result<Vec<u8>, Errno> {
         if fd < 0 {
             return Err(Errno::EBADF);
         }
         let link = hostproc::fd_link(self.tid(), fd).map_err(|_| Errno::EBADF)?;
-        let synthetic_mountpoint = SynthFs::Proc.mount_point().as_bytes();
-        if link == synthetic_mountpoint {
-            let tgid = self.task()?.tgid;
-            if let Some(p) = self.sentry.synthetic_dir_path(tgid, fd) {
-                return Ok(p.into_bytes());
+        if link == SynthFs::Proc.mount_point().as_bytes() {
+            if let Some(dir) = self.recorded_synthetic_dir(fd)? {
+                return Ok(dir.path.into_bytes());
             }
         }
         if link.starts_with(hostproc::HOST_FILE_LINK) {
