@@ -16,8 +16,8 @@ pub use super::proto::XattrOp;
 use super::proto::{
     AccessReq, ChmodReq, ChownReq, Creds, Follow, InotifyReq, LinkFdReq, LinkReq, MkdirReq,
     MknodReq, OpenProcFileReq, OpenReq, ProcFile, RenameReq, Request, Response, SocketReq,
-    SymlinkReq, Timespec, TruncateReq, UnlinkReq, UtimensReq, WalkReq, Walked, MAX_MESSAGE_SIZE,
-    PATH_MAX,
+    SymlinkReq, Timespec, TruncateReq, UnlinkReq, UtimensReq, WalkReq, Walked, LONG_PATH_MAX,
+    MAX_MESSAGE_SIZE,
 };
 use super::proto::{Blob, XattrReq, XATTR_DATA_MAX, XATTR_NAME_MAX};
 use super::sys;
@@ -128,7 +128,7 @@ pub(super) fn exchange_on_lane(
 }
 
 fn path(p: &[u8]) -> Result<Vec<u8>, Errno> {
-    if p.len() >= PATH_MAX {
+    if p.len() >= LONG_PATH_MAX {
         return Err(Errno::ENAMETOOLONG);
     }
     if p.contains(&0) {
@@ -653,7 +653,7 @@ mod tests {
     fn client_side_validation_and_hangup() {
         let (a, b) = crate::sandbox::sync::seqpacket_pair().unwrap();
         let c = Client::new(a);
-        let long = vec![b'a'; PATH_MAX];
+        let long = vec![b'a'; LONG_PATH_MAX];
         assert_eq!(
             c.walk(&long, Follow::Follow, &creds(), 0).unwrap_err(),
             Errno::ENAMETOOLONG

@@ -29,7 +29,7 @@ pub fn open_could_wait(flags: i32) -> bool {
 }
 
 pub use client::Client;
-pub use proto::{Creds, Follow, Redirect, Timespec, Walked, XattrOp};
+pub use proto::{Creds, Follow, Redirect, Timespec, Walked, XattrOp, LONG_PATH_MAX};
 pub use server::{serve, GoferConfig};
 
 use nix::errno::Errno;

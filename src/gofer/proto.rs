@@ -18,11 +18,20 @@ use super::GoferError;
 
 /// Protocol version, the first byte of every message.
 pub const VERSION: u8 = 1;
-/// Longest path (or symlink target) accepted on the wire, in bytes.
+/// Longest path string the kernel takes in one call (with its NUL), and
+/// so the longest symlink target.
 pub const PATH_MAX: usize = 4096;
-/// Most supplementary groups accepted on the wire (keeps messages < 16 KiB).
+/// Longest path accepted on the wire, in bytes. A workload's own string is
+/// shorter than PATH_MAX, but joined to a deep working directory or
+/// directory fd the absolute path may be longer, as Linux allows: the
+/// gofer then walks it component by component. Two of them and
+/// `MAX_GROUPS` groups fit in one message (a rename in such a directory).
+pub const LONG_PATH_MAX: usize = 6000;
+/// Most supplementary groups accepted on the wire.
 pub const MAX_GROUPS: usize = 1024;
-/// Upper bound of an encoded message; receive buffers are this size + 1.
+/// Upper bound of an encoded message; receive buffers are this size + 1
+/// (and the lanes' message buffers this size, mapped whole: the bound is
+/// resident memory of both processes).
 pub const MAX_MESSAGE_SIZE: usize = 16 * 1024;
 /// Largest xattr value or name list carried (Linux allows 64 KiB; larger
 /// ones get E2BIG, see the syscall table).
@@ -645,7 +654,7 @@ impl Wire for Vec<u8> {
     }
     fn get(d: &mut Dec<'_>) -> Result<Self, GoferError> {
         let len = u32::get(d)? as usize;
-        if len > PATH_MAX {
+        if len > LONG_PATH_MAX {
             return Err(GoferError::PathTooLong { what: "path", len });
         }
         let s = d.take(len, "path bytes")?;
@@ -1211,6 +1220,25 @@ mod tests {
         ]
     }
 
+    /// The largest request: two paths of LONG_PATH_MAX and MAX_GROUPS
+    /// groups.
+    #[test]
+    fn the_largest_request_fits_a_message() {
+        let r = Request::Rename(RenameReq {
+            old: vec![b'a'; LONG_PATH_MAX],
+            new: vec![b'b'; LONG_PATH_MAX],
+            flags: u32::MAX,
+            creds: Creds {
+                groups: vec![u32::MAX; MAX_GROUPS],
+                ..creds()
+            },
+            symlinks: u32::MAX,
+        });
+        let bytes = r.encode();
+        assert!(bytes.len() <= MAX_MESSAGE_SIZE, "{}", bytes.len());
+        assert_eq!(Request::decode(&bytes).expect("decodes"), r);
+    }
+
     #[test]
     fn round_trip_every_message() {
         let reqs = all_requests();
@@ -1265,14 +1293,14 @@ mod tests {
         ));
         // path too long
         if let Request::Open(o) = &mut n {
-            o.path = vec![b'a'; PATH_MAX + 1];
+            o.path = vec![b'a'; LONG_PATH_MAX + 1];
         }
         assert!(matches!(
             Request::decode(&n.encode()),
             Err(GoferError::PathTooLong { .. })
         ));
         if let Request::Open(o) = &mut n {
-            o.path = vec![b'a'; PATH_MAX];
+            o.path = vec![b'a'; LONG_PATH_MAX];
         }
         assert!(Request::decode(&n.encode()).is_ok());
         // bad bool

@@ -22,7 +22,7 @@ use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 
 use nix::errno::Errno;
 
-use super::proto::{Follow, Redirect, Walked, PATH_MAX};
+use super::proto::{Follow, Redirect, Walked, LONG_PATH_MAX, PATH_MAX};
 use super::sys;
 
 /// Linux's limit of symlinks followed in one resolution.
@@ -157,7 +157,7 @@ fn cstring(b: Vec<u8>) -> Result<CString, Errno> {
 }
 
 fn check_path(path: &[u8]) -> Result<(), Errno> {
-    if path.len() >= PATH_MAX {
+    if path.len() >= LONG_PATH_MAX {
         return Err(Errno::ENAMETOOLONG);
     }
     if path.is_empty() {
@@ -191,7 +191,7 @@ fn redirect(
     } else if trailing {
         p.push(b'/');
     }
-    if p.len() >= PATH_MAX {
+    if p.len() >= LONG_PATH_MAX {
         return Err(Errno::ENAMETOOLONG);
     }
     Ok(Redirect {
@@ -210,8 +210,13 @@ impl<'a> Walker<'a> {
     }
 
     /// True when the lexical walk of `path` never enters a synthetic mount,
-    /// so a symlink-free openat2 resolution of it is exact.
+    /// so a symlink-free openat2 resolution of it is exact, and the kernel
+    /// takes it in one call (a longer one is walked component by
+    /// component).
     fn lexically_clean(&self, path: &[u8]) -> bool {
+        if path.len() >= PATH_MAX {
+            return false;
+        }
         let mut stack: Vec<Vec<u8>> = Vec::new();
         for c in path.split(|&b| b == b'/') {
             match c {
@@ -330,6 +335,22 @@ impl<'a> Walker<'a> {
         }))
     }
 
+    /// The parent of the directory `cur` at the canonical path `stack`,
+    /// when that path is longer than the kernel takes in one call: the
+    /// lookup of "." checks search permission on `cur`, as a lookup of
+    /// ".." would, then the walk from the root takes the parent's
+    /// components one at a time, refusing any that became a symlink since
+    /// (so it stays under the root however the tree changed meanwhile).
+    fn open_deep_parent(&self, cur: BorrowedFd<'_>, stack: &[Vec<u8>]) -> Result<OwnedFd, Errno> {
+        let flags = libc::O_PATH | libc::O_NOFOLLOW | libc::O_DIRECTORY | libc::O_CLOEXEC;
+        sys::openat(cur, c".", flags, 0)?;
+        let mut dir = self.dup_root()?;
+        for name in &stack[..stack.len().saturating_sub(1)] {
+            dir = sys::openat(dir.as_fd(), &cstring(name.clone())?, flags, 0)?;
+        }
+        Ok(dir)
+    }
+
     /// The component-by-component walk. `suffix` is appended to redirect paths
     /// (the held-back last component in parent mode).
     fn walk_slow(
@@ -363,14 +384,12 @@ impl<'a> Walker<'a> {
                             p.extend_from_slice(c);
                         }
                         p.extend_from_slice(b"/..");
-                        let c = cstring(p)?;
-                        cur = sys::openat2(
-                            self.root,
-                            &c,
-                            path_flags | libc::O_DIRECTORY,
-                            0,
-                            RESOLVE,
-                        )?;
+                        cur = if p.len() < PATH_MAX {
+                            let c = cstring(p)?;
+                            sys::openat2(self.root, &c, path_flags | libc::O_DIRECTORY, 0, RESOLVE)?
+                        } else {
+                            self.open_deep_parent(cur.as_fd(), &stack)?
+                        };
                         stack.pop();
                     }
                 }
@@ -505,6 +524,52 @@ mod tests {
         }
     }
 
+    /// A tree deeper than one path string: 45 levels of 100-byte names,
+    /// made from fd to fd (a path to the bottom is ~4.5 KiB).
+    #[test]
+    fn paths_longer_than_one_kernel_call_are_walked_by_component() {
+        let (_t, root, m) = setup();
+        let name = "d".repeat(100);
+        let cname = std::ffi::CString::new(name.clone()).unwrap();
+        let mut dir = sys::openat(root.as_fd(), c"a", libc::O_PATH | libc::O_CLOEXEC, 0).unwrap();
+        for _ in 0..45 {
+            nix::sys::stat::mkdirat(
+                dir.as_fd(),
+                cname.as_c_str(),
+                nix::sys::stat::Mode::from_bits_truncate(0o755),
+            )
+            .unwrap();
+            dir = sys::openat(dir.as_fd(), &cname, libc::O_PATH | libc::O_CLOEXEC, 0).unwrap();
+        }
+        let deep = format!("/a{}", format!("/{name}").repeat(45));
+        assert!(deep.len() > PATH_MAX);
+        let w = Walker::new(root.as_fd(), &m);
+        assert_eq!(canon(&w, &deep, Follow::Follow).unwrap(), deep);
+        // ".." from below PATH_MAX's reach, and back down.
+        let up = format!("{deep}/../{name}/..");
+        assert_eq!(
+            canon(&w, &up, Follow::Follow).unwrap(),
+            deep[..deep.len() - 101]
+        );
+        // The directory that holds a new name at the bottom.
+        let parent = match w
+            .resolve_parent(format!("{deep}/new").as_bytes(), 0)
+            .unwrap()
+        {
+            Walked::Done(p) => p,
+            Walked::Redirect(r) => panic!("unexpected redirect {r:?}"),
+        };
+        assert_eq!(parent.last.as_deref(), Some(c"new"));
+        let st = sys::fstat(parent.dir.as_fd()).unwrap();
+        assert_eq!(st.st_ino, sys::fstat(dir.as_fd()).unwrap().st_ino);
+        // Still bounded: past the wire's limit, ENAMETOOLONG.
+        let too_long = format!("/a{}", format!("/{name}").repeat(LONG_PATH_MAX / 101 + 1));
+        assert_eq!(
+            canon(&w, &too_long, Follow::Follow),
+            Err(Errno::ENAMETOOLONG)
+        );
+    }
+
     #[test]
     fn slow_walk_basics() {
         let (_t, root, m) = setup();
@@ -549,7 +614,7 @@ mod tests {
             canon(&w, &long, Follow::Follow).unwrap_err(),
             Errno::ENAMETOOLONG
         );
-        let long = format!("/{}", "a/".repeat(2048));
+        let long = format!("/{}", "a/".repeat(LONG_PATH_MAX / 2));
         assert_eq!(
             canon(&w, &long, Follow::Follow).unwrap_err(),
             Errno::ENAMETOOLONG

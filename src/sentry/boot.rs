@@ -485,6 +485,7 @@ fn run(state_dir: &Path) -> Result<(), BootError> {
     let sentry = Arc::new(Sentry {
         peers: super::peers::Peers::new(diag),
         writable_copies: Default::default(),
+        long_paths: Default::default(),
         warmer: Arc::new(super::warm::Warmer::new(super::warm::WINDOW)),
         dcache,
         cfg,

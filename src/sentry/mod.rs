@@ -62,6 +62,9 @@ pub struct Sentry {
     pub strace: bool,
     /// Gofer directories already walked (see `dcache`).
     pub dcache: vfs::dcache::DirCache,
+    /// Paths of directories too deep for the kernel to name (see
+    /// `vfs::longpath`).
+    pub long_paths: vfs::longpath::LongPaths,
     /// Writable handles of synthetic files' memfds, for regenerating them.
     pub synthetic_files: syscalls::io::SyntheticFiles,
     /// Who connected the sockets the gofer connected (SO_PEERCRED).

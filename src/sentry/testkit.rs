@@ -332,6 +332,7 @@ impl Kit {
             synthetic_files: Default::default(),
             peers: peers::Peers::new(None),
             writable_copies: Default::default(),
+            long_paths: Default::default(),
             warmer: std::sync::Arc::new(crate::sentry::warm::Warmer::new(
                 crate::sentry::warm::WINDOW,
             )),

@@ -563,3 +563,78 @@ CASE(cwd, relative_paths_after_another_process_renames_reach_the_cwd) {
     snprintf(want, sizeof want, "%s/y/c", harness_scratch);
     EXPECT_STREQ(buf, want);
 }
+
+/* Linux limits one path string to PATH_MAX, not a directory's depth:
+ * relative names from a deep cwd or directory fd reach directories whose
+ * absolute path is longer (Go's os tests walk 41 levels of 100-byte
+ * names; rm -rf removes such a tree from fd to fd). */
+enum { DEEP_LEVELS = 45 };
+
+static void deep_name(char name[101]) {
+    memset(name, 'd', 100);
+    name[100] = 0;
+}
+
+COVERS("mkdir rename access fchdir unlinkat")
+CASE(cwd, deeper_than_path_max_by_relative_names) {
+    char n[101];
+    deep_name(n);
+    int top = EXPECT_OK(open(".", O_RDONLY | O_DIRECTORY));
+    for (int i = 0; i < DEEP_LEVELS; i++) {
+        EXPECT_OK(mkdir(n, 0755));
+        EXPECT_OK(chdir(n));
+    }
+    /* The kernel cannot name it; glibc's getcwd then climbs with "..". */
+    static char buf[4 * PATH_MAX];
+    EXPECT_TRUE(getcwd(buf, sizeof buf) != NULL);
+    EXPECT_TRUE(strlen(buf) > PATH_MAX);
+    put_file("f", "deep");
+    EXPECT_OK(rename("f", "g"));
+    EXPECT_OK(mkdir("sub", 0755));
+    EXPECT_OK(chdir("sub"));
+    EXPECT_OK(chdir(".."));
+    EXPECT_OK(access("g", R_OK));
+    int here = EXPECT_OK(open(".", O_RDONLY | O_DIRECTORY));
+    EXPECT_OK(fchdir(top));
+    EXPECT_OK(fchdir(here));
+    EXPECT_OK(access("g", R_OK));
+    EXPECT_OK(unlinkat(here, "g", 0));
+    EXPECT_OK(unlinkat(here, "sub", AT_REMOVEDIR));
+    EXPECT_OK(close(here));
+    EXPECT_OK(fchdir(top));
+    /* Removed from the top down again by relative names. */
+    for (int i = 0; i < DEEP_LEVELS; i++)
+        EXPECT_OK(chdir(n));
+    for (int i = 0; i < DEEP_LEVELS; i++) {
+        EXPECT_OK(chdir(".."));
+        EXPECT_OK(rmdir(n));
+    }
+    EXPECT_ERRNO(access(n, F_OK), ENOENT);
+}
+
+COVERS("mkdirat openat newfstatat unlinkat")
+CASE(cwd, deeper_than_path_max_from_fd_to_fd) {
+    char n[101];
+    deep_name(n);
+    int fds[DEEP_LEVELS + 1];
+    fds[0] = EXPECT_OK(open(".", O_RDONLY | O_DIRECTORY));
+    for (int i = 1; i <= DEEP_LEVELS; i++) {
+        EXPECT_OK(mkdirat(fds[i - 1], n, 0755));
+        fds[i] = EXPECT_OK(openat(fds[i - 1], n, O_RDONLY | O_DIRECTORY | O_NOFOLLOW));
+    }
+    int f = EXPECT_OK(openat(fds[DEEP_LEVELS], "f", O_CREAT | O_WRONLY, 0600));
+    EXPECT_EQ(write(f, "deep", 4), 4);
+    EXPECT_OK(close(f));
+    struct stat st;
+    EXPECT_OK(fstatat(fds[DEEP_LEVELS], "f", &st, 0));
+    EXPECT_EQ(st.st_size, 4);
+    EXPECT_OK(unlinkat(fds[DEEP_LEVELS], "f", 0));
+    /* As rm -rf removes a tree. */
+    for (int i = DEEP_LEVELS; i >= 1; i--) {
+        EXPECT_OK(fstatat(fds[i - 1], n, &st, AT_SYMLINK_NOFOLLOW));
+        EXPECT_TRUE(S_ISDIR(st.st_mode));
+        EXPECT_OK(close(fds[i]));
+        EXPECT_OK(unlinkat(fds[i - 1], n, AT_REMOVEDIR));
+    }
+    EXPECT_ERRNO(access(n, F_OK), ENOENT);
+}

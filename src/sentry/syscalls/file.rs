@@ -7,7 +7,7 @@ use std::os::fd::{AsFd, AsRawFd, OwnedFd};
 
 use nix::errno::Errno;
 
-use super::{Ctx, Found, Outcome, SysResult, AT_FDCWD};
+use super::{Ctx, Found, Outcome, SysResult, AT_FDCWD, PATH_MAX};
 use crate::gofer::{Follow, Walked};
 use crate::sentry::fs::hostproc;
 use crate::sentry::fs::procfs::{EntryKind, Node};
@@ -303,6 +303,12 @@ fn do_open(
     }
     let redo = redo_for(path, redo, ctx.sentry.info.devices_confined);
     match open_abs(ctx, &abs, flags, (mode, umask), 0, redo)? {
+        Outcome::Fd { fd, cloexec } if abs.len() >= PATH_MAX => {
+            if let Ok(st) = sys::fstat_fd(fd.as_fd()) {
+                ctx.remember_dir_path(&abs, &st);
+            }
+            Ok(Outcome::Fd { fd, cloexec })
+        }
         // The kernel redoes the open from the workload's own string: a
         // relative one must start where the sentry resolved it from.
         Outcome::Continue if path.first() != Some(&b'/') && !ctx.base_is_sandboxed(dirfd)? => {

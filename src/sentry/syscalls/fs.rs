@@ -52,6 +52,7 @@ pub fn chdir(ctx: &mut Ctx) -> SysResult {
             {
                 Walked::Done(()) | Walked::Redirect(_) => {}
             }
+            ctx.remember_dir_path(&abs, &st);
             if from_virtual || enters_synthetic(&abs) {
                 return virtual_host_dir(ctx, &abs, &st);
             }

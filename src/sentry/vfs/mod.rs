@@ -4,6 +4,7 @@
 //! (`walk`). Paths are byte strings, as Linux's.
 
 pub mod dcache;
+pub mod longpath;
 pub mod walk;
 
 pub use crate::sandbox::{SynthFs, SYNTHETIC_MOUNTS};

@@ -11,9 +11,9 @@ use std::os::fd::{AsFd, OwnedFd};
 
 use nix::errno::Errno;
 
-use super::dcache;
+use super::{dcache, longpath};
 use super::{Location, SynthFs};
-use crate::gofer::{Client, Creds, Follow, Walked};
+use crate::gofer::{Client, Creds, Follow, Walked, LONG_PATH_MAX};
 use crate::sentry::cwd::VirtualCwd;
 use crate::sentry::fs::hostproc;
 use crate::sentry::fs::procfs::{EntryKind, Node, NodeAttr};
@@ -45,7 +45,15 @@ impl<'a> Ctx<'a> {
         if fd < 0 {
             return Err(Errno::EBADF);
         }
-        let link = hostproc::fd_link(self.tid(), fd).map_err(|_| Errno::EBADF)?;
+        let link = match hostproc::fd_link(self.tid(), fd) {
+            Ok(link) => link,
+            // A directory deeper than the kernel names.
+            Err(e) if e.raw_os_error() == Some(libc::ENAMETOOLONG) => {
+                let st = sys::stat_caller_fd(self.tid(), fd)?;
+                return self.long_dir_path((st.st_dev, st.st_ino));
+            }
+            Err(_) => return Err(Errno::EBADF),
+        };
         if link == SynthFs::Proc.mount_point().as_bytes() {
             if let Some(dir) = self.recorded_synthetic_dir(fd)? {
                 return Ok(dir.path.into_bytes());
@@ -118,24 +126,64 @@ impl<'a> Ctx<'a> {
                     let read = || {
                         std::fs::read_link(format!("/proc/{tid}/cwd"))
                             .map(|p| p.into_os_string().into_encoded_bytes())
-                            .map_err(|_| Errno::ESRCH)
+                            .map_err(|e| match e.raw_os_error() {
+                                Some(libc::ENAMETOOLONG) => Errno::ENAMETOOLONG,
+                                _ => Errno::ESRCH,
+                            })
                     };
                     // Kept where only this sandbox renames directories
                     // (as the directory cache), and not once removed.
                     let dcache = &self.sentry.dcache;
                     let keep = |p: &[u8]| !p.ends_with(b" (deleted)") && dcache.may_cache(p);
                     let seen = self.req.received;
-                    self.sentry.kernel.creds.cwd(tid, seen, read, keep)?
+                    match self.sentry.kernel.creds.cwd(tid, seen, read, keep) {
+                        // A cwd deeper than the kernel names.
+                        Err(Errno::ENAMETOOLONG) => {
+                            let st = nix::sys::stat::stat(format!("/proc/{tid}/cwd").as_str())
+                                .map_err(|_| Errno::ESRCH)?;
+                            self.long_dir_path((st.st_dev, st.st_ino))?
+                        }
+                        cwd => cwd?,
+                    }
                 }
             }
         } else {
             self.fd_path(dirfd)?
         };
         let joined = vfs::join(&base, path);
-        if joined.len() >= PATH_MAX {
+        if joined.len() >= LONG_PATH_MAX {
             return Err(Errno::ENAMETOOLONG);
         }
         Ok(joined)
+    }
+
+    /// The sandbox path of directory `id`, one the kernel cannot name (see
+    /// `vfs::longpath`): kept when the sentry resolved it, and still found
+    /// there.
+    fn long_dir_path(&mut self, id: longpath::DirId) -> Result<Vec<u8>, Errno> {
+        let path = self.sentry.long_paths.find(id).ok_or(Errno::ENAMETOOLONG)?;
+        match self.resolve(&path, Follow::Follow) {
+            Ok(Found::Host(fd))
+                if sys::fstat_fd(fd.as_fd()).is_ok_and(|st| (st.st_dev, st.st_ino) == id) =>
+            {
+                Ok(path)
+            }
+            _ => {
+                self.sentry.long_paths.forget(id);
+                Err(Errno::ENOENT)
+            }
+        }
+    }
+
+    /// Keeps the sandbox path `abs` of directory `st` where the kernel
+    /// cannot name it (see `vfs::longpath`).
+    pub fn remember_dir_path(&self, abs: &[u8], st: &libc::stat) {
+        if abs.len() >= PATH_MAX && st.st_mode & libc::S_IFMT == libc::S_IFDIR {
+            let path = vfs::normalize(abs);
+            self.sentry
+                .long_paths
+                .remember((st.st_dev, st.st_ino), &path);
+        }
     }
 
     /// Runs a gofer operation on `abs`, following redirects into the
@@ -467,7 +515,16 @@ impl<'a> Ctx<'a> {
         }
         let (real, sandbox) = if dirfd == AT_FDCWD {
             let link = format!("/proc/{tid}/cwd");
-            let cwd = std::fs::read_link(&link).map_err(|_| Errno::ESRCH)?;
+            let cwd = match std::fs::read_link(&link) {
+                Ok(cwd) => cwd,
+                // Deeper than the kernel names: sandboxed when it is a
+                // directory the sentry resolved, still found there.
+                Err(e) if e.raw_os_error() == Some(libc::ENAMETOOLONG) => {
+                    let real = std::fs::metadata(&link).map_err(|_| Errno::EBADF)?;
+                    return Ok(self.long_dir_path((real.dev(), real.ino())).is_ok());
+                }
+                Err(_) => return Err(Errno::ESRCH),
+            };
             (
                 std::fs::metadata(&link).map_err(|_| Errno::EBADF)?,
                 cwd.into_os_string().into_encoded_bytes(),
