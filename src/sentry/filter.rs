@@ -443,8 +443,26 @@ pub fn install_with_flags(
             } else {
                 0
             };
-        let fd = crate::sentry::sys::seccomp_set_mode_filter(prog, flags)
-            .map_err(|source| FilterError::Install { index, source })?;
+        let fd = if wants_listener {
+            // Once the sentry has received a call, only a fatal signal
+            // interrupts the caller's wait: Linux completes stat, uname
+            // or exit_group whatever signals arrive, and a handler
+            // without SA_RESTART would otherwise see EINTR from calls
+            // that never return it, or make no progress at all under a
+            // storm of signals. Kernels before 5.19 lack the flag.
+            match crate::sentry::sys::seccomp_set_mode_filter(
+                prog,
+                flags | libc::SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV,
+            ) {
+                Err(e) if e.raw_os_error() == Some(libc::EINVAL) => {
+                    crate::sentry::sys::seccomp_set_mode_filter(prog, flags)
+                }
+                r => r,
+            }
+        } else {
+            crate::sentry::sys::seccomp_set_mode_filter(prog, flags)
+        }
+        .map_err(|source| FilterError::Install { index, source })?;
         if wants_listener {
             listener = fd;
         }
