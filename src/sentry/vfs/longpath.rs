@@ -13,27 +13,48 @@
 //! directory must still be found there, so a directory renamed since is
 //! refused (ENOENT) rather than confused with what took its place.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::sync::Mutex;
 
 use crate::sentry::syscalls::PATH_MAX;
 
-/// The most directories remembered; past it the table starts afresh (a
-/// forgotten directory's later lookups fail with ENAMETOOLONG, as before).
-const LIMIT: usize = 4096;
+/// The most path bytes kept (a workload decides how many deep directories
+/// it opens): past it the oldest are forgotten (a forgotten directory's
+/// later lookups fail with ENAMETOOLONG, as before).
+const LIMIT_BYTES: usize = 4 << 20;
 
 /// (st_dev, st_ino) of a directory.
 pub type DirId = (u64, u64);
 
 #[derive(Default)]
+struct Kept {
+    /// Each directory's path and the turn it was kept at.
+    paths: HashMap<DirId, (Vec<u8>, u64)>,
+    /// Turns, oldest first; a turn whose directory was kept again since,
+    /// or forgotten, is stale and skipped.
+    order: VecDeque<(DirId, u64)>,
+    next_turn: u64,
+    bytes: usize,
+}
+
+impl Kept {
+    fn remove(&mut self, id: DirId) {
+        if let Some((old, _)) = self.paths.remove(&id) {
+            self.bytes -= old.len();
+        }
+    }
+}
+
+#[derive(Default)]
 pub struct LongPaths {
-    paths: Mutex<HashMap<DirId, Vec<u8>>>,
+    kept: Mutex<Kept>,
 }
 
 impl LongPaths {
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<DirId, Vec<u8>>> {
-        // Every update is one insert or remove: a panic leaves it whole.
-        self.paths.lock().unwrap_or_else(|e| e.into_inner())
+    fn lock(&self) -> std::sync::MutexGuard<'_, Kept> {
+        // Each update leaves the table consistent before anything that
+        // could panic.
+        self.kept.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     /// Directory `id` was just resolved at the sandbox path `path`; only a
@@ -42,21 +63,40 @@ impl LongPaths {
         if path.len() < PATH_MAX {
             return;
         }
-        let mut paths = self.lock();
-        if paths.len() >= LIMIT && !paths.contains_key(&id) {
-            paths.clear();
+        let mut k = self.lock();
+        if k.paths.get(&id).is_some_and(|(p, _)| p == path) {
+            return;
         }
-        paths.insert(id, path.to_vec());
+        k.remove(id);
+        let turn = k.next_turn;
+        k.next_turn += 1;
+        k.paths.insert(id, (path.to_vec(), turn));
+        k.bytes += path.len();
+        k.order.push_back((id, turn));
+        while k.bytes > LIMIT_BYTES {
+            let Some((oldest, turn)) = k.order.pop_front() else {
+                break;
+            };
+            if k.paths.get(&oldest).is_some_and(|&(_, t)| t == turn) {
+                k.remove(oldest);
+            }
+        }
+        // Stale turns (directories kept again or forgotten) outnumber the
+        // kept ones: drop them.
+        if k.order.len() > 2 * k.paths.len() + 16 {
+            let Kept { paths, order, .. } = &mut *k;
+            order.retain(|(id, turn)| paths.get(id).is_some_and(|&(_, t)| t == *turn));
+        }
     }
 
     /// The path directory `id` was last resolved at, if it is kept.
     pub fn find(&self, id: DirId) -> Option<Vec<u8>> {
-        self.lock().get(&id).cloned()
+        self.lock().paths.get(&id).map(|(p, _)| p.clone())
     }
 
     /// Directory `id` is no longer at its kept path.
     pub fn forget(&self, id: DirId) {
-        self.lock().remove(&id);
+        self.lock().remove(id);
     }
 }
 
@@ -77,17 +117,36 @@ mod tests {
     }
 
     #[test]
-    fn starts_afresh_past_its_limit() {
+    fn forgets_the_oldest_past_its_limit() {
         let l = LongPaths::default();
         let long = [b"/".as_slice(), &[b'a'; PATH_MAX]].concat();
-        for ino in 0..LIMIT as u64 {
+        let fit = LIMIT_BYTES / long.len();
+        for ino in 0..fit as u64 {
             l.remember((1, ino), &long);
         }
-        // Renewing a kept one does not clear the table.
-        l.remember((1, 0), &long);
-        assert!(l.find((1, LIMIT as u64 - 1)).is_some());
-        l.remember((1, LIMIT as u64), &long);
-        assert!(l.find((1, 0)).is_none());
-        assert!(l.find((1, LIMIT as u64)).is_some());
+        // Renewing the oldest makes it the newest.
+        let other = [long.as_slice(), b"/b"].concat();
+        l.remember((1, 0), &other);
+        l.remember((1, fit as u64), &long);
+        assert_eq!(l.find((1, 0)).as_deref(), Some(other.as_slice()));
+        assert!(l.find((1, 1)).is_none(), "the oldest is forgotten");
+        assert!(l.find((1, 2)).is_some());
+        assert!(l.find((1, fit as u64)).is_some());
+        assert!(l.lock().bytes <= LIMIT_BYTES);
+    }
+
+    /// A workload that renames one deep directory again and again: the
+    /// table's turns stay bounded.
+    #[test]
+    fn renewing_one_directory_keeps_the_table_small() {
+        let l = LongPaths::default();
+        let long = [b"/".as_slice(), &[b'a'; PATH_MAX]].concat();
+        for i in 0..10_000u32 {
+            l.remember((1, 7), &[long.as_slice(), &i.to_le_bytes()].concat());
+        }
+        let k = l.lock();
+        assert_eq!(k.paths.len(), 1);
+        assert!(k.order.len() <= 18, "{}", k.order.len());
+        assert_eq!(k.bytes, long.len() + 4);
     }
 }
