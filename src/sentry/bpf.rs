@@ -1,8 +1,8 @@
 //! A small classic-BPF interpreter for seccomp programs, used by tests to
-//! check the generated filter stack against the syscall table without
-//! installing it.
+//! check the generated filters against the syscall table without
+//! installing them.
 //!
-//! Supports exactly what seccompiler emits: `LD|W|ABS`, `JMP` `JEQ`/`JGT`/
+//! Supports exactly what seccompiler and [`super::bpfgen`] emit: `LD|W|ABS`, `JMP` `JEQ`/`JGT`/
 //! `JGE`/`JSET` with `K`, `JA`, `ALU|AND|K` and `RET|K`. Anything else is an
 //! error, as is a load outside `seccomp_data` or a jump off the program.
 
@@ -62,6 +62,8 @@ pub struct Outcome {
     /// Whether the run loaded any syscall argument or the instruction
     /// pointer (if never, the kernel can cache the verdict for that number).
     pub read_args: bool,
+    /// How many instructions ran.
+    pub steps: usize,
 }
 
 fn word(data: &SeccompData, offset: u32) -> u32 {
@@ -88,8 +90,10 @@ pub fn try_run(prog: &[sock_filter], data: &SeccompData) -> Result<Outcome, BpfE
     let mut acc: u32 = 0;
     let mut read_args = false;
     let mut pc = 0usize;
+    let mut steps = 0;
     loop {
         let insn = prog.get(pc).ok_or(BpfError::OutOfBounds { pc })?;
+        steps += 1;
         let next = pc + 1;
         match insn.code {
             c if c == BPF_LD | BPF_W | BPF_ABS => {
@@ -108,6 +112,7 @@ pub fn try_run(prog: &[sock_filter], data: &SeccompData) -> Result<Outcome, BpfE
                 return Ok(Outcome {
                     ret: insn.k,
                     read_args,
+                    steps,
                 });
             }
             c if c == BPF_JMP | BPF_JA => pc = next + insn.k as usize,
@@ -203,7 +208,8 @@ mod tests {
             o,
             Outcome {
                 ret: libc::SECCOMP_RET_ALLOW,
-                read_args: false
+                read_args: false,
+                steps: 3,
             }
         );
 

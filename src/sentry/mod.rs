@@ -5,6 +5,7 @@
 
 pub mod boot;
 pub mod bpf;
+pub mod bpfgen;
 pub mod confine;
 pub mod cred;
 pub mod cwd;
