@@ -1,18 +1,23 @@
 //! The spec's own seccomp profile (`linux.seccomp`: Docker's default, or
-//! `--security-opt seccomp=…`), compiled with seccompiler into filters
-//! installed in the workload next to runrs's own. The kernel runs every
-//! filter and takes the most precedent action (KILL > TRAP > ERRNO >
-//! USER_NOTIF > TRACE > LOG > ALLOW), so a call the profile denies fails
-//! with the profile's errno even when runrs would emulate it, and a call
-//! it allows still goes through runrs's table.
+//! `--security-opt seccomp=…`), compiled into one filter (a binary search
+//! over the syscall number, [`crate::sentry::bpfgen`]) installed in the
+//! workload next to runrs's own. The kernel runs both filters and takes
+//! the most precedent action (KILL > TRAP > ERRNO > USER_NOTIF > TRACE >
+//! LOG > ALLOW), so a call the profile denies fails with the profile's
+//! errno even when runrs would emulate it, and a call it allows still
+//! goes through runrs's table. Every emulated call runs this filter too,
+//! so it must be short on every path, as runrs's own is.
+//!
+//! Within the profile, a call takes the most precedent action among the
+//! rules that match it (all of a rule's argument conditions hold), else
+//! the default action. A rule whose action is the default one is skipped,
+//! as runc and youki do (libseccomp refuses it).
 
 use std::collections::BTreeMap;
 
-use seccompiler::{
-    BpfProgram, SeccompAction, SeccompCmpArgLen, SeccompCmpOp, SeccompCondition, SeccompFilter,
-    SeccompRule, TargetArch,
-};
 use serde::Deserialize;
+
+use crate::sentry::bpfgen::{self, Asm, Label, Verdict};
 
 use super::error::{Error, Result};
 
@@ -64,7 +69,7 @@ fn err(msg: String) -> Error {
     }
 }
 
-/// Actions as a comparable key (seccompiler's SeccompAction is not Ord).
+/// A profile's actions, ordered as keys.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 enum Action {
     Allow,
@@ -95,61 +100,178 @@ impl Action {
         })
     }
 
-    fn seccompiler(self) -> SeccompAction {
+    fn ret(self) -> u32 {
         match self {
-            Action::Allow => SeccompAction::Allow,
-            Action::Errno(e) => SeccompAction::Errno(e),
-            Action::KillThread => SeccompAction::KillThread,
-            Action::KillProcess => SeccompAction::KillProcess,
-            Action::Trap => SeccompAction::Trap,
-            Action::Trace(d) => SeccompAction::Trace(d),
-            Action::Log => SeccompAction::Log,
+            Action::Allow => libc::SECCOMP_RET_ALLOW,
+            Action::Errno(e) => libc::SECCOMP_RET_ERRNO | (e & libc::SECCOMP_RET_DATA),
+            Action::KillThread => libc::SECCOMP_RET_KILL_THREAD,
+            Action::KillProcess => libc::SECCOMP_RET_KILL_PROCESS,
+            Action::Trap => libc::SECCOMP_RET_TRAP,
+            Action::Trace(d) => libc::SECCOMP_RET_TRACE | (d & libc::SECCOMP_RET_DATA),
+            Action::Log => libc::SECCOMP_RET_LOG,
         }
+    }
+
+    /// The order in which a call's matching rules are tried: the kernel's
+    /// precedence of actions, and among actions of one kind the larger
+    /// data first (as when each had a filter of its own, installed in
+    /// increasing order).
+    fn precedence(self) -> (i32, std::cmp::Reverse<u32>) {
+        let ret = self.ret();
+        (
+            (ret & libc::SECCOMP_RET_ACTION_FULL) as i32,
+            std::cmp::Reverse(ret & libc::SECCOMP_RET_DATA),
+        )
     }
 }
 
-fn condition(a: &Arg, what: &str) -> Result<SeccompCondition> {
+/// One argument condition: the full 64-bit argument compared with an
+/// operator, as libseccomp does on a 64-bit architecture.
+#[derive(Clone, Copy)]
+enum Condition {
+    Eq(u64),
+    Ne(u64),
+    Lt(u64),
+    Le(u64),
+    Gt(u64),
+    Ge(u64),
+    /// `(arg & mask) == value`
+    MaskedEq {
+        mask: u64,
+        value: u64,
+    },
+}
+
+fn condition(a: &Arg, what: &str) -> Result<(u8, Condition)> {
     if a.index > 5 {
         return Err(err(format!(
             "{what}: argument index {} is not 0..5",
             a.index
         )));
     }
-    let (op, value) = match a.op.as_str() {
-        "SCMP_CMP_EQ" => (SeccompCmpOp::Eq, a.value),
-        "SCMP_CMP_NE" => (SeccompCmpOp::Ne, a.value),
-        "SCMP_CMP_LT" => (SeccompCmpOp::Lt, a.value),
-        "SCMP_CMP_LE" => (SeccompCmpOp::Le, a.value),
-        "SCMP_CMP_GT" => (SeccompCmpOp::Gt, a.value),
-        "SCMP_CMP_GE" => (SeccompCmpOp::Ge, a.value),
+    let c = match a.op.as_str() {
+        "SCMP_CMP_EQ" => Condition::Eq(a.value),
+        "SCMP_CMP_NE" => Condition::Ne(a.value),
+        "SCMP_CMP_LT" => Condition::Lt(a.value),
+        "SCMP_CMP_LE" => Condition::Le(a.value),
+        "SCMP_CMP_GT" => Condition::Gt(a.value),
+        "SCMP_CMP_GE" => Condition::Ge(a.value),
         // (arg & value) == valueTwo
-        "SCMP_CMP_MASKED_EQ" => (SeccompCmpOp::MaskedEq(a.value), a.value_two),
+        "SCMP_CMP_MASKED_EQ" => Condition::MaskedEq {
+            mask: a.value,
+            value: a.value_two,
+        },
         other => return Err(err(format!("{what}: unknown operator {other:?}"))),
     };
-    SeccompCondition::new(a.index, SeccompCmpArgLen::Qword, op, value)
-        .map_err(|e| err(format!("{what}: {e}")))
+    Ok((a.index, c))
 }
 
-fn build(
-    rules: BTreeMap<i64, Vec<SeccompRule>>,
-    mismatch: Action,
-    matched: Action,
-) -> Result<Vec<libc::sock_filter>> {
-    let arch = TargetArch::x86_64;
-    let filter = SeccompFilter::new(rules, mismatch.seccompiler(), matched.seccompiler(), arch)
-        .map_err(|e| err(format!("build filter: {e}")))?;
-    let prog: BpfProgram = filter
-        .try_into()
-        .map_err(|e: seccompiler::BackendError| err(format!("build filter: {e}")))?;
-    Ok(prog
-        .into_iter()
-        .map(|i| libc::sock_filter {
-            code: i.code,
-            jt: i.jt,
-            jf: i.jf,
-            k: i.k,
-        })
-        .collect())
+fn halves(v: u64) -> (u32, u32) {
+    ((v >> 32) as u32, v as u32)
+}
+
+/// Goes to `holds` when argument `arg` meets `c`, else to `fails`.
+fn emit_condition(asm: &mut Asm, arg: u8, c: Condition, holds: Label, fails: Label) {
+    // To `yes` if the argument > v (>= v when `or_equal`), else to `no`.
+    let compare = |asm: &mut Asm, v: u64, or_equal: bool, yes: Label, no: Label| {
+        let (high, low) = halves(v);
+        let same_high = asm.label();
+        let not_above = asm.label();
+        asm.load_arg(arg, true);
+        asm.jgt(high, yes, not_above);
+        asm.place(not_above);
+        asm.jeq(high, same_high, no);
+        asm.place(same_high);
+        asm.load_arg(arg, false);
+        if or_equal {
+            asm.jge(low, yes, no);
+        } else {
+            asm.jgt(low, yes, no);
+        }
+    };
+    match c {
+        Condition::Eq(v) | Condition::Ne(v) => {
+            let (yes, no) = match c {
+                Condition::Eq(_) => (holds, fails),
+                _ => (fails, holds),
+            };
+            let (high, low) = halves(v);
+            let same_high = asm.label();
+            asm.load_arg(arg, true);
+            asm.jeq(high, same_high, no);
+            asm.place(same_high);
+            asm.load_arg(arg, false);
+            asm.jeq(low, yes, no);
+        }
+        Condition::Gt(v) => compare(asm, v, false, holds, fails),
+        Condition::Ge(v) => compare(asm, v, true, holds, fails),
+        Condition::Le(v) => compare(asm, v, false, fails, holds),
+        Condition::Lt(v) => compare(asm, v, true, fails, holds),
+        Condition::MaskedEq { mask, value } => {
+            let (mask_high, mask_low) = halves(mask);
+            let (value_high, value_low) = halves(value);
+            let same_high = asm.label();
+            asm.load_arg(arg, true);
+            asm.and(mask_high);
+            asm.jeq(value_high, same_high, fails);
+            asm.place(same_high);
+            asm.load_arg(arg, false);
+            asm.and(mask_low);
+            asm.jeq(value_low, holds, fails);
+        }
+    }
+}
+
+/// One syscall's rules: each with its action and the argument conditions
+/// that must all hold.
+type CallRules = Vec<(Action, Vec<(u8, Condition)>)>;
+
+/// The verdict for one syscall: its rules tried in order of precedence,
+/// the first whose conditions all hold giving its action, else `default`.
+fn syscall_verdict(
+    mut rules: Vec<(Action, Vec<(u8, Condition)>)>,
+    default: Action,
+) -> Result<Verdict> {
+    rules.sort_by_key(|(action, _)| action.precedence());
+    // Nothing after an unconditional rule is ever reached.
+    if let Some(first) = rules.iter().position(|(_, conds)| conds.is_empty()) {
+        rules.truncate(first + 1);
+    }
+    match rules.as_slice() {
+        [] => return Ok(Verdict::Ret(default.ret())),
+        [(action, conds)] if conds.is_empty() => return Ok(Verdict::Ret(action.ret())),
+        _ => {}
+    }
+    let mut asm = Asm::new();
+    let mut falls_through = true;
+    for (action, conds) in &rules {
+        let (matched, next_rule) = (asm.label(), asm.label());
+        for (i, &(arg, c)) in conds.iter().enumerate() {
+            let holds = if i + 1 == conds.len() {
+                matched
+            } else {
+                asm.label()
+            };
+            emit_condition(&mut asm, arg, c, holds, next_rule);
+            if holds != matched {
+                asm.place(holds);
+            }
+        }
+        if conds.is_empty() {
+            falls_through = false;
+            asm.ret(action.ret());
+            break;
+        }
+        asm.place(matched);
+        asm.ret(action.ret());
+        asm.place(next_rule);
+    }
+    if falls_through {
+        asm.ret(default.ret());
+    }
+    asm.finish()
+        .map(Verdict::Code)
+        .map_err(|e| err(format!("build filter: {e}")))
 }
 
 /// Compiles `linux.seccomp`. Names this architecture does not have are
@@ -184,9 +306,7 @@ pub fn compile(value: &serde_json::Value) -> Result<Compiled> {
         };
     }
     // Per syscall: every rule that names it (with its action).
-    let mut per_action: BTreeMap<Action, BTreeMap<i64, Vec<SeccompRule>>> = BTreeMap::new();
-    let mut listed: BTreeMap<i64, Vec<SeccompRule>> = BTreeMap::new();
-    let mut unconditional: std::collections::BTreeSet<i64> = Default::default();
+    let mut per_syscall: BTreeMap<u32, CallRules> = BTreeMap::new();
     for (i, rule) in profile.syscalls.iter().enumerate() {
         let what = format!("syscalls[{i}] ({})", rule.names.join(","));
         let action = Action::parse(&rule.action, rule.errno_ret, default_errno, &what)?;
@@ -195,62 +315,34 @@ pub fn compile(value: &serde_json::Value) -> Result<Compiled> {
             .iter()
             .map(|a| condition(a, &what))
             .collect::<Result<Vec<_>>>()?;
+        if action == default {
+            continue;
+        }
         for name in &rule.names {
             let Some(row) = crate::table::by_name(name) else {
                 continue;
             };
-            let nr = i64::from(row.nr);
-            let seccomp_rule = if conditions.is_empty() {
-                None
-            } else {
-                Some(
-                    SeccompRule::new(conditions.clone())
-                        .map_err(|e| err(format!("{what}: {e}")))?,
-                )
-            };
-            match &seccomp_rule {
-                None => {
-                    unconditional.insert(nr);
-                }
-                Some(r) => listed.entry(nr).or_default().push(r.clone()),
-            }
-            if action != default {
-                use std::collections::btree_map::Entry;
-                let entry = per_action.entry(action).or_default();
-                match (entry.entry(nr), seccomp_rule) {
-                    // No conditions: the call always takes this action.
-                    (Entry::Occupied(mut o), None) => o.get_mut().clear(),
-                    (Entry::Vacant(v), None) => {
-                        v.insert(vec![]);
-                    }
-                    // Already unconditional: further conditions add nothing.
-                    (Entry::Occupied(o), Some(_)) if o.get().is_empty() => {}
-                    (Entry::Occupied(mut o), Some(r)) => o.get_mut().push(r),
-                    (Entry::Vacant(v), Some(r)) => {
-                        v.insert(vec![r]);
-                    }
-                }
-            }
+            per_syscall
+                .entry(row.nr)
+                .or_default()
+                .push((action, conditions.clone()));
         }
     }
-    let mut filters = Vec::new();
-    // 1. What the profile does not list (or whose conditions all fail)
-    //    gets the default action.
-    if default != Action::Allow {
-        let mut rules = listed;
-        for nr in &unconditional {
-            rules.insert(*nr, vec![]);
-        }
-        filters.push(build(rules, default, Action::Allow)?);
-    }
-    // 2. One filter per other action for the calls that ask for it.
-    for (action, rules) in per_action {
-        if action == Action::Allow || rules.is_empty() {
-            continue;
-        }
-        filters.push(build(rules, Action::Allow, action)?);
-    }
-    Ok(Compiled { filters, flags })
+    let numbers = per_syscall
+        .into_iter()
+        .map(|(nr, rules)| Ok((nr, syscall_verdict(rules, default)?)))
+        .collect::<Result<Vec<_>>>()?;
+    let filter = bpfgen::by_number(
+        crate::sentry::filter::AUDIT_ARCH_X86_64,
+        libc::SECCOMP_RET_KILL_PROCESS,
+        numbers,
+        default.ret(),
+    )
+    .map_err(|e| err(format!("build filter: {e}")))?;
+    Ok(Compiled {
+        filters: vec![filter],
+        flags,
+    })
 }
 
 #[cfg(test)]
@@ -316,6 +408,192 @@ mod tests {
         assert_eq!(verdict(&c, "dup3", [0, 0, 1, 0, 0, 0]), errno(libc::EBADF));
         assert_eq!(verdict(&c, "dup3", [0, 0, 0, 0, 0, 0]), ALLOW);
         assert_eq!(verdict(&c, "getpid", [0; 6]), ALLOW);
+    }
+
+    /// What a profile's rules give a call, evaluated directly: the most
+    /// precedent action among the matching rules (a rule whose action is
+    /// the default one skipped), else the default.
+    fn expected(p: &serde_json::Value, nr: u32, args: [u64; 6]) -> u32 {
+        let c = compile(p).expect("compile");
+        let profile: Profile = serde_json::from_value(p.clone()).expect("profile");
+        let default_errno = profile.default_errno_ret.unwrap_or(libc::EPERM as u32);
+        let default = Action::parse(
+            &profile.default_action,
+            profile.default_errno_ret,
+            default_errno,
+            "d",
+        )
+        .expect("default");
+        let holds = |a: &Arg| {
+            let v = args[usize::from(a.index)];
+            match a.op.as_str() {
+                "SCMP_CMP_EQ" => v == a.value,
+                "SCMP_CMP_NE" => v != a.value,
+                "SCMP_CMP_LT" => v < a.value,
+                "SCMP_CMP_LE" => v <= a.value,
+                "SCMP_CMP_GT" => v > a.value,
+                "SCMP_CMP_GE" => v >= a.value,
+                "SCMP_CMP_MASKED_EQ" => v & a.value == a.value_two,
+                op => panic!("{op}"),
+            }
+        };
+        let name = crate::table::row(nr).map(|r| r.name);
+        let best = profile
+            .syscalls
+            .iter()
+            .filter(|r| name.is_some_and(|n| r.names.iter().any(|x| x == n)))
+            .map(|r| Action::parse(&r.action, r.errno_ret, default_errno, "r").map(|a| (a, r)))
+            .filter_map(|x| x.ok())
+            .filter(|(a, r)| *a != default && r.args.iter().all(holds))
+            .map(|(a, _)| a)
+            .min_by_key(|a| a.precedence());
+        let want = best.unwrap_or(default).ret();
+        let data = bpf::SeccompData {
+            nr: nr as i32,
+            arch: 0xC000_003E,
+            instruction_pointer: 0,
+            args,
+        };
+        assert_eq!(c.filters.len(), 1);
+        let run = bpf::try_run(&c.filters[0], &data).expect("runs");
+        assert_eq!(run.ret, want, "nr {nr} {args:x?}");
+        want
+    }
+
+    /// Values around the interesting boundaries of 64-bit comparisons.
+    const SAMPLES: [u64; 12] = [
+        0,
+        1,
+        2,
+        0x7fff_ffff,
+        0x8000_0000,
+        0xffff_ffff,
+        0x1_0000_0000,
+        0x1_0000_0001,
+        0x2_0000_0000,
+        0x7e02_0000_0000,
+        u64::MAX - 1,
+        u64::MAX,
+    ];
+
+    #[test]
+    fn every_operator_compares_all_64_bits() {
+        for op in [
+            "SCMP_CMP_EQ",
+            "SCMP_CMP_NE",
+            "SCMP_CMP_LT",
+            "SCMP_CMP_LE",
+            "SCMP_CMP_GT",
+            "SCMP_CMP_GE",
+            "SCMP_CMP_MASKED_EQ",
+        ] {
+            for value in [0u64, 1, 0xffff_ffff, 0x1_0000_0000, 0x1_0000_0001, u64::MAX] {
+                let p = serde_json::json!({
+                    "defaultAction": "SCMP_ACT_ALLOW",
+                    "syscalls": [
+                        {"names": ["dup3"], "action": "SCMP_ACT_ERRNO", "errnoRet": 9,
+                         "args": [{"index": 2, "value": value, "valueTwo": value & 0xffff_0000_ffff, "op": op}]}
+                    ]
+                });
+                for arg in
+                    SAMPLES
+                        .iter()
+                        .chain(&[value, value.wrapping_add(1), value.wrapping_sub(1)])
+                {
+                    expected(&p, libc::SYS_dup3 as u32, [0, 0, *arg, 0, 0, 0]);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn rules_combine_by_precedence_and_the_default_action_is_never_a_rule() {
+        let p = serde_json::json!({
+            "defaultAction": "SCMP_ACT_ERRNO",
+            "syscalls": [
+                {"names": ["getpid", "read", "write"], "action": "SCMP_ACT_ALLOW"},
+                // The default action as a rule: mkdir stays refused (it
+                // was allowed before, as if the rule were an allow).
+                {"names": ["mkdir"], "action": "SCMP_ACT_ERRNO"},
+                {"names": ["mkdirat"], "action": "SCMP_ACT_ERRNO", "errnoRet": 1},
+                // Several rules of one call: conditional allows, a
+                // conditional errno and a conditional kill.
+                {"names": ["mkdirat"], "action": "SCMP_ACT_ALLOW", "args": [{"index": 2, "value": 0o700, "op": "SCMP_CMP_EQ"}]},
+                {"names": ["dup3"], "action": "SCMP_ACT_ALLOW", "args": [{"index": 2, "value": 0, "op": "SCMP_CMP_EQ"}]},
+                {"names": ["dup3"], "action": "SCMP_ACT_ALLOW", "args": [{"index": 0, "value": 3, "op": "SCMP_CMP_GE"}, {"index": 1, "value": 10, "op": "SCMP_CMP_LT"}]},
+                {"names": ["dup3"], "action": "SCMP_ACT_ERRNO", "errnoRet": 9, "args": [{"index": 1, "value": 5, "op": "SCMP_CMP_EQ"}]},
+                {"names": ["dup3"], "action": "SCMP_ACT_ERRNO", "errnoRet": 22, "args": [{"index": 1, "value": 6, "op": "SCMP_CMP_LE"}]},
+                {"names": ["dup3"], "action": "SCMP_ACT_KILL_PROCESS", "args": [{"index": 2, "value": 0x80000, "valueTwo": 0x80000, "op": "SCMP_CMP_MASKED_EQ"}]},
+                {"names": ["dup3"], "action": "SCMP_ACT_LOG", "args": [{"index": 0, "value": 7, "op": "SCMP_CMP_EQ"}]}
+            ]
+        });
+        assert_eq!(
+            expected(&p, libc::SYS_mkdir as u32, [0; 6]),
+            errno(libc::EPERM)
+        );
+        assert_eq!(
+            expected(&p, libc::SYS_mkdirat as u32, [0, 0, 0o700, 0, 0, 0]),
+            ALLOW
+        );
+        assert_eq!(
+            expected(&p, libc::SYS_mkdirat as u32, [0, 0, 0o755, 0, 0, 0]),
+            errno(libc::EPERM)
+        );
+        assert_eq!(expected(&p, libc::SYS_getpid as u32, [0; 6]), ALLOW);
+        assert_eq!(
+            expected(&p, libc::SYS_getppid as u32, [0; 6]),
+            errno(libc::EPERM)
+        );
+        let dup3 = libc::SYS_dup3 as u32;
+        for a0 in [0, 3, 7, 9] {
+            for a1 in [0, 5, 6, 9, 10] {
+                for a2 in [0, 0x80000, 0x1_0008_0000, 1] {
+                    expected(&p, dup3, [a0, a1, a2, 0, 0, 0]);
+                }
+            }
+        }
+        assert_eq!(
+            expected(&p, dup3, [0, 5, 0x80000, 0, 0, 0]),
+            libc::SECCOMP_RET_KILL_PROCESS
+        );
+        assert_eq!(expected(&p, dup3, [0, 5, 0, 0, 0, 0]), errno(22));
+        assert_eq!(
+            expected(&p, dup3, [7, 50, 1, 0, 0, 0]),
+            libc::SECCOMP_RET_LOG
+        );
+    }
+
+    #[test]
+    fn docker_default_profile_matches_its_rules_for_every_syscall() {
+        let profile: serde_json::Value =
+            serde_json::from_str(include_str!("../../tests/fixtures/docker-seccomp.json"))
+                .expect("json");
+        let c = compile(&profile).expect("compile");
+        for row in crate::table::SYSCALLS {
+            for a in [
+                0,
+                1,
+                libc::CLONE_NEWNS as u64,
+                0xffff_ffff,
+                0x2_0000_0008,
+                u64::MAX,
+            ] {
+                expected(&profile, row.nr, [a, a, a, 0, 0, 0]);
+            }
+            let data = bpf::SeccompData {
+                nr: row.nr as i32,
+                arch: 0xC000_003E,
+                instruction_pointer: 0,
+                args: [0; 6],
+            };
+            let run = bpf::try_run(&c.filters[0], &data).expect("runs");
+            assert!(
+                run.steps <= 20 || run.read_args,
+                "{}: {} instructions",
+                row.name,
+                run.steps
+            );
+        }
     }
 
     #[test]

@@ -4,9 +4,9 @@
 //! filter per action, which every emulated call then runs in full).
 //!
 //! The code it emits uses only what the kernel's verdict cache can
-//! evaluate without arguments (`LD` of `nr` and `arch`, `JEQ`/`JGE`/`JSET`
-//! with `K`, `JA`, `RET`), so a number whose path never loads an argument
-//! keeps a cacheable verdict.
+//! evaluate without arguments (`LD` of `nr` and `arch`, `JEQ`/`JGT`/`JGE`/
+//! `JSET` and `ALU AND` with `K`, `JA`, `RET`), so a number whose path
+//! never loads an argument keeps a cacheable verdict.
 
 use std::fmt;
 
@@ -15,7 +15,9 @@ use libc::sock_filter;
 const BPF_LD_W_ABS: u16 = 0x20;
 const BPF_JA: u16 = 0x05;
 const BPF_JEQ_K: u16 = 0x15;
+const BPF_JGT_K: u16 = 0x25;
 const BPF_JGE_K: u16 = 0x35;
+const BPF_ALU_AND_K: u16 = 0x54;
 const BPF_JSET_K: u16 = 0x45;
 const BPF_RET_K: u16 = 0x06;
 
@@ -132,6 +134,21 @@ impl Asm {
     pub fn jeq(&mut self, k: u32, jt: Label, jf: Label) {
         self.code.push(Insn::Cond {
             code: BPF_JEQ_K,
+            k,
+            jt,
+            jf,
+        });
+    }
+
+    /// Keeps only the bits of `k` in the accumulator.
+    pub fn and(&mut self, k: u32) {
+        self.code.push(Insn::Plain(stmt(BPF_ALU_AND_K, k)));
+    }
+
+    /// To `jt` if the accumulator is above `k`, else to `jf`.
+    pub fn jgt(&mut self, k: u32, jt: Label, jf: Label) {
+        self.code.push(Insn::Cond {
+            code: BPF_JGT_K,
             k,
             jt,
             jf,

@@ -35,7 +35,7 @@ use super::bpfgen::{self, Asm, GenError, Label, Verdict};
 use crate::table::{ArgRule, ArgRuleKind, Disposition, SyscallRow, SYSCALLS};
 
 /// `AUDIT_ARCH_X86_64`, the only architecture the table describes.
-const AUDIT_ARCH_X86_64: u32 = 0xc000_003e;
+pub const AUDIT_ARCH_X86_64: u32 = 0xc000_003e;
 
 /// `SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP` (for `SECCOMP_IOCTL_NOTIF_SET_FLAGS`),
 /// missing from libc.
