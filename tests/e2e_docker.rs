@@ -1014,6 +1014,51 @@ fn docker_default_profile_denies_what_runc_denies() {
     let _ = std::fs::remove_dir_all(dir);
 }
 
+/// A rule whose action is the profile's default is no rule at all (runc
+/// and youki skip it): Docker's default profile without mkdir in its allow
+/// list, plus an explicit `SCMP_ACT_ERRNO` rule for mkdir, refuses mkdir
+/// with EPERM under both runtimes (runrs allowed it once).
+#[test]
+fn profile_rule_with_the_default_action_refuses_as_runc() {
+    ensure_docker();
+    let mut profile: serde_json::Value =
+        serde_json::from_str(include_str!("fixtures/docker-seccomp.json")).expect("fixture");
+    let rules = profile["syscalls"].as_array_mut().expect("syscalls");
+    for rule in rules.iter_mut() {
+        if let Some(names) = rule["names"].as_array_mut() {
+            names.retain(|n| n != "mkdir" && n != "mkdirat");
+        }
+    }
+    rules.push(serde_json::json!({"names": ["mkdir", "mkdirat"], "action": "SCMP_ACT_ERRNO"}));
+    let file = write_temp("default-rule.json", &profile.to_string());
+    let opt = format!("seccomp={}", file.display());
+    let mut outputs = Vec::new();
+    for runtime in ["runc", "runrs"] {
+        let out = docker(&[
+            "run",
+            "--rm",
+            "--runtime",
+            runtime,
+            "--security-opt",
+            &opt,
+            "runrs-bb",
+            "sh",
+            "-c",
+            "mkdir /x; echo status $?; touch /y && echo touched",
+        ]);
+        assert!(out.success(), "{runtime}: {out}");
+        outputs.push(out.combined());
+    }
+    let _ = std::fs::remove_file(file);
+    assert!(
+        outputs[1].contains("Operation not permitted") && outputs[1].contains("status 1"),
+        "mkdir must fail with EPERM: {}",
+        outputs[1]
+    );
+    assert!(outputs[1].contains("touched"), "{}", outputs[1]);
+    assert_eq!(outputs[0], outputs[1], "runc and runrs differ");
+}
+
 /// `docker run --runtime runrs --security-opt seccomp=<profile> runrs-bb true`
 /// with `profile_json` written to a temporary file (removed afterwards).
 fn run_true_with_profile(file_name: &str, profile_json: &str) -> Out {
