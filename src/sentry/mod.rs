@@ -311,6 +311,51 @@ mod tests {
         assert_eq!(k.sentry.synthetic_dir_path(me, other.as_raw_fd()), None);
     }
 
+    /// A /proc/<pid> stand-in recorded for a process that is gone is not
+    /// the directory of a new process with its pid (pid reuse): listing
+    /// it fails (ENOENT) and fchdir refuses it (ESRCH), as on Linux; the
+    /// same record pinned to a live task is listed and entered.
+    #[test]
+    fn a_dead_processs_directory_is_not_its_pids_new_process() {
+        use crate::sentry::testkit::{continued, errno, value, Kit};
+        use nix::errno::Errno;
+        use std::os::fd::{AsFd, AsRawFd, OwnedFd};
+        let k = Kit::new("dead-dir");
+        let me = std::process::id() as i32;
+        let record = |pin| -> OwnedFd {
+            let fd = crate::sentry::sys::openat(
+                k.sentry.synthetic_dir.as_fd(),
+                c".",
+                libc::O_RDONLY | libc::O_DIRECTORY,
+            )
+            .expect("open the stand-in directory");
+            let dir = super::cwd::VirtualCwd {
+                path: format!("/proc/{me}"),
+                pin,
+            };
+            let pending =
+                k.sentry
+                    .remember_pending_synthetic_dir(me, dir, fd.try_clone().expect("dup"));
+            k.sentry.settle_synthetic_dir(pending, Some(fd.as_raw_fd()));
+            fd
+        };
+        let buf = k.platform.buf(4096);
+        // The pid is ours, the task it was recorded for (another pidfs
+        // inode) is gone.
+        let gone = record(Some((me, 1)));
+        let n = gone.as_raw_fd() as u64;
+        assert_eq!(
+            errno(k.call("getdents64", [n, buf, 4096, 0, 0, 0])),
+            Errno::ENOENT
+        );
+        assert_eq!(errno(k.call("fchdir", [n, 0, 0, 0, 0, 0])), Errno::ESRCH);
+        let ours = super::lineage::identify(me).expect("our pidfs inode");
+        let live = record(Some((me, ours)));
+        let n = live.as_raw_fd() as u64;
+        assert!(value(k.call("getdents64", [n, buf, 4096, 0, 0, 0])) > 0);
+        assert!(continued(&k.call("fchdir", [n, 0, 0, 0, 0, 0])));
+    }
+
     #[test]
     fn dispatch_matches_emulated_rows() {
         for nr in 0..=1024u32 {

@@ -13,6 +13,7 @@
 #include <sys/prctl.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
+#include <time.h>
 
 #define CAP_SYS_PTRACE_ 19
 #define CAP_SETUID_ 7
@@ -936,4 +937,100 @@ CASE(rt_sigpending, sigpipe_from_a_blocked_send) {
     EXPECT_OK(syscall(SYS_rt_sigpending, &pend, 8));
     EXPECT_TRUE(sigismember(&pend, SIGPIPE));
     EXPECT_ERRNO(syscall(SYS_rt_sigpending, &pend, 16), EINVAL);
+}
+
+static long monotonic_ms(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
+/* Forks until a child gets `pid` (it waits until the pipe `hold` is
+ * closed, and is returned), by cycling the pid space with vfork; 0 when
+ * that did not happen within 3 s (on the host another process took the
+ * pid), or cannot: a pid namespace of its own has pid_max 4194304 since
+ * Linux 6.14, too many pids to cycle. */
+static pid_t fork_as(pid_t pid, const int hold[2]) {
+    FILE *f = fopen("/proc/sys/kernel/pid_max", "re");
+    int pid_max = 0;
+    if (f) {
+        if (fscanf(f, "%d", &pid_max) != 1)
+            pid_max = 0;
+        fclose(f);
+    }
+    if (pid_max <= 0 || pid_max > 65536)
+        return 0;
+    long deadline = monotonic_ms() + 3000;
+    while (monotonic_ms() < deadline) {
+        pid_t p = vfork();
+        if (p == 0)
+            _exit(0);
+        if (p < 0)
+            return 0;
+        waitpid(p, NULL, 0);
+        if (p < pid && p >= pid - 64) {
+            /* Close below it: fork one at a time from here. */
+            for (int i = 0; i < 128; i++) {
+                pid_t q = fork();
+                if (q == 0) {
+                    if (getpid() == pid) {
+                        char b;
+                        close(hold[1]);
+                        while (read(hold[0], &b, 1) < 0 && errno == EINTR)
+                            ;
+                    }
+                    _exit(0);
+                }
+                if (q == pid || q < 0)
+                    return q < 0 ? 0 : q;
+                waitpid(q, NULL, 0);
+                if (q > pid)
+                    break;
+            }
+        }
+    }
+    return 0;
+}
+
+/* A /proc/<pid> directory fd outlives its process: lookups from it fail
+ * (ESRCH from procfs's permission check), it lists nothing (ENOENT) and
+ * fchdir refuses it (ESRCH), also once a new process has the same pid:
+ * never the new process's files. The pid is reused where pid_max is small
+ * enough to cycle (the host's 32768 here; a container's pid namespace has
+ * 4194304: there the sentry's unit test
+ * `a_dead_processs_directory_is_not_its_pids_new_process` stands in). */
+COVERS("openat fchdir getdents64")
+CASE(openat, proc_pid_directory_fd_of_a_reaped_process_even_with_its_pid_reused) {
+    int keep;
+    pid_t c = sleeper(&keep);
+    int fd = (int)EXPECT_OK(proc_dir_of(c));
+    int st_fd = (int)EXPECT_OK(openat(fd, "status", O_RDONLY | O_CLOEXEC));
+    close(st_fd);
+    close(keep);
+    EXPECT_EQ(waitpid(c, NULL, 0), c);
+    char buf[4096];
+    EXPECT_ERRNO(openat(fd, "status", O_RDONLY | O_CLOEXEC), ESRCH);
+    EXPECT_ERRNO(syscall(SYS_getdents64, fd, buf, sizeof buf), ENOENT);
+    EXPECT_ERRNO(fchdir(fd), ESRCH);
+    int p[2];
+    EXPECT_OK(pipe2(p, O_CLOEXEC));
+    pid_t again = fork_as(c, p);
+    if (again > 0) {
+        EXPECT_ERRNO(openat(fd, "status", O_RDONLY | O_CLOEXEC), ESRCH);
+        EXPECT_ERRNO(openat(fd, "environ", O_RDONLY | O_CLOEXEC), ESRCH);
+        EXPECT_ERRNO(syscall(SYS_getdents64, fd, buf, sizeof buf), ENOENT);
+        int cwd = (int)EXPECT_OK(open(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+        EXPECT_ERRNO(fchdir(fd), ESRCH);
+        EXPECT_OK(fchdir(cwd));
+        close(cwd);
+        /* Its own directory, opened now, is the new process's. */
+        int now = (int)EXPECT_OK(proc_dir_of(again));
+        close((int)EXPECT_OK(openat(now, "status", O_RDONLY | O_CLOEXEC)));
+        close(now);
+    }
+    close(p[0]);
+    close(p[1]);
+    if (again > 0)
+        EXPECT_EQ(waitpid(again, NULL, 0), again);
+    close(fd);
 }

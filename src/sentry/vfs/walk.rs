@@ -56,6 +56,12 @@ impl<'a> Ctx<'a> {
         };
         if link == SynthFs::Proc.mount_point().as_bytes() {
             if let Some(dir) = self.recorded_synthetic_dir(fd)? {
+                // The /proc/<pid> directory of a process that is gone, even
+                // if a new process has its pid: Linux's procfs refuses
+                // every lookup from it (its permission check finds no task).
+                if !dir.alive() {
+                    return Err(Errno::ESRCH);
+                }
                 return Ok(dir.path.into_bytes());
             }
         }
