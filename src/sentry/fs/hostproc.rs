@@ -895,8 +895,15 @@ impl HostProc {
         })
     }
 
-    /// Host uptime in seconds (first field of /proc/uptime).
+    /// Host uptime in seconds (first field of /proc/uptime). The live
+    /// /proc's is CLOCK_BOOTTIME, read from the vDSO without the four
+    /// syscalls of a file read (every /proc/<pid>/stat rebases its start
+    /// time with it).
     pub fn uptime_secs(&self) -> Option<f64> {
+        if is_live(&self.root) {
+            let t = nix::time::clock_gettime(nix::time::ClockId::CLOCK_BOOTTIME).ok()?;
+            return Some(t.tv_sec() as f64 + t.tv_nsec() as f64 / 1e9);
+        }
         let b = self.read_global("uptime").ok()?;
         String::from_utf8_lossy(&b)
             .split_whitespace()
@@ -1164,6 +1171,20 @@ mod tests {
             .add(&Task::process(50, 50, "pid:[999]"));
         let host = tree.host(100);
         (tree, host)
+    }
+
+    /// The live /proc's uptime is the boot clock, read without the file
+    /// (a fixture's is its file's, tested below).
+    #[test]
+    fn uptime_of_the_live_proc_is_the_boot_clock() {
+        let file: f64 = std::fs::read_to_string("/proc/uptime")
+            .expect("uptime")
+            .split_whitespace()
+            .next()
+            .and_then(|v| v.parse().ok())
+            .expect("a number");
+        let live = HostProc::new("/proc", 1).uptime_secs().expect("boot clock");
+        assert!(live >= file && live - file < 60.0, "{live} against {file}");
     }
 
     /// The container tid comes from NSpid and leadership from Tgid; a task

@@ -15,6 +15,17 @@ impl ProcFs {
         self.host.container_pid(host_pid).unwrap_or(0)
     }
 
+    /// The parent's pid as the task's pid namespace numbers it: 0 for
+    /// the namespace's init (its parent is outside, or there is none),
+    /// without looking the host parent up (which the sentry may not even
+    /// see: each read of init's stat would ask again).
+    pub(super) fn ppid_of(&self, t: &Task, host_ppid: i32) -> i32 {
+        if t.ctgid == 1 {
+            return 0;
+        }
+        self.translate(host_ppid)
+    }
+
     pub(super) fn elapsed(&self) -> f64 {
         SystemTime::now()
             .duration_since(self.config.start_time)
@@ -95,7 +106,7 @@ impl ProcFs {
             st.state = 'T';
             st.set_field(3, "T".into());
         }
-        let ppid = self.translate(st.ppid);
+        let ppid = self.ppid_of(t, st.ppid);
         st.set_field(4, ppid.to_string());
         let pgrp = self.translate(st.pgrp);
         st.set_field(5, pgrp.to_string());
@@ -133,7 +144,7 @@ impl ProcFs {
                 "Ngid" | "TracerPid" => "0".to_owned(),
                 // As in pid_stat: the sandbox's tracing stop is a stop.
                 "State" if v.starts_with('t') => "T (stopped)".to_owned(),
-                "PPid" => self.translate(v.trim().parse().unwrap_or(0)).to_string(),
+                "PPid" => self.ppid_of(t, v.trim().parse().unwrap_or(0)).to_string(),
                 // The innermost value is the one in the task's (= container's) ns.
                 "NSpgid" | "NSsid" => last(v),
                 "Uid" => ids(v, &c.uid_map),
