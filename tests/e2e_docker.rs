@@ -971,6 +971,21 @@ fn seccomp_profile_errnos_apply_to_run_and_exec() {
     let _ = std::fs::remove_file(prof);
 }
 
+/// The output of `docker run --rm --runtime R <args>` under runc, then
+/// runrs; each run must succeed.
+fn under_runc_and_runrs(args: &[&str]) -> Vec<String> {
+    ["runc", "runrs"]
+        .iter()
+        .map(|runtime| {
+            let mut all = vec!["run", "--rm", "--runtime", runtime];
+            all.extend_from_slice(args);
+            let out = docker(&all);
+            assert!(out.success(), "{runtime}: {out}");
+            out.combined()
+        })
+        .collect()
+}
+
 #[test]
 fn docker_default_profile_denies_what_runc_denies() {
     ensure_docker();
@@ -990,21 +1005,7 @@ fn docker_default_profile_denies_what_runc_denies() {
         String::from_utf8_lossy(&gcc.stderr)
     );
     let vol = format!("{}:/probe:ro", dir.display());
-    let mut outputs = Vec::new();
-    for runtime in ["runc", "runrs"] {
-        let out = docker(&[
-            "run",
-            "--rm",
-            "--runtime",
-            runtime,
-            "-v",
-            &vol,
-            "runrs-bb",
-            "/probe/personality",
-        ]);
-        assert!(out.success(), "{runtime}: {out}");
-        outputs.push(out.combined());
-    }
+    let outputs = under_runc_and_runrs(&["-v", &vol, "runrs-bb", "/probe/personality"]);
     assert!(
         outputs[1].contains("errno=1"),
         "Docker's default profile must deny ADDR_NO_RANDOMIZE with EPERM: {}",
@@ -1032,23 +1033,14 @@ fn profile_rule_with_the_default_action_refuses_as_runc() {
     rules.push(serde_json::json!({"names": ["mkdir", "mkdirat"], "action": "SCMP_ACT_ERRNO"}));
     let file = write_temp("default-rule.json", &profile.to_string());
     let opt = format!("seccomp={}", file.display());
-    let mut outputs = Vec::new();
-    for runtime in ["runc", "runrs"] {
-        let out = docker(&[
-            "run",
-            "--rm",
-            "--runtime",
-            runtime,
-            "--security-opt",
-            &opt,
-            "runrs-bb",
-            "sh",
-            "-c",
-            "mkdir /x; echo status $?; touch /y && echo touched",
-        ]);
-        assert!(out.success(), "{runtime}: {out}");
-        outputs.push(out.combined());
-    }
+    let outputs = under_runc_and_runrs(&[
+        "--security-opt",
+        &opt,
+        "runrs-bb",
+        "sh",
+        "-c",
+        "mkdir /x; echo status $?; touch /y && echo touched",
+    ]);
     let _ = std::fs::remove_file(file);
     assert!(
         outputs[1].contains("Operation not permitted") && outputs[1].contains("status 1"),

@@ -56,6 +56,21 @@ struct Arg {
     op: String,
 }
 
+impl Profile {
+    /// The errno of an SCMP_ACT_ERRNO without its own (EPERM unless the
+    /// profile says), and the default action.
+    fn defaults(&self) -> Result<(u32, Action)> {
+        let errno = self.default_errno_ret.unwrap_or(libc::EPERM as u32);
+        let action = Action::parse(
+            &self.default_action,
+            self.default_errno_ret,
+            errno,
+            "defaultAction",
+        )?;
+        Ok((errno, action))
+    }
+}
+
 /// The profile as filters (install order) and the filter flags it asks for.
 pub struct Compiled {
     pub filters: Vec<Vec<libc::sock_filter>>,
@@ -288,13 +303,7 @@ pub fn compile(value: &serde_json::Value) -> Result<Compiled> {
             "listenerPath: seccomp agents are not supported (the sentry owns the workload's listener)".into(),
         ));
     }
-    let default_errno = profile.default_errno_ret.unwrap_or(libc::EPERM as u32);
-    let default = Action::parse(
-        &profile.default_action,
-        profile.default_errno_ret,
-        default_errno,
-        "defaultAction",
-    )?;
+    let (default_errno, default) = profile.defaults()?;
     let mut flags: libc::c_ulong = 0;
     for f in &profile.flags {
         flags |= match f.as_str() {
@@ -416,14 +425,7 @@ mod tests {
     fn expected(p: &serde_json::Value, nr: u32, args: [u64; 6]) -> u32 {
         let c = compile(p).expect("compile");
         let profile: Profile = serde_json::from_value(p.clone()).expect("profile");
-        let default_errno = profile.default_errno_ret.unwrap_or(libc::EPERM as u32);
-        let default = Action::parse(
-            &profile.default_action,
-            profile.default_errno_ret,
-            default_errno,
-            "d",
-        )
-        .expect("default");
+        let (default_errno, default) = profile.defaults().expect("default");
         let holds = |a: &Arg| {
             let v = args[usize::from(a.index)];
             match a.op.as_str() {
