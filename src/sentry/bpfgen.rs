@@ -87,8 +87,8 @@ fn stmt(code: u16, k: u32) -> sock_filter {
     }
 }
 
-/// The low 32 bits of a syscall argument, where a comparison of a C int
-/// (or of either half of a 64-bit argument) reads.
+/// `value` as the 32-bit word it is compared with (one half of an
+/// argument: the low one for a C int); a wider value is refused.
 pub fn word(value: u64) -> Result<u32, GenError> {
     u32::try_from(value).map_err(|_| GenError::WideValue { value })
 }
@@ -103,17 +103,12 @@ impl Asm {
         Label(self.labels.len() - 1)
     }
 
-    /// Places `l` at the next instruction.
+    /// Places `l` at the next instruction (a label of another program is
+    /// never placed here: `finish` refuses jumps to it).
     pub fn place(&mut self, l: Label) {
-        self.labels[l.0] = Some(self.code.len());
-    }
-
-    pub fn load_nr(&mut self) {
-        self.code.push(Insn::Plain(stmt(BPF_LD_W_ABS, NR_OFFSET)));
-    }
-
-    pub fn load_arch(&mut self) {
-        self.code.push(Insn::Plain(stmt(BPF_LD_W_ABS, ARCH_OFFSET)));
+        if let Some(slot) = self.labels.get_mut(l.0) {
+            *slot = Some(self.code.len());
+        }
     }
 
     /// Loads the low (`high == false`) or high half of argument `arg`.
