@@ -84,8 +84,8 @@ fn err(msg: String) -> Error {
     }
 }
 
-/// A profile's actions, ordered as keys.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+/// A profile's action.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Action {
     Allow,
     Errno(u32),
@@ -243,22 +243,24 @@ type CallRules = Vec<(Action, Vec<(u8, Condition)>)>;
 
 /// The verdict for one syscall: its rules tried in order of precedence,
 /// the first whose conditions all hold giving its action, else `default`.
-fn syscall_verdict(
-    mut rules: Vec<(Action, Vec<(u8, Condition)>)>,
-    default: Action,
-) -> Result<Verdict> {
+fn syscall_verdict(mut rules: CallRules, default: Action) -> Result<Verdict> {
     rules.sort_by_key(|(action, _)| action.precedence());
-    // Nothing after an unconditional rule is ever reached.
+    // Nothing after an unconditional rule is ever reached: it takes the
+    // default's place.
     if let Some(first) = rules.iter().position(|(_, conds)| conds.is_empty()) {
         rules.truncate(first + 1);
     }
-    match rules.as_slice() {
-        [] => return Ok(Verdict::Ret(default.ret())),
-        [(action, conds)] if conds.is_empty() => return Ok(Verdict::Ret(action.ret())),
-        _ => {}
+    let fallback = match rules.last() {
+        Some(&(action, ref conds)) if conds.is_empty() => {
+            rules.pop();
+            action
+        }
+        _ => default,
+    };
+    if rules.is_empty() {
+        return Ok(Verdict::Ret(fallback.ret()));
     }
     let mut asm = Asm::new();
-    let mut falls_through = true;
     for (action, conds) in &rules {
         let (matched, next_rule) = (asm.label(), asm.label());
         for (i, &(arg, c)) in conds.iter().enumerate() {
@@ -272,18 +274,11 @@ fn syscall_verdict(
                 asm.place(holds);
             }
         }
-        if conds.is_empty() {
-            falls_through = false;
-            asm.ret(action.ret());
-            break;
-        }
         asm.place(matched);
         asm.ret(action.ret());
         asm.place(next_rule);
     }
-    if falls_through {
-        asm.ret(default.ret());
-    }
+    asm.ret(fallback.ret());
     asm.finish()
         .map(Verdict::Code)
         .map_err(|e| err(format!("build filter: {e}")))
@@ -371,16 +366,19 @@ mod tests {
     }
 
     const ALLOW: u32 = libc::SECCOMP_RET_ALLOW;
+
+    /// Docker 20.10's default profile as captured in a config.json.
+    fn docker_profile() -> serde_json::Value {
+        serde_json::from_str(include_str!("../../tests/fixtures/docker-seccomp.json"))
+            .expect("json")
+    }
     fn errno(e: i32) -> u32 {
         libc::SECCOMP_RET_ERRNO | e as u32
     }
 
     #[test]
     fn docker_default_profile_compiles_and_behaves() {
-        // Docker 20.10's default profile as captured in a config.json.
-        let profile: serde_json::Value =
-            serde_json::from_str(include_str!("../../tests/fixtures/docker-seccomp.json"))
-                .expect("json");
+        let profile = docker_profile();
         let c = compile(&profile).expect("compile");
         assert_eq!(verdict(&c, "read", [0; 6]), ALLOW);
         assert_eq!(verdict(&c, "personality", [0, 0, 0, 0, 0, 0]), ALLOW);
@@ -567,9 +565,7 @@ mod tests {
 
     #[test]
     fn docker_default_profile_matches_its_rules_for_every_syscall() {
-        let profile: serde_json::Value =
-            serde_json::from_str(include_str!("../../tests/fixtures/docker-seccomp.json"))
-                .expect("json");
+        let profile = docker_profile();
         let c = compile(&profile).expect("compile");
         for row in crate::table::SYSCALLS {
             for a in [

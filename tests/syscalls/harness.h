@@ -39,6 +39,7 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/types.h>
+#include <time.h>
 #include <unistd.h>
 
 typedef void (*harness_fn)(void);
@@ -142,13 +143,20 @@ int as_nobody(int (*fn)(void));
             FAIL("%s == %s: \"%s\" != \"%s\"", #a, #b, _a ? _a : "(null)", _b ? _b : "(null)"); \
     } while (0)
 
+/* Milliseconds of the monotonic clock (the runner's timeout, and cases
+ * that bound a loop by time). */
+static inline long harness_now_ms(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
+}
+
 #ifdef HARNESS_MAIN
 #include <fnmatch.h>
 #include <linux/capability.h>
 #include <signal.h>
 #include <dirent.h>
 #include <sys/wait.h>
-#include <time.h>
 
 #define HARNESS_MAX_CASES 4096
 #define HARNESS_TIMEOUT_MS 5000
@@ -365,12 +373,6 @@ static void harness_rmtree(int at, const char *name) {
         }
     }
     unlinkat(at, name, AT_REMOVEDIR);
-}
-
-static long harness_now_ms(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
 }
 
 static void harness_run(const struct harness_case *c) {

@@ -13,7 +13,6 @@
 #include <sys/prctl.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
-#include <time.h>
 
 #define CAP_SYS_PTRACE_ 19
 #define CAP_SETUID_ 7
@@ -939,12 +938,6 @@ CASE(rt_sigpending, sigpipe_from_a_blocked_send) {
     EXPECT_ERRNO(syscall(SYS_rt_sigpending, &pend, 16), EINVAL);
 }
 
-static long monotonic_ms(void) {
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return t.tv_sec * 1000 + t.tv_nsec / 1000000;
-}
-
 /* Forks until a child gets `pid` (it waits until the pipe `hold` is
  * closed, and is returned), by cycling the pid space with vfork; 0 when
  * that did not happen within 3 s (on the host another process took the
@@ -960,8 +953,8 @@ static pid_t fork_as(pid_t pid, const int hold[2]) {
     }
     if (pid_max <= 0 || pid_max > 65536)
         return 0;
-    long deadline = monotonic_ms() + 3000;
-    while (monotonic_ms() < deadline) {
+    long deadline = harness_now_ms() + 3000;
+    while (harness_now_ms() < deadline) {
         pid_t p = vfork();
         if (p == 0)
             _exit(0);

@@ -97,12 +97,8 @@ fn do_getdents(ctx: &mut Ctx, layout: DirentLayout) -> SysResult {
     }
     let dup = sys::getfd(ctx.tid(), fd)?;
     let count = count.min(1 << 20);
-    let path = match ctx.recorded_synthetic_dir(fd)? {
-        // A process that is gone lists nothing, even if its pid is
-        // another's now (Linux: ENOENT).
-        Some(d) if !d.alive() => return Err(Errno::ENOENT),
-        d => d.map(|d| d.path),
-    };
+    // A process that is gone lists nothing (Linux: ENOENT).
+    let path = ctx.recorded_synthetic_path(fd, Errno::ENOENT)?;
     let entries = match path.as_deref().map(|p| vfs::locate(p.as_bytes())) {
         Some(Location::Synthetic(fs, rel)) => match ctx.synthetic_lookup(fs, &rel)? {
             Node::Dir(e) => e,

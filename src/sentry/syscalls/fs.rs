@@ -210,12 +210,8 @@ pub fn fchdir(ctx: &mut Ctx) -> SysResult {
         ctx.sentry.kernel.cwds.set(ctx.tid(), None)?;
         return Ok(Outcome::Continue);
     }
-    let path = match ctx.recorded_synthetic_dir(fd)? {
-        // Linux's permission check on a process's directory finds no task
-        // once it is gone, even if its pid is another's now.
-        Some(d) if !d.alive() => return Err(Errno::ESRCH),
-        d => d.map(|d| d.path),
-    };
+    // Linux's permission check on a gone process's directory finds no task.
+    let path = ctx.recorded_synthetic_path(fd, Errno::ESRCH)?;
     // An fd the sentry cannot place is taken for the mount point it
     // really is (as getdents64 on it).
     let Some(Location::Synthetic(fs, rel)) = path.map(|p| vfs::locate(p.as_bytes())) else {

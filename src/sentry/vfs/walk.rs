@@ -40,6 +40,20 @@ impl<'a> Ctx<'a> {
         Ok(self.sentry.synthetic_dir(tgid, fd))
     }
 
+    /// The path the caller's synthetic directory fd `fd` was recorded
+    /// with; `gone` when that is the /proc/<pid> directory of a process
+    /// that is gone, even if a new process has its pid now.
+    pub fn recorded_synthetic_path(
+        &mut self,
+        fd: i32,
+        gone: Errno,
+    ) -> Result<Option<String>, Errno> {
+        match self.recorded_synthetic_dir(fd)? {
+            Some(d) if !d.alive() => Err(gone),
+            d => Ok(d.map(|d| d.path)),
+        }
+    }
+
     /// The sandbox path of the caller's fd `fd` (a directory for *at calls).
     pub fn fd_path(&mut self, fd: i32) -> Result<Vec<u8>, Errno> {
         if fd < 0 {
@@ -55,14 +69,10 @@ impl<'a> Ctx<'a> {
             Err(_) => return Err(Errno::EBADF),
         };
         if link == SynthFs::Proc.mount_point().as_bytes() {
-            if let Some(dir) = self.recorded_synthetic_dir(fd)? {
-                // The /proc/<pid> directory of a process that is gone, even
-                // if a new process has its pid: Linux's procfs refuses
-                // every lookup from it (its permission check finds no task).
-                if !dir.alive() {
-                    return Err(Errno::ESRCH);
-                }
-                return Ok(dir.path.into_bytes());
+            // Linux's procfs refuses every lookup from a gone process's
+            // directory (its permission check finds no task).
+            if let Some(path) = self.recorded_synthetic_path(fd, Errno::ESRCH)? {
+                return Ok(path.into_bytes());
             }
         }
         if link.starts_with(hostproc::HOST_FILE_LINK) {
